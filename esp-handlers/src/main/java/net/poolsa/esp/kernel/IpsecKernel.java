@@ -1,0 +1,40 @@
+package net.poolsa.esp.kernel;
+
+import java.util.List;
+
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.spd.SecurityPolicy;
+
+/**
+ * The one interface through which the control plane (IKE, or manual keying from the configuration)
+ * installs and removes SAs and policies, as libcharon talks to {@code kernel_ipsec}. Everything the data
+ * plane does per packet stays behind it.
+ */
+public interface IpsecKernel {
+    /** Reserves a fresh inbound SPI (random, unique, never 0-255) for an SA being negotiated. */
+    int allocateSpi();
+
+    /** Gives back an SPI reserved by {@link #allocateSpi()} whose negotiation failed. */
+    void releaseSpi(int spi);
+
+    /**
+     * Installs an SA. A second outbound SA with the same reqid is a rekey: it becomes the one outbound
+     * traffic uses, and the old one stays installed until deleted.
+     */
+    void addSa(SecurityAssociation sa);
+
+    /** Deletes an SA (its key material is zeroed). {@code reqid} names the outbound generation set. */
+    boolean deleteSa(Direction direction, int spi, IpsecProtocol protocol, int reqid);
+
+    /** A snapshot of installed SAs, for status output and expiry. */
+    List<SecurityAssociation> listSas();
+
+    void addPolicy(SecurityPolicy policy);
+
+    boolean deletePolicy(String id);
+
+    /** Where soft/hard expiries and acquires go (one listener; IKE or the manual-keying manager). */
+    void setListener(KernelListener listener);
+}

@@ -1,0 +1,206 @@
+package net.poolsa.esp.sad;
+
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.IntSupplier;
+
+import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.event.SadListener;
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.esp.sa.SecurityAssociation;
+
+/**
+ * The SAD of pool SAs (RFC 4301 section 4.4.2, with the paper's pools as outer endpoints).
+ *
+ * <p>Inbound: the SPI finds the SA in O(1) ({@link SpiTable}), then the packet's outer source must lie in
+ * the SA's remote pool and its destination in the local pool. Any pair of the two pools is valid: a
+ * multihomed peer may send from any of its addresses to any of ours (usrsctp does exactly that).
+ * SPIs are unique across ESP and AH here because this SAD allocates them, so the protocol is checked
+ * after the SPI rather than being part of the key.
+ *
+ * <p>Outbound SAs are found through their reqid's {@link OutboundSlot}, which the SPD's PROTECT entries
+ * hold directly: classification never looks an SA up by address.
+ *
+ * <p>Lookups take no lock and allocate nothing. Writers (install, rekey, delete) serialize on this object.
+ */
+public final class SecurityAssociationDatabase {
+    private final SpiTable inbound = new SpiTable();
+    private final Map<Integer, OutboundSlot> slots = new HashMap<>();
+    private final Set<Integer> reservedSpis = new HashSet<>();
+    private final IntSupplier spiSource;
+
+    public SecurityAssociationDatabase() {
+        this(new SecureRandom()::nextInt);
+    }
+
+    /** @param spiSource randomness for SPI allocation, injectable so tests can replay an exchange */
+    public SecurityAssociationDatabase(IntSupplier spiSource) {
+        this.spiSource = spiSource;
+    }
+
+    /**
+     * Inbound lookup for an IPv4 outer header. Returns the SA, or null after reporting why to {@code listener}:
+     * {@link DropReason#UNKNOWN_SPI}, {@link DropReason#POOL_MISMATCH} or {@link DropReason#SA_EXPIRED}.
+     */
+    public SecurityAssociation lookupInboundV4(int spi, int ipProtocol, int source, int destination, SadListener listener) {
+        SecurityAssociation sa = inbound.get(spi);
+        if (sa == null || sa.protocol().ipProtocol() != ipProtocol) {
+            listener.dropped(DropReason.UNKNOWN_SPI, null);
+            return null;
+        }
+        if (!sa.outerMatchesV4(source, destination)) {
+            listener.dropped(DropReason.POOL_MISMATCH, sa);
+            return null;
+        }
+        if (!sa.usable()) {
+            listener.dropped(DropReason.SA_EXPIRED, sa);
+            return null;
+        }
+        return sa;
+    }
+
+    /** As {@link #lookupInboundV4}, for an IPv6 outer header. */
+    public SecurityAssociation lookupInboundV6(int spi, int ipProtocol, long srcHi, long srcLo, long dstHi, long dstLo,
+                                               SadListener listener) {
+        SecurityAssociation sa = inbound.get(spi);
+        if (sa == null || sa.protocol().ipProtocol() != ipProtocol) {
+            listener.dropped(DropReason.UNKNOWN_SPI, null);
+            return null;
+        }
+        if (!sa.outerMatchesV6(srcHi, srcLo, dstHi, dstLo)) {
+            listener.dropped(DropReason.POOL_MISMATCH, sa);
+            return null;
+        }
+        if (!sa.usable()) {
+            listener.dropped(DropReason.SA_EXPIRED, sa);
+            return null;
+        }
+        return sa;
+    }
+
+    /** The inbound SA with this SPI regardless of addresses, or null. Lock-free. */
+    public SecurityAssociation inbound(int spi) {
+        return inbound.get(spi);
+    }
+
+    /** The slot of a reqid, created empty if needed (a PROTECT policy may come before its SA). */
+    public synchronized OutboundSlot slot(int reqid) {
+        return slots.computeIfAbsent(reqid, OutboundSlot::new);
+    }
+
+    /**
+     * Reserves a fresh inbound SPI: random, never 0-255, unique among installed and reserved SPIs.
+     * The reservation lasts until an SA with it is installed or {@link #releaseSpi(int)} is called.
+     */
+    public synchronized int allocateSpi() {
+        for (int attempt = 0; attempt < 1_000_000; attempt++) {
+            int spi = spiSource.getAsInt();
+            if (Integer.compareUnsigned(spi, 256) < 0 || reservedSpis.contains(spi) || inbound.get(spi) != null) {
+                continue;
+            }
+            reservedSpis.add(spi);
+            return spi;
+        }
+        throw new IllegalStateException("no free SPI found: the SPI source is not random or the SAD is full");
+    }
+
+    public synchronized void releaseSpi(int spi) {
+        reservedSpis.remove(spi);
+    }
+
+    /**
+     * Installs an SA. Inbound SAs must have an SPI that is free or reserved by {@link #allocateSpi()}.
+     * An outbound SA becomes the current one of its reqid; the previous generation stays until deleted.
+     *
+     * @throws IllegalArgumentException on a duplicate inbound SPI
+     */
+    public synchronized void install(SecurityAssociation sa) {
+        if (sa.direction() == Direction.INBOUND) {
+            SecurityAssociation existing = inbound.get(sa.spi());
+            if (existing != null) {
+                throw new IllegalArgumentException("duplicate inbound SPI " + sa.spiHex() + ": already used by " + existing);
+            }
+            reservedSpis.remove(sa.spi());
+            inbound.put(sa);
+        } else {
+            OutboundSlot slot = slots.computeIfAbsent(sa.reqid(), OutboundSlot::new);
+            for (SecurityAssociation g : slot.generations()) {
+                if (g.spi() == sa.spi() && g.protocol() == sa.protocol()) {
+                    throw new IllegalArgumentException("duplicate outbound SPI " + sa.spiHex() + " for reqid " + sa.reqid());
+                }
+            }
+            slot.add(sa);
+        }
+    }
+
+    /** Removes the inbound SA with this SPI and protocol; its keys are zeroed. Returns it, or null. */
+    public synchronized SecurityAssociation removeInbound(int spi, IpsecProtocol protocol) {
+        SecurityAssociation sa = inbound.get(spi);
+        if (sa == null || sa.protocol() != protocol) {
+            return null;
+        }
+        inbound.remove(spi);
+        sa.kill();
+        return sa;
+    }
+
+    /** Removes an outbound SA of a reqid; outbound traffic falls back to the newest remaining generation. */
+    public synchronized SecurityAssociation removeOutbound(int reqid, int spi, IpsecProtocol protocol) {
+        OutboundSlot slot = slots.get(reqid);
+        if (slot == null) {
+            return null;
+        }
+        for (SecurityAssociation g : slot.generations()) {
+            if (g.spi() == spi && g.protocol() == protocol) {
+                slot.remove(g);
+                g.kill();
+                return g;
+            }
+        }
+        return null;
+    }
+
+    /** Removes whichever table holds {@code sa}. */
+    public synchronized boolean remove(SecurityAssociation sa) {
+        if (sa.direction() == Direction.INBOUND) {
+            return inbound.get(sa.spi()) == sa && removeInbound(sa.spi(), sa.protocol()) != null;
+        }
+        return removeOutbound(sa.reqid(), sa.spi(), sa.protocol()) != null;
+    }
+
+    /** A consistent copy of all installed SAs, inbound first (control plane: status, expiry). */
+    public synchronized List<SecurityAssociation> snapshot() {
+        List<SecurityAssociation> all = new ArrayList<>(inbound.size());
+        inbound.forEach(all::add);
+        for (OutboundSlot s : slots.values()) {
+            all.addAll(s.generations());
+        }
+        return all;
+    }
+
+    public synchronized int inboundCount() {
+        return inbound.size();
+    }
+
+    public synchronized int outboundCount() {
+        int n = 0;
+        for (OutboundSlot s : slots.values()) {
+            n += s.generations().size();
+        }
+        return n;
+    }
+
+    /** Removes every SA, zeroing all keys (shutdown). */
+    public synchronized void clear() {
+        for (SecurityAssociation sa : snapshot()) {
+            remove(sa);
+        }
+        reservedSpis.clear();
+    }
+}
