@@ -15,7 +15,33 @@ public enum DropReason {
     /** Outbound: the matching policy says DISCARD, or no policy matched (RFC 4301 default). */
     POLICY_DISCARD("policy_discard"),
     /** Outbound: the policy says PROTECT but no SA is installed for it yet. */
-    NO_SA("no_sa");
+    NO_SA("no_sa"),
+    /** A header or trailer shorter than its fixed part, or a length field pointing past the packet. */
+    TRUNCATED("truncated"),
+    /** A length that is inconsistent (ciphertext not a multiple of the block size, IP total length wrong). */
+    BAD_LENGTH("bad_length"),
+    /** ESP padding bytes that are not 1, 2, 3, ... (RFC 4303 §2.4) or a pad length past the payload. */
+    BAD_PADDING("bad_padding"),
+    /** The integrity check value did not verify. */
+    BAD_ICV("bad_icv"),
+    /** The sequence number was already received (RFC 4303 §3.4.3). */
+    REPLAYED("replayed"),
+    /** The sequence number is left of the anti-replay window. */
+    TOO_OLD("too_old"),
+    /** The decapsulated packet does not match the SA's traffic selectors (RFC 4301 §5.2). */
+    SELECTOR_MISMATCH("selector_mismatch"),
+    /** The outbound sequence number would wrap: the SA must be rekeyed (RFC 4303 §3.3.3). */
+    SEQUENCE_EXHAUSTED("sequence_exhausted"),
+    /** Not a well-formed IPv4/IPv6 packet (version, header length, checksum, next header chain). */
+    MALFORMED_IP("malformed_ip"),
+    /** A next header, algorithm or option the data plane does not handle. */
+    UNSUPPORTED("unsupported"),
+    /** Fragments that could not be reassembled (overlap, too many, timeout). */
+    REASSEMBLY_FAILED("reassembly_failed"),
+    /** The packet is larger than the path MTU after encapsulation and may not be fragmented (DF or IPv6). */
+    TOO_BIG("too_big"),
+    /** A buffer or queue limit was reached (back-pressure), not the packet's fault. */
+    OVERLOAD("overload");
 
     private final String label;
 

@@ -10,7 +10,7 @@ import java.util.Set;
 import java.util.function.IntSupplier;
 
 import net.poolsa.esp.event.DropReason;
-import net.poolsa.esp.event.SadListener;
+import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.SecurityAssociation;
@@ -48,7 +48,7 @@ public final class SecurityAssociationDatabase {
      * Inbound lookup for an IPv4 outer header. Returns the SA, or null after reporting why to {@code listener}:
      * {@link DropReason#UNKNOWN_SPI}, {@link DropReason#POOL_MISMATCH} or {@link DropReason#SA_EXPIRED}.
      */
-    public SecurityAssociation lookupInboundV4(int spi, int ipProtocol, int source, int destination, SadListener listener) {
+    public SecurityAssociation lookupInboundV4(int spi, int ipProtocol, int source, int destination, DropListener listener) {
         SecurityAssociation sa = inbound.get(spi);
         if (sa == null || sa.protocol().ipProtocol() != ipProtocol) {
             listener.dropped(DropReason.UNKNOWN_SPI, null);
@@ -67,7 +67,7 @@ public final class SecurityAssociationDatabase {
 
     /** As {@link #lookupInboundV4}, for an IPv6 outer header. */
     public SecurityAssociation lookupInboundV6(int spi, int ipProtocol, long srcHi, long srcLo, long dstHi, long dstLo,
-                                               SadListener listener) {
+                                               DropListener listener) {
         SecurityAssociation sa = inbound.get(spi);
         if (sa == null || sa.protocol().ipProtocol() != ipProtocol) {
             listener.dropped(DropReason.UNKNOWN_SPI, null);
