@@ -336,7 +336,7 @@ public final class AddressPool {
 
         @Override
         public String toString() {
-            return network.getHostAddress() + "/" + length;
+            return IpLiterals.format(network) + "/" + length;
         }
     }
 
@@ -344,7 +344,7 @@ public final class AddressPool {
     public record Range(InetAddress first, InetAddress last) {
         @Override
         public String toString() {
-            return first.getHostAddress() + "-" + last.getHostAddress();
+            return IpLiterals.format(first) + "-" + IpLiterals.format(last);
         }
     }
 
@@ -403,7 +403,7 @@ public final class AddressPool {
             if (n.and(hostMask).signum() != 0) {
                 BigInteger fixed = n.andNot(hostMask);
                 throw new IllegalArgumentException("'" + e + "': host bits set (did you mean "
-                        + toInet(fixed, bits == 128).getHostAddress() + "/" + len + "?)");
+                        + IpLiterals.format(toInet(fixed, bits == 128)) + "/" + len + "?)");
             }
             return addRange(n, n.or(hostMask), bits == 128);
         }
