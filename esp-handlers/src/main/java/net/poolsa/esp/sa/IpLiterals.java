@@ -159,7 +159,8 @@ public final class IpLiterals {
             b[8 + i] = (byte) (lo >>> (56 - 8 * i));
         }
         try {
-            return InetAddress.getByAddress(b);
+            // Inet6Address explicitly: InetAddress.getByAddress folds ::ffff:a.b.c.d into an IPv4 address.
+            return java.net.Inet6Address.getByAddress(null, b, -1);
         } catch (UnknownHostException e) {
             throw new AssertionError(e);
         }

@@ -82,6 +82,14 @@ class AddressPoolTest {
     }
 
     @Test
+    void anIpv4MappedRangeStaysIpv6WhenPrinted() {
+        AddressPool p = AddressPool.parse("::ffff:192.0.2.0/120");
+        assertEquals("::ffff:c000:200/120", p.toString());
+        assertFalse(p.hasV4());
+        assertEquals(p, AddressPool.parse(p.toString()));
+    }
+
+    @Test
     void extremesOfTheAddressSpace() {
         AddressPool all = AddressPool.parse("0.0.0.0/0");
         assertTrue(all.containsV4(0));
