@@ -131,8 +131,8 @@ public final class PoolIdentities {
             throws IkeProtocolException {
         IdType t = id.idType();
         if (!t.isAddress()) {
-            throw new IkeProtocolException(NotifyType.INVALID_ID_INFORMATION,
-                    (where == null ? "" : where + " is ") + t + (where == null ? " is" : ",") + " not an address selector");
+            String what = where == null ? t + " is" : where + " is " + t + ",";
+            throw new IkeProtocolException(NotifyType.INVALID_ID_INFORMATION, what + " not an address selector");
         }
         int size = t.isV6() ? 16 : 4;
         byte[] d = id.data();
