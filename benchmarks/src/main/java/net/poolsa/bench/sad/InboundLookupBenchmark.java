@@ -40,7 +40,7 @@ import net.poolsa.esp.sad.SecurityAssociationDatabase;
 @Fork(value = 1, jvmArgsAppend = {"-Xms12g", "-Xmx12g", "-XX:+UseParallelGC"})
 public class InboundLookupBenchmark {
     static final int BATCH = 1024;
-    static final int PROBES = 1 << 14;
+    static final int PROBES = 1 << 20; // more distinct packets than cache lines: lookups really miss
 
     @Param({"pool"})
     public String representation;

@@ -41,7 +41,7 @@ import net.poolsa.esp.spd.SecurityPolicyDatabase;
 @Fork(value = 1, jvmArgsAppend = {"-Xms12g", "-Xmx12g", "-XX:+UseParallelGC"})
 public class OutboundClassifyBenchmark {
     static final int BATCH = 1024;
-    static final int PROBES = 1 << 14;
+    static final int PROBES = 1 << 20; // more distinct packets than cache lines: lookups really miss
     static final int SOURCE = 0xCB007105; // 203.0.113.5
 
     @Param({"pool"})

@@ -46,11 +46,16 @@ final class SpiTable {
     private static final class Table {
         final int[] words;
         final SecurityAssociation[] refs;
+        // The pools of SAs whose pools are not inline, so that checking them skips the SA object.
+        final AddressPool[] localPools;
+        final AddressPool[] remotePools;
         final int mask;
 
         Table(int capacity) {
             words = new int[capacity << STRIDE_SHIFT];
             refs = new SecurityAssociation[capacity];
+            localPools = new AddressPool[capacity];
+            remotePools = new AddressPool[capacity];
             mask = capacity - 1;
         }
     }
@@ -94,10 +99,10 @@ final class SpiTable {
                 int d = dst ^ Integer.MIN_VALUE;
                 boolean remoteOk = (st & REMOTE_INLINE) != 0
                         ? s >= w[b + W_REMOTE_FIRST] && s <= w[b + W_REMOTE_LAST]
-                        : sa.remoteOuter().containsV4(src);
+                        : t.remotePools[i].containsV4(src);
                 boolean localOk = (st & LOCAL_INLINE) != 0
                         ? d >= w[b + W_LOCAL_FIRST] && d <= w[b + W_LOCAL_LAST]
-                        : sa.localOuter().containsV4(dst);
+                        : t.localPools[i].containsV4(dst);
                 if (!remoteOk || !localOk) {
                     listener.dropped(DropReason.POOL_MISMATCH, sa);
                     return null;
@@ -221,6 +226,8 @@ final class SpiTable {
         inlineRange(w, b + W_LOCAL_FIRST, sa.localOuter());
         inlineRange(w, b + W_REMOTE_FIRST, sa.remoteOuter());
         t.refs[i] = sa;
+        t.localPools[i] = sa.localOuter();
+        t.remotePools[i] = sa.remoteOuter();
         INTS.setRelease(w, b + W_STATE, state); // publishes the fields above
     }
 
