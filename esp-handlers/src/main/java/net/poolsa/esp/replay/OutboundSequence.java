@@ -38,6 +38,19 @@ public final class OutboundSequence {
         }
     }
 
+    /**
+     * Moves the counter forward to {@code next} (taking over a running SA, or a test that needs to reach the end
+     * of the space); never moves it back, so no sequence number (and no AEAD IV derived from it) repeats.
+     */
+    public void skipTo(long next) {
+        while (true) {
+            long cur = this.next.get();
+            if (cur == 0 || Long.compareUnsigned(next, cur) <= 0 || this.next.compareAndSet(cur, next)) {
+                return;
+            }
+        }
+    }
+
     /** The value the next packet would get (diagnostics). */
     public long peek() {
         return next.get();
