@@ -2,6 +2,7 @@ package net.poolsa.esp.crypto;
 
 import io.netty.buffer.ByteBuf;
 import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
 import java.security.spec.AlgorithmParameterSpec;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
@@ -70,7 +71,16 @@ public final class AeadCipher implements EspCipher {
             return false;
         }
         src.getBytes(espOff + 8, nonce, 4, IV);
-        cipher.init(Cipher.DECRYPT_MODE, key, spec());
+        try {
+            cipher.init(Cipher.DECRYPT_MODE, key, spec());
+        } catch (InvalidKeyException e) {
+            // SunJCE's ChaCha20-Poly1305 refuses the previous key+nonce even for decryption. A forged packet that
+            // copied a genuine IV must not lock out the genuine packet, so step through another nonce first.
+            nonce[11] ^= 1;
+            cipher.init(Cipher.DECRYPT_MODE, key, spec());
+            nonce[11] ^= 1;
+            cipher.init(Cipher.DECRYPT_MODE, key, spec());
+        }
         cipher.updateAAD(aad(src, espOff, seqHigh, esn), 0, esn ? 12 : 8);
         dst.ensureWritable(ctLen - TAG);
         try {
