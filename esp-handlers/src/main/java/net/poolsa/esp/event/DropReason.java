@@ -41,7 +41,9 @@ public enum DropReason {
     /** The packet is larger than the path MTU after encapsulation and may not be fragmented (DF or IPv6). */
     TOO_BIG("too_big"),
     /** A buffer or queue limit was reached (back-pressure), not the packet's fault. */
-    OVERLOAD("overload");
+    OVERLOAD("overload"),
+    /** A valid ESP packet with next header 59: traffic-flow-confidentiality filler, discarded by design (RFC 4303 §2.6). */
+    DUMMY_PACKET("dummy_packet");
 
     private final String label;
 
