@@ -27,6 +27,7 @@ public final class ConnectionManager {
     private final ManualKeying keying;
     private final Map<String, InstalledConnection> installed = new LinkedHashMap<>();
     private final Map<String, Integer> reqids = new LinkedHashMap<>();
+    private final Map<String, RetiredCounters> retired = new java.util.concurrent.ConcurrentHashMap<>();
     private Map<String, ConnectionConfig> current = Map.of();
     private int nextReqid = FIRST_ASSIGNED_REQID;
 
@@ -67,7 +68,7 @@ public final class ConnectionManager {
         for (String name : diff.unchanged()) {
             LOG.debug("event=connection_kept connection={}", name);
         }
-        current = Map.copyOf(connections);
+        current = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(connections));
         return diff;
     }
 
@@ -91,6 +92,7 @@ public final class ConnectionManager {
     private void takeDown(String name, String why) {
         InstalledConnection ic = installed.remove(name);
         if (ic != null) {
+            retired.computeIfAbsent(name, k -> new RetiredCounters()).add(ic);
             keying.remove(ic);
             LOG.info("event=connection_removed connection={} reason={} reqid={}", name, why, ic.reqid());
         }
@@ -119,6 +121,47 @@ public final class ConnectionManager {
 
     public synchronized Integer reqid(String name) {
         return reqids.get(name);
+    }
+
+    /**
+     * Counters of a connection over the life of the process: its live SAs plus the ones a reload or
+     * shutdown retired, so the exported counters never go backwards when a connection is re-keyed.
+     */
+    public ConnectionTotals totals(String name) {
+        InstalledConnection ic;
+        synchronized (this) {
+            ic = installed.get(name);
+        }
+        RetiredCounters r = retired.get(name);
+        long[] t = r == null ? new long[5] : r.values();
+        if (ic != null) {
+            t[0] += ic.inbound().packets();
+            t[1] += ic.inbound().bytes();
+            t[2] += ic.outbound().packets();
+            t[3] += ic.outbound().bytes();
+            t[4] += ic.inbound().outerSwitches() + ic.outbound().outerSwitches();
+        }
+        return new ConnectionTotals(t[0], t[1], t[2], t[3], t[4]);
+    }
+
+    /** Per-connection counter totals; see {@link #totals(String)}. */
+    public record ConnectionTotals(long packetsIn, long bytesIn, long packetsOut, long bytesOut, long outerSwitches) {
+    }
+
+    private static final class RetiredCounters {
+        private final long[] v = new long[5];
+
+        synchronized void add(InstalledConnection ic) {
+            v[0] += ic.inbound().packets();
+            v[1] += ic.inbound().bytes();
+            v[2] += ic.outbound().packets();
+            v[3] += ic.outbound().bytes();
+            v[4] += ic.inbound().outerSwitches() + ic.outbound().outerSwitches();
+        }
+
+        synchronized long[] values() {
+            return v.clone();
+        }
     }
 
     private static List<String> concat(List<String> a, List<String> b) {

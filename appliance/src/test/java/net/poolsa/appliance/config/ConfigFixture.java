@@ -77,4 +77,32 @@ public final class ConfigFixture {
                 authentication:
                   psk-file: secrets/site-c.psk
             """;
+    /** The fixture with site-c keyed manually (AES-CBC + HMAC-SHA-256) instead of by IKE. */
+    public static final String TWO_MANUAL = YAML.replace("""
+                authentication:
+                  psk-file: secrets/site-c.psk
+            """, """
+                reqid: 7
+                manual:
+                  spi-in: 0x00003001
+                  spi-out: 0x00004001
+                  encryption: aes-cbc
+                  integrity: hmac-sha2-256-128
+                  encryption-key-in: secrets/c.ein
+                  encryption-key-out: secrets/c.eout
+                  integrity-key-in: secrets/c.iin
+                  integrity-key-out: secrets/c.iout
+            """).replace("    ike-proposals: [aes128-sha256-modp2048]\n", "")
+            .replace("    esp-proposals: [aes128gcm16-modp2048]\n", "");
+
+
+    /** Writes {@link #TWO_MANUAL} and all its secrets. */
+    public static Path writeTwoManual(Path dir) throws IOException {
+        write(dir);
+        secret(dir, "secrets/c.ein", "00".repeat(16));
+        secret(dir, "secrets/c.eout", "11".repeat(16));
+        secret(dir, "secrets/c.iin", "22".repeat(32));
+        secret(dir, "secrets/c.iout", "33".repeat(32));
+        return writeYaml(dir, TWO_MANUAL);
+    }
 }

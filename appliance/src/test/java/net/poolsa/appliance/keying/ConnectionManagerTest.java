@@ -27,24 +27,6 @@ import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.esp.spd.PolicyAction;
 
 class ConnectionManagerTest {
-    /** The fixture with site-c keyed manually (AES-CBC + HMAC-SHA-256) instead of by IKE. */
-    static final String TWO_MANUAL = ConfigFixture.YAML.replace("""
-                authentication:
-                  psk-file: secrets/site-c.psk
-            """, """
-                reqid: 7
-                manual:
-                  spi-in: 0x00003001
-                  spi-out: 0x00004001
-                  encryption: aes-cbc
-                  integrity: hmac-sha2-256-128
-                  encryption-key-in: secrets/c.ein
-                  encryption-key-out: secrets/c.eout
-                  integrity-key-in: secrets/c.iin
-                  integrity-key-out: secrets/c.iout
-            """).replace("    ike-proposals: [aes128-sha256-modp2048]\n", "")
-            .replace("    esp-proposals: [aes128gcm16-modp2048]\n", "");
-
     @TempDir
     Path dir;
     Path cfg;
@@ -53,12 +35,7 @@ class ConnectionManagerTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        ConfigFixture.write(dir);
-        ConfigFixture.secret(dir, "secrets/c.ein", "00".repeat(16));
-        ConfigFixture.secret(dir, "secrets/c.eout", "11".repeat(16));
-        ConfigFixture.secret(dir, "secrets/c.iin", "22".repeat(32));
-        ConfigFixture.secret(dir, "secrets/c.iout", "33".repeat(32));
-        cfg = ConfigFixture.writeYaml(dir, TWO_MANUAL);
+        cfg = ConfigFixture.writeTwoManual(dir);
         kernel = new UserspaceIpsecKernel();
         manager = new ConnectionManager(new ManualKeying(kernel));
     }
@@ -106,7 +83,7 @@ class ConnectionManagerTest {
         assertEquals(4, kernel.listSas().size());
 
         // Removing a connection from the file removes its SAs and policies.
-        ConfigFixture.writeYaml(dir, TWO_MANUAL.substring(0, TWO_MANUAL.indexOf("  site-c:")));
+        ConfigFixture.writeYaml(dir, ConfigFixture.TWO_MANUAL.substring(0, ConfigFixture.TWO_MANUAL.indexOf("  site-c:")));
         d = manager.apply(ConfigLoader.load(cfg).connections(), 6);
         assertEquals(List.of("site-c"), d.removed());
         assertEquals(2, kernel.listSas().size());
