@@ -56,6 +56,23 @@ public final class ConfigLoader {
     }
 
     public static PoolsaConfig load(Path file) throws ConfigException {
+        return new ConfigLoader().parse(new ConfigNode(file, "", compose(file)));
+    }
+
+    /**
+     * Only the metrics endpoint address, without reading secret files: what {@code poolsa status} needs to
+     * find the running instance, so an operator need not be allowed to read the keys.
+     */
+    public static InetSocketAddress metricsAddress(Path file) throws ConfigException {
+        ConfigNode root = new ConfigNode(file, "", compose(file));
+        Map<String, ConfigNode> top = root.mapping(null);
+        if (!top.containsKey("metrics")) {
+            return new InetSocketAddress(InetAddress.getLoopbackAddress(), MetricsConfig.DEFAULT_PORT);
+        }
+        return metrics(top.get("metrics")).listen();
+    }
+
+    private static Node compose(Path file) throws ConfigException {
         Node root;
         try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             LoaderOptions opts = new LoaderOptions();
@@ -73,7 +90,7 @@ public final class ConfigLoader {
         if (root == null) {
             throw new ConfigException(file, 0, "", "the file is empty");
         }
-        return new ConfigLoader().parse(new ConfigNode(file, "", root));
+        return root;
     }
 
     private PoolsaConfig parse(ConfigNode root) throws ConfigException {
