@@ -69,19 +69,31 @@ public final class AddressPool {
 
     /** True when {@code address} (an IPv4 address in network order, as read from a header) is in the pool. */
     public boolean containsV4(int address) {
+        return containsV4(v4, address);
+    }
+
+    /**
+     * A copy of the IPv4 ranges as (first, last) pairs with the sign bit flipped, for tables that keep them
+     * next to other per-packet state; search it with {@link #containsV4(int[], int)}.
+     */
+    public int[] v4RangesFlipped() {
+        return v4.clone();
+    }
+
+    /** Membership in ranges laid out as {@link #v4RangesFlipped()} returns them. */
+    public static boolean containsV4(int[] flippedRanges, int address) {
         int k = address ^ Integer.MIN_VALUE;
-        int[] r = v4;
         int lo = 0;
-        int hi = (r.length >>> 1) - 1;
+        int hi = (flippedRanges.length >>> 1) - 1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
-            if (r[mid << 1] <= k) {
+            if (flippedRanges[mid << 1] <= k) {
                 lo = mid + 1;
             } else {
                 hi = mid - 1;
             }
         }
-        return hi >= 0 && k <= r[(hi << 1) + 1];
+        return hi >= 0 && k <= flippedRanges[(hi << 1) + 1];
     }
 
     /** True when the IPv6 address given as two network-order longs is in the pool. */

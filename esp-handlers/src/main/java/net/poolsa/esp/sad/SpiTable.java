@@ -46,16 +46,16 @@ final class SpiTable {
     private static final class Table {
         final int[] words;
         final SecurityAssociation[] refs;
-        // The pools of SAs whose pools are not inline, so that checking them skips the SA object.
-        final AddressPool[] localPools;
-        final AddressPool[] remotePools;
+        // IPv4 ranges of pools too large to inline, so that checking them reads neither the SA nor the pool.
+        final int[][] localRanges;
+        final int[][] remoteRanges;
         final int mask;
 
         Table(int capacity) {
             words = new int[capacity << STRIDE_SHIFT];
             refs = new SecurityAssociation[capacity];
-            localPools = new AddressPool[capacity];
-            remotePools = new AddressPool[capacity];
+            localRanges = new int[capacity][];
+            remoteRanges = new int[capacity][];
             mask = capacity - 1;
         }
     }
@@ -99,10 +99,10 @@ final class SpiTable {
                 int d = dst ^ Integer.MIN_VALUE;
                 boolean remoteOk = (st & REMOTE_INLINE) != 0
                         ? s >= w[b + W_REMOTE_FIRST] && s <= w[b + W_REMOTE_LAST]
-                        : t.remotePools[i].containsV4(src);
+                        : AddressPool.containsV4(t.remoteRanges[i], src);
                 boolean localOk = (st & LOCAL_INLINE) != 0
                         ? d >= w[b + W_LOCAL_FIRST] && d <= w[b + W_LOCAL_LAST]
-                        : t.localPools[i].containsV4(dst);
+                        : AddressPool.containsV4(t.localRanges[i], dst);
                 if (!remoteOk || !localOk) {
                     listener.dropped(DropReason.POOL_MISMATCH, sa);
                     return null;
@@ -226,8 +226,8 @@ final class SpiTable {
         inlineRange(w, b + W_LOCAL_FIRST, sa.localOuter());
         inlineRange(w, b + W_REMOTE_FIRST, sa.remoteOuter());
         t.refs[i] = sa;
-        t.localPools[i] = sa.localOuter();
-        t.remotePools[i] = sa.remoteOuter();
+        t.localRanges[i] = (state & LOCAL_INLINE) != 0 ? null : sa.localOuter().v4RangesFlipped();
+        t.remoteRanges[i] = (state & REMOTE_INLINE) != 0 ? null : sa.remoteOuter().v4RangesFlipped();
         INTS.setRelease(w, b + W_STATE, state); // publishes the fields above
     }
 
