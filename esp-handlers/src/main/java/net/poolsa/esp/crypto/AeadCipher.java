@@ -24,6 +24,7 @@ public final class AeadCipher implements EspCipher {
     private final Cipher cipher;
     private final byte[] nonce = new byte[12];
     private final byte[] aad = new byte[12];
+    private final Jca jca = new Jca();
 
     /**
      * @param keyMaterial key followed by the 4-byte salt (copied)
@@ -61,7 +62,7 @@ public final class AeadCipher implements EspCipher {
         cipher.init(Cipher.ENCRYPT_MODE, key, spec());
         cipher.updateAAD(aad(buf, espOff, (int) (seq >>> 32), esn), 0, esn ? 12 : 8);
         int ptOff = espOff + 8 + IV;
-        Jca.doFinal(cipher, buf, ptOff, plaintextLength, buf, ptOff, plaintextLength + TAG);
+        jca.doFinal(cipher, buf, ptOff, plaintextLength, buf, ptOff, plaintextLength + TAG);
     }
 
     @Override
@@ -82,9 +83,9 @@ public final class AeadCipher implements EspCipher {
             cipher.init(Cipher.DECRYPT_MODE, key, spec());
         }
         cipher.updateAAD(aad(src, espOff, seqHigh, esn), 0, esn ? 12 : 8);
-        dst.ensureWritable(ctLen - TAG);
+        dst.ensureWritable(ctLen); // room for the tag too: an in-place decryption first copies it there
         try {
-            int n = Jca.doFinal(cipher, src, espOff + 8 + IV, ctLen, dst, dst.writerIndex(), ctLen - TAG);
+            int n = jca.doFinal(cipher, src, espOff + 8 + IV, ctLen, dst, dst.writerIndex(), ctLen - TAG);
             dst.writerIndex(dst.writerIndex() + n);
             return true;
         } catch (AEADBadTagException e) {
@@ -111,6 +112,7 @@ public final class AeadCipher implements EspCipher {
     @Override
     public void destroy() {
         key.destroy();
+        jca.wipe();
         java.util.Arrays.fill(nonce, (byte) 0);
         try {
             // Overwrite the provider's key schedule; a fresh random-looking nonce avoids the IV-reuse check.

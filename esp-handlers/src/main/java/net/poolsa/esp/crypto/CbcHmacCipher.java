@@ -19,6 +19,7 @@ public final class CbcHmacCipher implements EspCipher {
     private final IntegrityMac mac;
     private final SecureRandom random;
     private final byte[] iv;
+    private final Jca jca = new Jca();
 
     /**
      * @param encryptionKey ignored for "null"
@@ -79,7 +80,7 @@ public final class CbcHmacCipher implements EspCipher {
             random.nextBytes(iv);
             buf.setBytes(espOff + 8, iv);
             cipher.init(Cipher.ENCRYPT_MODE, key, new IvParameterSpec(iv));
-            Jca.doFinal(cipher, buf, ptOff, plaintextLength, buf, ptOff, plaintextLength);
+            jca.doFinal(cipher, buf, ptOff, plaintextLength, buf, ptOff, plaintextLength);
         }
         if (mac != null) {
             mac.update(buf, espOff, 8 + iv.length + plaintextLength);
@@ -114,13 +115,14 @@ public final class CbcHmacCipher implements EspCipher {
         }
         src.getBytes(espOff + 8, iv);
         cipher.init(Cipher.DECRYPT_MODE, key, new IvParameterSpec(iv));
-        int n = Jca.doFinal(cipher, src, ctOff, ctLen, dst, dst.writerIndex(), ctLen);
+        int n = jca.doFinal(cipher, src, ctOff, ctLen, dst, dst.writerIndex(), ctLen);
         dst.writerIndex(dst.writerIndex() + n);
         return true;
     }
 
     @Override
     public void destroy() {
+        jca.wipe();
         if (mac != null) {
             mac.destroy();
         }

@@ -1,28 +1,49 @@
 package net.poolsa.esp.crypto;
 
 import io.netty.buffer.ByteBuf;
-import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import javax.crypto.Cipher;
 import javax.crypto.Mac;
 
-/** Feeds ByteBuf regions to JCA objects: arrays when the buffer has one (SunJCE's fastest path), NIO views otherwise. */
+/**
+ * Feeds ByteBuf regions to JCA objects through byte arrays, SunJCE's fast path: a buffer's own array when it has
+ * one, else a reused scratch array (JDK 17's GCM on direct ByteBuffers measured ~1.7 us for 1400 bytes against
+ * ~0.95 us through arrays, copies included). One instance per cipher, not thread-safe.
+ */
 final class Jca {
-    private Jca() {
-    }
+    private byte[] scratch = new byte[2048];
 
     /**
      * {@code cipher.doFinal} from {@code in[inOff, inOff+inLen)} to {@code out} at {@code outOff} with room for
      * {@code outRoom} bytes; in and out may be the same region (in-place).
      */
-    static int doFinal(Cipher cipher, ByteBuf in, int inOff, int inLen, ByteBuf out, int outOff, int outRoom)
+    int doFinal(Cipher cipher, ByteBuf in, int inOff, int inLen, ByteBuf out, int outOff, int outRoom)
             throws GeneralSecurityException {
         if (in.hasArray() && out.hasArray()) {
-            return cipher.doFinal(in.array(), in.arrayOffset() + inOff, inLen, out.array(), out.arrayOffset() + outOff);
+            byte[] a = out.array();
+            int o = out.arrayOffset() + outOff;
+            if (in.array() == a && in.arrayOffset() + inOff != o) {
+                // Pooled heap buffers share one chunk array: SunJCE treats input and output in the same array
+                // at different offsets as overlapping and copies far more than the packet (seen: 0.3 ms). Move the
+                // input to the output position and run in place instead.
+                out.setBytes(outOff, in, inOff, inLen);
+                return cipher.doFinal(a, o, inLen, a, o);
+            }
+            return cipher.doFinal(in.array(), in.arrayOffset() + inOff, inLen, a, o);
         }
-        ByteBuffer src = in.nioBuffer(inOff, inLen);
-        ByteBuffer dst = out.nioBuffer(outOff, outRoom);
-        return cipher.doFinal(src, dst);
+        int need = Math.max(inLen, outRoom);
+        if (scratch.length < need) {
+            scratch = new byte[Math.max(need, scratch.length * 2)];
+        }
+        in.getBytes(inOff, scratch, 0, inLen);
+        int n = cipher.doFinal(scratch, 0, inLen, scratch, 0);
+        out.setBytes(outOff, scratch, 0, n);
+        return n;
+    }
+
+    /** Zeroes the scratch array (it held plaintext). */
+    void wipe() {
+        java.util.Arrays.fill(scratch, (byte) 0);
     }
 
     static void update(Mac mac, ByteBuf in, int off, int len) {

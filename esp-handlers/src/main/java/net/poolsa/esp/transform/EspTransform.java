@@ -179,7 +179,7 @@ final class EspTransform {
         }
         boolean tunnel = sa.mode() == SaMode.TUNNEL;
         int hdrLen = tunnel ? 0 : op.headerLength;
-        ByteBuf buf = p.alloc.buffer(hdrLen + ctLen);
+        ByteBuf buf = p.alloc.buffer(hdrLen + ctLen + c.icvLength());
         boolean ok = false;
         try {
             if (!tunnel) {
