@@ -41,7 +41,9 @@ public enum DropReason {
     /** The packet is larger than the path MTU after encapsulation and may not be fragmented (DF or IPv6). */
     TOO_BIG("too_big"),
     /** A buffer or queue limit was reached (back-pressure), not the packet's fault. */
-    OVERLOAD("overload");
+    OVERLOAD("overload"),
+    /** The kernel refused to send the packet (no route, link down, bad header): see the emitter's log. */
+    EMIT_FAILED("emit_failed");
 
     private final String label;
 
