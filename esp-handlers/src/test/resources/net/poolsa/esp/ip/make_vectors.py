@@ -31,3 +31,10 @@ v("big6", big6)
 ptb = IPv6(src="2001:db8:1::2", dst="2001:db8:1::1", hlim=64, tc=0xc0) / ICMPv6PacketTooBig(mtu=1380) / raw(big6)[:1232]
 v("ptb", ptb)
 open("vectors.txt", "w").write("\n".join(out) + "\n")
+# Path probes (PathMonitorTest): echo requests with identifier 0x5053, sequence 1, 8 bytes of timestamp.
+from scapy.all import ICMPv6EchoRequest
+ts = bytes.fromhex("0102030405060708")
+out2 = []
+out2.append("echo4 " + raw(IP(src="198.51.100.1", dst="198.51.100.2", id=1, flags="DF", ttl=64) / ICMP(type=8, id=0x5053, seq=1) / Raw(ts)).hex())
+out2.append("echo6 " + raw(IPv6(src="2001:db8:a::1", dst="2001:db8:b::1", hlim=64) / ICMPv6EchoRequest(id=0x5053, seq=1, data=ts)).hex())
+open("vectors.txt", "a").write("\n".join(out2) + "\n")
