@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
  * <li>a sink interface, {@code dummy} where the kernel has it, else {@code ifb}: routes to the protected
  *     remote pools point into it, so the kernel forwards cleartext there, where libpcap captures it and it
  *     goes nowhere else;</li>
+ * <li>TX checksum offload off on the sink ({@link Offloads}), so captured TCP/UDP carry complete checksums;</li>
  * <li>IPv4/IPv6 forwarding on (old values restored);</li>
  * <li>an nftables table {@code inet poolsa} that drops inbound ESP, AH and UDP/4500 ESP (non-zero marker,
  *     RFC 3948 §2.2) on the uplinks after libpcap has seen them: this kernel has no ESP state, and without
@@ -35,6 +36,7 @@ public final class HostDivert {
     private final String sink;
     private final List<String> protectedPrefixes;
     private final List<String> uplinks;
+    private final java.util.function.Consumer<String> offloads;
     private final Deque<List<String>> undo = new ArrayDeque<>();
     private final List<String> applied = new ArrayList<>();
     private String sinkKind;
@@ -45,6 +47,13 @@ public final class HostDivert {
      * @param uplinks           interfaces on which inbound ESP arrives
      */
     public HostDivert(HostCommands host, String sink, List<String> protectedPrefixes, List<String> uplinks) {
+        this(host, sink, protectedPrefixes, uplinks, Offloads::disableTxChecksum);
+    }
+
+    /** @param offloads turns off TX checksum offload on the new sink (see {@link Offloads}); replaceable in tests */
+    public HostDivert(HostCommands host, String sink, List<String> protectedPrefixes, List<String> uplinks,
+                      java.util.function.Consumer<String> offloads) {
+        this.offloads = Objects.requireNonNull(offloads);
         this.host = Objects.requireNonNull(host);
         this.sink = Objects.requireNonNull(sink);
         this.protectedPrefixes = List.copyOf(protectedPrefixes);
@@ -76,6 +85,8 @@ public final class HostDivert {
         }
         try {
             createSink();
+            offloads.accept(sink);
+            applied.add("sink " + sink + " tx-checksumming and scatter-gather off");
             change(List.of("ip", "link", "set", sink, "up"), null, "sink " + sink + " up");
             for (String prefix : protectedPrefixes) {
                 String family = prefix.indexOf(':') >= 0 ? "-6" : "-4";

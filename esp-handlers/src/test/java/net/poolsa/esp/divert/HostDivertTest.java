@@ -30,7 +30,8 @@ class HostDivertTest {
             }
             return new HostCommands.Result(0, "");
         };
-        HostDivert d = new HostDivert(rec, "psink0", List.of("192.0.2.64/26", "2001:db8:2::/64"), List.of("up0"));
+        HostDivert d = new HostDivert(rec, "psink0", List.of("192.0.2.64/26", "2001:db8:2::/64"), List.of("up0"),
+                name -> log.add("offloads " + name));
         assertThrows(IllegalStateException.class, d::apply);
         int nft = log.indexOf("nft -f -");
         assertEquals(List.of(
@@ -50,7 +51,8 @@ class HostDivertTest {
             ns.exec("ip", "link", "add", "up0", "type", "veth", "peer", "name", "up1");
             ns.exec("ip", "link", "set", "up0", "up");
             ns.exec("sysctl", "-qw", "net.ipv4.ip_forward=0");
-            HostDivert d = new HostDivert(ns.commands(), "psink0", List.of("192.0.2.64/26", "2001:db8:2::/64"), List.of("up0"));
+            HostDivert d = new HostDivert(ns.commands(), "psink0", List.of("192.0.2.64/26", "2001:db8:2::/64"), List.of("up0"),
+                    name -> { });
             d.apply();
             assertTrue(ns.exec("ip", "-4", "route", "show", "dev", "psink0").contains("192.0.2.64/26"));
             assertTrue(ns.exec("ip", "-6", "route", "show", "dev", "psink0").contains("2001:db8:2::/64"));
