@@ -87,7 +87,7 @@ class TwoGatewaysNetnsTest {
             throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = List.of(java, "-cp", System.getProperty("java.class.path"),
-                "-Dorg.slf4j.simpleLogger.log.org.pcap4j=warn", "-Dio.netty.leakDetectionLevel=paranoid",
+                "-Dorg.slf4j.simpleLogger.log.org.pcap4j=warn", "-Dio.netty.leakDetectionLevel=simple",
                 GatewayMain.class.getName(),
                 "--uplink", up1, "--uplink", up2, "--sink", "psink", "--peer", peer1, "--peer", peer2,
                 "--local-pool", localPool, "--remote-pool", remotePool, "--local-inner", localInner,
