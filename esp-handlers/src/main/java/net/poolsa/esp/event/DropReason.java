@@ -42,6 +42,8 @@ public enum DropReason {
     TOO_BIG("too_big"),
     /** A buffer or queue limit was reached (back-pressure), not the packet's fault. */
     OVERLOAD("overload"),
+    /** A valid ESP packet with next header 59: traffic-flow-confidentiality filler, discarded by design (RFC 4303 §2.6). */
+    DUMMY_PACKET("dummy_packet"),
     /** The kernel refused to send the packet (no route, link down, bad header): see the emitter's log. */
     EMIT_FAILED("emit_failed");
 

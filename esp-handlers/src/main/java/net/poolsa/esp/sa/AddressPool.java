@@ -25,20 +25,19 @@ public final class AddressPool {
     private static final BigInteger V6_MAX = BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE);
     private static final BigInteger LONG_MASK = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
-    public static final AddressPool EMPTY = new AddressPool(new int[0], new int[0], new long[0]);
+    public static final AddressPool EMPTY = new AddressPool(new int[0], new long[0]);
     public static final AddressPool ANY_V4 = parse("0.0.0.0/0");
     public static final AddressPool ANY_V6 = parse("::/0");
     public static final AddressPool ANY = ANY_V4.union(ANY_V6);
 
-    // IPv4 bounds are stored with the sign bit flipped so that a signed int compare orders them unsigned.
-    private final int[] v4First;
-    private final int[] v4Last;
+    // IPv4 ranges as (first, last) pairs in one array, so one range costs one cache line; bounds are stored
+    // with the sign bit flipped so that a signed int compare orders them unsigned.
+    private final int[] v4;
     // IPv6 ranges, four longs each: firstHi, firstLo, lastHi, lastLo.
     private final long[] v6;
 
-    private AddressPool(int[] v4First, int[] v4Last, long[] v6) {
-        this.v4First = v4First;
-        this.v4Last = v4Last;
+    private AddressPool(int[] v4, long[] v6) {
+        this.v4 = v4;
         this.v6 = v6;
     }
 
@@ -71,18 +70,18 @@ public final class AddressPool {
     /** True when {@code address} (an IPv4 address in network order, as read from a header) is in the pool. */
     public boolean containsV4(int address) {
         int k = address ^ Integer.MIN_VALUE;
-        int[] first = v4First;
+        int[] r = v4;
         int lo = 0;
-        int hi = first.length - 1;
+        int hi = (r.length >>> 1) - 1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
-            if (first[mid] <= k) {
+            if (r[mid << 1] <= k) {
                 lo = mid + 1;
             } else {
                 hi = mid - 1;
             }
         }
-        return hi >= 0 && k <= v4Last[hi];
+        return hi >= 0 && k <= r[(hi << 1) + 1];
     }
 
     /** True when the IPv6 address given as two network-order longs is in the pool. */
@@ -127,11 +126,11 @@ public final class AddressPool {
     }
 
     public boolean isEmpty() {
-        return v4First.length == 0 && v6.length == 0;
+        return v4.length == 0 && v6.length == 0;
     }
 
     public boolean hasV4() {
-        return v4First.length > 0;
+        return v4.length > 0;
     }
 
     public boolean hasV6() {
@@ -151,16 +150,16 @@ public final class AddressPool {
     }
 
     public int v4RangeCount() {
-        return v4First.length;
+        return v4.length >>> 1;
     }
 
     /** First address of IPv4 range {@code i}, unsigned in a long. */
     public long v4First(int i) {
-        return (v4First[i] ^ Integer.MIN_VALUE) & 0xffffffffL;
+        return (v4[i << 1] ^ Integer.MIN_VALUE) & 0xffffffffL;
     }
 
     public long v4Last(int i) {
-        return (v4Last[i] ^ Integer.MIN_VALUE) & 0xffffffffL;
+        return (v4[(i << 1) + 1] ^ Integer.MIN_VALUE) & 0xffffffffL;
     }
 
     public int v6RangeCount() {
@@ -245,7 +244,7 @@ public final class AddressPool {
     private List<BigInteger[]> bigRanges(boolean family6) {
         List<BigInteger[]> out = new ArrayList<>();
         if (!family6) {
-            for (int i = 0; i < v4First.length; i++) {
+            for (int i = 0; i < v4RangeCount(); i++) {
                 out.add(new BigInteger[] {BigInteger.valueOf(v4First(i)), BigInteger.valueOf(v4Last(i))});
             }
         } else {
@@ -304,12 +303,12 @@ public final class AddressPool {
             return false;
         }
         AddressPool p = (AddressPool) o;
-        return Arrays.equals(v4First, p.v4First) && Arrays.equals(v4Last, p.v4Last) && Arrays.equals(v6, p.v6);
+        return Arrays.equals(v4, p.v4) && Arrays.equals(v6, p.v6);
     }
 
     @Override
     public int hashCode() {
-        return 31 * (31 * Arrays.hashCode(v4First) + Arrays.hashCode(v4Last)) + Arrays.hashCode(v6);
+        return 31 * Arrays.hashCode(v4) + Arrays.hashCode(v6);
     }
 
     /** The minimal prefix list, e.g. "192.0.2.64/26, 2001:db8::/32"; "(empty)" for an empty pool. */
@@ -336,7 +335,7 @@ public final class AddressPool {
 
         @Override
         public String toString() {
-            return network.getHostAddress() + "/" + length;
+            return IpLiterals.format(network) + "/" + length;
         }
     }
 
@@ -344,7 +343,7 @@ public final class AddressPool {
     public record Range(InetAddress first, InetAddress last) {
         @Override
         public String toString() {
-            return first.getHostAddress() + "-" + last.getHostAddress();
+            return IpLiterals.format(first) + "-" + IpLiterals.format(last);
         }
     }
 
@@ -403,7 +402,7 @@ public final class AddressPool {
             if (n.and(hostMask).signum() != 0) {
                 BigInteger fixed = n.andNot(hostMask);
                 throw new IllegalArgumentException("'" + e + "': host bits set (did you mean "
-                        + toInet(fixed, bits == 128).getHostAddress() + "/" + len + "?)");
+                        + IpLiterals.format(toInet(fixed, bits == 128)) + "/" + len + "?)");
             }
             return addRange(n, n.or(hostMask), bits == 128);
         }
@@ -451,11 +450,10 @@ public final class AddressPool {
         public AddressPool build() {
             List<BigInteger[]> m4 = merge(v4);
             List<BigInteger[]> m6 = merge(v6);
-            int[] f4 = new int[m4.size()];
-            int[] l4 = new int[m4.size()];
-            for (int i = 0; i < f4.length; i++) {
-                f4[i] = m4.get(i)[0].intValue() ^ Integer.MIN_VALUE;
-                l4[i] = m4.get(i)[1].intValue() ^ Integer.MIN_VALUE;
+            int[] r4 = new int[2 * m4.size()];
+            for (int i = 0; i < m4.size(); i++) {
+                r4[2 * i] = m4.get(i)[0].intValue() ^ Integer.MIN_VALUE;
+                r4[2 * i + 1] = m4.get(i)[1].intValue() ^ Integer.MIN_VALUE;
             }
             long[] r6 = new long[m6.size() * 4];
             for (int i = 0; i < m6.size(); i++) {
@@ -466,7 +464,7 @@ public final class AddressPool {
                 r6[4 * i + 2] = l.shiftRight(64).longValue();
                 r6[4 * i + 3] = l.and(LONG_MASK).longValue();
             }
-            return new AddressPool(f4, l4, r6);
+            return new AddressPool(r4, r6);
         }
 
         private static List<BigInteger[]> merge(List<BigInteger[]> in) {

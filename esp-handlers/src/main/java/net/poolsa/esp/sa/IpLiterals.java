@@ -110,6 +110,48 @@ public final class IpLiterals {
         }
     }
 
+    /** RFC 5952 text form: lower case, the longest run of two or more zero groups as "::". */
+    public static String format(InetAddress a) {
+        byte[] b = a.getAddress();
+        if (b.length == 4) {
+            return a.getHostAddress();
+        }
+        int[] g = new int[8];
+        for (int i = 0; i < 8; i++) {
+            g[i] = ((b[2 * i] & 0xff) << 8) | (b[2 * i + 1] & 0xff);
+        }
+        int bestStart = -1;
+        int bestLen = 1;
+        for (int i = 0; i < 8; ) {
+            if (g[i] != 0) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < 8 && g[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLen) {
+                bestStart = i;
+                bestLen = j - i;
+            }
+            i = j;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                sb.append("::");
+                i += bestLen - 1;
+                continue;
+            }
+            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
+                sb.append(':');
+            }
+            sb.append(Integer.toHexString(g[i]));
+        }
+        return sb.toString();
+    }
+
     public static InetAddress v6ToInet(long hi, long lo) {
         byte[] b = new byte[16];
         for (int i = 0; i < 8; i++) {
@@ -117,7 +159,8 @@ public final class IpLiterals {
             b[8 + i] = (byte) (lo >>> (56 - 8 * i));
         }
         try {
-            return InetAddress.getByAddress(b);
+            // Inet6Address explicitly: InetAddress.getByAddress folds ::ffff:a.b.c.d into an IPv4 address.
+            return java.net.Inet6Address.getByAddress(null, b, -1);
         } catch (UnknownHostException e) {
             throw new AssertionError(e);
         }

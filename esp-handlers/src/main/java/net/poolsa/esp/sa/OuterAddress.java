@@ -28,6 +28,6 @@ public record OuterAddress(InetAddress address, boolean v4, int v4Bits, long v6H
 
     @Override
     public String toString() {
-        return address.getHostAddress();
+        return IpLiterals.format(address);
     }
 }

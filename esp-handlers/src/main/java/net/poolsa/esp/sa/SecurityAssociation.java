@@ -62,6 +62,7 @@ public final class SecurityAssociation {
     private volatile long outerSwitches;
     private volatile long lastInboundNanos;
     private volatile Object transformContext;
+    private volatile java.util.function.Consumer<SecurityAssociation> expiryObserver;
 
     private SecurityAssociation(Builder b) {
         this.spi = b.spi;
@@ -243,8 +244,20 @@ public final class SecurityAssociation {
                 return false;
             }
             if (STATE.compareAndSet(this, s, SaState.EXPIRED)) {
+                java.util.function.Consumer<SecurityAssociation> observer = expiryObserver;
+                if (observer != null) {
+                    observer.accept(this);
+                }
                 return true;
             }
+        }
+    }
+
+    /** Set by the SAD that holds the SA: told once when the SA stops carrying traffic. */
+    public void onExpired(java.util.function.Consumer<SecurityAssociation> observer) {
+        this.expiryObserver = observer;
+        if (!usable() && observer != null) {
+            observer.accept(this);
         }
     }
 

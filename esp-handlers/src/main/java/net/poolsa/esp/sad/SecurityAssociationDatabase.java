@@ -49,20 +49,7 @@ public final class SecurityAssociationDatabase {
      * {@link DropReason#UNKNOWN_SPI}, {@link DropReason#POOL_MISMATCH} or {@link DropReason#SA_EXPIRED}.
      */
     public SecurityAssociation lookupInboundV4(int spi, int ipProtocol, int source, int destination, DropListener listener) {
-        SecurityAssociation sa = inbound.get(spi);
-        if (sa == null || sa.protocol().ipProtocol() != ipProtocol) {
-            listener.dropped(DropReason.UNKNOWN_SPI, null);
-            return null;
-        }
-        if (!sa.outerMatchesV4(source, destination)) {
-            listener.dropped(DropReason.POOL_MISMATCH, sa);
-            return null;
-        }
-        if (!sa.usable()) {
-            listener.dropped(DropReason.SA_EXPIRED, sa);
-            return null;
-        }
-        return sa;
+        return inbound.lookupV4(spi, ipProtocol, source, destination, listener);
     }
 
     /** As {@link #lookupInboundV4}, for an IPv6 outer header. */
@@ -128,6 +115,9 @@ public final class SecurityAssociationDatabase {
             }
             reservedSpis.remove(sa.spi());
             inbound.put(sa);
+            // Expiry is detected on the data path (lifetimes, sequence exhaustion); mirror it into the table
+            // so that lookups refuse the SA without reading the SA object.
+            sa.onExpired(this::markExpired);
         } else {
             OutboundSlot slot = slots.computeIfAbsent(sa.reqid(), OutboundSlot::new);
             for (SecurityAssociation g : slot.generations()) {
@@ -136,6 +126,12 @@ public final class SecurityAssociationDatabase {
                 }
             }
             slot.add(sa);
+        }
+    }
+
+    private synchronized void markExpired(SecurityAssociation sa) {
+        if (sa.direction() == Direction.INBOUND) {
+            inbound.markExpired(sa);
         }
     }
 

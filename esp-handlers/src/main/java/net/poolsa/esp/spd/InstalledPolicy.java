@@ -21,6 +21,8 @@ public final class InstalledPolicy {
     private final int protocolAny;
     private final long portSpan;
     volatile boolean removed;
+    /** Position in the current index's SPD order (writer-maintained); -1 while only in the delta. */
+    int rank = -1;
 
     InstalledPolicy(SecurityPolicy policy, OutboundSlot slot, long sequence) {
         this.policy = policy;

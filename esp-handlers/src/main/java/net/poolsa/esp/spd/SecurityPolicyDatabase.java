@@ -128,9 +128,17 @@ public final class SecurityPolicyDatabase {
             System.arraycopy(s.delta, 0, delta, 0, at);
             System.arraycopy(s.delta, at + 1, delta, at, delta.length - at);
             t.snapshot = new Snapshot(s.v4, s.v6, delta);
-        } else if (++t.removedSinceBuild > Math.max(DELTA_LIMIT, t.indexed.size() / 8)) {
+        } else {
+            if (p.rank >= 0) {
+                // Stops the index's "first policy matches all" shortcut from returning it.
+                if (s.v4 != null) {
+                    s.v4.markDead(p.rank);
+                }
+            }
+            if (++t.removedSinceBuild > Math.max(DELTA_LIMIT, t.indexed.size() / 8)) {
             // Removed policies are skipped by lookups (their flag is set); rebuild to stop scanning past them.
-            rebuild(t, Arrays.asList(s.delta));
+                rebuild(t, Arrays.asList(s.delta));
+            }
         }
         return true;
     }
@@ -143,6 +151,10 @@ public final class SecurityPolicyDatabase {
             InstalledPolicy p = byId.remove(id);
             if (p != null) {
                 p.removed = true;
+                Snapshot s = tables(p.policy().direction()).snapshot;
+                if (p.rank >= 0 && s.v4 != null) {
+                    s.v4.markDead(p.rank);
+                }
             }
         }
         List<InstalledPolicy> addedOut = new ArrayList<>();
@@ -229,11 +241,16 @@ public final class SecurityPolicyDatabase {
             }
         }
         all.sort(InstalledPolicy::compare);
+        for (int i = 0; i < all.size(); i++) {
+            all.get(i).rank = i;
+        }
         t.indexed.clear();
         t.indexed.addAll(all);
         t.removedSinceBuild = 0;
-        PolicyIndex v4 = all.isEmpty() ? null : PolicyIndex.build(all, false, false);
-        PolicyIndex v6 = all.isEmpty() ? null : PolicyIndex.build(all, true, false);
+        // One dead-flag array per snapshot, shared by both families' indexes (ranks are common).
+        byte[] dead = new byte[all.size()];
+        PolicyIndex v4 = all.isEmpty() ? null : PolicyIndex.build(all, false, dead);
+        PolicyIndex v6 = all.isEmpty() ? null : PolicyIndex.build(all, true, dead);
         t.snapshot = new Snapshot(v4, v6, NO_POLICIES);
     }
 }

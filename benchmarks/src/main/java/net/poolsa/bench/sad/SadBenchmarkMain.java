@@ -1,0 +1,108 @@
+package net.poolsa.bench.sad;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jol.info.GraphLayout;
+
+/**
+ * Runs the pool-SAD matrix of issue 2 with JMH and prints one line per case that a script can read:
+ * <pre>
+ * SUMMARY op=inbound rep=pool shape=prefix addresses=4096 sas=1000000 median_ns=21.7 p90_ns=24.0 bytes_per_sa=344
+ * SKIPPED op=inbound rep=list shape=prefix addresses=65536 sas=1000000 reason=...
+ * </pre>
+ * Options (all optional): {@code --ops inbound,outbound --reps pool,list,per-address --addresses 1,16,256,4096,65536
+ * --shapes prefix,scattered --sas 1,1000,100000,1000000 --quick}.
+ * Memory is measured with JOL over the whole structure (SPI table or index included) at
+ * min(sas, {@value #MEMORY_SAS}) SAs, divided by the number of SAs.
+ */
+public final class SadBenchmarkMain {
+    static final int MEMORY_SAS = 1000;
+
+    public static void main(String[] args) throws Exception {
+        // JOL needs this to walk into lambda (hidden class) fields such as the SAD's SPI source.
+        System.setProperty("jol.magicFieldOffset", "true");
+        Map<String, String> opt = new LinkedHashMap<>();
+        opt.put("ops", "inbound,outbound");
+        opt.put("reps", "pool,list,per-address");
+        opt.put("addresses", "1,16,256,4096,65536");
+        opt.put("shapes", "prefix,scattered");
+        opt.put("sas", "1,1000,100000,1000000");
+        boolean quick = false;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--quick")) {
+                quick = true;
+            } else if (args[i].startsWith("--") && i + 1 < args.length) {
+                opt.put(args[i].substring(2), args[++i]);
+            } else {
+                throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        List<String> lines = new ArrayList<>();
+        for (String op : list(opt.get("ops"))) {
+            for (String shape : list(opt.get("shapes"))) {
+                for (String a : list(opt.get("addresses"))) {
+                    for (String n : list(opt.get("sas"))) {
+                        for (String rep : list(opt.get("reps"))) {
+                            String line = runCase(op, rep, shape, Integer.parseInt(a), Integer.parseInt(n), quick);
+                            System.out.println(line);
+                            lines.add(line);
+                        }
+                    }
+                }
+            }
+        }
+        System.out.println();
+        System.out.println("=== summary ===");
+        lines.forEach(System.out::println);
+    }
+
+    private static List<String> list(String csv) {
+        return Arrays.asList(csv.split(","));
+    }
+
+    static String runCase(String op, String rep, String shape, int addresses, int sas, boolean quick) throws Exception {
+        String id = "op=" + op + " rep=" + rep + " shape=" + shape + " addresses=" + addresses + " sas=" + sas;
+        Workload w = new Workload(addresses, shape, sas);
+        if (!rep.equals("pool") && !w.baselineFits()) {
+            return "SKIPPED " + id + " reason=baseline_needs_" + ((long) addresses * sas) + "_entries_over_cap_" + Workload.MAX_BASELINE_ENTRIES;
+        }
+        if (op.equals("outbound") && !w.outboundFits()) {
+            return "SKIPPED " + id + " reason=disjoint_pools_exceed_ipv4_space";
+        }
+        if (op.equals("outbound") && rep.equals("list") && (long) sas * addresses > (1L << 20)) {
+            // A linear scan over >1M list nodes takes milliseconds per packet; JMH would run for minutes per case.
+            return "SKIPPED " + id + " reason=linear_scan_over_" + ((long) sas * addresses) + "_nodes";
+        }
+        long bytesPerSa = memoryPerSa(op, rep, new Workload(addresses, shape, Math.min(sas, MEMORY_SAS)));
+        Class<?> bench = op.equals("inbound") ? InboundLookupBenchmark.class : OutboundClassifyBenchmark.class;
+        ChainedOptionsBuilder b = new OptionsBuilder()
+                .include(bench.getName())
+                .param("representation", rep)
+                .param("addresses", Integer.toString(addresses))
+                .param("shape", shape)
+                .param("sas", Integer.toString(sas))
+                .shouldFailOnError(true);
+        if (quick) {
+            b.warmupIterations(1).warmupTime(TimeValue.milliseconds(500)).measurementIterations(2)
+                    .measurementTime(TimeValue.milliseconds(500));
+        }
+        RunResult r = new Runner(b.build()).runSingle();
+        double median = r.getPrimaryResult().getStatistics().getPercentile(50);
+        double p90 = r.getPrimaryResult().getStatistics().getPercentile(90);
+        return String.format("SUMMARY %s median_ns=%.1f p90_ns=%.1f bytes_per_sa=%d", id, median, p90, bytesPerSa);
+    }
+
+    static long memoryPerSa(String op, String rep, Workload w) {
+        Object structure = op.equals("inbound") ? InboundLookupBenchmark.build(w, rep) : OutboundClassifyBenchmark.build(w, rep);
+        return GraphLayout.parseInstance(structure).totalSize() / w.sas;
+    }
+}

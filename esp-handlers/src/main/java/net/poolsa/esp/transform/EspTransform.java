@@ -1,0 +1,229 @@
+package net.poolsa.esp.transform;
+
+import io.netty.buffer.ByteBuf;
+import java.security.GeneralSecurityException;
+import net.poolsa.esp.crypto.EspCipher;
+import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.replay.OutboundSequence;
+import net.poolsa.esp.replay.ReplayWindow;
+import net.poolsa.esp.sa.OuterAddress;
+import net.poolsa.esp.sa.SaMode;
+import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.sa.UdpEncapsulation;
+
+/**
+ * ESP encapsulation and decapsulation (RFC 4303), tunnel and transport mode, optionally inside UDP (RFC 3948).
+ * One instance per {@link IpsecProcessor}; not thread-safe.
+ *
+ * <pre>
+ * tunnel:    | new IP hdr | [UDP] | ESP hdr | IV | inner IP packet | pad | pad len | next hdr (4/41) | ICV |
+ * transport: | orig IP hdr (+ HBH, Routing) | [UDP] | ESP hdr | IV | upper layer | pad | pad len | next hdr | ICV |
+ * </pre>
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc4303#section-3.3">RFC 4303 §3.3 (outbound)</a>
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc4303#section-3.4">RFC 4303 §3.4 (inbound)</a>
+ */
+final class EspTransform {
+    private final IpsecProcessor p;
+
+    EspTransform(IpsecProcessor p) {
+        this.p = p;
+    }
+
+    ByteBuf protect(SecurityAssociation sa, SaTransformContext ctx, ByteBuf inner, OuterAddress src, OuterAddress dst)
+            throws GeneralSecurityException {
+        IpPacket in = p.inner;
+        int s = inner.readerIndex();
+        boolean tunnel = sa.mode() == SaMode.TUNNEL;
+        DropReason bad = in.parse(inner, s, inner.readableBytes(), tunnel ? IpPacket.Walk.OUTER : IpPacket.Walk.TRANSPORT);
+        if (bad == null) {
+            bad = p.resolveOuter(sa, in, src, dst);
+        }
+        if (bad != null) {
+            return p.drop(bad, sa);
+        }
+        EspCipher c = ctx.espCipher(p.index, p.random);
+        long seq = ctx.outbound().next();
+        if (seq == OutboundSequence.EXHAUSTED) {
+            sa.expire();
+            return p.drop(DropReason.SEQUENCE_EXHAUSTED, sa);
+        }
+        if (sa.account(in.totalLength) == SecurityAssociation.LIFETIME_HARD) {
+            return p.drop(DropReason.SA_EXPIRED, sa);
+        }
+        int payloadOff;
+        int payloadLen;
+        int nextHeader;
+        int hdrLen;
+        boolean outV4;
+        if (tunnel) {
+            payloadOff = s;
+            payloadLen = in.totalLength;
+            nextHeader = in.v4() ? IpPacket.PROTO_IPV4 : IpPacket.PROTO_IPV6;
+            outV4 = p.outDst.v4();
+            hdrLen = outV4 ? IpHeaders.V4_LENGTH : IpHeaders.V6_LENGTH;
+        } else {
+            payloadOff = s + in.headerLength;
+            payloadLen = in.totalLength - in.headerLength;
+            nextHeader = in.protocol;
+            outV4 = in.v4();
+            hdrLen = in.headerLength;
+        }
+        UdpEncapsulation encap = sa.udpEncapsulation();
+        int udp = encap != null ? IpHeaders.UDP_LENGTH : 0;
+        int block = c.blockSize();
+        int ptLen = (payloadLen + 2 + block - 1) / block * block;
+        int padLen = ptLen - payloadLen - 2;
+        int espLen = 8 + c.ivLength() + ptLen + c.icvLength();
+        int total = hdrLen + udp + espLen;
+        if (total - (outV4 ? 0 : IpHeaders.V6_LENGTH) > 0xFFFF) {
+            return p.drop(DropReason.TOO_BIG, sa);
+        }
+        int proto = encap != null ? IpPacket.PROTO_UDP : IpPacket.PROTO_ESP;
+        ByteBuf out = p.alloc.buffer(total);
+        boolean ok = false;
+        try {
+            int o = out.writerIndex();
+            if (tunnel) {
+                p.writeOuter(out, in, total, proto);
+            } else {
+                out.writeBytes(inner, s, hdrLen);
+                IpHeaders.patch(out, o, in.version, in.baseLength, o + in.protocolIndex - s, proto, total);
+            }
+            int udpOff = out.writerIndex();
+            if (encap != null) {
+                out.writeShort(encap.localPort());
+                out.writeShort(encap.remotePort());
+                out.writeShort(udp + espLen);
+                out.writeShort(0);
+            }
+            int espOff = out.writerIndex();
+            out.writeInt(sa.spi());
+            out.writeInt((int) seq);
+            out.writerIndex(espOff + 8 + c.ivLength());
+            out.writeBytes(inner, payloadOff, payloadLen);
+            for (int i = 1; i <= padLen; i++) {
+                out.writeByte(i); // RFC 4303 §2.4: monotonic 1, 2, 3, ... so the receiver can check them
+            }
+            out.writeByte(padLen);
+            out.writeByte(nextHeader);
+            c.seal(out, espOff, ptLen, seq, ctx.esn());
+            out.writerIndex(espOff + espLen);
+            if (encap != null && !outV4) {
+                out.setShort(udpOff + 6, IpHeaders.udpChecksumV6(out, o, udpOff, udp + espLen));
+            }
+            ok = true;
+            return out;
+        } finally {
+            if (!ok) {
+                out.release();
+            }
+        }
+    }
+
+    ByteBuf unprotect(SecurityAssociation sa, SaTransformContext ctx, ByteBuf outer) throws GeneralSecurityException {
+        IpPacket op = p.outer;
+        int s = outer.readerIndex();
+        DropReason bad = op.parse(outer, s, outer.readableBytes(), IpPacket.Walk.OUTER);
+        if (bad != null) {
+            return p.drop(bad, sa);
+        }
+        if (op.fragment) {
+            return p.drop(DropReason.UNSUPPORTED, sa); // reassembly happens before the transform (RFC 4303 §3.4.1)
+        }
+        int off = s + op.headerLength;
+        int end = s + op.totalLength;
+        if (op.protocol == IpPacket.PROTO_UDP) {
+            if (sa.udpEncapsulation() == null) {
+                return p.drop(DropReason.UNSUPPORTED, sa);
+            }
+            if (end - off < IpHeaders.UDP_LENGTH) {
+                return p.drop(DropReason.TRUNCATED, sa);
+            }
+            if (outer.getUnsignedShort(off + 4) != end - off) {
+                return p.drop(DropReason.BAD_LENGTH, sa);
+            }
+            off += IpHeaders.UDP_LENGTH;
+            int kind = NatTraversal.classify(outer, off, end - off);
+            if (kind != NatTraversal.ESP) {
+                return p.drop(kind == NatTraversal.MALFORMED ? DropReason.TRUNCATED : DropReason.UNSUPPORTED, sa);
+            }
+        } else if (op.protocol != IpPacket.PROTO_ESP) {
+            return p.drop(DropReason.UNKNOWN_SPI, sa);
+        }
+        int espOff = off;
+        int espLen = end - off;
+        if (espLen < 8) {
+            return p.drop(DropReason.TRUNCATED, sa);
+        }
+        if (outer.getInt(espOff) != sa.spi()) {
+            return p.drop(DropReason.UNKNOWN_SPI, sa);
+        }
+        EspCipher c = ctx.espCipher(p.index, p.random);
+        int ctLen = espLen - 8 - c.ivLength() - c.icvLength();
+        if (ctLen < 2) {
+            return p.drop(DropReason.TRUNCATED, sa);
+        }
+        if (ctLen % c.blockSize() != 0) {
+            return p.drop(DropReason.BAD_LENGTH, sa);
+        }
+        int seqLow = outer.getInt(espOff + 4);
+        long seq = seqLow & 0xFFFF_FFFFL;
+        ReplayWindow w = ctx.window();
+        if (w != null) {
+            DropReason r = p.replayCheck(ctx, w, seqLow);
+            if (r != null) {
+                return p.drop(r, sa);
+            }
+            seq = p.lastSeq;
+        }
+        boolean tunnel = sa.mode() == SaMode.TUNNEL;
+        int hdrLen = tunnel ? 0 : op.headerLength;
+        ByteBuf buf = p.alloc.buffer(hdrLen + ctLen);
+        boolean ok = false;
+        try {
+            if (!tunnel) {
+                buf.writeBytes(outer, s, hdrLen);
+            }
+            int ptStart = buf.writerIndex();
+            if (!c.open(outer, espOff, espLen, (int) (seq >>> 32), ctx.esn(), buf)) {
+                return p.drop(DropReason.BAD_ICV, sa);
+            }
+            if (w != null) {
+                DropReason r = p.replayUpdate(ctx, w, seq);
+                if (r != null) {
+                    return p.drop(r, sa);
+                }
+            }
+            int ptEnd = buf.writerIndex();
+            int padLen = buf.getUnsignedByte(ptEnd - 2);
+            int nh = buf.getUnsignedByte(ptEnd - 1);
+            int payloadLen = ptEnd - ptStart - 2 - padLen;
+            if (payloadLen < 0) {
+                return p.drop(DropReason.BAD_PADDING, sa);
+            }
+            for (int i = 1; i <= padLen; i++) {
+                if (buf.getUnsignedByte(ptStart + payloadLen + i - 1) != i) {
+                    return p.drop(DropReason.BAD_PADDING, sa);
+                }
+            }
+            if (nh == IpPacket.PROTO_NONE) {
+                return p.drop(DropReason.DUMMY_PACKET, sa);
+            }
+            buf.writerIndex(ptStart + payloadLen);
+            DropReason r = tunnel ? p.finishTunnel(buf, ptStart, payloadLen, nh) : p.finishTransport(buf, nh);
+            if (r == null) {
+                r = p.checkSelectorAndAccount(sa, buf);
+            }
+            if (r != null) {
+                return p.drop(r, sa);
+            }
+            ok = true;
+            return buf;
+        } finally {
+            if (!ok) {
+                buf.release();
+            }
+        }
+    }
+}

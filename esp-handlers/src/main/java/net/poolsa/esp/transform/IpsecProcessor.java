@@ -1,0 +1,315 @@
+package net.poolsa.esp.transform;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import java.security.GeneralSecurityException;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import net.poolsa.esp.event.DropListener;
+import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.replay.ReplayWindow;
+import net.poolsa.esp.replay.SequenceNumbers;
+import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.esp.sa.OuterAddress;
+import net.poolsa.esp.sa.SaMode;
+import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.sa.TrafficSelector;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The IPsec transforms of one event-loop thread: ESP (RFC 4303) and AH (RFC 4302), tunnel and transport mode,
+ * ESP optionally in UDP (RFC 3948). Pure functions of (SA, packet) plus the per-SA state in
+ * {@link SaTransformContext}; every failure is reported to the {@link DropListener} and answered with null,
+ * no exception escapes, and the caller's buffer is never released.
+ *
+ * <p><b>Bundles</b> (the paper's AH+ESP): the ESP SA is applied first (tunnel or transport), then an AH SA in
+ * transport mode over the resulting outer packet, giving {@code | IP | AH | ESP | ... |} (RFC 4301 §4.5,
+ * transport adjacency); inbound the AH SA is removed first, then the ESP SA. When {@link #unprotect} returns a
+ * packet that is again ESP or AH ({@link #spiOf} != 0), the caller looks the next SA up and calls it again;
+ * {@link SaBundle} does both steps for a known pair.
+ *
+ * <p>Not thread-safe: one instance per thread. SAs may be shared between processors.
+ */
+public final class IpsecProcessor {
+    private static final AtomicInteger NEXT_INDEX = new AtomicInteger();
+    private static final RateLimitedLog LOG = new RateLimitedLog(LoggerFactory.getLogger(IpsecProcessor.class), 10_000_000_000L);
+
+    final ByteBufAllocator alloc;
+    final int index;
+    final SecureRandom random;
+    final IpPacket inner = new IpPacket();
+    final IpPacket outer = new IpPacket();
+    /** Copy of a header for AH's mutable-field zeroing; IPv6 headers with longer chains are refused. */
+    final byte[] headerScratch = new byte[512];
+    OuterAddress outSrc;
+    OuterAddress outDst;
+    long lastSeq;
+    private final DropListener listener;
+    private final EspTransform esp = new EspTransform(this);
+    private final AhTransform ah = new AhTransform(this);
+    private int ipId;
+
+    public IpsecProcessor(ByteBufAllocator alloc, DropListener listener) {
+        this.alloc = Objects.requireNonNull(alloc, "alloc");
+        this.listener = Objects.requireNonNull(listener, "listener");
+        this.index = NEXT_INDEX.getAndIncrement();
+        SecureRandom r;
+        try {
+            // A DRBG of our own: no lock shared with other threads, unlike the NativePRNG singleton.
+            r = SecureRandom.getInstance("DRBG");
+        } catch (NoSuchAlgorithmException e) {
+            r = new SecureRandom();
+        }
+        this.random = r;
+        this.ipId = random.nextInt();
+    }
+
+    /**
+     * Outbound. {@code inner} = one complete cleartext IP packet (IPv4 or IPv6) in its readable bytes. Tunnel
+     * mode: the whole packet is encapsulated under a new outer IP header src=outerSrc dst=outerDst (when null,
+     * the SA's current local/remote address). Transport mode: the packet's own header is kept (outerSrc/outerDst
+     * must equal its addresses, may be null). If sa.udpEncapsulation()!=null, ESP goes inside UDP (RFC 3948).
+     *
+     * @return the complete outer IP packet in a new buffer the caller owns, or null after reporting a
+     *         {@link DropReason} (e.g. SEQUENCE_EXHAUSTED, SA_EXPIRED, POOL_MISMATCH, TOO_BIG). Never releases {@code inner}.
+     */
+    public ByteBuf protect(SecurityAssociation sa, ByteBuf inner, OuterAddress outerSrc, OuterAddress outerDst) {
+        if (sa == null || inner == null) {
+            return drop(DropReason.NO_SA, sa);
+        }
+        try {
+            SaTransformContext ctx = usableContext(sa);
+            if (ctx == null) {
+                return null;
+            }
+            return sa.protocol() == IpsecProtocol.ESP ? esp.protect(sa, ctx, inner, outerSrc, outerDst)
+                    : ah.protect(sa, ctx, inner, outerSrc, outerDst);
+        } catch (GeneralSecurityException | RuntimeException e) {
+            return failed(sa, e);
+        }
+    }
+
+    /**
+     * Inbound. {@code outer} = one complete IP packet carrying ESP, AH, or UDP/4500-encapsulated ESP, whose SA the
+     * caller found by SPI and pool check. Verifies the ICV, anti-replay (checked before, advanced only after the
+     * ICV), padding, then the inner packet against sa.selector() (RFC 4301 §5.2).
+     *
+     * @return the inner IP packet (tunnel) or the reconstructed IP packet (transport) in a buffer the caller
+     *         owns, or null after reporting a {@link DropReason}. Never releases {@code outer}.
+     */
+    public ByteBuf unprotect(SecurityAssociation sa, ByteBuf outer) {
+        if (sa == null || outer == null) {
+            return drop(DropReason.UNKNOWN_SPI, sa);
+        }
+        try {
+            SaTransformContext ctx = usableContext(sa);
+            if (ctx == null) {
+                return null;
+            }
+            return sa.protocol() == IpsecProtocol.ESP ? esp.unprotect(sa, ctx, outer) : ah.unprotect(sa, ctx, outer);
+        } catch (GeneralSecurityException | RuntimeException e) {
+            return failed(sa, e);
+        }
+    }
+
+    /**
+     * Reads the SPI of an ESP/AH/UDP-encapsulated packet without allocating.
+     *
+     * @return the SPI, or 0 when the packet is not IPsec, is malformed, is IKE on port 4500 (non-ESP marker), a
+     *         NAT-keepalive, or a non-first fragment
+     */
+    public static int spiOf(ByteBuf outerIpPacket) {
+        ByteBuf b = outerIpPacket;
+        int s = b.readerIndex();
+        int n = b.readableBytes();
+        if (n < 20) {
+            return 0;
+        }
+        int version = b.getUnsignedByte(s) >>> 4;
+        int off;
+        int end;
+        int proto;
+        if (version == 4) {
+            int ihl = (b.getUnsignedByte(s) & 0x0F) * 4;
+            int total = b.getUnsignedShort(s + 2);
+            if (ihl < 20 || total < ihl || total > n || (b.getUnsignedShort(s + 6) & 0x1FFF) != 0) {
+                return 0;
+            }
+            proto = b.getUnsignedByte(s + 9);
+            off = s + ihl;
+            end = s + total;
+        } else if (version == 6) {
+            if (n < 40) {
+                return 0;
+            }
+            end = s + 40 + b.getUnsignedShort(s + 4);
+            if (end > s + n) {
+                return 0;
+            }
+            proto = b.getUnsignedByte(s + 6);
+            off = s + 40;
+            for (int i = 0; proto == IpPacket.PROTO_HOPOPT || proto == IpPacket.PROTO_ROUTING || proto == IpPacket.PROTO_DSTOPTS; i++) {
+                if (i >= IpPacket.MAX_EXTENSION_HEADERS || off + 8 > end) {
+                    return 0;
+                }
+                proto = b.getUnsignedByte(off);
+                off += (b.getUnsignedByte(off + 1) + 1) * 8;
+            }
+        } else {
+            return 0;
+        }
+        if (proto == IpPacket.PROTO_ESP) {
+            return end - off >= 8 ? b.getInt(off) : 0;
+        }
+        if (proto == IpPacket.PROTO_AH) {
+            return end - off >= 12 ? b.getInt(off + 4) : 0;
+        }
+        if (proto == IpPacket.PROTO_UDP && end - off >= IpHeaders.UDP_LENGTH) {
+            int sport = b.getUnsignedShort(off);
+            int dport = b.getUnsignedShort(off + 2);
+            if (sport != NatTraversal.PORT && dport != NatTraversal.PORT) {
+                return 0;
+            }
+            off += IpHeaders.UDP_LENGTH;
+            return NatTraversal.classify(b, off, end - off) == NatTraversal.ESP ? b.getInt(off) : 0;
+        }
+        return 0;
+    }
+
+    private SaTransformContext usableContext(SecurityAssociation sa) {
+        if (!sa.usable() || sa.keys().isDestroyed()) {
+            return drop(DropReason.SA_EXPIRED, sa);
+        }
+        SaTransformContext ctx;
+        try {
+            ctx = SaTransformContext.of(sa);
+        } catch (GeneralSecurityException e) {
+            LOG.warn("SA {} cannot be used by the transform layer: {}", sa.spiHex(), e.getMessage());
+            return drop(DropReason.UNSUPPORTED, sa);
+        }
+        if (ctx.closed()) {
+            return drop(DropReason.SA_EXPIRED, sa);
+        }
+        return ctx;
+    }
+
+    private ByteBuf failed(SecurityAssociation sa, Exception e) {
+        if (e instanceof IllegalStateException && (sa.keys().isDestroyed() || !sa.usable())) {
+            return drop(DropReason.SA_EXPIRED, sa); // killed while this packet was in flight
+        }
+        // A provider failure or a length this code failed to check: both are bugs to see, but never per packet.
+        LOG.warn("transform of SA {} failed: {}", sa.spiHex(), e.toString());
+        return drop(e instanceof GeneralSecurityException ? DropReason.UNSUPPORTED : DropReason.MALFORMED_IP, sa);
+    }
+
+    <T> T drop(DropReason reason, SecurityAssociation sa) {
+        listener.dropped(reason, sa);
+        return null;
+    }
+
+    /** Picks and checks the outer addresses into {@link #outSrc}/{@link #outDst}; null when acceptable. */
+    DropReason resolveOuter(SecurityAssociation sa, IpPacket in, OuterAddress src, OuterAddress dst) {
+        if (sa.mode() == SaMode.TUNNEL) {
+            OuterAddress d = dst != null ? dst : sa.currentRemote();
+            OuterAddress sr = src != null ? src : sa.currentLocal();
+            if (d == null || sr == null || d.v4() != sr.v4() || !d.in(sa.remoteOuter()) || !sr.in(sa.localOuter())) {
+                return DropReason.POOL_MISMATCH;
+            }
+            outSrc = sr;
+            outDst = d;
+            return null;
+        }
+        boolean match;
+        if (in.v4()) {
+            match = sa.localOuter().containsV4(in.src4) && sa.remoteOuter().containsV4(in.dst4)
+                    && (src == null || (src.v4() && src.v4Bits() == in.src4))
+                    && (dst == null || (dst.v4() && dst.v4Bits() == in.dst4));
+        } else {
+            match = sa.localOuter().containsV6(in.srcHi, in.srcLo) && sa.remoteOuter().containsV6(in.dstHi, in.dstLo)
+                    && (src == null || (!src.v4() && src.v6Hi() == in.srcHi && src.v6Lo() == in.srcLo))
+                    && (dst == null || (!dst.v4() && dst.v6Hi() == in.dstHi && dst.v6Lo() == in.dstLo));
+        }
+        if (!match) {
+            return DropReason.POOL_MISMATCH;
+        }
+        if (in.fragment) {
+            return DropReason.UNSUPPORTED; // transport mode protects whole packets; fragmentation comes after (RFC 4303 §3.3.4)
+        }
+        return null;
+    }
+
+    /**
+     * Writes a tunnel header from {@link #outSrc} to {@link #outDst}. The inner DSCP/ECN byte is copied (RFC 4301
+     * §5.1.2.1, RFC 6040 normal mode), DF follows an IPv4 inner packet.
+     */
+    void writeOuter(ByteBuf out, IpPacket in, int total, int proto) {
+        if (outDst.v4()) {
+            IpHeaders.writeV4(out, in.tos, total, ipId++ & 0xFFFF, in.v4() && in.dontFragment, proto, outSrc.v4Bits(), outDst.v4Bits());
+        } else {
+            IpHeaders.writeV6(out, in.tos, total - IpHeaders.V6_LENGTH, proto, outSrc, outDst);
+        }
+    }
+
+    /** Anti-replay check before the ICV; leaves the full (ESN-inferred) sequence number in {@link #lastSeq}. */
+    DropReason replayCheck(SaTransformContext ctx, ReplayWindow w, int seqLow) {
+        long seq = ctx.esn() ? SequenceNumbers.inferEsn(seqLow, w.top(), w.size()) : seqLow & SequenceNumbers.MAX_32;
+        lastSeq = seq;
+        if (!ctx.replayCheck()) {
+            return null;
+        }
+        if (seq == 0) {
+            return DropReason.TOO_OLD; // RFC 4303 §3.3.3: the first packet carries 1, so 0 was never sent
+        }
+        return replayReason(w.check(seq));
+    }
+
+    /** Records the sequence number after the ICV verified. */
+    DropReason replayUpdate(SaTransformContext ctx, ReplayWindow w, long seq) {
+        int r = w.update(seq);
+        return ctx.replayCheck() ? replayReason(r) : null;
+    }
+
+    private static DropReason replayReason(int r) {
+        return r == ReplayWindow.OK ? null : r == ReplayWindow.REPLAYED ? DropReason.REPLAYED : DropReason.TOO_OLD;
+    }
+
+    /** Tunnel mode: the decrypted payload must be exactly one IP packet of the kind the next header names (plus TFC padding). */
+    DropReason finishTunnel(ByteBuf buf, int start, int length, int nextHeader) {
+        if (nextHeader != IpPacket.PROTO_IPV4 && nextHeader != IpPacket.PROTO_IPV6) {
+            return DropReason.UNSUPPORTED;
+        }
+        DropReason r = inner.parse(buf, start, length, IpPacket.Walk.SELECTOR);
+        if (r != null) {
+            return r;
+        }
+        if ((nextHeader == IpPacket.PROTO_IPV4) != inner.v4()) {
+            return DropReason.MALFORMED_IP;
+        }
+        buf.writerIndex(start + inner.totalLength); // RFC 4303 §2.7: bytes after the inner packet are TFC padding
+        return null;
+    }
+
+    /** Transport mode: the kept outer header (already at index 0 of buf) gets the inner protocol and the new length. */
+    DropReason finishTransport(ByteBuf buf, int nextHeader) {
+        IpHeaders.patch(buf, 0, outer.version, outer.baseLength, outer.protocolIndex - outer.start, nextHeader, buf.writerIndex());
+        return inner.parse(buf, 0, buf.readableBytes(), IpPacket.Walk.SELECTOR);
+    }
+
+    /** RFC 4301 §5.2: the decapsulated packet must fall within the SA's selectors; then the lifetime counts it. */
+    DropReason checkSelectorAndAccount(SecurityAssociation sa, ByteBuf buf) {
+        TrafficSelector ts = sa.selector();
+        int sp = inner.sourcePort(buf);
+        int dp = inner.destinationPort(buf);
+        boolean match = inner.v4() ? ts.matchesV4(inner.src4, inner.dst4, inner.protocol, sp, dp)
+                : ts.matchesV6(inner.srcHi, inner.srcLo, inner.dstHi, inner.dstLo, inner.protocol, sp, dp);
+        if (!match) {
+            return DropReason.SELECTOR_MISMATCH;
+        }
+        if (sa.account(inner.totalLength) == SecurityAssociation.LIFETIME_HARD) {
+            return DropReason.SA_EXPIRED;
+        }
+        return null;
+    }
+}

@@ -1,0 +1,192 @@
+package net.poolsa.esp.transform;
+
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import net.poolsa.esp.crypto.AeadCipher;
+import net.poolsa.esp.crypto.CbcHmacCipher;
+import net.poolsa.esp.crypto.EspAlgorithm;
+import net.poolsa.esp.crypto.EspCipher;
+import net.poolsa.esp.crypto.IntegrityAlgorithm;
+import net.poolsa.esp.crypto.IntegrityMac;
+import net.poolsa.esp.crypto.LegacyAlgorithms;
+import net.poolsa.esp.replay.OutboundSequence;
+import net.poolsa.esp.replay.ReplayWindow;
+import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.esp.sa.SaKeys;
+import net.poolsa.esp.sa.SecurityAssociation;
+
+/**
+ * The transform layer's per-SA state, kept in {@link SecurityAssociation#transformContext()}: the parsed
+ * algorithms, private copies of the keys, the outbound sequence counter, the anti-replay window, and one
+ * cipher (ESP) or MAC (AH) per processor thread, so that JCA objects are reused but never shared.
+ *
+ * <p>{@link #close()} (called by {@link SecurityAssociation#kill()}) zeroes the key copies and re-keys the
+ * JCA objects with zeros. Limitation: JDK 17 cannot destroy a {@code SecretKeySpec} and providers keep
+ * internal copies of key schedules; the re-initialisation overwrites what it can, the rest waits for GC.
+ */
+public final class SaTransformContext implements AutoCloseable {
+    /** Window used only to infer ESN high halves when the SA has anti-replay switched off. */
+    private static final int ESN_TRACKING_WINDOW = 1024;
+
+    private final IpsecProtocol protocol;
+    private final EspAlgorithm encryption;
+    private final IntegrityAlgorithm integrity;
+    private final byte[] encryptionKey;
+    private final byte[] integrityKey;
+    private final boolean esn;
+    private final OutboundSequence outbound;
+    private final ReplayWindow window;
+    private final boolean replayCheck;
+    private volatile Object[] slots = new Object[0];
+    private volatile boolean closed;
+
+    private SaTransformContext(SecurityAssociation sa) throws GeneralSecurityException {
+        SaKeys keys = sa.keys();
+        this.protocol = sa.protocol();
+        this.encryption = EspAlgorithm.of(keys.encryptionAlgorithm());
+        this.integrity = IntegrityAlgorithm.of(keys.integrityAlgorithm());
+        if (encryption == null || integrity == null) {
+            throw new GeneralSecurityException("unknown algorithm in " + keys);
+        }
+        boolean authenticated;
+        if (protocol == IpsecProtocol.AH) {
+            if (encryption != EspAlgorithm.NONE || integrity == IntegrityAlgorithm.NONE) {
+                throw new GeneralSecurityException("AH takes encryption \"none\" and an integrity algorithm, not " + keys);
+            }
+            authenticated = true;
+        } else {
+            if (encryption == EspAlgorithm.NONE) {
+                throw new GeneralSecurityException("ESP needs an encryption algorithm (\"null\" for none): " + keys);
+            }
+            if (encryption.aead() && integrity != IntegrityAlgorithm.NONE) {
+                throw new GeneralSecurityException("an AEAD algorithm takes integrity \"none\": " + keys);
+            }
+            if (encryption == EspAlgorithm.NULL && integrity == IntegrityAlgorithm.NONE) {
+                throw new GeneralSecurityException("ESP with neither encryption nor integrity (RFC 4303 §3.2 forbids it)");
+            }
+            if (encryption == EspAlgorithm.DES_CBC && !LegacyAlgorithms.desAllowed()) {
+                throw new GeneralSecurityException("des-cbc needs LegacyAlgorithms.allowDes(true)");
+            }
+            if (encryption != EspAlgorithm.NULL && !encryption.acceptsKeyMaterial(keys.encryptionKey().length)) {
+                throw new GeneralSecurityException(encryption.ikeName() + " does not take " + keys.encryptionKey().length + " key bytes");
+            }
+            authenticated = encryption.aead() || integrity != IntegrityAlgorithm.NONE;
+        }
+        if (integrity != IntegrityAlgorithm.NONE && keys.integrityKey().length != integrity.keyLength()) {
+            throw new GeneralSecurityException(integrity.ikeName() + " needs a " + integrity.keyLength() + "-byte key");
+        }
+        this.encryptionKey = keys.encryptionKey().clone();
+        this.integrityKey = keys.integrityKey().clone();
+        this.esn = sa.extendedSequenceNumbers();
+        this.outbound = new OutboundSequence(esn);
+        // RFC 4303 §3.4.3: without integrity the sequence number is unauthenticated, so anti-replay is off.
+        this.replayCheck = authenticated && sa.replayWindow() > 0;
+        this.window = authenticated ? new ReplayWindow(sa.replayWindow() > 0 ? sa.replayWindow() : ESN_TRACKING_WINDOW) : null;
+    }
+
+    /**
+     * The context of {@code sa}, created on first use.
+     *
+     * @throws GeneralSecurityException when the SA's algorithms or key sizes are not usable
+     */
+    public static SaTransformContext of(SecurityAssociation sa) throws GeneralSecurityException {
+        Object c = sa.transformContext();
+        if (c instanceof SaTransformContext) {
+            return (SaTransformContext) c;
+        }
+        synchronized (sa) {
+            c = sa.transformContext();
+            if (c instanceof SaTransformContext) {
+                return (SaTransformContext) c;
+            }
+            SaTransformContext ctx = new SaTransformContext(sa);
+            sa.transformContext(ctx);
+            return ctx;
+        }
+    }
+
+    public EspAlgorithm encryption() {
+        return encryption;
+    }
+
+    public IntegrityAlgorithm integrity() {
+        return integrity;
+    }
+
+    public boolean esn() {
+        return esn;
+    }
+
+    public OutboundSequence outbound() {
+        return outbound;
+    }
+
+    /** The anti-replay window, also the ESN tracker; null for an unauthenticated SA. */
+    public ReplayWindow window() {
+        return window;
+    }
+
+    public boolean replayCheck() {
+        return replayCheck;
+    }
+
+    public boolean closed() {
+        return closed;
+    }
+
+    /** The ESP cipher of processor {@code index}, created on its first packet. */
+    EspCipher espCipher(int index, SecureRandom random) throws GeneralSecurityException {
+        return (EspCipher) slot(index, random);
+    }
+
+    /** The AH MAC of processor {@code index}. */
+    IntegrityMac ahMac(int index) throws GeneralSecurityException {
+        return (IntegrityMac) slot(index, null);
+    }
+
+    private Object slot(int index, SecureRandom random) throws GeneralSecurityException {
+        Object[] s = slots;
+        if (index < s.length && s[index] != null) {
+            return s[index];
+        }
+        return createSlot(index, random);
+    }
+
+    private synchronized Object createSlot(int index, SecureRandom random) throws GeneralSecurityException {
+        if (closed) {
+            throw new GeneralSecurityException("SA context closed");
+        }
+        Object[] s = slots;
+        if (index < s.length && s[index] != null) {
+            return s[index];
+        }
+        Object created;
+        if (protocol == IpsecProtocol.AH) {
+            created = new IntegrityMac(integrity, integrityKey);
+        } else if (encryption.aead()) {
+            created = new AeadCipher(encryption, encryptionKey);
+        } else {
+            created = new CbcHmacCipher(encryption, encryptionKey, integrity, integrityKey, random);
+        }
+        Object[] grown = Arrays.copyOf(s, Math.max(s.length, index + 1));
+        grown[index] = created;
+        slots = grown;
+        return created;
+    }
+
+    /** Zeroes the key copies and overwrites the JCA key schedules (best effort, see the class comment). */
+    @Override
+    public synchronized void close() {
+        closed = true;
+        Arrays.fill(encryptionKey, (byte) 0);
+        Arrays.fill(integrityKey, (byte) 0);
+        for (Object o : slots) {
+            if (o instanceof EspCipher) {
+                ((EspCipher) o).destroy();
+            } else if (o instanceof IntegrityMac) {
+                ((IntegrityMac) o).destroy();
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package net.poolsa.esp.sad;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.junit.jupiter.api.Test;
+
+import net.poolsa.esp.event.DropListener;
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.sa.TestSas;
+import net.poolsa.esp.sa.TrafficSelector;
+import net.poolsa.esp.spd.InstalledPolicy;
+import net.poolsa.esp.spd.SecurityPolicy;
+import net.poolsa.esp.spd.SecurityPolicyDatabase;
+
+/**
+ * Readers on the data path while the control plane installs, rekeys and deletes: a stable SA is never
+ * missed, every SA returned is the one asked for and fully built (no torn read), a PROTECT policy under
+ * rekey always has an SA, and churned policies never shadow the stable ones. Counts, not timings.
+ */
+class ConcurrentSadTest {
+    @Test
+    void readersNeverMissAStableSaWhileWritersChurn() throws Exception {
+        SecurityAssociationDatabase sad = new SecurityAssociationDatabase();
+        SecurityPolicyDatabase spd = new SecurityPolicyDatabase(sad);
+        int stable = 2000;
+        int src = TestSas.v4("198.51.100.7");
+        int dst = TestSas.v4("192.0.2.65");
+        for (int i = 0; i < stable; i++) {
+            sad.install(TestSas.inbound(0x100000 + i, "192.0.2.64/26", "198.51.100.0/24"));
+        }
+        spd.add(SecurityPolicy.protect("stable", TrafficSelector.between(AddressPool.parse("203.0.113.0/24"),
+                AddressPool.parse("198.51.100.0/24")), 77));
+        sad.install(TestSas.outbound(0x200000, 77, "192.0.2.65", "198.51.100.1"));
+
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<String> failure = new AtomicReference<>();
+        AtomicLong lookups = new AtomicLong();
+        CountDownLatch started = new CountDownLatch(2);
+        List<Thread> readers = new ArrayList<>();
+        for (int t = 0; t < 2; t++) {
+            final int seed = t;
+            Thread reader = new Thread(() -> {
+                started.countDown();
+                int i = seed;
+                long n = 0;
+                int inner = TestSas.v4("203.0.113.9");
+                int peer = TestSas.v4("198.51.100.200");
+                while (!stop.get()) {
+                    int spi = 0x100000 + (i++ % stable);
+                    SecurityAssociation sa = sad.lookupInboundV4(spi, 50, src, dst, DropListener.NONE);
+                    if (sa == null || sa.spi() != spi || sa.localOuter() == null || sa.selector() == null) {
+                        failure.compareAndSet(null, "stable SPI " + Integer.toHexString(spi) + " gave " + sa);
+                    }
+                    InstalledPolicy p = spd.classifyV4(Direction.OUTBOUND, inner, peer, 6, 1, 2);
+                    if (p == null || !p.policy().id().equals("stable") || p.sa() == null || p.sa().reqid() != 77) {
+                        failure.compareAndSet(null, "stable policy gave " + p + " sa " + (p == null ? null : p.sa()));
+                    }
+                    n++;
+                }
+                lookups.addAndGet(n);
+            });
+            reader.start();
+            readers.add(reader);
+        }
+        started.await();
+        int nextOutbound = 0x200001;
+        SecurityAssociation currentOut = sad.slot(77).current();
+        for (int round = 0; round < 300; round++) {
+            // Churn: a burst of other SAs in and out (grows and shrinks the SPI table).
+            List<SecurityAssociation> churn = new ArrayList<>();
+            for (int k = 0; k < 200; k++) {
+                SecurityAssociation sa = TestSas.inbound(sad.allocateSpi(), "192.0.2.64/26", "198.51.100.0/24");
+                sad.install(sa);
+                churn.add(sa);
+            }
+            for (SecurityAssociation sa : churn) {
+                sad.removeInbound(sa.spi(), IpsecProtocol.ESP);
+            }
+            // Rekey the outbound SA: install the new generation, then delete the old one.
+            SecurityAssociation fresh = TestSas.outbound(nextOutbound++, 77, "192.0.2.65", "198.51.100.1");
+            sad.install(fresh);
+            sad.removeOutbound(77, currentOut.spi(), IpsecProtocol.ESP);
+            currentOut = fresh;
+            // Policy churn on other destinations, crossing the delta limit.
+            spd.add(SecurityPolicy.discard("churn" + round, TrafficSelector.between(AddressPool.ANY,
+                    AddressPool.parse("203.0.113." + (round % 250) + "/32"))));
+            if (round >= 20) {
+                spd.remove("churn" + (round - 20));
+            }
+        }
+        stop.set(true);
+        for (Thread r : readers) {
+            r.join();
+        }
+        assertEquals(null, failure.get());
+        assertTrue(lookups.get() > 0);
+        assertEquals(stable, sad.inboundCount());
+        assertEquals(1, sad.outboundCount());
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what poolsa's build, tests, demo and benchmarks need from Debian (idempotent, non-interactive).
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+packages=(
+  openjdk-17-jdk-headless maven          # build (Java 17 target)
+  libpcap0.8                             # capture (pcap4j finds libpcap.so.0.8 through JNA)
+  iproute2 nftables iputils-ping netcat-openbsd tcpdump   # namespaces, diversion, probes, captures
+  tshark python3-scapy                   # independent decoders of our ESP/ISAKMP in tests
+  strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins  # real IKE/ESP peer
+  libusrsctp-examples libusrsctp-dev gcc  # the paper's multihomed SCTP stack
+  iperf3                                 # data-path benchmark
+  prometheus                             # a real Prometheus scrapes our metrics in a test; promtool
+  ansible ansible-lint                   # deploy/ checks
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  # The wireshark-common question (may non-root users capture?) is answered "no" by the default.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's prometheus package starts a server on :9090 at install; the tests start their own on loopback.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+  systemctl stop prometheus || true
+fi
