@@ -18,6 +18,7 @@ import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.pipeline.DataPathListener;
 import net.poolsa.esp.pipeline.DataPlane;
 import net.poolsa.esp.pipeline.DataPlaneConfig;
+import net.poolsa.esp.pipeline.IpsecProtector;
 import net.poolsa.esp.pipeline.MtuSettings;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.OuterAddress;
@@ -33,7 +34,7 @@ import net.poolsa.esp.spd.SecurityPolicy;
  * <pre>
  * --uplink IF,ADDR,PREFIXLEN (repeat)  --sink NAME  --peer ADDR (repeat)
  * --local-pool CIDR,... --remote-pool CIDR,...  --local-inner CIDR,... --remote-inner CIDR,...
- * --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
+ * --crypto xor|aes-gcm-16|...  --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
  * --probe-ms N --dead-ms N
  * </pre>
  */
@@ -52,8 +53,9 @@ public final class GatewayMain {
         String remoteInner = null;
         int outSpi = 0;
         int inSpi = 0;
-        int outKey = 0x33;
-        int inKey = 0x44;
+        String outKey = "33";
+        String inKey = "44";
+        String crypto = "xor";
         int mtu = 1500;
         long probeMs = 100;
         long deadMs = 600;
@@ -73,8 +75,9 @@ public final class GatewayMain {
                 case "--remote-inner" -> remoteInner = v;
                 case "--out-spi" -> outSpi = Integer.parseUnsignedInt(v, 16);
                 case "--in-spi" -> inSpi = Integer.parseUnsignedInt(v, 16);
-                case "--out-key" -> outKey = Integer.parseInt(v, 16);
-                case "--in-key" -> inKey = Integer.parseInt(v, 16);
+                case "--out-key" -> outKey = v;
+                case "--in-key" -> inKey = v;
+                case "--crypto" -> crypto = v;
                 case "--mtu" -> mtu = Integer.parseInt(v);
                 case "--icmp" -> icmp.add(OuterAddress.parse(v));
                 case "--status" -> status = Path.of(v);
@@ -88,8 +91,8 @@ public final class GatewayMain {
         AddressPool li = AddressPool.parse(localInner.split(","));
         AddressPool ri = AddressPool.parse(remoteInner.split(","));
         UserspaceIpsecKernel kernel = new UserspaceIpsecKernel();
-        SecurityAssociation out = ManualSas.outbound(outSpi, 1, lp, rp, li, ri, ManualSas.xorKeys(outKey));
-        SecurityAssociation in = ManualSas.inbound(inSpi, 1, lp, rp, li, ri, ManualSas.xorKeys(inKey));
+        SecurityAssociation out = ManualSas.outbound(outSpi, 1, lp, rp, li, ri, keys(crypto, outKey));
+        SecurityAssociation in = ManualSas.inbound(inSpi, 1, lp, rp, li, ri, keys(crypto, inKey));
         out.setCurrentRemote(peers.get(0));
         for (DataPlaneConfig.Uplink u : uplinks) {
             if (new net.poolsa.esp.path.LocalAddress(u.address(), u.prefixLength()).onLink(peers.get(0))) {
@@ -126,7 +129,7 @@ public final class GatewayMain {
         OuterAddress icmp6 = icmp.stream().filter(a -> !a.v4()).findFirst().orElse(null);
         DataPlaneConfig cfg = new DataPlaneConfig(uplinks, sink, List.of(remoteInner.split(",")), peers, kernel,
                 new MtuSettings(mtu, icmp4, icmp6, 100), Duration.ofMillis(probeMs), Duration.ofMillis(deadMs), true);
-        DataPlane dp = new DataPlane(cfg, (alloc, l) -> new XorProtector(alloc, l), listener);
+        DataPlane dp = new DataPlane(cfg, crypto.equals("xor") ? XorProtector::new : IpsecProtector.FACTORY, listener);
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             dp.stop();
@@ -146,6 +149,12 @@ public final class GatewayMain {
             write(status, s.toString());
             Thread.sleep(100);
         }
+    }
+
+    /** "xor": test-only XOR with the first key byte; otherwise an ESP algorithm name (e.g. aes-gcm-16) and its key. */
+    private static net.poolsa.esp.sa.SaKeys keys(String crypto, String hex) {
+        byte[] k = java.util.HexFormat.of().parseHex(hex);
+        return crypto.equals("xor") ? ManualSas.xorKeys(k[0] & 0xff) : new net.poolsa.esp.sa.SaKeys(crypto, k, "none", new byte[0]);
     }
 
     private static void write(Path status, String text) throws IOException {

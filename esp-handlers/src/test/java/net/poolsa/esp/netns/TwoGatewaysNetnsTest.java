@@ -24,9 +24,10 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Needs root: four network namespaces, hostA -- gwA ==(two links)== gwB -- hostB, with a poolsa
- * {@link GatewayMain} (test-only XOR protector until the real ESP transform is wired) in each gateway.
+ * {@link GatewayMain} (real ESP, AES-GCM-16, manual keys) in each gateway.
  * Checks, with the kernel's ping/iperf3 and tcpdump/tshark as oracles: ICMP, UDP and TCP over IPv4 and
- * IPv6 inner traffic; only ESP with the two expected SPIs (plus outer-address probes) on the middle links;
+ * IPv6 inner traffic; only ESP with the two expected SPIs (plus outer-address probes) on the middle links,
+ * which tshark decrypts with the configured keys and whose ICVs it verifies;
  * failover to the second link with the same SPIs when the link in use goes down; forged outer sources
  * outside the pool dropped and counted. Namespaces and the processes started here are removed in
  * {@link #tearDown()}.
@@ -35,6 +36,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 class TwoGatewaysNetnsTest {
     private static final String SPI_AB = "0000a001";
     private static final String SPI_BA = "0000b001";
+    /** AES-GCM-128 key and 4-byte salt per direction (RFC 4106 keying material), test values. */
+    private static final String KEY_AB = "000102030405060708090a0b0c0d0e0f10111213";
+    private static final String KEY_BA = "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";
     /** Logs, status files and captures stay in target/ for inspection after a failure. */
     static Path dir;
     private static Netns hostA;
@@ -73,10 +77,10 @@ class TwoGatewaysNetnsTest {
         hostB.exec("ip", "-6", "route", "add", "default", "via", "2001:db8:2::2");
         gatewayA = startGateway(gwA, "a", "l1a,198.51.100.1,29", "l2a,203.0.113.1,29", "198.51.100.2", "203.0.113.2",
                 "198.51.100.1/32,203.0.113.1/32", "198.51.100.2/32,203.0.113.2/32", "192.0.2.0/26,2001:db8:1::/64",
-                "192.0.2.64/26,2001:db8:2::/64", SPI_AB, SPI_BA, "33", "44", "192.0.2.2", "2001:db8:1::2");
+                "192.0.2.64/26,2001:db8:2::/64", SPI_AB, SPI_BA, KEY_AB, KEY_BA, "192.0.2.2", "2001:db8:1::2");
         gatewayB = startGateway(gwB, "b", "l1b,198.51.100.2,29", "l2b,203.0.113.2,29", "198.51.100.1", "203.0.113.1",
                 "198.51.100.2/32,203.0.113.2/32", "198.51.100.1/32,203.0.113.1/32", "192.0.2.64/26,2001:db8:2::/64",
-                "192.0.2.0/26,2001:db8:1::/64", SPI_BA, SPI_AB, "44", "33", "192.0.2.66", "2001:db8:2::2");
+                "192.0.2.0/26,2001:db8:1::/64", SPI_BA, SPI_AB, KEY_BA, KEY_AB, "192.0.2.66", "2001:db8:2::2");
         awaitReady("a", gatewayA);
         awaitReady("b", gatewayB);
     }
@@ -92,7 +96,7 @@ class TwoGatewaysNetnsTest {
                 "--uplink", up1, "--uplink", up2, "--sink", "psink", "--peer", peer1, "--peer", peer2,
                 "--local-pool", localPool, "--remote-pool", remotePool, "--local-inner", localInner,
                 "--remote-inner", remoteInner, "--out-spi", outSpi, "--in-spi", inSpi, "--out-key", outKey,
-                "--in-key", inKey, "--icmp", icmp4, "--icmp", icmp6, "--status", dir.resolve(tag + ".status").toString(),
+                "--in-key", inKey, "--crypto", "aes-gcm-16", "--icmp", icmp4, "--icmp", icmp6, "--status", dir.resolve(tag + ".status").toString(),
                 "--probe-ms", "100", "--dead-ms", "800");
         return ns.spawn(cmd, dir.resolve(tag + ".log"));
     }
@@ -138,6 +142,10 @@ class TwoGatewaysNetnsTest {
 
     /** Captures on a middle link while {@code traffic} runs; returns tshark's "proto spi src dst" lines. */
     private static List<String> capture(Netns ns, String dev, Runnable traffic) throws Exception {
+        return fields(captureFile(ns, dev, traffic));
+    }
+
+    private static Path captureFile(Netns ns, String dev, Runnable traffic) throws Exception {
         Path pcap = dir.resolve(dev + "-" + System.nanoTime() + ".pcap");
         Process dump = ns.spawn(List.of("tcpdump", "--immediate-mode", "-i", dev, "-U", "-n", "-w", pcap.toString(), "ip"), dir.resolve(dev + ".tcpdump.log"));
         for (int i = 0; i < 100 && !Files.readString(dir.resolve(dev + ".tcpdump.log")).contains("listening"); i++) {
@@ -146,6 +154,10 @@ class TwoGatewaysNetnsTest {
         traffic.run();
         Thread.sleep(300);
         Netns.stop(dump, 3000);
+        return pcap;
+    }
+
+    private static List<String> fields(Path pcap) {
         HostCommands.Result r = HostCommands.local().run(List.of("tshark", "-r", pcap.toString(), "-T", "fields",
                 "-e", "ip.proto", "-e", "esp.spi", "-e", "ip.src", "-e", "ip.dst", "-e", "icmp.type"));
         assertTrue(r.ok(), r.output());
@@ -181,12 +193,39 @@ class TwoGatewaysNetnsTest {
     @Test
     @Order(1)
     void icmpOverIpv4AndIpv6OnlyEspOnTheWire() throws Exception {
-        List<String> lines = capture(gwA, "l1a", () -> {
+        Path pcap = captureFile(gwA, "l1a", () -> {
             run(hostA, "ping", "-c", "3", "-i", "0.2", "-W", "2", "192.0.2.65");
             run(hostA, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "2001:db8:2::1");
         });
+        List<String> lines = fields(pcap);
         Set<String> spis = assertOnlyEsp(lines);
         assertEquals(Set.of(SPI_AB, SPI_BA), spis, String.join("\n", lines));
+
+        // tshark decrypts with the keys and checks every ICV; the inner packets are the pings.
+        Path conf = Files.createDirectories(dir.resolve("wireshark"));
+        Files.writeString(conf.resolve("esp_sa"),
+                "\"IPv4\",\"*\",\"*\",\"0x" + SPI_AB + "\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x" + KEY_AB + "\",\"NULL\",\"\"\n"
+                + "\"IPv4\",\"*\",\"*\",\"0x" + SPI_BA + "\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x" + KEY_BA + "\",\"NULL\",\"\"\n");
+        ProcessBuilder pb = new ProcessBuilder("tshark", "-n", "-r", pcap.toString(),
+                "-o", "esp.enable_encryption_decode:TRUE", "-o", "esp.enable_authentication_check:TRUE", "-Y", "esp",
+                "-T", "fields", "-E", "occurrence=l", "-e", "esp.spi", "-e", "esp.icv_good", "-e", "ip.src", "-e", "ipv6.src",
+                "-e", "icmp.type", "-e", "icmpv6.type");
+        pb.environment().put("WIRESHARK_CONFIG_DIR", conf.toString());
+        pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+        Process p = pb.start();
+        List<String> dec = new String(p.getInputStream().readAllBytes()).lines().toList();
+        p.waitFor();
+        int echoV4 = 0;
+        int echoV6 = 0;
+        for (String l : dec) {
+            String[] f = l.split("\t", -1);
+            assertTrue(f[1].equals("1") || f[1].equalsIgnoreCase("true"), "ICV verified by tshark: " + l);
+            echoV4 += f[4].equals("8") || f[4].equals("0") ? 1 : 0;
+            echoV6 += f[5].equals("128") || f[5].equals("129") ? 1 : 0;
+            assertTrue(f[2].contains("192.0.2.") || f[3].contains("2001:db8:"), "inner addresses decrypted: " + l);
+        }
+        assertEquals(6, echoV4, String.join("\n", dec));
+        assertEquals(6, echoV6, String.join("\n", dec));
     }
 
     @Test
