@@ -70,7 +70,7 @@ public final class DataPlane implements AutoCloseable {
                 divert = new HostDivert(HostCommands.local(), config.sinkInterface(), config.protectedRemotePrefixes(), names);
                 divert.apply();
             }
-            emitter = new RawSocketEmitter(listener);
+            emitter = new RawSocketEmitter(listener, config.manageHost() ? HostDivert.FWMARK : 0);
             loop = new DefaultEventLoop(new DefaultThreadFactory("poolsa-dataplane", true));
             ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
             PacketProtector protector = protectors.create(alloc, listener);
