@@ -2,13 +2,9 @@ package net.poolsa.esp.netns;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +36,7 @@ class TwoGatewaysNetnsTest {
     private static final String KEY_AB = "000102030405060708090a0b0c0d0e0f10111213";
     private static final String KEY_BA = "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";
     /** Logs, status files and captures stay in target/ for inspection after a failure. */
-    static Path dir;
+    static NetnsLab lab;
     private static Netns hostA;
     private static Netns gwA;
     private static Netns gwB;
@@ -50,7 +46,7 @@ class TwoGatewaysNetnsTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        dir = Files.createDirectories(Path.of("target", "netns-" + ProcessHandle.current().pid()).toAbsolutePath());
+        lab = new NetnsLab("netns-two-gateways");
         hostA = Netns.create("psa-hA");
         gwA = Netns.create("psa-gA");
         gwB = Netns.create("psa-gB");
@@ -81,49 +77,22 @@ class TwoGatewaysNetnsTest {
         gatewayB = startGateway(gwB, "b", "l1b,198.51.100.2,29", "l2b,203.0.113.2,29", "198.51.100.1", "203.0.113.1",
                 "198.51.100.2/32,203.0.113.2/32", "198.51.100.1/32,203.0.113.1/32", "192.0.2.64/26,2001:db8:2::/64",
                 "192.0.2.0/26,2001:db8:1::/64", SPI_BA, SPI_AB, KEY_BA, KEY_AB, "192.0.2.66", "2001:db8:2::2");
-        awaitReady("a", gatewayA);
-        awaitReady("b", gatewayB);
     }
 
     private static Process startGateway(Netns ns, String tag, String up1, String up2, String peer1, String peer2,
                                         String localPool, String remotePool, String localInner, String remoteInner,
                                         String outSpi, String inSpi, String outKey, String inKey, String icmp4, String icmp6)
-            throws IOException {
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = List.of(java, "-cp", System.getProperty("java.class.path"),
-                "-Dorg.slf4j.simpleLogger.log.org.pcap4j=warn", "-Dio.netty.leakDetectionLevel=simple",
-                GatewayMain.class.getName(),
+            throws Exception {
+        return lab.gateway(ns, tag, List.of(
                 "--uplink", up1, "--uplink", up2, "--sink", "psink", "--peer", peer1, "--peer", peer2,
                 "--local-pool", localPool, "--remote-pool", remotePool, "--local-inner", localInner,
                 "--remote-inner", remoteInner, "--out-spi", outSpi, "--in-spi", inSpi, "--out-key", outKey,
-                "--in-key", inKey, "--crypto", "aes-gcm-16", "--icmp", icmp4, "--icmp", icmp6, "--status", dir.resolve(tag + ".status").toString(),
-                "--probe-ms", "100", "--dead-ms", "800");
-        return ns.spawn(cmd, dir.resolve(tag + ".log"));
-    }
-
-    private static void awaitReady(String tag, Process p) throws Exception {
-        Path s = dir.resolve(tag + ".status");
-        for (int i = 0; i < 300; i++) {
-            if (Files.exists(s)) {
-                return;
-            }
-            if (!p.isAlive()) {
-                break;
-            }
-            Thread.sleep(50);
-        }
-        fail("gateway " + tag + " did not start:\n" + Files.readString(dir.resolve(tag + ".log")));
+                "--in-key", inKey, "--crypto", "aes-gcm-16", "--icmp", icmp4, "--icmp", icmp6,
+                "--probe-ms", "100", "--dead-ms", "800"));
     }
 
     private static Map<String, String> status(String tag) throws IOException {
-        Map<String, String> m = new HashMap<>();
-        for (String line : Files.readAllLines(dir.resolve(tag + ".status"))) {
-            int eq = line.indexOf('=');
-            if (eq > 0) {
-                m.put(line.substring(0, eq), line.substring(eq + 1));
-            }
-        }
-        return m;
+        return lab.status(tag);
     }
 
     @AfterAll
@@ -140,34 +109,8 @@ class TwoGatewaysNetnsTest {
         }
     }
 
-    /** Captures on a middle link while {@code traffic} runs; returns tshark's "proto spi src dst" lines. */
     private static List<String> capture(Netns ns, String dev, Runnable traffic) throws Exception {
-        return fields(captureFile(ns, dev, traffic));
-    }
-
-    private static Path captureFile(Netns ns, String dev, Runnable traffic) throws Exception {
-        Path pcap = dir.resolve(dev + "-" + System.nanoTime() + ".pcap");
-        Process dump = ns.spawn(List.of("tcpdump", "--immediate-mode", "-i", dev, "-U", "-n", "-w", pcap.toString(), "ip"), dir.resolve(dev + ".tcpdump.log"));
-        for (int i = 0; i < 100 && !Files.readString(dir.resolve(dev + ".tcpdump.log")).contains("listening"); i++) {
-            Thread.sleep(50);
-        }
-        traffic.run();
-        Thread.sleep(300);
-        Netns.stop(dump, 3000);
-        return pcap;
-    }
-
-    private static List<String> fields(Path pcap) {
-        HostCommands.Result r = HostCommands.local().run(List.of("tshark", "-r", pcap.toString(), "-T", "fields",
-                "-e", "ip.proto", "-e", "esp.spi", "-e", "ip.src", "-e", "ip.dst", "-e", "icmp.type"));
-        assertTrue(r.ok(), r.output());
-        List<String> lines = new ArrayList<>();
-        for (String l : r.output().split("\n")) {
-            if (!l.isBlank() && !l.startsWith("Running as")) {
-                lines.add(l);
-            }
-        }
-        return lines;
+        return NetnsLab.outerFields(lab.capture(ns, dev, traffic));
     }
 
     /** Every captured packet is ESP with one of our SPIs or an outer-address probe; returns the SPIs seen. */
@@ -193,28 +136,16 @@ class TwoGatewaysNetnsTest {
     @Test
     @Order(1)
     void icmpOverIpv4AndIpv6OnlyEspOnTheWire() throws Exception {
-        Path pcap = captureFile(gwA, "l1a", () -> {
+        Path pcap = lab.capture(gwA, "l1a", () -> {
             run(hostA, "ping", "-c", "3", "-i", "0.2", "-W", "2", "192.0.2.65");
             run(hostA, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "2001:db8:2::1");
         });
-        List<String> lines = fields(pcap);
+        List<String> lines = NetnsLab.outerFields(pcap);
         Set<String> spis = assertOnlyEsp(lines);
         assertEquals(Set.of(SPI_AB, SPI_BA), spis, String.join("\n", lines));
 
         // tshark decrypts with the keys and checks every ICV; the inner packets are the pings.
-        Path conf = Files.createDirectories(dir.resolve("wireshark"));
-        Files.writeString(conf.resolve("esp_sa"),
-                "\"IPv4\",\"*\",\"*\",\"0x" + SPI_AB + "\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x" + KEY_AB + "\",\"NULL\",\"\"\n"
-                + "\"IPv4\",\"*\",\"*\",\"0x" + SPI_BA + "\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x" + KEY_BA + "\",\"NULL\",\"\"\n");
-        ProcessBuilder pb = new ProcessBuilder("tshark", "-n", "-r", pcap.toString(),
-                "-o", "esp.enable_encryption_decode:TRUE", "-o", "esp.enable_authentication_check:TRUE", "-Y", "esp",
-                "-T", "fields", "-E", "occurrence=l", "-e", "esp.spi", "-e", "esp.icv_good", "-e", "ip.src", "-e", "ipv6.src",
-                "-e", "icmp.type", "-e", "icmpv6.type");
-        pb.environment().put("WIRESHARK_CONFIG_DIR", conf.toString());
-        pb.redirectError(ProcessBuilder.Redirect.DISCARD);
-        Process p = pb.start();
-        List<String> dec = new String(p.getInputStream().readAllBytes()).lines().toList();
-        p.waitFor();
+        List<String> dec = lab.decryptEsp(pcap, Map.of(SPI_AB, KEY_AB, SPI_BA, KEY_BA));
         int echoV4 = 0;
         int echoV6 = 0;
         for (String l : dec) {
@@ -231,7 +162,7 @@ class TwoGatewaysNetnsTest {
     @Test
     @Order(2)
     void tcpAndUdpOverIpv4AndIpv6() throws Exception {
-        Process server = hostB.spawn(List.of("iperf3", "-s"), dir.resolve("iperf3-server.log"));
+        Process server = hostB.spawn(List.of("iperf3", "-s"), lab.dir().resolve("iperf3-server.log"));
         try {
             Thread.sleep(500);
             run(hostA, "iperf3", "-c", "192.0.2.65", "-n", "2M");
