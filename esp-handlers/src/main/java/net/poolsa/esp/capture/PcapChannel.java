@@ -98,6 +98,7 @@ public final class PcapChannel extends AbstractChannel {
                 .snaplen(SNAPLEN)
                 .promiscuousMode(PcapNetworkInterface.PromiscuousMode.NONPROMISCUOUS)
                 .timeoutMillis(1)
+                .immediateMode(Boolean.getBoolean("poolsa.pcap.immediate"))
                 .bufferSize(BUFFER_BYTES)
                 .build();
         try {
