@@ -86,7 +86,7 @@ ip -n $GB route del 192.0.2.0/26 via 198.51.100.1
 # (a) poolsa on both gateways.
 KAB=000102030405060708090a0b0c0d0e0f10111213
 KBA=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3
-JOPTS=(-Dorg.slf4j.simpleLogger.log.org.pcap4j=warn -Dio.netty.leakDetectionLevel=disabled ${POOLSA_JOPTS:-})
+JOPTS=(-Dorg.slf4j.simpleLogger.log.org.pcap4j=warn -Dio.netty.leakDetectionLevel=disabled)
 gateway() { # ns tag jfr-args... -- gateway-args...
     local ns=$1 tag=$2; shift 2
     ip netns exec "$ns" java "${JOPTS[@]}" "-XX:StartFlightRecording=filename=$OUT/$tag.jfr,settings=profile" \

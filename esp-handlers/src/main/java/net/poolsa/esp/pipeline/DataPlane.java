@@ -80,12 +80,14 @@ public final class DataPlane implements AutoCloseable {
             monitor = new PathMonitor(locals, config.peerAddresses(), config.kernel().sad(), e::send, alloc, listener,
                     config.deadAfter().toNanos());
 
-            PcapChannel sink = new PcapChannel(config.sinkInterface(), SINK_FILTER, PcapHandle.PcapDirection.OUT, emitter, listener);
+            PcapChannel sink = new PcapChannel(config.sinkInterface(), SINK_FILTER, PcapHandle.PcapDirection.OUT, emitter, listener,
+                    config.immediateCapture());
             channels.add(sink);
             sink.open();
             Pipelines.cleartext(sink.pipeline(), config.kernel(), protector, config.mtu(), listener);
             for (DataPlaneConfig.Uplink u : config.uplinks()) {
-                PcapChannel ch = new PcapChannel(u.interfaceName(), UPLINK_FILTER, PcapHandle.PcapDirection.IN, emitter, listener);
+                PcapChannel ch = new PcapChannel(u.interfaceName(), UPLINK_FILTER, PcapHandle.PcapDirection.IN, emitter, listener,
+                        config.immediateCapture());
                 channels.add(ch);
                 ch.open();
                 Pipelines.uplink(ch.pipeline(), config.kernel(), protector, monitor, listener);

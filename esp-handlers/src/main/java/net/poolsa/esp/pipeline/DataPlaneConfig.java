@@ -19,10 +19,19 @@ import net.poolsa.esp.sa.OuterAddress;
  * @param probeInterval           path probe period
  * @param deadAfter               silence after which a peer address counts as unreachable
  * @param manageHost              false when the host is prepared by someone else (the sink exists, routes are set)
+ * @param immediateCapture        libpcap immediate mode: lower latency, much lower throughput (default false)
  */
 public record DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<String> protectedRemotePrefixes,
                               List<OuterAddress> peerAddresses, UserspaceIpsecKernel kernel, MtuSettings mtu,
-                              Duration probeInterval, Duration deadAfter, boolean manageHost) {
+                              Duration probeInterval, Duration deadAfter, boolean manageHost, boolean immediateCapture) {
+    /** Without immediate capture (the throughput-oriented default). */
+    public DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<String> protectedRemotePrefixes,
+                           List<OuterAddress> peerAddresses, UserspaceIpsecKernel kernel, MtuSettings mtu,
+                           Duration probeInterval, Duration deadAfter, boolean manageHost) {
+        this(uplinks, sinkInterface, protectedRemotePrefixes, peerAddresses, kernel, mtu, probeInterval, deadAfter,
+                manageHost, false);
+    }
+
     /** One uplink: interface name, our address on it and its subnet's prefix length. */
     public record Uplink(String interfaceName, OuterAddress address, int prefixLength) {
         public Uplink {

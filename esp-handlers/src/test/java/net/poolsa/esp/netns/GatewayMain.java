@@ -35,7 +35,7 @@ import net.poolsa.esp.spd.SecurityPolicy;
  * --uplink IF,ADDR,PREFIXLEN (repeat)  --sink NAME  --peer ADDR (repeat)
  * --local-pool CIDR,... --remote-pool CIDR,...  --local-inner CIDR,... --remote-inner CIDR,...
  * --crypto xor|aes-gcm-16|...  --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
- * --probe-ms N --dead-ms N
+ * --probe-ms N --dead-ms N --immediate true|false
  * </pre>
  */
 public final class GatewayMain {
@@ -60,6 +60,7 @@ public final class GatewayMain {
         long probeMs = 100;
         long deadMs = 600;
         Path status = null;
+        boolean immediate = false;
         for (int i = 0; i < args.length; i += 2) {
             String v = args[i + 1];
             switch (args[i]) {
@@ -83,6 +84,7 @@ public final class GatewayMain {
                 case "--status" -> status = Path.of(v);
                 case "--probe-ms" -> probeMs = Long.parseLong(v);
                 case "--dead-ms" -> deadMs = Long.parseLong(v);
+                case "--immediate" -> immediate = Boolean.parseBoolean(v);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -128,7 +130,7 @@ public final class GatewayMain {
         OuterAddress icmp4 = icmp.stream().filter(OuterAddress::v4).findFirst().orElse(null);
         OuterAddress icmp6 = icmp.stream().filter(a -> !a.v4()).findFirst().orElse(null);
         DataPlaneConfig cfg = new DataPlaneConfig(uplinks, sink, List.of(remoteInner.split(",")), peers, kernel,
-                new MtuSettings(mtu, icmp4, icmp6, 100), Duration.ofMillis(probeMs), Duration.ofMillis(deadMs), true);
+                new MtuSettings(mtu, icmp4, icmp6, 100), Duration.ofMillis(probeMs), Duration.ofMillis(deadMs), true, immediate);
         DataPlane dp = new DataPlane(cfg, crypto.equals("xor") ? XorProtector::new : IpsecProtector.FACTORY, listener);
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
