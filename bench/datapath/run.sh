@@ -83,6 +83,66 @@ run_case plain
 ip -n $GA route del 192.0.2.64/26 via 198.51.100.2
 ip -n $GB route del 192.0.2.0/26 via 198.51.100.1
 
+# (b) strongSwan 5.9.8 charons with kernel-libipsec (userspace ESP over TUN; UDP-encapsulated, the only
+# mode its libipsec supports here), IKEv2 PSK, ESP AES-CBC-128 + HMAC-SHA2-256-128 (the gcm and openssl
+# plugins are not installed on these machines), over link 1 (NOTES.md recipe).
+if [ -x /usr/lib/ipsec/charon ] && [ "${SKIP_STRONGSWAN:-0}" != 1 ]; then
+    charon() { # ns tag local remote local_ts remote_ts
+        local ns=$1 d="$OUT/ss-$2"
+        mkdir -p "$d/run" "$d/swanctl"
+        cat >"$d/strongswan.conf" <<CONF
+charon {
+  load = random nonce openssl pem pkcs1 x509 pubkey sha1 sha2 hmac aes gcm kdf gmp kernel-libipsec kernel-netlink socket-default vici updown
+  plugins { vici { socket = unix://$d/charon.vici } }
+  filelog {
+    log {
+      path = $d/charon.log
+      default = 1
+    }
+  }
+}
+CONF
+        cat >"$d/swanctl/swanctl.conf" <<CONF
+connections {
+  bench {
+    version = 2
+    local_addrs = $3
+    remote_addrs = $4
+    encap = yes
+    proposals = aes128-sha256-modp2048
+    local { auth = psk
+            id = $3 }
+    remote { auth = psk
+             id = $4 }
+    children { bench { local_ts = $5
+                       remote_ts = $6
+                       esp_proposals = aes128-sha256 } }
+  }
+}
+secrets { ike-1 { id-1 = $3
+                  id-2 = $4
+                  secret = "poolsa-bench-only" } }
+CONF
+        ip netns exec "$ns" sh -c "mount --bind $d/run /run && STRONGSWAN_CONF=$d/strongswan.conf exec /usr/lib/ipsec/charon" \
+            >"$d/stdout.log" 2>&1 &
+        PIDS+=($!)
+        SSPIDS+=($!)
+        for i in $(seq 50); do [ -S "$d/charon.vici" ] && break; sleep 0.1; done
+        ip netns exec "$ns" env STRONGSWAN_CONF="$d/strongswan.conf" SWANCTL_DIR="$d/swanctl" \
+            swanctl --load-all --uri "unix://$d/charon.vici" >>"$d/stdout.log" 2>&1
+    }
+    SSPIDS=()
+    charon $GA gwA 198.51.100.1 198.51.100.2 192.0.2.0/26 192.0.2.64/26
+    charon $GB gwB 198.51.100.2 198.51.100.1 192.0.2.64/26 192.0.2.0/26
+    ip netns exec $GA env STRONGSWAN_CONF="$OUT/ss-gwA/strongswan.conf" SWANCTL_DIR="$OUT/ss-gwA/swanctl" \
+        swanctl --initiate --child bench --ike bench --uri "unix://$OUT/ss-gwA/charon.vici" >>"$OUT/ss-gwA/stdout.log" 2>&1
+    sleep 1
+    run_case strongswan "${SSPIDS[0]}" "${SSPIDS[1]}"
+    kill "${SSPIDS[@]}" 2>/dev/null || true
+    wait "${SSPIDS[@]}" 2>/dev/null || true
+    sleep 0.5
+fi
+
 # (a) poolsa on both gateways.
 KAB=000102030405060708090a0b0c0d0e0f10111213
 KBA=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3
@@ -109,5 +169,5 @@ run_case poolsa "$PA" "$PB"
 cp "$OUT/gwA.status" "$OUT/gwA.status.final"; cp "$OUT/gwB.status" "$OUT/gwB.status.final"
 kill "$PA" "$PB"; wait "$PA" "$PB" 2>/dev/null || true
 echo
-echo "gwA: $(grep -E '^(out|in)\.packets|drop\.(overload|too_big|emit_failed)' "$OUT/gwA.status.final" | tr '\n' ' ')"
-echo "gwB: $(grep -E '^(out|in)\.packets|drop\.(overload|too_big|emit_failed)' "$OUT/gwB.status.final" | tr '\n' ' ')"
+echo "gwA: $(grep -E '^(out|in)\.packets|capture|drop\.(overload|too_big|emit_failed)' "$OUT/gwA.status.final" | tr '\n' ' ')"
+echo "gwB: $(grep -E '^(out|in)\.packets|capture|drop\.(overload|too_big|emit_failed)' "$OUT/gwB.status.final" | tr '\n' ' ')"

@@ -64,6 +64,7 @@ public final class PcapChannel extends AbstractChannel {
     private volatile PcapHandle handle;
     private Thread thread;
     private volatile long captured;
+    private volatile long kernelDrops;
 
     /**
      * @param device    interface name
@@ -93,6 +94,11 @@ public final class PcapChannel extends AbstractChannel {
 
     public String device() {
         return device;
+    }
+
+    /** Packets the kernel dropped because the capture ring was full (libpcap ps_drop), sampled every second. */
+    public long kernelDrops() {
+        return kernelDrops;
     }
 
     /** Frames captured so far (before any drop). */
@@ -250,9 +256,16 @@ public final class PcapChannel extends AbstractChannel {
             b.writeBytes(frame, at, frame.length - at);
             batch[0].add(b);
         };
+        long nextStats = System.nanoTime();
         try {
             while (open) {
                 h.dispatch(-1, listener);
+                long now = System.nanoTime();
+                if (now - nextStats >= 0) {
+                    // Read by the capture thread itself: libpcap handles are not safe to share between threads.
+                    kernelDrops = h.getStats().getNumPacketsDropped();
+                    nextStats = now + 1_000_000_000L;
+                }
                 if (!batch[0].isEmpty()) {
                     hand(batch[0]);
                     batch[0] = new ArrayList<>(64);

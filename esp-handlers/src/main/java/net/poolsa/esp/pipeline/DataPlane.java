@@ -133,6 +133,15 @@ public final class DataPlane implements AutoCloseable {
         return monitor;
     }
 
+    /** Packets dropped by the kernel because a capture ring was full, summed over all captures (a metric). */
+    public synchronized long captureKernelDrops() {
+        long n = 0;
+        for (PcapChannel ch : channels) {
+            n += ch.kernelDrops();
+        }
+        return n;
+    }
+
     /** The changes the divert made to the host, for status output. */
     public synchronized List<String> hostChanges() {
         return divert == null ? List.of() : divert.applied();

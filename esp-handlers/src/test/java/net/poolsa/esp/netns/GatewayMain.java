@@ -148,6 +148,7 @@ public final class GatewayMain {
             s.append("out.switches=").append(switches.get()).append('\n');
             s.append("out.packets=").append(out.packets()).append('\n');
             s.append("in.packets=").append(in.packets()).append('\n');
+            s.append("capture.kernel_drops=").append(dp.captureKernelDrops()).append('\n');
             write(status, s.toString());
             Thread.sleep(100);
         }
