@@ -42,28 +42,37 @@ for n in $GA $GB; do ip netns exec $n sysctl -qw net.ipv4.ip_forward=1; done
 ip netns exec $HB iperf3 -s >"$OUT/iperf3-server.log" 2>&1 & PIDS+=($!)
 sleep 0.5
 
-cpu_ticks() { awk '{print $14+$15}' /proc/"$1"/stat; }
+# user and system CPU ticks of a process and its threads (utime, stime)
+cpu_user() { awk '{print $14}' /proc/"$1"/stat; }
+cpu_sys() { awk '{print $15}' /proc/"$1"/stat; }
 
 # run_case NAME [GW_PID_A GW_PID_B]: TCP, UDP, ping; prints one table row.
 run_case() {
     local name=$1; shift
     local pa=${1:-} pb=${2:-}
-    local t0a=0 t0b=0
-    [ -n "$pa" ] && t0a=$(cpu_ticks "$pa") && t0b=$(cpu_ticks "$pb")
-    ip netns exec $HA iperf3 -c 192.0.2.65 -t "$SECS" -J >"$OUT/$name-tcp.json"
-    ip netns exec $HA iperf3 -c 192.0.2.65 -u -b 0 -l 1400 -t "$SECS" -J >"$OUT/$name-udp.json"
+    local ua=0 sa=0 ub=0 sb=0
+    if [ -n "$pa" ]; then ua=$(cpu_user "$pa"); sa=$(cpu_sys "$pa"); ub=$(cpu_user "$pb"); sb=$(cpu_sys "$pb"); fi
+    ip netns exec $HA iperf3 -c 192.0.2.65 -t "$SECS" -J >"$OUT/$name-tcp.json" || true
+    ip netns exec $HA iperf3 -c 192.0.2.65 -u -b 0 -l 1400 -t "$SECS" -J >"$OUT/$name-udp.json" || true
     local cpu=""
     if [ -n "$pa" ]; then
         local hz; hz=$(getconf CLK_TCK)
-        cpu=$(echo "$(( $(cpu_ticks "$pa") - t0a )) $(( $(cpu_ticks "$pb") - t0b )) $hz" | awk '{printf "%.1f / %.1f", $1/$3, $2/$3}')
+        cpu=$(echo "$(( $(cpu_user "$pa") - ua )) $(( $(cpu_sys "$pa") - sa )) $(( $(cpu_user "$pb") - ub )) $(( $(cpu_sys "$pb") - sb )) $hz" \
+            | awk '{printf "%.1f+%.1f / %.1f+%.1f", $1/$5, $2/$5, $3/$5, $4/$5}')
     fi
     ip netns exec $HA ping -c 200 -i 0.01 -q 192.0.2.65 >/dev/null 2>&1 || true
     ip netns exec $HA ping -c 200 -i 0.02 192.0.2.65 >"$OUT/$name-ping.txt" 2>&1 || true
     /usr/bin/python3 - "$OUT" "$name" "$cpu" <<'PY'
 import json, sys, re, statistics
 out, name, cpu = sys.argv[1], sys.argv[2], sys.argv[3]
-tcp = json.load(open(f"{out}/{name}-tcp.json"))["end"]
-udp = json.load(open(f"{out}/{name}-udp.json"))["end"]["sum"]
+def load(kind):
+    d = json.load(open(f"{out}/{name}-{kind}.json"))
+    if "error" in d:
+        print(f"| {name} | iperf3 {kind} failed: {d['error']} |")
+    return d.get("end", {})
+tcp = load("tcp")
+udp = load("udp").get("sum", {"bits_per_second": 0, "lost_percent": 100})
+tcp.setdefault("sum_received", {"bits_per_second": 0})
 rtts = sorted(float(x) for x in re.findall(r"time=([0-9.]+) ms", open(f"{out}/{name}-ping.txt").read()))
 p = lambda q: rtts[min(len(rtts) - 1, int(q * len(rtts)))] if rtts else float("nan")
 tcp_bps = tcp["sum_received"]["bits_per_second"]
@@ -73,7 +82,7 @@ print(f"| {name} | {tcp_bps/1e6:.0f} | {udp['bits_per_second']/1e6:.0f} | {udp_r
 PY
 }
 
-echo "| case | TCP Mbit/s | UDP sent Mbit/s | UDP received Mbit/s | ping p50 ms | ping p99 ms | gateway CPU s (A / B) during iperf |"
+echo "| case | TCP Mbit/s | UDP sent Mbit/s | UDP received Mbit/s | ping p50 ms | ping p99 ms | gateway CPU s user+sys (A / B) during TCP+UDP |"
 echo "|---|---|---|---|---|---|---|"
 
 # (c) no IPsec: plain routes over link 1.
