@@ -48,7 +48,7 @@ public final class PcapChannel extends AbstractChannel {
     /** The kernel capture buffer (lab notes: a large buffer is what keeps bursts from being dropped). */
     public static final int BUFFER_BYTES = 32 << 20;
     public static final int SNAPLEN = 65535;
-    public static final int MAX_PENDING_BATCHES = 256;
+    public static final int MAX_PENDING_BATCHES = 32;
     private static final Logger LOG = LoggerFactory.getLogger(PcapChannel.class);
     private static final ChannelMetadata METADATA = new ChannelMetadata(false, 64);
 
