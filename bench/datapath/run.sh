@@ -39,8 +39,17 @@ ip -n $GB addr add 192.0.2.66/26 dev gb0
 ip -n $HB addr add 192.0.2.65/26 dev hb0;    ip -n $HB route add default via 192.0.2.66
 for n in $GA $GB; do ip netns exec $n sysctl -qw net.ipv4.ip_forward=1; done
 
-ip netns exec $HB iperf3 -s >"$OUT/iperf3-server.log" 2>&1 & PIDS+=($!)
-sleep 0.5
+# A fresh one-off iperf3 server per test: after a lossy UDP test, iperf3 3.12's server sometimes fails with
+# "select failed: Bad file descriptor" and then stalls the next test.
+iperf() { # output-file client-args...
+    local out=$1; shift
+    ip netns exec $HB iperf3 -s -1 >>"$OUT/iperf3-server.log" 2>&1 &
+    local srv=$!
+    PIDS+=($srv)
+    sleep 0.5
+    ip netns exec $HA iperf3 -c 192.0.2.65 "$@" -J >"$out" || true
+    wait $srv 2>/dev/null || true
+}
 
 # user and system CPU ticks of a process and its threads (utime, stime)
 cpu_user() { awk '{print $14}' /proc/"$1"/stat; }
@@ -52,8 +61,8 @@ run_case() {
     local pa=${1:-} pb=${2:-}
     local ua=0 sa=0 ub=0 sb=0
     if [ -n "$pa" ]; then ua=$(cpu_user "$pa"); sa=$(cpu_sys "$pa"); ub=$(cpu_user "$pb"); sb=$(cpu_sys "$pb"); fi
-    ip netns exec $HA iperf3 -c 192.0.2.65 -t "$SECS" -J >"$OUT/$name-tcp.json" || true
-    ip netns exec $HA iperf3 -c 192.0.2.65 -u -b 0 -l 1400 -t "$SECS" -J >"$OUT/$name-udp.json" || true
+    iperf "$OUT/$name-tcp.json" -t "$SECS"
+    iperf "$OUT/$name-udp.json" -u -b 0 -l 1400 -t "$SECS"
     local cpu=""
     if [ -n "$pa" ]; then
         local hz; hz=$(getconf CLK_TCK)
