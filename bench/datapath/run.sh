@@ -59,6 +59,8 @@ cpu_sys() { awk '{print $15}' /proc/"$1"/stat; }
 run_case() {
     local name=$1; shift
     local pa=${1:-} pb=${2:-}
+    # 3 s of warm-up traffic, not measured (JIT compilation of the gateways; the same for every case).
+    iperf "$OUT/$name-warmup.json" -t 3
     local ua=0 sa=0 ub=0 sb=0
     if [ -n "$pa" ]; then ua=$(cpu_user "$pa"); sa=$(cpu_sys "$pa"); ub=$(cpu_user "$pb"); sb=$(cpu_sys "$pb"); fi
     iperf "$OUT/$name-tcp.json" -t "$SECS"
