@@ -35,7 +35,7 @@ public final class Pipelines {
                 REASSEMBLY_FRAGMENTS, REASSEMBLY_TIMEOUT_NANOS);
         return p.addLast("decode", new IpDecoder(listener, reassembler))
                 .addLast("sa", new InboundSaStage(kernel.sad(), paths, listener))
-                .addLast("unprotect", new UnprotectStage(protector, paths, listener))
+                .addLast("unprotect", new UnprotectStage(protector, kernel.sad(), paths, listener))
                 .addLast("emit", new EmitStage());
     }
 }
