@@ -63,11 +63,16 @@ public final class NetnsLab {
         return m;
     }
 
-    /** Captures IP packets on {@code dev} in {@code ns} while {@code traffic} runs. */
+    /** Captures IPv4 packets on {@code dev} in {@code ns} while {@code traffic} runs. */
     public Path capture(Netns ns, String dev, Runnable traffic) throws Exception {
+        return capture(ns, dev, "ip", traffic);
+    }
+
+    /** Captures packets matching the tcpdump {@code filter} on {@code dev} in {@code ns} while {@code traffic} runs. */
+    public Path capture(Netns ns, String dev, String filter, Runnable traffic) throws Exception {
         Path pcap = dir.resolve(dev + "-" + System.nanoTime() + ".pcap");
         Path log = dir.resolve(dev + "-" + System.nanoTime() + ".tcpdump.log");
-        Process dump = ns.spawn(List.of("tcpdump", "--immediate-mode", "-i", dev, "-U", "-n", "-w", pcap.toString(), "ip"), log);
+        Process dump = ns.spawn(List.of("tcpdump", "--immediate-mode", "-i", dev, "-U", "-n", "-w", pcap.toString(), filter), log);
         for (int i = 0; i < 100 && !Files.readString(log).contains("listening"); i++) {
             Thread.sleep(50);
         }
