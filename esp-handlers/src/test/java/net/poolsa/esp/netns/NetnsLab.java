@@ -51,6 +51,11 @@ public final class NetnsLab {
         return p;
     }
 
+    /** The gateway's log (stdout and stderr). */
+    public String log(String tag) throws IOException {
+        return Files.readString(dir.resolve(tag + ".log"));
+    }
+
     /** The gateway's last status: key=value lines (drop.REASON, out.remote, out.switches, ...). */
     public Map<String, String> status(String tag) throws IOException {
         Map<String, String> m = new HashMap<>();

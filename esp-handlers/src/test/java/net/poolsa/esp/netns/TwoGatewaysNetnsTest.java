@@ -212,4 +212,24 @@ class TwoGatewaysNetnsTest {
         }
         assertEquals(before + 5, after);
     }
+
+    @Test
+    @Order(5)
+    void stopRemovesEverythingFromTheHostAndLeaksNothing() throws Exception {
+        for (Process p : new Process[] {gatewayA, gatewayB}) {
+            p.destroy(); // SIGTERM: GatewayMain's shutdown hook stops the data plane
+            assertTrue(p.waitFor(15, java.util.concurrent.TimeUnit.SECONDS), "gateway stopped");
+        }
+        for (Netns gw : new Netns[] {gwA, gwB}) {
+            assertTrue(!gw.tryExec("ip", "link", "show", "psink").ok(), "sink removed in " + gw.name());
+            assertTrue(!gw.exec("ip", "rule").contains("2048"), "rule removed in " + gw.name());
+            assertTrue(!gw.exec("ip", "-6", "rule").contains("2048"), "IPv6 rule removed in " + gw.name());
+            assertTrue(!gw.tryExec("nft", "list", "table", "inet", "poolsa").ok(), "nftables table removed in " + gw.name());
+        }
+        for (String tag : new String[] {"a", "b"}) {
+            String log = lab.log(tag);
+            assertTrue(log.contains("data plane stopped"), log);
+            assertTrue(!log.contains("LEAK"), "Netty leak detector (simple) found a leak:\n" + log);
+        }
+    }
 }
