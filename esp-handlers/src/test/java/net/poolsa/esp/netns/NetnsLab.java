@@ -1,0 +1,126 @@
+package net.poolsa.esp.netns;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import net.poolsa.esp.divert.HostCommands;
+
+/**
+ * Shared pieces of the namespace tests (needs root): a working directory under target/ that survives a
+ * failure, {@link GatewayMain} processes, their status files, and tcpdump/tshark captures.
+ */
+public final class NetnsLab {
+    private final Path dir;
+
+    public NetnsLab(String name) throws IOException {
+        this.dir = Files.createDirectories(Path.of("target", name + "-" + ProcessHandle.current().pid()).toAbsolutePath());
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** Starts {@link GatewayMain} in {@code ns} with {@code args} plus its status file; waits until it is ready. */
+    public Process gateway(Netns ns, String tag, List<String> args) throws Exception {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                "-Dorg.slf4j.simpleLogger.log.org.pcap4j=warn", "-Dio.netty.leakDetectionLevel=simple",
+                GatewayMain.class.getName(), "--status", dir.resolve(tag + ".status").toString()));
+        cmd.addAll(args);
+        Process p = ns.spawn(cmd, dir.resolve(tag + ".log"));
+        Path s = dir.resolve(tag + ".status");
+        for (int i = 0; i < 300; i++) {
+            if (Files.exists(s)) {
+                return p;
+            }
+            if (!p.isAlive()) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        fail("gateway " + tag + " did not start:\n" + Files.readString(dir.resolve(tag + ".log")));
+        return p;
+    }
+
+    /** The gateway's log (stdout and stderr). */
+    public String log(String tag) throws IOException {
+        return Files.readString(dir.resolve(tag + ".log"));
+    }
+
+    /** The gateway's last status: key=value lines (drop.REASON, out.remote, out.switches, ...). */
+    public Map<String, String> status(String tag) throws IOException {
+        Map<String, String> m = new HashMap<>();
+        for (String line : Files.readAllLines(dir.resolve(tag + ".status"))) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                m.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        return m;
+    }
+
+    /** Captures IPv4 packets on {@code dev} in {@code ns} while {@code traffic} runs. */
+    public Path capture(Netns ns, String dev, Runnable traffic) throws Exception {
+        return capture(ns, dev, "ip", traffic);
+    }
+
+    /** Captures packets matching the tcpdump {@code filter} on {@code dev} in {@code ns} while {@code traffic} runs. */
+    public Path capture(Netns ns, String dev, String filter, Runnable traffic) throws Exception {
+        Path pcap = dir.resolve(dev + "-" + System.nanoTime() + ".pcap");
+        Path log = dir.resolve(dev + "-" + System.nanoTime() + ".tcpdump.log");
+        Process dump = ns.spawn(List.of("tcpdump", "--immediate-mode", "-i", dev, "-U", "-n", "-w", pcap.toString(), filter), log);
+        for (int i = 0; i < 100 && !Files.readString(log).contains("listening"); i++) {
+            Thread.sleep(50);
+        }
+        traffic.run();
+        Thread.sleep(300);
+        Netns.stop(dump, 3000);
+        return pcap;
+    }
+
+    /** tshark fields "ip.proto esp.spi ip.src ip.dst icmp.type" per packet. */
+    public static List<String> outerFields(Path pcap) {
+        HostCommands.Result r = HostCommands.local().run(List.of("tshark", "-r", pcap.toString(), "-T", "fields",
+                "-e", "ip.proto", "-e", "esp.spi", "-e", "ip.src", "-e", "ip.dst", "-e", "icmp.type"));
+        assertTrue(r.ok(), r.output());
+        List<String> lines = new ArrayList<>();
+        for (String l : r.output().split("\n")) {
+            if (!l.isBlank() && !l.startsWith("Running as")) {
+                lines.add(l);
+            }
+        }
+        return lines;
+    }
+
+    /**
+     * tshark decrypts the ESP packets with AES-GCM-16 keys ({@code spiHex -> key+salt hex}) and verifies ICVs.
+     * Fields per ESP packet: "esp.spi esp.icv_good ip.src ipv6.src icmp.type icmpv6.type" (last occurrence:
+     * the inner packet's).
+     */
+    public List<String> decryptEsp(Path pcap, Map<String, String> gcmKeys) throws Exception {
+        Path conf = Files.createDirectories(dir.resolve("wireshark"));
+        StringBuilder sa = new StringBuilder();
+        gcmKeys.forEach((spi, key) -> sa.append("\"IPv4\",\"*\",\"*\",\"0x").append(spi)
+                .append("\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x").append(key).append("\",\"NULL\",\"\"\n"));
+        Files.writeString(conf.resolve("esp_sa"), sa.toString());
+        ProcessBuilder pb = new ProcessBuilder("tshark", "-n", "-r", pcap.toString(),
+                "-o", "esp.enable_encryption_decode:TRUE", "-o", "esp.enable_authentication_check:TRUE", "-Y", "esp",
+                "-T", "fields", "-E", "occurrence=l", "-e", "esp.spi", "-e", "esp.icv_good", "-e", "ip.src", "-e", "ipv6.src",
+                "-e", "icmp.type", "-e", "icmpv6.type");
+        pb.environment().put("WIRESHARK_CONFIG_DIR", conf.toString());
+        pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+        Process p = pb.start();
+        List<String> out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        p.waitFor();
+        return out;
+    }
+}
