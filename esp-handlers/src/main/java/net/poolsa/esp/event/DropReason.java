@@ -43,7 +43,9 @@ public enum DropReason {
     /** A buffer or queue limit was reached (back-pressure), not the packet's fault. */
     OVERLOAD("overload"),
     /** A valid ESP packet with next header 59: traffic-flow-confidentiality filler, discarded by design (RFC 4303 §2.6). */
-    DUMMY_PACKET("dummy_packet");
+    DUMMY_PACKET("dummy_packet"),
+    /** The kernel refused to send the packet (no route, link down, bad header): see the emitter's log. */
+    EMIT_FAILED("emit_failed");
 
     private final String label;
 

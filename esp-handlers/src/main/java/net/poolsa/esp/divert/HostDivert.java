@@ -1,0 +1,161 @@
+package net.poolsa.esp.divert;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Objects;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Diverts traffic on a Linux router to the userspace data path, and puts everything back afterwards.
+ * Every change is recorded with the command that undoes it; {@link #remove()} undoes them in reverse
+ * order, and a failing {@link #apply()} undoes what it had done before rethrowing. docs/host-changes.md
+ * lists the exact commands.
+ *
+ * <ol>
+ * <li>a sink interface, {@code dummy} where the kernel has it, else {@code ifb}: routes to the protected
+ *     remote pools point into it, so the kernel forwards cleartext there, where libpcap captures it and it
+ *     goes nowhere else;</li>
+ * <li>IPv4/IPv6 forwarding on (old values restored);</li>
+ * <li>an nftables table {@code inet poolsa} that drops inbound ESP, AH and UDP/4500 ESP (non-zero marker,
+ *     RFC 3948 §2.2) on the uplinks after libpcap has seen them: this kernel has no ESP state, and without
+ *     the drop it would answer every packet with ICMP "protocol unreachable". IKE on UDP/4500 (zero
+ *     marker) and UDP/500 are not touched.</li>
+ * </ol>
+ * Decapsulated packets are re-injected through the raw socket and routed by the kernel; nothing else changes.
+ */
+public final class HostDivert {
+    public static final String NFT_TABLE = "poolsa";
+    private static final Logger LOG = LoggerFactory.getLogger(HostDivert.class);
+
+    private final HostCommands host;
+    private final String sink;
+    private final List<String> protectedPrefixes;
+    private final List<String> uplinks;
+    private final Deque<List<String>> undo = new ArrayDeque<>();
+    private final List<String> applied = new ArrayList<>();
+    private String sinkKind;
+
+    /**
+     * @param sink              name of the sink interface to create (must not exist)
+     * @param protectedPrefixes remote protected pools as CIDR prefixes ("192.0.2.64/26", "2001:db8:2::/64")
+     * @param uplinks           interfaces on which inbound ESP arrives
+     */
+    public HostDivert(HostCommands host, String sink, List<String> protectedPrefixes, List<String> uplinks) {
+        this.host = Objects.requireNonNull(host);
+        this.sink = Objects.requireNonNull(sink);
+        this.protectedPrefixes = List.copyOf(protectedPrefixes);
+        this.uplinks = List.copyOf(uplinks);
+        if (!sink.matches("[A-Za-z0-9_.-]{1,15}")) {
+            throw new IllegalArgumentException("'" + sink + "' is not a valid interface name");
+        }
+        for (String u : uplinks) {
+            if (!u.matches("[A-Za-z0-9_.-]{1,15}")) {
+                throw new IllegalArgumentException("'" + u + "' is not a valid interface name");
+            }
+        }
+    }
+
+    /** "dummy" or "ifb" once applied. */
+    public String sinkKind() {
+        return sinkKind;
+    }
+
+    /** Human-readable list of the changes in force (for status output and logs). */
+    public synchronized List<String> applied() {
+        return List.copyOf(applied);
+    }
+
+    /** Applies every change; on failure undoes the ones made and throws. */
+    public synchronized void apply() {
+        if (!undo.isEmpty()) {
+            throw new IllegalStateException("divert already applied");
+        }
+        try {
+            createSink();
+            change(List.of("ip", "link", "set", sink, "up"), null, "sink " + sink + " up");
+            for (String prefix : protectedPrefixes) {
+                String family = prefix.indexOf(':') >= 0 ? "-6" : "-4";
+                change(List.of("ip", family, "route", "add", prefix, "dev", sink),
+                        List.of("ip", family, "route", "del", prefix, "dev", sink), "route " + prefix + " dev " + sink);
+            }
+            sysctl("net.ipv4.ip_forward", "1");
+            sysctl("net.ipv6.conf.all.forwarding", "1");
+            nftables();
+        } catch (RuntimeException e) {
+            LOG.warn("divert failed, rolling back: {}", e.getMessage());
+            remove();
+            throw e;
+        }
+    }
+
+    /** Undoes every recorded change in reverse order; continues past failures and reports them at the end. */
+    public synchronized void remove() {
+        List<String> failures = new ArrayList<>();
+        while (!undo.isEmpty()) {
+            List<String> c = undo.pop();
+            HostCommands.Result r = host.run(c);
+            if (!r.ok()) {
+                failures.add(String.join(" ", c) + ": " + r.output());
+            }
+        }
+        applied.clear();
+        if (!failures.isEmpty()) {
+            LOG.warn("divert removal: {}", failures);
+        }
+    }
+
+    private void createSink() {
+        HostCommands.Result r = host.run(List.of("ip", "link", "add", sink, "type", "dummy"));
+        if (r.ok()) {
+            sinkKind = "dummy";
+        } else {
+            check(host.run(List.of("ip", "link", "add", sink, "type", "ifb")), "ip link add " + sink + " type ifb");
+            sinkKind = "ifb";
+        }
+        undo.push(List.of("ip", "link", "del", sink));
+        applied.add("link " + sink + " type " + sinkKind);
+    }
+
+    private void sysctl(String key, String value) {
+        HostCommands.Result old = host.run(List.of("sysctl", "-n", key));
+        check(old, "sysctl -n " + key);
+        if (old.output().equals(value)) {
+            return;
+        }
+        change(List.of("sysctl", "-qw", key + "=" + value), List.of("sysctl", "-qw", key + "=" + old.output()),
+                "sysctl " + key + "=" + value + " (was " + old.output() + ")");
+    }
+
+    private void nftables() {
+        StringBuilder s = new StringBuilder();
+        s.append("table inet ").append(NFT_TABLE).append(" {\n");
+        s.append("  chain input {\n    type filter hook input priority -150; policy accept;\n");
+        for (String u : uplinks) {
+            s.append("    iifname \"").append(u).append("\" meta l4proto { esp, ah } drop\n");
+            s.append("    iifname \"").append(u).append("\" udp dport 4500 @th,64,32 != 0 drop\n");
+        }
+        s.append("  }\n}\n");
+        HostCommands.Result r = host.run(List.of("nft", "-f", "-"), s.toString());
+        check(r, "nft -f - (table inet " + NFT_TABLE + ")");
+        undo.push(List.of("nft", "delete", "table", "inet", NFT_TABLE));
+        applied.add("nftables table inet " + NFT_TABLE);
+    }
+
+    private void change(List<String> doIt, List<String> undoIt, String what) {
+        check(host.run(doIt), String.join(" ", doIt));
+        if (undoIt != null) {
+            undo.push(undoIt);
+        }
+        applied.add(what);
+    }
+
+    private static void check(HostCommands.Result r, String what) {
+        if (!r.ok()) {
+            throw new IllegalStateException(what + " failed (" + r.exitCode() + "): " + r.output());
+        }
+    }
+}

@@ -1,0 +1,260 @@
+package net.poolsa.esp.ip;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import net.poolsa.esp.event.DropListener;
+import net.poolsa.esp.event.DropReason;
+
+/**
+ * Bounded reassembly of inbound fragmented IPv4 and IPv6 packets (outer ESP/AH fragmented on the way).
+ * Datagrams are keyed by source, destination, protocol and identification (RFC 791 §3.2, RFC 8200 §4.5).
+ *
+ * <p>Limits make it safe against fragment floods: at most {@code maxDatagrams} incomplete datagrams, at
+ * most {@code maxFragments} fragments and {@link #MAX_DATAGRAM} bytes each, and {@code timeoutNanos} from
+ * the first fragment. Overlapping fragments discard the whole datagram (RFC 5722 for IPv6; for IPv4 the
+ * same rule avoids the overlap attacks of RFC 1858). Every discarded datagram is reported once as
+ * {@link DropReason#REASSEMBLY_FAILED}.
+ *
+ * <p>Not thread-safe: one instance per event loop. A linear table is enough because the limit is small.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc815">RFC 815</a>
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc8200#section-4.5">RFC 8200 §4.5</a>
+ */
+public final class Reassembler {
+    /** The largest datagram IPv4 or IPv6 (without jumbograms) can express. */
+    public static final int MAX_DATAGRAM = 65535;
+
+    private final ByteBufAllocator alloc;
+    private final DropListener drops;
+    private final int maxDatagrams;
+    private final int maxFragments;
+    private final long timeoutNanos;
+    private final Datagram[] table;
+    private final IpPacketView view = new IpPacketView();
+
+    public Reassembler(ByteBufAllocator alloc, DropListener drops, int maxDatagrams, int maxFragments, long timeoutNanos) {
+        if (maxDatagrams < 1 || maxFragments < 2 || timeoutNanos <= 0) {
+            throw new IllegalArgumentException("reassembly limits must be positive (datagrams >= 1, fragments >= 2)");
+        }
+        this.alloc = alloc;
+        this.drops = drops;
+        this.maxDatagrams = maxDatagrams;
+        this.maxFragments = maxFragments;
+        this.timeoutNanos = timeoutNanos;
+        this.table = new Datagram[maxDatagrams];
+    }
+
+    private static final class Datagram {
+        final int version;
+        final long k1;
+        final long k2;
+        final long k3;
+        final long k4;
+        final int protocol;
+        final int id;
+        final long started;
+        final List<Piece> pieces = new ArrayList<>();
+        ByteBuf firstHeader; // unfragmentable part from the offset-0 fragment
+        int firstNextHeaderRel = -1; // IPv6: index in firstHeader of the byte naming the Fragment header
+        int fragmentNextHeader;
+        int totalPayload = -1;
+        int bytes;
+
+        Datagram(int version, long k1, long k2, long k3, long k4, int protocol, int id, long started) {
+            this.version = version;
+            this.k1 = k1;
+            this.k2 = k2;
+            this.k3 = k3;
+            this.k4 = k4;
+            this.protocol = protocol;
+            this.id = id;
+            this.started = started;
+        }
+
+        boolean same(int v, long a, long b, long c, long d, int p, int i) {
+            return version == v && k1 == a && k2 == b && k3 == c && k4 == d && protocol == p && id == i;
+        }
+
+        void release() {
+            for (Piece p : pieces) {
+                p.data.release();
+            }
+            pieces.clear();
+            if (firstHeader != null) {
+                firstHeader.release();
+                firstHeader = null;
+            }
+        }
+    }
+
+    private record Piece(int offset, int length, ByteBuf data) {
+    }
+
+    /** Incomplete datagrams held now. */
+    public int pending() {
+        int n = 0;
+        for (Datagram d : table) {
+            if (d != null) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Takes one fragment (ownership passes to the reassembler: it is stored or released).
+     *
+     * @param fragment a valid IP packet whose view says {@link IpPacketView#isFragment()}
+     * @return the reassembled packet when this fragment completed one, else null
+     */
+    public ByteBuf offer(ByteBuf fragment, long nowNanos) {
+        try {
+            expire(nowNanos);
+            if (view.decode(fragment) != null || !view.isFragment()) {
+                drops.dropped(DropReason.REASSEMBLY_FAILED, null);
+                return null;
+            }
+            boolean v4 = view.isV4();
+            long a = v4 ? view.v4Source() : view.v6SourceHi();
+            long b = v4 ? view.v4Destination() : view.v6SourceLo();
+            long c = v4 ? 0 : view.v6DestinationHi();
+            long d = v4 ? 0 : view.v6DestinationLo();
+            int proto = v4 ? view.protocol() : 0; // RFC 8200 keys on addresses and identification only
+            int slot = -1;
+            int free = -1;
+            for (int i = 0; i < table.length; i++) {
+                Datagram g = table[i];
+                if (g == null) {
+                    if (free < 0) {
+                        free = i;
+                    }
+                } else if (g.same(view.version(), a, b, c, d, proto, view.identification())) {
+                    slot = i;
+                    break;
+                }
+            }
+            if (slot < 0) {
+                if (free < 0) {
+                    drops.dropped(DropReason.REASSEMBLY_FAILED, null); // table full: newest loses, held ones may complete
+                    return null;
+                }
+                table[free] = new Datagram(view.version(), a, b, c, d, proto, view.identification(), nowNanos);
+                slot = free;
+            }
+            return add(slot, fragment);
+        } finally {
+            fragment.release();
+        }
+    }
+
+    private ByteBuf add(int slot, ByteBuf pkt) {
+        Datagram g = table[slot];
+        int payloadAt = view.transportOffset();
+        int payloadLen = view.offset() + view.totalLength() - payloadAt;
+        if (view.isV4()) {
+            payloadAt = view.offset() + view.headerLength();
+            payloadLen = view.totalLength() - view.headerLength();
+        } else {
+            payloadAt = view.fragmentHeaderOffset() + 8;
+            payloadLen = view.offset() + view.totalLength() - payloadAt;
+        }
+        int off = view.fragmentOffset();
+        int end = off + payloadLen;
+        if ((view.moreFragments() && (payloadLen & 7) != 0) || end + 40 > MAX_DATAGRAM || payloadLen == 0
+                || g.pieces.size() >= maxFragments) {
+            return fail(slot);
+        }
+        if (!view.moreFragments()) {
+            if (g.totalPayload >= 0 && g.totalPayload != end) {
+                return fail(slot);
+            }
+            g.totalPayload = end;
+        }
+        if (g.totalPayload >= 0 && end > g.totalPayload) {
+            return fail(slot);
+        }
+        for (Piece p : g.pieces) {
+            if (off < p.offset + p.length && p.offset < end) {
+                if (p.offset == off && p.length == payloadLen) {
+                    return null; // an exact duplicate (retransmitted copy): harmless, ignore it
+                }
+                return fail(slot);
+            }
+        }
+        if (off == 0) {
+            int hdrLen = payloadAt - view.offset();
+            g.firstHeader = pkt.copy(view.offset(), hdrLen);
+            if (!view.isV4()) {
+                g.firstNextHeaderRel = view.fragmentNextHeaderField() - view.offset();
+                g.fragmentNextHeader = pkt.getUnsignedByte(view.fragmentHeaderOffset());
+            }
+        }
+        g.pieces.add(new Piece(off, payloadLen, pkt.retainedSlice(payloadAt, payloadLen)));
+        g.bytes += payloadLen;
+        if (g.totalPayload < 0 || g.firstHeader == null || g.bytes != g.totalPayload) {
+            return null;
+        }
+        return assemble(slot);
+    }
+
+    private ByteBuf assemble(int slot) {
+        Datagram g = table[slot];
+        table[slot] = null;
+        Piece[] sorted = g.pieces.toArray(new Piece[0]);
+        Arrays.sort(sorted, (x, y) -> Integer.compare(x.offset, y.offset));
+        ByteBuf hdr = g.firstHeader;
+        int h = hdr.readableBytes();
+        ByteBuf out = alloc.buffer(h - (g.version == 4 ? 0 : 8) + g.totalPayload);
+        if (g.version == 4) {
+            out.writeBytes(hdr, hdr.readerIndex(), h);
+            out.setShort(2, h + g.totalPayload);
+            out.setShort(6, 0);
+            for (Piece p : sorted) {
+                out.writeBytes(p.data, p.data.readerIndex(), p.length);
+            }
+            Checksums.writeIpv4HeaderChecksum(out, 0);
+        } else {
+            // Drop the Fragment header: the byte that named it now names what followed it (RFC 8200 §4.5).
+            int fragAt = h - 8;
+            out.writeBytes(hdr, hdr.readerIndex(), fragAt);
+            out.setByte(g.firstNextHeaderRel, g.fragmentNextHeader);
+            for (Piece p : sorted) {
+                out.writeBytes(p.data, p.data.readerIndex(), p.length);
+            }
+            out.setShort(4, out.readableBytes() - 40);
+        }
+        g.release();
+        return out;
+    }
+
+    private ByteBuf fail(int slot) {
+        table[slot].release();
+        table[slot] = null;
+        drops.dropped(DropReason.REASSEMBLY_FAILED, null);
+        return null;
+    }
+
+    /** Discards datagrams older than the timeout; the owner also calls it from a timer when traffic stops. */
+    public void expire(long nowNanos) {
+        for (int i = 0; i < table.length; i++) {
+            Datagram g = table[i];
+            if (g != null && nowNanos - g.started > timeoutNanos) {
+                fail(i);
+            }
+        }
+    }
+
+    /** Releases everything held (shutdown). */
+    public void clear() {
+        for (int i = 0; i < table.length; i++) {
+            if (table[i] != null) {
+                table[i].release();
+                table[i] = null;
+            }
+        }
+    }
+}

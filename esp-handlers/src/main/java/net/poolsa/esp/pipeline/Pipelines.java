@@ -1,0 +1,41 @@
+package net.poolsa.esp.pipeline;
+
+import io.netty.channel.ChannelPipeline;
+import net.poolsa.esp.ip.Reassembler;
+import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+
+/**
+ * The two pipelines of the data plane, each a straight line from capture to emit.
+ *
+ * <pre>
+ * divert sink (cleartext):  decode -> policy (SPD: PROTECT/BYPASS/DISCARD) -> protect (+MTU) -> emit
+ * uplink (ESP, AH, UDP/4500): decode (+reassembly) -> sa (SPI, pools) -> unprotect (+selectors) -> emit
+ * </pre>
+ */
+public final class Pipelines {
+    /** Reassembly limits per uplink channel: 256 datagrams, 64 fragments each, 5 s (RFC 791 suggests up to 15 s). */
+    public static final int REASSEMBLY_DATAGRAMS = 256;
+    public static final int REASSEMBLY_FRAGMENTS = 64;
+    public static final long REASSEMBLY_TIMEOUT_NANOS = 5_000_000_000L;
+
+    private Pipelines() {
+    }
+
+    public static ChannelPipeline cleartext(ChannelPipeline p, UserspaceIpsecKernel kernel, PacketProtector protector,
+                                            MtuSettings mtu, DataPathListener listener) {
+        return p.addLast("decode", new IpDecoder(listener, null))
+                .addLast("policy", new OutboundPolicyStage(kernel, listener))
+                .addLast("protect", new ProtectStage(protector, mtu, listener))
+                .addLast("emit", new EmitStage());
+    }
+
+    public static ChannelPipeline uplink(ChannelPipeline p, UserspaceIpsecKernel kernel, PacketProtector protector,
+                                         PathEvidence paths, DataPathListener listener) {
+        Reassembler reassembler = new Reassembler(p.channel().alloc(), listener, REASSEMBLY_DATAGRAMS,
+                REASSEMBLY_FRAGMENTS, REASSEMBLY_TIMEOUT_NANOS);
+        return p.addLast("decode", new IpDecoder(listener, reassembler))
+                .addLast("sa", new InboundSaStage(kernel.sad(), paths, listener))
+                .addLast("unprotect", new UnprotectStage(protector, paths, listener))
+                .addLast("emit", new EmitStage());
+    }
+}

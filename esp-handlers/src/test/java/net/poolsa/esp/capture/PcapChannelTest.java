@@ -1,0 +1,96 @@
+package net.poolsa.esp.capture;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Arrays;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.DefaultEventLoop;
+import net.poolsa.esp.emit.RawSocketEmitter;
+import net.poolsa.esp.event.DropListener;
+import net.poolsa.esp.ip.Checksums;
+import org.junit.jupiter.api.Test;
+import org.pcap4j.core.PcapHandle;
+
+/**
+ * Needs root (libpcap on {@code lo}, raw sockets). Everything stays on loopback: UDP datagrams sent by an
+ * ordinary socket must come out of the channel as the IP packets the kernel built; packets written to the
+ * channel must reach an ordinary UDP socket.
+ */
+class PcapChannelTest {
+    @Test
+    void capturesIntoThePipelineAndEmitsWrites() throws Exception {
+        DefaultEventLoop loop = new DefaultEventLoop();
+        BlockingQueue<byte[]> got = new LinkedBlockingQueue<>();
+        BlockingQueue<Integer> batches = new LinkedBlockingQueue<>();
+        try (DatagramSocket rx = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+             DatagramSocket tx = new DatagramSocket();
+             RawSocketEmitter emitter = new RawSocketEmitter(DropListener.NONE)) {
+            rx.setSoTimeout(3000);
+            int port = rx.getLocalPort();
+            PcapChannel ch = new PcapChannel("lo", "udp and dst port " + port + " and udp[8] = 0x41",
+                    PcapHandle.PcapDirection.IN, emitter, DropListener.NONE);
+            ch.open();
+            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                int n;
+
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ByteBuf b = (ByteBuf) msg;
+                    got.add(ByteBufUtil.getBytes(b));
+                    b.release();
+                    n++;
+                }
+
+                @Override
+                public void channelReadComplete(ChannelHandlerContext ctx) {
+                    batches.add(n);
+                }
+            });
+            loop.register(ch).sync();
+            Thread.sleep(200); // the capture thread opens its ring before we send
+            byte[] payload = "A-hello".getBytes();
+            for (int i = 0; i < 5; i++) {
+                tx.send(new DatagramPacket(payload, payload.length, InetAddress.getByName("127.0.0.1"), port));
+            }
+            for (int i = 0; i < 5; i++) {
+                byte[] ip = got.poll(3, TimeUnit.SECONDS);
+                assertTrue(ip != null, "packet " + i + " captured");
+                assertEquals(0x45, ip[0] & 0xff);
+                assertEquals(28 + payload.length, ip.length); // link header stripped, exactly the IP packet
+                assertArrayEquals(payload, Arrays.copyOfRange(ip, 28, ip.length));
+                rx.receive(new DatagramPacket(new byte[64], 64)); // drain the socket copy
+            }
+            assertTrue(batches.size() >= 1);
+
+            // Writing: an IPv4/UDP packet written to the channel leaves through the raw socket.
+            ByteBuf out = PooledByteBufAllocator.DEFAULT.directBuffer();
+            byte[] pl = "B-out".getBytes();
+            out.writeByte(0x45).writeByte(0).writeShort(28 + pl.length).writeShort(0).writeShort(0);
+            out.writeByte(64).writeByte(17).writeShort(0).writeInt(0x7f000001).writeInt(0x7f000001);
+            Checksums.writeIpv4HeaderChecksum(out, 0);
+            out.writeShort(1234).writeShort(port).writeShort(8 + pl.length).writeShort(0).writeBytes(pl);
+            ch.writeAndFlush(out).sync();
+            DatagramPacket p = new DatagramPacket(new byte[64], 64);
+            rx.receive(p);
+            assertArrayEquals(pl, Arrays.copyOf(p.getData(), p.getLength()));
+            ch.close().sync();
+            assertTrue(ch.captured() >= 5);
+        } finally {
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+}
