@@ -1,0 +1,28 @@
+package net.poolsa.appliance.cli;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import sun.misc.Signal;
+
+/**
+ * SIGHUP reloads, SIGTERM and SIGINT stop in order (so {@code run} exits 0, which systemd reads as a clean
+ * stop). sun.misc.Signal is the JDK's supported way (module jdk.unsupported) to catch these; the
+ * handlers only hand work to other threads.
+ */
+final class SignalHandlers {
+    private static final Logger LOG = LoggerFactory.getLogger(SignalHandlers.class);
+
+    private SignalHandlers() {
+    }
+
+    static void install(Runnable reload, Runnable stop) {
+        Signal.handle(new Signal("HUP"), s -> {
+            LOG.info("event=signal signal=HUP action=reload");
+            Thread t = new Thread(reload, "poolsa-reload");
+            t.start();
+        });
+        Signal.handle(new Signal("TERM"), s -> stop.run());
+        Signal.handle(new Signal("INT"), s -> stop.run());
+    }
+}

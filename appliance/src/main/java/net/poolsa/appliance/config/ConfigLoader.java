@@ -1,0 +1,477 @@
+package net.poolsa.appliance.config;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+
+import net.poolsa.appliance.config.ConnectionConfig.Authentication;
+import net.poolsa.appliance.config.ConnectionConfig.Certificates;
+import net.poolsa.appliance.config.ConnectionConfig.DpdAction;
+import net.poolsa.appliance.config.ConnectionConfig.DpdConfig;
+import net.poolsa.appliance.config.ConnectionConfig.ManualSaConfig;
+import net.poolsa.appliance.config.ConnectionConfig.Psk;
+import net.poolsa.appliance.config.DataPathConfig.InterfaceConfig;
+import net.poolsa.appliance.config.DataPathConfig.SinkConfig;
+import net.poolsa.appliance.config.DataPathConfig.SinkType;
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.IpLiterals;
+import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.esp.sa.Lifetime;
+import net.poolsa.esp.sa.SaMode;
+import net.poolsa.esp.sa.UdpEncapsulation;
+
+/**
+ * Reads and validates the YAML configuration (see {@code packaging/src/deb/etc/poolsa/poolsa.yaml} for a
+ * commented example). Every refusal is a {@link ConfigException} naming file, line and field. Relative
+ * secret paths are resolved against the configuration file's directory.
+ */
+public final class ConfigLoader {
+    private static final Pattern IFNAME = Pattern.compile("[A-Za-z0-9_.\\-]{1,15}");
+    private static final Pattern CONNECTION_NAME = Pattern.compile("[A-Za-z0-9_\\-]{1,64}");
+    /** Proposal keywords as strongSwan spells them; the IKE module maps them to transform IDs. */
+    private static final Set<String> PROPOSAL_WORDS = Set.of(
+            "aes128", "aes192", "aes256", "aes128gcm16", "aes192gcm16", "aes256gcm16", "chacha20poly1305", "3des",
+            "sha1", "sha256", "sha384", "sha512", "prfsha1", "prfsha256", "prfsha384", "prfsha512",
+            "modp2048", "modp3072", "modp4096", "modp6144", "modp8192", "ecp256", "ecp384", "ecp521",
+            "curve25519", "curve448", "esn", "noesn");
+
+    private ConfigLoader() {
+    }
+
+    public static PoolsaConfig load(Path file) throws ConfigException {
+        return new ConfigLoader().parse(new ConfigNode(file, "", compose(file)));
+    }
+
+    /**
+     * Only the metrics endpoint address, without reading secret files: what {@code poolsa status} needs to
+     * find the running instance, so an operator need not be allowed to read the keys.
+     */
+    public static InetSocketAddress metricsAddress(Path file) throws ConfigException {
+        ConfigNode root = new ConfigNode(file, "", compose(file));
+        Map<String, ConfigNode> top = root.mapping(null);
+        if (!top.containsKey("metrics")) {
+            return new InetSocketAddress(InetAddress.getLoopbackAddress(), MetricsConfig.DEFAULT_PORT);
+        }
+        return metrics(top.get("metrics")).listen();
+    }
+
+    private static Node compose(Path file) throws ConfigException {
+        Node root;
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            LoaderOptions opts = new LoaderOptions();
+            opts.setAllowDuplicateKeys(false);
+            opts.setMaxAliasesForCollections(10);
+            root = new Yaml(opts).compose(r);
+        } catch (MarkedYAMLException e) {
+            int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
+            throw new ConfigException(file, line, "", "not valid YAML: " + e.getProblem());
+        } catch (YAMLException e) {
+            throw new ConfigException(file, 0, "", "not valid YAML: " + e.getMessage());
+        } catch (IOException e) {
+            throw new ConfigException(file, 0, "", "cannot read: " + e);
+        }
+        if (root == null) {
+            throw new ConfigException(file, 0, "", "the file is empty");
+        }
+        return root;
+    }
+
+    private PoolsaConfig parse(ConfigNode root) throws ConfigException {
+        Map<String, ConfigNode> top = root.mapping(Set.of("metrics", "data-path", "connections"));
+        MetricsConfig metrics = top.containsKey("metrics") ? metrics(top.get("metrics"))
+                : new MetricsConfig(new InetSocketAddress(InetAddress.getLoopbackAddress(), MetricsConfig.DEFAULT_PORT));
+        DataPathConfig dataPath = dataPath(required(root, top, "data-path"));
+        Map<String, ConnectionConfig> connections = new LinkedHashMap<>();
+        ConfigNode conns = required(root, top, "connections");
+        Map<Integer, String> spiIn = new HashMap<>();
+        Map<Integer, String> reqids = new HashMap<>();
+        for (Map.Entry<String, ConfigNode> e : conns.mapping(null).entrySet()) {
+            if (!CONNECTION_NAME.matcher(e.getKey()).matches()) {
+                throw e.getValue().error("connection names are 1-64 letters, digits, '-' or '_'");
+            }
+            ConnectionConfig c = connection(e.getKey(), e.getValue());
+            if (c.manual() != null) {
+                String other = spiIn.putIfAbsent(c.manual().spiIn(), c.name());
+                if (other != null) {
+                    throw e.getValue().error("inbound SPI 0x" + Integer.toHexString(c.manual().spiIn())
+                            + " is already used by connection " + other + " (inbound SPIs must be unique)");
+                }
+            }
+            if (c.reqid() != 0) {
+                String other = reqids.putIfAbsent(c.reqid(), c.name());
+                if (other != null) {
+                    throw e.getValue().error("reqid " + c.reqid() + " is already used by connection " + other);
+                }
+            }
+            connections.put(c.name(), c);
+        }
+        if (connections.isEmpty()) {
+            throw conns.error("at least one connection is needed");
+        }
+        return new PoolsaConfig(root.file(), metrics, dataPath, connections);
+    }
+
+    private static ConfigNode required(ConfigNode parent, Map<String, ConfigNode> m, String key) throws ConfigException {
+        ConfigNode n = m.get(key);
+        if (n == null) {
+            throw new ConfigException(parent.file(), parent.line(),
+                    parent.path().isEmpty() ? key : parent.path() + "." + key, "required field is missing");
+        }
+        return n;
+    }
+
+    private static MetricsConfig metrics(ConfigNode n) throws ConfigException {
+        Map<String, ConfigNode> m = n.mapping(Set.of("listen"));
+        ConfigNode listen = required(n, m, "listen");
+        return new MetricsConfig(socketAddress(listen));
+    }
+
+    /** "127.0.0.1:9742", "[::1]:9742" or ":9742" (all addresses); literals only, never a DNS lookup. */
+    static InetSocketAddress socketAddress(ConfigNode n) throws ConfigException {
+        String v = n.string();
+        int colon = v.lastIndexOf(':');
+        if (colon < 0) {
+            throw n.error("'" + v + "' is not ADDRESS:PORT");
+        }
+        String host = v.substring(0, colon);
+        int port;
+        try {
+            port = Integer.parseInt(v.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw n.error("'" + v.substring(colon + 1) + "' is not a port number");
+        }
+        if (port < 0 || port > 65535) {
+            // Port 0 asks the kernel for a free port (tests, several instances on one host).
+            throw n.error("port " + port + " is not within 0-65535");
+        }
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        if (host.isEmpty()) {
+            return new InetSocketAddress(port);
+        }
+        return new InetSocketAddress(literal(n, host), port);
+    }
+
+    private static InetAddress literal(ConfigNode n, String text) throws ConfigException {
+        try {
+            byte[] b = IpLiterals.parse(text);
+            return InetAddress.getByAddress(b);
+        } catch (IllegalArgumentException | java.net.UnknownHostException e) {
+            throw n.error("'" + text + "' is not an IPv4 or IPv6 address");
+        }
+    }
+
+    private static DataPathConfig dataPath(ConfigNode n) throws ConfigException {
+        Map<String, ConfigNode> m = n.mapping(Set.of("capture", "uplinks", "sink", "mtu"));
+        List<InterfaceConfig> capture = interfaces(required(n, m, "capture"));
+        List<InterfaceConfig> uplinks = interfaces(required(n, m, "uplinks"));
+        ConfigNode sinkNode = required(n, m, "sink");
+        Map<String, ConfigNode> s = sinkNode.mapping(Set.of("interface", "type"));
+        String sinkName = ifname(required(sinkNode, s, "interface"));
+        SinkType type = s.containsKey("type")
+                ? SinkType.valueOf(s.get("type").oneOf("dummy", "ifb", "veth").toUpperCase(java.util.Locale.ROOT))
+                : SinkType.DUMMY;
+        int mtu = m.containsKey("mtu") ? (int) m.get("mtu").integer(1280, 65535) : 1500;
+        Set<String> seen = new java.util.HashSet<>();
+        for (InterfaceConfig i : concat(capture, uplinks)) {
+            if (!seen.add(i.name())) {
+                throw n.error("interface " + i.name() + " is listed twice (capture and uplink interfaces must differ)");
+            }
+        }
+        if (seen.contains(sinkName)) {
+            throw sinkNode.error("the sink " + sinkName + " must not be a capture or uplink interface");
+        }
+        return new DataPathConfig(capture, uplinks, new SinkConfig(sinkName, type), mtu);
+    }
+
+    private static List<InterfaceConfig> concat(List<InterfaceConfig> a, List<InterfaceConfig> b) {
+        List<InterfaceConfig> out = new ArrayList<>(a);
+        out.addAll(b);
+        return out;
+    }
+
+    private static List<InterfaceConfig> interfaces(ConfigNode n) throws ConfigException {
+        List<InterfaceConfig> out = new ArrayList<>();
+        for (ConfigNode i : n.sequence()) {
+            Map<String, ConfigNode> m = i.mapping(Set.of("interface", "addresses"));
+            String name = ifname(required(i, m, "interface"));
+            List<String> addrs = new ArrayList<>();
+            if (m.containsKey("addresses")) {
+                for (ConfigNode a : m.get("addresses").sequence()) {
+                    addrs.add(interfaceAddress(a));
+                }
+            }
+            out.add(new InterfaceConfig(name, addrs));
+        }
+        if (out.isEmpty()) {
+            throw n.error("at least one interface is needed");
+        }
+        return out;
+    }
+
+    /** "198.51.100.1/28": an address of ours with the prefix length of its link. */
+    private static String interfaceAddress(ConfigNode n) throws ConfigException {
+        String v = n.string();
+        int slash = v.indexOf('/');
+        String addr = slash < 0 ? v : v.substring(0, slash);
+        byte[] b;
+        try {
+            b = IpLiterals.parse(addr);
+        } catch (IllegalArgumentException e) {
+            throw n.error("'" + addr + "' is not an IPv4 or IPv6 address");
+        }
+        if (slash >= 0) {
+            int len;
+            try {
+                len = Integer.parseInt(v.substring(slash + 1));
+            } catch (NumberFormatException e) {
+                throw n.error("'" + v + "': prefix length is not a number");
+            }
+            if (len < 0 || len > b.length * 8) {
+                throw n.error("'" + v + "': prefix length must be 0-" + (b.length * 8));
+            }
+        }
+        return v;
+    }
+
+    private static String ifname(ConfigNode n) throws ConfigException {
+        String v = n.string();
+        if (!IFNAME.matcher(v).matches()) {
+            throw n.error("'" + v + "' is not a Linux interface name (1-15 letters, digits, '.', '-', '_')");
+        }
+        return v;
+    }
+
+    private static final Set<String> CONNECTION_FIELDS = Set.of("mode", "protocol", "local-outer", "remote-outer",
+            "local-protected", "remote-protected", "reqid", "ike-proposals", "esp-proposals", "lifetime", "dpd",
+            "replay-window", "esn", "udp-encapsulation", "manual", "authentication");
+
+    private ConnectionConfig connection(String name, ConfigNode n) throws ConfigException {
+        Map<String, ConfigNode> m = n.mapping(CONNECTION_FIELDS);
+        SaMode mode = m.containsKey("mode")
+                ? SaMode.valueOf(m.get("mode").oneOf("tunnel", "transport").toUpperCase(java.util.Locale.ROOT))
+                : SaMode.TUNNEL;
+        IpsecProtocol protocol = m.containsKey("protocol")
+                ? IpsecProtocol.valueOf(m.get("protocol").oneOf("esp", "ah").toUpperCase(java.util.Locale.ROOT))
+                : IpsecProtocol.ESP;
+        AddressPool localOuter = required(n, m, "local-outer").pool();
+        AddressPool remoteOuter = required(n, m, "remote-outer").pool();
+        AddressPool localProtected;
+        AddressPool remoteProtected;
+        if (mode == SaMode.TUNNEL) {
+            localProtected = required(n, m, "local-protected").pool();
+            remoteProtected = required(n, m, "remote-protected").pool();
+        } else {
+            // Transport mode protects the endpoints' own traffic: the selectors lie within the outer pools.
+            localProtected = m.containsKey("local-protected") ? m.get("local-protected").pool() : localOuter;
+            remoteProtected = m.containsKey("remote-protected") ? m.get("remote-protected").pool() : remoteOuter;
+            if (!localOuter.covers(localProtected)) {
+                throw m.get("local-protected").error("in transport mode the protected pool must lie within local-outer");
+            }
+            if (!remoteOuter.covers(remoteProtected)) {
+                throw m.get("remote-protected").error("in transport mode the protected pool must lie within remote-outer");
+            }
+        }
+        int reqid = m.containsKey("reqid") ? (int) m.get("reqid").integer(1, 0xFFFF) : 0;
+        List<String> ike = m.containsKey("ike-proposals") ? proposals(m.get("ike-proposals")) : List.of();
+        List<String> esp = m.containsKey("esp-proposals") ? proposals(m.get("esp-proposals")) : List.of();
+        Lifetime lifetime = m.containsKey("lifetime") ? lifetime(m.get("lifetime")) : Lifetime.UNLIMITED;
+        DpdConfig dpd = m.containsKey("dpd") ? dpd(m.get("dpd")) : DpdConfig.OFF;
+        int replayWindow = m.containsKey("replay-window") ? (int) m.get("replay-window").integer(0, 1 << 20) : 64;
+        boolean esn = m.containsKey("esn") && m.get("esn").bool();
+        UdpEncapsulation udp = null;
+        if (m.containsKey("udp-encapsulation")) {
+            if (protocol != IpsecProtocol.ESP) {
+                throw m.get("udp-encapsulation").error("UDP encapsulation (RFC 3948) applies to ESP only");
+            }
+            udp = udpEncapsulation(m.get("udp-encapsulation"));
+        }
+        ManualSaConfig manual = m.containsKey("manual") ? manual(m.get("manual"), protocol) : null;
+        Authentication auth = m.containsKey("authentication") ? authentication(m.get("authentication")) : null;
+        if (manual == null && auth == null) {
+            throw n.error("give either 'manual' SAs or 'authentication' for IKE");
+        }
+        if (manual != null && auth != null) {
+            throw m.get("authentication").error("a manually keyed connection has no IKE authentication; remove one of 'manual' and 'authentication'");
+        }
+        return new ConnectionConfig(name, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected,
+                reqid, ike, esp, lifetime, dpd, replayWindow, esn, udp, manual, auth);
+    }
+
+    private static List<String> proposals(ConfigNode n) throws ConfigException {
+        List<String> out = new ArrayList<>();
+        for (ConfigNode p : n.sequence()) {
+            String v = p.string().toLowerCase(java.util.Locale.ROOT);
+            for (String word : v.split("-")) {
+                if (!PROPOSAL_WORDS.contains(word)) {
+                    throw p.error("'" + word + "' in proposal '" + v + "' is not a known algorithm keyword");
+                }
+            }
+            out.add(v);
+        }
+        return out;
+    }
+
+    private static Lifetime lifetime(ConfigNode n) throws ConfigException {
+        Map<String, ConfigNode> m = n.mapping(Set.of("rekey-time", "life-time", "rekey-bytes", "life-bytes",
+                "rekey-packets", "life-packets"));
+        long[] v = new long[6];
+        String[] keys = {"rekey-time", "life-time", "rekey-bytes", "life-bytes", "rekey-packets", "life-packets"};
+        for (int i = 0; i < keys.length; i++) {
+            v[i] = m.containsKey(keys[i]) ? m.get(keys[i]).integer(0, Long.MAX_VALUE) : 0;
+        }
+        try {
+            return new Lifetime(v[0], v[1], v[2], v[3], v[4], v[5]);
+        } catch (IllegalArgumentException e) {
+            throw n.error(e.getMessage() + " (rekey-* must not exceed life-*)");
+        }
+    }
+
+    private static DpdConfig dpd(ConfigNode n) throws ConfigException {
+        Map<String, ConfigNode> m = n.mapping(Set.of("delay", "timeout", "action"));
+        int delay = (int) required(n, m, "delay").integer(0, 86400);
+        int timeout = m.containsKey("timeout") ? (int) m.get("timeout").integer(0, 86400) : delay * 5;
+        if (delay > 0 && timeout < delay) {
+            throw m.get("timeout").error("timeout " + timeout + " s is shorter than the delay " + delay + " s");
+        }
+        DpdAction action = m.containsKey("action")
+                ? DpdAction.valueOf(m.get("action").oneOf("clear", "restart", "trap").toUpperCase(java.util.Locale.ROOT))
+                : DpdAction.CLEAR;
+        return new DpdConfig(delay, timeout, action);
+    }
+
+    private static UdpEncapsulation udpEncapsulation(ConfigNode n) throws ConfigException {
+        Map<String, ConfigNode> m = n.mapping(Set.of("local-port", "remote-port"));
+        int local = m.containsKey("local-port") ? (int) m.get("local-port").integer(1, 65535) : 4500;
+        int remote = m.containsKey("remote-port") ? (int) m.get("remote-port").integer(1, 65535) : 4500;
+        return new UdpEncapsulation(local, remote);
+    }
+
+    private static ManualSaConfig manual(ConfigNode n, IpsecProtocol protocol) throws ConfigException {
+        Map<String, ConfigNode> m = n.mapping(Set.of("spi-in", "spi-out", "encryption", "integrity",
+                "encryption-key-in", "encryption-key-out", "integrity-key-in", "integrity-key-out"));
+        int spiIn = spi(required(n, m, "spi-in"));
+        int spiOut = spi(required(n, m, "spi-out"));
+        String enc;
+        String integ;
+        if (protocol == IpsecProtocol.AH) {
+            if (m.containsKey("encryption")) {
+                throw m.get("encryption").error("AH (RFC 4302) does not encrypt; remove this field");
+            }
+            enc = "none";
+            integ = required(n, m, "integrity").oneOf(Algorithms.INTEGRITY.keySet().toArray(String[]::new));
+            if (integ.equals("none")) {
+                throw m.get("integrity").error("AH needs an integrity algorithm");
+            }
+        } else {
+            enc = required(n, m, "encryption").oneOf(Algorithms.ENCRYPTION.keySet().toArray(String[]::new));
+            integ = m.containsKey("integrity")
+                    ? m.get("integrity").oneOf(Algorithms.INTEGRITY.keySet().toArray(String[]::new)) : "none";
+            if (Algorithms.AEAD.contains(enc) && !integ.equals("none")) {
+                throw m.get("integrity").error(enc + " is an AEAD algorithm: integrity must be 'none' (RFC 4303 §3.2.3)");
+            }
+            if (!Algorithms.AEAD.contains(enc) && integ.equals("none")) {
+                throw (m.containsKey("integrity") ? m.get("integrity") : n).error(
+                        "ESP with " + enc + " needs an integrity algorithm (encryption without integrity is open to "
+                                + "active attacks, RFC 4303 §3.2.2; NULL with no integrity is forbidden)");
+            }
+        }
+        Secret encIn = null;
+        Secret encOut = null;
+        if (!enc.equals("none") && !enc.equals("null")) {
+            encIn = key(required(n, m, "encryption-key-in"), Algorithms.ENCRYPTION.get(enc), enc);
+            encOut = key(required(n, m, "encryption-key-out"), Algorithms.ENCRYPTION.get(enc), enc);
+        }
+        Secret intIn = null;
+        Secret intOut = null;
+        if (!integ.equals("none")) {
+            Set<Integer> len = Set.of(Algorithms.INTEGRITY.get(integ));
+            intIn = key(required(n, m, "integrity-key-in"), len, integ);
+            intOut = key(required(n, m, "integrity-key-out"), len, integ);
+        }
+        return new ManualSaConfig(spiIn, spiOut, enc, integ, encIn, encOut, intIn, intOut);
+    }
+
+    private static int spi(ConfigNode n) throws ConfigException {
+        long v = n.integer(0, 0xFFFF_FFFFL);
+        if (v < 256) {
+            throw n.error("SPI " + v + " is reserved (RFC 4303 §2.1: 0-255); use 256 or more");
+        }
+        return (int) v;
+    }
+
+    private static Secret key(ConfigNode n, Set<Integer> lengths, String algorithm) throws ConfigException {
+        Path file = resolve(n);
+        Secret s = SecretFiles.readHex(n, file);
+        if (!lengths.contains(s.length())) {
+            int got = s.length();
+            s.destroy();
+            throw n.error("key in " + file + " is " + got + " bytes; " + algorithm + " needs "
+                    + new java.util.TreeSet<>(lengths) + " bytes" + (Algorithms.AEAD.contains(algorithm) ? " (key + 4-byte salt)" : ""));
+        }
+        return s;
+    }
+
+    private static Path resolve(ConfigNode n) throws ConfigException {
+        Path p = Path.of(n.string());
+        if (!p.isAbsolute()) {
+            Path dir = n.file().toAbsolutePath().getParent();
+            p = dir == null ? p : dir.resolve(p);
+        }
+        return p.normalize();
+    }
+
+    private static Authentication authentication(ConfigNode n) throws ConfigException {
+        Map<String, ConfigNode> m = n.mapping(Set.of("psk-file", "certificate", "private-key", "ca"));
+        if (m.containsKey("psk-file")) {
+            if (m.size() > 1) {
+                throw n.error("give either psk-file or certificate/private-key/ca, not both");
+            }
+            Path file = resolve(m.get("psk-file"));
+            return new Psk(file, SecretFiles.readPsk(m.get("psk-file"), file));
+        }
+        Path cert = resolve(required(n, m, "certificate"));
+        checkCertificate(m.get("certificate"), cert);
+        Path key = resolve(required(n, m, "private-key"));
+        String problem = SecretFiles.permissionProblem(key);
+        if (problem != null) {
+            throw m.get("private-key").error(problem);
+        }
+        List<Path> cas = new ArrayList<>();
+        for (ConfigNode ca : required(n, m, "ca").sequence()) {
+            Path p = resolve(ca);
+            checkCertificate(ca, p);
+            cas.add(p);
+        }
+        return new Certificates(cert, key, cas);
+    }
+
+    /** Parses the certificate with the JDK's X.509 factory, so a wrong file is caught before IKE needs it. */
+    private static void checkCertificate(ConfigNode n, Path file) throws ConfigException {
+        try (var in = Files.newInputStream(file)) {
+            java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+        } catch (IOException e) {
+            throw n.error("cannot read certificate " + file + ": " + e.getMessage());
+        } catch (java.security.cert.CertificateException e) {
+            throw n.error(file + " is not an X.509 certificate (PEM or DER): " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package net.poolsa.appliance.config;
+
+import java.util.List;
+
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.esp.sa.Lifetime;
+import net.poolsa.esp.sa.SaMode;
+import net.poolsa.esp.sa.TrafficSelector;
+import net.poolsa.esp.sa.UdpEncapsulation;
+
+/**
+ * One connection: pool SAs between our outer pool and the peer's (paper §3.1), protecting traffic between
+ * the protected pools. Equality covers every field including key fingerprints, which is what a reload
+ * compares to decide whether a connection's SAs can stay.
+ *
+ * @param reqid           explicit reqid, or 0 to let the appliance assign a stable one
+ * @param ikeProposals    IKE proposals (strongSwan syntax, e.g. aes128-sha256-modp2048), for IKE keying
+ * @param espProposals    ESP/AH proposals (e.g. aes128gcm16-modp2048), for IKE keying
+ * @param udpEncapsulation RFC 3948 ports, or null for plain ESP/AH
+ * @param manual          manually keyed SAs, or null when IKE negotiates them
+ * @param authentication  how IKE authenticates, or null for manual keying
+ */
+public record ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol,
+                               AddressPool localOuter, AddressPool remoteOuter,
+                               AddressPool localProtected, AddressPool remoteProtected,
+                               int reqid, List<String> ikeProposals, List<String> espProposals,
+                               Lifetime lifetime, DpdConfig dpd, int replayWindow, boolean extendedSequenceNumbers,
+                               UdpEncapsulation udpEncapsulation, ManualSaConfig manual, Authentication authentication) {
+    public ConnectionConfig {
+        ikeProposals = List.copyOf(ikeProposals);
+        espProposals = List.copyOf(espProposals);
+    }
+
+    public boolean manuallyKeyed() {
+        return manual != null;
+    }
+
+    /** Outbound inner traffic: from our protected pool to the peer's. */
+    public TrafficSelector outboundSelector() {
+        return TrafficSelector.between(localProtected, remoteProtected);
+    }
+
+    public TrafficSelector inboundSelector() {
+        return TrafficSelector.between(remoteProtected, localProtected);
+    }
+
+    /**
+     * Dead peer detection (RFC 3706 for IKEv1, liveness checks of RFC 7296 §2.4 for IKEv2).
+     *
+     * @param delaySeconds   idle time before a check, 0 = off
+     * @param timeoutSeconds how long without answer before the action
+     */
+    public record DpdConfig(int delaySeconds, int timeoutSeconds, DpdAction action) {
+        public static final DpdConfig OFF = new DpdConfig(0, 0, DpdAction.CLEAR);
+    }
+
+    public enum DpdAction {
+        CLEAR, RESTART, TRAP
+    }
+
+    /** Manually keyed SA pair (as {@code ip xfrm state add} or swanctl-less setkey). */
+    public record ManualSaConfig(int spiIn, int spiOut, String encryption, String integrity,
+                                 Secret encryptionKeyIn, Secret encryptionKeyOut,
+                                 Secret integrityKeyIn, Secret integrityKeyOut) {
+    }
+
+    /** How IKE authenticates the peer: a pre-shared key, or certificates (for the IKE module). */
+    public sealed interface Authentication permits Psk, Certificates {
+    }
+
+    public record Psk(java.nio.file.Path file, Secret key) implements Authentication {
+    }
+
+    /**
+     * @param certificate our X.509 certificate (PEM)
+     * @param privateKey  its private key (PEM; a secret file, permissions checked)
+     * @param caCertificates trust anchors for the peer's certificate
+     */
+    public record Certificates(java.nio.file.Path certificate, java.nio.file.Path privateKey,
+                               List<java.nio.file.Path> caCertificates) implements Authentication {
+        public Certificates {
+            caCertificates = List.copyOf(caCertificates);
+        }
+    }
+}

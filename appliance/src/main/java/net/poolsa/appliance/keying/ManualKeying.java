@@ -1,0 +1,110 @@
+package net.poolsa.appliance.keying;
+
+import java.util.Arrays;
+
+import net.poolsa.appliance.config.ConnectionConfig;
+import net.poolsa.appliance.config.ConnectionConfig.ManualSaConfig;
+import net.poolsa.appliance.config.Secret;
+import net.poolsa.esp.kernel.IpsecKernel;
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.SaKeys;
+import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.spd.PolicyAction;
+import net.poolsa.esp.spd.SecurityPolicy;
+
+/**
+ * Installs a manually keyed connection (RFC 4301 §4.5: manual SA and key management) through the
+ * {@link IpsecKernel}: an inbound pool SA (SPI chosen by us, peer pool to our pool), an outbound one
+ * (SPI chosen by the peer), and PROTECT policies in both directions tied to them by a reqid.
+ */
+public final class ManualKeying {
+    /** Manual policies sit at the same priority IKE-installed ones will use; specificity orders them. */
+    static final int POLICY_PRIORITY = 1000;
+
+    private final IpsecKernel kernel;
+
+    public ManualKeying(IpsecKernel kernel) {
+        this.kernel = kernel;
+    }
+
+    /** Builds and installs both SAs and both policies; on failure nothing stays installed. */
+    public InstalledConnection install(ConnectionConfig c, int reqid, long nowNanos) {
+        ManualSaConfig m = c.manual();
+        if (m == null) {
+            throw new IllegalArgumentException("connection " + c.name() + " is keyed by IKE, not manually");
+        }
+        SecurityAssociation in = build(c, reqid, Direction.INBOUND, m.spiIn(), m.encryptionKeyIn(), m.integrityKeyIn(), nowNanos);
+        SecurityAssociation out = build(c, reqid, Direction.OUTBOUND, m.spiOut(), m.encryptionKeyOut(), m.integrityKeyOut(), nowNanos);
+        String outId = c.name() + "/out";
+        String inId = c.name() + "/in";
+        boolean inInstalled = false;
+        boolean outInstalled = false;
+        boolean outPolicy = false;
+        try {
+            kernel.addSa(in);
+            inInstalled = true;
+            kernel.addSa(out);
+            outInstalled = true;
+            kernel.addPolicy(new SecurityPolicy(outId, Direction.OUTBOUND, POLICY_PRIORITY, c.outboundSelector(),
+                    PolicyAction.PROTECT, reqid));
+            outPolicy = true;
+            kernel.addPolicy(new SecurityPolicy(inId, Direction.INBOUND, POLICY_PRIORITY, c.inboundSelector(),
+                    PolicyAction.PROTECT, reqid));
+        } catch (RuntimeException e) {
+            if (outPolicy) {
+                kernel.deletePolicy(outId);
+            }
+            if (outInstalled) {
+                kernel.deleteSa(Direction.OUTBOUND, out.spi(), out.protocol(), reqid);
+            } else {
+                out.kill();
+            }
+            if (inInstalled) {
+                kernel.deleteSa(Direction.INBOUND, in.spi(), in.protocol(), reqid);
+            } else {
+                in.kill();
+            }
+            throw e;
+        }
+        return new InstalledConnection(c, reqid, in, out, outId, inId);
+    }
+
+    /** Deletes policies first (no traffic is sent in the clear meanwhile: no policy means discard), then SAs. */
+    public void remove(InstalledConnection ic) {
+        kernel.deletePolicy(ic.outboundPolicyId());
+        kernel.deletePolicy(ic.inboundPolicyId());
+        kernel.deleteSa(Direction.OUTBOUND, ic.outbound().spi(), ic.outbound().protocol(), ic.reqid());
+        kernel.deleteSa(Direction.INBOUND, ic.inbound().spi(), ic.inbound().protocol(), ic.reqid());
+    }
+
+    private static SecurityAssociation build(ConnectionConfig c, int reqid, Direction dir, int spi,
+                                             Secret encKey, Secret intKey, long nowNanos) {
+        ManualSaConfig m = c.manual();
+        byte[] ek = encKey == null ? new byte[0] : encKey.copy();
+        byte[] ik = intKey == null ? new byte[0] : intKey.copy();
+        SaKeys keys;
+        try {
+            keys = new SaKeys(m.encryption(), ek, m.integrity(), ik);
+        } finally {
+            // SaKeys copies the arrays; zero ours.
+            Arrays.fill(ek, (byte) 0);
+            Arrays.fill(ik, (byte) 0);
+        }
+        return SecurityAssociation.builder()
+                .spi(spi)
+                .protocol(c.protocol())
+                .mode(c.mode())
+                .direction(dir)
+                .reqid(reqid)
+                .localOuter(c.localOuter())
+                .remoteOuter(c.remoteOuter())
+                .selector(dir == Direction.OUTBOUND ? c.outboundSelector() : c.inboundSelector())
+                .keys(keys)
+                .lifetime(c.lifetime())
+                .extendedSequenceNumbers(c.extendedSequenceNumbers())
+                .replayWindow(c.replayWindow())
+                .udpEncapsulation(c.udpEncapsulation())
+                .createdNanos(nowNanos)
+                .build();
+    }
+}

@@ -1,0 +1,190 @@
+package net.poolsa.appliance.lifecycle;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import net.poolsa.appliance.config.ConfigException;
+import net.poolsa.appliance.config.ConfigLoader;
+import net.poolsa.appliance.config.ConnectionConfig;
+import net.poolsa.appliance.config.PoolsaConfig;
+import net.poolsa.appliance.keying.ConnectionDiff;
+import net.poolsa.appliance.keying.ConnectionManager;
+import net.poolsa.appliance.keying.ManualKeying;
+import net.poolsa.appliance.metrics.MetricsServer;
+import net.poolsa.appliance.metrics.PoolsaMetrics;
+import net.poolsa.appliance.metrics.StatusReport;
+import net.poolsa.esp.kernel.KernelListener;
+import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.sa.SecurityAssociation;
+
+/**
+ * One running poolsa: kernel (SAD/SPD), connections, metrics endpoint and data path, with reload and an
+ * orderly shutdown. Shutdown order matters: the endpoint reports unhealthy first, the data path stops and
+ * removes its diversion, then SAs are deleted (keys zeroed) and the kernel flushed, so no packet is ever
+ * sent in the clear and no key outlives the process.
+ */
+public final class Appliance implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Appliance.class);
+
+    private final Path configFile;
+    private final UserspaceIpsecKernel kernel = new UserspaceIpsecKernel();
+    private final ConnectionManager manager = new ConnectionManager(new ManualKeying(kernel));
+    private final PoolsaMetrics metrics;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "poolsa-lifetimes");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile PoolsaConfig config;
+    private volatile boolean running;
+    private MetricsServer server;
+    private DataPath dataPath;
+    private boolean closed;
+
+    private Appliance(PoolsaConfig config, String version) {
+        this.configFile = config.source();
+        this.config = config;
+        this.metrics = new PoolsaMetrics(manager, kernel, version);
+    }
+
+    /**
+     * Installs the configured connections, opens the metrics endpoint and starts the data path.
+     *
+     * @throws StartupException when the endpoint cannot bind or the data path cannot start; everything
+     *                          started so far is undone
+     */
+    public static Appliance start(PoolsaConfig config, DataPathProvider provider, String version) throws StartupException {
+        Appliance a = new Appliance(config, version);
+        try {
+            a.kernel.setListener(new KernelListener() {
+                @Override
+                public void expired(SecurityAssociation sa, boolean hard) {
+                    LOG.info("event=sa_expired spi={} direction={} reqid={} hard={}", sa.spiHex(),
+                            sa.direction().name().toLowerCase(), sa.reqid(), hard);
+                }
+            });
+            a.manager.apply(config.connections(), System.nanoTime());
+            a.metrics.syncConnections();
+            try {
+                a.server = new MetricsServer(config.metrics().listen(), a.metrics, () -> a.running,
+                        () -> StatusReport.text(a.manager, System.nanoTime()),
+                        () -> StatusReport.json(a.manager, System.nanoTime()));
+            } catch (IOException e) {
+                throw new StartupException("cannot listen on " + config.metrics().listen() + " for metrics: " + e.getMessage(), e);
+            }
+            try {
+                a.dataPath = provider.start(new DataPathContext(config.dataPath(), a.kernel, a.metrics.drops(),
+                        a.metrics.dataPath()));
+            } catch (Exception e) {
+                throw new StartupException("data path '" + provider.name() + "' did not start: " + e.getMessage(), e);
+            }
+            a.timer.scheduleAtFixedRate(() -> a.kernel.expireTick(System.nanoTime()), 1, 1, TimeUnit.SECONDS);
+            a.running = true;
+            LOG.info("event=started connections={} metrics={} data_path={}", config.connections().size(),
+                    a.server.address(), provider.name());
+            return a;
+        } catch (StartupException | RuntimeException e) {
+            a.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Reads the configuration file again and applies the connection diff; a file that does not validate
+     * changes nothing. Data-path settings need a restart: a change there is logged, not applied.
+     *
+     * @return the diff applied, or null when the new file was refused
+     */
+    public synchronized ConnectionDiff reload() {
+        PoolsaConfig next;
+        try {
+            next = ConfigLoader.load(configFile);
+            for (ConnectionConfig c : next.connections().values()) {
+                if (!c.manuallyKeyed()) {
+                    throw new ConfigException(configFile, 0, "connections." + c.name() + ".authentication",
+                            "IKE keying is not available in this build; use manual SAs");
+                }
+            }
+        } catch (ConfigException e) {
+            metrics.reloaded(false);
+            LOG.error("event=reload_refused error=\"{}\"", e.getMessage());
+            return null;
+        }
+        if (!next.dataPath().equals(config.dataPath()) || !next.metrics().equals(config.metrics())) {
+            LOG.warn("event=reload_partial reason=\"data-path or metrics settings changed; restart to apply them\"");
+        }
+        try {
+            ConnectionDiff d = manager.apply(next.connections(), System.nanoTime());
+            metrics.syncConnections();
+            config = next;
+            metrics.reloaded(true);
+            LOG.info("event=reloaded added={} removed={} changed={} unchanged={}", d.added().size(),
+                    d.removed().size(), d.changed().size(), d.unchanged().size());
+            return d;
+        } catch (RuntimeException e) {
+            metrics.reloaded(false);
+            LOG.error("event=reload_failed error=\"{}\"", e.getMessage());
+            return null;
+        }
+    }
+
+    public boolean running() {
+        return running;
+    }
+
+    public UserspaceIpsecKernel kernel() {
+        return kernel;
+    }
+
+    public ConnectionManager connections() {
+        return manager;
+    }
+
+    public PoolsaMetrics metrics() {
+        return metrics;
+    }
+
+    public MetricsServer server() {
+        return server;
+    }
+
+    /** Orderly shutdown; idempotent (a signal handler and the shutdown hook may both call it). */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        running = false;
+        if (dataPath != null) {
+            try {
+                dataPath.stop();
+                LOG.info("event=data_path_stopped diversion=removed");
+            } catch (RuntimeException e) {
+                LOG.error("event=data_path_stop_failed error=\"{}\"", e.getMessage());
+            }
+        }
+        // IKE Delete notifications go here once IKE exists; manual SAs have no peer to notify.
+        manager.removeAll();
+        kernel.flush();
+        timer.shutdownNow();
+        if (server != null) {
+            server.close();
+        }
+        metrics.close();
+        LOG.info("event=stopped keys=zeroed");
+    }
+
+    /** The appliance could not start; the message says why, for the operator. */
+    public static final class StartupException extends Exception {
+        public StartupException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}

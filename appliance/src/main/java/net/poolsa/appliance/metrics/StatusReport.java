@@ -1,0 +1,115 @@
+package net.poolsa.appliance.metrics;
+
+import java.util.Locale;
+
+import net.poolsa.appliance.config.ConnectionConfig;
+import net.poolsa.appliance.keying.ConnectionManager;
+import net.poolsa.appliance.keying.InstalledConnection;
+import net.poolsa.esp.sa.SecurityAssociation;
+
+/**
+ * The SAs of a running instance, as text in the layout of {@code swanctl --list-sas} (connection line,
+ * then one block per SA pair with SPIs, pools, current outer addresses and counters) or as JSON.
+ * Never contains key material: algorithms are named with key sizes only.
+ */
+public final class StatusReport {
+    private StatusReport() {
+    }
+
+    public static String text(ConnectionManager m, long nowNanos) {
+        StringBuilder b = new StringBuilder();
+        for (ConnectionConfig c : m.connections().values()) {
+            InstalledConnection ic = m.installed(c.name());
+            b.append(c.name()).append(": ").append(ic == null ? "NOT INSTALLED" : "INSTALLED")
+                    .append(", ").append(c.manuallyKeyed() ? "manual keys" : "IKE")
+                    .append(", ").append(c.mode().name()).append(", ").append(c.protocol().name()).append('\n');
+            b.append("  local  outer [").append(c.localOuter()).append("]\n");
+            b.append("  remote outer [").append(c.remoteOuter()).append("]\n");
+            if (ic != null) {
+                SecurityAssociation in = ic.inbound();
+                SecurityAssociation out = ic.outbound();
+                b.append("  ").append(c.name()).append(": reqid ").append(ic.reqid()).append(", ")
+                        .append(out.state()).append(", ").append(c.mode().name()).append(", ")
+                        .append(algorithms(out)).append('\n');
+                b.append("    installed ").append((nowNanos - out.createdNanos()) / 1_000_000_000L).append("s ago");
+                if (out.lifetime().hardSeconds() != 0) {
+                    b.append(", expires in ").append(out.lifetime().hardSeconds()
+                            - (nowNanos - out.createdNanos()) / 1_000_000_000L).append('s');
+                }
+                b.append('\n');
+                b.append(String.format(Locale.ROOT, "    in  %08x, %10d bytes, %8d packets, outer %s -> %s%n",
+                        in.spi(), in.bytes(), in.packets(), orDash(in.currentRemote()), orDash(in.currentLocal())));
+                b.append(String.format(Locale.ROOT, "    out %08x, %10d bytes, %8d packets, outer %s -> %s, switches %d%n",
+                        out.spi(), out.bytes(), out.packets(), orDash(out.currentLocal()), orDash(out.currentRemote()),
+                        out.outerSwitches() + in.outerSwitches()));
+            }
+            b.append("    local  ").append(c.localProtected()).append('\n');
+            b.append("    remote ").append(c.remoteProtected()).append('\n');
+        }
+        return b.toString();
+    }
+
+    public static String json(ConnectionManager m, long nowNanos) {
+        StringBuilder b = new StringBuilder("{\"connections\":[");
+        boolean first = true;
+        for (ConnectionConfig c : m.connections().values()) {
+            if (!first) {
+                b.append(',');
+            }
+            first = false;
+            InstalledConnection ic = m.installed(c.name());
+            b.append("{\"name\":").append(q(c.name()))
+                    .append(",\"keying\":").append(q(c.manuallyKeyed() ? "manual" : "ike"))
+                    .append(",\"mode\":").append(q(c.mode().name().toLowerCase(Locale.ROOT)))
+                    .append(",\"protocol\":").append(q(c.protocol().name().toLowerCase(Locale.ROOT)))
+                    .append(",\"local_outer\":").append(q(c.localOuter().toString()))
+                    .append(",\"remote_outer\":").append(q(c.remoteOuter().toString()))
+                    .append(",\"local_protected\":").append(q(c.localProtected().toString()))
+                    .append(",\"remote_protected\":").append(q(c.remoteProtected().toString()))
+                    .append(",\"installed\":").append(ic != null);
+            if (ic != null) {
+                b.append(",\"reqid\":").append(ic.reqid())
+                        .append(",\"inbound\":").append(sa(ic.inbound(), nowNanos))
+                        .append(",\"outbound\":").append(sa(ic.outbound(), nowNanos));
+            }
+            b.append('}');
+        }
+        return b.append("]}").toString();
+    }
+
+    private static String sa(SecurityAssociation sa, long nowNanos) {
+        return "{\"spi\":" + q(String.format("%08x", sa.spi())) + ",\"state\":" + q(sa.state().name().toLowerCase(Locale.ROOT))
+                + ",\"algorithms\":" + q(algorithms(sa)) + ",\"bytes\":" + sa.bytes() + ",\"packets\":" + sa.packets()
+                + ",\"current_local\":" + (sa.currentLocal() == null ? "null" : q(sa.currentLocal().toString()))
+                + ",\"current_remote\":" + (sa.currentRemote() == null ? "null" : q(sa.currentRemote().toString()))
+                + ",\"outer_switches\":" + sa.outerSwitches()
+                + ",\"age_seconds\":" + (nowNanos - sa.createdNanos()) / 1_000_000_000L + "}";
+    }
+
+    private static String algorithms(SecurityAssociation sa) {
+        return sa.protocol().name() + ":" + sa.keys();
+    }
+
+    private static String orDash(Object o) {
+        return o == null ? "-" : o.toString();
+    }
+
+    /** A JSON string; connection names and pools are plain ASCII, but escape anyway. */
+    static String q(String s) {
+        StringBuilder b = new StringBuilder("\"");
+        for (char ch : s.toCharArray()) {
+            switch (ch) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                default -> {
+                    if (ch < 0x20) {
+                        b.append(String.format("\\u%04x", (int) ch));
+                    } else {
+                        b.append(ch);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
+    }
+}

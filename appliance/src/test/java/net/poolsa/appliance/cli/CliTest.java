@@ -1,0 +1,80 @@
+package net.poolsa.appliance.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import net.poolsa.appliance.config.ConfigFixture;
+import picocli.CommandLine;
+
+/** The command-line surface in-process. This class path has no data path and no demo implementation. */
+class CliTest {
+    @TempDir
+    Path dir;
+    final StringWriter out = new StringWriter();
+    final StringWriter err = new StringWriter();
+
+    int run(String... args) {
+        CommandLine cl = PoolsaCommand.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        return cl.execute(args);
+    }
+
+    @Test
+    void versionAndHelp() {
+        assertEquals(0, run("--version"));
+        assertTrue(out.toString().startsWith("poolsa 0.1.0-SNAPSHOT\n"), out.toString());
+        assertEquals(0, run("--help"));
+        String help = out.toString();
+        assertTrue(help.contains("Examples:") && help.contains("poolsa check-config -c /etc/poolsa/poolsa.yaml"), help);
+        assertTrue(help.contains("  3  invalid configuration"), help);
+        for (String sub : new String[] {"run", "check-config", "status", "demo"}) {
+            assertTrue(help.contains("  " + sub + " "), sub);
+        }
+    }
+
+    @Test
+    void usageErrorsExit2() {
+        assertEquals(ExitCodes.USAGE, run("frobnicate"));
+        assertEquals(ExitCodes.USAGE, run());
+        assertEquals(ExitCodes.USAGE, run("demo", "--duration", "ten"));
+        assertEquals(ExitCodes.USAGE, run("demo", "--duration", "10s", "--fail-after", "20s"));
+    }
+
+    @Test
+    void checkConfig() throws Exception {
+        Path cfg = ConfigFixture.write(dir);
+        assertEquals(0, run("check-config", "-c", cfg.toString()), err.toString());
+        assertTrue(out.toString().contains("OK, 2 connection(s): 1 manually keyed, 1 by IKE"), out.toString());
+        ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace("mtu: 1500", "mtu: 100"));
+        assertEquals(ExitCodes.CONFIG, run("check-config", "--config", cfg.toString()));
+        assertTrue(err.toString().contains(cfg + ":4: data-path.mtu: 100 is not within 1280-65535"), err.toString());
+    }
+
+    @Test
+    void runRefusesWithoutADataPathOrWithIke() throws Exception {
+        Path cfg = ConfigFixture.write(dir);
+        assertEquals(ExitCodes.UNAVAILABLE, run("run", "-c", cfg.toString()));
+        assertTrue(err.toString().contains("connection site-c is keyed by IKE"), err.toString());
+        cfg = ConfigFixture.writeTwoManual(dir);
+        assertEquals(ExitCodes.UNAVAILABLE, run("run", "-c", cfg.toString()));
+        assertTrue(err.toString().contains("this build has no data path"), err.toString());
+        assertEquals(ExitCodes.CONFIG, run("run", "-c", dir.resolve("missing.yaml").toString()));
+    }
+
+    @Test
+    void statusWithoutInstanceExits7AndDemoIsUnavailable() throws Exception {
+        Path cfg = ConfigFixture.writeYaml(dir, "metrics:\n  listen: \"127.0.0.1:1\"\n");
+        assertEquals(ExitCodes.NOT_RUNNING, run("status", "-c", cfg.toString()));
+        assertTrue(err.toString().contains("no running instance at http://127.0.0.1:1/status"), err.toString());
+        assertEquals(ExitCodes.UNAVAILABLE, run("demo", "--output", dir.toString()));
+        assertTrue(err.toString().contains("the demo is not part of this build"), err.toString());
+    }
+}

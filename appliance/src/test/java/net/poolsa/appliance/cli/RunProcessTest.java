@@ -1,0 +1,111 @@
+package net.poolsa.appliance.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import net.poolsa.appliance.config.ConfigFixture;
+
+/**
+ * {@code poolsa run} as a real process: starts, serves metrics and status, reloads on SIGHUP, and on
+ * SIGTERM stops the data path (diversion removed), deletes the SAs and exits 0. Needs CAP_NET_RAW and
+ * CAP_NET_ADMIN (run as root; CI is root) and libpcap. The data path is the recording test double,
+ * put on the child's class path only. The child is ours and is killed by handle in {@code finally}.
+ */
+class RunProcessTest {
+    @TempDir
+    Path dir;
+
+    private static String get(String url) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() + " " + r.body();
+    }
+
+    @Test
+    void runReloadsOnHupAndStopsCleanlyOnTerm() throws Exception {
+        Path cfg = ConfigFixture.writeTwoManual(dir);
+        Path log = dir.resolve("poolsa.log");
+        Path marker = dir.resolve("stopped");
+        String cp = System.getProperty("java.class.path") + File.pathSeparator + Path.of("src/test/provider-services").toAbsolutePath();
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dpoolsa.test.marker=" + marker, "-cp", cp, PoolsaCommand.class.getName(), "run", "-c", cfg.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            Pattern started = Pattern.compile("event=started .* metrics=/127\\.0\\.0\\.1:(\\d+)");
+            String port = null;
+            for (int i = 0; i < 100 && port == null && p.isAlive(); i++) {
+                Thread.sleep(100);
+                Matcher m = started.matcher(Files.readString(log));
+                if (m.find()) {
+                    port = m.group(1);
+                }
+            }
+            assertTrue(port != null, () -> "not started: " + read(log));
+            String base = "http://127.0.0.1:" + port;
+            assertEquals("200 {\"status\":\"up\"}\n", get(base + "/health"));
+
+            // poolsa status against the running instance, as an operator would call it.
+            StringBuilder status = new StringBuilder();
+            CliStatus.run(base, status);
+            assertTrue(status.toString().contains("site-c: INSTALLED, manual keys"), status.toString());
+
+            ConfigFixture.writeYaml(dir, ConfigFixture.TWO_MANUAL.replace("replay-window: 128", "replay-window: 256"));
+            new ProcessBuilder("kill", "-HUP", Long.toString(p.pid())).start().waitFor();
+            boolean reloaded = false;
+            for (int i = 0; i < 100 && !reloaded; i++) {
+                Thread.sleep(100);
+                reloaded = get(base + "/metrics").contains("poolsa_config_reloads_total{result=\"success\",} 1.0");
+            }
+            assertTrue(reloaded, () -> read(log));
+            assertTrue(read(log).contains("event=reloaded added=0 removed=0 changed=1 unchanged=1"), () -> read(log));
+
+            p.destroy(); // SIGTERM
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), () -> read(log));
+            assertEquals("stopped sas=4\n", Files.readString(marker), "the data path stopped before the SAs went");
+            String out = read(log);
+            assertTrue(out.contains("event=data_path_stopped diversion=removed"), out);
+            assertTrue(out.contains("event=stopped keys=zeroed"), out);
+            assertTrue(!out.contains("0102030405"), "no key material in the log");
+        } finally {
+            if (p.isAlive()) {
+                p.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p, StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
+    }
+
+    /** Runs the status subcommand in-process against {@code url}. */
+    static final class CliStatus {
+        static void run(String url, StringBuilder out) {
+            java.io.StringWriter w = new java.io.StringWriter();
+            picocli.CommandLine cl = PoolsaCommand.commandLine();
+            cl.setOut(new java.io.PrintWriter(w, true));
+            int code = cl.execute("status", "--url", url);
+            assertEquals(0, code);
+            out.append(w);
+        }
+    }
+}

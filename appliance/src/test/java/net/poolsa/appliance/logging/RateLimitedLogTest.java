@@ -1,0 +1,56 @@
+package net.poolsa.appliance.logging;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.Test;
+
+class RateLimitedLogTest {
+    final AtomicLong now = new AtomicLong(1_000);
+    final RateLimitedLog log = new RateLimitedLog(3, 2, 10_000, now::get);
+
+    @Test
+    void allowsLinesPerWindowThenCountsSuppressed() {
+        assertEquals(0, log.permit(1));
+        assertEquals(0, log.permit(1));
+        for (int i = 0; i < 5; i++) {
+            assertEquals(RateLimitedLog.SUPPRESSED, log.permit(1));
+        }
+        now.addAndGet(9_999);
+        assertEquals(RateLimitedLog.SUPPRESSED, log.permit(1));
+        now.addAndGet(1);
+        assertEquals(6, log.permit(1), "first line of the next window reports what was suppressed");
+        assertEquals(0, log.permit(1));
+        assertEquals(RateLimitedLog.SUPPRESSED, log.permit(1));
+    }
+
+    @Test
+    void causesAreIndependent() {
+        log.permit(0);
+        log.permit(0);
+        assertEquals(RateLimitedLog.SUPPRESSED, log.permit(0));
+        assertEquals(0, log.permit(2));
+    }
+
+    @Test
+    void concurrentCallersNeverExceedTheBudget() throws Exception {
+        RateLimitedLog one = new RateLimitedLog(1, 5, Long.MAX_VALUE, () -> 0);
+        AtomicLong permitted = new AtomicLong();
+        Thread[] ts = new Thread[4];
+        for (int t = 0; t < ts.length; t++) {
+            ts[t] = new Thread(() -> {
+                for (int i = 0; i < 10_000; i++) {
+                    if (one.permit(0) != RateLimitedLog.SUPPRESSED) {
+                        permitted.incrementAndGet();
+                    }
+                }
+            });
+            ts[t].start();
+        }
+        for (Thread t : ts) {
+            t.join();
+        }
+        assertEquals(5, permitted.get());
+    }
+}

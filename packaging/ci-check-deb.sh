@@ -1,0 +1,45 @@
+#!/bin/sh
+# CI check of the Debian package on a fresh Debian 12 machine, as root:
+# install it with apt (pulling Java and libpcap), validate the shipped example configuration as root and
+# as the service user, check the launcher and the systemd unit, then remove and purge it.
+# Build it first: mvn -o -pl packaging -am package -DskipTests
+set -eu
+cd "$(dirname "$0")/.."
+deb=$(ls -t packaging/target/poolsa_*.deb 2>/dev/null | head -n 1)
+if [ -z "$deb" ]; then
+    echo "no packaging/target/poolsa_*.deb: build it with mvn -pl packaging -am package" >&2
+    exit 1
+fi
+fail() { echo "ci-check-deb: FAILED: $*" >&2; exit 1; }
+
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y "./$deb"
+
+poolsa --version | grep -q '^poolsa ' || fail "poolsa --version"
+poolsa --help | grep -q 'Exit codes:' || fail "poolsa --help"
+poolsa check-config -c /etc/poolsa/poolsa.yaml || fail "check-config (root)"
+# The service runs as poolsa: it must be able to read its configuration and keys.
+runuser -u poolsa -- poolsa check-config -c /etc/poolsa/poolsa.yaml || fail "check-config (user poolsa)"
+getent passwd poolsa >/dev/null || fail "user poolsa missing"
+[ "$(stat -c %a /etc/poolsa/secrets/example.enc-in)" = 600 ] || fail "generated key is not mode 600"
+
+# Without a running instance status says so with exit code 7.
+set +e
+poolsa status -c /etc/poolsa/poolsa.yaml >/dev/null 2>&1; rc=$?
+# Without capabilities (poolsa user outside systemd) or a data path, run refuses (4 or 6), never pretends.
+runuser -u poolsa -- poolsa run -c /etc/poolsa/poolsa.yaml >/dev/null 2>&1; run_rc=$?
+set -e
+[ "$rc" = 7 ] || fail "status without instance exited $rc, expected 7"
+[ "$run_rc" = 4 ] || [ "$run_rc" = 6 ] || fail "run as unprivileged user exited $run_rc, expected 4 or 6"
+
+if command -v systemd-analyze >/dev/null; then
+    systemd-analyze verify /lib/systemd/system/poolsa.service || fail "systemd-analyze verify"
+fi
+
+apt-get remove -y poolsa
+[ ! -e /usr/bin/poolsa ] || fail "/usr/bin/poolsa left after remove"
+[ -e /etc/poolsa/poolsa.yaml ] || fail "conffile removed before purge"
+apt-get purge -y poolsa
+[ ! -e /etc/poolsa/poolsa.yaml ] || fail "conffile left after purge"
+[ ! -e /etc/poolsa/secrets/example.enc-in ] || fail "generated key left after purge"
+echo "ci-check-deb: OK ($deb)"
