@@ -11,7 +11,7 @@ packages=(
   libusrsctp-examples libusrsctp-dev gcc  # the paper's multihomed SCTP stack
   iperf3                                 # data-path benchmark
   prometheus                             # a real Prometheus scrapes our metrics in a test; promtool
-  ansible ansible-lint                   # deploy/ checks
+  ansible ansible-lint libcap2-bin openssl   # deploy/ checks; capsh and certificates in appliance tests
 )
 missing=()
 for p in "${packages[@]}"; do

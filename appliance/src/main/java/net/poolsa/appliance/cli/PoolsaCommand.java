@@ -13,9 +13,9 @@ import picocli.CommandLine.Command;
             CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
             "  poolsa check-config -c /etc/poolsa/poolsa.yaml",
-            "  systemctl start poolsa            # runs: poolsa run -c /etc/poolsa/poolsa.yaml",
-            "  systemctl reload poolsa           # SIGHUP: unchanged connections keep their SAs",
-            "  poolsa status                     # SAs, pools, current outer addresses, counters",
+            "  systemctl start poolsa     # runs: poolsa run -c /etc/poolsa/poolsa.yaml",
+            "  systemctl reload poolsa    # SIGHUP: unchanged connections keep their SAs",
+            "  poolsa status              # SAs, pools, outer addresses, counters",
             "  curl -s http://127.0.0.1:9742/metrics",
             "", ExitCodes.HELP})
 public final class PoolsaCommand implements Runnable {

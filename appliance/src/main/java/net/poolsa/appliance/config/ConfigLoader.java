@@ -107,6 +107,7 @@ public final class ConfigLoader {
                 throw e.getValue().error("connection names are 1-64 letters, digits, '-' or '_'");
             }
             ConnectionConfig c = connection(e.getKey(), e.getValue());
+            checkReachable(c, dataPath, e.getValue());
             if (c.manual() != null) {
                 String other = spiIn.putIfAbsent(c.manual().spiIn(), c.name());
                 if (other != null) {
@@ -126,6 +127,27 @@ public final class ConfigLoader {
             throw conns.error("at least one connection is needed");
         }
         return new PoolsaConfig(root.file(), metrics, dataPath, connections);
+    }
+
+    /**
+     * A connection whose local outer pool holds none of the uplinks' addresses could never send or
+     * receive a protected packet: refuse it rather than let it sit installed and silent.
+     */
+    private static void checkReachable(ConnectionConfig c, DataPathConfig dp, ConfigNode n) throws ConfigException {
+        boolean anyAddress = false;
+        for (InterfaceConfig up : dp.uplinks()) {
+            for (String a : up.addresses()) {
+                anyAddress = true;
+                int slash = a.indexOf('/');
+                if (c.localOuter().contains(IpLiterals.parse(slash < 0 ? a : a.substring(0, slash)))) {
+                    return;
+                }
+            }
+        }
+        if (anyAddress) {
+            throw n.error("no uplink address lies in local-outer [" + c.localOuter() + "]: this connection could never "
+                    + "send or receive (add the address to an uplink, or fix the pool)");
+        }
     }
 
     private static ConfigNode required(ConfigNode parent, Map<String, ConfigNode> m, String key) throws ConfigException {

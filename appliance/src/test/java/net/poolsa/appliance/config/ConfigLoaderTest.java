@@ -140,4 +140,11 @@ class ConfigLoaderTest {
         ConfigException e = refused("rekey-time: 3300", "rekey-time: 3700");
         assertEquals("connections.site-b.lifetime", e.field());
     }
+
+    @Test
+    void connectionOutsideEveryUplinkIsRefused() throws Exception {
+        ConfigException e = refused("local-outer: [198.51.100.0/28]", "local-outer: [198.51.100.64/28]");
+        assertEquals("connections.site-c", e.field());
+        assertTrue(e.getMessage().contains("no uplink address lies in local-outer"), e.getMessage());
+    }
 }
