@@ -18,7 +18,11 @@ import org.slf4j.LoggerFactory;
  * <ol>
  * <li>a sink interface, {@code dummy} where the kernel has it, else {@code ifb}: routes to the protected
  *     remote pools point into it, so the kernel forwards cleartext there, where libpcap captures it and it
- *     goes nowhere else;</li>
+ *     goes nowhere else. The routes live in table {@link #ROUTE_TABLE}, consulted before the main table by
+ *     every packet that does not carry poolsa's mark {@link #FWMARK}: what poolsa sends itself (ESP,
+ *     decapsulated packets) is routed normally even when an outer address lies in a protected pool, as on
+ *     a multihomed host whose own addresses are both its outer pool and its inner selector;</li>
+ * <li>TX checksum offload off on the sink ({@link Offloads}), so captured TCP/UDP carry complete checksums;</li>
  * <li>IPv4/IPv6 forwarding on (old values restored);</li>
  * <li>an nftables table {@code inet poolsa} that drops inbound ESP, AH and UDP/4500 ESP (non-zero marker,
  *     RFC 3948 §2.2) on the uplinks after libpcap has seen them: this kernel has no ESP state, and without
@@ -29,12 +33,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class HostDivert {
     public static final String NFT_TABLE = "poolsa";
+    /** Routing table holding the routes into the sink. */
+    public static final int ROUTE_TABLE = 2048;
+    /** Firewall mark of everything poolsa sends itself: such packets skip {@link #ROUTE_TABLE}. */
+    public static final int FWMARK = 0x5053;
+    /** Priority of the policy-routing rule, before the main table (32766). */
+    public static final int RULE_PRIORITY = 100;
     private static final Logger LOG = LoggerFactory.getLogger(HostDivert.class);
 
     private final HostCommands host;
     private final String sink;
     private final List<String> protectedPrefixes;
     private final List<String> uplinks;
+    private final java.util.function.Consumer<String> offloads;
     private final Deque<List<String>> undo = new ArrayDeque<>();
     private final List<String> applied = new ArrayList<>();
     private String sinkKind;
@@ -45,6 +56,13 @@ public final class HostDivert {
      * @param uplinks           interfaces on which inbound ESP arrives
      */
     public HostDivert(HostCommands host, String sink, List<String> protectedPrefixes, List<String> uplinks) {
+        this(host, sink, protectedPrefixes, uplinks, Offloads::disableTxChecksum);
+    }
+
+    /** @param offloads turns off TX checksum offload on the new sink (see {@link Offloads}); replaceable in tests */
+    public HostDivert(HostCommands host, String sink, List<String> protectedPrefixes, List<String> uplinks,
+                      java.util.function.Consumer<String> offloads) {
+        this.offloads = Objects.requireNonNull(offloads);
         this.host = Objects.requireNonNull(host);
         this.sink = Objects.requireNonNull(sink);
         this.protectedPrefixes = List.copyOf(protectedPrefixes);
@@ -76,11 +94,22 @@ public final class HostDivert {
         }
         try {
             createSink();
+            offloads.accept(sink);
+            applied.add("sink " + sink + " tx-checksumming and scatter-gather off");
             change(List.of("ip", "link", "set", sink, "up"), null, "sink " + sink + " up");
+            String table = Integer.toString(ROUTE_TABLE);
+            String mark = "0x" + Integer.toHexString(FWMARK);
+            String prio = Integer.toString(RULE_PRIORITY);
             for (String prefix : protectedPrefixes) {
                 String family = prefix.indexOf(':') >= 0 ? "-6" : "-4";
-                change(List.of("ip", family, "route", "add", prefix, "dev", sink),
-                        List.of("ip", family, "route", "del", prefix, "dev", sink), "route " + prefix + " dev " + sink);
+                change(List.of("ip", family, "route", "add", prefix, "dev", sink, "table", table),
+                        List.of("ip", family, "route", "del", prefix, "dev", sink, "table", table),
+                        "route " + prefix + " dev " + sink + " table " + table);
+            }
+            for (String family : new String[] {"-4", "-6"}) {
+                change(List.of("ip", family, "rule", "add", "priority", prio, "not", "fwmark", mark, "lookup", table),
+                        List.of("ip", family, "rule", "del", "priority", prio, "not", "fwmark", mark, "lookup", table),
+                        "rule " + family + " priority " + prio + " not fwmark " + mark + " lookup " + table);
             }
             sysctl("net.ipv4.ip_forward", "1");
             sysctl("net.ipv6.conf.all.forwarding", "1");

@@ -16,6 +16,7 @@ final class LibC {
     static final int SOL_SOCKET = 1;
     static final int SO_SNDBUF = 7;
     static final int SO_SNDBUFFORCE = 32;
+    static final int SO_MARK = 36;
     static final int MSG_DONTWAIT = 0x40;
     static final int EAGAIN = 11;
     static final int ENOBUFS = 105;

@@ -41,13 +41,21 @@ public final class RawSocketEmitter implements Closeable {
     private long failed;
     private long syscalls;
 
-    /** Opens both raw sockets; needs CAP_NET_RAW. */
+    /** Opens both raw sockets without a firewall mark; needs CAP_NET_RAW. */
     public RawSocketEmitter(DropListener drops) {
+        this(drops, 0);
+    }
+
+    /**
+     * @param fwmark SO_MARK of every packet sent (needs CAP_NET_ADMIN), 0 for none: lets policy routing keep
+     *               our own output (ESP, decapsulated packets) away from the divert routes into the sink
+     */
+    public RawSocketEmitter(DropListener drops, int fwmark) {
         this.drops = drops;
-        this.v4 = new Batch(LibC.AF_INET);
+        this.v4 = new Batch(LibC.AF_INET, fwmark);
         Batch six;
         try {
-            six = new Batch(LibC.AF_INET6);
+            six = new Batch(LibC.AF_INET6, fwmark);
         } catch (RuntimeException e) {
             v4.close();
             throw e;
@@ -117,10 +125,14 @@ public final class RawSocketEmitter implements Closeable {
         int count;
         boolean closed;
 
-        Batch(int family) {
+        Batch(int family, int fwmark) {
             this.family = family;
             this.fd = LibC.socket(family, LibC.SOCK_RAW, LibC.IPPROTO_RAW);
             try (Memory one = new Memory(4)) {
+                if (fwmark != 0) {
+                    one.setInt(0, fwmark);
+                    LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_MARK, one, 4);
+                }
                 if (family == LibC.AF_INET6) {
                     one.setInt(0, 1);
                     LibC.setsockopt(fd, LibC.IPPROTO_IPV6, LibC.IPV6_HDRINCL, one, 4);

@@ -41,6 +41,7 @@ public final class PathMonitor implements PathEvidence {
     private final DataPathListener listener;
     private final long deadAfterNanos;
     private int sequence;
+    private long firstTick = Long.MIN_VALUE;
     private long probesSent;
 
     /**
@@ -86,6 +87,9 @@ public final class PathMonitor implements PathEvidence {
 
     /** Sends probes, ages the evidence and moves SAs off dead addresses. Called every probe interval. */
     public void tick(long nowNanos) {
+        if (firstTick == Long.MIN_VALUE) {
+            firstTick = nowNanos;
+        }
         sequence = (sequence + 1) & 0xffff;
         for (int i = 0; i < peers.length; i++) {
             LocalAddress l = localFor(peers[i]);
@@ -98,6 +102,9 @@ public final class PathMonitor implements PathEvidence {
                 alive[i] = now;
                 listener.pathStateChanged(peers[i], now);
             }
+        }
+        if (nowNanos - firstTick <= deadAfterNanos) {
+            return; // at start nothing has answered yet: give the configured address a full dead interval
         }
         for (SecurityAssociation sa : sad.snapshot()) {
             if (sa.direction() == Direction.OUTBOUND && sa.usable()) {

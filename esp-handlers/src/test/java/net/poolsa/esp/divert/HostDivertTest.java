@@ -30,14 +30,17 @@ class HostDivertTest {
             }
             return new HostCommands.Result(0, "");
         };
-        HostDivert d = new HostDivert(rec, "psink0", List.of("192.0.2.64/26", "2001:db8:2::/64"), List.of("up0"));
+        HostDivert d = new HostDivert(rec, "psink0", List.of("192.0.2.64/26", "2001:db8:2::/64"), List.of("up0"),
+                name -> log.add("offloads " + name));
         assertThrows(IllegalStateException.class, d::apply);
         int nft = log.indexOf("nft -f -");
         assertEquals(List.of(
                 "sysctl -qw net.ipv6.conf.all.forwarding=0",
                 "sysctl -qw net.ipv4.ip_forward=0",
-                "ip -6 route del 2001:db8:2::/64 dev psink0",
-                "ip -4 route del 192.0.2.64/26 dev psink0",
+                "ip -6 rule del priority 100 not fwmark 0x5053 lookup 2048",
+                "ip -4 rule del priority 100 not fwmark 0x5053 lookup 2048",
+                "ip -6 route del 2001:db8:2::/64 dev psink0 table 2048",
+                "ip -4 route del 192.0.2.64/26 dev psink0 table 2048",
                 "ip link del psink0"), log.subList(nft + 1, log.size()));
         assertEquals("ifb", d.sinkKind());
         assertTrue(d.applied().isEmpty());
@@ -50,10 +53,12 @@ class HostDivertTest {
             ns.exec("ip", "link", "add", "up0", "type", "veth", "peer", "name", "up1");
             ns.exec("ip", "link", "set", "up0", "up");
             ns.exec("sysctl", "-qw", "net.ipv4.ip_forward=0");
-            HostDivert d = new HostDivert(ns.commands(), "psink0", List.of("192.0.2.64/26", "2001:db8:2::/64"), List.of("up0"));
+            HostDivert d = new HostDivert(ns.commands(), "psink0", List.of("192.0.2.64/26", "2001:db8:2::/64"), List.of("up0"),
+                    name -> { });
             d.apply();
-            assertTrue(ns.exec("ip", "-4", "route", "show", "dev", "psink0").contains("192.0.2.64/26"));
-            assertTrue(ns.exec("ip", "-6", "route", "show", "dev", "psink0").contains("2001:db8:2::/64"));
+            assertTrue(ns.exec("ip", "-4", "route", "show", "table", "2048").contains("192.0.2.64/26 dev psink0"));
+            assertTrue(ns.exec("ip", "-6", "route", "show", "table", "2048").contains("2001:db8:2::/64 dev psink0"));
+            assertTrue(ns.exec("ip", "-4", "rule").contains("100:\tnot from all fwmark 0x5053 lookup 2048"), ns.exec("ip", "rule"));
             assertEquals("1", ns.exec("sysctl", "-n", "net.ipv4.ip_forward"));
             String table = ns.exec("nft", "list", "table", "inet", HostDivert.NFT_TABLE);
             assertTrue(table.contains("esp"), table);
@@ -61,6 +66,8 @@ class HostDivertTest {
             assertFalse(ns.tryExec("ip", "link", "show", "psink0").ok());
             assertEquals("0", ns.exec("sysctl", "-n", "net.ipv4.ip_forward"));
             assertFalse(ns.tryExec("nft", "list", "table", "inet", HostDivert.NFT_TABLE).ok());
+            assertFalse(ns.exec("ip", "-4", "rule").contains("2048"));
+            assertFalse(ns.exec("ip", "-6", "rule").contains("2048"));
             assertTrue(d.applied().isEmpty());
         }
     }

@@ -1,0 +1,50 @@
+package net.poolsa.esp.pipeline;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.sa.OuterAddress;
+
+/**
+ * Everything the data plane needs, as plain values (the appliance builds it from its configuration file).
+ *
+ * @param uplinks                 interfaces with our outer addresses (the local outer pool in use)
+ * @param sinkInterface           name of the divert sink to create (dummy or ifb)
+ * @param protectedRemotePrefixes CIDR prefixes of the remote protected pools: routed into the sink
+ * @param peerAddresses           the peer's outer addresses, monitored, in order of preference
+ * @param kernel                  the SAD/SPD the control plane installs into
+ * @param mtu                     path MTU and ICMP error sources
+ * @param probeInterval           path probe period
+ * @param deadAfter               silence after which a peer address counts as unreachable
+ * @param manageHost              false when the host is prepared by someone else (the sink exists, routes are set)
+ */
+public record DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<String> protectedRemotePrefixes,
+                              List<OuterAddress> peerAddresses, UserspaceIpsecKernel kernel, MtuSettings mtu,
+                              Duration probeInterval, Duration deadAfter, boolean manageHost) {
+    /** One uplink: interface name, our address on it and its subnet's prefix length. */
+    public record Uplink(String interfaceName, OuterAddress address, int prefixLength) {
+        public Uplink {
+            Objects.requireNonNull(interfaceName, "uplink interface");
+            Objects.requireNonNull(address, "uplink address");
+        }
+    }
+
+    public DataPlaneConfig {
+        uplinks = List.copyOf(uplinks);
+        protectedRemotePrefixes = List.copyOf(protectedRemotePrefixes);
+        peerAddresses = List.copyOf(peerAddresses);
+        Objects.requireNonNull(sinkInterface, "sink interface");
+        Objects.requireNonNull(kernel, "kernel");
+        Objects.requireNonNull(mtu, "mtu");
+        Objects.requireNonNull(probeInterval, "probe interval");
+        Objects.requireNonNull(deadAfter, "dead interval");
+        if (uplinks.isEmpty()) {
+            throw new IllegalArgumentException("at least one uplink is needed");
+        }
+        if (deadAfter.compareTo(probeInterval) <= 0) {
+            throw new IllegalArgumentException("the dead interval must be longer than the probe interval");
+        }
+    }
+}

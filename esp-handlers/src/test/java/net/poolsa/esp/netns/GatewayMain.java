@@ -1,0 +1,165 @@
+package net.poolsa.esp.netns;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+
+import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.pipeline.DataPathListener;
+import net.poolsa.esp.pipeline.DataPlane;
+import net.poolsa.esp.pipeline.DataPlaneConfig;
+import net.poolsa.esp.pipeline.IpsecProtector;
+import net.poolsa.esp.pipeline.MtuSettings;
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.OuterAddress;
+import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.sa.TrafficSelector;
+import net.poolsa.esp.spd.SecurityPolicy;
+
+/**
+ * Test-side gateway: builds one pair of manual tunnel SAs from the command line and runs a {@link DataPlane}
+ * until SIGTERM; writes a status file (drops by reason, SA outer addresses, switches, counters) every 100 ms.
+ * Launched by the namespace tests with {@code ip netns exec NS java -cp CP net.poolsa.esp.netns.GatewayMain ...}.
+ *
+ * <pre>
+ * --uplink IF,ADDR,PREFIXLEN (repeat)  --sink NAME  --peer ADDR (repeat)
+ * --local-pool CIDR,... --remote-pool CIDR,...  --local-inner CIDR,... --remote-inner CIDR,...
+ * --crypto xor|aes-gcm-16|...  --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
+ * --probe-ms N --dead-ms N
+ * </pre>
+ */
+public final class GatewayMain {
+    private GatewayMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        List<DataPlaneConfig.Uplink> uplinks = new ArrayList<>();
+        List<OuterAddress> peers = new ArrayList<>();
+        List<OuterAddress> icmp = new ArrayList<>();
+        String sink = null;
+        String localPool = null;
+        String remotePool = null;
+        String localInner = null;
+        String remoteInner = null;
+        int outSpi = 0;
+        int inSpi = 0;
+        String outKey = "33";
+        String inKey = "44";
+        String crypto = "xor";
+        int mtu = 1500;
+        long probeMs = 100;
+        long deadMs = 600;
+        Path status = null;
+        for (int i = 0; i < args.length; i += 2) {
+            String v = args[i + 1];
+            switch (args[i]) {
+                case "--uplink" -> {
+                    String[] f = v.split(",");
+                    uplinks.add(new DataPlaneConfig.Uplink(f[0], OuterAddress.parse(f[1]), Integer.parseInt(f[2])));
+                }
+                case "--sink" -> sink = v;
+                case "--peer" -> peers.add(OuterAddress.parse(v));
+                case "--local-pool" -> localPool = v;
+                case "--remote-pool" -> remotePool = v;
+                case "--local-inner" -> localInner = v;
+                case "--remote-inner" -> remoteInner = v;
+                case "--out-spi" -> outSpi = Integer.parseUnsignedInt(v, 16);
+                case "--in-spi" -> inSpi = Integer.parseUnsignedInt(v, 16);
+                case "--out-key" -> outKey = v;
+                case "--in-key" -> inKey = v;
+                case "--crypto" -> crypto = v;
+                case "--mtu" -> mtu = Integer.parseInt(v);
+                case "--icmp" -> icmp.add(OuterAddress.parse(v));
+                case "--status" -> status = Path.of(v);
+                case "--probe-ms" -> probeMs = Long.parseLong(v);
+                case "--dead-ms" -> deadMs = Long.parseLong(v);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        AddressPool lp = AddressPool.parse(localPool.split(","));
+        AddressPool rp = AddressPool.parse(remotePool.split(","));
+        AddressPool li = AddressPool.parse(localInner.split(","));
+        AddressPool ri = AddressPool.parse(remoteInner.split(","));
+        UserspaceIpsecKernel kernel = new UserspaceIpsecKernel();
+        SecurityAssociation out = ManualSas.outbound(outSpi, 1, lp, rp, li, ri, keys(crypto, outKey));
+        SecurityAssociation in = ManualSas.inbound(inSpi, 1, lp, rp, li, ri, keys(crypto, inKey));
+        out.setCurrentRemote(peers.get(0));
+        for (DataPlaneConfig.Uplink u : uplinks) {
+            if (new net.poolsa.esp.path.LocalAddress(u.address(), u.prefixLength()).onLink(peers.get(0))) {
+                out.setCurrentLocal(u.address());
+            }
+        }
+        kernel.addSa(out);
+        kernel.addSa(in);
+        kernel.addPolicy(SecurityPolicy.protect("out", TrafficSelector.between(li, ri), 1));
+
+        Map<DropReason, AtomicLong> drops = new EnumMap<>(DropReason.class);
+        for (DropReason r : DropReason.values()) {
+            drops.put(r, new AtomicLong());
+        }
+        AtomicLong switches = new AtomicLong();
+        DataPathListener listener = new DataPathListener() {
+            @Override
+            public void dropped(DropReason reason, SecurityAssociation sa) {
+                drops.get(reason).incrementAndGet();
+            }
+
+            @Override
+            public void outerAddressChanged(SecurityAssociation sa, OuterAddress previous, OuterAddress current) {
+                switches.incrementAndGet();
+                System.out.println("switch " + sa.spiHex() + " " + previous + " -> " + current);
+            }
+
+            @Override
+            public void pathStateChanged(OuterAddress remote, boolean alive) {
+                System.out.println("path " + remote + (alive ? " up" : " down"));
+            }
+        };
+        OuterAddress icmp4 = icmp.stream().filter(OuterAddress::v4).findFirst().orElse(null);
+        OuterAddress icmp6 = icmp.stream().filter(a -> !a.v4()).findFirst().orElse(null);
+        DataPlaneConfig cfg = new DataPlaneConfig(uplinks, sink, List.of(remoteInner.split(",")), peers, kernel,
+                new MtuSettings(mtu, icmp4, icmp6, 100), Duration.ofMillis(probeMs), Duration.ofMillis(deadMs), true);
+        DataPlane dp = new DataPlane(cfg, crypto.equals("xor") ? XorProtector::new : IpsecProtector.FACTORY, listener);
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            dp.stop();
+            done.countDown();
+        }));
+        dp.start();
+        System.out.println("ready");
+        while (done.getCount() > 0) {
+            StringBuilder s = new StringBuilder("ready\n");
+            drops.forEach((r, n) -> s.append("drop.").append(r.label()).append('=').append(n.get()).append('\n'));
+            s.append("out.spi=").append(out.spiHex()).append('\n');
+            s.append("out.remote=").append(out.currentRemote()).append('\n');
+            s.append("out.local=").append(out.currentLocal()).append('\n');
+            s.append("out.switches=").append(switches.get()).append('\n');
+            s.append("out.packets=").append(out.packets()).append('\n');
+            s.append("in.packets=").append(in.packets()).append('\n');
+            write(status, s.toString());
+            Thread.sleep(100);
+        }
+    }
+
+    /** "xor": test-only XOR with the first key byte; otherwise an ESP algorithm name (e.g. aes-gcm-16) and its key. */
+    private static net.poolsa.esp.sa.SaKeys keys(String crypto, String hex) {
+        byte[] k = java.util.HexFormat.of().parseHex(hex);
+        return crypto.equals("xor") ? ManualSas.xorKeys(k[0] & 0xff) : new net.poolsa.esp.sa.SaKeys(crypto, k, "none", new byte[0]);
+    }
+
+    private static void write(Path status, String text) throws IOException {
+        Path tmp = status.resolveSibling(status.getFileName() + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, status, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}

@@ -1,0 +1,284 @@
+package net.poolsa.esp.netns;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import net.poolsa.esp.divert.HostCommands;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Needs root: four network namespaces, hostA -- gwA ==(two links)== gwB -- hostB, with a poolsa
+ * {@link GatewayMain} (real ESP, AES-GCM-16, manual keys) in each gateway.
+ * Checks, with the kernel's ping/iperf3 and tcpdump/tshark as oracles: ICMP, UDP and TCP over IPv4 and
+ * IPv6 inner traffic; only ESP with the two expected SPIs (plus outer-address probes) on the middle links,
+ * which tshark decrypts with the configured keys and whose ICVs it verifies;
+ * failover to the second link with the same SPIs when the link in use goes down; forged outer sources
+ * outside the pool dropped and counted. Namespaces and the processes started here are removed in
+ * {@link #tearDown()}.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TwoGatewaysNetnsTest {
+    private static final String SPI_AB = "0000a001";
+    private static final String SPI_BA = "0000b001";
+    /** AES-GCM-128 key and 4-byte salt per direction (RFC 4106 keying material), test values. */
+    private static final String KEY_AB = "000102030405060708090a0b0c0d0e0f10111213";
+    private static final String KEY_BA = "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";
+    /** Logs, status files and captures stay in target/ for inspection after a failure. */
+    static Path dir;
+    private static Netns hostA;
+    private static Netns gwA;
+    private static Netns gwB;
+    private static Netns hostB;
+    private static Process gatewayA;
+    private static Process gatewayB;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        dir = Files.createDirectories(Path.of("target", "netns-" + ProcessHandle.current().pid()).toAbsolutePath());
+        hostA = Netns.create("psa-hA");
+        gwA = Netns.create("psa-gA");
+        gwB = Netns.create("psa-gB");
+        hostB = Netns.create("psa-hB");
+        Netns.veth(hostA, "ha0", gwA, "ga0");
+        Netns.veth(gwA, "l1a", gwB, "l1b");
+        Netns.veth(gwA, "l2a", gwB, "l2b");
+        Netns.veth(gwB, "gb0", hostB, "hb0");
+        hostA.exec("ip", "addr", "add", "192.0.2.1/26", "dev", "ha0");
+        hostA.exec("ip", "addr", "add", "2001:db8:1::1/64", "dev", "ha0", "nodad");
+        hostA.exec("ip", "route", "add", "default", "via", "192.0.2.2");
+        hostA.exec("ip", "-6", "route", "add", "default", "via", "2001:db8:1::2");
+        gwA.exec("ip", "addr", "add", "192.0.2.2/26", "dev", "ga0");
+        gwA.exec("ip", "addr", "add", "2001:db8:1::2/64", "dev", "ga0", "nodad");
+        gwA.exec("ip", "addr", "add", "198.51.100.1/29", "dev", "l1a");
+        gwA.exec("ip", "addr", "add", "203.0.113.1/29", "dev", "l2a");
+        gwB.exec("ip", "addr", "add", "198.51.100.2/29", "dev", "l1b");
+        gwB.exec("ip", "addr", "add", "203.0.113.2/29", "dev", "l2b");
+        gwB.exec("ip", "addr", "add", "192.0.2.66/26", "dev", "gb0");
+        gwB.exec("ip", "addr", "add", "2001:db8:2::2/64", "dev", "gb0", "nodad");
+        hostB.exec("ip", "addr", "add", "192.0.2.65/26", "dev", "hb0");
+        hostB.exec("ip", "addr", "add", "2001:db8:2::1/64", "dev", "hb0", "nodad");
+        hostB.exec("ip", "route", "add", "default", "via", "192.0.2.66");
+        hostB.exec("ip", "-6", "route", "add", "default", "via", "2001:db8:2::2");
+        gatewayA = startGateway(gwA, "a", "l1a,198.51.100.1,29", "l2a,203.0.113.1,29", "198.51.100.2", "203.0.113.2",
+                "198.51.100.1/32,203.0.113.1/32", "198.51.100.2/32,203.0.113.2/32", "192.0.2.0/26,2001:db8:1::/64",
+                "192.0.2.64/26,2001:db8:2::/64", SPI_AB, SPI_BA, KEY_AB, KEY_BA, "192.0.2.2", "2001:db8:1::2");
+        gatewayB = startGateway(gwB, "b", "l1b,198.51.100.2,29", "l2b,203.0.113.2,29", "198.51.100.1", "203.0.113.1",
+                "198.51.100.2/32,203.0.113.2/32", "198.51.100.1/32,203.0.113.1/32", "192.0.2.64/26,2001:db8:2::/64",
+                "192.0.2.0/26,2001:db8:1::/64", SPI_BA, SPI_AB, KEY_BA, KEY_AB, "192.0.2.66", "2001:db8:2::2");
+        awaitReady("a", gatewayA);
+        awaitReady("b", gatewayB);
+    }
+
+    private static Process startGateway(Netns ns, String tag, String up1, String up2, String peer1, String peer2,
+                                        String localPool, String remotePool, String localInner, String remoteInner,
+                                        String outSpi, String inSpi, String outKey, String inKey, String icmp4, String icmp6)
+            throws IOException {
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = List.of(java, "-cp", System.getProperty("java.class.path"),
+                "-Dorg.slf4j.simpleLogger.log.org.pcap4j=warn", "-Dio.netty.leakDetectionLevel=simple",
+                GatewayMain.class.getName(),
+                "--uplink", up1, "--uplink", up2, "--sink", "psink", "--peer", peer1, "--peer", peer2,
+                "--local-pool", localPool, "--remote-pool", remotePool, "--local-inner", localInner,
+                "--remote-inner", remoteInner, "--out-spi", outSpi, "--in-spi", inSpi, "--out-key", outKey,
+                "--in-key", inKey, "--crypto", "aes-gcm-16", "--icmp", icmp4, "--icmp", icmp6, "--status", dir.resolve(tag + ".status").toString(),
+                "--probe-ms", "100", "--dead-ms", "800");
+        return ns.spawn(cmd, dir.resolve(tag + ".log"));
+    }
+
+    private static void awaitReady(String tag, Process p) throws Exception {
+        Path s = dir.resolve(tag + ".status");
+        for (int i = 0; i < 300; i++) {
+            if (Files.exists(s)) {
+                return;
+            }
+            if (!p.isAlive()) {
+                break;
+            }
+            Thread.sleep(50);
+        }
+        fail("gateway " + tag + " did not start:\n" + Files.readString(dir.resolve(tag + ".log")));
+    }
+
+    private static Map<String, String> status(String tag) throws IOException {
+        Map<String, String> m = new HashMap<>();
+        for (String line : Files.readAllLines(dir.resolve(tag + ".status"))) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                m.put(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+        return m;
+    }
+
+    @AfterAll
+    static void tearDown() {
+        for (Process p : new Process[] {gatewayA, gatewayB}) {
+            if (p != null) {
+                Netns.stop(p, 5000);
+            }
+        }
+        for (Netns ns : new Netns[] {hostA, gwA, gwB, hostB}) {
+            if (ns != null) {
+                ns.close();
+            }
+        }
+    }
+
+    /** Captures on a middle link while {@code traffic} runs; returns tshark's "proto spi src dst" lines. */
+    private static List<String> capture(Netns ns, String dev, Runnable traffic) throws Exception {
+        return fields(captureFile(ns, dev, traffic));
+    }
+
+    private static Path captureFile(Netns ns, String dev, Runnable traffic) throws Exception {
+        Path pcap = dir.resolve(dev + "-" + System.nanoTime() + ".pcap");
+        Process dump = ns.spawn(List.of("tcpdump", "--immediate-mode", "-i", dev, "-U", "-n", "-w", pcap.toString(), "ip"), dir.resolve(dev + ".tcpdump.log"));
+        for (int i = 0; i < 100 && !Files.readString(dir.resolve(dev + ".tcpdump.log")).contains("listening"); i++) {
+            Thread.sleep(50);
+        }
+        traffic.run();
+        Thread.sleep(300);
+        Netns.stop(dump, 3000);
+        return pcap;
+    }
+
+    private static List<String> fields(Path pcap) {
+        HostCommands.Result r = HostCommands.local().run(List.of("tshark", "-r", pcap.toString(), "-T", "fields",
+                "-e", "ip.proto", "-e", "esp.spi", "-e", "ip.src", "-e", "ip.dst", "-e", "icmp.type"));
+        assertTrue(r.ok(), r.output());
+        List<String> lines = new ArrayList<>();
+        for (String l : r.output().split("\n")) {
+            if (!l.isBlank() && !l.startsWith("Running as")) {
+                lines.add(l);
+            }
+        }
+        return lines;
+    }
+
+    /** Every captured packet is ESP with one of our SPIs or an outer-address probe; returns the SPIs seen. */
+    private static Set<String> assertOnlyEsp(List<String> lines) {
+        Set<String> spis = new HashSet<>();
+        for (String l : lines) {
+            String[] f = l.split("\t", -1);
+            if (f[0].equals("50")) {
+                spis.add(f[1].replace("0x", ""));
+            } else {
+                assertEquals("1", f[0], "only ESP and probes on the middle link: " + l);
+                assertTrue(!f[2].startsWith("192.0.2.") && !f[3].startsWith("192.0.2."), "no inner address in clear: " + l);
+            }
+        }
+        return spis;
+    }
+
+    private static void run(Netns ns, String... cmd) {
+        HostCommands.Result r = ns.tryExec(cmd);
+        assertTrue(r.ok(), String.join(" ", cmd) + " in " + ns.name() + ":\n" + r.output());
+    }
+
+    @Test
+    @Order(1)
+    void icmpOverIpv4AndIpv6OnlyEspOnTheWire() throws Exception {
+        Path pcap = captureFile(gwA, "l1a", () -> {
+            run(hostA, "ping", "-c", "3", "-i", "0.2", "-W", "2", "192.0.2.65");
+            run(hostA, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "2001:db8:2::1");
+        });
+        List<String> lines = fields(pcap);
+        Set<String> spis = assertOnlyEsp(lines);
+        assertEquals(Set.of(SPI_AB, SPI_BA), spis, String.join("\n", lines));
+
+        // tshark decrypts with the keys and checks every ICV; the inner packets are the pings.
+        Path conf = Files.createDirectories(dir.resolve("wireshark"));
+        Files.writeString(conf.resolve("esp_sa"),
+                "\"IPv4\",\"*\",\"*\",\"0x" + SPI_AB + "\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x" + KEY_AB + "\",\"NULL\",\"\"\n"
+                + "\"IPv4\",\"*\",\"*\",\"0x" + SPI_BA + "\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x" + KEY_BA + "\",\"NULL\",\"\"\n");
+        ProcessBuilder pb = new ProcessBuilder("tshark", "-n", "-r", pcap.toString(),
+                "-o", "esp.enable_encryption_decode:TRUE", "-o", "esp.enable_authentication_check:TRUE", "-Y", "esp",
+                "-T", "fields", "-E", "occurrence=l", "-e", "esp.spi", "-e", "esp.icv_good", "-e", "ip.src", "-e", "ipv6.src",
+                "-e", "icmp.type", "-e", "icmpv6.type");
+        pb.environment().put("WIRESHARK_CONFIG_DIR", conf.toString());
+        pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+        Process p = pb.start();
+        List<String> dec = new String(p.getInputStream().readAllBytes()).lines().toList();
+        p.waitFor();
+        int echoV4 = 0;
+        int echoV6 = 0;
+        for (String l : dec) {
+            String[] f = l.split("\t", -1);
+            assertTrue(f[1].equals("1") || f[1].equalsIgnoreCase("true"), "ICV verified by tshark: " + l);
+            echoV4 += f[4].equals("8") || f[4].equals("0") ? 1 : 0;
+            echoV6 += f[5].equals("128") || f[5].equals("129") ? 1 : 0;
+            assertTrue(f[2].contains("192.0.2.") || f[3].contains("2001:db8:"), "inner addresses decrypted: " + l);
+        }
+        assertEquals(6, echoV4, String.join("\n", dec));
+        assertEquals(6, echoV6, String.join("\n", dec));
+    }
+
+    @Test
+    @Order(2)
+    void tcpAndUdpOverIpv4AndIpv6() throws Exception {
+        Process server = hostB.spawn(List.of("iperf3", "-s"), dir.resolve("iperf3-server.log"));
+        try {
+            Thread.sleep(500);
+            run(hostA, "iperf3", "-c", "192.0.2.65", "-n", "2M");
+            run(hostA, "iperf3", "-c", "2001:db8:2::1", "-n", "2M");
+            run(hostA, "iperf3", "-c", "192.0.2.65", "-u", "-b", "5M", "-l", "1200", "-t", "1");
+        } finally {
+            Netns.stop(server, 2000);
+        }
+    }
+
+    @Test
+    @Order(3)
+    void failoverToTheOtherLinkKeepsTheSpis() throws Exception {
+        assertEquals("198.51.100.2", status("a").get("out.remote"));
+        gwA.exec("ip", "link", "set", "l1a", "down");
+        // Traffic resumes within the dead interval (0.8 s) plus a probe: allow a few seconds of pings.
+        HostCommands.Result r = hostA.tryExec("ping", "-c", "30", "-i", "0.2", "-W", "1", "192.0.2.65");
+        assertTrue(r.output().matches("(?s).*[1-9][0-9]* received.*"), r.output());
+        List<String> lines = capture(gwA, "l2a", () -> run(hostA, "ping", "-c", "3", "-i", "0.2", "-W", "2", "192.0.2.65"));
+        assertEquals(Set.of(SPI_AB, SPI_BA), assertOnlyEsp(lines), String.join("\n", lines));
+        Map<String, String> a = status("a");
+        Map<String, String> b = status("b");
+        assertEquals("203.0.113.2", a.get("out.remote"));
+        assertEquals("203.0.113.1", b.get("out.remote"));
+        assertEquals("0x" + SPI_AB, a.get("out.spi"));
+        assertEquals("0x" + SPI_BA, b.get("out.spi"));
+        assertTrue(Long.parseLong(a.get("out.switches")) >= 1);
+        assertTrue(Long.parseLong(b.get("out.switches")) >= 1);
+    }
+
+    @Test
+    @Order(4)
+    void forgedOuterSourceIsDroppedAndCounted() throws Exception {
+        long before = Long.parseLong(status("b").get("drop.pool_mismatch"));
+        // ESP with gwB's inbound SPI from 203.0.113.3: on the link's subnet, outside gwA's pool.
+        String py = "import socket,struct\n"
+                + "s=socket.socket(socket.AF_INET,socket.SOCK_RAW,socket.IPPROTO_RAW)\n"
+                + "p=bytes.fromhex('" + SPI_AB + "')+struct.pack('!I',1)+bytes(64)\n"
+                + "h=struct.pack('!BBHHHBBH4s4s',0x45,0,20+len(p),1,0,64,50,0,socket.inet_aton('203.0.113.3'),socket.inet_aton('203.0.113.2'))\n"
+                + "for i in range(5): s.sendto(h+p,('203.0.113.2',0))\n";
+        gwA.exec("ip", "addr", "add", "203.0.113.3/29", "dev", "l2a");
+        run(gwA, "/usr/bin/python3", "-c", py);
+        long after = before;
+        for (int i = 0; i < 40 && after < before + 5; i++) {
+            Thread.sleep(100);
+            after = Long.parseLong(status("b").get("drop.pool_mismatch"));
+        }
+        assertEquals(before + 5, after);
+    }
+}
