@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.esp.sa.SaState;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sad.SecurityAssociationDatabase;
 import net.poolsa.esp.spd.InstalledPolicy;
@@ -13,9 +14,10 @@ import net.poolsa.esp.spd.SecurityPolicyDatabase;
 
 /**
  * poolsa's own IPsec "kernel": the pool SAD and SPD that the userspace data path reads.
- * Expiry by time is driven by the owner calling {@link #expireTick(long)} (once a second is plenty);
- * expiry by bytes and packets is detected by the data path through {@link SecurityAssociation#account(int)}
- * and reported with {@link #reportLifetime(SecurityAssociation, int)}.
+ * Lifetimes in time are checked when the owner calls {@link #expireTick(long)} (once a second is plenty);
+ * lifetimes in bytes and packets, and sequence-number exhaustion, are crossed on the data path. Either way
+ * the SA's state change reaches {@link KernelListener#expired}: a soft expiry once (rekey now), a hard one
+ * after the SA was removed.
  */
 public final class UserspaceIpsecKernel implements IpsecKernel {
     private static final long ACQUIRE_INTERVAL_NANOS = 1_000_000_000L;
@@ -32,6 +34,7 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
     public UserspaceIpsecKernel(SecurityAssociationDatabase sad) {
         this.sad = sad;
         this.spd = new SecurityPolicyDatabase(sad);
+        sad.setLifetimeObserver(this::lifetimeCrossed);
     }
 
     public SecurityAssociationDatabase sad() {
@@ -85,21 +88,18 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
         this.listener = listener == null ? KernelListener.NONE : listener;
     }
 
-    /** Checks time lifetimes: soft expiries are reported, hard-expired SAs are removed and reported. */
+    /** Checks time lifetimes of all SAs; transitions are reported through the SAs' state observer. */
     public void expireTick(long nowNanos) {
         for (SecurityAssociation sa : sad.snapshot()) {
-            reportLifetime(sa, sa.checkTime(nowNanos));
+            sa.checkTime(nowNanos);
         }
     }
 
-    /** Acts on a result of {@link SecurityAssociation#account(int)} or {@link SecurityAssociation#checkTime(long)}. */
-    public void reportLifetime(SecurityAssociation sa, int lifetimeResult) {
-        if (lifetimeResult == SecurityAssociation.LIFETIME_SOFT) {
+    private void lifetimeCrossed(SecurityAssociation sa, SaState state) {
+        if (state == SaState.SOFT_EXPIRED) {
             listener.expired(sa, false);
-        } else if (lifetimeResult == SecurityAssociation.LIFETIME_HARD) {
-            if (sad.remove(sa)) {
-                listener.expired(sa, true);
-            }
+        } else if (state == SaState.EXPIRED && sad.remove(sa)) {
+            listener.expired(sa, true);
         }
     }
 

@@ -62,7 +62,7 @@ public final class SecurityAssociation {
     private volatile long outerSwitches;
     private volatile long lastInboundNanos;
     private volatile Object transformContext;
-    private volatile java.util.function.Consumer<SecurityAssociation> expiryObserver;
+    private volatile StateObserver stateObserver;
 
     private SecurityAssociation(Builder b) {
         this.spi = b.spi;
@@ -233,7 +233,11 @@ public final class SecurityAssociation {
 
     /** Moves ACTIVE to SOFT_EXPIRED; true only for the caller that made the move. */
     public boolean markSoftExpired() {
-        return STATE.compareAndSet(this, SaState.ACTIVE, SaState.SOFT_EXPIRED);
+        if (STATE.compareAndSet(this, SaState.ACTIVE, SaState.SOFT_EXPIRED)) {
+            notifyState(SaState.SOFT_EXPIRED);
+            return true;
+        }
+        return false;
     }
 
     /** Stops the SA from carrying traffic (hard lifetime, sequence number exhausted); true if this call did it. */
@@ -244,20 +248,34 @@ public final class SecurityAssociation {
                 return false;
             }
             if (STATE.compareAndSet(this, s, SaState.EXPIRED)) {
-                java.util.function.Consumer<SecurityAssociation> observer = expiryObserver;
-                if (observer != null) {
-                    observer.accept(this);
-                }
+                notifyState(SaState.EXPIRED);
                 return true;
             }
         }
     }
 
-    /** Set by the SAD that holds the SA: told once when the SA stops carrying traffic. */
-    public void onExpired(java.util.function.Consumer<SecurityAssociation> observer) {
-        this.expiryObserver = observer;
-        if (!usable() && observer != null) {
-            observer.accept(this);
+    /** Told of each lifetime transition, once, on the thread that caused it (often the data path). */
+    @FunctionalInterface
+    public interface StateObserver {
+        void stateChanged(SecurityAssociation sa, SaState state);
+    }
+
+    /**
+     * Set by the SAD that holds the SA. A transition that happened before is replayed at once, so that an SA
+     * that expired between its creation and its installation is not missed.
+     */
+    public void observeState(StateObserver observer) {
+        this.stateObserver = observer;
+        SaState s = state;
+        if (observer != null && (s == SaState.SOFT_EXPIRED || s == SaState.EXPIRED)) {
+            observer.stateChanged(this, s);
+        }
+    }
+
+    private void notifyState(SaState s) {
+        StateObserver o = stateObserver;
+        if (o != null) {
+            o.stateChanged(this, s);
         }
     }
 

@@ -13,6 +13,7 @@ import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.esp.sa.SaState;
 import net.poolsa.esp.sa.SecurityAssociation;
 
 /**
@@ -34,6 +35,7 @@ public final class SecurityAssociationDatabase {
     private final Map<Integer, OutboundSlot> slots = new HashMap<>();
     private final Set<Integer> reservedSpis = new HashSet<>();
     private final IntSupplier spiSource;
+    private volatile SecurityAssociation.StateObserver lifetimeObserver;
 
     public SecurityAssociationDatabase() {
         this(new SecureRandom()::nextInt);
@@ -115,9 +117,6 @@ public final class SecurityAssociationDatabase {
             }
             reservedSpis.remove(sa.spi());
             inbound.put(sa);
-            // Expiry is detected on the data path (lifetimes, sequence exhaustion); mirror it into the table
-            // so that lookups refuse the SA without reading the SA object.
-            sa.onExpired(this::markExpired);
         } else {
             OutboundSlot slot = slots.computeIfAbsent(sa.reqid(), OutboundSlot::new);
             for (SecurityAssociation g : slot.generations()) {
@@ -127,12 +126,28 @@ public final class SecurityAssociationDatabase {
             }
             slot.add(sa);
         }
+        // Lifetimes are crossed on the data path (bytes, packets, sequence exhaustion) or by the timer.
+        sa.observeState(this::stateChanged);
+    }
+
+    /** Where lifetime transitions of installed SAs go (the kernel forwards them to IKE). */
+    public void setLifetimeObserver(SecurityAssociation.StateObserver observer) {
+        this.lifetimeObserver = observer;
+    }
+
+    private void stateChanged(SecurityAssociation sa, SaState state) {
+        if (state == SaState.EXPIRED && sa.direction() == Direction.INBOUND) {
+            // Lookups then refuse the SA from the table slot, without reading the SA object.
+            markExpired(sa);
+        }
+        SecurityAssociation.StateObserver o = lifetimeObserver;
+        if (o != null) {
+            o.stateChanged(sa, state);
+        }
     }
 
     private synchronized void markExpired(SecurityAssociation sa) {
-        if (sa.direction() == Direction.INBOUND) {
-            inbound.markExpired(sa);
-        }
+        inbound.markExpired(sa);
     }
 
     /** Removes the inbound SA with this SPI and protocol; its keys are zeroed. Returns it, or null. */
