@@ -80,7 +80,7 @@ public final class Appliance implements AutoCloseable {
             }
             try {
                 a.dataPath = provider.start(new DataPathContext(config.dataPath(), a.kernel, a.metrics.drops(),
-                        a.metrics.dataPath()));
+                        a.metrics.dataPath(), config.connections().values()));
             } catch (Exception e) {
                 throw new StartupException("data path '" + provider.name() + "' did not start: " + e.getMessage(), e);
             }

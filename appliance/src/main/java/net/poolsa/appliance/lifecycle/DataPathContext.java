@@ -12,6 +12,8 @@ import net.poolsa.esp.kernel.UserspaceIpsecKernel;
  * @param kernel the SAD and SPD the data path reads per packet (filled by manual keying, later by IKE)
  * @param drops  where every drop is reported (bound to {@code poolsa_drops_total{reason}} and rate-limited logs)
  * @param meters SAD lookup latency and other per-packet meters
+ * @param connections the configured connections (remote protected pools to divert, peer addresses to monitor)
  */
-public record DataPathContext(DataPathConfig config, UserspaceIpsecKernel kernel, DropListener drops, DataPathMeters meters) {
+public record DataPathContext(DataPathConfig config, UserspaceIpsecKernel kernel, DropListener drops, DataPathMeters meters,
+                              java.util.Collection<net.poolsa.appliance.config.ConnectionConfig> connections) {
 }

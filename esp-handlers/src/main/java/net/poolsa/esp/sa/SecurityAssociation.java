@@ -331,14 +331,13 @@ public final class SecurityAssociation {
         if (address.equals(old)) {
             return false;
         }
+        // Not counted as a switch: a failover changes the local address together with the remote one, and
+        // the peer sees a move of ours as its own remote switch.
         currentLocal = address;
-        if (old != null) {
-            outerSwitches++;
-        }
         return old != null;
     }
 
-    /** How often the outer address in use changed without a new SA (tunnel continuity). */
+    /** How often the outer destination in use changed without a new SA (tunnel continuity). */
     public long outerSwitches() {
         return outerSwitches;
     }

@@ -1,0 +1,135 @@
+package net.poolsa.appliance.datapath;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+import net.poolsa.appliance.config.ConnectionConfig;
+import net.poolsa.appliance.config.DataPathConfig;
+import net.poolsa.appliance.lifecycle.DataPath;
+import net.poolsa.appliance.lifecycle.DataPathContext;
+import net.poolsa.appliance.lifecycle.DataPathProvider;
+import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.path.LocalAddress;
+import net.poolsa.esp.pipeline.DataPathListener;
+import net.poolsa.esp.pipeline.DataPlane;
+import net.poolsa.esp.pipeline.DataPlaneConfig;
+import net.poolsa.esp.pipeline.IpsecProtector;
+import net.poolsa.esp.pipeline.MtuSettings;
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.OuterAddress;
+import net.poolsa.esp.sa.SecurityAssociation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pcap-fed userspace data plane of {@code esp-handlers} behind the appliance's data-path seam: builds a
+ * {@link DataPlaneConfig} from the configuration file and the connections, points each outbound SA at a
+ * first pair of outer addresses, and binds the data plane's events to the appliance's meters.
+ *
+ * <p>Peers are monitored at the single addresses (/32, /128) listed in the connections' remote outer pools:
+ * a pool given only as prefixes is still accepted inbound in full, but outbound failover needs the peer's
+ * concrete uplink addresses to probe.
+ */
+public final class PcapDataPathProvider implements DataPathProvider {
+    /** Path probes: fast enough to fail over within about a second, as the paper's SCTP timers need. */
+    static final Duration PROBE_INTERVAL = Duration.ofMillis(200);
+    static final Duration DEAD_AFTER = Duration.ofMillis(1000);
+    private static final Logger LOG = LoggerFactory.getLogger(PcapDataPathProvider.class);
+
+    @Override
+    public String name() {
+        return "pcap";
+    }
+
+    @Override
+    public DataPath start(DataPathContext context) throws Exception {
+        DataPlaneConfig config = dataPlaneConfig(context);
+        pointOutboundSas(context, config);
+        DataPlane plane = new DataPlane(config, IpsecProtector.FACTORY, listener(context));
+        plane.start();
+        LOG.info("event=data_path_started uplinks={} peers={} sink={}", config.uplinks().size(),
+                config.peerAddresses(), config.sinkInterface());
+        return plane::stop;
+    }
+
+    static DataPlaneConfig dataPlaneConfig(DataPathContext context) {
+        DataPathConfig dp = context.config();
+        List<DataPlaneConfig.Uplink> uplinks = new ArrayList<>();
+        for (DataPathConfig.InterfaceConfig i : dp.uplinks()) {
+            for (String a : i.addresses()) {
+                int slash = a.indexOf('/');
+                OuterAddress address = OuterAddress.parse(slash < 0 ? a : a.substring(0, slash));
+                int len = slash < 0 ? (address.v4() ? 32 : 128) : Integer.parseInt(a.substring(slash + 1));
+                uplinks.add(new DataPlaneConfig.Uplink(i.name(), address, len));
+            }
+        }
+        Set<String> remoteProtected = new LinkedHashSet<>();
+        Set<OuterAddress> peers = new LinkedHashSet<>();
+        for (ConnectionConfig c : context.connections()) {
+            c.remoteProtected().prefixes().forEach(p -> remoteProtected.add(p.toString()));
+            peers.addAll(singleAddresses(c.remoteOuter()));
+        }
+        return new DataPlaneConfig(uplinks, dp.sink().name(), List.copyOf(remoteProtected), List.copyOf(peers),
+                context.kernel(), MtuSettings.of(dp.mtu()), PROBE_INTERVAL, DEAD_AFTER, true);
+    }
+
+    static List<OuterAddress> singleAddresses(AddressPool pool) {
+        List<OuterAddress> out = new ArrayList<>();
+        for (AddressPool.Prefix p : pool.prefixes()) {
+            if (p.length() == (p.isV4() ? 32 : 128)) {
+                out.add(OuterAddress.of(p.network()));
+            }
+        }
+        return out;
+    }
+
+    /** Outbound SAs start on the first monitored peer address of their pool, from the uplink on its link. */
+    static void pointOutboundSas(DataPathContext context, DataPlaneConfig config) {
+        for (SecurityAssociation sa : context.kernel().listSas()) {
+            if (sa.direction() != Direction.OUTBOUND || sa.currentRemote() != null) {
+                continue;
+            }
+            for (OuterAddress peer : config.peerAddresses()) {
+                if (!peer.in(sa.remoteOuter())) {
+                    continue;
+                }
+                sa.setCurrentRemote(peer);
+                for (DataPlaneConfig.Uplink u : config.uplinks()) {
+                    if (u.address().in(sa.localOuter()) && new LocalAddress(u.address(), u.prefixLength()).onLink(peer)) {
+                        sa.setCurrentLocal(u.address());
+                        break;
+                    }
+                }
+                break;
+            }
+        }
+    }
+
+    private static DataPathListener listener(DataPathContext context) {
+        return new DataPathListener() {
+            @Override
+            public void dropped(DropReason reason, SecurityAssociation sa) {
+                context.drops().dropped(reason, sa);
+            }
+
+            @Override
+            public void lookupLatency(long nanos) {
+                context.meters().sadLookup(nanos);
+            }
+
+            @Override
+            public void outerAddressChanged(SecurityAssociation sa, OuterAddress previous, OuterAddress current) {
+                LOG.info("event=outer_address_changed spi={} from={} to={} rekey=false", sa.spiHex(), previous, current);
+            }
+
+            @Override
+            public void pathStateChanged(OuterAddress remote, boolean alive) {
+                LOG.info("event=path_state remote={} alive={}", remote, alive);
+            }
+        };
+    }
+}
