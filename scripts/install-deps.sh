@@ -5,7 +5,7 @@ export DEBIAN_FRONTEND=noninteractive
 packages=(
   openjdk-17-jdk-headless maven          # build (Java 17 target)
   libpcap0.8                             # capture (pcap4j finds libpcap.so.0.8 through JNA)
-  iproute2 nftables iputils-ping netcat-openbsd tcpdump   # namespaces, diversion, probes, captures
+  iproute2 nftables procps iputils-ping netcat-openbsd tcpdump   # namespaces, diversion (ip, nft, sysctl), probes, captures
   tshark python3-scapy python3-cryptography   # independent decoders of our ESP/ISAKMP in tests
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins  # real IKE/ESP peer
   libusrsctp-examples libusrsctp-dev gcc  # the paper's multihomed SCTP stack
