@@ -52,9 +52,15 @@ final class RunCommand implements Callable<Integer> {
             }
         }
         List<DataPathProvider> providers = DataPathProvider.available();
+        // -Dpoolsa.dataPath=NAME picks a provider by name (tests use a recording one); default: the first found.
+        String wanted = System.getProperty("poolsa.dataPath");
+        if (wanted != null) {
+            providers = providers.stream().filter(p -> p.name().equals(wanted)).toList();
+        }
         if (providers.isEmpty()) {
-            err.println("poolsa: this build has no data path (no " + DataPathProvider.class.getName()
-                    + " on the class path), so it cannot protect traffic; refusing to start");
+            err.println("poolsa: this build has no data path" + (wanted == null ? "" : " named '" + wanted + "'")
+                    + " (no " + DataPathProvider.class.getName() + " on the class path), so it cannot protect traffic;"
+                    + " refusing to start");
             return ExitCodes.UNAVAILABLE;
         }
         try {

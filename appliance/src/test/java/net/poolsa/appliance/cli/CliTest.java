@@ -59,22 +59,29 @@ class CliTest {
     }
 
     @Test
-    void runRefusesWithoutADataPathOrWithIke() throws Exception {
+    void runRefusesAMissingDataPathOrIke() throws Exception {
         Path cfg = ConfigFixture.write(dir);
         assertEquals(ExitCodes.UNAVAILABLE, run("run", "-c", cfg.toString()));
         assertTrue(err.toString().contains("connection site-c is keyed by IKE"), err.toString());
         cfg = ConfigFixture.writeTwoManual(dir);
-        assertEquals(ExitCodes.UNAVAILABLE, run("run", "-c", cfg.toString()));
-        assertTrue(err.toString().contains("this build has no data path"), err.toString());
+        // A data path that is not in the build is refused before anything touches the host.
+        System.setProperty("poolsa.dataPath", "no-such-data-path");
+        try {
+            assertEquals(ExitCodes.UNAVAILABLE, run("run", "-c", cfg.toString()));
+        } finally {
+            System.clearProperty("poolsa.dataPath");
+        }
+        assertTrue(err.toString().contains("this build has no data path named 'no-such-data-path'"), err.toString());
         assertEquals(ExitCodes.CONFIG, run("run", "-c", dir.resolve("missing.yaml").toString()));
     }
 
     @Test
-    void statusWithoutInstanceExits7AndDemoIsUnavailable() throws Exception {
+    void statusWithoutInstanceExits7AndDemoChecksItsTimes() throws Exception {
         Path cfg = ConfigFixture.writeYaml(dir, "metrics:\n  listen: \"127.0.0.1:1\"\n");
         assertEquals(ExitCodes.NOT_RUNNING, run("status", "-c", cfg.toString()));
         assertTrue(err.toString().contains("no running instance at http://127.0.0.1:1/status"), err.toString());
-        assertEquals(ExitCodes.UNAVAILABLE, run("demo", "--output", dir.toString()));
-        assertTrue(err.toString().contains("the demo is not part of this build"), err.toString());
+        // The demo itself runs end to end in scripts/test.sh (it needs root and about 20 s).
+        assertEquals(ExitCodes.USAGE, run("demo", "--duration", "5s", "--fail-after", "10s", "--output", dir.toString()));
+        assertTrue(err.toString().contains("--fail-after must be shorter than --duration"), err.toString());
     }
 }
