@@ -5,7 +5,7 @@ import org.slf4j.LoggerFactory;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import net.poolsa.appliance.logging.RateLimitedLog;
+import net.poolsa.esp.event.RateLimitedLog;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.sa.SecurityAssociation;

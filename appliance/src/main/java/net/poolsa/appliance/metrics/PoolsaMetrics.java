@@ -21,7 +21,7 @@ import io.micrometer.prometheus.PrometheusMeterRegistry;
 import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.appliance.keying.ConnectionManager;
 import net.poolsa.appliance.keying.InstalledConnection;
-import net.poolsa.appliance.logging.RateLimitedLog;
+import net.poolsa.esp.event.RateLimitedLog;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.sa.AddressPool;

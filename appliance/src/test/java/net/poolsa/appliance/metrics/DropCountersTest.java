@@ -14,7 +14,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import net.poolsa.appliance.logging.RateLimitedLog;
+import net.poolsa.esp.event.RateLimitedLog;
 import net.poolsa.esp.event.DropReason;
 
 /** A flood of drops is counted exactly but logged once per window and cause, with the suppressed count. */

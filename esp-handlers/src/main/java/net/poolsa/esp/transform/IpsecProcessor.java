@@ -16,6 +16,8 @@ import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sa.TrafficSelector;
+import net.poolsa.esp.event.RateLimitedLog;
+import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -34,7 +36,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class IpsecProcessor {
     private static final AtomicInteger NEXT_INDEX = new AtomicInteger();
-    private static final RateLimitedLog LOG = new RateLimitedLog(LoggerFactory.getLogger(IpsecProcessor.class), 10_000_000_000L);
+    private static final Logger LOG = LoggerFactory.getLogger(IpsecProcessor.class);
+    private static final int CAUSE_UNUSABLE_SA = 0;
+    private static final int CAUSE_FAILED = 1;
+    /** Per-packet causes: one line per cause every ten seconds, with the count of those suppressed. */
+    private static final RateLimitedLog RATE = RateLimitedLog.perTenSeconds(2);
 
     final ByteBufAllocator alloc;
     final int index;
@@ -186,7 +192,10 @@ public final class IpsecProcessor {
         try {
             ctx = SaTransformContext.of(sa);
         } catch (GeneralSecurityException e) {
-            LOG.warn("SA {} cannot be used by the transform layer: {}", sa.spiHex(), e.getMessage());
+            long suppressed = RATE.permit(CAUSE_UNUSABLE_SA);
+            if (suppressed != RateLimitedLog.SUPPRESSED) {
+                LOG.warn("event=sa_unusable spi={} cause=\"{}\" suppressed={}", sa.spiHex(), e.getMessage(), suppressed);
+            }
             return drop(DropReason.UNSUPPORTED, sa);
         }
         if (ctx.closed()) {
@@ -200,7 +209,10 @@ public final class IpsecProcessor {
             return drop(DropReason.SA_EXPIRED, sa); // killed while this packet was in flight
         }
         // A provider failure or a length this code failed to check: both are bugs to see, but never per packet.
-        LOG.warn("transform of SA {} failed: {}", sa.spiHex(), e.toString());
+        long suppressed = RATE.permit(CAUSE_FAILED);
+        if (suppressed != RateLimitedLog.SUPPRESSED) {
+            LOG.warn("event=transform_failed spi={} cause=\"{}\" suppressed={}", sa.spiHex(), e, suppressed);
+        }
         return drop(e instanceof GeneralSecurityException ? DropReason.UNSUPPORTED : DropReason.MALFORMED_IP, sa);
     }
 

@@ -1,4 +1,4 @@
-package net.poolsa.appliance.logging;
+package net.poolsa.esp.event;
 
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.LongSupplier;

@@ -1,4 +1,4 @@
-package net.poolsa.appliance.logging;
+package net.poolsa.esp.event;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
