@@ -20,7 +20,7 @@ import org.openjdk.jol.info.GraphLayout;
  * SKIPPED op=inbound rep=list shape=prefix addresses=65536 sas=1000000 reason=...
  * </pre>
  * Options (all optional): {@code --ops inbound,outbound --reps pool,list,per-address --addresses 1,16,256,4096,65536
- * --shapes prefix,scattered --sas 1,1000,100000,1000000 --quick}.
+ * --shapes prefix,scattered --sas 1,1000,100000,1000000 --quick --jvm-args "-XX:+UseTransparentHugePages"}.
  * Memory is the marginal cost of one SA, measured with JOL over the whole structure (SPI table or index
  * included): (size with n SAs - size when empty) / n, n = {@value #MEMORY_SAS} (baselines: fewer, so that at most
  * about 2M addresses are walked). Fixed costs (the SPI generator, empty tables) are left out; the hash table's
@@ -39,9 +39,12 @@ public final class SadBenchmarkMain {
         opt.put("shapes", "prefix,scattered");
         opt.put("sas", "1,1000,100000,1000000");
         boolean quick = false;
+        String[] jvmArgs = new String[0];
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--quick")) {
                 quick = true;
+            } else if (args[i].equals("--jvm-args") && i + 1 < args.length) {
+                jvmArgs = args[++i].trim().split("\\s+");
             } else if (args[i].startsWith("--") && i + 1 < args.length) {
                 opt.put(args[i].substring(2), args[++i]);
             } else {
@@ -54,7 +57,7 @@ public final class SadBenchmarkMain {
                 for (String a : list(opt.get("addresses"))) {
                     for (String n : list(opt.get("sas"))) {
                         for (String rep : list(opt.get("reps"))) {
-                            String line = runCase(op, rep, shape, Integer.parseInt(a), Integer.parseInt(n), quick);
+                            String line = runCase(op, rep, shape, Integer.parseInt(a), Integer.parseInt(n), quick, jvmArgs);
                             System.out.println(line);
                             lines.add(line);
                         }
@@ -71,7 +74,8 @@ public final class SadBenchmarkMain {
         return Arrays.asList(csv.split(","));
     }
 
-    static String runCase(String op, String rep, String shape, int addresses, int sas, boolean quick) throws Exception {
+    static String runCase(String op, String rep, String shape, int addresses, int sas, boolean quick, String[] jvmArgs)
+            throws Exception {
         String id = "op=" + op + " rep=" + rep + " shape=" + shape + " addresses=" + addresses + " sas=" + sas;
         Workload w = new Workload(addresses, shape, sas);
         if (!rep.equals("pool") && !w.baselineFits()) {
@@ -93,6 +97,9 @@ public final class SadBenchmarkMain {
                 .param("shape", shape)
                 .param("sas", Integer.toString(sas))
                 .shouldFailOnError(true);
+        if (jvmArgs.length > 0 && !jvmArgs[0].isEmpty()) {
+            b.jvmArgsAppend(jvmArgs);
+        }
         if (quick) {
             b.warmupIterations(1).warmupTime(TimeValue.milliseconds(500)).measurementIterations(2)
                     .measurementTime(TimeValue.milliseconds(500));
