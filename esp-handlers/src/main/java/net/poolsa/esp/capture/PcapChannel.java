@@ -78,7 +78,7 @@ public final class PcapChannel extends AbstractChannel {
 
     /**
      * @param immediate libpcap immediate mode: every packet wakes the capture thread (lower latency, measured
-     *                  about 1 ms less per gateway pair, at a large throughput cost: docs/benchmarks-datapath.md)
+     *                  about 1 ms less per gateway pair, at a large throughput cost: docs/benchmarks.md, section 3)
      */
     public PcapChannel(String device, String filter, PcapHandle.PcapDirection direction, RawSocketEmitter emitter,
                        DropListener drops, boolean immediate) {
