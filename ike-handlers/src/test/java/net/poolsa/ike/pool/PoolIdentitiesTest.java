@@ -1,7 +1,5 @@
 package net.poolsa.ike.pool;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.ike.message.IdType;
 import net.poolsa.ike.message.IdentificationPayload;
@@ -60,7 +58,7 @@ class PoolIdentitiesTest {
         assertEquals(132, PoolIdentities.selectorProtocol(list));
         assertEquals(0, PoolIdentities.selectorPort(list));
         assertEquals("0c000000" + "05000010" + "04840000c0000200ffffff00" + "00000010" + "04840000c6336400ffffff80",
-                hex(list));
+                IdBytes.hex(list));
         assertEquals(pool, PoolIdentities.toPool(list));
 
         List<IdentificationPayload> perRange =
@@ -77,7 +75,7 @@ class PoolIdentitiesTest {
 
     @Test
     void subnetHostBitsAreClearedOnTheWayIn() throws Exception {
-        IdentificationPayload id = decode("04000000c0000201ffffff00");
+        IdentificationPayload id = IdBytes.decode("04000000c0000201ffffff00");
         assertEquals(AddressPool.parse("192.0.2.0/24"), PoolIdentities.toPool(id));
     }
 
@@ -91,18 +89,18 @@ class PoolIdentitiesTest {
 
     @Test
     void nonAddressIdsAreInvalidIdInformation() throws Exception {
-        IdentificationPayload fqdn = decode("02000000" + HEX.formatHex("gw.example.net".getBytes()));
+        IdentificationPayload fqdn = IdBytes.decode("02000000" + HEX.formatHex("gw.example.net".getBytes()));
         IkeProtocolException e = assertThrows(IkeProtocolException.class, () -> PoolIdentities.toPool(fqdn));
         assertEquals(NotifyType.INVALID_ID_INFORMATION, e.notifyType());
         assertEquals("ID_FQDN is not an address selector", e.getMessage());
 
         IdentificationPayload mixed = IdentificationPayload.list(List.of(
-                decode("01000000c0000201"), fqdn));
+                IdBytes.decode("01000000c0000201"), fqdn));
         e = assertThrows(IkeProtocolException.class, () -> PoolIdentities.toPool(mixed));
         assertEquals("ID_LIST entry 2 is ID_FQDN, not an address selector", e.getMessage());
 
         IdentificationPayload ports = IdentificationPayload.list(List.of(
-                decode("01840000c0000201"), decode("01060050c0000202")));
+                IdBytes.decode("01840000c0000201"), IdBytes.decode("01060050c0000202")));
         e = assertThrows(IkeProtocolException.class, () -> PoolIdentities.toPool(ports));
         assertEquals("ID_LIST entry 2 has protocol 6 port 80, entry 1 has protocol 132 port 0", e.getMessage());
         assertEquals(NotifyType.INVALID_ID_INFORMATION, e.notifyType());
@@ -131,16 +129,16 @@ class PoolIdentitiesTest {
             assertEquals(pool.v4RangeCount() + pool.v6RangeCount(), ids.size(), ctx);
             AddressPool.Builder back = AddressPool.builder();
             for (IdentificationPayload id : ids) {
-                IdentificationPayload again = decode(hex(id));
+                IdentificationPayload again = IdBytes.decode(IdBytes.hex(id));
                 assertEquals(id, again, ctx);
                 back.addAll(PoolIdentities.toPool(again));
             }
             assertEquals(pool, back.build(), ctx);
 
             IdentificationPayload single = PoolIdentities.toSingleId(pool, proto, port);
-            IdentificationPayload decoded = decode(hex(single));
+            IdentificationPayload decoded = IdBytes.decode(IdBytes.hex(single));
             assertEquals(single, decoded, ctx);
-            assertEquals(hex(single), hex(decoded), ctx);
+            assertEquals(IdBytes.hex(single), IdBytes.hex(decoded), ctx);
             assertEquals(pool, PoolIdentities.toPool(decoded), ctx);
             assertEquals(proto, PoolIdentities.selectorProtocol(decoded), ctx);
             assertEquals(port, PoolIdentities.selectorPort(decoded), ctx);
@@ -187,24 +185,5 @@ class PoolIdentitiesTest {
         return ((a >>> 24) & 0xff) + "." + ((a >>> 16) & 0xff) + "." + ((a >>> 8) & 0xff) + "." + (a & 0xff);
     }
 
-    private static IdentificationPayload decode(String hex) throws IkeProtocolException {
-        ByteBuf buf = Unpooled.wrappedBuffer(HEX.parseHex(hex));
-        try {
-            return IdentificationPayload.decode(buf);
-        } finally {
-            buf.release();
-        }
-    }
 
-    private static String hex(IdentificationPayload id) {
-        ByteBuf buf = Unpooled.buffer();
-        try {
-            id.encode(buf);
-            byte[] b = new byte[buf.readableBytes()];
-            buf.readBytes(b);
-            return HEX.formatHex(b);
-        } finally {
-            buf.release();
-        }
-    }
 }

@@ -1,7 +1,5 @@
 package net.poolsa.ike.pool;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.ike.message.IdType;
 import net.poolsa.ike.message.IdentificationPayload;
@@ -61,11 +59,11 @@ class StrongSwanCaptureTest {
         assertEquals(idsByFrame.size(), rows.size());
         int i = 0;
         for (Map.Entry<Integer, List<String>> e : idsByFrame.entrySet()) {
-            IdentificationPayload ci = decode(e.getValue().get(0));
-            IdentificationPayload cr = decode(e.getValue().get(1));
+            IdentificationPayload ci = IdBytes.decode(e.getValue().get(0));
+            IdentificationPayload cr = IdBytes.decode(e.getValue().get(1));
             assertEquals(e.getKey() + "|" + fields(ci, cr), rows.get(i++), "frame " + e.getKey());
-            assertEquals(e.getValue().get(0), hex(ci));
-            assertEquals(e.getValue().get(1), hex(cr));
+            assertEquals(e.getValue().get(0), IdBytes.hex(ci));
+            assertEquals(e.getValue().get(1), IdBytes.hex(cr));
         }
     }
 
@@ -87,10 +85,10 @@ class StrongSwanCaptureTest {
         List<String> seen = idsByFrame.get(frame);
         AddressPool l = AddressPool.parse(local);
         AddressPool r = AddressPool.parse(remote);
-        assertEquals(seen.get(0), hex(PoolIdentities.toSingleId(l, proto, port)));
-        assertEquals(seen.get(1), hex(PoolIdentities.toSingleId(r, proto, port)));
-        assertEquals(l, PoolIdentities.toPool(decode(seen.get(0))));
-        assertEquals(r, PoolIdentities.toPool(decode(seen.get(1))));
+        assertEquals(seen.get(0), IdBytes.hex(PoolIdentities.toSingleId(l, proto, port)));
+        assertEquals(seen.get(1), IdBytes.hex(PoolIdentities.toSingleId(r, proto, port)));
+        assertEquals(l, PoolIdentities.toPool(IdBytes.decode(seen.get(0))));
+        assertEquals(r, PoolIdentities.toPool(IdBytes.decode(seen.get(1))));
     }
 
     @Test
@@ -125,7 +123,7 @@ class StrongSwanCaptureTest {
     }
 
     private static void expect(byte[] body, NotifyType notify, String message) {
-        IkeProtocolException e = assertThrows(IkeProtocolException.class, () -> decode(HEX.formatHex(body)));
+        IkeProtocolException e = assertThrows(IkeProtocolException.class, () -> IdBytes.decode(HEX.formatHex(body)));
         assertEquals(notify, e.notifyType());
         assertEquals(message, e.getMessage());
     }
@@ -227,24 +225,5 @@ class StrongSwanCaptureTest {
         return new String(bytes(name), StandardCharsets.US_ASCII);
     }
 
-    private static IdentificationPayload decode(String hex) throws IkeProtocolException {
-        ByteBuf buf = Unpooled.wrappedBuffer(HEX.parseHex(hex));
-        try {
-            return IdentificationPayload.decode(buf);
-        } finally {
-            buf.release();
-        }
-    }
 
-    private static String hex(IdentificationPayload id) {
-        ByteBuf buf = Unpooled.buffer();
-        try {
-            id.encode(buf);
-            byte[] b = new byte[buf.readableBytes()];
-            buf.readBytes(b);
-            return HEX.formatHex(b);
-        } finally {
-            buf.release();
-        }
-    }
 }
