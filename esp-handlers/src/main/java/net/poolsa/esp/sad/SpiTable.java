@@ -10,11 +10,18 @@ import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.SecurityAssociation;
 
 /**
- * Inbound SAs by SPI, laid out for the per-packet lookup: an open-addressing table of 32-byte slots in one
- * {@code int[]}, each holding the SPI, a state word (live/tombstone, protocol, expired) and the bounds of
- * the SA's local and remote pools when each is a single IPv4 range. A lookup of such an SA touches one
- * cache line of the table and the parallel reference array, and never the SA object itself; an SA with
- * multi-range or IPv6 pools is checked through its {@link AddressPool}s.
+ * Inbound SAs by SPI, laid out for the per-packet lookup: an open-addressing table of 16-byte slots in one
+ * {@code int[]}, four to a cache line, each holding the SPI, a state word (live/tombstone, protocol,
+ * expired, prefix lengths) and the network of the SA's local and remote pools when each is one IPv4
+ * prefix, the paper's [network, mask] pair. A lookup of such an SA touches one cache line of the table and
+ * the parallel reference array, and never the SA object itself; an SA whose pools hold several ranges, a
+ * range that is not a prefix, 0.0.0.0/0 or no IPv4 at all is checked through its ranges, kept beside the
+ * slot so that the check reads neither the SA nor its pools.
+ *
+ * <p>Why 16 bytes: at a million SAs the table no longer fits the last-level cache, so a lookup costs what
+ * its cache and TLB misses cost; a quarter of the bytes of the former 32-byte slot (which carried the
+ * bounds of arbitrary ranges) and a load factor kept between 0.25 and 0.5 keep the slot, and most of the
+ * reference array, in reach (docs/benchmarks.md §1).
  *
  * <p>Concurrency: one writer at a time (the SAD's lock), readers without locks. A slot goes EMPTY -> LIVE
  * -> TOMBSTONE and is never reused before a rehash builds a fresh table, so a reader that sees LIVE (an
@@ -23,13 +30,11 @@ import net.poolsa.esp.sa.SecurityAssociation;
  */
 final class SpiTable {
     private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
-    private static final int STRIDE_SHIFT = 3; // 8 ints per slot
+    private static final int STRIDE_SHIFT = 2; // 4 ints per slot
     private static final int W_SPI = 0;
     private static final int W_STATE = 1;
-    private static final int W_LOCAL_FIRST = 2;
-    private static final int W_LOCAL_LAST = 3;
-    private static final int W_REMOTE_FIRST = 4;
-    private static final int W_REMOTE_LAST = 5;
+    private static final int W_LOCAL_NET = 2;
+    private static final int W_REMOTE_NET = 3;
 
     private static final int EMPTY = 0;
     private static final int LIVE = 1;
@@ -39,6 +44,13 @@ final class SpiTable {
     private static final int LOCAL_INLINE = 1 << 3;
     private static final int REMOTE_INLINE = 1 << 4;
     private static final int PROTOCOL_SHIFT = 8;
+    // 32 - prefix length, 0..31: an address x is in the prefix when (x ^ network) >>> shift == 0. Java
+    // shifts use the low five bits of the count, so the lookup shifts by the state word moved down.
+    private static final int LOCAL_SHIFT_AT = 16;
+    private static final int REMOTE_SHIFT_AT = 21;
+    // A state word whose masked bits equal FAST_STATE | protocol is live, not expired, both pools inline.
+    private static final int FAST_MASK = KIND_MASK | EXPIRED | LOCAL_INLINE | REMOTE_INLINE | 0xff << PROTOCOL_SHIFT;
+    private static final int FAST_STATE = LIVE | LOCAL_INLINE | REMOTE_INLINE;
 
     private static final int MIN_CAPACITY = 16;
 
@@ -75,12 +87,28 @@ final class SpiTable {
         return h;
     }
 
-    /** The per-packet IPv4 lookup; see {@link SecurityAssociationDatabase#lookupInboundV4}. */
+    /**
+     * The per-packet IPv4 lookup; see {@link SecurityAssociationDatabase#lookupInboundV4}. The common case,
+     * a live SA in its home slot with single-prefix pools that match, is one test of the state word and
+     * one of both prefixes; everything else (a probe chain, out-of-line pools, a drop) takes the loop.
+     */
     SecurityAssociation lookupV4(int spi, int ipProtocol, int src, int dst, DropListener listener) {
         Table t = table;
         int[] w = t.words;
-        int mask = t.mask;
-        int i = mix(spi) & mask;
+        int i = mix(spi) & t.mask;
+        int b = i << STRIDE_SHIFT;
+        int st = (int) INTS.getAcquire(w, b + W_STATE); // before the other fields of the slot
+        if ((st & FAST_MASK) == (FAST_STATE | ipProtocol << PROTOCOL_SHIFT) && w[b + W_SPI] == spi
+                && (((src ^ w[b + W_REMOTE_NET]) >>> (st >>> REMOTE_SHIFT_AT))
+                    | ((dst ^ w[b + W_LOCAL_NET]) >>> (st >>> LOCAL_SHIFT_AT))) == 0) {
+            return t.refs[i];
+        }
+        return probeV4(t, i, spi, ipProtocol, src, dst, listener);
+    }
+
+    private static SecurityAssociation probeV4(Table t, int i, int spi, int ipProtocol, int src, int dst,
+                                               DropListener listener) {
+        int[] w = t.words;
         while (true) {
             int b = i << STRIDE_SHIFT;
             int st = (int) INTS.getAcquire(w, b + W_STATE);
@@ -91,17 +119,15 @@ final class SpiTable {
             }
             if (kind == LIVE && w[b + W_SPI] == spi) {
                 SecurityAssociation sa = t.refs[i];
-                if ((st >>> PROTOCOL_SHIFT) != ipProtocol) {
+                if (((st >>> PROTOCOL_SHIFT) & 0xff) != ipProtocol) {
                     listener.dropped(DropReason.UNKNOWN_SPI, null);
                     return null;
                 }
-                int s = src ^ Integer.MIN_VALUE;
-                int d = dst ^ Integer.MIN_VALUE;
                 boolean remoteOk = (st & REMOTE_INLINE) != 0
-                        ? s >= w[b + W_REMOTE_FIRST] && s <= w[b + W_REMOTE_LAST]
+                        ? (src ^ w[b + W_REMOTE_NET]) >>> (st >>> REMOTE_SHIFT_AT) == 0
                         : AddressPool.containsV4(t.remoteRanges[i], src);
                 boolean localOk = (st & LOCAL_INLINE) != 0
-                        ? d >= w[b + W_LOCAL_FIRST] && d <= w[b + W_LOCAL_LAST]
+                        ? (dst ^ w[b + W_LOCAL_NET]) >>> (st >>> LOCAL_SHIFT_AT) == 0
                         : AddressPool.containsV4(t.localRanges[i], dst);
                 if (!remoteOk || !localOk) {
                     listener.dropped(DropReason.POOL_MISMATCH, sa);
@@ -113,7 +139,7 @@ final class SpiTable {
                 }
                 return sa;
             }
-            i = (i + 1) & mask;
+            i = (i + 1) & t.mask;
         }
     }
 
@@ -210,41 +236,49 @@ final class SpiTable {
 
     private static int stateOf(SecurityAssociation sa, int flags) {
         int st = LIVE | flags | (sa.protocol().ipProtocol() << PROTOCOL_SHIFT);
-        if (sa.localOuter().v4RangeCount() <= 1) {
-            st |= LOCAL_INLINE;
+        int local = prefixShift(sa.localOuter());
+        if (local >= 0) {
+            st |= LOCAL_INLINE | local << LOCAL_SHIFT_AT;
         }
-        if (sa.remoteOuter().v4RangeCount() <= 1) {
-            st |= REMOTE_INLINE;
+        int remote = prefixShift(sa.remoteOuter());
+        if (remote >= 0) {
+            st |= REMOTE_INLINE | remote << REMOTE_SHIFT_AT;
         }
         return st;
+    }
+
+    /** 32 minus the prefix length when the pool's IPv4 part is one prefix of length 1..32, else -1. */
+    static int prefixShift(AddressPool pool) {
+        if (pool.v4RangeCount() != 1) {
+            return -1;
+        }
+        long first = pool.v4First(0);
+        long size = pool.v4Last(0) - first + 1;
+        if (Long.bitCount(size) != 1 || (first & (size - 1)) != 0 || size > 1L << 31) {
+            return -1;
+        }
+        return Long.numberOfTrailingZeros(size);
     }
 
     private static void write(Table t, int i, SecurityAssociation sa, int state) {
         int[] w = t.words;
         int b = i << STRIDE_SHIFT;
         w[b + W_SPI] = sa.spi();
-        inlineRange(w, b + W_LOCAL_FIRST, sa.localOuter());
-        inlineRange(w, b + W_REMOTE_FIRST, sa.remoteOuter());
+        boolean localInline = (state & LOCAL_INLINE) != 0;
+        boolean remoteInline = (state & REMOTE_INLINE) != 0;
+        w[b + W_LOCAL_NET] = localInline ? (int) sa.localOuter().v4First(0) : 0;
+        w[b + W_REMOTE_NET] = remoteInline ? (int) sa.remoteOuter().v4First(0) : 0;
         t.refs[i] = sa;
-        t.localRanges[i] = (state & LOCAL_INLINE) != 0 ? null : sa.localOuter().v4RangesFlipped();
-        t.remoteRanges[i] = (state & REMOTE_INLINE) != 0 ? null : sa.remoteOuter().v4RangesFlipped();
+        t.localRanges[i] = localInline ? null : sa.localOuter().v4RangesFlipped();
+        t.remoteRanges[i] = remoteInline ? null : sa.remoteOuter().v4RangesFlipped();
         INTS.setRelease(w, b + W_STATE, state); // publishes the fields above
     }
 
-    private static void inlineRange(int[] w, int at, AddressPool pool) {
-        if (pool.v4RangeCount() == 1) {
-            w[at] = (int) pool.v4First(0) ^ Integer.MIN_VALUE;
-            w[at + 1] = (int) pool.v4Last(0) ^ Integer.MIN_VALUE;
-        } else {
-            // No IPv4 range: an empty interval (first > last in the flipped order) that matches nothing.
-            w[at] = Integer.MAX_VALUE;
-            w[at + 1] = Integer.MIN_VALUE;
-        }
-    }
-
     private void rehash(int expected) {
+        // At most half full before a rehash (put), at most 3/8 after it, so churn near the limit cannot
+        // rehash on every insert, and a million SAs fit 2^21 slots (32 MB).
         int cap = MIN_CAPACITY;
-        while (cap < expected * 4) {
+        while ((long) cap * 3 < (long) expected * 8) {
             cap <<= 1;
         }
         Table old = table;
