@@ -34,6 +34,7 @@ def main():
     if c.get("ah"):
         ah = SecurityAssociation(AH, spi=c["ah"]["spi"], auth_algo="SHA2-256-128", auth_key=bytes.fromhex(c["ah"]["key"]))
         pkt = ah.decrypt(pkt)  # raises IPSecIntegrityError on a bad ICV
+        pkt = IPv6(bytes(pkt)) if pkt.version == 6 else IP(bytes(pkt))  # dissect the ESP that AH carried
         print("AH %d" % (pkt.nh if pkt.version == 6 else pkt.proto))
     esp = SecurityAssociation(ESP, spi=c["esp"]["spi"], crypt_algo="AES-GCM", crypt_key=bytes.fromhex(c["esp"]["key"]),
                               tunnel_header=IPv6() if pkt.version == 6 else IP())
