@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import net.poolsa.appliance.config.ConnectionConfig.BundleAhConfig;
 import net.poolsa.appliance.config.ConnectionConfig.DpdConfig;
 import net.poolsa.appliance.config.ConnectionConfig.ManualSaConfig;
 import net.poolsa.esp.sa.AddressPool;
@@ -37,9 +38,13 @@ import net.poolsa.esp.sa.SaMode;
  * policies must mirror an out policy (poolsa derives the inbound policy itself). Without {@code -r} the
  * replay window is 0 (no anti-replay), as in setkey.
  *
+ * <p><b>Bundles.</b> {@code -P out ipsec esp/tunnel/A-B/require ah/transport//require} (setkey applies the first
+ * request first, so AH ends up outside ESP) makes an AH+ESP bundle (RFC 4301 §4.5): the connection also gets the
+ * {@code add ... ah} SAs between the same outer pools, installed under its reqid.
+ *
  * <p>Refused with FILE:LINE: other commands, bypass/discard policies, port or protocol selectors, level
- * {@code use} (poolsa never sends a PROTECT packet in the clear), AH+ESP bundles, and algorithms the transform
- * layer lacks. Algorithm names: {@code -E aes-gcm-16} (key + 4-byte salt), {@code chacha20-poly1305},
+ * {@code use} (poolsa never sends a PROTECT packet in the clear), other request combinations, and algorithms
+ * the transform layer lacks. Algorithm names: {@code -E aes-gcm-16} (key + 4-byte salt), {@code chacha20-poly1305},
  * {@code rijndael-cbc}/{@code aes-cbc}, {@code 3des-cbc}, {@code null}; {@code -A hmac-sha1},
  * {@code hmac-sha256}, {@code hmac-sha384}, {@code hmac-sha512} (RFC 4868 truncation).
  *
@@ -72,7 +77,8 @@ public final class SetkeyFile {
     }
 
     private record PolicyEntry(int line, AddressPool src, AddressPool dst, String direction, IpsecProtocol protocol,
-                               SaMode mode, AddressPool tunnelSrc, AddressPool tunnelDst, int reqid) {
+                               SaMode mode, AddressPool tunnelSrc, AddressPool tunnelDst, int reqid, boolean bundleAh,
+                               int ahReqid) {
     }
 
     private record Token(String text, int line) {
@@ -437,14 +443,37 @@ public final class SetkeyFile {
             case "prio", "priority" -> throw error(action.line(), "policy priorities are not supported");
             default -> throw error(action.line(), "expected ipsec, none or discard, got '" + action.text() + "'");
         }
-        Token request = expectWord("a request PROTOCOL/MODE/SRC-DST/LEVEL", at);
-        Token more = next();
-        if (more == null) {
-            throw error(at, "statement is not ended with ';'");
+        List<Request> requests = new ArrayList<>();
+        requests.add(request(expectWord("a request PROTOCOL/MODE/SRC-DST/LEVEL", at)));
+        for (Token t = next(); ; t = next()) {
+            if (t == null) {
+                throw error(at, "statement is not ended with ';'");
+            }
+            if (t.text().equals(";")) {
+                break;
+            }
+            requests.add(request(t));
         }
-        if (!more.text().equals(";")) {
-            throw error(more.line(), "a second request ('" + more.text() + "'): SA bundles are not supported in an sa-file");
+        Request first = requests.get(0);
+        Request ah = null;
+        if (requests.size() == 2) {
+            // An AH+ESP bundle, setkey's order: the first request is applied first (innermost), so
+            // "esp/... ah/transport//..." puts AH outside (RFC 4301 §4.5, transport adjacency).
+            ah = requests.get(1);
+            if (first.protocol() != IpsecProtocol.ESP || ah.protocol() != IpsecProtocol.AH || ah.mode() != SaMode.TRANSPORT) {
+                throw error(ah.line(), "a bundle is esp/MODE/... followed by ah/transport//LEVEL (AH outside ESP)");
+            }
+        } else if (requests.size() > 2) {
+            throw error(requests.get(2).line(), "at most two requests (an AH+ESP bundle) per policy");
         }
+        policies.add(new PolicyEntry(at, src, dst, dir.text(), first.protocol(), first.mode(), first.tunnelSrc(),
+                first.tunnelDst(), first.reqid(), ah != null, ah == null ? 0 : ah.reqid()));
+    }
+
+    private record Request(int line, IpsecProtocol protocol, SaMode mode, AddressPool tunnelSrc, AddressPool tunnelDst, int reqid) {
+    }
+
+    private Request request(Token request) throws ConfigException {
         // PROTOCOL/MODE/SRC-DST/LEVEL, where SRC and DST may be prefixes (with '/') and LEVEL may be left out.
         String r = request.text();
         int s1 = r.indexOf('/');
@@ -487,7 +516,7 @@ public final class SetkeyFile {
         } else if (!List.of("default", "require", "unique", "").contains(level)) {
             throw error(request.line(), "level '" + level + "' must be default, require or unique[:N]");
         }
-        policies.add(new PolicyEntry(at, src, dst, dir.text(), protocol, mode, tsrc, tdst, reqid));
+        return new Request(request.line(), protocol, mode, tsrc, tdst, reqid);
     }
 
     /** "SRC-DST" where each side may itself be a pool with ranges: the one split at which both sides parse. */
@@ -527,15 +556,17 @@ public final class SetkeyFile {
             }
             AddressPool local = p.mode() == SaMode.TUNNEL ? p.tunnelSrc() : p.src();
             AddressPool remote = p.mode() == SaMode.TUNNEL ? p.tunnelDst() : p.dst();
-            SaEntry o = find(p, local, remote, "outbound");
-            SaEntry i = find(p, remote, local, "inbound");
-            for (SaEntry s : List.of(o, i)) {
+            SaEntry o = find(p, p.protocol(), p.mode(), p.reqid(), local, remote, "outbound");
+            SaEntry i = find(p, p.protocol(), p.mode(), p.reqid(), remote, local, "inbound");
+            SaEntry ahOut = p.bundleAh() ? find(p, IpsecProtocol.AH, SaMode.TRANSPORT, p.ahReqid(), local, remote, "outbound AH") : null;
+            SaEntry ahIn = p.bundleAh() ? find(p, IpsecProtocol.AH, SaMode.TRANSPORT, p.ahReqid(), remote, local, "inbound AH") : null;
+            List<SaEntry> mine = p.bundleAh() ? List.of(o, i, ahOut, ahIn) : List.of(o, i);
+            for (SaEntry s : mine) {
                 if (used.contains(s)) {
                     throw error(p.line(), "the SA added at line " + s.line() + " already serves another policy");
                 }
             }
-            used.add(o);
-            used.add(i);
+            used.addAll(mine);
             if (!o.encryption().equals(i.encryption()) || !o.integrity().equals(i.integrity())) {
                 throw error(i.line(), "the SAs at lines " + o.line() + " and " + i.line()
                         + " of one connection must use the same algorithms");
@@ -546,8 +577,16 @@ public final class SetkeyFile {
             }
             int reqid = p.reqid() != 0 ? p.reqid() : Math.max(o.reqid(), i.reqid());
             String name = NAME_PREFIX + (reqid != 0 ? "reqid-" + reqid : String.format("spi-%08x", o.spi()));
+            BundleAhConfig bundle = null;
+            if (p.bundleAh()) {
+                if (!ahOut.integrity().equals(ahIn.integrity())) {
+                    throw error(ahIn.line(), "the AH SAs at lines " + ahOut.line() + " and " + ahIn.line()
+                            + " of one bundle must use the same algorithm");
+                }
+                bundle = new BundleAhConfig(ahIn.spi(), ahOut.spi(), ahOut.integrity(), ahIn.integrityKey(), ahOut.integrityKey());
+            }
             ManualSaConfig manual = new ManualSaConfig(i.spi(), o.spi(), o.encryption(), o.integrity(),
-                    i.encryptionKey(), o.encryptionKey(), i.integrityKey(), o.integrityKey());
+                    i.encryptionKey(), o.encryptionKey(), i.integrityKey(), o.integrityKey(), bundle);
             ConnectionConfig c = new ConnectionConfig(name, p.mode(), p.protocol(), local, remote, p.src(), p.dst(), reqid,
                     List.of(), List.of(), o.lifetime(), DpdConfig.OFF, i.replay(), false, null, manual, null);
             for (Entry e : out) {
@@ -578,18 +617,19 @@ public final class SetkeyFile {
         return out;
     }
 
-    private SaEntry find(PolicyEntry p, AddressPool from, AddressPool to, String which) throws ConfigException {
+    private SaEntry find(PolicyEntry p, IpsecProtocol protocol, SaMode mode, int reqid, AddressPool from, AddressPool to,
+                         String which) throws ConfigException {
         SaEntry found = null;
         for (SaEntry s : sas) {
-            if (s.protocol() != p.protocol() || !s.src().equals(from) || !s.dst().equals(to)) {
+            if (s.protocol() != protocol || !s.src().equals(from) || !s.dst().equals(to)) {
                 continue;
             }
-            if (p.reqid() != 0 && s.reqid() != p.reqid()) {
+            if (reqid != 0 && s.reqid() != reqid) {
                 continue;
             }
-            if (s.mode() != null && s.mode() != p.mode()) {
+            if (s.mode() != null && s.mode() != mode) {
                 throw error(s.line(), "this SA is " + s.mode().name().toLowerCase(Locale.ROOT) + " mode but the policy at line "
-                        + p.line() + " asks for " + p.mode().name().toLowerCase(Locale.ROOT));
+                        + p.line() + " asks for " + mode.name().toLowerCase(Locale.ROOT));
             }
             if (found != null) {
                 throw error(s.line(), "two SAs (lines " + found.line() + " and " + s.line() + ") fit the policy at line "
@@ -599,7 +639,7 @@ public final class SetkeyFile {
         }
         if (found == null) {
             throw error(p.line(), "no " + which + " SA for this policy: expected 'add " + from + " " + to + " "
-                    + p.protocol().name().toLowerCase(Locale.ROOT) + " SPI ...'" + (p.reqid() != 0 ? " with -u " + p.reqid() : ""));
+                    + protocol.name().toLowerCase(Locale.ROOT) + " SPI ...'" + (reqid != 0 ? " with -u " + reqid : ""));
         }
         return found;
     }

@@ -173,6 +173,35 @@ class SetkeyFileTest {
     }
 
     @Test
+    void ahEspBundleBecomesOneConnectionWithFourSas() throws Exception {
+        String bundle = GOOD_OUT + GOOD_IN
+                + "add 198.51.100.1 198.51.100.17 ah 0x1101 -m transport -A hmac-sha256 0x" + "33".repeat(32) + ";\n"
+                + "add 198.51.100.17 198.51.100.1 ah 0x1102 -m transport -A hmac-sha256 0x" + "44".repeat(32) + ";\n"
+                + OUT_POLICY.replace("/require;", "/require ah/transport//require;");
+        List<SetkeyFile.Entry> entries = parse(bundle);
+        assertEquals(1, entries.size());
+        ConnectionConfig c = entries.get(0).connection();
+        assertEquals(IpsecProtocol.ESP, c.protocol());
+        ConnectionConfig.BundleAhConfig ah = c.manual().bundleAh();
+        assertEquals(0x1101, ah.spiOut());
+        assertEquals(0x1102, ah.spiIn());
+        assertEquals("hmac-sha2-256-128", ah.integrity());
+        assertEquals("33".repeat(32), hex(ah.keyOut()));
+
+        UserspaceIpsecKernel kernel = new UserspaceIpsecKernel();
+        ConnectionManager manager = new ConnectionManager(new ManualKeying(kernel));
+        manager.apply(Map.of(c.name(), c), 0);
+        InstalledConnection ic = manager.installed(c.name());
+        assertEquals(4, kernel.listSas().size());
+        net.poolsa.esp.sad.OutboundSlot slot = kernel.sad().slot(ic.reqid());
+        assertEquals(ic.outbound(), slot.current());
+        assertEquals(ic.ahOutbound(), slot.bundleOuter());
+        assertEquals(ic.ahOutbound(), net.poolsa.esp.transform.SaBundle.outerOf(ic.outbound()), "AH linked over ESP");
+        manager.removeAll();
+        assertEquals(0, kernel.listSas().size());
+    }
+
+    @Test
     void badLinesNameFileAndLine() throws Exception {
         refused("# comment\n" + GOOD_OUT.replace("0x1001", "0x10"), 2, "SPI 16 is reserved");
         refused(GOOD_OUT + "add 198.51.100.17 198.51.100.1 esp 0x1002\n  -E aes-gcm-16 0x1122;\n", 3, "key for aes-gcm-16 is 2 bytes");
@@ -189,7 +218,10 @@ class SetkeyFileTest {
         refused(GOOD_OUT + GOOD_IN + "delete 198.51.100.1 198.51.100.17 esp 0x1001;\n", 3, "only add, spdadd");
         refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace(" any ", " tcp "), 3, "only 'any' is supported");
         refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace("/require", "/use"), 3, "level 'use'");
-        refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace("/require;", "/require ah/transport//require;"), 3, "SA bundles");
+        refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace("/require;", "/require ah/transport//require;"), 3,
+                "no outbound AH SA for this policy");
+        refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace("/require;", "/require esp/transport//require;"), 3,
+                "a bundle is esp/MODE/... followed by ah/transport//LEVEL");
         refused(GOOD_OUT + GOOD_IN + "spdadd 192.0.2.0/25 192.0.2.128/25 any -P out none;\n", 3, "'none' policies");
         refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace("192.0.2.128/25 any", "192.0.2.128/25[80] any"), 3, "port selectors");
         refused(GOOD_OUT + OUT_POLICY, 2, "no inbound SA for this policy");
