@@ -94,60 +94,98 @@ public final class ConfigLoader {
     }
 
     private PoolsaConfig parse(ConfigNode root) throws ConfigException {
-        Map<String, ConfigNode> top = root.mapping(Set.of("metrics", "data-path", "connections"));
+        Map<String, ConfigNode> top = root.mapping(Set.of("metrics", "data-path", "connections", "sa-file"));
         MetricsConfig metrics = top.containsKey("metrics") ? metrics(top.get("metrics"))
                 : new MetricsConfig(new InetSocketAddress(InetAddress.getLoopbackAddress(), MetricsConfig.DEFAULT_PORT));
         DataPathConfig dataPath = dataPath(required(root, top, "data-path"));
         Map<String, ConnectionConfig> connections = new LinkedHashMap<>();
-        ConfigNode conns = required(root, top, "connections");
+        ConfigNode conns = top.containsKey("sa-file") ? top.get("connections") : required(root, top, "connections");
         Map<Integer, String> spiIn = new HashMap<>();
         Map<Integer, String> reqids = new HashMap<>();
-        for (Map.Entry<String, ConfigNode> e : conns.mapping(null).entrySet()) {
-            if (!CONNECTION_NAME.matcher(e.getKey()).matches()) {
-                throw e.getValue().error("connection names are 1-64 letters, digits, '-' or '_'");
-            }
-            ConnectionConfig c = connection(e.getKey(), e.getValue());
-            checkReachable(c, dataPath, e.getValue());
-            if (c.manual() != null) {
-                String other = spiIn.putIfAbsent(c.manual().spiIn(), c.name());
-                if (other != null) {
-                    throw e.getValue().error("inbound SPI 0x" + Integer.toHexString(c.manual().spiIn())
-                            + " is already used by connection " + other + " (inbound SPIs must be unique)");
+        if (conns != null) {
+            for (Map.Entry<String, ConfigNode> e : conns.mapping(null).entrySet()) {
+                if (!CONNECTION_NAME.matcher(e.getKey()).matches()) {
+                    throw e.getValue().error("connection names are 1-64 letters, digits, '-' or '_'");
                 }
-            }
-            if (c.reqid() != 0) {
-                String other = reqids.putIfAbsent(c.reqid(), c.name());
-                if (other != null) {
-                    throw e.getValue().error("reqid " + c.reqid() + " is already used by connection " + other);
+                if (e.getKey().startsWith(SetkeyFile.NAME_PREFIX)) {
+                    throw e.getValue().error("names starting with '" + SetkeyFile.NAME_PREFIX + "' are kept for the sa-file's connections");
                 }
+                ConnectionConfig c = connection(e.getKey(), e.getValue());
+                String problem = checkReachable(c, dataPath);
+                if (problem != null) {
+                    throw e.getValue().error(problem);
+                }
+                problem = checkUnique(c, spiIn, reqids);
+                if (problem != null) {
+                    throw e.getValue().error(problem);
+                }
+                connections.put(c.name(), c);
             }
-            connections.put(c.name(), c);
+        }
+        if (top.containsKey("sa-file")) {
+            ConfigNode n = top.get("sa-file");
+            Path file = resolve(n);
+            byte[] text = SecretFiles.readChecked(n, file); // holds keys: owner-only permissions, like a key file
+            try {
+                for (SetkeyFile.Entry e : SetkeyFile.parse(file, text)) {
+                    ConnectionConfig c = e.connection();
+                    String problem = checkReachable(c, dataPath);
+                    if (problem == null) {
+                        problem = checkUnique(c, spiIn, reqids);
+                    }
+                    if (problem != null) {
+                        throw new ConfigException(file, e.line(), "", problem);
+                    }
+                    connections.put(c.name(), c);
+                }
+            } finally {
+                java.util.Arrays.fill(text, (byte) 0);
+            }
         }
         if (connections.isEmpty()) {
-            throw conns.error("at least one connection is needed");
+            throw (conns != null ? conns : top.get("sa-file")).error("at least one connection is needed");
         }
         return new PoolsaConfig(root.file(), metrics, dataPath, connections);
+    }
+
+    /** Inbound SPIs and explicit reqids must be unique over all connections, YAML and sa-file alike. */
+    private static String checkUnique(ConnectionConfig c, Map<Integer, String> spiIn, Map<Integer, String> reqids) {
+        if (c.manual() != null) {
+            String other = spiIn.putIfAbsent(c.manual().spiIn(), c.name());
+            if (other != null) {
+                return "inbound SPI 0x" + Integer.toHexString(c.manual().spiIn())
+                        + " is already used by connection " + other + " (inbound SPIs must be unique)";
+            }
+        }
+        if (c.reqid() != 0) {
+            String other = reqids.putIfAbsent(c.reqid(), c.name());
+            if (other != null) {
+                return "reqid " + c.reqid() + " is already used by connection " + other;
+            }
+        }
+        return null;
     }
 
     /**
      * A connection whose local outer pool holds none of the uplinks' addresses could never send or
      * receive a protected packet: refuse it rather than let it sit installed and silent.
      */
-    private static void checkReachable(ConnectionConfig c, DataPathConfig dp, ConfigNode n) throws ConfigException {
+    private static String checkReachable(ConnectionConfig c, DataPathConfig dp) {
         boolean anyAddress = false;
         for (InterfaceConfig up : dp.uplinks()) {
             for (String a : up.addresses()) {
                 anyAddress = true;
                 int slash = a.indexOf('/');
                 if (c.localOuter().contains(IpLiterals.parse(slash < 0 ? a : a.substring(0, slash)))) {
-                    return;
+                    return null;
                 }
             }
         }
         if (anyAddress) {
-            throw n.error("no uplink address lies in local-outer [" + c.localOuter() + "]: this connection could never "
-                    + "send or receive (add the address to an uplink, or fix the pool)");
+            return "no uplink address lies in local-outer [" + c.localOuter() + "]: this connection could never "
+                    + "send or receive (add the address to an uplink, or fix the pool)";
         }
+        return null;
     }
 
     private static ConfigNode required(ConfigNode parent, Map<String, ConfigNode> m, String key) throws ConfigException {

@@ -59,10 +59,24 @@ public record ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol,
         CLEAR, RESTART, TRAP
     }
 
-    /** Manually keyed SA pair (as {@code ip xfrm state add} or swanctl-less setkey). */
+    /**
+     * Manually keyed SA pair (as {@code ip xfrm state add} or swanctl-less setkey).
+     *
+     * @param bundleAh with ESP: a transport-mode AH pair applied over the ESP packets (an AH+ESP bundle,
+     *                 RFC 4301 §4.5), or null
+     */
     public record ManualSaConfig(int spiIn, int spiOut, String encryption, String integrity,
                                  Secret encryptionKeyIn, Secret encryptionKeyOut,
-                                 Secret integrityKeyIn, Secret integrityKeyOut) {
+                                 Secret integrityKeyIn, Secret integrityKeyOut, BundleAhConfig bundleAh) {
+        public ManualSaConfig(int spiIn, int spiOut, String encryption, String integrity,
+                              Secret encryptionKeyIn, Secret encryptionKeyOut,
+                              Secret integrityKeyIn, Secret integrityKeyOut) {
+            this(spiIn, spiOut, encryption, integrity, encryptionKeyIn, encryptionKeyOut, integrityKeyIn, integrityKeyOut, null);
+        }
+    }
+
+    /** The transport-mode AH SA pair of an AH+ESP bundle, installed under the connection's reqid. */
+    public record BundleAhConfig(int spiIn, int spiOut, String integrity, Secret keyIn, Secret keyOut) {
     }
 
     /** How IKE authenticates the peer: a pre-shared key, or certificates (for the IKE module). */

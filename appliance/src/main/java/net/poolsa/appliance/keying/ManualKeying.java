@@ -3,10 +3,14 @@ package net.poolsa.appliance.keying;
 import java.util.Arrays;
 
 import net.poolsa.appliance.config.ConnectionConfig;
+import net.poolsa.appliance.config.ConnectionConfig.BundleAhConfig;
 import net.poolsa.appliance.config.ConnectionConfig.ManualSaConfig;
 import net.poolsa.appliance.config.Secret;
 import net.poolsa.esp.kernel.IpsecKernel;
 import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.esp.sa.SaMode;
+import net.poolsa.esp.sa.TrafficSelector;
 import net.poolsa.esp.sa.SaKeys;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.spd.PolicyAction;
@@ -15,7 +19,8 @@ import net.poolsa.esp.spd.SecurityPolicy;
 /**
  * Installs a manually keyed connection (RFC 4301 §4.5: manual SA and key management) through the
  * {@link IpsecKernel}: an inbound pool SA (SPI chosen by us, peer pool to our pool), an outbound one
- * (SPI chosen by the peer), and PROTECT policies in both directions tied to them by a reqid.
+ * (SPI chosen by the peer), and PROTECT policies in both directions tied to them by a reqid. An AH+ESP
+ * bundle adds a transport-mode AH pair under the same reqid (RFC 4301 §4.5).
  */
 public final class ManualKeying {
     /** Manual policies sit at the same priority IKE-installed ones will use; specificity orders them. */
@@ -35,14 +40,26 @@ public final class ManualKeying {
         }
         SecurityAssociation in = build(c, reqid, Direction.INBOUND, m.spiIn(), m.encryptionKeyIn(), m.integrityKeyIn(), nowNanos);
         SecurityAssociation out = build(c, reqid, Direction.OUTBOUND, m.spiOut(), m.encryptionKeyOut(), m.integrityKeyOut(), nowNanos);
+        BundleAhConfig b = m.bundleAh();
+        SecurityAssociation ahIn = b == null ? null : buildAh(c, reqid, Direction.INBOUND, b.spiIn(), b.integrity(), b.keyIn(), nowNanos);
+        SecurityAssociation ahOut = b == null ? null : buildAh(c, reqid, Direction.OUTBOUND, b.spiOut(), b.integrity(), b.keyOut(), nowNanos);
         String outId = c.name() + "/out";
         String inId = c.name() + "/in";
         boolean inInstalled = false;
         boolean outInstalled = false;
+        boolean ahInInstalled = false;
+        boolean ahOutInstalled = false;
         boolean outPolicy = false;
         try {
             kernel.addSa(in);
             inInstalled = true;
+            if (b != null) {
+                // The AH pair goes in before the outbound ESP SA: the bundle is complete from its first packet.
+                kernel.addSa(ahIn);
+                ahInInstalled = true;
+                kernel.addSa(ahOut);
+                ahOutInstalled = true;
+            }
             kernel.addSa(out);
             outInstalled = true;
             kernel.addPolicy(new SecurityPolicy(outId, Direction.OUTBOUND, POLICY_PRIORITY, c.outboundSelector(),
@@ -59,6 +76,18 @@ public final class ManualKeying {
             } else {
                 out.kill();
             }
+            if (b != null) {
+                if (ahOutInstalled) {
+                    kernel.deleteSa(Direction.OUTBOUND, ahOut.spi(), ahOut.protocol(), reqid);
+                } else {
+                    ahOut.kill();
+                }
+                if (ahInInstalled) {
+                    kernel.deleteSa(Direction.INBOUND, ahIn.spi(), ahIn.protocol(), reqid);
+                } else {
+                    ahIn.kill();
+                }
+            }
             if (inInstalled) {
                 kernel.deleteSa(Direction.INBOUND, in.spi(), in.protocol(), reqid);
             } else {
@@ -66,7 +95,7 @@ public final class ManualKeying {
             }
             throw e;
         }
-        return new InstalledConnection(c, reqid, in, out, outId, inId);
+        return new InstalledConnection(c, reqid, in, out, outId, inId, ahIn, ahOut);
     }
 
     /** Deletes policies first (no traffic is sent in the clear meanwhile: no policy means discard), then SAs. */
@@ -75,6 +104,40 @@ public final class ManualKeying {
         kernel.deletePolicy(ic.inboundPolicyId());
         kernel.deleteSa(Direction.OUTBOUND, ic.outbound().spi(), ic.outbound().protocol(), ic.reqid());
         kernel.deleteSa(Direction.INBOUND, ic.inbound().spi(), ic.inbound().protocol(), ic.reqid());
+        if (ic.ahOutbound() != null) {
+            kernel.deleteSa(Direction.OUTBOUND, ic.ahOutbound().spi(), ic.ahOutbound().protocol(), ic.reqid());
+            kernel.deleteSa(Direction.INBOUND, ic.ahInbound().spi(), ic.ahInbound().protocol(), ic.reqid());
+        }
+    }
+
+    /**
+     * The AH half of an AH+ESP bundle: transport mode between the same outer pools, under the ESP SAs' reqid,
+     * which is what makes the kernel apply it over the ESP packets (see {@code IpsecKernel#addSa}).
+     */
+    private static SecurityAssociation buildAh(ConnectionConfig c, int reqid, Direction dir, int spi, String integrity,
+                                               Secret key, long nowNanos) {
+        byte[] k = key.copy();
+        SaKeys keys;
+        try {
+            keys = new SaKeys("none", new byte[0], integrity, k);
+        } finally {
+            Arrays.fill(k, (byte) 0);
+        }
+        return SecurityAssociation.builder()
+                .spi(spi)
+                .protocol(IpsecProtocol.AH)
+                .mode(SaMode.TRANSPORT)
+                .direction(dir)
+                .reqid(reqid)
+                .localOuter(c.localOuter())
+                .remoteOuter(c.remoteOuter())
+                .selector(dir == Direction.OUTBOUND ? TrafficSelector.between(c.localOuter(), c.remoteOuter())
+                        : TrafficSelector.between(c.remoteOuter(), c.localOuter()))
+                .keys(keys)
+                .lifetime(c.lifetime())
+                .replayWindow(c.replayWindow())
+                .createdNanos(nowNanos)
+                .build();
     }
 
     private static SecurityAssociation build(ConnectionConfig c, int reqid, Direction dir, int spi,

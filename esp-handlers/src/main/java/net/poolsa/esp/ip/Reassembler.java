@@ -17,7 +17,7 @@ import net.poolsa.esp.event.DropReason;
  * most {@code maxFragments} fragments and {@link #MAX_DATAGRAM} bytes each, and {@code timeoutNanos} from
  * the first fragment. Overlapping fragments discard the whole datagram (RFC 5722 for IPv6; for IPv4 the
  * same rule avoids the overlap attacks of RFC 1858). Every discarded datagram is reported once as
- * {@link DropReason#REASSEMBLY_FAILED}.
+ * {@link DropReason#REASSEMBLY_FAILED}. An IPv6 atomic fragment is returned on its own (RFC 6946).
  *
  * <p>Not thread-safe: one instance per event loop. A linear table is enough because the limit is small.
  *
@@ -119,6 +119,9 @@ public final class Reassembler {
                 return null;
             }
             boolean v4 = view.isV4();
+            if (!v4 && view.fragmentOffset() == 0 && !view.moreFragments()) {
+                return atomic(fragment);
+            }
             long a = v4 ? view.v4Source() : view.v6SourceHi();
             long b = v4 ? view.v4Destination() : view.v6SourceLo();
             long c = v4 ? 0 : view.v6DestinationHi();
@@ -228,6 +231,22 @@ public final class Reassembler {
             out.setShort(4, out.readableBytes() - 40);
         }
         g.release();
+        return out;
+    }
+
+    /**
+     * An atomic fragment (offset 0, M clear) is a whole packet: RFC 6946 §4 says to process it in isolation,
+     * never mixed with pending fragments of the same identification (which could be forged to disturb them).
+     */
+    private ByteBuf atomic(ByteBuf pkt) {
+        int base = view.offset();
+        int fragAt = view.fragmentHeaderOffset();
+        int end = base + view.totalLength();
+        ByteBuf out = alloc.buffer(end - base - 8);
+        out.writeBytes(pkt, base, fragAt - base);
+        out.setByte(view.fragmentNextHeaderField() - base, pkt.getUnsignedByte(fragAt));
+        out.writeBytes(pkt, fragAt + 8, end - fragAt - 8);
+        out.setShort(4, out.readableBytes() - 40);
         return out;
     }
 

@@ -21,7 +21,10 @@ public interface IpsecKernel {
 
     /**
      * Installs an SA. A second outbound SA with the same reqid is a rekey: it becomes the one outbound
-     * traffic uses, and the old one stays installed until deleted.
+     * traffic uses, and the old one stays installed until deleted. An outbound ESP SA and a transport-mode
+     * AH SA under the same reqid are an AH+ESP bundle (RFC 4301 §4.5, as setkey's {@code esp/tunnel/...
+     * ah/transport//require} templates or a strongSwan {@code ah,esp} proposal make one): the reqid's
+     * PROTECT policies send AH(ESP(inner)); inbound, AH is opened first, then the ESP SA it carries.
      */
     void addSa(SecurityAssociation sa);
 

@@ -7,10 +7,12 @@ import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.SaState;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.sad.OutboundSlot;
 import net.poolsa.esp.sad.SecurityAssociationDatabase;
 import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.esp.spd.SecurityPolicy;
 import net.poolsa.esp.spd.SecurityPolicyDatabase;
+import net.poolsa.esp.transform.SaBundle;
 
 /**
  * poolsa's own IPsec "kernel": the pool SAD and SPD that the userspace data path reads.
@@ -58,6 +60,9 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
     @Override
     public void addSa(SecurityAssociation sa) {
         sad.install(sa);
+        if (sa.direction() == Direction.OUTBOUND) {
+            relinkBundle(sa.reqid());
+        }
     }
 
     @Override
@@ -65,7 +70,27 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
         SecurityAssociation removed = direction == Direction.INBOUND
                 ? sad.removeInbound(spi, protocol)
                 : sad.removeOutbound(reqid, spi, protocol);
+        if (removed != null && direction == Direction.OUTBOUND) {
+            relinkBundle(reqid);
+        }
         return removed != null;
+    }
+
+    /**
+     * An ESP and a transport-mode AH SA under one reqid are an AH+ESP bundle ({@link OutboundSlot}): every
+     * installed ESP generation gets the newest AH SA linked, so a packet that picked an older generation just
+     * before a rekey still leaves with AH. Done on each change of the reqid's SAs, never per packet.
+     */
+    private void relinkBundle(int reqid) {
+        synchronized (sad) { // the SAD's own writer lock: generations do not change meanwhile
+            OutboundSlot slot = sad.slot(reqid);
+            SecurityAssociation ah = slot.bundleOuter();
+            for (SecurityAssociation g : slot.generations()) {
+                if (g.protocol() == IpsecProtocol.ESP) {
+                    SaBundle.link(g, ah);
+                }
+            }
+        }
     }
 
     @Override
@@ -99,6 +124,9 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
         if (state == SaState.SOFT_EXPIRED) {
             listener.expired(sa, false);
         } else if (state == SaState.EXPIRED && sad.remove(sa)) {
+            if (sa.direction() == Direction.OUTBOUND) {
+                relinkBundle(sa.reqid());
+            }
             listener.expired(sa, true);
         }
     }

@@ -2,6 +2,7 @@ package net.poolsa.esp.pipeline;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -12,15 +13,17 @@ import net.poolsa.esp.ip.Checksums;
 import net.poolsa.esp.ip.IcmpErrors;
 import net.poolsa.esp.ip.IpPacketView;
 import net.poolsa.esp.ip.Ipv4Fragmenter;
+import net.poolsa.esp.ip.Ipv6Fragmenter;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
 
 /**
  * Outbound crypto: encapsulates the inner packet with its SA towards the SA's current outer addresses
  * (chosen by path monitoring), then enforces the path MTU. An outer packet that is too big is
- * fragmented when both it and the inner packet are IPv4 and the inner one allows it (DF clear), so the
- * peer reassembles the ESP packet (RFC 4303 §3.4.1); otherwise it is dropped as TOO_BIG and the inner
- * source gets ICMP "fragmentation needed" or ICMPv6 "packet too big" announcing the MTU that fits after
+ * fragmented when the inner packet is IPv4 and allows it (DF clear), so the peer reassembles the ESP
+ * packet (RFC 4303 §3.4.1): an IPv4 outer packet by RFC 791, an IPv6 one with a Fragment header, which
+ * the gateway may add as the source of the outer packet (RFC 8200 §4.5). Otherwise (IPv6 inner, or DF
+ * set) it is dropped as TOO_BIG and the inner source gets ICMP "fragmentation needed" or ICMPv6 "packet too big" announcing the MTU that fits after
  * encapsulation (RFC 4301 §8.2.1). The overhead is measured on the packet just built, so it is exact for
  * the SA's algorithms.
  *
@@ -72,13 +75,22 @@ public final class ProtectStage extends ChannelInboundHandlerAdapter {
         }
         IpPacketView v = p.view;
         boolean outerV4 = (outer.getUnsignedByte(outer.readerIndex()) >>> 4) == 4;
-        if (outerV4 && v.isV4() && !v.dontFragment()) {
+        // Only an IPv4 inner packet without DF lets us fragment: an IPv6 inner source or one that set DF does
+        // path MTU discovery and must hear about the smaller MTU instead (RFC 4301 §8.2.1).
+        boolean innerAllows = v.isV4() && !v.dontFragment();
+        if (innerAllows && (outerV4 || mtu.pathMtu() >= Ipv6Fragmenter.MIN_MTU)) {
             listener.packet(sa, innerLen);
             p.drop();
             int at = outer.readerIndex();
-            outer.setShort(at + 6, outer.getUnsignedShort(at + 6) & ~0x4000);
-            Checksums.writeIpv4HeaderChecksum(outer, at);
-            Ipv4Fragmenter.fragment(outer, mtu.pathMtu(), ctx.alloc(), fragments);
+            if (outerV4) {
+                outer.setShort(at + 6, outer.getUnsignedShort(at + 6) & ~0x4000);
+                Checksums.writeIpv4HeaderChecksum(outer, at);
+                Ipv4Fragmenter.fragment(outer, mtu.pathMtu(), ctx.alloc(), fragments);
+            } else {
+                // We are the source of the outer IPv6 packet, so we may fragment it (RFC 8200 §4.5); the
+                // identification is random per datagram so that it cannot be predicted (RFC 7739 §5.1).
+                Ipv6Fragmenter.fragment(outer, mtu.pathMtu(), ThreadLocalRandom.current().nextInt(), ctx.alloc(), fragments);
+            }
             outer.release();
             for (int i = 0; i < fragments.size(); i++) {
                 p.buf = fragments.get(i);

@@ -40,6 +40,7 @@ public final class SaTransformContext implements AutoCloseable {
     private final boolean replayCheck;
     private volatile Object[] slots = new Object[0];
     private volatile boolean closed;
+    private volatile SecurityAssociation bundleOuter;
 
     private SaTransformContext(SecurityAssociation sa) throws GeneralSecurityException {
         SaKeys keys = sa.keys();
@@ -133,6 +134,18 @@ public final class SaTransformContext implements AutoCloseable {
 
     public boolean closed() {
         return closed;
+    }
+
+    /**
+     * The transport-mode AH SA to apply over this (outbound ESP) SA's packets when they form an AH+ESP bundle
+     * (RFC 4301 §4.5), or null. Set by the control plane when the bundle's SAs change, read once per packet.
+     */
+    public SecurityAssociation bundleOuter() {
+        return bundleOuter;
+    }
+
+    public void bundleOuter(SecurityAssociation ah) {
+        this.bundleOuter = ah;
     }
 
     /** The ESP cipher of processor {@code index}, created on its first packet. */

@@ -36,6 +36,8 @@ import net.poolsa.esp.spd.SecurityPolicy;
  * --local-pool CIDR,... --remote-pool CIDR,...  --local-inner CIDR,... --remote-inner CIDR,...
  * --crypto xor|aes-gcm-16|...  --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
  * --probe-ms N --dead-ms N --immediate true|false
+ * --ah-out-spi HEX --ah-in-spi HEX --ah-out-key HEX --ah-in-key HEX   (optional: an AH+ESP bundle, transport-mode
+ *                                                                       AH with hmac-sha2-256-128 over the ESP SAs)
  * </pre>
  */
 public final class GatewayMain {
@@ -61,6 +63,10 @@ public final class GatewayMain {
         long deadMs = 600;
         Path status = null;
         boolean immediate = false;
+        int ahOutSpi = 0;
+        int ahInSpi = 0;
+        String ahOutKey = null;
+        String ahInKey = null;
         for (int i = 0; i < args.length; i += 2) {
             String v = args[i + 1];
             switch (args[i]) {
@@ -85,6 +91,10 @@ public final class GatewayMain {
                 case "--probe-ms" -> probeMs = Long.parseLong(v);
                 case "--dead-ms" -> deadMs = Long.parseLong(v);
                 case "--immediate" -> immediate = Boolean.parseBoolean(v);
+                case "--ah-out-spi" -> ahOutSpi = Integer.parseUnsignedInt(v, 16);
+                case "--ah-in-spi" -> ahInSpi = Integer.parseUnsignedInt(v, 16);
+                case "--ah-out-key" -> ahOutKey = v;
+                case "--ah-in-key" -> ahInKey = v;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -103,6 +113,19 @@ public final class GatewayMain {
         }
         kernel.addSa(out);
         kernel.addSa(in);
+        if (ahOutKey != null) {
+            // Same reqid as the ESP SAs: the kernel makes them an AH+ESP bundle (RFC 4301 §4.5).
+            for (boolean outbound : new boolean[] {true, false}) {
+                kernel.addSa(SecurityAssociation.builder().spi(outbound ? ahOutSpi : ahInSpi).reqid(1)
+                        .direction(outbound ? net.poolsa.esp.sa.Direction.OUTBOUND : net.poolsa.esp.sa.Direction.INBOUND)
+                        .protocol(net.poolsa.esp.sa.IpsecProtocol.AH).mode(net.poolsa.esp.sa.SaMode.TRANSPORT)
+                        .localOuter(lp).remoteOuter(rp)
+                        .selector(outbound ? TrafficSelector.between(lp, rp) : TrafficSelector.between(rp, lp))
+                        .keys(new net.poolsa.esp.sa.SaKeys("none", new byte[0], "hmac-sha2-256-128",
+                                java.util.HexFormat.of().parseHex(outbound ? ahOutKey : ahInKey)))
+                        .build());
+            }
+        }
         kernel.addPolicy(SecurityPolicy.protect("out", TrafficSelector.between(li, ri), 1));
 
         Map<DropReason, AtomicLong> drops = new EnumMap<>(DropReason.class);

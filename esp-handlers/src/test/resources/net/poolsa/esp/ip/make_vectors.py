@@ -38,3 +38,17 @@ out2 = []
 out2.append("echo4 " + raw(IP(src="198.51.100.1", dst="198.51.100.2", id=1, flags="DF", ttl=64) / ICMP(type=8, id=0x5053, seq=1) / Raw(ts)).hex())
 out2.append("echo6 " + raw(IPv6(src="2001:db8:a::1", dst="2001:db8:b::1", hlim=64) / ICMPv6EchoRequest(id=0x5053, seq=1, data=ts)).hex())
 open("vectors.txt", "a").write("\n".join(out2) + "\n")
+# IPv6 with an unfragmentable part (Hop-by-Hop, Destination Options before Routing, Routing) and a Destination
+# Options header in the fragmentable part: RFC 8200 §4.5 puts the Fragment header after the Routing header.
+# Also an atomic fragment (offset 0, M clear) with the identification of esp6frag* (RFC 6946).
+from scapy.all import IPv6ExtHdrRouting
+ext = lambda: IPv6(src="2001:db8:a::1", dst="2001:db8:b::1", hlim=64) / IPv6ExtHdrHopByHop() / IPv6ExtHdrDestOpt() \
+    / IPv6ExtHdrRouting(addresses=["2001:db8:c::1"], segleft=0)
+out3 = []
+out3.append("ext6 " + raw(ext() / IPv6ExtHdrDestOpt(nh=50) / Raw(payload[:2000])).hex())
+for i, f in enumerate(fragment6(ext() / IPv6ExtHdrFragment(id=0x0a0b0c0d) / IPv6ExtHdrDestOpt(nh=50) / Raw(payload[:2000]), 1280)):
+    out3.append("ext6frag%d %s" % (i, raw(f).hex()))
+atomic = IPv6(src="2001:db8:a::1", dst="2001:db8:b::1", hlim=64) / IPv6ExtHdrFragment(id=0x01020304, nh=50, m=0, offset=0) / Raw(payload[:100])
+out3.append("atomic6 " + raw(atomic).hex())
+out3.append("atomic6whole " + raw(IPv6(src="2001:db8:a::1", dst="2001:db8:b::1", nh=50, hlim=64) / Raw(payload[:100])).hex())
+open("vectors.txt", "a").write("\n".join(out3) + "\n")
