@@ -62,7 +62,8 @@ public class InboundLookupBenchmark {
     @Setup(Level.Trial)
     public void build() {
         Workload w = new Workload(addresses, shape, sas);
-        Object structure = build(w, representation);
+        int[] spiOf = new int[sas];
+        Object structure = build(w, representation, spiOf);
         if (structure instanceof SecurityAssociationDatabase) {
             poolSad = (SecurityAssociationDatabase) structure;
         } else if (structure instanceof Rfc3554ListSad) {
@@ -76,7 +77,7 @@ public class InboundLookupBenchmark {
         dst = new int[PROBES];
         for (int p = 0; p < PROBES; p++) {
             int i = r.nextInt(sas);
-            spi[p] = Workload.SPI_BASE + i;
+            spi[p] = spiOf[i];
             src[p] = (int) w.remote(i);
             dst[p] = w.randomAddress(r, Workload.INBOUND_BASE, i);
         }
@@ -90,12 +91,22 @@ public class InboundLookupBenchmark {
 
     /** Builds the inbound structure of {@code rep} for the workload (also used to measure memory). */
     static Object build(Workload w, String rep) {
+        return build(w, rep, new int[w.sas]);
+    }
+
+    /**
+     * As above, and writes the SPI of SA {@code i} to {@code spiOf[i]}. The pool SAD allocates its SPIs, as
+     * poolsa does for every inbound SA it negotiates (the receiver chooses the SPI); the baselines use
+     * sequential SPIs, which their hashes spread like random ones (Linux picks random SPIs too).
+     */
+    static Object build(Workload w, String rep, int[] spiOf) {
         TrafficSelector ts = TrafficSelector.between(AddressPool.ANY_V4, AddressPool.ANY_V4);
         switch (rep) {
             case "pool": {
                 SecurityAssociationDatabase sad = new SecurityAssociationDatabase();
                 for (int i = 0; i < w.sas; i++) {
-                    sad.install(SecurityAssociation.builder().spi(Workload.SPI_BASE + i).direction(Direction.INBOUND).reqid(1)
+                    spiOf[i] = sad.allocateSpi();
+                    sad.install(SecurityAssociation.builder().spi(spiOf[i]).direction(Direction.INBOUND).reqid(1)
                             .localOuter(Workload.pool(w.ranges(Workload.INBOUND_BASE, i)))
                             .remoteOuter(Workload.pool(Workload.single(w.remote(i))))
                             .selector(ts).keys(Workload.keys(i)).build());
@@ -105,14 +116,16 @@ public class InboundLookupBenchmark {
             case "list": {
                 Rfc3554ListSad sad = new Rfc3554ListSad(w.sas);
                 for (int i = 0; i < w.sas; i++) {
-                    sad.add(Workload.SPI_BASE + i, w.ranges(Workload.INBOUND_BASE, i), Workload.single(w.remote(i)), ts, Workload.keys(i));
+                    spiOf[i] = Workload.SPI_BASE + i;
+                    sad.add(spiOf[i], w.ranges(Workload.INBOUND_BASE, i), Workload.single(w.remote(i)), ts, Workload.keys(i));
                 }
                 return sad;
             }
             case "per-address": {
                 PerAddressSad sad = new PerAddressSad((long) w.sas * w.addresses);
                 for (int i = 0; i < w.sas; i++) {
-                    sad.add(Workload.SPI_BASE + i, w.ranges(Workload.INBOUND_BASE, i), Workload.single(w.remote(i)), ts, Workload.keys(i));
+                    spiOf[i] = Workload.SPI_BASE + i;
+                    sad.add(spiOf[i], w.ranges(Workload.INBOUND_BASE, i), Workload.single(w.remote(i)), ts, Workload.keys(i));
                 }
                 return sad;
             }

@@ -77,7 +77,8 @@ final class SpiTable {
     private int used; // live plus tombstones
 
     static int mix(int spi) {
-        // SPIs are random, but a peer may choose sequential ones; spread them (murmur3 finalizer).
+        // A bijection (murmur3 finalizer), so distinct low bits stay distinct as the table grows (see
+        // homeSlotFree); it also spreads manually keyed SPIs, which may be sequential or strided.
         int h = spi;
         h ^= h >>> 16;
         h *= 0x85ebca6b;
@@ -160,6 +161,28 @@ final class SpiTable {
             }
             i = (i + 1) & t.mask;
         }
+    }
+
+    /**
+     * Whether an SA with this SPI, installed now, would sit in its home slot. The slot index is the low
+     * bits of a bijective mix of the SPI, so SAs with distinct home slots keep distinct home slots when
+     * the table doubles.
+     */
+    boolean homeSlotFree(int spi) {
+        Table t = table;
+        return (t.words[((mix(spi) & t.mask) << STRIDE_SHIFT) + W_STATE] & KIND_MASK) == EMPTY;
+    }
+
+    /** How many live SAs sit past their home slot (tests, benchmarks). */
+    int displaced() {
+        Table t = table;
+        int n = 0;
+        for (int i = 0; i < t.refs.length; i++) {
+            if ((t.words[(i << STRIDE_SHIFT) + W_STATE] & KIND_MASK) == LIVE && (mix(t.refs[i].spi()) & t.mask) != i) {
+                n++;
+            }
+        }
+        return n;
     }
 
     int size() {

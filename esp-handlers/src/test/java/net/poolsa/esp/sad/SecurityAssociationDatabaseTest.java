@@ -88,6 +88,25 @@ class SecurityAssociationDatabaseTest {
         assertEquals(0x3000, sad.allocateSpi());
     }
 
+    /** Allocated SPIs are chosen so that every SA sits in its home slot, through all the table's growth. */
+    @Test
+    void allocatedSpisNeverProbe() {
+        SecurityAssociationDatabase sad = new SecurityAssociationDatabase();
+        for (int n = 0; n < 50_000; n++) {
+            sad.install(TestSas.inbound(sad.allocateSpi(), "192.0.2.1", "198.51.100.1"));
+        }
+        assertEquals(0, sad.inboundDisplaced());
+        // Operator-chosen SPIs (manual keying) are not chosen for the table: some probe, all are found.
+        SecurityAssociationDatabase manual = new SecurityAssociationDatabase();
+        for (int n = 0; n < 50_000; n++) {
+            manual.install(TestSas.inbound(0x1000 + n, "192.0.2.1", "198.51.100.1"));
+        }
+        assertTrue(manual.inboundDisplaced() > 1000, "the check above can see displaced SAs: " + manual.inboundDisplaced());
+        for (int n = 0; n < 50_000; n++) {
+            assertEquals(0x1000 + n, manual.inbound(0x1000 + n).spi());
+        }
+    }
+
     @Test
     void randomSpisAreUniqueAndNeverReserved() {
         SecurityAssociationDatabase sad = new SecurityAssociationDatabase();
