@@ -62,6 +62,7 @@ final class SpiTable {
         final int[][] localRanges;
         final int[][] remoteRanges;
         final int mask;
+        final int shift;
 
         Table(int capacity) {
             words = new int[capacity << STRIDE_SHIFT];
@@ -69,6 +70,7 @@ final class SpiTable {
             localRanges = new int[capacity][];
             remoteRanges = new int[capacity][];
             mask = capacity - 1;
+            shift = Integer.numberOfLeadingZeros(capacity) + 1; // 32 - log2(capacity)
         }
     }
 
@@ -76,16 +78,14 @@ final class SpiTable {
     private int size;
     private int used; // live plus tombstones
 
-    static int mix(int spi) {
-        // A bijection (murmur3 finalizer), so distinct low bits stay distinct as the table grows (see
-        // homeSlotFree); it also spreads manually keyed SPIs, which may be sequential or strided.
-        int h = spi;
-        h ^= h >>> 16;
-        h *= 0x85ebca6b;
-        h ^= h >>> 13;
-        h *= 0xc2b2ae35;
-        h ^= h >>> 16;
-        return h;
+    /**
+     * The home slot of an SPI: the top bits of the SPI times 2^32/phi (Fibonacci hashing, Knuth 6.4), two
+     * instructions. Multiplying by an odd constant is a bijection, so SPIs with distinct home slots keep
+     * distinct home slots when the table doubles (see homeSlotFree), and sequential or strided SPIs, as
+     * an operator may key by hand, still spread.
+     */
+    static int home(Table t, int spi) {
+        return (spi * 0x9E3779B9) >>> t.shift;
     }
 
     /**
@@ -96,7 +96,7 @@ final class SpiTable {
     SecurityAssociation lookupV4(int spi, int ipProtocol, int src, int dst, DropListener listener) {
         Table t = table;
         int[] w = t.words;
-        int i = mix(spi) & t.mask;
+        int i = home(t, spi);
         int b = i << STRIDE_SHIFT;
         int st = (int) INTS.getAcquire(w, b + W_STATE); // before the other fields of the slot
         if ((st & FAST_MASK) == (FAST_STATE | ipProtocol << PROTOCOL_SHIFT) && w[b + W_SPI] == spi
@@ -148,7 +148,7 @@ final class SpiTable {
     SecurityAssociation get(int spi) {
         Table t = table;
         int[] w = t.words;
-        int i = mix(spi) & t.mask;
+        int i = home(t, spi);
         while (true) {
             int b = i << STRIDE_SHIFT;
             int st = (int) INTS.getAcquire(w, b + W_STATE);
@@ -164,13 +164,11 @@ final class SpiTable {
     }
 
     /**
-     * Whether an SA with this SPI, installed now, would sit in its home slot. The slot index is the low
-     * bits of a bijective mix of the SPI, so SAs with distinct home slots keep distinct home slots when
-     * the table doubles.
+     * Whether an SA with this SPI, installed now, would sit in its home slot ({@link #home}).
      */
     boolean homeSlotFree(int spi) {
         Table t = table;
-        return (t.words[((mix(spi) & t.mask) << STRIDE_SHIFT) + W_STATE] & KIND_MASK) == EMPTY;
+        return (t.words[(home(t, spi) << STRIDE_SHIFT) + W_STATE] & KIND_MASK) == EMPTY;
     }
 
     /** How many live SAs sit past their home slot (tests, benchmarks). */
@@ -178,7 +176,7 @@ final class SpiTable {
         Table t = table;
         int n = 0;
         for (int i = 0; i < t.refs.length; i++) {
-            if ((t.words[(i << STRIDE_SHIFT) + W_STATE] & KIND_MASK) == LIVE && (mix(t.refs[i].spi()) & t.mask) != i) {
+            if ((t.words[(i << STRIDE_SHIFT) + W_STATE] & KIND_MASK) == LIVE && home(t, t.refs[i].spi()) != i) {
                 n++;
             }
         }
@@ -195,7 +193,7 @@ final class SpiTable {
             rehash(size + 1);
         }
         Table t = table;
-        int i = mix(sa.spi()) & t.mask;
+        int i = home(t, sa.spi());
         while ((t.words[(i << STRIDE_SHIFT) + W_STATE] & KIND_MASK) != EMPTY) {
             i = (i + 1) & t.mask;
         }
@@ -243,7 +241,7 @@ final class SpiTable {
 
     private static int find(Table t, int spi) {
         int[] w = t.words;
-        int i = mix(spi) & t.mask;
+        int i = home(t, spi);
         while (true) {
             int b = i << STRIDE_SHIFT;
             int kind = w[b + W_STATE] & KIND_MASK;
@@ -310,7 +308,7 @@ final class SpiTable {
             int st = old.words[(j << STRIDE_SHIFT) + W_STATE];
             if ((st & KIND_MASK) == LIVE) {
                 SecurityAssociation sa = old.refs[j];
-                int i = mix(sa.spi()) & fresh.mask;
+                int i = home(fresh, sa.spi());
                 while ((fresh.words[(i << STRIDE_SHIFT) + W_STATE] & KIND_MASK) != EMPTY) {
                     i = (i + 1) & fresh.mask;
                 }

@@ -96,15 +96,27 @@ class SecurityAssociationDatabaseTest {
             sad.install(TestSas.inbound(sad.allocateSpi(), "192.0.2.1", "198.51.100.1"));
         }
         assertEquals(0, sad.inboundDisplaced());
-        // Operator-chosen SPIs (manual keying) are not chosen for the table: some probe, all are found.
+        // SPIs chosen elsewhere (manual keying) are not chosen for the table: arbitrary ones probe, all are found.
+        java.util.Random r = new java.util.Random(1);
         SecurityAssociationDatabase manual = new SecurityAssociationDatabase();
-        for (int n = 0; n < 50_000; n++) {
-            manual.install(TestSas.inbound(0x1000 + n, "192.0.2.1", "198.51.100.1"));
+        List<Integer> spis = new ArrayList<>();
+        while (spis.size() < 50_000) {
+            int spi = r.nextInt();
+            if (Integer.compareUnsigned(spi, 256) >= 0 && manual.inbound(spi) == null) {
+                manual.install(TestSas.inbound(spi, "192.0.2.1", "198.51.100.1"));
+                spis.add(spi);
+            }
         }
         assertTrue(manual.inboundDisplaced() > 1000, "the check above can see displaced SAs: " + manual.inboundDisplaced());
-        for (int n = 0; n < 50_000; n++) {
-            assertEquals(0x1000 + n, manual.inbound(0x1000 + n).spi());
+        for (int spi : spis) {
+            assertEquals(spi, manual.inbound(spi).spi());
         }
+        // Sequential SPIs, as an operator may number them, spread without probing (Fibonacci hashing).
+        SecurityAssociationDatabase sequential = new SecurityAssociationDatabase();
+        for (int n = 0; n < 50_000; n++) {
+            sequential.install(TestSas.inbound(0x1000 + n, "192.0.2.1", "198.51.100.1"));
+        }
+        assertTrue(sequential.inboundDisplaced() < 500, "sequential SPIs displaced: " + sequential.inboundDisplaced());
     }
 
     @Test
