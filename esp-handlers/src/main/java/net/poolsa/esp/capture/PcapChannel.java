@@ -1,9 +1,7 @@
 package net.poolsa.esp.capture;
 
 import java.net.SocketAddress;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -18,13 +16,11 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.SingleThreadEventLoop;
 import net.poolsa.esp.emit.RawSocketEmitter;
 import net.poolsa.esp.event.DropListener;
-import net.poolsa.esp.event.DropReason;
 import org.pcap4j.core.BpfProgram;
 import org.pcap4j.core.NotOpenException;
 import org.pcap4j.core.PcapHandle;
 import org.pcap4j.core.PcapNativeException;
 import org.pcap4j.core.PcapNetworkInterface;
-import org.pcap4j.core.RawPacketListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,13 +29,15 @@ import org.slf4j.LoggerFactory;
  * IP packets sent through the shared {@link RawSocketEmitter}: capture and emit are the two ends of one
  * pipeline, so the flow between them reads as a list of handlers.
  *
- * <p>A dedicated thread runs pcap4j's {@code dispatch} with a raw-bytes listener (3-5x faster than
- * {@code getNextRawPacket}, which can also block forever); each captured frame is copied once into a
- * pooled direct buffer without its link header, and each dispatch batch is handed to the event loop as one
- * task that fires {@code channelRead} per packet and one {@code channelReadComplete}, where the last stage
- * flushes the emitter: one {@code sendmmsg} per read batch. When the event loop falls behind by more than
- * {@link #MAX_PENDING_BATCHES} batches, new batches are dropped as {@link DropReason#OVERLOAD} instead of
- * queueing without bound. {@code close()} stops the loop with {@code breakLoop()}.
+ * <p>Reading runs on the event loop itself: a small waker thread per channel sleeps in {@code poll(2)} on
+ * the capture descriptor and, when the kernel has packets, queues one drain task; the task reads with
+ * libpcap's {@code pcap_next_ex} (non-blocking, {@link FastPcap}), copies each frame once without its link
+ * header into a pooled direct buffer of the loop's own allocator cache, fires {@code channelRead} per
+ * packet and one {@code channelReadComplete} per batch, where the last stage flushes the emitter: one
+ * {@code sendmmsg} per read batch. Buffers are allocated and released on the same thread (no cross-thread
+ * recycling), and a loop that falls behind simply reads later: the 32 MB kernel ring absorbs the burst
+ * (backpressure) instead of packets being captured and then dropped. {@code close()} stops the waker
+ * within its 100 ms poll timeout.
  *
  * <p>Register it on a plain {@link SingleThreadEventLoop} (e.g. {@code DefaultEventLoop}); all channels of
  * one data plane share that loop and its emitter.
@@ -48,7 +46,6 @@ public final class PcapChannel extends AbstractChannel {
     /** The kernel capture buffer (lab notes: a large buffer is what keeps bursts from being dropped). */
     public static final int BUFFER_BYTES = 32 << 20;
     public static final int SNAPLEN = 65535;
-    public static final int MAX_PENDING_BATCHES = 32;
     private static final Logger LOG = LoggerFactory.getLogger(PcapChannel.class);
     private static final ChannelMetadata METADATA = new ChannelMetadata(false, 64);
 
@@ -59,10 +56,16 @@ public final class PcapChannel extends AbstractChannel {
     private final DropListener drops;
     private final ChannelConfig config;
     private final boolean immediate;
-    private final AtomicInteger pendingBatches = new AtomicInteger();
+    private final Runnable drainTask = this::drain;
     private volatile boolean open = true;
+    private volatile boolean draining;
     private volatile PcapHandle handle;
-    private Thread thread;
+    private volatile Thread thread;
+    // Used by the event loop only (after doBeginRead):
+    private FastPcap pcap;
+    private ByteBufAllocator alloc;
+    private int dlt;
+    private long nextStats;
     private volatile long captured;
     private volatile long kernelDrops;
 
@@ -166,25 +169,21 @@ public final class PcapChannel extends AbstractChannel {
     @Override
     protected void doClose() {
         open = false;
-        PcapHandle h = handle;
-        if (h != null) {
-            try {
-                h.breakLoop();
-            } catch (NotOpenException ignored) {
-                // already closed
-            }
-        }
         Thread t = thread;
         if (t != null && t != Thread.currentThread()) {
+            LockSupport.unpark(t);
             try {
-                t.join(2000);
+                t.join(2000); // the waker sees !open within its poll timeout
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
-        if (h != null && t == null) {
-            h.close(); // never started: otherwise the capture thread closes its own handle on exit
-            handle = null;
+        // Runs on the event loop (or before registration): no drain task is running concurrently, and a
+        // queued one sees !open and does not touch the handle.
+        PcapHandle h = handle;
+        handle = null;
+        if (h != null) {
+            h.close();
         }
     }
 
@@ -193,17 +192,22 @@ public final class PcapChannel extends AbstractChannel {
         if (thread != null || !open) {
             return;
         }
-        if (handle == null) {
-            try {
+        try {
+            if (handle == null) {
                 open();
-            } catch (PcapNativeException | NotOpenException e) {
-                pipeline().fireExceptionCaught(e);
-                return;
             }
+            pcap = new FastPcap(handle);
+        } catch (PcapNativeException | NotOpenException | RuntimeException e) {
+            pipeline().fireExceptionCaught(e);
+            return;
         }
-        thread = new Thread(this::captureLoop, "pcap-" + device);
-        thread.setDaemon(true);
-        thread.start();
+        alloc = config.getAllocator();
+        dlt = LinkLayer.code(handle.getDlt());
+        nextStats = System.nanoTime();
+        Thread t = new Thread(this::wakeLoop, "pcap-" + device);
+        t.setDaemon(true);
+        thread = t;
+        t.start();
     }
 
     @Override
@@ -241,157 +245,91 @@ public final class PcapChannel extends AbstractChannel {
         return METADATA;
     }
 
-    /** Packets handed to the event loop at most per task, so that a busy ring still yields regular batches. */
-    static final int MAX_BATCH = 256;
+    /**
+     * Packets read per drain task at most: then the task re-queues itself behind the other channels' tasks,
+     * so that a busy sink cannot starve the uplinks (TCP's ACKs come back through them).
+     */
+    static final int MAX_BATCH = 128;
 
-    private void captureLoop() {
-        if (FastPcap.usable()) {
-            fastCaptureLoop();
-        } else {
-            dispatchCaptureLoop();
-        }
-    }
-
-    /** The hot loop: pcap_next_ex in non-blocking mode, one copy per packet into a pooled direct buffer. */
-    private void fastCaptureLoop() {
-        PcapHandle h = handle;
-        ByteBufAllocator alloc = config.getAllocator();
-        int dlt = LinkLayer.code(h.getDlt());
-        List<ByteBuf> batch = new ArrayList<>(64);
-        long nextStats = System.nanoTime();
+    /**
+     * The waker thread: sleeps in {@code poll(2)} on the capture descriptor until the kernel has packets
+     * ready, then hands one drain task to the event loop and waits until it ran dry. It never touches the
+     * libpcap handle itself, only its descriptor; reading, copying and the statistics happen on the event
+     * loop (libpcap handles are not thread-safe). While the loop is behind, nothing more is read: the
+     * kernel ring absorbs the burst (its overflow shows in {@link #kernelDrops()}).
+     */
+    private void wakeLoop() {
         try {
-            FastPcap pcap = new FastPcap(h);
             while (open) {
-                int r = pcap.next();
-                if (r == FastPcap.PACKET) {
-                    captured++;
-                    int len = pcap.caplen();
-                    int at = LinkLayer.ipOffset(dlt, pcap.data(), len);
-                    if (at < 0) {
-                        continue; // ARP, LLDP and the like: not ours
-                    }
-                    ByteBuf b = alloc.directBuffer(len - at);
-                    if (b.hasMemoryAddress()) {
-                        io.netty.util.internal.PlatformDependent.copyMemory(pcap.data() + at, b.memoryAddress() + b.writerIndex(), len - at);
-                        b.writerIndex(b.writerIndex() + len - at);
-                    } else {
-                        for (int i = at; i < len; i++) {
-                            b.writeByte(io.netty.util.internal.PlatformDependent.getByte(pcap.data() + i));
-                        }
-                    }
-                    batch.add(b);
-                    if (batch.size() < MAX_BATCH) {
-                        continue;
-                    }
-                } else if (r != FastPcap.NONE) {
-                    if (open) {
-                        LOG.warn("capture on {} stopped: pcap_next_ex returned {}", device, r);
-                    }
-                    break;
+                if (pcap.await(100) <= 0 || !open) {
+                    continue; // timeout (lets close() stop us) or EINTR
                 }
-                if (!batch.isEmpty()) {
-                    hand(batch);
-                    batch = new ArrayList<>(64);
-                }
-                long now = System.nanoTime();
-                if (now - nextStats >= 0) {
-                    kernelDrops = h.getStats().getNumPacketsDropped();
-                    nextStats = now + 1_000_000_000L;
-                }
-                if (r == FastPcap.NONE) {
-                    pcap.await(100); // until the kernel retires a ring block; 100 ms bounds the reaction to close()
+                draining = true;
+                eventLoop().execute(drainTask);
+                while (draining && open) {
+                    LockSupport.parkNanos(this, 100_000_000L);
                 }
             }
-        } catch (PcapNativeException | NotOpenException | RuntimeException e) {
+        } catch (RuntimeException e) {
             if (open) {
                 LOG.warn("capture on {} stopped: {}", device, e.toString());
             }
-        } finally {
-            for (ByteBuf b : batch) {
-                b.release();
-            }
-            if (!open && handle != null) {
-                h.close();
-                handle = null;
-            }
         }
     }
 
-    /** Fallback without Unsafe: pcap4j's dispatch with a raw-bytes listener (one byte[] per packet). */
-    private void dispatchCaptureLoop() {
-        PcapHandle h = handle;
-        ByteBufAllocator alloc = config.getAllocator();
-        int dlt = LinkLayer.code(h.getDlt());
-        List<ByteBuf>[] batch = newBatch();
-        RawPacketListener listener = frame -> {
-            captured++;
-            int at = LinkLayer.ipOffset(dlt, frame);
-            if (at < 0) {
-                return; // ARP, LLDP and the like: not ours, nothing to count
-            }
-            ByteBuf b = alloc.directBuffer(frame.length - at);
-            b.writeBytes(frame, at, frame.length - at);
-            batch[0].add(b);
-        };
-        long nextStats = System.nanoTime();
-        try {
-            while (open) {
-                h.dispatch(-1, listener);
-                long now = System.nanoTime();
-                if (now - nextStats >= 0) {
-                    // Read by the capture thread itself: libpcap handles are not safe to share between threads.
-                    kernelDrops = h.getStats().getNumPacketsDropped();
-                    nextStats = now + 1_000_000_000L;
-                }
-                if (!batch[0].isEmpty()) {
-                    hand(batch[0]);
-                    batch[0] = new ArrayList<>(64);
-                }
-            }
-        } catch (InterruptedException e) {
-            // breakLoop(): normal stop
-        } catch (PcapNativeException | NotOpenException e) {
-            if (open) {
-                LOG.warn("capture on {} stopped: {}", device, e.toString());
-            }
-        } finally {
-            for (ByteBuf b : batch[0]) {
-                b.release();
-            }
-            if (!open && handle != null) {
-                h.close();
-                handle = null;
-            }
-        }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static List<ByteBuf>[] newBatch() {
-        return new List[] {new ArrayList<ByteBuf>(64)};
-    }
-
-    private void hand(List<ByteBuf> packets) {
-        if (pendingBatches.get() >= MAX_PENDING_BATCHES || !isRegistered()) {
-            for (ByteBuf b : packets) {
-                b.release();
-                drops.dropped(DropReason.OVERLOAD, null);
-            }
+    /**
+     * On the event loop: reads up to {@link #MAX_BATCH} packets, copying each once from the ring into a
+     * buffer of the loop's own pool (allocated and released on the same thread), fires them as one read
+     * batch, and either re-queues itself (more may be ready) or wakes the waker thread (the ring ran dry).
+     */
+    private void drain() {
+        if (!open) {
+            wakeWaker();
             return;
         }
-        pendingBatches.incrementAndGet();
-        eventLoop().execute(() -> {
-            pendingBatches.decrementAndGet();
-            ChannelPipeline p = pipeline();
-            if (!open) {
-                for (ByteBuf b : packets) {
-                    b.release();
-                }
-                return;
+        ChannelPipeline p = pipeline();
+        int n = 0;
+        int r = FastPcap.NONE;
+        while (n < MAX_BATCH && (r = pcap.next()) == FastPcap.PACKET) {
+            captured++;
+            int len = pcap.caplen();
+            int at = LinkLayer.ipOffset(dlt, pcap.data(), len);
+            if (at < 0) {
+                continue; // ARP, LLDP and the like: not ours
             }
-            for (ByteBuf b : packets) {
-                p.fireChannelRead(b);
-            }
+            ByteBuf b = alloc.directBuffer(len - at);
+            pcap.copyTo(at, len - at, b);
+            n++;
+            p.fireChannelRead(b);
+        }
+        if (n > 0) {
             p.fireChannelReadComplete();
-        });
+        }
+        long now = System.nanoTime();
+        if (now - nextStats >= 0) {
+            try {
+                kernelDrops = handle.getStats().getNumPacketsDropped();
+            } catch (PcapNativeException | NotOpenException e) {
+                LOG.debug("capture statistics on {}: {}", device, e.toString());
+            }
+            nextStats = now + 1_000_000_000L;
+        }
+        if (r == FastPcap.PACKET) {
+            eventLoop().execute(drainTask); // the batch was full: more are probably waiting
+        } else {
+            if (r != FastPcap.NONE && open) {
+                LOG.warn("capture on {} stopped: pcap_next_ex returned {}", device, r);
+                close(); // stops the waker and closes the handle
+            }
+            wakeWaker();
+        }
+    }
+
+    private void wakeWaker() {
+        draining = false;
+        Thread t = thread;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
     }
 }

@@ -34,7 +34,7 @@ import net.poolsa.esp.spd.SecurityPolicy;
  * <pre>
  * --uplink IF,ADDR,PREFIXLEN (repeat)  --sink NAME  --peer ADDR (repeat)
  * --local-pool CIDR,... --remote-pool CIDR,...  --local-inner CIDR,... --remote-inner CIDR,...
- * --crypto xor|aes-gcm-16|...  --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
+ * --crypto xor|aes-gcm-16|aes-cbc+hmac-sha2-256-128 (keys ENC:INTEG)|...  --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
  * --probe-ms N --dead-ms N --immediate true|false
  * </pre>
  */
@@ -154,9 +154,22 @@ public final class GatewayMain {
         }
     }
 
-    /** "xor": test-only XOR with the first key byte; otherwise an ESP algorithm name (e.g. aes-gcm-16) and its key. */
+    /**
+     * "xor": test-only XOR with the first key byte; "ENC" (an AEAD such as aes-gcm-16) with its key; or
+     * "ENC+INTEG" (e.g. aes-cbc+hmac-sha2-256-128) with the key given as ENCKEY:INTEGKEY.
+     */
     private static net.poolsa.esp.sa.SaKeys keys(String crypto, String hex) {
-        byte[] k = java.util.HexFormat.of().parseHex(hex);
+        java.util.HexFormat hf = java.util.HexFormat.of();
+        int plus = crypto.indexOf('+');
+        if (plus >= 0) {
+            String[] k = hex.split(":", 2);
+            if (k.length != 2) {
+                throw new IllegalArgumentException("--crypto " + crypto + " needs keys as ENCKEY:INTEGKEY");
+            }
+            return new net.poolsa.esp.sa.SaKeys(crypto.substring(0, plus), hf.parseHex(k[0]), crypto.substring(plus + 1),
+                    hf.parseHex(k[1]));
+        }
+        byte[] k = hf.parseHex(hex);
         return crypto.equals("xor") ? ManualSas.xorKeys(k[0] & 0xff) : new net.poolsa.esp.sa.SaKeys(crypto, k, "none", new byte[0]);
     }
 
