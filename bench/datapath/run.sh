@@ -6,8 +6,9 @@
 # it creates is removed on exit.
 #
 # Usage, from the repository root:  bench/datapath/run.sh [SECONDS] [OUTDIR]
-# Environment: SKIP_STRONGSWAN=1, SKIP_CBC=1 leave cases out; EXTRA_GW_ARGS="--immediate true" (or other
-# GatewayMain options) is passed to both poolsa gateways.
+# Environment: SKIP_STRONGSWAN=1 leaves strongSwan out; POOLSA_CASES picks the poolsa cases (default
+# "gcm cbc gcm-tun cbc-tun": suite x divert sink, "-tun" = TUN device instead of ifb + libpcap on the inner
+# side); EXTRA_GW_ARGS="--immediate true" (or other GatewayMain options) is passed to both poolsa gateways.
 # Prints a Markdown table; raw iperf3 JSON, gateway logs and JFR profiles stay in OUTDIR.
 set -euo pipefail
 SECS=${1:-10}
@@ -166,7 +167,7 @@ CONF
     sleep 0.5
 fi
 
-# (a) poolsa on both gateways: AES-GCM-128 (poolsa's default suite) and AES-CBC-128 + HMAC-SHA2-256-128 (the
+# (a) poolsa on both gateways, for each of POOLSA_CASES: AES-GCM-128 (poolsa's default suite) and AES-CBC-128 + HMAC-SHA2-256-128 (the
 # suite strongSwan runs above: the fair comparison). EXTRA_GW_ARGS (e.g. "--immediate true") goes to both.
 KAB=000102030405060708090a0b0c0d0e0f10111213
 KBA=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3
@@ -203,9 +204,14 @@ poolsa_case() { # name crypto key-a-to-b key-b-to-a extra-args...
     done
 }
 STATS=()
-# shellcheck disable=SC2086
-poolsa_case poolsa-gcm aes-gcm-16 $KAB $KBA ${EXTRA_GW_ARGS:-}
-# shellcheck disable=SC2086
-[ "${SKIP_CBC:-0}" = 1 ] || poolsa_case poolsa-cbc aes-cbc+hmac-sha2-256-128 $CBC_KAB $CBC_KBA ${EXTRA_GW_ARGS:-}
+for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun}; do
+    case $c in
+        gcm) poolsa_case poolsa-gcm aes-gcm-16 $KAB $KBA ${EXTRA_GW_ARGS:-} ;;
+        cbc) poolsa_case poolsa-cbc aes-cbc+hmac-sha2-256-128 $CBC_KAB $CBC_KBA ${EXTRA_GW_ARGS:-} ;;
+        gcm-tun) poolsa_case poolsa-gcm-tun aes-gcm-16 $KAB $KBA --sink-kind tun ${EXTRA_GW_ARGS:-} ;;
+        cbc-tun) poolsa_case poolsa-cbc-tun aes-cbc+hmac-sha2-256-128 $CBC_KAB $CBC_KBA --sink-kind tun ${EXTRA_GW_ARGS:-} ;;
+        *) echo "unknown poolsa case $c" >&2; exit 2 ;;
+    esac
+done
 echo
 printf '%s\n' "${STATS[@]}"

@@ -35,7 +35,7 @@ import net.poolsa.esp.spd.SecurityPolicy;
  * --uplink IF,ADDR,PREFIXLEN (repeat)  --sink NAME  --peer ADDR (repeat)
  * --local-pool CIDR,... --remote-pool CIDR,...  --local-inner CIDR,... --remote-inner CIDR,...
  * --crypto xor|aes-gcm-16|aes-cbc+hmac-sha2-256-128 (keys ENC:INTEG)|...  --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
- * --probe-ms N --dead-ms N --immediate true|false
+ * --probe-ms N --dead-ms N --immediate true|false --sink-kind capture|tun
  * </pre>
  */
 public final class GatewayMain {
@@ -61,6 +61,7 @@ public final class GatewayMain {
         long deadMs = 600;
         Path status = null;
         boolean immediate = false;
+        DataPlaneConfig.Sink sinkKind = DataPlaneConfig.Sink.CAPTURE;
         for (int i = 0; i < args.length; i += 2) {
             String v = args[i + 1];
             switch (args[i]) {
@@ -85,6 +86,7 @@ public final class GatewayMain {
                 case "--probe-ms" -> probeMs = Long.parseLong(v);
                 case "--dead-ms" -> deadMs = Long.parseLong(v);
                 case "--immediate" -> immediate = Boolean.parseBoolean(v);
+                case "--sink-kind" -> sinkKind = DataPlaneConfig.Sink.valueOf(v.toUpperCase(java.util.Locale.ROOT));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -130,7 +132,7 @@ public final class GatewayMain {
         OuterAddress icmp4 = icmp.stream().filter(OuterAddress::v4).findFirst().orElse(null);
         OuterAddress icmp6 = icmp.stream().filter(a -> !a.v4()).findFirst().orElse(null);
         DataPlaneConfig cfg = new DataPlaneConfig(uplinks, sink, List.of(remoteInner.split(",")), peers, kernel,
-                new MtuSettings(mtu, icmp4, icmp6, 100), Duration.ofMillis(probeMs), Duration.ofMillis(deadMs), true, immediate);
+                new MtuSettings(mtu, icmp4, icmp6, 100), Duration.ofMillis(probeMs), Duration.ofMillis(deadMs), true, immediate, sinkKind);
         DataPlane dp = new DataPlane(cfg, crypto.equals("xor") ? XorProtector::new : IpsecProtector.FACTORY, listener);
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
