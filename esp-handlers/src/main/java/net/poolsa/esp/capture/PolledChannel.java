@@ -4,6 +4,7 @@ import java.net.SocketAddress;
 import java.util.concurrent.locks.LockSupport;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.AbstractChannel;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelMetadata;
@@ -13,6 +14,7 @@ import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SingleThreadEventLoop;
+import io.netty.channel.WriteBufferWaterMark;
 import net.poolsa.esp.emit.PacketSink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +42,8 @@ public abstract class PolledChannel extends AbstractChannel {
      * so that a busy sink cannot starve the uplinks (TCP's ACKs come back through them).
      */
     public static final int MAX_BATCH = 128;
+    /** More than a full batch of the largest IP packets: the pipeline never sees the channel unwritable. */
+    static final int WRITE_HIGH_WATER = 16 << 20;
     /** How long the waker sleeps in poll(2) at most: bounds how long close() waits for it. */
     static final int POLL_MILLIS = 100;
     private static final Logger LOG = LoggerFactory.getLogger(PolledChannel.class);
@@ -58,6 +62,12 @@ public abstract class PolledChannel extends AbstractChannel {
         this.device = device;
         this.writes = writes;
         this.config = new DefaultChannelConfig(this);
+        // A whole read batch is written before the flush at its end: with Netty's default 64 KB high-water
+        // mark every batch would flip the channel unwritable and back (events nobody here listens to).
+        config.setWriteBufferWaterMark(new WriteBufferWaterMark(WRITE_HIGH_WATER / 2, WRITE_HIGH_WATER));
+        // Reads are allocated and released on the loop thread: the pooled allocator serves both from that
+        // thread's cache (Netty 4.2's default adaptive allocator recycled its buffers through a slower path).
+        config.setAllocator(PooledByteBufAllocator.DEFAULT);
     }
 
     public String device() {

@@ -6,6 +6,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import net.poolsa.esp.capture.PcapChannel;
@@ -83,7 +84,8 @@ public final class DataPlane implements AutoCloseable {
             emitter = new RawSocketEmitter(listener, config.manageHost() ? HostDivert.FWMARK : 0);
             PacketSink decapsulated = tun != null ? tun : emitter;
             loop = new DefaultEventLoop(new DefaultThreadFactory("poolsa-dataplane", true));
-            ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
+            // The same allocator as the channels' (PolledChannel): per-thread caches, all on the loop thread.
+            ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
             PacketProtector protector = protectors.create(alloc, listener);
             List<LocalAddress> locals = config.uplinks().stream()
                     .map(u -> new LocalAddress(u.address(), u.prefixLength())).toList();
