@@ -7,8 +7,8 @@
 #
 # Usage, from the repository root:  bench/datapath/run.sh [SECONDS] [OUTDIR]
 # Environment: SKIP_STRONGSWAN=1 leaves strongSwan out; POOLSA_CASES picks the poolsa cases (default
-# "gcm cbc gcm-tun cbc-tun": suite x divert sink, "-tun" = TUN device instead of ifb + libpcap on the inner
-# side); EXTRA_GW_ARGS="--immediate true" (or other GatewayMain options) is passed to both poolsa gateways.
+# "gcm cbc gcm-tun cbc-tun"; a case is SUITE[-tun][-imm], e.g. gcm-imm, cbc-tun-imm: see below);
+# EXTRA_GW_ARGS (other GatewayMain options) is passed to both poolsa gateways of every case.
 # Prints a Markdown table; raw iperf3 JSON, gateway logs and JFR profiles stay in OUTDIR.
 set -euo pipefail
 SECS=${1:-10}
@@ -205,13 +205,18 @@ poolsa_case() { # name crypto key-a-to-b key-b-to-a extra-args...
 }
 STATS=()
 for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun}; do
+    # SUITE[-tun][-imm]: gcm = AES-GCM-128, cbc = AES-CBC-128 + HMAC-SHA2-256-128; -tun: TUN device as the divert
+    # sink instead of ifb + libpcap; -imm: libpcap immediate mode on the remaining captures.
+    args=()
     case $c in
-        gcm) poolsa_case poolsa-gcm aes-gcm-16 $KAB $KBA ${EXTRA_GW_ARGS:-} ;;
-        cbc) poolsa_case poolsa-cbc aes-cbc+hmac-sha2-256-128 $CBC_KAB $CBC_KBA ${EXTRA_GW_ARGS:-} ;;
-        gcm-tun) poolsa_case poolsa-gcm-tun aes-gcm-16 $KAB $KBA --sink-kind tun ${EXTRA_GW_ARGS:-} ;;
-        cbc-tun) poolsa_case poolsa-cbc-tun aes-cbc+hmac-sha2-256-128 $CBC_KAB $CBC_KBA --sink-kind tun ${EXTRA_GW_ARGS:-} ;;
+        gcm*) crypto=aes-gcm-16; kab=$KAB; kba=$KBA ;;
+        cbc*) crypto=aes-cbc+hmac-sha2-256-128; kab=$CBC_KAB; kba=$CBC_KBA ;;
         *) echo "unknown poolsa case $c" >&2; exit 2 ;;
     esac
+    case $c in *-tun*) args+=(--sink-kind tun) ;; esac
+    case $c in *-imm*) args+=(--immediate true) ;; esac
+    # shellcheck disable=SC2086
+    poolsa_case "poolsa-$c" "$crypto" "$kab" "$kba" "${args[@]}" ${EXTRA_GW_ARGS:-}
 done
 echo
 printf '%s\n' "${STATS[@]}"

@@ -25,9 +25,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The userspace data plane as one object: {@link #start()} diverts the host's traffic, opens one capture
- * channel on the sink and one per uplink, all on one event loop sharing one raw-socket emitter and one
- * crypto processor, and starts path monitoring; {@link #stop()} undoes all of it. A start that fails
+ * The userspace data plane as one object: {@link #start()} diverts the host's traffic, opens one channel on
+ * the sink (a libpcap capture of a dummy/ifb interface, or a TUN device: {@link DataPlaneConfig.Sink}) and one
+ * capture per uplink, all read on one event loop sharing one raw-socket emitter and one crypto processor,
+ * and starts path monitoring; {@link #stop()} undoes all of it. A start that fails
  * half-way is rolled back before the exception leaves.
  *
  * <pre>
