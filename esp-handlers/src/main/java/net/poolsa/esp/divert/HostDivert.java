@@ -37,6 +37,8 @@ public final class HostDivert {
     public static final int ROUTE_TABLE = 2048;
     /** Firewall mark of everything poolsa sends itself: such packets skip {@link #ROUTE_TABLE}. */
     public static final int FWMARK = 0x5053;
+    /** Queue of a TUN sink in packets (about the 32 MB of a capture ring, in 1500-byte packets). */
+    public static final int TUN_QUEUE_PACKETS = 20000;
     /** Priority of the policy-routing rule, before the main table (32766). */
     public static final int RULE_PRIORITY = 100;
     private static final Logger LOG = LoggerFactory.getLogger(HostDivert.class);
@@ -113,6 +115,11 @@ public final class HostDivert {
             if (tunSink) {
                 sinkKind = "tun";
                 applied.add("link " + sink + " type tun (opened by the data plane)");
+                // A TUN device queues only 500 packets for its reader by default: a burst that the event loop
+                // cannot take at once would be lost (TCP then halves its window), where a capture ring holds
+                // 32 MB. Removed with the device.
+                change(List.of("ip", "link", "set", sink, "txqueuelen", Integer.toString(TUN_QUEUE_PACKETS)), null,
+                        "sink " + sink + " txqueuelen " + TUN_QUEUE_PACKETS);
             } else {
                 createSink();
                 offloads.accept(sink);

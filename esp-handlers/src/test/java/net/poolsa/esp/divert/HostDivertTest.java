@@ -58,6 +58,7 @@ class HostDivertTest {
         d.apply();
         assertEquals("tun", d.sinkKind());
         assertEquals(List.of(
+                "ip link set ptun0 txqueuelen 20000",
                 "ip link set ptun0 up",
                 "ip -4 route add 192.0.2.64/26 dev ptun0 table 2048",
                 "ip -4 rule add priority 100 not fwmark 0x5053 lookup 2048",
