@@ -7,7 +7,7 @@
 #
 # Usage, from the repository root:  bench/datapath/run.sh [SECONDS] [OUTDIR]
 # Environment: SKIP_STRONGSWAN=1 leaves strongSwan out; POOLSA_CASES picks the poolsa cases (default
-# "gcm cbc gcm-tun cbc-tun"; a case is SUITE[-tun][-imm], e.g. gcm-imm, cbc-tun-imm: see below);
+# "gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3"; a case is SUITE[-tun][-v3]: see below);
 # EXTRA_GW_ARGS (other GatewayMain options) is passed to both poolsa gateways of every case.
 # Prints a Markdown table; raw iperf3 JSON, gateway logs and JFR profiles stay in OUTDIR.
 set -euo pipefail
@@ -204,9 +204,10 @@ poolsa_case() { # name crypto key-a-to-b key-b-to-a extra-args...
     done
 }
 STATS=()
-for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun}; do
-    # SUITE[-tun][-imm]: gcm = AES-GCM-128, cbc = AES-CBC-128 + HMAC-SHA2-256-128; -tun: TUN device as the divert
-    # sink instead of ifb + libpcap; -imm: libpcap immediate mode on the remaining captures.
+for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3}; do
+    # SUITE[-tun][-v3]: gcm = AES-GCM-128, cbc = AES-CBC-128 + HMAC-SHA2-256-128; -tun: TUN device as the divert
+    # sink instead of ifb + libpcap; -v3: libpcap without immediate mode (TPACKET_V3 ring blocks retired when
+    # full or after 1 ms) instead of the default immediate mode.
     args=()
     case $c in
         gcm*) crypto=aes-gcm-16; kab=$KAB; kba=$KBA ;;
@@ -214,7 +215,7 @@ for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun}; do
         *) echo "unknown poolsa case $c" >&2; exit 2 ;;
     esac
     case $c in *-tun*) args+=(--sink-kind tun) ;; esac
-    case $c in *-imm*) args+=(--immediate true) ;; esac
+    case $c in *-v3*) args+=(--immediate false) ;; *) args+=(--immediate true) ;; esac
     # shellcheck disable=SC2086
     poolsa_case "poolsa-$c" "$crypto" "$kab" "$kba" "${args[@]}" ${EXTRA_GW_ARGS:-}
 done

@@ -35,7 +35,7 @@ import net.poolsa.esp.spd.SecurityPolicy;
  * --uplink IF,ADDR,PREFIXLEN (repeat)  --sink NAME  --peer ADDR (repeat)
  * --local-pool CIDR,... --remote-pool CIDR,...  --local-inner CIDR,... --remote-inner CIDR,...
  * --crypto xor|aes-gcm-16|aes-cbc+hmac-sha2-256-128 (keys ENC:INTEG)|...  --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
- * --probe-ms N --dead-ms N --immediate true|false --sink-kind capture|tun
+ * --probe-ms N --dead-ms N --immediate true|false (default true) --sink-kind capture|tun (default capture)
  * </pre>
  */
 public final class GatewayMain {
@@ -60,7 +60,7 @@ public final class GatewayMain {
         long probeMs = 100;
         long deadMs = 600;
         Path status = null;
-        boolean immediate = false;
+        boolean immediate = true; // DataPlaneConfig's default
         DataPlaneConfig.Sink sinkKind = DataPlaneConfig.Sink.CAPTURE;
         for (int i = 0; i < args.length; i += 2) {
             String v = args[i + 1];
