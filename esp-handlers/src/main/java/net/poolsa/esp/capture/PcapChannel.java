@@ -23,6 +23,14 @@ public final class PcapChannel extends PolledChannel {
     /** The kernel capture buffer (lab notes: a large buffer is what keeps bursts from being dropped). */
     public static final int BUFFER_BYTES = 32 << 20;
     public static final int SNAPLEN = 65535;
+    /**
+     * Snapshot length in immediate mode. libpcap then uses a TPACKET_V2 ring of fixed-size frames, sized by
+     * the snapshot length on interfaces with offloads (veth): with 65535 the 32 MB ring held only ~500 frames
+     * and overflowed under TCP load. 9216 bytes hold a jumbo frame; a longer one is captured truncated and
+     * dropped by the decoder (counted); the sink gets segmented packets (offloads off) and ESP is not merged
+     * by GRO, so no packet here comes near it.
+     */
+    public static final int IMMEDIATE_SNAPLEN = 9216;
     private static final Logger LOG = LoggerFactory.getLogger(PcapChannel.class);
 
     private final String filter;
@@ -75,7 +83,7 @@ public final class PcapChannel extends PolledChannel {
      */
     public void open() throws PcapNativeException, NotOpenException {
         PcapHandle h = new PcapHandle.Builder(device())
-                .snaplen(SNAPLEN)
+                .snaplen(immediate ? IMMEDIATE_SNAPLEN : SNAPLEN)
                 .promiscuousMode(PcapNetworkInterface.PromiscuousMode.NONPROMISCUOUS)
                 .timeoutMillis(1)
                 .immediateMode(immediate)

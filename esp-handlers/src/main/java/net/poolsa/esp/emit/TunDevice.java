@@ -7,6 +7,7 @@ import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.internal.PlatformDependent;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
 
@@ -31,6 +32,7 @@ public final class TunDevice implements PacketSink, Closeable {
     private final int fd;
     private final DropListener drops;
     private final Memory staging = new Memory(MAX_PACKET);
+    private final long stagingAddr = Pointer.nativeValue(staging);
     private boolean closed;
     private long writeFailures;
 
@@ -80,7 +82,12 @@ public final class TunDevice implements PacketSink, Closeable {
         }
         int len = (int) n;
         ByteBuf b = alloc.directBuffer(len);
-        b.writeBytes(staging.getByteBuffer(0, len));
+        if (b.hasMemoryAddress()) {
+            PlatformDependent.copyMemory(stagingAddr, b.memoryAddress() + b.writerIndex(), len);
+            b.writerIndex(b.writerIndex() + len);
+        } else {
+            b.writeBytes(staging.getByteBuffer(0, len));
+        }
         return b;
     }
 
