@@ -3,8 +3,8 @@
 
 Usage: jfr print --stack-depth 64 --events jdk.ExecutionSample FILE.jfr | bench/datapath/profile.py
 Counts Java execution samples (threads running Java code, not blocked in native calls) per stage: each
-sample goes to the stage of the innermost frame (nearest the top of the stack) that names one. Native time inside libpcap and sendmmsg is not sampled by JFR: the
-capture threads' and the emit syscall's kernel time shows in the gateway CPU column of run.sh instead.
+sample goes to the stage of the innermost frame (nearest the top of the stack) that names one. Native time inside libpcap, read(2) and sendmmsg is not sampled by JFR:
+their kernel time shows in the gateway CPU column of run.sh instead.
 """
 import collections
 import re
@@ -18,9 +18,10 @@ STAGES = [
     (("lookupInbound",), "SAD lookup"),
     (("IpPacketView", "IpDecoder", "Reassembler", "Ipv4Fragmenter"), "decode / reassembly / fragmentation"),
     (("PathMonitor",), "path monitor"),
-    (("captureLoop", "LinkLayer", "org.pcap4j.", "com.sun.jna."), "capture thread (pcap4j callback, copy into ByteBuf)"),
+    (("readBatch", "FastPcap", "LinkLayer", "TunDevice.read", "org.pcap4j.", "com.sun.jna."),
+     "capture (pcap_next_ex / TUN read and the copy, on the loop)"),
     (("ProtectStage", "UnprotectStage", "OutboundPolicyStage", "InboundSaStage", "EmitStage", "PcapChannel",
-      "io.netty."), "pipeline glue (stages, hand-off, Netty)"),
+      "PolledChannel", "io.netty."), "pipeline glue (stages, drain task, buffers, Netty)"),
 ]
 text = sys.stdin.read()
 samples = re.split(r"^jdk\.ExecutionSample", text, flags=re.M)[1:]

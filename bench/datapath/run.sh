@@ -1,10 +1,14 @@
 #!/bin/bash
 # Data-path benchmark (needs root): iperf3 TCP and UDP (1400-byte datagrams) and ping latency from hostA to
-# hostB through (a) two poolsa gateways (ESP AES-GCM-128, manual keys) and (c) plain routing, on the topology of
-# the namespace tests: hostA -- gwA ==(two veth links)== gwB -- hostB. Documentation addresses only; every
-# namespace and process it creates is removed on exit.
+# hostB through (a) two poolsa gateways (manual keys; ESP AES-GCM-128, then AES-CBC-128 + HMAC-SHA2-256-128),
+# (b) two strongSwan kernel-libipsec charons and (c) plain routing, on the topology of the namespace tests:
+# hostA -- gwA ==(two veth links)== gwB -- hostB. Documentation addresses only; every namespace and process
+# it creates is removed on exit.
 #
 # Usage, from the repository root:  bench/datapath/run.sh [SECONDS] [OUTDIR]
+# Environment: SKIP_STRONGSWAN=1 leaves strongSwan out; POOLSA_CASES picks the poolsa cases (default
+# "gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3"; a case is SUITE[-tun][-v3]: see below);
+# EXTRA_GW_ARGS (other GatewayMain options) is passed to both poolsa gateways of every case.
 # Prints a Markdown table; raw iperf3 JSON, gateway logs and JFR profiles stay in OUTDIR.
 set -euo pipefail
 SECS=${1:-10}
@@ -163,31 +167,57 @@ CONF
     sleep 0.5
 fi
 
-# (a) poolsa on both gateways.
+# (a) poolsa on both gateways, for each of POOLSA_CASES: AES-GCM-128 (poolsa's default suite) and AES-CBC-128 + HMAC-SHA2-256-128 (the
+# suite strongSwan runs above: the fair comparison). EXTRA_GW_ARGS (e.g. "--immediate true") goes to both.
 KAB=000102030405060708090a0b0c0d0e0f10111213
 KBA=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3
+CBC_KAB=000102030405060708090a0b0c0d0e0f:202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f
+CBC_KBA=a0a1a2a3a4a5a6a7a8a9aaabacadaeaf:c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf
 JOPTS=(-Dorg.slf4j.simpleLogger.log.org.pcap4j=warn -Dio.netty.leakDetectionLevel=disabled)
-gateway() { # ns tag jfr-args... -- gateway-args...
+gateway() { # ns tag gateway-args...
     local ns=$1 tag=$2; shift 2
     ip netns exec "$ns" java "${JOPTS[@]}" "-XX:StartFlightRecording=filename=$OUT/$tag.jfr,settings=profile" \
         -cp "$CP" net.poolsa.esp.netns.GatewayMain --status "$OUT/$tag.status" "$@" >"$OUT/$tag.log" 2>&1 &
     PIDS+=($!)
     echo $!
 }
-PA=$(gateway $GA gwA --uplink l1a,198.51.100.1,29 --uplink l2a,203.0.113.1,29 --sink psink \
-    --peer 198.51.100.2 --peer 203.0.113.2 --local-pool 198.51.100.1/32,203.0.113.1/32 \
-    --remote-pool 198.51.100.2/32,203.0.113.2/32 --local-inner 192.0.2.0/26 --remote-inner 192.0.2.64/26 \
-    --out-spi a001 --in-spi b001 --out-key $KAB --in-key $KBA --crypto aes-gcm-16 --icmp 192.0.2.2)
-PB=$(gateway $GB gwB --uplink l1b,198.51.100.2,29 --uplink l2b,203.0.113.2,29 --sink psink \
-    --peer 198.51.100.1 --peer 203.0.113.1 --local-pool 198.51.100.2/32,203.0.113.2/32 \
-    --remote-pool 198.51.100.1/32,203.0.113.1/32 --local-inner 192.0.2.64/26 --remote-inner 192.0.2.0/26 \
-    --out-spi b001 --in-spi a001 --out-key $KBA --in-key $KAB --crypto aes-gcm-16 --icmp 192.0.2.66)
-for i in $(seq 100); do [ -f "$OUT/gwA.status" ] && [ -f "$OUT/gwB.status" ] && break; sleep 0.1; done
-sleep 1
-# The gateway JVM is the child of "ip netns exec" (exec'd): same PID.
-run_case poolsa "$PA" "$PB"
-cp "$OUT/gwA.status" "$OUT/gwA.status.final"; cp "$OUT/gwB.status" "$OUT/gwB.status.final"
-kill "$PA" "$PB"; wait "$PA" "$PB" 2>/dev/null || true
+poolsa_case() { # name crypto key-a-to-b key-b-to-a extra-args...
+    local name=$1 crypto=$2 kab=$3 kba=$4; shift 4
+    local PA PB
+    PA=$(gateway $GA $name-gwA --uplink l1a,198.51.100.1,29 --uplink l2a,203.0.113.1,29 --sink psink \
+        --peer 198.51.100.2 --peer 203.0.113.2 --local-pool 198.51.100.1/32,203.0.113.1/32 \
+        --remote-pool 198.51.100.2/32,203.0.113.2/32 --local-inner 192.0.2.0/26 --remote-inner 192.0.2.64/26 \
+        --out-spi a001 --in-spi b001 --out-key "$kab" --in-key "$kba" --crypto "$crypto" --icmp 192.0.2.2 "$@")
+    PB=$(gateway $GB $name-gwB --uplink l1b,198.51.100.2,29 --uplink l2b,203.0.113.2,29 --sink psink \
+        --peer 198.51.100.1 --peer 203.0.113.1 --local-pool 198.51.100.2/32,203.0.113.2/32 \
+        --remote-pool 198.51.100.1/32,203.0.113.1/32 --local-inner 192.0.2.64/26 --remote-inner 192.0.2.0/26 \
+        --out-spi b001 --in-spi a001 --out-key "$kba" --in-key "$kab" --crypto "$crypto" --icmp 192.0.2.66 "$@")
+    for i in $(seq 100); do [ -f "$OUT/$name-gwA.status" ] && [ -f "$OUT/$name-gwB.status" ] && break; sleep 0.1; done
+    sleep 1
+    # The gateway JVM is the child of "ip netns exec" (exec'd): same PID.
+    run_case "$name" "$PA" "$PB"
+    cp "$OUT/$name-gwA.status" "$OUT/$name-gwA.status.final"; cp "$OUT/$name-gwB.status" "$OUT/$name-gwB.status.final"
+    kill "$PA" "$PB"; wait "$PA" "$PB" 2>/dev/null || true
+    sleep 0.5
+    for g in gwA gwB; do
+        STATS+=("$name $g: $(grep -E '^(out|in)\.packets|capture|drop\.(overload|too_big|emit_failed)' "$OUT/$name-$g.status.final" | tr '\n' ' ')")
+    done
+}
+STATS=()
+for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3}; do
+    # SUITE[-tun][-v3]: gcm = AES-GCM-128, cbc = AES-CBC-128 + HMAC-SHA2-256-128; -tun: TUN device as the divert
+    # sink instead of ifb + libpcap; -v3: libpcap without immediate mode (TPACKET_V3 ring blocks retired when
+    # full or after 1 ms) instead of the default immediate mode.
+    args=()
+    case $c in
+        gcm*) crypto=aes-gcm-16; kab=$KAB; kba=$KBA ;;
+        cbc*) crypto=aes-cbc+hmac-sha2-256-128; kab=$CBC_KAB; kba=$CBC_KBA ;;
+        *) echo "unknown poolsa case $c" >&2; exit 2 ;;
+    esac
+    case $c in *-tun*) args+=(--sink-kind tun) ;; esac
+    case $c in *-v3*) args+=(--immediate false) ;; *) args+=(--immediate true) ;; esac
+    # shellcheck disable=SC2086
+    poolsa_case "poolsa-$c" "$crypto" "$kab" "$kba" "${args[@]}" ${EXTRA_GW_ARGS:-}
+done
 echo
-echo "gwA: $(grep -E '^(out|in)\.packets|capture|drop\.(overload|too_big|emit_failed)' "$OUT/gwA.status.final" | tr '\n' ' ')"
-echo "gwB: $(grep -E '^(out|in)\.packets|capture|drop\.(overload|too_big|emit_failed)' "$OUT/gwB.status.final" | tr '\n' ' ')"
+printf '%s\n' "${STATS[@]}"

@@ -7,6 +7,7 @@ import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
+import io.netty.buffer.ByteBuf;
 import io.netty.util.internal.PlatformDependent;
 import org.pcap4j.core.PcapHandle;
 
@@ -15,8 +16,8 @@ import org.pcap4j.core.PcapHandle;
  * object per packet): libpcap's {@code pcap_next_ex} bound by JNA direct mapping on the handle pcap4j
  * opened, in non-blocking mode, with {@code poll(2)} on the capture descriptor to sleep until the kernel
  * retires a ring block. pcap4j still opens the handle, sets the filter and direction, reads the statistics
- * and closes it. Use from the capture thread only (libpcap handles are not thread-safe). Native memory is
- * read with Netty's {@link PlatformDependent} (Unsafe); {@link #usable()} says whether that is available.
+ * and closes it. Use from one thread only (libpcap handles are not thread-safe), except {@link #await}. Native memory is
+ * read with Netty's {@link PlatformDependent} (Unsafe) where available, else through JNA.
  *
  * @see <a href="https://www.tcpdump.org/manpages/pcap_next_ex.3pcap.html">pcap_next_ex(3PCAP)</a>
  */
@@ -40,12 +41,9 @@ final class FastPcap {
     private final Memory headerRef = new Memory(8);
     private final Memory dataRef = new Memory(8);
     private final Memory pollFd = new Memory(8);
+    private static final boolean UNSAFE = PlatformDependent.hasUnsafe();
     private long header;
     private long data;
-
-    static boolean usable() {
-        return PlatformDependent.hasUnsafe();
-    }
 
     FastPcap(PcapHandle handle) {
         this.pcap = pointerOf(handle);
@@ -89,12 +87,29 @@ final class FastPcap {
 
     /** Captured length of the current packet: struct pcap_pkthdr {timeval ts; uint32 caplen; uint32 len;}. */
     int caplen() {
-        return PlatformDependent.getInt(header + 16);
+        return UNSAFE ? PlatformDependent.getInt(header + 16) : new Pointer(header).getInt(16);
     }
 
-    /** Sleeps until the capture has packets or {@code millis} passed. */
-    void await(int millis) {
-        LibPoll.poll(pollFd, 1, millis);
+    /** Appends {@code length} bytes of the current packet, from {@code offset}, to {@code to}. */
+    void copyTo(int offset, int length, ByteBuf to) {
+        to.ensureWritable(length);
+        int wi = to.writerIndex();
+        if (UNSAFE && to.hasMemoryAddress()) {
+            PlatformDependent.copyMemory(data + offset, to.memoryAddress() + wi, length);
+        } else {
+            to.setBytes(wi, new Pointer(data).getByteBuffer(offset, length));
+        }
+        to.writerIndex(wi + length);
+    }
+
+    /**
+     * Sleeps until the capture has packets or {@code millis} passed. Only touches the descriptor, never
+     * the pcap handle, so another thread may call it while the owner reads.
+     *
+     * @return poll(2)'s result: > 0 when packets are ready, 0 on timeout, < 0 on error (EINTR)
+     */
+    int await(int millis) {
+        return LibPoll.poll(pollFd, 1, millis);
     }
 
     /** poll(2), bound separately: it lives in libc, not libpcap. */

@@ -37,6 +37,8 @@ public final class HostDivert {
     public static final int ROUTE_TABLE = 2048;
     /** Firewall mark of everything poolsa sends itself: such packets skip {@link #ROUTE_TABLE}. */
     public static final int FWMARK = 0x5053;
+    /** Queue of a TUN sink in packets (about the 32 MB of a capture ring, in 1500-byte packets). */
+    public static final int TUN_QUEUE_PACKETS = 20000;
     /** Priority of the policy-routing rule, before the main table (32766). */
     public static final int RULE_PRIORITY = 100;
     private static final Logger LOG = LoggerFactory.getLogger(HostDivert.class);
@@ -46,6 +48,7 @@ public final class HostDivert {
     private final List<String> protectedPrefixes;
     private final List<String> uplinks;
     private final java.util.function.Consumer<String> offloads;
+    private final boolean tunSink;
     private final Deque<List<String>> undo = new ArrayDeque<>();
     private final List<String> applied = new ArrayList<>();
     private String sinkKind;
@@ -62,6 +65,22 @@ public final class HostDivert {
     /** @param offloads turns off TX checksum offload on the new sink (see {@link Offloads}); replaceable in tests */
     public HostDivert(HostCommands host, String sink, List<String> protectedPrefixes, List<String> uplinks,
                       java.util.function.Consumer<String> offloads) {
+        this(host, sink, protectedPrefixes, uplinks, offloads, false);
+    }
+
+    /**
+     * Diverts into a TUN device the data plane has already created ({@code net.poolsa.esp.emit.TunDevice}):
+     * no sink is created or deleted, and no offloads are touched (a TUN device without offloads receives
+     * complete checksums and segmented packets); the rest is as for a capture sink. The device and its
+     * routes disappear when the data plane closes its descriptor.
+     */
+    public static HostDivert intoTun(HostCommands host, String tun, List<String> protectedPrefixes, List<String> uplinks) {
+        return new HostDivert(host, tun, protectedPrefixes, uplinks, name -> { }, true);
+    }
+
+    private HostDivert(HostCommands host, String sink, List<String> protectedPrefixes, List<String> uplinks,
+                       java.util.function.Consumer<String> offloads, boolean tunSink) {
+        this.tunSink = tunSink;
         this.offloads = Objects.requireNonNull(offloads);
         this.host = Objects.requireNonNull(host);
         this.sink = Objects.requireNonNull(sink);
@@ -77,7 +96,7 @@ public final class HostDivert {
         }
     }
 
-    /** "dummy" or "ifb" once applied. */
+    /** "dummy", "ifb" or "tun" once applied. */
     public String sinkKind() {
         return sinkKind;
     }
@@ -93,9 +112,19 @@ public final class HostDivert {
             throw new IllegalStateException("divert already applied");
         }
         try {
-            createSink();
-            offloads.accept(sink);
-            applied.add("sink " + sink + " tx-checksumming and scatter-gather off");
+            if (tunSink) {
+                sinkKind = "tun";
+                applied.add("link " + sink + " type tun (opened by the data plane)");
+                // A TUN device queues only 500 packets for its reader by default: a burst that the event loop
+                // cannot take at once would be lost (TCP then halves its window), where a capture ring holds
+                // 32 MB. Removed with the device.
+                change(List.of("ip", "link", "set", sink, "txqueuelen", Integer.toString(TUN_QUEUE_PACKETS)), null,
+                        "sink " + sink + " txqueuelen " + TUN_QUEUE_PACKETS);
+            } else {
+                createSink();
+                offloads.accept(sink);
+                applied.add("sink " + sink + " tx-checksumming and scatter-gather off");
+            }
             change(List.of("ip", "link", "set", sink, "up"), null, "sink " + sink + " up");
             String table = Integer.toString(ROUTE_TABLE);
             String mark = "0x" + Integer.toHexString(FWMARK);

@@ -35,4 +35,19 @@ final class LibC {
     static native int sendmmsg(int fd, Pointer msgvec, int vlen, int flags) throws LastErrorException;
 
     static native int close(int fd) throws LastErrorException;
+
+    static final int O_RDWR = 2;
+    static final int O_NONBLOCK = 0x800;
+    static final long TUNSETIFF = 0x400454caL;
+    static final short IFF_TUN = 0x0001;
+    static final short IFF_NO_PI = 0x1000;
+
+    static native int open(String path, int flags) throws LastErrorException;
+
+    static native int ioctl(int fd, long request, Pointer arg) throws LastErrorException;
+
+    /** Without errno: -1 on a non-blocking descriptor with nothing to read is the common case, not an error. */
+    static native long read(int fd, Pointer buf, long count);
+
+    static native long write(int fd, Pointer buf, long count);
 }

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  *
  * @see <a href="https://man7.org/linux/man-pages/man7/raw.7.html">raw(7)</a>
  */
-public final class RawSocketEmitter implements Closeable {
+public final class RawSocketEmitter implements PacketSink, Closeable {
     public static final int BATCH = 32;
     private static final Logger LOG = LoggerFactory.getLogger(RawSocketEmitter.class);
     private static final int MMSGHDR = 64;
@@ -67,6 +67,7 @@ public final class RawSocketEmitter implements Closeable {
      * Queues one IP packet (readable bytes = the packet) and takes ownership of it; sends the batch of its
      * family when full. Packets that are neither IPv4 nor IPv6 are dropped as MALFORMED_IP.
      */
+    @Override
     public void send(ByteBuf packet) {
         if (!packet.isReadable()) {
             packet.release();
@@ -87,6 +88,7 @@ public final class RawSocketEmitter implements Closeable {
     }
 
     /** Sends everything queued. */
+    @Override
     public void flush() {
         v4.flush();
         v6.flush();

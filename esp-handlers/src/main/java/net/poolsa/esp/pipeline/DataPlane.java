@@ -6,12 +6,17 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.DefaultEventLoop;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import net.poolsa.esp.capture.PcapChannel;
+import net.poolsa.esp.capture.PolledChannel;
+import net.poolsa.esp.capture.TunChannel;
 import net.poolsa.esp.divert.HostCommands;
 import net.poolsa.esp.divert.HostDivert;
+import net.poolsa.esp.emit.PacketSink;
 import net.poolsa.esp.emit.RawSocketEmitter;
+import net.poolsa.esp.emit.TunDevice;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.path.LocalAddress;
 import net.poolsa.esp.path.PathMonitor;
@@ -20,14 +25,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The userspace data plane as one object: {@link #start()} diverts the host's traffic, opens one capture
- * channel on the sink and one per uplink, all on one event loop sharing one raw-socket emitter and one
- * crypto processor, and starts path monitoring; {@link #stop()} undoes all of it. A start that fails
+ * The userspace data plane as one object: {@link #start()} diverts the host's traffic, opens one channel on
+ * the sink (a libpcap capture of a dummy/ifb interface, or a TUN device: {@link DataPlaneConfig.Sink}) and one
+ * capture per uplink, all read on one event loop sharing one raw-socket emitter and one crypto processor,
+ * and starts path monitoring; {@link #stop()} undoes all of it. A start that fails
  * half-way is rolled back before the exception leaves.
  *
  * <pre>
- * sink (cleartext)  --pcap--> decode -> SPD -> protect -> emit --raw socket--> uplinks (ESP)
- * uplinks (ESP)     --pcap--> decode/reassemble -> SAD -> unprotect -> emit --raw socket--> kernel routing
+ * sink (cleartext)  --pcap or tun--> decode -> SPD -> protect -> emit --raw socket--> uplinks (ESP)
+ * uplinks (ESP)     --pcap--> decode/reassemble -> SAD -> unprotect -> emit --raw socket or tun--> kernel routing
  * </pre>
  */
 public final class DataPlane implements AutoCloseable {
@@ -46,8 +52,9 @@ public final class DataPlane implements AutoCloseable {
     private final DataPlaneConfig config;
     private final ProtectorFactory protectors;
     private final DataPathListener listener;
-    private final List<PcapChannel> channels = new ArrayList<>();
+    private final List<PolledChannel> channels = new ArrayList<>();
     private HostDivert divert;
+    private TunDevice tun;
     private DefaultEventLoop loop;
     private RawSocketEmitter emitter;
     private PathMonitor monitor;
@@ -65,14 +72,21 @@ public final class DataPlane implements AutoCloseable {
             throw new IllegalStateException("data plane already started");
         }
         try {
+            if (config.sink() == DataPlaneConfig.Sink.TUN) {
+                tun = TunDevice.create(config.sinkInterface(), listener); // before the divert routes into it
+            }
             if (config.manageHost()) {
                 List<String> names = config.uplinks().stream().map(DataPlaneConfig.Uplink::interfaceName).toList();
-                divert = new HostDivert(HostCommands.local(), config.sinkInterface(), config.protectedRemotePrefixes(), names);
+                divert = tun != null
+                        ? HostDivert.intoTun(HostCommands.local(), config.sinkInterface(), config.protectedRemotePrefixes(), names)
+                        : new HostDivert(HostCommands.local(), config.sinkInterface(), config.protectedRemotePrefixes(), names);
                 divert.apply();
             }
             emitter = new RawSocketEmitter(listener, config.manageHost() ? HostDivert.FWMARK : 0);
+            PacketSink decapsulated = tun != null ? tun : emitter;
             loop = new DefaultEventLoop(new DefaultThreadFactory("poolsa-dataplane", true));
-            ByteBufAllocator alloc = ByteBufAllocator.DEFAULT;
+            // The same allocator as the channels' (PolledChannel): per-thread caches, all on the loop thread.
+            ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
             PacketProtector protector = protectors.create(alloc, listener);
             List<LocalAddress> locals = config.uplinks().stream()
                     .map(u -> new LocalAddress(u.address(), u.prefixLength())).toList();
@@ -80,19 +94,26 @@ public final class DataPlane implements AutoCloseable {
             monitor = new PathMonitor(locals, config.peerAddresses(), config.kernel().sad(), e::send, alloc, listener,
                     config.deadAfter().toNanos());
 
-            PcapChannel sink = new PcapChannel(config.sinkInterface(), SINK_FILTER, PcapHandle.PcapDirection.OUT, emitter, listener,
-                    config.immediateCapture());
-            channels.add(sink);
-            sink.open();
+            PolledChannel sink;
+            if (tun != null) {
+                sink = new TunChannel(tun, emitter);
+                channels.add(sink);
+            } else {
+                PcapChannel capture = new PcapChannel(config.sinkInterface(), SINK_FILTER, PcapHandle.PcapDirection.OUT, emitter,
+                        listener, config.immediateCapture());
+                channels.add(capture);
+                capture.open();
+                sink = capture;
+            }
             Pipelines.cleartext(sink.pipeline(), config.kernel(), protector, config.mtu(), listener);
             for (DataPlaneConfig.Uplink u : config.uplinks()) {
-                PcapChannel ch = new PcapChannel(u.interfaceName(), UPLINK_FILTER, PcapHandle.PcapDirection.IN, emitter, listener,
-                        config.immediateCapture());
+                PcapChannel ch = new PcapChannel(u.interfaceName(), UPLINK_FILTER, PcapHandle.PcapDirection.IN, decapsulated,
+                        listener, config.immediateCapture());
                 channels.add(ch);
                 ch.open();
                 Pipelines.uplink(ch.pipeline(), config.kernel(), protector, monitor, listener);
             }
-            for (PcapChannel ch : channels) {
+            for (PolledChannel ch : channels) {
                 loop.register(ch).sync();
             }
             long period = config.probeInterval().toNanos();
@@ -103,7 +124,7 @@ public final class DataPlane implements AutoCloseable {
             }, 0, period, TimeUnit.NANOSECONDS);
             started = true;
             LOG.info("data plane started: sink {} ({}), uplinks {}", config.sinkInterface(),
-                    divert == null ? "prepared by the host" : divert.sinkKind(), config.uplinks());
+                    divert == null ? "prepared by the host, " + config.sink() : divert.sinkKind(), config.uplinks());
         } catch (Exception ex) {
             LOG.warn("data plane start failed, rolling back: {}", ex.toString());
             teardown();
@@ -136,8 +157,10 @@ public final class DataPlane implements AutoCloseable {
     /** Packets dropped by the kernel because a capture ring was full, summed over all captures (a metric). */
     public synchronized long captureKernelDrops() {
         long n = 0;
-        for (PcapChannel ch : channels) {
-            n += ch.kernelDrops();
+        for (PolledChannel ch : channels) {
+            if (ch instanceof PcapChannel p) {
+                n += p.kernelDrops();
+            }
         }
         return n;
     }
@@ -152,7 +175,7 @@ public final class DataPlane implements AutoCloseable {
             ticker.cancel(false);
             ticker = null;
         }
-        for (PcapChannel ch : channels) {
+        for (PolledChannel ch : channels) {
             try {
                 if (ch.isRegistered()) {
                     ch.close().syncUninterruptibly();
@@ -175,6 +198,10 @@ public final class DataPlane implements AutoCloseable {
         if (divert != null) {
             divert.remove();
             divert = null;
+        }
+        if (tun != null) {
+            tun.close(); // the device goes away with its descriptor
+            tun = null;
         }
         monitor = null;
     }

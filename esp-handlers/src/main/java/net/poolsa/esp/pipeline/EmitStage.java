@@ -10,7 +10,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 public final class EmitStage extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        ctx.write(msg instanceof Packet p ? p.take() : msg);
+        // No promise per packet: emit failures are reported as drops by the emitter itself.
+        ctx.write(msg instanceof Packet p ? p.take() : msg, ctx.voidPromise());
     }
 
     @Override

@@ -74,7 +74,8 @@ class PcapChannelTest {
                 assertArrayEquals(payload, Arrays.copyOfRange(ip, 28, ip.length));
                 rx.receive(new DatagramPacket(new byte[64], 64)); // drain the socket copy
             }
-            assertTrue(batches.size() >= 1);
+            // channelReadComplete follows the last read of a batch on the loop thread: wait for it.
+            assertTrue(batches.poll(3, TimeUnit.SECONDS) != null, "a read batch ended");
 
             // Writing: an IPv4/UDP packet written to the channel leaves through the raw socket.
             ByteBuf out = PooledByteBufAllocator.DEFAULT.directBuffer();
@@ -89,6 +90,80 @@ class PcapChannelTest {
             assertArrayEquals(pl, Arrays.copyOf(p.getData(), p.getLength()));
             ch.close().sync();
             assertTrue(ch.captured() >= 5);
+        } finally {
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * Backpressure: while the event loop is busy, nothing is read and nothing is dropped; the kernel ring
+     * holds the packets, and once the loop is free they all arrive, in order, in batches of at most
+     * {@link PolledChannel#MAX_BATCH}, read on the loop thread itself.
+     */
+    @Test
+    void aBusyLoopDelaysReadsWithoutDroppingAndReadsOnTheLoopThread() throws Exception {
+        DefaultEventLoop loop = new DefaultEventLoop();
+        int count = 300;
+        BlockingQueue<Integer> got = new LinkedBlockingQueue<>();
+        BlockingQueue<Integer> batchSizes = new LinkedBlockingQueue<>();
+        try (DatagramSocket rx = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+             DatagramSocket tx = new DatagramSocket();
+             RawSocketEmitter emitter = new RawSocketEmitter(DropListener.NONE)) {
+            int port = rx.getLocalPort();
+            PcapChannel ch = new PcapChannel("lo", "udp and dst port " + port + " and udp[8] = 0x42",
+                    PcapHandle.PcapDirection.IN, emitter, DropListener.NONE, true);
+            ch.open();
+            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                int n;
+
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ByteBuf b = (ByteBuf) msg;
+                    if (!loop.inEventLoop()) {
+                        got.add(-1); // read off the loop thread: fails the order check below
+                    }
+                    got.add(b.getInt(b.readerIndex() + 29)); // the sequence number after the 'B' marker
+                    b.release();
+                    n++;
+                }
+
+                @Override
+                public void channelReadComplete(ChannelHandlerContext ctx) {
+                    batchSizes.add(n);
+                    n = 0;
+                }
+            });
+            loop.register(ch).sync();
+            Thread.sleep(200); // the ring is open before we send
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            loop.execute(() -> {
+                try {
+                    release.await(5, TimeUnit.SECONDS); // the loop is busy
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            for (int i = 0; i < count; i++) {
+                byte[] payload = java.nio.ByteBuffer.allocate(5).put((byte) 0x42).putInt(i).array();
+                tx.send(new DatagramPacket(payload, payload.length, InetAddress.getByName("127.0.0.1"), port));
+            }
+            Thread.sleep(300);
+            assertTrue(got.isEmpty(), "nothing read while the loop is busy");
+            release.countDown();
+            for (int i = 0; i < count; i++) {
+                Integer seq = got.poll(3, TimeUnit.SECONDS);
+                assertEquals(i, seq, "packet " + i);
+            }
+            ch.close().sync();
+            assertEquals(0, ch.kernelDrops());
+            int total = 0;
+            int largest = 0;
+            for (Integer n : batchSizes) {
+                total += n;
+                largest = Math.max(largest, n);
+            }
+            assertEquals(count, total);
+            assertEquals(PolledChannel.MAX_BATCH, largest, "the backlog is read in full batches: " + batchSizes);
         } finally {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }

@@ -46,6 +46,35 @@ class HostDivertTest {
         assertTrue(d.applied().isEmpty());
     }
 
+    @Test
+    void intoTunNeitherCreatesNorDeletesTheDevice() {
+        List<String> log = new ArrayList<>();
+        HostCommands rec = (cmd, stdin) -> {
+            String c = String.join(" ", cmd);
+            log.add(c);
+            return new HostCommands.Result(0, c.startsWith("sysctl -n") ? "1" : "");
+        };
+        HostDivert d = HostDivert.intoTun(rec, "ptun0", List.of("192.0.2.64/26"), List.of("up0"));
+        d.apply();
+        assertEquals("tun", d.sinkKind());
+        assertEquals(List.of(
+                "ip link set ptun0 txqueuelen 20000",
+                "ip link set ptun0 up",
+                "ip -4 route add 192.0.2.64/26 dev ptun0 table 2048",
+                "ip -4 rule add priority 100 not fwmark 0x5053 lookup 2048",
+                "ip -6 rule add priority 100 not fwmark 0x5053 lookup 2048",
+                "sysctl -n net.ipv4.ip_forward",
+                "sysctl -n net.ipv6.conf.all.forwarding",
+                "nft -f -"), log);
+        log.clear();
+        d.remove();
+        assertEquals(List.of(
+                "nft delete table inet poolsa",
+                "ip -6 rule del priority 100 not fwmark 0x5053 lookup 2048",
+                "ip -4 rule del priority 100 not fwmark 0x5053 lookup 2048",
+                "ip -4 route del 192.0.2.64/26 dev ptun0 table 2048"), log);
+    }
+
     /** Needs root: applies and removes the divert inside a fresh namespace and checks the kernel's state. */
     @Test
     void appliesAndRemovesInANamespace() {

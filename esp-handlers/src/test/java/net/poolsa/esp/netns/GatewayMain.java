@@ -34,8 +34,8 @@ import net.poolsa.esp.spd.SecurityPolicy;
  * <pre>
  * --uplink IF,ADDR,PREFIXLEN (repeat)  --sink NAME  --peer ADDR (repeat)
  * --local-pool CIDR,... --remote-pool CIDR,...  --local-inner CIDR,... --remote-inner CIDR,...
- * --crypto xor|aes-gcm-16|...  --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
- * --probe-ms N --dead-ms N --immediate true|false
+ * --crypto xor|aes-gcm-16|aes-cbc+hmac-sha2-256-128 (keys ENC:INTEG)|...  --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
+ * --probe-ms N --dead-ms N --immediate true|false (default true) --sink-kind capture|tun (default capture)
  * --ah-out-spi HEX --ah-in-spi HEX --ah-out-key HEX --ah-in-key HEX   (optional: an AH+ESP bundle, transport-mode
  *                                                                       AH with hmac-sha2-256-128 over the ESP SAs)
  * </pre>
@@ -62,7 +62,8 @@ public final class GatewayMain {
         long probeMs = 100;
         long deadMs = 600;
         Path status = null;
-        boolean immediate = false;
+        boolean immediate = true; // DataPlaneConfig's default
+        DataPlaneConfig.Sink sinkKind = DataPlaneConfig.Sink.CAPTURE;
         int ahOutSpi = 0;
         int ahInSpi = 0;
         String ahOutKey = null;
@@ -95,6 +96,7 @@ public final class GatewayMain {
                 case "--ah-in-spi" -> ahInSpi = Integer.parseUnsignedInt(v, 16);
                 case "--ah-out-key" -> ahOutKey = v;
                 case "--ah-in-key" -> ahInKey = v;
+                case "--sink-kind" -> sinkKind = DataPlaneConfig.Sink.valueOf(v.toUpperCase(java.util.Locale.ROOT));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -153,7 +155,7 @@ public final class GatewayMain {
         OuterAddress icmp4 = icmp.stream().filter(OuterAddress::v4).findFirst().orElse(null);
         OuterAddress icmp6 = icmp.stream().filter(a -> !a.v4()).findFirst().orElse(null);
         DataPlaneConfig cfg = new DataPlaneConfig(uplinks, sink, List.of(remoteInner.split(",")), peers, kernel,
-                new MtuSettings(mtu, icmp4, icmp6, 100), Duration.ofMillis(probeMs), Duration.ofMillis(deadMs), true, immediate);
+                new MtuSettings(mtu, icmp4, icmp6, 100), Duration.ofMillis(probeMs), Duration.ofMillis(deadMs), true, immediate, sinkKind);
         DataPlane dp = new DataPlane(cfg, crypto.equals("xor") ? XorProtector::new : IpsecProtector.FACTORY, listener);
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -177,9 +179,22 @@ public final class GatewayMain {
         }
     }
 
-    /** "xor": test-only XOR with the first key byte; otherwise an ESP algorithm name (e.g. aes-gcm-16) and its key. */
+    /**
+     * "xor": test-only XOR with the first key byte; "ENC" (an AEAD such as aes-gcm-16) with its key; or
+     * "ENC+INTEG" (e.g. aes-cbc+hmac-sha2-256-128) with the key given as ENCKEY:INTEGKEY.
+     */
     private static net.poolsa.esp.sa.SaKeys keys(String crypto, String hex) {
-        byte[] k = java.util.HexFormat.of().parseHex(hex);
+        java.util.HexFormat hf = java.util.HexFormat.of();
+        int plus = crypto.indexOf('+');
+        if (plus >= 0) {
+            String[] k = hex.split(":", 2);
+            if (k.length != 2) {
+                throw new IllegalArgumentException("--crypto " + crypto + " needs keys as ENCKEY:INTEGKEY");
+            }
+            return new net.poolsa.esp.sa.SaKeys(crypto.substring(0, plus), hf.parseHex(k[0]), crypto.substring(plus + 1),
+                    hf.parseHex(k[1]));
+        }
+        byte[] k = hf.parseHex(hex);
         return crypto.equals("xor") ? ManualSas.xorKeys(k[0] & 0xff) : new net.poolsa.esp.sa.SaKeys(crypto, k, "none", new byte[0]);
     }
 

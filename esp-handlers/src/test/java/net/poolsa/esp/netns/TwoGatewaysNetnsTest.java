@@ -16,6 +16,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  * {@link #tearDown()}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TwoGatewaysNetnsTest {
     private static final String SPI_AB = "0000a001";
     private static final String SPI_BA = "0000b001";
@@ -36,17 +38,17 @@ class TwoGatewaysNetnsTest {
     private static final String KEY_AB = "000102030405060708090a0b0c0d0e0f10111213";
     private static final String KEY_BA = "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";
     /** Logs, status files and captures stay in target/ for inspection after a failure. */
-    static NetnsLab lab;
-    private static Netns hostA;
-    private static Netns gwA;
-    private static Netns gwB;
-    private static Netns hostB;
-    private static Process gatewayA;
-    private static Process gatewayB;
+    NetnsLab lab;
+    private Netns hostA;
+    private Netns gwA;
+    private Netns gwB;
+    private Netns hostB;
+    private Process gatewayA;
+    private Process gatewayB;
 
     @BeforeAll
-    static void setUp() throws Exception {
-        lab = new NetnsLab("netns-two-gateways");
+    void setUp() throws Exception {
+        lab = new NetnsLab("netns-two-gateways" + labSuffix());
         hostA = Netns.create("psa-hA");
         gwA = Netns.create("psa-gA");
         gwB = Netns.create("psa-gB");
@@ -79,7 +81,7 @@ class TwoGatewaysNetnsTest {
                 "192.0.2.0/26,2001:db8:1::/64", SPI_BA, SPI_AB, KEY_BA, KEY_AB, "192.0.2.66", "2001:db8:2::2");
     }
 
-    private static Process startGateway(Netns ns, String tag, String up1, String up2, String peer1, String peer2,
+    private Process startGateway(Netns ns, String tag, String up1, String up2, String peer1, String peer2,
                                         String localPool, String remotePool, String localInner, String remoteInner,
                                         String outSpi, String inSpi, String outKey, String inKey, String icmp4, String icmp6)
             throws Exception {
@@ -88,15 +90,24 @@ class TwoGatewaysNetnsTest {
                 "--local-pool", localPool, "--remote-pool", remotePool, "--local-inner", localInner,
                 "--remote-inner", remoteInner, "--out-spi", outSpi, "--in-spi", inSpi, "--out-key", outKey,
                 "--in-key", inKey, "--crypto", "aes-gcm-16", "--icmp", icmp4, "--icmp", icmp6,
-                "--probe-ms", "100", "--dead-ms", "800"));
+                "--probe-ms", "100", "--dead-ms", "800", "--sink-kind", sinkKind()));
     }
 
-    private static Map<String, String> status(String tag) throws IOException {
+    private Map<String, String> status(String tag) throws IOException {
         return lab.status(tag);
     }
 
+    /** The data plane's inner side, as GatewayMain's --sink-kind. */
+    String sinkKind() {
+        return "capture";
+    }
+
+    String labSuffix() {
+        return "";
+    }
+
     @AfterAll
-    static void tearDown() {
+    void tearDown() {
         for (Process p : new Process[] {gatewayA, gatewayB}) {
             if (p != null) {
                 Netns.stop(p, 5000);
@@ -109,7 +120,7 @@ class TwoGatewaysNetnsTest {
         }
     }
 
-    private static List<String> capture(Netns ns, String dev, Runnable traffic) throws Exception {
+    private List<String> capture(Netns ns, String dev, Runnable traffic) throws Exception {
         return NetnsLab.outerFields(lab.capture(ns, dev, traffic));
     }
 

@@ -1,0 +1,258 @@
+package net.poolsa.esp.capture;
+
+import java.net.SocketAddress;
+import java.util.concurrent.locks.LockSupport;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.AbstractChannel;
+import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelMetadata;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultChannelConfig;
+import io.netty.channel.EventLoop;
+import io.netty.channel.SingleThreadEventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import net.poolsa.esp.emit.PacketSink;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Netty channel whose reads are IP packets from a kernel descriptor (a capture ring, a TUN device) and
+ * whose writes go to a {@link PacketSink}: the source and the sink are the two ends of one pipeline, so the
+ * flow between them reads as a list of handlers.
+ *
+ * <p>Reading runs on the event loop itself: a small waker thread per channel sleeps in {@code poll(2)} on
+ * the descriptor and, when the kernel has packets, queues one drain task; the task reads up to
+ * {@link #MAX_BATCH} packets into pooled direct buffers of the loop's own allocator cache, fires
+ * {@code channelRead} per packet and one {@code channelReadComplete} per batch (where the last stage
+ * flushes the sink: one {@code sendmmsg} per batch), then either re-queues itself behind the other
+ * channels' tasks or, once the source ran dry, lets the waker poll again. Buffers are allocated and
+ * released on the same thread (no cross-thread recycling), and a loop that falls behind simply reads later:
+ * the kernel's queue absorbs the burst (backpressure) instead of packets being read and then dropped.
+ * The waker only polls the descriptor, never reads: the source is used by the event loop alone.
+ *
+ * <p>Register it on a plain {@link SingleThreadEventLoop} (e.g. {@code DefaultEventLoop}).
+ */
+public abstract class PolledChannel extends AbstractChannel {
+    /**
+     * Packets read per drain task at most: then the task re-queues itself behind the other channels' tasks,
+     * so that a busy sink cannot starve the uplinks (TCP's ACKs come back through them).
+     */
+    public static final int MAX_BATCH = 128;
+    /** More than a full batch of the largest IP packets: the pipeline never sees the channel unwritable. */
+    static final int WRITE_HIGH_WATER = 16 << 20;
+    /** How long the waker sleeps in poll(2) at most: bounds how long close() waits for it. */
+    static final int POLL_MILLIS = 100;
+    private static final Logger LOG = LoggerFactory.getLogger(PolledChannel.class);
+    private static final ChannelMetadata METADATA = new ChannelMetadata(false, 64);
+
+    private final String device;
+    private final PacketSink writes;
+    private final ChannelConfig config;
+    private final Runnable drainTask = this::drain;
+    private volatile boolean open = true;
+    private volatile boolean draining;
+    private volatile Thread waker;
+
+    protected PolledChannel(String device, PacketSink writes) {
+        super(null);
+        this.device = device;
+        this.writes = writes;
+        this.config = new DefaultChannelConfig(this);
+        // A whole read batch is written before the flush at its end: with Netty's default 64 KB high-water
+        // mark every batch would flip the channel unwritable and back (events nobody here listens to).
+        config.setWriteBufferWaterMark(new WriteBufferWaterMark(WRITE_HIGH_WATER / 2, WRITE_HIGH_WATER));
+        // Reads are allocated and released on the loop thread: the pooled allocator serves both from that
+        // thread's cache (Netty 4.2's default adaptive allocator recycled its buffers through a slower path).
+        config.setAllocator(PooledByteBufAllocator.DEFAULT);
+    }
+
+    public String device() {
+        return device;
+    }
+
+    /** Prepares the source for reading on the event loop (called once, on the loop, before the first read). */
+    protected abstract void startSource() throws Exception;
+
+    /**
+     * Waits until the source has packets, at most {@code millis}. Called by the waker thread: must only
+     * poll the descriptor, never read.
+     *
+     * @return > 0 when ready, 0 on timeout or EINTR, < 0 when the descriptor failed (the waker stops)
+     */
+    protected abstract int awaitReadable(int millis);
+
+    /**
+     * Reads at most {@code max} packets (on the event loop), firing {@code channelRead} for each IP packet;
+     * the caller fires {@code channelReadComplete} after a non-empty batch.
+     *
+     * @return packets or frames consumed; {@code max} means more may be waiting; &lt; 0 for a fatal error
+     */
+    protected abstract int readBatch(ChannelPipeline p, int max);
+
+    /** Releases the source (on the event loop, or before registration). */
+    protected abstract void closeSource();
+
+    @Override
+    protected AbstractUnsafe newUnsafe() {
+        return new AbstractUnsafe() {
+            @Override
+            public void connect(SocketAddress remote, SocketAddress local, ChannelPromise promise) {
+                safeSetFailure(promise, new UnsupportedOperationException("a capture channel has no peer"));
+            }
+        };
+    }
+
+    @Override
+    protected boolean isCompatible(EventLoop loop) {
+        return loop instanceof SingleThreadEventLoop;
+    }
+
+    @Override
+    protected SocketAddress localAddress0() {
+        return null;
+    }
+
+    @Override
+    protected SocketAddress remoteAddress0() {
+        return null;
+    }
+
+    @Override
+    protected void doBind(SocketAddress localAddress) {
+        throw new UnsupportedOperationException("a capture channel is bound to its interface");
+    }
+
+    @Override
+    protected void doDisconnect() {
+        doClose();
+    }
+
+    @Override
+    protected void doClose() {
+        open = false;
+        Thread t = waker;
+        if (t != null && t != Thread.currentThread()) {
+            LockSupport.unpark(t);
+            try {
+                t.join(2000); // the waker sees !open within its poll timeout
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        // On the event loop (or before registration): no drain task runs concurrently, and a queued one
+        // sees !open and does not touch the source.
+        closeSource();
+    }
+
+    @Override
+    protected void doBeginRead() {
+        if (waker != null || !open) {
+            return;
+        }
+        try {
+            startSource();
+        } catch (Exception e) {
+            pipeline().fireExceptionCaught(e);
+            return;
+        }
+        Thread t = new Thread(this::wakeLoop, "poll-" + device);
+        t.setDaemon(true);
+        waker = t;
+        t.start();
+    }
+
+    @Override
+    protected void doWrite(ChannelOutboundBuffer in) {
+        while (true) {
+            Object m = in.current();
+            if (m == null) {
+                break;
+            }
+            if (m instanceof ByteBuf b) {
+                writes.send(b.retain());
+            }
+            in.remove();
+        }
+        writes.flush();
+    }
+
+    @Override
+    public ChannelConfig config() {
+        return config;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return open;
+    }
+
+    @Override
+    public boolean isActive() {
+        return open;
+    }
+
+    @Override
+    public ChannelMetadata metadata() {
+        return METADATA;
+    }
+
+    /** The waker thread: poll, hand one drain task to the loop, wait until the source ran dry, repeat. */
+    private void wakeLoop() {
+        try {
+            while (open) {
+                int r = awaitReadable(POLL_MILLIS);
+                if (r < 0) {
+                    if (open) {
+                        LOG.warn("reading {} stopped: its descriptor failed", device);
+                    }
+                    return;
+                }
+                if (r == 0 || !open) {
+                    continue;
+                }
+                draining = true;
+                eventLoop().execute(drainTask);
+                while (draining && open) {
+                    LockSupport.parkNanos(this, POLL_MILLIS * 1_000_000L);
+                }
+            }
+        } catch (RuntimeException e) {
+            if (open) {
+                LOG.warn("reading {} stopped: {}", device, e.toString());
+            }
+        }
+    }
+
+    /** On the event loop: one batch, then re-queue (more waiting) or wake the waker (ran dry). */
+    private void drain() {
+        if (!open) {
+            wakeWaker();
+            return;
+        }
+        ChannelPipeline p = pipeline();
+        int n = readBatch(p, MAX_BATCH);
+        if (n > 0) {
+            p.fireChannelReadComplete();
+        }
+        if (n >= MAX_BATCH) {
+            eventLoop().execute(drainTask);
+            return;
+        }
+        if (n < 0 && open) {
+            close(); // readBatch logged why; stops the waker and releases the source
+        }
+        wakeWaker();
+    }
+
+    private void wakeWaker() {
+        draining = false;
+        Thread t = waker;
+        if (t != null) {
+            LockSupport.unpark(t);
+        }
+    }
+}
