@@ -240,14 +240,14 @@ public final class ConfigLoader {
     }
 
     private static DataPathConfig dataPath(ConfigNode n) throws ConfigException {
-        Map<String, ConfigNode> m = n.mapping(Set.of("capture", "uplinks", "sink", "mtu"));
+        Map<String, ConfigNode> m = n.mapping(Set.of("capture", "uplinks", "sink", "mtu", "immediate-capture"));
         List<InterfaceConfig> capture = interfaces(required(n, m, "capture"));
         List<InterfaceConfig> uplinks = interfaces(required(n, m, "uplinks"));
         ConfigNode sinkNode = required(n, m, "sink");
         Map<String, ConfigNode> s = sinkNode.mapping(Set.of("interface", "type"));
         String sinkName = ifname(required(sinkNode, s, "interface"));
         SinkType type = s.containsKey("type")
-                ? SinkType.valueOf(s.get("type").oneOf("dummy", "ifb", "veth").toUpperCase(java.util.Locale.ROOT))
+                ? SinkType.valueOf(s.get("type").oneOf("dummy", "ifb", "veth", "tun").toUpperCase(java.util.Locale.ROOT))
                 : SinkType.DUMMY;
         int mtu = m.containsKey("mtu") ? (int) m.get("mtu").integer(1280, 65535) : 1500;
         Set<String> seen = new java.util.HashSet<>();
@@ -259,7 +259,8 @@ public final class ConfigLoader {
         if (seen.contains(sinkName)) {
             throw sinkNode.error("the sink " + sinkName + " must not be a capture or uplink interface");
         }
-        return new DataPathConfig(capture, uplinks, new SinkConfig(sinkName, type), mtu);
+        boolean immediate = !m.containsKey("immediate-capture") || m.get("immediate-capture").bool();
+        return new DataPathConfig(capture, uplinks, new SinkConfig(sinkName, type), mtu, immediate);
     }
 
     private static List<InterfaceConfig> concat(List<InterfaceConfig> a, List<InterfaceConfig> b) {

@@ -8,11 +8,18 @@ import java.util.List;
  * the {@code sink} so that the kernel does not forward it in the clear.
  *
  * @param mtu the uplinks' MTU, from which the data path derives the largest inner packet it can protect
+ * @param immediateCapture libpcap immediate mode (default): each packet is readable at once instead of when a
+ *        TPACKET_V3 block retires (up to 1 ms per capture); reads are batched on the event loop either way
  */
-public record DataPathConfig(List<InterfaceConfig> capture, List<InterfaceConfig> uplinks, SinkConfig sink, int mtu) {
+public record DataPathConfig(List<InterfaceConfig> capture, List<InterfaceConfig> uplinks, SinkConfig sink, int mtu,
+                             boolean immediateCapture) {
     public DataPathConfig {
         capture = List.copyOf(capture);
         uplinks = List.copyOf(uplinks);
+    }
+
+    public DataPathConfig(List<InterfaceConfig> capture, List<InterfaceConfig> uplinks, SinkConfig sink, int mtu) {
+        this(capture, uplinks, sink, mtu, true);
     }
 
     /** One interface and the addresses (with prefix lengths) it carries. */
@@ -24,12 +31,13 @@ public record DataPathConfig(List<InterfaceConfig> capture, List<InterfaceConfig
 
     /**
      * The divert sink: a {@code dummy} device on a real router, {@code ifb} or a {@code veth} whose peer is a
-     * dead end where dummy is missing.
+     * dead end where dummy is missing, all captured with libpcap; or a {@code tun} device that the data path
+     * creates, reads cleartext from and writes decapsulated packets into (docs/benchmarks.md §3 compares them).
      */
     public record SinkConfig(String name, SinkType type) {
     }
 
     public enum SinkType {
-        DUMMY, IFB, VETH
+        DUMMY, IFB, VETH, TUN
     }
 }

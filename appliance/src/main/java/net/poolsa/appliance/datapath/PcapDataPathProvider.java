@@ -74,7 +74,8 @@ public final class PcapDataPathProvider implements DataPathProvider {
             peers.addAll(singleAddresses(c.remoteOuter()));
         }
         return new DataPlaneConfig(uplinks, dp.sink().name(), List.copyOf(remoteProtected), List.copyOf(peers),
-                context.kernel(), MtuSettings.of(dp.mtu()), PROBE_INTERVAL, DEAD_AFTER, true);
+                context.kernel(), MtuSettings.of(dp.mtu()), PROBE_INTERVAL, DEAD_AFTER, true, dp.immediateCapture(),
+                dp.sink().type() == DataPathConfig.SinkType.TUN ? DataPlaneConfig.Sink.TUN : DataPlaneConfig.Sink.CAPTURE);
     }
 
     static List<OuterAddress> singleAddresses(AddressPool pool) {

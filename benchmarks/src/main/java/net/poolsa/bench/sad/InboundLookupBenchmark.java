@@ -37,7 +37,7 @@ import net.poolsa.esp.sad.SecurityAssociationDatabase;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xms12g", "-Xmx12g", "-XX:+UseParallelGC"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms12g", "-Xmx12g", "-XX:+UseParallelGC", "-XX:+UseTransparentHugePages"})
 public class InboundLookupBenchmark {
     static final int BATCH = 1024;
     static final int PROBES = 1 << 20; // more distinct packets than cache lines: lookups really miss
