@@ -7,7 +7,7 @@
 #
 # Usage, from the repository root:  bench/datapath/run.sh [SECONDS] [OUTDIR]
 # Environment: SKIP_STRONGSWAN=1 leaves strongSwan out; POOLSA_CASES picks the poolsa cases (default
-# "gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3"; a case is SUITE[-tun][-v3], SUITE gcm, cbc or xor: see below);
+# "gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3"; a case is SUITE[-tun][-v3], SUITE gcm, cbc or copy: see below);
 # EXTRA_GW_ARGS (other GatewayMain options) is passed to both poolsa gateways of every case.
 # Prints a Markdown table; raw iperf3 JSON, gateway logs and JFR profiles stay in OUTDIR.
 set -euo pipefail
@@ -212,9 +212,9 @@ for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3}; do
     case $c in
         gcm*) crypto=aes-gcm-16; kab=$KAB; kba=$KBA ;;
         cbc*) crypto=aes-cbc+hmac-sha2-256-128; kab=$CBC_KAB; kba=$CBC_KBA ;;
-        # Not ESP: the test-only XOR transform, so crypto costs ~nothing and the case measures the ceiling
-        # of capture + lookup + emit on this machine.
-        xor*) crypto=xor; kab=$KAB; kba=$KBA ;;
+        # Not ESP: the benchmark-only CopyProtector (one bulk copy, no crypto), so the case measures the
+        # ceiling of capture + decode + lookup + buffers + emit on this machine.
+        copy*) crypto=copy; kab=$KAB; kba=$KBA ;;
         *) echo "unknown poolsa case $c" >&2; exit 2 ;;
     esac
     case $c in *-tun*) args+=(--sink-kind tun) ;; esac

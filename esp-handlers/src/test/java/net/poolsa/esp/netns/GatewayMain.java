@@ -34,7 +34,7 @@ import net.poolsa.esp.spd.SecurityPolicy;
  * <pre>
  * --uplink IF,ADDR,PREFIXLEN (repeat)  --sink NAME  --peer ADDR (repeat)
  * --local-pool CIDR,... --remote-pool CIDR,...  --local-inner CIDR,... --remote-inner CIDR,...
- * --crypto xor|aes-gcm-16|aes-cbc+hmac-sha2-256-128 (keys ENC:INTEG)|...  --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
+ * --crypto xor|copy (benchmark ceiling, no crypto)|aes-gcm-16|aes-cbc+hmac-sha2-256-128 (keys ENC:INTEG)|...  --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
  * --probe-ms N --dead-ms N --immediate true|false (default true) --sink-kind capture|tun (default capture)
  * --ah-out-spi HEX --ah-in-spi HEX --ah-out-key HEX --ah-in-key HEX   (optional: an AH+ESP bundle, transport-mode
  *                                                                       AH with hmac-sha2-256-128 over the ESP SAs)
@@ -156,7 +156,8 @@ public final class GatewayMain {
         OuterAddress icmp6 = icmp.stream().filter(a -> !a.v4()).findFirst().orElse(null);
         DataPlaneConfig cfg = new DataPlaneConfig(uplinks, sink, List.of(remoteInner.split(",")), peers, kernel,
                 new MtuSettings(mtu, icmp4, icmp6, 100), Duration.ofMillis(probeMs), Duration.ofMillis(deadMs), true, immediate, sinkKind);
-        DataPlane dp = new DataPlane(cfg, crypto.equals("xor") ? XorProtector::new : IpsecProtector.FACTORY, listener);
+        DataPlane dp = new DataPlane(cfg, crypto.equals("xor") ? XorProtector::new
+                : crypto.equals("copy") ? CopyProtector::new : IpsecProtector.FACTORY, listener);
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             dp.stop();
@@ -195,7 +196,7 @@ public final class GatewayMain {
                     hf.parseHex(k[1]));
         }
         byte[] k = hf.parseHex(hex);
-        return crypto.equals("xor") ? ManualSas.xorKeys(k[0] & 0xff) : new net.poolsa.esp.sa.SaKeys(crypto, k, "none", new byte[0]);
+        return crypto.equals("xor") || crypto.equals("copy") ? ManualSas.xorKeys(k[0] & 0xff) : new net.poolsa.esp.sa.SaKeys(crypto, k, "none", new byte[0]);
     }
 
     private static void write(Path status, String text) throws IOException {

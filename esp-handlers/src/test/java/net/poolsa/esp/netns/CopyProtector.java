@@ -1,0 +1,62 @@
+package net.poolsa.esp.netns;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import net.poolsa.esp.event.DropListener;
+import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.ip.Checksums;
+import net.poolsa.esp.pipeline.PacketProtector;
+import net.poolsa.esp.sa.OuterAddress;
+import net.poolsa.esp.sa.SecurityAssociation;
+
+/**
+ * BENCHMARK ONLY, no security: an ESP-shaped tunnel whose "transform" is one bulk copy of the inner packet
+ * (outer IP header, protocol 50, SPI, sequence number, inner packet as is). With it the data path costs what
+ * capture, decode, lookup, buffers and emit cost, so bench/datapath/run.sh's {@code copy} case measures the
+ * ceiling of the I/O path on a machine, which crypto can only lower. Never used outside src/test.
+ */
+public final class CopyProtector implements PacketProtector {
+    private final ByteBufAllocator alloc;
+    private final DropListener drops;
+    private int seq;
+
+    public CopyProtector(ByteBufAllocator alloc, DropListener drops) {
+        this.alloc = alloc;
+        this.drops = drops;
+    }
+
+    @Override
+    public ByteBuf protect(SecurityAssociation sa, ByteBuf inner, OuterAddress src, OuterAddress dst) {
+        int len = inner.readableBytes();
+        boolean v4 = src.v4();
+        int hl = v4 ? 20 : 40;
+        ByteBuf b = alloc.directBuffer(hl + 8 + len);
+        if (v4) {
+            b.writeByte(0x45).writeByte(0).writeShort(hl + 8 + len).writeShort(0).writeShort(0x4000);
+            b.writeByte(64).writeByte(50).writeShort(0).writeInt(src.v4Bits()).writeInt(dst.v4Bits());
+            Checksums.writeIpv4HeaderChecksum(b, 0);
+        } else {
+            b.writeInt(0x60000000).writeShort(8 + len).writeByte(50).writeByte(64);
+            b.writeLong(src.v6Hi()).writeLong(src.v6Lo()).writeLong(dst.v6Hi()).writeLong(dst.v6Lo());
+        }
+        b.writeInt(sa.spi()).writeInt(++seq);
+        b.writeBytes(inner, inner.readerIndex(), len);
+        sa.account(len);
+        return b;
+    }
+
+    @Override
+    public ByteBuf unprotect(SecurityAssociation sa, ByteBuf outer) {
+        int at = outer.readerIndex();
+        int hl = (outer.getUnsignedByte(at) >>> 4) == 4 ? (outer.getUnsignedByte(at) & 15) * 4 : 40;
+        int len = outer.readableBytes() - hl - 8;
+        if (len <= 0) {
+            drops.dropped(DropReason.TRUNCATED, sa);
+            return null;
+        }
+        ByteBuf b = alloc.directBuffer(len);
+        b.writeBytes(outer, at + hl + 8, len);
+        sa.account(len);
+        return b;
+    }
+}
