@@ -82,6 +82,14 @@ public final class SetkeyFile {
     }
 
     private record Token(String text, int line) {
+        /**
+         * The token as an error message may show it: quoted, unless it looks like key material (a long 0x
+         * number or a quoted string), which a misplaced key in a mistyped line would otherwise put in a log.
+         */
+        String shown() {
+            boolean keyLike = text.startsWith("\"") || ((text.startsWith("0x") || text.startsWith("0X")) && text.length() > 10);
+            return keyLike ? "a key-like value (not shown)" : "'" + text + "'";
+        }
     }
 
     private SetkeyFile(Path file, byte[] text) {
@@ -237,7 +245,7 @@ public final class SetkeyFile {
                 case "flush", "spdflush" -> end(t.line());
                 case "add" -> add(t.line());
                 case "spdadd" -> spdadd(t.line());
-                default -> throw error(t.line(), "'" + t.text() + "': only add, spdadd, flush and spdflush are taken "
+                default -> throw error(t.line(), t.shown() + ": only add, spdadd, flush and spdflush are taken "
                         + "from an sa-file");
             }
         }
@@ -249,7 +257,7 @@ public final class SetkeyFile {
             throw error(statementLine, "statement is not ended with ';'");
         }
         if (!t.text().equals(";")) {
-            throw error(t.line(), "unexpected '" + t.text() + "' (missing ';'?)");
+            throw error(t.line(), "unexpected " + t.shown() + " (missing ';'?)");
         }
     }
 
@@ -282,7 +290,7 @@ public final class SetkeyFile {
         try {
             v = number(t.text());
         } catch (NumberFormatException e) {
-            throw error(t.line(), what + " '" + t.text() + "' is not a number");
+            throw error(t.line(), what + " " + t.shown() + " is not a number");
         }
         if (v < min || v > max) {
             throw error(t.line(), what + " " + v + " is not within " + min + "-" + max);
@@ -298,7 +306,7 @@ public final class SetkeyFile {
             case "esp" -> IpsecProtocol.ESP;
             case "ah" -> IpsecProtocol.AH;
             case "esp-udp" -> throw error(p.line(), "esp-udp: UDP encapsulation is configured in the YAML file, not here");
-            default -> throw error(p.line(), "'" + p.text() + "': protocol must be esp or ah");
+            default -> throw error(p.line(), p.shown() + ": protocol must be esp or ah");
         };
         Token spiToken = expectWord("an SPI", at);
         int spi = (int) number(spiToken, "SPI", 0, 0xFFFF_FFFFL);
@@ -328,7 +336,7 @@ public final class SetkeyFile {
                             case "tunnel" -> SaMode.TUNNEL;
                             case "transport" -> SaMode.TRANSPORT;
                             case "any" -> null;
-                            default -> throw error(m.line(), "'" + m.text() + "': mode must be tunnel, transport or any");
+                            default -> throw error(m.line(), m.shown() + ": mode must be tunnel, transport or any");
                         };
                     }
                     case "-u" -> reqid = (int) number(expectWord("a reqid", at), "reqid", 1, 0xFFFF);
@@ -347,7 +355,7 @@ public final class SetkeyFile {
                         }
                         enc = ENCRYPTION.get(a.text());
                         if (enc == null) {
-                            throw error(a.line(), "encryption algorithm '" + a.text() + "' is not supported (known: "
+                            throw error(a.line(), "encryption algorithm " + a.shown() + " is not supported (known: "
                                     + new java.util.TreeSet<>(ENCRYPTION.keySet()) + ")");
                         }
                         encKey = enc.equals("null") ? null : secret(a.text(), at);
@@ -360,14 +368,14 @@ public final class SetkeyFile {
                         }
                         integ = INTEGRITY.get(a.text());
                         if (integ == null) {
-                            throw error(a.line(), "authentication algorithm '" + a.text() + "' is not supported (known: "
+                            throw error(a.line(), "authentication algorithm " + a.shown() + " is not supported (known: "
                                     + new java.util.TreeSet<>(INTEGRITY.keySet()) + ")");
                         }
                         intKey = secret(a.text(), at);
                         checkKey(a, integ, intKey.length(), java.util.Set.of(Algorithms.INTEGRITY.get(integ)));
                     }
                     case "-C", "-f", "-e", "-c" -> throw error(t.line(), "option " + t.text() + " is not supported");
-                    default -> throw error(t.line(), "unexpected '" + t.text() + "' in add (missing ';'?)");
+                    default -> throw error(t.line(), "unexpected " + t.shown() + " in add (missing ';'?)");
                 }
             }
             if (protocol == IpsecProtocol.AH) {
@@ -423,25 +431,25 @@ public final class SetkeyFile {
         AddressPool dst = pool(expectWord("a destination range", at), "destination range");
         Token upper = expectWord("an upper-layer protocol", at);
         if (!upper.text().equals("any")) {
-            throw error(upper.line(), "upper-layer protocol '" + upper.text() + "': only 'any' is supported "
+            throw error(upper.line(), "upper-layer protocol " + upper.shown() + ": only 'any' is supported "
                     + "(poolsa connections protect all protocols between their pools)");
         }
         Token flag = expectWord("-P", at);
         if (!flag.text().equals("-P")) {
-            throw error(flag.line(), "expected -P DIRECTION, got '" + flag.text() + "'");
+            throw error(flag.line(), "expected -P DIRECTION, got " + flag.shown() + "");
         }
         Token dir = expectWord("a direction", at);
         if (!List.of("in", "out", "fwd").contains(dir.text())) {
-            throw error(dir.line(), "direction '" + dir.text() + "' must be in, out or fwd");
+            throw error(dir.line(), "direction " + dir.shown() + " must be in, out or fwd");
         }
         Token action = expectWord("ipsec", at);
         switch (action.text()) {
             case "ipsec" -> {
             }
-            case "none", "discard" -> throw error(action.line(), "'" + action.text() + "' policies are not taken from an "
+            case "none", "discard" -> throw error(action.line(), action.shown() + " policies are not taken from an "
                     + "sa-file: traffic no connection protects is discarded already");
             case "prio", "priority" -> throw error(action.line(), "policy priorities are not supported");
-            default -> throw error(action.line(), "expected ipsec, none or discard, got '" + action.text() + "'");
+            default -> throw error(action.line(), "expected ipsec, none or discard, got " + action.shown() + "");
         }
         List<Request> requests = new ArrayList<>();
         requests.add(request(expectWord("a request PROTOCOL/MODE/SRC-DST/LEVEL", at)));

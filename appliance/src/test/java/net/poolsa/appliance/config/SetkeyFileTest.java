@@ -201,6 +201,22 @@ class SetkeyFileTest {
         assertEquals(0, kernel.listSas().size());
     }
 
+    /** A key where an algorithm name or option belongs (a mistyped line) is refused without being echoed. */
+    @Test
+    void misplacedKeysAreNotShownInErrors() throws Exception {
+        String key = "5a".repeat(20);
+        for (String line : new String[] {
+                "add 198.51.100.17 198.51.100.1 esp 0x1002 -E 0x" + key + ";\n",
+                "add 198.51.100.17 198.51.100.1 ah 0x1002 -A 0x" + key + ";\n",
+                "add 198.51.100.17 198.51.100.1 esp 0x1002 -E null 0x" + key + ";\n",
+                "add 198.51.100.17 198.51.100.1 ah 0x1002 -A \"" + key + "\";\n"}) {
+            ConfigException e = assertThrows(ConfigException.class, () -> parse(GOOD_OUT + line));
+            assertEquals(2, e.line(), e.getMessage());
+            assertTrue(!e.getMessage().contains(key), "key in the error: " + e.getMessage());
+            assertTrue(e.getMessage().contains("not shown"), e.getMessage());
+        }
+    }
+
     @Test
     void badLinesNameFileAndLine() throws Exception {
         refused("# comment\n" + GOOD_OUT.replace("0x1001", "0x10"), 2, "SPI 16 is reserved");

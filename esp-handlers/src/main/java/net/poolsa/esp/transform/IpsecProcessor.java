@@ -90,8 +90,16 @@ public final class IpsecProcessor {
             if (ctx == null) {
                 return null;
             }
-            return sa.protocol() == IpsecProtocol.ESP ? esp.protect(sa, ctx, inner, outerSrc, outerDst)
+            ByteBuf out = sa.protocol() == IpsecProtocol.ESP ? esp.protect(sa, ctx, inner, outerSrc, outerDst)
                     : ah.protect(sa, ctx, inner, outerSrc, outerDst);
+            if (out != null && ctx.closed()) {
+                // Killed by the control plane while sealing: close() marks the context closed before it wipes
+                // the keys and re-initialises the ciphers, so a packet that may have been sealed with a wiped
+                // key shows as closed here and never leaves (KillDuringSealTest places the kill mid-seal).
+                out.release();
+                return drop(DropReason.SA_EXPIRED, sa);
+            }
+            return out;
         } catch (GeneralSecurityException | RuntimeException e) {
             return failed(sa, e);
         }
