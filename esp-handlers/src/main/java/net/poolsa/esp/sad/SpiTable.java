@@ -19,9 +19,9 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * slot so that the check reads neither the SA nor its pools.
  *
  * <p>Why 16 bytes: at a million SAs the table no longer fits the last-level cache, so a lookup costs what
- * its cache and TLB misses cost; a quarter of the bytes of the former 32-byte slot (which carried the
- * bounds of arbitrary ranges) and a load factor of at most 0.5 (0.25-0.5 while the table grows; a shrink happens below 1/8) keep the slot, and most of the
- * reference array, in reach (docs/benchmarks.md §1).
+ * its cache and TLB misses cost; half the bytes of the former 32-byte slot (which carried the bounds of
+ * arbitrary ranges) and a load factor of at most 0.5 (0.25-0.5 while the table grows; it shrinks below
+ * 1/8) keep the slot, and most of the reference array, in reach (docs/benchmarks.md §1).
  *
  * <p>Concurrency: one writer at a time (the SAD's lock), readers without locks. A slot goes EMPTY -> LIVE
  * -> TOMBSTONE and is never reused before a rehash builds a fresh table, so a reader that sees LIVE (an
