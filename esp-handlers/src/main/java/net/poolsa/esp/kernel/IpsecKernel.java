@@ -24,7 +24,9 @@ public interface IpsecKernel {
      * traffic uses, and the old one stays installed until deleted. An outbound ESP SA and a transport-mode
      * AH SA under the same reqid are an AH+ESP bundle (RFC 4301 §4.5, as setkey's {@code esp/tunnel/...
      * ah/transport//require} templates or a strongSwan {@code ah,esp} proposal make one): the reqid's
-     * PROTECT policies send AH(ESP(inner)); inbound, AH is opened first, then the ESP SA it carries.
+     * PROTECT policies send AH(ESP(inner)); inbound, AH is opened first, then the ESP SA it carries. Once a reqid
+     * held both, it stays a bundle until all its SAs are deleted: outbound traffic without one of the two halves is
+     * dropped with an acquire, and inbound ESP of the reqid is accepted only inside AH of the same reqid.
      */
     void addSa(SecurityAssociation sa);
 

@@ -1,10 +1,14 @@
 package net.poolsa.esp.kernel;
 
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.SaState;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sad.OutboundSlot;
@@ -20,6 +24,13 @@ import net.poolsa.esp.transform.SaBundle;
  * lifetimes in bytes and packets, and sequence-number exhaustion, are crossed on the data path. Either way
  * the SA's state change reaches {@link KernelListener#expired}: a soft expiry once (rekey now), a hard one
  * after the SA was removed.
+ *
+ * <p><b>AH+ESP bundles</b> (RFC 4301 §4.5): outbound, {@link OutboundSlot} links the reqid's AH SA into each ESP
+ * SA before publishing it and refuses to send either half alone once the reqid is a bundle. Inbound, an ESP SA
+ * whose reqid has (or had) a transport-mode inbound AH SA gets that AH SA linked into its context before it is
+ * published in the SAD ({@link SaBundle#linkInbound}); the data path then accepts it only inside AH of the same
+ * reqid (RFC 4301 §5.2: the SAs applied must match the policy). Like outbound, the mark lasts until the reqid
+ * has no inbound ESP or AH SA left.
  */
 public final class UserspaceIpsecKernel implements IpsecKernel {
     private static final long ACQUIRE_INTERVAL_NANOS = 1_000_000_000L;
@@ -28,6 +39,14 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
     private final SecurityPolicyDatabase spd;
     private final ConcurrentHashMap<Integer, Long> lastAcquire = new ConcurrentHashMap<>();
     private volatile KernelListener listener = KernelListener.NONE;
+    /** Inbound SAs by reqid, for bundle marking; guarded by the SAD's monitor. */
+    private final Map<Integer, InboundGroup> inboundGroups = new HashMap<>();
+
+    private static final class InboundGroup {
+        final List<SecurityAssociation> esp = new ArrayList<>(2);
+        final List<SecurityAssociation> ah = new ArrayList<>(2);
+        SecurityAssociation bundleAh; // the newest transport-mode AH SA ever installed, null while not a bundle
+    }
 
     public UserspaceIpsecKernel() {
         this(new SecurityAssociationDatabase());
@@ -59,37 +78,72 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
 
     @Override
     public void addSa(SecurityAssociation sa) {
-        sad.install(sa);
-        if (sa.direction() == Direction.OUTBOUND) {
-            relinkBundle(sa.reqid());
+        synchronized (sad) { // the SAD's writer lock: marking and publishing are one step
+            if (sa.direction() == Direction.INBOUND) {
+                markInbound(sa);
+            }
+            try {
+                sad.install(sa); // outbound: the slot links AH into ESP before publishing (OutboundSlot)
+            } catch (RuntimeException e) {
+                if (sa.direction() == Direction.INBOUND) {
+                    forgetInbound(sa);
+                }
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Declares {@code reqid} an AH+ESP bundle before its SAs exist: outbound traffic is then dropped (with an
+     * acquire) until both the ESP and the AH SA are installed, whatever order they come in. Without it the
+     * reqid becomes a bundle when it first holds both.
+     */
+    public void requireBundle(int reqid) {
+        synchronized (sad) {
+            sad.slot(reqid).requireBundle();
+        }
+    }
+
+    /** Links inbound ESP SAs of a bundled reqid to its AH SA, before {@code sa} is visible to lookups. */
+    private void markInbound(SecurityAssociation sa) {
+        InboundGroup g = inboundGroups.computeIfAbsent(sa.reqid(), r -> new InboundGroup());
+        if (sa.protocol() == IpsecProtocol.ESP) {
+            if (g.bundleAh != null) {
+                SaBundle.linkInbound(sa, g.bundleAh);
+            }
+            g.esp.add(sa);
+        } else {
+            g.ah.add(sa);
+            if (sa.mode() == SaMode.TRANSPORT) {
+                g.bundleAh = sa;
+                for (SecurityAssociation e : g.esp) {
+                    SaBundle.linkInbound(e, sa);
+                }
+            }
+        }
+    }
+
+    private void forgetInbound(SecurityAssociation sa) {
+        InboundGroup g = inboundGroups.get(sa.reqid());
+        if (g != null) {
+            g.esp.remove(sa);
+            g.ah.remove(sa);
+            if (g.esp.isEmpty() && g.ah.isEmpty()) {
+                inboundGroups.remove(sa.reqid());
+            }
         }
     }
 
     @Override
     public boolean deleteSa(Direction direction, int spi, IpsecProtocol protocol, int reqid) {
-        SecurityAssociation removed = direction == Direction.INBOUND
-                ? sad.removeInbound(spi, protocol)
-                : sad.removeOutbound(reqid, spi, protocol);
-        if (removed != null && direction == Direction.OUTBOUND) {
-            relinkBundle(reqid);
-        }
-        return removed != null;
-    }
-
-    /**
-     * An ESP and a transport-mode AH SA under one reqid are an AH+ESP bundle ({@link OutboundSlot}): every
-     * installed ESP generation gets the newest AH SA linked, so a packet that picked an older generation just
-     * before a rekey still leaves with AH. Done on each change of the reqid's SAs, never per packet.
-     */
-    private void relinkBundle(int reqid) {
-        synchronized (sad) { // the SAD's own writer lock: generations do not change meanwhile
-            OutboundSlot slot = sad.slot(reqid);
-            SecurityAssociation ah = slot.bundleOuter();
-            for (SecurityAssociation g : slot.generations()) {
-                if (g.protocol() == IpsecProtocol.ESP) {
-                    SaBundle.link(g, ah);
-                }
+        synchronized (sad) {
+            SecurityAssociation removed = direction == Direction.INBOUND
+                    ? sad.removeInbound(spi, protocol)
+                    : sad.removeOutbound(reqid, spi, protocol);
+            if (removed != null && direction == Direction.INBOUND) {
+                forgetInbound(removed);
             }
+            return removed != null;
         }
     }
 
@@ -123,11 +177,17 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
     private void lifetimeCrossed(SecurityAssociation sa, SaState state) {
         if (state == SaState.SOFT_EXPIRED) {
             listener.expired(sa, false);
-        } else if (state == SaState.EXPIRED && sad.remove(sa)) {
-            if (sa.direction() == Direction.OUTBOUND) {
-                relinkBundle(sa.reqid());
+        } else if (state == SaState.EXPIRED) {
+            boolean removed;
+            synchronized (sad) {
+                removed = sad.remove(sa);
+                if (removed && sa.direction() == Direction.INBOUND) {
+                    forgetInbound(sa);
+                }
             }
-            listener.expired(sa, true);
+            if (removed) {
+                listener.expired(sa, true);
+            }
         }
     }
 
@@ -144,6 +204,9 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
 
     /** Removes every SA (keys zeroed): shutdown. */
     public void flush() {
-        sad.clear();
+        synchronized (sad) {
+            sad.clear();
+            inboundGroups.clear();
+        }
     }
 }

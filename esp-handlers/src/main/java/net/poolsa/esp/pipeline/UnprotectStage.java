@@ -10,13 +10,17 @@ import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sa.TrafficSelector;
 import net.poolsa.esp.sad.SecurityAssociationDatabase;
+import net.poolsa.esp.transform.SaBundle;
 
 /**
  * Inbound crypto: decapsulates with the SA found by the SAD stage, validates the inner packet and checks
  * it against the SA's traffic selector (RFC 4301 §5.2 step 4: a packet that decrypts correctly but does
  * not match the selectors is dropped). Only then does the outer source count as evidence that its path
  * works, so forged traffic cannot keep a dead path alive. An inbound AH+ESP bundle (transport-mode AH over
- * ESP, the paper's configuration) is opened in two steps: AH, then the ESP SA its SPI names.
+ * ESP, the paper's configuration) is opened in two steps: AH, then the ESP SA its SPI names. The SAs applied
+ * must be the ones the policy asks for (RFC 4301 §5.2): an ESP SA the kernel marked as a bundle's inner half
+ * ({@link SaBundle#acceptsInbound}) is refused bare, and ESP inside AH must belong to the AH SA's reqid; both
+ * are dropped before decryption as SELECTOR_MISMATCH.
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc4301#section-5.2">RFC 4301 §5.2</a>
  */
@@ -43,6 +47,11 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
         }
         SecurityAssociation sa = p.sa;
         IpPacketView outer = p.view;
+        if (sa.protocol() == IpsecProtocol.ESP && !SaBundle.acceptsInbound(sa, null)) {
+            p.drop(); // bare ESP of an AH+ESP bundle: the policy asks for AH around it
+            listener.dropped(DropReason.SELECTOR_MISMATCH, sa);
+            return;
+        }
         ByteBuf in = protector.unprotect(sa, p.buf);
         p.drop();
         if (in == null) {
@@ -59,6 +68,11 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
             if (esp == null) {
                 in.release();
                 return; // the SAD reported why
+            }
+            if (!SaBundle.acceptsInbound(esp, sa)) {
+                in.release(); // ESP of another reqid inside this AH: not the SAs the policy asks for
+                listener.dropped(DropReason.SELECTOR_MISMATCH, esp);
+                return;
             }
             ByteBuf decapsulated = protector.unprotect(esp, in);
             in.release();

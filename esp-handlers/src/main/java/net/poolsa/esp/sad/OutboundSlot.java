@@ -6,6 +6,7 @@ import java.util.List;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.transform.SaBundle;
 
 /**
  * The outbound SAs of one reqid. While a rekey is under way two generations live side by side; outbound
@@ -17,11 +18,23 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * finds one SA per protocol by reqid: {@link #current()} is then the newest ESP SA (applied first, to the
  * inner packet) and {@link #bundleOuter()} the newest AH SA, applied over the ESP packet, so the wire carries
  * {@code | IP | AH | ESP | ... |}. Without an ESP SA the newest SA of any protocol is current (plain AH).
+ *
+ * <p>Every ESP generation gets the newest AH SA linked into its transform context ({@link SaBundle#link})
+ * <em>before</em> it is published as {@link #current()}, in the same writer section: no packet can pick a new
+ * ESP SA of a bundle that is not linked yet.
+ *
+ * <p><b>Bundle required.</b> Once the slot held an ESP and a transport-mode AH SA at the same time (or the
+ * control plane said so, {@link #requireBundle()}), the reqid's policy is AH+ESP, and RFC 4301 §4.5 forbids
+ * sending half of it: while either SA is missing (AH deleted or hard-expired without successor, ESP rekeyed
+ * before AH) {@link #current()} is null, so the data path drops as NO_SA and raises an acquire. ESP SAs keep
+ * the last AH SA linked even after it died, so a packet that picked one just before is dropped (SA_EXPIRED)
+ * rather than sent as bare ESP. The flag lasts until the slot holds no SA at all (the connection is gone).
  */
 public final class OutboundSlot {
     private final int reqid;
     private volatile SecurityAssociation current;
     private volatile SecurityAssociation bundleOuter;
+    private volatile boolean bundleRequired; // written under the SAD writer lock; read by tests and status
     private final List<SecurityAssociation> generations = new ArrayList<>(2); // guarded by the SAD writer lock
 
     OutboundSlot(int reqid) {
@@ -57,8 +70,25 @@ public final class OutboundSlot {
 
     boolean remove(SecurityAssociation sa) {
         boolean removed = generations.remove(sa);
+        if (generations.isEmpty()) {
+            bundleRequired = false; // the connection is gone; a declared bundle is declared again
+        }
         choose();
         return removed;
+    }
+
+    /** True when this reqid's policy is AH+ESP: no SA alone carries its traffic (see the class comment). */
+    public boolean bundleRequired() {
+        return bundleRequired;
+    }
+
+    /**
+     * Declares this reqid an AH+ESP bundle before its SAs exist, for a control plane that may install the ESP SA
+     * before the AH SA. The caller holds the SAD's monitor.
+     */
+    public void requireBundle() {
+        bundleRequired = true;
+        choose();
     }
 
     boolean isEmpty() {
@@ -77,8 +107,23 @@ public final class OutboundSlot {
                 ah = g;
             }
         }
-        // Write the outer SA first: a reader that sees the new ESP SA then sees its AH too.
+        if (esp != null && ah != null) {
+            bundleRequired = true;
+        }
+        // Link before publishing: a reader that sees an ESP SA as current finds its AH SA in its context.
+        // Without a successor the dead AH SA stays linked when a bundle is required (in-flight packets drop).
+        if (ah != null || !bundleRequired) {
+            for (SecurityAssociation g : generations) {
+                if (g.protocol() == IpsecProtocol.ESP) {
+                    SaBundle.link(g, ah);
+                }
+            }
+        }
         bundleOuter = esp != null ? ah : null;
-        current = esp != null ? esp : newest;
+        if (bundleRequired) {
+            current = esp != null && ah != null ? esp : null;
+        } else {
+            current = esp != null ? esp : newest;
+        }
     }
 }

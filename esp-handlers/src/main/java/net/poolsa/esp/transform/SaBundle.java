@@ -3,6 +3,7 @@ package net.poolsa.esp.transform;
 import io.netty.buffer.ByteBuf;
 import java.security.GeneralSecurityException;
 import java.util.Objects;
+import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SaMode;
@@ -17,6 +18,9 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * <p>On the data path an outbound bundle is not an object: the AH SA is linked to the ESP SA's
  * {@link SaTransformContext#bundleOuter()} by the control plane ({@link #link}), so that the protect step
  * finds it with one volatile read ({@link #outerOf}).
+ *
+ * <p>Inbound the same context field marks an ESP SA as the inner half of a bundle ({@link #linkInbound}): such
+ * an SA is accepted only inside AH of the same reqid, never bare ({@link #acceptsInbound}, RFC 4301 §5.2).
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc4301#section-4.5">RFC 4301 §4.5</a>
  */
@@ -49,7 +53,29 @@ public record SaBundle(SecurityAssociation esp, SecurityAssociation ah) {
         }
     }
 
-    /** The AH SA linked to {@code esp} by {@link #link}, or null. Allocation-free. */
+    /**
+     * Marks the inbound ESP SA {@code esp} as the inner half of an AH+ESP bundle whose AH SA is {@code ah} (same
+     * reqid): from then on {@link #acceptsInbound} refuses it outside AH of that reqid. Called by the control plane
+     * before {@code esp} is visible to lookups.
+     */
+    public static void linkInbound(SecurityAssociation esp, SecurityAssociation ah) {
+        if (esp.direction() != Direction.INBOUND || esp.protocol() != IpsecProtocol.ESP) {
+            throw new IllegalArgumentException("not an inbound ESP SA: " + esp);
+        }
+        link(esp, ah);
+    }
+
+    /**
+     * Whether the inbound ESP SA {@code esp} may be used for a packet that arrived inside the AH SA
+     * {@code outerAh} (null: the ESP packet came bare). RFC 4301 §5.2: the SAs applied must be the ones the
+     * policy asks for, so a bundled ESP SA needs AH around it, and ESP found inside AH must belong to the AH SA's
+     * reqid. Allocation-free: one volatile read.
+     */
+    public static boolean acceptsInbound(SecurityAssociation esp, SecurityAssociation outerAh) {
+        return outerAh == null ? outerOf(esp) == null : esp.reqid() == outerAh.reqid();
+    }
+
+    /** The AH SA linked to {@code esp} by {@link #link} or {@link #linkInbound}, or null. Allocation-free. */
     public static SecurityAssociation outerOf(SecurityAssociation esp) {
         Object c = esp.transformContext();
         return c instanceof SaTransformContext ctx ? ctx.bundleOuter() : null;

@@ -1,11 +1,15 @@
 package net.poolsa.esp.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 
@@ -14,10 +18,14 @@ import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.Lifetime;
+import net.poolsa.esp.sa.SaKeys;
+import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sa.TestSas;
 import net.poolsa.esp.sa.TrafficSelector;
+import net.poolsa.esp.sad.OutboundSlot;
 import net.poolsa.esp.spd.SecurityPolicy;
+import net.poolsa.esp.transform.SaBundle;
 
 class UserspaceIpsecKernelTest {
     private final List<String> events = new ArrayList<>();
@@ -95,5 +103,108 @@ class UserspaceIpsecKernelTest {
         kernel.reportAcquire(p, 1_000_000_000L);
         assertEquals(List.of(9, 9), acquires);
         assertEquals(false, kernel.deleteSa(Direction.INBOUND, 0x9999, IpsecProtocol.ESP, 0));
+    }
+
+    private static SecurityAssociation sa(Direction d, IpsecProtocol proto, int spi, int reqid, Lifetime lt) {
+        SaKeys keys = proto == IpsecProtocol.ESP ? TestSas.keys() : new SaKeys("none", null, "hmac-sha2-256-128", new byte[32]);
+        return SecurityAssociation.builder().spi(spi).direction(d).protocol(proto).reqid(reqid)
+                .mode(proto == IpsecProtocol.AH ? SaMode.TRANSPORT : SaMode.TUNNEL)
+                .localOuter(AddressPool.parse("192.0.2.64/26")).remoteOuter(AddressPool.parse("198.51.100.0/24"))
+                .selector(TrafficSelector.between(AddressPool.ANY, AddressPool.ANY)).keys(keys)
+                .lifetime(lt).createdNanos(0).build();
+    }
+
+    /**
+     * An ESP rekey of a bundled reqid is linked to the AH SA before any reader can see it as current: a reader
+     * spinning on the slot never observes an unlinked ESP SA across many rekeys.
+     */
+    @Test
+    void anEspRekeyIsNeverVisibleUnlinked() throws Exception {
+        kernel.addSa(sa(Direction.OUTBOUND, IpsecProtocol.AH, 0x5000, 3, Lifetime.UNLIMITED));
+        kernel.addSa(sa(Direction.OUTBOUND, IpsecProtocol.ESP, 0x5001, 3, Lifetime.UNLIMITED));
+        OutboundSlot slot = kernel.sad().slot(3);
+        AtomicBoolean done = new AtomicBoolean();
+        AtomicInteger unlinked = new AtomicInteger();
+        AtomicInteger seen = new AtomicInteger();
+        Thread reader = new Thread(() -> {
+            SecurityAssociation last = null;
+            while (!done.get()) {
+                SecurityAssociation c = slot.current();
+                if (c != last) {
+                    last = c;
+                    seen.incrementAndGet();
+                    if (c == null || SaBundle.outerOf(c) == null) {
+                        unlinked.incrementAndGet();
+                    }
+                }
+            }
+        });
+        reader.start();
+        try {
+            for (int spi = 0x5002; spi < 0x5002 + 2000; spi++) {
+                kernel.addSa(sa(Direction.OUTBOUND, IpsecProtocol.ESP, spi, 3, Lifetime.UNLIMITED));
+                kernel.deleteSa(Direction.OUTBOUND, spi - 1, IpsecProtocol.ESP, 3);
+            }
+        } finally {
+            done.set(true);
+            reader.join();
+        }
+        assertTrue(seen.get() > 1, "the reader saw rekeys");
+        assertEquals(0, unlinked.get());
+    }
+
+    /** RFC 4301 §4.5: an AH SA that hard-expires with no successor leaves the bundled reqid without SA (acquire), not ESP-only. */
+    @Test
+    void ahHardExpiryWithoutSuccessorLeavesNoSa() {
+        SecurityAssociation ah = sa(Direction.OUTBOUND, IpsecProtocol.AH, 0x5100, 4, new Lifetime(0, 0, 0, 0, 1, 2));
+        SecurityAssociation esp = sa(Direction.OUTBOUND, IpsecProtocol.ESP, 0x5101, 4, Lifetime.UNLIMITED);
+        kernel.addSa(ah);
+        kernel.addSa(esp);
+        OutboundSlot slot = kernel.sad().slot(4);
+        assertSame(esp, slot.current());
+        assertSame(ah, SaBundle.outerOf(esp));
+        ah.account(10);
+        ah.account(10);
+        ah.account(10);
+        assertEquals(List.of("soft 0x00005100", "hard 0x00005100"), events);
+        assertNull(slot.current(), "no ESP-only traffic for a bundled reqid");
+        assertTrue(slot.bundleRequired());
+        assertSame(ah, SaBundle.outerOf(esp), "the dead AH stays linked: in-flight packets are dropped");
+        SecurityAssociation ah2 = sa(Direction.OUTBOUND, IpsecProtocol.AH, 0x5102, 4, Lifetime.UNLIMITED);
+        kernel.addSa(ah2);
+        assertSame(esp, slot.current());
+        assertSame(ah2, SaBundle.outerOf(esp));
+    }
+
+    @Test
+    void inboundEspOfABundledReqidIsMarkedWhicheverComesFirst() {
+        SecurityAssociation esp = sa(Direction.INBOUND, IpsecProtocol.ESP, 0x5201, 5, Lifetime.UNLIMITED);
+        kernel.addSa(esp);
+        assertNull(SaBundle.outerOf(esp), "plain ESP so far");
+        assertTrue(SaBundle.acceptsInbound(esp, null));
+        SecurityAssociation ah = sa(Direction.INBOUND, IpsecProtocol.AH, 0x5202, 5, Lifetime.UNLIMITED);
+        kernel.addSa(ah);
+        assertSame(ah, SaBundle.outerOf(esp));
+        assertFalse(SaBundle.acceptsInbound(esp, null));
+        assertTrue(SaBundle.acceptsInbound(esp, ah));
+        SecurityAssociation rekeyed = sa(Direction.INBOUND, IpsecProtocol.ESP, 0x5203, 5, Lifetime.UNLIMITED);
+        kernel.addSa(rekeyed);
+        assertSame(ah, SaBundle.outerOf(rekeyed), "marked before it is visible to lookups");
+        SecurityAssociation otherAh = sa(Direction.INBOUND, IpsecProtocol.AH, 0x5204, 6, Lifetime.UNLIMITED);
+        kernel.addSa(otherAh);
+        assertFalse(SaBundle.acceptsInbound(rekeyed, otherAh), "ESP of reqid 5 inside AH of reqid 6");
+        // Still a bundle after its AH SA went: the ESP SA is never accepted bare.
+        assertTrue(kernel.deleteSa(Direction.INBOUND, 0x5202, IpsecProtocol.AH, 5));
+        SecurityAssociation third = sa(Direction.INBOUND, IpsecProtocol.ESP, 0x5205, 5, Lifetime.UNLIMITED);
+        kernel.addSa(third);
+        assertFalse(SaBundle.acceptsInbound(third, null));
+        // Once the reqid has no inbound SA at all, it starts afresh.
+        kernel.deleteSa(Direction.INBOUND, 0x5201, IpsecProtocol.ESP, 5);
+        kernel.deleteSa(Direction.INBOUND, 0x5203, IpsecProtocol.ESP, 5);
+        kernel.deleteSa(Direction.INBOUND, 0x5205, IpsecProtocol.ESP, 5);
+        SecurityAssociation fresh = sa(Direction.INBOUND, IpsecProtocol.ESP, 0x5206, 5, Lifetime.UNLIMITED);
+        kernel.addSa(fresh);
+        assertTrue(SaBundle.acceptsInbound(fresh, null));
+        kernel.flush();
     }
 }

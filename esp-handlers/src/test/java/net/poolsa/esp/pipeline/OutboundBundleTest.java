@@ -27,6 +27,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.kernel.KernelListener;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.Direction;
@@ -37,7 +38,9 @@ import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sa.TrafficSelector;
 import net.poolsa.esp.netns.ManualSas;
 import net.poolsa.esp.sad.OutboundSlot;
+import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.esp.spd.SecurityPolicy;
+import net.poolsa.esp.transform.SaBundle;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -215,22 +218,85 @@ class OutboundBundleTest {
     }
 
     @Test
-    void rekeyKeepsTheBundleAndDeletingAhEndsIt() {
+    void rekeyKeepsTheBundleFromTheFirstPacket() {
         TrafficSelector ab = TrafficSelector.between(NET_A, NET_B);
         SecurityAssociation newEsp = sa(Direction.OUTBOUND, IpsecProtocol.ESP, 0x6001, GW_A, GW_B, ab);
         kernelA.addSa(newEsp);
         OutboundSlot slot = kernelA.sad().slot(REQID);
         assertSame(newEsp, slot.current());
+        assertSame(slot.bundleOuter(), SaBundle.outerOf(newEsp), "linked before it became current");
         List<ByteBuf> out = send(100);
         assertEquals(51, out.get(0).getUnsignedByte(9));
         assertEquals(0x6001, out.get(0).getInt(48));
         out.forEach(ByteBuf::release);
+        assertEquals(Map.of(), drops);
+    }
+
+    /** RFC 4301 §4.5: a reqid whose policy is AH+ESP never sends ESP alone; it drops and asks IKE for SAs. */
+    @Test
+    void deletingAhDropsAndAcquiresUntilANewAhArrives() {
+        List<InstalledPolicy> acquires = new ArrayList<>();
+        kernelA.setListener(new KernelListener() {
+            @Override
+            public void acquire(InstalledPolicy policy) {
+                acquires.add(policy);
+            }
+        });
+        OutboundSlot slot = kernelA.sad().slot(REQID);
+        SecurityAssociation esp = slot.current();
         assertTrue(kernelA.deleteSa(Direction.OUTBOUND, AH_SPI, IpsecProtocol.AH, REQID));
-        assertNull(slot.bundleOuter());
-        out = send(100);
-        assertEquals(50, out.get(0).getUnsignedByte(9)); // plain ESP again
+        assertTrue(slot.bundleRequired());
+        assertNull(slot.current());
+        assertTrue(send(100).isEmpty());
+        assertTrue(send(100).isEmpty());
+        assertEquals(Map.of(DropReason.NO_SA, 2), drops);
+        assertEquals(1, acquires.size(), "rate-limited: one acquire a second per reqid");
+        assertEquals("a-b", acquires.get(0).policy().id());
+
+        // A packet that picked the ESP SA just before the deletion is dropped, not sent as bare ESP.
+        IpsecProtector protector = new IpsecProtector(PooledByteBufAllocator.DEFAULT, listener);
+        ByteBuf inner = Ipv6OuterFragmentationTest.udp4("192.0.2.1", "192.0.2.65", 100, false);
+        assertNull(protector.protect(esp, inner, esp.currentLocal(), esp.currentRemote()));
+        inner.release();
+        assertEquals(1, drops.get(DropReason.SA_EXPIRED));
+
+        drops.clear();
+        kernelA.addSa(sa(Direction.OUTBOUND, IpsecProtocol.AH, 0x6002, GW_A, GW_B, TrafficSelector.between(GW_A, GW_B)));
+        assertSame(esp, slot.current());
+        List<ByteBuf> out = send(100);
+        assertEquals(51, out.get(0).getUnsignedByte(9));
+        assertEquals(0x6002, out.get(0).getInt(24));
         out.forEach(ByteBuf::release);
         assertEquals(Map.of(), drops);
+    }
+
+    @Test
+    void espAloneAfterEspDeletionIsNotUsedEither() {
+        OutboundSlot slot = kernelA.sad().slot(REQID);
+        assertTrue(kernelA.deleteSa(Direction.OUTBOUND, ESP_SPI, IpsecProtocol.ESP, REQID));
+        assertNull(slot.current(), "the AH SA alone is not the policy either");
+        assertTrue(send(100).isEmpty());
+        assertEquals(Map.of(DropReason.NO_SA, 1), drops);
+    }
+
+    @Test
+    void declaredBundleWaitsForAhWhenEspComesFirst() {
+        UserspaceIpsecKernel k = new UserspaceIpsecKernel();
+        TrafficSelector ab = TrafficSelector.between(NET_A, NET_B);
+        k.requireBundle(REQID);
+        k.addSa(sa(Direction.OUTBOUND, IpsecProtocol.ESP, ESP_SPI, GW_A, GW_B, ab));
+        OutboundSlot slot = k.sad().slot(REQID);
+        assertNull(slot.current());
+        k.addSa(sa(Direction.OUTBOUND, IpsecProtocol.AH, AH_SPI, GW_A, GW_B, TrafficSelector.between(GW_A, GW_B)));
+        assertEquals(IpsecProtocol.ESP, slot.current().protocol());
+        assertSame(slot.bundleOuter(), SaBundle.outerOf(slot.current()));
+        // Once the reqid holds no SA at all the connection is gone: a plain ESP SA may use it again.
+        k.deleteSa(Direction.OUTBOUND, ESP_SPI, IpsecProtocol.ESP, REQID);
+        k.deleteSa(Direction.OUTBOUND, AH_SPI, IpsecProtocol.AH, REQID);
+        assertFalse(slot.bundleRequired());
+        k.addSa(sa(Direction.OUTBOUND, IpsecProtocol.ESP, 0x7001, GW_A, GW_B, ab));
+        assertEquals(0x7001, slot.current().spi());
+        k.flush();
     }
 
     private static void writePcap(Path file, List<byte[]> packets) throws IOException {
