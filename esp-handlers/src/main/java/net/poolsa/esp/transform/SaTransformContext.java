@@ -137,8 +137,10 @@ public final class SaTransformContext implements AutoCloseable {
     }
 
     /**
-     * The transport-mode AH SA to apply over this (outbound ESP) SA's packets when they form an AH+ESP bundle
-     * (RFC 4301 §4.5), or null. Set by the control plane when the bundle's SAs change, read once per packet.
+     * The transport-mode AH SA of this ESP SA's AH+ESP bundle (RFC 4301 §4.5), or null. Outbound: the AH SA
+     * to apply over its packets. Inbound: the AH SA its packets must arrive inside (bare ESP, or ESP inside
+     * another reqid's AH, is dropped). Set by the control plane before the ESP SA becomes visible to the
+     * data path, read once per packet.
      */
     public SecurityAssociation bundleOuter() {
         return bundleOuter;
