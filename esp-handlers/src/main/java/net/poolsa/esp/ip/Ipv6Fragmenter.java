@@ -37,7 +37,8 @@ public final class Ipv6Fragmenter {
      * @param identification the Fragment header's identification; the caller picks it unpredictably (RFC 7739)
      * @return the number of fragments added
      * @throws IllegalArgumentException when mtu is below {@link #MIN_MTU}, or the packet already has a Fragment
-     *                                  header or an extension-header chain that cannot be walked
+     *                                  header or an extension-header chain that cannot be walked, or whose
+     *                                  fragmentable part up to ESP/AH does not fit the first fragment (RFC 7112 §5)
      */
     public static int fragment(ByteBuf packet, int mtu, int identification, ByteBufAllocator alloc, List<ByteBuf> out) {
         if (mtu < MIN_MTU) {
@@ -86,6 +87,14 @@ public final class Ipv6Fragmenter {
         int room = (mtu - unfragLen - FRAGMENT_HEADER) & ~7;
         if (room < 8) {
             throw new IllegalArgumentException("unfragmentable part of " + unfragLen + " bytes leaves no room in MTU " + mtu);
+        }
+        // The first fragment must hold the whole header chain up to the upper-layer header (RFC 7112 §5):
+        // the fragmentable extension headers and the ESP header (SPI, sequence) or the whole AH header.
+        int upper = next == IpPacketView.PROTO_AH && at + 2 <= base + total
+                ? (packet.getUnsignedByte(at + 1) + 2) * 4 : 8;
+        if (at - unfragEnd + upper > room) {
+            throw new IllegalArgumentException("header chain of " + (at - unfragEnd + upper)
+                    + " bytes does not fit the first fragment's " + room + " bytes (RFC 7112)");
         }
         int done = 0;
         int count = 0;

@@ -14,7 +14,8 @@ import net.poolsa.esp.event.DropReason;
  * Datagrams are keyed by source, destination, protocol and identification (RFC 791 §3.2, RFC 8200 §4.5).
  *
  * <p>Limits make it safe against fragment floods: at most {@code maxDatagrams} incomplete datagrams, at
- * most {@code maxFragments} fragments and {@link #MAX_DATAGRAM} bytes each, and {@code timeoutNanos} from
+ * most {@code maxFragments} fragments, a reassembled length that fits its 16-bit field (IPv4 total length
+ * with the real header and options, IPv6 payload length with the real unfragmentable extension headers), and {@code timeoutNanos} from
  * the first fragment. Overlapping fragments discard the whole datagram (RFC 5722 for IPv6; for IPv4 the
  * same rule avoids the overlap attacks of RFC 1858). Every discarded datagram is reported once as
  * {@link DropReason#REASSEMBLY_FAILED}. An IPv6 atomic fragment is returned on its own (RFC 6946).
@@ -25,7 +26,7 @@ import net.poolsa.esp.event.DropReason;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc8200#section-4.5">RFC 8200 §4.5</a>
  */
 public final class Reassembler {
-    /** The largest datagram IPv4 or IPv6 (without jumbograms) can express. */
+    /** The largest IPv4 total length or IPv6 payload length (without jumbograms) the 16-bit field expresses. */
     public static final int MAX_DATAGRAM = 65535;
 
     private final ByteBufAllocator alloc;
@@ -63,6 +64,8 @@ public final class Reassembler {
         int fragmentNextHeader;
         int totalPayload = -1;
         int bytes;
+        int maxEnd; // the furthest payload byte any piece reached
+        int headerExtra; // header bytes the length field counts; the minimum until the first fragment is known
 
         Datagram(int version, long k1, long k2, long k3, long k4, int protocol, int id, long started) {
             this.version = version;
@@ -73,6 +76,7 @@ public final class Reassembler {
             this.protocol = protocol;
             this.id = id;
             this.started = started;
+            this.headerExtra = version == 4 ? 20 : 0;
         }
 
         boolean same(int v, long a, long b, long c, long d, int p, int i) {
@@ -91,7 +95,7 @@ public final class Reassembler {
         }
     }
 
-    private record Piece(int offset, int length, ByteBuf data) {
+    private record Piece(int offset, int length, boolean more, ByteBuf data) {
     }
 
     /** Incomplete datagrams held now. */
@@ -167,36 +171,53 @@ public final class Reassembler {
         }
         int off = view.fragmentOffset();
         int end = off + payloadLen;
-        if ((view.moreFragments() && (payloadLen & 7) != 0) || end + 40 > MAX_DATAGRAM || payloadLen == 0
-                || g.pieces.size() >= maxFragments) {
+        boolean more = view.moreFragments();
+        if ((more && (payloadLen & 7) != 0) || payloadLen == 0) {
             return fail(slot);
         }
-        if (!view.moreFragments()) {
-            if (g.totalPayload >= 0 && g.totalPayload != end) {
-                return fail(slot);
-            }
-            g.totalPayload = end;
-        }
-        if (g.totalPayload >= 0 && end > g.totalPayload) {
-            return fail(slot);
-        }
+        // Duplicates first, before this copy changes any state: only the same offset, length and M flag is a
+        // retransmitted copy; anything else touching a held piece is an overlap (RFC 5722).
         for (Piece p : g.pieces) {
             if (off < p.offset + p.length && p.offset < end) {
-                if (p.offset == off && p.length == payloadLen) {
-                    return null; // an exact duplicate (retransmitted copy): harmless, ignore it
+                if (p.offset == off && p.length == payloadLen && p.more == more) {
+                    return null; // an exact duplicate: harmless, ignore it
                 }
                 return fail(slot);
             }
         }
+        if (g.pieces.size() >= maxFragments) {
+            return fail(slot);
+        }
+        if (!more) {
+            if (g.totalPayload >= 0 && g.totalPayload != end) {
+                return fail(slot);
+            }
+            g.totalPayload = end;
+            for (Piece p : g.pieces) {
+                if (p.offset + p.length > end) {
+                    return fail(slot); // a piece held already lies past the end the last fragment announces
+                }
+            }
+        } else if (g.totalPayload >= 0 && end > g.totalPayload) {
+            return fail(slot);
+        }
+        g.maxEnd = Math.max(g.maxEnd, end);
         if (off == 0) {
             int hdrLen = payloadAt - view.offset();
             g.firstHeader = pkt.copy(view.offset(), hdrLen);
+            // What the reassembled header adds to the payload in its length field: the IPv4 header with
+            // options (RFC 791 total length), or the IPv6 unfragmentable extension headers without the
+            // Fragment header (RFC 8200 payload length).
+            g.headerExtra = view.isV4() ? hdrLen : hdrLen - 40 - 8;
             if (!view.isV4()) {
                 g.firstNextHeaderRel = view.fragmentNextHeaderField() - view.offset();
                 g.fragmentNextHeader = pkt.getUnsignedByte(view.fragmentHeaderOffset());
             }
         }
-        g.pieces.add(new Piece(off, payloadLen, pkt.retainedSlice(payloadAt, payloadLen)));
+        if (g.headerExtra + g.maxEnd > MAX_DATAGRAM) {
+            return fail(slot); // the reassembled length would not fit its 16-bit field
+        }
+        g.pieces.add(new Piece(off, payloadLen, more, pkt.retainedSlice(payloadAt, payloadLen)));
         g.bytes += payloadLen;
         if (g.totalPayload < 0 || g.firstHeader == null || g.bytes != g.totalPayload) {
             return null;
@@ -206,9 +227,20 @@ public final class Reassembler {
 
     private ByteBuf assemble(int slot) {
         Datagram g = table[slot];
-        table[slot] = null;
         Piece[] sorted = g.pieces.toArray(new Piece[0]);
         Arrays.sort(sorted, (x, y) -> Integer.compare(x.offset, y.offset));
+        // Counting bytes is not enough: check that the pieces tile [0, totalPayload) without a hole.
+        int expect = 0;
+        for (Piece p : sorted) {
+            if (p.offset != expect) {
+                return fail(slot);
+            }
+            expect += p.length;
+        }
+        if (expect != g.totalPayload || sorted[sorted.length - 1].more) {
+            return fail(slot);
+        }
+        table[slot] = null;
         ByteBuf hdr = g.firstHeader;
         int h = hdr.readableBytes();
         ByteBuf out = alloc.buffer(h - (g.version == 4 ? 0 : 8) + g.totalPayload);

@@ -1,8 +1,8 @@
 package net.poolsa.esp.pipeline;
 
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -20,11 +20,14 @@ import net.poolsa.esp.sa.SecurityAssociation;
 /**
  * Outbound crypto: encapsulates the inner packet with its SA towards the SA's current outer addresses
  * (chosen by path monitoring), then enforces the path MTU. An outer packet that is too big is
- * fragmented when the inner packet is IPv4 and allows it (DF clear), so the peer reassembles the ESP
- * packet (RFC 4303 §3.4.1): an IPv4 outer packet by RFC 791, an IPv6 one with a Fragment header, which
- * the gateway may add as the source of the outer packet (RFC 8200 §4.5). Otherwise (IPv6 inner, or DF
- * set) it is dropped as TOO_BIG and the inner source gets ICMP "fragmentation needed" or ICMPv6 "packet too big" announcing the MTU that fits after
- * encapsulation (RFC 4301 §8.2.1). The overhead is measured on the packet just built, so it is exact for
+ * fragmented when the inner packet is IPv4 and allows it (DF clear), or is IPv6 of at most 1280 bytes
+ * (its source ignores a Packet Too Big below 1280, RFC 8201 §4, so the tunnel entry must fragment the outer
+ * packet, RFC 2473 §7.1 and RFC 4459 §3.1); the peer reassembles the ESP packet (RFC 4303 §3.4.1): an IPv4
+ * outer packet by RFC 791, an IPv6 one with a Fragment header, which the gateway may add as the source of
+ * the outer packet (RFC 8200 §4.5). Otherwise (larger IPv6 inner, or DF set) it is dropped as TOO_BIG and
+ * the inner source gets ICMP "fragmentation needed" or ICMPv6 "packet too big" announcing the MTU that
+ * fits after encapsulation, at least 1280 for IPv6 (RFC 4301 §8.2.1). A failure to fragment drops the
+ * packet as TOO_BIG without leaking a buffer. The overhead is measured on the packet just built, so it is exact for
  * the SA's algorithms.
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc4301#section-8.2">RFC 4301 §8.2</a>
@@ -35,12 +38,19 @@ public final class ProtectStage extends ChannelInboundHandlerAdapter {
     private final DataPathListener listener;
     private final IcmpErrors icmpLimiter;
     private final List<ByteBuf> fragments = new ArrayList<>(4);
+    private long idState;
+    private final long idStep;
+    private final long idKey;
 
     public ProtectStage(PacketProtector protector, MtuSettings mtu, DataPathListener listener) {
         this.protector = protector;
         this.mtu = mtu;
         this.listener = listener;
         this.icmpLimiter = new IcmpErrors(mtu.icmpPerSecond(), Math.max(1, mtu.icmpPerSecond() / 10));
+        SecureRandom seed = new SecureRandom();
+        this.idState = seed.nextLong();
+        this.idStep = seed.nextLong() | 1;
+        this.idKey = seed.nextLong();
     }
 
     @Override
@@ -75,29 +85,29 @@ public final class ProtectStage extends ChannelInboundHandlerAdapter {
         }
         IpPacketView v = p.view;
         boolean outerV4 = (outer.getUnsignedByte(outer.readerIndex()) >>> 4) == 4;
-        // Only an IPv4 inner packet without DF lets us fragment: an IPv6 inner source or one that set DF does
-        // path MTU discovery and must hear about the smaller MTU instead (RFC 4301 §8.2.1).
-        boolean innerAllows = v.isV4() && !v.dontFragment();
+        // An IPv4 inner packet without DF lets us fragment; an IPv4 source that set DF, or an IPv6 source of
+        // a packet above 1280 bytes, does path MTU discovery and must hear about the smaller MTU instead
+        // (RFC 4301 §8.2.1). An IPv6 packet of at most 1280 bytes must get through: its source ignores a
+        // Packet Too Big below 1280 (RFC 8201 §4), so the tunnel entry fragments the outer packet
+        // (RFC 2473 §7.1, RFC 4459 §3.1).
+        boolean innerAllows = v.isV4() ? !v.dontFragment() : innerLen <= Ipv6Fragmenter.MIN_MTU;
         if (innerAllows && (outerV4 || mtu.pathMtu() >= Ipv6Fragmenter.MIN_MTU)) {
+            if (!fragmentOuter(ctx, outer, outerV4)) {
+                listener.dropped(DropReason.TOO_BIG, sa); // a header chain we cannot split, or no memory
+                p.drop();
+                return;
+            }
             listener.packet(sa, innerLen);
             p.drop();
-            int at = outer.readerIndex();
-            if (outerV4) {
-                outer.setShort(at + 6, outer.getUnsignedShort(at + 6) & ~0x4000);
-                Checksums.writeIpv4HeaderChecksum(outer, at);
-                Ipv4Fragmenter.fragment(outer, mtu.pathMtu(), ctx.alloc(), fragments);
-            } else {
-                // We are the source of the outer IPv6 packet, so we may fragment it (RFC 8200 §4.5); the
-                // identification is random per datagram so that it cannot be predicted (RFC 7739 §5.1).
-                Ipv6Fragmenter.fragment(outer, mtu.pathMtu(), ThreadLocalRandom.current().nextInt(), ctx.alloc(), fragments);
+            try {
+                for (int i = 0; i < fragments.size(); i++) {
+                    p.buf = fragments.set(i, null); // ownership passes on; the finally below skips it
+                    p.sa = sa;
+                    ctx.fireChannelRead(p);
+                }
+            } finally {
+                releaseFragments();
             }
-            outer.release();
-            for (int i = 0; i < fragments.size(); i++) {
-                p.buf = fragments.get(i);
-                p.sa = sa;
-                ctx.fireChannelRead(p);
-            }
-            fragments.clear();
             return;
         }
         outer.release();
@@ -106,9 +116,65 @@ public final class ProtectStage extends ChannelInboundHandlerAdapter {
         p.drop();
     }
 
+    /**
+     * Fragments {@code outer} into {@link #fragments} and always releases it. On failure (an extension-header
+     * chain that cannot be split, allocation failure) nothing is left in {@link #fragments} and false is
+     * returned, so nothing throws out of the pipeline and no buffer leaks.
+     */
+    private boolean fragmentOuter(ChannelHandlerContext ctx, ByteBuf outer, boolean outerV4) {
+        boolean ok = false;
+        try {
+            if (outerV4) {
+                int at = outer.readerIndex();
+                outer.setShort(at + 6, outer.getUnsignedShort(at + 6) & ~0x4000);
+                Checksums.writeIpv4HeaderChecksum(outer, at);
+                Ipv4Fragmenter.fragment(outer, mtu.pathMtu(), ctx.alloc(), fragments);
+            } else {
+                // We are the source of the outer IPv6 packet, so we may fragment it (RFC 8200 §4.5); the
+                // identification must not be predictable (RFC 7739 §5).
+                Ipv6Fragmenter.fragment(outer, mtu.pathMtu(), nextFragmentId(), ctx.alloc(), fragments);
+            }
+            ok = true;
+        } catch (RuntimeException | OutOfMemoryError e) { // OutOfDirectMemoryError is an OutOfMemoryError
+            ok = false;
+        } finally {
+            outer.release();
+            if (!ok) {
+                releaseFragments();
+            }
+        }
+        return ok;
+    }
+
+    private void releaseFragments() {
+        for (int i = 0; i < fragments.size(); i++) {
+            ByteBuf f = fragments.get(i);
+            if (f != null) {
+                f.release();
+            }
+        }
+        fragments.clear();
+    }
+
+    /**
+     * A fragment identification nobody can predict from the ones seen (RFC 7739 §5.1): a counter with a
+     * secret odd step, mixed with a secret key through the SplitMix64 finalizer; both secrets come from
+     * {@link SecureRandom} per instance. No allocation and no lock: one instance serves one event loop.
+     */
+    private int nextFragmentId() {
+        idState += idStep;
+        long z = idState ^ idKey;
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return (int) ((z ^ (z >>> 31)) >>> 32);
+    }
+
     private void sendTooBig(ChannelHandlerContext ctx, Packet p, int innerLen, int overhead) {
         // Round down to 8 so that padding to the cipher block never makes the announced size too large.
         int fits = (mtu.pathMtu() - overhead) & ~7;
+        if (!p.view.isV4()) {
+            fits = Math.max(fits, Ipv6Fragmenter.MIN_MTU); // below 1280 the source ignores it (RFC 8201 §4)
+        }
         ByteBufAllocator alloc = ctx.alloc();
         ByteBuf err = null;
         if (p.view.isV4() && mtu.icmpSourceV4() != null && icmpLimiter.permit(System.nanoTime())) {

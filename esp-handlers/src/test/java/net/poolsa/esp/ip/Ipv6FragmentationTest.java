@@ -102,6 +102,30 @@ class Ipv6FragmentationTest {
     }
 
     @Test
+    void refusesAHeaderChainLongerThanTheFirstFragment() {
+        // IPv6 + 1240 bytes of Destination Options (fragmentable: no Routing header follows) + ESP: the chain up to
+        // the ESP header needs 1248 bytes but the first fragment holds 1232 at MTU 1280 (RFC 7112 §5).
+        ByteBuf p = ALLOC.buffer();
+        p.writeInt(0x60000000).writeShort(1240 + 8 + 200).writeByte(IpPacketView.PROTO_DSTOPTS).writeByte(64);
+        p.writeLong(0x20010db8000a0000L).writeLong(1).writeLong(0x20010db8000b0000L).writeLong(1);
+        p.writeByte(IpPacketView.PROTO_ESP).writeByte(1240 / 8 - 1).writeByte(1).writeByte(1240 - 4).writeZero(1240 - 4);
+        p.writeInt(0x4101).writeInt(1).writeZero(200);
+        List<ByteBuf> out = new ArrayList<>();
+        try {
+            assertThrows(IllegalArgumentException.class, () -> Ipv6Fragmenter.fragment(p, 1280, 1, ALLOC, out));
+            assertEquals(List.of(), out);
+            // With a shorter option block the chain fits and the packet is fragmented as usual.
+            p.setShort(4, 1016 + 8 + 400).setByte(41, 1016 / 8 - 1).setByte(43, 1016 - 4);
+            p.writerIndex(40 + 1016 + 8 + 400);
+            p.setInt(40 + 1016, 0x4101);
+            assertEquals(2, Ipv6Fragmenter.fragment(p, 1280, 1, ALLOC, out));
+        } finally {
+            p.release();
+            out.forEach(ByteBuf::release);
+        }
+    }
+
+    @Test
     void atomicFragmentIsProcessedInIsolation() {
         Reassembler r = new Reassembler(ALLOC, listener, 4, 16, 1_000_000_000L);
         assertNull(r.offer(buf("esp6frag1"), 0));
