@@ -213,8 +213,9 @@ public final class IpsecProcessor {
     }
 
     private ByteBuf failed(SecurityAssociation sa, Exception e) {
-        if (e instanceof IllegalStateException && (sa.keys().isDestroyed() || !sa.usable())) {
-            return drop(DropReason.SA_EXPIRED, sa); // killed while this packet was in flight
+        if (sa.keys().isDestroyed() || !sa.usable()) {
+            // Killed while this packet was in flight: whatever the wiped cipher threw is the kill's doing.
+            return drop(DropReason.SA_EXPIRED, sa);
         }
         // A provider failure or a length this code failed to check: both are bugs to see, but never per packet.
         long suppressed = RATE.permit(CAUSE_FAILED);

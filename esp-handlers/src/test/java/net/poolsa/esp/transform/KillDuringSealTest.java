@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
-import io.netty.buffer.UnpooledByteBufAllocator;
+import io.netty.buffer.AbstractByteBufAllocator;
+import io.netty.buffer.UnpooledHeapByteBuf;
 import io.netty.buffer.UnpooledDirectByteBuf;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.sa.IpsecProtocol;
@@ -44,7 +45,17 @@ class KillDuringSealTest {
     void aPacketSealedWhileItsSaDiesIsDropped(Suite suite) {
         Pair p = Packets.pair(IpsecProtocol.ESP, SaMode.TUNNEL, suite, 0x4242, false, null);
         Runnable[] hook = {null};
-        ByteBufAllocator alloc = new UnpooledByteBufAllocator(true) {
+        ByteBufAllocator alloc = new AbstractByteBufAllocator(true) {
+            @Override
+            public boolean isDirectBufferPooled() {
+                return false;
+            }
+
+            @Override
+            protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+                return new UnpooledHeapByteBuf(this, initialCapacity, maxCapacity);
+            }
+
             @Override
             protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
                 return new UnpooledDirectByteBuf(this, initialCapacity, maxCapacity) {
