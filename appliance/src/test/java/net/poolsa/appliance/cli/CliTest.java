@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,5 +85,42 @@ class CliTest {
         // The demo itself runs end to end in scripts/test.sh (it needs root and about 20 s).
         assertEquals(ExitCodes.USAGE, run("demo", "--duration", "5s", "--fail-after", "10s", "--output", dir.toString()));
         assertTrue(err.toString().contains("--fail-after must be shorter than --duration"), err.toString());
+    }
+
+    private static final String SA_FILE = """
+            add 198.51.100.1 198.51.100.17 esp 0x5001 -m tunnel -u 9
+                -E aes-gcm-16 0x0102030405060708090a0b0c0d0e0f1011121314 ;
+            add 198.51.100.17 198.51.100.1 esp 0x5002 -m tunnel -u 9
+                -E aes-gcm-16 0x2122232425262728292a2b2c2d2e2f3031323334 ;
+            spdadd 192.0.2.0/26 192.0.2.192/26 any -P out ipsec esp/tunnel/198.51.100.1-198.51.100.17/unique:9 ;
+            """;
+
+    private Path saFile(String content) throws Exception {
+        Path p = dir.resolve("static.sa");
+        Files.writeString(p, content);
+        Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
+        return p;
+    }
+
+    /** {@code check-config} with an {@code sa-file:} of setkey(8) statements, alone or beside YAML connections. */
+    @Test
+    void acceptsAConfigWhoseConnectionsComeFromAnSaFile() throws Exception {
+        saFile(SA_FILE);
+        String yaml = ConfigFixture.YAML.substring(0, ConfigFixture.YAML.indexOf("connections:")) + "sa-file: static.sa\n";
+        Path cfg = ConfigFixture.writeYaml(dir, yaml);
+        assertEquals(0, run("check-config", "-c", cfg.toString()), err.toString());
+        assertTrue(out.toString().contains("OK, 1 connection(s): 1 manually keyed, 0 by IKE"), out.toString());
+    }
+
+    @Test
+    void acceptsAnSaFileBesideYamlConnectionsAndReportsItsLine() throws Exception {
+        Path cfg = ConfigFixture.write(dir);
+        saFile(SA_FILE);
+        ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace("connections:\n", "sa-file: static.sa\nconnections:\n"));
+        assertEquals(0, run("check-config", "-c", cfg.toString()), err.toString());
+        assertTrue(out.toString().contains("OK, 3 connection(s): 2 manually keyed, 1 by IKE"), out.toString());
+        Path sa = saFile(SA_FILE.replace("-E aes-gcm-16 0x2122", "-E aes-gcm-16 0x21"));
+        assertEquals(ExitCodes.CONFIG, run("check-config", "-c", cfg.toString()));
+        assertTrue(err.toString().contains(sa + ":4: key for aes-gcm-16 is 19 bytes"), err.toString());
     }
 }

@@ -37,17 +37,10 @@ class BundleOverIpv6FragmentsNetnsTest {
         Process pa = null;
         Process pb = null;
         try {
-            Netns.veth(hostA, "ha0", gwA, "ga0");
+            NetnsLab.innerSides(hostA, gwA, gwB, hostB, false);
             Netns.veth(gwA, "l1a", gwB, "l1b");
-            Netns.veth(gwB, "gb0", hostB, "hb0");
-            hostA.exec("ip", "addr", "add", "192.0.2.1/26", "dev", "ha0");
-            hostA.exec("ip", "route", "add", "default", "via", "192.0.2.2");
-            gwA.exec("ip", "addr", "add", "192.0.2.2/26", "dev", "ga0");
             gwA.exec("ip", "addr", "add", "2001:db8:a::1/64", "dev", "l1a", "nodad");
             gwB.exec("ip", "addr", "add", "2001:db8:a::2/64", "dev", "l1b", "nodad");
-            gwB.exec("ip", "addr", "add", "192.0.2.66/26", "dev", "gb0");
-            hostB.exec("ip", "addr", "add", "192.0.2.65/26", "dev", "hb0");
-            hostB.exec("ip", "route", "add", "default", "via", "192.0.2.66");
             pa = lab.gateway(gwA, "a", List.of("--uplink", "l1a,2001:db8:a::1,64", "--sink", "psink",
                     "--peer", "2001:db8:a::2", "--local-pool", "2001:db8:a::1/128", "--remote-pool", "2001:db8:a::2/128",
                     "--local-inner", "192.0.2.0/26", "--remote-inner", "192.0.2.64/26", "--out-spi", "a007", "--in-spi", "b007",

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
-import net.poolsa.esp.ip.Checksums;
 import net.poolsa.esp.pipeline.PacketProtector;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
@@ -28,18 +27,8 @@ public final class CopyProtector implements PacketProtector {
     @Override
     public ByteBuf protect(SecurityAssociation sa, ByteBuf inner, OuterAddress src, OuterAddress dst) {
         int len = inner.readableBytes();
-        boolean v4 = src.v4();
-        int hl = v4 ? 20 : 40;
-        ByteBuf b = alloc.directBuffer(hl + 8 + len);
-        if (v4) {
-            b.writeByte(0x45).writeByte(0).writeShort(hl + 8 + len).writeShort(0).writeShort(0x4000);
-            b.writeByte(64).writeByte(50).writeShort(0).writeInt(src.v4Bits()).writeInt(dst.v4Bits());
-            Checksums.writeIpv4HeaderChecksum(b, 0);
-        } else {
-            b.writeInt(0x60000000).writeShort(8 + len).writeByte(50).writeByte(64);
-            b.writeLong(src.v6Hi()).writeLong(src.v6Lo()).writeLong(dst.v6Hi()).writeLong(dst.v6Lo());
-        }
-        b.writeInt(sa.spi()).writeInt(++seq);
+        ByteBuf b = alloc.directBuffer((src.v4() ? 20 : 40) + 8 + len);
+        EspShape.writeOuter(b, src, dst, 8 + len, sa.spi(), ++seq);
         b.writeBytes(inner, inner.readerIndex(), len);
         sa.account(len);
         return b;
@@ -48,7 +37,7 @@ public final class CopyProtector implements PacketProtector {
     @Override
     public ByteBuf unprotect(SecurityAssociation sa, ByteBuf outer) {
         int at = outer.readerIndex();
-        int hl = (outer.getUnsignedByte(at) >>> 4) == 4 ? (outer.getUnsignedByte(at) & 15) * 4 : 40;
+        int hl = EspShape.headerLength(outer);
         int len = outer.readableBytes() - hl - 8;
         if (len <= 0) {
             drops.dropped(DropReason.TRUNCATED, sa);

@@ -33,26 +33,13 @@ class Ipv6OuterNetnsTest {
         Process pa = null;
         Process pb = null;
         try {
-            Netns.veth(hostA, "ha0", gwA, "ga0");
+            NetnsLab.innerSides(hostA, gwA, gwB, hostB, true);
             Netns.veth(gwA, "l1a", gwB, "l1b");
             Netns.veth(gwA, "l2a", gwB, "l2b");
-            Netns.veth(gwB, "gb0", hostB, "hb0");
-            hostA.exec("ip", "addr", "add", "192.0.2.1/26", "dev", "ha0");
-            hostA.exec("ip", "route", "add", "default", "via", "192.0.2.2");
-            hostA.exec("ip", "addr", "add", "2001:db8:1::1/64", "dev", "ha0", "nodad");
-            hostA.exec("ip", "-6", "route", "add", "default", "via", "2001:db8:1::2");
-            gwA.exec("ip", "addr", "add", "192.0.2.2/26", "dev", "ga0");
-            gwA.exec("ip", "addr", "add", "2001:db8:1::2/64", "dev", "ga0", "nodad");
             gwA.exec("ip", "addr", "add", "2001:db8:a::1/64", "dev", "l1a", "nodad");
             gwA.exec("ip", "addr", "add", "2001:db8:b::1/64", "dev", "l2a", "nodad");
             gwB.exec("ip", "addr", "add", "2001:db8:a::2/64", "dev", "l1b", "nodad");
             gwB.exec("ip", "addr", "add", "2001:db8:b::2/64", "dev", "l2b", "nodad");
-            gwB.exec("ip", "addr", "add", "192.0.2.66/26", "dev", "gb0");
-            gwB.exec("ip", "addr", "add", "2001:db8:2::2/64", "dev", "gb0", "nodad");
-            hostB.exec("ip", "addr", "add", "192.0.2.65/26", "dev", "hb0");
-            hostB.exec("ip", "route", "add", "default", "via", "192.0.2.66");
-            hostB.exec("ip", "addr", "add", "2001:db8:2::1/64", "dev", "hb0", "nodad");
-            hostB.exec("ip", "-6", "route", "add", "default", "via", "2001:db8:2::2");
             pa = lab.gateway(gwA, "a", List.of("--uplink", "l1a,2001:db8:a::1,64", "--uplink", "l2a,2001:db8:b::1,64",
                     "--sink", "psink", "--peer", "2001:db8:a::2", "--peer", "2001:db8:b::2",
                     "--local-pool", POOL_A, "--remote-pool", POOL_B, "--local-inner", "192.0.2.0/26,2001:db8:1::/64",

@@ -87,6 +87,30 @@ public final class NetnsLab {
         return pcap;
     }
 
+    /**
+     * The inner sides of the hostA -- gwA ... gwB -- hostB topology: hostA 192.0.2.1/26 behind gwA (192.0.2.2),
+     * hostB 192.0.2.65/26 behind gwB (192.0.2.66), and with {@code v6} also 2001:db8:1::/64 and 2001:db8:2::/64.
+     * The links between the gateways are the caller's.
+     */
+    public static void innerSides(Netns hostA, Netns gwA, Netns gwB, Netns hostB, boolean v6) throws Exception {
+        Netns.veth(hostA, "ha0", gwA, "ga0");
+        Netns.veth(gwB, "gb0", hostB, "hb0");
+        hostA.exec("ip", "addr", "add", "192.0.2.1/26", "dev", "ha0");
+        hostA.exec("ip", "route", "add", "default", "via", "192.0.2.2");
+        gwA.exec("ip", "addr", "add", "192.0.2.2/26", "dev", "ga0");
+        gwB.exec("ip", "addr", "add", "192.0.2.66/26", "dev", "gb0");
+        hostB.exec("ip", "addr", "add", "192.0.2.65/26", "dev", "hb0");
+        hostB.exec("ip", "route", "add", "default", "via", "192.0.2.66");
+        if (v6) {
+            hostA.exec("ip", "addr", "add", "2001:db8:1::1/64", "dev", "ha0", "nodad");
+            hostA.exec("ip", "-6", "route", "add", "default", "via", "2001:db8:1::2");
+            gwA.exec("ip", "addr", "add", "2001:db8:1::2/64", "dev", "ga0", "nodad");
+            gwB.exec("ip", "addr", "add", "2001:db8:2::2/64", "dev", "gb0", "nodad");
+            hostB.exec("ip", "addr", "add", "2001:db8:2::1/64", "dev", "hb0", "nodad");
+            hostB.exec("ip", "-6", "route", "add", "default", "via", "2001:db8:2::2");
+        }
+    }
+
     /** tshark fields "ip.proto esp.spi ip.src ip.dst icmp.type" per packet. */
     public static List<String> outerFields(Path pcap) {
         HostCommands.Result r = HostCommands.local().run(List.of("tshark", "-r", pcap.toString(), "-T", "fields",

@@ -53,26 +53,13 @@ class TwoGatewaysNetnsTest {
         gwA = Netns.create("psa-gA");
         gwB = Netns.create("psa-gB");
         hostB = Netns.create("psa-hB");
-        Netns.veth(hostA, "ha0", gwA, "ga0");
+        NetnsLab.innerSides(hostA, gwA, gwB, hostB, true);
         Netns.veth(gwA, "l1a", gwB, "l1b");
         Netns.veth(gwA, "l2a", gwB, "l2b");
-        Netns.veth(gwB, "gb0", hostB, "hb0");
-        hostA.exec("ip", "addr", "add", "192.0.2.1/26", "dev", "ha0");
-        hostA.exec("ip", "addr", "add", "2001:db8:1::1/64", "dev", "ha0", "nodad");
-        hostA.exec("ip", "route", "add", "default", "via", "192.0.2.2");
-        hostA.exec("ip", "-6", "route", "add", "default", "via", "2001:db8:1::2");
-        gwA.exec("ip", "addr", "add", "192.0.2.2/26", "dev", "ga0");
-        gwA.exec("ip", "addr", "add", "2001:db8:1::2/64", "dev", "ga0", "nodad");
         gwA.exec("ip", "addr", "add", "198.51.100.1/29", "dev", "l1a");
         gwA.exec("ip", "addr", "add", "203.0.113.1/29", "dev", "l2a");
         gwB.exec("ip", "addr", "add", "198.51.100.2/29", "dev", "l1b");
         gwB.exec("ip", "addr", "add", "203.0.113.2/29", "dev", "l2b");
-        gwB.exec("ip", "addr", "add", "192.0.2.66/26", "dev", "gb0");
-        gwB.exec("ip", "addr", "add", "2001:db8:2::2/64", "dev", "gb0", "nodad");
-        hostB.exec("ip", "addr", "add", "192.0.2.65/26", "dev", "hb0");
-        hostB.exec("ip", "addr", "add", "2001:db8:2::1/64", "dev", "hb0", "nodad");
-        hostB.exec("ip", "route", "add", "default", "via", "192.0.2.66");
-        hostB.exec("ip", "-6", "route", "add", "default", "via", "2001:db8:2::2");
         gatewayA = startGateway(gwA, "a", "l1a,198.51.100.1,29", "l2a,203.0.113.1,29", "198.51.100.2", "203.0.113.2",
                 "198.51.100.1/32,203.0.113.1/32", "198.51.100.2/32,203.0.113.2/32", "192.0.2.0/26,2001:db8:1::/64",
                 "192.0.2.64/26,2001:db8:2::/64", SPI_AB, SPI_BA, KEY_AB, KEY_BA, "192.0.2.2", "2001:db8:1::2");

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
-import net.poolsa.esp.ip.Checksums;
 import net.poolsa.esp.pipeline.PacketProtector;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
@@ -34,19 +33,8 @@ public final class XorProtector implements PacketProtector {
         int len = inner.readableBytes();
         int k = key(sa);
         int check = 0;
-        boolean v4 = src.v4();
-        int hl = v4 ? 20 : 40;
-        ByteBuf b = alloc.directBuffer(hl + 8 + len + 4);
-        int payload = 8 + len + 4;
-        if (v4) {
-            b.writeByte(0x45).writeByte(0).writeShort(hl + payload).writeShort(0).writeShort(0x4000);
-            b.writeByte(64).writeByte(50).writeShort(0).writeInt(src.v4Bits()).writeInt(dst.v4Bits());
-            Checksums.writeIpv4HeaderChecksum(b, 0);
-        } else {
-            b.writeInt(0x60000000).writeShort(payload).writeByte(50).writeByte(64);
-            b.writeLong(src.v6Hi()).writeLong(src.v6Lo()).writeLong(dst.v6Hi()).writeLong(dst.v6Lo());
-        }
-        b.writeInt(sa.spi()).writeInt(++seq);
+        ByteBuf b = alloc.directBuffer((src.v4() ? 20 : 40) + 8 + len + 4);
+        EspShape.writeOuter(b, src, dst, 8 + len + 4, sa.spi(), ++seq);
         for (int i = 0; i < len; i++) {
             int x = inner.getUnsignedByte(inner.readerIndex() + i);
             check = check * 31 + x;
@@ -60,7 +48,7 @@ public final class XorProtector implements PacketProtector {
     @Override
     public ByteBuf unprotect(SecurityAssociation sa, ByteBuf outer) {
         int at = outer.readerIndex();
-        int hl = (outer.getUnsignedByte(at) >>> 4) == 4 ? (outer.getUnsignedByte(at) & 15) * 4 : 40;
+        int hl = EspShape.headerLength(outer);
         int len = outer.readableBytes() - hl - 12;
         if (len <= 0) {
             drops.dropped(DropReason.TRUNCATED, sa);
