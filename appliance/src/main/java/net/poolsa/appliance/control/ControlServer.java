@@ -50,7 +50,8 @@ public final class ControlServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);
 
     /** Where {@code poolsa run} listens and the CLI connects unless told otherwise. */
-    public static final Path DEFAULT_PATH = Path.of("/run/poolsa/poolsa.ctl");
+    public static final String DEFAULT_PATH_NAME = "/run/poolsa/poolsa.ctl";
+    public static final Path DEFAULT_PATH = Path.of(DEFAULT_PATH_NAME);
     /** The group whose members may use the socket. */
     public static final String GROUP = "poolsa";
     static final Set<PosixFilePermission> SOCKET_MODE = PosixFilePermissions.fromString("rw-rw----");
