@@ -2,6 +2,7 @@ package net.poolsa.appliance.control;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 
 import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.appliance.keying.ConnectionManager;
@@ -34,51 +35,48 @@ public final class ApplianceControl implements ControlCommands {
 
     @Override
     public CompletionStage<ControlReply> initiate(String name) {
-        ConnectionConfig c = manager.connections().get(name);
-        if (c == null) {
-            return unknown(name);
-        }
-        if (c.manuallyKeyed()) {
-            InstalledConnection ic = manager.installed(name);
-            if (ic == null) {
-                return done(ControlReply.error(ControlProtocol.NOT_INSTALLED, "connection " + name
-                        + " is keyed manually but its SAs are not installed; see the log"));
-            }
-            return done(ControlReply.ok("connection " + name + " is keyed manually: nothing to negotiate; its SAs are "
-                    + "installed (reqid " + ic.reqid() + ", SPI in " + ic.inbound().spiHex() + ", out "
-                    + ic.outbound().spiHex() + ")"));
-        }
-        if (ike == null) {
-            return ikeUnavailable(name);
-        }
-        return ike.initiate(c);
+        return route(name, this::nothingToNegotiate, ike == null ? null : ike::initiate);
     }
 
     @Override
     public CompletionStage<ControlReply> terminate(String name) {
+        return route(name, c -> ControlReply.error(ControlProtocol.MANUALLY_KEYED, "connection " + c.name()
+                + " is keyed manually: its SAs live as long as its configuration; remove it from the "
+                + "configuration and reload (systemctl reload poolsa) to take it down"), ike == null ? null : ike::terminate);
+    }
+
+    /** Unknown names are errors; manual connections get {@code manual}'s answer; IKE ones go to {@code viaIke}. */
+    private CompletionStage<ControlReply> route(String name, Function<ConnectionConfig, ControlReply> manual,
+                                                Function<ConnectionConfig, CompletionStage<ControlReply>> viaIke) {
         ConnectionConfig c = manager.connections().get(name);
         if (c == null) {
             return unknown(name);
         }
         if (c.manuallyKeyed()) {
-            return done(ControlReply.error(ControlProtocol.MANUALLY_KEYED, "connection " + name
-                    + " is keyed manually: its SAs live as long as its configuration; remove it from the "
-                    + "configuration and reload (systemctl reload poolsa) to take it down"));
+            return done(manual.apply(c));
         }
-        if (ike == null) {
-            return ikeUnavailable(name);
+        if (viaIke == null) {
+            return done(ControlReply.error(ControlProtocol.IKE_UNAVAILABLE, "connection " + name
+                    + " is keyed by IKE, which is not available in this build"));
         }
-        return ike.terminate(c);
+        return viaIke.apply(c);
+    }
+
+    private ControlReply nothingToNegotiate(ConnectionConfig c) {
+        InstalledConnection ic = manager.installed(c.name());
+        if (ic == null) {
+            // Only between the two lookups, when a concurrent reload removed the connection.
+            return ControlReply.error(ControlProtocol.NOT_INSTALLED, "connection " + c.name()
+                    + " is keyed manually but has no SAs installed right now (a reload is changing it)");
+        }
+        return ControlReply.ok("connection " + c.name() + " is keyed manually: nothing to negotiate; its SAs are "
+                + "installed (reqid " + ic.reqid() + ", SPI in " + ic.inbound().spiHex() + ", out "
+                + ic.outbound().spiHex() + ")");
     }
 
     private CompletionStage<ControlReply> unknown(String name) {
         return done(ControlReply.error(ControlProtocol.UNKNOWN_CONNECTION, "no connection named " + Json.quote(name)
                 + "; configured: " + (manager.connections().isEmpty() ? "none" : String.join(", ", manager.connections().keySet()))));
-    }
-
-    private static CompletionStage<ControlReply> ikeUnavailable(String name) {
-        return done(ControlReply.error(ControlProtocol.IKE_UNAVAILABLE, "connection " + name
-                + " is keyed by IKE, which is not available in this build"));
     }
 
     private static CompletionStage<ControlReply> done(ControlReply r) {

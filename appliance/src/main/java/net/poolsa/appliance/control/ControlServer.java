@@ -139,7 +139,11 @@ public final class ControlServer implements AutoCloseable {
         return fc;
     }
 
-    /** With the lock held, an existing socket file is a crashed instance's, unless someone answers on it. */
+    /**
+     * With the lock held, an existing socket file is a crashed instance's, unless someone answers on it.
+     * These checks must come before the bind: Netty's native domain-socket bind unlinks whatever is at the
+     * path (seen: a regular file there was replaced without a word).
+     */
     private void replaceStale() throws IOException {
         if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
             return;
