@@ -8,6 +8,8 @@ import io.netty.util.ReferenceCounted;
 /**
  * An IKE message on its way through a UDP socket: the ISAKMP bytes (never the non-ESP marker) and the two
  * socket addresses. Reference counting is the content's, so Netty releases a datagram it drops.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc3948#section-2.2">RFC 3948 §2.2</a>
  */
 public interface IkeDatagram extends ReferenceCounted {
     /** Our address and port. */

@@ -15,6 +15,7 @@ import java.util.List;
  * @param maxDatagramBytes the largest UDP payload read, non-ESP marker included; longer ones are dropped
  * @param kernelFilter     attach {@link NonEspMarkerFilter} to the NAT-T sockets; false only to measure
  *                         what the filter saves
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc3947#section-4">RFC 3947 §4 (ports 500 and 4500)</a>
  */
 public record IkeTransportConfig(List<InetAddress> localAddresses, int ikePort, int natTPort, int maxDatagramBytes,
                                  boolean kernelFilter) {

@@ -3,6 +3,8 @@ package net.poolsa.ike.transport;
 /**
  * Why the IKE transport dropped a datagram before any IKE processing. The metric label is
  * {@link #label()}.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc3948#section-2.2">RFC 3948 §2.2 (what may arrive on port 4500)</a>
  */
 public enum TransportDropReason {
     /** No bytes, or only the non-ESP marker. */

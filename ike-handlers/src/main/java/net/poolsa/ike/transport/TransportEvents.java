@@ -4,6 +4,8 @@ package net.poolsa.ike.transport;
  * What the IKE transport reports, for the appliance to bind to its metrics (this module knows no metrics
  * library). Called on the transport's event loop for every datagram; implementations must be cheap and
  * must not block.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc3948#section-2.2">RFC 3948 §2.2, §2.3</a>
  */
 public interface TransportEvents {
     TransportEvents NONE = new TransportEvents() {
