@@ -3,7 +3,8 @@ package net.poolsa.ike.crypto;
 import java.security.SecureRandom;
 
 /**
- * The one source of randomness of the IKE code: nonces, cookies, Diffie-Hellman private values, padding.
+ * The one source of randomness of the IKE code: nonces, cookies, Diffie-Hellman private values. (ISAKMP padding
+ * is zeros and the CBC IVs are chained, RFC 2409 Appendix B, so neither draws from it.)
  * Production uses {@link #system()}; a test passes a deterministic source so that a captured exchange can be
  * replayed byte for byte.
  *
@@ -11,6 +12,8 @@ import java.security.SecureRandom;
  */
 @FunctionalInterface
 public interface IkeRandom {
+    /** Bytes of the nonces this code sends. */
+    int NONCE_LENGTH = 32;
 
     /** Fills {@code out} with random bytes. */
     void nextBytes(byte[] out);
@@ -20,6 +23,26 @@ public interface IkeRandom {
         byte[] b = new byte[n];
         nextBytes(b);
         return b;
+    }
+
+    /**
+     * A nonce body of {@link #NONCE_LENGTH} bytes. RFC 2409 §5 allows 8 to 256; 32 is what strongSwan sends, 256
+     * bits, as many as the largest key offered.
+     */
+    default byte[] nonce() {
+        return bytes(NONCE_LENGTH);
+    }
+
+    /**
+     * An 8-byte ISAKMP cookie, never all zeros: a zero responder cookie marks a message that starts an exchange
+     * (RFC 2408 §3.1), so a zero value would be ambiguous.
+     */
+    default byte[] cookie() {
+        byte[] c = new byte[8];
+        do {
+            nextBytes(c);
+        } while (java.util.Arrays.equals(c, new byte[8]));
+        return c;
     }
 
     /** The operating system's strong generator ({@link SecureRandom}'s default, /dev/urandom on Linux). */
