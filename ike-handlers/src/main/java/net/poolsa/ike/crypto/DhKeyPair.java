@@ -1,5 +1,8 @@
 package net.poolsa.ike.crypto;
 
+import java.math.BigInteger;
+import java.util.Arrays;
+
 /**
  * One side's Diffie-Hellman key pair of one exchange ({@link DhGroup#generate}). Not thread-safe; confined to
  * the IKE event loop like the exchange that owns it. {@link #destroy()} zeroes the private value this object
@@ -7,6 +10,7 @@ package net.poolsa.ike.crypto;
  * and are left to the garbage collector (the same limit as the JDK's own key classes).
  *
  * @see DhGroup
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5">RFC 2409 §5 (g^x, g^xy)</a>
  */
 public abstract class DhKeyPair {
     private final DhGroup group;
@@ -75,7 +79,7 @@ public abstract class DhKeyPair {
     }
 
     /** {@code v} as an unsigned big-endian number of exactly {@code length} bytes. */
-    static byte[] fixedLength(java.math.BigInteger v, int length) {
+    static byte[] fixedLength(BigInteger v, int length) {
         byte[] raw = v.toByteArray();
         if (raw.length == length) {
             return raw;
@@ -90,7 +94,7 @@ public abstract class DhKeyPair {
         } else {
             System.arraycopy(raw, 0, out, length - raw.length, raw.length);
         }
-        java.util.Arrays.fill(raw, (byte) 0);
+        Arrays.fill(raw, (byte) 0);
         return out;
     }
 }

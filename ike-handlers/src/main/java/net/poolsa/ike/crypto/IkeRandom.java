@@ -1,6 +1,7 @@
 package net.poolsa.ike.crypto;
 
 import java.security.SecureRandom;
+import java.util.Arrays;
 
 /**
  * The one source of randomness of the IKE code: nonces, cookies, Diffie-Hellman private values. (ISAKMP padding
@@ -41,7 +42,7 @@ public interface IkeRandom {
         byte[] c = new byte[8];
         do {
             nextBytes(c);
-        } while (java.util.Arrays.equals(c, new byte[8]));
+        } while (Arrays.equals(c, new byte[8]));
         return c;
     }
 

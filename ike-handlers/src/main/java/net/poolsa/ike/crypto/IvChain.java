@@ -89,12 +89,12 @@ public final class IvChain {
         chain(messageId, true).next = lastBlock(ciphertext);
     }
 
-    /** The IV for a message of an Informational exchange, in either direction; keeps no state. */
+    /**
+     * The IV for a message of an Informational exchange, in either direction; keeps no state. Message ID 0, which
+     * a peer should not use, gets the current phase-1 IV, as strongSwan's iv_manager hands out for it.
+     */
     public byte[] informational(int messageId) {
-        if (messageId == 0) {
-            throw new IllegalArgumentException("an Informational exchange has a non-zero message ID");
-        }
-        return phase2Start(messageId);
+        return messageId == 0 ? phase1.next.clone() : phase2Start(messageId);
     }
 
     /**

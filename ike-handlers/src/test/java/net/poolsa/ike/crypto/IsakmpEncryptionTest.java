@@ -229,7 +229,12 @@ class IsakmpEncryptionTest {
         assertArrayEquals(padded(bytes("a", 20), 16), da.plaintext());
         assertEquals(0, initiator.chain().exchanges());
         assertEquals(0, responder.chain().exchanges());
-        assertThrows(IllegalArgumentException.class, () -> responder.encryptInformational(0, new byte[4]));
+        // message ID 0 (a peer should not use it): the current phase-1 IV, as strongSwan hands out, and no chaining
+        byte[] zero = bytes("zero", 20);
+        byte[] z = responder.encryptInformational(0, zero);
+        assertArrayEquals(padded(zero, 16), cbcDecrypt(Arrays.copyOf(sha256(values.publicI(), values.publicR()), 16), z));
+        assertArrayEquals(padded(zero, 16), initiator.decryptInformational(0, z).plaintext());
+        assertArrayEquals(z, responder.encryptInformational(0, zero), "phase-1 chain untouched");
     }
 
     @Test

@@ -170,7 +170,7 @@ class Phase1KeysTest {
     }
 
     @Test
-    void suiteAndValuesRefuseImpossibleArguments() {
+    void suiteAndValuesRefuseImpossibleArguments() throws Exception {
         assertThrows(IllegalArgumentException.class, () -> new Phase1Suite(HashAlgorithm.SHA1, IkeCipher.AES_CBC, 64));
         assertThrows(IllegalArgumentException.class,
                 () -> new Phase1Suite(HashAlgorithm.SHA1, IkeCipher.TRIPLE_DES_CBC, 128));
@@ -178,6 +178,12 @@ class Phase1KeysTest {
         assertEquals(0, IkeCipher.AES_CBC.defaultKeyBits(), "AES needs its Key Length attribute");
         assertThrows(IllegalArgumentException.class,
                 () -> new Phase1Values(new byte[7], new byte[8], new byte[8], new byte[8], new byte[1], new byte[1]));
+        for (int len : new int[] {0, 7, 257}) {
+            IkeCryptoException e = assertThrows(IkeCryptoException.class, () -> Phase1Values.requireNonce(new byte[len]));
+            assertEquals(16, e.notifyType().code(), "PAYLOAD-MALFORMED");
+        }
+        assertEquals(8, Phase1Values.requireNonce(new byte[8]).length);
+        assertEquals(256, Phase1Values.requireNonce(new byte[256]).length);
         assertThrows(IllegalArgumentException.class,
                 () -> Phase1Keys.preSharedKey(new Phase1Suite(HashAlgorithm.SHA1, IkeCipher.AES_CBC, 128), new byte[0],
                         values, gxy));
