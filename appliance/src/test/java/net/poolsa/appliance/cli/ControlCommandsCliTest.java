@@ -34,7 +34,7 @@ import net.poolsa.appliance.lifecycle.RecordingDataPathProvider;
  * {@code poolsa status/initiate/terminate} in-process against a running {@link Appliance} (recording data
  * path, control socket in a temporary directory).
  */
-@Timeout(60)
+@Timeout(120)
 class ControlCommandsCliTest {
     @TempDir
     Path dir;
