@@ -53,23 +53,24 @@ class RouterNetnsTest {
         Netns.veth(gwA, "l1a", gwB, "l1b");
         gwA.exec("ip", "addr", "add", "198.51.100.1/29", "dev", "l1a");
         gwB.exec("ip", "addr", "add", "198.51.100.2/29", "dev", "l1b");
-        lab.gateway(gwA, "a", List.of("--uplink", "l1a,198.51.100.1,29", "--sink", "psink", "--peer", "198.51.100.2",
-                "--local-pool", "198.51.100.1/32", "--remote-pool", "198.51.100.2/32",
-                "--local-inner", "192.0.2.0/26,192.0.2.128/26,2001:db8:1::/64",
-                "--remote-inner", "192.0.2.64/26,192.0.2.128/26,2001:db8:2::/64", "--out-spi", SPI_AB, "--in-spi", SPI_BA,
-                "--out-key", KEY_AB, "--in-key", KEY_BA, "--crypto", "aes-gcm-16", "--icmp", "192.0.2.2",
-                "--icmp", "2001:db8:1::2", "--sink-kind", sinkKind()));
-        lab.gateway(gwB, "b", List.of("--uplink", "l1b,198.51.100.2,29", "--sink", "psink", "--peer", "198.51.100.1",
-                "--local-pool", "198.51.100.2/32", "--remote-pool", "198.51.100.1/32",
-                "--local-inner", "192.0.2.64/26,192.0.2.128/26,2001:db8:2::/64",
-                "--remote-inner", "192.0.2.0/26,192.0.2.128/26,2001:db8:1::/64", "--out-spi", SPI_BA, "--in-spi", SPI_AB,
-                "--out-key", KEY_BA, "--in-key", KEY_AB, "--crypto", "aes-gcm-16", "--icmp", "192.0.2.66",
-                "--icmp", "2001:db8:2::2", "--sink-kind", sinkKind()));
+        gateway(gwA, "a", "l1a", "198.51.100.1", "198.51.100.2", "192.0.2.0/26,192.0.2.128/26,2001:db8:1::/64",
+                "192.0.2.64/26,192.0.2.128/26,2001:db8:2::/64", SPI_AB, SPI_BA, KEY_AB, KEY_BA, "192.0.2.2", "2001:db8:1::2");
+        gateway(gwB, "b", "l1b", "198.51.100.2", "198.51.100.1", "192.0.2.64/26,192.0.2.128/26,2001:db8:2::/64",
+                "192.0.2.0/26,192.0.2.128/26,2001:db8:1::/64", SPI_BA, SPI_AB, KEY_BA, KEY_AB, "192.0.2.66", "2001:db8:2::2");
         // The first packets through a cold data path (cipher set-up, class loading) can take a second or more.
         for (String dst : new String[] {"192.0.2.65", "2001:db8:2::1"}) {
             HostCommands.Result r = hostA.tryExec("ping", "-n", "-c", "1", "-W", "10", dst);
             assertTrue(r.ok(), r.output());
         }
+    }
+
+    /** One uplink {@code dev} with {@code local}/29, one peer; each pool is the one address. */
+    private void gateway(Netns ns, String tag, String dev, String local, String peer, String localInner, String remoteInner,
+                         String outSpi, String inSpi, String outKey, String inKey, String icmp4, String icmp6) throws Exception {
+        lab.gateway(ns, tag, List.of("--uplink", dev + "," + local + ",29", "--sink", "psink", "--peer", peer,
+                "--local-pool", local + "/32", "--remote-pool", peer + "/32", "--local-inner", localInner,
+                "--remote-inner", remoteInner, "--out-spi", outSpi, "--in-spi", inSpi, "--out-key", outKey, "--in-key", inKey,
+                "--crypto", "aes-gcm-16", "--icmp", icmp4, "--icmp", icmp6, "--sink-kind", sinkKind()));
     }
 
     /** The data plane's inner side, as GatewayMain's --sink-kind. */
