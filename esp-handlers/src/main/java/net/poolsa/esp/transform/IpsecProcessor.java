@@ -41,8 +41,9 @@ public final class IpsecProcessor {
     private static final int CAUSE_UNUSABLE_SA = 0;
     private static final int CAUSE_FAILED = 1;
     private static final int CAUSE_ECN = 2;
-    /** Per-packet causes: one line per cause every ten seconds, with what was suppressed (count, first/last SPI). */
-    private static final RateLimitedLog RATE = RateLimitedLog.perTenSeconds(3);
+    static final int CAUSES = 3;
+    /** ECN codepoint names for log lines, by value. */
+    private static final String[] ECN_NAMES = {"not-ect", "ect1", "ect0", "ce"};
     /** ECN codepoints (RFC 3168 §5). */
     static final int NOT_ECT = 0;
     static final int ECT_1 = 1;
@@ -73,11 +74,19 @@ public final class IpsecProcessor {
     OuterAddress outDst;
     long lastSeq;
     private final DropListener listener;
+    /** Per-packet causes: one line per cause every ten seconds, with what was suppressed (count, first/last SPI). */
+    private final RateLimitedLog rate;
     private final EspTransform esp = new EspTransform(this);
     private final AhTransform ah = new AhTransform(this);
     private int ipId;
 
     public IpsecProcessor(ByteBufAllocator alloc, DropListener listener) {
+        this(alloc, listener, RateLimitedLog.perTenSeconds(CAUSES));
+    }
+
+    /** @param rate budget of the per-packet log lines, {@link #CAUSES} causes */
+    IpsecProcessor(ByteBufAllocator alloc, DropListener listener, RateLimitedLog rate) {
+        this.rate = Objects.requireNonNull(rate, "rate");
         this.alloc = Objects.requireNonNull(alloc, "alloc");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.index = NEXT_INDEX.getAndIncrement();
@@ -220,7 +229,7 @@ public final class IpsecProcessor {
         try {
             ctx = SaTransformContext.of(sa);
         } catch (GeneralSecurityException e) {
-            RateLimitedLog.Suppressed suppressed = RATE.admit(CAUSE_UNUSABLE_SA, RateLimitedLog.spiKey(sa.spi()));
+            RateLimitedLog.Suppressed suppressed = rate.admit(CAUSE_UNUSABLE_SA, RateLimitedLog.spiKey(sa.spi()));
             if (suppressed != null) {
                 LOG.warn("event=sa_unusable spi={} cause=\"{}\"{}", sa.spiHex(), e.getMessage(), suppressed.describeSpis());
             }
@@ -238,7 +247,7 @@ public final class IpsecProcessor {
             return drop(DropReason.SA_EXPIRED, sa);
         }
         // A provider failure or a length this code failed to check: both are bugs to see, but never per packet.
-        RateLimitedLog.Suppressed suppressed = RATE.admit(CAUSE_FAILED, RateLimitedLog.spiKey(sa.spi()));
+        RateLimitedLog.Suppressed suppressed = rate.admit(CAUSE_FAILED, RateLimitedLog.spiKey(sa.spi()));
         if (suppressed != null) {
             LOG.warn("event=transform_failed spi={} cause=\"{}\"{}", sa.spiHex(), e, suppressed.describeSpis());
         }
@@ -360,10 +369,10 @@ public final class IpsecProcessor {
         int in = inner.tos & 3;
         int ecn = EGRESS[in * 4 + out];
         if ((in == NOT_ECT && out != NOT_ECT) || (in == CE && out == ECT_1)) {
-            RateLimitedLog.Suppressed suppressed = RATE.admit(CAUSE_ECN, RateLimitedLog.spiKey(sa.spi()));
+            RateLimitedLog.Suppressed suppressed = rate.admit(CAUSE_ECN, RateLimitedLog.spiKey(sa.spi()));
             if (suppressed != null) {
-                LOG.warn("event=ecn_unexpected spi={} outer_ecn={} inner_ecn={} action={}{}", sa.spiHex(), out, in,
-                        ecn == DROP ? "drop" : "forward", suppressed.describeSpis());
+                LOG.warn("event=ecn_unexpected spi={} outer_ecn={} inner_ecn={} action={}{}", sa.spiHex(), ECN_NAMES[out],
+                        ECN_NAMES[in], ecn == DROP ? "drop" : "forward", suppressed.describeSpis());
             }
         }
         if (ecn == DROP) {

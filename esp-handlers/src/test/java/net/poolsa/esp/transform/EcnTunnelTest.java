@@ -9,12 +9,17 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.event.RateLimitedLog;
 import net.poolsa.esp.ip.Checksums;
 import net.poolsa.esp.ip.IpPacketView;
 import net.poolsa.esp.sa.IpsecProtocol;
@@ -149,6 +154,53 @@ class EcnTunnelTest {
         assertEquals(3, ecn(bytes(back)));
         back.release();
     }
+
+    /**
+     * The unused combinations are logged (RFC 6040 §4.2: SHOULD log), one line per ten seconds, and the line after
+     * a quiet spell says how many it did not write, for which SPIs (slf4j-simple writes to System.err).
+     */
+    @Test
+    void unusedCombinationsAreLoggedAtARateLimit() {
+        AtomicLong now = new AtomicLong();
+        Pair p = Packets.pair(IpsecProtocol.ESP, SaMode.TUNNEL, GCM128, 0x6042, false, null);
+        Drops drops = new Drops();
+        IpsecProcessor tx = new IpsecProcessor(PooledByteBufAllocator.DEFAULT, drops);
+        IpsecProcessor rx = new IpsecProcessor(PooledByteBufAllocator.DEFAULT, drops,
+                new RateLimitedLog(IpsecProcessor.CAUSES, 1, 10_000_000_000L, now::get));
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            int[][] outerInner = {{ECT_0, NOT_ECT}, {ECT_1, NOT_ECT}, {ECT_0, ECT_0}, {CE, NOT_ECT}, {ECT_1, CE}};
+            for (int[] c : outerInner) {
+                ByteBuf outer = tx.protect(p.out(), Unpooled.wrappedBuffer(withEcn(udp(IN4_SRC, IN4_DST, 1, 2, payload(8)), c[1])),
+                        addr(OUT4_A), addr(OUT4_B));
+                setEcn(outer, c[0]);
+                ByteBuf back = rx.unprotect(p.in(), outer);
+                outer.release();
+                if (back != null) {
+                    back.release();
+                }
+                if (c[0] == CE) {
+                    now.addAndGet(10_000_000_000L); // the window ends after the drop
+                }
+            }
+        } finally {
+            System.setErr(err);
+        }
+        List<String> lines = new String(captured.toByteArray(), StandardCharsets.UTF_8).lines()
+                .filter(l -> l.contains("event=ecn_unexpected")).map(l -> l.substring(l.indexOf("event="))).toList();
+        assertEquals(List.of("event=ecn_unexpected spi=0x00006042 outer_ecn=ect0 inner_ecn=not-ect action=forward",
+                "event=ecn_unexpected spi=0x00006042 outer_ecn=ect1 inner_ecn=ce action=forward suppressed=2"
+                        + " suppressed_first_spi=0x00006042 suppressed_last_spi=0x00006042"), lines,
+                "ECT(0) over ECT(0) is not unusual; the ECT(1)/Not-ECT and CE/Not-ECT ones were suppressed");
+        assertEquals(List.of(DropReason.ECN_CE_NOT_ECT), drops.reasons);
+    }
+
+    private static final int NOT_ECT = 0;
+    private static final int ECT_1 = 1;
+    private static final int ECT_0 = 2;
+    private static final int CE = 3;
 
     static int ecn(byte[] ip) {
         return (ip[0] >> 4 & 0xF) == 4 ? ip[1] & 3 : (ip[1] >> 4) & 3;
