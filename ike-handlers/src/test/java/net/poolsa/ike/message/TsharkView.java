@@ -102,6 +102,8 @@ final class TsharkView {
         } else if (p instanceof NatDiscoveryPayload natd) {
             add("isakmp.ike.nat_hash", natd.hash());
         } else if (p instanceof NatOriginalAddressPayload oa) {
+            // tshark files the NAT-OA's ID Type under the Identification payload's field.
+            add("isakmp.id.type", oa.address().getAddress().length == 4 ? 1 : 5);
             add("isakmp.ike.nat_original_address_ipv4", oa.address().getHostAddress());
         } else if (p instanceof VendorIdPayload vid) {
             add("isakmp.vid_bytes", vid.data());
