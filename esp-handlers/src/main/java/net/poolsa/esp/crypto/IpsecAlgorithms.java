@@ -71,11 +71,9 @@ public final class IpsecAlgorithms {
      * @return null when usable
      */
     public static Problem checkStaticKeys(IpsecProtocol protocol, EspAlgorithm encryption, IntegrityAlgorithm integrity) {
-        if (protocol == IpsecProtocol.ESP && !encryption.staticKeysAllowed()) {
-            return new Problem(Part.ENCRYPTION, encryption.ikeName() + " cannot be used with manual keys: its nonce is "
-                    + "the key's salt and the sequence number, which restarts at 1 after every restart, crash or reload, "
-                    + "so a static key repeats (key, nonce) pairs and gives away the authentication key (RFC 4106 §10, "
-                    + "RFC 8221 §3); use aes-cbc with hmac-sha2-256-128 instead, or IKE keying");
+        String staticKeys = protocol == IpsecProtocol.ESP ? staticKeyProblem(encryption) : null;
+        if (staticKeys != null) {
+            return new Problem(Part.ENCRYPTION, staticKeys);
         }
         Problem p = checkAlgorithms(protocol, encryption, integrity);
         if (p != null) {
@@ -86,6 +84,20 @@ public final class IpsecAlgorithms {
                     + "(encryption without integrity is open to active attacks, RFC 4303 §3.2.2)");
         }
         return null;
+    }
+
+    /**
+     * Why {@code encryption} cannot run with manual (static) keys, or null when it can: one sentence for the
+     * operator with what to use instead. See {@link EspAlgorithm#staticKeysAllowed()}.
+     */
+    public static String staticKeyProblem(EspAlgorithm encryption) {
+        if (encryption.staticKeysAllowed()) {
+            return null;
+        }
+        return encryption.ikeName() + " cannot be used with manual keys: its nonce is the key's salt and the sequence "
+                + "number, which restarts at 1 after every restart, crash or reload, so a static key repeats (key, nonce) "
+                + "pairs and gives away the authentication key (RFC 4106 §10, RFC 8221 §3); use aes-cbc with "
+                + "hmac-sha2-256-128 instead, or IKE keying";
     }
 
     /**
