@@ -67,6 +67,22 @@ class ConfigLoaderTest {
         return assertThrows(ConfigException.class, () -> ConfigLoader.load(cfg));
     }
 
+    /** The fixture with {@code from} replaced by {@code to} is refused at {@code field} with {@code fragment} in the message. */
+    private ConfigException refused(String from, String to, String field, String fragment) throws Exception {
+        ConfigException e = refused(from, to);
+        assertEquals(field, e.field(), e.getMessage());
+        assertTrue(e.getMessage().contains(fragment), e.getMessage());
+        return e;
+    }
+
+    /** The fixture with {@code from} replaced by {@code to} loads; returns site-b. */
+    private ConnectionConfig accepted(String from, String to) throws Exception {
+        Path cfg = ConfigFixture.write(dir);
+        assertTrue(ConfigFixture.YAML.contains(from), from);
+        ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace(from, to));
+        return ConfigLoader.load(cfg).connections().get("site-b");
+    }
+
     @Test
     void unknownFieldNamesLineAndField() throws Exception {
         ConfigException e = refused("    replay-window: 128", "    replay-windwo: 128");
@@ -130,18 +146,16 @@ class ConfigLoaderTest {
 
     @Test
     void missingIntegrityNamesTheField() throws Exception {
-        ConfigException e = refused("      integrity: hmac-sha2-256-128\n", "");
-        assertEquals("connections.site-b.manual.integrity", e.field());
-        assertTrue(e.getMessage().contains("ESP with aes-cbc needs an integrity algorithm"), e.getMessage());
+        refused("      integrity: hmac-sha2-256-128\n", "", "connections.site-b.manual.integrity",
+                "ESP with aes-cbc needs an integrity algorithm");
     }
 
     /** YAML reads a plain {@code null} as no value; as an encryption algorithm it is ESP-NULL (RFC 2410). */
     @Test
     void espNullWithIntegrityIsAccepted() throws Exception {
-        Path cfg = ConfigFixture.write(dir);
-        ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace("encryption: aes-cbc", "encryption: null")
-                .replace("      encryption-key-in: secrets/site-b.enc-in\n      encryption-key-out: secrets/site-b.enc-out\n", ""));
-        ConnectionConfig b = ConfigLoader.load(cfg).connections().get("site-b");
+        ConnectionConfig b = accepted("encryption: aes-cbc\n      integrity: hmac-sha2-256-128\n"
+                + "      encryption-key-in: secrets/site-b.enc-in\n      encryption-key-out: secrets/site-b.enc-out\n",
+                "encryption: null\n      integrity: hmac-sha2-256-128\n");
         assertEquals("null", b.manual().encryption());
         assertNull(b.manual().encryptionKeyIn());
     }
@@ -189,48 +203,41 @@ class ConfigLoaderTest {
     /** The data path sends to and probes only the single addresses of a manual connection's remote pool. */
     @Test
     void manualRemotePoolWithoutASingleAddressIsRefused() throws Exception {
-        ConfigException e = refused("remote-outer: [198.51.100.17/32, 203.0.113.17/32]",
-                "remote-outer: [198.51.100.16/28, 203.0.113.16/28]");
-        assertEquals("connections.site-b.remote-outer", e.field());
+        String pool = "remote-outer: [198.51.100.17/32, 203.0.113.17/32]";
+        ConfigException e = refused(pool, "remote-outer: [198.51.100.16/28, 203.0.113.16/28]", "connections.site-b.remote-outer",
+                "holds no single address (/32 or /128), so the data path has no peer address to send to or probe: list "
+                        + "the peer's uplink addresses as /32 (/128) entries");
         assertEquals(21, e.line());
-        assertTrue(e.getMessage().contains("holds no single address (/32 or /128), so the data path has no peer address "
-                + "to send to or probe: list the peer's uplink addresses as /32 (/128) entries"), e.getMessage());
         // A /32 inside a listed range merges into it: still no single address.
-        e = refused("remote-outer: [198.51.100.17/32, 203.0.113.17/32]", "remote-outer: [198.51.100.16/28, 198.51.100.17/32]");
-        assertEquals("connections.site-b.remote-outer", e.field());
+        refused(pool, "remote-outer: [198.51.100.16/28, 198.51.100.17/32]", "connections.site-b.remote-outer", "no single address");
         // Beside a range, single addresses are what it takes.
-        Path cfg = ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace("remote-outer: [198.51.100.17/32, 203.0.113.17/32]",
-                "remote-outer: [198.51.100.17/32, 203.0.113.17/32, 198.51.100.24/29]"));
         assertEquals(AddressPool.parse("198.51.100.17/32", "203.0.113.17/32", "198.51.100.24/29"),
-                ConfigLoader.load(cfg).connections().get("site-b").remoteOuter());
+                accepted(pool, "remote-outer: [198.51.100.17/32, 203.0.113.17/32, 198.51.100.24/29]").remoteOuter());
         // An IKE connection is not held to it (site-c: remote-outer [198.51.100.32/28] loads in readsTypedRecords).
     }
 
     @Test
     void remotePoolOfAnotherFamilyThanTheUplinksIsRefused() throws Exception {
-        ConfigException e = refused("remote-outer: [198.51.100.17/32, 203.0.113.17/32]", "remote-outer: [2001:db8::17/128]");
-        assertEquals("connections.site-b.remote-outer", e.field());
-        assertTrue(e.getMessage().contains("has the address family of an uplink address in local-outer"), e.getMessage());
+        refused("remote-outer: [198.51.100.17/32, 203.0.113.17/32]", "remote-outer: [2001:db8::17/128]",
+                "connections.site-b.remote-outer", "has the address family of an uplink address in local-outer");
     }
 
     /** Capture, decoding and the host's drop rule know UDP-encapsulated ESP on 4500 only; a NAT may map the peer's port. */
     @Test
     void natTraversalLocalPortOtherThan4500IsRefusedRemotePortIsNot() throws Exception {
-        ConfigException e = refused("    replay-window: 128\n", "    replay-window: 128\n    udp-encapsulation: {local-port: 4501}\n");
-        assertEquals("connections.site-b.udp-encapsulation.local-port", e.field());
+        ConfigException e = refused("    replay-window: 128\n", "    replay-window: 128\n    udp-encapsulation: {local-port: 4501}\n",
+                "connections.site-b.udp-encapsulation.local-port", "local port 4501 is not supported");
         assertEquals(26, e.line());
-        assertTrue(e.getMessage().contains("local port 4501 is not supported") && e.getMessage().contains("leave local-port at 4500"),
-                e.getMessage());
-        Path cfg = ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace("    replay-window: 128\n",
-                "    replay-window: 128\n    udp-encapsulation: {local-port: 4500, remote-port: 31337}\n"));
-        assertEquals(new net.poolsa.esp.sa.UdpEncapsulation(4500, 31337),
-                ConfigLoader.load(cfg).connections().get("site-b").udpEncapsulation());
+        assertTrue(e.getMessage().endsWith("leave local-port at 4500"), e.getMessage());
+        assertEquals(new net.poolsa.esp.sa.UdpEncapsulation(4500, 31337), accepted("    replay-window: 128\n",
+                "    replay-window: 128\n    udp-encapsulation: {local-port: 4500, remote-port: 31337}\n").udpEncapsulation());
     }
 
     @Test
     void byteLifetimeBelowTheMtuIsRefused() throws Exception {
-        ConfigException e = refused("lifetime: {rekey-time: 3300, life-time: 3600}", "lifetime: {life-bytes: 1000}");
-        assertEquals("connections.site-b.lifetime.life-bytes", e.field());
-        assertTrue(e.getMessage().contains("a hard byte lifetime of 1000 is below the data path's MTU (1500)"), e.getMessage());
+        refused("lifetime: {rekey-time: 3300, life-time: 3600}", "lifetime: {life-bytes: 1000}",
+                "connections.site-b.lifetime.life-bytes", "a hard byte lifetime of 1000 is below the data path's MTU (1500)");
+        assertEquals(1500, accepted("lifetime: {rekey-time: 3300, life-time: 3600}", "lifetime: {life-bytes: 1500}")
+                .lifetime().hardBytes());
     }
 }

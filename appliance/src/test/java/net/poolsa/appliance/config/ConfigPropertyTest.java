@@ -165,38 +165,32 @@ class ConfigPropertyTest {
     @Test
     void regressions() throws Exception {
         Random r = new Random(1);
-        Model gcm192 = valid(r, Source.YAML);
-        gcm192.ah = false;
-        gcm192.enc = ENCS[3];
-        gcm192.encLen = 28;
-        gcm192.integ = null;
-        gcm192.fault = Fault.AEAD_WITH_MANUAL_KEYS;
-        rekey(r, gcm192);
+        Model gcm192 = esp(r, Source.YAML, ENCS[3], 28, null, Fault.AEAD_WITH_MANUAL_KEYS);
         check(dir.resolve("gcm192"), gcm192, "AES-192-GCM with manual keys: " + gcm192);
 
-        Model equalSpi = valid(r, Source.SA_FILE);
-        equalSpi.ah = false;
-        equalSpi.enc = ENCS[0];
-        equalSpi.encLen = 16;
-        equalSpi.integ = INTEGS[1];
-        equalSpi.intLen = 32;
+        Model equalSpi = esp(r, Source.SA_FILE, ENCS[0], 16, INTEGS[1], Fault.BUNDLE_SPI_EQUAL);
         equalSpi.bundle = INTEGS[1];
         equalSpi.ahSpiIn = equalSpi.spiIn;
         equalSpi.faultOnIn = true;
-        equalSpi.fault = Fault.BUNDLE_SPI_EQUAL;
         rekey(r, equalSpi);
         check(dir.resolve("equal-spi"), equalSpi, "AH+ESP bundle with AH SPI = ESP SPI: " + equalSpi);
 
-        Model natt = valid(r, Source.YAML);
-        natt.ah = false;
-        natt.enc = ENCS[0];
-        natt.encLen = 32;
-        natt.integ = INTEGS[0];
-        natt.intLen = 20;
+        Model natt = esp(r, Source.YAML, ENCS[0], 32, INTEGS[0], Fault.NAT_T_LOCAL_PORT);
         natt.udpRemotePort = 4500;
-        natt.fault = Fault.NAT_T_LOCAL_PORT;
-        rekey(r, natt);
         check(dir.resolve("natt"), natt, "NAT-T local port 4501: " + natt);
+    }
+
+    /** A valid ESP model with these algorithms and {@code fault} marked (the caller sets what the fault needs). */
+    private static Model esp(Random r, Source source, Enc enc, int encLen, Integ integ, Fault fault) {
+        Model m = valid(r, source);
+        m.ah = false;
+        m.enc = enc;
+        m.encLen = encLen;
+        m.integ = integ;
+        m.intLen = integ == null ? 0 : integ.length();
+        m.fault = fault;
+        rekey(r, m);
+        return m;
     }
 
     // ---- generation ----
