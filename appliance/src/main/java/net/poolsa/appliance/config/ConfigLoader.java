@@ -28,11 +28,11 @@ import net.poolsa.appliance.config.ConnectionConfig.DpdConfig;
 import net.poolsa.appliance.config.ConnectionConfig.ManualSaConfig;
 import net.poolsa.appliance.config.ConnectionConfig.Psk;
 import net.poolsa.appliance.config.DataPathConfig.InterfaceConfig;
+import net.poolsa.appliance.config.DataPathConfig.SinkConfig;
+import net.poolsa.appliance.config.DataPathConfig.SinkType;
 import net.poolsa.esp.crypto.EspAlgorithm;
 import net.poolsa.esp.crypto.IntegrityAlgorithm;
 import net.poolsa.esp.crypto.IpsecAlgorithms;
-import net.poolsa.appliance.config.DataPathConfig.SinkConfig;
-import net.poolsa.appliance.config.DataPathConfig.SinkType;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.IpLiterals;
 import net.poolsa.esp.sa.IpsecProtocol;
@@ -446,8 +446,9 @@ public final class ConfigLoader {
         Secret encIn = null;
         Secret encOut = null;
         if (!enc.acceptsKeyMaterial(0)) {
-            encIn = key(required(n, m, "encryption-key-in"), enc.ikeName(), enc::acceptsKeyMaterial, IpsecAlgorithms.keyLengths(enc));
-            encOut = key(required(n, m, "encryption-key-out"), enc.ikeName(), enc::acceptsKeyMaterial, IpsecAlgorithms.keyLengths(enc));
+            String needs = IpsecAlgorithms.keyLengths(enc);
+            encIn = key(required(n, m, "encryption-key-in"), enc.ikeName(), enc::acceptsKeyMaterial, needs);
+            encOut = key(required(n, m, "encryption-key-out"), enc.ikeName(), enc::acceptsKeyMaterial, needs);
         }
         Secret intIn = null;
         Secret intOut = null;
