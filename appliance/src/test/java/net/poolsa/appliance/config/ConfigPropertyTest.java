@@ -30,6 +30,7 @@ import net.poolsa.appliance.keying.ManualKeying;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.pipeline.DataPathListener;
+import net.poolsa.esp.pipeline.DataPlaneConfig;
 import net.poolsa.esp.pipeline.IpsecProtector;
 import net.poolsa.esp.pipeline.MtuSettings;
 import net.poolsa.esp.pipeline.PathEvidence;
@@ -43,7 +44,9 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * Property: every configuration {@link ConfigLoader#load} accepts installs ({@link ManualKeying} into a
  * {@link UserspaceIpsecKernel}) and carries a packet end to end both ways, through the real pipelines
  * ({@link Pipelines#cleartext} on one side, {@link Pipelines#uplink} on the mirrored other side, in
- * {@link EmbeddedChannel}s), the inner packet coming out byte-identical; every configuration it refuses says
+ * {@link EmbeddedChannel}s), the inner packet coming out byte-identical (with the capture sink a forwarded tunnel-mode
+ * packet has its TTL or hop limit one lower, as from any router; with the TUN sink the kernel does that); every
+ * configuration it refuses says
  * {@code FILE:LINE: field.path: ...} and names the field that is wrong.
  *
  * <p>The generator writes YAML text (key files with owner-only permissions) or setkey(8) sa-files (AH+ESP bundles
@@ -126,6 +129,7 @@ class ConfigPropertyTest {
         String addrB;
         boolean extraRanges;
         int payload;
+        boolean tunSink; // the receiver's decapsulated packets go to a TUN device (the kernel forwards them)
         byte[][] keys = new byte[6][]; // enc A->B, enc B->A, int A->B, int B->A, AH A->B, AH B->A
 
         @Override
@@ -136,7 +140,8 @@ class ConfigPropertyTest {
                     + (bundle == null ? "" : " bundle-ah=" + bundle.name()) + " spi=" + Integer.toHexString(spiIn) + "/"
                     + Integer.toHexString(spiOut) + " replay=" + replay + (esn ? " esn" : "")
                     + (udpRemotePort == 0 ? "" : " udp->" + udpRemotePort) + " life=" + softSeconds + "/" + hardSeconds + "s,"
-                    + softBytes + "/" + hardBytes + "B," + hardPackets + "p mtu=" + mtu + " " + addrA + "->" + addrB;
+                    + softBytes + "/" + hardBytes + "B," + hardPackets + "p mtu=" + mtu + (tunSink ? " tun" : " capture") + " " + addrA
+                    + "->" + addrB;
         }
     }
 
@@ -273,6 +278,7 @@ class ConfigPropertyTest {
         m.addrB = m.v6Outer ? "2001:db8:b::" + Integer.toHexString(1 + r.nextInt(0xfff)) : "203.0.113." + (1 + r.nextInt(126));
         m.extraRanges = r.nextBoolean();
         m.payload = r.nextInt(1000);
+        m.tunSink = r.nextBoolean();
         m.faultOnIn = r.nextBoolean();
         rekey(r, m);
         return m;
@@ -652,8 +658,8 @@ class ConfigPropertyTest {
         UserspaceIpsecKernel kb = install(b, m.addrB, m.addrA, ctx);
         try {
             int natPort = m.udpRemotePort == 0 ? 0 : m.udpRemotePort;
-            carry(ka, kb, innerPacket(m, false), m.mtu, natPort, true, ctx + " A->B");
-            carry(kb, ka, innerPacket(m, true), m.mtu, natPort, false, ctx + " B->A");
+            carry(ka, kb, innerPacket(m, false), m, natPort, true, ctx + " A->B");
+            carry(kb, ka, innerPacket(m, true), m, natPort, false, ctx + " B->A");
             carried += 2;
         } finally {
             ka.flush();
@@ -718,6 +724,20 @@ class ConfigPropertyTest {
         }
     }
 
+    /** {@code p} one router hop later: TTL (hop limit) one lower, the IPv4 header checksum recomputed. */
+    private static byte[] forwarded(byte[] p) {
+        byte[] f = p.clone();
+        if ((f[0] >> 4 & 0xf) == 4) {
+            f[8]--;
+            ByteBuf h = io.netty.buffer.Unpooled.wrappedBuffer(f);
+            h.setShort(10, 0);
+            h.setShort(10, ~sum(h, 0, 20, 0) & 0xffff);
+        } else {
+            f[7]--;
+        }
+        return f;
+    }
+
     /** The one's-complement sum of RFC 1071, folded to 16 bits. */
     private static int sum(ByteBuf b, int off, int len, long start) {
         long s = start;
@@ -742,16 +762,18 @@ class ConfigPropertyTest {
 
     /**
      * {@code inner} through the sender's cleartext pipeline, the wire (a NAT in front of B maps B's 4500 to
-     * {@code natPort} when that is not 4500), and the receiver's uplink pipeline: it must come out byte-identical.
+     * {@code natPort} when that is not 4500), and the receiver's uplink pipeline: it must come out byte-identical, but
+     * for the one hop a gateway forwarding a tunnel-mode packet with the capture sink takes off its TTL (hop limit).
      */
-    private static void carry(UserspaceIpsecKernel from, UserspaceIpsecKernel to, byte[] inner, int mtu, int natPort, boolean towardsB,
-                              String ctx) {
+    private static void carry(UserspaceIpsecKernel from, UserspaceIpsecKernel to, byte[] inner, Model m, int natPort,
+                              boolean towardsB, String ctx) {
         Map<DropReason, Integer> drops = DROPS;
         drops.clear();
         EmbeddedChannel clear = new EmbeddedChannel();
-        Pipelines.cleartext(clear.pipeline(), from, SENDER, MtuSettings.of(mtu), LISTENER);
+        Pipelines.cleartext(clear.pipeline(), from, SENDER, MtuSettings.of(m.mtu), LISTENER);
         EmbeddedChannel uplink = new EmbeddedChannel();
-        Pipelines.uplink(uplink.pipeline(), to, RECEIVER, PathEvidence.NONE, LISTENER);
+        Pipelines.uplink(uplink.pipeline(), to, RECEIVER, PathEvidence.NONE, LISTENER, null,
+                m.tunSink ? DataPlaneConfig.Sink.TUN : DataPlaneConfig.Sink.CAPTURE);
         try {
             clear.writeInbound(PooledByteBufAllocator.DEFAULT.directBuffer(inner.length).writeBytes(inner));
             ByteBuf outer = clear.readOutbound();
@@ -764,7 +786,7 @@ class ConfigPropertyTest {
             ByteBuf got = uplink.readOutbound();
             assertNotNull(got, () -> ctx + ": nothing came out of the receiver, drops " + drops);
             try {
-                assertArrayEquals(inner, ByteBufUtil.getBytes(got), ctx);
+                assertArrayEquals(m.tunnel && !m.tunSink ? forwarded(inner) : inner, ByteBufUtil.getBytes(got), ctx);
             } finally {
                 got.release();
             }
