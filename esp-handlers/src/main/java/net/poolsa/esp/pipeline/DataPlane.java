@@ -37,9 +37,19 @@ import org.slf4j.LoggerFactory;
  * </pre>
  */
 public final class DataPlane implements AutoCloseable {
-    /** What the uplinks capture: IPsec, ESP in UDP, and the replies to our path probes. */
-    public static final String UPLINK_FILTER = "esp or ah or (udp port 4500) or (icmp and icmp[icmptype] == icmp-echoreply)"
-            + " or (icmp6 and ip6[40] == 129)";
+    /**
+     * What the uplinks capture: IPsec, ESP in UDP, and the replies to our path probes. IPv4 fragments of UDP are
+     * all taken, since only the first carries the port (RFC 3948 leaves fragmentation to IP): the reassembler
+     * joins them and what is not ESP in UDP is dropped after. IPv6 ESP, AH and UDP are taken behind up to two
+     * Hop-by-Hop, Routing, Destination Options or Fragment headers (RFC 8200 §4.1), and any packet with a third
+     * such header is handed over for the decoder to walk: libpcap's {@code esp}/{@code ah} look only at the
+     * fixed header and one Fragment header, {@code udp port} only at the fixed header.
+     */
+    public static final String UPLINK_FILTER = "esp or ah or (udp port 4500) or (ip proto 17 and ip[6:2] & 0x3fff != 0)"
+            + " or (icmp and icmp[icmptype] == icmp-echoreply) or (icmp6 and ip6[40] == 129)"
+            + " or (ip6 and " + extensionHeader("ip6[6]") + " and (" + ipsecOrUdp("ip6[40]") + " or ("
+            + extensionHeader("ip6[40]") + " and (" + ipsecOrUdp("ip6[40 + (ip6[41] + 1) * 8]") + " or "
+            + extensionHeader("ip6[40 + (ip6[41] + 1) * 8]") + "))))";
     public static final String SINK_FILTER = "ip or ip6";
     private static final Logger LOG = LoggerFactory.getLogger(DataPlane.class);
 
@@ -47,6 +57,16 @@ public final class DataPlane implements AutoCloseable {
     @FunctionalInterface
     public interface ProtectorFactory {
         PacketProtector create(ByteBufAllocator alloc, DropListener drops);
+    }
+
+    /** BPF: the next-header byte at {@code at} names Hop-by-Hop, Routing, Fragment or Destination Options. */
+    private static String extensionHeader(String at) {
+        return "(" + at + " == 0 or " + at + " == 43 or " + at + " == 44 or " + at + " == 60)";
+    }
+
+    /** BPF: the next-header byte at {@code at} names ESP, AH or UDP. */
+    private static String ipsecOrUdp(String at) {
+        return "(" + at + " == 50 or " + at + " == 51 or " + at + " == 17)";
     }
 
     private final DataPlaneConfig config;
