@@ -73,6 +73,7 @@ public final class DataPlane implements AutoCloseable {
     private final ProtectorFactory protectors;
     private final DataPathListener listener;
     private final List<PolledChannel> channels = new ArrayList<>();
+    private final List<IpDecoder> uplinkDecoders = new ArrayList<>();
     private HostDivert divert;
     private TunDevice tun;
     private DefaultEventLoop loop;
@@ -132,14 +133,20 @@ public final class DataPlane implements AutoCloseable {
                 channels.add(ch);
                 ch.open();
                 Pipelines.uplink(ch.pipeline(), config.kernel(), protector, monitor, listener);
+                uplinkDecoders.add(ch.pipeline().get(IpDecoder.class));
             }
             for (PolledChannel ch : channels) {
                 loop.register(ch).sync();
             }
             long period = config.probeInterval().toNanos();
             PathMonitor m = monitor;
+            List<IpDecoder> decoders = List.copyOf(uplinkDecoders);
             ticker = loop.scheduleAtFixedRate(() -> {
-                m.tick(System.nanoTime());
+                long now = System.nanoTime();
+                m.tick(now);
+                for (IpDecoder d : decoders) {
+                    d.expire(now); // held fragments time out even when no further fragment arrives
+                }
                 e.flush();
             }, 0, period, TimeUnit.NANOSECONDS);
             started = true;
@@ -207,6 +214,7 @@ public final class DataPlane implements AutoCloseable {
             }
         }
         channels.clear();
+        uplinkDecoders.clear();
         if (loop != null) {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             loop = null;
