@@ -43,6 +43,19 @@ public final class DropCounters implements DropListener {
         }
     }
 
+    /** Drops counted by the host's firewall rules: one increment and at most one log line for all of them. */
+    @Override
+    public void droppedByHost(DropReason reason, long count) {
+        if (count <= 0) {
+            return;
+        }
+        counters[reason.ordinal()].increment(count);
+        long suppressed = rateLimit.permit(reason.ordinal());
+        if (suppressed != RateLimitedLog.SUPPRESSED) {
+            LOG.warn("event=packets_dropped reason={} packets={} by=host_firewall", reason.label(), count);
+        }
+    }
+
     public double count(DropReason reason) {
         return counters[reason.ordinal()].count();
     }
