@@ -112,7 +112,7 @@ public final class DataPlane implements AutoCloseable {
                 tun = TunDevice.create(config.sinkInterface(), listener); // before the divert routes into it
             }
             if (config.manageHost()) {
-                List<String> names = config.uplinks().stream().map(DataPlaneConfig.Uplink::interfaceName).toList();
+                List<String> names = uplinkInterfaces();
                 divert = tun != null
                         ? HostDivert.intoTun(HostCommands.local(), config.sinkInterface(), config.protectedRemotePrefixes(), names)
                         : new HostDivert(HostCommands.local(), config.sinkInterface(), config.protectedRemotePrefixes(), names);
@@ -144,8 +144,10 @@ public final class DataPlane implements AutoCloseable {
                 sink = capture;
             }
             Pipelines.cleartext(sink.pipeline(), config.kernel(), protector, config.mtu(), listener);
-            for (DataPlaneConfig.Uplink u : config.uplinks()) {
-                PcapChannel ch = new PcapChannel(u.interfaceName(), UPLINK_FILTER, PcapHandle.PcapDirection.IN, decapsulated,
+            // One capture per interface, however many addresses it has: a second one would hand every packet over
+            // twice (a replayed ESP packet, a probe reply taken twice).
+            for (String uplink : uplinkInterfaces()) {
+                PcapChannel ch = new PcapChannel(uplink, UPLINK_FILTER, PcapHandle.PcapDirection.IN, decapsulated,
                         listener, config.immediateCapture());
                 channels.add(ch);
                 ch.open();
@@ -209,6 +211,10 @@ public final class DataPlane implements AutoCloseable {
     /** The inbound-policy rules in force on the host (none when the host is prepared by someone else). */
     public synchronized InboundPolicyRules inboundPolicy() {
         return divert == null ? InboundPolicyRules.NONE : divert.inboundPolicy();
+    }
+
+    private List<String> uplinkInterfaces() {
+        return config.uplinks().stream().map(DataPlaneConfig.Uplink::interfaceName).distinct().toList();
     }
 
     private InboundPolicyRules inboundRules(List<OuterAddress> peers) {
