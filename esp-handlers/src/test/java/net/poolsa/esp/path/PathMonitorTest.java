@@ -59,12 +59,8 @@ class PathMonitorTest {
     @Test
     void switchesToALiveAddressWithTheSameSpi() {
         UserspaceIpsecKernel k = new UserspaceIpsecKernel();
-        SecurityAssociation out = ManualSas.outbound(0x1001, 1, AddressPool.parse("198.51.100.1/32", "203.0.113.1/32"),
-                AddressPool.parse("198.51.100.2/32", "203.0.113.2/32"), AddressPool.parse("192.0.2.0/26"),
-                AddressPool.parse("192.0.2.64/26"), ManualSas.xorKeys(1));
-        k.addSa(out);
-        PathMonitor m = new PathMonitor(List.of(new LocalAddress(A1, 30), new LocalAddress(A2, 30)), List.of(B1, B2),
-                k.sad(), probes::add, PooledByteBufAllocator.DEFAULT, listener, 300 * MS);
+        SecurityAssociation out = outboundOverBothLinks(k);
+        PathMonitor m = monitorOfBothLinks(k);
         m.tick(1000 * MS);
         assertEquals(2, probes.size());
         IpPacketView v = new IpPacketView();
@@ -102,6 +98,21 @@ class PathMonitorTest {
         m.tick(1500 * MS);
         assertEquals(B2, out.currentRemote());
         assertTrue(m.isAlive(B1));
+    }
+
+    /** An outbound pool SA between A1/A2 and B1/B2, installed in {@code k}. */
+    private static SecurityAssociation outboundOverBothLinks(UserspaceIpsecKernel k) {
+        SecurityAssociation out = ManualSas.outbound(0x1001, 1, AddressPool.parse("198.51.100.1/32", "203.0.113.1/32"),
+                AddressPool.parse("198.51.100.2/32", "203.0.113.2/32"), AddressPool.parse("192.0.2.0/26"),
+                AddressPool.parse("192.0.2.64/26"), ManualSas.xorKeys(1));
+        k.addSa(out);
+        return out;
+    }
+
+    /** Monitors B1 and B2 from A1 and A2 (each pair on one /30), dead after 300 ms. */
+    private PathMonitor monitorOfBothLinks(UserspaceIpsecKernel k) {
+        return new PathMonitor(List.of(new LocalAddress(A1, 30), new LocalAddress(A2, 30)), List.of(B1, B2),
+                k.sad(), probes::add, PooledByteBufAllocator.DEFAULT, listener, 300 * MS);
     }
 
     /** Answers the last probe sent to {@code from}, as the peer's kernel would (RFC 792: addresses swapped, type 0). */
@@ -164,12 +175,8 @@ class PathMonitorTest {
     @Test
     void forgedRepliesDoNotKeepADeadAddressAlive() {
         UserspaceIpsecKernel k = new UserspaceIpsecKernel();
-        SecurityAssociation out = ManualSas.outbound(0x1001, 1, AddressPool.parse("198.51.100.1/32", "203.0.113.1/32"),
-                AddressPool.parse("198.51.100.2/32", "203.0.113.2/32"), AddressPool.parse("192.0.2.0/26"),
-                AddressPool.parse("192.0.2.64/26"), ManualSas.xorKeys(1));
-        k.addSa(out);
-        PathMonitor m = new PathMonitor(List.of(new LocalAddress(A1, 30), new LocalAddress(A2, 30)), List.of(B1, B2),
-                k.sad(), probes::add, PooledByteBufAllocator.DEFAULT, listener, 300 * MS);
+        SecurityAssociation out = outboundOverBothLinks(k);
+        PathMonitor m = monitorOfBothLinks(k);
         m.tick(1000 * MS);
         ByteBuf genuineB1 = replyTo(lastProbeTo(B1));
         List<ByteBuf> forged = new ArrayList<>();
@@ -237,8 +244,7 @@ class PathMonitorTest {
     @Test
     void theReplyPathAllocatesNothing() {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        PathMonitor m = new PathMonitor(List.of(new LocalAddress(A1, 30), new LocalAddress(A2, 30)), List.of(B1, B2),
-                new UserspaceIpsecKernel().sad(), probes::add, PooledByteBufAllocator.DEFAULT, listener, 300 * MS);
+        PathMonitor m = monitorOfBothLinks(new UserspaceIpsecKernel());
         IpPacketView v = new IpPacketView();
         int accepted = 0;
         long allocated = 0;
@@ -269,8 +275,7 @@ class PathMonitorTest {
     @Test
     void newPeersAndNewSasAfterAReload() {
         UserspaceIpsecKernel k = new UserspaceIpsecKernel();
-        PathMonitor m = new PathMonitor(List.of(new LocalAddress(A1, 30), new LocalAddress(A2, 30)), List.of(B1, B2),
-                k.sad(), probes::add, PooledByteBufAllocator.DEFAULT, listener, 300 * MS);
+        PathMonitor m = monitorOfBothLinks(k);
         m.tick(1000 * MS);
         assertTrue(probeReply(m, "198.51.100.2", 1010 * MS));
         assertTrue(probeReply(m, "203.0.113.2", 1010 * MS));
