@@ -151,7 +151,7 @@ public final class DataPlane implements AutoCloseable {
                         listener, config.immediateCapture());
                 channels.add(ch);
                 ch.open();
-                Pipelines.uplink(ch.pipeline(), config.kernel(), protector, monitor, listener);
+                Pipelines.uplink(ch.pipeline(), config.kernel(), protector, monitor, listener, config.mtu(), config.sink());
                 uplinkDecoders.add(ch.pipeline().get(IpDecoder.class));
             }
             for (PolledChannel ch : channels) {
