@@ -117,10 +117,12 @@ public final class Appliance implements AutoCloseable {
     }
 
     /**
-     * Reads the configuration file again and applies the connection diff; a file that does not validate
-     * changes nothing. Data-path settings need a restart: a change there is logged, not applied.
+     * Reads the configuration file again and applies the connection diff, then hands the connections to the
+     * data path ({@link DataPath#update}: peers to probe, diverted pools, inbound-policy rules, outer addresses of
+     * new SAs); a file that does not validate changes nothing. Data-path settings need a restart: a change
+     * there is logged, not applied.
      *
-     * @return the diff applied, or null when the new file was refused
+     * @return the diff applied, or null when the new file was refused or the data path could not follow it
      */
     public synchronized ConnectionDiff reload() {
         PoolsaConfig next;
@@ -144,6 +146,16 @@ public final class Appliance implements AutoCloseable {
             ConnectionDiff d = manager.apply(next.connections(), System.nanoTime());
             metrics.syncConnections();
             config = next;
+            if (dataPath != null) {
+                try {
+                    dataPath.update(new DataPathContext(next.dataPath(), kernel, metrics.drops(), metrics.dataPath(),
+                            next.connections().values()));
+                } catch (RuntimeException e) {
+                    metrics.reloaded(false);
+                    LOG.error("event=reload_failed stage=data_path connections=applied error=\"{}\"", e.getMessage());
+                    return null;
+                }
+            }
             metrics.reloaded(true);
             LOG.info("event=reloaded added={} removed={} changed={} unchanged={}", d.added().size(),
                     d.removed().size(), d.changed().size(), d.unchanged().size());

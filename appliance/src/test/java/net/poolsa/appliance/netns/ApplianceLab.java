@@ -336,7 +336,8 @@ public final class ApplianceLab implements AutoCloseable {
 
         /** The value of one sample line of {@link #metrics()} (exact series text, e.g. {@code poolsa_drops_total{reason="replayed"}}), 0 when absent. */
         public double metric(String series) throws Exception {
-            for (String l : metrics().split("\n")) {
+            for (String line : metrics().split("\n")) {
+                String l = line.replace(",} ", "} "); // the simpleclient exposition ends label sets with a comma
                 if (l.startsWith(series + " ")) {
                     return Double.parseDouble(l.substring(series.length() + 1).trim());
                 }
