@@ -43,7 +43,8 @@ class RunProcessTest {
         Path marker = dir.resolve("stopped");
         String cp = System.getProperty("java.class.path") + File.pathSeparator + Path.of("src/test/provider-services").toAbsolutePath();
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dpoolsa.test.marker=" + marker, "-Dpoolsa.dataPath=recording", "-cp", cp, PoolsaCommand.class.getName(), "run", "-c", cfg.toString())
+                "-Dpoolsa.test.marker=" + marker, "-Dpoolsa.dataPath=recording", "-cp", cp, PoolsaCommand.class.getName(), "run", "-c", cfg.toString(),
+                "--state-dir", dir.resolve("state").toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             Pattern started = Pattern.compile("event=started .* metrics=/127\\.0\\.0\\.1:(\\d+)");
