@@ -90,6 +90,31 @@ class RunProcessTest {
         }
     }
 
+    @Test
+    void aStateDirectoryThatCannotBeWrittenIsAStartupErrorThatNamesIt() throws Exception {
+        Path cfg = ConfigFixture.writeTwoManual(dir);
+        Path log = dir.resolve("poolsa.log");
+        Path blocker = dir.resolve("a-file");
+        Files.writeString(blocker, "x");
+        Path stateDir = blocker.resolve("state");
+        String cp = System.getProperty("java.class.path") + File.pathSeparator + Path.of("src/test/provider-services").toAbsolutePath();
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dpoolsa.dataPath=recording", "-cp", cp, PoolsaCommand.class.getName(), "run", "-c", cfg.toString(),
+                "--state-dir", stateDir.toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), () -> read(log));
+            assertEquals(ExitCodes.STARTUP, p.exitValue(), () -> read(log));
+            String out = read(log);
+            assertTrue(out.contains("poolsa: state directory " + stateDir + " cannot be created"), out);
+            assertTrue(!out.contains("event=started"), out);
+        } finally {
+            if (p.isAlive()) {
+                p.destroyForcibly().waitFor();
+            }
+        }
+    }
+
     private static String read(Path p) {
         try {
             return Files.readString(p, StandardCharsets.UTF_8);
