@@ -212,13 +212,18 @@ public final class ApplianceLab implements AutoCloseable {
     }
 
     /**
-     * Starts {@code poolsa run -c CONFIG EXTRA...} in {@code gw} and waits until it logs {@code event=started}.
+     * Starts {@code poolsa run -c CONFIG EXTRA...} in {@code gw} and waits until it logs {@code event=started}. Unless
+     * {@code extra} names one, the state directory is {@link #stateDir}{@code (gw)}: one per gateway (a state
+     * directory serves one instance), the same across restarts of that gateway, as /var/lib/poolsa is for a service.
      *
      * @throws IllegalStateException with the log when it exits or does not start within 60 s
      */
     public Poolsa start(String gw, Path config, String... extra) throws Exception {
         List<String> args = new ArrayList<>(List.of("run", "-c", config.toString()));
         args.addAll(List.of(extra));
+        if (!args.contains("--state-dir")) {
+            args.addAll(List.of("--state-dir", stateDir(gw).toString()));
+        }
         Path log = dir.resolve(gw + "-run" + (++sequence) + ".log");
         Process p = spawn(gw, poolsaCommand(args.toArray(String[]::new)), log);
         Poolsa handle = new Poolsa(gw, config, p, log);
@@ -234,6 +239,11 @@ public final class ApplianceLab implements AutoCloseable {
             Thread.sleep(100);
         }
         throw new IllegalStateException("poolsa in " + gw + " did not start within 60 s:\n" + handle.log());
+    }
+
+    /** The default state directory of {@code gw}'s appliance ({@code DIR/GW/state}). */
+    public Path stateDir(String gw) {
+        return dir.resolve(gw).resolve("state");
     }
 
     /** A running {@code poolsa run} process. {@code ip netns exec} execs, so the process is the JVM itself. */
