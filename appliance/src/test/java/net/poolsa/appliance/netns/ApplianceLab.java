@@ -454,6 +454,14 @@ public final class ApplianceLab implements AutoCloseable {
             }
             return PingResult.parse(Files.readString(log));
         }
+
+        /** Ends the ping now with SIGINT (so it prints its totals) and parses its output. */
+        public PingResult stop() throws Exception {
+            if (process.isAlive()) {
+                HostCommands.local().run(List.of("kill", "-INT", Long.toString(process.pid())));
+            }
+            return await();
+        }
     }
 
     /**
