@@ -82,7 +82,12 @@ public final class SecretFiles {
             if (bad || digits % 2 != 0) {
                 throw field.error("secret file " + file + " does not hold an even number of hex digits");
             }
-            return new Secret(Arrays.copyOf(key, digits / 2));
+            byte[] exact = Arrays.copyOf(key, digits / 2);
+            try {
+                return new Secret(exact);
+            } finally {
+                Arrays.fill(exact, (byte) 0);
+            }
         } finally {
             Arrays.fill(raw, (byte) 0);
             Arrays.fill(key, (byte) 0);
