@@ -35,6 +35,8 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     ConfigOption config;
+    @Mixin
+    ControlSocketOption controlSocket;
     @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "/var/lib/poolsa",
             description = "Where manually keyed SAs keep their sequence numbers and replay-window tops "
                     + "(RFC 4303 §3.3.3); created if missing, must be writable (default: ${DEFAULT-VALUE}).")
@@ -89,7 +91,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Appliance appliance;
         try {
-            appliance = Appliance.start(cfg, providers.get(0), VersionProvider.version(), stateDir);
+            appliance = Appliance.start(cfg, providers.get(0), VersionProvider.version(), controlSocket.path, stateDir);
         } catch (Appliance.StartupException e) {
             err.println("poolsa: " + e.getMessage());
             return ExitCodes.STARTUP;

@@ -15,6 +15,8 @@ import net.poolsa.appliance.config.ConfigException;
 import net.poolsa.appliance.config.ConfigLoader;
 import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.appliance.config.PoolsaConfig;
+import net.poolsa.appliance.control.ApplianceControl;
+import net.poolsa.appliance.control.ControlServer;
 import net.poolsa.appliance.keying.ConnectionDiff;
 import net.poolsa.appliance.keying.ConnectionManager;
 import net.poolsa.appliance.keying.ManualKeying;
@@ -54,6 +56,7 @@ public final class Appliance implements AutoCloseable {
     private volatile PoolsaConfig config;
     private volatile boolean running;
     private MetricsServer server;
+    private ControlServer control;
     private DataPath dataPath;
     private boolean closed;
 
@@ -66,34 +69,35 @@ public final class Appliance implements AutoCloseable {
     }
 
     /**
-     * As {@link #start(PoolsaConfig, DataPathProvider, String, Path)} without a state directory: manual SAs
-     * start their sequence numbers at 1 and keep no replay state across runs. For tests that never put SAs on
-     * the wire; {@code poolsa run} always gives a state directory.
+     * As {@link #start(PoolsaConfig, DataPathProvider, String, Path, Path)} without a control socket and without a
+     * state directory: manual SAs start their sequence numbers at 1 and keep no replay state across runs. For tests
+     * that never put SAs on the wire; {@code poolsa run} always gives a state directory.
      */
     public static Appliance start(PoolsaConfig config, DataPathProvider provider, String version) throws StartupException {
         return start(config, provider, version, null, null);
     }
 
-    /**
-     * Installs the configured connections, opens the metrics endpoint and starts the data path.
-     *
-     * @param stateDir where manually keyed SAs keep their sequence numbers (created if missing)
-     * @throws StartupException when the state directory cannot be used, the endpoint cannot bind or the data
-     *                          path cannot start; everything started so far is undone
-     */
-    public static Appliance start(PoolsaConfig config, DataPathProvider provider, String version, Path stateDir)
+    /** As {@link #start(PoolsaConfig, DataPathProvider, String, Path, Path)} without a state directory (tests). */
+    public static Appliance start(PoolsaConfig config, DataPathProvider provider, String version, Path controlSocket)
             throws StartupException {
-        return start(config, provider, version, stateDir, null);
+        return start(config, provider, version, controlSocket, null);
     }
 
-    /** As above with store tuning (tests); {@code tuning} null = {@link SequenceStore.Tuning#DEFAULT}. */
-    static Appliance start(PoolsaConfig config, DataPathProvider provider, String version, Path stateDir,
-                           SequenceStore.Tuning tuning) throws StartupException {
+    /**
+     * Installs the configured connections, opens the metrics endpoint and starts the data path, serving the control
+     * socket at {@code controlSocket} (null: none). The state directory and the socket open first, so a second
+     * instance is refused before it touches SAs or the host.
+     *
+     * @param stateDir where manually keyed SAs keep their sequence numbers (created if missing), or null for none
+     * @throws StartupException when the state directory or the socket cannot be used, the endpoint cannot bind or
+     *                          the data path cannot start; everything started so far is undone
+     */
+    public static Appliance start(PoolsaConfig config, DataPathProvider provider, String version, Path controlSocket,
+                                  Path stateDir) throws StartupException {
         SequenceStore store = null;
         if (stateDir != null) {
             try {
-                store = tuning == null ? SequenceStore.open(stateDir)
-                        : SequenceStore.open(stateDir, tuning, System::nanoTime, () -> System.currentTimeMillis() / 1000);
+                store = SequenceStore.open(stateDir);
             } catch (StateException e) {
                 config.connections().values().forEach(ConnectionConfig::destroyKeys);
                 throw new StartupException(e.getMessage(), e);
@@ -101,6 +105,14 @@ public final class Appliance implements AutoCloseable {
         }
         Appliance a = new Appliance(config, version, store);
         try {
+            if (controlSocket != null) {
+                try {
+                    // IKE connections get an IkeControl here once IKE exists; until then they are refused at start.
+                    a.control = ControlServer.start(controlSocket, new ApplianceControl(a.manager, null));
+                } catch (IOException e) {
+                    throw new StartupException("control socket: " + e.getMessage(), e);
+                }
+            }
             a.kernel.setListener(new KernelListener() {
                 @Override
                 public void expired(SecurityAssociation sa, boolean hard) {
@@ -133,8 +145,8 @@ public final class Appliance implements AutoCloseable {
             }
             a.timer.scheduleAtFixedRate(() -> a.kernel.expireTick(System.nanoTime()), 1, 1, TimeUnit.SECONDS);
             a.running = true;
-            LOG.info("event=started connections={} metrics={} data_path={}", config.connections().size(),
-                    a.server.address(), provider.name());
+            LOG.info("event=started connections={} metrics={} data_path={} control_socket={}", config.connections().size(),
+                    a.server.address(), provider.name(), controlSocket == null ? "none" : a.control.path());
             return a;
         } catch (StartupException | RuntimeException e) {
             a.close();
@@ -211,6 +223,11 @@ public final class Appliance implements AutoCloseable {
         return server;
     }
 
+    /** The control socket, or null when started without one. */
+    public ControlServer control() {
+        return control;
+    }
+
     /** Orderly shutdown; idempotent (a signal handler and the shutdown hook may both call it). */
     @Override
     public synchronized void close() {
@@ -219,6 +236,9 @@ public final class Appliance implements AutoCloseable {
         }
         closed = true;
         running = false;
+        if (control != null) {
+            control.close(); // no commands while shutting down; removes the socket file
+        }
         if (dataPath != null) {
             try {
                 dataPath.stop();

@@ -37,7 +37,8 @@ class CliTest {
         String help = out.toString();
         assertTrue(help.contains("Examples:") && help.contains("poolsa check-config -c /etc/poolsa/poolsa.yaml"), help);
         assertTrue(help.contains("  3  invalid configuration"), help);
-        for (String sub : new String[] {"run", "check-config", "status", "demo"}) {
+        assertTrue(help.contains("  9  initiate, terminate: the running instance refused the command"), help);
+        for (String sub : new String[] {"run", "check-config", "status", "initiate", "terminate", "demo"}) {
             assertTrue(help.contains("  " + sub + " "), sub);
         }
     }
@@ -80,7 +81,7 @@ class CliTest {
     @Test
     void statusWithoutInstanceExits7AndDemoChecksItsTimes() throws Exception {
         Path cfg = ConfigFixture.writeYaml(dir, "metrics:\n  listen: \"127.0.0.1:1\"\n");
-        assertEquals(ExitCodes.NOT_RUNNING, run("status", "-c", cfg.toString()));
+        assertEquals(ExitCodes.NOT_RUNNING, run("status", "-c", cfg.toString(), "--control-socket", dir.resolve("none.ctl").toString()));
         assertTrue(err.toString().contains("no running instance at http://127.0.0.1:1/status"), err.toString());
         // The demo itself runs end to end in scripts/test.sh (it needs root and about 20 s).
         assertEquals(ExitCodes.USAGE, run("demo", "--duration", "5s", "--fail-after", "10s", "--output", dir.toString()));

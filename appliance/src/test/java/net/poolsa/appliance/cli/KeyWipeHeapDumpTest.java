@@ -107,7 +107,8 @@ class KeyWipeHeapDumpTest {
         String cp = System.getProperty("java.class.path") + File.pathSeparator + Path.of("src/test/provider-services").toAbsolutePath();
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dpoolsa.dataPath=recording", "-Dpoolsa.test.exercise=true", "-cp", cp, PoolsaCommand.class.getName(),
-                "run", "-c", cfg.toString(), "--state-dir", dir.resolve("state").toString())
+                "run", "-c", cfg.toString(), "--state-dir", dir.resolve("state").toString(),
+                "--control-socket", dir.resolve("poolsa.ctl").toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             for (int i = 0; i < 300 && p.isAlive() && !read(log).contains("event=started"); i++) {

@@ -106,7 +106,7 @@ class ApplianceTest {
     void aManualSaContinuesItsSequenceAcrossAReloadThatReinstallsItAndAcrossARestart() throws Exception {
         Path cfg = ConfigFixture.writeTwoManual(dir);
         Path state = dir.resolve("state");
-        Appliance a = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", state);
+        Appliance a = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, state);
         try {
             InstalledConnection c = a.connections().installed("site-c");
             OutboundSequence seq = sequence(c);
@@ -123,7 +123,7 @@ class ApplianceTest {
         } finally {
             a.close();
         }
-        Appliance b = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", state);
+        Appliance b = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, state);
         try {
             assertEquals(12, sequence(b.connections().installed("site-c")).next(), "and so does the restarted one");
         } finally {
@@ -140,7 +140,7 @@ class ApplianceTest {
         logger.addAppender(log);
         try {
             PoolsaConfig config = ConfigLoader.load(cfg);
-            Appliance a = Appliance.start(config, new RecordingDataPathProvider(), "test", dir.resolve("state"));
+            Appliance a = Appliance.start(config, new RecordingDataPathProvider(), "test", null, dir.resolve("state"));
             Secret key = config.connections().get("site-c").manual().integrityKeyOut();
             assertTrue(key.isDestroyed(), "the configuration's copy is wiped once the SAs hold theirs");
             assertThrows(IllegalStateException.class, key::copy);
@@ -179,7 +179,7 @@ class ApplianceTest {
         PoolsaConfig config = ConfigLoader.load(cfg);
         RecordingDataPathProvider dp = new RecordingDataPathProvider();
         Appliance.StartupException e = assertThrows(Appliance.StartupException.class,
-                () -> Appliance.start(config, dp, "test", blocker.resolve("state")));
+                () -> Appliance.start(config, dp, "test", null, blocker.resolve("state")));
         assertTrue(e.getMessage().contains(blocker.resolve("state").toString()), e.getMessage());
         assertNull(dp.context, "nothing started");
         assertTrue(config.connections().get("site-c").keysDestroyed(), "keys wiped on the way out too");

@@ -50,7 +50,17 @@ public enum DropReason {
     /** A valid ESP packet with next header 59: traffic-flow-confidentiality filler, discarded by design (RFC 4303 §2.6). */
     DUMMY_PACKET("dummy_packet"),
     /** The kernel refused to send the packet (no route, link down, bad header): see the emitter's log. */
-    EMIT_FAILED("emit_failed");
+    EMIT_FAILED("emit_failed"),
+    /**
+     * A decapsulated tunnel-mode packet the gateway would forward arrived with TTL / hop limit 0 or 1: dropped and,
+     * at a rate limit, answered with ICMP time exceeded (RFC 1812 §5.3.1, RFC 4443 §3.3), so a loop dies.
+     */
+    TTL_EXPIRED("ttl_expired"),
+    /**
+     * The outer header says CE (congestion experienced) but the inner packet is Not-ECT: its transport only
+     * understands loss, so the decapsulator must drop it (RFC 6040 §4.2).
+     */
+    ECN_CE_NOT_ECT("ecn_ce_not_ect");
 
     private final String label;
 

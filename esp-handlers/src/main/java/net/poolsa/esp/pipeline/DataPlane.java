@@ -111,7 +111,7 @@ public final class DataPlane implements AutoCloseable {
                         listener, config.immediateCapture());
                 channels.add(ch);
                 ch.open();
-                Pipelines.uplink(ch.pipeline(), config.kernel(), protector, monitor, listener);
+                Pipelines.uplink(ch.pipeline(), config.kernel(), protector, monitor, listener, config.mtu(), config.sink());
             }
             for (PolledChannel ch : channels) {
                 loop.register(ch).sync();
