@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import net.poolsa.appliance.config.ConfigFixture;
+import net.poolsa.appliance.wipe.HeapDump;
 
 /**
  * Needs root (as {@link RunProcessTest}: capabilities) and the JDK's {@code jcmd}. Keys are really wiped: {@code poolsa

@@ -1,4 +1,4 @@
-package net.poolsa.appliance.cli;
+package net.poolsa.appliance.wipe;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,7 +16,7 @@ import java.util.List;
  * holding a key as big-endian words, as AES key schedules do, shows the key's bytes in order), an object's fields
  * ({@code instance}), or anything else ({@code other}).
  */
-final class HeapDump {
+public final class HeapDump {
     private static final String MAGIC = "JAVA PROFILE 1.0.2";
     private static final int HEAP_DUMP = 0x0C;
     private static final int HEAP_DUMP_SEGMENT = 0x1C;
@@ -53,7 +53,7 @@ final class HeapDump {
         }
     }
 
-    static HeapDump read(Path file) throws IOException {
+    public static HeapDump read(Path file) throws IOException {
         return new HeapDump(Files.readAllBytes(file));
     }
 
@@ -125,7 +125,7 @@ final class HeapDump {
     }
 
     /** Where {@code pattern} occurs: one entry per occurrence, naming what holds it. */
-    List<String> find(byte[] pattern) {
+    public List<String> find(byte[] pattern) {
         List<String> where = new ArrayList<>();
         byte first = pattern[0];
         for (int i = 0; i <= data.length - pattern.length; i++) {
