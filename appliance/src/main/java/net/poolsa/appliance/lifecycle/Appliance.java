@@ -122,6 +122,9 @@ public final class Appliance implements AutoCloseable {
             });
             try {
                 a.manager.apply(config.connections(), System.nanoTime());
+            } catch (RuntimeException e) {
+                // A connection the data path cannot use, or a reservation the state directory did not take.
+                throw new StartupException("cannot install the configured connections: " + e.getMessage(), e);
             } finally {
                 wipeKeys(config);
             }
