@@ -44,65 +44,38 @@ class KeyWipeHeapDumpTest {
         return b;
     }
 
-    private static byte[] xor(byte[] key, int pad) {
-        byte[] out = key.clone();
-        for (int i = 0; i < out.length; i++) {
-            out[i] ^= (byte) pad;
-        }
-        return out;
+
+    /** A manual AES-CBC + HMAC-SHA-256 connection NAME whose key files are secrets/NAME.{ein,eout,iin,iout}. */
+    private static String connection(String name, String localOuter, String remoteOuter, String remoteProtected, int spiIn) {
+        return "  " + name + ":\n    local-outer: [" + localOuter + "]\n    remote-outer: [" + remoteOuter + "]\n"
+                + "    local-protected: [192.0.2.0/26]\n    remote-protected: [" + remoteProtected + "]\n    manual:\n"
+                + String.format("      spi-in: 0x%08x%n      spi-out: 0x%08x%n", spiIn, spiIn + 0x1000)
+                + "      encryption: aes-cbc\n      integrity: hmac-sha2-256-128\n"
+                + "      encryption-key-in: secrets/" + name + ".ein\n      encryption-key-out: secrets/" + name + ".eout\n"
+                + "      integrity-key-in: secrets/" + name + ".iin\n      integrity-key-out: secrets/" + name + ".iout\n";
     }
 
+    /** The fixture's data path with site-c, and site-b before it when {@code withSiteB}. */
     private static String yaml(boolean withSiteB) {
-        String c = """
-                  site-c:
-                    local-outer: [198.51.100.0/28]
-                    remote-outer: [198.51.100.32/28]
-                    local-protected: [192.0.2.0/26]
-                    remote-protected: [192.0.2.192/26]
-                    manual:
-                      spi-in: 0x00003001
-                      spi-out: 0x00004001
-                      encryption: aes-cbc
-                      integrity: hmac-sha2-256-128
-                      encryption-key-in: secrets/c.ein
-                      encryption-key-out: secrets/c.eout
-                      integrity-key-in: secrets/c.iin
-                      integrity-key-out: secrets/c.iout
-                """;
-        String b = """
-                  site-b:
-                    local-outer: [198.51.100.0/28, 203.0.113.0/28]
-                    remote-outer: [198.51.100.16/28, 203.0.113.16/28]
-                    local-protected: [192.0.2.0/26]
-                    remote-protected: [192.0.2.128/26]
-                    manual:
-                      spi-in: 0x00001001
-                      spi-out: 0x00002001
-                      encryption: aes-cbc
-                      integrity: hmac-sha2-256-128
-                      encryption-key-in: secrets/b.ein
-                      encryption-key-out: secrets/b.eout
-                      integrity-key-in: secrets/b.iin
-                      integrity-key-out: secrets/b.iout
-                """;
         return ConfigFixture.YAML.substring(0, ConfigFixture.YAML.indexOf("connections:\n")) + "connections:\n"
-                + (withSiteB ? b : "") + c;
+                + (withSiteB ? connection("site-b", "198.51.100.0/28, 203.0.113.0/28", "198.51.100.16/28, 203.0.113.16/28",
+                        "192.0.2.128/26", 0x1001) : "")
+                + connection("site-c", "198.51.100.0/28", "198.51.100.32/28", "192.0.2.192/26", 0x3001);
     }
 
     @Test
     void aRemovedConnectionLeavesNoKeyBytesInTheHeap() throws Exception {
         Map<String, byte[]> siteB = new LinkedHashMap<>();
-        siteB.put("b.ein", random(16));
-        siteB.put("b.eout", random(16));
-        siteB.put("b.iin", random(32));
-        siteB.put("b.iout", random(32));
+        siteB.put("site-b.ein", random(16));
+        siteB.put("site-b.eout", random(16));
+        siteB.put("site-b.iin", random(32));
+        siteB.put("site-b.iout", random(32));
         for (Map.Entry<String, byte[]> e : siteB.entrySet()) {
             ConfigFixture.secret(dir, "secrets/" + e.getKey(), hex(e.getValue()));
         }
-        ConfigFixture.secret(dir, "secrets/c.ein", hex(random(16)));
-        ConfigFixture.secret(dir, "secrets/c.eout", hex(random(16)));
-        ConfigFixture.secret(dir, "secrets/c.iin", hex(random(32)));
-        ConfigFixture.secret(dir, "secrets/c.iout", hex(random(32)));
+        for (String k : List.of("ein", "eout", "iin", "iout")) {
+            ConfigFixture.secret(dir, "secrets/site-c." + k, hex(random(k.startsWith("e") ? 16 : 32)));
+        }
         Path cfg = ConfigFixture.writeYaml(dir, yaml(true));
         Path log = dir.resolve("poolsa.log");
         String cp = System.getProperty("java.class.path") + File.pathSeparator + Path.of("src/test/provider-services").toAbsolutePath();
@@ -119,14 +92,14 @@ class KeyWipeHeapDumpTest {
             assertTrue(read(log).contains("event=started"), () -> read(log));
 
             HeapDump before = dump(p, "installed");
-            for (String k : List.of("b.ein", "b.eout", "b.iin", "b.iout")) {
+            for (String k : siteB.keySet()) {
                 assertTrue(before.find(siteB.get(k)).contains("byte[]"), "positive control: raw " + k + " in a byte[]");
             }
-            assertTrue(before.find(siteB.get("b.eout")).contains("int[]"),
-                    "positive control: the outbound AES key schedule (int[]) starts with the key: " + before.find(siteB.get("b.eout")));
-            for (String k : List.of("b.iin", "b.iout")) {
-                assertTrue(before.find(xor(siteB.get(k), 0x36)).contains("byte[]"), "positive control: HMAC inner pad of " + k);
-                assertTrue(before.find(xor(siteB.get(k), 0x5c)).contains("byte[]"), "positive control: HMAC outer pad of " + k);
+            assertTrue(before.find(siteB.get("site-b.eout")).contains("int[]"),
+                    "positive control: the outbound AES key schedule (int[]) starts with the key: " + before.find(siteB.get("site-b.eout")));
+            for (String k : List.of("site-b.iin", "site-b.iout")) {
+                assertTrue(before.find(HeapDump.xor(siteB.get(k), 0x36)).contains("byte[]"), "positive control: HMAC inner pad of " + k);
+                assertTrue(before.find(HeapDump.xor(siteB.get(k), 0x5c)).contains("byte[]"), "positive control: HMAC outer pad of " + k);
             }
 
             ConfigFixture.writeYaml(dir, yaml(false));
@@ -142,8 +115,8 @@ class KeyWipeHeapDumpTest {
                 byte[] k = e.getValue();
                 Map<String, byte[]> forms = new LinkedHashMap<>();
                 forms.put("raw", k);
-                forms.put("xor 0x36", xor(k, 0x36));
-                forms.put("xor 0x5c", xor(k, 0x5c));
+                forms.put("xor 0x36", HeapDump.xor(k, 0x36));
+                forms.put("xor 0x5c", HeapDump.xor(k, 0x5c));
                 forms.put("hex", hex(k).getBytes(StandardCharsets.US_ASCII));
                 forms.put("HEX", hex(k).toUpperCase().getBytes(StandardCharsets.US_ASCII));
                 for (Map.Entry<String, byte[]> f : forms.entrySet()) {

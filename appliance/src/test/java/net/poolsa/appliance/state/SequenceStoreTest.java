@@ -122,8 +122,7 @@ class SequenceStoreTest {
     void theNextBlockIsReservedWellBeforeTheCurrentOneRunsOut() throws Exception {
         try (SequenceStore s = open()) {
             SecurityAssociation sa = StateSas.out(0x2001, 1);
-            SaTransformContext ctx = StateSas.ctx(sa);
-            s.attach(sa, ctx);
+            SaTransformContext ctx = attached(s, sa);
             long start = s.writes();
             for (int round = 0; round < 400; round++) {
                 int perTick = round < 200 ? 50 : 500; // 500/s, then ten times as much
@@ -220,8 +219,7 @@ class SequenceStoreTest {
         assertTrue(disk >= handedOut, "reserved " + disk + " < handed out " + handedOut);
         try (SequenceStore s = open(state, SMALL)) {
             SecurityAssociation sa = StateSas.out(0x5001, 7);
-            SaTransformContext ctx = StateSas.ctx(sa);
-            s.attach(sa, ctx);
+            SaTransformContext ctx = attached(s, sa);
             long first = ctx.outbound().next();
             assertEquals(disk + 1, first, "the restarted SA starts above the last reservation");
             assertTrue(first > handedOut);
@@ -243,12 +241,7 @@ class SequenceStoreTest {
     @Test
     void orderlyShutdownRecordsTheExactLastNumberAndOnlyTheSameKeyContinues() throws Exception {
         try (SequenceStore s = open()) {
-            SecurityAssociation sa = StateSas.out(0x2001, 1);
-            SaTransformContext ctx = StateSas.ctx(sa);
-            s.attach(sa, ctx);
-            for (int i = 0; i < 10; i++) {
-                ctx.outbound().next();
-            }
+            SecurityAssociation sa = attachAndSend(s, StateSas.out(0x2001, 1), 10);
             sa.kill();
             s.detach(sa);
         }
@@ -262,21 +255,30 @@ class SequenceStoreTest {
         assertFalse(file.contains("0101010101"), "the key itself is never written");
     }
 
-    private static long firstNumber(SequenceStore s, SecurityAssociation sa) {
+    /** Attaches {@code sa} to {@code s} and returns its transform context. */
+    private static SaTransformContext attached(SequenceStore s, SecurityAssociation sa) {
         SaTransformContext ctx = StateSas.ctx(sa);
         s.attach(sa, ctx);
-        return ctx.outbound().next();
+        return ctx;
+    }
+
+    /** Attaches {@code sa} and takes {@code n} sequence numbers from it. */
+    private static SecurityAssociation attachAndSend(SequenceStore s, SecurityAssociation sa, int n) {
+        SaTransformContext ctx = attached(s, sa);
+        for (int i = 0; i < n; i++) {
+            ctx.outbound().next();
+        }
+        return sa;
+    }
+
+    private static long firstNumber(SequenceStore s, SecurityAssociation sa) {
+        return attached(s, sa).outbound().next();
     }
 
     @Test
     void reinstallingWithTheSameKeysContinuesInTheSameProcess() throws Exception {
         try (SequenceStore s = open()) {
-            SecurityAssociation sa = StateSas.out(0x2001, 1);
-            SaTransformContext ctx = StateSas.ctx(sa);
-            s.attach(sa, ctx);
-            for (int i = 0; i < 5; i++) {
-                ctx.outbound().next();
-            }
+            SecurityAssociation sa = attachAndSend(s, StateSas.out(0x2001, 1), 5);
             assertThrows(IllegalStateException.class, () -> s.attach(StateSas.out(0x2001, 1), StateSas.ctx(StateSas.out(0x2001, 1))),
                     "one key serves one SA at a time");
             sa.kill();
@@ -329,8 +331,7 @@ class SequenceStoreTest {
     void aLateReservationDropsInsteadOfSendingAndRecovers() throws Exception {
         try (SequenceStore s = open()) {
             SecurityAssociation sa = StateSas.out(0x2001, 1);
-            SaTransformContext ctx = StateSas.ctx(sa);
-            s.attach(sa, ctx);
+            SaTransformContext ctx = attached(s, sa);
             for (int i = 0; i < 200; i++) {
                 ctx.outbound().next();
             }
@@ -432,8 +433,7 @@ class SequenceStoreTest {
         log.list.clear();
         try (SequenceStore s = open()) {
             SecurityAssociation again = StateSas.out(0x2003, 5);
-            SaTransformContext ctx = StateSas.ctx(again);
-            s.attach(again, ctx);
+            SaTransformContext ctx = attached(s, again);
             assertTrue(ctx.outbound().exhausted(), "a restart does not bring the numbers back");
             assertTrue(logged("event=sequence_exhausted spi=0x00002003"), "said at once, before any packet");
         }

@@ -176,19 +176,12 @@ class CipherWipeHeapDumpTest {
         if (s.intLength() > 0) {
             byte[] k = p.integ().open();
             f.put("integrity key@byte[]", k);
-            f.put("HMAC inner pad@byte[]", xor(k, 0x36));
-            f.put("HMAC outer pad@byte[]", xor(k, 0x5c));
+            f.put("HMAC inner pad@byte[]", HeapDump.xor(k, 0x36));
+            f.put("HMAC outer pad@byte[]", HeapDump.xor(k, 0x5c));
         }
         return f;
     }
 
-    private static byte[] xor(byte[] k, int pad) {
-        byte[] out = k.clone();
-        for (int i = 0; i < out.length; i++) {
-            out[i] ^= (byte) pad;
-        }
-        return out;
-    }
 
     private static SecurityAssociation sa(Suite s, Direction d, int spi, MaskedKey enc, MaskedKey integ) {
         byte[] e = enc.open();

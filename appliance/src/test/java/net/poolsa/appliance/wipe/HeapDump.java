@@ -124,6 +124,15 @@ public final class HeapDump {
         kinds.add(kind);
     }
 
+    /** {@code key} XOR {@code pad} byte by byte: an HMAC's inner (0x36) or outer (0x5c) pad as the JDK keeps it. */
+    public static byte[] xor(byte[] key, int pad) {
+        byte[] out = key.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] ^= (byte) pad;
+        }
+        return out;
+    }
+
     /** Where {@code pattern} occurs: one entry per occurrence, naming what holds it. */
     public List<String> find(byte[] pattern) {
         List<String> where = new ArrayList<>();
