@@ -141,7 +141,7 @@ public final class SequenceStore implements AutoCloseable {
     }
 
     /** As {@link #open(Path)} with other tuning and clocks (tests). */
-    public static SequenceStore open(Path dir, Tuning tuning, LongSupplier nanos, LongSupplier epochSeconds) throws StateException {
+    static SequenceStore open(Path dir, Tuning tuning, LongSupplier nanos, LongSupplier epochSeconds) throws StateException {
         Path d = dir.toAbsolutePath().normalize();
         try {
             Files.createDirectories(d, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
