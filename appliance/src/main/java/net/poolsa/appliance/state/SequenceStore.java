@@ -349,7 +349,7 @@ public final class SequenceStore implements AutoCloseable {
         } catch (IOException e) {
             if (!failing) {
                 LOG.error("event=state_write_failed file={} error=\"{}\" effect=\"manually keyed SAs drop outbound packets"
-                        + " (sequence_unreserved) once their reservation is used up; retrying\"", file(), e);
+                        + " (sequence_unreserved) once their reservation is used up; retrying\"", file(), e.toString());
                 failing = true;
             }
         }
@@ -478,7 +478,7 @@ public final class SequenceStore implements AutoCloseable {
                 persist(Map.of(), true);
             } catch (IOException e) {
                 LOG.error("event=state_write_failed file={} error=\"{}\" effect=\"the next start skips the unused rest of the"
-                        + " reservations\"", file(), e);
+                        + " reservations\"", file(), e.toString());
             }
             closed = true;
             unlock();

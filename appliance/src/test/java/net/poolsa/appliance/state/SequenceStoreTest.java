@@ -342,7 +342,8 @@ class SequenceStoreTest {
             }
             nanos.addAndGet(100_000_000L);
             s.tick();
-            assertTrue(logged("event=state_write_failed"), log.list::toString);
+            assertTrue(logged("event=state_write_failed file=" + dir.resolve(StateFile.NAME) + " error=\"java.nio.file.NoSuchFileException"),
+                    log.list::toString);
             assertEquals(OutboundSequence.EXHAUSTED, ctx.outbound().next(), "no unreserved number is sent");
             assertFalse(ctx.outbound().exhausted());
             Files.createDirectories(dir);
