@@ -18,7 +18,6 @@ import java.util.regex.Pattern;
 
 import net.poolsa.appliance.cli.PoolsaCommand;
 import net.poolsa.esp.divert.HostCommands;
-import net.poolsa.esp.divert.HostDivert;
 import net.poolsa.esp.netns.Netns;
 
 /**
@@ -247,25 +246,6 @@ public final class ApplianceLab implements AutoCloseable {
             Thread.sleep(100);
         }
         throw new IllegalStateException("poolsa in " + gw + " did not start within 60 s:\n" + handle.log());
-    }
-
-    /**
-     * Undoes the diversion a killed {@code poolsa run} left in {@code gw} (the sink {@code psink} with its routes, the
-     * policy rules, the nftables table), with the "at stop" commands of docs/host-changes.md, as an operator would
-     * after a crash: {@code poolsa run} does not yet clear a crashed instance's diversion when it starts, and refuses
-     * to start while the sink exists ("ip link add psink type ifb failed: File exists"). Parts already gone are fine.
-     */
-    public void undoDiversionOfCrashed(String gw) {
-        Netns n = ns(gw);
-        n.tryExec("ip", "link", "del", "psink");
-        String rule = "priority " + HostDivert.RULE_PRIORITY + " not fwmark 0x" + Integer.toHexString(HostDivert.FWMARK)
-                + " lookup " + HostDivert.ROUTE_TABLE;
-        for (String family : new String[] {"-4", "-6"}) {
-            List<String> del = new ArrayList<>(List.of("ip", family, "rule", "del"));
-            del.addAll(List.of(rule.split(" ")));
-            n.tryExec(del.toArray(String[]::new));
-        }
-        n.tryExec("nft", "delete", "table", "inet", HostDivert.NFT_TABLE);
     }
 
     /** The default state directory of {@code gw}'s appliance ({@code DIR/GW/state}). */

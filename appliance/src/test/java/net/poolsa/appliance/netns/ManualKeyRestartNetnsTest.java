@@ -63,9 +63,9 @@ class ManualKeyRestartNetnsTest {
             // (b) Crash: SIGKILL, no orderly shutdown, then a start on the same state directory.
             a = event(lab, "kill -9 and start", a, x -> {
                 x.kill9();
-                lab.undoDiversionOfCrashed(ApplianceLab.GW_A); // the host part; the state directory is left as it was
-                return lab.start(ApplianceLab.GW_A, cfgA);
+                return lab.start(ApplianceLab.GW_A, cfgA); // the crashed instance's diversion is still in place
             });
+            assertTrue(log(a).contains("event=stale_diversion_removed"), log(a));
 
             // (c) SIGHUP with a changed connection and the same key files: its SAs are reinstalled.
             lab.writeConfig(ApplianceLab.GW_A, config(lab, ApplianceLab.GW_A, keys, "    lifetime: {life-time: 7200}\n"));
