@@ -344,12 +344,14 @@ public final class ApplianceLab implements AutoCloseable {
                     "http://127.0.0.1:9742/metrics"), Duration.ofSeconds(30));
         }
 
-        /** The value of one sample line of {@link #metrics()} (exact series text, e.g. {@code poolsa_drops_total{reason="replayed"}}), 0 when absent. */
+        /** The value of one sample line of {@link #metrics()} (exact series text, e.g. {@code poolsa_drops_total{reason="replayed"}}, with or without the trailing comma
+         * the simpleclient exposition puts in label sets), 0 when the series is absent. */
         public double metric(String series) throws Exception {
+            String wanted = series.replace(",}", "}");
             for (String line : metrics().split("\n")) {
                 String l = line.replace(",} ", "} "); // the simpleclient exposition ends label sets with a comma
-                if (l.startsWith(series + " ")) {
-                    return Double.parseDouble(l.substring(series.length() + 1).trim());
+                if (l.startsWith(wanted + " ")) {
+                    return Double.parseDouble(l.substring(wanted.length() + 1).trim());
                 }
             }
             return 0;
