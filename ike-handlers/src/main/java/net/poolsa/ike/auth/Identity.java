@@ -1,10 +1,13 @@
 package net.poolsa.ike.auth;
 
+import java.io.IOException;
 import java.security.cert.X509Certificate;
 import java.util.Arrays;
 import java.util.Locale;
 
 import javax.security.auth.x500.X500Principal;
+
+import org.bouncycastle.asn1.x500.X500Name;
 
 import net.poolsa.esp.sa.IpLiterals;
 import net.poolsa.ike.message.IdType;
@@ -22,7 +25,9 @@ import net.poolsa.ike.message.IdentificationPayload;
  *     (4 or 16 octets; a network entry does not prove an address identity).</li>
  * </ul>
  * The text forms {@link #parse} reads are strongSwan's: a string with '=' is a DN ("C=CH, O=poolsa, CN=gw"), an
- * IP literal an address, one with '@' inside a user FQDN, anything else (or a leading '@') an FQDN.
+ * IP literal an address, one with '@' inside a user FQDN, anything else (or a leading '@') an FQDN. A DN is written
+ * in the order of its RDNs in the certificate, most significant first, as strongSwan and OpenSSL print it (the
+ * reverse of RFC 4514's string order, which Java's {@link X500Principal#getName()} uses).
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc4945#section-3.1">RFC 4945 §3.1</a>
  */
@@ -50,8 +55,8 @@ public final class Identity {
         }
         if (t.indexOf('=') >= 0) {
             try {
-                return dn(new X500Principal(t));
-            } catch (IllegalArgumentException e) {
+                return dn(new X500Principal(new X500Name(t).getEncoded()));
+            } catch (IllegalArgumentException | IOException e) {
                 throw new IllegalArgumentException("'" + text + "' is not a distinguished name: " + e.getMessage(), e);
             }
         }
@@ -188,12 +193,12 @@ public final class Identity {
         }
     }
 
-    /** The text form {@link #parse} reads back (a DN in RFC 2253 form). */
+    /** The text form {@link #parse} reads back (a DN most significant RDN first). */
     @Override
     public String toString() {
         switch (kind) {
             case DN:
-                return dn.getName();
+                return Certificates.name(dn);
             case FQDN:
             case USER_FQDN:
                 return name;

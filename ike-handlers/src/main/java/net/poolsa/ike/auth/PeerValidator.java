@@ -109,7 +109,7 @@ public final class PeerValidator {
             X509Certificate next = issuerAmong(current, presented, path);
             if (next == null) {
                 throw new AuthenticationRefusal(Reason.UNTRUSTED, "certificate " + Certificates.describe(current)
-                        + " was issued by '" + current.getIssuerX500Principal().getName()
+                        + " was issued by '" + Certificates.name(current.getIssuerX500Principal())
                         + "', which is neither a configured CA nor a certificate the peer sent"
                         + (path.size() > 1 ? " (path from " + Certificates.describe(path.get(0)) + ")" : ""));
             }
@@ -236,7 +236,7 @@ public final class PeerValidator {
         if (!any) {
             if (revocation == RevocationPolicy.REQUIRE_CRL) {
                 throw new AuthenticationRefusal(Reason.REVOCATION_UNKNOWN, "certificate " + Certificates.describe(cert)
-                        + ": no CRL of its issuer '" + cert.getIssuerX500Principal().getName()
+                        + ": no CRL of its issuer '" + Certificates.name(cert.getIssuerX500Principal())
                         + "' is configured, and the revocation policy requires one");
             }
             return;

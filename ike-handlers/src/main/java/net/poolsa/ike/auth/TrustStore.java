@@ -80,14 +80,14 @@ public final class TrustStore {
     private static void checkCrl(Path f, X509CRL crl, List<X509Certificate> cas) throws CredentialException {
         Set<String> critical = crl.getCriticalExtensionOIDs();
         if (critical != null && !critical.isEmpty()) {
-            throw new CredentialException(f, "CRL of '" + crl.getIssuerX500Principal().getName()
+            throw new CredentialException(f, "CRL of '" + Certificates.name(crl.getIssuerX500Principal())
                     + "' has critical extension(s) " + critical + " (a delta or partitioned CRL), which poolsa does "
                     + "not process: give it the complete CRL");
         }
         if (crl.getRevokedCertificates() != null) {
             for (X509CRLEntry e : crl.getRevokedCertificates()) {
                 if (e.hasUnsupportedCriticalExtension()) {
-                    throw new CredentialException(f, "CRL of '" + crl.getIssuerX500Principal().getName()
+                    throw new CredentialException(f, "CRL of '" + Certificates.name(crl.getIssuerX500Principal())
                             + "' has an entry with a critical extension (an indirect CRL), which poolsa does not process");
                 }
             }
@@ -102,7 +102,7 @@ public final class TrustStore {
             }
         }
         if (namesConfiguredCa) {
-            throw new CredentialException(f, "CRL names '" + crl.getIssuerX500Principal().getName()
+            throw new CredentialException(f, "CRL names '" + Certificates.name(crl.getIssuerX500Principal())
                     + "' as its issuer but is not signed by the key of that configured CA");
         }
     }
