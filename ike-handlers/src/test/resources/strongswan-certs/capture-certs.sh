@@ -8,8 +8,8 @@
 # with Bouncy Castle): ca.pem, intermediate.pem, and VARIANT-a.pem/.key (the initiator's), VARIANT-b.pem/.key
 # (the responder's) for each variant, keys in PKCS#8 PEM. The charons trust ca.pem and intermediate.pem (charon
 # 5.9.8 sends only its end-entity certificate in IKEv1 Main Mode here, so each side must know the other's issuer).
-# IKEv1 fragmentation is off (as towards a peer that does not announce it, such as poolsa): MM5 and MM6 go out
-# whole, in fragmented IP datagrams that tshark reassembles.
+# IKEv1 fragmentation is off (as towards a peer that does not announce it): MM5 and MM6 go out
+# whole, each in one datagram.
 # Writes to OUTDIR: certs.pcap (UDP 500/4500 on the link between the charons, both directions), datagrams.txt
 # (tshark's reading of it: SRC SPORT DST DPORT UDP-PAYLOAD-HEX per datagram), initiator.log and responder.log
 # (charon filelog at ike = 4: g^xy, SKEYID, Ka, HASH_I/HASH_R and their inputs), swanctl.txt (swanctl's output).

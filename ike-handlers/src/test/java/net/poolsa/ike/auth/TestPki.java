@@ -246,6 +246,21 @@ final class TestPki {
         return s.toString();
     }
 
+    /**
+     * OpenSSL's traditional PEM form of a key: "RSA PRIVATE KEY" (PKCS#1) or "EC PRIVATE KEY" (RFC 5915 with the
+     * curve's OID inside, as OpenSSL writes it: the JDK's own EC encoding leaves it to the PKCS#8 wrapper).
+     */
+    static String traditional(PrivateKey key) {
+        try {
+            PrivateKey k = key instanceof RSAKey ? key : java.security.KeyFactory.getInstance("EC",
+                    new org.bouncycastle.jce.provider.BouncyCastleProvider())
+                    .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(key.getEncoded()));
+            return pem(new org.bouncycastle.openssl.jcajce.JcaMiscPEMGenerator(k).generate());
+        } catch (GeneralSecurityException | IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     static Path write(Path file, Object... objects) throws IOException {
         Files.writeString(file, pem(objects), StandardCharsets.US_ASCII);
         return file;
