@@ -109,7 +109,8 @@ public final class LocalCredentials {
 
     /**
      * Our phase-1 ID payload: the subject DN when {@code configured} is null, else the configured identity, which
-     * the certificate must hold (as its subject or in its subjectAltName), or peers would refuse it.
+     * the certificate must hold (as its subject or in its subjectAltName), or peers would refuse it. An
+     * ID_DER_ASN1_DN carries the subject exactly as the certificate encodes it.
      */
     public IdentificationPayload identification(String configured) {
         Identity id = configured == null ? Identity.subjectOf(certificate()) : Identity.parse(configured);
@@ -117,7 +118,8 @@ public final class LocalCredentials {
             throw new IllegalArgumentException("the identity '" + configured + "' is neither the subject nor a "
                     + "subjectAltName of our certificate " + Certificates.describe(certificate()));
         }
-        return id.toPayload();
+        // A DN goes out as the certificate's subject bytes, whatever string types the configured text would encode to.
+        return id.kind() == Identity.Kind.DN ? Identity.subjectOf(certificate()).toPayload() : id.toPayload();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package net.poolsa.ike.auth;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -150,7 +151,8 @@ class CredentialFilesTest {
         assertEquals("ID_USER_FQDN", ours.identification("ops@example.org").idType().toString());
         assertEquals("ID_IPV4_ADDR", ours.identification("192.0.2.1").idType().toString());
         assertEquals("ID_IPV6_ADDR", ours.identification("2001:db8::1").idType().toString());
-        assertEquals("ID_DER_ASN1_DN", ours.identification("C=CH, O=poolsa, CN=gw").idType().toString());
+        // a configured DN goes out as the certificate's subject bytes (its CN is a PrintableString, the text's a UTF8String)
+        assertArrayEquals(gw.cert().getSubjectX500Principal().getEncoded(), ours.identification("C=CH, O=poolsa, CN=gw").data());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> ours.identification("other.example.org"));
         assertTrue(e.getMessage().contains("'other.example.org' is neither the subject nor a subjectAltName"), e.getMessage());
