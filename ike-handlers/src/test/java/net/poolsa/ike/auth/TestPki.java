@@ -7,14 +7,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
-import java.security.PublicKey;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.RSAKey;
 import java.security.spec.ECGenParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -39,9 +40,12 @@ import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
 import org.bouncycastle.cert.jcajce.JcaX509v2CRLBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.openssl.jcajce.JcaMiscPEMGenerator;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.ContentSigner;
+import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
 import net.poolsa.esp.sa.IpLiterals;
@@ -190,7 +194,7 @@ final class TestPki {
                 }
                 X509Certificate cert = new JcaX509CertificateConverter().getCertificate(b.build(signer(signingKey)));
                 return new Issued(cert, k);
-            } catch (GeneralSecurityException | IOException | org.bouncycastle.operator.OperatorCreationException e) {
+            } catch (GeneralSecurityException | IOException | OperatorCreationException e) {
                 throw new AssertionError(e);
             }
         }
@@ -206,7 +210,7 @@ final class TestPki {
                 .selfSigned();
     }
 
-    static ContentSigner signer(PrivateKey key) throws org.bouncycastle.operator.OperatorCreationException {
+    static ContentSigner signer(PrivateKey key) throws OperatorCreationException {
         String alg = key instanceof RSAKey ? "SHA256withRSA" : "SHA256withECDSA";
         return new JcaContentSignerBuilder(alg).build(key);
     }
@@ -223,7 +227,7 @@ final class TestPki {
                 b.addCRLEntry(c.getSerialNumber(), Date.from(NOW.minus(Duration.ofHours(1))), CRLReason.keyCompromise);
             }
             return new JcaX509CRLConverter().getCRL(b.build(signer(signingKey)));
-        } catch (GeneralSecurityException | org.bouncycastle.operator.OperatorCreationException e) {
+        } catch (GeneralSecurityException | OperatorCreationException e) {
             throw new AssertionError(e);
         }
     }
@@ -252,10 +256,9 @@ final class TestPki {
      */
     static String traditional(PrivateKey key) {
         try {
-            PrivateKey k = key instanceof RSAKey ? key : java.security.KeyFactory.getInstance("EC",
-                    new org.bouncycastle.jce.provider.BouncyCastleProvider())
-                    .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(key.getEncoded()));
-            return pem(new org.bouncycastle.openssl.jcajce.JcaMiscPEMGenerator(k).generate());
+            PrivateKey k = key instanceof RSAKey ? key : KeyFactory.getInstance("EC", new BouncyCastleProvider())
+                    .generatePrivate(new PKCS8EncodedKeySpec(key.getEncoded()));
+            return pem(new JcaMiscPEMGenerator(k).generate());
         } catch (GeneralSecurityException | IOException e) {
             throw new AssertionError(e);
         }
@@ -264,9 +267,5 @@ final class TestPki {
     static Path write(Path file, Object... objects) throws IOException {
         Files.writeString(file, pem(objects), StandardCharsets.US_ASCII);
         return file;
-    }
-
-    static PublicKey publicKey(Issued i) {
-        return i.cert().getPublicKey();
     }
 }
