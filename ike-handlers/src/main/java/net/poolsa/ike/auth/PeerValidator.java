@@ -98,7 +98,8 @@ public final class PeerValidator {
             throws AuthenticationRefusal {
         X509Certificate current = path.get(0);
         while (true) {
-            X509Certificate anchor = issuerAmong(current, trust.authorities(), path);
+            // a configured CA may be the certificate itself (a pinned self-signed peer)
+            X509Certificate anchor = issuerAmong(current, trust.authorities(), List.of());
             if (anchor != null) {
                 return anchor;
             }
@@ -108,9 +109,7 @@ public final class PeerValidator {
             }
             X509Certificate next = issuerAmong(current, presented, path);
             if (next == null) {
-                throw new AuthenticationRefusal(Reason.UNTRUSTED, "certificate " + Certificates.describe(current)
-                        + " was issued by '" + Certificates.name(current.getIssuerX500Principal())
-                        + "', which is neither a configured CA nor a certificate the peer sent"
+                throw new AuthenticationRefusal(Reason.UNTRUSTED, noIssuer(current)
                         + (path.size() > 1 ? " (path from " + Certificates.describe(path.get(0)) + ")" : ""));
             }
             path.add(next);
@@ -118,17 +117,23 @@ public final class PeerValidator {
         }
     }
 
-    /**
-     * The candidate named as {@code cert}'s issuer whose key verifies its signature, not one already on the path (a
-     * loop); a self-signed certificate that is itself a configured CA is its own issuer.
-     */
-    private static X509Certificate issuerAmong(X509Certificate cert, List<X509Certificate> candidates,
-                                               List<X509Certificate> path) {
-        for (X509Certificate c : candidates) {
-            if (!c.getSubjectX500Principal().equals(cert.getIssuerX500Principal())) {
-                continue;
+    private String noIssuer(X509Certificate cert) {
+        String issuer = Certificates.name(cert.getIssuerX500Principal());
+        for (X509Certificate ca : trust.authorities()) {
+            if (ca.getSubjectX500Principal().equals(cert.getIssuerX500Principal())) {
+                return "certificate " + Certificates.describe(cert) + " names the configured CA '" + issuer
+                        + "' as its issuer, but that CA's key does not verify its signature";
             }
-            if (!c.equals(cert) && path.contains(c)) {
+        }
+        return "certificate " + Certificates.describe(cert) + " was issued by '" + issuer
+                + "', which is neither a configured CA nor a certificate the peer sent";
+    }
+
+    /** The candidate named as {@code cert}'s issuer whose key verifies its signature, not one of {@code exclude}. */
+    private static X509Certificate issuerAmong(X509Certificate cert, List<X509Certificate> candidates,
+                                               List<X509Certificate> exclude) {
+        for (X509Certificate c : candidates) {
+            if (!c.getSubjectX500Principal().equals(cert.getIssuerX500Principal()) || exclude.contains(c)) {
                 continue;
             }
             try {

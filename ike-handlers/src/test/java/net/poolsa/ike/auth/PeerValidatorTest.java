@@ -93,9 +93,13 @@ class PeerValidatorTest {
     void untrustedRootIsRefusedEvenUnderTheSameName() throws Exception {
         Issued impostor = TestPki.root("CN=poolsa test root,O=poolsa,C=CH"); // same DN, other key
         Issued forged = TestPki.cert("CN=gw-b.example.org,O=poolsa,C=CH").sign(impostor);
-        refused(validator(), Reason.UNTRUSTED, forged.cert(), impostor.cert());
-        Issued other = TestPki.root("CN=someone else's CA");
-        refused(validator(), Reason.UNTRUSTED, TestPki.cert("CN=x").sign(other).cert(), other.cert());
+        AuthenticationRefusal e = refused(validator(), Reason.UNTRUSTED, forged.cert(), impostor.cert());
+        assertTrue(e.getMessage().contains("names the configured CA 'C=CH,O=poolsa,CN=poolsa test root' as its issuer, "
+                + "but that CA's key does not verify its signature"), e.getMessage());
+        Issued other = TestPki.root("CN=another CA");
+        e = refused(validator(), Reason.UNTRUSTED, TestPki.cert("CN=x").sign(other).cert(), other.cert());
+        assertTrue(e.getMessage().contains("was issued by 'CN=another CA', which is neither a configured CA"),
+                e.getMessage());
     }
 
     @Test
