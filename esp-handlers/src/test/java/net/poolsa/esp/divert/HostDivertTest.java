@@ -9,9 +9,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 import net.poolsa.esp.netns.Netns;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The divert's changes, undo and rollback: against a recorder, and for real in a namespace (needs root). */
+@Tag("root")
 class HostDivertTest {
     @Test
     void rollbackUndoesInReverseOrderWhenAStepFails() {

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import net.poolsa.esp.divert.HostCommands;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * AH and ESP. Oracles: the kernels' ping replies, and tshark, which reassembles the fragments, decodes AH and
  * decrypts the ESP inside it with the keys (ICV checked). Namespaces and processes are removed in finally.
  */
+@Tag("root")
 class BundleOverIpv6FragmentsNetnsTest {
     private static final String KEY_AB = "000102030405060708090a0b0c0d0e0f10111213";
     private static final String KEY_BA = "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 
 import net.poolsa.esp.divert.HostCommands;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * travels inside the same SA: tshark decrypts the captured ESP with the configured keys and finds both inner
  * sources under the one outbound SPI. Namespaces and processes are removed in finally.
  */
+@Tag("root")
 class HostCaseNetnsTest {
     private static final String SPI_HB = "0000c001";
     private static final String SPI_BH = "0000d001";
