@@ -8,6 +8,7 @@ packages=(
   iproute2 nftables procps iputils-ping netcat-openbsd tcpdump   # namespaces, diversion (ip, nft, sysctl), probes, captures
   tshark python3-scapy python3-cryptography   # independent decoders of our ESP/ISAKMP in tests
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins  # real IKE/ESP peer
+  libstrongswan-standard-plugins         # strongSwan's gcm and openssl plugins: ESP AES-GCM for the IKEv1 vectors
   libusrsctp-examples libusrsctp-dev gcc  # the paper's multihomed SCTP stack
   iperf3                                 # data-path benchmark
   prometheus                             # a real Prometheus scrapes our metrics in a test; promtool

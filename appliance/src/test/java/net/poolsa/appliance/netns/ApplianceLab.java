@@ -1,0 +1,489 @@
+package net.poolsa.appliance.netns;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import net.poolsa.appliance.cli.PoolsaCommand;
+import net.poolsa.esp.divert.HostCommands;
+import net.poolsa.esp.netns.Netns;
+
+/**
+ * Needs root: the product ({@code poolsa run} with a YAML file and the pcap data path) in network namespaces, the
+ * topology of {@code poolsa demo} ({@code PoolFailoverDemo}) with IPv6 added:
+ *
+ * <pre>
+ *        ha0 192.0.2.10/26  2001:db8:1::10/64 ── ga0 192.0.2.1/26   2001:db8:1::1/64
+ *  hA                                                                                gA ══ l1a 198.51.100.1/29 2001:db8:100:1::1/64 ── l1b 198.51.100.2/29 2001:db8:100:1::2/64 ══ gB ── gb0 192.0.2.129/26 2001:db8:2::1/64 ── hb0 192.0.2.130/26 2001:db8:2::10/64  hB
+ *        ha1 192.0.2.74/26  2001:db8:3::10/64 ── ga1 192.0.2.65/26  2001:db8:3::1/64    ══ l2a 203.0.113.1/29  2001:db8:100:2::1/64 ── l2b 203.0.113.2/29  2001:db8:100:2::2/64 ══
+ * </pre>
+ *
+ * hA (the dual-homed client) routes 192.0.2.128/25 and 2001:db8:2::/64 via ga0 (metric 100) and ga1 (metric 200); hB's
+ * default routes point at gB. Everything a test starts here is stopped by handle and every namespace is deleted in
+ * {@link #close()}, also after a failure. Logs, configurations and captures stay under {@code target/} for inspection.
+ */
+public final class ApplianceLab implements AutoCloseable {
+    public static final String HOST_A = "hA";
+    public static final String GW_A = "gA";
+    public static final String GW_B = "gB";
+    public static final String HOST_B = "hB";
+    /** SPIs of the standard pool SA pair (gA to gB, gB to gA). */
+    public static final int SPI_AB = 0x0000a001;
+    public static final int SPI_BA = 0x0000b001;
+    private static final Pattern REPLY = Pattern.compile("^\\[(\\d+\\.\\d+)\\] \\d+ bytes from .*icmp_seq=(\\d+)");
+    private static final Pattern TOTALS = Pattern.compile("(\\d+) packets transmitted, (\\d+) received");
+
+    private final Path dir;
+    private final Map<String, Netns> namespaces = new LinkedHashMap<>();
+    private final List<Process> processes = new ArrayList<>();
+    private int sequence;
+
+    private ApplianceLab(Path dir) {
+        this.dir = dir;
+    }
+
+    /** Builds the topology above; {@code name} names the working directory under target/. */
+    public static ApplianceLab create(String name) throws Exception {
+        ApplianceLab lab = new ApplianceLab(Files.createDirectories(
+                Path.of("target", name + "-" + ProcessHandle.current().pid()).toAbsolutePath()));
+        try {
+            for (String role : List.of(HOST_A, GW_A, GW_B, HOST_B)) {
+                lab.namespaces.put(role, Netns.create("psa-" + role));
+            }
+            Netns hA = lab.ns(HOST_A);
+            Netns gA = lab.ns(GW_A);
+            Netns gB = lab.ns(GW_B);
+            Netns hB = lab.ns(HOST_B);
+            Netns.veth(hA, "ha0", gA, "ga0");
+            Netns.veth(hA, "ha1", gA, "ga1");
+            Netns.veth(gA, "l1a", gB, "l1b");
+            Netns.veth(gA, "l2a", gB, "l2b");
+            Netns.veth(gB, "gb0", hB, "hb0");
+            addr(hA, "ha0", "192.0.2.10/26", "2001:db8:1::10/64");
+            addr(hA, "ha1", "192.0.2.74/26", "2001:db8:3::10/64");
+            addr(gA, "ga0", "192.0.2.1/26", "2001:db8:1::1/64");
+            addr(gA, "ga1", "192.0.2.65/26", "2001:db8:3::1/64");
+            addr(gA, "l1a", "198.51.100.1/29", "2001:db8:100:1::1/64");
+            addr(gA, "l2a", "203.0.113.1/29", "2001:db8:100:2::1/64");
+            addr(gB, "l1b", "198.51.100.2/29", "2001:db8:100:1::2/64");
+            addr(gB, "l2b", "203.0.113.2/29", "2001:db8:100:2::2/64");
+            addr(gB, "gb0", "192.0.2.129/26", "2001:db8:2::1/64");
+            addr(hB, "hb0", "192.0.2.130/26", "2001:db8:2::10/64");
+            hA.exec("ip", "route", "add", "192.0.2.128/25", "via", "192.0.2.1", "dev", "ha0", "metric", "100");
+            hA.exec("ip", "route", "add", "192.0.2.128/25", "via", "192.0.2.65", "dev", "ha1", "metric", "200");
+            hA.exec("ip", "-6", "route", "add", "2001:db8:2::/64", "via", "2001:db8:1::1", "dev", "ha0", "metric", "100");
+            hA.exec("ip", "-6", "route", "add", "2001:db8:2::/64", "via", "2001:db8:3::1", "dev", "ha1", "metric", "200");
+            hB.exec("ip", "route", "add", "default", "via", "192.0.2.129");
+            hB.exec("ip", "-6", "route", "add", "default", "via", "2001:db8:2::1");
+            return lab;
+        } catch (Exception | Error e) {
+            lab.close();
+            throw e;
+        }
+    }
+
+    private static void addr(Netns ns, String dev, String v4, String v6) {
+        ns.exec("ip", "addr", "add", v4, "dev", dev);
+        ns.exec("ip", "addr", "add", v6, "dev", dev, "nodad");
+    }
+
+    /** The namespace of {@code role} ({@link #HOST_A}, {@link #GW_A}, {@link #GW_B}, {@link #HOST_B}). */
+    public Netns ns(String role) {
+        Netns n = namespaces.get(role);
+        if (n == null) {
+            throw new IllegalArgumentException("no namespace " + role);
+        }
+        return n;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** Random key material as hex. */
+    public static String randomHex(int bytes) {
+        byte[] b = new byte[bytes];
+        new SecureRandom().nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    /** Writes {@code hex} to {@code DIR/GW/secrets/NAME} with owner-only permissions (the secret-file check). */
+    public Path writeSecret(String gw, String name, String hex) throws IOException {
+        Path secrets = Files.createDirectories(dir.resolve(gw).resolve("secrets"));
+        Files.setPosixFilePermissions(dir.resolve(gw), PosixFilePermissions.fromString("rwx------"));
+        Files.setPosixFilePermissions(secrets, PosixFilePermissions.fromString("rwx------"));
+        Path f = secrets.resolve(name);
+        Files.writeString(f, hex + "\n");
+        Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
+        return f;
+    }
+
+    /** Writes (or rewrites, for a reload) {@code DIR/GW/poolsa.yaml}. */
+    public Path writeConfig(String gw, String yaml) throws IOException {
+        Path d = Files.createDirectories(dir.resolve(gw));
+        Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx------"));
+        Path cfg = d.resolve("poolsa.yaml");
+        Files.writeString(cfg, yaml);
+        return cfg;
+    }
+
+    /** Keys of the standard pool SA pair: AES-CBC-128 and HMAC-SHA2-256 per direction (gA to gB, gB to gA). */
+    public record Keys(String encAb, String encBa, String intAb, String intBa) {
+        public static Keys random() {
+            return new Keys(randomHex(16), randomHex(16), randomHex(32), randomHex(32));
+        }
+    }
+
+    /**
+     * The data-path part of the YAML for {@code gw} (capture, uplinks, ifb sink {@code psink}) plus a
+     * {@code connections:} header; append connection blocks indented by two spaces.
+     */
+    public static String dataPathYaml(String gw) {
+        boolean a = gw.equals(GW_A);
+        StringBuilder y = new StringBuilder();
+        y.append("metrics:\n  listen: \"127.0.0.1:9742\"\n");
+        y.append("data-path:\n  mtu: 1500\n  capture:\n");
+        if (a) {
+            y.append("    - interface: ga0\n      addresses: [192.0.2.1/26, 2001:db8:1::1/64]\n");
+            y.append("    - interface: ga1\n      addresses: [192.0.2.65/26, 2001:db8:3::1/64]\n");
+        } else {
+            y.append("    - interface: gb0\n      addresses: [192.0.2.129/26, 2001:db8:2::1/64]\n");
+        }
+        y.append("  uplinks:\n");
+        String s = a ? "1" : "2";
+        y.append("    - interface: l1").append(a ? "a" : "b").append("\n      addresses: [198.51.100.").append(s)
+                .append("/29, 2001:db8:100:1::").append(s).append("/64]\n");
+        y.append("    - interface: l2").append(a ? "a" : "b").append("\n      addresses: [203.0.113.").append(s)
+                .append("/29, 2001:db8:100:2::").append(s).append("/64]\n");
+        y.append("  sink:\n    interface: psink\n    type: ifb\n");
+        y.append("connections:\n");
+        return y.toString();
+    }
+
+    /**
+     * The standard connection {@code name} for {@code gw}: one manually keyed ESP tunnel-mode pool SA pair between both
+     * gateways' two IPv4 uplink addresses, protecting 192.0.2.0/25 + 2001:db8:1::/64 + 2001:db8:3::/64 (hA's side) and
+     * 192.0.2.128/25 + 2001:db8:2::/64 (hB's side), with the key files written now under {@code secrets/NAME.*}.
+     */
+    public String standardConnection(String gw, String name, Keys k) throws IOException {
+        boolean a = gw.equals(GW_A);
+        writeSecret(gw, name + ".enc-in", a ? k.encBa() : k.encAb());
+        writeSecret(gw, name + ".enc-out", a ? k.encAb() : k.encBa());
+        writeSecret(gw, name + ".int-in", a ? k.intBa() : k.intAb());
+        writeSecret(gw, name + ".int-out", a ? k.intAb() : k.intBa());
+        String mine = a ? "[198.51.100.1/32, 203.0.113.1/32]" : "[198.51.100.2/32, 203.0.113.2/32]";
+        String theirs = a ? "[198.51.100.2/32, 203.0.113.2/32]" : "[198.51.100.1/32, 203.0.113.1/32]";
+        String sideA = "[192.0.2.0/25, 2001:db8:1::/64, 2001:db8:3::/64]";
+        String sideB = "[192.0.2.128/25, 2001:db8:2::/64]";
+        return "  " + name + ":\n"
+                + "    mode: tunnel\n    protocol: esp\n"
+                + "    local-outer: " + mine + "\n    remote-outer: " + theirs + "\n"
+                + "    local-protected: " + (a ? sideA : sideB) + "\n    remote-protected: " + (a ? sideB : sideA) + "\n"
+                + "    manual:\n"
+                + String.format("      spi-in: 0x%08x\n      spi-out: 0x%08x\n", a ? SPI_BA : SPI_AB, a ? SPI_AB : SPI_BA)
+                + "      encryption: aes-cbc\n      integrity: hmac-sha2-256-128\n"
+                + "      encryption-key-in: secrets/" + name + ".enc-in\n      encryption-key-out: secrets/" + name + ".enc-out\n"
+                + "      integrity-key-in: secrets/" + name + ".int-in\n      integrity-key-out: secrets/" + name + ".int-out\n";
+    }
+
+    /** Writes {@link #dataPathYaml} plus {@link #standardConnection} named "demo" for {@code gw}. */
+    public Path standardConfig(String gw, Keys k) throws IOException {
+        return writeConfig(gw, dataPathYaml(gw) + standardConnection(gw, "demo", k));
+    }
+
+    /** The JVM command line of {@code poolsa ARGS}: this JVM's java and class path (so a test runs the code under test). */
+    public static List<String> poolsaCommand(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "-cp", System.getProperty("java.class.path"), PoolsaCommand.class.getName()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    /**
+     * Starts {@code poolsa run -c CONFIG EXTRA...} in {@code gw} and waits until it logs {@code event=started}.
+     *
+     * @throws IllegalStateException with the log when it exits or does not start within 60 s
+     */
+    public Poolsa start(String gw, Path config, String... extra) throws Exception {
+        List<String> args = new ArrayList<>(List.of("run", "-c", config.toString()));
+        args.addAll(List.of(extra));
+        Path log = dir.resolve(gw + "-run" + (++sequence) + ".log");
+        Process p = spawn(gw, poolsaCommand(args.toArray(String[]::new)), log);
+        Poolsa handle = new Poolsa(gw, config, p, log);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            String text = handle.log();
+            if (text.contains("event=started")) {
+                return handle;
+            }
+            if (!p.isAlive()) {
+                throw new IllegalStateException("poolsa in " + gw + " exited with " + p.exitValue() + ":\n" + text);
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("poolsa in " + gw + " did not start within 60 s:\n" + handle.log());
+    }
+
+    /** A running {@code poolsa run} process. {@code ip netns exec} execs, so the process is the JVM itself. */
+    public final class Poolsa {
+        private final String gw;
+        private final Path config;
+        private final Process process;
+        private final Path log;
+
+        private Poolsa(String gw, Path config, Process process, Path log) {
+            this.gw = gw;
+            this.config = config;
+            this.process = process;
+            this.log = log;
+        }
+
+        public long pid() {
+            return process.pid();
+        }
+
+        public Process process() {
+            return process;
+        }
+
+        public String log() throws IOException {
+            return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+        }
+
+        /** Sends SIGHUP and waits (20 s at most) for the reload's outcome line, which it returns. */
+        public String reload() throws Exception {
+            Pattern outcome = Pattern.compile("^.*event=(reloaded|reload_refused|reload_failed).*$", Pattern.MULTILINE);
+            int before = count(outcome);
+            HostCommands.Result r = HostCommands.local().run(List.of("kill", "-HUP", Long.toString(pid())));
+            if (!r.ok()) {
+                throw new IllegalStateException("kill -HUP " + pid() + ": " + r.output());
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (System.nanoTime() < deadline) {
+                Matcher m = outcome.matcher(log());
+                int n = 0;
+                String last = null;
+                while (m.find()) {
+                    n++;
+                    last = m.group();
+                }
+                if (n > before) {
+                    return last;
+                }
+                Thread.sleep(100);
+            }
+            throw new IllegalStateException("no reload outcome in " + gw + " within 20 s:\n" + log());
+        }
+
+        private int count(Pattern p) throws IOException {
+            Matcher m = p.matcher(log());
+            int n = 0;
+            while (m.find()) {
+                n++;
+            }
+            return n;
+        }
+
+        /** SIGTERM (orderly shutdown: diversion removed, keys zeroed); returns the exit code (SIGKILL after 30 s). */
+        public int stop() throws InterruptedException {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+            return process.exitValue();
+        }
+
+        /** SIGKILL: a crash, nothing is cleaned up by poolsa itself. */
+        public void kill9() throws InterruptedException {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+
+        /** {@code poolsa status [--json] -c CONFIG} run in the namespace (the product's own CLI). */
+        public String status(boolean json) throws Exception {
+            List<String> args = new ArrayList<>(List.of("status", "-c", config.toString()));
+            if (json) {
+                args.add("--json");
+            }
+            return exec(gw, poolsaCommand(args.toArray(String[]::new)), Duration.ofSeconds(60));
+        }
+
+        /** The Prometheus text of {@code http://127.0.0.1:9742/metrics} in the namespace. */
+        public String metrics() throws Exception {
+            return exec(gw, List.of("/usr/bin/python3", "-c",
+                    "import sys,urllib.request;sys.stdout.write(urllib.request.urlopen(sys.argv[1],timeout=5).read().decode())",
+                    "http://127.0.0.1:9742/metrics"), Duration.ofSeconds(30));
+        }
+
+        /** The value of one sample line of {@link #metrics()} (exact series text, e.g. {@code poolsa_drops_total{reason="replayed"}}), 0 when absent. */
+        public double metric(String series) throws Exception {
+            for (String l : metrics().split("\n")) {
+                if (l.startsWith(series + " ")) {
+                    return Double.parseDouble(l.substring(series.length() + 1).trim());
+                }
+            }
+            return 0;
+        }
+    }
+
+    /** Starts a process in the namespace of {@code role}, output to {@code log}; stopped in {@link #close()}. */
+    public Process spawn(String role, List<String> command, Path log) throws IOException {
+        Process p = ns(role).spawn(command, log);
+        processes.add(p);
+        return p;
+    }
+
+    /** Runs a command in the namespace of {@code role} to completion and returns its output; throws when it fails. */
+    public String exec(String role, List<String> command, Duration timeout) throws Exception {
+        List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", ns(role).name()));
+        full.addAll(command);
+        Process p = new ProcessBuilder(full).redirectErrorStream(true).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException(String.join(" ", command) + " in " + role + " timed out");
+        }
+        String text = new String(out, StandardCharsets.UTF_8);
+        if (p.exitValue() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " in " + role + " exited " + p.exitValue() + ": " + text);
+        }
+        return text;
+    }
+
+    /** A running tcpdump writing a pcap. */
+    public final class Capture {
+        private final Process process;
+        private final Path pcap;
+
+        private Capture(Process process, Path pcap) {
+            this.process = process;
+            this.pcap = pcap;
+        }
+
+        /** Stops tcpdump (letting it flush) and returns the pcap. */
+        public Path stop() throws Exception {
+            Thread.sleep(300);
+            Netns.stop(process, 3000);
+            return pcap;
+        }
+    }
+
+    /** Starts tcpdump on {@code dev} in {@code role} with {@code filter}; returns once it listens. */
+    public Capture startCapture(String role, String dev, String filter) throws Exception {
+        int n = ++sequence;
+        Path pcap = dir.resolve(role + "-" + dev + "-" + n + ".pcap");
+        Path log = dir.resolve(role + "-" + dev + "-" + n + ".tcpdump.log");
+        Process p = spawn(role, List.of("tcpdump", "--immediate-mode", "-i", dev, "-U", "-n", "-w", pcap.toString(), filter), log);
+        for (int i = 0; i < 100 && !(Files.exists(log) && Files.readString(log).contains("listening")); i++) {
+            Thread.sleep(50);
+        }
+        return new Capture(p, pcap);
+    }
+
+    /** What {@code ping -D -O} printed: reply times (epoch seconds) by ICMP sequence, and the totals. */
+    public record PingResult(Map<Integer, Double> replies, long transmitted, long received, String output) {
+        /** Replies to requests with a sequence number in [from, to]. */
+        public long repliesBetween(int from, int to) {
+            return replies.keySet().stream().filter(s -> s >= from && s <= to).count();
+        }
+
+        /** The longest time between consecutive replies (seconds), the gap a failure caused. */
+        public double longestGap() {
+            List<Double> t = replies.values().stream().sorted().toList();
+            double gap = 0;
+            for (int i = 1; i < t.size(); i++) {
+                gap = Math.max(gap, t.get(i) - t.get(i - 1));
+            }
+            return gap;
+        }
+
+        static PingResult parse(String output) {
+            Map<Integer, Double> replies = new LinkedHashMap<>();
+            long tx = 0;
+            long rx = 0;
+            for (String l : output.split("\n")) {
+                Matcher m = REPLY.matcher(l);
+                if (m.find()) {
+                    replies.putIfAbsent(Integer.parseInt(m.group(2)), Double.parseDouble(m.group(1)));
+                }
+                Matcher t = TOTALS.matcher(l);
+                if (t.find()) {
+                    tx = Long.parseLong(t.group(1));
+                    rx = Long.parseLong(t.group(2));
+                }
+            }
+            return new PingResult(replies, tx, rx, output);
+        }
+    }
+
+    /** A ping running in the background. */
+    public final class Ping {
+        private final Process process;
+        private final Path log;
+
+        private Ping(Process process, Path log) {
+            this.process = process;
+            this.log = log;
+        }
+
+        /** Waits for the ping to end (its own count/deadline) and parses its output. */
+        public PingResult await() throws Exception {
+            if (!process.waitFor(600, TimeUnit.SECONDS)) {
+                Netns.stop(process, 1000);
+            }
+            return PingResult.parse(Files.readString(log));
+        }
+    }
+
+    /**
+     * Starts {@code ping -n -D -O -i INTERVAL -c COUNT -I SOURCE DESTINATION} in {@code role} (IPv4 or IPv6 by the
+     * destination's form); each request waits one second for its reply.
+     */
+    public Ping startPing(String role, String source, String destination, int count, Duration interval) throws IOException {
+        Path log = dir.resolve(role + "-ping-" + (++sequence) + ".log");
+        String i = String.format(java.util.Locale.ROOT, "%.3f", interval.toMillis() / 1000.0);
+        Process p = spawn(role, List.of("ping", "-n", "-D", "-O", "-W", "1", "-i", i, "-c", Integer.toString(count),
+                "-I", source, destination), log);
+        return new Ping(p, log);
+    }
+
+    /** Pings once a second from {@code source} until a reply comes; false after {@code timeout}. */
+    public boolean waitForPing(String role, String source, String destination, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            HostCommands.Result r = ns(role).tryExec("ping", "-n", "-c", "1", "-W", "1", "-I", source, destination);
+            if (r.ok()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Stops every process started here (TERM, then KILL), and deletes the namespaces. */
+    @Override
+    public void close() {
+        for (Process p : processes) {
+            if (p.isAlive()) {
+                Netns.stop(p, 10_000);
+            }
+        }
+        processes.clear();
+        List<Netns> all = new ArrayList<>(namespaces.values());
+        java.util.Collections.reverse(all);
+        for (Netns n : all) {
+            n.close();
+        }
+        namespaces.clear();
+    }
+}
