@@ -131,20 +131,35 @@ public final class NetnsLab {
      * the inner packet's).
      */
     public List<String> decryptEsp(Path pcap, Map<String, String> gcmKeys) throws Exception {
-        Path conf = Files.createDirectories(dir.resolve("wireshark"));
-        StringBuilder sa = new StringBuilder();
-        gcmKeys.forEach((spi, key) -> sa.append("\"IPv4\",\"*\",\"*\",\"0x").append(spi)
-                .append("\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x").append(key).append("\",\"NULL\",\"\"\n"));
-        Files.writeString(conf.resolve("esp_sa"), sa.toString());
-        ProcessBuilder pb = new ProcessBuilder("tshark", "-n", "-r", pcap.toString(),
+        List<String> sa = new ArrayList<>();
+        gcmKeys.forEach((spi, key) -> sa.add("\"IPv4\",\"*\",\"*\",\"0x" + spi
+                + "\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x" + key + "\",\"NULL\",\"\""));
+        return tsharkEsp(Files.createDirectories(dir.resolve("wireshark")), pcap, sa,
+                "esp.spi", "esp.icv_good", "ip.src", "ipv6.src", "icmp.type", "icmpv6.type");
+    }
+
+    /**
+     * tshark reads {@code pcap} with ESP decryption and ICV checking on, using {@code espSa} as its SA table
+     * (lines of Wireshark's {@code esp_sa} file, written under {@code confDir}), and prints {@code fields}
+     * tab-separated for every ESP packet, each field's last occurrence (the inner packet's, when decrypted).
+     */
+    public static List<String> tsharkEsp(Path confDir, Path pcap, List<String> espSa, String... fields) throws Exception {
+        Files.createDirectories(confDir);
+        Files.writeString(confDir.resolve("esp_sa"), String.join("\n", espSa) + "\n");
+        List<String> cmd = new ArrayList<>(List.of("tshark", "-n", "-r", pcap.toString(),
                 "-o", "esp.enable_encryption_decode:TRUE", "-o", "esp.enable_authentication_check:TRUE", "-Y", "esp",
-                "-T", "fields", "-E", "occurrence=l", "-e", "esp.spi", "-e", "esp.icv_good", "-e", "ip.src", "-e", "ipv6.src",
-                "-e", "icmp.type", "-e", "icmpv6.type");
-        pb.environment().put("WIRESHARK_CONFIG_DIR", conf.toString());
+                "-T", "fields", "-E", "occurrence=l"));
+        for (String f : fields) {
+            cmd.add("-e");
+            cmd.add(f);
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("WIRESHARK_CONFIG_DIR", confDir.toString());
         pb.redirectError(ProcessBuilder.Redirect.DISCARD);
         Process p = pb.start();
         List<String> out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
-        p.waitFor();
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "tshark did not finish");
+        assertTrue(p.exitValue() == 0, "tshark exit status " + p.exitValue());
         return out;
     }
 }
