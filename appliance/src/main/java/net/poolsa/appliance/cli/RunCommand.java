@@ -31,6 +31,8 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     ConfigOption config;
+    @Mixin
+    ControlSocketOption controlSocket;
     @Spec
     CommandSpec spec;
 
@@ -81,7 +83,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Appliance appliance;
         try {
-            appliance = Appliance.start(cfg, providers.get(0), VersionProvider.version());
+            appliance = Appliance.start(cfg, providers.get(0), VersionProvider.version(), controlSocket.path);
         } catch (Appliance.StartupException e) {
             err.println("poolsa: " + e.getMessage());
             return ExitCodes.STARTUP;

@@ -13,6 +13,8 @@ import net.poolsa.appliance.config.ConfigException;
 import net.poolsa.appliance.config.ConfigLoader;
 import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.appliance.config.PoolsaConfig;
+import net.poolsa.appliance.control.ApplianceControl;
+import net.poolsa.appliance.control.ControlServer;
 import net.poolsa.appliance.keying.ConnectionDiff;
 import net.poolsa.appliance.keying.ConnectionManager;
 import net.poolsa.appliance.keying.ManualKeying;
@@ -44,6 +46,7 @@ public final class Appliance implements AutoCloseable {
     private volatile PoolsaConfig config;
     private volatile boolean running;
     private MetricsServer server;
+    private ControlServer control;
     private DataPath dataPath;
     private boolean closed;
 
@@ -60,8 +63,26 @@ public final class Appliance implements AutoCloseable {
      *                          started so far is undone
      */
     public static Appliance start(PoolsaConfig config, DataPathProvider provider, String version) throws StartupException {
+        return start(config, provider, version, null);
+    }
+
+    /**
+     * As {@link #start(PoolsaConfig, DataPathProvider, String)}, serving the control socket at
+     * {@code controlSocket} (null: none). The socket opens first, so a second instance is refused before it
+     * touches SAs or the host.
+     */
+    public static Appliance start(PoolsaConfig config, DataPathProvider provider, String version, Path controlSocket)
+            throws StartupException {
         Appliance a = new Appliance(config, version);
         try {
+            if (controlSocket != null) {
+                try {
+                    // IKE connections get an IkeControl here once IKE exists; until then they are refused at start.
+                    a.control = ControlServer.start(controlSocket, new ApplianceControl(a.manager, null));
+                } catch (IOException e) {
+                    throw new StartupException("control socket: " + e.getMessage(), e);
+                }
+            }
             a.kernel.setListener(new KernelListener() {
                 @Override
                 public void expired(SecurityAssociation sa, boolean hard) {
@@ -86,8 +107,8 @@ public final class Appliance implements AutoCloseable {
             }
             a.timer.scheduleAtFixedRate(() -> a.kernel.expireTick(System.nanoTime()), 1, 1, TimeUnit.SECONDS);
             a.running = true;
-            LOG.info("event=started connections={} metrics={} data_path={}", config.connections().size(),
-                    a.server.address(), provider.name());
+            LOG.info("event=started connections={} metrics={} data_path={} control_socket={}", config.connections().size(),
+                    a.server.address(), provider.name(), controlSocket == null ? "none" : a.control.path());
             return a;
         } catch (StartupException | RuntimeException e) {
             a.close();
@@ -96,10 +117,12 @@ public final class Appliance implements AutoCloseable {
     }
 
     /**
-     * Reads the configuration file again and applies the connection diff; a file that does not validate
-     * changes nothing. Data-path settings need a restart: a change there is logged, not applied.
+     * Reads the configuration file again and applies the connection diff, then hands the connections to the
+     * data path ({@link DataPath#update}: peers to probe, diverted pools, inbound-policy rules, outer addresses of
+     * new SAs); a file that does not validate changes nothing. Data-path settings need a restart: a change
+     * there is logged, not applied.
      *
-     * @return the diff applied, or null when the new file was refused
+     * @return the diff applied, or null when the new file was refused or the data path could not follow it
      */
     public synchronized ConnectionDiff reload() {
         PoolsaConfig next;
@@ -123,6 +146,16 @@ public final class Appliance implements AutoCloseable {
             ConnectionDiff d = manager.apply(next.connections(), System.nanoTime());
             metrics.syncConnections();
             config = next;
+            if (dataPath != null) {
+                try {
+                    dataPath.update(new DataPathContext(next.dataPath(), kernel, metrics.drops(), metrics.dataPath(),
+                            next.connections().values()));
+                } catch (RuntimeException e) {
+                    metrics.reloaded(false);
+                    LOG.error("event=reload_failed stage=data_path connections=applied error=\"{}\"", e.getMessage());
+                    return null;
+                }
+            }
             metrics.reloaded(true);
             LOG.info("event=reloaded added={} removed={} changed={} unchanged={}", d.added().size(),
                     d.removed().size(), d.changed().size(), d.unchanged().size());
@@ -154,6 +187,11 @@ public final class Appliance implements AutoCloseable {
         return server;
     }
 
+    /** The control socket, or null when started without one. */
+    public ControlServer control() {
+        return control;
+    }
+
     /** Orderly shutdown; idempotent (a signal handler and the shutdown hook may both call it). */
     @Override
     public synchronized void close() {
@@ -162,6 +200,9 @@ public final class Appliance implements AutoCloseable {
         }
         closed = true;
         running = false;
+        if (control != null) {
+            control.close(); // no commands while shutting down; removes the socket file
+        }
         if (dataPath != null) {
             try {
                 dataPath.stop();

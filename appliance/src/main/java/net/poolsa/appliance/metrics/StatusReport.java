@@ -10,12 +10,19 @@ import java.util.Locale;
 import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.appliance.keying.ConnectionManager;
 import net.poolsa.appliance.keying.InstalledConnection;
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.LastOuterAddresses;
+import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
 
 /**
  * The SAs of a running instance, as text in the layout of {@code swanctl --list-sas} (connection line,
  * then one block per SA pair with SPIs, pools, current outer addresses and counters) or as JSON.
  * Never contains key material: algorithms are named with key sizes only.
+ *
+ * <p>Current outer addresses: for an outbound SA the pair path monitoring chose for sending; for an inbound SA
+ * the source and destination of the last authenticated packet it received
+ * ({@link SecurityAssociation#lastInboundOuter()}), "-" (JSON null) before the first one.
  */
 public final class StatusReport {
     private StatusReport() {
@@ -42,8 +49,10 @@ public final class StatusReport {
                             - (nowNanos - out.createdNanos()) / 1_000_000_000L).append('s');
                 }
                 b.append('\n');
+                LastOuterAddresses.Pair last = in.lastInboundOuter().get();
                 b.append(String.format(Locale.ROOT, "    in  %08x, %10d bytes, %8d packets, outer %s -> %s%n",
-                        in.spi(), in.bytes(), in.packets(), orDash(in.currentRemote()), orDash(in.currentLocal())));
+                        in.spi(), in.bytes(), in.packets(), orDash(last == null ? null : last.source()),
+                        orDash(last == null ? null : last.destination())));
                 b.append(String.format(Locale.ROOT, "    out %08x, %10d bytes, %8d packets, outer %s -> %s, switches %d%n",
                         out.spi(), out.bytes(), out.packets(), orDash(out.currentLocal()), orDash(out.currentRemote()),
                         out.outerSwitches() + in.outerSwitches()));
@@ -91,10 +100,17 @@ public final class StatusReport {
     }
 
     private static String sa(SecurityAssociation sa, long nowNanos) {
+        OuterAddress local = sa.currentLocal();
+        OuterAddress remote = sa.currentRemote();
+        if (sa.direction() == Direction.INBOUND) {
+            LastOuterAddresses.Pair last = sa.lastInboundOuter().get();
+            local = last == null ? null : last.destination();
+            remote = last == null ? null : last.source();
+        }
         return "{\"spi\":" + q(String.format("%08x", sa.spi())) + ",\"state\":" + q(sa.state().name().toLowerCase(Locale.ROOT))
                 + ",\"algorithms\":" + q(algorithms(sa)) + ",\"bytes\":" + sa.bytes() + ",\"packets\":" + sa.packets()
-                + ",\"current_local\":" + (sa.currentLocal() == null ? "null" : q(sa.currentLocal().toString()))
-                + ",\"current_remote\":" + (sa.currentRemote() == null ? "null" : q(sa.currentRemote().toString()))
+                + ",\"current_local\":" + (local == null ? "null" : q(local.toString()))
+                + ",\"current_remote\":" + (remote == null ? "null" : q(remote.toString()))
                 + ",\"outer_switches\":" + sa.outerSwitches()
                 + ",\"age_seconds\":" + (nowNanos - sa.createdNanos()) / 1_000_000_000L
                 + ",\"installed_monotonic_ns\":" + sa.createdNanos()

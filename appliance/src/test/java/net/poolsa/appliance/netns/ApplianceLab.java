@@ -232,6 +232,11 @@ public final class ApplianceLab implements AutoCloseable {
                         SPI_BA, k.encBa(), k.intBa()));
     }
 
+    /** The control socket of {@code gw}'s {@code poolsa run}. */
+    public Path controlSocket(String gw) {
+        return dir.resolve(gw + ".ctl");
+    }
+
     /** The JVM command line of {@code poolsa ARGS}: this JVM's java and class path (so a test runs the code under test). */
     public static List<String> poolsaCommand(String... args) {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
@@ -246,7 +251,9 @@ public final class ApplianceLab implements AutoCloseable {
      * @throws IllegalStateException with the log when it exits or does not start within 60 s
      */
     public Poolsa start(String gw, Path config, String... extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of("run", "-c", config.toString()));
+        // One control socket per gateway: namespaces do not separate socket files, and the default path would
+        // make the second gateway a second instance. The same path on a restart, so a crash leaves a stale one.
+        List<String> args = new ArrayList<>(List.of("run", "-c", config.toString(), "--control-socket", controlSocket(gw).toString()));
         args.addAll(List.of(extra));
         Path log = dir.resolve(gw + "-run" + (++sequence) + ".log");
         Process p = spawn(gw, poolsaCommand(args.toArray(String[]::new)), log);
@@ -339,9 +346,10 @@ public final class ApplianceLab implements AutoCloseable {
             process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
 
-        /** {@code poolsa status [--json] -c CONFIG} run in the namespace (the product's own CLI). */
+        /** {@code poolsa status [--json] -c CONFIG} run in the namespace (the product's own CLI), through the control socket. */
         public String status(boolean json) throws Exception {
-            List<String> args = new ArrayList<>(List.of("status", "-c", config.toString()));
+            List<String> args = new ArrayList<>(List.of("status", "-c", config.toString(), "--control-socket",
+                    controlSocket(gw).toString()));
             if (json) {
                 args.add("--json");
             }
@@ -357,7 +365,8 @@ public final class ApplianceLab implements AutoCloseable {
 
         /** The value of one sample line of {@link #metrics()} (exact series text, e.g. {@code poolsa_drops_total{reason="replayed"}}), 0 when absent. */
         public double metric(String series) throws Exception {
-            for (String l : metrics().split("\n")) {
+            for (String line : metrics().split("\n")) {
+                String l = line.replace(",} ", "} "); // the simpleclient exposition ends label sets with a comma
                 if (l.startsWith(series + " ")) {
                     return Double.parseDouble(l.substring(series.length() + 1).trim());
                 }

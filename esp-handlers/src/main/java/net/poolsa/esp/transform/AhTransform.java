@@ -164,7 +164,7 @@ final class AhTransform {
                 r = p.finishTransport(buf, nh);
             }
             if (r == null) {
-                r = p.checkSelectorAndAccount(sa, buf);
+                r = p.admitInner(sa, buf, tunnel);
             }
             if (r != null) {
                 return p.drop(r, sa);

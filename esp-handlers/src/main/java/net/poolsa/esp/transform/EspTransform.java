@@ -213,7 +213,7 @@ final class EspTransform {
             buf.writerIndex(ptStart + payloadLen);
             DropReason r = tunnel ? p.finishTunnel(buf, ptStart, payloadLen, nh) : p.finishTransport(buf, nh);
             if (r == null) {
-                r = p.checkSelectorAndAccount(sa, buf);
+                r = p.admitInner(sa, buf, tunnel);
             }
             if (r != null) {
                 return p.drop(r, sa);
