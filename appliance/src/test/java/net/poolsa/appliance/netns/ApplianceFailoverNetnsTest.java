@@ -83,18 +83,8 @@ class ApplianceFailoverNetnsTest {
             long answeredAfterCut = 0;
             for (ApplianceLab.Ping p : pings) {
                 ApplianceLab.PingResult r = p.await();
-                PingLog log = PingLog.parse(r.output(), PING_INTERVAL);
-                PingLog.Share after = log.answeredSentAfter(cutAt);
-                PingLog.Gap gap = log.longestGapAfter(cutAt);
-                assertTrue(after.total() >= 200, () -> after.total() + " requests after the cut:\n" + r.output());
-                assertTrue(after.fraction() >= MIN_ANSWERED_AFTER_CUT, () -> after.answered() + " of " + after.total()
-                        + " requests sent after the cut answered:\n" + r.output());
-                assertTrue(gap.closed() && gap.seconds() < MAX_GAP_SECONDS, () -> "longest time without replies "
-                        + gap.seconds() + " s (" + (gap.from() - cutAt) + " s to " + (gap.to() - cutAt) + " s from the cut, closed "
-                        + gap.closed() + "):\n" + r.output());
-                System.out.printf("failover, ping %s: %d of %d requests after the cut answered, longest gap %.3f s%n",
-                        r.output().lines().findFirst().orElse(""), after.answered(), after.total(), gap.seconds());
-                answeredAfterCut += log.answeredSentAfter(downAt).answered();
+                PingBounds.assertAfter(r, PING_INTERVAL, cutAt, "cut", 200, MIN_ANSWERED_AFTER_CUT, MAX_GAP_SECONDS);
+                answeredAfterCut += PingLog.parse(r.output(), PING_INTERVAL).answeredSentAfter(downAt).answered();
             }
 
             Path pcap = capture.stop();

@@ -11,7 +11,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-import net.poolsa.appliance.demo.PingLog;
 import net.poolsa.appliance.demo.StatusSnapshot;
 
 /**
@@ -25,10 +24,13 @@ import net.poolsa.appliance.demo.StatusSnapshot;
 class ApplianceReloadNetnsTest {
     static final double PING_INTERVAL = 0.1;
     /**
-     * Five ping intervals. A reload that kept the SAs does not touch the data path; one that reinstalled them would
-     * restart their sequence numbers below the peer's replay window and lose traffic for much longer.
+     * A reload that keeps the SAs does not pause the data path, so replies keep the ping's 0.1 s rhythm but for
+     * scheduling stalls (up to 0.41 s seen on a shared two-core machine with the status JVMs running). 1.0 s stays below
+     * what any path disturbance costs (the 1.0 s dead interval plus a 0.2 s probe tick before a switch); a reload that
+     * reinstalled the SAs is caught by the install times, the install lines and the answered share (the sequence
+     * numbers restart under the peer's replay window: 58 of 400 requests were lost when that was tried).
      */
-    static final double MAX_GAP_SECONDS = 0.5;
+    static final double MAX_GAP_SECONDS = 1.0;
     static final double MIN_ANSWERED = 0.99;
 
     @Test
@@ -69,14 +71,7 @@ class ApplianceReloadNetnsTest {
             }
 
             ApplianceLab.PingResult r = ping.await();
-            PingLog log = PingLog.parse(r.output(), PING_INTERVAL);
-            PingLog.Share after = log.answeredSentAfter(reloadAt);
-            PingLog.Gap gap = log.longestGapAfter(reloadAt);
-            assertTrue(after.total() >= 300, () -> after.total() + " requests after the reload:\n" + r.output());
-            assertTrue(after.fraction() >= MIN_ANSWERED, () -> after.answered() + " of " + after.total()
-                    + " requests after the reload answered:\n" + r.output());
-            assertTrue(gap.closed() && gap.seconds() < MAX_GAP_SECONDS, () -> "longest time without replies after the reload "
-                    + gap.seconds() + " s:\n" + r.output());
+            PingBounds.assertAfter(r, PING_INTERVAL, reloadAt, "reload", 300, MIN_ANSWERED, MAX_GAP_SECONDS);
         }
     }
 
