@@ -55,7 +55,7 @@ class BundleOverIpv6FragmentsNetnsTest {
                     "--ah-out-spi", "b008", "--ah-in-spi", "a008", "--ah-out-key", AH_KEY_BA, "--ah-in-key", AH_KEY_AB));
             // Both gateways must be forwarding before the counted pings: on a loaded machine the first exchange can
             // take longer than ping's own timeout.
-            waitForTunnel(hostA);
+            NetnsLab.waitForPing(hostA, "192.0.2.65");
             Path pcap = lab.capture(gwA, "l1a", "ip6 and not icmp6", () -> {
                 ping(hostA, "-s", "100");
                 ping(hostA, "-M", "dont", "-s", "1400");
@@ -96,16 +96,6 @@ class BundleOverIpv6FragmentsNetnsTest {
                 ns.close();
             }
         }
-    }
-
-    private static void waitForTunnel(Netns ns) {
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            if (ns.tryExec("ping", "-c", "1", "-W", "1", "192.0.2.65").ok()) {
-                return;
-            }
-        }
-        throw new AssertionError("the tunnel did not carry a ping within 30 s");
     }
 
     private static void ping(Netns ns, String... opts) {

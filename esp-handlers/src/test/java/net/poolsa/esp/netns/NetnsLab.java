@@ -29,7 +29,7 @@ public final class NetnsLab {
         return dir;
     }
 
-    /** Starts {@link GatewayMain} in {@code ns} with {@code args} plus its status file; waits until it is ready. */
+    /** Starts {@link GatewayMain} in {@code ns} with {@code args} plus its status file; waits (60 s at most) until it is ready. */
     public Process gateway(Netns ns, String tag, List<String> args) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
@@ -38,7 +38,9 @@ public final class NetnsLab {
         cmd.addAll(args);
         Process p = ns.spawn(cmd, dir.resolve(tag + ".log"));
         Path s = dir.resolve(tag + ".status");
-        for (int i = 0; i < 300; i++) {
+        // 60 s, as ApplianceLab: on a loaded two-core machine a JVM start alone has taken over 15 s.
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
             if (Files.exists(s)) {
                 return p;
             }
@@ -85,6 +87,46 @@ public final class NetnsLab {
         Thread.sleep(300);
         Netns.stop(dump, 3000);
         return pcap;
+    }
+
+    /**
+     * Captures IPv4 packets on every one of {@code devs} in {@code ns} while {@code traffic} runs (a path may move
+     * between links during it); the pcaps in the order of {@code devs}.
+     */
+    public List<Path> capture(Netns ns, List<String> devs, Runnable traffic) throws Exception {
+        if (devs.isEmpty()) {
+            traffic.run();
+            return new ArrayList<>();
+        }
+        List<Path> all = new ArrayList<>();
+        all.add(capture(ns, devs.get(0), () -> {
+            try {
+                all.addAll(capture(ns, devs.subList(1, devs.size()), traffic));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }));
+        // The inner captures finished first: put the first device's pcap back in front.
+        all.add(0, all.remove(all.size() - 1));
+        return all;
+    }
+
+    /**
+     * Pings once a second ({@code ping -c 1 -W 1 ARGS}) from {@code ns} until one is answered: both gateways forward
+     * before the counted traffic (on a loaded machine the first exchange can outlast ping's own timeout).
+     *
+     * @throws AssertionError after 30 s without a reply
+     */
+    public static void waitForPing(Netns ns, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("ping", "-c", "1", "-W", "1"));
+        cmd.addAll(List.of(args));
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (ns.tryExec(cmd.toArray(String[]::new)).ok()) {
+                return;
+            }
+        }
+        throw new AssertionError("no reply to " + String.join(" ", cmd) + " within 30 s");
     }
 
     /**

@@ -73,6 +73,8 @@ class TwoGatewaysNetnsTest {
         gatewayB = startGateway(gwB, "b", "l1b,198.51.100.2,29", "l2b,203.0.113.2,29", "198.51.100.1", "203.0.113.1",
                 "198.51.100.2/32,203.0.113.2/32", "198.51.100.1/32,203.0.113.1/32", "192.0.2.64/26,2001:db8:2::/64",
                 "192.0.2.0/26,2001:db8:1::/64", SPI_BA, SPI_AB, KEY_BA, KEY_AB, "192.0.2.66", "2001:db8:2::2");
+        // The tests count replies: both gateways must forward first (slow on a loaded machine).
+        NetnsLab.waitForPing(hostA, "192.0.2.65");
     }
 
     private Process startGateway(Netns ns, String tag, String up1, String up2, String peer1, String peer2,
@@ -114,19 +116,6 @@ class TwoGatewaysNetnsTest {
         }
     }
 
-    /** Captures both of gwA's uplinks while {@code traffic} runs: the pcaps of l1a and l2a. */
-    private List<Path> captureBothLinks(Runnable traffic) throws Exception {
-        Path[] l2 = new Path[1];
-        Path l1 = lab.capture(gwA, "l1a", () -> {
-            try {
-                l2[0] = lab.capture(gwA, "l2a", traffic);
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        return List.of(l1, l2[0]);
-    }
-
     private static List<String> outerFields(List<Path> pcaps) {
         List<String> lines = new java.util.ArrayList<>();
         pcaps.forEach(p -> lines.addAll(NetnsLab.outerFields(p)));
@@ -155,7 +144,7 @@ class TwoGatewaysNetnsTest {
 
     @Test
     void icmpOverIpv4AndIpv6OnlyEspOnTheWire() throws Exception {
-        List<Path> pcaps = captureBothLinks(() -> {
+        List<Path> pcaps = lab.capture(gwA, List.of("l1a", "l2a"), () -> {
             run(hostA, "ping", "-c", "3", "-i", "0.2", "-W", "2", "192.0.2.65");
             run(hostA, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "2001:db8:2::1");
         });
@@ -283,10 +272,5 @@ class TwoGatewaysNetnsTest {
             assertTrue(!log.contains("LEAK"), "Netty leak detector (simple) found a leak:\n" + log);
         }
         startGateways();
-        HostCommands.Result r = hostA.tryExec("ping", "-c", "1", "-W", "5", "192.0.2.65");
-        for (int i = 0; i < 10 && !r.ok(); i++) {
-            r = hostA.tryExec("ping", "-c", "1", "-W", "1", "192.0.2.65");
-        }
-        assertTrue(r.ok(), "the restarted gateways carry traffic again:\n" + r.output());
     }
 }
