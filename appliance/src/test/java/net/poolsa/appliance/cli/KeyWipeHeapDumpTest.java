@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +31,7 @@ import net.poolsa.appliance.wipe.HeapDump;
  * 0x5c). That is the positive control. After a SIGHUP reload that removes site-b, a second dump holds none of these
  * forms, nor the key files' hex text, anywhere. The stop line then says {@code keys=zeroed}.
  */
+@Tag("root")
 class KeyWipeHeapDumpTest {
     @TempDir
     Path dir;
