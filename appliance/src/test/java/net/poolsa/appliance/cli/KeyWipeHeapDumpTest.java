@@ -60,9 +60,9 @@ class KeyWipeHeapDumpTest {
     /** The fixture's data path with site-c, and site-b before it when {@code withSiteB}. */
     private static String yaml(boolean withSiteB) {
         return ConfigFixture.YAML.substring(0, ConfigFixture.YAML.indexOf("connections:\n")) + "connections:\n"
-                + (withSiteB ? connection("site-b", "198.51.100.0/28, 203.0.113.0/28", "198.51.100.16/28, 203.0.113.16/28",
+                + (withSiteB ? connection("site-b", "198.51.100.0/28, 203.0.113.0/28", "198.51.100.17/32, 203.0.113.17/32",
                         "192.0.2.128/26", 0x1001) : "")
-                + connection("site-c", "198.51.100.0/28", "198.51.100.32/28", "192.0.2.192/26", 0x3001);
+                + connection("site-c", "198.51.100.0/28", "198.51.100.33/32", "192.0.2.192/26", 0x3001);
     }
 
     @Test
