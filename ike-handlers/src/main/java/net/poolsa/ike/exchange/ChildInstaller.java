@@ -40,7 +40,10 @@ final class ChildInstaller {
         this.ctx = ctx;
     }
 
-    /** Builds and installs the inbound SA; on failure the keys are wiped and the SPI released. */
+    /**
+     * Builds and installs the inbound SA, which then owns {@code keys} (zeroed when it dies); on failure the keys
+     * are wiped and the SPI released.
+     */
     SecurityAssociation inbound(IkeSa sa, ConnectionState c, SelectorPair pair, EspProposal p, int spi, SaKeys keys,
                                 AddressPool localOuter, AddressPool remoteOuter, Lifetime lifetime) {
         SecurityAssociation in = build(sa, c, pair, p, Direction.INBOUND, spi, keys, localOuter, remoteOuter, lifetime);
@@ -55,7 +58,7 @@ final class ChildInstaller {
         return in;
     }
 
-    /** Builds and installs the outbound SA, starting on the IKE addresses. */
+    /** Builds and installs the outbound SA, starting on the IKE addresses; it owns {@code keys} as {@link #inbound}. */
     SecurityAssociation outbound(IkeSa sa, ConnectionState c, SelectorPair pair, EspProposal p, int spi, SaKeys keys,
                                  AddressPool localOuter, AddressPool remoteOuter, Lifetime lifetime) {
         SecurityAssociation out = build(sa, c, pair, p, Direction.OUTBOUND, spi, keys, localOuter, remoteOuter, lifetime);

@@ -188,8 +188,10 @@ final class QuickModeInitiator extends QuickMode {
         try {
             child = new ChildSa(conn.name(), pair, c.proposal(), ctx.children().inbound(sa, conn, pair, c.proposal(),
                     spiIn, keys.inbound(), localOuter, remoteOuter, lifetime), c.spi(), ctx.now());
-        } finally {
-            keys.inbound().destroy(); // the SA copied them
+        } catch (RuntimeException e) {
+            keys.outbound().destroy(); // the inbound ones died with the SA that refused them
+            spiTaken = true; // released by the installer
+            throw e;
         }
         spiTaken = true;
         sa.children().add(child);
@@ -204,8 +206,6 @@ final class QuickModeInitiator extends QuickMode {
             negotiation.quickModeFailed("installing the outbound SA failed: " + e.getMessage());
             end();
             throw e;
-        } finally {
-            keys.outbound().destroy();
         }
         if (dh != null) {
             dh.destroy();

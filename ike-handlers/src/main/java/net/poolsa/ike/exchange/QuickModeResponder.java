@@ -117,11 +117,9 @@ final class QuickModeResponder extends QuickMode {
             child = new ChildSa(conn.name(), pair, choice.proposal(), ctx.children().inbound(sa, conn, pair,
                     choice.proposal(), spiIn, keys.inbound(), localOuter, remoteOuter, lifetime), choice.spi(), ctx.now());
         } catch (RuntimeException e) {
-            keys.outbound().destroy();
+            keys.outbound().destroy(); // the inbound ones died with the SA that refused them
             spiTaken = true; // released by the installer
             throw e;
-        } finally {
-            keys.inbound().destroy();
         }
         spiTaken = true;
         outboundKeys = keys.outbound();
@@ -195,8 +193,7 @@ final class QuickModeResponder extends QuickMode {
             end();
             throw e;
         } finally {
-            outboundKeys.destroy();
-            outboundKeys = null;
+            outboundKeys = null; // the installed SA owns them (or killed them when it was refused)
         }
         installed(pair, choice);
         end();
