@@ -1,0 +1,73 @@
+package net.poolsa.ike;
+
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.esp.sa.Lifetime;
+import net.poolsa.esp.sa.SaMode;
+import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.ike.crypto.IkeRandom;
+import net.poolsa.ike.transport.IkeTransportConfig;
+
+/**
+ * The engine alone in a JVM of its own, for {@code strongswan-engine/interop.sh}, which runs it inside a network
+ * namespace against charon: one connection "poolsa", the SAs go to a {@link UserspaceIpsecKernel} with no data path.
+ * Prints "ready" once the sockets are bound, then (as initiator) the result of initiating, then one "sa" line per
+ * installed SA and "done ok" or "done failed"; exits (sending Deletes) when the stop file appears.
+ * Arguments: ROLE LOCAL REMOTE LOCAL_TS REMOTE_TS IKE ESP PSK_FILE STOP_FILE.
+ */
+public final class EngineInteropMain {
+    private EngineInteropMain() {
+    }
+
+    public static void main(String[] a) throws Exception {
+        String role = a[0];
+        InetAddress local = InetAddress.getByName(a[1]);
+        byte[] psk = Files.readAllBytes(Path.of(a[7]));
+        Path stop = Path.of(a[8]);
+        UserspaceIpsecKernel kernel = new UserspaceIpsecKernel();
+        IkeConnection c = new IkeConnection("poolsa", 7, SaMode.TUNNEL, IpsecProtocol.ESP, AddressPool.parse(a[1]),
+                AddressPool.parse(a[2]), AddressPool.parse(a[3]), AddressPool.parse(a[4]), List.of(a[5]), List.of(a[6]),
+                psk, Lifetime.ofSeconds(3000, 3600), 0, StartAction.NONE, false, 64, false);
+        try (IkeEngine engine = IkeEngine.start(IkeTransportConfig.standard(List.of(local)), kernel, IkeEvents.NONE,
+                IkeRandom.system())) {
+            engine.configure(List.of(c)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            System.out.println("ready");
+            boolean ok;
+            if (role.equals("initiator")) {
+                IkeResult r = engine.initiate("poolsa").toCompletableFuture().get(120, TimeUnit.SECONDS);
+                System.out.println("result " + (r.ok() ? "ok " : "failed ") + r.message());
+                ok = r.ok();
+            } else {
+                long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (engine.snapshot().toCompletableFuture().get().stream().allMatch(s -> s.children().isEmpty())
+                        && System.nanoTime() < end) {
+                    Thread.sleep(100);
+                }
+                ok = !engine.snapshot().toCompletableFuture().get().stream().allMatch(s -> s.children().isEmpty());
+            }
+            for (IkeSaSnapshot s : engine.snapshot().toCompletableFuture().get()) {
+                System.out.println("ike " + s.role() + " " + s.state() + " " + s.proposal() + " natt=" + s.natT()
+                        + " local=" + s.local() + " remote=" + s.remote());
+            }
+            for (SecurityAssociation sa : kernel.listSas()) {
+                System.out.printf("sa %s 0x%08x %s udp=%s%n", sa.direction().name().toLowerCase(), sa.spi(),
+                        sa.keys().encryptionAlgorithm() + "/" + sa.keys().integrityAlgorithm(),
+                        sa.udpEncapsulation() == null ? "none" : sa.udpEncapsulation().localPort() + ":"
+                                + sa.udpEncapsulation().remotePort());
+            }
+            System.out.println(ok && kernel.listSas().size() == 2 ? "done ok" : "done failed");
+            System.out.flush();
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!Files.exists(stop) && System.nanoTime() < end) {
+                Thread.sleep(100);
+            }
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package net.poolsa.ike;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The engine against a real strongSwan 5.9.8 charon, both as initiator and as responder, IKEv1 Main Mode PSK and
+ * Quick Mode with NAT-T (charon's kernel-libipsec fakes a NAT): {@code strongswan-engine/interop.sh} runs the engine
+ * ({@link EngineInteropMain}) in one network namespace and charon in another. Checked: both sides installed one SA
+ * pair, the SPIs charon lists ({@code swanctl --list-sas --raw}) are the ones in our kernel, and the ESP keys we
+ * derived (the engine's test-only key export) are the KEYMAT charon logged.
+ *
+ * <p>Needs root, strongswan-charon, strongswan-swanctl, libstrongswan-standard-plugins and tcpdump
+ * (scripts/install-deps.sh); documentation addresses only; the namespaces carry this JVM's PID and the script's
+ * exit trap deletes them and ends the processes it started, by PID.
+ */
+class StrongSwanEngineInteropTest {
+    private static final Pattern DUMP = Pattern.compile("\\[CHD\\] (?:<[^>]*> )?(.+) => (\\d+) bytes @");
+    private static final Pattern ROW = Pattern.compile("\\[CHD\\] (?:<[^>]*> )?\\s+\\d+: ((?:[0-9A-F]{2} )+)");
+
+    @ParameterizedTest(name = "{0}: IKE {1}, ESP {2}")
+    @CsvSource({
+        "initiator, aes128-sha256-modp2048, aes128gcm16-modp2048, aes-gcm-16, none",
+        "responder, aes128-sha256-modp2048, aes128gcm16-modp2048, aes-gcm-16, none",
+        "initiator, aes256-sha1-modp1024, 3des-sha1-modp1024, 3des-cbc, hmac-sha1-96",
+        "responder, aes256-sha1-modp1024, 3des-sha1-modp1024, 3des-cbc, hmac-sha1-96",
+    })
+    void negotiatesWithCharon(String role, String ike, String esp, String enc, String integ, @TempDir Path dir)
+            throws Exception {
+        Path script = Path.of(getClass().getResource("/strongswan-engine/interop.sh").toURI());
+        ProcessBuilder pb = new ProcessBuilder("sh", script.toString(), dir.toString(),
+                ProcessHandle.current().pid() + role.substring(0, 1), role, ike, esp)
+                .redirectErrorStream(true).redirectOutput(dir.resolve("script.out").toFile());
+        pb.environment().put("JAVA", ProcessHandle.current().info().command().orElse("java"));
+        pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
+        Process p = pb.start();
+        if (!p.waitFor(240, TimeUnit.SECONDS)) {
+            p.destroy(); // SIGTERM: the script's trap cleans up
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+        String out = Files.readString(dir.resolve("script.out")) + "\n--- engine:\n" + read(dir.resolve("engine.out"));
+        assertEquals(0, p.exitValue(), out);
+
+        List<String> ours = new ArrayList<>();
+        int spiIn = 0;
+        int spiOut = 0;
+        for (String line : Files.readAllLines(dir.resolve("engine.out"))) {
+            if (line.startsWith("sa ")) {
+                String[] f = line.split(" ");
+                int spi = Integer.parseUnsignedInt(f[2].substring(2), 16);
+                if (f[1].equals("inbound")) {
+                    spiIn = spi;
+                } else {
+                    spiOut = spi;
+                }
+                assertEquals(enc + "/" + integ, f[3], line);
+                assertEquals("udp=4500:4500", f[4], "NAT-T: ESP in UDP " + line);
+                ours.add(line);
+            }
+        }
+        assertEquals(2, ours.size(), out);
+
+        // charon lists our inbound SPI as its outbound one and the other way round
+        String sas = Files.readString(dir.resolve("list-sas.txt"));
+        assertTrue(sas.contains(String.format("spi-in=%08x", spiOut)), sas);
+        assertTrue(sas.contains(String.format("spi-out=%08x", spiIn)), sas);
+
+        // the keys we installed are the KEYMAT charon derived; charon names a key by who sends with it
+        Map<String, byte[]> charon = dumps(Files.readString(dir.resolve("charon.log"), StandardCharsets.ISO_8859_1));
+        Map<Integer, String[]> exported = exportedKeys(dir.resolve("esp_sa"));
+        String us = role.equals("initiator") ? "initiator" : "responder";
+        String them = role.equals("initiator") ? "responder" : "initiator";
+        assertEquals(hex(charon.get("encryption " + them + " key")), exported.get(spiIn)[0], "our inbound key");
+        assertEquals(hex(charon.get("encryption " + us + " key")), exported.get(spiOut)[0], "our outbound key");
+        if (!integ.equals("none")) {
+            assertEquals(hex(charon.get("integrity " + them + " key")), exported.get(spiIn)[1], "our inbound ICV key");
+            assertEquals(hex(charon.get("integrity " + us + " key")), exported.get(spiOut)[1], "our outbound ICV key");
+        }
+    }
+
+    private static String hex(byte[] b) {
+        assertTrue(b != null, "charon logged the key");
+        return HexFormat.of().formatHex(b);
+    }
+
+    private static String read(Path p) throws Exception {
+        return Files.exists(p) ? Files.readString(p) : "(none)";
+    }
+
+    /** Every "LABEL => N bytes" dump in charon's log (the last one of each label). */
+    static Map<String, byte[]> dumps(String log) {
+        Map<String, byte[]> out = new LinkedHashMap<>();
+        String label = null;
+        int want = 0;
+        StringBuilder hex = new StringBuilder();
+        for (String line : log.split("\n")) {
+            Matcher h = DUMP.matcher(line);
+            Matcher r = ROW.matcher(line);
+            if (h.find()) {
+                label = h.group(1).trim();
+                want = Integer.parseInt(h.group(2));
+                hex.setLength(0);
+            } else if (label != null && r.find()) {
+                hex.append(r.group(1).replace(" ", ""));
+                if (hex.length() >= 2 * want) {
+                    out.put(label, HexFormat.of().parseHex(hex.substring(0, 2 * want)));
+                    label = null;
+                }
+            }
+        }
+        return out;
+    }
+
+    /** SPI to the encryption and integrity keys (hex, "" for none) of the engine's esp_sa export. */
+    static Map<Integer, String[]> exportedKeys(Path espSa) throws Exception {
+        Map<Integer, String[]> out = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(espSa)) {
+            String[] f = line.replace("\"", "").split(",");
+            int spi = Integer.parseUnsignedInt(f[3].substring(2), 16);
+            String integ = f.length > 7 && f[7].startsWith("0x") ? f[7].substring(2) : "";
+            out.put(spi, new String[] {f[5].substring(2).toLowerCase(Locale.ROOT), integ.toLowerCase(Locale.ROOT)});
+        }
+        return out;
+    }
+}
