@@ -9,8 +9,13 @@
 # Documentation addresses only; the namespaces carry TAG and are deleted on exit, the processes this script
 # started are ended by PID. Needs root, strongswan-charon, strongswan-swanctl, libstrongswan-standard-plugins,
 # tcpdump, and JAVA and CLASSPATH in the environment.
+# Optional environment: OUR_TS (the engine's protected pool, default 198.51.100.0/24), THEIR_TS (charon's local_ts,
+# default 203.0.113.0/24), AGAIN=1 (the engine initiates a second time after terminating the first SAs).
 # Usage: interop.sh OUTDIR TAG ROLE IKE_PROPOSAL ESP_PROPOSAL
 set -eu
+OUR_TS=${OUR_TS:-198.51.100.0/24}
+THEIR_TS=${THEIR_TS:-203.0.113.0/24}
+AGAIN=${AGAIN:-0}
 OUT=$(realpath "$1")
 TAG=$2
 ROLE=$3
@@ -42,7 +47,11 @@ ip -n "$A" link set lo up
 ip -n "$B" link set lo up
 ip -n "$A" addr add 192.0.2.1/24 dev vA
 ip -n "$B" addr add 192.0.2.2/24 dev vB
-ip -n "$B" addr add 203.0.113.1/32 dev lo # kernel-libipsec routes through an address inside its local selector
+# kernel-libipsec routes through an address inside its local selector: one per range charon protects
+for ts in $(echo "$THEIR_TS" | tr ',' ' '); do
+    net=${ts%/*}
+    ip -n "$B" addr add "${net%.*}.$((${net##*.} + 1))/32" dev lo
+done
 ip -n "$A" link set vA up
 ip -n "$B" link set vB up
 
@@ -79,8 +88,8 @@ connections {
         remote { auth = psk
                  id = 192.0.2.1 }
         children {
-            poolsa { local_ts = 203.0.113.0/24
-                     remote_ts = 198.51.100.0/24
+            poolsa { local_ts = $THEIR_TS
+                     remote_ts = $OUR_TS
                      esp_proposals = $ESP }
         }
     }
@@ -100,7 +109,7 @@ for i in $(seq 100); do [ -S "$W/charon.vici" ] && break; sleep 0.1; done
 swan --load-all --file "$W/swanctl.conf" > "$W/load.out" 2>&1
 
 ip netns exec "$A" "$JAVA" -Dpoolsa.ike.keyExportDir="$OUT" -cp "$CLASSPATH" net.poolsa.ike.EngineInteropMain \
-    "$ROLE" 192.0.2.1 192.0.2.2 198.51.100.0/24 203.0.113.0/24 "$IKE" "$ESP" "$W/psk" "$W/stop" \
+    "$ROLE" 192.0.2.1 192.0.2.2 "$OUR_TS" "$THEIR_TS" "$IKE" "$ESP" "$W/psk" "$W/stop" "$AGAIN" \
     > "$OUT/engine.out" 2>&1 &
 ENGINE=$!
 for i in $(seq 300); do grep -q '^ready' "$OUT/engine.out" 2>/dev/null && break; sleep 0.1; done

@@ -20,7 +20,8 @@ import net.poolsa.ike.transport.IkeTransportConfig;
  * namespace against charon: one connection "poolsa", the SAs go to a {@link UserspaceIpsecKernel} with no data path.
  * Prints "ready" once the sockets are bound, then (as initiator) the result of initiating, then one "sa" line per
  * installed SA and "done ok" or "done failed"; exits (sending Deletes) when the stop file appears.
- * Arguments: ROLE LOCAL REMOTE LOCAL_TS REMOTE_TS IKE ESP PSK_FILE STOP_FILE.
+ * With AGAIN "1" the initiator terminates and initiates once more ("result2"), to show what it remembered.
+ * Arguments: ROLE LOCAL REMOTE LOCAL_TS REMOTE_TS IKE ESP PSK_FILE STOP_FILE [AGAIN].
  */
 public final class EngineInteropMain {
     private EngineInteropMain() {
@@ -35,7 +36,9 @@ public final class EngineInteropMain {
         IkeConnection c = new IkeConnection("poolsa", 7, SaMode.TUNNEL, IpsecProtocol.ESP, AddressPool.parse(a[1]),
                 AddressPool.parse(a[2]), AddressPool.parse(a[3]), AddressPool.parse(a[4]), List.of(a[5]), List.of(a[6]),
                 psk, Lifetime.ofSeconds(3000, 3600), 0, StartAction.NONE, false, 64, false);
-        try (IkeEngine engine = IkeEngine.start(IkeTransportConfig.standard(List.of(local)), kernel, IkeEvents.NONE,
+        boolean again = a.length > 9 && a[9].equals("1");
+        RecordingEvents events = new RecordingEvents();
+        try (IkeEngine engine = IkeEngine.start(IkeTransportConfig.standard(List.of(local)), kernel, events,
                 IkeRandom.system())) {
             engine.configure(List.of(c)).toCompletableFuture().get(10, TimeUnit.SECONDS);
             System.out.println("ready");
@@ -44,6 +47,13 @@ public final class EngineInteropMain {
                 IkeResult r = engine.initiate("poolsa").toCompletableFuture().get(120, TimeUnit.SECONDS);
                 System.out.println("result " + (r.ok() ? "ok " : "failed ") + r.message());
                 ok = r.ok();
+                if (again) {
+                    System.out.println("terminate " + engine.terminate("poolsa").toCompletableFuture().get().message());
+                    Thread.sleep(500);
+                    r = engine.initiate("poolsa").toCompletableFuture().get(120, TimeUnit.SECONDS);
+                    System.out.println("result2 " + (r.ok() ? "ok " : "failed ") + r.message());
+                    ok &= r.ok();
+                }
             } else {
                 long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                 while (engine.snapshot().toCompletableFuture().get().stream().allMatch(s -> s.children().isEmpty())
@@ -62,7 +72,9 @@ public final class EngineInteropMain {
                         sa.udpEncapsulation() == null ? "none" : sa.udpEncapsulation().localPort() + ":"
                                 + sa.udpEncapsulation().remotePort());
             }
-            System.out.println(ok && kernel.listSas().size() == 2 ? "done ok" : "done failed");
+            System.out.println("events exchanges=" + events.exchanges + " drops=" + events.drops + " fallbacks="
+                    + events.fallbacks);
+            System.out.println(ok && !kernel.listSas().isEmpty() ? "done ok" : "done failed");
             System.out.flush();
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (!Files.exists(stop) && System.nanoTime() < end) {

@@ -44,20 +44,7 @@ class StrongSwanEngineInteropTest {
     })
     void negotiatesWithCharon(String role, String ike, String esp, String enc, String integ, @TempDir Path dir)
             throws Exception {
-        Path script = Path.of(getClass().getResource("/strongswan-engine/interop.sh").toURI());
-        ProcessBuilder pb = new ProcessBuilder("sh", script.toString(), dir.toString(),
-                ProcessHandle.current().pid() + role.substring(0, 1), role, ike, esp)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("script.out").toFile());
-        pb.environment().put("JAVA", ProcessHandle.current().info().command().orElse("java"));
-        pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
-        Process p = pb.start();
-        if (!p.waitFor(240, TimeUnit.SECONDS)) {
-            p.destroy(); // SIGTERM: the script's trap cleans up
-            p.waitFor(30, TimeUnit.SECONDS);
-        }
-        String out = Files.readString(dir.resolve("script.out")) + "\n--- engine:\n" + read(dir.resolve("engine.out"));
-        assertEquals(0, p.exitValue(), out);
-
+        run(dir, role, ike, esp, Map.of());
         List<String> ours = new ArrayList<>();
         int spiIn = 0;
         int spiOut = 0;
@@ -75,7 +62,7 @@ class StrongSwanEngineInteropTest {
                 ours.add(line);
             }
         }
-        assertEquals(2, ours.size(), out);
+        assertEquals(2, ours.size(), read(dir.resolve("engine.out")));
 
         // charon lists our inbound SPI as its outbound one and the other way round
         String sas = Files.readString(dir.resolve("list-sas.txt"));
@@ -98,6 +85,94 @@ class StrongSwanEngineInteropTest {
     private static String hex(byte[] b) {
         assertTrue(b != null, "charon logged the key");
         return HexFormat.of().formatHex(b);
+    }
+
+    /**
+     * A pool of two ranges per side: our ID_LIST comes back refused (charon reads ID type 12 as "no IDs", so it
+     * looks for a host-to-host child config, finds none and answers INVALID-ID-INFORMATION), the engine falls back
+     * to one Quick Mode per range pair (4 SA pairs, all four installed by charon too), and after a terminate the
+     * second initiation goes straight to range pairs: one refusal and one fallback event in all.
+     */
+    @org.junit.jupiter.api.Test
+    void idListRefusedFallsBackToOneQuickModePerRangePairAndRemembersIt(@TempDir Path dir) throws Exception {
+        run(dir, "initiator", "aes128-sha256-modp2048", "aes128gcm16-modp2048", Map.of("OUR_TS",
+                "198.51.100.0/26,198.51.100.128/26", "THEIR_TS", "203.0.113.0/26,203.0.113.128/26", "AGAIN", "1"));
+        String engine = Files.readString(dir.resolve("engine.out"));
+        String events = line(engine, "events ");
+        assertTrue(events.contains("quick_mode/refused=1,") && events.contains("quick_mode/ok=8")
+                && events.contains("fallbacks=[poolsa 192.0.2.2]"), events);
+        for (String result : List.of(line(engine, "result "), line(engine, "result2 "))) {
+            assertEquals(4, result.split(" in 0x", -1).length - 1, result);
+        }
+        assertEquals(1, count(engine, "idci=\"ID_LIST ["), "only the first initiation offers an ID_LIST");
+        String charon = Files.readString(dir.resolve("charon.log"), StandardCharsets.ISO_8859_1);
+        assertEquals(8, count(charon, "established with SPIs"), "charon installed every range pair, twice");
+        assertEquals(1, count(charon, "N(INVAL_ID)"), "charon refused the one ID_LIST");
+        List<String> outbound = new ArrayList<>();
+        for (String l : engine.split("\n")) {
+            if (l.startsWith("sa outbound ")) {
+                outbound.add(l.split(" ")[2].substring(2));
+            }
+        }
+        assertEquals(4, outbound.size(), engine);
+        String sas = Files.readString(dir.resolve("list-sas.txt"));
+        for (String spi : outbound) {
+            assertTrue(sas.contains("spi-in=" + spi), spi + " in " + sas);
+        }
+    }
+
+    /**
+     * charon with two ranges on its side initiates with the first pair only (IKEv1 strongSwan uses only the first
+     * subnet pair): we accept the narrower claim, within our configured pools, as a sub-pair of its own reqid.
+     */
+    @org.junit.jupiter.api.Test
+    void charonsFirstRangePairIsAcceptedAsANarrowerClaim(@TempDir Path dir) throws Exception {
+        run(dir, "responder", "aes128-sha256-modp2048", "aes128gcm16-modp2048", Map.of("OUR_TS",
+                "198.51.100.0/26,198.51.100.128/26", "THEIR_TS", "203.0.113.0/26,203.0.113.128/26"));
+        String engine = Files.readString(dir.resolve("engine.out"));
+        String installed = "(no child_sa_installed line)";
+        for (String l : engine.split("\n")) {
+            if (l.contains("event=child_sa_installed")) {
+                installed = l;
+            }
+        }
+        assertTrue(installed.contains("local_ts=[198.51.100.0/26] remote_ts=[203.0.113.0/26]")
+                && installed.contains("reqid=65543"), installed);
+        assertEquals(2, count(engine, "\nsa "), engine);
+    }
+
+    private void run(Path dir, String role, String ike, String esp, Map<String, String> env) throws Exception {
+        Path script = Path.of(getClass().getResource("/strongswan-engine/interop.sh").toURI());
+        ProcessBuilder pb = new ProcessBuilder("sh", script.toString(), dir.toString(),
+                ProcessHandle.current().pid() + role.substring(0, 1), role, ike, esp)
+                .redirectErrorStream(true).redirectOutput(dir.resolve("script.out").toFile());
+        pb.environment().put("JAVA", ProcessHandle.current().info().command().orElse("java"));
+        pb.environment().put("CLASSPATH", System.getProperty("java.class.path"));
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        if (!p.waitFor(240, TimeUnit.SECONDS)) {
+            p.destroy(); // SIGTERM: the script's trap cleans up
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+        String out = Files.readString(dir.resolve("script.out")) + "\n--- engine:\n" + read(dir.resolve("engine.out"));
+        assertEquals(0, p.exitValue(), out);
+    }
+
+    private static String line(String text, String prefix) {
+        for (String l : text.split("\n")) {
+            if (l.startsWith(prefix)) {
+                return l;
+            }
+        }
+        return "(no line " + prefix + ")";
+    }
+
+    private static int count(String text, String what) {
+        int n = 0;
+        for (int i = text.indexOf(what); i >= 0; i = text.indexOf(what, i + 1)) {
+            n++;
+        }
+        return n;
     }
 
     private static String read(Path p) throws Exception {

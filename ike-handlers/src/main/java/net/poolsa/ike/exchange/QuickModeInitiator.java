@@ -89,7 +89,6 @@ final class QuickModeInitiator extends QuickMode {
         } catch (IkeProtocolException e) {
             throw new IllegalArgumentException("our own IDs " + idLocal + " / " + idRemote + ": " + e.getMessage(), e);
         }
-        negotiation.started();
         sa.quickMode(mid, qm);
         qm.send();
     }
@@ -205,6 +204,7 @@ final class QuickModeInitiator extends QuickMode {
             ctx.children().remove(sa, child, true);
             negotiation.quickModeFailed("installing the outbound SA failed: " + e.getMessage());
             end();
+            ctx.initiations().quickModeEnded(sa);
             throw e;
         }
         if (dh != null) {
@@ -212,6 +212,7 @@ final class QuickModeInitiator extends QuickMode {
         }
         installed(pair, c);
         negotiation.childInstalled(child);
+        ctx.initiations().quickModeEnded(sa);
         // answer a repeated HASH(2) with the stored HASH(3) as long as the responder may retransmit
         ctx.scheduler().schedule(new ForgetExchangeJob(ctx.jobs(), sa.localCookie(), messageId), ctx.timers().giveUpMillis());
     }
@@ -221,6 +222,7 @@ final class QuickModeInitiator extends QuickMode {
         end();
         ctx.events().exchange("quick_mode", "refused");
         ctx.initiations().idListRefused(sa, conn, negotiation, how);
+        ctx.initiations().quickModeEnded(sa);
         // tell the responder that the SA it offered is not wanted (it may already have installed its inbound SA)
         ctx.informational().notifyProtected(sa, NotifyType.INVALID_ID_INFORMATION,
                 Phase2Sa.protocolId(conn.config().protocol()), net.poolsa.ike.message.Octets.ofInt(spiIn));
@@ -237,6 +239,7 @@ final class QuickModeInitiator extends QuickMode {
             end();
             ctx.events().exchange("quick_mode", "refused");
             ctx.initiations().idListRefused(sa, conn, negotiation, "refused our ID_LIST with " + n.notifyType());
+            ctx.initiations().quickModeEnded(sa);
             return;
         }
         fail("the responder refused: " + n.notifyType(), "refused");
@@ -248,6 +251,7 @@ final class QuickModeInitiator extends QuickMode {
         IkeContext.LOG.warn("event=quick_mode_failed connection={} mid={} reason=\"{}\"", conn.name(),
                 Integer.toHexString(messageId), why);
         negotiation.quickModeFailed(why);
+        ctx.initiations().quickModeEnded(sa);
     }
 
     @Override
