@@ -114,7 +114,7 @@ final class QuickModeInitiator extends QuickMode {
         rest.add(idLocal);
         rest.add(idRemote);
         rest.addAll(natOa(sa.local().getAddress(), sa.remote().getAddress()));
-        if (sa.peerOuterPools()) {
+        if (PoolPolicy.announces(sa)) {
             rest.add(OuterPoolNotify.build(Phase2Sa.protocolId(conn.config().protocol()), spiIn, conn.config().localOuter()));
         }
         IkeContext.LOG.info("event=quick_mode_initiate connection={} mid={} idci=\"{}\" idcr=\"{}\" proposals={} udp={}",
@@ -233,7 +233,8 @@ final class QuickModeInitiator extends QuickMode {
         if (done) {
             return;
         }
-        if (offersIdList() && (n.notifyType().equals(NotifyType.INVALID_ID_INFORMATION)
+        // a poolsa peer (its vendor ID) takes ID_LIST: its INVALID-ID-INFORMATION is a policy refusal, not a fallback
+        if (offersIdList() && !sa.peerOuterPools() && (n.notifyType().equals(NotifyType.INVALID_ID_INFORMATION)
                 || n.notifyType().equals(NotifyType.INVALID_PAYLOAD_TYPE)
                 || n.notifyType().equals(NotifyType.PAYLOAD_MALFORMED))) {
             end();

@@ -133,7 +133,7 @@ final class QuickModeResponder extends QuickMode {
         }
         rest.addAll(ids);
         rest.addAll(natOa(sa.remote().getAddress(), sa.local().getAddress()));
-        if (sa.peerOuterPools()) {
+        if (PoolPolicy.announces(sa)) {
             rest.add(OuterPoolNotify.build(Phase2Sa.protocolId(conn.config().protocol()), spiIn, conn.config().localOuter()));
         }
         outbox.sendAwaiting(message(sa.keys().quickModeHash2(messageId, nonceI, Messages.chain(rest)), rest));
