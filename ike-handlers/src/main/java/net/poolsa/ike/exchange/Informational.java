@@ -101,6 +101,9 @@ final class Informational {
     void received(IkeSa sa, Received r) throws IkeProtocolException {
         if (!(r.message() instanceof net.poolsa.ike.message.EncryptedIsakmpMessage)) {
             IsakmpMessage m = r.clear();
+            if (m.count(net.poolsa.ike.message.PayloadType.DELETE) > 0) {
+                throw Refusal.silent(IkeDropReason.UNAUTHENTICATED, "Delete in the clear for " + sa + " (not acted on)");
+            }
             ExchangeMessage.INFORMATIONAL_UNPROTECTED.check(m);
             List<String> types = new ArrayList<>();
             for (NotificationPayload n : m.payloads(NotificationPayload.class)) {
