@@ -229,11 +229,14 @@ final class Initiations {
         n.replaced();
     }
 
-    /** An authenticated error notification: it ends the Quick Mode it names (by our SPI), or our only one pending. */
+    /**
+     * An authenticated error notification: it ends the Quick Mode it names (by our SPI), or our only one waiting for
+     * an answer (strongSwan names SPI 0).
+     */
     void peerError(IkeSa sa, NotificationPayload n) {
         List<QuickModeInitiator> pending = new ArrayList<>();
         for (Exchange e : sa.quickModes()) {
-            if (e instanceof QuickModeInitiator) {
+            if (e instanceof QuickModeInitiator && ((QuickModeInitiator) e).waiting()) {
                 pending.add((QuickModeInitiator) e);
             }
         }

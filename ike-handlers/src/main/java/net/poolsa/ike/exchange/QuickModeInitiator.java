@@ -79,6 +79,11 @@ final class QuickModeInitiator extends QuickMode {
         return spiIn;
     }
 
+    /** Still waiting for the responder (not finished and only answering repeats). */
+    boolean waiting() {
+        return !done;
+    }
+
     /** Sends {@code HDR*, HASH(1), SA, Ni [, KE], IDci, IDcr [, NAT-OA, NAT-OA] [, N(outer pool)] -->}. */
     static void start(IkeContext ctx, IkeSa sa, ConnectionState conn, Negotiation negotiation,
                       IdentificationPayload idLocal, IdentificationPayload idRemote) {

@@ -76,8 +76,10 @@ final class QuickModeResponder extends QuickMode {
             Refusal refusal = Refusal.of(e, true);
             qm.end();
             ctx.events().exchange("quick_mode", refusal.reason() == IkeDropReason.MALFORMED ? "failed" : "refused");
-            if (qm.choice != null) {
-                refusal.about(Phase2Sa.protocolId(qm.choice.proposal().protocol()), qm.choice.spi());
+            // name the SA the initiator proposed, so that it can tell which of its Quick Modes was refused
+            net.poolsa.ike.message.Proposal first = m.first(SecurityAssociationPayload.class).proposals().get(0);
+            if (first.spi().length() == 4) {
+                refusal.about(first.protocol(), first.spi().intAt(0));
             }
             throw refusal;
         }
