@@ -9,13 +9,18 @@
 # Documentation addresses only; the namespaces carry TAG and are deleted on exit, the processes this script
 # started are ended by PID. Needs root, strongswan-charon, strongswan-swanctl, libstrongswan-standard-plugins,
 # tcpdump, and JAVA and CLASSPATH in the environment.
-# Optional environment: OUR_TS (the engine's protected pool, default 198.51.100.0/24), THEIR_TS (charon's local_ts,
-# default 203.0.113.0/24), AGAIN=1 (the engine initiates a second time after terminating the first SAs).
+# Optional environment: OUR_TS (the engine's protected pool, default 198.51.100.0/24), THEIR_TS (the engine's remote
+# protected pool, default 203.0.113.0/24), CHARON_LOCAL_TS and CHARON_REMOTE_TS (charon's local_ts and remote_ts,
+# default THEIR_TS and OUR_TS; "dynamic" is charon's IKE address), AGAIN=1 (the engine initiates a second time after
+# terminating the first SAs), EXPECT=failed (the engine is expected to install no SA pair).
 # Usage: interop.sh OUTDIR TAG ROLE IKE_PROPOSAL ESP_PROPOSAL
 set -eu
 OUR_TS=${OUR_TS:-198.51.100.0/24}
 THEIR_TS=${THEIR_TS:-203.0.113.0/24}
 AGAIN=${AGAIN:-0}
+CHARON_LOCAL_TS=${CHARON_LOCAL_TS:-$THEIR_TS}
+CHARON_REMOTE_TS=${CHARON_REMOTE_TS:-$OUR_TS}
+EXPECT=${EXPECT:-ok}
 OUT=$(realpath "$1")
 TAG=$2
 ROLE=$3
@@ -48,7 +53,8 @@ ip -n "$B" link set lo up
 ip -n "$A" addr add 192.0.2.1/24 dev vA
 ip -n "$B" addr add 192.0.2.2/24 dev vB
 # kernel-libipsec routes through an address inside its local selector: one per range charon protects
-for ts in $(echo "$THEIR_TS" | tr ',' ' '); do
+for ts in $(echo "$CHARON_LOCAL_TS" | tr ',' ' '); do
+    [ "$ts" = dynamic ] && continue
     net=${ts%/*}
     ip -n "$B" addr add "${net%.*}.$((${net##*.} + 1))/32" dev lo
 done
@@ -88,8 +94,8 @@ connections {
         remote { auth = psk
                  id = 192.0.2.1 }
         children {
-            poolsa { local_ts = $THEIR_TS
-                     remote_ts = $OUR_TS
+            poolsa { local_ts = $CHARON_LOCAL_TS
+                     remote_ts = $CHARON_REMOTE_TS
                      esp_proposals = $ESP }
         }
     }
@@ -131,4 +137,4 @@ kill "$TCPDUMP"
 wait "$TCPDUMP" 2>/dev/null || true
 TCPDUMP=""
 cp "$W/charon.log" "$OUT/charon.log"
-grep -q '^done ok' "$OUT/engine.out" || { echo "the engine reported no SA pair" >&2; exit 1; }
+grep -q "^done $EXPECT" "$OUT/engine.out" || { echo "the engine did not report done $EXPECT" >&2; exit 1; }
