@@ -106,7 +106,7 @@ printf '%s' "$PSK" > "$W/psk"
 swan() {
     ip netns exec "$B" env STRONGSWAN_CONF="$W/strongswan.conf" swanctl "$@" --uri "unix://$W/charon.vici"
 }
-ip netns exec "$A" tcpdump -i vA -s 0 -U -w "$OUT/ike.pcap" udp port 500 or udp port 4500 > "$W/tcpdump.out" 2>&1 &
+ip netns exec "$A" tcpdump --immediate-mode -i vA -s 0 -U -w "$OUT/ike.pcap" udp port 500 or udp port 4500 > "$W/tcpdump.out" 2>&1 &
 TCPDUMP=$!
 ip netns exec "$B" sh -c "mount --bind $W/run /run && STRONGSWAN_CONF=$W/strongswan.conf exec /usr/lib/ipsec/charon" \
     > "$W/charon.out" 2>&1 &

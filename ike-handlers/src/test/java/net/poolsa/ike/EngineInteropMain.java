@@ -67,10 +67,10 @@ public final class EngineInteropMain {
                         + " local=" + s.local() + " remote=" + s.remote());
             }
             for (SecurityAssociation sa : kernel.listSas()) {
-                System.out.printf("sa %s 0x%08x %s udp=%s%n", sa.direction().name().toLowerCase(), sa.spi(),
+                System.out.printf("sa %s 0x%08x %s udp=%s outer=%s>%s%n", sa.direction().name().toLowerCase(), sa.spi(),
                         sa.keys().encryptionAlgorithm() + "/" + sa.keys().integrityAlgorithm(),
                         sa.udpEncapsulation() == null ? "none" : sa.udpEncapsulation().localPort() + ":"
-                                + sa.udpEncapsulation().remotePort());
+                                + sa.udpEncapsulation().remotePort(), sa.localOuter(), sa.remoteOuter());
             }
             System.out.println("events exchanges=" + events.exchanges + " drops=" + events.drops + " fallbacks="
                     + events.fallbacks);

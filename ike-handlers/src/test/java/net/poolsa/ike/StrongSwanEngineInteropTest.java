@@ -59,6 +59,7 @@ class StrongSwanEngineInteropTest {
                 }
                 assertEquals(enc + "/" + integ, f[3], line);
                 assertEquals("udp=4500:4500", f[4], "NAT-T: ESP in UDP " + line);
+                assertEquals("outer=192.0.2.1/32>192.0.2.2/32", f[5], "charon announced no outer pool: " + line);
                 ours.add(line);
             }
         }
@@ -76,9 +77,41 @@ class StrongSwanEngineInteropTest {
         String them = role.equals("initiator") ? "responder" : "initiator";
         assertEquals(hex(charon.get("encryption " + them + " key")), exported.get(spiIn)[0], "our inbound key");
         assertEquals(hex(charon.get("encryption " + us + " key")), exported.get(spiOut)[0], "our outbound key");
+        // charon got no outer-pool notification (it announced no poolsa vendor ID) and our Deletes at the end
+        String log = Files.readString(dir.resolve("charon.log"), StandardCharsets.ISO_8859_1);
+        String qm = role.equals("initiator") ? "parsed QUICK_MODE request" : "parsed QUICK_MODE response";
+        assertEquals(1, lines(log, qm, "[ HASH SA No KE ID ID ]"), "our Quick Mode message as charon parsed it");
+        assertEquals(1, count(log, "received DELETE for ESP CHILD_SA with SPI " + String.format("%08x", spiIn)));
+        assertEquals(1, count(log, "received DELETE for IKE_SA poolsa"));
+        tsharkReadsTheCapture(dir);
         if (!integ.equals("none")) {
             assertEquals(hex(charon.get("integrity " + them + " key")), exported.get(spiIn)[1], "our inbound ICV key");
             assertEquals(hex(charon.get("integrity " + us + " key")), exported.get(spiOut)[1], "our outbound ICV key");
+        }
+    }
+
+    /**
+     * tshark reads every IKE datagram on the link, ours and charon's, decrypting with the engine's test-only key
+     * export: no malformed packet, no expert information, and the encrypted ones opened (a HASH payload in each).
+     */
+    private static void tsharkReadsTheCapture(Path dir) throws Exception {
+        Path out = dir.resolve("tshark.out");
+        ProcessBuilder pb = new ProcessBuilder("tshark", "-n", "-r", dir.resolve("ike.pcap").toString(), "-Y", "isakmp",
+                "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,", "-e", "frame.number",
+                "-e", "_ws.malformed", "-e", "_ws.expert.message", "-e", "isakmp.flags", "-e", "isakmp.typepayload")
+                .redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("WIRESHARK_CONFIG_DIR", dir.toString());
+        Process p = pb.start();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "tshark did not finish");
+        List<String> rows = Files.readAllLines(out);
+        assertTrue(rows.size() >= 11, "Main Mode, Quick Mode, Deletes: " + rows);
+        for (String row : rows) {
+            String[] f = row.split("\\|", -1);
+            assertEquals("", f[1], "malformed: " + row);
+            assertEquals("", f[2], "expert information: " + row);
+            if ((Integer.decode(f[3]) & 1) != 0) {
+                assertTrue(("," + f[4] + ",").contains(",8,"), "decrypted: " + row);
+            }
         }
     }
 
