@@ -25,13 +25,12 @@ import net.poolsa.ike.exchange.KeyExport;
  */
 class TsharkEngineTest {
 
-    @Test
-    void tsharkDecodesAndDecryptsEveryMessageWithoutErrors(@TempDir Path dir) throws Exception {
-        Gateways g;
+    /** Two gateways whose engines export their keys to {@code dir} (test-only). */
+    static Gateways exporting(Path dir) {
         String saved = System.getProperty(KeyExport.PROPERTY);
         System.setProperty(KeyExport.PROPERTY, dir.toString());
         try {
-            g = new Gateways();
+            return new Gateways();
         } finally {
             if (saved == null) {
                 System.clearProperty(KeyExport.PROPERTY);
@@ -39,6 +38,11 @@ class TsharkEngineTest {
                 System.setProperty(KeyExport.PROPERTY, saved);
             }
         }
+    }
+
+    @Test
+    void tsharkDecodesAndDecryptsEveryMessageWithoutErrors(@TempDir Path dir) throws Exception {
+        Gateways g = exporting(dir);
         g.configure(Conn.of("192.0.2.1,198.51.100.201", "192.0.2.2", "198.51.100.0/26,198.51.100.128/26",
                 "203.0.113.0/24").encap(true), Conn.of("192.0.2.2", "192.0.2.1,198.51.100.201", "203.0.113.0/24",
                 "198.51.100.0/26,198.51.100.128/26"));
@@ -67,12 +71,42 @@ class TsharkEngineTest {
         assertEquals("12,4", rows.get(6)[5], "IDci: ID_LIST (RFC 3554) of two subnets; IDcr: one subnet");
     }
 
+    /**
+     * AH behind a NAT (forced here) stays AH over IP: RFC 3948 encapsulates ESP only, so the Quick Mode transforms
+     * say Tunnel (1), not UDP-Encapsulated-Tunnel (3), and the SAs carry no UDP encapsulation.
+     */
+    @Test
+    void ahBehindANatIsOfferedWithoutUdpEncapsulation(@TempDir Path dir) throws Exception {
+        Gateways g = exporting(dir);
+        g.configure(Gateways.forA().protocol(net.poolsa.esp.sa.IpsecProtocol.AH).esp("sha256").encap(true),
+                Gateways.forB().protocol(net.poolsa.esp.sa.IpsecProtocol.AH).esp("sha256"));
+        assertTrue(g.initiate(g.a).ok());
+        Path pcap = dir.resolve("ah.pcap");
+        Files.write(pcap, pcap(g.wire.log));
+        List<String[]> rows = tshark(dir, pcap, "isakmp.ipsec.attr.type", "isakmp.ipsec.attr.value");
+        for (int qm : new int[] {6, 7}) {
+            String[] types = rows.get(qm)[3].split(",");
+            String[] values = rows.get(qm)[4].split(",");
+            int i = java.util.Arrays.asList(types).indexOf("4");
+            assertEquals(1, Integer.parseInt(values[i], 16), "Encapsulation-Mode of Quick Mode message " + (qm - 5) + ": " + String.join("|", rows.get(qm)));
+        }
+        assertEquals(null, Gateways.one(g.a, net.poolsa.esp.sa.Direction.OUTBOUND).udpEncapsulation());
+    }
+
     private static List<String[]> tshark(Path conf, Path pcap) throws Exception {
+        return tshark(conf, pcap, "isakmp.typepayload", "isakmp.notify.msgtype", "isakmp.id.type");
+    }
+
+    private static List<String[]> tshark(Path conf, Path pcap, String... fields) throws Exception {
         Path out = conf.resolve("tshark.out");
-        ProcessBuilder pb = new ProcessBuilder("tshark", "-n", "-r", pcap.toString(),
+        List<String> cmd = new ArrayList<>(List.of("tshark", "-n", "-r", pcap.toString(),
                 "-T", "fields", "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,", "-e", "frame.number",
-                "-e", "_ws.malformed", "-e", "_ws.expert.message", "-e", "isakmp.typepayload", "-e",
-                "isakmp.notify.msgtype", "-e", "isakmp.id.type")
+                "-e", "_ws.malformed", "-e", "_ws.expert.message"));
+        for (String f : fields) {
+            cmd.add("-e");
+            cmd.add(f);
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD);
         pb.environment().put("WIRESHARK_CONFIG_DIR", conf.toString());
         Process p = pb.start();

@@ -108,7 +108,7 @@ final class QuickModeInitiator extends QuickMode {
         }
         spiIn = ctx.kernel().allocateSpi();
         nonceI = ctx.random().nonce();
-        Encapsulation encap = sa.nat().encapsulation();
+        Encapsulation encap = encapsulation();
         List<IsakmpPayload> rest = new ArrayList<>();
         rest.add(Phase2Sa.offer(offered, spiIn, conn.config().mode(), encap, conn.config().childLifetime()));
         rest.add(new NoncePayload(nonceI));
@@ -165,7 +165,7 @@ final class QuickModeInitiator extends QuickMode {
     /** The authenticated {@code <-- HDR*, HASH(2), SA, Nr [, KE], IDci, IDcr [, N]}: install, HASH(3), install. */
     private void second(IsakmpMessage m, byte[] nr) throws IkeProtocolException {
         Phase2Sa.Choice c = Phase2Sa.accepted(m.first(SecurityAssociationPayload.class), offered, conn.config().mode(),
-                sa.nat().encapsulation());
+                encapsulation());
         nonceR = Phase1Values.requireNonce(nr);
         KeyExchangePayload ke = m.first(KeyExchangePayload.class);
         if ((c.proposal().group() != null) != (ke != null)) {

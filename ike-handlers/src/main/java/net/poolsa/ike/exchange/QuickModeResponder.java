@@ -102,7 +102,7 @@ final class QuickModeResponder extends QuickMode {
         AddressPool announced = announcedOuter(m);
         KeyExchangePayload ke = m.first(KeyExchangePayload.class);
         choice = Phase2Sa.choose(m.first(SecurityAssociationPayload.class), conn.espProposals(), conn.config().mode(),
-                sa.nat().encapsulation(), ke != null);
+                encapsulation(), ke != null);
         byte[] gqmxy = null;
         if (ke != null) {
             dh = choice.proposal().group().generate(ctx.random());
