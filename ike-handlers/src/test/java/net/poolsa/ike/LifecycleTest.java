@@ -135,6 +135,17 @@ class LifecycleTest {
         assertEquals(new IkeResult(false, "no IKE connection named nope"), unknown);
     }
 
+    @Test
+    void aRemoteOuterPoolWithoutASingleAddressNamesNoPeerToInitiateTo() {
+        Gateways g = new Gateways();
+        g.configure(Conn.of("192.0.2.1", "192.0.2.0/28", "198.51.100.0/24", "203.0.113.0/24"), Gateways.forB());
+        IkeResult r = g.initiate(g.a);
+        assertEquals("connection c: no local IKE socket in the outer pool [192.0.2.1/32] of the address family of a "
+                + "single address of the remote outer pool [192.0.2.0/28]", r.message());
+        assertEquals(0, g.wire.log.size());
+        assertTrue(g.initiate(g.b).ok(), "as responder it serves any peer of the subnet");
+    }
+
     private static boolean allZero(byte[] b) {
         byte[] z = new byte[b.length];
         return Arrays.equals(b, z);
