@@ -130,7 +130,7 @@ public final class AttributeType extends RegistryValue {
 
     /** The named type {@code code} of {@code space}, or an {@code ATTRIBUTE(n)} value; code must fit 15 bits. */
     public static AttributeType of(Space space, int code) {
-        checkRange("attribute type", code, 15);
+        Wire.checkField("attribute type", code, 15);
         return (space == Space.IKE ? IKE_TYPES : IPSEC_TYPES).of(code,
                 c -> new AttributeType(space, c, unknownName("ATTRIBUTE", c), false, Form.VARIABLE, Map.of()));
     }

@@ -29,7 +29,7 @@ public final class CertEncoding extends RegistryValue {
 
     /** The named constant for {@code code}, or a {@code CERT_ENCODING(n)} value; code must fit one byte. */
     public static CertEncoding of(int code) {
-        return KNOWN.of(checkRange("certificate encoding", code, 8),
+        return KNOWN.of(Wire.checkField("certificate encoding", code, 8),
                 c -> new CertEncoding(c, unknownName("CERT_ENCODING", c), false));
     }
 }

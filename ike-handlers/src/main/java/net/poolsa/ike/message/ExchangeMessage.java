@@ -21,6 +21,8 @@ import java.util.List;
  * vendor IDs in messages 1 and 2, at least two NAT-D in messages 3 and 4, NAT-OA in Quick Mode; the draft
  * payload numbers 130/131 as strongSwan accepts them); RFC 2407 section 4.6.3 (INITIAL-CONTACT in Main Mode 5
  * or 6, RESPONDER-LIFETIME in Quick Mode); RFC 3706 (DPD notifications in a protected Informational).
+ * Vendor IDs are accepted in every Main Mode message, as strongSwan does: the NAT-T and DPD ones come in
+ * messages 1 and 2, other vendors send theirs later.
  *
  * <p>What a violation is reported as: a payload type with no row here, INVALID-PAYLOAD-TYPE (RFC 2408
  * section 5.2), except unknown private-use types (128-255), which are ignored as strongSwan does so that

@@ -32,6 +32,6 @@ public final class ExchangeType extends RegistryValue {
 
     /** The named constant for {@code code}, or an {@code UNKNOWN(code)} value; code must fit one byte. */
     public static ExchangeType of(int code) {
-        return KNOWN.of(checkRange("exchange type", code, 8), c -> new ExchangeType(c, unknownName("UNKNOWN", c), false));
+        return KNOWN.of(Wire.checkField("exchange type", code, 8), c -> new ExchangeType(c, unknownName("UNKNOWN", c), false));
     }
 }

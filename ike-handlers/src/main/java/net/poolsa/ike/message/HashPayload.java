@@ -17,7 +17,7 @@ import io.netty.buffer.ByteBuf;
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2408#section-3.11">RFC 2408 section 3.11</a>
  */
-public record HashPayload(Octets data) implements IsakmpPayload {
+public record HashPayload(Octets data) implements OpaquePayload {
     public HashPayload {
         Wire.checkNonEmpty("Hash", data);
     }
@@ -34,15 +34,5 @@ public record HashPayload(Octets data) implements IsakmpPayload {
     @Override
     public PayloadType type() {
         return PayloadType.HASH;
-    }
-
-    @Override
-    public void encode(ByteBuf out) {
-        data.writeTo(out);
-    }
-
-    @Override
-    public int encodedLength() {
-        return data.length();
     }
 }

@@ -36,7 +36,7 @@ public final class IdType extends RegistryValue {
 
     /** The named constant for {@code code}, or a new {@code UNKNOWN(code)} value; code must fit the 1-byte field. */
     public static IdType of(int code) {
-        return KNOWN.of(checkRange("ID type", code, 8), c -> new IdType(c, unknownName("UNKNOWN", c), false));
+        return KNOWN.of(Wire.checkField("ID type", code, 8), c -> new IdType(c, unknownName("UNKNOWN", c), false));
     }
 
     /** True for the six types that carry IPv4 or IPv6 addresses, singly, as a subnet or as a range. */

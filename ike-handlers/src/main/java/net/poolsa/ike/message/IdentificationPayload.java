@@ -60,9 +60,9 @@ public record IdentificationPayload(IdType idType, int protocolId, int port, byt
     /** Size of ID Type, Protocol ID and Port. */
     public static final int FIXED_LENGTH = 4;
     /** Size of the generic payload header in front of every payload, also of each ID inside an ID_LIST. */
-    public static final int GENERIC_HEADER_LENGTH = 4;
+    public static final int GENERIC_HEADER_LENGTH = IsakmpConstants.GENERIC_HEADER_LENGTH;
     /** The 16-bit Payload Length covers the generic header too, so a body is at most this long. */
-    public static final int MAX_BODY_LENGTH = 0xffff - GENERIC_HEADER_LENGTH;
+    public static final int MAX_BODY_LENGTH = IsakmpConstants.MAX_BODY_LENGTH;
     /** ISAKMP payload type of an Identification payload: the Next Payload value chained IDs in a list carry. */
     public static final int PAYLOAD_TYPE_ID = 5;
 

@@ -17,7 +17,7 @@ public final class IsakmpConstants {
     public static final int MAJOR_VERSION = 1;
     /**
      * Largest datagram decoded or built: strongSwan's default {@code charon.max_packet}, which is also the
-     * most a strongSwan peer sends. Certificates chains beyond it need IKE fragmentation, which we do not offer.
+     * most a strongSwan peer sends. Certificate chains beyond it need IKE fragmentation, which we do not offer.
      */
     public static final int MAX_MESSAGE_LENGTH = 10_000;
     /** Most payloads in one message (strongSwan's largest Main Mode message has 21: SA and 20 vendor IDs). */

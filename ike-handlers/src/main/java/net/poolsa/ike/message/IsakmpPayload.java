@@ -10,10 +10,9 @@ import io.netty.buffer.ByteBuf;
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2408#section-3.2">RFC 2408 section 3.2</a>
  */
-public sealed interface IsakmpPayload permits SecurityAssociationPayload, KeyExchangePayload, IdentificationPayload,
-        CertificatePayload, CertificateRequestPayload, HashPayload, SignaturePayload, NoncePayload,
-        NotificationPayload, DeletePayload, VendorIdPayload, NatDiscoveryPayload, NatOriginalAddressPayload,
-        UnknownPayload {
+public sealed interface IsakmpPayload permits SecurityAssociationPayload, OpaquePayload, IdentificationPayload,
+        CertificatePayload, CertificateRequestPayload, NotificationPayload, DeletePayload, NatDiscoveryPayload,
+        NatOriginalAddressPayload, UnknownPayload {
 
     /** The payload type announced for this body by the previous Next Payload field. */
     PayloadType type();

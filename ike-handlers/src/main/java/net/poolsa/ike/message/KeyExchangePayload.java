@@ -17,7 +17,7 @@ import io.netty.buffer.ByteBuf;
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2408#section-3.7">RFC 2408 section 3.7</a>
  */
-public record KeyExchangePayload(Octets data) implements IsakmpPayload {
+public record KeyExchangePayload(Octets data) implements OpaquePayload {
     public KeyExchangePayload {
         Wire.checkNonEmpty("Key Exchange", data);
     }
@@ -34,15 +34,5 @@ public record KeyExchangePayload(Octets data) implements IsakmpPayload {
     @Override
     public PayloadType type() {
         return PayloadType.KEY_EXCHANGE;
-    }
-
-    @Override
-    public void encode(ByteBuf out) {
-        data.writeTo(out);
-    }
-
-    @Override
-    public int encodedLength() {
-        return data.length();
     }
 }

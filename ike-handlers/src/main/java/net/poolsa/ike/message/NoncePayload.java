@@ -19,7 +19,7 @@ import io.netty.buffer.ByteBuf;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2408#section-3.13">RFC 2408 section 3.13</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5">RFC 2409 section 5</a>
  */
-public record NoncePayload(Octets data) implements IsakmpPayload {
+public record NoncePayload(Octets data) implements OpaquePayload {
     public static final int MIN_LENGTH = 8;
     public static final int MAX_LENGTH = 256;
 
@@ -46,15 +46,5 @@ public record NoncePayload(Octets data) implements IsakmpPayload {
     @Override
     public PayloadType type() {
         return PayloadType.NONCE;
-    }
-
-    @Override
-    public void encode(ByteBuf out) {
-        data.writeTo(out);
-    }
-
-    @Override
-    public int encodedLength() {
-        return data.length();
     }
 }

@@ -71,7 +71,7 @@ public final class NotifyType extends RegistryValue {
 
     /** The named constant for {@code code}, or a {@code NOTIFY(code)} value; code must fit two bytes. */
     public static NotifyType of(int code) {
-        return KNOWN.of(checkRange("notify type", code, 16), c -> new NotifyType(c, unknownName("NOTIFY", c), false));
+        return KNOWN.of(Wire.checkField("notify type", code, 16), c -> new NotifyType(c, unknownName("NOTIFY", c), false));
     }
 
     /** True for the error types (1-16383): the notification reports a failure, not a status. */

@@ -50,7 +50,7 @@ public final class PayloadType extends RegistryValue {
 
     /** The named constant for {@code code}, or an {@code UNKNOWN(code)} value; code must fit one byte. */
     public static PayloadType of(int code) {
-        return KNOWN.of(checkRange("payload type", code, 8), c -> new PayloadType(c, unknownName("UNKNOWN", c), false));
+        return KNOWN.of(Wire.checkField("payload type", code, 8), c -> new PayloadType(c, unknownName("UNKNOWN", c), false));
     }
 
     /** True for 128-255, numbers IANA leaves to private agreements between peers. */

@@ -25,6 +25,6 @@ public final class ProtocolId extends RegistryValue {
 
     /** The named constant for {@code code}, or a {@code PROTO(n)} value; code must fit one byte. */
     public static ProtocolId of(int code) {
-        return KNOWN.of(checkRange("protocol ID", code, 8), c -> new ProtocolId(c, unknownName("PROTO", c), false));
+        return KNOWN.of(Wire.checkField("protocol ID", code, 8), c -> new ProtocolId(c, unknownName("PROTO", c), false));
     }
 }

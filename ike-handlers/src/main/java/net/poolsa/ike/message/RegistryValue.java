@@ -36,14 +36,6 @@ abstract class RegistryValue {
         return prefix + "(" + Integer.toUnsignedString(code) + ")";
     }
 
-    /** {@code code} must fit an unsigned field of {@code bits} bits (8, 15 or 16). */
-    static int checkRange(String what, int code, int bits) {
-        if (code < 0 || code >= (1 << bits)) {
-            throw new IllegalArgumentException(what + " " + code + " does not fit in " + bits + " bits");
-        }
-        return code;
-    }
-
     @Override
     public boolean equals(Object o) {
         return o != null && o.getClass() == getClass() && ((RegistryValue) o).code == code;

@@ -17,7 +17,7 @@ import io.netty.buffer.ByteBuf;
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2408#section-3.12">RFC 2408 section 3.12</a>
  */
-public record SignaturePayload(Octets data) implements IsakmpPayload {
+public record SignaturePayload(Octets data) implements OpaquePayload {
     public SignaturePayload {
         Wire.checkNonEmpty("Signature", data);
     }
@@ -34,15 +34,5 @@ public record SignaturePayload(Octets data) implements IsakmpPayload {
     @Override
     public PayloadType type() {
         return PayloadType.SIGNATURE;
-    }
-
-    @Override
-    public void encode(ByteBuf out) {
-        data.writeTo(out);
-    }
-
-    @Override
-    public int encodedLength() {
-        return data.length();
     }
 }

@@ -72,7 +72,7 @@ public final class TransformId extends RegistryValue {
 
     /** The named transform {@code code} of {@code protocol}, or a {@code TRANSFORM(n)} value; code must fit one byte. */
     public static TransformId of(ProtocolId protocol, int code) {
-        checkRange("transform ID", code, 8);
+        Wire.checkField("transform ID", code, 8);
         Table<TransformId> table = BY_PROTOCOL.get(protocol);
         if (table == null) {
             return new TransformId(protocol, code, unknownName("TRANSFORM", code), false);

@@ -17,7 +17,7 @@ import io.netty.buffer.ByteBuf;
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2408#section-3.16">RFC 2408 section 3.16</a>
  */
-public record VendorIdPayload(Octets data) implements IsakmpPayload {
+public record VendorIdPayload(Octets data) implements OpaquePayload {
     public VendorIdPayload {
         Wire.checkNonEmpty("Vendor ID", data);
     }
@@ -34,15 +34,5 @@ public record VendorIdPayload(Octets data) implements IsakmpPayload {
     @Override
     public PayloadType type() {
         return PayloadType.VENDOR_ID;
-    }
-
-    @Override
-    public void encode(ByteBuf out) {
-        data.writeTo(out);
-    }
-
-    @Override
-    public int encodedLength() {
-        return data.length();
     }
 }

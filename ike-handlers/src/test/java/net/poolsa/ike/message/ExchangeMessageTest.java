@@ -72,9 +72,7 @@ class ExchangeMessageTest {
     }
 
     private static void refused(ExchangeMessage row, IsakmpMessage m, NotifyType notify, String message) {
-        IkeProtocolException e = assertThrows(IkeProtocolException.class, () -> row.check(m), row + ": " + m);
-        assertEquals(notify, e.notifyType(), e.getMessage());
-        assertEquals(message, e.getMessage());
+        Msgs.assertRefused(notify, message, () -> row.check(m));
     }
 
     @Test

@@ -23,9 +23,7 @@ class IsakmpMessageCodecTest {
             IsakmpHeader.Flag.ENCRYPTION);
 
     private static void expect(byte[] datagram, NotifyType notify, String message) {
-        IkeProtocolException e = assertThrows(IkeProtocolException.class, () -> Msgs.decode(datagram));
-        assertEquals(notify, e.notifyType(), e.getMessage());
-        assertEquals(message, e.getMessage());
+        Msgs.assertRefused(notify, message, () -> Msgs.decode(datagram));
     }
 
     private static byte[] vids(int n) {

@@ -1,6 +1,7 @@
 package net.poolsa.ike.message;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -8,6 +9,8 @@ import io.netty.buffer.Unpooled;
 
 import java.util.HexFormat;
 import java.util.List;
+
+import org.junit.jupiter.api.function.Executable;
 
 /**
  * Bytes in and out of the codec for tests. Input goes into a pooled direct buffer (the kind the transport
@@ -108,6 +111,14 @@ final class Msgs {
         byte[] out = new byte[b.readableBytes()];
         b.getBytes(b.readerIndex(), out);
         return out;
+    }
+
+    /** {@code call} must refuse with exactly this notify and message. */
+    static IkeProtocolException assertRefused(NotifyType notify, String message, Executable call) {
+        IkeProtocolException e = assertThrows(IkeProtocolException.class, call, message);
+        assertEquals(notify, e.notifyType(), e.getMessage());
+        assertEquals(message, e.getMessage());
+        return e;
     }
 
     static String hex(byte[] b) {

@@ -32,9 +32,7 @@ class PayloadsTest {
     }
 
     private static void expect(PayloadType type, String hex, NotifyType notify, String message) {
-        IkeProtocolException e = assertThrows(IkeProtocolException.class, () -> Msgs.decodeBody(type, hex), hex);
-        assertEquals(notify, e.notifyType(), e.getMessage());
-        assertEquals(message, e.getMessage());
+        Msgs.assertRefused(notify, message, () -> Msgs.decodeBody(type, hex));
     }
 
     @Test
