@@ -33,10 +33,6 @@ final class SetkeyLexer {
         this.text = text;
     }
 
-    Path file() {
-        return file;
-    }
-
     /** Names the statement that the following errors belong to. */
     void statement(String name) {
         statement = name;
@@ -52,7 +48,7 @@ final class SetkeyLexer {
         return new ConfigException(file, at, statement + "." + part, problem);
     }
 
-    void skipBlank() {
+    private void skipBlank() {
         while (pos < text.length) {
             int c = text[pos] & 0xff;
             if (c == '\n') {
