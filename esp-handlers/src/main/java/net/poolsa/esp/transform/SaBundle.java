@@ -40,8 +40,7 @@ public record SaBundle(SecurityAssociation esp, SecurityAssociation ah) {
      */
     public static void link(SecurityAssociation esp, SecurityAssociation ah) {
         if (ah == null) {
-            Object c = esp.transformContext();
-            if (c instanceof SaTransformContext ctx) {
+            if (esp.transformContext() instanceof SaTransformContext ctx) {
                 ctx.bundleOuter(null);
             }
             return;
@@ -77,8 +76,7 @@ public record SaBundle(SecurityAssociation esp, SecurityAssociation ah) {
 
     /** The AH SA linked to {@code esp} by {@link #link} or {@link #linkInbound}, or null. Allocation-free. */
     public static SecurityAssociation outerOf(SecurityAssociation esp) {
-        Object c = esp.transformContext();
-        return c instanceof SaTransformContext ctx ? ctx.bundleOuter() : null;
+        return esp.transformContext() instanceof SaTransformContext ctx ? ctx.bundleOuter() : null;
     }
 
     /** ESP, then AH; null after the processor reported why. */
