@@ -37,7 +37,7 @@ public final class IpDecoder extends ChannelInboundHandlerAdapter {
             return;
         }
         if (packet.view.isFragment() && reassembler != null) {
-            ByteBuf whole = reassembler.offer(buf, System.nanoTime());
+            ByteBuf whole = reassembler.offer(buf, packet.view, System.nanoTime());
             if (whole == null) {
                 return;
             }

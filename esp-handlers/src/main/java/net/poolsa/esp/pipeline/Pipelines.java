@@ -1,6 +1,7 @@
 package net.poolsa.esp.pipeline;
 
 import io.netty.channel.ChannelPipeline;
+import net.poolsa.esp.crypto.RandomSource;
 import net.poolsa.esp.ip.Reassembler;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 
@@ -11,6 +12,9 @@ import net.poolsa.esp.kernel.UserspaceIpsecKernel;
  * divert sink (cleartext):  decode -> policy (SPD: PROTECT/BYPASS/DISCARD) -> protect (+MTU) -> emit
  * uplink (ESP, AH, UDP/4500): decode (+reassembly) -> sa (SPI, pools) -> unprotect (+selectors, TTL) -> emit
  * </pre>
+ *
+ * Each packet is decoded once, by the first stage ({@link IpDecoder}); its {@link Packet} carries the view to the
+ * others, and the transforms decode only what decapsulation produces.
  */
 public final class Pipelines {
     /** Reassembly limits per uplink channel: 256 datagrams, 64 fragments each, 5 s (RFC 791 suggests up to 15 s). */
@@ -23,9 +27,15 @@ public final class Pipelines {
 
     public static ChannelPipeline cleartext(ChannelPipeline p, UserspaceIpsecKernel kernel, PacketProtector protector,
                                             MtuSettings mtu, DataPathListener listener) {
+        return cleartext(p, kernel, protector, mtu, listener, RandomSource.SYSTEM);
+    }
+
+    /** @param random where the protect stage's IPv6 fragment identifications come from */
+    public static ChannelPipeline cleartext(ChannelPipeline p, UserspaceIpsecKernel kernel, PacketProtector protector,
+                                            MtuSettings mtu, DataPathListener listener, RandomSource random) {
         return p.addLast("decode", new IpDecoder(listener, null))
                 .addLast("policy", new OutboundPolicyStage(kernel, listener))
-                .addLast("protect", new ProtectStage(protector, mtu, listener))
+                .addLast("protect", new ProtectStage(protector, mtu, listener, random))
                 .addLast("emit", new EmitStage());
     }
 

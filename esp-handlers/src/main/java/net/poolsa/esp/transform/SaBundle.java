@@ -79,17 +79,9 @@ public record SaBundle(SecurityAssociation esp, SecurityAssociation ah) {
         return esp.transformContext() instanceof SaTransformContext ctx ? ctx.bundleOuter() : null;
     }
 
-    /** ESP, then AH; null after the processor reported why. */
+    /** ESP, then AH (the processor's one bundle path); null after the processor reported why. */
     public ByteBuf protect(IpsecProcessor processor, ByteBuf inner, OuterAddress outerSrc, OuterAddress outerDst) {
-        ByteBuf espPacket = processor.protect(esp, inner, outerSrc, outerDst);
-        if (espPacket == null) {
-            return null;
-        }
-        try {
-            return processor.protect(ah, espPacket, null, null);
-        } finally {
-            espPacket.release();
-        }
+        return processor.protect(esp, ah, inner, null, outerSrc, outerDst);
     }
 
     /** AH, then ESP; null after the processor reported why. */

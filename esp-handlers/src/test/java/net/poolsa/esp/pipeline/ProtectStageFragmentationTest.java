@@ -70,8 +70,8 @@ class ProtectStageFragmentationTest {
         IpsecProtector real = new IpsecProtector(PooledByteBufAllocator.DEFAULT, listener);
         PacketProtector watched = new PacketProtector() {
             @Override
-            public ByteBuf protect(SecurityAssociation sa, ByteBuf inner, OuterAddress src, OuterAddress dst) {
-                ByteBuf outer = real.protect(sa, inner, src, dst);
+            public ByteBuf protect(SecurityAssociation sa, ByteBuf inner, IpPacketView innerView) {
+                ByteBuf outer = real.protect(sa, inner, innerView);
                 if (breakNextOuter && outer != null) {
                     breakNextOuter = false;
                     outer.setByte(outer.readerIndex() + 6, 44); // "already fragmented": Ipv6Fragmenter refuses it
@@ -81,8 +81,8 @@ class ProtectStageFragmentationTest {
             }
 
             @Override
-            public ByteBuf unprotect(SecurityAssociation sa, ByteBuf outer) {
-                return real.unprotect(sa, outer);
+            public ByteBuf unprotect(SecurityAssociation sa, ByteBuf outer, IpPacketView outerView, IpPacketView innerView) {
+                return real.unprotect(sa, outer, outerView, innerView);
             }
         };
         clearA = new EmbeddedChannel();
