@@ -12,7 +12,7 @@ import net.poolsa.appliance.lifecycle.DataPath;
 import net.poolsa.appliance.lifecycle.DataPathContext;
 import net.poolsa.appliance.lifecycle.DataPathProvider;
 import net.poolsa.esp.event.DropReason;
-import net.poolsa.esp.pipeline.DataPathListener;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.pipeline.DataPlane;
 import net.poolsa.esp.pipeline.DataPlaneConfig;
 import net.poolsa.esp.pipeline.IpsecProtector;

@@ -8,10 +8,9 @@ import java.util.random.RandomGenerator;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.ip.Checksums;
 import net.poolsa.esp.ip.IpPacketView;
-import net.poolsa.esp.pipeline.DataPathListener;
-import net.poolsa.esp.pipeline.PathEvidence;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;

@@ -5,11 +5,13 @@ import java.util.function.LongSupplier;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.ip.Checksums;
 import net.poolsa.esp.ip.IcmpErrors;
 import net.poolsa.esp.ip.IpPacketView;
-import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.kernel.IpsecKernel;
+import net.poolsa.esp.path.PathEvidence;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SaMode;
@@ -81,7 +83,7 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
      * @param sink how decapsulated packets leave: {@link DataPlaneConfig.Sink#CAPTURE} (raw socket: this stage
      *             forwards like a router) or {@link DataPlaneConfig.Sink#TUN} (the kernel forwards them)
      */
-    public UnprotectStage(PacketProtector protector, UserspaceIpsecKernel kernel, PathEvidence paths,
+    public UnprotectStage(PacketProtector protector, IpsecKernel kernel, PathEvidence paths,
                           DataPathListener listener, MtuSettings icmp, DataPlaneConfig.Sink sink) {
         this(protector, kernel.sad(), kernel.spd(), paths, listener, icmp, sink, System::nanoTime);
     }

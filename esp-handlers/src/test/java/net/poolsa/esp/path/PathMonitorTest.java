@@ -17,7 +17,7 @@ import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.ip.IpPacketView;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.netns.ManualSas;
-import net.poolsa.esp.pipeline.DataPathListener;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;

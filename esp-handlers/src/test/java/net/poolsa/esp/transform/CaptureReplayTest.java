@@ -31,7 +31,7 @@ import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.ip.IpPacketView;
 import net.poolsa.esp.ip.Reassembler;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
-import net.poolsa.esp.pipeline.DataPathListener;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.pipeline.IpsecProtector;
 import net.poolsa.esp.pipeline.MtuSettings;
 import net.poolsa.esp.pipeline.Pipelines;
