@@ -181,7 +181,7 @@ public final class PathMonitor implements PathEvidence {
                 listener.pathStateChanged(p.address, now);
             }
         }
-        for (SecurityAssociation sa : sad.snapshot()) {
+        for (SecurityAssociation sa : sad.outboundSas()) {
             if (sa.direction() == Direction.OUTBOUND && sa.usable()) {
                 reroute(sa, nowNanos);
             }
@@ -194,7 +194,7 @@ public final class PathMonitor implements PathEvidence {
      * that address's link. Without it such an SA drops every packet as NO_SA.
      */
     public void pointNewSas() {
-        for (SecurityAssociation sa : sad.snapshot()) {
+        for (SecurityAssociation sa : sad.outboundSas()) {
             if (sa.direction() == Direction.OUTBOUND && sa.currentRemote() == null) {
                 Peer p = choose(sa, null);
                 if (p == null) {
