@@ -27,9 +27,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import net.poolsa.appliance.keying.ManualKeying;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
-import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.path.PathEvidence;
 import net.poolsa.esp.pipeline.DataPlaneConfig;
 import net.poolsa.esp.pipeline.IpsecProtector;
