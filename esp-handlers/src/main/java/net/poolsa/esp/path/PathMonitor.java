@@ -8,10 +8,9 @@ import java.util.random.RandomGenerator;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.ip.Checksums;
 import net.poolsa.esp.ip.IpPacketView;
-import net.poolsa.esp.pipeline.DataPathListener;
-import net.poolsa.esp.pipeline.PathEvidence;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
@@ -182,7 +181,7 @@ public final class PathMonitor implements PathEvidence {
                 listener.pathStateChanged(p.address, now);
             }
         }
-        for (SecurityAssociation sa : sad.snapshot()) {
+        for (SecurityAssociation sa : sad.outboundSas()) {
             if (sa.direction() == Direction.OUTBOUND && sa.usable()) {
                 reroute(sa, nowNanos);
             }
@@ -195,7 +194,7 @@ public final class PathMonitor implements PathEvidence {
      * that address's link. Without it such an SA drops every packet as NO_SA.
      */
     public void pointNewSas() {
-        for (SecurityAssociation sa : sad.snapshot()) {
+        for (SecurityAssociation sa : sad.outboundSas()) {
             if (sa.direction() == Direction.OUTBOUND && sa.currentRemote() == null) {
                 Peer p = choose(sa, null);
                 if (p == null) {

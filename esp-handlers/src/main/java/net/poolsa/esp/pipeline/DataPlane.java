@@ -15,12 +15,14 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import net.poolsa.esp.capture.PcapChannel;
 import net.poolsa.esp.capture.PolledChannel;
 import net.poolsa.esp.capture.TunChannel;
+import net.poolsa.esp.crypto.RandomSource;
 import net.poolsa.esp.divert.HostCommands;
 import net.poolsa.esp.divert.HostDivert;
 import net.poolsa.esp.divert.InboundPolicyRules;
 import net.poolsa.esp.emit.PacketSink;
 import net.poolsa.esp.emit.RawSocketEmitter;
 import net.poolsa.esp.emit.TunDevice;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.path.LocalAddress;
@@ -129,7 +131,7 @@ public final class DataPlane implements AutoCloseable {
                     .map(u -> new LocalAddress(u.address(), u.prefixLength())).toList();
             RawSocketEmitter e = emitter;
             monitor = new PathMonitor(locals, config.peerAddresses(), config.kernel().sad(), e::send, alloc, listener,
-                    config.deadAfter().toNanos());
+                    config.deadAfter().toNanos(), RandomSource.SYSTEM.newGenerator());
             monitor.pointNewSas(); // before any channel runs: the loop takes the monitor over with its first task
 
             PolledChannel sink;
