@@ -7,7 +7,10 @@ import net.poolsa.esp.kernel.KernelListener;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.sad.SecurityAssociationDatabase;
+import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.esp.spd.SecurityPolicy;
+import net.poolsa.esp.spd.SecurityPolicyDatabase;
 
 /** An {@link IpsecKernel} that counts SPI reservations and releases on their way to the real one. */
 final class CountingKernel implements IpsecKernel {
@@ -68,5 +71,35 @@ final class CountingKernel implements IpsecKernel {
     @Override
     public void setListener(KernelListener listener) {
         kernel.setListener(listener);
+    }
+
+    @Override
+    public void requireBundle(int reqid) {
+        kernel.requireBundle(reqid);
+    }
+
+    @Override
+    public SecurityAssociationDatabase sad() {
+        return kernel.sad();
+    }
+
+    @Override
+    public SecurityPolicyDatabase spd() {
+        return kernel.spd();
+    }
+
+    @Override
+    public void reportAcquire(InstalledPolicy policy, long nowNanos) {
+        kernel.reportAcquire(policy, nowNanos);
+    }
+
+    @Override
+    public void expireTick(long nowNanos) {
+        kernel.expireTick(nowNanos);
+    }
+
+    @Override
+    public void flush() {
+        kernel.flush();
     }
 }
