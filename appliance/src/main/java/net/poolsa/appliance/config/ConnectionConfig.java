@@ -8,6 +8,7 @@ import net.poolsa.esp.sa.Lifetime;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.TrafficSelector;
 import net.poolsa.esp.sa.UdpEncapsulation;
+import net.poolsa.ike.StartAction;
 
 /**
  * One connection: pool SAs between our outer pool and the peer's (paper §3.1), protecting traffic between
@@ -20,16 +21,30 @@ import net.poolsa.esp.sa.UdpEncapsulation;
  * @param udpEncapsulation RFC 3948 ports, or null for plain ESP/AH
  * @param manual          manually keyed SAs, or null when IKE negotiates them
  * @param authentication  how IKE authenticates, or null for manual keying
+ * @param startAction     IKE: when to negotiate (swanctl's start_action; default {@link StartAction#TRAP})
+ * @param ikeLifetimeSeconds IKE: the phase-1 SA lifetime offered and accepted, 0 = the engine's default
  */
 public record ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol,
                                AddressPool localOuter, AddressPool remoteOuter,
                                AddressPool localProtected, AddressPool remoteProtected,
                                int reqid, List<String> ikeProposals, List<String> espProposals,
                                Lifetime lifetime, DpdConfig dpd, int replayWindow, boolean extendedSequenceNumbers,
-                               UdpEncapsulation udpEncapsulation, ManualSaConfig manual, Authentication authentication) {
+                               UdpEncapsulation udpEncapsulation, ManualSaConfig manual, Authentication authentication,
+                               StartAction startAction, long ikeLifetimeSeconds) {
     public ConnectionConfig {
         ikeProposals = List.copyOf(ikeProposals);
         espProposals = List.copyOf(espProposals);
+    }
+
+    /** Without the IKE-only settings: start action {@link StartAction#TRAP}, the engine's IKE lifetime. */
+    public ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol, AddressPool localOuter, AddressPool remoteOuter,
+                            AddressPool localProtected, AddressPool remoteProtected, int reqid, List<String> ikeProposals,
+                            List<String> espProposals, Lifetime lifetime, DpdConfig dpd, int replayWindow,
+                            boolean extendedSequenceNumbers, UdpEncapsulation udpEncapsulation, ManualSaConfig manual,
+                            Authentication authentication) {
+        this(name, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, reqid, ikeProposals,
+                espProposals, lifetime, dpd, replayWindow, extendedSequenceNumbers, udpEncapsulation, manual, authentication,
+                StartAction.TRAP, 0);
     }
 
     public boolean manuallyKeyed() {
