@@ -2,6 +2,7 @@ package net.poolsa.appliance.lifecycle;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -11,10 +12,13 @@ import org.slf4j.LoggerFactory;
 
 import net.poolsa.appliance.config.ConfigException;
 import net.poolsa.appliance.config.ConfigLoader;
-import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.appliance.config.PoolsaConfig;
 import net.poolsa.appliance.control.ApplianceControl;
 import net.poolsa.appliance.control.ControlServer;
+import net.poolsa.appliance.ike.EngineDaemon;
+import net.poolsa.appliance.ike.IkeDaemon;
+import net.poolsa.appliance.ike.IkeEventLog;
+import net.poolsa.appliance.ike.IkeKeying;
 import net.poolsa.appliance.keying.ConnectionDiff;
 import net.poolsa.appliance.keying.ConnectionManager;
 import net.poolsa.appliance.keying.ManualKeying;
@@ -24,12 +28,18 @@ import net.poolsa.appliance.metrics.StatusReport;
 import net.poolsa.esp.kernel.KernelListener;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.spd.InstalledPolicy;
 
 /**
  * One running poolsa: kernel (SAD/SPD), connections, metrics endpoint and data path, with reload and an
  * orderly shutdown. Shutdown order matters: the endpoint reports unhealthy first, the data path stops and
  * removes its diversion, then SAs are deleted (keys zeroed) and the kernel flushed, so no packet is ever
  * sent in the clear and no key outlives the process.
+ *
+ * <p>IKE-keyed connections go to {@link IkeKeying}: the IKE daemon starts after the data path (bound on the uplink
+ * addresses in those connections' local outer pools), takes the connections on start and on every reload, receives
+ * the data plane's acquires, and is closed (Deletes sent to the peers) before the SAs are removed and the kernel is
+ * flushed.
  */
 public final class Appliance implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Appliance.class);
@@ -38,6 +48,7 @@ public final class Appliance implements AutoCloseable {
     private final UserspaceIpsecKernel kernel = new UserspaceIpsecKernel();
     private final ConnectionManager manager = new ConnectionManager(new ManualKeying(kernel));
     private final PoolsaMetrics metrics;
+    private final IkeKeying ike;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "poolsa-lifetimes");
         t.setDaemon(true);
@@ -50,10 +61,11 @@ public final class Appliance implements AutoCloseable {
     private DataPath dataPath;
     private boolean closed;
 
-    private Appliance(PoolsaConfig config, String version) {
+    private Appliance(PoolsaConfig config, String version, IkeDaemon.Factory ikeFactory) {
         this.configFile = config.source();
         this.config = config;
         this.metrics = new PoolsaMetrics(manager, kernel, version);
+        this.ike = new IkeKeying(ikeFactory, kernel, new IkeEventLog(metrics.ike()));
     }
 
     /**
@@ -73,12 +85,17 @@ public final class Appliance implements AutoCloseable {
      */
     public static Appliance start(PoolsaConfig config, DataPathProvider provider, String version, Path controlSocket)
             throws StartupException {
-        Appliance a = new Appliance(config, version);
+        return start(config, provider, version, controlSocket, EngineDaemon.FACTORY);
+    }
+
+    /** As {@link #start(PoolsaConfig, DataPathProvider, String, Path)} with the IKE daemon from {@code ikeFactory}. */
+    public static Appliance start(PoolsaConfig config, DataPathProvider provider, String version, Path controlSocket,
+                                  IkeDaemon.Factory ikeFactory) throws StartupException {
+        Appliance a = new Appliance(config, version, ikeFactory);
         try {
             if (controlSocket != null) {
                 try {
-                    // IKE connections get an IkeControl here once IKE exists; until then they are refused at start.
-                    a.control = ControlServer.start(controlSocket, new ApplianceControl(a.manager, null));
+                    a.control = ControlServer.start(controlSocket, new ApplianceControl(a.manager, a.ike));
                 } catch (IOException e) {
                     throw new StartupException("control socket: " + e.getMessage(), e);
                 }
@@ -89,13 +106,18 @@ public final class Appliance implements AutoCloseable {
                     LOG.info("event=sa_expired spi={} direction={} reqid={} hard={}", sa.spiHex(),
                             sa.direction().name().toLowerCase(), sa.reqid(), hard);
                 }
+
+                @Override
+                public void acquire(InstalledPolicy policy) {
+                    a.ike.acquire(policy);
+                }
             });
             a.manager.apply(config.connections(), System.nanoTime());
             a.metrics.syncConnections();
             try {
                 a.server = new MetricsServer(config.metrics().listen(), a.metrics, () -> a.running,
-                        () -> StatusReport.text(a.manager, System.nanoTime()),
-                        () -> StatusReport.json(a.manager, System.nanoTime()));
+                        () -> StatusReport.text(a.manager, a.ike.statusNow(), System.nanoTime()),
+                        () -> StatusReport.json(a.manager, a.ike.statusNow(), System.nanoTime()));
             } catch (IOException e) {
                 throw new StartupException("cannot listen on " + config.metrics().listen() + " for metrics: " + e.getMessage(), e);
             }
@@ -105,10 +127,19 @@ public final class Appliance implements AutoCloseable {
             } catch (Exception e) {
                 throw new StartupException("data path '" + provider.name() + "' did not start: " + e.getMessage(), e);
             }
+            List<String> ikeConnections;
+            try {
+                ikeConnections = a.ike.apply(config, a.manager);
+            } catch (IOException e) {
+                throw new StartupException("IKE: cannot open UDP ports 500/4500: " + e.getMessage(), e);
+            } catch (IkeKeying.IkeConfigureException e) {
+                throw new StartupException("IKE: " + e.getMessage(), e);
+            }
             a.timer.scheduleAtFixedRate(() -> a.kernel.expireTick(System.nanoTime()), 1, 1, TimeUnit.SECONDS);
             a.running = true;
-            LOG.info("event=started connections={} metrics={} data_path={} control_socket={}", config.connections().size(),
-                    a.server.address(), provider.name(), controlSocket == null ? "none" : a.control.path());
+            LOG.info("event=started connections={} ike_connections={} metrics={} data_path={} control_socket={}",
+                    config.connections().size(), ikeConnections.size(), a.server.address(), provider.name(),
+                    controlSocket == null ? "none" : a.control.path());
             return a;
         } catch (StartupException | RuntimeException e) {
             a.close();
@@ -126,12 +157,6 @@ public final class Appliance implements AutoCloseable {
         PoolsaConfig next;
         try {
             next = ConfigLoader.load(configFile);
-            for (ConnectionConfig c : next.connections().values()) {
-                if (!c.manuallyKeyed()) {
-                    throw new ConfigException(configFile, 0, "connections." + c.name() + ".authentication",
-                            "IKE keying is not available in this build; use manual SAs");
-                }
-            }
         } catch (ConfigException e) {
             metrics.reloaded(false);
             LOG.error("event=reload_refused error=\"{}\"", e.getMessage());
@@ -144,6 +169,14 @@ public final class Appliance implements AutoCloseable {
             ConnectionDiff d = manager.apply(next.connections(), System.nanoTime());
             metrics.syncConnections();
             config = next;
+            try {
+                // Changed IKE connections are renegotiated, unchanged ones keep their SAs (the engine compares).
+                ike.apply(next, manager);
+            } catch (IOException | IkeKeying.IkeConfigureException e) {
+                metrics.reloaded(false);
+                LOG.error("event=reload_failed part=ike error=\"{}\"", e.getMessage());
+                return null;
+            }
             metrics.reloaded(true);
             LOG.info("event=reloaded added={} removed={} changed={} unchanged={}", d.added().size(),
                     d.removed().size(), d.changed().size(), d.unchanged().size());
@@ -199,7 +232,8 @@ public final class Appliance implements AutoCloseable {
                 LOG.error("event=data_path_stop_failed error=\"{}\"", e.getMessage());
             }
         }
-        // IKE Delete notifications go here once IKE exists; manual SAs have no peer to notify.
+        // Deletes to the IKE peers while the SAs they name still exist; manual SAs have no peer to notify.
+        ike.close();
         manager.removeAll();
         kernel.flush();
         timer.shutdownNow();

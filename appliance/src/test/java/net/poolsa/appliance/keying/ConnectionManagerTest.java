@@ -2,6 +2,7 @@ package net.poolsa.appliance.keying;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -104,5 +105,34 @@ class ConnectionManagerTest {
             assertTrue(ic.inbound().keys().isDestroyed());
             assertTrue(ic.outbound().keys().isDestroyed());
         }
+    }
+
+    /** IKE connections install nothing here, but get a reqid the IKE engine names their SAs and policies by. */
+    @Test
+    void ikeConnectionsGetStableReqidsAndNoManualSas() throws Exception {
+        Path ike = ConfigFixture.write(dir);
+        ConnectionDiff d = manager.apply(ConfigLoader.load(ike).connections(), 0);
+        assertEquals(List.of("site-b", "site-c"), d.added());
+        assertNull(manager.installed("site-c"));
+        assertEquals(2, kernel.listSas().size(), "site-b's pair only");
+        Integer reqid = manager.reqid("site-c");
+        assertNotNull(reqid);
+        assertTrue(reqid >= ConnectionManager.FIRST_ASSIGNED_REQID, "assigned, not 0: " + reqid);
+        assertNotEquals(manager.reqid("site-b"), reqid);
+
+        // Changed (another PSK) and then unchanged: the reqid stays.
+        ConfigFixture.secret(dir, "secrets/site-c.psk", "another pre-shared key");
+        d = manager.apply(ConfigLoader.load(ike).connections(), 0);
+        assertEquals(List.of("site-c"), d.changed());
+        assertEquals(reqid, manager.reqid("site-c"));
+        d = manager.apply(ConfigLoader.load(ike).connections(), 0);
+        assertEquals(List.of("site-b", "site-c"), d.unchanged());
+        assertEquals(reqid, manager.reqid("site-c"));
+
+        // Removed: the reqid is forgotten.
+        ConfigFixture.writeYaml(dir, ConfigFixture.YAML.substring(0, ConfigFixture.YAML.indexOf("  site-c:")));
+        d = manager.apply(ConfigLoader.load(ike).connections(), 0);
+        assertEquals(List.of("site-c"), d.removed());
+        assertNull(manager.reqid("site-c"));
     }
 }
