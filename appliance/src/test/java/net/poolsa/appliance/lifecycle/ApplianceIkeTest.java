@@ -25,6 +25,9 @@ import net.poolsa.appliance.config.ConfigFixture;
 import net.poolsa.appliance.config.ConfigLoader;
 import net.poolsa.appliance.ike.RecordingIkeDaemon;
 import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.SaKeys;
+import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.esp.spd.SecurityPolicy;
@@ -130,6 +133,30 @@ class ApplianceIkeTest {
         assertEquals("IKE: cannot open UDP ports 500/4500: bind(198.51.100.1:500): Address already in use", e.getMessage());
         assertTrue(dp.stopped, "the data path that had started was stopped again");
         assertTrue(dp.context.kernel().listSas().isEmpty(), "no SA left installed");
+    }
+
+    /** The per-connection series of an IKE connection read the SAs the engine installed under its reqid. */
+    @Test
+    void tunnelMetersOfAnIkeConnectionFollowItsSasInTheKernel() throws Exception {
+        Path cfg = ConfigFixture.write(dir);
+        RecordingIkeDaemon ike = new RecordingIkeDaemon();
+        try (Appliance a = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, ike)) {
+            assertTrue(a.metrics().scrape().contains("poolsa_tunnel_up{connection=\"site-c\",} 0.0"), a.metrics().scrape());
+            int reqid = a.connections().reqid("site-c");
+            for (Direction d : Direction.values()) {
+                SecurityAssociation sa = SecurityAssociation.builder().spi(d == Direction.INBOUND ? 0xc0000001 : 0xc0000002)
+                        .direction(d).reqid(reqid).localOuter(AddressPool.parse("198.51.100.1/32"))
+                        .remoteOuter(AddressPool.parse("198.51.100.33/32"))
+                        .selector(TrafficSelector.between(AddressPool.parse("192.0.2.0/26"), AddressPool.parse("2001:db8:c::/48")))
+                        .keys(new SaKeys("aes-gcm-16", new byte[20], "none", null)).build();
+                a.kernel().addSa(sa);
+                sa.account(1000);
+            }
+            String scrape = a.metrics().scrape();
+            assertTrue(scrape.contains("poolsa_tunnel_up{connection=\"site-c\",} 1.0"), scrape);
+            assertTrue(scrape.contains("poolsa_packets_total{connection=\"site-c\",direction=\"in\",} 1.0"), scrape);
+            assertTrue(scrape.contains("poolsa_bytes_total{connection=\"site-c\",direction=\"out\",} 1000.0"), scrape);
+        }
     }
 
     private static IkeConnection single(List<IkeConnection> l) {
