@@ -21,7 +21,9 @@ poolsa check-config -c /etc/poolsa/poolsa.yaml || fail "check-config (root)"
 # The service runs as poolsa: it must be able to read its configuration and keys.
 runuser -u poolsa -- poolsa check-config -c /etc/poolsa/poolsa.yaml || fail "check-config (user poolsa)"
 getent passwd poolsa >/dev/null || fail "user poolsa missing"
-[ "$(stat -c %a /etc/poolsa/secrets/example.enc-in)" = 600 ] || fail "generated key is not mode 600"
+for k in example.aes-in example.aes-out example.hmac-in example.hmac-out; do
+    [ "$(stat -c %a /etc/poolsa/secrets/$k)" = 600 ] || fail "generated key $k is not mode 600"
+done
 
 # Without a running instance status says so with exit code 7.
 set +e
@@ -45,5 +47,5 @@ apt-get remove -y poolsa
 [ -e /etc/poolsa/poolsa.yaml ] || fail "conffile removed before purge"
 apt-get purge -y poolsa
 [ ! -e /etc/poolsa/poolsa.yaml ] || fail "conffile left after purge"
-[ ! -e /etc/poolsa/secrets/example.enc-in ] || fail "generated key left after purge"
+[ ! -e /etc/poolsa/secrets/example.aes-in ] || fail "generated key left after purge"
 echo "ci-check-deb: OK ($deb)"

@@ -95,16 +95,17 @@ public final class PoolFailoverDemo implements Demo {
         addr("hB", "hb0", "192.0.2.130/26");
         in("hB", "ip", "route", "add", "default", "via", "192.0.2.129");
 
-        // AES-GCM-16 with 128-bit keys: 16 key bytes and a 4-byte salt per direction (RFC 4106), fresh per run.
+        // AES-128-CBC (16-byte key, RFC 3602) with HMAC-SHA-256-128 (32-byte key, RFC 4868) per direction, fresh per run:
+        // manual keys never use AES-GCM, whose nonces a restart would repeat (RFC 4106 §10).
         java.security.SecureRandom rnd = new java.security.SecureRandom();
-        String keyAb = hex(rnd, 20);
-        String keyBa = hex(rnd, 20);
+        String[] keysAb = {hex(rnd, 16), hex(rnd, 32)};
+        String[] keysBa = {hex(rnd, 16), hex(rnd, 32)};
         Path cfgA = gatewayConfig(out, "gwA", List.of("ga0:192.0.2.1/26", "ga1:192.0.2.65/26"),
                 List.of("l1a:198.51.100.1/29", "l2a:203.0.113.1/29"), "[198.51.100.1/32, 203.0.113.1/32]",
-                "[198.51.100.2/32, 203.0.113.2/32]", "[192.0.2.0/25]", "[192.0.2.128/25]", SPI_BA, SPI_AB, keyBa, keyAb);
+                "[198.51.100.2/32, 203.0.113.2/32]", "[192.0.2.0/25]", "[192.0.2.128/25]", SPI_BA, SPI_AB, keysBa, keysAb);
         Path cfgB = gatewayConfig(out, "gwB", List.of("gb0:192.0.2.129/26"),
                 List.of("l1b:198.51.100.2/29", "l2b:203.0.113.2/29"), "[198.51.100.2/32, 203.0.113.2/32]",
-                "[198.51.100.1/32, 203.0.113.1/32]", "[192.0.2.128/25]", "[192.0.2.0/25]", SPI_AB, SPI_BA, keyAb, keyBa);
+                "[198.51.100.1/32, 203.0.113.1/32]", "[192.0.2.128/25]", "[192.0.2.0/25]", SPI_AB, SPI_BA, keysAb, keysBa);
 
         say("starting poolsa on gwA and gwB (manual keys, one pool SA pair: " + SPI_AB + " A->B, " + SPI_BA + " B->A)");
         // Each gateway its own control socket: network namespaces do not separate socket files.
@@ -163,7 +164,7 @@ public final class PoolFailoverDemo implements Demo {
         EspCaptureSummary l1 = EspCaptureSummary.read(out.resolve("link1.pcap"));
         EspCaptureSummary l2 = EspCaptureSummary.read(out.resolve("link2.pcap"));
         List<String> lines = new ArrayList<>();
-        lines.add("poolsa demo: one pool SA pair across a failed uplink (manual keys, ESP AES-GCM-16, tunnel mode)");
+        lines.add("poolsa demo: one pool SA pair across a failed uplink (manual keys, ESP AES-128-CBC + HMAC-SHA-256-128, tunnel mode)");
         lines.add(describe("link l1 198.51.100.1 <-> 198.51.100.2", l1, t0));
         lines.add(describe("link l2 203.0.113.1  <-> 203.0.113.2 ", l2, t0));
         Set<String> allSpis = new TreeSet<>();
@@ -237,13 +238,14 @@ public final class PoolFailoverDemo implements Demo {
 
     private Path gatewayConfig(Path out, String name, List<String> capture, List<String> uplinks, String localOuter,
                                String remoteOuter, String localProtected, String remoteProtected, String spiIn,
-                               String spiOut, String keyIn, String keyOut) throws IOException {
+                               String spiOut, String[] keysIn, String[] keysOut) throws IOException {
         Path dir = out.resolve(name);
         Path secrets = dir.resolve("secrets");
         Files.createDirectories(secrets);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         Files.setPosixFilePermissions(secrets, PosixFilePermissions.fromString("rwx------"));
-        for (String[] k : new String[][] {{"enc-in", keyIn}, {"enc-out", keyOut}}) {
+        for (String[] k : new String[][] {{"enc-in", keysIn[0]}, {"enc-out", keysOut[0]}, {"int-in", keysIn[1]},
+                {"int-out", keysOut[1]}}) {
             Path f = secrets.resolve("demo." + k[0]);
             Files.writeString(f, k[1] + "\n");
             Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rw-------"));
@@ -265,8 +267,9 @@ public final class PoolFailoverDemo implements Demo {
         y.append("    local-outer: ").append(localOuter).append("\n    remote-outer: ").append(remoteOuter).append("\n");
         y.append("    local-protected: ").append(localProtected).append("\n    remote-protected: ").append(remoteProtected).append("\n");
         y.append("    manual:\n      spi-in: ").append(spiIn).append("\n      spi-out: ").append(spiOut).append("\n");
-        y.append("      encryption: aes-gcm-16\n      encryption-key-in: secrets/demo.enc-in\n");
-        y.append("      encryption-key-out: secrets/demo.enc-out\n");
+        y.append("      encryption: aes-cbc\n      integrity: hmac-sha2-256-128\n");
+        y.append("      encryption-key-in: secrets/demo.enc-in\n      encryption-key-out: secrets/demo.enc-out\n");
+        y.append("      integrity-key-in: secrets/demo.int-in\n      integrity-key-out: secrets/demo.int-out\n");
         Path cfg = dir.resolve("poolsa.yaml");
         Files.writeString(cfg, y.toString());
         return cfg;

@@ -45,7 +45,7 @@ class IkeConfigTest {
     void startActionAndLifetimeOutsideTheirSetsAreRefusedAtTheirLine() throws Exception {
         ConfigException e = refused("start-action: start", "start-action: route");
         assertEquals("connections.site-c.start-action", e.field());
-        assertEquals(39, e.line());
+        assertEquals(42, e.line());
         assertTrue(e.getMessage().endsWith("'route' is not one of start, trap, none"), e.getMessage());
         e = refused("ike-lifetime: 3600", "ike-lifetime: 30");
         assertEquals("connections.site-c.ike-lifetime", e.field());
@@ -57,7 +57,7 @@ class IkeConfigTest {
         ConfigException e = refused("ike-proposals: [aes128-sha256-modp2048]",
                 "ike-proposals: [aes128-sha256-modp2048, aes128-md5-modp2048]");
         assertEquals("connections.site-c.ike-proposals[1]", e.field());
-        assertEquals(37, e.line());
+        assertEquals(40, e.line());
         assertTrue(e.getMessage().contains("proposal 'aes128-md5-modp2048': "), e.getMessage());
         assertTrue(e.getMessage().contains("md5"), e.getMessage());
     }
@@ -66,7 +66,7 @@ class IkeConfigTest {
     void espProposalTheEngineCannotNegotiateIsRefusedNamingTheWord() throws Exception {
         ConfigException e = refused("esp-proposals: [aes128gcm16-modp2048]", "esp-proposals: [aes128gcm16-modp1536x]");
         assertEquals("connections.site-c.esp-proposals[0]", e.field());
-        assertEquals(38, e.line());
+        assertEquals(41, e.line());
         assertTrue(e.getMessage().contains("modp1536x"), e.getMessage());
     }
 

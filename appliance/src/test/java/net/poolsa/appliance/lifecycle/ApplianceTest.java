@@ -49,7 +49,7 @@ class ApplianceTest {
             InstalledConnection b = a.connections().installed("site-b");
 
             // A refused file changes nothing.
-            ConfigFixture.writeYaml(dir, ConfigFixture.TWO_MANUAL.replace("aes-gcm-16", "aes-gcm-99"));
+            ConfigFixture.writeYaml(dir, ConfigFixture.TWO_MANUAL.replace("encryption: aes-cbc", "encryption: aes-cbc-99"));
             assertNull(a.reload());
             assertSame(b, a.connections().installed("site-b"));
 

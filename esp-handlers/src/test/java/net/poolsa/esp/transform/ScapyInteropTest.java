@@ -50,7 +50,7 @@ class ScapyInteropTest {
         String[] tr4 = {OUT4_A, OUT4_B, null, null};
         String[] tr6 = {OUT6_A, OUT6_B, null, null};
         List<Case> cases = new ArrayList<>();
-        for (Suite s : List.of(GCM128, GCM256, CHACHA, CBC128_SHA256, CBC256_SHA384, CBC256_SHA512, CBC128_SHA1, TDES_SHA1,
+        for (Suite s : List.of(GCM128, GCM192, GCM256, CHACHA, CBC128_SHA256, CBC256_SHA384, CBC256_SHA512, CBC128_SHA1, TDES_SHA1,
                 NULL_SHA256, CBC128_NOAUTH, DES_SHA1)) {
             cases.add(new Case(s + "-t44", IpsecProtocol.ESP, SaMode.TUNNEL, s, v44, false, false));
         }
