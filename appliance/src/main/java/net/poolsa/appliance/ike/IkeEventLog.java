@@ -10,7 +10,7 @@ import net.poolsa.appliance.metrics.IkeMeters;
 import net.poolsa.ike.IkeEvents;
 
 /**
- * The engine's events bound to the appliance's meters and log. Called on the engine's event loop, so it only
+ * The engine's events bound to the appliance's meters and log (the engine logs its exchanges and child SAs itself). Called on the engine's event loop, so it only
  * increments counters and writes the occasional line; it never throws back into the engine.
  */
 public final class IkeEventLog implements IkeEvents {
@@ -53,12 +53,6 @@ public final class IkeEventLog implements IkeEvents {
     @Override
     public void dropped(String reason) {
         meters.dropped(reason);
-    }
-
-    @Override
-    public void childSaInstalled(String connection, int spiIn, int spiOut) {
-        LOG.info("event=child_sa_installed connection={} spi_in={} spi_out={}", connection,
-                String.format("0x%08x", spiIn), String.format("0x%08x", spiOut));
     }
 
     @Override

@@ -7,15 +7,18 @@ import java.util.regex.Pattern;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import net.poolsa.ike.exchange.IkeDropReason;
+import net.poolsa.ike.transport.TransportDropReason;
 
 /**
  * The IKE daemon's counters:
  * <ul>
  * <li>{@code poolsa_ike_exchanges_total{version,exchange,result}}: IKE exchanges by type and outcome, every
  *     combination registered at start;</li>
- * <li>{@code poolsa_ike_drops_total{reason}}: IKE datagrams dropped (malformed, unknown cookie, bad hash, ...); the
- *     reasons are the engine's, at most {@link #MAX_DROP_REASONS} distinct ones, later ones counted as
- *     {@code other} so the series set stays bounded;</li>
+ * <li>{@code poolsa_ike_drops_total{reason}}: IKE datagrams dropped (malformed, unknown cookie, bad hash, ...); every
+ *     reason of the engine ({@link IkeDropReason}) and its transport ({@link TransportDropReason}) is registered at
+ *     start; a reason the engine adds later gets a series too, up to {@link #MAX_DROP_REASONS} in all, beyond that
+ *     it is counted as {@code other}, so the series set stays bounded;</li>
  * <li>{@code poolsa_ike_id_list_fallbacks_total}: peers that refused an RFC 3554 ID_LIST, so one Quick Mode per
  *     range pair was negotiated instead.</li>
  * </ul>
@@ -60,6 +63,12 @@ public final class IkeMeters {
             }
         }
         drop(OTHER_REASON, 0);
+        for (IkeDropReason r : IkeDropReason.values()) {
+            drop(r.label(), 0);
+        }
+        for (TransportDropReason r : TransportDropReason.values()) {
+            drop(r.label(), 0);
+        }
         fallbacks = Counter.builder("poolsa.ike.id.list.fallbacks")
                 .description("Peers that refused an RFC 3554 ID_LIST: one Quick Mode per range pair instead")
                 .register(registry);

@@ -7,6 +7,8 @@ import org.junit.jupiter.api.Test;
 import io.micrometer.prometheus.PrometheusConfig;
 import io.micrometer.prometheus.PrometheusMeterRegistry;
 import net.poolsa.appliance.metrics.IkeMeters;
+import net.poolsa.ike.exchange.IkeDropReason;
+import net.poolsa.ike.transport.TransportDropReason;
 
 /**
  * The engine's events as Prometheus series: exchanges by type and result, drops by reason with a bounded label set,
@@ -59,13 +61,19 @@ class IkeEventLogTest {
         events.dropped("Not A Label!");
         assertEquals(3, sample("poolsa_ike_drops_total{reason=\"bad_hash\",}"));
         assertEquals(1, sample("poolsa_ike_drops_total{reason=\"other\",}"));
+        // Every reason of the engine and its transport has a series from the start.
+        assertEquals(0, sample("poolsa_ike_drops_total{reason=\"unknown_cookie\",}"));
+        assertEquals(0, sample("poolsa_ike_drops_total{reason=\"esp_in_udp\",}"));
+        long known = registry.scrape().lines().filter(l -> l.startsWith("poolsa_ike_drops_total{")).count();
+        assertEquals(1 + IkeDropReason.values().length + TransportDropReason.values().length, known);
         for (int i = 0; i < 100; i++) {
             events.dropped("reason_" + i);
         }
         long series = registry.scrape().lines().filter(l -> l.startsWith("poolsa_ike_drops_total{")).count();
         assertEquals(IkeMeters.MAX_DROP_REASONS, series);
-        // other + bad_hash + 30 of the new reasons got series; the other 70 went to "other".
-        assertEquals(1 + 70, sample("poolsa_ike_drops_total{reason=\"other\",}"));
+        // New reasons got series up to the cap; the rest went to "other" (plus the one bad label above).
+        long spilled = 100 - (IkeMeters.MAX_DROP_REASONS - known);
+        assertEquals(1 + spilled, sample("poolsa_ike_drops_total{reason=\"other\",}"));
     }
 
     @Test

@@ -91,8 +91,18 @@ public final class StrongSwanLab {
             }
             Thread.sleep(50);
         }
-        s.swanctl("--load-all");
-        return s;
+        // The socket file appears before charon listens on it: retry while the connection is refused.
+        while (true) {
+            try {
+                s.swanctl("--load-all");
+                return s;
+            } catch (IllegalStateException e) {
+                if (!e.getMessage().contains("Connection refused") || !p.isAlive() || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
     }
 
     public Path dir() {
