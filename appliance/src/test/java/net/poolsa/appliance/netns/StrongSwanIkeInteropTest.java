@@ -85,7 +85,7 @@ class StrongSwanIkeInteropTest {
             assertNotNull(child, () -> "no CHILD_SA in charon:\n" + logs(poolsa, charon));
 
             // Their SPIs are ours the other way round.
-            Map<String, Object> ours = ikeChild(poolsa.status(true));
+            Map<String, Object> ours = ikeChild(poolsa.status(true), "sswan");
             assertEquals(child.spiIn(), ours.get("spi_out"), "charon's inbound SPI is our outbound one");
             assertEquals(child.spiOut(), ours.get("spi_in"), "charon's outbound SPI is our inbound one");
 
@@ -128,13 +128,13 @@ class StrongSwanIkeInteropTest {
         }
     }
 
-    /** The one child SA of connection sswan in {@code poolsa status --json}. */
+    /** The one child SA of connection {@code name} in {@code poolsa status --json}. */
     @SuppressWarnings("unchecked")
-    static Map<String, Object> ikeChild(String statusJson) throws Exception {
+    static Map<String, Object> ikeChild(String statusJson, String name) throws Exception {
         Map<String, Object> status = (Map<String, Object>) Json.parse(statusJson);
         for (Object o : (List<Object>) status.get("connections")) {
             Map<String, Object> c = (Map<String, Object>) o;
-            if (c.get("name").equals("sswan")) {
+            if (c.get("name").equals(name)) {
                 List<Object> sas = (List<Object>) c.get("ike_sas");
                 assertEquals(1, sas.size(), statusJson);
                 List<Object> children = (List<Object>) ((Map<String, Object>) sas.get(0)).get("children");
@@ -142,7 +142,7 @@ class StrongSwanIkeInteropTest {
                 return (Map<String, Object>) children.get(0);
             }
         }
-        throw new AssertionError("no connection sswan in " + statusJson);
+        throw new AssertionError("no connection " + name + " in " + statusJson);
     }
 
     static String logs(ApplianceLab.Poolsa poolsa, StrongSwanLab charon) {
