@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.ike.IkeConnection;
 
 /**
  * Keeps the installed connections in step with the configuration. A reload applies the
@@ -154,7 +155,9 @@ public final class ConnectionManager {
     }
 
     private List<SecurityAssociation> ikeSas(ConnectionConfig c, int reqid) {
-        return keying.kernel().listSas().stream().filter(sa -> sa.reqid() == reqid && sa.protocol() == c.protocol()).toList();
+        // The IKE engine numbers the extra SA pairs of a peer without ID_LIST reqid + (k << 16).
+        return keying.kernel().listSas().stream().filter(sa -> (sa.reqid() & IkeConnection.MAX_REQID) == reqid
+                && sa.protocol() == c.protocol()).toList();
     }
 
     /** The configured connections (manual and IKE) as last applied. */

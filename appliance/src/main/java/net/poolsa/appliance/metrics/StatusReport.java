@@ -12,6 +12,7 @@ import net.poolsa.esp.sa.LastOuterAddresses;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.ike.ChildSaSnapshot;
+import net.poolsa.ike.IkeConnection;
 import net.poolsa.ike.IkeSaSnapshot;
 
 /**
@@ -48,13 +49,37 @@ public final class StatusReport {
             return new IkeView(List.of(), kernelSas, false);
         }
 
-        List<IkeSaSnapshot> of(String connection) {
-            return sas.stream().filter(s -> s.connection().equals(connection)).toList();
+        /**
+         * The IKE SAs that carry child SAs of {@code connection} (reqid {@code reqid}), each with only those children,
+         * plus the ones negotiated for it that carry none. An IKE SA may carry the Quick Modes of several connections
+         * to one peer; a child belongs to the connection whose reqid its inbound SA has in the kernel (inbound SPIs
+         * are unique there), or, before it is installed, to the IKE SA's connection.
+         */
+        List<IkeSaSnapshot> of(String connection, Integer reqid) {
+            List<IkeSaSnapshot> out = new ArrayList<>();
+            for (IkeSaSnapshot s : sas) {
+                List<ChildSaSnapshot> mine = new ArrayList<>();
+                for (ChildSaSnapshot ch : s.children()) {
+                    SecurityAssociation in = find(Direction.INBOUND, ch.spiIn(), null);
+                    boolean ours = in != null ? reqid != null && (in.reqid() & IkeConnection.MAX_REQID) == reqid
+                            : s.connection().equals(connection);
+                    if (ours) {
+                        mine.add(ch);
+                    }
+                }
+                if (!mine.isEmpty() || s.connection().equals(connection)) {
+                    out.add(new IkeSaSnapshot(s.connection(), s.local(), s.remote(), s.initiatorCookie(),
+                            s.responderCookie(), s.role(), s.state(), s.proposal(), s.ageSeconds(), s.natT(), mine));
+                }
+            }
+            return out;
         }
 
+        /** The installed SA of {@code d} with {@code spi} under {@code reqid} (or any reqid when null). */
         SecurityAssociation find(Direction d, int spi, Integer reqid) {
             for (SecurityAssociation sa : kernelSas) {
-                if (sa.direction() == d && sa.spi() == spi && (reqid == null || sa.reqid() == reqid)) {
+                if (sa.direction() == d && sa.spi() == spi
+                        && (reqid == null || (sa.reqid() & IkeConnection.MAX_REQID) == reqid)) {
                     return sa;
                 }
             }
@@ -144,7 +169,7 @@ public final class StatusReport {
     }
 
     private static void ikeText(StringBuilder b, ConnectionConfig c, Integer reqid, IkeView ike, long nowNanos) {
-        List<IkeSaSnapshot> sas = ike.of(c.name());
+        List<IkeSaSnapshot> sas = ike.of(c.name(), reqid);
         b.append(c.name()).append(": ").append(installedChildren(c, reqid, ike) > 0 ? "INSTALLED" : "NOT INSTALLED")
                 .append(", IKE, ").append(c.mode().name()).append(", ").append(c.protocol().name())
                 .append(", start-action ").append(c.startAction().name().toLowerCase(Locale.ROOT)).append('\n');
@@ -192,7 +217,7 @@ public final class StatusReport {
         b.append(",\"start_action\":").append(q(c.startAction().name().toLowerCase(Locale.ROOT)));
         b.append(",\"ike_sas\":[");
         List<String> items = new ArrayList<>();
-        for (IkeSaSnapshot s : ike.of(c.name())) {
+        for (IkeSaSnapshot s : ike.of(c.name(), reqid)) {
             StringBuilder x = new StringBuilder();
             x.append("{\"local\":").append(q(endpoint(s.local()))).append(",\"remote\":").append(q(endpoint(s.remote())))
                     .append(",\"initiator_cookie\":").append(q(s.initiatorCookie()))
@@ -221,7 +246,7 @@ public final class StatusReport {
     /** Child SAs of {@code c} whose inbound and outbound SA are both installed. */
     private static int installedChildren(ConnectionConfig c, Integer reqid, IkeView ike) {
         int n = 0;
-        for (IkeSaSnapshot s : ike.of(c.name())) {
+        for (IkeSaSnapshot s : ike.of(c.name(), reqid)) {
             for (ChildSaSnapshot ch : s.children()) {
                 if (ike.find(Direction.INBOUND, ch.spiIn(), reqid) != null && ike.find(Direction.OUTBOUND, ch.spiOut(), reqid) != null) {
                     n++;
