@@ -10,6 +10,8 @@ import java.util.Set;
 
 import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.appliance.config.DataPathConfig;
+import net.poolsa.appliance.config.PoolsaConfig;
+import net.poolsa.appliance.keying.ConnectionManager;
 import net.poolsa.esp.sa.IpLiterals;
 import net.poolsa.ike.IkeConnection;
 
@@ -32,6 +34,23 @@ public final class IkeConnections {
                 c.extendedSequenceNumbers());
     }
 
+    /**
+     * The engine's view of every IKE-keyed connection of {@code config}, reqids from {@code manager} (which must have
+     * applied {@code config}); each holds its own copy of the pre-shared key, so the configuration's may be wiped.
+     */
+    public static List<IkeConnection> forEngine(PoolsaConfig config, ConnectionManager manager) {
+        List<IkeConnection> out = new ArrayList<>();
+        for (ConnectionConfig c : ikeKeyed(config.connections().values())) {
+            Integer reqid = manager.reqid(c.name());
+            if (reqid == null) {
+                out.forEach(IkeConnection::wipe);
+                throw new IllegalStateException("connection " + c.name() + " has no reqid: apply it to the manager first");
+            }
+            out.add(of(c, reqid));
+        }
+        return out;
+    }
+
     /** The IKE-keyed connections of {@code all}, in order. */
     public static List<ConnectionConfig> ikeKeyed(Collection<ConnectionConfig> all) {
         return all.stream().filter(c -> !c.manuallyKeyed()).toList();
@@ -41,13 +60,13 @@ public final class IkeConnections {
      * The uplink addresses (in configuration order) that lie in some IKE connection's local outer pool: where IKE
      * listens. An IKE socket on an address no connection uses would only invite unsolicited traffic.
      */
-    public static List<InetAddress> localAddresses(DataPathConfig dp, Collection<ConnectionConfig> ike) {
+    public static List<InetAddress> localAddresses(DataPathConfig dp, Collection<IkeConnection> ike) {
         Set<InetAddress> out = new LinkedHashSet<>();
         for (DataPathConfig.InterfaceConfig up : dp.uplinks()) {
             for (String a : up.addresses()) {
                 int slash = a.indexOf('/');
                 byte[] address = IpLiterals.parse(slash < 0 ? a : a.substring(0, slash));
-                for (ConnectionConfig c : ike) {
+                for (IkeConnection c : ike) {
                     if (c.localOuter().contains(address)) {
                         out.add(inet(address));
                         break;

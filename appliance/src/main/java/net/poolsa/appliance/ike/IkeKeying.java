@@ -2,7 +2,7 @@ package net.poolsa.appliance.ike;
 
 import java.io.IOException;
 import java.net.InetAddress;
-import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import net.poolsa.appliance.config.ConnectionConfig;
+import net.poolsa.appliance.config.DataPathConfig;
 import net.poolsa.appliance.config.PoolsaConfig;
 import net.poolsa.appliance.control.ControlProtocol;
 import net.poolsa.appliance.control.ControlReply;
@@ -55,45 +56,42 @@ public final class IkeKeying implements IkeControl, AutoCloseable {
         this.events = events;
     }
 
+    /** {@link #apply(DataPathConfig, List)} with the connections of {@code config} (applied to {@code manager}). */
+    public List<String> apply(PoolsaConfig config, ConnectionManager manager) throws IOException, IkeConfigureException {
+        return apply(config.dataPath(), IkeConnections.forEngine(config, manager));
+    }
+
     /**
-     * Gives the engine the IKE-keyed connections of {@code config} (reqids from {@code manager}, which must have
-     * applied {@code config} already), starting it first if needed. Returns once the engine took them.
+     * Gives the engine {@code connections} (all IKE-keyed ones of the configuration), starting it first if needed on
+     * the uplink addresses of {@code dataPath} in their local outer pools. Returns once the engine took them. The
+     * connections' key copies become the engine's; they are wiped here if it never gets them.
      *
-     * @return the IKE-keyed connections configured
+     * @return the names of the connections configured
      * @throws IOException when the daemon cannot bind its sockets
      * @throws IkeConfigureException when the engine refuses or does not take the connections in time
      */
-    public synchronized List<String> apply(PoolsaConfig config, ConnectionManager manager) throws IOException, IkeConfigureException {
-        List<ConnectionConfig> ike = IkeConnections.ikeKeyed(config.connections().values());
-        IkeDaemon d = daemon;
-        if (d == null) {
-            if (ike.isEmpty()) {
-                return List.of();
-            }
-            List<InetAddress> addresses = IkeConnections.localAddresses(config.dataPath(), ike);
-            if (addresses.isEmpty()) {
-                throw new IkeConfigureException("no uplink address lies in the local outer pool of an IKE connection: "
-                        + "nothing to bind IKE to");
-            }
-            d = factory.start(addresses, kernel, events);
-            daemon = d;
-            LOG.info("event=ike_started addresses={} ports=500,4500", format(addresses));
-        } else {
-            List<InetAddress> wanted = IkeConnections.localAddresses(config.dataPath(), ike);
-            if (!ike.isEmpty() && !new java.util.HashSet<>(d.addresses()).equals(new java.util.HashSet<>(wanted))) {
+    public synchronized List<String> apply(DataPathConfig dataPath, List<IkeConnection> connections)
+            throws IOException, IkeConfigureException {
+        boolean handed = false;
+        try {
+            IkeDaemon d = daemon;
+            List<InetAddress> wanted = IkeConnections.localAddresses(dataPath, connections);
+            if (d == null) {
+                if (connections.isEmpty()) {
+                    return List.of();
+                }
+                if (wanted.isEmpty()) {
+                    throw new IkeConfigureException("no uplink address lies in the local outer pool of an IKE connection: "
+                            + "nothing to bind IKE to");
+                }
+                d = factory.start(wanted, kernel, events);
+                daemon = d;
+                LOG.info("event=ike_started addresses={} ports=500,4500", format(wanted));
+            } else if (!connections.isEmpty() && !new HashSet<>(d.addresses()).equals(new HashSet<>(wanted))) {
                 LOG.warn("event=reload_partial reason=\"IKE stays bound to {}; restart to bind {}\"", format(d.addresses()),
                         format(wanted));
             }
-        }
-        List<IkeConnection> connections = new ArrayList<>();
-        for (ConnectionConfig c : ike) {
-            Integer reqid = manager.reqid(c.name());
-            if (reqid == null) {
-                throw new IllegalStateException("connection " + c.name() + " has no reqid: apply it to the manager first");
-            }
-            connections.add(IkeConnections.of(c, reqid));
-        }
-        try {
+            handed = true;
             d.configure(connections).toCompletableFuture().get(CONFIGURE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw new IkeConfigureException("the IKE engine refused the connections: " + e.getCause().getMessage());
@@ -103,8 +101,12 @@ public final class IkeKeying implements IkeControl, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IkeConfigureException("interrupted while configuring IKE");
+        } finally {
+            if (!handed) {
+                connections.forEach(IkeConnection::wipe);
+            }
         }
-        return ike.stream().map(ConnectionConfig::name).toList();
+        return connections.stream().map(IkeConnection::name).toList();
     }
 
     /** From the kernel listener: a PROTECT policy without SA was hit. */

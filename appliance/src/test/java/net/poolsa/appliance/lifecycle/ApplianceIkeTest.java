@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import net.poolsa.appliance.config.ConfigFixture;
 import net.poolsa.appliance.config.ConfigLoader;
+import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.appliance.ike.RecordingIkeDaemon;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.Direction;
@@ -51,7 +52,7 @@ class ApplianceIkeTest {
     void ikeConnectionReachesTheDaemonOnStartAcquireReloadAndClose() throws Exception {
         Path cfg = ConfigFixture.write(dir);
         RecordingIkeDaemon ike = new RecordingIkeDaemon();
-        Appliance a = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, ike);
+        Appliance a = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, null, ike);
         try {
             assertEquals(List.of(List.of(InetAddress.getByName("198.51.100.1"))), ike.starts,
                     "bound on the uplink address in local-outer 198.51.100.0/28 only, not on 203.0.113.1");
@@ -68,6 +69,9 @@ class ApplianceIkeTest {
             assertEquals(StartAction.START, c.startAction());
             assertEquals(3600, c.ikeLifetimeSeconds());
             assertArrayEquals("correct horse battery staple".getBytes(StandardCharsets.US_ASCII), c.psk());
+            // The engine got its own copy; the configuration's was wiped once it had.
+            ConnectionConfig.Psk configured = (ConnectionConfig.Psk) a.connections().connections().get("site-c").authentication();
+            assertTrue(configured.key().isDestroyed(), "the configuration's pre-shared key is wiped");
 
             // The data plane's acquire for site-c's reqid goes to the daemon.
             SecurityPolicy trap = SecurityPolicy.protect("site-c/trap", TrafficSelector.between(
@@ -112,7 +116,7 @@ class ApplianceIkeTest {
     void daemonStartsOnTheFirstReloadThatBringsAnIkeConnection() throws Exception {
         Path cfg = ConfigFixture.writeTwoManual(dir);
         RecordingIkeDaemon ike = new RecordingIkeDaemon();
-        try (Appliance a = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, ike)) {
+        try (Appliance a = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, null, ike)) {
             assertEquals(0, ike.starts.size(), "no IKE connection, no IKE sockets");
             ConfigFixture.writeYaml(dir, ConfigFixture.YAML);
             assertNotNull(a.reload());
@@ -129,7 +133,7 @@ class ApplianceIkeTest {
         ike.failStart = new IOException("bind(198.51.100.1:500): Address already in use");
         RecordingDataPathProvider dp = new RecordingDataPathProvider();
         Appliance.StartupException e = assertThrows(Appliance.StartupException.class,
-                () -> Appliance.start(ConfigLoader.load(cfg), dp, "test", null, ike));
+                () -> Appliance.start(ConfigLoader.load(cfg), dp, "test", null, null, ike));
         assertEquals("IKE: cannot open UDP ports 500/4500: bind(198.51.100.1:500): Address already in use", e.getMessage());
         assertTrue(dp.stopped, "the data path that had started was stopped again");
         assertTrue(dp.context.kernel().listSas().isEmpty(), "no SA left installed");
@@ -140,7 +144,7 @@ class ApplianceIkeTest {
     void tunnelMetersOfAnIkeConnectionFollowItsSasInTheKernel() throws Exception {
         Path cfg = ConfigFixture.write(dir);
         RecordingIkeDaemon ike = new RecordingIkeDaemon();
-        try (Appliance a = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, ike)) {
+        try (Appliance a = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, null, ike)) {
             assertTrue(a.metrics().scrape().contains("poolsa_tunnel_up{connection=\"site-c\",} 0.0"), a.metrics().scrape());
             int reqid = a.connections().reqid("site-c");
             for (Direction d : Direction.values()) {

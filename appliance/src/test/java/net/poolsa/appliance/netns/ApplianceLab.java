@@ -249,7 +249,9 @@ public final class ApplianceLab implements AutoCloseable {
     }
 
     /**
-     * Starts {@code poolsa run -c CONFIG EXTRA...} in {@code gw} and waits until it logs {@code event=started}.
+     * Starts {@code poolsa run -c CONFIG EXTRA...} in {@code gw} and waits until it logs {@code event=started}. Unless
+     * {@code extra} names one, the state directory is {@link #stateDir}{@code (gw)}: one per gateway (a state
+     * directory serves one instance), the same across restarts of that gateway, as /var/lib/poolsa is for a service.
      *
      * @throws IllegalStateException with the log when it exits or does not start within 60 s
      */
@@ -258,6 +260,9 @@ public final class ApplianceLab implements AutoCloseable {
         // make the second gateway a second instance. The same path on a restart, so a crash leaves a stale one.
         List<String> args = new ArrayList<>(List.of("run", "-c", config.toString(), "--control-socket", controlSocket(gw).toString()));
         args.addAll(List.of(extra));
+        if (!args.contains("--state-dir")) {
+            args.addAll(List.of("--state-dir", stateDir(gw).toString()));
+        }
         Path log = dir.resolve(gw + "-run" + (++sequence) + ".log");
         Process p = spawn(gw, poolsaCommand(jvmOptions.getOrDefault(gw, List.of()), args.toArray(String[]::new)), log);
         Poolsa handle = new Poolsa(gw, config, p, log);
@@ -273,6 +278,11 @@ public final class ApplianceLab implements AutoCloseable {
             Thread.sleep(100);
         }
         throw new IllegalStateException("poolsa in " + gw + " did not start within 60 s:\n" + handle.log());
+    }
+
+    /** The default state directory of {@code gw}'s appliance ({@code DIR/GW/state}). */
+    public Path stateDir(String gw) {
+        return dir.resolve(gw).resolve("state");
     }
 
     /** A running {@code poolsa run} process. {@code ip netns exec} execs, so the process is the JVM itself. */
@@ -373,11 +383,14 @@ public final class ApplianceLab implements AutoCloseable {
                     "http://127.0.0.1:9742/metrics"), Duration.ofSeconds(30));
         }
 
-        /** The value of one sample line of {@link #metrics()} (exact series text, e.g. {@code poolsa_drops_total{reason="replayed"}}), 0 when absent. */
+        /** The value of one sample line of {@link #metrics()} (exact series text, e.g. {@code poolsa_drops_total{reason="replayed"}}, with or without the trailing comma
+         * the simpleclient exposition puts in label sets), 0 when the series is absent. */
         public double metric(String series) throws Exception {
-            for (String l : metrics().split("\n")) {
-                if (l.startsWith(series + " ")) {
-                    return Double.parseDouble(l.substring(series.length() + 1).trim());
+            String wanted = series.replace(",}", "}");
+            for (String line : metrics().split("\n")) {
+                String l = line.replace(",} ", "} "); // the simpleclient exposition ends label sets with a comma
+                if (l.startsWith(wanted + " ")) {
+                    return Double.parseDouble(l.substring(wanted.length() + 1).trim());
                 }
             }
             return 0;
@@ -490,6 +503,14 @@ public final class ApplianceLab implements AutoCloseable {
                 Netns.stop(process, 1000);
             }
             return PingResult.parse(Files.readString(log));
+        }
+
+        /** Ends the ping now with SIGINT (so it prints its totals) and parses its output. */
+        public PingResult stop() throws Exception {
+            if (process.isAlive()) {
+                HostCommands.local().run(List.of("kill", "-INT", Long.toString(process.pid())));
+            }
+            return await();
         }
     }
 
