@@ -27,6 +27,7 @@ import net.poolsa.ike.IkeConnection;
 import net.poolsa.ike.IkeEvents;
 import net.poolsa.ike.IkeResult;
 import net.poolsa.ike.IkeSaSnapshot;
+import net.poolsa.ike.StartAction;
 
 /**
  * The appliance's side of IKE keying, as {@code ManualKeying} is for manual SAs: starts the IKE daemon when the
@@ -49,6 +50,7 @@ public final class IkeKeying implements IkeControl, AutoCloseable {
     private final IpsecKernel kernel;
     private final IkeEvents events;
     private volatile IkeDaemon daemon;
+    private final java.util.Set<String> renegotiating = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public IkeKeying(IkeDaemon.Factory factory, IpsecKernel kernel, IkeEvents events) {
         this.factory = factory;
@@ -115,6 +117,29 @@ public final class IkeKeying implements IkeControl, AutoCloseable {
         if (d != null) {
             d.acquire(policy);
         }
+    }
+
+    /**
+     * A child SA of IKE connection {@code connection} reached its hard lifetime and the kernel removed it. The engine
+     * does not rekey yet and is not told of expiries, so it would go on counting the pair as established: the
+     * connection is terminated (Deletes to the peer, so it drops its half too) and, unless its start action is
+     * {@code none}, negotiated again at once. Both SAs of a pair expire together: one renegotiation per connection at
+     * a time.
+     */
+    public void childExpired(String connection, StartAction startAction) {
+        IkeDaemon d = daemon;
+        if (d == null || !renegotiating.add(connection)) {
+            return;
+        }
+        LOG.info("event=ike_child_expired connection={} action={}", connection,
+                startAction == StartAction.NONE ? "terminate" : "renegotiate");
+        d.terminate(connection)
+                .thenCompose(t -> startAction == StartAction.NONE ? CompletableFuture.completedFuture(t) : d.initiate(connection))
+                .whenComplete((r, failure) -> {
+                    renegotiating.remove(connection);
+                    LOG.info("event=ike_child_expired_done connection={} ok={} message=\"{}\"", connection,
+                            failure == null && r.ok(), failure == null ? r.message() : failure.getMessage());
+                });
     }
 
     /** True once the daemon runs. */

@@ -169,6 +169,17 @@ public final class ConnectionManager {
         return reqids.get(name);
     }
 
+    /** The configured connection whose SAs carry {@code reqid} (the IKE engine's extra pairs included), or null. */
+    public synchronized ConnectionConfig byReqid(int reqid) {
+        int base = reqid & IkeConnection.MAX_REQID;
+        for (Map.Entry<String, Integer> e : reqids.entrySet()) {
+            if (e.getValue() == base) {
+                return current.get(e.getKey());
+            }
+        }
+        return null;
+    }
+
     /**
      * Counters of a connection over the life of the process: its live SAs plus the ones a reload or
      * shutdown retired, so the exported counters never go backwards when a connection is re-keyed.

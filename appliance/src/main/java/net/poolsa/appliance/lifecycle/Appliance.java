@@ -138,6 +138,10 @@ public final class Appliance implements AutoCloseable {
                 public void expired(SecurityAssociation sa, boolean hard) {
                     LOG.info("event=sa_expired spi={} direction={} reqid={} hard={}", sa.spiHex(),
                             sa.direction().name().toLowerCase(), sa.reqid(), hard);
+                    ConnectionConfig c = hard ? a.manager.byReqid(sa.reqid()) : null;
+                    if (c != null && !c.manuallyKeyed()) {
+                        a.ike.childExpired(c.name(), c.startAction());
+                    }
                 }
 
                 @Override

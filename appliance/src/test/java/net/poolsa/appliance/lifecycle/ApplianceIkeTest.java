@@ -163,6 +163,42 @@ class ApplianceIkeTest {
         }
     }
 
+    /**
+     * A child SA of an IKE connection at its hard lifetime is gone from the kernel: the connection is terminated and
+     * negotiated again (start action start), once for the pair, not once per SA; a manual connection's expiry does
+     * not reach IKE.
+     */
+    @Test
+    void hardExpiryOfAnIkeChildSaRenegotiatesTheConnectionOnce() throws Exception {
+        Path cfg = ConfigFixture.write(dir);
+        java.util.concurrent.CompletableFuture<net.poolsa.ike.IkeResult> terminated = new java.util.concurrent.CompletableFuture<>();
+        RecordingIkeDaemon ike = new RecordingIkeDaemon() {
+            @Override
+            public java.util.concurrent.CompletionStage<net.poolsa.ike.IkeResult> terminate(String connection) {
+                commands.add("terminate " + connection);
+                return terminated;
+            }
+        };
+        try (Appliance a = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, null, ike)) {
+            int reqid = a.connections().reqid("site-c");
+            for (Direction d : Direction.values()) {
+                a.kernel().addSa(SecurityAssociation.builder().spi(d == Direction.INBOUND ? 0xc0000001 : 0xc0000002)
+                        .direction(d).reqid(reqid).localOuter(AddressPool.parse("198.51.100.1/32"))
+                        .remoteOuter(AddressPool.parse("198.51.100.33/32"))
+                        .selector(TrafficSelector.between(AddressPool.parse("192.0.2.0/26"), AddressPool.parse("2001:db8:c::/48")))
+                        .keys(new SaKeys("aes-gcm-16", new byte[20], "none", null))
+                        .lifetime(new net.poolsa.esp.sa.Lifetime(0, 10, 0, 0, 0, 0)).createdNanos(0).build());
+            }
+            a.kernel().expireTick(11_000_000_000L); // both SAs of the pair expire
+            assertEquals(List.of("terminate site-c"), ike.commands, "one renegotiation for the pair");
+            terminated.complete(new net.poolsa.ike.IkeResult(true, "deleted"));
+            assertEquals(List.of("terminate site-c", "initiate site-c"), ike.commands);
+            // site-b's (manual) SAs expiring do not reach IKE.
+            a.kernel().expireTick(Long.MAX_VALUE / 2);
+            assertEquals(2, ike.commands.size(), ike.commands.toString());
+        }
+    }
+
     private static IkeConnection single(List<IkeConnection> l) {
         assertEquals(1, l.size(), l.toString());
         return l.get(0);
