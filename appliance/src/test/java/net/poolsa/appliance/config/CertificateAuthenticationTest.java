@@ -10,15 +10,16 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
 
 /**
  * Certificate authentication for IKE, with a certificate and key made by OpenSSL (not by us): the files are checked
  * (so a mistake is reported precisely), and the connection is then refused because the IKE engine does not do
  * certificates yet. Needs the openssl command.
  */
+@Tag("root")
 class CertificateAuthenticationTest {
     @TempDir
     Path dir;
