@@ -120,6 +120,7 @@ final class Wire {
         final String name;
         final List<InetAddress> addresses = new ArrayList<>();
         final UserspaceIpsecKernel kernel;
+        final CountingKernel counting;
         final RecordingEvents events = new RecordingEvents();
         final IkeEngine engine;
 
@@ -134,8 +135,9 @@ final class Wire {
             }
             java.util.Random spis = new java.util.Random(seed * 31 + 7);
             this.kernel = new UserspaceIpsecKernel(new SecurityAssociationDatabase(spis::nextInt));
+            this.counting = new CountingKernel(kernel);
             java.util.Random r = new java.util.Random(seed);
-            this.engine = IkeEngine.create(this, clock, kernel, events, r::nextBytes, timers);
+            this.engine = IkeEngine.create(this, clock, counting, events, r::nextBytes, timers);
         }
 
         boolean owns(InetAddress a) {

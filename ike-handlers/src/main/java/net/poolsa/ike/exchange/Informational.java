@@ -27,13 +27,14 @@ import net.poolsa.ike.sa.IkeSa;
  * prf(SKEYID_a, M-ID | N/D). We send error notifications (protected by the IKE SA where it has keys, else in the
  * clear; either at most {@link #CLEAR_NOTIFIES_PER_SECOND} a second when it answers a message anyone could have sent,
  * so that garbage cannot make us a reflector),
- * Delete payloads, and DPD acknowledgements. We act only on what the hash authenticates: a Delete removes the SAs
- * it names, an error notification ends the Quick Mode it concerns, R-U-THERE is answered. A notification in the
+ * and Delete payloads. We act only on what the hash authenticates: a Delete removes the SAs it names, an error
+ * notification ends the Quick Mode it concerns; status notifications are logged (we announce no DPD vendor ID, so a
+ * peer sends no R-U-THERE, RFC 3706 §5.2). A notification in the
  * clear changes nothing; it is remembered as the reason a waiting Main Mode gives when it times out.
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.7">RFC 2409 §5.7</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2408#section-3.15">RFC 2408 §3.15 (Delete)</a>
- * @see <a href="https://www.rfc-editor.org/rfc/rfc3706#section-5">RFC 3706 §5 (DPD)</a>
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc3706#section-5.2">RFC 3706 §5.2 (DPD only if announced)</a>
  */
 final class Informational {
     static final int CLEAR_NOTIFIES_PER_SECOND = 10;
@@ -101,6 +102,9 @@ final class Informational {
     void received(IkeSa sa, Received r) throws IkeProtocolException {
         if (!(r.message() instanceof net.poolsa.ike.message.EncryptedIsakmpMessage)) {
             IsakmpMessage m = r.clear();
+            if (m.count(net.poolsa.ike.message.PayloadType.DELETE) > 0) {
+                throw Refusal.silent(IkeDropReason.UNAUTHENTICATED, "Delete in the clear for " + sa + " (not acted on)");
+            }
             ExchangeMessage.INFORMATIONAL_UNPROTECTED.check(m);
             List<String> types = new ArrayList<>();
             for (NotificationPayload n : m.payloads(NotificationPayload.class)) {
@@ -140,11 +144,8 @@ final class Informational {
         }
     }
 
-    private void notification(IkeSa sa, NotificationPayload n) throws IkeProtocolException {
-        if (n.notifyType().equals(NotifyType.R_U_THERE)) {
-            sendProtected(sa, List.of(NotificationPayload.dpd(true, sa.initiatorCookie(), sa.responderCookie(),
-                    n.dpdSequence())));
-        } else if (n.notifyType().isError()) {
+    private void notification(IkeSa sa, NotificationPayload n) {
+        if (n.notifyType().isError()) {
             IkeContext.LOG.warn("event=ike_peer_error sa={} notify={} protocol={} spi={}", sa, n.notifyType(),
                     n.protocol(), n.spi());
             ctx.initiations().peerError(sa, n);

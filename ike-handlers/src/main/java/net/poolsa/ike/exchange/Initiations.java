@@ -3,6 +3,7 @@ package net.poolsa.ike.exchange;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.MessageDigest;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -35,6 +36,16 @@ final class Initiations {
     private final IkeContext ctx;
     /** Initiations waiting for a Main Mode to finish, by our cookie of that IKE SA. */
     private final Map<Long, List<Negotiation>> waiting = new HashMap<>();
+    /**
+     * Quick Modes waiting for the one in progress on the same IKE SA, by our cookie of it. We run one at a time:
+     * strongSwan keeps the IV chains of only 3 exchanges per IKE SA ({@code charon.max_ikev1_exchanges}), and
+     * four range pairs at once made it lose every chain (seen with 5.9.8: each HASH(3) failed to decrypt).
+     */
+    private final Map<Long, ArrayDeque<QueuedQuickMode>> queued = new HashMap<>();
+
+    private record QueuedQuickMode(ConnectionState conn, Negotiation negotiation, IdentificationPayload local,
+                                   IdentificationPayload remote) {
+    }
 
     Initiations(IkeContext ctx) {
         this.ctx = ctx;
@@ -149,8 +160,7 @@ final class Initiations {
         AddressPool remote = c.config().remoteProtected();
         int ranges = local.v4RangeCount() + local.v6RangeCount() + remote.v4RangeCount() + remote.v6RangeCount();
         if (compat == Compatibility.ID_LIST || ranges == 2) {
-            QuickModeInitiator.start(ctx, sa, c, n, PoolIdentities.toSingleId(local, 0, 0),
-                    PoolIdentities.toSingleId(remote, 0, 0));
+            queueQuickMode(sa, c, n, PoolIdentities.toSingleId(local, 0, 0), PoolIdentities.toSingleId(remote, 0, 0));
             return;
         }
         IkeContext.LOG.info("event=quick_mode_per_range_pair connection={} peer={} reason=\"the peer does not take "
@@ -163,7 +173,7 @@ final class Initiations {
         for (IdentificationPayload l : PoolIdentities.toIds(c.config().localProtected(), 0, 0)) {
             for (IdentificationPayload r : PoolIdentities.toIds(c.config().remoteProtected(), 0, 0)) {
                 if (l.idType().isV6() == r.idType().isV6()) {
-                    QuickModeInitiator.start(ctx, sa, c, n, l, r);
+                    queueQuickMode(sa, c, n, l, r);
                     started++;
                 }
             }
@@ -171,6 +181,36 @@ final class Initiations {
         if (started == 0) {
             n.fail("the protected pools share no address family");
         }
+    }
+
+    /** Starts a Quick Mode for {@code n} on {@code sa} now, or after the ones queued before it. */
+    private void queueQuickMode(IkeSa sa, ConnectionState c, Negotiation n, IdentificationPayload local,
+                                IdentificationPayload remote) {
+        n.started();
+        ArrayDeque<QueuedQuickMode> q = queued.get(sa.localCookie());
+        if (q != null) {
+            q.add(new QueuedQuickMode(c, n, local, remote));
+            return;
+        }
+        queued.put(sa.localCookie(), new ArrayDeque<>());
+        QuickModeInitiator.start(ctx, sa, c, n, local, remote);
+    }
+
+    /** The Quick Mode we ran on {@code sa} ended (installed, failed, refused): the next queued one starts. */
+    void quickModeEnded(IkeSa sa) {
+        ArrayDeque<QueuedQuickMode> q = queued.get(sa.localCookie());
+        if (q == null) {
+            return;
+        }
+        QueuedQuickMode next;
+        while ((next = q.poll()) != null) {
+            if (!next.negotiation().done() && ctx.connection(next.conn().name()) == next.conn()) {
+                QuickModeInitiator.start(ctx, sa, next.conn(), next.negotiation(), next.local(), next.remote());
+                return;
+            }
+            next.negotiation().replaced();
+        }
+        queued.remove(sa.localCookie());
     }
 
     /**
@@ -189,11 +229,14 @@ final class Initiations {
         n.replaced();
     }
 
-    /** An authenticated error notification: it ends the Quick Mode it names (by our SPI), or our only one pending. */
+    /**
+     * An authenticated error notification: it ends the Quick Mode it names (by our SPI), or our only one waiting for
+     * an answer (strongSwan names SPI 0).
+     */
     void peerError(IkeSa sa, NotificationPayload n) {
         List<QuickModeInitiator> pending = new ArrayList<>();
         for (Exchange e : sa.quickModes()) {
-            if (e instanceof QuickModeInitiator) {
+            if (e instanceof QuickModeInitiator && ((QuickModeInitiator) e).waiting()) {
                 pending.add((QuickModeInitiator) e);
             }
         }
@@ -233,6 +276,12 @@ final class Initiations {
         if (ns != null) {
             for (Negotiation n : ns) {
                 n.fail(why);
+            }
+        }
+        ArrayDeque<QueuedQuickMode> q = queued.remove(sa.localCookie());
+        if (q != null) {
+            for (QueuedQuickMode m : q) {
+                m.negotiation().quickModeFailed(why);
             }
         }
         sa.destroy();

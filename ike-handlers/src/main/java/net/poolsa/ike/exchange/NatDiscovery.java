@@ -75,7 +75,7 @@ final class NatDiscovery {
             d.add(p.hash());
         }
         if (variant == Encapsulation.NONE || d.size() < 2) {
-            return force && variant != Encapsulation.NONE ? new NatState(variant, true, false) : NatState.NONE;
+            return force && variant != Encapsulation.NONE ? new NatState(variant, false, false, true) : NatState.NONE;
         }
         boolean localSeen = d.get(0).equals(Octets.of(hash(hash, ci, cr, local)));
         boolean remoteSeen = false;
@@ -83,7 +83,7 @@ final class NatDiscovery {
         for (int i = 1; i < d.size(); i++) {
             remoteSeen |= d.get(i).equals(r);
         }
-        return new NatState(variant, force || !localSeen, !remoteSeen);
+        return new NatState(variant, !localSeen, !remoteSeen, force);
     }
 
     private static byte[] hash(HashAlgorithm hash, long ci, long cr, InetSocketAddress a) {

@@ -18,7 +18,8 @@ import net.poolsa.ike.sa.IkeSa;
  * pool covers it, and what is installed is the pool announced (so within the configured one). A claim beyond is
  * INVALID-ID-INFORMATION with a log line that names both pools.
  *
- * <p>Outer pools: towards a peer that announced poolsa's outer-pool extension, ours is our configured outer pool
+ * <p>Outer pools: towards a peer that announced poolsa's outer-pool extension (and unless a NAT is in front of
+ * us), ours is our configured outer pool
  * and its is the one it announced; towards another peer each side is its one IKE address, except in the host case
  * (transport mode, or a side whose protected pool is its outer pool), where the negotiated protected pool is also
  * the outer pool. The peer's current IKE address is always part of its outer pool.
@@ -49,10 +50,18 @@ final class PoolPolicy {
         }
     }
 
+    /**
+     * Whether we announce our outer pool to {@code sa}'s peer: it understands the extension, and we are not behind
+     * a NAT (NAT-D said so), whose other side could not reach our own addresses anyway.
+     */
+    static boolean announces(IkeSa sa) {
+        return sa.peerOuterPools() && !sa.nat().localBehindNat();
+    }
+
     /** Our outer pool for an SA pair negotiated with {@code sa}'s peer. */
     static AddressPool localOuter(IkeSa sa, IkeConnection c, AddressPool localProtected) {
         AddressPool ike = single(sa.local().getAddress());
-        if (sa.peerOuterPools()) {
+        if (announces(sa)) {
             return c.localOuter().union(ike);
         }
         if (c.mode() == SaMode.TRANSPORT || c.localProtected().equals(c.localOuter())) {

@@ -74,9 +74,18 @@ abstract class QuickMode implements MessageHandler {
         return Messages.encrypted(sa, ExchangeType.QUICK_MODE, messageId, all, false);
     }
 
+    /**
+     * The Encapsulation-Mode family of this exchange: UDP behind a NAT (RFC 3947 §5.1), except for AH, which has no
+     * UDP encapsulation (RFC 3948 covers ESP only).
+     */
+    Encapsulation encapsulation() {
+        return conn.config().protocol() == net.poolsa.esp.sa.IpsecProtocol.AH ? Encapsulation.NONE
+                : sa.nat().encapsulation();
+    }
+
     /** NAT-OAi and NAT-OAr for transport mode behind a NAT (RFC 3947 §5.2): the initiator's address, then the responder's. */
     List<IsakmpPayload> natOa(java.net.InetAddress initiator, java.net.InetAddress responder) {
-        Encapsulation e = sa.nat().encapsulation();
+        Encapsulation e = encapsulation();
         if (conn.config().mode() != SaMode.TRANSPORT || !e.udp()) {
             return List.of();
         }

@@ -79,6 +79,11 @@ final class QuickModeInitiator extends QuickMode {
         return spiIn;
     }
 
+    /** Still waiting for the responder (not finished and only answering repeats). */
+    boolean waiting() {
+        return !done;
+    }
+
     /** Sends {@code HDR*, HASH(1), SA, Ni [, KE], IDci, IDcr [, NAT-OA, NAT-OA] [, N(outer pool)] -->}. */
     static void start(IkeContext ctx, IkeSa sa, ConnectionState conn, Negotiation negotiation,
                       IdentificationPayload idLocal, IdentificationPayload idRemote) {
@@ -89,7 +94,6 @@ final class QuickModeInitiator extends QuickMode {
         } catch (IkeProtocolException e) {
             throw new IllegalArgumentException("our own IDs " + idLocal + " / " + idRemote + ": " + e.getMessage(), e);
         }
-        negotiation.started();
         sa.quickMode(mid, qm);
         qm.send();
     }
@@ -104,7 +108,7 @@ final class QuickModeInitiator extends QuickMode {
         }
         spiIn = ctx.kernel().allocateSpi();
         nonceI = ctx.random().nonce();
-        Encapsulation encap = sa.nat().encapsulation();
+        Encapsulation encap = encapsulation();
         List<IsakmpPayload> rest = new ArrayList<>();
         rest.add(Phase2Sa.offer(offered, spiIn, conn.config().mode(), encap, conn.config().childLifetime()));
         rest.add(new NoncePayload(nonceI));
@@ -115,7 +119,7 @@ final class QuickModeInitiator extends QuickMode {
         rest.add(idLocal);
         rest.add(idRemote);
         rest.addAll(natOa(sa.local().getAddress(), sa.remote().getAddress()));
-        if (sa.peerOuterPools()) {
+        if (PoolPolicy.announces(sa)) {
             rest.add(OuterPoolNotify.build(Phase2Sa.protocolId(conn.config().protocol()), spiIn, conn.config().localOuter()));
         }
         IkeContext.LOG.info("event=quick_mode_initiate connection={} mid={} idci=\"{}\" idcr=\"{}\" proposals={} udp={}",
@@ -161,7 +165,7 @@ final class QuickModeInitiator extends QuickMode {
     /** The authenticated {@code <-- HDR*, HASH(2), SA, Nr [, KE], IDci, IDcr [, N]}: install, HASH(3), install. */
     private void second(IsakmpMessage m, byte[] nr) throws IkeProtocolException {
         Phase2Sa.Choice c = Phase2Sa.accepted(m.first(SecurityAssociationPayload.class), offered, conn.config().mode(),
-                sa.nat().encapsulation());
+                encapsulation());
         nonceR = Phase1Values.requireNonce(nr);
         KeyExchangePayload ke = m.first(KeyExchangePayload.class);
         if ((c.proposal().group() != null) != (ke != null)) {
@@ -205,6 +209,7 @@ final class QuickModeInitiator extends QuickMode {
             ctx.children().remove(sa, child, true);
             negotiation.quickModeFailed("installing the outbound SA failed: " + e.getMessage());
             end();
+            ctx.initiations().quickModeEnded(sa);
             throw e;
         }
         if (dh != null) {
@@ -212,6 +217,7 @@ final class QuickModeInitiator extends QuickMode {
         }
         installed(pair, c);
         negotiation.childInstalled(child);
+        ctx.initiations().quickModeEnded(sa);
         // answer a repeated HASH(2) with the stored HASH(3) as long as the responder may retransmit
         ctx.scheduler().schedule(new ForgetExchangeJob(ctx.jobs(), sa.localCookie(), messageId), ctx.timers().giveUpMillis());
     }
@@ -221,6 +227,7 @@ final class QuickModeInitiator extends QuickMode {
         end();
         ctx.events().exchange("quick_mode", "refused");
         ctx.initiations().idListRefused(sa, conn, negotiation, how);
+        ctx.initiations().quickModeEnded(sa);
         // tell the responder that the SA it offered is not wanted (it may already have installed its inbound SA)
         ctx.informational().notifyProtected(sa, NotifyType.INVALID_ID_INFORMATION,
                 Phase2Sa.protocolId(conn.config().protocol()), net.poolsa.ike.message.Octets.ofInt(spiIn));
@@ -231,12 +238,14 @@ final class QuickModeInitiator extends QuickMode {
         if (done) {
             return;
         }
-        if (offersIdList() && (n.notifyType().equals(NotifyType.INVALID_ID_INFORMATION)
+        // a poolsa peer (its vendor ID) takes ID_LIST: its INVALID-ID-INFORMATION is a policy refusal, not a fallback
+        if (offersIdList() && !sa.peerOuterPools() && (n.notifyType().equals(NotifyType.INVALID_ID_INFORMATION)
                 || n.notifyType().equals(NotifyType.INVALID_PAYLOAD_TYPE)
                 || n.notifyType().equals(NotifyType.PAYLOAD_MALFORMED))) {
             end();
             ctx.events().exchange("quick_mode", "refused");
             ctx.initiations().idListRefused(sa, conn, negotiation, "refused our ID_LIST with " + n.notifyType());
+            ctx.initiations().quickModeEnded(sa);
             return;
         }
         fail("the responder refused: " + n.notifyType(), "refused");
@@ -248,6 +257,7 @@ final class QuickModeInitiator extends QuickMode {
         IkeContext.LOG.warn("event=quick_mode_failed connection={} mid={} reason=\"{}\"", conn.name(),
                 Integer.toHexString(messageId), why);
         negotiation.quickModeFailed(why);
+        ctx.initiations().quickModeEnded(sa);
     }
 
     @Override

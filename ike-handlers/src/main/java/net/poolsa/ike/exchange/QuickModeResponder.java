@@ -76,8 +76,10 @@ final class QuickModeResponder extends QuickMode {
             Refusal refusal = Refusal.of(e, true);
             qm.end();
             ctx.events().exchange("quick_mode", refusal.reason() == IkeDropReason.MALFORMED ? "failed" : "refused");
-            if (qm.choice != null) {
-                refusal.about(Phase2Sa.protocolId(qm.choice.proposal().protocol()), qm.choice.spi());
+            // name the SA the initiator proposed, so that it can tell which of its Quick Modes was refused
+            net.poolsa.ike.message.Proposal first = m.first(SecurityAssociationPayload.class).proposals().get(0);
+            if (first.spi().length() == 4) {
+                refusal.about(first.protocol(), first.spi().intAt(0));
             }
             throw refusal;
         }
@@ -100,7 +102,7 @@ final class QuickModeResponder extends QuickMode {
         AddressPool announced = announcedOuter(m);
         KeyExchangePayload ke = m.first(KeyExchangePayload.class);
         choice = Phase2Sa.choose(m.first(SecurityAssociationPayload.class), conn.espProposals(), conn.config().mode(),
-                sa.nat().encapsulation(), ke != null);
+                encapsulation(), ke != null);
         byte[] gqmxy = null;
         if (ke != null) {
             dh = choice.proposal().group().generate(ctx.random());
@@ -133,7 +135,7 @@ final class QuickModeResponder extends QuickMode {
         }
         rest.addAll(ids);
         rest.addAll(natOa(sa.remote().getAddress(), sa.local().getAddress()));
-        if (sa.peerOuterPools()) {
+        if (PoolPolicy.announces(sa)) {
             rest.add(OuterPoolNotify.build(Phase2Sa.protocolId(conn.config().protocol()), spiIn, conn.config().localOuter()));
         }
         outbox.sendAwaiting(message(sa.keys().quickModeHash2(messageId, nonceI, Messages.chain(rest)), rest));
