@@ -55,14 +55,14 @@ class ApplianceIkeTest {
         Appliance a = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, null, ike);
         try {
             assertEquals(List.of(List.of(InetAddress.getByName("198.51.100.1"))), ike.starts,
-                    "bound on the uplink address in local-outer 198.51.100.0/28 only, not on 203.0.113.1");
+                    "bound on the uplink address in local-outer 198.51.100.1/32 only, not on 203.0.113.1");
             assertEquals(1, ike.configures.size());
             IkeConnection c = single(ike.configures.get(0));
             int reqid = a.connections().reqid("site-c");
             assertEquals("site-c", c.name());
             assertEquals(reqid, c.reqid());
             assertEquals(SaMode.TUNNEL, c.mode());
-            assertEquals(AddressPool.parse("198.51.100.32/28"), c.remoteOuter());
+            assertEquals(AddressPool.parse("198.51.100.33/32", "198.51.100.48/28"), c.remoteOuter());
             assertEquals(AddressPool.parse("2001:db8:c::/48"), c.remoteProtected());
             assertEquals(List.of("aes128-sha256-modp2048"), c.ikeProposals());
             assertEquals(List.of("aes128gcm16-modp2048"), c.espProposals());
