@@ -134,9 +134,23 @@ class ApplianceIkeTest {
         RecordingDataPathProvider dp = new RecordingDataPathProvider();
         Appliance.StartupException e = assertThrows(Appliance.StartupException.class,
                 () -> Appliance.start(ConfigLoader.load(cfg), dp, "test", null, null, ike));
-        assertEquals("IKE: cannot open UDP ports 500/4500: bind(198.51.100.1:500): Address already in use", e.getMessage());
+        assertEquals("IKE: cannot open UDP ports 500/4500: bind(198.51.100.1:500): Address already in use (another IKE "
+                + "daemon, such as strongSwan's charon, or another poolsa holds them on that address: stop it, or take the "
+                + "address out of the IKE connections' local-outer)", e.getMessage());
         assertTrue(dp.stopped, "the data path that had started was stopped again");
         assertTrue(dp.context.kernel().listSas().isEmpty(), "no SA left installed");
+
+        // The other errors an operator meets say what to do too.
+        ike.failStart = new IOException("bind(198.51.100.1:500) failed: Permission denied");
+        e = assertThrows(Appliance.StartupException.class,
+                () -> Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, null, ike));
+        assertTrue(e.getMessage().endsWith("Permission denied (ports below 1024 need CAP_NET_BIND_SERVICE: run as root, "
+                + "or under the packaged unit, which grants it)"), e.getMessage());
+        ike.failStart = new IOException("bind(198.51.100.1:500) failed: Cannot assign requested address");
+        e = assertThrows(Appliance.StartupException.class,
+                () -> Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, null, ike));
+        assertTrue(e.getMessage().endsWith("(the address is on no interface of this host: bring the uplink up, or fix "
+                + "data-path.uplinks)"), e.getMessage());
     }
 
     /** The per-connection series of an IKE connection read the SAs the engine installed under its reqid. */
