@@ -23,6 +23,8 @@ import net.poolsa.ike.StartAction;
  * @param authentication  how IKE authenticates, or null for manual keying
  * @param startAction     IKE: when to negotiate (swanctl's start_action; default {@link StartAction#TRAP})
  * @param ikeLifetimeSeconds IKE: the phase-1 SA lifetime offered and accepted, 0 = the engine's default
+ * @param ahBundleProposals IKE with ESP: AH proposals (e.g. sha256) that make each Quick Mode an AH+ESP bundle, empty for
+ *                          none (docs/ikev1-pools.md section 3)
  */
 public record ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol,
                                AddressPool localOuter, AddressPool remoteOuter,
@@ -30,10 +32,22 @@ public record ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol,
                                int reqid, List<String> ikeProposals, List<String> espProposals,
                                Lifetime lifetime, DpdConfig dpd, int replayWindow, boolean extendedSequenceNumbers,
                                UdpEncapsulation udpEncapsulation, ManualSaConfig manual, Authentication authentication,
-                               StartAction startAction, long ikeLifetimeSeconds) {
+                               StartAction startAction, long ikeLifetimeSeconds, List<String> ahBundleProposals) {
     public ConnectionConfig {
         ikeProposals = List.copyOf(ikeProposals);
         espProposals = List.copyOf(espProposals);
+        ahBundleProposals = List.copyOf(ahBundleProposals);
+    }
+
+    /** Without an IKE AH+ESP bundle. */
+    public ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol, AddressPool localOuter, AddressPool remoteOuter,
+                            AddressPool localProtected, AddressPool remoteProtected, int reqid, List<String> ikeProposals,
+                            List<String> espProposals, Lifetime lifetime, DpdConfig dpd, int replayWindow,
+                            boolean extendedSequenceNumbers, UdpEncapsulation udpEncapsulation, ManualSaConfig manual,
+                            Authentication authentication, StartAction startAction, long ikeLifetimeSeconds) {
+        this(name, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, reqid, ikeProposals,
+                espProposals, lifetime, dpd, replayWindow, extendedSequenceNumbers, udpEncapsulation, manual, authentication,
+                startAction, ikeLifetimeSeconds, List.of());
     }
 
     /** Without the IKE-only settings: start action {@link StartAction#TRAP}, the engine's IKE lifetime. */

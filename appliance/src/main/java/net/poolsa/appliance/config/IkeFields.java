@@ -14,21 +14,23 @@ import net.poolsa.ike.StartAction;
 
 /**
  * The fields of a connection that only IKE keying reads: {@code ike-proposals}, {@code esp-proposals},
- * {@code start-action}, {@code ike-lifetime}. Proposals are checked by the IKE engine's own parser
+ * {@code start-action}, {@code ike-lifetime}, {@code ah-proposals} (an AH+ESP bundle). Proposals are checked by the IKE engine's own parser
  * ({@link Proposals}), so check-config accepts exactly what the engine can negotiate. On a manually keyed
  * connection these fields would be silently ignored, so they are refused there.
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5">RFC 2409 §5 (phase-1 attributes, lifetimes)</a>
  */
 final class IkeFields {
-    static final Set<String> NAMES = Set.of("ike-proposals", "esp-proposals", "start-action", "ike-lifetime");
+    static final Set<String> NAMES = Set.of("ike-proposals", "esp-proposals", "start-action", "ike-lifetime",
+            "ah-proposals");
     /** Bounds of {@code ike-lifetime}: below a minute the SA would rekey constantly; a day is the usual maximum. */
     static final long MIN_IKE_LIFETIME = 60;
     static final long MAX_IKE_LIFETIME = 86_400;
 
     /** What the IKE-only fields say; for a manually keyed connection the defaults (no proposals, TRAP, 0). */
-    record Values(List<String> ikeProposals, List<String> espProposals, StartAction startAction, long ikeLifetimeSeconds) {
-        static final Values MANUAL = new Values(List.of(), List.of(), StartAction.TRAP, 0);
+    record Values(List<String> ikeProposals, List<String> espProposals, StartAction startAction, long ikeLifetimeSeconds,
+                  List<String> ahBundleProposals) {
+        static final Values MANUAL = new Values(List.of(), List.of(), StartAction.TRAP, 0, List.of());
     }
 
     private IkeFields() {
@@ -63,6 +65,24 @@ final class IkeFields {
             throw udp.error("with IKE the UDP ports come from NAT traversal (RFC 3947: 500, then 4500 or what a NAT "
                     + "maps them to); write 'udp-encapsulation: {}' to encapsulate ESP in UDP even without a NAT");
         }
+        List<String> ah = new ArrayList<>();
+        ConfigNode bundle = m.get("ah-proposals");
+        if (bundle != null) {
+            if (protocol != IpsecProtocol.ESP) {
+                throw bundle.error("an AH+ESP bundle adds AH to ESP; this connection is " + protocol.name().toLowerCase(
+                        Locale.ROOT) + " (write protocol: esp, or remove ah-proposals)");
+            }
+            if (udp != null) {
+                throw bundle.error("an AH+ESP bundle cannot be UDP-encapsulated: AH authenticates the outer addresses "
+                        + "a NAT rewrites (RFC 3715 §2.1); remove udp-encapsulation or ah-proposals");
+            }
+            if (bundle.sequence().isEmpty()) {
+                throw bundle.error("at least one proposal is needed (or remove ah-proposals)");
+            }
+            for (ConfigNode p : bundle.sequence()) {
+                ah.add(check(p, v -> Proposals.checkBundleAh(v)));
+            }
+        }
         List<String> ike = new ArrayList<>();
         for (ConfigNode p : required(connection, m, "ike-proposals", "aes128-sha256-modp2048").sequence()) {
             ike.add(check(p, v -> Proposals.checkIke(v)));
@@ -76,7 +96,7 @@ final class IkeFields {
                 : StartAction.TRAP;
         long lifetime = m.containsKey("ike-lifetime")
                 ? m.get("ike-lifetime").integer(MIN_IKE_LIFETIME, MAX_IKE_LIFETIME) : 0;
-        return new Values(ike, esp, start, lifetime);
+        return new Values(ike, esp, start, lifetime, ah);
     }
 
     private interface Check {

@@ -198,4 +198,33 @@ class IkeConfigTest {
         assertEquals(AddressPool.parse("198.51.100.65/32"), load(ConfigFixture.YAML + otherPeer, "site-d").remoteOuter(),
                 "another peer may have another key");
     }
+
+    /**
+     * ah-proposals make each Quick Mode an AH+ESP bundle (the engine's docs/ikev1-pools.md section 3): the words are
+     * checked by the engine's parser at their line, and what the engine refuses to negotiate is refused here: a bundle on
+     * an AH connection or UDP-encapsulated (AH covers the outer addresses a NAT rewrites).
+     */
+    @Test
+    void ahBundleProposalsReachTheEngineAndWhatItCannotBundleIsRefused() throws Exception {
+        String start = "    start-action: start\n";
+        ConnectionConfig c = siteC(start, start + "    ah-proposals: [sha256, SHA1]\n");
+        assertEquals(java.util.List.of("sha256", "sha1"), c.ahBundleProposals());
+        assertEquals(java.util.List.of("sha256", "sha1"),
+                net.poolsa.appliance.ike.IkeConnections.of(c, 7).bundleAhProposals(), "handed to the engine");
+        assertEquals(java.util.List.of(), siteC(start, start).ahBundleProposals(), "no bundle unless asked for");
+
+        ConfigException e = refused(start, start + "    ah-proposals: [sha256-modp2048]\n");
+        assertEquals("connections.site-c.ah-proposals[0]", e.field());
+        assertEquals(43, e.line());
+        assertTrue(e.getMessage().contains("proposal 'sha256-modp2048': "), e.getMessage());
+        e = refused(start, start + "    ah-proposals: [sha256]\n    udp-encapsulation: {}\n");
+        assertEquals("connections.site-c.ah-proposals", e.field());
+        assertTrue(e.getMessage().endsWith("an AH+ESP bundle cannot be UDP-encapsulated: AH authenticates the outer "
+                + "addresses a NAT rewrites (RFC 3715 §2.1); remove udp-encapsulation or ah-proposals"), e.getMessage());
+        e = refused(start, start + "    ah-proposals: [sha256]\n    protocol: ah\n");
+        assertEquals("connections.site-c.ah-proposals", e.field());
+        assertTrue(e.getMessage().contains("an AH+ESP bundle adds AH to ESP; this connection is ah"), e.getMessage());
+        e = refused("    replay-window: 128\n", "    replay-window: 128\n    ah-proposals: [sha256]\n");
+        assertEquals("connections.site-b.ah-proposals", e.field(), "IKE only");
+    }
 }
