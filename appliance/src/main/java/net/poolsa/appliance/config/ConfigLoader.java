@@ -104,7 +104,7 @@ public final class ConfigLoader {
                 if (e.getKey().startsWith(SetkeyFile.NAME_PREFIX)) {
                     throw e.getValue().error("names starting with '" + SetkeyFile.NAME_PREFIX + "' are kept for the sa-file's connections");
                 }
-                ConnectionConfig c = connection(e.getKey(), e.getValue(), dataPath, spiIn, reqids);
+                ConnectionConfig c = connection(e.getKey(), e.getValue(), dataPath, spiIn, reqids, connections.values());
                 connections.put(c.name(), c);
             }
         }
@@ -269,10 +269,12 @@ public final class ConfigLoader {
 
     private static final Set<String> CONNECTION_FIELDS = Set.of("mode", "protocol", "local-outer", "remote-outer",
             "local-protected", "remote-protected", "reqid", "ike-proposals", "esp-proposals", "lifetime", "dpd",
-            "replay-window", "esn", "udp-encapsulation", "manual", "authentication");
+            "replay-window", "esn", "udp-encapsulation", "manual", "authentication", "start-action", "ike-lifetime",
+            "ah-proposals");
 
     private ConnectionConfig connection(String name, ConfigNode n, DataPathConfig dataPath, Map<Integer, String> spiIn,
-                                        Map<Integer, String> reqids) throws ConfigException {
+                                        Map<Integer, String> reqids, java.util.Collection<ConnectionConfig> earlier)
+            throws ConfigException {
         Map<String, ConfigNode> m = n.mapping(CONNECTION_FIELDS);
         SaMode mode = m.containsKey("mode")
                 ? SaMode.valueOf(m.get("mode").oneOf("tunnel", "transport").toUpperCase(java.util.Locale.ROOT))
@@ -299,8 +301,6 @@ public final class ConfigLoader {
             }
         }
         int reqid = m.containsKey("reqid") ? (int) m.get("reqid").integer(1, 0xFFFF) : 0;
-        List<String> ike = m.containsKey("ike-proposals") ? IkeConfigReader.proposals(m.get("ike-proposals")) : List.of();
-        List<String> esp = m.containsKey("esp-proposals") ? IkeConfigReader.proposals(m.get("esp-proposals")) : List.of();
         Lifetime lifetime = m.containsKey("lifetime") ? lifetime(m.get("lifetime")) : Lifetime.UNLIMITED;
         DpdConfig dpd = m.containsKey("dpd") ? IkeConfigReader.dpd(m.get("dpd")) : DpdConfig.OFF;
         int replayWindow = m.containsKey("replay-window") ? (int) m.get("replay-window").integer(0, 1 << 20) : 64;
@@ -320,11 +320,16 @@ public final class ConfigLoader {
         if (manual != null && auth != null) {
             throw m.get("authentication").error("a manually keyed connection has no IKE authentication; remove one of 'manual' and 'authentication'");
         }
+        IkeFields.Values ike = IkeFields.parse(n, m, protocol, auth, dpd.delaySeconds());
         ConnectionConfig c = new ConnectionConfig(name, mode, protocol, localOuter, remoteOuter, localProtected,
-                remoteProtected, reqid, ike, esp, lifetime, dpd, replayWindow, esn, udp, manual, auth);
+                remoteProtected, reqid, ike.ikeProposals(), ike.espProposals(), lifetime, dpd, replayWindow, esn, udp,
+                manual, auth, ike.startAction(), ike.ikeLifetimeSeconds(), ike.ahBundleProposals());
         ConnectionChecks.Problem problem = ConnectionChecks.check(c, dataPath);
         if (problem == null) {
             problem = ConnectionChecks.unique(c, spiIn, reqids);
+        }
+        if (problem == null) {
+            problem = ConnectionChecks.samePeer(c, earlier);
         }
         if (problem != null) {
             throw node(n, m, problem.field()).error(problem.message());
@@ -341,6 +346,8 @@ public final class ConfigLoader {
             case SPI_IN, BUNDLE_SPI_IN -> m.get("manual").mapping(null).get("spi-in");
             case REQID -> m.get("reqid");
             case LIFE_BYTES -> m.get("lifetime").mapping(null).get("life-bytes");
+            case PSK_FILE -> m.get("authentication").mapping(null).get("psk-file");
+            case IKE_PROPOSALS -> m.get("ike-proposals");
         };
         return n != null ? n : connection;
     }

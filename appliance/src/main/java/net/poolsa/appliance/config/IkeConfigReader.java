@@ -15,34 +15,14 @@ import net.poolsa.appliance.config.ConnectionConfig.DpdConfig;
 import net.poolsa.appliance.config.ConnectionConfig.Psk;
 
 /**
- * The IKE part of a connection in the YAML configuration: proposals, dead peer detection and authentication
+ * The IKE part of a connection in the YAML configuration: dead peer detection and authentication
  * (pre-shared key file, or certificate, private key and CAs), validated as {@link ConfigLoader} reads the connection.
- * Refusals are {@link ConfigException}s naming file, line and field.
+ * Refusals are {@link ConfigException}s naming file, line and field. Proposals and the other IKE-only fields are
+ * {@link IkeFields}' (checked by the IKE engine's own parser).
  *
- * @see <a href="https://www.rfc-editor.org/rfc/rfc7296#section-3.3">RFC 7296 §3.3 (proposals)</a>
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc3706">RFC 3706 (dead peer detection)</a>
  */
 final class IkeConfigReader {
-    /** Proposal keywords as strongSwan spells them; the IKE module maps them to transform IDs. */
-    private static final Set<String> PROPOSAL_WORDS = Set.of(
-            "aes128", "aes192", "aes256", "aes128gcm16", "aes192gcm16", "aes256gcm16", "chacha20poly1305", "3des",
-            "sha1", "sha256", "sha384", "sha512", "prfsha1", "prfsha256", "prfsha384", "prfsha512",
-            "modp2048", "modp3072", "modp4096", "modp6144", "modp8192", "ecp256", "ecp384", "ecp521",
-            "curve25519", "curve448", "esn", "noesn");
-
-    static List<String> proposals(ConfigNode n) throws ConfigException {
-        List<String> out = new ArrayList<>();
-        for (ConfigNode p : n.sequence()) {
-            String v = p.string().toLowerCase(java.util.Locale.ROOT);
-            for (String word : v.split("-")) {
-                if (!PROPOSAL_WORDS.contains(word)) {
-                    throw p.error("'" + word + "' in proposal '" + v + "' is not a known algorithm keyword");
-                }
-            }
-            out.add(v);
-        }
-        return out;
-    }
-
     static DpdConfig dpd(ConfigNode n) throws ConfigException {
         Map<String, ConfigNode> m = n.mapping(Set.of("delay", "timeout", "action"));
         int delay = (int) ConfigLoader.required(n, m, "delay").integer(0, 86400);

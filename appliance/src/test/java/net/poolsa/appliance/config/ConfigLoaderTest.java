@@ -9,15 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import net.poolsa.appliance.config.ConnectionConfig.DpdAction;
 import net.poolsa.appliance.config.ConnectionConfig.Psk;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.SaMode;
+import net.poolsa.ike.StartAction;
 
 class ConfigLoaderTest {
     @TempDir
@@ -43,7 +44,10 @@ class ConfigLoaderTest {
         ConnectionConfig cc = c.connections().get("site-c");
         assertTrue(cc.authentication() instanceof Psk);
         assertNull(cc.manual());
-        assertEquals(DpdAction.RESTART, cc.dpd().action());
+        assertEquals(StartAction.START, cc.startAction());
+        assertEquals(3600, cc.ikeLifetimeSeconds());
+        assertEquals(List.of("aes128-sha256-modp2048"), cc.ikeProposals());
+        assertEquals(List.of("aes128gcm16-modp2048"), cc.espProposals());
         assertTrue(cc.remoteProtected().hasV6());
         // Key bytes never reach a printed record.
         assertTrue(!b.toString().contains("0102030405"));
@@ -195,7 +199,7 @@ class ConfigLoaderTest {
 
     @Test
     void connectionOutsideEveryUplinkIsRefused() throws Exception {
-        ConfigException e = refused("local-outer: [198.51.100.0/28]", "local-outer: [198.51.100.64/28]");
+        ConfigException e = refused("local-outer: [198.51.100.1/32]", "local-outer: [198.51.100.64/28]");
         assertEquals("connections.site-c.local-outer", e.field());
         assertTrue(e.getMessage().contains("no uplink address lies in local-outer"), e.getMessage());
     }
@@ -213,7 +217,7 @@ class ConfigLoaderTest {
         // Beside a range, single addresses are what it takes.
         assertEquals(AddressPool.parse("198.51.100.17/32", "203.0.113.17/32", "198.51.100.24/29"),
                 accepted(pool, "remote-outer: [198.51.100.17/32, 203.0.113.17/32, 198.51.100.24/29]").remoteOuter());
-        // An IKE connection is not held to it (site-c: remote-outer [198.51.100.32/28] loads in readsTypedRecords).
+        // An IKE connection is held to it only when it initiates (IkeConfigTest.initiatingConnectionNeedsSingleOuterAddresses).
     }
 
     @Test
