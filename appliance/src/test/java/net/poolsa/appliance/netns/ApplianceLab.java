@@ -203,6 +203,35 @@ public final class ApplianceLab implements AutoCloseable {
         return writeConfig(gw, dataPathYaml(gw) + standardConnection(gw, "demo", k));
     }
 
+    /** Both gateways of the standard configuration, running. */
+    public record Pair(Poolsa a, Poolsa b) {
+    }
+
+    /**
+     * Writes the standard configuration ({@link #standardConfig}) for both gateways, starts them and waits (30 s at
+     * most) until hA reaches hB through the tunnel.
+     */
+    public Pair startStandard(Keys k) throws Exception {
+        Poolsa a = start(GW_A, standardConfig(GW_A, k));
+        Poolsa b = start(GW_B, standardConfig(GW_B, k));
+        if (!waitForPing(HOST_A, "192.0.2.10", "192.0.2.130", Duration.ofSeconds(30))) {
+            throw new IllegalStateException("the tunnel did not come up:\n" + a.log() + "\n" + b.log());
+        }
+        return new Pair(a, b);
+    }
+
+    /**
+     * Lines of Wireshark's ESP SA table ({@code esp_sa}) for the standard SA pair with keys {@code k} (AES-CBC,
+     * HMAC-SHA-256-128, any outer IPv4 addresses), for {@code NetnsLab.tsharkEsp}.
+     */
+    public static List<String> espSaTable(Keys k) {
+        return List.of(
+                String.format("\"IPv4\",\"*\",\"*\",\"0x%08x\",\"AES-CBC [RFC3602]\",\"0x%s\",\"HMAC-SHA-256-128 [RFC4868]\",\"0x%s\"",
+                        SPI_AB, k.encAb(), k.intAb()),
+                String.format("\"IPv4\",\"*\",\"*\",\"0x%08x\",\"AES-CBC [RFC3602]\",\"0x%s\",\"HMAC-SHA-256-128 [RFC4868]\",\"0x%s\"",
+                        SPI_BA, k.encBa(), k.intBa()));
+    }
+
     /** The control socket of {@code gw}'s {@code poolsa run}. */
     public Path controlSocket(String gw) {
         return dir.resolve(gw + ".ctl");

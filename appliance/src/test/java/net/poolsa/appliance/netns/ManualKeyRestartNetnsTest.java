@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.Test;
  * Before the state directory existed, every event restarted gA's counter at 1, and gB refused everything up to
  * the highest number it had seen (replayed / too old): a black hole of many seconds, and repeated sequence numbers.
  */
+@Tag("root")
 class ManualKeyRestartNetnsTest {
     private static final String SRC = "192.0.2.10";
     private static final String DST = "192.0.2.130";

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import net.poolsa.esp.divert.HostCommands;
@@ -16,6 +17,7 @@ import net.poolsa.esp.divert.HostCommands;
  * address (the first capture-interface address, 192.0.2.129), sealed back through the tunnel; TTL 3 reaches hB; IPv6
  * hop limits likewise.
  */
+@Tag("root")
 class TimeExceededApplianceTest {
     @Test
     void aPacketWhoseTtlRunsOutBehindTheTunnelIsAnsweredWithTimeExceeded() throws Exception {

@@ -15,9 +15,11 @@ import net.poolsa.esp.sa.PortRange;
 import net.poolsa.esp.sa.TrafficSelector;
 import net.poolsa.esp.spd.PolicyAction;
 import net.poolsa.esp.spd.SecurityPolicy;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The divert's changes, undo and rollback: against a recorder, and for real in a namespace (needs root). */
+@Tag("root")
 class HostDivertTest {
     @Test
     void rollbackUndoesInReverseOrderWhenAStepFails() {

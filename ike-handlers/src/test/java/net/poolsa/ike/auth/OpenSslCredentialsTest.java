@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.DERSequence;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +31,7 @@ import net.poolsa.ike.message.IdentificationPayload;
  * as PKCS#1 v1.5 over the raw hash, ECDSA (after wrapping r | s in DER) over the hash as the digest. Needs the
  * {@code openssl} command, as the appliance's CertificateAuthenticationTest does.
  */
+@Tag("root")
 class OpenSslCredentialsTest {
     @TempDir
     Path dir;

@@ -10,6 +10,7 @@ import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>With {@code -Dpoolsa.certs.capture.out=DIR} the PKI and the capture are also copied to DIR: that is how the
  * files in {@code src/test/resources/strongswan-certs} were made (see its README).
  */
+@Tag("root")
 class StrongSwanSignatureLiveTest {
 
     @Test
