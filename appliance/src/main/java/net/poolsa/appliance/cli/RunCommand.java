@@ -17,7 +17,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 import net.poolsa.appliance.config.ConfigException;
 import net.poolsa.appliance.config.ConfigLoader;
-import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.appliance.config.PoolsaConfig;
 import net.poolsa.appliance.lifecycle.Appliance;
 import net.poolsa.appliance.lifecycle.Capabilities;
@@ -53,13 +52,6 @@ final class RunCommand implements Callable<Integer> {
         } catch (ConfigException e) {
             err.println("poolsa: " + e.getMessage());
             return ExitCodes.CONFIG;
-        }
-        for (ConnectionConfig c : cfg.connections().values()) {
-            if (!c.manuallyKeyed()) {
-                err.println("poolsa: connection " + c.name() + " is keyed by IKE, which is not available in this build; "
-                        + "configure manual SAs for it or remove it");
-                return ExitCodes.UNAVAILABLE;
-            }
         }
         List<DataPathProvider> providers = DataPathProvider.available();
         // -Dpoolsa.dataPath=NAME picks a provider by name (tests use a recording one); default: the first found.

@@ -49,13 +49,6 @@ import net.poolsa.esp.transform.NatTraversal;
 public final class ConfigLoader {
     private static final Pattern IFNAME = Pattern.compile("[A-Za-z0-9_.\\-]{1,15}");
     private static final Pattern CONNECTION_NAME = Pattern.compile("[A-Za-z0-9_\\-]{1,64}");
-    /** Proposal keywords as strongSwan spells them; the IKE module maps them to transform IDs. */
-    private static final Set<String> PROPOSAL_WORDS = Set.of(
-            "aes128", "aes192", "aes256", "aes128gcm16", "aes192gcm16", "aes256gcm16", "chacha20poly1305", "3des",
-            "sha1", "sha256", "sha384", "sha512", "prfsha1", "prfsha256", "prfsha384", "prfsha512",
-            "modp2048", "modp3072", "modp4096", "modp6144", "modp8192", "ecp256", "ecp384", "ecp521",
-            "curve25519", "curve448", "esn", "noesn");
-
     private ConfigLoader() {
     }
 
@@ -279,7 +272,7 @@ public final class ConfigLoader {
 
     private static final Set<String> CONNECTION_FIELDS = Set.of("mode", "protocol", "local-outer", "remote-outer",
             "local-protected", "remote-protected", "reqid", "ike-proposals", "esp-proposals", "lifetime", "dpd",
-            "replay-window", "esn", "udp-encapsulation", "manual", "authentication");
+            "replay-window", "esn", "udp-encapsulation", "manual", "authentication", "start-action", "ike-lifetime");
 
     private ConnectionConfig connection(String name, ConfigNode n, DataPathConfig dataPath, Map<Integer, String> spiIn,
                                         Map<Integer, String> reqids) throws ConfigException {
@@ -309,8 +302,6 @@ public final class ConfigLoader {
             }
         }
         int reqid = m.containsKey("reqid") ? (int) m.get("reqid").integer(1, 0xFFFF) : 0;
-        List<String> ike = m.containsKey("ike-proposals") ? proposals(m.get("ike-proposals")) : List.of();
-        List<String> esp = m.containsKey("esp-proposals") ? proposals(m.get("esp-proposals")) : List.of();
         Lifetime lifetime = m.containsKey("lifetime") ? lifetime(m.get("lifetime")) : Lifetime.UNLIMITED;
         DpdConfig dpd = m.containsKey("dpd") ? dpd(m.get("dpd")) : DpdConfig.OFF;
         int replayWindow = m.containsKey("replay-window") ? (int) m.get("replay-window").integer(0, 1 << 20) : 64;
@@ -330,8 +321,10 @@ public final class ConfigLoader {
         if (manual != null && auth != null) {
             throw m.get("authentication").error("a manually keyed connection has no IKE authentication; remove one of 'manual' and 'authentication'");
         }
+        IkeFields.Values ike = IkeFields.parse(n, m, protocol, auth, dpd.delaySeconds());
         ConnectionConfig c = new ConnectionConfig(name, mode, protocol, localOuter, remoteOuter, localProtected,
-                remoteProtected, reqid, ike, esp, lifetime, dpd, replayWindow, esn, udp, manual, auth);
+                remoteProtected, reqid, ike.ikeProposals(), ike.espProposals(), lifetime, dpd, replayWindow, esn, udp,
+                manual, auth, ike.startAction(), ike.ikeLifetimeSeconds());
         ConnectionChecks.Problem problem = ConnectionChecks.check(c, dataPath);
         if (problem == null) {
             problem = ConnectionChecks.unique(c, spiIn, reqids);
@@ -353,20 +346,6 @@ public final class ConfigLoader {
             case LIFE_BYTES -> m.get("lifetime").mapping(null).get("life-bytes");
         };
         return n != null ? n : connection;
-    }
-
-    private static List<String> proposals(ConfigNode n) throws ConfigException {
-        List<String> out = new ArrayList<>();
-        for (ConfigNode p : n.sequence()) {
-            String v = p.string().toLowerCase(java.util.Locale.ROOT);
-            for (String word : v.split("-")) {
-                if (!PROPOSAL_WORDS.contains(word)) {
-                    throw p.error("'" + word + "' in proposal '" + v + "' is not a known algorithm keyword");
-                }
-            }
-            out.add(v);
-        }
-        return out;
     }
 
     private static Lifetime lifetime(ConfigNode n) throws ConfigException {

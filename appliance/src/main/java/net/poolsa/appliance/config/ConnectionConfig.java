@@ -8,6 +8,7 @@ import net.poolsa.esp.sa.Lifetime;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.TrafficSelector;
 import net.poolsa.esp.sa.UdpEncapsulation;
+import net.poolsa.ike.StartAction;
 
 /**
  * One connection: pool SAs between our outer pool and the peer's (paper §3.1), protecting traffic between
@@ -20,32 +21,52 @@ import net.poolsa.esp.sa.UdpEncapsulation;
  * @param udpEncapsulation RFC 3948 ports, or null for plain ESP/AH
  * @param manual          manually keyed SAs, or null when IKE negotiates them
  * @param authentication  how IKE authenticates, or null for manual keying
+ * @param startAction     IKE: when to negotiate (swanctl's start_action; default {@link StartAction#TRAP})
+ * @param ikeLifetimeSeconds IKE: the phase-1 SA lifetime offered and accepted, 0 = the engine's default
  */
 public record ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol,
                                AddressPool localOuter, AddressPool remoteOuter,
                                AddressPool localProtected, AddressPool remoteProtected,
                                int reqid, List<String> ikeProposals, List<String> espProposals,
                                Lifetime lifetime, DpdConfig dpd, int replayWindow, boolean extendedSequenceNumbers,
-                               UdpEncapsulation udpEncapsulation, ManualSaConfig manual, Authentication authentication) {
+                               UdpEncapsulation udpEncapsulation, ManualSaConfig manual, Authentication authentication,
+                               StartAction startAction, long ikeLifetimeSeconds) {
     public ConnectionConfig {
         ikeProposals = List.copyOf(ikeProposals);
         espProposals = List.copyOf(espProposals);
+    }
+
+    /** Without the IKE-only settings: start action {@link StartAction#TRAP}, the engine's IKE lifetime. */
+    public ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol, AddressPool localOuter, AddressPool remoteOuter,
+                            AddressPool localProtected, AddressPool remoteProtected, int reqid, List<String> ikeProposals,
+                            List<String> espProposals, Lifetime lifetime, DpdConfig dpd, int replayWindow,
+                            boolean extendedSequenceNumbers, UdpEncapsulation udpEncapsulation, ManualSaConfig manual,
+                            Authentication authentication) {
+        this(name, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, reqid, ikeProposals,
+                espProposals, lifetime, dpd, replayWindow, extendedSequenceNumbers, udpEncapsulation, manual, authentication,
+                StartAction.TRAP, 0);
     }
 
     public boolean manuallyKeyed() {
         return manual != null;
     }
 
-    /** Wipes the manual key material this configuration holds (the SAs keep their own copies); equality still works. */
+    /**
+     * Wipes the key material this configuration holds: manual keys (the SAs keep their own copies) and the IKE
+     * pre-shared key (the IKE engine keeps its own); equality still works.
+     */
     public void destroyKeys() {
         if (manual != null) {
             manual.destroyKeys();
         }
+        if (authentication instanceof Psk p) {
+            p.key().destroy();
+        }
     }
 
-    /** True when no manual key material of this configuration is left in memory. */
+    /** True when no key material of this configuration is left in memory. */
     public boolean keysDestroyed() {
-        return manual == null || manual.keysDestroyed();
+        return (manual == null || manual.keysDestroyed()) && !(authentication instanceof Psk p && !p.key().isDestroyed());
     }
 
     /** Outbound inner traffic: from our protected pool to the peer's. */

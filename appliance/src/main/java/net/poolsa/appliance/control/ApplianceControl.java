@@ -29,8 +29,11 @@ public final class ApplianceControl implements ControlCommands {
 
     @Override
     public CompletionStage<ControlReply> status() {
-        long now = System.nanoTime();
-        return done(ControlReply.status(StatusReport.text(manager, now), StatusReport.json(manager, now)));
+        CompletionStage<StatusReport.IkeView> view = ike == null ? done(StatusReport.IkeView.NONE) : ike.status();
+        return view.thenApply(v -> {
+            long now = System.nanoTime();
+            return ControlReply.status(StatusReport.text(manager, v, now), StatusReport.json(manager, v, now));
+        });
     }
 
     @Override
@@ -79,7 +82,7 @@ public final class ApplianceControl implements ControlCommands {
                 + "; configured: " + (manager.connections().isEmpty() ? "none" : String.join(", ", manager.connections().keySet()))));
     }
 
-    private static CompletionStage<ControlReply> done(ControlReply r) {
+    private static <T> CompletionStage<T> done(T r) {
         return CompletableFuture.completedFuture(r);
     }
 }

@@ -30,6 +30,8 @@ public final class ControlProtocol {
     public static final String MANUALLY_KEYED = "manually_keyed";
     public static final String NOT_INSTALLED = "not_installed";
     public static final String IKE_UNAVAILABLE = "ike_unavailable";
+    /** IKE tried and failed (no answer, no proposal chosen, authentication failed, ...); the message says which. */
+    public static final String IKE_FAILED = "ike_failed";
     public static final String INTERNAL_ERROR = "internal_error";
 
     public static final String STATUS = "status";

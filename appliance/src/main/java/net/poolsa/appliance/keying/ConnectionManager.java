@@ -11,6 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import net.poolsa.appliance.config.ConnectionConfig;
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.ike.IkeConnection;
 
 /**
  * Keeps the installed connections in step with the configuration. A reload applies the
@@ -18,6 +21,10 @@ import net.poolsa.appliance.config.ConnectionConfig;
  * connection that keeps its inbound SPI does not collide with itself), added and changed ones installed,
  * unchanged ones are not touched, so their SAs keep counters, sequence numbers and outer addresses.
  * Reqids are stable per connection name for the life of the process.
+ *
+ * <p>IKE-keyed connections get their reqid here too; their SAs are the IKE engine's, found in the kernel by that
+ * reqid ({@link #current(String)}), and their counters survive rekeys and renegotiations like a manual connection's
+ * survive reloads ({@link #totals(String)}).
  */
 public final class ConnectionManager {
     private static final Logger LOG = LoggerFactory.getLogger(ConnectionManager.class);
@@ -28,6 +35,8 @@ public final class ConnectionManager {
     private final Map<String, InstalledConnection> installed = new LinkedHashMap<>();
     private final Map<String, Integer> reqids = new LinkedHashMap<>();
     private final Map<String, RetiredCounters> retired = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Per IKE connection, the SAs of its reqid seen in the kernel and not yet folded into {@link #retired}. */
+    private final Map<String, Set<SecurityAssociation>> ikeSeen = new java.util.concurrent.ConcurrentHashMap<>();
     private Map<String, ConnectionConfig> current = Map.of();
     private int nextReqid = FIRST_ASSIGNED_REQID;
 
@@ -44,6 +53,7 @@ public final class ConnectionManager {
         for (String name : diff.removed()) {
             takeDown(name, "removed");
             reqids.remove(name);
+            ikeSeen.remove(name);
         }
         for (String name : diff.changed()) {
             takeDown(name, "changed");
@@ -114,6 +124,42 @@ public final class ConnectionManager {
         return installed.get(name);
     }
 
+    /**
+     * The SA pair a connection uses now: a manual connection's installed pair; for an IKE-keyed one the newest
+     * inbound and outbound SA of its protocol the kernel holds under its reqid (null when it has none of either).
+     */
+    public InstalledConnection current(String name) {
+        ConnectionConfig c;
+        Integer reqid;
+        synchronized (this) {
+            InstalledConnection ic = installed.get(name);
+            if (ic != null) {
+                return ic;
+            }
+            c = current.get(name);
+            reqid = reqids.get(name);
+        }
+        if (c == null || c.manuallyKeyed() || reqid == null) {
+            return null;
+        }
+        SecurityAssociation in = null;
+        SecurityAssociation out = null;
+        for (SecurityAssociation sa : ikeSas(c, reqid)) {
+            if (sa.direction() == Direction.INBOUND && (in == null || sa.createdNanos() > in.createdNanos())) {
+                in = sa;
+            } else if (sa.direction() == Direction.OUTBOUND && (out == null || sa.createdNanos() > out.createdNanos())) {
+                out = sa;
+            }
+        }
+        return in == null || out == null ? null : new InstalledConnection(c, reqid, in, out, null, null);
+    }
+
+    private List<SecurityAssociation> ikeSas(ConnectionConfig c, int reqid) {
+        // The IKE engine numbers the extra SA pairs of a peer without ID_LIST reqid + (k << 16).
+        return keying.kernel().listSas().stream().filter(sa -> (sa.reqid() & IkeConnection.MAX_REQID) == reqid
+                && sa.protocol() == c.protocol()).toList();
+    }
+
     /** The configured connections (manual and IKE) as last applied. */
     public synchronized Map<String, ConnectionConfig> connections() {
         return current;
@@ -123,14 +169,32 @@ public final class ConnectionManager {
         return reqids.get(name);
     }
 
+    /** The configured connection whose SAs carry {@code reqid} (the IKE engine's extra pairs included), or null. */
+    public synchronized ConnectionConfig byReqid(int reqid) {
+        int base = reqid & IkeConnection.MAX_REQID;
+        for (Map.Entry<String, Integer> e : reqids.entrySet()) {
+            if (e.getValue() == base) {
+                return current.get(e.getKey());
+            }
+        }
+        return null;
+    }
+
     /**
      * Counters of a connection over the life of the process: its live SAs plus the ones a reload or
      * shutdown retired, so the exported counters never go backwards when a connection is re-keyed.
      */
     public ConnectionTotals totals(String name) {
         InstalledConnection ic;
+        ConnectionConfig c;
+        Integer reqid;
         synchronized (this) {
             ic = installed.get(name);
+            c = current.get(name);
+            reqid = reqids.get(name);
+        }
+        if (ic == null && c != null && !c.manuallyKeyed() && reqid != null) {
+            return ikeTotals(name, ikeSas(c, reqid));
         }
         RetiredCounters r = retired.get(name);
         long[] t = r == null ? new long[5] : r.values();
@@ -144,12 +208,58 @@ public final class ConnectionManager {
         return new ConnectionTotals(t[0], t[1], t[2], t[3], t[4]);
     }
 
+    /**
+     * An IKE connection's totals: SAs no longer in the kernel (rekeyed, deleted, expired) are folded into the retired
+     * counters with their final values, the live ones added; the SA objects keep their counters after removal, so
+     * nothing counted between two calls is lost.
+     */
+    private ConnectionTotals ikeTotals(String name, List<SecurityAssociation> live) {
+        Set<SecurityAssociation> seen = ikeSeen.computeIfAbsent(name,
+                k -> java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+        RetiredCounters r = retired.computeIfAbsent(name, k -> new RetiredCounters());
+        long[] t;
+        synchronized (seen) {
+            Set<SecurityAssociation> now = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            now.addAll(live);
+            for (java.util.Iterator<SecurityAssociation> it = seen.iterator(); it.hasNext(); ) {
+                SecurityAssociation sa = it.next();
+                if (!now.contains(sa)) {
+                    r.add(sa);
+                    it.remove();
+                }
+            }
+            seen.addAll(live);
+            t = r.values();
+            for (SecurityAssociation sa : live) {
+                long[] v = RetiredCounters.of(sa);
+                for (int i = 0; i < t.length; i++) {
+                    t[i] += v[i];
+                }
+            }
+        }
+        return new ConnectionTotals(t[0], t[1], t[2], t[3], t[4]);
+    }
+
     /** Per-connection counter totals; see {@link #totals(String)}. */
     public record ConnectionTotals(long packetsIn, long bytesIn, long packetsOut, long bytesOut, long outerSwitches) {
     }
 
     private static final class RetiredCounters {
         private final long[] v = new long[5];
+
+        /** packets in, bytes in, packets out, bytes out, outer switches of one SA. */
+        static long[] of(SecurityAssociation sa) {
+            boolean in = sa.direction() == Direction.INBOUND;
+            return new long[] {in ? sa.packets() : 0, in ? sa.bytes() : 0, in ? 0 : sa.packets(), in ? 0 : sa.bytes(),
+                sa.outerSwitches()};
+        }
+
+        synchronized void add(SecurityAssociation sa) {
+            long[] x = of(sa);
+            for (int i = 0; i < v.length; i++) {
+                v[i] += x[i];
+            }
+        }
 
         synchronized void add(InstalledConnection ic) {
             v[0] += ic.inbound().packets();

@@ -51,6 +51,11 @@ public final class ManualKeying {
         this.store = store;
     }
 
+    /** The kernel the SAs go into (where the manager also finds the SAs IKE installed). */
+    IpsecKernel kernel() {
+        return kernel;
+    }
+
     /** Builds and installs both SAs and both policies; on failure nothing stays installed. */
     public InstalledConnection install(ConnectionConfig c, int reqid, long nowNanos) {
         ManualSaConfig m = c.manual();

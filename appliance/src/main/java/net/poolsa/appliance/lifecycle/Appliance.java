@@ -17,6 +17,11 @@ import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.appliance.config.PoolsaConfig;
 import net.poolsa.appliance.control.ApplianceControl;
 import net.poolsa.appliance.control.ControlServer;
+import net.poolsa.appliance.ike.EngineDaemon;
+import net.poolsa.appliance.ike.IkeConnections;
+import net.poolsa.appliance.ike.IkeDaemon;
+import net.poolsa.appliance.ike.IkeEventLog;
+import net.poolsa.appliance.ike.IkeKeying;
 import net.poolsa.appliance.keying.ConnectionDiff;
 import net.poolsa.appliance.keying.ConnectionManager;
 import net.poolsa.appliance.keying.ManualKeying;
@@ -28,7 +33,9 @@ import net.poolsa.appliance.state.StateException;
 import net.poolsa.esp.kernel.KernelListener;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.esp.transform.SaTransformContext;
+import net.poolsa.ike.IkeConnection;
 
 /**
  * One running poolsa: kernel (SAD/SPD), connections, metrics endpoint and data path, with reload and an
@@ -39,6 +46,11 @@ import net.poolsa.esp.transform.SaTransformContext;
  * <p>Key material read from the configuration is wiped as soon as the SAs hold their own copies (after every
  * start and reload); the SAs' copies are wiped when they are removed. Manually keyed SAs keep their sequence
  * numbers and replay-window tops in the {@link SequenceStore} of the state directory (RFC 4303 §3.3.3).
+ *
+ * <p>IKE-keyed connections go to {@link IkeKeying}: the IKE daemon starts after the data path (bound on the uplink
+ * addresses in those connections' local outer pools), takes the connections (with its own copies of the pre-shared
+ * keys, made before the configuration's are wiped) on start and on every reload, receives the data plane's acquires,
+ * and is closed (Deletes sent to the peers) before the SAs are removed and the kernel is flushed.
  */
 public final class Appliance implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Appliance.class);
@@ -48,6 +60,7 @@ public final class Appliance implements AutoCloseable {
     private final SequenceStore store;
     private final ConnectionManager manager;
     private final PoolsaMetrics metrics;
+    private final IkeKeying ike;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "poolsa-lifetimes");
         t.setDaemon(true);
@@ -60,12 +73,13 @@ public final class Appliance implements AutoCloseable {
     private DataPath dataPath;
     private boolean closed;
 
-    private Appliance(PoolsaConfig config, String version, SequenceStore store) {
+    private Appliance(PoolsaConfig config, String version, SequenceStore store, IkeDaemon.Factory ikeFactory) {
         this.configFile = config.source();
         this.config = config;
         this.store = store;
         this.manager = new ConnectionManager(new ManualKeying(kernel, store));
         this.metrics = new PoolsaMetrics(manager, kernel, version);
+        this.ike = new IkeKeying(ikeFactory, kernel, new IkeEventLog(metrics.ike()));
     }
 
     /**
@@ -94,6 +108,12 @@ public final class Appliance implements AutoCloseable {
      */
     public static Appliance start(PoolsaConfig config, DataPathProvider provider, String version, Path controlSocket,
                                   Path stateDir) throws StartupException {
+        return start(config, provider, version, controlSocket, stateDir, EngineDaemon.FACTORY);
+    }
+
+    /** As {@link #start(PoolsaConfig, DataPathProvider, String, Path, Path)} with the IKE daemon from {@code ikeFactory}. */
+    public static Appliance start(PoolsaConfig config, DataPathProvider provider, String version, Path controlSocket,
+                                  Path stateDir, IkeDaemon.Factory ikeFactory) throws StartupException {
         SequenceStore store = null;
         if (stateDir != null) {
             try {
@@ -103,12 +123,12 @@ public final class Appliance implements AutoCloseable {
                 throw new StartupException(e.getMessage(), e);
             }
         }
-        Appliance a = new Appliance(config, version, store);
+        Appliance a = new Appliance(config, version, store, ikeFactory);
+        List<IkeConnection> ikeConnections = List.of();
         try {
             if (controlSocket != null) {
                 try {
-                    // IKE connections get an IkeControl here once IKE exists; until then they are refused at start.
-                    a.control = ControlServer.start(controlSocket, new ApplianceControl(a.manager, null));
+                    a.control = ControlServer.start(controlSocket, new ApplianceControl(a.manager, a.ike));
                 } catch (IOException e) {
                     throw new StartupException("control socket: " + e.getMessage(), e);
                 }
@@ -118,10 +138,20 @@ public final class Appliance implements AutoCloseable {
                 public void expired(SecurityAssociation sa, boolean hard) {
                     LOG.info("event=sa_expired spi={} direction={} reqid={} hard={}", sa.spiHex(),
                             sa.direction().name().toLowerCase(), sa.reqid(), hard);
+                    ConnectionConfig c = hard ? a.manager.byReqid(sa.reqid()) : null;
+                    if (c != null && !c.manuallyKeyed()) {
+                        a.ike.childExpired(c.name(), c.startAction());
+                    }
+                }
+
+                @Override
+                public void acquire(InstalledPolicy policy) {
+                    a.ike.acquire(policy);
                 }
             });
             try {
                 a.manager.apply(config.connections(), System.nanoTime());
+                ikeConnections = IkeConnections.forEngine(config, a.manager); // their own key copies, before the wipe
             } catch (RuntimeException e) {
                 // A connection the data path cannot use, or a reservation the state directory did not take.
                 throw new StartupException("cannot install the configured connections: " + e.getMessage(), e);
@@ -135,8 +165,8 @@ public final class Appliance implements AutoCloseable {
             a.metrics.syncConnections();
             try {
                 a.server = new MetricsServer(config.metrics().listen(), a.metrics, () -> a.running,
-                        () -> StatusReport.text(a.manager, System.nanoTime()),
-                        () -> StatusReport.json(a.manager, System.nanoTime()));
+                        () -> StatusReport.text(a.manager, a.ike.statusNow(), System.nanoTime()),
+                        () -> StatusReport.json(a.manager, a.ike.statusNow(), System.nanoTime()));
             } catch (IOException e) {
                 throw new StartupException("cannot listen on " + config.metrics().listen() + " for metrics: " + e.getMessage(), e);
             }
@@ -146,12 +176,23 @@ public final class Appliance implements AutoCloseable {
             } catch (Exception e) {
                 throw new StartupException("data path '" + provider.name() + "' did not start: " + e.getMessage(), e);
             }
+            try {
+                List<IkeConnection> handed = ikeConnections;
+                ikeConnections = List.of();
+                a.ike.apply(config.dataPath(), handed);
+            } catch (IOException e) {
+                throw new StartupException("IKE: cannot open UDP ports 500/4500: " + e.getMessage(), e);
+            } catch (IkeKeying.IkeConfigureException e) {
+                throw new StartupException("IKE: " + e.getMessage(), e);
+            }
             a.timer.scheduleAtFixedRate(() -> a.kernel.expireTick(System.nanoTime()), 1, 1, TimeUnit.SECONDS);
             a.running = true;
-            LOG.info("event=started connections={} metrics={} data_path={} control_socket={}", config.connections().size(),
+            LOG.info("event=started connections={} ike_connections={} metrics={} data_path={} control_socket={}",
+                    config.connections().size(), IkeConnections.ikeKeyed(config.connections().values()).size(),
                     a.server.address(), provider.name(), controlSocket == null ? "none" : a.control.path());
             return a;
         } catch (StartupException | RuntimeException e) {
+            ikeConnections.forEach(IkeConnection::wipe); // never handed to the engine
             a.close();
             throw e;
         }
@@ -169,13 +210,6 @@ public final class Appliance implements AutoCloseable {
         PoolsaConfig next;
         try {
             next = ConfigLoader.load(configFile);
-            for (ConnectionConfig c : next.connections().values()) {
-                if (!c.manuallyKeyed()) {
-                    wipeKeys(next);
-                    throw new ConfigException(configFile, 0, "connections." + c.name() + ".authentication",
-                            "IKE keying is not available in this build; use manual SAs");
-                }
-            }
         } catch (ConfigException e) {
             metrics.reloaded(false);
             LOG.error("event=reload_refused error=\"{}\"", e.getMessage());
@@ -186,8 +220,10 @@ public final class Appliance implements AutoCloseable {
         }
         try {
             ConnectionDiff d;
+            List<IkeConnection> ikeNext;
             try {
                 d = manager.apply(next.connections(), System.nanoTime());
+                ikeNext = IkeConnections.forEngine(next, manager); // the engine's own key copies, before the wipe
             } finally {
                 // Installed SAs hold their own copies; kept (unchanged) connections never needed these.
                 wipeKeys(next);
@@ -202,10 +238,19 @@ public final class Appliance implements AutoCloseable {
                     dataPath.update(new DataPathContext(next.dataPath(), kernel, metrics.drops(), metrics.dataPath(),
                             next.connections().values()));
                 } catch (RuntimeException e) {
+                    ikeNext.forEach(IkeConnection::wipe);
                     metrics.reloaded(false);
                     LOG.error("event=reload_failed stage=data_path connections=applied error=\"{}\"", e.getMessage());
                     return null;
                 }
+            }
+            try {
+                // Changed IKE connections are renegotiated, unchanged ones keep their SAs (the engine compares).
+                ike.apply(next.dataPath(), ikeNext);
+            } catch (IOException | IkeKeying.IkeConfigureException e) {
+                metrics.reloaded(false);
+                LOG.error("event=reload_failed stage=ike connections=applied error=\"{}\"", e.getMessage());
+                return null;
             }
             metrics.reloaded(true);
             LOG.info("event=reloaded added={} removed={} changed={} unchanged={}", d.added().size(),
@@ -262,8 +307,9 @@ public final class Appliance implements AutoCloseable {
                 LOG.error("event=data_path_stop_failed error=\"{}\"", e.getMessage());
             }
         }
-        // IKE Delete notifications go here once IKE exists; manual SAs have no peer to notify.
-        List<SecurityAssociation> sas = kernel.listSas();
+        List<SecurityAssociation> sas = kernel.listSas(); // IKE's too: checked for zeroed keys below
+        // Deletes to the IKE peers while the SAs they name still exist; manual SAs have no peer to notify.
+        ike.close();
         manager.removeAll();
         kernel.flush();
         if (store != null) {

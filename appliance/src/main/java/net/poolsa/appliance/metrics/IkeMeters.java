@@ -2,21 +2,34 @@ package net.poolsa.appliance.metrics;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import net.poolsa.ike.exchange.IkeDropReason;
+import net.poolsa.ike.transport.TransportDropReason;
 
 /**
- * {@code poolsa_ike_exchanges_total{version,exchange,result}}: IKE exchanges by type and outcome. All
- * combinations are registered at start and stay 0 until the IKE module reports through
- * {@link #exchange(String, String, Result)}; this build has no IKE, so they read 0.
+ * The IKE daemon's counters:
+ * <ul>
+ * <li>{@code poolsa_ike_exchanges_total{version,exchange,result}}: IKE exchanges by type and outcome, every
+ *     combination registered at start;</li>
+ * <li>{@code poolsa_ike_drops_total{reason}}: IKE datagrams dropped (malformed, unknown cookie, bad hash, ...); every
+ *     reason of the engine ({@link IkeDropReason}) and its transport ({@link TransportDropReason}) is registered at
+ *     start; a reason the engine adds later gets a series too, up to {@link #MAX_DROP_REASONS} in all, beyond that
+ *     it is counted as {@code other}, so the series set stays bounded;</li>
+ * <li>{@code poolsa_ike_id_list_fallbacks_total}: peers that refused an RFC 3554 ID_LIST, so one Quick Mode per
+ *     range pair was negotiated instead.</li>
+ * </ul>
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc7296#section-1">RFC 7296 §1 (IKEv2 exchanges)</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5">RFC 2409 §5 (IKEv1 modes)</a>
  */
 public final class IkeMeters {
+    /** Outcome of an exchange; {@code REFUSED}: we or the peer declined it (no proposal chosen, a claim outside policy). */
     public enum Result {
-        SUCCESS, FAILURE, TIMEOUT;
+        SUCCESS, FAILURE, TIMEOUT, REFUSED;
 
         String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -27,20 +40,38 @@ public final class IkeMeters {
     public static final Map<String, String[]> EXCHANGES = Map.of(
             "1", new String[] {"main_mode", "aggressive_mode", "quick_mode", "informational"},
             "2", new String[] {"ike_sa_init", "ike_auth", "create_child_sa", "informational"});
+    /** Distinct drop reasons with their own series; a bound on the label set whatever the engine reports. */
+    public static final int MAX_DROP_REASONS = 32;
+    public static final String OTHER_REASON = "other";
+    private static final Pattern REASON = Pattern.compile("[a-z][a-z0-9_]{0,39}");
 
+    private final MeterRegistry registry;
     private final Map<String, Counter> counters = new HashMap<>();
+    private final Map<String, Counter> drops = new ConcurrentHashMap<>();
+    private final Counter fallbacks;
 
     public IkeMeters(MeterRegistry registry) {
+        this.registry = registry;
         for (Map.Entry<String, String[]> e : EXCHANGES.entrySet()) {
             for (String exchange : e.getValue()) {
                 for (Result r : Result.values()) {
                     counters.put(key(e.getKey(), exchange, r), Counter.builder("poolsa.ike.exchanges")
-                            .description("IKE exchanges by version, type and result (0 until IKE is present)")
+                            .description("IKE exchanges by version, type and result")
                             .tag("version", e.getKey()).tag("exchange", exchange).tag("result", r.label())
                             .register(registry));
                 }
             }
         }
+        drop(OTHER_REASON, 0);
+        for (IkeDropReason r : IkeDropReason.values()) {
+            drop(r.label(), 0);
+        }
+        for (TransportDropReason r : TransportDropReason.values()) {
+            drop(r.label(), 0);
+        }
+        fallbacks = Counter.builder("poolsa.ike.id.list.fallbacks")
+                .description("Peers that refused an RFC 3554 ID_LIST: one Quick Mode per range pair instead")
+                .register(registry);
     }
 
     /** Counts one finished exchange; unknown labels are refused so the tag set stays bounded. */
@@ -50,6 +81,30 @@ public final class IkeMeters {
             throw new IllegalArgumentException("unknown IKE exchange label: version " + version + " " + exchange);
         }
         c.increment();
+    }
+
+    /** Whether {@code exchange} is a known label of {@code version}. */
+    public boolean knows(String version, String exchange) {
+        return counters.containsKey(key(version, exchange, Result.SUCCESS));
+    }
+
+    /** Counts one dropped IKE datagram. */
+    public void dropped(String reason) {
+        drop(reason, 1);
+    }
+
+    private void drop(String reason, int n) {
+        Counter c = drops.get(reason);
+        if (c == null) {
+            String label = REASON.matcher(reason).matches() && drops.size() < MAX_DROP_REASONS ? reason : OTHER_REASON;
+            c = drops.computeIfAbsent(label, l -> Counter.builder("poolsa.ike.drops").tag("reason", l)
+                    .description("IKE datagrams dropped, by reason").register(registry));
+        }
+        c.increment(n);
+    }
+
+    public void idListFallback() {
+        fallbacks.increment();
     }
 
     private static String key(String version, String exchange, Result r) {

@@ -132,7 +132,7 @@ public final class PoolsaMetrics implements AutoCloseable {
         String name = c.name();
         ConnectionManager m = connections;
         List<Meter> meters = new ArrayList<>();
-        meters.add(Gauge.builder("poolsa.tunnel.up", m, x -> up(x.installed(name)))
+        meters.add(Gauge.builder("poolsa.tunnel.up", m, x -> up(x.current(name)))
                 .tag("connection", name).description("1 while the connection has a usable inbound and outbound SA")
                 .register(registry));
         meters.add(FunctionCounter.builder("poolsa.tunnel.outer.switches", m, x -> x.totals(name).outerSwitches())
@@ -151,12 +151,12 @@ public final class PoolsaMetrics implements AutoCloseable {
         meters.add(FunctionCounter.builder("poolsa.bytes", m, x -> x.totals(name).bytesOut())
                 .tag("connection", name).tag("direction", "out").baseUnit("bytes")
                 .description("Bytes through the connection's SAs").register(registry));
-        meters.add(Gauge.builder("poolsa.tunnel.inbound.idle", m, x -> idleSeconds(x.installed(name)))
+        meters.add(Gauge.builder("poolsa.tunnel.inbound.idle", m, x -> idleSeconds(x.current(name)))
                 .tag("connection", name).baseUnit("seconds")
                 .description("Time since the last inbound packet of the connection (NaN before the first)")
                 .register(registry));
         for (String dir : new String[] {"in", "out"}) {
-            meters.add(Gauge.builder("poolsa.sa.expiry", m, x -> expirySeconds(x.installed(name), dir))
+            meters.add(Gauge.builder("poolsa.sa.expiry", m, x -> expirySeconds(x.current(name), dir))
                     .tag("connection", name).tag("direction", dir).baseUnit("seconds")
                     .description("Time left until the SA's hard lifetime (NaN when unlimited or not installed)")
                     .register(registry));
@@ -177,7 +177,7 @@ public final class PoolsaMetrics implements AutoCloseable {
             AddressPool prefixPool = AddressPool.parse(p.toString());
             boolean remote = side.equals("remote");
             meters.add(Gauge.builder("poolsa.tunnel.path.active", connections, x -> {
-                InstalledConnection ic = x.installed(name);
+                InstalledConnection ic = x.current(name);
                 if (ic == null) {
                     return 0;
                 }

@@ -3,8 +3,10 @@ package net.poolsa.appliance.metrics;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 
 import net.poolsa.appliance.config.ConnectionConfig;
@@ -14,6 +16,9 @@ import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.LastOuterAddresses;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.ike.ChildSaSnapshot;
+import net.poolsa.ike.IkeConnection;
+import net.poolsa.ike.IkeSaSnapshot;
 
 /**
  * The SAs of a running instance, as text in the layout of {@code swanctl --list-sas} (connection line,
@@ -23,14 +28,81 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * <p>Current outer addresses: for an outbound SA the pair path monitoring chose for sending; for an inbound SA
  * the source and destination of the last authenticated packet it received
  * ({@link SecurityAssociation#lastInboundOuter()}), "-" (JSON null) before the first one.
+ *
+ * <p>An IKE-keyed connection lists its IKE SAs (peer, cookies, role, state, proposal, age) and below each its child
+ * SAs (SPIs, proposal, pools), with the counters and current outer addresses of the installed SAs they name.
  */
 public final class StatusReport {
     private StatusReport() {
     }
 
+    /**
+     * What the IKE daemon reported for a status: its SAs and the kernel's SAs their children name.
+     *
+     * @param answered false when the daemon did not answer in time (the report says so instead of "no IKE SA")
+     */
+    public record IkeView(List<IkeSaSnapshot> sas, List<SecurityAssociation> kernelSas, boolean answered) {
+        /** No IKE daemon: no IKE SAs. */
+        public static final IkeView NONE = new IkeView(List.of(), List.of(), true);
+
+        public IkeView {
+            sas = List.copyOf(sas);
+            kernelSas = List.copyOf(kernelSas);
+        }
+
+        public static IkeView unanswered(List<SecurityAssociation> kernelSas) {
+            return new IkeView(List.of(), kernelSas, false);
+        }
+
+        /**
+         * The IKE SAs that carry child SAs of {@code connection} (reqid {@code reqid}), each with only those children,
+         * plus the ones negotiated for it that carry none. An IKE SA may carry the Quick Modes of several connections
+         * to one peer; a child belongs to the connection whose reqid its inbound SA has in the kernel (inbound SPIs
+         * are unique there), or, before it is installed, to the IKE SA's connection.
+         */
+        List<IkeSaSnapshot> of(String connection, Integer reqid) {
+            List<IkeSaSnapshot> out = new ArrayList<>();
+            for (IkeSaSnapshot s : sas) {
+                List<ChildSaSnapshot> mine = new ArrayList<>();
+                for (ChildSaSnapshot ch : s.children()) {
+                    SecurityAssociation in = find(Direction.INBOUND, ch.spiIn(), null);
+                    boolean ours = in != null ? reqid != null && (in.reqid() & IkeConnection.MAX_REQID) == reqid
+                            : s.connection().equals(connection);
+                    if (ours) {
+                        mine.add(ch);
+                    }
+                }
+                if (!mine.isEmpty() || s.connection().equals(connection)) {
+                    out.add(new IkeSaSnapshot(s.connection(), s.local(), s.remote(), s.initiatorCookie(),
+                            s.responderCookie(), s.role(), s.state(), s.proposal(), s.ageSeconds(), s.natT(), mine));
+                }
+            }
+            return out;
+        }
+
+        /** The installed SA of {@code d} with {@code spi} under {@code reqid} (or any reqid when null). */
+        SecurityAssociation find(Direction d, int spi, Integer reqid) {
+            for (SecurityAssociation sa : kernelSas) {
+                if (sa.direction() == d && sa.spi() == spi
+                        && (reqid == null || (sa.reqid() & IkeConnection.MAX_REQID) == reqid)) {
+                    return sa;
+                }
+            }
+            return null;
+        }
+    }
+
     public static String text(ConnectionManager m, long nowNanos) {
+        return text(m, IkeView.NONE, nowNanos);
+    }
+
+    public static String text(ConnectionManager m, IkeView ike, long nowNanos) {
         StringBuilder b = new StringBuilder();
         for (ConnectionConfig c : m.connections().values()) {
+            if (!c.manuallyKeyed()) {
+                ikeText(b, c, m.reqid(c.name()), ike, nowNanos);
+                continue;
+            }
             InstalledConnection ic = m.installed(c.name());
             b.append(c.name()).append(": ").append(ic == null ? "NOT INSTALLED" : "INSTALLED")
                     .append(", ").append(c.manuallyKeyed() ? "manual keys" : "IKE")
@@ -72,6 +144,10 @@ public final class StatusReport {
      * a restart), and {@code key_fingerprint} ({@link #keyFingerprint}).
      */
     public static String json(ConnectionManager m, long nowNanos) {
+        return json(m, IkeView.NONE, nowNanos);
+    }
+
+    public static String json(ConnectionManager m, IkeView ike, long nowNanos) {
         StringBuilder b = new StringBuilder("{\"connections\":[");
         boolean first = true;
         for (ConnectionConfig c : m.connections().values()) {
@@ -88,15 +164,113 @@ public final class StatusReport {
                     .append(",\"remote_outer\":").append(q(c.remoteOuter().toString()))
                     .append(",\"local_protected\":").append(q(c.localProtected().toString()))
                     .append(",\"remote_protected\":").append(q(c.remoteProtected().toString()))
-                    .append(",\"installed\":").append(ic != null);
-            if (ic != null) {
+                    .append(",\"installed\":").append(c.manuallyKeyed() ? ic != null : installedChildren(c, m.reqid(c.name()), ike) > 0);
+            if (!c.manuallyKeyed()) {
+                ikeJson(b, c, m.reqid(c.name()), ike, nowNanos);
+            } else if (ic != null) {
                 b.append(",\"reqid\":").append(ic.reqid())
                         .append(",\"inbound\":").append(sa(ic.inbound(), nowNanos))
                         .append(",\"outbound\":").append(sa(ic.outbound(), nowNanos));
             }
             b.append('}');
         }
-        return b.append("]}").toString();
+        b.append(']');
+        if (!ike.answered()) {
+            b.append(",\"ike_unanswered\":true");
+        }
+        return b.append('}').toString();
+    }
+
+    private static void ikeText(StringBuilder b, ConnectionConfig c, Integer reqid, IkeView ike, long nowNanos) {
+        List<IkeSaSnapshot> sas = ike.of(c.name(), reqid);
+        b.append(c.name()).append(": ").append(installedChildren(c, reqid, ike) > 0 ? "INSTALLED" : "NOT INSTALLED")
+                .append(", IKE, ").append(c.mode().name()).append(", ").append(c.protocol().name())
+                .append(", start-action ").append(c.startAction().name().toLowerCase(Locale.ROOT)).append('\n');
+        b.append("  local  outer [").append(c.localOuter()).append("]\n");
+        b.append("  remote outer [").append(c.remoteOuter()).append("]\n");
+        if (!ike.answered()) {
+            b.append("  IKE SAs: the IKE daemon did not answer in time\n");
+        } else if (sas.isEmpty()) {
+            b.append("  no IKE SA\n");
+        }
+        for (IkeSaSnapshot s : sas) {
+            b.append("  ").append(c.name()).append(": ").append(s.state()).append(", IKEv1, ").append(s.role()).append(", ")
+                    .append(s.initiatorCookie()).append("_i ").append(s.responderCookie()).append("_r\n");
+            b.append("    local ").append(endpoint(s.local())).append(", remote ").append(endpoint(s.remote()))
+                    .append(s.natT() ? ", NAT-T" : "").append('\n');
+            b.append("    ").append(s.proposal()).append(", established ").append(s.ageSeconds()).append("s ago\n");
+            for (ChildSaSnapshot ch : s.children()) {
+                b.append("    ").append(c.name()).append(": reqid ").append(reqid == null ? "-" : reqid).append(", ")
+                        .append(c.mode().name()).append(", ").append(ch.proposal()).append(", installed ")
+                        .append(ch.ageSeconds()).append("s ago\n");
+                SecurityAssociation in = ike.find(Direction.INBOUND, ch.spiIn(), reqid);
+                SecurityAssociation out = ike.find(Direction.OUTBOUND, ch.spiOut(), reqid);
+                LastOuterAddresses.Pair last = in == null ? null : in.lastInboundOuter().get();
+                b.append(String.format(Locale.ROOT, "      in  %08x, %10d bytes, %8d packets, outer %s -> %s%n",
+                        ch.spiIn(), in == null ? 0 : in.bytes(), in == null ? 0 : in.packets(),
+                        orDash(last == null ? null : last.source()), orDash(last == null ? null : last.destination())));
+                b.append(String.format(Locale.ROOT, "      out %08x, %10d bytes, %8d packets, outer %s -> %s, switches %d%n",
+                        ch.spiOut(), out == null ? 0 : out.bytes(), out == null ? 0 : out.packets(),
+                        orDash(out == null ? null : out.currentLocal()), orDash(out == null ? null : out.currentRemote()),
+                        (out == null ? 0 : out.outerSwitches()) + (in == null ? 0 : in.outerSwitches())));
+                b.append("      local  ").append(ch.localProtected()).append('\n');
+                b.append("      remote ").append(ch.remoteProtected()).append('\n');
+            }
+        }
+        if (sas.stream().allMatch(s -> s.children().isEmpty())) {
+            b.append("    local  ").append(c.localProtected()).append('\n');
+            b.append("    remote ").append(c.remoteProtected()).append('\n');
+        }
+    }
+
+    private static void ikeJson(StringBuilder b, ConnectionConfig c, Integer reqid, IkeView ike, long nowNanos) {
+        if (reqid != null) {
+            b.append(",\"reqid\":").append(reqid);
+        }
+        b.append(",\"start_action\":").append(q(c.startAction().name().toLowerCase(Locale.ROOT)));
+        b.append(",\"ike_sas\":[");
+        List<String> items = new ArrayList<>();
+        for (IkeSaSnapshot s : ike.of(c.name(), reqid)) {
+            StringBuilder x = new StringBuilder();
+            x.append("{\"local\":").append(q(endpoint(s.local()))).append(",\"remote\":").append(q(endpoint(s.remote())))
+                    .append(",\"initiator_cookie\":").append(q(s.initiatorCookie()))
+                    .append(",\"responder_cookie\":").append(q(s.responderCookie()))
+                    .append(",\"role\":").append(q(s.role())).append(",\"state\":").append(q(s.state()))
+                    .append(",\"proposal\":").append(q(s.proposal())).append(",\"age_seconds\":").append(s.ageSeconds())
+                    .append(",\"nat_t\":").append(s.natT()).append(",\"children\":[");
+            List<String> children = new ArrayList<>();
+            for (ChildSaSnapshot ch : s.children()) {
+                SecurityAssociation in = ike.find(Direction.INBOUND, ch.spiIn(), reqid);
+                SecurityAssociation out = ike.find(Direction.OUTBOUND, ch.spiOut(), reqid);
+                children.add("{\"spi_in\":" + q(String.format("%08x", ch.spiIn())) + ",\"spi_out\":"
+                        + q(String.format("%08x", ch.spiOut())) + ",\"proposal\":" + q(ch.proposal())
+                        + ",\"local_protected\":" + q(ch.localProtected()) + ",\"remote_protected\":" + q(ch.remoteProtected())
+                        + ",\"local_outer\":" + q(ch.localOuter()) + ",\"remote_outer\":" + q(ch.remoteOuter())
+                        + ",\"age_seconds\":" + ch.ageSeconds()
+                        + ",\"inbound\":" + (in == null ? "null" : sa(in, nowNanos))
+                        + ",\"outbound\":" + (out == null ? "null" : sa(out, nowNanos)) + "}");
+            }
+            x.append(String.join(",", children)).append("]}");
+            items.add(x.toString());
+        }
+        b.append(String.join(",", items)).append(']');
+    }
+
+    /** Child SAs of {@code c} whose inbound and outbound SA are both installed. */
+    private static int installedChildren(ConnectionConfig c, Integer reqid, IkeView ike) {
+        int n = 0;
+        for (IkeSaSnapshot s : ike.of(c.name(), reqid)) {
+            for (ChildSaSnapshot ch : s.children()) {
+                if (ike.find(Direction.INBOUND, ch.spiIn(), reqid) != null && ike.find(Direction.OUTBOUND, ch.spiOut(), reqid) != null) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+
+    private static String endpoint(java.net.InetSocketAddress a) {
+        return a == null ? "-" : net.poolsa.esp.sa.IpLiterals.format(a.getAddress()) + "[" + a.getPort() + "]";
     }
 
     private static String sa(SecurityAssociation sa, long nowNanos) {

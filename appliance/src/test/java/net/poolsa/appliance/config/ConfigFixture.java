@@ -81,7 +81,8 @@ public final class ConfigFixture {
                 remote-protected: [2001:db8:c::/48]
                 ike-proposals: [aes128-sha256-modp2048]
                 esp-proposals: [aes128gcm16-modp2048]
-                dpd: {delay: 30, timeout: 150, action: restart}
+                start-action: start
+                ike-lifetime: 3600
                 authentication:
                   psk-file: secrets/site-c.psk
             """;
@@ -102,7 +103,8 @@ public final class ConfigFixture {
                   integrity-key-out: secrets/c.iout
             """).replace("remote-outer: [198.51.100.32/28]", "remote-outer: [198.51.100.33/32]")
             .replace("    ike-proposals: [aes128-sha256-modp2048]\n", "")
-            .replace("    esp-proposals: [aes128gcm16-modp2048]\n", "");
+            .replace("    esp-proposals: [aes128gcm16-modp2048]\n", "")
+            .replace("    start-action: start\n    ike-lifetime: 3600\n", "");
 
 
     /** Writes {@link #TWO_MANUAL} and all its secrets. */

@@ -9,15 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import net.poolsa.appliance.config.ConnectionConfig.DpdAction;
 import net.poolsa.appliance.config.ConnectionConfig.Psk;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.SaMode;
+import net.poolsa.ike.StartAction;
 
 class ConfigLoaderTest {
     @TempDir
@@ -43,7 +44,10 @@ class ConfigLoaderTest {
         ConnectionConfig cc = c.connections().get("site-c");
         assertTrue(cc.authentication() instanceof Psk);
         assertNull(cc.manual());
-        assertEquals(DpdAction.RESTART, cc.dpd().action());
+        assertEquals(StartAction.START, cc.startAction());
+        assertEquals(3600, cc.ikeLifetimeSeconds());
+        assertEquals(List.of("aes128-sha256-modp2048"), cc.ikeProposals());
+        assertEquals(List.of("aes128gcm16-modp2048"), cc.espProposals());
         assertTrue(cc.remoteProtected().hasV6());
         // Key bytes never reach a printed record.
         assertTrue(!b.toString().contains("0102030405"));

@@ -92,11 +92,21 @@ class ApplianceControlTest {
                 asked.add("terminate " + connection.name());
                 return CompletableFuture.completedFuture(ControlReply.ok("deleted"));
             }
+
+            @Override
+            public CompletionStage<StatusReport.IkeView> status() {
+                asked.add("status");
+                return CompletableFuture.completedFuture(StatusReport.IkeView.unanswered(List.of()));
+            }
         };
         ApplianceControl c = new ApplianceControl(manager, ike);
         assertEquals("negotiating", now(c.initiate("site-c")).message());
         assertEquals("deleted", now(c.terminate("site-c")).message());
         assertTrue(now(c.initiate("site-b")).ok(), "manual connections never reach IKE");
-        assertEquals(List.of("initiate site-c", "terminate site-c"), asked);
+        ControlReply status = now(c.status());
+        assertTrue(status.statusText().contains("site-c: NOT INSTALLED, IKE, TUNNEL, ESP, start-action start\n"), status.statusText());
+        assertTrue(status.statusText().contains("  IKE SAs: the IKE daemon did not answer in time\n"), status.statusText());
+        assertTrue(status.statusJson().endsWith(",\"ike_unanswered\":true}"), status.statusJson());
+        assertEquals(List.of("initiate site-c", "terminate site-c", "status"), asked);
     }
 }

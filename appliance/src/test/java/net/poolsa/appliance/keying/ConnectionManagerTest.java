@@ -2,6 +2,7 @@ package net.poolsa.appliance.keying;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -105,5 +106,79 @@ class ConnectionManagerTest {
             assertTrue(ic.inbound().keys().isDestroyed());
             assertTrue(ic.outbound().keys().isDestroyed());
         }
+    }
+
+    /** IKE connections install nothing here, but get a reqid the IKE engine names their SAs and policies by. */
+    @Test
+    void ikeConnectionsGetStableReqidsAndNoManualSas() throws Exception {
+        Path ike = ConfigFixture.write(dir);
+        ConnectionDiff d = manager.apply(ConfigLoader.load(ike).connections(), 0);
+        assertEquals(List.of("site-b", "site-c"), d.added());
+        assertNull(manager.installed("site-c"));
+        assertEquals(2, kernel.listSas().size(), "site-b's pair only");
+        Integer reqid = manager.reqid("site-c");
+        assertNotNull(reqid);
+        assertTrue(reqid >= ConnectionManager.FIRST_ASSIGNED_REQID, "assigned, not 0: " + reqid);
+        assertNotEquals(manager.reqid("site-b"), reqid);
+
+        // Changed (another PSK) and then unchanged: the reqid stays.
+        ConfigFixture.secret(dir, "secrets/site-c.psk", "another pre-shared key");
+        d = manager.apply(ConfigLoader.load(ike).connections(), 0);
+        assertEquals(List.of("site-c"), d.changed());
+        assertEquals(reqid, manager.reqid("site-c"));
+        d = manager.apply(ConfigLoader.load(ike).connections(), 0);
+        assertEquals(List.of("site-b", "site-c"), d.unchanged());
+        assertEquals(reqid, manager.reqid("site-c"));
+
+        // Removed: the reqid is forgotten.
+        ConfigFixture.writeYaml(dir, ConfigFixture.YAML.substring(0, ConfigFixture.YAML.indexOf("  site-c:")));
+        d = manager.apply(ConfigLoader.load(ike).connections(), 0);
+        assertEquals(List.of("site-c"), d.removed());
+        assertNull(manager.reqid("site-c"));
+    }
+
+    private SecurityAssociation ikeSa(int spi, Direction d, int reqid, long created) {
+        SecurityAssociation sa = SecurityAssociation.builder().spi(spi).direction(d).reqid(reqid)
+                .localOuter(net.poolsa.esp.sa.AddressPool.parse("198.51.100.1/32"))
+                .remoteOuter(net.poolsa.esp.sa.AddressPool.parse("198.51.100.33/32"))
+                .selector(net.poolsa.esp.sa.TrafficSelector.between(net.poolsa.esp.sa.AddressPool.parse("192.0.2.0/26"),
+                        net.poolsa.esp.sa.AddressPool.parse("2001:db8:c::/48")))
+                .keys(new net.poolsa.esp.sa.SaKeys("aes-gcm-16", new byte[20], "none", null)).createdNanos(created).build();
+        kernel.addSa(sa);
+        return sa;
+    }
+
+    /**
+     * An IKE connection's SAs are the engine's, found by reqid: current() is the newest pair, and its counters keep
+     * growing across a rekey (the old SAs' final counts are folded in when they leave the kernel).
+     */
+    @Test
+    void ikeConnectionSasAreFoundByReqidAndTheirCountersSurviveARekey() throws Exception {
+        manager.apply(ConfigLoader.load(ConfigFixture.write(dir)).connections(), 0);
+        int reqid = manager.reqid("site-c");
+        assertNull(manager.current("site-c"), "nothing negotiated yet");
+        SecurityAssociation in1 = ikeSa(0xc0000001, Direction.INBOUND, reqid, 1);
+        SecurityAssociation out1 = ikeSa(0xc0000002, Direction.OUTBOUND, reqid, 1);
+        in1.account(100);
+        in1.account(100);
+        out1.account(300);
+        assertSame(in1, manager.current("site-c").inbound());
+        assertSame(out1, manager.current("site-c").outbound());
+        assertEquals(new ConnectionManager.ConnectionTotals(2, 200, 1, 300, 0), manager.totals("site-c"));
+
+        // Rekey: a new pair comes, traffic moves to it, the old pair is deleted.
+        SecurityAssociation in2 = ikeSa(0xc0000003, Direction.INBOUND, reqid, 2);
+        SecurityAssociation out2 = ikeSa(0xc0000004, Direction.OUTBOUND, reqid, 2);
+        in1.account(100);
+        assertSame(in2, manager.current("site-c").inbound());
+        assertSame(out2, manager.current("site-c").outbound());
+        kernel.deleteSa(Direction.INBOUND, in1.spi(), in1.protocol(), reqid);
+        kernel.deleteSa(Direction.OUTBOUND, out1.spi(), out1.protocol(), reqid);
+        in2.account(50);
+        out2.account(70);
+        assertEquals(new ConnectionManager.ConnectionTotals(4, 350, 2, 370, 0), manager.totals("site-c"));
+        assertEquals(new ConnectionManager.ConnectionTotals(4, 350, 2, 370, 0), manager.totals("site-c"), "stable");
+        // site-b (manual) is unaffected by site-c's SAs.
+        assertEquals(0, manager.totals("site-b").packetsIn());
     }
 }

@@ -47,6 +47,7 @@ public final class ApplianceLab implements AutoCloseable {
 
     private final Path dir;
     private final Map<String, Netns> namespaces = new LinkedHashMap<>();
+    private final Map<String, List<String>> jvmOptions = new LinkedHashMap<>();
     private final List<Process> processes = new ArrayList<>();
     private int sequence;
 
@@ -198,6 +199,31 @@ public final class ApplianceLab implements AutoCloseable {
                 + "      integrity-key-in: secrets/" + name + ".int-in\n      integrity-key-out: secrets/" + name + ".int-out\n";
     }
 
+    /**
+     * An IKE-keyed connection as the YAML of {@link #dataPathYaml} expects it (two spaces in), its pre-shared key written
+     * to {@code DIR/GW/secrets/NAME.psk}. Pools are YAML lists ("[192.0.2.0/25]"); {@code extra} are further field
+     * lines (e.g. "start-action: start"), four spaces in.
+     */
+    public String ikeConnection(String gw, String name, String localOuter, String remoteOuter, String localProtected,
+                                String remoteProtected, String ikeProposal, String espProposal, String psk,
+                                String... extra) throws IOException {
+        writeSecret(gw, name + ".psk", psk);
+        StringBuilder y = new StringBuilder("  " + name + ":\n    mode: tunnel\n    protocol: esp\n")
+                .append("    local-outer: ").append(localOuter).append("\n    remote-outer: ").append(remoteOuter)
+                .append("\n    local-protected: ").append(localProtected).append("\n    remote-protected: ")
+                .append(remoteProtected).append("\n    ike-proposals: [").append(ikeProposal)
+                .append("]\n    esp-proposals: [").append(espProposal).append("]\n");
+        for (String e : extra) {
+            y.append("    ").append(e).append('\n');
+        }
+        return y.append("    authentication:\n      psk-file: secrets/").append(name).append(".psk\n").toString();
+    }
+
+    /** JVM options for the next {@link #start} of {@code gw} (e.g. the IKE engine's test-only key export). */
+    public void jvmOptions(String gw, String... options) {
+        jvmOptions.put(gw, List.of(options));
+    }
+
     /** Writes {@link #dataPathYaml} plus {@link #standardConnection} named "demo" for {@code gw}. */
     public Path standardConfig(String gw, Keys k) throws IOException {
         return writeConfig(gw, dataPathYaml(gw) + standardConnection(gw, "demo", k));
@@ -239,8 +265,14 @@ public final class ApplianceLab implements AutoCloseable {
 
     /** The JVM command line of {@code poolsa ARGS}: this JVM's java and class path (so a test runs the code under test). */
     public static List<String> poolsaCommand(String... args) {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "-cp", System.getProperty("java.class.path"), PoolsaCommand.class.getName()));
+        return poolsaCommand(List.of(), args);
+    }
+
+    /** As {@link #poolsaCommand(String...)} with JVM options (system properties) before the main class. */
+    public static List<String> poolsaCommand(List<String> jvm, String... args) {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+        cmd.addAll(jvm);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PoolsaCommand.class.getName()));
         cmd.addAll(List.of(args));
         return cmd;
     }
@@ -261,7 +293,7 @@ public final class ApplianceLab implements AutoCloseable {
             args.addAll(List.of("--state-dir", stateDir(gw).toString()));
         }
         Path log = dir.resolve(gw + "-run" + (++sequence) + ".log");
-        Process p = spawn(gw, poolsaCommand(args.toArray(String[]::new)), log);
+        Process p = spawn(gw, poolsaCommand(jvmOptions.getOrDefault(gw, List.of()), args.toArray(String[]::new)), log);
         Poolsa handle = new Poolsa(gw, config, p, log);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
@@ -364,6 +396,13 @@ public final class ApplianceLab implements AutoCloseable {
                 args.add("--json");
             }
             return exec(gw, poolsaCommand(args.toArray(String[]::new)), Duration.ofSeconds(60));
+        }
+
+        /** {@code poolsa initiate|terminate NAME} through the control socket; the CLI's exit code and output. */
+        public HostCommands.Result control(String command, String connection) throws Exception {
+            List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", ns(gw).name()));
+            full.addAll(poolsaCommand(command, connection, "--control-socket", controlSocket(gw).toString()));
+            return HostCommands.local().run(full);
         }
 
         /** The Prometheus text of {@code http://127.0.0.1:9742/metrics} in the namespace. */
@@ -526,6 +565,65 @@ public final class ApplianceLab implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    private static final String UDP_ECHO = """
+            import socket, sys
+            fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
+            s = socket.socket(fam, socket.SOCK_DGRAM)
+            s.bind((sys.argv[1], int(sys.argv[2])))
+            print('listening', flush=True)
+            while True:
+                data, peer = s.recvfrom(2048)
+                s.sendto(data, peer)
+            """;
+    private static final String UDP_CLIENT = """
+            import socket, sys, time, select
+            src, dst, port, count, gap = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+            fam = socket.AF_INET6 if ':' in dst else socket.AF_INET
+            s = socket.socket(fam, socket.SOCK_DGRAM)
+            s.bind((src, 0))
+            got = set()
+            def drain(t):
+                end = time.time() + t
+                while True:
+                    left = end - time.time()
+                    if left <= 0 or not select.select([s], [], [], left)[0]:
+                        return
+                    data = s.recv(2048)
+                    if data.startswith(b'poolsa-udp-'):
+                        got.add(int(data[11:].split(b' ')[0]))
+            for i in range(count):
+                s.sendto(b'poolsa-udp-%d ' % i + b'x' * 64, (dst, port))
+                drain(gap)
+            drain(1.0)
+            print('sent', count, 'echoed', len(got))
+            """;
+    private static final Pattern UDP_RESULT = Pattern.compile("sent (\\d+) echoed (\\d+)");
+
+    /** Starts a UDP echo server on {@code address:port} in {@code role} (python3); stopped in {@link #close()}. */
+    public void startUdpEcho(String role, String address, int port) throws Exception {
+        Path log = dir.resolve(role + "-udp-echo-" + (++sequence) + ".log");
+        spawn(role, List.of("/usr/bin/python3", "-u", "-c", UDP_ECHO, address, Integer.toString(port)), log);
+        for (int i = 0; i < 100 && !(Files.exists(log) && Files.readString(log).contains("listening")); i++) {
+            Thread.sleep(50);
+        }
+    }
+
+    /**
+     * Sends {@code count} numbered UDP datagrams from {@code source} to {@code destination:port} in {@code role}, one per
+     * {@code interval}, and returns how many distinct ones came back from an echo server (1 s grace after the last).
+     */
+    public int udpEchoes(String role, String source, String destination, int port, int count, Duration interval)
+            throws Exception {
+        String out = exec(role, List.of("/usr/bin/python3", "-c", UDP_CLIENT, source, destination, Integer.toString(port),
+                Integer.toString(count), String.format(java.util.Locale.ROOT, "%.3f", interval.toMillis() / 1000.0)),
+                Duration.ofSeconds(60 + count * interval.toSeconds()));
+        Matcher m = UDP_RESULT.matcher(out);
+        if (!m.find() || Integer.parseInt(m.group(1)) != count) {
+            throw new IllegalStateException("UDP client in " + role + ": " + out);
+        }
+        return Integer.parseInt(m.group(2));
     }
 
     /** Stops every process started here (TERM, then KILL), and deletes the namespaces. */

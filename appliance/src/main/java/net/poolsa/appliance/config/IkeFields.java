@@ -1,0 +1,109 @@
+package net.poolsa.appliance.config;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import net.poolsa.appliance.config.ConnectionConfig.Authentication;
+import net.poolsa.appliance.config.ConnectionConfig.Certificates;
+import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.ike.Proposals;
+import net.poolsa.ike.StartAction;
+
+/**
+ * The fields of a connection that only IKE keying reads: {@code ike-proposals}, {@code esp-proposals},
+ * {@code start-action}, {@code ike-lifetime}. Proposals are checked by the IKE engine's own parser
+ * ({@link Proposals}), so check-config accepts exactly what the engine can negotiate. On a manually keyed
+ * connection these fields would be silently ignored, so they are refused there.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5">RFC 2409 §5 (phase-1 attributes, lifetimes)</a>
+ */
+final class IkeFields {
+    static final Set<String> NAMES = Set.of("ike-proposals", "esp-proposals", "start-action", "ike-lifetime");
+    /** Bounds of {@code ike-lifetime}: below a minute the SA would rekey constantly; a day is the usual maximum. */
+    static final long MIN_IKE_LIFETIME = 60;
+    static final long MAX_IKE_LIFETIME = 86_400;
+
+    /** What the IKE-only fields say; for a manually keyed connection the defaults (no proposals, TRAP, 0). */
+    record Values(List<String> ikeProposals, List<String> espProposals, StartAction startAction, long ikeLifetimeSeconds) {
+        static final Values MANUAL = new Values(List.of(), List.of(), StartAction.TRAP, 0);
+    }
+
+    private IkeFields() {
+    }
+
+    /**
+     * @param connection the connection's node (for errors about a missing field)
+     * @param m          its fields
+     * @param auth       its authentication, null for a manually keyed connection
+     * @param dpdDelay   its dpd.delay in seconds (0 = off)
+     */
+    static Values parse(ConfigNode connection, Map<String, ConfigNode> m, IpsecProtocol protocol, Authentication auth,
+                        int dpdDelay) throws ConfigException {
+        if (auth == null) {
+            for (String f : NAMES) {
+                if (m.containsKey(f)) {
+                    throw m.get(f).error("applies to IKE-keyed connections only (this one has manual SAs); remove it");
+                }
+            }
+            return Values.MANUAL;
+        }
+        if (auth instanceof Certificates) {
+            throw m.get("authentication").error("certificate authentication is not implemented yet; use psk-file "
+                    + "(a pre-shared key) for now");
+        }
+        if (dpdDelay > 0) {
+            throw m.get("dpd").error("dead peer detection (RFC 3706) is not implemented yet for IKE connections; remove "
+                    + "dpd (outer-address failover within the pools works without it, from the data plane's path probes)");
+        }
+        ConfigNode udp = m.get("udp-encapsulation");
+        if (udp != null && !udp.mapping(null).isEmpty()) {
+            throw udp.error("with IKE the UDP ports come from NAT traversal (RFC 3947: 500, then 4500 or what a NAT "
+                    + "maps them to); write 'udp-encapsulation: {}' to encapsulate ESP in UDP even without a NAT");
+        }
+        List<String> ike = new ArrayList<>();
+        for (ConfigNode p : required(connection, m, "ike-proposals", "aes128-sha256-modp2048").sequence()) {
+            ike.add(check(p, v -> Proposals.checkIke(v)));
+        }
+        List<String> esp = new ArrayList<>();
+        for (ConfigNode p : required(connection, m, "esp-proposals", "aes128gcm16-modp2048").sequence()) {
+            esp.add(check(p, v -> Proposals.checkEsp(v, protocol)));
+        }
+        StartAction start = m.containsKey("start-action")
+                ? StartAction.valueOf(m.get("start-action").oneOf("start", "trap", "none").toUpperCase(Locale.ROOT))
+                : StartAction.TRAP;
+        long lifetime = m.containsKey("ike-lifetime")
+                ? m.get("ike-lifetime").integer(MIN_IKE_LIFETIME, MAX_IKE_LIFETIME) : 0;
+        return new Values(ike, esp, start, lifetime);
+    }
+
+    private interface Check {
+        void run(String proposal);
+    }
+
+    /** Lower-cased proposal, or the engine's reason for refusing it at the proposal's line. */
+    private static String check(ConfigNode p, Check check) throws ConfigException {
+        String v = p.string().toLowerCase(Locale.ROOT);
+        try {
+            check.run(v);
+        } catch (IllegalArgumentException e) {
+            throw p.error("proposal '" + v + "': " + e.getMessage());
+        }
+        return v;
+    }
+
+    private static ConfigNode required(ConfigNode connection, Map<String, ConfigNode> m, String field, String example)
+            throws ConfigException {
+        ConfigNode n = m.get(field);
+        if (n == null) {
+            throw new ConfigException(connection.file(), connection.line(), connection.path() + "." + field,
+                    "required for an IKE-keyed connection (for example [" + example + "])");
+        }
+        if (n.sequence().isEmpty()) {
+            throw n.error("at least one proposal is needed");
+        }
+        return n;
+    }
+}

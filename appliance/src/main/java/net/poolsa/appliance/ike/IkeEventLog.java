@@ -1,0 +1,63 @@
+package net.poolsa.appliance.ike;
+
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import net.poolsa.appliance.metrics.IkeMeters;
+import net.poolsa.ike.IkeEvents;
+
+/**
+ * The engine's events bound to the appliance's meters and log (the engine logs its exchanges and child SAs itself). Called on the engine's event loop, so it only
+ * increments counters and writes the occasional line; it never throws back into the engine.
+ */
+public final class IkeEventLog implements IkeEvents {
+    private static final Logger LOG = LoggerFactory.getLogger(IkeEventLog.class);
+    /** IKEv1 is the only version the engine speaks. */
+    static final String VERSION = "1";
+
+    private final IkeMeters meters;
+    private final AtomicBoolean unknownReported = new AtomicBoolean();
+
+    public IkeEventLog(IkeMeters meters) {
+        this.meters = meters;
+    }
+
+    @Override
+    public void exchange(String exchangeType, String result) {
+        IkeMeters.Result r = result(result);
+        if (r == null || !meters.knows(VERSION, exchangeType)) {
+            // A label outside the metric's fixed set: say so once rather than grow the series set.
+            if (unknownReported.compareAndSet(false, true)) {
+                LOG.warn("event=ike_exchange_uncounted exchange={} result={} reason=\"label outside poolsa_ike_exchanges_total\"",
+                        exchangeType, result);
+            }
+            return;
+        }
+        meters.exchange(VERSION, exchangeType, r);
+    }
+
+    /** The engine's result words: ok, failed, timeout, refused. */
+    static IkeMeters.Result result(String result) {
+        return switch (result.toLowerCase(Locale.ROOT)) {
+            case "ok", "success" -> IkeMeters.Result.SUCCESS;
+            case "failed", "failure" -> IkeMeters.Result.FAILURE;
+            case "timeout" -> IkeMeters.Result.TIMEOUT;
+            case "refused" -> IkeMeters.Result.REFUSED;
+            default -> null;
+        };
+    }
+
+    @Override
+    public void dropped(String reason) {
+        meters.dropped(reason);
+    }
+
+    @Override
+    public void compatibilityFallback(String connection, String peer) {
+        meters.idListFallback();
+        LOG.warn("event=ike_id_list_refused connection={} peer={} fallback=one_quick_mode_per_range_pair", connection, peer);
+    }
+}

@@ -1,0 +1,85 @@
+package net.poolsa.appliance.ike;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+import io.micrometer.prometheus.PrometheusConfig;
+import io.micrometer.prometheus.PrometheusMeterRegistry;
+import net.poolsa.appliance.metrics.IkeMeters;
+import net.poolsa.ike.exchange.IkeDropReason;
+import net.poolsa.ike.transport.TransportDropReason;
+
+/**
+ * The engine's events as Prometheus series: exchanges by type and result, drops by reason with a bounded label set,
+ * ID_LIST fallbacks; labels outside the fixed exchange set are not counted (and never thrown back at the engine).
+ */
+class IkeEventLogTest {
+    final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    final IkeEventLog events = new IkeEventLog(new IkeMeters(registry));
+
+    private double sample(String series) {
+        for (String l : registry.scrape().split("\n")) {
+            if (l.startsWith(series + " ")) {
+                return Double.parseDouble(l.substring(series.length() + 1).trim());
+            }
+        }
+        return Double.NaN;
+    }
+
+    private static String exchange(String type, String result) {
+        return "poolsa_ike_exchanges_total{exchange=\"" + type + "\",result=\"" + result + "\",version=\"1\",}";
+    }
+
+    @Test
+    void exchangesAreCountedByTypeAndResult() {
+        events.exchange("main_mode", "ok");
+        events.exchange("main_mode", "ok");
+        events.exchange("quick_mode", "refused");
+        events.exchange("quick_mode", "timeout");
+        events.exchange("informational", "failed");
+        events.exchange("aggressive_mode", "refused");
+        assertEquals(2, sample(exchange("main_mode", "success")));
+        assertEquals(0, sample(exchange("main_mode", "failure")));
+        assertEquals(1, sample(exchange("quick_mode", "refused")));
+        assertEquals(1, sample(exchange("quick_mode", "timeout")));
+        assertEquals(0, sample(exchange("quick_mode", "success")));
+        assertEquals(1, sample(exchange("informational", "failure")));
+        assertEquals(1, sample(exchange("aggressive_mode", "refused")));
+        // Outside the label set: not counted, no exception into the engine's loop.
+        events.exchange("new_group_mode", "ok");
+        events.exchange("main_mode", "maybe");
+        assertEquals(Double.NaN, sample(exchange("new_group_mode", "success")));
+        assertEquals(2, sample(exchange("main_mode", "success")));
+    }
+
+    @Test
+    void dropsAreCountedByReasonWithABoundedLabelSet() {
+        for (int i = 0; i < 3; i++) {
+            events.dropped("bad_hash");
+        }
+        events.dropped("Not A Label!");
+        assertEquals(3, sample("poolsa_ike_drops_total{reason=\"bad_hash\",}"));
+        assertEquals(1, sample("poolsa_ike_drops_total{reason=\"other\",}"));
+        // Every reason of the engine and its transport has a series from the start.
+        assertEquals(0, sample("poolsa_ike_drops_total{reason=\"unknown_cookie\",}"));
+        assertEquals(0, sample("poolsa_ike_drops_total{reason=\"esp_in_udp\",}"));
+        long known = registry.scrape().lines().filter(l -> l.startsWith("poolsa_ike_drops_total{")).count();
+        assertEquals(1 + IkeDropReason.values().length + TransportDropReason.values().length, known);
+        for (int i = 0; i < 100; i++) {
+            events.dropped("reason_" + i);
+        }
+        long series = registry.scrape().lines().filter(l -> l.startsWith("poolsa_ike_drops_total{")).count();
+        assertEquals(IkeMeters.MAX_DROP_REASONS, series);
+        // New reasons got series up to the cap; the rest went to "other" (plus the one bad label above).
+        long spilled = 100 - (IkeMeters.MAX_DROP_REASONS - known);
+        assertEquals(1 + spilled, sample("poolsa_ike_drops_total{reason=\"other\",}"));
+    }
+
+    @Test
+    void idListFallbacksAreCounted() {
+        events.compatibilityFallback("site-c", "198.51.100.33");
+        events.compatibilityFallback("site-c", "198.51.100.33");
+        assertEquals(2, sample("poolsa_ike_id_list_fallbacks_total"));
+    }
+}

@@ -1,0 +1,99 @@
+package net.poolsa.appliance.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import net.poolsa.appliance.config.ConfigFixture;
+import net.poolsa.appliance.config.ConfigLoader;
+import net.poolsa.appliance.keying.ConnectionManager;
+import net.poolsa.appliance.keying.ManualKeying;
+import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.SaKeys;
+import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.sa.TrafficSelector;
+import net.poolsa.ike.ChildSaSnapshot;
+import net.poolsa.ike.IkeSaSnapshot;
+
+/**
+ * IKE connections in {@code poolsa status}: one IKE SA (negotiated for site-c) carries the Quick Modes of site-c and
+ * site-d, two connections to the same peer; each connection lists that IKE SA with its own child SA only (found by the
+ * reqid of its inbound SA in the kernel), with the counters of the installed SAs.
+ */
+class StatusReportIkeTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void aSharedIkeSaIsListedUnderEachConnectionWithItsOwnChildren() throws Exception {
+        ConfigFixture.write(dir);
+        String yaml = ConfigFixture.YAML + """
+                  site-d:
+                    local-outer: [198.51.100.0/28]
+                    remote-outer: [198.51.100.32/28]
+                    local-protected: [192.0.2.64/26]
+                    remote-protected: [2001:db8:d::/48]
+                    ike-proposals: [aes128-sha256-modp2048]
+                    esp-proposals: [aes128gcm16-modp2048]
+                    authentication:
+                      psk-file: secrets/site-c.psk
+                """;
+        UserspaceIpsecKernel kernel = new UserspaceIpsecKernel();
+        ConnectionManager m = new ConnectionManager(new ManualKeying(kernel));
+        m.apply(ConfigLoader.load(ConfigFixture.writeYaml(dir, yaml)).connections(), 0);
+        int c = m.reqid("site-c");
+        int d = m.reqid("site-d");
+        install(kernel, 0xc0000001, Direction.INBOUND, c).account(100);
+        install(kernel, 0xc0000002, Direction.OUTBOUND, c);
+        install(kernel, 0xd0000001, Direction.INBOUND, d).account(200);
+        install(kernel, 0xd0000002, Direction.OUTBOUND, d);
+        IkeSaSnapshot shared = new IkeSaSnapshot("site-c", new InetSocketAddress("198.51.100.1", 500),
+                new InetSocketAddress("198.51.100.33", 500), "0011223344556677", "8899aabbccddeeff", "responder",
+                "ESTABLISHED", "aes128-sha256-modp2048", 30, false, List.of(
+                new ChildSaSnapshot(0xc0000001, 0xc0000002, "aes128gcm16-modp2048", "192.0.2.0/26", "2001:db8:c::/48",
+                        "198.51.100.1/32", "198.51.100.33/32", 20),
+                new ChildSaSnapshot(0xd0000001, 0xd0000002, "aes128gcm16-modp2048", "192.0.2.64/26", "2001:db8:d::/48",
+                        "198.51.100.1/32", "198.51.100.33/32", 10)));
+        StatusReport.IkeView view = new StatusReport.IkeView(List.of(shared), kernel.listSas(), true);
+
+        String text = StatusReport.text(m, view, 0);
+        String siteD = text.substring(text.indexOf("site-d: "));
+        assertEquals("""
+                site-d: INSTALLED, IKE, TUNNEL, ESP, start-action trap
+                  local  outer [198.51.100.0/28]
+                  remote outer [198.51.100.32/28]
+                  site-d: ESTABLISHED, IKEv1, responder, 0011223344556677_i 8899aabbccddeeff_r
+                    local 198.51.100.1[500], remote 198.51.100.33[500]
+                    aes128-sha256-modp2048, established 30s ago
+                    site-d: reqid %d, TUNNEL, aes128gcm16-modp2048, installed 10s ago
+                      in  d0000001,        200 bytes,        1 packets, outer - -> -
+                      out d0000002,          0 bytes,        0 packets, outer - -> -, switches 0
+                      local  192.0.2.64/26
+                      remote 2001:db8:d::/48
+                """.formatted(d), siteD);
+        String siteC = text.substring(text.indexOf("site-c: "), text.indexOf("site-d: "));
+        assertTrue(siteC.contains("      in  c0000001,        100 bytes,        1 packets"), siteC);
+        assertTrue(!siteC.contains("d0000001"), siteC);
+
+        String json = StatusReport.json(m, view, 0);
+        assertEquals(2, json.split("\"spi_in\":").length - 1, json);
+        assertTrue(json.contains("\"name\":\"site-d\"") && json.contains("\"spi_in\":\"d0000001\""), json);
+    }
+
+    private static SecurityAssociation install(UserspaceIpsecKernel k, int spi, Direction dir, int reqid) {
+        SecurityAssociation sa = SecurityAssociation.builder().spi(spi).direction(dir).reqid(reqid)
+                .localOuter(AddressPool.parse("198.51.100.1/32")).remoteOuter(AddressPool.parse("198.51.100.33/32"))
+                .selector(TrafficSelector.between(AddressPool.parse("192.0.2.0/25"), AddressPool.parse("2001:db8::/32")))
+                .keys(new SaKeys("aes-gcm-16", new byte[20], "none", null)).createdNanos(0).build();
+        k.addSa(sa);
+        return sa;
+    }
+}

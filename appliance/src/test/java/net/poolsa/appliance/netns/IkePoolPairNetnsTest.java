@@ -1,0 +1,115 @@
+package net.poolsa.appliance.netns;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Needs root, tcpdump and tshark: two {@code poolsa run} appliances, both dual-homed ({@link ApplianceLab}), keyed by
+ * IKE. Each side's protected pool has two ranges that are not one prefix (hA: 192.0.2.0/27 + 192.0.2.64/27, hB:
+ * 192.0.2.128/27 + 192.0.2.192/27, hB answering on 192.0.2.130 and 192.0.2.200), so gA proposes them as RFC 3554
+ * ID_LIST: exactly one Quick Mode (three messages, read from the capture; the IDs decrypted with the engine's
+ * test-only key export are type 12) gives one SA pair, and that pair carries every source x destination combination.
+ * Then gA's uplink 1 goes down: traffic continues over uplink 2 with the same two SPIs, and no IKE datagram is sent
+ * after the cut on either uplink.
+ */
+@Tag("root")
+class IkePoolPairNetnsTest {
+    static final String PSK = "poolsa-pair-test-only-psk";
+    static final String SIDE_A = "[192.0.2.0/27, 192.0.2.64/27]";
+    static final String SIDE_B = "[192.0.2.128/27, 192.0.2.192/27]";
+    static final String OUTER_A = "[198.51.100.1/32, 203.0.113.1/32]";
+    static final String OUTER_B = "[198.51.100.2/32, 203.0.113.2/32]";
+
+    /** hB answers on a second address in its second range, routed on gb0 by gB. */
+    static void secondAddressOnHostB(ApplianceLab lab) {
+        lab.ns(ApplianceLab.HOST_B).exec("ip", "addr", "add", "192.0.2.200/32", "dev", "hb0");
+        lab.ns(ApplianceLab.GW_B).exec("ip", "route", "add", "192.0.2.200/32", "dev", "gb0");
+    }
+
+    static Path pairConfig(ApplianceLab lab, String gw, String name, String startAction) throws Exception {
+        boolean a = gw.equals(ApplianceLab.GW_A);
+        return lab.writeConfig(gw, ApplianceLab.dataPathYaml(gw) + lab.ikeConnection(gw, name, a ? OUTER_A : OUTER_B,
+                a ? OUTER_B : OUTER_A, a ? SIDE_A : SIDE_B, a ? SIDE_B : SIDE_A, "aes128-sha256-modp2048",
+                "aes128gcm16-modp2048", PSK, "start-action: " + startAction));
+    }
+
+    @Test
+    void oneIdListQuickModeCarriesEveryPairOfPoolsAndFailsOverWithoutIke() throws Exception {
+        try (ApplianceLab lab = ApplianceLab.create("netns-ike-pool-pair")) {
+            secondAddressOnHostB(lab);
+            Path keys = java.nio.file.Files.createDirectories(lab.dir().resolve("keys"));
+            lab.jvmOptions(ApplianceLab.GW_A, "-Dpoolsa.ike.keyExportDir=" + keys);
+            ApplianceLab.Capture ike1 = lab.startCapture(ApplianceLab.GW_A, "l1a", "udp port 500 or udp port 4500");
+            ApplianceLab.Capture ike2 = lab.startCapture(ApplianceLab.GW_A, "l2a", "udp port 500 or udp port 4500 or esp");
+            ApplianceLab.Poolsa b = lab.start(ApplianceLab.GW_B, pairConfig(lab, ApplianceLab.GW_B, "pair", "none"));
+            ApplianceLab.Poolsa a = lab.start(ApplianceLab.GW_A, pairConfig(lab, ApplianceLab.GW_A, "pair", "none"));
+            assertEquals(0, a.control("initiate", "pair").exitCode(), a.log());
+
+            Map<String, Object> childA = StrongSwanIkeInteropTest.ikeChild(a.status(true), "pair");
+            Map<String, Object> childB = StrongSwanIkeInteropTest.ikeChild(b.status(true), "pair");
+            assertEquals(childA.get("spi_in"), childB.get("spi_out"));
+            assertEquals(childA.get("spi_out"), childB.get("spi_in"));
+            assertEquals("192.0.2.0/27, 192.0.2.64/27", childA.get("local_protected"), childA.toString());
+            assertEquals("192.0.2.128/27, 192.0.2.192/27", childA.get("remote_protected"), childA.toString());
+
+            // Every source (hA's two ranges) to every destination (hB's two ranges), one SA pair.
+            assertTrue(lab.waitForPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", Duration.ofSeconds(15)), a.log());
+            ApplianceLab.Capture esp1 = lab.startCapture(ApplianceLab.GW_A, "l1a", "esp or udp port 4500");
+            List<ApplianceLab.Ping> pings = new ArrayList<>();
+            for (String src : List.of("192.0.2.10", "192.0.2.74")) {
+                for (String dst : List.of("192.0.2.130", "192.0.2.200")) {
+                    pings.add(lab.startPing(ApplianceLab.HOST_A, src, dst, 20, Duration.ofMillis(50)));
+                }
+            }
+            for (ApplianceLab.Ping p : pings) {
+                ApplianceLab.PingResult r = p.await();
+                assertEquals(20, r.transmitted(), r.output());
+                assertTrue(r.received() >= 18, () -> "fewer than 90 % replies:\n" + r.output());
+            }
+            Set<String> spis = Tshark.espSpis(esp1.stop());
+            assertEquals(new TreeSet<>(Set.of("0x" + childA.get("spi_in"), "0x" + childA.get("spi_out"))), spis);
+
+            // Fail uplink 1 under traffic: same SPIs on uplink 2, no IKE datagram after the cut.
+            ApplianceLab.Ping during = lab.startPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.200", 60,
+                    Duration.ofMillis(100));
+            Thread.sleep(1500);
+            double cut = System.currentTimeMillis() / 1000.0;
+            lab.ns(ApplianceLab.GW_A).exec("ip", "link", "set", "l1a", "down");
+            ApplianceLab.PingResult r = during.await();
+            Path pcap1 = ike1.stop();
+            Path pcap2 = ike2.stop();
+            // Requests sent from 3 s after the cut (sequence numbers from 45 on) are all answered (90 %).
+            assertTrue(r.repliesBetween(46, 60) >= 14, () -> "no recovery on uplink 2:\n" + r.output());
+            List<Tshark.Ike> ikeAfter = new ArrayList<>();
+            for (Path p : List.of(pcap1, pcap2)) {
+                for (Tshark.Ike m : Tshark.ike(p, keys)) {
+                    if (m.time() > cut) {
+                        ikeAfter.add(m);
+                    }
+                }
+            }
+            assertEquals(List.of(), ikeAfter, "IKE messages after the cut");
+            Set<String> espOn2 = Tshark.espSpis(pcap2);
+            assertEquals(new TreeSet<>(Set.of("0x" + childA.get("spi_in"), "0x" + childA.get("spi_out"))), espOn2,
+                    "uplink 2 carries the same SA pair");
+
+            // One Quick Mode of three messages, its IDs an ID_LIST (12) each way.
+            List<Tshark.Ike> all = Tshark.ike(pcap1, keys);
+            List<Tshark.Ike> quick = all.stream().filter(m -> m.exchangeType() == 32).toList();
+            assertEquals(3, quick.size(), all.toString());
+            assertEquals(List.of("12,12", "12,12"), quick.subList(0, 2).stream().map(Tshark.Ike::idTypes).toList(),
+                    quick.toString());
+        }
+    }
+}
