@@ -51,11 +51,21 @@ public final class PaperExperiment implements Demo {
             System.err.println("poolsa demo: " + e.getMessage());
             return 6;
         }
-        ExperimentRun.Settings settings = new ExperimentRun.Settings(o.duration().toMillis(), o.failAfter().toMillis(),
+        ExperimentRun.Settings settings = settings(o);
+        say("SCTP timers at both ends: " + settings.timers().describe());
+        List<RunResult> results = runAll(o, out, settings, harness);
+        return report(o, out, settings, results);
+    }
+
+    static ExperimentRun.Settings settings(DemoOptions o) {
+        return new ExperimentRun.Settings(o.duration().toMillis(), o.failAfter().toMillis(),
                 o.restoreAfter() == null ? 0 : o.restoreAfter().toMillis(), o.rate(), o.message(),
                 SctpHarness.Timers.defaults(), o.keying().equals("manual") ? PoolsaTunnel.Keying.MANUAL
                 : PoolsaTunnel.Keying.IKE, o.keep(), o.capture());
-        say("SCTP timers at both ends: " + settings.timers().describe());
+    }
+
+    /** Every run the options ask for, in order; a run that could not take place is a result that says why. */
+    static List<RunResult> runAll(DemoOptions o, Path out, ExperimentRun.Settings settings, SctpHarness harness) {
         List<RunResult> results = new ArrayList<>();
         int index = 0;
         for (String key : o.scenarios()) {
@@ -84,7 +94,7 @@ public final class PaperExperiment implements Demo {
                 }
             }
         }
-        return report(o, out, settings, results);
+        return results;
     }
 
     private static List<String> directions(DemoOptions o, Scenario s) {
@@ -94,7 +104,7 @@ public final class PaperExperiment implements Demo {
         return s instanceof HostCase ? List.of("download", "upload") : List.of("download");
     }
 
-    private int report(DemoOptions o, Path out, ExperimentRun.Settings settings, List<RunResult> results) throws IOException {
+    static int report(DemoOptions o, Path out, ExperimentRun.Settings settings, List<RunResult> results) throws IOException {
         List<String> lines = new ArrayList<>();
         lines.add(String.format(Locale.ROOT, "poolsa demo: the paper's experiment, %d runs; transfer %.0f s paced at "
                         + "%d bytes/s in %d-byte SCTP messages, link down %.1f s after the association came up",
