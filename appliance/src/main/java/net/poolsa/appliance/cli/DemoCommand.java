@@ -58,7 +58,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--message", paramLabel = "BYTES", defaultValue = "1000",
             description = "SCTP message size, one DATA chunk each (default: ${DEFAULT-VALUE}).")
     int message;
-    @Option(names = "--keying", paramLabel = "ike|manual", defaultValue = "manual",
+    @Option(names = "--keying", paramLabel = "ike|manual", defaultValue = "ike",
             description = "How the poolsa runs key their SAs (default: ${DEFAULT-VALUE}).")
     String keying;
     @Option(names = "--capture", description = "Keep the pcap files of each run (for Wireshark).")

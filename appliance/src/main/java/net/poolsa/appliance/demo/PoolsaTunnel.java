@@ -52,6 +52,7 @@ final class PoolsaTunnel implements Tunnel {
     private final SecureRandom random = new SecureRandom();
     private final String psk = hex(16);
     private final Map<String, Process> instances = new LinkedHashMap<>();
+    private final Map<String, Path> logs = new LinkedHashMap<>();
     private final Map<String, Process> samplers = new LinkedHashMap<>();
     private final Map<String, String> yaml = new LinkedHashMap<>();
     private final List<String> notes = new ArrayList<>();
@@ -99,15 +100,10 @@ final class PoolsaTunnel implements Tunnel {
                     + "sockets do not set the 0x5053 mark that keeps poolsa's own packets out of the sink");
         }
         for (Endpoint e : endpoints()) {
-            Path config = writeConfig(e);
-            Path home = config.getParent();
-            Process p = lab.spawn(e.role(), poolsa("run", "-c", config.toString(), "--control-socket",
-                    home.resolve("poolsa.ctl").toString(), "--state-dir", home.resolve("state").toString()),
-                    home.resolve("poolsa.log"));
-            instances.put(e.role(), p);
+            launch(lab, e, writeConfig(e));
         }
         for (Endpoint e : endpoints()) {
-            awaitStarted(e.role());
+            awaitStarted(e.role(), log(e.role()));
             samplers.put(e.role(), MetricsSampler.start(lab, e.role(), dir.resolve(e.role() + "-metrics.txt")));
         }
     }
@@ -122,9 +118,19 @@ final class PoolsaTunnel implements Tunnel {
             String before = yaml.get(e.role());
             Path config = writeConfig(e);
             if (!yaml.get(e.role()).equals(before)) {
-                Lab.signal(instances.get(e.role()), "HUP");
-                notes.add(e.role() + ": reloaded with " + config + " (outer address " + outer(e).get(0)
-                        + ") right after the failure");
+                if (keying == Keying.IKE) {
+                    // poolsa's reload cannot move IKE's sockets to a new address ("restart to bind"): restart it.
+                    Lab.stop(instances.get(e.role()), 10_000);
+                    launch(lab, e, config);
+                    awaitStarted(e.role(), log(e.role()));
+                    notes.add(e.role() + ": restarted with " + config + " (outer address " + outer(e).get(0)
+                            + ") right after the failure, since a reload does not rebind IKE to a new address; the gap "
+                            + "includes poolsa's start");
+                } else {
+                    Lab.signal(instances.get(e.role()), "HUP");
+                    notes.add(e.role() + ": reloaded with " + config + " (outer address " + outer(e).get(0)
+                            + ") right after the failure");
+                }
             }
         }
     }
@@ -145,14 +151,28 @@ final class PoolsaTunnel implements Tunnel {
             Process p = instances.get(e.role());
             if (!p.isAlive()) {
                 notes.add(e.role() + ": poolsa exited with code " + p.exitValue() + " during the run; see "
-                        + dir.resolve(e.role()).resolve("poolsa.log"));
+                        + log(e.role()));
             }
         }
         return new TunnelReport(continuity, List.copyOf(notes));
     }
 
-    private void awaitStarted(String role) throws Exception {
-        Path log = dir.resolve(role).resolve("poolsa.log");
+    /** Starts {@code poolsa run} for {@code e}; a restart logs to its own file ({@code poolsa-1.log}). */
+    private void launch(Lab lab, Endpoint e, Path config) throws IOException {
+        Path home = config.getParent();
+        boolean restart = instances.containsKey(e.role());
+        Process p = lab.spawn(e.role(), poolsa("run", "-c", config.toString(), "--control-socket",
+                home.resolve("poolsa.ctl").toString(), "--state-dir", home.resolve("state").toString()),
+                home.resolve(restart ? "poolsa-1.log" : "poolsa.log"));
+        instances.put(e.role(), p);
+        logs.put(e.role(), home.resolve(restart ? "poolsa-1.log" : "poolsa.log"));
+    }
+
+    private Path log(String role) {
+        return logs.get(role);
+    }
+
+    private void awaitStarted(String role, Path log) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(START_TIMEOUT_SECONDS);
         Process p = instances.get(role);
         while (System.nanoTime() < deadline) {

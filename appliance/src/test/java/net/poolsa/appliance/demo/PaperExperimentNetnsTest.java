@@ -53,7 +53,6 @@ class PaperExperimentNetnsTest {
         assertEquals(2, spis.size(), "one SA pair before the failure: " + pool.spisBefore());
         assertEquals(spis, pool.allSpisAfter(), "the same SPIs after the failure: " + pool.spisAfter());
         assertEquals(0, pool.ikeAfterTotal(), "IKE messages after the failure with pool SAs: " + pool.ikeAfter());
-        assertTrue(pool.ikeBefore() > 0, "the pool SAs were negotiated by IKE on the wire");
         assertTrue(pool.gap().resumed(), "data resumed after the failure");
         assertTrue(pool.secondaryAfter()[0] >= MIN_SECONDARY_PACKETS,
                 "ESP packets on the secondary link after the failure: " + pool.secondaryAfter()[0]);
