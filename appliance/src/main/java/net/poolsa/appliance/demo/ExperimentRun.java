@@ -100,17 +100,23 @@ final class ExperimentRun {
     /** One short paced transfer in the run's direction over the same path, its logs kept as {@code warmup-*.log}. */
     private void warmUp(Lab lab, Tunnel tunnel) throws Exception {
         double deadline = (WARMUP_MILLIS + GRACE_MILLIS) / 1000.0;
-        Path serverLog = dir.resolve("warmup-server.log");
-        Path clientLog = dir.resolve("warmup-client.log");
+        Process[] ends = startEnds(lab, tunnel, "warmup-", 1, settings.rate() * WARMUP_MILLIS / 1000, deadline);
+        ends[1].waitFor((long) (deadline * 1000) + 5000, TimeUnit.MILLISECONDS);
+        ends[0].waitFor(5, TimeUnit.SECONDS);
+        Lab.stop(ends[1], 2000);
+        Lab.stop(ends[0], 2000);
+    }
+
+    /** Starts the harness's server, waits until it listens, then its client: {@code [server, client]}. */
+    private Process[] startEnds(Lab lab, Tunnel tunnel, String prefix, long files, long fileBytes, double deadline)
+            throws Exception {
+        Path serverLog = dir.resolve(prefix + "sctp-server.log");
         Process server = lab.spawn(scenario.serverRole(), harness.server(settings.timers(), deadline + 5), serverLog);
         awaitText(serverLog, "listening", 20);
         Process client = lab.spawn(scenario.clientRole(), harness.client(settings.timers(), scenario.serverAddress(),
-                tunnel.clientBind(scenario), upload, 1, settings.rate() * WARMUP_MILLIS / 1000, settings.rate(),
-                settings.message(), deadline), clientLog);
-        client.waitFor((long) (deadline * 1000) + 5000, TimeUnit.MILLISECONDS);
-        server.waitFor(5, TimeUnit.SECONDS);
-        Lab.stop(client, 2000);
-        Lab.stop(server, 2000);
+                tunnel.clientBind(scenario), upload, files, fileBytes, settings.rate(), settings.message(), deadline),
+                dir.resolve(prefix + "sctp-client.log"));
+        return new Process[] {server, client};
     }
 
     private RunResult transfer(Lab lab, Tunnel tunnel, String direction) throws Exception {
@@ -131,11 +137,9 @@ final class ExperimentRun {
         double deadline = (nominalMillis + GRACE_MILLIS) / 1000.0;
         Path serverLog = dir.resolve("sctp-server.log");
         Path clientLog = dir.resolve("sctp-client.log");
-        Process server = lab.spawn(scenario.serverRole(), harness.server(settings.timers(), deadline + 5), serverLog);
-        awaitText(serverLog, "listening", 20);
-        Process client = lab.spawn(scenario.clientRole(), harness.client(settings.timers(), scenario.serverAddress(),
-                tunnel.clientBind(scenario), upload, files, fileBytes, settings.rate(), settings.message(), deadline),
-                clientLog);
+        Process[] ends = startEnds(lab, tunnel, "", files, fileBytes, deadline);
+        Process server = ends[0];
+        Process client = ends[1];
         awaitText(clientLog, "event .* connected", 30);
         long connected = SctpLog.read(clientLog).connectedMicros() / 1000;
         say.accept(String.format("  %s: SCTP association up; %d files of %d bytes at %d bytes/s; %s after %.1f s",

@@ -64,7 +64,7 @@ final class MobikeTunnel implements Tunnel {
             throw new Unavailable("MOBIKE moves the SAs of a mobile or multihomed host; the router case has no MOBIKE run",
                     "");
         }
-        if (!Files.isExecutable(Path.of(CHARON)) || !HostCommands.local().run(List.of("swanctl", "--version")).ok()) {
+        if (!Files.isExecutable(Path.of(CHARON)) || !HostCommands.local().run(List.of("sh", "-c", "command -v swanctl")).ok()) {
             throw new Unavailable("strongSwan is not installed (packages strongswan-charon strongswan-swanctl "
                     + "libstrongswan-standard-plugins)", "");
         }

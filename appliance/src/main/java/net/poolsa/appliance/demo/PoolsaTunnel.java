@@ -45,6 +45,8 @@ final class PoolsaTunnel implements Tunnel {
     static final String ESP_PROPOSAL = "aes128gcm16-modp2048";
     /** How long a start may take: a loaded two-core machine has been seen to need 25 s for one JVM. */
     static final long START_TIMEOUT_SECONDS = 180;
+    /** How long a restarted endpoint may take to negotiate its new SA pair (Main Mode and Quick Mode) on a loaded machine. */
+    static final long RENEGOTIATION_TIMEOUT_SECONDS = 60;
 
     private final Scenario scenario;
     private final boolean pinned;
@@ -60,6 +62,8 @@ final class PoolsaTunnel implements Tunnel {
     private final Map<String, String> manualKeys = new LinkedHashMap<>();
     private Path dir;
     private int phase;
+    /** The role whose poolsa was restarted after the failure (pinned, IKE-keyed), or null. */
+    private String restarted;
 
     PoolsaTunnel(Scenario scenario, boolean pinned, Keying keying) {
         this.scenario = scenario;
@@ -123,6 +127,7 @@ final class PoolsaTunnel implements Tunnel {
                     Lab.stop(instances.get(e.role()), 10_000);
                     launch(lab, e, config);
                     awaitStarted(e.role(), log(e.role()));
+                    restarted = e.role();
                     notes.add(e.role() + ": restarted with " + config + " (outer address " + outer(e).get(0)
                             + ") right after the failure, since a reload does not rebind IKE to a new address; the gap "
                             + "includes poolsa's start");
@@ -137,6 +142,12 @@ final class PoolsaTunnel implements Tunnel {
 
     @Override
     public TunnelReport finish(Lab lab, long startMillis, long failureMillis) throws Exception {
+        if (restarted != null) {
+            // The new negotiation belongs on the captures even when the transfer gave up before it ended.
+            boolean done = awaitLine(log(restarted), "event=child_sa_installed", RENEGOTIATION_TIMEOUT_SECONDS);
+            notes.add(restarted + ": " + (done ? "new SA pair negotiated after the restart (" + log(restarted) + ")"
+                    : "no new SA pair within " + RENEGOTIATION_TIMEOUT_SECONDS + " s of the transfer's end"));
+        }
         List<TunnelReport.Continuity> continuity = new ArrayList<>();
         for (Endpoint e : endpoints()) {
             Process s = samplers.get(e.role());
@@ -189,6 +200,17 @@ final class PoolsaTunnel implements Tunnel {
                 + tail(log, 30));
     }
 
+    private static boolean awaitLine(Path log, String text, long seconds) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            if (Files.exists(log) && Files.readString(log).contains(text)) {
+                return true;
+            }
+            Thread.sleep(200);
+        }
+        return false;
+    }
+
     static String tail(Path log, int lines) throws IOException {
         if (!Files.exists(log)) {
             return "(no log)";
@@ -224,6 +246,10 @@ final class PoolsaTunnel implements Tunnel {
         y.append("  uplinks:\n");
         for (String u : self.uplinks()) {
             String[] f = u.split(":", 2);
+            // A pinned IKE endpoint is restarted on its new address, and the failed link (down) cannot be captured on.
+            if (pinned && keying == Keying.IKE && !outer(self).contains(f[1].substring(0, f[1].indexOf('/')))) {
+                continue;
+            }
             y.append("    - interface: ").append(f[0]).append("\n      addresses: [").append(f[1]).append("]\n");
         }
         y.append("  sink:\n    interface: psink\n    type: ifb\n");

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.io.TempDir;
  * over one association while the client's primary link goes down. Asserted from the wire and the SCTP harness's logs,
  * never from wall-clock numbers: with pool SAs the same two SPIs carry the data before and after the failure, no IKE
  * message is on the wire after it, ESP flows on the secondary link and every byte offered is delivered; the pinned run
- * needs a new SA pair (new SPIs, negotiated by IKE after the failure); the summary prints what the results say.
+ * needs a new SA pair negotiated by IKE after the failure (Quick Mode on the wire; new SPIs when data resumed: its
+ * client is restarted on the new address, and under load the association may give up first); the summary prints
+ * what the results say.
  * Everything runs in namespaces the experiment creates and deletes, with documentation addresses only.
  */
 @Tag("root")
@@ -59,12 +61,14 @@ class PaperExperimentNetnsTest {
         assertEquals(pool.offeredBytes(), pool.deliveredTotal(), "every byte offered was delivered");
         assertEquals(List.of(), Summary.factsBroken(pool));
 
-        List<String> newSpis = new ArrayList<>(pinned.allSpisAfter());
-        assertFalse(newSpis.isEmpty(), "no ESP after the failure in the pinned run: " + pinned.spisAfter());
-        newSpis.retainAll(pinned.allSpisBefore());
-        assertEquals(List.of(), newSpis, "a pinned SA pair cannot follow the failure; the SPIs after it are new");
         assertTrue(pinned.ikeAfter().getOrDefault("Quick Mode", 0) >= 2,
                 "the pinned run negotiates a new SA pair after the failure: " + pinned.ikeAfter());
+        if (pinned.gap().resumed()) {
+            List<String> newSpis = new ArrayList<>(pinned.allSpisAfter());
+            assertFalse(newSpis.isEmpty(), "no ESP after data resumed in the pinned run: " + pinned.spisAfter());
+            newSpis.retainAll(pinned.allSpisBefore());
+            assertEquals(List.of(), newSpis, "a pinned SA pair cannot follow the failure; the SPIs after it are new");
+        }
 
         List<String> summary = Files.readAllLines(out.resolve("summary.txt"));
         Summary.Group group = Summary.groups(results).get(0);
