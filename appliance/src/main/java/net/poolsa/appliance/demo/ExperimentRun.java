@@ -18,7 +18,7 @@ import net.poolsa.esp.divert.HostCommands;
  */
 final class ExperimentRun {
     /** How long the tunnel may take to carry its first ping after its endpoints reported they started. */
-    static final long PATH_TIMEOUT_SECONDS = 90;
+    static final long PATH_TIMEOUT_SECONDS = 180;
     /** Extra time the transfer may take to catch up after the failure before the harness gives up. */
     static final long GRACE_MILLIS = 10_000;
     /** One file per this much paced transfer time: the client downloads several files, as in the paper. */

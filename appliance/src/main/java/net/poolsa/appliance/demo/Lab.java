@@ -24,9 +24,13 @@ final class Lab implements AutoCloseable {
     private final Map<String, String> namespaces = new LinkedHashMap<>();
     private final List<Process> processes = new ArrayList<>();
 
+    /** Cleans up when the demo is interrupted (Ctrl-C, TERM): the namespaces must not outlive it. */
+    private final Thread onExit = new Thread(this::close, "poolsa-demo-cleanup");
+
     Lab(String tag, boolean keep) {
         this.tag = tag;
         this.keep = keep;
+        Runtime.getRuntime().addShutdownHook(onExit);
     }
 
     /** A tag for the namespaces of run {@code index} of this JVM: short, since it also names interfaces nowhere. */
@@ -159,7 +163,14 @@ final class Lab implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (Thread.currentThread() != onExit) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(onExit);
+            } catch (IllegalStateException | IllegalArgumentException e) {
+                // shutting down already (the hook runs or ran), or removed by an earlier close
+            }
+        }
         for (int i = processes.size() - 1; i >= 0; i--) {
             stop(processes.get(i), 10_000);
         }

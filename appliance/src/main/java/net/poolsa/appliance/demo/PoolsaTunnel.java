@@ -103,10 +103,10 @@ final class PoolsaTunnel implements Tunnel {
             notes.add("IKE's UDP 500/4500 routed by the main table at both ends (ip rule priority 90/91): poolsa's IKE "
                     + "sockets do not set the 0x5053 mark that keeps poolsa's own packets out of the sink");
         }
+        // One after the other: an initiator whose Main Mode reaches a responder still starting was seen to stall on a
+        // loaded machine until the demo gave up.
         for (Endpoint e : endpoints()) {
             launch(lab, e, writeConfig(e));
-        }
-        for (Endpoint e : endpoints()) {
             awaitStarted(e.role(), log(e.role()));
             samplers.put(e.role(), MetricsSampler.start(lab, e.role(), dir.resolve(e.role() + "-metrics.txt")));
         }

@@ -47,7 +47,7 @@ final class Summary {
     /** The table of one group. */
     static List<String> table(Group g) {
         List<String> lines = new ArrayList<>();
-        String format = "%-20s %-27s %-30s %-10s %-10s %-17s %s";
+        String format = "%-20s %-36s %-27s %-10s %-10s %-17s %s";
         lines.add(String.format(Locale.ROOT, format, "run", "ESP SPIs before -> after", "IKE messages after failure",
                 "data gap", "resumed", "delivered (MB)", "retransmitted"));
         for (RunResult r : g.runs()) {
