@@ -21,7 +21,7 @@ poolsa check-config -c /etc/poolsa/poolsa.yaml || fail "check-config (root)"
 # The service runs as poolsa: it must be able to read its configuration and keys.
 runuser -u poolsa -- poolsa check-config -c /etc/poolsa/poolsa.yaml || fail "check-config (user poolsa)"
 getent passwd poolsa >/dev/null || fail "user poolsa missing"
-for k in example.aes-in example.aes-out example.hmac-in example.hmac-out; do
+for k in example.aes-in example.aes-out example.hmac-in example.hmac-out branch.psk; do
     [ "$(stat -c %a /etc/poolsa/secrets/$k)" = 600 ] || fail "generated key $k is not mode 600"
 done
 
@@ -47,5 +47,7 @@ apt-get remove -y poolsa
 [ -e /etc/poolsa/poolsa.yaml ] || fail "conffile removed before purge"
 apt-get purge -y poolsa
 [ ! -e /etc/poolsa/poolsa.yaml ] || fail "conffile left after purge"
-[ ! -e /etc/poolsa/secrets/example.aes-in ] || fail "generated key left after purge"
+for k in example.aes-in branch.psk; do
+    [ ! -e /etc/poolsa/secrets/$k ] || fail "generated key $k left after purge"
+done
 echo "ci-check-deb: OK ($deb)"

@@ -37,6 +37,10 @@ import net.poolsa.esp.sa.SaMode;
  * @param forceEncapsulation   behave as if behind a NAT: float to 4500 and use ESP-in-UDP without one
  * @param replayWindow         anti-replay window of the inbound SAs, in packets
  * @param extendedSequenceNumbers offer 64-bit sequence numbers (RFC 4304)
+ * @param bundleAhProposals    with ESP: AH proposals (strongSwan syntax without a DH group, e.g. "sha256") that make
+ *                             each Quick Mode negotiate an AH+ESP bundle (RFC 2408 §4.2: one proposal number, AH and
+ *                             ESP), the AH pair applied in transport mode over the ESP packets under the same reqid;
+ *                             empty for none. A bundle cannot cross a NAT (AH covers the outer addresses, RFC 3715 §2.1)
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3554#section-4">RFC 3554 §4</a>
  */
 public record IkeConnection(
@@ -53,7 +57,8 @@ public record IkeConnection(
         long ikeLifetimeSeconds,
         StartAction startAction,
         boolean forceEncapsulation,
-        int replayWindow, boolean extendedSequenceNumbers) {
+        int replayWindow, boolean extendedSequenceNumbers,
+        List<String> bundleAhProposals) {
     /** Phase-1 lifetime when the connection names none (strongSwan's and RFC 2407's common default, 8 hours). */
     public static final long DEFAULT_IKE_LIFETIME_SECONDS = 28800;
     /** Largest reqid: the bits above it number the extra SA pairs (see {@code reqid}). */
@@ -95,6 +100,24 @@ public record IkeConnection(
         if (replayWindow < 0 || replayWindow > 1 << 20) {
             throw new IllegalArgumentException("connection " + name + ": replay window " + replayWindow);
         }
+        bundleAhProposals = List.copyOf(bundleAhProposals);
+        if (!bundleAhProposals.isEmpty() && protocol != IpsecProtocol.ESP) {
+            throw new IllegalArgumentException("connection " + name + ": an AH bundle goes over ESP, not " + protocol);
+        }
+        for (String p : bundleAhProposals) {
+            Proposals.checkBundleAh(p);
+        }
+    }
+
+    /** A connection without an AH+ESP bundle (the form before bundles existed). */
+    public IkeConnection(String name, int reqid, SaMode mode, IpsecProtocol protocol, AddressPool localOuter,
+                         AddressPool remoteOuter, AddressPool localProtected, AddressPool remoteProtected,
+                         List<String> ikeProposals, List<String> espProposals, byte[] psk, Lifetime childLifetime,
+                         long ikeLifetimeSeconds, StartAction startAction, boolean forceEncapsulation, int replayWindow,
+                         boolean extendedSequenceNumbers) {
+        this(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, ikeProposals,
+                espProposals, psk, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation, replayWindow,
+                extendedSequenceNumbers, List.of());
     }
 
     /** The phase-1 lifetime to offer: {@link #ikeLifetimeSeconds()}, or the default when that is 0. */
@@ -123,7 +146,8 @@ public record IkeConnection(
                 && MessageDigest.isEqual(psk, c.psk) && childLifetime.equals(c.childLifetime)
                 && ikeLifetimeSeconds == c.ikeLifetimeSeconds && startAction == c.startAction
                 && forceEncapsulation == c.forceEncapsulation && replayWindow == c.replayWindow
-                && extendedSequenceNumbers == c.extendedSequenceNumbers;
+                && extendedSequenceNumbers == c.extendedSequenceNumbers
+                && bundleAhProposals.equals(c.bundleAhProposals);
     }
 
     /** Leaves the key out: equal connections still hash alike. */
@@ -131,7 +155,7 @@ public record IkeConnection(
     public int hashCode() {
         return Objects.hash(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected,
                 ikeProposals, espProposals, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation,
-                replayWindow, extendedSequenceNumbers);
+                replayWindow, extendedSequenceNumbers, bundleAhProposals);
     }
 
     /** Everything but the pre-shared key. */
@@ -139,7 +163,8 @@ public record IkeConnection(
     public String toString() {
         return "IkeConnection[" + name + " reqid " + reqid + " " + mode + " " + protocol + " outer " + localOuter
                 + " <-> " + remoteOuter + " protected " + localProtected + " <-> " + remoteProtected + " ike "
-                + ikeProposals + " esp " + espProposals + " start " + startAction
+                + ikeProposals + " esp " + espProposals
+                + (bundleAhProposals.isEmpty() ? "" : " ah bundle " + bundleAhProposals) + " start " + startAction
                 + (forceEncapsulation ? " encap" : "") + "]";
     }
 }

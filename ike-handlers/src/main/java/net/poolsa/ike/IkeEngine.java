@@ -38,7 +38,8 @@ import net.poolsa.ike.transport.TransportEvents;
  *
  * <p>Main Mode with pre-shared keys and Quick Mode (RFC 2409), NAT traversal (RFC 3947/3948), pools in the
  * Identification payloads (RFC 3554 ID_LIST) and each side's outer pool announced inside the encrypted exchange
- * (docs/ikev1-pools.md). Child SAs are installed through the {@link IpsecKernel}.
+ * (docs/ikev1-pools.md), AH+ESP bundles (docs/ikev1-pools.md §3). Child SAs are installed through the
+ * {@link IpsecKernel}.
  *
  * <p>Test only: with the system property {@value KeyExport#PROPERTY} set, the IKE and ESP keys are written in
  * tshark's formats ({@link KeyExport}).

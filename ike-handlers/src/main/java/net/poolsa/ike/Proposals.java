@@ -22,4 +22,12 @@ public final class Proposals {
     public static void checkEsp(String proposal, IpsecProtocol protocol) {
         AlgorithmWords.parseEsp(proposal, protocol, false);
     }
+
+    /**
+     * The AH half of an AH+ESP bundle, e.g. "sha256": an AH proposal without a DH group (the bundle's PFS group is
+     * its ESP proposal's); the exception's message names the bad word.
+     */
+    public static void checkBundleAh(String proposal) {
+        AlgorithmWords.parseBundleAh(proposal, false);
+    }
 }

@@ -24,6 +24,7 @@ final class Conn {
     private Lifetime lifetime = Lifetime.ofSeconds(3000, 3600);
     private StartAction start = StartAction.NONE;
     private boolean encap;
+    private List<String> bundleAh = List.of();
 
     static Conn of(String localOuter, String remoteOuter, String localProtected, String remoteProtected) {
         Conn c = new Conn();
@@ -84,9 +85,15 @@ final class Conn {
         return this;
     }
 
+    /** AH proposals of an AH+ESP bundle. */
+    Conn ah(String... p) {
+        bundleAh = List.of(p);
+        return this;
+    }
+
     IkeConnection build() {
         return new IkeConnection(name, reqid, mode, protocol, AddressPool.parse(localOuter), AddressPool.parse(remoteOuter),
                 AddressPool.parse(localProtected), AddressPool.parse(remoteProtected), ike, esp,
-                psk.getBytes(StandardCharsets.US_ASCII), lifetime, 0, start, encap, 64, false);
+                psk.getBytes(StandardCharsets.US_ASCII), lifetime, 0, start, encap, 64, false, bundleAh);
     }
 }

@@ -13,6 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
@@ -25,6 +26,7 @@ import net.poolsa.ike.transport.IkeTransportConfig;
  * real path; then garbage and an oversized datagram at one of them, counted by reason; then {@code close()},
  * which deletes the SAs at the peer and frees the ports. Needs root (port 500).
  */
+@Tag("root")
 class EngineSocketsTest {
 
     /** Counts events from the IKE loop for the test thread. */

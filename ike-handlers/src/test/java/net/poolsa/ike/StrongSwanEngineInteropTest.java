@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -31,6 +32,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * (scripts/install-deps.sh); documentation addresses only; the namespaces carry this JVM's PID and the script's
  * exit trap deletes them and ends the processes it started, by PID.
  */
+@Tag("root")
 class StrongSwanEngineInteropTest {
     private static final Pattern DUMP = Pattern.compile("\\[CHD\\] (?:<[^>]*> )?(.+) => (\\d+) bytes @");
     private static final Pattern ROW = Pattern.compile("\\[CHD\\] (?:<[^>]*> )?\\s+\\d+: ((?:[0-9A-F]{2} )+)");

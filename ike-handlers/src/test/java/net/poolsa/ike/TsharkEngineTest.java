@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +24,7 @@ import net.poolsa.ike.exchange.KeyExport;
  * and the payloads we meant, the outer-pool notification (type 38400) in Quick Mode messages 1 and 2 included.
  * Main Mode floats to UDP/4500 (forced encapsulation), where tshark must also skip the non-ESP marker.
  */
+@Tag("root")
 class TsharkEngineTest {
 
     /** Two gateways whose engines export their keys to {@code dir} (test-only). */
@@ -91,6 +93,51 @@ class TsharkEngineTest {
             assertEquals(1, Integer.parseInt(values[i], 16), "Encapsulation-Mode of Quick Mode message " + (qm - 5) + ": " + String.join("|", rows.get(qm)));
         }
         assertEquals(null, Gateways.one(g.a, net.poolsa.esp.sa.Direction.OUTBOUND).udpEncapsulation());
+    }
+
+    /**
+     * An AH+ESP bundle as tshark reads our Quick Mode (decrypted with the exported keys): message 1 offers proposal 1
+     * twice, AH (protocol 2) then ESP (protocol 3), each with its own SPI (the outer-pool notification names the ESP
+     * one); message 2 answers with both; the Deletes
+     * name the ESP and then the AH SPI. No malformed packet, no expert information.
+     */
+    @Test
+    void tsharkReadsAnAhEspBundle(@TempDir Path dir) throws Exception {
+        Gateways g = exporting(dir);
+        g.configure(Gateways.forA().esp("aes128-sha256-modp2048").ah("sha256"),
+                Gateways.forB().esp("aes128-sha256-modp2048").ah("sha256"));
+        assertTrue(g.initiate(g.a).ok());
+        java.util.Map<net.poolsa.esp.sa.IpsecProtocol, Integer> inbound = new java.util.EnumMap<>(net.poolsa.esp.sa.IpsecProtocol.class);
+        for (net.poolsa.esp.sa.SecurityAssociation sa : g.a.kernel.listSas()) {
+            if (sa.direction() == net.poolsa.esp.sa.Direction.INBOUND) {
+                inbound.put(sa.protocol(), sa.spi());
+            }
+        }
+        assertTrue(Gateways.done(g.a.engine.terminate("c").toCompletableFuture()).ok());
+        g.wire.flush();
+        assertEquals(12, g.wire.log.size(), "Main Mode, Quick Mode, D(ESP), D(AH), D(ISAKMP)");
+        Path pcap = dir.resolve("bundle.pcap");
+        Files.write(pcap, pcap(g.wire.log));
+        List<String[]> rows = tshark(dir, pcap, "isakmp.prop.number", "isakmp.prop.protoid", "isakmp.spi",
+                "isakmp.delete.protoid", "isakmp.delete.spi");
+        assertEquals(12, rows.size());
+        for (String[] r : rows) {
+            assertEquals("", r[1], "malformed: " + String.join("|", r));
+            assertEquals("", r[2], "expert information: " + String.join("|", r));
+        }
+        String[] qm1 = rows.get(6);
+        String[] qm2 = rows.get(7);
+        assertEquals("1,1", qm1[3], String.join("|", qm1));
+        assertEquals("2,3", qm1[4], "AH, then ESP: " + String.join("|", qm1));
+        assertEquals("1,1", qm2[3], String.join("|", qm2));
+        assertEquals("2,3", qm2[4], String.join("|", qm2));
+        int esp = inbound.get(net.poolsa.esp.sa.IpsecProtocol.ESP);
+        assertEquals(String.format("%08x,%08x,%08x", inbound.get(net.poolsa.esp.sa.IpsecProtocol.AH), esp, esp),
+                qm1[5].replace(":", ""), "A's inbound AH and ESP SPIs, then the outer-pool notification's (ESP)");
+        assertEquals("3|" + String.format("%08x", esp), rows.get(9)[6] + "|" + rows.get(9)[7].replace(":", ""),
+                "D(ESP) first: " + String.join("|", rows.get(9)));
+        assertEquals("2|" + String.format("%08x", inbound.get(net.poolsa.esp.sa.IpsecProtocol.AH)), rows.get(10)[6] + "|"
+                + rows.get(10)[7].replace(":", ""), "then D(AH): " + String.join("|", rows.get(10)));
     }
 
     private static List<String[]> tshark(Path conf, Path pcap) throws Exception {

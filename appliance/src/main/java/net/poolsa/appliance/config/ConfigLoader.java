@@ -107,7 +107,7 @@ public final class ConfigLoader {
                 if (e.getKey().startsWith(SetkeyFile.NAME_PREFIX)) {
                     throw e.getValue().error("names starting with '" + SetkeyFile.NAME_PREFIX + "' are kept for the sa-file's connections");
                 }
-                ConnectionConfig c = connection(e.getKey(), e.getValue(), dataPath, spiIn, reqids);
+                ConnectionConfig c = connection(e.getKey(), e.getValue(), dataPath, spiIn, reqids, connections.values());
                 connections.put(c.name(), c);
             }
         }
@@ -275,7 +275,8 @@ public final class ConfigLoader {
             "replay-window", "esn", "udp-encapsulation", "manual", "authentication", "start-action", "ike-lifetime");
 
     private ConnectionConfig connection(String name, ConfigNode n, DataPathConfig dataPath, Map<Integer, String> spiIn,
-                                        Map<Integer, String> reqids) throws ConfigException {
+                                        Map<Integer, String> reqids, java.util.Collection<ConnectionConfig> earlier)
+            throws ConfigException {
         Map<String, ConfigNode> m = n.mapping(CONNECTION_FIELDS);
         SaMode mode = m.containsKey("mode")
                 ? SaMode.valueOf(m.get("mode").oneOf("tunnel", "transport").toUpperCase(java.util.Locale.ROOT))
@@ -329,6 +330,9 @@ public final class ConfigLoader {
         if (problem == null) {
             problem = ConnectionChecks.unique(c, spiIn, reqids);
         }
+        if (problem == null) {
+            problem = ConnectionChecks.samePeer(c, earlier);
+        }
         if (problem != null) {
             throw node(n, m, problem.field()).error(problem.message());
         }
@@ -344,6 +348,8 @@ public final class ConfigLoader {
             case SPI_IN, BUNDLE_SPI_IN -> m.get("manual").mapping(null).get("spi-in");
             case REQID -> m.get("reqid");
             case LIFE_BYTES -> m.get("lifetime").mapping(null).get("life-bytes");
+            case PSK_FILE -> m.get("authentication").mapping(null).get("psk-file");
+            case IKE_PROPOSALS -> m.get("ike-proposals");
         };
         return n != null ? n : connection;
     }

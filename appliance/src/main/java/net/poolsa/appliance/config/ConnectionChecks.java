@@ -1,12 +1,15 @@
 package net.poolsa.appliance.config;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import net.poolsa.appliance.config.DataPathConfig.InterfaceConfig;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.IpLiterals;
+import net.poolsa.ike.StartAction;
 
 /**
  * What a parsed connection needs from the data path and from the other connections, checked the same way for
@@ -16,7 +19,7 @@ import net.poolsa.esp.sa.IpLiterals;
 final class ConnectionChecks {
     /** The part of a connection a problem is about; the YAML loader and the sa-file each know where it was written. */
     enum Field {
-        LOCAL_OUTER, REMOTE_OUTER, SPI_IN, BUNDLE_SPI_IN, REQID, LIFE_BYTES
+        LOCAL_OUTER, REMOTE_OUTER, SPI_IN, BUNDLE_SPI_IN, REQID, LIFE_BYTES, PSK_FILE, IKE_PROPOSALS
     }
 
     record Problem(Field field, String message) {
@@ -59,6 +62,12 @@ final class ConnectionChecks {
                         + "peer: list a peer address of the family the uplinks use");
             }
         }
+        if (!c.manuallyKeyed() && c.startAction() != StartAction.NONE) {
+            Problem p = initiatorEndpoints(c, ours);
+            if (p != null) {
+                return p;
+            }
+        }
         long hardBytes = c.lifetime().hardBytes();
         if (hardBytes != 0 && hardBytes < dp.mtu()) {
             return new Problem(Field.LIFE_BYTES, "a hard byte lifetime of " + hardBytes + " is below the data path's MTU ("
@@ -93,6 +102,74 @@ final class ConnectionChecks {
             String other = reqids.putIfAbsent(c.reqid(), c.name());
             if (other != null) {
                 return new Problem(Field.REQID, "reqid " + c.reqid() + " is already used by connection " + other);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * An IKE connection that negotiates by itself ({@code start} or {@code trap}) needs what the engine sends Main Mode
+     * between (net.poolsa.ike.exchange.Initiations.endpoints): a single address of remote-outer (a range names no
+     * peer) and, of the same address family, a single address of local-outer that is an uplink address (where IKE
+     * listens). {@code ours} are the uplink addresses in local-outer.
+     */
+    private static Problem initiatorEndpoints(ConnectionConfig c, List<byte[]> ours) {
+        String start = "start-action " + c.startAction().name().toLowerCase(Locale.ROOT);
+        String orNone = "; or set start-action: none to only answer the peer";
+        List<byte[]> remote = singleAddresses(c.remoteOuter());
+        if (remote.isEmpty()) {
+            return new Problem(Field.REMOTE_OUTER, start + " sends Main Mode to a single address of remote-outer, but ["
+                    + c.remoteOuter() + "] holds none (a range names no peer): list the peer's IKE address as a /32 "
+                    + "(/128) entry (ranges beside it are still accepted from the peer)" + orNone);
+        }
+        List<byte[]> local = new ArrayList<>();
+        List<byte[]> singles = singleAddresses(c.localOuter());
+        for (byte[] a : ours) {
+            for (byte[] s : singles) {
+                if (java.util.Arrays.equals(a, s)) {
+                    local.add(a);
+                }
+            }
+        }
+        if (local.isEmpty()) {
+            return new Problem(Field.LOCAL_OUTER, start + " sends Main Mode from a single address of local-outer that "
+                    + "is an uplink address, but [" + c.localOuter() + "] holds none: list the uplink addresses as /32 "
+                    + "(/128) entries (a /32 inside a listed range merges into it and does not count)" + orNone);
+        }
+        if (!sameFamily(remote, local)) {
+            return new Problem(Field.REMOTE_OUTER, start + ": no single address of remote-outer [" + c.remoteOuter()
+                    + "] has the address family of a single uplink address in local-outer [" + c.localOuter()
+                    + "], so Main Mode has no socket to go from: list a peer address of that family" + orNone);
+        }
+        return null;
+    }
+
+    /**
+     * Two IKE connections whose outer pools overlap on both sides reach the same peer addresses. Main Mode with a
+     * pre-shared key is keyed by address (RFC 2409 §5.4): the engine answers such a peer with the key and the
+     * ike-proposals of the first of them and carries both connections' Quick Modes over one IKE SA, so they must
+     * agree on both, or the second one's negotiations fail.
+     */
+    static Problem samePeer(ConnectionConfig c, Collection<ConnectionConfig> earlier) {
+        if (!(c.authentication() instanceof ConnectionConfig.Psk psk)) {
+            return null;
+        }
+        for (ConnectionConfig o : earlier) {
+            if (!(o.authentication() instanceof ConnectionConfig.Psk other)
+                    || !c.localOuter().intersects(o.localOuter()) || !c.remoteOuter().intersects(o.remoteOuter())) {
+                continue;
+            }
+            String shared = "the outer pools overlap those of connection " + o.name() + " (local-outer [" + o.localOuter()
+                    + "], remote-outer [" + o.remoteOuter() + "]), so both reach the same peer addresses, and Main Mode "
+                    + "with a pre-shared key is keyed by address (RFC 2409 §5.4): the engine answers that peer as "
+                    + o.name() + " says";
+            if (!psk.key().equals(other.key())) {
+                return new Problem(Field.PSK_FILE, shared + "; give both the same pre-shared key (this file's content "
+                        + "differs from " + other.file() + ")");
+            }
+            if (!c.ikeProposals().equals(o.ikeProposals())) {
+                return new Problem(Field.IKE_PROPOSALS, shared + "; give both the same ike-proposals (" + o.name()
+                        + " has " + o.ikeProposals() + ")");
             }
         }
         return null;

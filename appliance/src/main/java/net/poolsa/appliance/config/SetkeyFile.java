@@ -85,6 +85,8 @@ public final class SetkeyFile {
                 case REQID -> reqidFromPolicy ? new ConfigException(file, line, "spdadd.request", problem)
                         : new ConfigException(file, outboundLine, "add.-u", problem);
                 case LIFE_BYTES -> new ConfigException(file, outboundLine, "add.-bh", problem);
+                // sa-file connections are keyed manually: the IKE checks never name them.
+                case PSK_FILE, IKE_PROPOSALS -> throw new IllegalStateException(f + ": " + problem);
             };
         }
     }

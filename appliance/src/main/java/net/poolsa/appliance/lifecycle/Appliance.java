@@ -181,7 +181,7 @@ public final class Appliance implements AutoCloseable {
                 ikeConnections = List.of();
                 a.ike.apply(config.dataPath(), handed);
             } catch (IOException e) {
-                throw new StartupException("IKE: cannot open UDP ports 500/4500: " + e.getMessage(), e);
+                throw new StartupException("IKE: cannot open UDP ports 500/4500: " + e.getMessage() + bindHint(e.getMessage()), e);
             } catch (IkeKeying.IkeConfigureException e) {
                 throw new StartupException("IKE: " + e.getMessage(), e);
             }
@@ -354,6 +354,22 @@ public final class Appliance implements AutoCloseable {
     }
 
     /** The appliance could not start; the message says why, for the operator. */
+    /** What to do about the socket errors of IKE's ports that an operator meets, appended to the startup failure. */
+    static String bindHint(String error) {
+        String e = String.valueOf(error);
+        if (e.contains("Address already in use")) {
+            return " (another IKE daemon, such as strongSwan's charon, or another poolsa holds them on that address: "
+                    + "stop it, or take the address out of the IKE connections' local-outer)";
+        }
+        if (e.contains("Permission denied")) {
+            return " (ports below 1024 need CAP_NET_BIND_SERVICE: run as root, or under the packaged unit, which grants it)";
+        }
+        if (e.contains("Cannot assign requested address")) {
+            return " (the address is on no interface of this host: bring the uplink up, or fix data-path.uplinks)";
+        }
+        return "";
+    }
+
     public static final class StartupException extends Exception {
         public StartupException(String message, Throwable cause) {
             super(message, cause);

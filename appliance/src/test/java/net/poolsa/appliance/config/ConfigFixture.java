@@ -75,8 +75,8 @@ public final class ConfigFixture {
                   integrity-key-in: secrets/site-b.int-in
                   integrity-key-out: secrets/site-b.int-out
               site-c:
-                local-outer: [198.51.100.0/28]
-                remote-outer: [198.51.100.32/28]
+                local-outer: [198.51.100.1/32]
+                remote-outer: [198.51.100.33/32, 198.51.100.48/28]
                 local-protected: [192.0.2.0/26]
                 remote-protected: [2001:db8:c::/48]
                 ike-proposals: [aes128-sha256-modp2048]
@@ -101,7 +101,7 @@ public final class ConfigFixture {
                   encryption-key-out: secrets/c.eout
                   integrity-key-in: secrets/c.iin
                   integrity-key-out: secrets/c.iout
-            """).replace("remote-outer: [198.51.100.32/28]", "remote-outer: [198.51.100.33/32]")
+            """).replace("remote-outer: [198.51.100.33/32, 198.51.100.48/28]", "remote-outer: [198.51.100.33/32]")
             .replace("    ike-proposals: [aes128-sha256-modp2048]\n", "")
             .replace("    esp-proposals: [aes128gcm16-modp2048]\n", "")
             .replace("    start-action: start\n    ike-lifetime: 3600\n", "");

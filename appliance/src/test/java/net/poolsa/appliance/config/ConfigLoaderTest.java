@@ -199,7 +199,7 @@ class ConfigLoaderTest {
 
     @Test
     void connectionOutsideEveryUplinkIsRefused() throws Exception {
-        ConfigException e = refused("local-outer: [198.51.100.0/28]", "local-outer: [198.51.100.64/28]");
+        ConfigException e = refused("local-outer: [198.51.100.1/32]", "local-outer: [198.51.100.64/28]");
         assertEquals("connections.site-c.local-outer", e.field());
         assertTrue(e.getMessage().contains("no uplink address lies in local-outer"), e.getMessage());
     }
@@ -217,7 +217,7 @@ class ConfigLoaderTest {
         // Beside a range, single addresses are what it takes.
         assertEquals(AddressPool.parse("198.51.100.17/32", "203.0.113.17/32", "198.51.100.24/29"),
                 accepted(pool, "remote-outer: [198.51.100.17/32, 203.0.113.17/32, 198.51.100.24/29]").remoteOuter());
-        // An IKE connection is not held to it (site-c: remote-outer [198.51.100.32/28] loads in readsTypedRecords).
+        // An IKE connection is held to it only when it initiates (IkeConfigTest.initiatingConnectionNeedsSingleOuterAddresses).
     }
 
     @Test

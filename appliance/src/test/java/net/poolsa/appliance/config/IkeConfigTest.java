@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.ike.StartAction;
 
 /**
@@ -104,5 +105,97 @@ class IkeConfigTest {
         assertTrue(e.getMessage().contains("with IKE the UDP ports come from NAT traversal"), e.getMessage());
         ConnectionConfig forced = siteC("    start-action: start\n", "    start-action: start\n    udp-encapsulation: {}\n");
         assertEquals(4500, forced.udpEncapsulation().remotePort());
+    }
+
+    private ConnectionConfig load(String yaml, String connection) throws Exception {
+        return ConfigLoader.load(ConfigFixture.writeYaml(dir, yaml)).connections().get(connection);
+    }
+
+    private ConfigException refusedYaml(String yaml) throws Exception {
+        Path cfg = ConfigFixture.writeYaml(dir, yaml);
+        return assertThrows(ConfigException.class, () -> ConfigLoader.load(cfg));
+    }
+
+    /**
+     * start and trap send Main Mode themselves, from a single uplink address of local-outer to a single address of
+     * remote-outer (the engine's Initiations.endpoints: a range names no host): without them check-config says what to
+     * fix, instead of a connection whose every initiation fails at run time. none only answers, so ranges do there.
+     */
+    @Test
+    void initiatingConnectionNeedsSingleOuterAddresses() throws Exception {
+        ConfigFixture.write(dir);
+        String remote = "remote-outer: [198.51.100.33/32, 198.51.100.48/28]";
+        String local = "local-outer: [198.51.100.1/32]";
+        String orNone = "; or set start-action: none to only answer the peer";
+        ConfigException e = refused(remote, "remote-outer: [198.51.100.32/28]");
+        assertEquals("connections.site-c.remote-outer", e.field());
+        assertEquals(37, e.line());
+        assertTrue(e.getMessage().endsWith("start-action start sends Main Mode to a single address of remote-outer, but "
+                + "[198.51.100.32/28] holds none (a range names no peer): list the peer's IKE address as a /32 (/128) "
+                + "entry (ranges beside it are still accepted from the peer)" + orNone), e.getMessage());
+        String trap = ConfigFixture.YAML.replace("    start-action: start\n", "");
+        e = refusedYaml(trap.replace(remote, "remote-outer: [198.51.100.32/28]"));
+        assertTrue(e.getMessage().contains("start-action trap sends Main Mode to"), e.getMessage());
+
+        e = refused(local, "local-outer: [198.51.100.0/28, 198.51.100.1/32]");
+        assertEquals("connections.site-c.local-outer", e.field());
+        assertEquals(36, e.line());
+        assertTrue(e.getMessage().endsWith("start-action start sends Main Mode from a single address of local-outer that is "
+                + "an uplink address, but [198.51.100.0/28] holds none: list the uplink addresses as /32 (/128) entries (a "
+                + "/32 inside a listed range merges into it and does not count)" + orNone), e.getMessage());
+        e = refused(local, "local-outer: [198.51.100.2/32, 198.51.100.0/28]");
+        assertEquals("connections.site-c.local-outer", e.field(), "a single address that is no uplink does not count");
+
+        e = refused(remote, "remote-outer: [2001:db8::33/128, 198.51.100.48/28]");
+        assertEquals("connections.site-c.remote-outer", e.field());
+        assertTrue(e.getMessage().contains("no single address of remote-outer [198.51.100.48/28, 2001:db8::33/128] has the "
+                + "address family of a single uplink address in local-outer"), e.getMessage());
+
+        String answerOnly = ConfigFixture.YAML.replace("start-action: start", "start-action: none")
+                .replace(remote, "remote-outer: [198.51.100.32/28]").replace(local, "local-outer: [198.51.100.0/28]");
+        assertEquals(StartAction.NONE, load(answerOnly, "site-c").startAction());
+    }
+
+    private static final String SITE_D = """
+              site-d:
+                local-outer: [198.51.100.1/32]
+                remote-outer: [198.51.100.33/32]
+                local-protected: [192.0.2.64/26]
+                remote-protected: [2001:db8:d::/48]
+                ike-proposals: [aes128-sha256-modp2048]
+                esp-proposals: [aes128gcm16-modp2048]
+                authentication:
+                  psk-file: secrets/site-d.psk
+            """;
+
+    /**
+     * Two IKE connections to the same peer addresses share its Main Mode, which a pre-shared key ties to the address
+     * (RFC 2409 §5.4): the engine answers with the first one's key and ike-proposals, so they must agree.
+     */
+    @Test
+    void connectionsToOnePeerMustShareKeyAndIkeProposals() throws Exception {
+        ConfigFixture.write(dir);
+        ConfigFixture.secret(dir, "secrets/site-d.psk", "another key");
+        ConfigException e = refusedYaml(ConfigFixture.YAML + SITE_D);
+        assertEquals("connections.site-d.authentication.psk-file", e.field());
+        assertEquals(54, e.line());
+        assertTrue(e.getMessage().contains("the outer pools overlap those of connection site-c (local-outer "
+                + "[198.51.100.1/32], remote-outer [198.51.100.33/32, 198.51.100.48/28]), so both reach the same peer "
+                + "addresses, and Main Mode with a pre-shared key is keyed by address (RFC 2409 §5.4)"), e.getMessage());
+        assertTrue(e.getMessage().endsWith("give both the same pre-shared key (this file's content differs from "
+                + dir.resolve("secrets/site-c.psk") + ")"), e.getMessage());
+
+        ConfigFixture.secret(dir, "secrets/site-d.psk", "correct horse battery staple");
+        assertEquals(3, ConfigLoader.load(ConfigFixture.writeYaml(dir, ConfigFixture.YAML + SITE_D)).connections().size(),
+                "the same key in a file of its own loads");
+        e = refusedYaml(ConfigFixture.YAML + SITE_D.replace("[aes128-sha256-modp2048]", "[aes256-sha256-modp2048]"));
+        assertEquals("connections.site-d.ike-proposals", e.field());
+        assertTrue(e.getMessage().endsWith("give both the same ike-proposals (site-c has [aes128-sha256-modp2048])"),
+                e.getMessage());
+
+        ConfigFixture.secret(dir, "secrets/site-d.psk", "another key");
+        String otherPeer = SITE_D.replace("remote-outer: [198.51.100.33/32]", "remote-outer: [198.51.100.65/32]");
+        assertEquals(AddressPool.parse("198.51.100.65/32"), load(ConfigFixture.YAML + otherPeer, "site-d").remoteOuter(),
+                "another peer may have another key");
     }
 }

@@ -55,14 +55,14 @@ class ApplianceIkeTest {
         Appliance a = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, null, ike);
         try {
             assertEquals(List.of(List.of(InetAddress.getByName("198.51.100.1"))), ike.starts,
-                    "bound on the uplink address in local-outer 198.51.100.0/28 only, not on 203.0.113.1");
+                    "bound on the uplink address in local-outer 198.51.100.1/32 only, not on 203.0.113.1");
             assertEquals(1, ike.configures.size());
             IkeConnection c = single(ike.configures.get(0));
             int reqid = a.connections().reqid("site-c");
             assertEquals("site-c", c.name());
             assertEquals(reqid, c.reqid());
             assertEquals(SaMode.TUNNEL, c.mode());
-            assertEquals(AddressPool.parse("198.51.100.32/28"), c.remoteOuter());
+            assertEquals(AddressPool.parse("198.51.100.33/32", "198.51.100.48/28"), c.remoteOuter());
             assertEquals(AddressPool.parse("2001:db8:c::/48"), c.remoteProtected());
             assertEquals(List.of("aes128-sha256-modp2048"), c.ikeProposals());
             assertEquals(List.of("aes128gcm16-modp2048"), c.espProposals());
@@ -134,9 +134,23 @@ class ApplianceIkeTest {
         RecordingDataPathProvider dp = new RecordingDataPathProvider();
         Appliance.StartupException e = assertThrows(Appliance.StartupException.class,
                 () -> Appliance.start(ConfigLoader.load(cfg), dp, "test", null, null, ike));
-        assertEquals("IKE: cannot open UDP ports 500/4500: bind(198.51.100.1:500): Address already in use", e.getMessage());
+        assertEquals("IKE: cannot open UDP ports 500/4500: bind(198.51.100.1:500): Address already in use (another IKE "
+                + "daemon, such as strongSwan's charon, or another poolsa holds them on that address: stop it, or take the "
+                + "address out of the IKE connections' local-outer)", e.getMessage());
         assertTrue(dp.stopped, "the data path that had started was stopped again");
         assertTrue(dp.context.kernel().listSas().isEmpty(), "no SA left installed");
+
+        // The other errors an operator meets say what to do too.
+        ike.failStart = new IOException("bind(198.51.100.1:500) failed: Permission denied");
+        e = assertThrows(Appliance.StartupException.class,
+                () -> Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, null, ike));
+        assertTrue(e.getMessage().endsWith("Permission denied (ports below 1024 need CAP_NET_BIND_SERVICE: run as root, "
+                + "or under the packaged unit, which grants it)"), e.getMessage());
+        ike.failStart = new IOException("bind(198.51.100.1:500) failed: Cannot assign requested address");
+        e = assertThrows(Appliance.StartupException.class,
+                () -> Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, null, ike));
+        assertTrue(e.getMessage().endsWith("(the address is on no interface of this host: bring the uplink up, or fix "
+                + "data-path.uplinks)"), e.getMessage());
     }
 
     /** The per-connection series of an IKE connection read the SAs the engine installed under its reqid. */

@@ -43,6 +43,7 @@ class StatusReportIkeTest {
                     remote-protected: [2001:db8:d::/48]
                     ike-proposals: [aes128-sha256-modp2048]
                     esp-proposals: [aes128gcm16-modp2048]
+                    start-action: none
                     authentication:
                       psk-file: secrets/site-c.psk
                 """;
@@ -67,7 +68,7 @@ class StatusReportIkeTest {
         String text = StatusReport.text(m, view, 0);
         String siteD = text.substring(text.indexOf("site-d: "));
         assertEquals("""
-                site-d: INSTALLED, IKE, TUNNEL, ESP, start-action trap
+                site-d: INSTALLED, IKE, TUNNEL, ESP, start-action none
                   local  outer [198.51.100.0/28]
                   remote outer [198.51.100.32/28]
                   site-d: ESTABLISHED, IKEv1, responder, 0011223344556677_i 8899aabbccddeeff_r

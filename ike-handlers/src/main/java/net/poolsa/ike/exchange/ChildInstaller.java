@@ -8,6 +8,7 @@ import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.Lifetime;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SaKeys;
+import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sa.TrafficSelector;
 import net.poolsa.esp.sa.UdpEncapsulation;
@@ -99,6 +100,45 @@ final class ChildInstaller {
         return b.build();
     }
 
+    /**
+     * Builds and installs the AH half of an AH+ESP bundle in direction {@code dir}: transport mode between the outer
+     * pools, under the ESP pair's reqid, which makes the data plane apply it over the ESP packets (see
+     * {@link net.poolsa.esp.kernel.IpsecKernel#addSa}); never in UDP. It owns {@code keys}; on failure they are wiped
+     * and an inbound SPI is released.
+     */
+    SecurityAssociation bundleAh(IkeSa sa, ConnectionState c, SelectorPair pair, EspProposal ah, Direction dir, int spi,
+                                 SaKeys keys, AddressPool localOuter, AddressPool remoteOuter, Lifetime lifetime) {
+        SecurityAssociation.Builder b = SecurityAssociation.builder()
+                .spi(spi)
+                .protocol(IpsecProtocol.AH)
+                .mode(SaMode.TRANSPORT)
+                .direction(dir)
+                .reqid(pair.reqid())
+                .localOuter(localOuter)
+                .remoteOuter(remoteOuter)
+                .selector(dir == Direction.OUTBOUND ? TrafficSelector.between(localOuter, remoteOuter)
+                        : TrafficSelector.between(remoteOuter, localOuter))
+                .keys(keys)
+                .lifetime(lifetime)
+                .extendedSequenceNumbers(ah.esn())
+                .replayWindow(c.config().replayWindow())
+                .createdNanos(System.nanoTime());
+        if (dir == Direction.OUTBOUND) {
+            b.currentRemote(OuterAddress.of(sa.remote().getAddress())).currentLocal(OuterAddress.of(sa.local().getAddress()));
+        }
+        SecurityAssociation ahSa = b.build();
+        try {
+            ctx.kernel().addSa(ahSa);
+        } catch (RuntimeException e) {
+            ahSa.kill();
+            if (dir == Direction.INBOUND) {
+                ctx.kernel().releaseSpi(spi);
+            }
+            throw e;
+        }
+        return ahSa;
+    }
+
     /** The pair's PROTECT policies, unless installed already (a trap, or another SA generation of the pair). */
     void policies(ConnectionState c, SelectorPair pair) {
         String out = pair.outboundPolicyId(c.name());
@@ -147,9 +187,18 @@ final class ChildInstaller {
         if (child.outbound() != null) {
             ctx.kernel().deleteSa(Direction.OUTBOUND, child.spiOut(), proto, pair.reqid());
         }
+        if (child.ahOutbound() != null) {
+            ctx.kernel().deleteSa(Direction.OUTBOUND, child.ahSpiOut(), IpsecProtocol.AH, pair.reqid());
+        }
         ctx.kernel().deleteSa(Direction.INBOUND, child.spiIn(), proto, pair.reqid());
+        if (child.ahInbound() != null) {
+            ctx.kernel().deleteSa(Direction.INBOUND, child.ahInbound().spi(), IpsecProtocol.AH, pair.reqid());
+        }
         if (tellPeer && sa.established()) {
             ctx.informational().deleteChild(sa, proto, child.spiIn());
+            if (child.ahInbound() != null) {
+                ctx.informational().deleteChild(sa, IpsecProtocol.AH, child.ahInbound().spi());
+            }
         }
         IkeContext.LOG.info("event=child_sa_removed connection={} spi_in=0x{} spi_out=0x{} peer_told={}",
                 child.connection(), String.format("%08x", child.spiIn()), String.format("%08x", child.spiOut()), tellPeer);

@@ -27,6 +27,7 @@ public final class ConnectionState {
     private final IkeConnection config;
     private final List<IkeProposal> ike;
     private final List<EspProposal> esp;
+    private final List<EspProposal> bundleAh;
     private final Map<List<AddressPool>, Integer> subPairs = new HashMap<>();
     private final Set<String> policies = new LinkedHashSet<>();
     private Negotiation negotiation;
@@ -49,8 +50,17 @@ public final class ConnectionState {
                 }
             }
         }
+        List<EspProposal> a = new ArrayList<>();
+        for (String p : config.bundleAhProposals()) {
+            for (EspProposal x : AlgorithmWords.parseBundleAh(p, config.extendedSequenceNumbers())) {
+                if (!a.contains(x)) {
+                    a.add(x);
+                }
+            }
+        }
         this.ike = List.copyOf(i);
         this.esp = List.copyOf(e);
+        this.bundleAh = List.copyOf(a);
     }
 
     public IkeConnection config() {
@@ -67,6 +77,11 @@ public final class ConnectionState {
 
     public List<EspProposal> espProposals() {
         return esp;
+    }
+
+    /** The AH transforms of an AH+ESP bundle, without PFS group; empty without a bundle. */
+    public List<EspProposal> bundleAh() {
+        return bundleAh;
     }
 
     /** The pair for these protected pools: number 0 for the configured pools, else a stable sub-pair number. */

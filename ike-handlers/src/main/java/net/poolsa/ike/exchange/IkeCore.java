@@ -131,7 +131,7 @@ public final class IkeCore implements JobTarget {
                 if (ch.outbound() == null) {
                     continue; // still negotiating
                 }
-                children.add(new ChildSaSnapshot(ch.spiIn(), ch.spiOut(), ch.proposal().name(),
+                children.add(new ChildSaSnapshot(ch.spiIn(), ch.spiOut(), ch.proposalName(),
                         ch.pair().localProtected().toString(), ch.pair().remoteProtected().toString(),
                         ch.localOuter().toString(), ch.remoteOuter().toString(), (now - ch.createdMillis()) / 1000));
             }

@@ -176,7 +176,8 @@ final class Informational {
                     continue; // a peer deletes only what it negotiated with us
                 }
                 for (ChildSa c : List.copyOf(owner.children())) {
-                    if (c.spiOut() == s && c.proposal().protocol() == proto) {
+                    if ((c.spiOut() == s && c.proposal().protocol() == proto)
+                            || (proto == IpsecProtocol.AH && c.ahProposal() != null && c.ahSpiOut() == s)) {
                         ctx.children().remove(owner, c, false);
                     }
                 }

@@ -241,7 +241,7 @@ final class Initiations {
             }
         }
         for (QuickModeInitiator q : pending) {
-            if (n.spi().length() == 4 && n.spi().intAt(0) == q.spi()) {
+            if (n.spi().length() == 4 && q.proposed(n.spi().intAt(0))) {
                 q.peerRefused(n);
                 return;
             }

@@ -5,8 +5,11 @@ import java.util.Arrays;
 import java.util.List;
 
 import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.Lifetime;
+import net.poolsa.esp.sa.SaKeys;
 import net.poolsa.esp.sa.SaMode;
+import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.ike.crypto.ChildSaKeys;
 import net.poolsa.ike.crypto.DhKeyPair;
 import net.poolsa.ike.message.DataAttribute;
@@ -49,6 +52,9 @@ abstract class QuickMode implements MessageHandler {
     ConnectionState conn;
     int spiIn;
     boolean spiTaken;
+    /** An AH+ESP bundle's inbound AH SPI (0 without a bundle), and whether an installed SA holds it. */
+    int ahSpiIn;
+    boolean ahSpiTaken;
     byte[] nonceI;
     byte[] nonceR;
     DhKeyPair dh;
@@ -91,6 +97,80 @@ abstract class QuickMode implements MessageHandler {
         }
         boolean draft = e == Encapsulation.UDP_DRAFT;
         return List.of(new NatOriginalAddressPayload(draft, initiator), new NatOriginalAddressPayload(draft, responder));
+    }
+
+    /** Whether the connection negotiates AH+ESP bundles. */
+    boolean bundle() {
+        return !conn.bundleAh().isEmpty();
+    }
+
+    /** Why a bundle cannot be negotiated here, or null: AH covers the outer addresses a NAT rewrites (RFC 3715 §2.1). */
+    String bundleRefusal() {
+        return bundle() && encapsulation().udp() ? "connection " + conn.name() + ": an AH+ESP bundle cannot cross a NAT "
+                + "(AH authenticates the outer addresses, RFC 3715 section 2.1)" : null;
+    }
+
+    /** A bundle's AH KEYMAT (our AH SPI inbound, the peer's outbound), null without one; g(qm)^xy is kept for {@link #keys}. */
+    ChildSaKeys ahKeys(Phase2Sa.Chosen c, byte[] gqmxy) {
+        return c.ah() == null ? null
+                : ChildSaKeys.derive(sa.keys(), c.ah().proposal().suite(), ahSpiIn, c.ah().spi(), nonceI, nonceR, gqmxy);
+    }
+
+    /**
+     * Installs the inbound SA and, for a bundle, the inbound AH SA, and returns the child that holds them. On failure
+     * nothing stays installed, every key is wiped and the SPIs are released.
+     */
+    ChildSa installInbound(Phase2Sa.Chosen c, SelectorPair pair, ChildSaKeys keys, ChildSaKeys ahKeys,
+                           AddressPool localOuter, AddressPool remoteOuter, Lifetime lifetime) {
+        SecurityAssociation in;
+        try {
+            in = ctx.children().inbound(sa, conn, pair, c.main().proposal(), spiIn, keys.inbound(), localOuter,
+                    remoteOuter, lifetime);
+        } catch (RuntimeException e) {
+            keys.outbound().destroy(); // the inbound ones died with the SA that refused them
+            if (ahKeys != null) {
+                ahKeys.inbound().destroy();
+                ahKeys.outbound().destroy();
+            }
+            spiTaken = true; // released by the installer
+            throw e;
+        }
+        spiTaken = true;
+        ChildSa ch = new ChildSa(conn.name(), pair, c.main().proposal(), in, c.main().spi(), ctx.now());
+        if (ahKeys != null) {
+            try {
+                ch.bundle(c.ah().proposal().withGroup(null), ctx.children().bundleAh(sa, conn, pair, c.ah().proposal(),
+                        Direction.INBOUND, ahSpiIn, ahKeys.inbound(), localOuter, remoteOuter, lifetime), c.ah().spi());
+            } catch (RuntimeException e) {
+                ahSpiTaken = true; // released by the installer
+                ahKeys.outbound().destroy();
+                keys.outbound().destroy();
+                ctx.kernel().deleteSa(Direction.INBOUND, spiIn, c.main().proposal().protocol(), pair.reqid());
+                throw e;
+            }
+            ahSpiTaken = true;
+        }
+        return ch;
+    }
+
+    /**
+     * Installs the outbound side of {@link #child}: a bundle's AH SA first (the bundle is whole from its first packet),
+     * then the outbound SA, then the policies. The SAs own the keys (an SA that is refused wipes its own; the ESP
+     * keys are wiped here when the AH SA is refused).
+     */
+    void installOutbound(Phase2Sa.Chosen c, SelectorPair pair, SaKeys keys, SaKeys ahKeys, Lifetime lifetime) {
+        if (ahKeys != null) {
+            try {
+                child.ahOutbound(ctx.children().bundleAh(sa, conn, pair, c.ah().proposal(), Direction.OUTBOUND,
+                        c.ah().spi(), ahKeys, child.localOuter(), child.remoteOuter(), lifetime));
+            } catch (RuntimeException e) {
+                keys.destroy();
+                throw e;
+            }
+        }
+        child.outbound(ctx.children().outbound(sa, conn, pair, c.main().proposal(), c.main().spi(), keys,
+                child.localOuter(), child.remoteOuter(), lifetime));
+        ctx.children().policies(conn, pair);
     }
 
     /** The KEYMAT of both directions (our SPI inbound, the peer's outbound); g(qm)^xy is wiped here. */
@@ -176,21 +256,27 @@ abstract class QuickMode implements MessageHandler {
     }
 
     /** The SA pair is in: report it. */
-    void installed(SelectorPair pair, Phase2Sa.Choice c) {
-        IkeContext.LOG.info("event=child_sa_installed connection={} role={} spi_in=0x{} spi_out=0x{} proposal={} "
-                + "local_ts=[{}] remote_ts=[{}] local_outer=[{}] remote_outer=[{}] udp={} reqid={}", conn.name(),
+    void installed(SelectorPair pair) {
+        IkeContext.LOG.info("event=child_sa_installed connection={} role={} spi_in=0x{} spi_out=0x{} proposal=\"{}\" "
+                + "local_ts=[{}] remote_ts=[{}] local_outer=[{}] remote_outer=[{}] udp={} reqid={}{}", conn.name(),
                 sa.role().label(), String.format("%08x", child.spiIn()), String.format("%08x", child.spiOut()),
-                c.proposal().name(), pair.localProtected(), pair.remoteProtected(), child.localOuter(),
-                child.remoteOuter(), child.inbound().udpEncapsulation() != null, pair.reqid());
+                child.proposalName(), pair.localProtected(), pair.remoteProtected(), child.localOuter(),
+                child.remoteOuter(), child.inbound().udpEncapsulation() != null, pair.reqid(),
+                child.ahInbound() == null ? "" : String.format(" ah_spi_in=0x%08x ah_spi_out=0x%08x",
+                        child.ahInbound().spi(), child.ahSpiOut()));
         ctx.events().childSaInstalled(conn.name(), child.spiIn(), child.spiOut());
         ctx.events().exchange("quick_mode", "ok");
     }
 
-    /** Gives our SPI back unless an installed SA holds it. */
+    /** Gives our SPIs back unless an installed SA holds them. */
     void releaseSpi() {
         if (spiIn != 0 && !spiTaken) {
             ctx.kernel().releaseSpi(spiIn);
             spiTaken = true;
+        }
+        if (ahSpiIn != 0 && !ahSpiTaken) {
+            ctx.kernel().releaseSpi(ahSpiIn);
+            ahSpiTaken = true;
         }
     }
 

@@ -27,7 +27,6 @@ import net.poolsa.ike.message.SecurityAssociationPayload;
 import net.poolsa.ike.proposal.Encapsulation;
 import net.poolsa.ike.proposal.EspProposal;
 import net.poolsa.ike.proposal.Phase2Sa;
-import net.poolsa.ike.sa.ChildSa;
 import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.SelectorPair;
 
@@ -75,8 +74,9 @@ final class QuickModeInitiator extends QuickMode {
         return negotiation;
     }
 
-    int spi() {
-        return spiIn;
+    /** Whether {@code spi} is one of the SPIs we proposed (a bundle's AH SPI too; a refusal may name either). */
+    boolean proposed(int spi) {
+        return spi == spiIn || (ahSpiIn != 0 && spi == ahSpiIn);
     }
 
     /** Still waiting for the responder (not finished and only answering repeats). */
@@ -106,11 +106,20 @@ final class QuickModeInitiator extends QuickMode {
                 offered.add(p); // one KE payload: only transforms of the first proposal's PFS group go out
             }
         }
+        String refusal = bundleRefusal();
+        if (refusal != null) {
+            fail(refusal, "failed");
+            return;
+        }
         spiIn = ctx.kernel().allocateSpi();
+        if (bundle()) {
+            ahSpiIn = ctx.kernel().allocateSpi();
+        }
         nonceI = ctx.random().nonce();
         Encapsulation encap = encapsulation();
         List<IsakmpPayload> rest = new ArrayList<>();
-        rest.add(Phase2Sa.offer(offered, spiIn, conn.config().mode(), encap, conn.config().childLifetime()));
+        rest.add(Phase2Sa.offer(offered, conn.bundleAh(), spiIn, ahSpiIn, conn.config().mode(), encap,
+                conn.config().childLifetime()));
         rest.add(new NoncePayload(nonceI));
         if (group != null) {
             dh = group.generate(ctx.random());
@@ -122,8 +131,9 @@ final class QuickModeInitiator extends QuickMode {
         if (PoolPolicy.announces(sa)) {
             rest.add(OuterPoolNotify.build(Phase2Sa.protocolId(conn.config().protocol()), spiIn, conn.config().localOuter()));
         }
-        IkeContext.LOG.info("event=quick_mode_initiate connection={} mid={} idci=\"{}\" idcr=\"{}\" proposals={} udp={}",
-                conn.name(), Integer.toHexString(messageId), idLocal, idRemote, offered, encap.udp());
+        IkeContext.LOG.info("event=quick_mode_initiate connection={} mid={} idci=\"{}\" idcr=\"{}\" proposals={}{} udp={}",
+                conn.name(), Integer.toHexString(messageId), idLocal, idRemote, offered,
+                bundle() ? " ah_bundle=" + conn.bundleAh() : "", encap.udp());
         outbox.sendAwaiting(message(sa.keys().quickModeHash1(messageId, Messages.chain(rest)), rest));
     }
 
@@ -164,13 +174,13 @@ final class QuickModeInitiator extends QuickMode {
 
     /** The authenticated {@code <-- HDR*, HASH(2), SA, Nr [, KE], IDci, IDcr [, N]}: install, HASH(3), install. */
     private void second(IsakmpMessage m, byte[] nr) throws IkeProtocolException {
-        Phase2Sa.Choice c = Phase2Sa.accepted(m.first(SecurityAssociationPayload.class), offered, conn.config().mode(),
-                encapsulation());
+        Phase2Sa.Chosen c = Phase2Sa.accepted(m.first(SecurityAssociationPayload.class), offered, conn.bundleAh(),
+                conn.config().mode(), encapsulation());
         nonceR = Phase1Values.requireNonce(nr);
         KeyExchangePayload ke = m.first(KeyExchangePayload.class);
-        if ((c.proposal().group() != null) != (ke != null)) {
+        if ((c.main().proposal().group() != null) != (ke != null)) {
             throw Refusal.notify(IkeDropReason.MALFORMED, NotifyType.PAYLOAD_MALFORMED, "the responder chose "
-                    + c.proposal() + (ke == null ? " without" : " with") + " a KE payload");
+                    + c.main().proposal() + (ke == null ? " without" : " with") + " a KE payload");
         }
         List<IdentificationPayload> ids = m.payloads(IdentificationPayload.class);
         if (ids.size() != 2 || !ids.get(0).equals(idLocal) || !ids.get(1).equals(idRemote)) {
@@ -185,26 +195,17 @@ final class QuickModeInitiator extends QuickMode {
         AddressPool announced = announcedOuter(m);
         Lifetime lifetime = responderLifetime(m, conn.config().childLifetime());
         byte[] gqmxy = ke == null ? null : dh.sharedSecret(ke.data().toByteArray());
-        ChildSaKeys keys = keys(c.proposal(), c.spi(), gqmxy);
+        ChildSaKeys ahKeys = ahKeys(c, gqmxy);
+        ChildSaKeys keys = keys(c.main().proposal(), c.main().spi(), gqmxy);
         SelectorPair pair = conn.pair(localPool, remotePool);
         AddressPool localOuter = PoolPolicy.localOuter(sa, conn.config(), localPool);
         AddressPool remoteOuter = PoolPolicy.remoteOuter(sa, conn.config(), announced, remotePool);
-        try {
-            child = new ChildSa(conn.name(), pair, c.proposal(), ctx.children().inbound(sa, conn, pair, c.proposal(),
-                    spiIn, keys.inbound(), localOuter, remoteOuter, lifetime), c.spi(), ctx.now());
-        } catch (RuntimeException e) {
-            keys.outbound().destroy(); // the inbound ones died with the SA that refused them
-            spiTaken = true; // released by the installer
-            throw e;
-        }
-        spiTaken = true;
+        child = installInbound(c, pair, keys, ahKeys, localOuter, remoteOuter, lifetime);
         sa.children().add(child);
         done = true;
         outbox.sendFinal(message(sa.keys().quickModeHash3(messageId, nonceI, nonceR), List.of()));
         try {
-            child.outbound(ctx.children().outbound(sa, conn, pair, c.proposal(), c.spi(), keys.outbound(), localOuter,
-                    remoteOuter, lifetime));
-            ctx.children().policies(conn, pair);
+            installOutbound(c, pair, keys.outbound(), ahKeys == null ? null : ahKeys.outbound(), lifetime);
         } catch (RuntimeException e) {
             ctx.children().remove(sa, child, true);
             negotiation.quickModeFailed("installing the outbound SA failed: " + e.getMessage());
@@ -215,7 +216,7 @@ final class QuickModeInitiator extends QuickMode {
         if (dh != null) {
             dh.destroy();
         }
-        installed(pair, c);
+        installed(pair);
         negotiation.childInstalled(child);
         ctx.initiations().quickModeEnded(sa);
         // answer a repeated HASH(2) with the stored HASH(3) as long as the responder may retransmit

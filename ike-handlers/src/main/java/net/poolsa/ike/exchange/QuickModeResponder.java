@@ -22,7 +22,6 @@ import net.poolsa.ike.message.NoncePayload;
 import net.poolsa.ike.message.NotifyType;
 import net.poolsa.ike.message.SecurityAssociationPayload;
 import net.poolsa.ike.proposal.Phase2Sa;
-import net.poolsa.ike.sa.ChildSa;
 import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.SelectorPair;
 
@@ -38,9 +37,10 @@ import net.poolsa.ike.sa.SelectorPair;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3554#section-4">RFC 3554 §4</a>
  */
 final class QuickModeResponder extends QuickMode {
-    private Phase2Sa.Choice choice;
+    private Phase2Sa.Chosen choice;
     private SelectorPair pair;
     private SaKeys outboundKeys;
+    private SaKeys ahOutboundKeys;
     private Lifetime lifetime;
 
     private QuickModeResponder(IkeContext ctx, IkeSa sa, int messageId) {
@@ -101,33 +101,35 @@ final class QuickModeResponder extends QuickMode {
         conn = connectionFor(localPool, remotePool);
         AddressPool announced = announcedOuter(m);
         KeyExchangePayload ke = m.first(KeyExchangePayload.class);
-        choice = Phase2Sa.choose(m.first(SecurityAssociationPayload.class), conn.espProposals(), conn.config().mode(),
-                encapsulation(), ke != null);
+        String refusal = bundleRefusal();
+        if (refusal != null) {
+            throw Refusal.notify(IkeDropReason.NO_PROPOSAL, NotifyType.NO_PROPOSAL_CHOSEN, refusal);
+        }
+        choice = Phase2Sa.choose(m.first(SecurityAssociationPayload.class), conn.espProposals(), conn.bundleAh(),
+                conn.config().mode(), encapsulation(), ke != null);
         byte[] gqmxy = null;
         if (ke != null) {
-            dh = choice.proposal().group().generate(ctx.random());
+            dh = choice.main().proposal().group().generate(ctx.random());
             gqmxy = dh.sharedSecret(ke.data().toByteArray());
         }
         spiIn = ctx.kernel().allocateSpi();
+        if (choice.ah() != null) {
+            ahSpiIn = ctx.kernel().allocateSpi();
+        }
         nonceR = ctx.random().nonce();
-        lifetime = agree(conn.config().childLifetime(), choice.lifetimeSeconds(), choice.lifetimeKilobytes());
-        ChildSaKeys keys = keys(choice.proposal(), choice.spi(), gqmxy);
+        lifetime = agree(conn.config().childLifetime(), choice.main().lifetimeSeconds(),
+                choice.main().lifetimeKilobytes());
+        ChildSaKeys ahKeys = ahKeys(choice, gqmxy);
+        ChildSaKeys keys = keys(choice.main().proposal(), choice.main().spi(), gqmxy);
         pair = conn.pair(localPool, remotePool);
         AddressPool localOuter = PoolPolicy.localOuter(sa, conn.config(), localPool);
         AddressPool remoteOuter = PoolPolicy.remoteOuter(sa, conn.config(), announced, remotePool);
-        try {
-            child = new ChildSa(conn.name(), pair, choice.proposal(), ctx.children().inbound(sa, conn, pair,
-                    choice.proposal(), spiIn, keys.inbound(), localOuter, remoteOuter, lifetime), choice.spi(), ctx.now());
-        } catch (RuntimeException e) {
-            keys.outbound().destroy(); // the inbound ones died with the SA that refused them
-            spiTaken = true; // released by the installer
-            throw e;
-        }
-        spiTaken = true;
+        child = installInbound(choice, pair, keys, ahKeys, localOuter, remoteOuter, lifetime);
         outboundKeys = keys.outbound();
+        ahOutboundKeys = ahKeys == null ? null : ahKeys.outbound();
         sa.children().add(child);
         List<IsakmpPayload> rest = new ArrayList<>();
-        rest.add(Phase2Sa.answer(choice, spiIn));
+        rest.add(Phase2Sa.answer(choice, spiIn, ahSpiIn));
         rest.add(new NoncePayload(nonceR));
         if (dh != null) {
             rest.add(new KeyExchangePayload(dh.publicValue()));
@@ -187,17 +189,17 @@ final class QuickModeResponder extends QuickMode {
         o.decrypted().confirm();
         outbox.answered();
         try {
-            child.outbound(ctx.children().outbound(sa, conn, pair, choice.proposal(), choice.spi(), outboundKeys,
-                    child.localOuter(), child.remoteOuter(), lifetime));
-            ctx.children().policies(conn, pair);
+            installOutbound(choice, pair, outboundKeys, ahOutboundKeys, lifetime);
         } catch (RuntimeException e) {
             ctx.children().remove(sa, child, true);
             end();
             throw e;
         } finally {
-            outboundKeys = null; // the installed SA owns them (or killed them when it was refused)
+            // the installed SAs own them (or killed them when they were refused)
+            outboundKeys = null;
+            ahOutboundKeys = null;
         }
-        installed(pair, choice);
+        installed(pair);
         end();
     }
 
@@ -218,6 +220,10 @@ final class QuickModeResponder extends QuickMode {
         if (outboundKeys != null) {
             outboundKeys.destroy();
             outboundKeys = null;
+        }
+        if (ahOutboundKeys != null) {
+            ahOutboundKeys.destroy();
+            ahOutboundKeys = null;
         }
         end();
     }

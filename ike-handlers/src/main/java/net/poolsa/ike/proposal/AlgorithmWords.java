@@ -162,6 +162,19 @@ public final class AlgorithmWords {
         return out;
     }
 
+    /**
+     * The AH half of an AH+ESP bundle, e.g. "sha256": as {@link #parseEsp} for AH, without a PFS group (the
+     * bundle's group is its ESP proposal's, carried in both transforms).
+     */
+    public static List<EspProposal> parseBundleAh(String proposal, boolean esn) {
+        List<EspProposal> out = parseEsp(proposal, IpsecProtocol.AH, esn);
+        if (out.get(0).group() != null) {
+            throw new IllegalArgumentException("AH bundle proposal '" + proposal + "' names PFS group "
+                    + groupWord(out.get(0).group()) + "; a bundle takes its group from the ESP proposal");
+        }
+        return out;
+    }
+
     private static List<String> words(String proposal) {
         if (proposal == null || proposal.isBlank()) {
             throw new IllegalArgumentException("empty proposal");

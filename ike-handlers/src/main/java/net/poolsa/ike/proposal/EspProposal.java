@@ -35,6 +35,11 @@ public record EspProposal(IpsecProtocol protocol, EspAlgorithm encryption, int e
         return new ChildSaKeys.Suite(p, e, bits, i);
     }
 
+    /** This transform with PFS group {@code g} (null: none): the AH half of a bundle carries its ESP half's. */
+    public EspProposal withGroup(DhGroup g) {
+        return new EspProposal(protocol, encryption, encryptionKeyBits, integrity, g, esn);
+    }
+
     /** strongSwan's syntax, e.g. "aes128gcm16-modp2048", "3des-sha1", "ah sha256" for AH. */
     public String name() {
         StringBuilder b = new StringBuilder();

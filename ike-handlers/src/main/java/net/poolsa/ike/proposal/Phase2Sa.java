@@ -1,7 +1,10 @@
 package net.poolsa.ike.proposal;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 
 import net.poolsa.esp.crypto.EspAlgorithm;
 import net.poolsa.esp.crypto.IntegrityAlgorithm;
@@ -25,7 +28,8 @@ import net.poolsa.ike.message.TransformId;
  * The SA payload of Quick Mode: one proposal per offered transform, numbered in our order, each carrying our
  * inbound SPI (RFC 2408 §4.2: proposals of different numbers are alternatives), with the attributes in the order
  * strongSwan sends them (key length, authentication, group, encapsulation mode, life type and duration); and the
- * responder's answer, the chosen proposal with its own SPI and the one transform.
+ * responder's answer, the chosen proposal with its own SPI and the one transform. An AH+ESP bundle is an AH and an
+ * ESP proposal under each number (RFC 2408 §4.2: a conjunction), answered with both.
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.5">RFC 2409 §5.5</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2407#section-4.5">RFC 2407 §4.5 (attributes)</a>
@@ -45,21 +49,62 @@ public final class Phase2Sa {
     private Phase2Sa() {
     }
 
+    /**
+     * What the responder chose: the transform of the connection's protocol and, for an AH+ESP bundle, the AH
+     * transform of the same proposal number (null without a bundle).
+     */
+    public record Chosen(Choice main, Choice ah) {
+    }
+
     /** Our offer: one proposal per transform, each with {@code spi}. */
     public static SecurityAssociationPayload offer(List<EspProposal> ours, int spi, SaMode mode, Encapsulation encap,
                                                    Lifetime lifetime) {
+        return offer(ours, List.of(), spi, 0, mode, encap, lifetime);
+    }
+
+    /**
+     * Our offer. Without {@code bundleAh}: one proposal per transform, each with {@code spi}. With it (an AH+ESP
+     * bundle): one proposal number per pair of an AH and an ESP transform, holding an AH proposal with
+     * {@code ahSpi} and an ESP proposal with {@code spi} (RFC 2408 §4.2: "AH AND ESP" share the number, AH first);
+     * the AH transform is in transport mode, applied over the ESP packets, and carries the ESP transform's PFS group.
+     */
+    public static SecurityAssociationPayload offer(List<EspProposal> ours, List<EspProposal> bundleAh, int spi,
+                                                   int ahSpi, SaMode mode, Encapsulation encap, Lifetime lifetime) {
         List<Proposal> ps = new ArrayList<>();
+        int number = 0;
         for (EspProposal p : ours) {
-            ps.add(new Proposal(ps.size() + 1, protocolId(p.protocol()), Octets.ofInt(spi),
-                    List.of(transform(1, p, mode, encap, lifetime))));
+            if (bundleAh.isEmpty()) {
+                ps.add(new Proposal(++number, protocolId(p.protocol()), Octets.ofInt(spi),
+                        List.of(transform(1, p, mode, encap, lifetime))));
+                continue;
+            }
+            for (EspProposal a : bundleAh) {
+                number++;
+                ps.add(new Proposal(number, ProtocolId.IPSEC_AH, Octets.ofInt(ahSpi),
+                        List.of(transform(1, a.withGroup(p.group()), SaMode.TRANSPORT, Encapsulation.NONE, lifetime))));
+                ps.add(new Proposal(number, protocolId(p.protocol()), Octets.ofInt(spi),
+                        List.of(transform(1, p, mode, encap, lifetime))));
+            }
         }
         return SecurityAssociationPayload.ipsec(ps);
     }
 
     /** The responder's SA: the chosen proposal's number, our SPI, the chosen transform as received. */
     public static SecurityAssociationPayload answer(Choice choice, int spi) {
-        return SecurityAssociationPayload.ipsec(List.of(new Proposal(choice.proposalNumber(),
-                protocolId(choice.proposal().protocol()), Octets.ofInt(spi), List.of(choice.transform()))));
+        return answer(new Chosen(choice, null), spi, 0);
+    }
+
+    /** The responder's SA: the chosen proposal number with our SPIs and the chosen transforms (AH first). */
+    public static SecurityAssociationPayload answer(Chosen chosen, int spi, int ahSpi) {
+        List<Proposal> ps = new ArrayList<>();
+        if (chosen.ah() != null) {
+            ps.add(new Proposal(chosen.ah().proposalNumber(), ProtocolId.IPSEC_AH, Octets.ofInt(ahSpi),
+                    List.of(chosen.ah().transform())));
+        }
+        Choice m = chosen.main();
+        ps.add(new Proposal(m.proposalNumber(), protocolId(m.proposal().protocol()), Octets.ofInt(spi),
+                List.of(m.transform())));
+        return SecurityAssociationPayload.ipsec(ps);
     }
 
     /**
@@ -71,19 +116,49 @@ public final class Phase2Sa {
      */
     public static Choice choose(SecurityAssociationPayload offered, List<EspProposal> ours, SaMode mode,
                                 Encapsulation encap, boolean withKe) throws IkeProtocolException {
+        return choose(offered, ours, List.of(), mode, encap, withKe).main();
+    }
+
+    /**
+     * As {@link #choose(SecurityAssociationPayload, List, SaMode, Encapsulation, boolean)}, proposal number by
+     * proposal number (RFC 2408 §4.2: proposals of one number are a conjunction, taken whole or not at all): without
+     * {@code bundleAh} only numbers of one proposal are candidates; with it only numbers of one AH and one ESP
+     * proposal whose AH transform is one of {@code bundleAh}, in transport mode, with the ESP transform's group.
+     *
+     * @throws IkeProtocolException NO-PROPOSAL-CHOSEN when there is none
+     */
+    public static Chosen choose(SecurityAssociationPayload offered, List<EspProposal> ours,
+                                List<EspProposal> bundleAh, SaMode mode, Encapsulation encap, boolean withKe)
+            throws IkeProtocolException {
         List<String> seen = new ArrayList<>();
-        for (Proposal p : offered.proposals()) {
-            for (Transform t : p.transforms()) {
-                Choice c = parse(p, t);
+        for (List<Proposal> number : byNumber(offered.proposals())) {
+            Proposal main = only(number, bundleAh.isEmpty() ? null : ProtocolId.IPSEC_ESP);
+            Proposal ah = bundleAh.isEmpty() ? null : only(number, ProtocolId.IPSEC_AH);
+            if (main == null || (!bundleAh.isEmpty() && (ah == null || number.size() != 2))) {
+                seen.add("proposal " + number.get(0).number() + " of " + protocols(number));
+                continue;
+            }
+            for (Transform t : main.transforms()) {
+                Choice c = parse(main, t);
                 if (c != null && ours.contains(c.proposal()) && c.mode() == mode && c.encapsulation() == encap
                         && (c.proposal().group() != null) == withKe) {
-                    return c;
+                    if (ah == null) {
+                        return new Chosen(c, null);
+                    }
+                    for (Transform u : ah.transforms()) {
+                        Choice a = parse(ah, u);
+                        if (bundleAhFits(a, c, bundleAh)) {
+                            return new Chosen(c, a);
+                        }
+                        seen.add(a == null ? u.toString() : "AH " + a.proposal() + " " + a.mode() + " " + a.encapsulation());
+                    }
                 }
                 seen.add(c == null ? t.toString() : c.proposal() + " " + c.mode() + " " + c.encapsulation());
             }
         }
         throw new IkeProtocolException(NotifyType.NO_PROPOSAL_CHOSEN, "no acceptable Quick Mode proposal: offered "
-                + seen + "; configured " + ours + " " + mode + " " + encap + (withKe ? " with" : " without") + " KE");
+                + seen + "; configured " + ours + (bundleAh.isEmpty() ? "" : " with AH " + bundleAh) + " " + mode + " "
+                + encap + (withKe ? " with" : " without") + " KE");
     }
 
     /**
@@ -92,18 +167,87 @@ public final class Phase2Sa {
      */
     public static Choice accepted(SecurityAssociationPayload answer, List<EspProposal> offered, SaMode mode,
                                   Encapsulation encap) throws IkeProtocolException {
-        if (answer.proposals().size() != 1 || answer.proposals().get(0).transforms().size() != 1) {
-            throw new IkeProtocolException(NotifyType.BAD_PROPOSAL_SYNTAX, "the responder's SA holds "
-                    + answer.proposals().size() + " proposals; exactly one with one transform is an answer");
+        return accepted(answer, offered, List.of(), mode, encap).main();
+    }
+
+    /**
+     * The initiator's check of the responder's SA: one proposal with one transform that we offered in {@code mode}
+     * with {@code encap}; for a bundle ({@code bundleAh} not empty) also an AH proposal of the same number with one
+     * transform that we offered with it.
+     */
+    public static Chosen accepted(SecurityAssociationPayload answer, List<EspProposal> offered,
+                                  List<EspProposal> bundleAh, SaMode mode, Encapsulation encap)
+            throws IkeProtocolException {
+        List<Proposal> ps = answer.proposals();
+        int want = bundleAh.isEmpty() ? 1 : 2;
+        boolean oneTransformEach = true;
+        for (Proposal p : ps) {
+            oneTransformEach &= p.transforms().size() == 1 && p.number() == ps.get(0).number();
         }
-        Proposal p = answer.proposals().get(0);
-        Choice c = parse(p, p.transforms().get(0));
+        Proposal main = only(ps, bundleAh.isEmpty() ? null : ProtocolId.IPSEC_ESP);
+        Proposal ah = bundleAh.isEmpty() ? null : only(ps, ProtocolId.IPSEC_AH);
+        if (ps.size() != want || !oneTransformEach || main == null || (want == 2 && ah == null)) {
+            throw new IkeProtocolException(NotifyType.BAD_PROPOSAL_SYNTAX, "the responder's SA holds "
+                    + protocols(ps) + "; an answer is " + (want == 1 ? "one proposal" : "one AH and one ESP proposal")
+                    + " of one number with one transform each");
+        }
+        Choice c = parse(main, main.transforms().get(0));
         if (c == null || !offered.contains(c.proposal()) || c.mode() != mode || c.encapsulation() != encap) {
             throw new IkeProtocolException(NotifyType.NO_PROPOSAL_CHOSEN, "the responder chose "
-                    + (c == null ? p.transforms().get(0).toString() : c.proposal() + " " + c.mode() + " " + c.encapsulation())
+                    + (c == null ? main.transforms().get(0).toString() : c.proposal() + " " + c.mode() + " " + c.encapsulation())
                     + ", which we did not offer (" + offered + " " + mode + " " + encap + ")");
         }
-        return c;
+        if (ah == null) {
+            return new Chosen(c, null);
+        }
+        Choice a = parse(ah, ah.transforms().get(0));
+        if (!bundleAhFits(a, c, bundleAh)) {
+            throw new IkeProtocolException(NotifyType.NO_PROPOSAL_CHOSEN, "the responder chose AH "
+                    + (a == null ? ah.transforms().get(0).toString() : a.proposal() + " " + a.mode() + " " + a.encapsulation())
+                    + " with " + c.proposal() + ", which we did not offer (AH " + bundleAh + " transport)");
+        }
+        return new Chosen(c, a);
+    }
+
+    /** Whether {@code ah} is one of {@code bundleAh} in transport mode, without UDP, with {@code main}'s group. */
+    private static boolean bundleAhFits(Choice ah, Choice main, List<EspProposal> bundleAh) {
+        return ah != null && ah.mode() == SaMode.TRANSPORT && ah.encapsulation() == Encapsulation.NONE
+                && Objects.equals(ah.proposal().group(), main.proposal().group())
+                && bundleAh.contains(ah.proposal().withGroup(null));
+    }
+
+    /** The proposals grouped by number, in the order the numbers first appear. */
+    private static List<List<Proposal>> byNumber(List<Proposal> proposals) {
+        Map<Integer, List<Proposal>> m = new LinkedHashMap<>();
+        for (Proposal p : proposals) {
+            m.computeIfAbsent(p.number(), k -> new ArrayList<>()).add(p);
+        }
+        return new ArrayList<>(m.values());
+    }
+
+    /** The one proposal of {@code protocol} among {@code ps} (null: {@code ps} must hold exactly one); else null. */
+    private static Proposal only(List<Proposal> ps, ProtocolId protocol) {
+        if (protocol == null) {
+            return ps.size() == 1 ? ps.get(0) : null;
+        }
+        Proposal found = null;
+        for (Proposal p : ps) {
+            if (p.protocol().equals(protocol)) {
+                if (found != null) {
+                    return null;
+                }
+                found = p;
+            }
+        }
+        return found;
+    }
+
+    private static List<String> protocols(List<Proposal> ps) {
+        List<String> out = new ArrayList<>();
+        for (Proposal p : ps) {
+            out.add(p.protocol().toString());
+        }
+        return out;
     }
 
     static Transform transform(int number, EspProposal p, SaMode mode, Encapsulation encap, Lifetime lifetime) {
