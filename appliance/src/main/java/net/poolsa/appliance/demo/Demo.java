@@ -4,9 +4,9 @@ import java.util.List;
 import java.util.ServiceLoader;
 
 /**
- * The failover experiment run by {@code poolsa demo}: traffic carried by one pool SA pair between two
- * dual-homed gateways while the path in use fails (ping for now; the paper's multihomed SCTP association
- * once the experiment lands). The implementation sets up its own network namespaces and peers;
+ * The failover experiment run by {@code poolsa demo}: the paper's multihomed SCTP association carried by one
+ * pool SA pair while the path in use fails, beside the alternatives. The implementation sets up its own network
+ * namespaces and peers;
  * it is found with {@link ServiceLoader}. Without one, {@code poolsa demo} refuses with exit code 6.
  */
 public interface Demo {

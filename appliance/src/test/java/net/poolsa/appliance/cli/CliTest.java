@@ -86,9 +86,14 @@ class CliTest {
         Path cfg = ConfigFixture.writeYaml(dir, "metrics:\n  listen: \"127.0.0.1:1\"\n");
         assertEquals(ExitCodes.NOT_RUNNING, run("status", "-c", cfg.toString(), "--control-socket", dir.resolve("none.ctl").toString()));
         assertTrue(err.toString().contains("no running instance at http://127.0.0.1:1/status"), err.toString());
-        // The demo itself runs end to end in scripts/test.sh (it needs root and about 20 s).
+        // The demo itself runs end to end in PaperExperimentNetnsTest (it needs root and minutes).
         assertEquals(ExitCodes.USAGE, run("demo", "--duration", "5s", "--fail-after", "10s", "--output", dir.toString()));
-        assertTrue(err.toString().contains("--fail-after must be shorter than --duration"), err.toString());
+        assertTrue(err.toString().contains("--fail-after must be above 0 and shorter than --duration"), err.toString());
+        assertEquals(ExitCodes.USAGE, run("demo", "--runs", "plain,ipsec", "--output", dir.toString()));
+        assertTrue(err.toString().contains("--runs: unknown value 'ipsec' (one of mobike, per-address, plain, poolsa)"),
+                err.toString());
+        assertEquals(ExitCodes.USAGE, run("demo", "--keying", "psk", "--output", dir.toString()));
+        assertTrue(err.toString().contains("--keying must be ike or manual"), err.toString());
     }
 
     private static final String SA_FILE = """

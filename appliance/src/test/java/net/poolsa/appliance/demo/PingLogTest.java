@@ -118,13 +118,4 @@ class PingLogTest {
         // No totals line: the requests the log names count; none of those sent after the cut was answered.
         assertEquals(new PingLog.Share(0, 11), p.answeredSentAfter(100.99));
     }
-
-    @Test
-    void theDemoLineStatesTheGapAndTheShare() {
-        PingLog p = PingLog.parse(REPLY_IN_FLIGHT, 0.1);
-        String line = PoolFailoverDemo.pingLine("192.0.2.10", p, new PoolFailoverDemo.Times(91.0, 100.99, Double.NaN));
-        // The first reply after the cut came 0.01 s after it; what counts is the 1.24 s that followed.
-        assertEquals("ping from 192.0.2.10: 26 sent, 14 received; of those sent after the cut 4 of 15 answered (27 %);"
-                + " longest time without replies after the cut: 1.24 s (t=10.00 s to t=11.24 s, the cut at t=9.99 s)", line);
-    }
 }

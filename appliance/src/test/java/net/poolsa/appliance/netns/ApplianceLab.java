@@ -22,7 +22,7 @@ import net.poolsa.esp.netns.Netns;
 
 /**
  * Needs root: the product ({@code poolsa run} with a YAML file and the pcap data path) in network namespaces, the
- * topology of {@code poolsa demo} ({@code PoolFailoverDemo}) with IPv6 added:
+ * topology of the ping demo that {@code poolsa demo} ran before the paper's experiment replaced it, with IPv6 added:
  *
  * <pre>
  *        ha0 192.0.2.10/26  2001:db8:1::10/64 ── ga0 192.0.2.1/26   2001:db8:1::1/64
