@@ -17,6 +17,7 @@ import net.poolsa.esp.divert.HostDivert;
 import net.poolsa.esp.emit.PacketSink;
 import net.poolsa.esp.emit.RawSocketEmitter;
 import net.poolsa.esp.emit.TunDevice;
+import net.poolsa.esp.emit.UplinkEmitter;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.path.LocalAddress;
 import net.poolsa.esp.path.PathMonitor;
@@ -57,6 +58,7 @@ public final class DataPlane implements AutoCloseable {
     private TunDevice tun;
     private DefaultEventLoop loop;
     private RawSocketEmitter emitter;
+    private UplinkEmitter uplinkEmitter;
     private PathMonitor monitor;
     private ScheduledFuture<?> ticker;
     private boolean started;
@@ -83,6 +85,10 @@ public final class DataPlane implements AutoCloseable {
                 divert.apply();
             }
             emitter = new RawSocketEmitter(listener, config.manageHost() ? HostDivert.FWMARK : 0);
+            // ESP/AH towards the uplinks through TX rings (raw socket fallback); probes and decapsulated packets stay raw.
+            uplinkEmitter = UplinkEmitter.open(UplinkEmitter.Mode.configured(),
+                    config.uplinks().stream().map(DataPlaneConfig.Uplink::interfaceName).toList(), emitter,
+                    config.manageHost() ? HostDivert.FWMARK : 0, listener);
             PacketSink decapsulated = tun != null ? tun : emitter;
             loop = new DefaultEventLoop(new DefaultThreadFactory("poolsa-dataplane", true));
             // The same allocator as the channels' (PolledChannel): per-thread caches, all on the loop thread.
@@ -96,10 +102,10 @@ public final class DataPlane implements AutoCloseable {
 
             PolledChannel sink;
             if (tun != null) {
-                sink = new TunChannel(tun, emitter);
+                sink = new TunChannel(tun, uplinkEmitter);
                 channels.add(sink);
             } else {
-                PcapChannel capture = new PcapChannel(config.sinkInterface(), SINK_FILTER, PcapHandle.PcapDirection.OUT, emitter,
+                PcapChannel capture = new PcapChannel(config.sinkInterface(), SINK_FILTER, PcapHandle.PcapDirection.OUT, uplinkEmitter,
                         listener, config.immediateCapture());
                 channels.add(capture);
                 capture.open();
@@ -190,6 +196,10 @@ public final class DataPlane implements AutoCloseable {
         if (loop != null) {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             loop = null;
+        }
+        if (uplinkEmitter != null) {
+            uplinkEmitter.close();
+            uplinkEmitter = null;
         }
         if (emitter != null) {
             emitter.close();
