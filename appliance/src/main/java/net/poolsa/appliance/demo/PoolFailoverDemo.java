@@ -108,11 +108,12 @@ public final class PoolFailoverDemo implements Demo {
                 "[198.51.100.1/32, 203.0.113.1/32]", "[192.0.2.128/25]", "[192.0.2.0/25]", SPI_AB, SPI_BA, keysAb, keysBa);
 
         say("starting poolsa on gwA and gwB (manual keys, one pool SA pair: " + SPI_AB + " A->B, " + SPI_BA + " B->A)");
-        // Each gateway its own control socket: network namespaces do not separate socket files.
+        // Each gateway its own control socket and state directory: network namespaces do not separate files, and
+        // each serves one instance.
         processes.add(start(out.resolve("gwA.log"), inNs("gA", poolsa("run", "-c", cfgA.toString(),
-                "--control-socket", out.resolve("gwA.ctl").toString()))));
+                "--control-socket", out.resolve("gwA.ctl").toString(), "--state-dir", out.resolve("gwA-state").toString()))));
         processes.add(start(out.resolve("gwB.log"), inNs("gB", poolsa("run", "-c", cfgB.toString(),
-                "--control-socket", out.resolve("gwB.ctl").toString()))));
+                "--control-socket", out.resolve("gwB.ctl").toString(), "--state-dir", out.resolve("gwB-state").toString()))));
         if (!waitForTunnel(Duration.ofSeconds(30))) {
             say("the tunnel did not come up; see " + out.resolve("gwA.log") + " and gwB.log");
             return 1;

@@ -48,6 +48,23 @@ public final class DropCounters implements DropListener {
         }
     }
 
+    /**
+     * Drops counted by the host's firewall rules (read from their counters): one increment for all of them, and
+     * at most one line per window and reason, which gives the packets of this report and the reason's total.
+     */
+    @Override
+    public void droppedByHost(DropReason reason, long count) {
+        if (count <= 0) {
+            return;
+        }
+        Counter c = counters[reason.ordinal()];
+        c.increment(count);
+        if (rateLimit.admit(reason.ordinal(), RateLimitedLog.NO_KEY) != null) {
+            LOG.warn("event=packets_dropped reason={} packets={} by=host_firewall reason_total={}", reason.label(), count,
+                    (long) c.count());
+        }
+    }
+
     public double count(DropReason reason) {
         return counters[reason.ordinal()].count();
     }

@@ -18,6 +18,7 @@ import java.util.regex.Pattern;
 
 import net.poolsa.appliance.cli.PoolsaCommand;
 import net.poolsa.esp.divert.HostCommands;
+import net.poolsa.esp.divert.HostDivert;
 import net.poolsa.esp.netns.Netns;
 
 /**
@@ -217,7 +218,9 @@ public final class ApplianceLab implements AutoCloseable {
     }
 
     /**
-     * Starts {@code poolsa run -c CONFIG EXTRA...} in {@code gw} and waits until it logs {@code event=started}.
+     * Starts {@code poolsa run -c CONFIG EXTRA...} in {@code gw} and waits until it logs {@code event=started}. Unless
+     * {@code extra} names one, the state directory is {@link #stateDir}{@code (gw)}: one per gateway (a state
+     * directory serves one instance), the same across restarts of that gateway, as /var/lib/poolsa is for a service.
      *
      * @throws IllegalStateException with the log when it exits or does not start within 60 s
      */
@@ -226,6 +229,9 @@ public final class ApplianceLab implements AutoCloseable {
         // make the second gateway a second instance. The same path on a restart, so a crash leaves a stale one.
         List<String> args = new ArrayList<>(List.of("run", "-c", config.toString(), "--control-socket", controlSocket(gw).toString()));
         args.addAll(List.of(extra));
+        if (!args.contains("--state-dir")) {
+            args.addAll(List.of("--state-dir", stateDir(gw).toString()));
+        }
         Path log = dir.resolve(gw + "-run" + (++sequence) + ".log");
         Process p = spawn(gw, poolsaCommand(args.toArray(String[]::new)), log);
         Poolsa handle = new Poolsa(gw, config, p, log);
@@ -241,6 +247,30 @@ public final class ApplianceLab implements AutoCloseable {
             Thread.sleep(100);
         }
         throw new IllegalStateException("poolsa in " + gw + " did not start within 60 s:\n" + handle.log());
+    }
+
+    /**
+     * Undoes the diversion a killed {@code poolsa run} left in {@code gw} (the sink {@code psink} with its routes, the
+     * policy rules, the nftables table), with the "at stop" commands of docs/host-changes.md, as an operator would
+     * after a crash: {@code poolsa run} does not yet clear a crashed instance's diversion when it starts, and refuses
+     * to start while the sink exists ("ip link add psink type ifb failed: File exists"). Parts already gone are fine.
+     */
+    public void undoDiversionOfCrashed(String gw) {
+        Netns n = ns(gw);
+        n.tryExec("ip", "link", "del", "psink");
+        String rule = "priority " + HostDivert.RULE_PRIORITY + " not fwmark 0x" + Integer.toHexString(HostDivert.FWMARK)
+                + " lookup " + HostDivert.ROUTE_TABLE;
+        for (String family : new String[] {"-4", "-6"}) {
+            List<String> del = new ArrayList<>(List.of("ip", family, "rule", "del"));
+            del.addAll(List.of(rule.split(" ")));
+            n.tryExec(del.toArray(String[]::new));
+        }
+        n.tryExec("nft", "delete", "table", "inet", HostDivert.NFT_TABLE);
+    }
+
+    /** The default state directory of {@code gw}'s appliance ({@code DIR/GW/state}). */
+    public Path stateDir(String gw) {
+        return dir.resolve(gw).resolve("state");
     }
 
     /** A running {@code poolsa run} process. {@code ip netns exec} execs, so the process is the JVM itself. */
@@ -336,7 +366,8 @@ public final class ApplianceLab implements AutoCloseable {
 
         /** The value of one sample line of {@link #metrics()} (exact series text, e.g. {@code poolsa_drops_total{reason="replayed"}}), 0 when absent. */
         public double metric(String series) throws Exception {
-            for (String l : metrics().split("\n")) {
+            for (String line : metrics().split("\n")) {
+                String l = line.replace(",} ", "} "); // the simpleclient exposition ends label sets with a comma
                 if (l.startsWith(series + " ")) {
                     return Double.parseDouble(l.substring(series.length() + 1).trim());
                 }
@@ -451,6 +482,14 @@ public final class ApplianceLab implements AutoCloseable {
                 Netns.stop(process, 1000);
             }
             return PingResult.parse(Files.readString(log));
+        }
+
+        /** Ends the ping now with SIGINT (so it prints its totals) and parses its output. */
+        public PingResult stop() throws Exception {
+            if (process.isAlive()) {
+                HostCommands.local().run(List.of("kill", "-INT", Long.toString(process.pid())));
+            }
+            return await();
         }
     }
 

@@ -51,6 +51,9 @@ class BundleOverIpv6FragmentsNetnsTest {
                     "--local-inner", "192.0.2.64/26", "--remote-inner", "192.0.2.0/26", "--out-spi", "b007", "--in-spi", "a007",
                     "--out-key", KEY_BA, "--in-key", KEY_AB, "--crypto", "aes-gcm-16", "--mtu", "1280",
                     "--ah-out-spi", "b008", "--ah-in-spi", "a008", "--ah-out-key", AH_KEY_BA, "--ah-in-key", AH_KEY_AB));
+            // Both gateways must be forwarding before the counted pings: on a loaded machine the first exchange can
+            // take longer than ping's own timeout.
+            waitForTunnel(hostA);
             Path pcap = lab.capture(gwA, "l1a", "ip6 and not icmp6", () -> {
                 ping(hostA, "-s", "100");
                 ping(hostA, "-M", "dont", "-s", "1400");
@@ -91,6 +94,16 @@ class BundleOverIpv6FragmentsNetnsTest {
                 ns.close();
             }
         }
+    }
+
+    private static void waitForTunnel(Netns ns) {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (ns.tryExec("ping", "-c", "1", "-W", "1", "192.0.2.65").ok()) {
+                return;
+            }
+        }
+        throw new AssertionError("the tunnel did not carry a ping within 30 s");
     }
 
     private static void ping(Netns ns, String... opts) {
