@@ -8,7 +8,9 @@
 # Usage, from the repository root:  bench/datapath/run.sh [SECONDS] [OUTDIR]
 # Environment: SKIP_STRONGSWAN=1 leaves strongSwan out; POOLSA_CASES picks the poolsa cases (default
 # "gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3"; a case is SUITE[-tun][-v3], SUITE gcm, cbc or copy: see below);
-# EXTRA_GW_ARGS (other GatewayMain options) is passed to both poolsa gateways of every case.
+# EXTRA_GW_ARGS (other GatewayMain options) is passed to both poolsa gateways of every case;
+# EMIT_MODES runs every poolsa case once per emit path (raw, packet, packet-bypass, xdp: GatewayMain --emit), the
+# case name then ending in -MODE, e.g. EMIT_MODES="raw packet" for the raw-socket vs TX-ring comparison in one run.
 # Prints a Markdown table; raw iperf3 JSON, gateway logs and JFR profiles stay in OUTDIR.
 set -euo pipefail
 SECS=${1:-10}
@@ -58,28 +60,37 @@ iperf() { # output-file client-args...
 # user and system CPU ticks of a process and its threads (utime, stime)
 cpu_user() { awk '{print $14}' /proc/"$1"/stat; }
 cpu_sys() { awk '{print $15}' /proc/"$1"/stat; }
+# ESP packets a poolsa gateway sealed plus opened so far (its status file, rewritten every 100 ms)
+sa_packets() { awk -F= '/^(out|in)\.packets=/{s+=$2} END{print s+0}' "$1"; }
 
-# run_case NAME [GW_PID_A GW_PID_B]: TCP, UDP, ping; prints one table row.
+# run_case NAME [GW_PID_A GW_PID_B [STATUS_A STATUS_B]]: TCP, UDP, ping; prints one table row.
 run_case() {
     local name=$1; shift
-    local pa=${1:-} pb=${2:-}
+    local pa=${1:-} pb=${2:-} fa=${3:-} fb=${4:-}
     # 3 s of warm-up traffic, not measured (JIT compilation of the gateways; the same for every case).
     iperf "$OUT/$name-warmup.json" -t 3
-    local ua=0 sa=0 ub=0 sb=0
+    local ua=0 sa=0 ub=0 sb=0 na=0 nb=0
     if [ -n "$pa" ]; then ua=$(cpu_user "$pa"); sa=$(cpu_sys "$pa"); ub=$(cpu_user "$pb"); sb=$(cpu_sys "$pb"); fi
+    if [ -n "$fa" ]; then na=$(sa_packets "$fa"); nb=$(sa_packets "$fb"); fi
     iperf "$OUT/$name-tcp.json" -t "$SECS"
     iperf "$OUT/$name-udp.json" -u -b 0 -l 1400 -t "$SECS"
-    local cpu=""
+    local cpu="" perpkt=""
     if [ -n "$pa" ]; then
         local hz; hz=$(getconf CLK_TCK)
+        local da=$(( $(cpu_user "$pa") - ua + $(cpu_sys "$pa") - sa )) db=$(( $(cpu_user "$pb") - ub + $(cpu_sys "$pb") - sb ))
         cpu=$(echo "$(( $(cpu_user "$pa") - ua )) $(( $(cpu_sys "$pa") - sa )) $(( $(cpu_user "$pb") - ub )) $(( $(cpu_sys "$pb") - sb )) $hz" \
             | awk '{printf "%.1f+%.1f / %.1f+%.1f", $1/$5, $2/$5, $3/$5, $4/$5}')
+        if [ -n "$fa" ]; then
+            # gateway CPU (user + system) per ESP packet it sealed or opened during TCP+UDP, in microseconds
+            perpkt=$(echo "$da $(( $(sa_packets "$fa") - na )) $db $(( $(sa_packets "$fb") - nb )) $hz" \
+                | awk '{printf "%.1f / %.1f", $2 ? $1/$5*1e6/$2 : 0, $4 ? $3/$5*1e6/$4 : 0}')
+        fi
     fi
     ip netns exec $HA ping -c 200 -i 0.01 -q 192.0.2.65 >/dev/null 2>&1 || true
     ip netns exec $HA ping -c 200 -i 0.02 192.0.2.65 >"$OUT/$name-ping.txt" 2>&1 || true
-    /usr/bin/python3 - "$OUT" "$name" "$cpu" <<'PY'
+    /usr/bin/python3 - "$OUT" "$name" "$cpu" "$perpkt" <<'PY'
 import json, sys, re, statistics
-out, name, cpu = sys.argv[1], sys.argv[2], sys.argv[3]
+out, name, cpu, perpkt = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 def load(kind):
     d = json.load(open(f"{out}/{name}-{kind}.json"))
     if "error" in d:
@@ -93,12 +104,12 @@ p = lambda q: rtts[min(len(rtts) - 1, int(q * len(rtts)))] if rtts else float("n
 tcp_bps = tcp["sum_received"]["bits_per_second"]
 udp_rx = udp["bits_per_second"] * (1 - udp.get("lost_percent", 0) / 100)
 print(f"| {name} | {tcp_bps/1e6:.0f} | {udp['bits_per_second']/1e6:.0f} | {udp_rx/1e6:.0f} ({udp.get('lost_percent',0):.1f} % lost) "
-      f"| {p(0.5):.3f} | {p(0.99):.3f} | {cpu or '-'} |")
+      f"| {p(0.5):.3f} | {p(0.99):.3f} | {cpu or '-'} | {perpkt or '-'} |")
 PY
 }
 
-echo "| case | TCP Mbit/s | UDP sent Mbit/s | UDP received Mbit/s | ping p50 ms | ping p99 ms | gateway CPU s user+sys (A / B) during TCP+UDP |"
-echo "|---|---|---|---|---|---|---|"
+echo "| case | TCP Mbit/s | UDP sent Mbit/s | UDP received Mbit/s | ping p50 ms | ping p99 ms | gateway CPU s user+sys (A / B) during TCP+UDP | gateway CPU us per ESP packet (A / B) |"
+echo "|---|---|---|---|---|---|---|---|"
 
 # (c) no IPsec: plain routes over link 1.
 ip -n $GA route add 192.0.2.64/26 via 198.51.100.2
@@ -195,12 +206,12 @@ poolsa_case() { # name crypto key-a-to-b key-b-to-a extra-args...
     for i in $(seq 100); do [ -f "$OUT/$name-gwA.status" ] && [ -f "$OUT/$name-gwB.status" ] && break; sleep 0.1; done
     sleep 1
     # The gateway JVM is the child of "ip netns exec" (exec'd): same PID.
-    run_case "$name" "$PA" "$PB"
+    run_case "$name" "$PA" "$PB" "$OUT/$name-gwA.status" "$OUT/$name-gwB.status"
     cp "$OUT/$name-gwA.status" "$OUT/$name-gwA.status.final"; cp "$OUT/$name-gwB.status" "$OUT/$name-gwB.status.final"
     kill "$PA" "$PB"; wait "$PA" "$PB" 2>/dev/null || true
     sleep 0.5
     for g in gwA gwB; do
-        STATS+=("$name $g: $(grep -E '^(out|in)\.packets|capture|drop\.(overload|too_big|emit_failed)' "$OUT/$name-$g.status.final" | tr '\n' ' ')")
+        STATS+=("$name $g: $(grep -E '^(out|in)\.packets|capture|drop\.(overload|too_big|emit_failed)|^emit\.' "$OUT/$name-$g.status.final" | tr '\n' ' ')")
     done
 }
 STATS=()
@@ -219,8 +230,15 @@ for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3}; do
     esac
     case $c in *-tun*) args+=(--sink-kind tun) ;; esac
     case $c in *-v3*) args+=(--immediate false) ;; *) args+=(--immediate true) ;; esac
-    # shellcheck disable=SC2086
-    poolsa_case "poolsa-$c" "$crypto" "$kab" "$kba" "${args[@]}" ${EXTRA_GW_ARGS:-}
+    for em in ${EMIT_MODES:-default}; do
+        if [ "$em" = default ]; then
+            # shellcheck disable=SC2086
+            poolsa_case "poolsa-$c" "$crypto" "$kab" "$kba" "${args[@]}" ${EXTRA_GW_ARGS:-}
+        else
+            # shellcheck disable=SC2086
+            poolsa_case "poolsa-$c-$em" "$crypto" "$kab" "$kba" "${args[@]}" --emit "$em" ${EXTRA_GW_ARGS:-}
+        fi
+    done
 done
 echo
 printf '%s\n' "${STATS[@]}"

@@ -108,6 +108,7 @@ public final class UplinkEmitter implements PacketSink, Closeable {
     private long overloadDrops;
     private long refusedFrames;
     private long kicks;
+    private long confirmations;
 
     private UplinkEmitter(RawSocketEmitter raw, DropListener drops, TxRing[] rings, Destinations table, Neighbours neighbours,
                           String description) {
@@ -201,7 +202,13 @@ public final class UplinkEmitter implements PacketSink, Closeable {
 
     private static TxRing openRing(Mode mode, String name, int ifindex, int mtu, int frames) {
         if (mode == Mode.XDP) {
-            return XdpTxRing.open(name, ifindex, frames);
+            try {
+                return XdpTxRing.open(name, ifindex, frames);
+            } catch (RuntimeException e) {
+                // EBUSY (another AF_XDP socket on the queue), ENOMEM/EPERM (memlock): a packet ring still beats raw.
+                LOG.warn("emit: AF_XDP on {} not possible ({}), trying a TPACKET_V2 ring", name, e.getMessage());
+                return PacketTxRing.open(name, ifindex, mtu + NextHop.ETH_HEADER, frames, false, 0);
+            }
         }
         // Slots sized for today's MTU; should it grow, Neighbours caps each next hop at what a slot holds and the
         // larger packets take the raw socket.
@@ -276,8 +283,13 @@ public final class UplinkEmitter implements PacketSink, Closeable {
         }
         NextHop h = d.hop;
         int confirm = d.confirmRequests;
-        if (h == null || confirm != d.confirmsSeen || len > h.maxPacket) {
+        if (confirm != d.confirmsSeen) {
             d.confirmsSeen = confirm;
+            confirmations++;
+            ipsecViaRaw(p);
+            return;
+        }
+        if (h == null || len > h.maxPacket) {
             ipsecViaRaw(p);
             return;
         }
@@ -405,6 +417,11 @@ public final class UplinkEmitter implements PacketSink, Closeable {
         return rawIpsecPackets;
     }
 
+    /** IPsec packets sent through the raw socket so that the kernel re-confirms a stale neighbour (in {@link #rawIpsecPackets()}). */
+    public long confirmations() {
+        return confirmations;
+    }
+
     /** Packets dropped because a ring was full. */
     public long overloadDrops() {
         return overloadDrops;
@@ -422,14 +439,21 @@ public final class UplinkEmitter implements PacketSink, Closeable {
 
     /** Event loop (or a test standing in for it): the next hop in use for {@code address}, null if none or unknown. */
     String nextHop(byte[] address) {
-        if (table == null) {
-            return null;
-        }
-        for (int i = 0; i < table.count(); i++) {
-            Destination d = table.get(i);
-            if (java.util.Arrays.equals(d.address, address)) {
-                NextHop h = d.hop;
-                return h == null ? null : h.toString();
+        Destination d = destination(address);
+        NextHop h = d == null ? null : d.hop;
+        return h == null ? null : h.toString();
+    }
+
+    /** Why {@code address} has the next hop it has (the kernel's neighbour state, or why the raw socket), null if unknown. */
+    String state(byte[] address) {
+        Destination d = destination(address);
+        return d == null ? null : d.state;
+    }
+
+    private Destination destination(byte[] address) {
+        for (int i = 0; table != null && i < table.count(); i++) {
+            if (java.util.Arrays.equals(table.get(i).address, address)) {
+                return table.get(i);
             }
         }
         return null;

@@ -271,6 +271,11 @@ public final class DataPlane implements AutoCloseable {
         return monitor;
     }
 
+    /** What outer IPsec leaves through (TX rings or raw sockets, and why), for status and tests; null when stopped. */
+    public synchronized UplinkEmitter uplinkEmitter() {
+        return uplinkEmitter;
+    }
+
     /** Packets dropped by the kernel because a capture ring was full, summed over all captures (a metric). */
     public synchronized long captureKernelDrops() {
         long n = 0;

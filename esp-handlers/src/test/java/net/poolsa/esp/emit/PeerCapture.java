@@ -11,7 +11,8 @@ import net.poolsa.esp.netns.Netns;
 /**
  * tcpdump on the receiving side of a link (needs root and tcpdump), packet-buffered (-U) so that the file can be
  * read while it runs: {@link #await} waits for the frames instead of sleeping a fixed time, which on a loaded machine
- * would cut the capture short.
+ * would cut the capture short. Small snapshot length and a large buffer: in immediate mode libpcap's ring has one frame
+ * per snapshot length, and the default (256 KB) leaves room for a handful of packets, too few for a burst.
  */
 final class PeerCapture implements AutoCloseable {
     private final Path file;
@@ -20,7 +21,8 @@ final class PeerCapture implements AutoCloseable {
     PeerCapture(Netns ns, String dev, String filter, Path dir) throws Exception {
         this.file = dir.resolve(ns.name() + "-" + dev + "-" + System.nanoTime() + ".pcap");
         Path log = dir.resolve(file.getFileName() + ".log");
-        this.tcpdump = ns.spawn(List.of("tcpdump", "--immediate-mode", "-U", "-n", "-i", dev, "-w", file.toString(), filter), log);
+        this.tcpdump = ns.spawn(List.of("tcpdump", "--immediate-mode", "-U", "-n", "-s", "2048", "-B", "16384", "-i", dev,
+                "-w", file.toString(), filter), log);
         for (int i = 0; i < 200 && !Files.readString(log).contains("listening"); i++) {
             Thread.sleep(50);
         }

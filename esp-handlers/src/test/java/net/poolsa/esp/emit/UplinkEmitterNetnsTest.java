@@ -80,6 +80,13 @@ class UplinkEmitterNetnsTest {
         p1.exec("ip", "addr", "add", "198.51.100.2/29", "dev", "p1");
         p1.exec("ip", "addr", "add", "2001:db8:1::2/64", "dev", "p1", "nodad");
         rt.exec("ip", "addr", "add", "198.51.100.10/29", "dev", "r2");
+        for (Netns ns : new Netns[] {p1, rt}) {
+            // Receivers that answer nothing (no ICMP errors that would make them ARP for gw and so teach gw's kernel
+            // their addresses): only gw's own neighbour resolution may find out where they are.
+            ns.exec("nft", "add", "table", "inet", "sink");
+            ns.exec("nft", "add", "chain", "inet", "sink", "in", "{ type filter hook input priority 0; policy accept; }");
+            ns.exec("nft", "add", "rule", "inet", "sink", "in", "meta", "l4proto", "!=", "{ icmpv6 }", "drop");
+        }
         loop = new InNamespace(gw.name());
     }
 
@@ -145,6 +152,25 @@ class UplinkEmitterNetnsTest {
             return loop.call(uplink::rawIpsecPackets);
         }
 
+        long confirmations() throws Exception {
+            return loop.call(uplink::confirmations);
+        }
+
+        String nextHop(byte[] destination) throws Exception {
+            return loop.call(() -> uplink.nextHop(destination));
+        }
+
+        /** Waits (up to {@code seconds}) until the next hop of {@code destination} satisfies {@code test}. */
+        String awaitNextHop(byte[] destination, Predicate<String> test, int seconds) throws Exception {
+            String hop = nextHop(destination);
+            for (int i = 0; i < seconds * 20 && !test.test(hop); i++) {
+                Thread.sleep(50);
+                hop = nextHop(destination);
+            }
+            assertTrue(test.test(hop), "next hop of " + Destinations.literal(destination) + " after " + seconds + " s: " + hop);
+            return hop;
+        }
+
         @Override
         public void close() throws Exception {
             loop.run(() -> {
@@ -208,11 +234,14 @@ class UplinkEmitterNetnsTest {
             all.addAll(toPeer6);
             long ring = e.ringPackets();
             long viaRaw = e.rawIpsecPackets();
+            long confirmations = e.confirmations();
             try (PeerCapture atPeer = new PeerCapture(p1, "p1", CAPTURE, dir); PeerCapture atRouter = new PeerCapture(rt, "r2", CAPTURE, dir)) {
                 e.send(all, true);
                 e.send(all, false);
-                assertEquals(ring + all.size(), e.ringPackets(), "every packet of the mix took the ring");
-                assertEquals(viaRaw, e.rawIpsecPackets());
+                // Only a neighbour re-confirmation (an entry that went stale meanwhile) may send one through the raw socket.
+                long confirmed = e.confirmations() - confirmations;
+                assertEquals(all.size() - confirmed, e.ringPackets() - ring, "every packet of the mix took the ring");
+                assertEquals(confirmed, e.rawIpsecPackets() - viaRaw);
                 List<byte[]> peer = atPeer.await(2 * (toPeer.size() + toPeer6.size()), f -> to(PEER).test(f) || to(PEER_6).test(f));
                 List<byte[]> router = atRouter.await(2 * toFar.size(), to(FAR));
                 assertHalvesEqual(peer, PEER, toPeer.size());
@@ -221,5 +250,285 @@ class UplinkEmitterNetnsTest {
             }
         }
         assertEquals(Map.of(), drops);
+    }
+
+    /** {@code count} ESP packets (DF) from the uplink address on the destination's link, SPI {@code spi}. */
+    static List<byte[]> esp(byte[] dst, int spi, int count, int size) {
+        List<byte[]> l = new ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+            l.add(dst.length == 16 ? Frames.ipv6(Frames.ESP, GW1_6, dst, Frames.esp(spi, i, size))
+                    : Frames.ipv4(Frames.ESP, 0, i, 0x4000, dst == FAR ? GW2 : GW1, dst, Frames.esp(spi, i, size)));
+        }
+        return l;
+    }
+
+    /** The MAC address of {@code dev} in {@code ns} ("aa:bb:..."). */
+    static String mac(Netns ns, String dev) {
+        return ns.exec("cat", "/sys/class/net/" + dev + "/address").trim();
+    }
+
+    private static Predicate<byte[]> spi(int spi) {
+        return f -> {
+            int l3 = 14;
+            int l4 = Frames.etherType(f) == 0x0800 ? l3 + (f[l3] & 0xf) * 4 : l3 + 40;
+            return f.length >= l4 + 4 && java.nio.ByteBuffer.wrap(f, l4, 4).getInt() == spi;
+        };
+    }
+
+    @org.junit.jupiter.api.Test
+    void whatTheKernelWouldRewriteAndWhatIsNotIpsecTakesTheRawSocket() throws Exception {
+        drops.clear();
+        try (Emitters e = new Emitters(UplinkEmitter.Mode.PACKET)) {
+            e.resolve(PEER, PEER_6);
+            long ring = e.ringPackets();
+            long viaRaw = e.rawIpsecPackets();
+            long confirmations = e.confirmations();
+            long rawSent = loop.call(e.raw::sentPackets);
+            List<byte[]> packets = List.of(
+                    // identification 0 without DF: the raw socket picks one (raw(7)), the ring cannot do the same
+                    Frames.ipv4(Frames.ESP, 0, 0, 0, GW1, PEER, Frames.esp(0xb001, 1, 100)),
+                    // larger than the link's MTU: the raw socket refuses it with EMSGSIZE, counted as emit_failed
+                    Frames.ipv4(Frames.ESP, 0, 7, 0x4000, GW1, PEER, Frames.esp(0xb002, 1, 1600)),
+                    // not IPsec: UDP to another port, ICMP
+                    Frames.ipv4(Frames.UDP, 0, 8, 0x4000, GW1, PEER, Frames.espInUdp(0xb003, 1, 50)).clone(),
+                    Frames.ipv4(1, 0, 9, 0x4000, GW1, PEER, new byte[] {8, 0, (byte) 0xf7, (byte) 0xfe, 0, 1, 0, 0}),
+                    // IPv6 with a fragment header before ESP: not recognised as IPsec, so the kernel sends it as is
+                    Frames.ipv6(44, GW1_6, PEER_6, fragmentHeaderBeforeEsp()));
+            byte[] notNatT = packets.get(2);
+            notNatT[20 + 2] = 0x13; // destination port 4500 -> 4884: not ESP in UDP
+            notNatT[20 + 3] = 0x14;
+            try (PeerCapture atPeer = new PeerCapture(p1, "p1", "ip or ip6", dir)) {
+                e.send(packets, false);
+                List<byte[]> got = atPeer.await(1, spi(0xb001));
+                byte[] id0 = got.stream().filter(spi(0xb001)).findFirst().orElseThrow();
+                assertTrue((id0[14 + 4] | id0[14 + 5]) != 0, "the kernel gave the packet an identification");
+                assertEquals(2, atPeer.await(2, f -> to(PEER).test(f) && f[14 + 9] != Frames.ESP)
+                        .stream().filter(f -> to(PEER).test(f) && f[14 + 9] != Frames.ESP).count(), "UDP and ICMP arrived");
+                assertEquals(1, atPeer.await(1, f -> Frames.etherType(f) == 0x86dd && f[14 + 6] == 44).stream()
+                        .filter(f -> Frames.etherType(f) == 0x86dd && f[14 + 6] == 44).count(), "IPv6 fragment arrived");
+            }
+            assertEquals(ring, e.ringPackets(), "nothing of this took the ring");
+            assertEquals(2, e.rawIpsecPackets() - viaRaw - (e.confirmations() - confirmations), "identification 0 and too big");
+            assertEquals(4, loop.call(e.raw::sentPackets) - rawSent, "all but the oversized one left the raw socket");
+        }
+        assertEquals(Map.of(DropReason.EMIT_FAILED, 1), drops);
+    }
+
+    private static byte[] fragmentHeaderBeforeEsp() {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + 60);
+        b.put((byte) Frames.ESP).put((byte) 0).putShort((short) 0).putInt(0x1234); // offset 0, last fragment
+        b.put(Frames.esp(0xb004, 1, 60));
+        return b.array();
+    }
+
+    @org.junit.jupiter.api.Test
+    void framesAreSentInBatchesOfOneKickPer32() throws Exception {
+        try (Emitters e = new Emitters(UplinkEmitter.Mode.PACKET)) {
+            e.resolve(PEER);
+            long kicks = loop.call(e.uplink::kicks);
+            long ring = e.ringPackets();
+            try (PeerCapture atPeer = new PeerCapture(p1, "p1", CAPTURE, dir)) {
+                e.send(esp(PEER, 0xc001, 320, 200), false);
+                long sent = e.ringPackets() - ring;
+                long k = loop.call(e.uplink::kicks) - kicks;
+                assertTrue(sent >= 319, "ring frames: " + sent); // one may have re-confirmed the neighbour
+                assertTrue(k >= 10 && k <= 11, "kicks for " + sent + " frames: " + k);
+                assertEquals(320, atPeer.await(320, spi(0xc001)).stream().filter(spi(0xc001)).count());
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void markedPolicyRoutingDecidesTheLinkAsForTheRawSocket() throws Exception {
+        try (Emitters e = new Emitters(UplinkEmitter.Mode.PACKET)) {
+            e.resolve(PEER);
+            String routerMac = mac(rt, "r2");
+            gw.exec("ip", "route", "add", "198.51.100.2/32", "via", "198.51.100.10", "dev", "u2", "table", "100");
+            gw.exec("ip", "rule", "add", "priority", "50", "fwmark", "0x5053", "lookup", "100");
+            try {
+                e.awaitNextHop(PEER, h -> h != null && h.contains("via u2 to " + routerMac), 10);
+                long ring = e.ringPackets();
+                try (PeerCapture atPeer = new PeerCapture(p1, "p1", CAPTURE, dir); PeerCapture atRouter = new PeerCapture(rt, "r2", CAPTURE, dir)) {
+                    e.send(esp(PEER, 0xd001, 5, 100), true);
+                    e.send(esp(PEER, 0xd002, 5, 100), false);
+                    List<byte[]> viaRouter = atRouter.await(10, to(PEER));
+                    assertEquals(5, viaRouter.stream().filter(spi(0xd001)).count(), "raw socket: marked, so table 100");
+                    assertEquals(5, viaRouter.stream().filter(spi(0xd002)).count(), "ring: looked up with the mark");
+                    assertTrue(viaRouter.stream().filter(to(PEER)).allMatch(f -> Frames.destinationMac(f).equals(routerMac)));
+                    assertEquals(0, atPeer.frames().stream().filter(to(PEER)).count(), "nothing on the main table's link");
+                }
+                assertTrue(e.ringPackets() - ring >= 4);
+            } finally {
+                gw.exec("ip", "rule", "del", "priority", "50", "fwmark", "0x5053", "lookup", "100");
+                gw.exec("ip", "route", "del", "198.51.100.2/32", "table", "100");
+            }
+            e.awaitNextHop(PEER, h -> h != null && h.contains("via u1"), 10);
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void anAnnouncedMacChangeIsFollowedAtOnce() throws Exception {
+        try (Emitters e = new Emitters(UplinkEmitter.Mode.PACKET)) {
+            e.resolve(PEER);
+            String old = mac(p1, "p1");
+            String changed = old.equals("02:00:00:00:01:01") ? "02:00:00:00:01:02" : "02:00:00:00:01:01";
+            // arp_notify: the peer announces its new address with a gratuitous ARP, as a replaced router would.
+            p1.exec("sysctl", "-qw", "net.ipv4.conf.p1.arp_notify=1");
+            p1.exec("ip", "link", "set", "p1", "address", changed);
+            e.awaitNextHop(PEER, h -> h != null && h.contains(changed), 10);
+            try (PeerCapture atPeer = new PeerCapture(p1, "p1", CAPTURE, dir)) {
+                e.send(esp(PEER, 0xe001, 40, 100), false);
+                List<byte[]> got = atPeer.await(40, spi(0xe001)).stream().filter(spi(0xe001)).toList();
+                assertEquals(40, got.size());
+                assertTrue(got.stream().allMatch(f -> Frames.destinationMac(f).equals(changed)), "every frame to the new MAC");
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aSilentMacChangeIsNoticedThroughTheKernelsNeighbourProbes() throws Exception {
+        String[] timers = {"base_reachable_time_ms", "delay_first_probe_time", "retrans_time_ms", "ucast_solicit"};
+        String[] fast = {"1000", "1", "100", "2"};
+        String[] saved = new String[timers.length];
+        for (int i = 0; i < timers.length; i++) {
+            saved[i] = gw.exec("sysctl", "-n", "net.ipv4.neigh.u1." + timers[i]).trim();
+            gw.exec("sysctl", "-qw", "net.ipv4.neigh.u1." + timers[i] + "=" + fast[i]);
+        }
+        gw.exec("ip", "neigh", "flush", "dev", "u1"); // the next entry runs on the short timers
+        try (Emitters e = new Emitters(UplinkEmitter.Mode.PACKET)) {
+            e.resolve(PEER);
+            // Unused by the kernel, the entry goes from REACHABLE to STALE, where the kernel would keep it for ever.
+            for (int i = 0; i < 200 && !loop.call(() -> e.uplink.state(PEER)).endsWith(" STALE"); i++) {
+                Thread.sleep(50);
+            }
+            assertTrue(loop.call(() -> e.uplink.state(PEER)).endsWith(" STALE"), loop.call(() -> e.uplink.state(PEER)));
+            String old = mac(p1, "p1");
+            String changed = old.equals("02:00:00:00:02:01") ? "02:00:00:00:02:02" : "02:00:00:00:02:01";
+            p1.exec("sysctl", "-qw", "net.ipv4.conf.p1.arp_notify=0");
+            p1.exec("ip", "link", "set", "p1", "address", changed); // no announcement: only asking finds it
+            long confirmations = e.confirmations();
+            try (PeerCapture atPeer = new PeerCapture(p1, "p1", CAPTURE, dir)) {
+                // Steady traffic, as from a tunnel: the kernel's entry goes STALE, the next packet takes the raw
+                // socket, the kernel probes the old address by unicast, declares it FAILED, resolves it anew.
+                int seq = 0;
+                for (int i = 0; i < 750 && !String.valueOf(e.nextHop(PEER)).contains(changed); i++) {
+                    e.send(List.of(Frames.ipv4(Frames.ESP, 0, ++seq, 0x4000, GW1, PEER, Frames.esp(0xf001, seq, 100))), false);
+                    Thread.sleep(20);
+                }
+                e.awaitNextHop(PEER, h -> h != null && h.contains(changed), 1);
+                assertTrue(e.confirmations() > confirmations, "the stale entry was re-confirmed through the raw socket");
+                e.send(esp(PEER, 0xf002, 20, 100), false);
+                List<byte[]> after = atPeer.await(20, spi(0xf002)).stream().filter(spi(0xf002)).toList();
+                assertEquals(20, after.size());
+                assertTrue(after.stream().allMatch(f -> Frames.destinationMac(f).equals(changed)), "every frame to the new MAC");
+            }
+        } finally {
+            for (int i = 0; i < timers.length; i++) {
+                gw.exec("sysctl", "-qw", "net.ipv4.neigh.u1." + timers[i] + "=" + saved[i]);
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aDeletedNeighbourTakesTheRawSocketUntilTheKernelHasResolvedItAgain() throws Exception {
+        try (Emitters e = new Emitters(UplinkEmitter.Mode.PACKET)) {
+            e.resolve(PEER);
+            gw.exec("ip", "neigh", "flush", "dev", "u1");
+            e.awaitNextHop(PEER, h -> h == null, 10);
+            long viaRaw = e.rawIpsecPackets();
+            e.send(esp(PEER, 0xf101, 1, 100), false); // the kernel resolves the address for this one
+            assertEquals(viaRaw + 1, e.rawIpsecPackets());
+            e.awaitNextHop(PEER, h -> h != null && h.contains(mac(p1, "p1")), 10);
+            long ring = e.ringPackets();
+            e.send(esp(PEER, 0xf102, 10, 100), false);
+            assertTrue(e.ringPackets() - ring >= 9, "back on the ring");
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void aFullRingDropsAsOverloadAndNeverBlocks() throws Exception {
+        drops.clear();
+        // A token bucket of one small frame per second holds the frames: the kernel frees none during the test.
+        gw.exec("tc", "qdisc", "add", "dev", "u1", "root", "tbf", "rate", "8kbit", "burst", "1600", "limit", "3000000");
+        try (Emitters e = new Emitters(UplinkEmitter.Mode.PACKET, 64, "u1")) {
+            e.resolve(PEER);
+            long ring = e.ringPackets();
+            long overload = loop.call(e.uplink::overloadDrops);
+            long confirmations = e.confirmations();
+            drops.clear();
+            e.send(esp(PEER, 0xf201, 500, 1000), false);
+            long sent = e.ringPackets() - ring;
+            long dropped = loop.call(e.uplink::overloadDrops) - overload;
+            long confirmed = e.confirmations() - confirmations;
+            assertEquals(500, sent + dropped + confirmed, "every packet accounted for");
+            assertTrue(sent <= 64 + 2, "no more in flight than the ring holds: " + sent);
+            assertTrue(dropped >= 500 - 64 - 2 - confirmed, "dropped: " + dropped);
+            assertEquals(Map.of(DropReason.OVERLOAD, (int) dropped), drops);
+        } finally {
+            gw.exec("tc", "qdisc", "del", "dev", "u1", "root");
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void anAfXdpRingKeepsWhatALinkThatIsDownCannotTakeAndReportsFull() throws Exception {
+        gw.exec("ip", "link", "add", "x0", "type", "veth", "peer", "name", "x1");
+        try {
+            int ifindex = Integer.parseInt(gw.exec("cat", "/sys/class/net/x0/ifindex").trim()); // x0 is down
+            loop.run(() -> {
+                try (XdpTxRing r = XdpTxRing.open("x0", ifindex, 64)) {
+                    int committed = 0;
+                    for (int off = r.claim(); off >= 0; off = r.claim()) {
+                        r.frames().put(off, (byte) 0);
+                        r.commit(off, 60);
+                        committed++;
+                        if (r.queued() == 32) {
+                            assertEquals(0, r.kick(), "nothing dropped: the descriptors stay queued");
+                        }
+                    }
+                    assertEquals(64, committed, "the TX ring holds 64 descriptors");
+                    assertEquals(64, r.queued());
+                    assertEquals(100, r.lastError(), "ENETDOWN");
+                }
+            });
+        } finally {
+            gw.exec("ip", "link", "del", "x0");
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void withoutAnUsableRingEverythingTakesTheRawSocketAndTheLogSaysWhy() throws Exception {
+        java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream err = System.err;
+        System.setErr(new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            try (Emitters e = new Emitters(UplinkEmitter.Mode.PACKET, 64, "lo", "nosuch0")) {
+                assertTrue(!e.uplink.ringsInUse());
+                assertTrue(e.uplink.description().contains("lo: link type 772 is not Ethernet"), e.uplink.description());
+                assertTrue(e.uplink.description().contains("nosuch0: no such interface"), e.uplink.description());
+                long rawSent = loop.call(e.raw::sentPackets);
+                e.send(esp(PEER, 0xf301, 3, 100), false);
+                assertEquals(3, loop.call(e.raw::sentPackets) - rawSent);
+            }
+            // AF_XDP allows one socket per queue: with queue 0 of u1 taken, the emitter falls back to a packet ring.
+            int ifindex = Integer.parseInt(gw.exec("cat", "/sys/class/net/u1/ifindex").trim());
+            XdpTxRing taken = loop.call(() -> XdpTxRing.open("u1", ifindex, 64));
+            try (Emitters e = new Emitters(UplinkEmitter.Mode.XDP, 64, "u1")) {
+                assertTrue(e.uplink.description().startsWith("TPACKET_V2 TX ring on u1"), e.uplink.description());
+                e.resolve(PEER);
+                long ring = e.ringPackets();
+                e.send(esp(PEER, 0xf302, 3, 100), false);
+                assertTrue(e.ringPackets() - ring >= 2);
+            } finally {
+                loop.run(taken::close);
+            }
+        } finally {
+            System.setErr(err);
+        }
+        String text = log.toString(java.nio.charset.StandardCharsets.UTF_8);
+        err.print(text);
+        assertEquals(1, text.lines().filter(l -> l.contains("emit: no packet ring could be set up, using raw sockets for everything: "
+                + "lo: link type 772 is not Ethernet; nosuch0: no such interface")).count(), text);
+        assertEquals(1, text.lines().filter(l -> l.contains("emit: AF_XDP on u1 not possible (bind (XDP_COPY, queue 0) on u1 failed "
+                + "(errno 16)), trying a TPACKET_V2 ring")).count(), text);
     }
 }
