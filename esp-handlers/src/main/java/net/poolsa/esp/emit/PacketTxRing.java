@@ -21,12 +21,10 @@ import com.sun.jna.Pointer;
  * </pre>
  *
  * The virtio header ({@code PACKET_VNET_HDR}) is there for its {@code hdr_len}: the kernel copies that many bytes into
- * the socket buffer's linear part, here the whole frame. Without it the kernel attaches the ring's pages to the
- * buffer and marks the frame free only when the buffer is freed; a receiver on the same host (a veth peer, a local
- * socket) may release the sender's ownership earlier ({@code skb_orphan} in IP input) while still holding the pages,
- * and a reused frame would then change a packet that is still queued. Measured on veth, the copy is also cheaper
- * than the page references: the receiver does not have to pull the headers out of a page fragment
- * (bench/datapath/emitbench.c, docs/benchmarks.md section 3).
+ * the socket buffer's linear part, here the whole frame. Without it the kernel attaches the ring's pages to the buffer
+ * (zero copy) and the receiver has to pull every header out of a page fragment first: on veth, with a receiver that
+ * captures and drops like a poolsa peer, the copy measured cheaper per packet than the page references
+ * (bench/datapath/emit.sh, docs/benchmarks.md section 3).
  *
  * <p>Frames go {@code AVAILABLE -> SEND_REQUEST} (us) {@code -> SENDING -> AVAILABLE} (kernel, when the buffer is
  * freed). The kernel sends the frames from its head onwards as long as they are {@code SEND_REQUEST}, so the slot

@@ -130,7 +130,7 @@ public final class UplinkEmitter implements PacketSink, Closeable {
      * logged once here.
      *
      * @param raw    the raw-socket emitter for everything the rings do not send (owned by the caller)
-     * @param fwmark the raw socket's SO_MARK: routes are looked up with it, and ring frames carry it
+     * @param fwmark the raw socket's SO_MARK: routes are looked up with it, and ring frames carry it (skb mark, for tc)
      */
     public static UplinkEmitter open(Mode mode, List<String> uplinkInterfaces, RawSocketEmitter raw, int fwmark, DropListener drops) {
         return open(mode, uplinkInterfaces, raw, fwmark, drops, RING_FRAMES);
@@ -159,7 +159,7 @@ public final class UplinkEmitter implements PacketSink, Closeable {
                     continue;
                 }
                 try {
-                    TxRing r = openRing(mode, name, ifindex, link.mtu(), ringFrames);
+                    TxRing r = openRing(mode, name, ifindex, link.mtu(), ringFrames, fwmark);
                     uplinks.add(new Neighbours.Uplink(name, ifindex, rings.size(), r.frameCapacity()));
                     rings.add(r);
                 } catch (RuntimeException e) {
@@ -200,19 +200,19 @@ public final class UplinkEmitter implements PacketSink, Closeable {
         return new UplinkEmitter(raw, drops, rings.toArray(new TxRing[0]), table, neighbours, d.toString());
     }
 
-    private static TxRing openRing(Mode mode, String name, int ifindex, int mtu, int frames) {
+    private static TxRing openRing(Mode mode, String name, int ifindex, int mtu, int frames, int fwmark) {
         if (mode == Mode.XDP) {
             try {
-                return XdpTxRing.open(name, ifindex, frames);
+                return XdpTxRing.open(name, ifindex, frames, fwmark);
             } catch (RuntimeException e) {
                 // EBUSY (another AF_XDP socket on the queue), ENOMEM/EPERM (memlock): a packet ring still beats raw.
                 LOG.warn("emit: AF_XDP on {} not possible ({}), trying a TPACKET_V2 ring", name, e.getMessage());
-                return PacketTxRing.open(name, ifindex, mtu + NextHop.ETH_HEADER, frames, false, 0);
+                return PacketTxRing.open(name, ifindex, mtu + NextHop.ETH_HEADER, frames, false, fwmark);
             }
         }
         // Slots sized for today's MTU; should it grow, Neighbours caps each next hop at what a slot holds and the
         // larger packets take the raw socket.
-        return PacketTxRing.open(name, ifindex, mtu + NextHop.ETH_HEADER, frames, mode == Mode.PACKET_BYPASS, 0);
+        return PacketTxRing.open(name, ifindex, mtu + NextHop.ETH_HEADER, frames, mode == Mode.PACKET_BYPASS, fwmark);
     }
 
     /** What the uplinks' IPsec goes through: the rings, or why not (status, logs). */

@@ -104,9 +104,10 @@ final class XdpTxRing implements TxRing {
      * Opens a TX-only AF_XDP socket on queue 0 of {@code ifindex} with {@code size} descriptors and twice as many
      * UMEM chunks (needs CAP_NET_RAW, and CAP_IPC_LOCK or enough RLIMIT_MEMLOCK for the UMEM).
      *
+     * @param fwmark skb mark of every frame, 0 for none
      * @throws IllegalStateException with the failing step and errno when the kernel refuses
      */
-    static XdpTxRing open(String name, int ifindex, int size) {
+    static XdpTxRing open(String name, int ifindex, int size, int fwmark) {
         if (Integer.bitCount(size) != 1) {
             throw new IllegalArgumentException("ring size must be a power of two: " + size);
         }
@@ -123,6 +124,11 @@ final class XdpTxRing implements TxRing {
             umem = LibC.mmap(null, umemLength, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS, -1, 0);
             if (umem == LibC.MAP_FAILED) {
                 throw new LastErrorException(Native.getLastError());
+            }
+            if (fwmark != 0) {
+                step = "setsockopt SO_MARK";
+                v.setInt(0, fwmark);
+                LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_MARK, v, 4);
             }
             step = "setsockopt XDP_UMEM_REG";
             v.clear();

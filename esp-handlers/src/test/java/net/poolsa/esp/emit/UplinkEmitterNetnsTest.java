@@ -367,6 +367,38 @@ class UplinkEmitterNetnsTest {
     }
 
     @org.junit.jupiter.api.Test
+    void ringFramesCarryTheFirewallMarkAsTheRawSocketsPacketsDo() throws Exception {
+        // The netfilter egress hook sees what goes through the device's queue: both paths, in packet mode.
+        gw.exec("nft", "add", "table", "netdev", "marks");
+        try {
+            gw.exec("nft", "add", "counter", "netdev", "marks", "marked");
+            gw.exec("nft", "add", "counter", "netdev", "marks", "unmarked");
+            gw.exec("nft", "add", "chain", "netdev", "marks", "out", "{ type filter hook egress device \"u1\" priority 0; }");
+            gw.exec("nft", "add", "rule", "netdev", "marks", "out", "ip", "protocol", "esp", "meta", "mark", "0x5053", "counter", "name", "marked");
+            gw.exec("nft", "add", "rule", "netdev", "marks", "out", "ip", "protocol", "esp", "meta", "mark", "!=", "0x5053", "counter", "name",
+                    "unmarked");
+            try (Emitters e = new Emitters(UplinkEmitter.Mode.PACKET)) {
+                e.resolve(PEER);
+                long ring = e.ringPackets();
+                long before = packets(gw.exec("nft", "list", "counter", "netdev", "marks", "marked"));
+                e.send(esp(PEER, 0xd101, 7, 100), true);
+                e.send(esp(PEER, 0xd102, 7, 100), false);
+                assertTrue(e.ringPackets() - ring >= 6);
+                assertEquals(14, packets(gw.exec("nft", "list", "counter", "netdev", "marks", "marked")) - before);
+                assertEquals(0, packets(gw.exec("nft", "list", "counter", "netdev", "marks", "unmarked")));
+            }
+        } finally {
+            gw.exec("nft", "delete", "table", "netdev", "marks");
+        }
+    }
+
+    private static long packets(String nftCounter) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("packets (\\d+)").matcher(nftCounter);
+        assertTrue(m.find(), nftCounter);
+        return Long.parseLong(m.group(1));
+    }
+
+    @org.junit.jupiter.api.Test
     void anAnnouncedMacChangeIsFollowedAtOnce() throws Exception {
         try (Emitters e = new Emitters(UplinkEmitter.Mode.PACKET)) {
             e.resolve(PEER);
@@ -475,7 +507,7 @@ class UplinkEmitterNetnsTest {
         try {
             int ifindex = Integer.parseInt(gw.exec("cat", "/sys/class/net/x0/ifindex").trim()); // x0 is down
             loop.run(() -> {
-                try (XdpTxRing r = XdpTxRing.open("x0", ifindex, 64)) {
+                try (XdpTxRing r = XdpTxRing.open("x0", ifindex, 64, 0)) {
                     int committed = 0;
                     for (int off = r.claim(); off >= 0; off = r.claim()) {
                         r.frames().put(off, (byte) 0);
@@ -511,7 +543,7 @@ class UplinkEmitterNetnsTest {
             }
             // AF_XDP allows one socket per queue: with queue 0 of u1 taken, the emitter falls back to a packet ring.
             int ifindex = Integer.parseInt(gw.exec("cat", "/sys/class/net/u1/ifindex").trim());
-            XdpTxRing taken = loop.call(() -> XdpTxRing.open("u1", ifindex, 64));
+            XdpTxRing taken = loop.call(() -> XdpTxRing.open("u1", ifindex, 64, 0));
             try (Emitters e = new Emitters(UplinkEmitter.Mode.XDP, 64, "u1")) {
                 assertTrue(e.uplink.description().startsWith("TPACKET_V2 TX ring on u1"), e.uplink.description());
                 e.resolve(PEER);
