@@ -26,8 +26,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * IPv6 inner traffic; only ESP with the two expected SPIs (plus outer-address probes) on the middle links,
  * which tshark decrypts with the configured keys and whose ICVs it verifies;
  * failover to the second link with the same SPIs when the link in use goes down; forged outer sources
- * outside the pool dropped and counted. Namespaces and the processes started here are removed in
- * {@link #tearDown()}.
+ * outside the pool dropped and counted; ESP leaving through the uplinks' TX rings (the default emit path).
+ * Namespaces and the processes started here are removed in {@link #tearDown()}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -173,6 +173,20 @@ class TwoGatewaysNetnsTest {
 
     @Test
     @Order(3)
+    void espLeavesThroughTheUplinkTxRings() throws Exception {
+        Thread.sleep(300); // the status file is rewritten every 100 ms
+        for (String tag : new String[] {"a", "b"}) {
+            Map<String, String> s = status(tag);
+            assertTrue(s.get("emit.path").contains(" TX ring on l1"), tag + ": " + s.get("emit.path")); // the default emit mode
+            long ring = Long.parseLong(s.get("emit.ring_packets"));
+            long sealed = Long.parseLong(s.get("out.packets"));
+            // The TCP and UDP test sent thousands; only the first packets to each peer address take the raw socket.
+            assertTrue(ring >= 500 && ring >= sealed * 9 / 10, tag + ": " + ring + " of " + sealed + " ESP packets through the ring");
+        }
+    }
+
+    @Test
+    @Order(4)
     void failoverToTheOtherLinkKeepsTheSpis() throws Exception {
         // The link in use is normally the first; on a loaded machine a late probe reply may already have
         // moved the SA to the second, so cut whichever carries it and expect the other.
@@ -198,7 +212,7 @@ class TwoGatewaysNetnsTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void forgedOuterSourceIsDroppedAndCounted() throws Exception {
         long before = Long.parseLong(status("b").get("drop.pool_mismatch"));
         // ESP with gwB's inbound SPI from 203.0.113.3: on the link's subnet, outside gwA's pool.
@@ -219,7 +233,7 @@ class TwoGatewaysNetnsTest {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void stopRemovesEverythingFromTheHostAndLeaksNothing() throws Exception {
         for (Process p : new Process[] {gatewayA, gatewayB}) {
             p.destroy(); // SIGTERM: GatewayMain's shutdown hook stops the data plane
