@@ -10,7 +10,9 @@
 # "gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3"; a case is SUITE[-tun][-v3], SUITE gcm, cbc or copy: see below);
 # EXTRA_GW_ARGS (other GatewayMain options) is passed to both poolsa gateways of every case;
 # EMIT_MODES runs every poolsa case once per emit path (raw, packet, packet-bypass, xdp: GatewayMain --emit), the
-# case name then ending in -MODE, e.g. EMIT_MODES="raw packet" for the raw-socket vs TX-ring comparison in one run.
+# case name then ending in -MODE, e.g. EMIT_MODES="raw packet" for the raw-socket vs TX-ring comparison in one run;
+# WARMUP_SECS (default 3) is the unmeasured traffic before each case (more on a loaded machine, where the gateways'
+# JIT compilers get little CPU and a short warm-up measures interpreted code).
 # Prints a Markdown table; raw iperf3 JSON, gateway logs and JFR profiles stay in OUTDIR.
 set -euo pipefail
 SECS=${1:-10}
@@ -67,8 +69,8 @@ sa_packets() { awk -F= '/^(out|in)\.packets=/{s+=$2} END{print s+0}' "$1"; }
 run_case() {
     local name=$1; shift
     local pa=${1:-} pb=${2:-} fa=${3:-} fb=${4:-}
-    # 3 s of warm-up traffic, not measured (JIT compilation of the gateways; the same for every case).
-    iperf "$OUT/$name-warmup.json" -t 3
+    # WARMUP_SECS (default 3) of warm-up traffic, not measured (JIT compilation of the gateways; the same for every case).
+    iperf "$OUT/$name-warmup.json" -t "${WARMUP_SECS:-3}"
     local ua=0 sa=0 ub=0 sb=0 na=0 nb=0
     if [ -n "$pa" ]; then ua=$(cpu_user "$pa"); sa=$(cpu_sys "$pa"); ub=$(cpu_user "$pb"); sb=$(cpu_sys "$pb"); fi
     if [ -n "$fa" ]; then na=$(sa_packets "$fa"); nb=$(sa_packets "$fb"); fi

@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The userspace data plane as one object: {@link #start()} diverts the host's traffic, opens one channel on
  * the sink (a libpcap capture of a dummy/ifb interface, or a TUN device: {@link DataPlaneConfig.Sink}) and one
- * capture per uplink, all read on one event loop sharing one raw-socket emitter and one crypto processor,
+ * capture per uplink, all read on one event loop sharing the emitters and one crypto processor,
  * and starts path monitoring; {@link #stop()} undoes all of it. A start that fails
  * half-way is rolled back before the exception leaves. {@link #reconfigure} applies a reload's connections
  * (peers to probe, routes into the sink, inbound-policy rules, outer addresses of new SAs) while it runs.
@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * {@link DropReason#INBOUND_DISCARD}.
  *
  * <pre>
- * sink (cleartext)  --pcap or tun--> decode -> SPD -> protect -> emit --raw socket--> uplinks (ESP)
+ * sink (cleartext)  --pcap or tun--> decode -> SPD -> protect -> emit --TX ring (raw socket fallback)--> uplinks (ESP)
  * uplinks (ESP)     --pcap--> decode/reassemble -> SAD -> unprotect -> emit --raw socket or tun--> kernel routing
  * </pre>
  */
