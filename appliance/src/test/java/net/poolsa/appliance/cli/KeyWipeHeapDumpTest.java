@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +31,7 @@ import net.poolsa.appliance.wipe.HeapDump;
  * 0x5c). That is the positive control. After a SIGHUP reload that removes site-b, a second dump holds none of these
  * forms, nor the key files' hex text, anywhere. The stop line then says {@code keys=zeroed}.
  */
+@Tag("root")
 class KeyWipeHeapDumpTest {
     @TempDir
     Path dir;
@@ -58,9 +60,9 @@ class KeyWipeHeapDumpTest {
     /** The fixture's data path with site-c, and site-b before it when {@code withSiteB}. */
     private static String yaml(boolean withSiteB) {
         return ConfigFixture.YAML.substring(0, ConfigFixture.YAML.indexOf("connections:\n")) + "connections:\n"
-                + (withSiteB ? connection("site-b", "198.51.100.0/28, 203.0.113.0/28", "198.51.100.16/28, 203.0.113.16/28",
+                + (withSiteB ? connection("site-b", "198.51.100.0/28, 203.0.113.0/28", "198.51.100.17/32, 203.0.113.17/32",
                         "192.0.2.128/26", 0x1001) : "")
-                + connection("site-c", "198.51.100.0/28", "198.51.100.32/28", "192.0.2.192/26", 0x3001);
+                + connection("site-c", "198.51.100.0/28", "198.51.100.33/32", "192.0.2.192/26", 0x3001);
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +31,7 @@ import net.poolsa.appliance.lifecycle.RecordingDataPathProvider;
  * CAP_NET_ADMIN (run as root; CI is root) and libpcap. The data path is the recording test double,
  * put on the child's class path only. The child is ours and is killed by handle in {@code finally}.
  */
+@Tag("root")
 class RunProcessTest {
     @TempDir
     Path dir;

@@ -18,7 +18,6 @@ import java.util.regex.Pattern;
 
 import net.poolsa.appliance.cli.PoolsaCommand;
 import net.poolsa.esp.divert.HostCommands;
-import net.poolsa.esp.divert.HostDivert;
 import net.poolsa.esp.netns.Netns;
 
 /**
@@ -204,6 +203,35 @@ public final class ApplianceLab implements AutoCloseable {
         return writeConfig(gw, dataPathYaml(gw) + standardConnection(gw, "demo", k));
     }
 
+    /** Both gateways of the standard configuration, running. */
+    public record Pair(Poolsa a, Poolsa b) {
+    }
+
+    /**
+     * Writes the standard configuration ({@link #standardConfig}) for both gateways, starts them and waits (30 s at
+     * most) until hA reaches hB through the tunnel.
+     */
+    public Pair startStandard(Keys k) throws Exception {
+        Poolsa a = start(GW_A, standardConfig(GW_A, k));
+        Poolsa b = start(GW_B, standardConfig(GW_B, k));
+        if (!waitForPing(HOST_A, "192.0.2.10", "192.0.2.130", Duration.ofSeconds(30))) {
+            throw new IllegalStateException("the tunnel did not come up:\n" + a.log() + "\n" + b.log());
+        }
+        return new Pair(a, b);
+    }
+
+    /**
+     * Lines of Wireshark's ESP SA table ({@code esp_sa}) for the standard SA pair with keys {@code k} (AES-CBC,
+     * HMAC-SHA-256-128, any outer IPv4 addresses), for {@code NetnsLab.tsharkEsp}.
+     */
+    public static List<String> espSaTable(Keys k) {
+        return List.of(
+                String.format("\"IPv4\",\"*\",\"*\",\"0x%08x\",\"AES-CBC [RFC3602]\",\"0x%s\",\"HMAC-SHA-256-128 [RFC4868]\",\"0x%s\"",
+                        SPI_AB, k.encAb(), k.intAb()),
+                String.format("\"IPv4\",\"*\",\"*\",\"0x%08x\",\"AES-CBC [RFC3602]\",\"0x%s\",\"HMAC-SHA-256-128 [RFC4868]\",\"0x%s\"",
+                        SPI_BA, k.encBa(), k.intBa()));
+    }
+
     /** The control socket of {@code gw}'s {@code poolsa run}. */
     public Path controlSocket(String gw) {
         return dir.resolve(gw + ".ctl");
@@ -247,25 +275,6 @@ public final class ApplianceLab implements AutoCloseable {
             Thread.sleep(100);
         }
         throw new IllegalStateException("poolsa in " + gw + " did not start within 60 s:\n" + handle.log());
-    }
-
-    /**
-     * Undoes the diversion a killed {@code poolsa run} left in {@code gw} (the sink {@code psink} with its routes, the
-     * policy rules, the nftables table), with the "at stop" commands of docs/host-changes.md, as an operator would
-     * after a crash: {@code poolsa run} does not yet clear a crashed instance's diversion when it starts, and refuses
-     * to start while the sink exists ("ip link add psink type ifb failed: File exists"). Parts already gone are fine.
-     */
-    public void undoDiversionOfCrashed(String gw) {
-        Netns n = ns(gw);
-        n.tryExec("ip", "link", "del", "psink");
-        String rule = "priority " + HostDivert.RULE_PRIORITY + " not fwmark 0x" + Integer.toHexString(HostDivert.FWMARK)
-                + " lookup " + HostDivert.ROUTE_TABLE;
-        for (String family : new String[] {"-4", "-6"}) {
-            List<String> del = new ArrayList<>(List.of("ip", family, "rule", "del"));
-            del.addAll(List.of(rule.split(" ")));
-            n.tryExec(del.toArray(String[]::new));
-        }
-        n.tryExec("nft", "delete", "table", "inet", HostDivert.NFT_TABLE);
     }
 
     /** The default state directory of {@code gw}'s appliance ({@code DIR/GW/state}). */
@@ -364,12 +373,14 @@ public final class ApplianceLab implements AutoCloseable {
                     "http://127.0.0.1:9742/metrics"), Duration.ofSeconds(30));
         }
 
-        /** The value of one sample line of {@link #metrics()} (exact series text, e.g. {@code poolsa_drops_total{reason="replayed"}}), 0 when absent. */
+        /** The value of one sample line of {@link #metrics()} (exact series text, e.g. {@code poolsa_drops_total{reason="replayed"}}, with or without the trailing comma
+         * the simpleclient exposition puts in label sets), 0 when the series is absent. */
         public double metric(String series) throws Exception {
+            String wanted = series.replace(",}", "}");
             for (String line : metrics().split("\n")) {
                 String l = line.replace(",} ", "} "); // the simpleclient exposition ends label sets with a comma
-                if (l.startsWith(series + " ")) {
-                    return Double.parseDouble(l.substring(series.length() + 1).trim());
+                if (l.startsWith(wanted + " ")) {
+                    return Double.parseDouble(l.substring(wanted.length() + 1).trim());
                 }
             }
             return 0;

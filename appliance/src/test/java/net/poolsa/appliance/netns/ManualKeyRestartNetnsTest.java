@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.Test;
  * Before the state directory existed, every event restarted gA's counter at 1, and gB refused everything up to
  * the highest number it had seen (replayed / too old): a black hole of many seconds, and repeated sequence numbers.
  */
+@Tag("root")
 class ManualKeyRestartNetnsTest {
     private static final String SRC = "192.0.2.10";
     private static final String DST = "192.0.2.130";
@@ -63,9 +65,9 @@ class ManualKeyRestartNetnsTest {
             // (b) Crash: SIGKILL, no orderly shutdown, then a start on the same state directory.
             a = event(lab, "kill -9 and start", a, x -> {
                 x.kill9();
-                lab.undoDiversionOfCrashed(ApplianceLab.GW_A); // the host part; the state directory is left as it was
-                return lab.start(ApplianceLab.GW_A, cfgA);
+                return lab.start(ApplianceLab.GW_A, cfgA); // the crashed instance's diversion is still in place
             });
+            assertTrue(log(a).contains("event=stale_diversion_removed"), log(a));
 
             // (c) SIGHUP with a changed connection and the same key files: its SAs are reinstalled.
             lab.writeConfig(ApplianceLab.GW_A, config(lab, ApplianceLab.GW_A, keys, "    lifetime: {life-time: 7200}\n"));

@@ -21,6 +21,7 @@ import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.netns.Netns;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -38,6 +39,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * left the ring must be, frame for frame and byte for byte, what left the raw socket (the kernel's routing,
  * neighbour resolution and header fix-ups are the reference).
  */
+@Tag("root")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class UplinkEmitterNetnsTest {
     static final int FWMARK = 0x5053;
