@@ -15,7 +15,7 @@ runs = {}
 order = []
 for f in (a for a in sys.argv[1:] if a.endswith(".md")):
     for line in open(f):
-        m = re.match(r"\| (\S+) \| (\d+) \| (\d+) \| (\d+) \(([\d.]+) % lost\) \| ([\d.]+) \| ([\d.]+) \|", line)
+        m = re.match(r"\| (\S+) \| (\d+) \| (\d+) \| (\d+) \(([\d.]+) % lost\) \| ([\d.]+) \| ([\d.]+)(?: \([\d.]+ % lost\))? \|", line)
         if not m:
             continue
         name = alias.get(f + ":" + m[1], alias.get(m[1], m[1]))
