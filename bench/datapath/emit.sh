@@ -15,9 +15,13 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$(realpath -m "${OUTDIR:-$ROOT/target/bench-emit}")
 mkdir -p "$OUT"
 cd "$ROOT"
-gcc -O2 -Wall -o "$OUT/emitbench" bench/datapath/emitbench.c
-mvn -o -q -pl esp-handlers -am test-compile
-mvn -o -q -pl esp-handlers dependency:build-classpath -Dmdep.outputFile="$OUT/cp.txt" >/dev/null
+die() { echo "bench/datapath/emit.sh: FAILED: $*" >&2; exit 1; }
+gcc -O2 -Wall -o "$OUT/emitbench" bench/datapath/emitbench.c || die "gcc of bench/datapath/emitbench.c"
+# Online and with the dependency plugin pinned, as run.sh: on a fresh machine nothing is cached yet.
+mvn -B -q -ntp -pl esp-handlers -am test-compile || die "mvn test-compile of esp-handlers"
+mvn -B -q -ntp -pl esp-handlers org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+    -Dmdep.outputFile="$OUT/cp.txt" >"$OUT/mvn-classpath.log" 2>&1 \
+    || die "mvn dependency:build-classpath (see $OUT/mvn-classpath.log)"
 CP="$ROOT/esp-handlers/target/test-classes:$ROOT/esp-handlers/target/classes:$(cat "$OUT/cp.txt")"
 
 S=$$; A=psa-emit-a-$S; B=psa-emit-b-$S
