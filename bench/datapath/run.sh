@@ -8,7 +8,13 @@
 # Usage, from the repository root:  bench/datapath/run.sh [SECONDS] [OUTDIR]
 # Environment: SKIP_STRONGSWAN=1 leaves strongSwan out; POOLSA_CASES picks the poolsa cases (default
 # "gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3"; a case is SUITE[-tun][-v3], SUITE gcm, cbc or copy: see below);
-# EXTRA_GW_ARGS (other GatewayMain options) is passed to both poolsa gateways of every case.
+# EXTRA_GW_ARGS (other GatewayMain options) is passed to both poolsa gateways of every case;
+# EMIT_MODES runs every poolsa case once per emit path (raw, packet, packet-bypass, xdp: GatewayMain --emit), the
+# case name then ending in -MODE, e.g. EMIT_MODES="raw packet" for the raw-socket vs TX-ring comparison in one run;
+# WARMUP_SECS (default 3) is the unmeasured traffic before each case (more on a loaded machine, where the gateways'
+# JIT compilers get little CPU and a short warm-up measures interpreted code); PERF_SECS=N records gateway A with
+# perf for N (at most SECONDS) seconds of each case's TCP test (OUTDIR/CASE-gwA.perf; perf script -i ... | bench/datapath/perfsplit.py;
+# perf slows the gateway: take throughput from a run without it).
 # Prints a Markdown table; raw iperf3 JSON, gateway logs and JFR profiles stay in OUTDIR.
 # Any failed measurement step (iperf3, ping, a gateway or charon that does not start or dies during a case)
 # stops the run with a message naming it and a non-zero exit status: no row is printed from missing data.
@@ -89,30 +95,56 @@ iperf() { # output-file client-args...
 # user and system CPU ticks of a process and its threads (utime, stime)
 cpu_user() { awk '{print $14}' /proc/"$1"/stat; }
 cpu_sys() { awk '{print $15}' /proc/"$1"/stat; }
+# ESP packets a poolsa gateway sealed plus opened so far (its status file, rewritten every 100 ms)
+sa_packets() { awk -F= '/^(out|in)\.packets=/{s+=$2} END{print s+0}' "$1"; }
 
-# run_case NAME [GW_PID_A GW_PID_B]: TCP, UDP, ping; prints one table row.
+# run_case NAME [GW_PID_A GW_PID_B [STATUS_A STATUS_B]]: TCP (with ping under load), UDP, idle ping; prints one table row.
 run_case() {
     local name=$1; shift
-    local pa=${1:-} pb=${2:-}
-    # 3 s of warm-up traffic, not measured (JIT compilation of the gateways; the same for every case).
-    iperf "$OUT/$name-warmup.json" -t 3
-    local ua=0 sa=0 ub=0 sb=0
+    local pa=${1:-} pb=${2:-} fa=${3:-} fb=${4:-}
+    # WARMUP_SECS (default 3) of warm-up traffic, not measured (JIT compilation of the gateways; the same for every case).
+    iperf "$OUT/$name-warmup.json" -t "${WARMUP_SECS:-3}"
+    local ua=0 sa=0 ub=0 sb=0 na=0 nb=0
     if [ -n "$pa" ]; then ua=$(cpu_user "$pa"); sa=$(cpu_sys "$pa"); ub=$(cpu_user "$pb"); sb=$(cpu_sys "$pb"); fi
+    if [ -n "$fa" ]; then na=$(sa_packets "$fa"); nb=$(sa_packets "$fb"); fi
+    local perfpid=""
+    if [ -n "${PERF_SECS:-}" ] && [ -n "$pa" ]; then
+        # perf record of gateway A from the start of the TCP test (bench/datapath/perfsplit.py reads it)
+        perf record -q -g -p "$pa" -o "$OUT/$name-gwA.perf" -- sleep "$PERF_SECS" >"$OUT/$name-perf.log" 2>&1 &
+        perfpid=$!
+        PIDS+=($perfpid)
+    fi
+    # Ping under load: 50 a second through the TCP test. Its loss is part of the result: no reply at all (ping's
+    # status 1) is reported in the row, any other failure (status 2) stops the run.
+    ip netns exec $HA ping -i 0.02 -w "$SECS" 192.0.2.65 >"$OUT/$name-ping-load.txt" 2>&1 &
+    local pingpid=$! prc=0
+    PIDS+=($pingpid)
     iperf "$OUT/$name-tcp.json" -t "$SECS"
+    wait "$pingpid" || prc=$?
+    [ "$prc" = 0 ] || [ "$prc" = 1 ] || die "$name: ping under load exited with status $prc ($(tail -n 2 "$OUT/$name-ping-load.txt" | tr '\n' ' '))"
+    if [ -n "$perfpid" ]; then
+        wait "$perfpid" || die "$name: perf record of gateway A failed (see $OUT/$name-perf.log)"
+    fi
     iperf "$OUT/$name-udp.json" -u -b 0 -l 1400 -t "$SECS"
-    local cpu=""
+    local cpu="" perpkt=""
     if [ -n "$pa" ]; then
         local hz; hz=$(getconf CLK_TCK)
+        local da=$(( $(cpu_user "$pa") - ua + $(cpu_sys "$pa") - sa )) db=$(( $(cpu_user "$pb") - ub + $(cpu_sys "$pb") - sb ))
         cpu=$(echo "$(( $(cpu_user "$pa") - ua )) $(( $(cpu_sys "$pa") - sa )) $(( $(cpu_user "$pb") - ub )) $(( $(cpu_sys "$pb") - sb )) $hz" \
             | awk '{printf "%.1f+%.1f / %.1f+%.1f", $1/$5, $2/$5, $3/$5, $4/$5}')
+        if [ -n "$fa" ]; then
+            # gateway CPU (user + system) per ESP packet it sealed or opened during TCP+UDP, in microseconds
+            perpkt=$(echo "$da $(( $(sa_packets "$fa") - na )) $db $(( $(sa_packets "$fb") - nb )) $hz" \
+                | awk '{printf "%.1f / %.1f", $2 ? $1/$5*1e6/$2 : 0, $4 ? $3/$5*1e6/$4 : 0}')
+        fi
     fi
     # ping exits non-zero when no reply came back at all (or on errors): the case fails then.
     ip netns exec $HA ping -c 200 -i 0.01 -q 192.0.2.65 >/dev/null 2>&1 || die "$name: warm-up ping got no reply"
     ip netns exec $HA ping -c 200 -i 0.02 192.0.2.65 >"$OUT/$name-ping.txt" 2>&1 \
         || die "$name: ping got no reply ($(tail -n 2 "$OUT/$name-ping.txt" | tr '\n' ' '))"
-    /usr/bin/python3 - "$OUT" "$name" "$cpu" <<'PY'
+    /usr/bin/python3 - "$OUT" "$name" "$cpu" "$perpkt" <<'PY'
 import json, sys, re, statistics
-out, name, cpu = sys.argv[1], sys.argv[2], sys.argv[3]
+out, name, cpu, perpkt = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 def fail(what):
     sys.exit(f"bench/datapath/run.sh: FAILED: {name}: {what}")
 def load(kind):
@@ -126,21 +158,27 @@ try:
     udp_sent, udp_lost = udp["bits_per_second"], udp["lost_percent"]
 except KeyError as e:
     fail(f"iperf3 JSON without {e}")
-ping = open(f"{out}/{name}-ping.txt").read()
-rtts = sorted(float(x) for x in re.findall(r"time=([0-9.]+) ms", ping))
-totals = re.search(r"(\d+) packets transmitted, (\d+) received", ping)
-if not totals or not rtts:
-    fail("no ping replies or totals in the ping log")
-p = lambda q: rtts[min(len(rtts) - 1, int(q * len(rtts)))]
-ping_lost = 100.0 * (1 - int(totals.group(2)) / int(totals.group(1)))
+def ping(kind):
+    log = open(f"{out}/{name}-{kind}.txt").read()
+    rtts = sorted(float(x) for x in re.findall(r"time=([0-9.]+) ms", log))
+    totals = re.search(r"(\d+) packets transmitted, (\d+) received", log)
+    if not totals:
+        fail(f"no totals in {out}/{name}-{kind}.txt")
+    lost = 100.0 * (1 - int(totals.group(2)) / int(totals.group(1)))
+    return (lambda q: rtts[min(len(rtts) - 1, int(q * len(rtts)))] if rtts else None), lost
+p, ping_lost = ping("ping")
+if p(0.5) is None:
+    fail("no ping replies in the ping log")
+pl, load_lost = ping("ping-load")
+under_load = f"{pl(0.5):.3f} / {pl(0.99):.3f} ({load_lost:.1f} % lost)" if pl(0.5) is not None else "no reply (100 % lost)"
 udp_rx = udp_sent * (1 - udp_lost / 100)
 print(f"| {name} | {tcp_bps/1e6:.0f} | {udp_sent/1e6:.0f} | {udp_rx/1e6:.0f} ({udp_lost:.1f} % lost) "
-      f"| {p(0.5):.3f} | {p(0.99):.3f} ({ping_lost:.1f} % lost) | {cpu or '-'} |")
+      f"| {p(0.5):.3f} | {p(0.99):.3f} ({ping_lost:.1f} % lost) | {under_load} | {cpu or '-'} | {perpkt or '-'} |")
 PY
 }
 
-echo "| case | TCP Mbit/s | UDP sent Mbit/s | UDP received Mbit/s | ping p50 ms | ping p99 ms (loss) | gateway CPU s user+sys (A / B) during TCP+UDP |"
-echo "|---|---|---|---|---|---|---|"
+echo "| case | TCP Mbit/s | UDP sent Mbit/s | UDP received Mbit/s | ping p50 ms | ping p99 ms (loss) | ping p50 / p99 ms under TCP load (loss) | gateway CPU s user+sys (A / B) during TCP+UDP | gateway CPU us per ESP packet (A / B) |"
+echo "|---|---|---|---|---|---|---|---|---|"
 
 # (c) no IPsec: plain routes over link 1.
 ip -n $GA route add 192.0.2.64/26 via 198.51.100.2
@@ -238,17 +276,18 @@ poolsa_case() { # name crypto key-a-to-b key-b-to-a extra-args...
         --remote-pool 198.51.100.1/32,203.0.113.1/32 --local-inner 192.0.2.64/26 --remote-inner 192.0.2.0/26 \
         --out-spi b001 --in-spi a001 --out-key "$kba" --in-key "$kab" --crypto "$crypto" --icmp 192.0.2.66 "$@"
     PB=$GW_PID
-    for i in $(seq 100); do [ -f "$OUT/$name-gwA.status" ] && [ -f "$OUT/$name-gwB.status" ] && break; sleep 0.1; done
+    # 60 s, as the netns tests allow GatewayMain: with JFR on a loaded 2-core machine the JVM alone can take 15 s.
+    for i in $(seq 600); do [ -f "$OUT/$name-gwA.status" ] && [ -f "$OUT/$name-gwB.status" ] && break; sleep 0.1; done
     [ -f "$OUT/$name-gwA.status" ] && [ -f "$OUT/$name-gwB.status" ] \
-        || die "$name: a gateway did not start in 10 s (see $OUT/$name-gwA.log and $OUT/$name-gwB.log)"
+        || die "$name: a gateway did not start in 60 s (see $OUT/$name-gwA.log and $OUT/$name-gwB.log)"
     sleep 1
     # The gateway JVM is the child of "ip netns exec" (exec'd): same PID.
-    run_case "$name" "$PA" "$PB"
+    run_case "$name" "$PA" "$PB" "$OUT/$name-gwA.status" "$OUT/$name-gwB.status"
     cp "$OUT/$name-gwA.status" "$OUT/$name-gwA.status.final"; cp "$OUT/$name-gwB.status" "$OUT/$name-gwB.status.final"
     stop "$PA" "$PB"
     sleep 0.5
     for g in gwA gwB; do
-        STATS+=("$name $g: $(grep -E '^(out|in)\.packets|capture|drop\.(overload|too_big|emit_failed)' "$OUT/$name-$g.status.final" | tr '\n' ' ')")
+        STATS+=("$name $g: $(grep -E '^(out|in)\.packets|capture|drop\.(overload|too_big|emit_failed)|^emit\.' "$OUT/$name-$g.status.final" | tr '\n' ' ')")
     done
 }
 STATS=()
@@ -267,8 +306,15 @@ for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3}; do
     esac
     case $c in *-tun*) args+=(--sink-kind tun) ;; esac
     case $c in *-v3*) args+=(--immediate false) ;; *) args+=(--immediate true) ;; esac
-    # shellcheck disable=SC2086
-    poolsa_case "poolsa-$c" "$crypto" "$kab" "$kba" "${args[@]}" ${EXTRA_GW_ARGS:-}
+    for em in ${EMIT_MODES:-default}; do
+        if [ "$em" = default ]; then
+            # shellcheck disable=SC2086
+            poolsa_case "poolsa-$c" "$crypto" "$kab" "$kba" "${args[@]}" ${EXTRA_GW_ARGS:-}
+        else
+            # shellcheck disable=SC2086
+            poolsa_case "poolsa-$c-$em" "$crypto" "$kab" "$kba" "${args[@]}" --emit "$em" ${EXTRA_GW_ARGS:-}
+        fi
+    done
 done
 echo
 printf '%s\n' "${STATS[@]}"

@@ -124,6 +124,8 @@ public final class RawSocketEmitter implements PacketSink, Closeable {
         final long iovAddr = vecAddr + (long) BATCH * MMSGHDR;
         final long addrAddr = iovAddr + (long) BATCH * IOVEC;
         final ByteBuf[] held = new ByteBuf[BATCH];
+        /** The message vector from message i on, made once: a flush allocates nothing. */
+        final Pointer[] from = new Pointer[BATCH];
         int count;
         boolean closed;
 
@@ -152,6 +154,7 @@ public final class RawSocketEmitter implements PacketSink, Closeable {
             }
             vec.clear();
             for (int i = 0; i < BATCH; i++) {
+                from[i] = new Pointer(vecAddr + (long) i * MMSGHDR);
                 long m = vecAddr + (long) i * MMSGHDR;
                 vec.setLong(m - vecAddr, addrAddr + (long) i * SOCKADDR);
                 vec.setInt(m - vecAddr + 8, family == LibC.AF_INET ? 16 : 28);
@@ -209,7 +212,7 @@ public final class RawSocketEmitter implements PacketSink, Closeable {
                 int r;
                 try {
                     syscalls++;
-                    r = LibC.sendmmsg(fd, new Pointer(vecAddr + (long) done * MMSGHDR), n - done, 0);
+                    r = LibC.sendmmsg(fd, from[done], n - done, 0);
                 } catch (LastErrorException e) {
                     // sendmmsg reports the error of the first message only: skip it and go on with the rest.
                     failed++;

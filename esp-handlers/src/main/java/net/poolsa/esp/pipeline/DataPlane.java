@@ -22,6 +22,7 @@ import net.poolsa.esp.divert.InboundPolicyRules;
 import net.poolsa.esp.emit.PacketSink;
 import net.poolsa.esp.emit.RawSocketEmitter;
 import net.poolsa.esp.emit.TunDevice;
+import net.poolsa.esp.emit.UplinkEmitter;
 import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
@@ -35,7 +36,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The userspace data plane as one object: {@link #start()} diverts the host's traffic, opens one channel on
  * the sink (a libpcap capture of a dummy/ifb interface, or a TUN device: {@link DataPlaneConfig.Sink}) and one
- * capture per uplink, all read on one event loop sharing one raw-socket emitter and one crypto processor,
+ * capture per uplink, all read on one event loop sharing the emitters and one crypto processor,
  * and starts path monitoring; {@link #stop()} undoes all of it. A start that fails
  * half-way is rolled back before the exception leaves. {@link #reconfigure} applies a reload's connections
  * (peers to probe, routes into the sink, inbound-policy rules, outer addresses of new SAs) while it runs.
@@ -44,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * {@link DropReason#INBOUND_DISCARD}.
  *
  * <pre>
- * sink (cleartext)  --pcap or tun--> decode -> SPD -> protect -> emit --raw socket--> uplinks (ESP)
+ * sink (cleartext)  --pcap or tun--> decode -> SPD -> protect -> emit --TX ring (raw socket fallback)--> uplinks (ESP)
  * uplinks (ESP)     --pcap--> decode/reassemble -> SAD -> unprotect -> emit --raw socket or tun--> kernel routing
  * </pre>
  */
@@ -92,6 +93,7 @@ public final class DataPlane implements AutoCloseable {
     private TunDevice tun;
     private DefaultEventLoop loop;
     private RawSocketEmitter emitter;
+    private UplinkEmitter uplinkEmitter;
     private PathMonitor monitor;
     private ScheduledFuture<?> ticker;
     private ScheduledExecutorService hostCounters;
@@ -122,6 +124,10 @@ public final class DataPlane implements AutoCloseable {
                 divert.apply();
             }
             emitter = new RawSocketEmitter(listener, config.manageHost() ? HostDivert.FWMARK : 0);
+            // ESP/AH towards the uplinks through TX rings (raw socket fallback); probes and decapsulated packets stay raw.
+            uplinkEmitter = UplinkEmitter.open(UplinkEmitter.Mode.configured(),
+                    config.uplinks().stream().map(DataPlaneConfig.Uplink::interfaceName).toList(), emitter,
+                    config.manageHost() ? HostDivert.FWMARK : 0, listener);
             PacketSink decapsulated = tun != null ? tun : emitter;
             loop = new DefaultEventLoop(new DefaultThreadFactory("poolsa-dataplane", true));
             // The same allocator as the channels' (PolledChannel): per-thread caches, all on the loop thread.
@@ -136,10 +142,10 @@ public final class DataPlane implements AutoCloseable {
 
             PolledChannel sink;
             if (tun != null) {
-                sink = new TunChannel(tun, emitter);
+                sink = new TunChannel(tun, uplinkEmitter);
                 channels.add(sink);
             } else {
-                PcapChannel capture = new PcapChannel(config.sinkInterface(), SINK_FILTER, PcapHandle.PcapDirection.OUT, emitter,
+                PcapChannel capture = new PcapChannel(config.sinkInterface(), SINK_FILTER, PcapHandle.PcapDirection.OUT, uplinkEmitter,
                         listener, config.immediateCapture());
                 channels.add(capture);
                 capture.open();
@@ -267,6 +273,11 @@ public final class DataPlane implements AutoCloseable {
         return monitor;
     }
 
+    /** What outer IPsec leaves through (TX rings or raw sockets, and why), for status and tests; null when stopped. */
+    public synchronized UplinkEmitter uplinkEmitter() {
+        return uplinkEmitter;
+    }
+
     /** Packets dropped by the kernel because a capture ring was full, summed over all captures (a metric). */
     public synchronized long captureKernelDrops() {
         long n = 0;
@@ -314,6 +325,10 @@ public final class DataPlane implements AutoCloseable {
         if (loop != null) {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             loop = null;
+        }
+        if (uplinkEmitter != null) {
+            uplinkEmitter.close();
+            uplinkEmitter = null;
         }
         if (emitter != null) {
             emitter.close();

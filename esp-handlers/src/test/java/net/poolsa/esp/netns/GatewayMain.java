@@ -36,6 +36,7 @@ import net.poolsa.esp.spd.SecurityPolicy;
  * --local-pool CIDR,... --remote-pool CIDR,...  --local-inner CIDR,... --remote-inner CIDR,...
  * --crypto xor|copy (benchmark ceiling, no crypto)|aes-gcm-16|aes-cbc+hmac-sha2-256-128 (keys ENC:INTEG)|...  --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
  * --probe-ms N --dead-ms N --immediate true|false (default true) --sink-kind capture|tun (default capture)
+ * --emit raw|packet|packet-bypass|xdp (how ESP leaves towards the uplinks; default UplinkEmitter.DEFAULT_MODE)
  * --ah-out-spi HEX --ah-in-spi HEX --ah-out-key HEX --ah-in-key HEX   (optional: an AH+ESP bundle, transport-mode
  *                                                                       AH with hmac-sha2-256-128 over the ESP SAs)
  * </pre>
@@ -96,6 +97,7 @@ public final class GatewayMain {
                 case "--ah-in-spi" -> ahInSpi = Integer.parseUnsignedInt(v, 16);
                 case "--ah-out-key" -> ahOutKey = v;
                 case "--ah-in-key" -> ahInKey = v;
+                case "--emit" -> System.setProperty(net.poolsa.esp.emit.UplinkEmitter.MODE_PROPERTY, v);
                 case "--sink-kind" -> sinkKind = DataPlaneConfig.Sink.valueOf(v.toUpperCase(java.util.Locale.ROOT));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
@@ -178,6 +180,14 @@ public final class GatewayMain {
             s.append("out.packets=").append(out.packets()).append('\n');
             s.append("in.packets=").append(in.packets()).append('\n');
             s.append("capture.kernel_drops=").append(dp.captureKernelDrops()).append('\n');
+            net.poolsa.esp.emit.UplinkEmitter ue = dp.uplinkEmitter();
+            if (ue != null) { // counters of the event loop, read without a lock: a status snapshot may lag by a batch
+                s.append("emit.path=").append(ue.description()).append('\n');
+                s.append("emit.ring_packets=").append(ue.ringPackets()).append('\n');
+                s.append("emit.raw_ipsec_packets=").append(ue.rawIpsecPackets()).append('\n');
+                s.append("emit.kicks=").append(ue.kicks()).append('\n');
+                s.append("emit.overload=").append(ue.overloadDrops()).append('\n');
+            }
             write(status, s.toString());
             Thread.sleep(100);
         }

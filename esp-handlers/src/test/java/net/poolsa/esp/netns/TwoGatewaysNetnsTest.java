@@ -24,7 +24,7 @@ import org.junit.jupiter.api.TestInstance;
  * IPv6 inner traffic; only ESP with the two expected SPIs (plus outer-address probes) on the middle links,
  * which tshark decrypts with the configured keys and whose ICVs it verifies;
  * failover to the second link with the same SPIs when the link in use goes down; forged outer sources
- * outside the pool dropped and counted. Namespaces and the processes started here are removed in
+ * outside the pool dropped and counted; ESP leaving through the uplinks' TX rings (the default emit path). Namespaces and the processes started here are removed in
  * {@link #tearDown()}. The tests share the topology but not an order: each leaves it as it found it (links up,
  * both gateways running); since a failover may have moved the SAs, captures watch both links.
  * {@code ApplianceFailoverNetnsTest} and its neighbours run the same checks on the product ({@code poolsa run}).
@@ -188,6 +188,26 @@ class TwoGatewaysNetnsTest {
             }
         } finally {
             Netns.stop(server, 2000);
+        }
+    }
+
+    @Test
+    void espLeavesThroughTheUplinkTxRings() throws Exception {
+        Thread.sleep(300); // the status file is rewritten every 100 ms
+        Map<String, String> a0 = status("a");
+        Map<String, String> b0 = status("b");
+        // 300 requests sealed by gwA, 300 replies sealed by gwB, besides whatever else runs meanwhile.
+        run(hostA, "ping", "-c", "300", "-i", "0.01", "-q", "-W", "2", "192.0.2.65");
+        Thread.sleep(300);
+        for (String tag : new String[] {"a", "b"}) {
+            Map<String, String> before = tag.equals("a") ? a0 : b0;
+            Map<String, String> s = status(tag);
+            String path = s.get("emit.path");
+            assertTrue(path.contains(" TX ring on l1") && path.contains(" TX ring on l2"), tag + ": " + path); // the default emit mode
+            long ring = Long.parseLong(s.get("emit.ring_packets")) - Long.parseLong(before.get("emit.ring_packets"));
+            long sealed = Long.parseLong(s.get("out.packets")) - Long.parseLong(before.get("out.packets"));
+            // Only the first packets to a peer address whose next hop is not yet resolved take the raw socket.
+            assertTrue(sealed >= 300 && ring >= sealed * 9 / 10, tag + ": " + ring + " of " + sealed + " ESP packets through the ring");
         }
     }
 
