@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.IpLiterals;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sa.TestSas;
@@ -26,9 +27,16 @@ import net.poolsa.esp.spd.SecurityPolicyDatabase;
 /**
  * Readers on the data path while the control plane installs, rekeys and deletes: a stable SA is never
  * missed, every SA returned is the one asked for and fully built (no torn read), a PROTECT policy under
- * rekey always has an SA, and churned policies never shadow the stable ones. Counts, not timings.
+ * rekey always has an SA, and churned policies never shadow the stable ones. Stable SAs of every width
+ * (one cell; a multihomed IPv4 pool in two; IPv6 /64 pools in three) answer exactly while churned SAs of
+ * the same widths grow, shrink and rehash the SPI table: a reader that saw LIVE saw the entry's continuation
+ * cells too. Counts, not timings.
  */
 class ConcurrentSadTest {
+    private static final String MULTIHOMED_V4 = "192.0.2.10, 192.0.2.200";
+    private static final String MULTIHOMED_V6 = "2001:db8:a::/64, 2001:db8:b::/64";
+    private static final String PEER_V6 = "2001:db8:c::/64";
+
     @Test
     void readersNeverMissAStableSaWhileWritersChurn() throws Exception {
         SecurityAssociationDatabase sad = new SecurityAssociationDatabase();
@@ -36,9 +44,22 @@ class ConcurrentSadTest {
         int stable = 2000;
         int src = TestSas.v4("198.51.100.7");
         int dst = TestSas.v4("192.0.2.65");
+        AddressPool wideV4 = AddressPool.parse(MULTIHOMED_V4);
+        AddressPool wideV6 = AddressPool.parse(MULTIHOMED_V6);
+        int[] stableV4 = new int[stable];
+        int[] stableV6 = new int[stable];
         for (int i = 0; i < stable; i++) {
             sad.install(TestSas.inbound(0x100000 + i, "192.0.2.64/26", "198.51.100.0/24"));
+            stableV4[i] = sad.allocateSpi(wideV4, AddressPool.parse("198.51.100.0/24"));
+            sad.install(TestSas.inbound(stableV4[i], MULTIHOMED_V4, "198.51.100.0/24"));
+            stableV6[i] = sad.allocateSpi(wideV6, AddressPool.parse(PEER_V6));
+            sad.install(TestSas.inbound(stableV6[i], MULTIHOMED_V6, PEER_V6));
         }
+        long srcHi = IpLiterals.v6hi(IpLiterals.parse("2001:db8:c::9"));
+        long dstHi = IpLiterals.v6hi(IpLiterals.parse("2001:db8:b::1"));
+        long outsideHi = IpLiterals.v6hi(IpLiterals.parse("2001:db8:b:1::1"));
+        int wideDst = TestSas.v4("192.0.2.200");
+        int wideOutside = TestSas.v4("192.0.2.201");
         spd.add(SecurityPolicy.protect("stable", TrafficSelector.between(AddressPool.parse("203.0.113.0/24"),
                 AddressPool.parse("198.51.100.0/24")), 77));
         sad.install(TestSas.outbound(0x200000, 77, "192.0.2.65", "198.51.100.1"));
@@ -62,6 +83,17 @@ class ConcurrentSadTest {
                     if (sa == null || sa.spi() != spi || sa.localOuter() == null || sa.selector() == null) {
                         failure.compareAndSet(null, "stable SPI " + Integer.toHexString(spi) + " gave " + sa);
                     }
+                    int s4 = stableV4[i % stable];
+                    int s6 = stableV6[i % stable];
+                    SecurityAssociation w4 = sad.lookupInboundV4(s4, 50, src, wideDst, DropListener.NONE);
+                    SecurityAssociation w6 = sad.lookupInboundV6(s6, 50, srcHi, 7, dstHi, 9, DropListener.NONE);
+                    if (w4 == null || w4.spi() != s4 || w6 == null || w6.spi() != s6) {
+                        failure.compareAndSet(null, "stable multihomed SPIs " + s4 + ", " + s6 + " gave " + w4 + ", " + w6);
+                    }
+                    if (sad.lookupInboundV4(s4, 50, src, wideOutside, DropListener.NONE) != null
+                            || sad.lookupInboundV6(s6, 50, srcHi, 7, outsideHi, 9, DropListener.NONE) != null) {
+                        failure.compareAndSet(null, "stable multihomed SPIs " + s4 + ", " + s6 + " took an address outside the pool");
+                    }
                     InstalledPolicy p = spd.classifyV4(Direction.OUTBOUND, inner, peer, 6, 1, 2);
                     if (p == null || !p.policy().id().equals("stable") || p.sa() == null || p.sa().reqid() != 77) {
                         failure.compareAndSet(null, "stable policy gave " + p + " sa " + (p == null ? null : p.sa()));
@@ -79,8 +111,16 @@ class ConcurrentSadTest {
         for (int round = 0; round < 300; round++) {
             // Churn: a burst of other SAs in and out (grows and shrinks the SPI table).
             List<SecurityAssociation> churn = new ArrayList<>();
-            for (int k = 0; k < 200; k++) {
+            for (int k = 0; k < 70; k++) {
                 SecurityAssociation sa = TestSas.inbound(sad.allocateSpi(), "192.0.2.64/26", "198.51.100.0/24");
+                sad.install(sa);
+                churn.add(sa);
+                AddressPool remote = AddressPool.parse("198.51.100.0/24");
+                sa = TestSas.inbound(sad.allocateSpi(wideV4, remote), MULTIHOMED_V4, "198.51.100.0/24");
+                sad.install(sa);
+                churn.add(sa);
+                // A manual SPI: it may probe, or lack room and go out of line.
+                sa = TestSas.inbound(0x700000 + round * 100 + k, MULTIHOMED_V6, PEER_V6);
                 sad.install(sa);
                 churn.add(sa);
             }
@@ -105,7 +145,15 @@ class ConcurrentSadTest {
         }
         assertEquals(null, failure.get());
         assertTrue(lookups.get() > 0);
-        assertEquals(stable, sad.inboundCount());
+        assertEquals(3 * stable, sad.inboundCount());
+        // The readers above checked inline entries: nearly all stable ones kept their cells through the churn.
+        int inline4 = 0;
+        int inline6 = 0;
+        for (int i = 0; i < stable; i++) {
+            inline4 += "cells=2 v4=2+1 v6=none".equals(sad.inboundLayout(stableV4[i])) ? 1 : 0;
+            inline6 += "cells=3 v4=none v6=2+1".equals(sad.inboundLayout(stableV6[i])) ? 1 : 0;
+        }
+        assertTrue(inline4 >= stable * 9 / 10 && inline6 >= stable * 9 / 10, inline4 + " and " + inline6 + " of " + stable);
         assertEquals(1, sad.outboundCount());
     }
 }

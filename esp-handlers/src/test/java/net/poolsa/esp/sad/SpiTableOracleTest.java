@@ -1,0 +1,294 @@
+package net.poolsa.esp.sad;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+
+import org.junit.jupiter.api.Test;
+
+import net.poolsa.esp.event.DropListener;
+import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.IpLiterals;
+import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.sa.TestSas;
+import net.poolsa.esp.sa.TrafficSelector;
+
+/**
+ * The SPI table answers every inbound lookup as the SA's pools themselves do ({@link AddressPool#containsV4},
+ * {@link AddressPool#containsV6}: a binary search over the normalised ranges, the oracle), in every layout the
+ * table chooses: a narrow cell, 1-4 prefixes a side inline in two to six cells (IPv4 prefix lengths 0-32,
+ * IPv6 0-64), IPv6 longer than /64 and pools of more ranges in the spill area, families mixed or missing on
+ * one side. Checked after install, after the table shrank and grew again (every entry laid out anew), and
+ * with manual SPIs, which probe and may find no room for their cells. Addresses sit on and next to every
+ * range edge, where a shift or a length off by one shows. Fixed seed, overridable with -Dpoolsa.seed.
+ */
+class SpiTableOracleTest {
+    static final long SEED = Long.getLong("poolsa.seed", 0x5a7ab1eL);
+
+    private final Random r = new Random(SEED);
+    private DropReason lastDrop;
+    private final DropListener recording = (reason, sa) -> lastDrop = reason;
+
+    /** Lookups per layout class: [expected found, expected dropped]. */
+    private final Map<String, int[]> outcomes = new TreeMap<>();
+
+    @Test
+    void everyLayoutAnswersAsThePoolsDo() {
+        SecurityAssociationDatabase sad = new SecurityAssociationDatabase(r::nextInt);
+        List<SecurityAssociation> sas = new ArrayList<>();
+        install(sad, sas, 3000);
+        Map<String, Integer> layouts = layouts(sad, sas);
+        check(sad, sas, 200_000);
+
+        // Shrink (every entry rewritten into a smaller table), check that the removed are gone, grow again.
+        List<SecurityAssociation> removed = new ArrayList<>(sas.subList(0, 2600));
+        for (SecurityAssociation sa : removed) {
+            assertEquals(sa, sad.removeInbound(sa.spi(), sa.protocol()));
+        }
+        sas.removeAll(removed);
+        for (SecurityAssociation sa : removed) {
+            lastDrop = null;
+            assertEquals(null, sad.lookupInboundV4(sa.spi(), 50, 0, 0, recording));
+            assertEquals(DropReason.UNKNOWN_SPI, lastDrop);
+        }
+        check(sad, sas, 50_000);
+        install(sad, sas, 3000);
+        check(sad, sas, 200_000);
+
+        // Every layout occurs, and each answered both ways, so that none passes by never being asked; a family
+        // missing on one side can only refuse.
+        for (String kind : List.of("v4 narrow", "v4 inline", "v4 inline, several prefixes a side", "v4 spill",
+                "v6 inline", "v6 inline, several prefixes a side", "v6 spill", "both families inline", "4+ cells",
+                "v4 none", "v6 none")) {
+            assertTrue(layouts.getOrDefault(kind, 0) >= 20, "seed " + SEED + ": layout '" + kind + "' "
+                    + layouts.getOrDefault(kind, 0) + " times in " + layouts);
+            int[] o = outcomes.get(kind);
+            assertNotNull(o, kind);
+            boolean none = kind.endsWith("none");
+            assertTrue((none ? o[0] == 0 : o[0] >= 500) && o[1] >= 500,
+                    "seed " + SEED + ": " + kind + " found " + o[0] + ", dropped " + o[1]);
+        }
+    }
+
+    /** An expired SA is refused for its own addresses (SA_EXPIRED) and still for others (POOL_MISMATCH). */
+    @Test
+    void expiryIsReportedAfterThePoolCheckInEveryLayout() {
+        SecurityAssociationDatabase sad = new SecurityAssociationDatabase(r::nextInt);
+        List<SecurityAssociation> sas = new ArrayList<>();
+        install(sad, sas, 400);
+        for (SecurityAssociation sa : sas) {
+            sa.expire();
+        }
+        int expired = 0;
+        for (int k = 0; k < 20_000; k++) {
+            SecurityAssociation sa = sas.get(r.nextInt(sas.size()));
+            boolean v6 = sa.localOuter().hasV6() && sa.remoteOuter().hasV6() && (!sa.localOuter().hasV4() || r.nextBoolean());
+            lastDrop = null;
+            boolean expected = lookup(sad, sa, v6);
+            assertEquals(expected ? DropReason.SA_EXPIRED : DropReason.POOL_MISMATCH, lastDrop, sad.inboundLayout(sa.spi()));
+            if (expected) {
+                expired++;
+            }
+        }
+        assertTrue(expired > 4000, "SA_EXPIRED for matching addresses: " + expired);
+    }
+
+    /** Looks up a packet near the SA's pools, asserts that nothing is returned, and says what the oracle expects. */
+    private boolean lookup(SecurityAssociationDatabase sad, SecurityAssociation sa, boolean v6) {
+        if (!v6) {
+            int src = nearV4(sa.remoteOuter());
+            int dst = nearV4(sa.localOuter());
+            assertEquals(null, sad.lookupInboundV4(sa.spi(), 50, src, dst, recording));
+            return sa.remoteOuter().containsV4(src) && sa.localOuter().containsV4(dst);
+        }
+        long[] src = nearV6(sa.remoteOuter());
+        long[] dst = nearV6(sa.localOuter());
+        assertEquals(null, sad.lookupInboundV6(sa.spi(), 50, src[0], src[1], dst[0], dst[1], recording));
+        return sa.remoteOuter().containsV6(src[0], src[1]) && sa.localOuter().containsV6(dst[0], dst[1]);
+    }
+
+    private void install(SecurityAssociationDatabase sad, List<SecurityAssociation> sas, int n) {
+        Set<Integer> manual = new HashSet<>();
+        for (int k = 0; k < n; k++) {
+            // Half the pairs of pools are of the same kind, so that wide entries of both families occur often.
+            int shape = r.nextInt(10);
+            AddressPool local = randomPool(shape);
+            AddressPool remote = randomPool(r.nextBoolean() ? shape : r.nextInt(10));
+            int spi;
+            if (r.nextInt(3) == 0) {
+                // Manual keying: an SPI the table did not choose, which may probe or lack room for its cells.
+                do {
+                    spi = 0x100 + r.nextInt(1 << 20);
+                } while (sad.inbound(spi) != null || !manual.add(spi));
+            } else {
+                spi = sad.allocateSpi(local, remote);
+            }
+            SecurityAssociation sa = SecurityAssociation.builder().spi(spi).direction(Direction.INBOUND).reqid(1)
+                    .localOuter(local).remoteOuter(remote)
+                    .selector(TrafficSelector.between(AddressPool.ANY, AddressPool.ANY)).keys(TestSas.keys()).build();
+            sad.install(sa);
+            sas.add(sa);
+        }
+    }
+
+    private void check(SecurityAssociationDatabase sad, List<SecurityAssociation> sas, int probes) {
+        for (int k = 0; k < probes; k++) {
+            SecurityAssociation sa = sas.get(r.nextInt(sas.size()));
+            boolean v6 = r.nextBoolean();
+            boolean expected;
+            SecurityAssociation got;
+            long[] src;
+            long[] dst;
+            lastDrop = null;
+            if (!v6) {
+                src = new long[] {nearV4(sa.remoteOuter())};
+                dst = new long[] {nearV4(sa.localOuter())};
+                int s4 = (int) src[0];
+                int d4 = (int) dst[0];
+                expected = sa.remoteOuter().containsV4(s4) && sa.localOuter().containsV4(d4);
+                got = sad.lookupInboundV4(sa.spi(), 50, s4, d4, recording);
+            } else {
+                src = nearV6(sa.remoteOuter());
+                dst = nearV6(sa.localOuter());
+                expected = sa.remoteOuter().containsV6(src[0], src[1]) && sa.localOuter().containsV6(dst[0], dst[1]);
+                got = sad.lookupInboundV6(sa.spi(), 50, src[0], src[1], dst[0], dst[1], recording);
+            }
+            String layout = sad.inboundLayout(sa.spi());
+            Supplier<String> what = () -> "seed " + SEED + ", " + layout + ": remote " + sa.remoteOuter()
+                    + ", local " + sa.localOuter() + ", packet " + text(src) + " -> " + text(dst);
+            assertEquals(expected, got == sa, what);
+            assertEquals(expected ? null : DropReason.POOL_MISMATCH, lastDrop, what);
+            for (String kind : kinds(layout, v6)) {
+                outcomes.computeIfAbsent(kind, x -> new int[2])[expected ? 0 : 1]++;
+            }
+        }
+    }
+
+    private static Map<String, Integer> layouts(SecurityAssociationDatabase sad, List<SecurityAssociation> sas) {
+        Map<String, Integer> n = new TreeMap<>();
+        for (SecurityAssociation sa : sas) {
+            for (String kind : kinds(sad.inboundLayout(sa.spi()), false)) {
+                n.merge(kind, 1, Integer::sum);
+            }
+            for (String kind : kinds(sad.inboundLayout(sa.spi()), true)) {
+                n.merge(kind, 1, Integer::sum);
+            }
+        }
+        return n;
+    }
+
+    /**
+     * The classes a lookup of one family falls in, from {@code SpiTable.layoutOf}'s text: how that family is
+     * held ("v4 narrow", "v4 inline", "v4 inline, several prefixes a side", "v6 spill", "v6 none", ...), and
+     * "both families inline" and "4+ cells" for the entries that are so.
+     */
+    private static List<String> kinds(String layout, boolean v6) {
+        String family = v6 ? "v6 " : "v4 ";
+        if (layout.equals("narrow")) {
+            return List.of(family + (v6 ? "none" : "narrow"));
+        }
+        String v4Part = layout.substring(layout.indexOf(" v4=") + 4, layout.indexOf(" v6="));
+        String v6Part = layout.substring(layout.indexOf(" v6=") + 4);
+        String part = v6 ? v6Part : v4Part;
+        List<String> kinds = new ArrayList<>();
+        if (part.contains("+")) {
+            kinds.add(family + "inline");
+            if (!part.equals("1+1")) {
+                kinds.add(family + "inline, several prefixes a side");
+            }
+        } else {
+            kinds.add(family + part);
+        }
+        if (v4Part.contains("+") && v6Part.contains("+")) {
+            kinds.add("both families inline");
+        }
+        if (layout.charAt("cells=".length()) >= '4') {
+            kinds.add("4+ cells");
+        }
+        return kinds;
+    }
+
+    /** A pool of 1-4 ranges mostly (some of 5-7): prefixes of every length, ranges, either family or both. */
+    private AddressPool randomPool(int shape) {
+        AddressPool.Builder b = AddressPool.builder();
+        int n4 = shape < 3 ? 1 + r.nextInt(4) : shape < 6 ? 0 : shape < 8 ? 1 + r.nextInt(2) : 5 + r.nextInt(3);
+        int n6 = shape < 3 ? 0 : shape < 6 ? 1 + r.nextInt(4) : shape < 8 ? 1 + r.nextInt(2) : r.nextInt(2);
+        if (shape == 9) {
+            n4 = 0;
+            n6 = 5 + r.nextInt(3);
+        }
+        for (int j = 0; j < n4; j++) {
+            if (r.nextInt(5) == 0) { // a range, usually not a prefix
+                long first = r.nextLong() & 0xffffffffL;
+                b.addV4Range(first, Math.min(0xffffffffL, first + r.nextInt(1 << 12)));
+            } else {
+                int len = r.nextInt(40) == 0 ? 0 : 1 + r.nextInt(32);
+                long size = 1L << (32 - len);
+                long net = (r.nextLong() & 0xffffffffL) & ~(size - 1);
+                b.addV4Range(net, net + size - 1);
+            }
+        }
+        for (int j = 0; j < n6; j++) {
+            // Mostly inline lengths (<= 64), some longer: those pools go to the spill area.
+            int len = r.nextInt(40) == 0 ? 0 : r.nextInt(5) == 0 ? 65 + r.nextInt(64) : 1 + r.nextInt(64);
+            long hi = 0x20010db800000000L | (r.nextLong() & 0xffffffffL);
+            long lo = r.nextLong();
+            hi = len >= 64 ? hi : len == 0 ? 0 : hi & (-1L << (64 - len));
+            lo = len >= 128 ? lo : len <= 64 ? 0 : lo & (-1L << (128 - len));
+            b.add(IpLiterals.format(IpLiterals.v6ToInet(hi, lo)) + "/" + len);
+        }
+        if (n4 == 0 && n6 == 0) {
+            b.add("192.0.2.1");
+        }
+        return b.build();
+    }
+
+    /** An IPv4 address on or next to an edge of one of the pool's ranges (or of a foreign one), or random. */
+    private int nearV4(AddressPool pool) {
+        if (pool.v4RangeCount() == 0 || r.nextInt(10) == 0) {
+            return r.nextInt();
+        }
+        int j = r.nextInt(pool.v4RangeCount());
+        long edge = r.nextBoolean() ? pool.v4First(j) : pool.v4Last(j);
+        return (int) (edge + r.nextInt(3) - 1);
+    }
+
+    /**
+     * An IPv6 address as {hi, lo}: on or next to a range edge, on either side of the /64 boundary there (what
+     * an inline check compares), or random.
+     */
+    private long[] nearV6(AddressPool pool) {
+        if (pool.v6RangeCount() == 0 || r.nextInt(10) == 0) {
+            return new long[] {0x20010db800000000L | (r.nextLong() & 0xffffffffL), r.nextLong()};
+        }
+        int j = r.nextInt(pool.v6RangeCount());
+        boolean first = r.nextBoolean();
+        long hi = first ? pool.v6FirstHi(j) : pool.v6LastHi(j);
+        long lo = first ? pool.v6FirstLo(j) : pool.v6LastLo(j);
+        switch (r.nextInt(4)) {
+            case 0: // the edge itself
+                return new long[] {hi, lo};
+            case 1: // one address beyond it
+                return first ? new long[] {lo == 0 ? hi - 1 : hi, lo - 1} : new long[] {lo == -1L ? hi + 1 : hi, lo + 1};
+            case 2: // inside the edge's /64, any interface identifier
+                return new long[] {hi, r.nextLong()};
+            default: // the neighbouring /64
+                return new long[] {first ? hi - 1 : hi + 1, r.nextLong()};
+        }
+    }
+
+    private static String text(long[] a) {
+        return a.length == 1 ? IpLiterals.v4ToString((int) a[0]) : IpLiterals.format(IpLiterals.v6ToInet(a[0], a[1]));
+    }
+}
