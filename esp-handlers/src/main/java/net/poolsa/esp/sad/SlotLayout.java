@@ -4,32 +4,31 @@ import net.poolsa.esp.sa.AddressPool;
 
 /**
  * How an inbound SA's two outer pools are written into the cells of the {@link SpiTable}: the format bits of
- * the state word, the number of 16-byte cells, the cell image, and the ranges of any pool kept out of line.
- * Writer side only (install, rehash); the reader decodes the same layout in {@code SpiTable}.
+ * the state word, the number of 16-byte cells, the cell image, and the ranges of a family kept out of line.
+ * Writer side only (install, rehash); the reader in {@code SpiTable} decodes the same formats.
  *
  * <p>A cell is four ints. The first cell of an entry (its head) holds the SPI, the state word and two data
- * words; each further cell (a continuation) holds three data words and, at the place of a head's state word,
- * a marker whose low two bits say "continuation" (so that a probe that starts in it moves on) and whose
- * other 30 bits hold five 6-bit shift fields.
+ * words; each further cell (a continuation) holds three data words and, where a head has its state word, a
+ * marker whose low two bits say "continuation" (so that a probe that starts there moves on) and whose other
+ * 30 bits hold five 6-bit shift fields. A prefix is checked as {@code ((address ^ network) >>> shift) == 0},
+ * shift = 32 - length (IPv4) or 64 - length on the top 64 bits (IPv6 up to /64); a /0 is written as two /1s,
+ * so a shift stays within 31 or 63, the counts Java's int and long shifts use.
+ *
+ * <p>One family is inline, in a fixed format whose check is straight-line code: a branch or a loop that
+ * depends on the loaded entry would serialize the cache misses of consecutive lookups (docs/benchmarks.md §1).
+ * A side of fewer prefixes than its group holds repeats its last one.
  * <pre>
- *   head:          [ SPI | state       | data 0 | data 1 ]
- *   continuation:  [ data | marker(5 x 6-bit shifts, kind 3) | data | data ]
+ * narrow   1 cell   [SPI | state(shifts) | local | remote]                     IPv4 1+1, no IPv6 pair
+ * v4 4+1   2 cells  [SPI | state | A0 | A1] [A2 | m(A0-A3,B) | A3 | B]           IPv4 up to 4 local + 1 remote,
+ *                                                                              or 1 + up to 4 (SWAP: A is remote)
+ * v4 4+4   3 cells  ... [B1 | m(B1-B3) | B2 | B3]                               IPv4 up to 4 + up to 4
+ * v6 1+1   2 cells  [SPI | state | A.hi | A.lo] [x | m(A,B) | B.hi | B.lo]       IPv6 prefixes up to /64
+ * v6 4+1   4 cells  A0 2,3  A1 6,7  A2 10,11  A3 14,15  B 4,8  x 12            (int offsets from the head)
+ * v6 4+4   6 cells  A0-A3 as 4+1, B0 18,19  B1 22,23  B2 4,8  B3 12,16  x 20
+ * spill    1 cell   [SPI | state | IPv4 spill offset | IPv6 spill offset]      any pools
  * </pre>
- * Formats:
- * <ul>
- * <li><b>narrow</b> (one cell): each pool's IPv4 part is one prefix of length 1-32 and there is no IPv6 pair;
- *     data 0/1 are the local/remote networks, the shifts (32 - length) sit in the state word.</li>
- * <li><b>general</b>: per address family the pair of pools is <i>inline</i> (1-4 prefixes a side, IPv6 only
- *     prefixes of length 1-64, compared on the address's top 64 bits), <i>out of line</i> (its ranges in the
- *     table's spill area, found through an offset in a data word) or <i>empty</i> (one side has no address
- *     of that family, so nothing of it can match). Data words in order: IPv4 spill offset, IPv6 spill offset
- *     (each if out of line), IPv4 networks (local, then remote), IPv6 networks as (top 32, next 32 bits);
- *     shift fields in the same order, IPv4 then IPv6. A /0 is written as two /1s, so a shift never exceeds
- *     31 (IPv4) or 63 (IPv6) and Java's shift, which uses the count's low 5 or 6 bits, stays exact.</li>
- * </ul>
- * An entry is at most {@value #MAX_CELLS} cells: IPv4 four and four prefixes take three, IPv6 one and one
- * two, IPv6 four and four six (two cache lines, three when it starts in the last cell of a line). If both
- * families inline do not fit, IPv6 goes out of line first.
+ * The other family, when the SA has it on both sides, is kept in the table's spill area as ranges, its offset
+ * in the word marked x (an IPv4 format takes one more cell for it). IPv4 goes inline before IPv6.
  */
 final class SlotLayout {
     static final int MAX_CELLS = 6;
@@ -43,40 +42,31 @@ final class SlotLayout {
     static final int CONTINUATION = 3;
     static final int EXPIRED = 1 << 2;
     static final int NARROW = 1 << 3;
-    static final int V4_OUT = 1 << 4;
-    static final int V6_OUT_SHIFT = 5;
-    static final int V6_OUT = 1 << V6_OUT_SHIFT;
+    static final int FORMAT_AT = 4;
+    static final int SPILL_ONLY = 0;
+    static final int V4_41 = 1;
+    static final int V4_44 = 2;
+    static final int V6_11 = 3;
+    static final int V6_41 = 4;
+    static final int V6_44 = 5;
+    static final int SWAP_AT = 7;
+    static final int SWAP = 1 << SWAP_AT;
     static final int PROTOCOL_SHIFT = 8;
-    // Narrow: 32 - prefix length of the local and remote network.
+    static final int V4_SPILL = 1 << 16;
+    static final int V6_SPILL = 1 << 17;
+    static final int CELLS_AT = 18;
+    // Narrow: 32 - length of the local and of the remote prefix (the bits above are not used by a narrow entry).
     static final int LOCAL_SHIFT_AT = 16;
     static final int REMOTE_SHIFT_AT = 21;
-    // General: prefix counts per family and side (0-4), and the number of cells minus one.
-    static final int KL4_AT = 16;
-    static final int KR4_AT = 19;
-    static final int KL6_AT = 22;
-    static final int KR6_AT = 25;
-    static final int CELLS_AT = 28;
 
-    /** Int offset, from the head, of data word {@code p}: two in the head, then three per continuation. */
-    static final int[] DATA = new int[2 + 3 * (MAX_CELLS - 1)];
-    /** Int offset, from the head, of the marker holding shift field {@code f}, five per continuation. */
-    static final int[] MARK = new int[5 * (MAX_CELLS - 1)];
-    /** Bit position of shift field {@code f} in its marker. */
-    static final int[] MARK_BIT = new int[MARK.length];
-
-    static {
-        DATA[0] = 2;
-        DATA[1] = 3;
-        for (int c = 1, p = 2; c < MAX_CELLS; c++) {
-            DATA[p++] = 4 * c;
-            DATA[p++] = 4 * c + 2;
-            DATA[p++] = 4 * c + 3;
-        }
-        for (int f = 0; f < MARK.length; f++) {
-            MARK[f] = 4 * (1 + f / 5) + 1;
-            MARK_BIT[f] = 2 + 6 * (f % 5);
-        }
-    }
+    /** Int offset from the head of the other family's spill offset, per format (spill: IPv4 2, IPv6 3). */
+    static final int[] OTHER_SPILL = {-1, 8, 12, 4, 12, 20};
+    private static final int[] CELLS = {1, 2, 3, 2, 4, 6};
+    private static final String[] NAMES = {"spill", "v4 4+1", "v4 4+4", "v6 1+1", "v6 4+1", "v6 4+4"};
+    // Where the writer puts each prefix of a format: IPv4 networks, IPv6 top and low halves of the top 64 bits.
+    private static final int[][] V4_WORDS = {null, {2, 3, 4, 6, 7}, {2, 3, 4, 6, 7, 8, 10, 11}};
+    private static final int[][] V6_HI = {null, null, null, {2, 6}, {2, 6, 10, 14, 4}, {2, 6, 10, 14, 18, 22, 4, 12}};
+    private static final int[][] V6_LO = {null, null, null, {3, 7}, {3, 7, 11, 15, 8}, {3, 7, 11, 15, 19, 23, 8, 16}};
 
     /** The state bits of the layout; kind, expired and protocol are the table's. */
     final int format;
@@ -87,120 +77,131 @@ final class SlotLayout {
     final int[] spill4;
     /** IPv6 ranges out of line: {local count, remote count, local (firstHi, firstLo, lastHi, lastLo)..., remote ...}. */
     final long[] spill6;
+    /** Int offsets from the head where the table writes the spill offsets, or -1. */
+    final int spill4Word;
+    final int spill6Word;
 
-    private SlotLayout(int format, int cells, int[] image, int[] spill4, long[] spill6) {
+    private SlotLayout(int format, int[] image, int[] spill4, int spill4Word, long[] spill6, int spill6Word) {
         this.format = format;
-        this.cells = cells;
+        this.cells = image.length / 4;
         this.image = image;
         this.spill4 = spill4;
         this.spill6 = spill6;
+        this.spill4Word = spill4Word;
+        this.spill6Word = spill6Word;
     }
 
     static int cellsOf(int state) {
         return (state & NARROW) != 0 ? 1 : ((state >>> CELLS_AT) & 7) + 1;
     }
 
-    /** Data word of the IPv6 spill offset (when {@link #V6_OUT}): after the IPv4 one, if any. */
-    static int v6SpillWord(int state) {
-        return DATA[(state & V4_OUT) != 0 ? 1 : 0];
+    static int formatOf(int state) {
+        return (state >>> FORMAT_AT) & 7;
     }
 
-    /** The layout that keeps as much inline as {@value #MAX_CELLS} cells hold. */
+    /** "narrow", or the inline format ("v4 4+1", "v4 1+4" when swapped, ...) and the spilled families. */
+    static String describe(int state) {
+        if ((state & NARROW) != 0) {
+            return "narrow";
+        }
+        String name = NAMES[formatOf(state)];
+        if ((state & SWAP) != 0) {
+            name = name.replace("4+1", "1+4");
+        }
+        StringBuilder sb = new StringBuilder(formatOf(state) == SPILL_ONLY ? "" : name);
+        for (String spilled : new String[] {(state & V4_SPILL) != 0 ? "v4" : null, (state & V6_SPILL) != 0 ? "v6" : null}) {
+            if (spilled != null) {
+                sb.append(sb.length() > 0 ? ", " : "").append(spilled).append(" spill");
+            }
+        }
+        int cells = cellsOf(state);
+        return (sb.length() > 0 ? sb.toString() : "nothing can match") + " (" + cells + (cells == 1 ? " cell)" : " cells)");
+    }
+
+    /** The layout that keeps a family inline when its prefixes allow. */
     static SlotLayout of(AddressPool local, AddressPool remote) {
         Family v4 = Family.v4(local, remote);
         Family v6 = Family.v6(local, remote);
-        if (v4.inline() && v4.local.count == 1 && v4.remote.count == 1 && v6.empty()) {
-            return narrow(v4);
+        if (v4.inline()) {
+            if (v4.local.count == 1 && v4.remote.count == 1 && v6.empty()) {
+                return narrow(v4);
+            }
+            return inline(v4, v6);
         }
-        if (cells(v4.inline(), v4, v6.inline(), v6) <= MAX_CELLS) {
-            return general(v4, v4.inline(), v6, v6.inline());
+        if (v6.inline()) {
+            return inline(v6, v4);
         }
-        if (cells(v4.inline(), v4, false, v6) <= MAX_CELLS) {
-            return general(v4, v4.inline(), v6, false);
-        }
-        return general(v4, false, v6, v6.inline());
+        return spillOnly(v4, v6);
     }
 
-    /** The one-cell layout: narrow when the pools allow it, else every non-empty family out of line. */
+    /** The one-cell layout: narrow when the pools allow it, else every family that can match out of line. */
     static SlotLayout outOfLine(AddressPool local, AddressPool remote) {
         Family v4 = Family.v4(local, remote);
         Family v6 = Family.v6(local, remote);
         if (v4.inline() && v4.local.count == 1 && v4.remote.count == 1 && v6.empty()) {
             return narrow(v4);
         }
-        return general(v4, false, v6, false);
+        return spillOnly(v4, v6);
     }
 
     private static SlotLayout narrow(Family v4) {
         int format = NARROW | (32 - v4.local.lengths[0]) << LOCAL_SHIFT_AT | (32 - v4.remote.lengths[0]) << REMOTE_SHIFT_AT;
-        int[] image = new int[4];
-        image[2] = (int) v4.local.networks[0];
-        image[3] = (int) v4.remote.networks[0];
-        return new SlotLayout(format, 1, image, null, null);
+        int[] image = {0, 0, (int) v4.local.networks[0], (int) v4.remote.networks[0]};
+        return new SlotLayout(format, image, null, -1, null, -1);
     }
 
-    private static int cells(boolean in4, Family v4, boolean in6, Family v6) {
-        int words = 0;
-        int fields = 0;
-        if (!v4.empty()) {
-            words += in4 ? v4.prefixes() : 1;
-            fields += in4 ? v4.prefixes() : 0;
-        }
-        if (!v6.empty()) {
-            words += in6 ? 2 * v6.prefixes() : 1;
-            fields += in6 ? v6.prefixes() : 0;
-        }
-        if (fields == 0) {
-            return 1; // at most the two spill offsets, which fit the head
-        }
-        return 1 + Math.max((Math.max(0, words - 2) + 2) / 3, (fields + 4) / 5);
+    private static SlotLayout spillOnly(Family v4, Family v6) {
+        int format = SPILL_ONLY << FORMAT_AT | (v4.empty() ? 0 : V4_SPILL) | (v6.empty() ? 0 : V6_SPILL);
+        return new SlotLayout(format, new int[4], v4.empty() ? null : v4.spill4(), v4.empty() ? -1 : 2,
+                v6.empty() ? null : v6.spill6(), v6.empty() ? -1 : 3);
     }
 
-    private static SlotLayout general(Family v4, boolean in4, Family v6, boolean in6) {
-        int cells = cells(in4, v4, in6, v6);
+    /** {@code in} inline in its fixed format; {@code other} spilled beside it when it can match. */
+    private static SlotLayout inline(Family in, Family other) {
+        Side a = in.local;
+        Side b = in.remote;
+        int format;
+        boolean swap = false;
+        if (a.count == 1 && b.count == 1) {
+            format = in.v6 ? V6_11 : V4_41;
+        } else if (a.count == 1 || b.count == 1) {
+            format = in.v6 ? V6_41 : V4_41;
+            swap = b.count > 1; // the group of four holds the remote side, the single one is local
+        } else {
+            format = in.v6 ? V6_44 : V4_44;
+        }
+        if (swap) {
+            a = in.remote;
+            b = in.local;
+        }
+        int cells = CELLS[format] + (!other.empty() && !in.v6 ? 1 : 0);
         int[] image = new int[4 * cells];
         for (int c = 1; c < cells; c++) {
             image[4 * c + 1] = CONTINUATION;
         }
-        int format = (cells - 1) << CELLS_AT;
-        int[] spill4 = null;
-        long[] spill6 = null;
-        int p = 0;
-        if (!v4.empty() && !in4) {
-            format |= V4_OUT;
-            spill4 = v4.spill4();
-            p++;
-        }
-        if (!v6.empty() && !in6) {
-            format |= V6_OUT;
-            spill6 = v6.spill6();
-            p++;
-        }
-        int f = 0;
-        if (!v4.empty() && in4) {
-            format |= v4.local.count << KL4_AT | v4.remote.count << KR4_AT;
-            for (Side s : new Side[] {v4.local, v4.remote}) {
-                for (int j = 0; j < s.count; j++) {
-                    image[DATA[p++]] = (int) s.networks[j];
-                    setField(image, f++, 32 - s.lengths[j]);
-                }
+        // Group A: the first four (one in 1+1) positions; group B the rest.
+        int groupA = format == V6_11 ? 1 : MAX_PREFIXES;
+        int positions = in.v6 ? V6_HI[format].length : V4_WORDS[format].length;
+        for (int p = 0; p < positions; p++) {
+            Side s = p < groupA ? a : b;
+            int j = Math.min(p < groupA ? p : p - groupA, s.count - 1);
+            int field = in.v6 ? 64 - s.lengths[j] : 32 - s.lengths[j];
+            image[4 * (1 + p / 5) + 1] |= field << (2 + 6 * (p % 5));
+            if (in.v6) {
+                image[V6_HI[format][p]] = (int) (s.networks[j] >>> 32);
+                image[V6_LO[format][p]] = (int) s.networks[j];
+            } else {
+                image[V4_WORDS[format][p]] = (int) s.networks[j];
             }
         }
-        if (!v6.empty() && in6) {
-            format |= v6.local.count << KL6_AT | v6.remote.count << KR6_AT;
-            for (Side s : new Side[] {v6.local, v6.remote}) {
-                for (int j = 0; j < s.count; j++) {
-                    image[DATA[p++]] = (int) (s.networks[j] >>> 32);
-                    image[DATA[p++]] = (int) s.networks[j];
-                    setField(image, f++, 64 - s.lengths[j]);
-                }
-            }
+        int f = format << FORMAT_AT | (swap ? SWAP : 0) | (cells - 1) << CELLS_AT;
+        if (other.empty()) {
+            return new SlotLayout(f, image, null, -1, null, -1);
         }
-        return new SlotLayout(format, cells, image, spill4, spill6);
-    }
-
-    private static void setField(int[] image, int f, int shift) {
-        image[MARK[f]] |= shift << MARK_BIT[f];
+        if (in.v6) {
+            return new SlotLayout(f | V4_SPILL, image, other.spill4(), OTHER_SPILL[format], null, -1);
+        }
+        return new SlotLayout(f | V6_SPILL, image, null, -1, other.spill6(), OTHER_SPILL[format]);
     }
 
     /** One side (local or remote) of one family: its prefixes when at most four, else count = -1. */
@@ -241,23 +242,25 @@ final class SlotLayout {
         final Side remote = new Side();
         final AddressPool localPool;
         final AddressPool remotePool;
+        final boolean v6;
         final boolean isEmpty;
 
-        private Family(AddressPool localPool, AddressPool remotePool, boolean isEmpty) {
+        private Family(AddressPool localPool, AddressPool remotePool, boolean v6, boolean isEmpty) {
             this.localPool = localPool;
             this.remotePool = remotePool;
+            this.v6 = v6;
             this.isEmpty = isEmpty;
         }
 
         static Family v4(AddressPool local, AddressPool remote) {
-            Family f = new Family(local, remote, local.v4RangeCount() == 0 || remote.v4RangeCount() == 0);
+            Family f = new Family(local, remote, false, local.v4RangeCount() == 0 || remote.v4RangeCount() == 0);
             f.addV4(local, f.local);
             f.addV4(remote, f.remote);
             return f;
         }
 
         static Family v6(AddressPool local, AddressPool remote) {
-            Family f = new Family(local, remote, local.v6RangeCount() == 0 || remote.v6RangeCount() == 0);
+            Family f = new Family(local, remote, true, local.v6RangeCount() == 0 || remote.v6RangeCount() == 0);
             f.addV6(local, f.local);
             f.addV6(remote, f.remote);
             return f;
@@ -280,16 +283,13 @@ final class SlotLayout {
             }
         }
 
+        /** One side has no address of this family: no packet of it can match. */
         boolean empty() {
             return isEmpty;
         }
 
         boolean inline() {
             return !isEmpty && local.count > 0 && remote.count > 0;
-        }
-
-        int prefixes() {
-            return local.count + remote.count;
         }
 
         int[] spill4() {

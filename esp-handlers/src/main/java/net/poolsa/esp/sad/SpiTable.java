@@ -1,24 +1,24 @@
 package net.poolsa.esp.sad;
 
-import static net.poolsa.esp.sad.SlotLayout.DATA;
 import static net.poolsa.esp.sad.SlotLayout.EMPTY;
 import static net.poolsa.esp.sad.SlotLayout.EXPIRED;
 import static net.poolsa.esp.sad.SlotLayout.KIND_MASK;
-import static net.poolsa.esp.sad.SlotLayout.KL4_AT;
-import static net.poolsa.esp.sad.SlotLayout.KL6_AT;
-import static net.poolsa.esp.sad.SlotLayout.KR4_AT;
-import static net.poolsa.esp.sad.SlotLayout.KR6_AT;
 import static net.poolsa.esp.sad.SlotLayout.LIVE;
 import static net.poolsa.esp.sad.SlotLayout.LOCAL_SHIFT_AT;
-import static net.poolsa.esp.sad.SlotLayout.MARK;
-import static net.poolsa.esp.sad.SlotLayout.MARK_BIT;
 import static net.poolsa.esp.sad.SlotLayout.NARROW;
+import static net.poolsa.esp.sad.SlotLayout.OTHER_SPILL;
 import static net.poolsa.esp.sad.SlotLayout.PROTOCOL_SHIFT;
 import static net.poolsa.esp.sad.SlotLayout.REMOTE_SHIFT_AT;
+import static net.poolsa.esp.sad.SlotLayout.SPILL_ONLY;
+import static net.poolsa.esp.sad.SlotLayout.SWAP_AT;
 import static net.poolsa.esp.sad.SlotLayout.TOMBSTONE;
-import static net.poolsa.esp.sad.SlotLayout.V4_OUT;
-import static net.poolsa.esp.sad.SlotLayout.V6_OUT;
-import static net.poolsa.esp.sad.SlotLayout.V6_OUT_SHIFT;
+import static net.poolsa.esp.sad.SlotLayout.V4_41;
+import static net.poolsa.esp.sad.SlotLayout.V4_44;
+import static net.poolsa.esp.sad.SlotLayout.V4_SPILL;
+import static net.poolsa.esp.sad.SlotLayout.V6_11;
+import static net.poolsa.esp.sad.SlotLayout.V6_41;
+import static net.poolsa.esp.sad.SlotLayout.V6_44;
+import static net.poolsa.esp.sad.SlotLayout.V6_SPILL;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -34,9 +34,10 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * {@code int[]}, four to a cache line. An SA takes one cell when each of its pools is one IPv4 prefix (the
  * paper's [network, mask] pair): SPI, state word (live/tombstone, protocol, expired, prefix lengths) and the
  * two networks. An SA whose pools hold up to four prefixes a side, IPv4 or IPv6 up to /64, takes two to six
- * adjacent cells, the prefixes inline ({@link SlotLayout}); larger pools keep their ranges in a spill area of
- * the table, reached through an offset in the cell. A lookup touches the SA's cells (one cache line or two)
- * and the parallel reference array, never the SA object or its pools.
+ * adjacent cells with the prefixes inline ({@link SlotLayout}); larger pools, and the second family of a
+ * dual-stack SA, keep their ranges in a spill area of the table, reached through an offset in the cells. A
+ * lookup touches the SA's cells (one cache line or two) and the parallel reference array, never the SA
+ * object or its pools.
  *
  * <p>Why 16 bytes: at a million SAs the table no longer fits the last-level cache, so a lookup costs what
  * its cache and TLB misses cost; the narrow cell and a load factor of at most 0.5 in cells (0.25-0.5 while
@@ -58,7 +59,8 @@ final class SpiTable {
     private static final int W_LOCAL_NET = 2;
     private static final int W_REMOTE_NET = 3;
 
-    // A state word whose masked bits equal FAST_STATE | protocol is a live, unexpired, narrow entry.
+    // A state word whose masked bits equal FAST_STATE | protocol is a live, unexpired, narrow entry; equal to
+    // LIVE | protocol, a live, unexpired, wider one.
     private static final int FAST_MASK = KIND_MASK | EXPIRED | NARROW | 0xff << PROTOCOL_SHIFT;
     private static final int FAST_STATE = LIVE | NARROW;
 
@@ -106,9 +108,10 @@ final class SpiTable {
     }
 
     /**
-     * The per-packet IPv4 lookup; see {@link SecurityAssociationDatabase#lookupInboundV4}. The common case,
-     * a live narrow SA in its home cell whose prefixes match, is one test of the state word and one of both
-     * prefixes; everything else (wider entries, a probe chain, a drop) takes the loop.
+     * The per-packet IPv4 lookup; see {@link SecurityAssociationDatabase#lookupInboundV4}. The common cases,
+     * a live SA in its home cell whose prefixes match, are one test of the state word and a straight-line
+     * check of the prefixes: for a narrow entry both at once; for a wider one after one jump on its format.
+     * Everything else (a probe chain, the spill area, a drop) takes the loop.
      */
     SecurityAssociation lookupV4(int spi, int ipProtocol, int src, int dst, DropListener listener) {
         Table t = table;
@@ -119,6 +122,10 @@ final class SpiTable {
         if ((st & FAST_MASK) == (FAST_STATE | ipProtocol << PROTOCOL_SHIFT) && w[b + W_SPI] == spi
                 && (((src ^ w[b + W_REMOTE_NET]) >>> (st >>> REMOTE_SHIFT_AT))
                     | ((dst ^ w[b + W_LOCAL_NET]) >>> (st >>> LOCAL_SHIFT_AT))) == 0) {
+            return t.refs[i];
+        }
+        if ((st & FAST_MASK) == (LIVE | ipProtocol << PROTOCOL_SHIFT) && w[b + W_SPI] == spi
+                && inlineV4(w, b, st, src, dst)) {
             return t.refs[i];
         }
         return probeV4(t, i, spi, ipProtocol, src, dst, listener);
@@ -136,10 +143,17 @@ final class SpiTable {
                 return null;
             }
             if (kind == LIVE && w[b + W_SPI] == spi) {
-                boolean match = (st & NARROW) != 0
-                        ? (((src ^ w[b + W_REMOTE_NET]) >>> (st >>> REMOTE_SHIFT_AT))
-                            | ((dst ^ w[b + W_LOCAL_NET]) >>> (st >>> LOCAL_SHIFT_AT))) == 0
-                        : matchesV4(t, w, b, st, src, dst);
+                boolean match;
+                if ((st & NARROW) != 0) {
+                    match = (((src ^ w[b + W_REMOTE_NET]) >>> (st >>> REMOTE_SHIFT_AT))
+                            | ((dst ^ w[b + W_LOCAL_NET]) >>> (st >>> LOCAL_SHIFT_AT))) == 0;
+                } else if ((st & V4_SPILL) != 0) { // after NARROW: a narrow state word holds shifts there
+                    int o = w[b + (SlotLayout.formatOf(st) == SPILL_ONLY ? 2 : OTHER_SPILL[SlotLayout.formatOf(st)])];
+                    int[] s = t.spill4;
+                    match = inRanges(s, o + 2, s[o], dst) && inRanges(s, o + 2 + 2 * s[o], s[o + 1], src);
+                } else {
+                    match = inlineV4(w, b, st, src, dst);
+                }
                 return verdict(t.refs[i], st, ipProtocol, match, listener);
             }
             i = (i + 1) & t.mask;
@@ -152,17 +166,32 @@ final class SpiTable {
         Table t = table;
         int[] w = t.words;
         int i = home(t, spi);
+        int b = i << STRIDE_SHIFT;
+        int st = (int) INTS.getAcquire(w, b + W_STATE);
+        if ((st & FAST_MASK) == (LIVE | ipProtocol << PROTOCOL_SHIFT) && w[b + W_SPI] == spi
+                && inlineV6(w, b, st, srcHi, dstHi)) {
+            return t.refs[i];
+        }
         while (true) {
-            int b = i << STRIDE_SHIFT;
-            int st = (int) INTS.getAcquire(w, b + W_STATE);
+            b = i << STRIDE_SHIFT;
+            st = (int) INTS.getAcquire(w, b + W_STATE);
             int kind = st & KIND_MASK;
             if (kind == EMPTY) {
                 listener.dropped(DropReason.UNKNOWN_SPI, null);
                 return null;
             }
             if (kind == LIVE && w[b + W_SPI] == spi) {
-                // A narrow entry has no IPv6 pair: its pools hold IPv6 on one side at most.
-                boolean match = (st & NARROW) == 0 && matchesV6(t, w, b, st, srcHi, srcLo, dstHi, dstLo);
+                boolean match;
+                if ((st & NARROW) != 0) {
+                    match = false; // a narrow entry has no IPv6 pair (and its state word holds shifts, not flags)
+                } else if ((st & V6_SPILL) != 0) {
+                    int o = w[b + (SlotLayout.formatOf(st) == SPILL_ONLY ? 3 : OTHER_SPILL[SlotLayout.formatOf(st)])];
+                    long[] s = t.spill6;
+                    int nl = (int) s[o];
+                    match = inRanges(s, o + 2, nl, dstHi, dstLo) && inRanges(s, o + 2 + 4 * nl, (int) s[o + 1], srcHi, srcLo);
+                } else {
+                    match = inlineV6(w, b, st, srcHi, dstHi);
+                }
                 return verdict(t.refs[i], st, ipProtocol, match, listener);
             }
             i = (i + 1) & t.mask;
@@ -187,56 +216,77 @@ final class SpiTable {
         return sa;
     }
 
-    /** IPv4 check of a general entry: inline prefixes, the spill area, or no IPv4 pair at all. */
-    private static boolean matchesV4(Table t, int[] w, int b, int st, int src, int dst) {
-        if ((st & V4_OUT) != 0) {
-            int[] s = t.spill4;
-            int o = w[b + DATA[0]];
-            int nl = s[o];
-            return inRanges(s, o + 2, nl, dst) && inRanges(s, o + 2 + 2 * nl, s[o + 1], src);
+    /*
+     * The inline checks are straight-line on purpose: at a million SAs each lookup misses the cache, and the
+     * CPU overlaps the misses of consecutive packets only while their instructions fit its reorder window
+     * and no branch on the loaded entry is mispredicted. "Any prefix of a group matches" is therefore
+     * computed as "not all differ": nz(d) is 1 when d != 0, without a branch.
+     */
+
+    /** IPv4 inline check of a non-narrow entry; false when IPv4 is not its inline family. */
+    private static boolean inlineV4(int[] w, int b, int st, int src, int dst) {
+        switch (SlotLayout.formatOf(st)) {
+            case V4_41: {
+                int swap = -((st >>> SWAP_AT) & 1) & (src ^ dst); // group A holds the remote side when swapped
+                int a = dst ^ swap;
+                int c = src ^ swap;
+                int m = w[b + 5];
+                // Shift fields are at most 31 and an int shift uses the count's low 5 bits: no mask needed.
+                return (nz((a ^ w[b + 2]) >>> (m >>> 2)) & nz((a ^ w[b + 3]) >>> (m >>> 8))
+                        & nz((a ^ w[b + 4]) >>> (m >>> 14)) & nz((a ^ w[b + 6]) >>> (m >>> 20))
+                        | (c ^ w[b + 7]) >>> (m >>> 26)) == 0;
+            }
+            case V4_44: {
+                int m = w[b + 5];
+                int n = w[b + 9];
+                return (nz((dst ^ w[b + 2]) >>> (m >>> 2)) & nz((dst ^ w[b + 3]) >>> (m >>> 8))
+                        & nz((dst ^ w[b + 4]) >>> (m >>> 14)) & nz((dst ^ w[b + 6]) >>> (m >>> 20))
+                        | nz((src ^ w[b + 7]) >>> (m >>> 26)) & nz((src ^ w[b + 8]) >>> (n >>> 2))
+                        & nz((src ^ w[b + 10]) >>> (n >>> 8)) & nz((src ^ w[b + 11]) >>> (n >>> 14))) == 0;
+            }
+            default:
+                return false;
         }
-        int kl = (st >>> KL4_AT) & 7;
-        int n = kl + ((st >>> KR4_AT) & 7);
-        int p = (st >>> V6_OUT_SHIFT) & 1; // the IPv6 spill offset comes first
-        boolean local = false;
-        for (int f = 0; f < kl; f++) {
-            // A shift field is at most 31 and an int shift uses the count's low 5 bits: no mask needed.
-            local |= ((dst ^ w[b + DATA[p + f]]) >>> (w[b + MARK[f]] >>> MARK_BIT[f])) == 0;
-        }
-        boolean remote = false;
-        for (int f = kl; f < n; f++) {
-            remote |= ((src ^ w[b + DATA[p + f]]) >>> (w[b + MARK[f]] >>> MARK_BIT[f])) == 0;
-        }
-        return local & remote;
     }
 
-    /** IPv6 check of a general entry: inline prefixes (top 64 bits), the spill area, or no IPv6 pair. */
-    private static boolean matchesV6(Table t, int[] w, int b, int st, long srcHi, long srcLo, long dstHi, long dstLo) {
-        if ((st & V6_OUT) != 0) {
-            long[] s = t.spill6;
-            int o = w[b + DATA[(st & V4_OUT) != 0 ? 1 : 0]];
-            int nl = (int) s[o];
-            return inRanges(s, o + 2, nl, dstHi, dstLo) && inRanges(s, o + 2 + 4 * nl, (int) s[o + 1], srcHi, srcLo);
+    /** IPv6 inline check (top 64 bits) of a non-narrow entry; false when IPv6 is not its inline family. */
+    private static boolean inlineV6(int[] w, int b, int st, long srcHi, long dstHi) {
+        int m = w[b + 5];
+        // Shift fields are at most 63 and a long shift uses the count's low 6 bits.
+        switch (SlotLayout.formatOf(st)) {
+            case V6_11:
+                return ((dstHi ^ hi(w, b + 2, b + 3)) >>> (m >>> 2) | (srcHi ^ hi(w, b + 6, b + 7)) >>> (m >>> 8)) == 0;
+            case V6_41: {
+                long swap = -((st >>> SWAP_AT) & 1) & (srcHi ^ dstHi);
+                long a = dstHi ^ swap;
+                long c = srcHi ^ swap;
+                return (nz((a ^ hi(w, b + 2, b + 3)) >>> (m >>> 2)) & nz((a ^ hi(w, b + 6, b + 7)) >>> (m >>> 8))
+                        & nz((a ^ hi(w, b + 10, b + 11)) >>> (m >>> 14)) & nz((a ^ hi(w, b + 14, b + 15)) >>> (m >>> 20))
+                        | (c ^ hi(w, b + 4, b + 8)) >>> (m >>> 26)) == 0;
+            }
+            case V6_44: {
+                int n = w[b + 9];
+                return (nz((dstHi ^ hi(w, b + 2, b + 3)) >>> (m >>> 2)) & nz((dstHi ^ hi(w, b + 6, b + 7)) >>> (m >>> 8))
+                        & nz((dstHi ^ hi(w, b + 10, b + 11)) >>> (m >>> 14)) & nz((dstHi ^ hi(w, b + 14, b + 15)) >>> (m >>> 20))
+                        | nz((srcHi ^ hi(w, b + 18, b + 19)) >>> (m >>> 26)) & nz((srcHi ^ hi(w, b + 22, b + 23)) >>> (n >>> 2))
+                        & nz((srcHi ^ hi(w, b + 4, b + 8)) >>> (n >>> 8)) & nz((srcHi ^ hi(w, b + 12, b + 16)) >>> (n >>> 14))) == 0;
+            }
+            default:
+                return false;
         }
-        int n4 = ((st >>> KL4_AT) & 7) + ((st >>> KR4_AT) & 7);
-        int p = ((st & V4_OUT) != 0 ? 1 : 0) + n4; // data word of the first IPv6 network
-        int kl = (st >>> KL6_AT) & 7;
-        int n = kl + ((st >>> KR6_AT) & 7);
-        boolean local = false;
-        for (int f = 0; f < kl; f++) {
-            local |= matches6(w, b, p + 2 * f, n4 + f, dstHi);
-        }
-        boolean remote = false;
-        for (int f = kl; f < n; f++) {
-            remote |= matches6(w, b, p + 2 * f, n4 + f, srcHi);
-        }
-        return local & remote;
     }
 
-    private static boolean matches6(int[] w, int b, int p, int f, long hi) {
-        long net = (long) w[b + DATA[p]] << 32 | (w[b + DATA[p + 1]] & 0xffffffffL);
-        // At most 63, and a long shift uses the count's low 6 bits.
-        return ((hi ^ net) >>> (w[b + MARK[f]] >>> MARK_BIT[f])) == 0;
+    private static int nz(int d) {
+        return (d | -d) >>> 31;
+    }
+
+    private static long nz(long d) {
+        return (d | -d) >>> 63;
+    }
+
+    /** The top 64 bits of an IPv6 network from its two halves. */
+    private static long hi(int[] w, int upper, int lower) {
+        return (long) w[upper] << 32 | (w[lower] & 0xffffffffL);
     }
 
     /** Binary search of {@code n} sign-flipped (first, last) pairs from {@code from}. */
@@ -329,30 +379,11 @@ final class SpiTable {
         return n;
     }
 
-    /**
-     * How the SA with this SPI is laid out, for tests: "narrow", or "cells=N v4=L+R v6=L+R" where a family
-     * is "L+R" prefixes inline, "spill" out of line or "none"; null when the SPI is not installed.
-     */
+    /** How the SA with this SPI is laid out ({@link SlotLayout#describe}), for tests; null when not installed. */
     String layoutOf(int spi) {
         Table t = table;
         int i = find(t, spi);
-        if (i < 0) {
-            return null;
-        }
-        int st = t.words[(i << STRIDE_SHIFT) + W_STATE];
-        if ((st & NARROW) != 0) {
-            return "narrow";
-        }
-        return "cells=" + SlotLayout.cellsOf(st) + " v4=" + family(st, V4_OUT, KL4_AT, KR4_AT)
-                + " v6=" + family(st, V6_OUT, KL6_AT, KR6_AT);
-    }
-
-    private static String family(int st, int outFlag, int klAt, int krAt) {
-        if ((st & outFlag) != 0) {
-            return "spill";
-        }
-        int kl = (st >>> klAt) & 7;
-        return kl == 0 ? "none" : kl + "+" + ((st >>> krAt) & 7);
+        return i < 0 ? null : SlotLayout.describe(t.words[(i << STRIDE_SHIFT) + W_STATE]);
     }
 
     int size() {
@@ -449,10 +480,10 @@ final class SpiTable {
         w[b + 2] = image[2];
         w[b + 3] = image[3];
         if (layout.spill4 != null) {
-            w[b + DATA[0]] = append4(t, layout.spill4);
+            w[b + layout.spill4Word] = append4(t, layout.spill4);
         }
         if (layout.spill6 != null) {
-            w[b + SlotLayout.v6SpillWord(layout.format)] = append6(t, layout.spill6);
+            w[b + layout.spill6Word] = append6(t, layout.spill6);
         }
         t.refs[i] = sa;
         int state = LIVE | flags | sa.protocol().ipProtocol() << PROTOCOL_SHIFT | layout.format;

@@ -41,10 +41,10 @@ class LookupAllocationTest {
         for (int n = 0; n < 1000; n++) {
             sad.install(TestSas.inbound(0x10000 + n, "192.0.2.64/26", "198.51.100.0/24"));
         }
-        assertEquals("cells=2 v4=2+1 v6=none", sad.inboundLayout(wide[0]));
-        assertEquals("cells=3 v4=none v6=2+1", sad.inboundLayout(wide[1]));
-        assertEquals("cells=1 v4=spill v6=none", sad.inboundLayout(wide[2]));
-        assertEquals("cells=1 v4=none v6=spill", sad.inboundLayout(wide[3]));
+        assertEquals("v4 4+1 (2 cells)", sad.inboundLayout(wide[0]));
+        assertEquals("v6 4+1 (4 cells)", sad.inboundLayout(wide[1]));
+        assertEquals("v4 spill (1 cell)", sad.inboundLayout(wide[2]));
+        assertEquals("v6 spill (1 cell)", sad.inboundLayout(wide[3]));
         int wideDst = v4("192.0.2.200");
         int spillDst = v4("192.0.2.9");
         long v6Src = IpLiterals.v6hi(IpLiterals.parse("2001:db8:c::"));

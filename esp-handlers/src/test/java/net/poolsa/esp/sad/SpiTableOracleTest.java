@@ -27,9 +27,9 @@ import net.poolsa.esp.sa.TrafficSelector;
 /**
  * The SPI table answers every inbound lookup as the SA's pools themselves do ({@link AddressPool#containsV4},
  * {@link AddressPool#containsV6}: a binary search over the normalised ranges, the oracle), in every layout the
- * table chooses: a narrow cell, 1-4 prefixes a side inline in two to six cells (IPv4 prefix lengths 0-32,
- * IPv6 0-64), IPv6 longer than /64 and pools of more ranges in the spill area, families mixed or missing on
- * one side. Checked after install, after the table shrank and grew again (every entry laid out anew), and
+ * table chooses: a narrow cell, 1-4 prefixes a side inline in two to six cells in each fixed format and its
+ * mirror (IPv4 prefix lengths 0-32, IPv6 0-64), IPv6 longer than /64 and pools of more ranges in the spill
+ * area, the second family of a dual-stack SA spilled beside the inline one, a family missing on one side. Checked after install, after the table shrank and grew again (every entry laid out anew), and
  * with manual SPIs, which probe and may find no room for their cells. Addresses sit on and next to every
  * range edge, where a shift or a length off by one shows. Fixed seed, overridable with -Dpoolsa.seed.
  */
@@ -64,13 +64,14 @@ class SpiTableOracleTest {
         }
         check(sad, sas, 50_000);
         install(sad, sas, 3000);
+        layouts(sad, sas).forEach((kind, n) -> layouts.merge(kind, n, Integer::sum));
         check(sad, sas, 200_000);
 
         // Every layout occurs, and each answered both ways, so that none passes by never being asked; a family
         // missing on one side can only refuse.
-        for (String kind : List.of("v4 narrow", "v4 inline", "v4 inline, several prefixes a side", "v4 spill",
-                "v6 inline", "v6 inline, several prefixes a side", "v6 spill", "both families inline", "4+ cells",
-                "v4 none", "v6 none")) {
+        for (String kind : List.of("v4 narrow", "v4 4+1", "v4 1+4", "v4 4+4", "v4 spill", "v4 none",
+                "v6 1+1", "v6 4+1", "v6 1+4", "v6 4+4", "v6 spill", "v6 none",
+                "v4 spill beside v6 inline", "v6 spill beside v4 inline")) {
             assertTrue(layouts.getOrDefault(kind, 0) >= 20, "seed " + SEED + ": layout '" + kind + "' "
                     + layouts.getOrDefault(kind, 0) + " times in " + layouts);
             int[] o = outcomes.get(kind);
@@ -78,6 +79,81 @@ class SpiTableOracleTest {
             boolean none = kind.endsWith("none");
             assertTrue((none ? o[0] == 0 : o[0] >= 500) && o[1] >= 500,
                     "seed " + SEED + ": " + kind + " found " + o[0] + ", dropped " + o[1]);
+        }
+    }
+
+    /**
+     * Each format at its fullest, mirrored where it has a mirror, and with the other family spilled beside it:
+     * every prefix is found through its first and last address and refused just outside, so that no two
+     * prefixes, shift fields or the spill offset share a word.
+     */
+    @Test
+    void everyPrefixOfEveryFullFormatIsFound() {
+        String four4 = "192.0.2.0/27, 192.0.2.64/28, 198.51.100.0/29, 203.0.113.128/25";
+        String four6 = "2001:db8:1::/48, 2001:db8:2:8000::/49, 2001:db8:3:4::/64, 2001:db8:8000::/33";
+        String[][] pairs = {
+            {four4, "203.0.113.7"}, {"203.0.113.7", four4}, {four4, "198.51.100.200/29, 192.0.2.160/27, 203.0.113.1, 192.0.2.96/30"},
+            {four6, "2001:db8:ffff::/64"}, {"2001:db8:ffff::/64", four6}, {four6, "2001:db8:a::/64, 2001:db8:b::/56, 2001:db8:c::/50, 2001:db8:d::/64"},
+            {"2001:db8:e::/64", "2001:db8:f::/52"},
+        };
+        SecurityAssociationDatabase sad = new SecurityAssociationDatabase(r::nextInt);
+        Set<String> layoutsSeen = new HashSet<>();
+        for (String[] pair : pairs) {
+            for (String other : new String[] {null, "v4", "v6"}) {
+                String local = pair[0];
+                String remote = pair[1];
+                if ("v4".equals(other)) { // five ranges: too many to inline, so the IPv6 pair is the inline one
+                    local += ", 192.0.2.240, 192.0.2.242, 192.0.2.244, 192.0.2.246, 192.0.2.248";
+                    remote += ", 198.51.100.250";
+                } else if ("v6".equals(other)) {
+                    local += ", 2001:db8:9::1";
+                    remote += ", 2001:db8:9::2";
+                }
+                AddressPool lp = AddressPool.parse(local);
+                AddressPool rp = AddressPool.parse(remote);
+                SecurityAssociation sa = SecurityAssociation.builder().spi(sad.allocateSpi(lp, rp)).direction(Direction.INBOUND)
+                        .reqid(1).localOuter(lp).remoteOuter(rp)
+                        .selector(TrafficSelector.between(AddressPool.ANY, AddressPool.ANY)).keys(TestSas.keys()).build();
+                sad.install(sa);
+                layoutsSeen.add(sad.inboundLayout(sa.spi()));
+                everyEdge(sad, sa, lp, rp);
+                everyEdge(sad, sa, rp, lp);
+            }
+        }
+        assertTrue(layoutsSeen.containsAll(List.of("v4 4+1 (2 cells)", "v4 1+4 (2 cells)", "v4 4+4 (3 cells)",
+                "v4 4+1, v6 spill (3 cells)", "v4 1+4, v6 spill (3 cells)", "v4 4+4, v6 spill (4 cells)",
+                "v6 4+1 (4 cells)", "v6 1+4 (4 cells)", "v6 4+4 (6 cells)", "v6 1+1 (2 cells)",
+                "v6 4+1, v4 spill (4 cells)", "v6 1+4, v4 spill (4 cells)", "v6 4+4, v4 spill (6 cells)",
+                "v6 1+1, v4 spill (2 cells)")), layoutsSeen.toString());
+    }
+
+    /** Looks up the first and last address of every range of {@code varied}, and its neighbours, with the other side fixed inside. */
+    private void everyEdge(SecurityAssociationDatabase sad, SecurityAssociation sa, AddressPool varied, AddressPool fixed) {
+        boolean variedIsLocal = varied == sa.localOuter();
+        for (int j = 0; j < varied.v4RangeCount(); j++) {
+            int inside = (int) fixed.v4First(0);
+            for (long a : new long[] {varied.v4First(j) - 1, varied.v4First(j), varied.v4Last(j), varied.v4Last(j) + 1}) {
+                int x = (int) a;
+                boolean expected = varied.containsV4(x) && fixed.v4RangeCount() > 0;
+                SecurityAssociation got = variedIsLocal ? sad.lookupInboundV4(sa.spi(), 50, inside, x, recording)
+                        : sad.lookupInboundV4(sa.spi(), 50, x, inside, recording);
+                assertEquals(expected, got == sa, () -> sad.inboundLayout(sa.spi()) + ": " + IpLiterals.v4ToString(x));
+            }
+        }
+        for (int j = 0; j < varied.v6RangeCount(); j++) {
+            long[] inside = {fixed.v6FirstHi(0), fixed.v6FirstLo(0)};
+            long fh = varied.v6FirstHi(j);
+            long fl = varied.v6FirstLo(j);
+            long lh = varied.v6LastHi(j);
+            long ll = varied.v6LastLo(j);
+            long[][] probes = {{fl == 0 ? fh - 1 : fh, fl - 1}, {fh, fl}, {lh, ll}, {ll == -1L ? lh + 1 : lh, ll + 1}};
+            for (long[] x : probes) {
+                boolean expected = varied.containsV6(x[0], x[1]);
+                SecurityAssociation got = variedIsLocal
+                        ? sad.lookupInboundV6(sa.spi(), 50, inside[0], inside[1], x[0], x[1], recording)
+                        : sad.lookupInboundV6(sa.spi(), 50, x[0], x[1], inside[0], inside[1], recording);
+                assertEquals(expected, got == sa, () -> sad.inboundLayout(sa.spi()) + ": " + text(x));
+            }
         }
     }
 
@@ -189,32 +265,28 @@ class SpiTableOracleTest {
     }
 
     /**
-     * The classes a lookup of one family falls in, from {@code SpiTable.layoutOf}'s text: how that family is
-     * held ("v4 narrow", "v4 inline", "v4 inline, several prefixes a side", "v6 spill", "v6 none", ...), and
-     * "both families inline" and "4+ cells" for the entries that are so.
+     * The classes a lookup of one family falls in, from {@code SpiTable.layoutOf}'s text: the format that holds
+     * that family ("v4 narrow", "v4 4+1", "v4 1+4", "v4 4+4", "v6 1+1", "v6 4+1", "v6 1+4", "v6 4+4", "v4 spill",
+     * "v6 spill", or "v4 none"/"v6 none" when one side lacks the family), and "v4 spill beside v6 inline" or
+     * the reverse for a dual-stack SA.
      */
     private static List<String> kinds(String layout, boolean v6) {
-        String family = v6 ? "v6 " : "v4 ";
+        String family = v6 ? "v6" : "v4";
+        String other = v6 ? "v4" : "v6";
         if (layout.equals("narrow")) {
-            return List.of(family + (v6 ? "none" : "narrow"));
+            return List.of(family + (v6 ? " none" : " narrow"));
         }
-        String v4Part = layout.substring(layout.indexOf(" v4=") + 4, layout.indexOf(" v6="));
-        String v6Part = layout.substring(layout.indexOf(" v6=") + 4);
-        String part = v6 ? v6Part : v4Part;
         List<String> kinds = new ArrayList<>();
-        if (part.contains("+")) {
-            kinds.add(family + "inline");
-            if (!part.equals("1+1")) {
-                kinds.add(family + "inline, several prefixes a side");
+        String inline = layout.matches("v[46] [14]\\+[14].*") ? layout.substring(0, 6) : null;
+        if (inline != null && inline.startsWith(family)) {
+            kinds.add(inline);
+        } else if (layout.contains(family + " spill")) {
+            kinds.add(family + " spill");
+            if (inline != null) {
+                kinds.add(family + " spill beside " + other + " inline");
             }
         } else {
-            kinds.add(family + part);
-        }
-        if (v4Part.contains("+") && v6Part.contains("+")) {
-            kinds.add("both families inline");
-        }
-        if (layout.charAt("cells=".length()) >= '4') {
-            kinds.add("4+ cells");
+            kinds.add(family + " none");
         }
         return kinds;
     }
@@ -223,7 +295,7 @@ class SpiTableOracleTest {
     private AddressPool randomPool(int shape) {
         AddressPool.Builder b = AddressPool.builder();
         int n4 = shape < 3 ? 1 + r.nextInt(4) : shape < 6 ? 0 : shape < 8 ? 1 + r.nextInt(2) : 5 + r.nextInt(3);
-        int n6 = shape < 3 ? 0 : shape < 6 ? 1 + r.nextInt(4) : shape < 8 ? 1 + r.nextInt(2) : r.nextInt(2);
+        int n6 = shape < 3 ? 0 : shape < 5 ? 1 + r.nextInt(4) : shape < 6 ? 2 + r.nextInt(3) : shape < 8 ? 1 + r.nextInt(2) : r.nextInt(2);
         if (shape == 9) {
             n4 = 0;
             n6 = 5 + r.nextInt(3);
@@ -241,7 +313,7 @@ class SpiTableOracleTest {
         }
         for (int j = 0; j < n6; j++) {
             // Mostly inline lengths (<= 64), some longer: those pools go to the spill area.
-            int len = r.nextInt(40) == 0 ? 0 : r.nextInt(5) == 0 ? 65 + r.nextInt(64) : 1 + r.nextInt(64);
+            int len = r.nextInt(40) == 0 ? 0 : r.nextInt(8) == 0 ? 65 + r.nextInt(64) : 1 + r.nextInt(64);
             long hi = 0x20010db800000000L | (r.nextLong() & 0xffffffffL);
             long lo = r.nextLong();
             hi = len >= 64 ? hi : len == 0 ? 0 : hi & (-1L << (64 - len));
