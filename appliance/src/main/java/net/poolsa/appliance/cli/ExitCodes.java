@@ -19,10 +19,12 @@ public final class ExitCodes {
     public static final int NO_LIBPCAP = 5;
     /** A needed part is not in this build (data path, IKE keying, demo). */
     public static final int UNAVAILABLE = 6;
-    /** {@code status}: no running instance answered. */
+    /** {@code status}, {@code initiate}, {@code terminate}: no running instance answered. */
     public static final int NOT_RUNNING = 7;
     /** {@code run}: startup failed (metrics port in use, an interface missing, ...). */
     public static final int STARTUP = 8;
+    /** {@code initiate}, {@code terminate}: the running instance refused (unknown connection, manual keys, no IKE). */
+    public static final int REFUSED = 9;
 
     private ExitCodes() {
     }
@@ -36,6 +38,8 @@ public final class ExitCodes {
               4  missing capability CAP_NET_RAW or CAP_NET_ADMIN
               5  libpcap cannot be loaded
               6  a needed part is not in this build (data path, IKE keying, demo)
-              7  status: no running instance answered
-              8  run: startup failed (metrics port in use, data path did not start)""";
+              7  status, initiate, terminate: no running instance answered
+              8  run: startup failed (metrics port in use, control socket held by another instance,
+                 data path did not start)
+              9  initiate, terminate: the running instance refused the command (the message says why)""";
 }

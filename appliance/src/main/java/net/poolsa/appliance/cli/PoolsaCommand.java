@@ -9,13 +9,14 @@ import picocli.CommandLine.Command;
 @Command(name = "poolsa", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Userspace IPsec gateway whose SAs hold pools of outer addresses, so a multihomed "
                 + "peer keeps one SA pair across all its paths.",
-        subcommands = {RunCommand.class, CheckConfigCommand.class, StatusCommand.class, DemoCommand.class,
-            CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, CheckConfigCommand.class, StatusCommand.class, InitiateCommand.class,
+            TerminateCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Examples:",
             "  poolsa check-config -c /etc/poolsa/poolsa.yaml",
             "  systemctl start poolsa     # runs: poolsa run -c /etc/poolsa/poolsa.yaml",
             "  systemctl reload poolsa    # SIGHUP: unchanged connections keep their SAs",
             "  poolsa status              # SAs, pools, outer addresses, counters",
+            "  poolsa initiate NAME       # through the control socket /run/poolsa/poolsa.ctl",
             "  curl -s http://127.0.0.1:9742/metrics",
             "", ExitCodes.HELP})
 public final class PoolsaCommand implements Runnable {

@@ -7,6 +7,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import picocli.CommandLine.Command;
@@ -16,15 +17,24 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import net.poolsa.appliance.config.ConfigException;
 import net.poolsa.appliance.config.ConfigLoader;
+import net.poolsa.appliance.control.ControlClient;
+import net.poolsa.appliance.control.ControlProtocol;
+import net.poolsa.appliance.control.Json;
 
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = "Show the SAs of the running instance (SPIs, pools, current outer addresses, counters), "
-                + "read from its local HTTP endpoint.",
+                + "read from its control socket; when nothing answers there (an instance started without it, "
+                + "or a user outside group poolsa), from its local HTTP endpoint (metrics.listen of the configuration).",
         footer = {"", "Examples:", "  poolsa status", "  poolsa status --json", "  poolsa status --url http://127.0.0.1:9742"})
 final class StatusCommand implements Callable<Integer> {
+    /** A status report is built in a few milliseconds; this only guards against a wedged instance. */
+    static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(10);
+
     @Mixin
     ConfigOption config;
-    @Option(names = "--url", paramLabel = "URL", description = "Endpoint of the instance (default: metrics.listen of the configuration).")
+    @Mixin
+    ControlSocketOption socket;
+    @Option(names = "--url", paramLabel = "URL", description = "Read from this HTTP endpoint only, not the control socket.")
     URI url;
     @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;
@@ -33,6 +43,17 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        String socketProblem = null;
+        if (url == null) {
+            try {
+                return fromSocket();
+            } catch (ControlClient.UnreachableException e) {
+                socketProblem = e.getMessage();
+            } catch (IOException e) {
+                spec.commandLine().getErr().println("poolsa: " + e.getMessage());
+                return ExitCodes.FAILURE;
+            }
+        }
         URI base = url;
         if (base == null) {
             try {
@@ -56,9 +77,28 @@ final class StatusCommand implements Callable<Integer> {
             return ExitCodes.OK;
         } catch (IOException e) {
             spec.commandLine().getErr().println("poolsa: no running instance at " + target + " (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")"
+                    + (socketProblem == null ? "" : "; " + socketProblem));
             return ExitCodes.NOT_RUNNING;
         }
+    }
+
+    /** The report from the control socket, printed exactly as the HTTP endpoint would serve it. */
+    private int fromSocket() throws IOException {
+        Map<String, Object> reply = ControlClient.call(socket.path, new ControlProtocol.Request(ControlProtocol.STATUS, null),
+                SOCKET_TIMEOUT);
+        if (!Boolean.TRUE.equals(reply.get("ok"))) {
+            spec.commandLine().getErr().println("poolsa: " + reply.get("message") + " (" + reply.get("error") + ")");
+            return ExitCodes.FAILURE;
+        }
+        Object body = json ? reply.get("status") : reply.get("text");
+        if (body == null) {
+            spec.commandLine().getErr().println("poolsa: the control socket's status answer has no report");
+            return ExitCodes.FAILURE;
+        }
+        spec.commandLine().getOut().print(json ? Json.write(body) : (String) body);
+        spec.commandLine().getOut().flush();
+        return ExitCodes.OK;
     }
 
     /** A wildcard listen address is reached over loopback. */

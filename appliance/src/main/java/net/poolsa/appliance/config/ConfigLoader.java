@@ -30,12 +30,16 @@ import net.poolsa.appliance.config.ConnectionConfig.Psk;
 import net.poolsa.appliance.config.DataPathConfig.InterfaceConfig;
 import net.poolsa.appliance.config.DataPathConfig.SinkConfig;
 import net.poolsa.appliance.config.DataPathConfig.SinkType;
+import net.poolsa.esp.crypto.EspAlgorithm;
+import net.poolsa.esp.crypto.IntegrityAlgorithm;
+import net.poolsa.esp.crypto.IpsecAlgorithms;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.IpLiterals;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.Lifetime;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.UdpEncapsulation;
+import net.poolsa.esp.transform.NatTraversal;
 
 /**
  * Reads and validates the YAML configuration (see {@code packaging/src/deb/etc/poolsa/poolsa.yaml} for a
@@ -110,15 +114,7 @@ public final class ConfigLoader {
                 if (e.getKey().startsWith(SetkeyFile.NAME_PREFIX)) {
                     throw e.getValue().error("names starting with '" + SetkeyFile.NAME_PREFIX + "' are kept for the sa-file's connections");
                 }
-                ConnectionConfig c = connection(e.getKey(), e.getValue());
-                String problem = checkReachable(c, dataPath);
-                if (problem != null) {
-                    throw e.getValue().error(problem);
-                }
-                problem = checkUnique(c, spiIn, reqids);
-                if (problem != null) {
-                    throw e.getValue().error(problem);
-                }
+                ConnectionConfig c = connection(e.getKey(), e.getValue(), dataPath, spiIn, reqids);
                 connections.put(c.name(), c);
             }
         }
@@ -129,12 +125,12 @@ public final class ConfigLoader {
             try {
                 for (SetkeyFile.Entry e : SetkeyFile.parse(file, text)) {
                     ConnectionConfig c = e.connection();
-                    String problem = checkReachable(c, dataPath);
+                    ConnectionChecks.Problem problem = ConnectionChecks.check(c, dataPath);
                     if (problem == null) {
-                        problem = checkUnique(c, spiIn, reqids);
+                        problem = ConnectionChecks.unique(c, spiIn, reqids);
                     }
                     if (problem != null) {
-                        throw new ConfigException(file, e.line(), "", problem);
+                        throw e.error(problem.field(), problem.message());
                     }
                     connections.put(c.name(), c);
                 }
@@ -146,46 +142,6 @@ public final class ConfigLoader {
             throw (conns != null ? conns : top.get("sa-file")).error("at least one connection is needed");
         }
         return new PoolsaConfig(root.file(), metrics, dataPath, connections);
-    }
-
-    /** Inbound SPIs and explicit reqids must be unique over all connections, YAML and sa-file alike. */
-    private static String checkUnique(ConnectionConfig c, Map<Integer, String> spiIn, Map<Integer, String> reqids) {
-        if (c.manual() != null) {
-            String other = spiIn.putIfAbsent(c.manual().spiIn(), c.name());
-            if (other != null) {
-                return "inbound SPI 0x" + Integer.toHexString(c.manual().spiIn())
-                        + " is already used by connection " + other + " (inbound SPIs must be unique)";
-            }
-        }
-        if (c.reqid() != 0) {
-            String other = reqids.putIfAbsent(c.reqid(), c.name());
-            if (other != null) {
-                return "reqid " + c.reqid() + " is already used by connection " + other;
-            }
-        }
-        return null;
-    }
-
-    /**
-     * A connection whose local outer pool holds none of the uplinks' addresses could never send or
-     * receive a protected packet: refuse it rather than let it sit installed and silent.
-     */
-    private static String checkReachable(ConnectionConfig c, DataPathConfig dp) {
-        boolean anyAddress = false;
-        for (InterfaceConfig up : dp.uplinks()) {
-            for (String a : up.addresses()) {
-                anyAddress = true;
-                int slash = a.indexOf('/');
-                if (c.localOuter().contains(IpLiterals.parse(slash < 0 ? a : a.substring(0, slash)))) {
-                    return null;
-                }
-            }
-        }
-        if (anyAddress) {
-            return "no uplink address lies in local-outer [" + c.localOuter() + "]: this connection could never "
-                    + "send or receive (add the address to an uplink, or fix the pool)";
-        }
-        return null;
     }
 
     private static ConfigNode required(ConfigNode parent, Map<String, ConfigNode> m, String key) throws ConfigException {
@@ -325,7 +281,8 @@ public final class ConfigLoader {
             "local-protected", "remote-protected", "reqid", "ike-proposals", "esp-proposals", "lifetime", "dpd",
             "replay-window", "esn", "udp-encapsulation", "manual", "authentication");
 
-    private ConnectionConfig connection(String name, ConfigNode n) throws ConfigException {
+    private ConnectionConfig connection(String name, ConfigNode n, DataPathConfig dataPath, Map<Integer, String> spiIn,
+                                        Map<Integer, String> reqids) throws ConfigException {
         Map<String, ConfigNode> m = n.mapping(CONNECTION_FIELDS);
         SaMode mode = m.containsKey("mode")
                 ? SaMode.valueOf(m.get("mode").oneOf("tunnel", "transport").toUpperCase(java.util.Locale.ROOT))
@@ -373,8 +330,29 @@ public final class ConfigLoader {
         if (manual != null && auth != null) {
             throw m.get("authentication").error("a manually keyed connection has no IKE authentication; remove one of 'manual' and 'authentication'");
         }
-        return new ConnectionConfig(name, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected,
-                reqid, ike, esp, lifetime, dpd, replayWindow, esn, udp, manual, auth);
+        ConnectionConfig c = new ConnectionConfig(name, mode, protocol, localOuter, remoteOuter, localProtected,
+                remoteProtected, reqid, ike, esp, lifetime, dpd, replayWindow, esn, udp, manual, auth);
+        ConnectionChecks.Problem problem = ConnectionChecks.check(c, dataPath);
+        if (problem == null) {
+            problem = ConnectionChecks.unique(c, spiIn, reqids);
+        }
+        if (problem != null) {
+            throw node(n, m, problem.field()).error(problem.message());
+        }
+        return c;
+    }
+
+    /** Where a connection-level problem was written in the YAML file. */
+    private static ConfigNode node(ConfigNode connection, Map<String, ConfigNode> m, ConnectionChecks.Field f)
+            throws ConfigException {
+        ConfigNode n = switch (f) {
+            case LOCAL_OUTER -> m.get("local-outer");
+            case REMOTE_OUTER -> m.get("remote-outer");
+            case SPI_IN, BUNDLE_SPI_IN -> m.get("manual").mapping(null).get("spi-in");
+            case REQID -> m.get("reqid");
+            case LIFE_BYTES -> m.get("lifetime").mapping(null).get("life-bytes");
+        };
+        return n != null ? n : connection;
     }
 
     private static List<String> proposals(ConfigNode n) throws ConfigException {
@@ -421,8 +399,15 @@ public final class ConfigLoader {
 
     private static UdpEncapsulation udpEncapsulation(ConfigNode n) throws ConfigException {
         Map<String, ConfigNode> m = n.mapping(Set.of("local-port", "remote-port"));
-        int local = m.containsKey("local-port") ? (int) m.get("local-port").integer(1, 65535) : 4500;
-        int remote = m.containsKey("remote-port") ? (int) m.get("remote-port").integer(1, 65535) : 4500;
+        int local = m.containsKey("local-port") ? (int) m.get("local-port").integer(1, 65535) : NatTraversal.PORT;
+        if (local != NatTraversal.PORT) {
+            // remote-port may differ (a NAT maps the peer's 4500 to another port); our own end is 4500 only.
+            throw m.get("local-port").error("local port " + local + " is not supported: the uplink capture filter, the "
+                    + "decoder and the host's drop rule know UDP-encapsulated ESP on port " + NatTraversal.PORT + " only "
+                    + "(RFC 3948), so packets sent to " + local + " would never reach poolsa; leave local-port at "
+                    + NatTraversal.PORT);
+        }
+        int remote = m.containsKey("remote-port") ? (int) m.get("remote-port").integer(1, 65535) : NatTraversal.PORT;
         return new UdpEncapsulation(local, remote);
     }
 
@@ -431,44 +416,48 @@ public final class ConfigLoader {
                 "encryption-key-in", "encryption-key-out", "integrity-key-in", "integrity-key-out"));
         int spiIn = spi(required(n, m, "spi-in"));
         int spiOut = spi(required(n, m, "spi-out"));
-        String enc;
-        String integ;
+        List<String> integrityNames = new ArrayList<>(IpsecAlgorithms.integrityNames());
+        integrityNames.add(IntegrityAlgorithm.NONE.ikeName());
+        EspAlgorithm enc;
+        IntegrityAlgorithm integ;
         if (protocol == IpsecProtocol.AH) {
             if (m.containsKey("encryption")) {
                 throw m.get("encryption").error("AH (RFC 4302) does not encrypt; remove this field");
             }
-            enc = "none";
-            integ = required(n, m, "integrity").oneOf(Algorithms.INTEGRITY.keySet().toArray(String[]::new));
-            if (integ.equals("none")) {
-                throw m.get("integrity").error("AH needs an integrity algorithm");
-            }
+            enc = EspAlgorithm.NONE;
+            integ = IntegrityAlgorithm.of(required(n, m, "integrity").oneOf(integrityNames.toArray(String[]::new)));
         } else {
-            enc = required(n, m, "encryption").oneOf(Algorithms.ENCRYPTION.keySet().toArray(String[]::new));
+            enc = EspAlgorithm.of(required(n, m, "encryption").oneOf(IpsecAlgorithms.encryptionNames().toArray(String[]::new)));
             integ = m.containsKey("integrity")
-                    ? m.get("integrity").oneOf(Algorithms.INTEGRITY.keySet().toArray(String[]::new)) : "none";
-            if (Algorithms.AEAD.contains(enc) && !integ.equals("none")) {
-                throw m.get("integrity").error(enc + " is an AEAD algorithm: integrity must be 'none' (RFC 4303 §3.2.3)");
+                    ? IntegrityAlgorithm.of(m.get("integrity").oneOf(integrityNames.toArray(String[]::new)))
+                    : IntegrityAlgorithm.NONE;
+        }
+        // The table that the transform decides from (IpsecAlgorithms), with the rules for static keys.
+        IpsecAlgorithms.Problem problem = IpsecAlgorithms.checkStaticKeys(protocol, enc, integ);
+        if (problem != null) {
+            if (problem.part() == IpsecAlgorithms.Part.ENCRYPTION && m.containsKey("encryption")) {
+                throw m.get("encryption").error(problem.message());
             }
-            if (!Algorithms.AEAD.contains(enc) && integ.equals("none")) {
-                throw (m.containsKey("integrity") ? m.get("integrity") : n).error(
-                        "ESP with " + enc + " needs an integrity algorithm (encryption without integrity is open to "
-                                + "active attacks, RFC 4303 §3.2.2; NULL with no integrity is forbidden)");
+            if (m.containsKey("integrity")) {
+                throw m.get("integrity").error(problem.message());
             }
+            throw new ConfigException(n.file(), n.line(), n.path() + ".integrity", problem.message());
         }
         Secret encIn = null;
         Secret encOut = null;
-        if (!enc.equals("none") && !enc.equals("null")) {
-            encIn = key(required(n, m, "encryption-key-in"), Algorithms.ENCRYPTION.get(enc), enc);
-            encOut = key(required(n, m, "encryption-key-out"), Algorithms.ENCRYPTION.get(enc), enc);
+        if (!enc.acceptsKeyMaterial(0)) {
+            String needs = IpsecAlgorithms.keyLengths(enc);
+            encIn = key(required(n, m, "encryption-key-in"), enc.ikeName(), enc::acceptsKeyMaterial, needs);
+            encOut = key(required(n, m, "encryption-key-out"), enc.ikeName(), enc::acceptsKeyMaterial, needs);
         }
         Secret intIn = null;
         Secret intOut = null;
-        if (!integ.equals("none")) {
-            Set<Integer> len = Set.of(Algorithms.INTEGRITY.get(integ));
-            intIn = key(required(n, m, "integrity-key-in"), len, integ);
-            intOut = key(required(n, m, "integrity-key-out"), len, integ);
+        if (integ != IntegrityAlgorithm.NONE) {
+            java.util.function.IntPredicate fits = len -> len == integ.keyLength();
+            intIn = key(required(n, m, "integrity-key-in"), integ.ikeName(), fits, IpsecAlgorithms.keyLengths(integ));
+            intOut = key(required(n, m, "integrity-key-out"), integ.ikeName(), fits, IpsecAlgorithms.keyLengths(integ));
         }
-        return new ManualSaConfig(spiIn, spiOut, enc, integ, encIn, encOut, intIn, intOut);
+        return new ManualSaConfig(spiIn, spiOut, enc.ikeName(), integ.ikeName(), encIn, encOut, intIn, intOut);
     }
 
     private static int spi(ConfigNode n) throws ConfigException {
@@ -479,14 +468,14 @@ public final class ConfigLoader {
         return (int) v;
     }
 
-    private static Secret key(ConfigNode n, Set<Integer> lengths, String algorithm) throws ConfigException {
+    private static Secret key(ConfigNode n, String algorithm, java.util.function.IntPredicate fits, String needs)
+            throws ConfigException {
         Path file = resolve(n);
         Secret s = SecretFiles.readHex(n, file);
-        if (!lengths.contains(s.length())) {
+        if (!fits.test(s.length())) {
             int got = s.length();
             s.destroy();
-            throw n.error("key in " + file + " is " + got + " bytes; " + algorithm + " needs "
-                    + new java.util.TreeSet<>(lengths) + " bytes" + (Algorithms.AEAD.contains(algorithm) ? " (key + 4-byte salt)" : ""));
+            throw n.error("key in " + file + " is " + got + " bytes; " + algorithm + " needs " + needs);
         }
         return s;
     }

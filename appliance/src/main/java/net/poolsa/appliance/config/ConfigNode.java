@@ -126,8 +126,18 @@ final class ConfigNode {
         };
     }
 
-    /** One of {@code values}, compared case-insensitively; the message lists what is allowed. */
+    /**
+     * One of {@code values}, compared case-insensitively; the message lists what is allowed. A value that is also a
+     * YAML null word ({@code encryption: null}, ESP-NULL) is taken as the word, not refused as empty.
+     */
     String oneOf(String... values) throws ConfigException {
+        if (node instanceof ScalarNode s) {
+            for (String allowed : values) {
+                if (allowed.equalsIgnoreCase(s.getValue().trim())) {
+                    return allowed;
+                }
+            }
+        }
         String v = string();
         for (String allowed : values) {
             if (allowed.equalsIgnoreCase(v)) {

@@ -5,11 +5,13 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 import net.poolsa.appliance.config.ConnectionConfig.BundleAhConfig;
 import net.poolsa.appliance.config.ConnectionConfig.DpdConfig;
 import net.poolsa.appliance.config.ConnectionConfig.ManualSaConfig;
+import net.poolsa.esp.crypto.EspAlgorithm;
+import net.poolsa.esp.crypto.IntegrityAlgorithm;
+import net.poolsa.esp.crypto.IpsecAlgorithms;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.Lifetime;
@@ -42,21 +44,20 @@ import net.poolsa.esp.sa.SaMode;
  * request first, so AH ends up outside ESP) makes an AH+ESP bundle (RFC 4301 §4.5): the connection also gets the
  * {@code add ... ah} SAs between the same outer pools, installed under its reqid.
  *
- * <p>Refused with FILE:LINE: other commands, bypass/discard policies, port or protocol selectors, level
- * {@code use} (poolsa never sends a PROTECT packet in the clear), other request combinations, and algorithms
- * the transform layer lacks. Algorithm names: {@code -E aes-gcm-16} (key + 4-byte salt), {@code chacha20-poly1305},
- * {@code rijndael-cbc}/{@code aes-cbc}, {@code 3des-cbc}, {@code null}; {@code -A hmac-sha1},
- * {@code hmac-sha256}, {@code hmac-sha384}, {@code hmac-sha512} (RFC 4868 truncation).
+ * <p>Refused with {@code FILE:LINE: FIELD: problem}, FIELD naming the statement and its part ({@code add.-E},
+ * {@code add.spi}, {@code spdadd.request}, ...): other commands, bypass/discard policies, port or protocol
+ * selectors, level {@code use} (poolsa never sends a PROTECT packet in the clear), other request combinations,
+ * a bundle whose AH SPI equals its ESP SPI (the SAD finds inbound SAs by SPI alone), and algorithms or key lengths
+ * that poolsa's algorithm table ({@link IpsecAlgorithms}) refuses for static keys: counter-mode AEAD (aes-gcm-16,
+ * chacha20-poly1305) is refused because a manually keyed SA restarts its sequence number and so would repeat
+ * nonces. Algorithm names are the table's canonical names or setkey's: {@code -E rijndael-cbc} (or
+ * {@code aes-cbc}), {@code 3des-cbc}, {@code null}; {@code -A hmac-sha1}, {@code hmac-sha256},
+ * {@code hmac-sha384}, {@code hmac-sha512} (RFC 4868 truncation).
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2367">RFC 2367</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc4301#section-4.5">RFC 4301 §4.5 (manual keying)</a>
  */
 public final class SetkeyFile {
-    private static final Map<String, String> ENCRYPTION = Map.of("aes-gcm-16", "aes-gcm-16",
-            "chacha20-poly1305", "chacha20-poly1305", "rijndael-cbc", "aes-cbc", "aes-cbc", "aes-cbc",
-            "3des-cbc", "3des-cbc", "null", "null");
-    private static final Map<String, String> INTEGRITY = Map.of("hmac-sha1", "hmac-sha1-96",
-            "hmac-sha256", "hmac-sha2-256-128", "hmac-sha384", "hmac-sha2-384-192", "hmac-sha512", "hmac-sha2-512-256");
     /** Connection names are prefixed so they cannot be mistaken for the YAML ones. */
     public static final String NAME_PREFIX = "setkey-";
 
@@ -64,11 +65,28 @@ public final class SetkeyFile {
     private final byte[] text;
     private int pos;
     private int line = 1;
+    /** The statement being read ("add", "spdadd", ...): the first part of every error's field name. */
+    private String statement = "statement";
     private final List<SaEntry> sas = new ArrayList<>();
     private final List<PolicyEntry> policies = new ArrayList<>();
 
-    /** One connection built from the file, with the line of the policy it came from. */
-    public record Entry(ConnectionConfig connection, int line) {
+    /**
+     * One connection built from the file, with the line of the policy it came from and of the SAs it uses, so that
+     * a later check of the connection ({@link ConnectionChecks}) can name the place to fix.
+     */
+    public record Entry(ConnectionConfig connection, int line, Path file, boolean tunnel, boolean reqidFromPolicy,
+                        int outboundLine, int inboundLine, int ahInboundLine) {
+        ConfigException error(ConnectionChecks.Field f, String problem) {
+            return switch (f) {
+                case LOCAL_OUTER -> new ConfigException(file, line, tunnel ? "spdadd.request" : "spdadd.source", problem);
+                case REMOTE_OUTER -> new ConfigException(file, line, tunnel ? "spdadd.request" : "spdadd.destination", problem);
+                case SPI_IN -> new ConfigException(file, inboundLine, "add.spi", problem);
+                case BUNDLE_SPI_IN -> new ConfigException(file, ahInboundLine, "add.spi", problem);
+                case REQID -> reqidFromPolicy ? new ConfigException(file, line, "spdadd.request", problem)
+                        : new ConfigException(file, outboundLine, "add.-u", problem);
+                case LIFE_BYTES -> new ConfigException(file, outboundLine, "add.-bh", problem);
+            };
+        }
     }
 
     private record SaEntry(int line, AddressPool src, AddressPool dst, IpsecProtocol protocol, int spi, SaMode mode,
@@ -122,8 +140,14 @@ public final class SetkeyFile {
         }
     }
 
+    /** An error in the statement being read, at no particular part of it. */
     private ConfigException error(int at, String problem) {
-        return new ConfigException(file, at, "", problem);
+        return new ConfigException(file, at, statement, problem);
+    }
+
+    /** An error in {@code part} of the statement being read: field "add.-E", "spdadd.request", ... */
+    private ConfigException error(int at, String part, String problem) {
+        return new ConfigException(file, at, statement + "." + part, problem);
     }
 
     // ---- lexer: whitespace-separated words, ';' on its own, "quoted strings", '#' comments ----
@@ -173,10 +197,11 @@ public final class SetkeyFile {
         return new Token(new String(text, start, pos - start, java.nio.charset.StandardCharsets.US_ASCII), line);
     }
 
-    private Token expectWord(String what, int statementLine) throws ConfigException {
+    private Token expectWord(String part, String what, int statementLine) throws ConfigException {
         Token t = next();
         if (t == null || t.text().equals(";")) {
-            throw error(t == null ? statementLine : t.line(), "expected " + what + (t == null ? " before the end of the file" : " before ';'"));
+            throw error(t == null ? statementLine : t.line(), part, "expected " + what
+                    + (t == null ? " before the end of the file" : " before ';'"));
         }
         return t;
     }
@@ -185,11 +210,11 @@ public final class SetkeyFile {
      * A key: {@code 0x} and hex digits, or a double-quoted string. Read straight from the file's bytes into a
      * {@link Secret}, so the key never becomes a String that could not be zeroed.
      */
-    private Secret secret(String algorithm, int statementLine) throws ConfigException {
+    private Secret secret(String part, String algorithm) throws ConfigException {
         skipBlank();
         int at = line;
         if (pos >= text.length || text[pos] == ';') {
-            throw error(at, "expected a key after " + algorithm);
+            throw error(at, part, "expected a key after " + algorithm);
         }
         byte[] key;
         if (text[pos] == '"') {
@@ -198,13 +223,13 @@ public final class SetkeyFile {
                 pos++;
             }
             if (pos >= text.length || text[pos] != '"') {
-                throw error(at, "unterminated quoted key");
+                throw error(at, part, "unterminated quoted key");
             }
             key = Arrays.copyOfRange(text, start, pos);
             pos++;
         } else {
             if (pos + 1 >= text.length || text[pos] != '0' || (text[pos + 1] != 'x' && text[pos + 1] != 'X')) {
-                throw error(at, "a key is 0x followed by hex digits, or a \"quoted string\"");
+                throw error(at, part, "a key is 0x followed by hex digits, or a \"quoted string\"");
             }
             pos += 2;
             int start = pos;
@@ -213,10 +238,10 @@ public final class SetkeyFile {
             }
             int digits = pos - start;
             if (pos < text.length && !isDelimiter(text[pos])) {
-                throw error(at, "the key after " + algorithm + " holds a character that is not a hex digit");
+                throw error(at, part, "the key after " + algorithm + " holds a character that is not a hex digit");
             }
             if (digits == 0 || digits % 2 != 0) {
-                throw error(at, "the key after " + algorithm + " needs an even, non-zero number of hex digits");
+                throw error(at, part, "the key after " + algorithm + " needs an even, non-zero number of hex digits");
             }
             key = new byte[digits / 2];
             for (int i = 0; i < key.length; i++) {
@@ -238,6 +263,10 @@ public final class SetkeyFile {
 
     private void statements() throws ConfigException {
         for (Token t = next(); t != null; t = next()) {
+            statement = switch (t.text()) {
+                case "flush", "spdflush", "add", "spdadd" -> t.text();
+                default -> "statement";
+            };
             switch (t.text()) {
                 case ";" -> {
                     // an empty statement
@@ -261,23 +290,23 @@ public final class SetkeyFile {
         }
     }
 
-    private AddressPool pool(Token t, String what) throws ConfigException {
+    private AddressPool pool(Token t, String part, String what) throws ConfigException {
         String v = t.text();
         int bracket = v.indexOf('[');
         if (bracket >= 0) {
             if (!v.endsWith("[any]")) {
-                throw error(t.line(), what + " '" + v + "': port selectors are not supported (poolsa policies cover all ports)");
+                throw error(t.line(), part, what + " '" + v + "': port selectors are not supported (poolsa policies cover all ports)");
             }
             v = v.substring(0, bracket);
         }
         try {
             AddressPool p = AddressPool.parse(v);
             if (p.isEmpty()) {
-                throw error(t.line(), what + " '" + v + "' holds no address");
+                throw error(t.line(), part, what + " '" + v + "' holds no address");
             }
             return p;
         } catch (IllegalArgumentException e) {
-            throw error(t.line(), what + " " + e.getMessage());
+            throw error(t.line(), part, what + " " + e.getMessage());
         }
     }
 
@@ -285,41 +314,43 @@ public final class SetkeyFile {
         return v.startsWith("0x") || v.startsWith("0X") ? Long.parseLong(v.substring(2), 16) : Long.parseLong(v);
     }
 
-    private long number(Token t, String what, long min, long max) throws ConfigException {
+    private long number(Token t, String part, String what, long min, long max) throws ConfigException {
         long v;
         try {
             v = number(t.text());
         } catch (NumberFormatException e) {
-            throw error(t.line(), what + " " + t.shown() + " is not a number");
+            throw error(t.line(), part, what + " " + t.shown() + " is not a number");
         }
         if (v < min || v > max) {
-            throw error(t.line(), what + " " + v + " is not within " + min + "-" + max);
+            throw error(t.line(), part, what + " " + v + " is not within " + min + "-" + max);
         }
         return v;
     }
 
     private void add(int at) throws ConfigException {
-        AddressPool src = pool(expectWord("a source", at), "source");
-        AddressPool dst = pool(expectWord("a destination", at), "destination");
-        Token p = expectWord("esp or ah", at);
+        AddressPool src = pool(expectWord("source", "a source", at), "source", "source");
+        AddressPool dst = pool(expectWord("destination", "a destination", at), "destination", "destination");
+        Token p = expectWord("protocol", "esp or ah", at);
         IpsecProtocol protocol = switch (p.text()) {
             case "esp" -> IpsecProtocol.ESP;
             case "ah" -> IpsecProtocol.AH;
-            case "esp-udp" -> throw error(p.line(), "esp-udp: UDP encapsulation is configured in the YAML file, not here");
-            default -> throw error(p.line(), p.shown() + ": protocol must be esp or ah");
+            case "esp-udp" -> throw error(p.line(), "protocol", "esp-udp: UDP encapsulation is configured in the YAML file, not here");
+            default -> throw error(p.line(), "protocol", p.shown() + ": protocol must be esp or ah");
         };
-        Token spiToken = expectWord("an SPI", at);
-        int spi = (int) number(spiToken, "SPI", 0, 0xFFFF_FFFFL);
+        Token spiToken = expectWord("spi", "an SPI", at);
+        int spi = (int) number(spiToken, "spi", "SPI", 0, 0xFFFF_FFFFL);
         if (Integer.compareUnsigned(spi, 256) < 0) {
-            throw error(spiToken.line(), "SPI " + spi + " is reserved (RFC 4303 §2.1: 0-255); use 256 or more");
+            throw error(spiToken.line(), "spi", "SPI " + spi + " is reserved (RFC 4303 §2.1: 0-255); use 256 or more");
         }
         SaMode mode = null;
         int reqid = 0;
         int replay = 0;
         long[] life = new long[4]; // soft time, hard time, soft bytes, hard bytes
-        String enc = null;
+        EspAlgorithm enc = null;
+        int encLine = at;
         Secret encKey = null;
-        String integ = null;
+        IntegrityAlgorithm integ = null;
+        int integLine = at;
         Secret intKey = null;
         try {
             for (Token t = next(); ; t = next()) {
@@ -331,87 +362,85 @@ public final class SetkeyFile {
                 }
                 switch (t.text()) {
                     case "-m" -> {
-                        Token m = expectWord("a mode", at);
+                        Token m = expectWord("-m", "a mode", at);
                         mode = switch (m.text()) {
                             case "tunnel" -> SaMode.TUNNEL;
                             case "transport" -> SaMode.TRANSPORT;
                             case "any" -> null;
-                            default -> throw error(m.line(), m.shown() + ": mode must be tunnel, transport or any");
+                            default -> throw error(m.line(), "-m", m.shown() + ": mode must be tunnel, transport or any");
                         };
                     }
-                    case "-u" -> reqid = (int) number(expectWord("a reqid", at), "reqid", 1, 0xFFFF);
-                    case "-r" -> replay = (int) number(expectWord("a window size", at), "replay window", 0, 1 << 20);
-                    case "-ls" -> life[0] = number(expectWord("seconds", at), "soft lifetime", 0, Long.MAX_VALUE);
-                    case "-lh" -> life[1] = number(expectWord("seconds", at), "hard lifetime", 0, Long.MAX_VALUE);
-                    case "-bs" -> life[2] = number(expectWord("bytes", at), "soft byte lifetime", 0, Long.MAX_VALUE);
-                    case "-bh" -> life[3] = number(expectWord("bytes", at), "hard byte lifetime", 0, Long.MAX_VALUE);
+                    case "-u" -> reqid = (int) number(expectWord("-u", "a reqid", at), "-u", "reqid", 1, 0xFFFF);
+                    case "-r" -> replay = (int) number(expectWord("-r", "a window size", at), "-r", "replay window", 0, 1 << 20);
+                    case "-ls" -> life[0] = number(expectWord("-ls", "seconds", at), "-ls", "soft lifetime", 0, Long.MAX_VALUE);
+                    case "-lh" -> life[1] = number(expectWord("-lh", "seconds", at), "-lh", "hard lifetime", 0, Long.MAX_VALUE);
+                    case "-bs" -> life[2] = number(expectWord("-bs", "bytes", at), "-bs", "soft byte lifetime", 0, Long.MAX_VALUE);
+                    case "-bh" -> life[3] = number(expectWord("-bh", "bytes", at), "-bh", "hard byte lifetime", 0, Long.MAX_VALUE);
                     case "-E" -> {
-                        Token a = expectWord("an encryption algorithm", at);
+                        Token a = expectWord("-E", "an encryption algorithm", at);
+                        encLine = a.line();
                         if (protocol == IpsecProtocol.AH) {
-                            throw error(a.line(), "AH (RFC 4302) does not encrypt: no -E");
+                            throw error(a.line(), "-E", "AH (RFC 4302) does not encrypt: no -E");
                         }
                         if (enc != null) {
-                            throw error(a.line(), "-E given twice");
+                            throw error(a.line(), "-E", "-E given twice");
                         }
-                        enc = ENCRYPTION.get(a.text());
-                        if (enc == null) {
-                            throw error(a.line(), "encryption algorithm " + a.shown() + " is not supported (known: "
-                                    + new java.util.TreeSet<>(ENCRYPTION.keySet()) + ")");
+                        enc = encryption(a);
+                        if (!enc.acceptsKeyMaterial(0)) {
+                            encKey = secret("-E", a.text());
+                            if (!enc.acceptsKeyMaterial(encKey.length())) {
+                                throw error(a.line(), "-E", "key for " + a.text() + " is " + encKey.length() + " bytes; it needs "
+                                        + IpsecAlgorithms.keyLengths(enc));
+                            }
                         }
-                        encKey = enc.equals("null") ? null : secret(a.text(), at);
-                        checkKey(a, enc, encKey == null ? 0 : encKey.length(), Algorithms.ENCRYPTION.get(enc));
                     }
                     case "-A" -> {
-                        Token a = expectWord("an authentication algorithm", at);
+                        Token a = expectWord("-A", "an authentication algorithm", at);
+                        integLine = a.line();
                         if (integ != null) {
-                            throw error(a.line(), "-A given twice");
+                            throw error(a.line(), "-A", "-A given twice");
                         }
-                        integ = INTEGRITY.get(a.text());
+                        integ = IntegrityAlgorithm.ofSetkey(a.text());
                         if (integ == null) {
-                            throw error(a.line(), "authentication algorithm " + a.shown() + " is not supported (known: "
-                                    + new java.util.TreeSet<>(INTEGRITY.keySet()) + ")");
+                            throw error(a.line(), "-A", "authentication algorithm " + a.shown() + " is not supported (known: "
+                                    + setkeyNames(false) + ")");
                         }
-                        intKey = secret(a.text(), at);
-                        checkKey(a, integ, intKey.length(), java.util.Set.of(Algorithms.INTEGRITY.get(integ)));
+                        intKey = secret("-A", a.text());
+                        if (intKey.length() != integ.keyLength()) {
+                            throw error(a.line(), "-A", "key for " + a.text() + " is " + intKey.length() + " bytes; it needs "
+                                    + IpsecAlgorithms.keyLengths(integ));
+                        }
                     }
-                    case "-C", "-f", "-e", "-c" -> throw error(t.line(), "option " + t.text() + " is not supported");
+                    case "-C", "-f", "-e", "-c" -> throw error(t.line(), t.text(), "option " + t.text() + " is not supported");
                     default -> throw error(t.line(), "unexpected " + t.shown() + " in add (missing ';'?)");
                 }
             }
-            if (protocol == IpsecProtocol.AH) {
-                if (integ == null) {
-                    throw error(at, "an AH SA needs -A ALGORITHM KEY");
-                }
-                enc = "none";
-            } else {
-                if (enc == null) {
-                    throw error(at, "an ESP SA needs -E ALGORITHM KEY");
-                }
-                boolean aead = Algorithms.AEAD.contains(enc);
-                if (aead && integ != null) {
-                    throw error(at, enc + " is an AEAD algorithm: no -A (RFC 4303 §3.2.3)");
-                }
-                if (!aead && integ == null) {
-                    throw error(at, "ESP with " + enc + " needs -A (encryption without integrity is open to active "
-                            + "attacks, RFC 4303 §3.2.2)");
-                }
-                if (integ == null) {
-                    integ = "none";
-                }
+            if (protocol == IpsecProtocol.ESP && enc == null) {
+                throw error(at, "-E", "an ESP SA needs -E ALGORITHM KEY");
+            }
+            // The table the transform decides from, with the rules for static keys (IpsecAlgorithms).
+            IpsecAlgorithms.Problem problem = IpsecAlgorithms.checkStaticKeys(protocol,
+                    protocol == IpsecProtocol.AH ? EspAlgorithm.NONE : enc, integ == null ? IntegrityAlgorithm.NONE : integ);
+            if (problem != null) {
+                throw problem.part() == IpsecAlgorithms.Part.ENCRYPTION ? error(encLine, "-E", problem.message())
+                        : error(integLine, "-A", problem.message());
             }
             Lifetime lifetime;
             try {
                 lifetime = new Lifetime(life[0], life[1], life[2], life[3], 0, 0);
             } catch (IllegalArgumentException e) {
-                throw error(at, e.getMessage() + " (-ls/-bs must not exceed -lh/-bh)");
+                boolean seconds = life[1] != 0 && life[0] > life[1];
+                throw error(at, seconds ? "-ls" : "-bs", e.getMessage() + " (-ls/-bs must not exceed -lh/-bh)");
             }
             for (SaEntry s : sas) {
                 if (s.spi() == spi && s.protocol() == protocol && s.dst().equals(dst)) {
-                    throw error(at, "SA " + protocol.name().toLowerCase(Locale.ROOT) + " 0x" + Integer.toHexString(spi)
+                    throw error(at, "spi", "SA " + protocol.name().toLowerCase(Locale.ROOT) + " 0x" + Integer.toHexString(spi)
                             + " to " + dst + " is already added at line " + s.line());
                 }
             }
-            sas.add(new SaEntry(at, src, dst, protocol, spi, mode, reqid, replay, lifetime, enc, encKey, integ, intKey));
+            String encName = protocol == IpsecProtocol.AH ? EspAlgorithm.NONE.ikeName() : enc.ikeName();
+            String integName = integ == null ? IntegrityAlgorithm.NONE.ikeName() : integ.ikeName();
+            sas.add(new SaEntry(at, src, dst, protocol, spi, mode, reqid, replay, lifetime, encName, encKey, integName, intKey));
         } catch (ConfigException e) {
             destroy(encKey);
             destroy(intKey);
@@ -419,40 +448,75 @@ public final class SetkeyFile {
         }
     }
 
-    private void checkKey(Token algorithm, String name, int length, java.util.Set<Integer> lengths) throws ConfigException {
-        if (!lengths.contains(length)) {
-            throw error(algorithm.line(), "key for " + algorithm.text() + " is " + length + " bytes; it needs "
-                    + new java.util.TreeSet<>(lengths) + " bytes" + (Algorithms.AEAD.contains(name) ? " (key + 4-byte salt)" : ""));
+    /**
+     * The {@code -E} algorithm, refused at once when the table has it as unknown, disabled, or unusable with static
+     * keys (before its key is read, so the operator hears about the algorithm first).
+     */
+    private EspAlgorithm encryption(Token a) throws ConfigException {
+        EspAlgorithm enc = EspAlgorithm.ofSetkey(a.text());
+        if (enc == null) {
+            throw error(a.line(), "-E", "encryption algorithm " + a.shown() + " is not supported (known: " + setkeyNames(true) + ")");
         }
+        IpsecAlgorithms.Problem p = IpsecAlgorithms.checkAlgorithms(IpsecProtocol.ESP, enc, IntegrityAlgorithm.NONE);
+        if (p != null && p.part() == IpsecAlgorithms.Part.ENCRYPTION) {
+            throw error(a.line(), "-E", p.message());
+        }
+        String staticKeys = IpsecAlgorithms.staticKeyProblem(enc);
+        if (staticKeys != null) {
+            throw error(a.line(), "-E", staticKeys);
+        }
+        return enc;
+    }
+
+    /** The names an sa-file may use for -E (static-key algorithms only) or -A: the table's and setkey's. */
+    private static String setkeyNames(boolean encryption) {
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        if (encryption) {
+            for (String n : IpsecAlgorithms.encryptionNames()) {
+                EspAlgorithm a = EspAlgorithm.of(n);
+                if (a.staticKeysAllowed()) {
+                    names.add(n);
+                    names.addAll(a.setkeyAliases());
+                }
+            }
+        } else {
+            for (IntegrityAlgorithm a : IntegrityAlgorithm.values()) {
+                if (a != IntegrityAlgorithm.NONE) {
+                    names.add(a.setkeyName());
+                    names.add(a.ikeName());
+                }
+            }
+        }
+        return String.join(", ", names);
     }
 
     private void spdadd(int at) throws ConfigException {
-        AddressPool src = pool(expectWord("a source range", at), "source range");
-        AddressPool dst = pool(expectWord("a destination range", at), "destination range");
-        Token upper = expectWord("an upper-layer protocol", at);
+        AddressPool src = pool(expectWord("source", "a source range", at), "source", "source range");
+        AddressPool dst = pool(expectWord("destination", "a destination range", at), "destination", "destination range");
+        Token upper = expectWord("upperspec", "an upper-layer protocol", at);
         if (!upper.text().equals("any")) {
-            throw error(upper.line(), "upper-layer protocol " + upper.shown() + ": only 'any' is supported "
+            throw error(upper.line(), "upperspec", "upper-layer protocol " + upper.shown() + ": only 'any' is supported "
                     + "(poolsa connections protect all protocols between their pools)");
         }
-        Token flag = expectWord("-P", at);
+        Token flag = expectWord("-P", "-P", at);
         if (!flag.text().equals("-P")) {
-            throw error(flag.line(), "expected -P DIRECTION, got " + flag.shown() + "");
+            throw error(flag.line(), "-P", "expected -P DIRECTION, got " + flag.shown() + "");
         }
-        Token dir = expectWord("a direction", at);
+        Token dir = expectWord("-P", "a direction", at);
         if (!List.of("in", "out", "fwd").contains(dir.text())) {
-            throw error(dir.line(), "direction " + dir.shown() + " must be in, out or fwd");
+            throw error(dir.line(), "-P", "direction " + dir.shown() + " must be in, out or fwd");
         }
-        Token action = expectWord("ipsec", at);
+        Token action = expectWord("policy", "ipsec", at);
         switch (action.text()) {
             case "ipsec" -> {
             }
-            case "none", "discard" -> throw error(action.line(), action.shown() + " policies are not taken from an "
+            case "none", "discard" -> throw error(action.line(), "policy", action.shown() + " policies are not taken from an "
                     + "sa-file: traffic no connection protects is discarded already");
-            case "prio", "priority" -> throw error(action.line(), "policy priorities are not supported");
-            default -> throw error(action.line(), "expected ipsec, none or discard, got " + action.shown() + "");
+            case "prio", "priority" -> throw error(action.line(), "policy", "policy priorities are not supported");
+            default -> throw error(action.line(), "policy", "expected ipsec, none or discard, got " + action.shown() + "");
         }
         List<Request> requests = new ArrayList<>();
-        requests.add(request(expectWord("a request PROTOCOL/MODE/SRC-DST/LEVEL", at)));
+        requests.add(request(expectWord("request", "a request PROTOCOL/MODE/SRC-DST/LEVEL", at)));
         for (Token t = next(); ; t = next()) {
             if (t == null) {
                 throw error(at, "statement is not ended with ';'");
@@ -469,10 +533,10 @@ public final class SetkeyFile {
             // "esp/... ah/transport//..." puts AH outside (RFC 4301 §4.5, transport adjacency).
             ah = requests.get(1);
             if (first.protocol() != IpsecProtocol.ESP || ah.protocol() != IpsecProtocol.AH || ah.mode() != SaMode.TRANSPORT) {
-                throw error(ah.line(), "a bundle is esp/MODE/... followed by ah/transport//LEVEL (AH outside ESP)");
+                throw error(ah.line(), "request", "a bundle is esp/MODE/... followed by ah/transport//LEVEL (AH outside ESP)");
             }
         } else if (requests.size() > 2) {
-            throw error(requests.get(2).line(), "at most two requests (an AH+ESP bundle) per policy");
+            throw error(requests.get(2).line(), "request", "at most two requests (an AH+ESP bundle) per policy");
         }
         policies.add(new PolicyEntry(at, src, dst, dir.text(), first.protocol(), first.mode(), first.tunnelSrc(),
                 first.tunnelDst(), first.reqid(), ah != null, ah == null ? 0 : ah.reqid()));
@@ -487,7 +551,7 @@ public final class SetkeyFile {
         int s1 = r.indexOf('/');
         int s2 = s1 < 0 ? -1 : r.indexOf('/', s1 + 1);
         if (s2 < 0) {
-            throw error(request.line(), "'" + r + "' is not PROTOCOL/MODE/SRC-DST/LEVEL");
+            throw error(request.line(), "request", "'" + r + "' is not PROTOCOL/MODE/SRC-DST/LEVEL");
         }
         String rest = r.substring(s2 + 1);
         int last = rest.lastIndexOf('/');
@@ -499,12 +563,12 @@ public final class SetkeyFile {
         IpsecProtocol protocol = switch (parts[0]) {
             case "esp" -> IpsecProtocol.ESP;
             case "ah" -> IpsecProtocol.AH;
-            default -> throw error(request.line(), "request protocol '" + parts[0] + "' must be esp or ah");
+            default -> throw error(request.line(), "request", "request protocol '" + parts[0] + "' must be esp or ah");
         };
         SaMode mode = switch (parts[1]) {
             case "tunnel" -> SaMode.TUNNEL;
             case "transport" -> SaMode.TRANSPORT;
-            default -> throw error(request.line(), "request mode '" + parts[1] + "' must be tunnel or transport");
+            default -> throw error(request.line(), "request", "request mode '" + parts[1] + "' must be tunnel or transport");
         };
         AddressPool tsrc = null;
         AddressPool tdst = null;
@@ -513,16 +577,16 @@ public final class SetkeyFile {
             tsrc = endpoints[0];
             tdst = endpoints[1];
         } else if (!parts[2].isEmpty()) {
-            throw error(request.line(), "a transport request names no endpoints: " + parts[0] + "/transport//require");
+            throw error(request.line(), "request", "a transport request names no endpoints: " + parts[0] + "/transport//require");
         }
         int reqid = 0;
         String level = parts[3];
         if (level.startsWith("unique:")) {
-            reqid = (int) number(new Token(level.substring(7), request.line()), "reqid", 1, 0xFFFF);
+            reqid = (int) number(new Token(level.substring(7), request.line()), "request", "reqid", 1, 0xFFFF);
         } else if (level.equals("use")) {
-            throw error(request.line(), "level 'use' would send traffic in the clear without an SA: use require or unique");
+            throw error(request.line(), "request", "level 'use' would send traffic in the clear without an SA: use require or unique");
         } else if (!List.of("default", "require", "unique", "").contains(level)) {
-            throw error(request.line(), "level '" + level + "' must be default, require or unique[:N]");
+            throw error(request.line(), "request", "level '" + level + "' must be default, require or unique[:N]");
         }
         return new Request(request.line(), protocol, mode, tsrc, tdst, reqid);
     }
@@ -538,7 +602,7 @@ public final class SetkeyFile {
                     continue;
                 }
                 if (found != null) {
-                    throw error(request.line(), "tunnel endpoints '" + v + "' can be split in more than one way: "
+                    throw error(request.line(), "request", "tunnel endpoints '" + v + "' can be split in more than one way: "
                             + "write ranges as prefixes or lists");
                 }
                 found = new AddressPool[] {a, b};
@@ -547,7 +611,7 @@ public final class SetkeyFile {
             }
         }
         if (found == null) {
-            throw error(request.line(), "tunnel mode needs endpoints SRC-DST, got '" + v + "'");
+            throw error(request.line(), "request", "tunnel mode needs endpoints SRC-DST, got '" + v + "'");
         }
         return found;
     }
@@ -571,16 +635,16 @@ public final class SetkeyFile {
             List<SaEntry> mine = p.bundleAh() ? List.of(o, i, ahOut, ahIn) : List.of(o, i);
             for (SaEntry s : mine) {
                 if (used.contains(s)) {
-                    throw error(p.line(), "the SA added at line " + s.line() + " already serves another policy");
+                    throw at(p.line(), "spdadd.request", "the SA added at line " + s.line() + " already serves another policy");
                 }
             }
             used.addAll(mine);
             if (!o.encryption().equals(i.encryption()) || !o.integrity().equals(i.integrity())) {
-                throw error(i.line(), "the SAs at lines " + o.line() + " and " + i.line()
-                        + " of one connection must use the same algorithms");
+                throw at(i.line(), o.encryption().equals(i.encryption()) ? "add.-A" : "add.-E", "the SAs at lines " + o.line()
+                        + " and " + i.line() + " of one connection must use the same algorithms");
             }
             if (!o.lifetime().equals(i.lifetime())) {
-                throw error(i.line(), "the SAs at lines " + o.line() + " and " + i.line() + " of one connection must have "
+                throw at(i.line(), "add.-lh", "the SAs at lines " + o.line() + " and " + i.line() + " of one connection must have "
                         + "the same lifetimes");
             }
             int reqid = p.reqid() != 0 ? p.reqid() : Math.max(o.reqid(), i.reqid());
@@ -588,8 +652,16 @@ public final class SetkeyFile {
             BundleAhConfig bundle = null;
             if (p.bundleAh()) {
                 if (!ahOut.integrity().equals(ahIn.integrity())) {
-                    throw error(ahIn.line(), "the AH SAs at lines " + ahOut.line() + " and " + ahIn.line()
+                    throw at(ahIn.line(), "add.-A", "the AH SAs at lines " + ahOut.line() + " and " + ahIn.line()
                             + " of one bundle must use the same algorithm");
+                }
+                // The SAD finds an inbound SA by its SPI alone (the receiver chooses SPIs, RFC 4301 §4.1), so the AH and
+                // ESP SAs of one direction need different SPIs, here and on a peer that reads the same add statements.
+                if (ahIn.spi() == i.spi()) {
+                    throw at(ahIn.line(), "add.spi", bundleSpiProblem(ahIn.spi(), i.line()));
+                }
+                if (ahOut.spi() == o.spi()) {
+                    throw at(ahOut.line(), "add.spi", bundleSpiProblem(ahOut.spi(), o.line()));
                 }
                 bundle = new BundleAhConfig(ahIn.spi(), ahOut.spi(), ahOut.integrity(), ahIn.integrityKey(), ahOut.integrityKey());
             }
@@ -599,10 +671,11 @@ public final class SetkeyFile {
                     List.of(), List.of(), o.lifetime(), DpdConfig.OFF, i.replay(), false, null, manual, null);
             for (Entry e : out) {
                 if (e.connection().name().equals(name)) {
-                    throw error(p.line(), "connection " + name + " is already made by the policy at line " + e.line());
+                    throw at(p.line(), "spdadd.request", "connection " + name + " is already made by the policy at line " + e.line());
                 }
             }
-            out.add(new Entry(c, p.line()));
+            out.add(new Entry(c, p.line(), file, p.mode() == SaMode.TUNNEL, p.reqid() != 0, o.line(), i.line(),
+                    ahIn == null ? i.line() : ahIn.line()));
             for (PolicyEntry m : policies) {
                 if (!m.direction().equals("out") && m.src().equals(p.dst()) && m.dst().equals(p.src())
                         && m.protocol() == p.protocol() && m.mode() == p.mode()) {
@@ -612,17 +685,27 @@ public final class SetkeyFile {
         }
         for (PolicyEntry m : policies) {
             if (!m.direction().equals("out") && !mirrored.contains(m)) {
-                throw error(m.line(), "this -P " + m.direction() + " policy mirrors no -P out policy (poolsa installs the "
+                throw at(m.line(), "spdadd.-P", "this -P " + m.direction() + " policy mirrors no -P out policy (poolsa installs the "
                         + "inbound policy of each out policy itself)");
             }
         }
         for (SaEntry s : sas) {
             if (!used.contains(s)) {
-                throw error(s.line(), "no -P out ipsec policy uses this SA (a connection needs an out policy, an "
+                throw at(s.line(), "add", "no -P out ipsec policy uses this SA (a connection needs an out policy, an "
                         + "outbound and an inbound SA)");
             }
         }
         return out;
+    }
+
+    private static String bundleSpiProblem(int spi, int espLine) {
+        return "the AH SA of this bundle has SPI 0x" + Integer.toHexString(spi) + ", like the ESP SA at line " + espLine
+                + ": inbound SAs are found by SPI alone (here and on the peer), so give the AH SA its own SPI";
+    }
+
+    /** An error at {@code line} in {@code field}, found after the statements were read. */
+    private ConfigException at(int line, String field, String problem) {
+        return new ConfigException(file, line, field, problem);
     }
 
     private SaEntry find(PolicyEntry p, IpsecProtocol protocol, SaMode mode, int reqid, AddressPool from, AddressPool to,
@@ -636,17 +719,17 @@ public final class SetkeyFile {
                 continue;
             }
             if (s.mode() != null && s.mode() != mode) {
-                throw error(s.line(), "this SA is " + s.mode().name().toLowerCase(Locale.ROOT) + " mode but the policy at line "
+                throw at(s.line(), "add.-m", "this SA is " + s.mode().name().toLowerCase(Locale.ROOT) + " mode but the policy at line "
                         + p.line() + " asks for " + mode.name().toLowerCase(Locale.ROOT));
             }
             if (found != null) {
-                throw error(s.line(), "two SAs (lines " + found.line() + " and " + s.line() + ") fit the policy at line "
+                throw at(s.line(), "add.-u", "two SAs (lines " + found.line() + " and " + s.line() + ") fit the policy at line "
                         + p.line() + ": tell them apart with -u REQID and unique:REQID");
             }
             found = s;
         }
         if (found == null) {
-            throw error(p.line(), "no " + which + " SA for this policy: expected 'add " + from + " " + to + " "
+            throw at(p.line(), "spdadd.request", "no " + which + " SA for this policy: expected 'add " + from + " " + to + " "
                     + protocol.name().toLowerCase(Locale.ROOT) + " SPI ...'" + (reqid != 0 ? " with -u " + reqid : ""));
         }
         return found;

@@ -12,14 +12,12 @@ import net.poolsa.appliance.lifecycle.DataPath;
 import net.poolsa.appliance.lifecycle.DataPathContext;
 import net.poolsa.appliance.lifecycle.DataPathProvider;
 import net.poolsa.esp.event.DropReason;
-import net.poolsa.esp.path.LocalAddress;
 import net.poolsa.esp.pipeline.DataPathListener;
 import net.poolsa.esp.pipeline.DataPlane;
 import net.poolsa.esp.pipeline.DataPlaneConfig;
 import net.poolsa.esp.pipeline.IpsecProtector;
 import net.poolsa.esp.pipeline.MtuSettings;
 import net.poolsa.esp.sa.AddressPool;
-import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
 import org.slf4j.Logger;
@@ -27,8 +25,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pcap-fed userspace data plane of {@code esp-handlers} behind the appliance's data-path seam: builds a
- * {@link DataPlaneConfig} from the configuration file and the connections, points each outbound SA at a
- * first pair of outer addresses, and binds the data plane's events to the appliance's meters.
+ * {@link DataPlaneConfig} from the configuration file and the connections, and binds the data plane's events
+ * to the appliance's meters. The data plane points each outbound SA at a first pair of outer addresses when it
+ * starts, and again for the SAs of a reload ({@link DataPath#update}), which also changes the peers probed, the
+ * remote pools diverted into the sink and the inbound-policy rules.
  *
  * <p>Peers are monitored at the single addresses (/32, /128) listed in the connections' remote outer pools:
  * a pool given only as prefixes is still accepted inbound in full, but outbound failover needs the peer's
@@ -48,12 +48,26 @@ public final class PcapDataPathProvider implements DataPathProvider {
     @Override
     public DataPath start(DataPathContext context) throws Exception {
         DataPlaneConfig config = dataPlaneConfig(context);
-        pointOutboundSas(context, config);
         DataPlane plane = new DataPlane(config, IpsecProtector.FACTORY, listener(context));
         plane.start();
         LOG.info("event=data_path_started uplinks={} peers={} sink={}", config.uplinks().size(),
                 config.peerAddresses(), config.sinkInterface());
-        return plane::stop;
+        return new DataPath() {
+            @Override
+            public void update(DataPathContext next) {
+                // Only what the connections decide; interfaces, sink and MTU are the started ones.
+                DataPlaneConfig c = dataPlaneConfig(new DataPathContext(context.config(), next.kernel(), next.drops(),
+                        next.meters(), next.connections()));
+                plane.reconfigure(c.protectedRemotePrefixes(), c.peerAddresses());
+                LOG.info("event=data_path_updated peers={} diverted={} inbound_policy_rules={}", c.peerAddresses(),
+                        c.protectedRemotePrefixes(), plane.inboundPolicy().policyRules().size());
+            }
+
+            @Override
+            public void stop() {
+                plane.stop();
+            }
+        };
     }
 
     static DataPlaneConfig dataPlaneConfig(DataPathContext context) {
@@ -74,8 +88,30 @@ public final class PcapDataPathProvider implements DataPathProvider {
             peers.addAll(singleAddresses(c.remoteOuter()));
         }
         return new DataPlaneConfig(uplinks, dp.sink().name(), List.copyOf(remoteProtected), List.copyOf(peers),
-                context.kernel(), MtuSettings.of(dp.mtu()), PROBE_INTERVAL, DEAD_AFTER, true, dp.immediateCapture(),
+                context.kernel(), mtuSettings(dp), PROBE_INTERVAL, DEAD_AFTER, true, dp.immediateCapture(),
                 dp.sink().type() == DataPathConfig.SinkType.TUN ? DataPlaneConfig.Sink.TUN : DataPlaneConfig.Sink.CAPTURE);
+    }
+
+    /**
+     * The path MTU, and as the source of the ICMP errors the data path sends to cleartext hosts (Packet Too Big,
+     * time exceeded) the first address of each family on the capture interfaces: the gateway's inside address, which
+     * those hosts route to and which the tunnel's policies cover when the error must travel back through it.
+     */
+    static MtuSettings mtuSettings(DataPathConfig dp) {
+        OuterAddress v4 = null;
+        OuterAddress v6 = null;
+        for (DataPathConfig.InterfaceConfig i : dp.capture()) {
+            for (String a : i.addresses()) {
+                int slash = a.indexOf('/');
+                OuterAddress address = OuterAddress.parse(slash < 0 ? a : a.substring(0, slash));
+                if (address.v4() && v4 == null) {
+                    v4 = address;
+                } else if (!address.v4() && v6 == null) {
+                    v6 = address;
+                }
+            }
+        }
+        return new MtuSettings(dp.mtu(), v4, v6, MtuSettings.of(dp.mtu()).icmpPerSecond());
     }
 
     static List<OuterAddress> singleAddresses(AddressPool pool) {
@@ -88,33 +124,16 @@ public final class PcapDataPathProvider implements DataPathProvider {
         return out;
     }
 
-    /** Outbound SAs start on the first monitored peer address of their pool, from the uplink on its link. */
-    static void pointOutboundSas(DataPathContext context, DataPlaneConfig config) {
-        for (SecurityAssociation sa : context.kernel().listSas()) {
-            if (sa.direction() != Direction.OUTBOUND || sa.currentRemote() != null) {
-                continue;
-            }
-            for (OuterAddress peer : config.peerAddresses()) {
-                if (!peer.in(sa.remoteOuter())) {
-                    continue;
-                }
-                sa.setCurrentRemote(peer);
-                for (DataPlaneConfig.Uplink u : config.uplinks()) {
-                    if (u.address().in(sa.localOuter()) && new LocalAddress(u.address(), u.prefixLength()).onLink(peer)) {
-                        sa.setCurrentLocal(u.address());
-                        break;
-                    }
-                }
-                break;
-            }
-        }
-    }
-
     private static DataPathListener listener(DataPathContext context) {
         return new DataPathListener() {
             @Override
             public void dropped(DropReason reason, SecurityAssociation sa) {
                 context.drops().dropped(reason, sa);
+            }
+
+            @Override
+            public void droppedByHost(DropReason reason, long count) {
+                context.drops().droppedByHost(reason, count);
             }
 
             @Override

@@ -37,7 +37,8 @@ class CliTest {
         String help = out.toString();
         assertTrue(help.contains("Examples:") && help.contains("poolsa check-config -c /etc/poolsa/poolsa.yaml"), help);
         assertTrue(help.contains("  3  invalid configuration"), help);
-        for (String sub : new String[] {"run", "check-config", "status", "demo"}) {
+        assertTrue(help.contains("  9  initiate, terminate: the running instance refused the command"), help);
+        for (String sub : new String[] {"run", "check-config", "status", "initiate", "terminate", "demo"}) {
             assertTrue(help.contains("  " + sub + " "), sub);
         }
     }
@@ -80,7 +81,7 @@ class CliTest {
     @Test
     void statusWithoutInstanceExits7AndDemoChecksItsTimes() throws Exception {
         Path cfg = ConfigFixture.writeYaml(dir, "metrics:\n  listen: \"127.0.0.1:1\"\n");
-        assertEquals(ExitCodes.NOT_RUNNING, run("status", "-c", cfg.toString()));
+        assertEquals(ExitCodes.NOT_RUNNING, run("status", "-c", cfg.toString(), "--control-socket", dir.resolve("none.ctl").toString()));
         assertTrue(err.toString().contains("no running instance at http://127.0.0.1:1/status"), err.toString());
         // The demo itself runs end to end in scripts/test.sh (it needs root and about 20 s).
         assertEquals(ExitCodes.USAGE, run("demo", "--duration", "5s", "--fail-after", "10s", "--output", dir.toString()));
@@ -89,9 +90,11 @@ class CliTest {
 
     private static final String SA_FILE = """
             add 198.51.100.1 198.51.100.17 esp 0x5001 -m tunnel -u 9
-                -E aes-gcm-16 0x0102030405060708090a0b0c0d0e0f1011121314 ;
+                -E rijndael-cbc 0x0102030405060708090a0b0c0d0e0f10
+                -A hmac-sha256 0x0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20 ;
             add 198.51.100.17 198.51.100.1 esp 0x5002 -m tunnel -u 9
-                -E aes-gcm-16 0x2122232425262728292a2b2c2d2e2f3031323334 ;
+                -E rijndael-cbc 0x2122232425262728292a2b2c2d2e2f30
+                -A hmac-sha256 0x2122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f40 ;
             spdadd 192.0.2.0/26 192.0.2.192/26 any -P out ipsec esp/tunnel/198.51.100.1-198.51.100.17/unique:9 ;
             """;
 
@@ -119,8 +122,22 @@ class CliTest {
         ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace("connections:\n", "sa-file: static.sa\nconnections:\n"));
         assertEquals(0, run("check-config", "-c", cfg.toString()), err.toString());
         assertTrue(out.toString().contains("OK, 3 connection(s): 2 manually keyed, 1 by IKE"), out.toString());
-        Path sa = saFile(SA_FILE.replace("-E aes-gcm-16 0x2122", "-E aes-gcm-16 0x21"));
+        Path sa = saFile(SA_FILE.replace("-E rijndael-cbc 0x2122", "-E rijndael-cbc 0x21"));
         assertEquals(ExitCodes.CONFIG, run("check-config", "-c", cfg.toString()));
-        assertTrue(err.toString().contains(sa + ":4: key for aes-gcm-16 is 19 bytes"), err.toString());
+        assertTrue(err.toString().contains(sa + ":5: add.-E: key for rijndael-cbc is 15 bytes; it needs [16, 24, 32] bytes"),
+                err.toString());
+    }
+
+    /** Manual AEAD: refused with FILE:LINE, the field, why in one sentence, and what to use instead. */
+    @Test
+    void checkConfigRefusesManualAeadAndSaysWhatToUse() throws Exception {
+        Path cfg = ConfigFixture.write(dir);
+        ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace("encryption: aes-cbc\n      integrity: hmac-sha2-256-128\n",
+                "encryption: aes-gcm-16\n"));
+        assertEquals(ExitCodes.CONFIG, run("check-config", "-c", cfg.toString()));
+        assertEquals("poolsa: " + cfg + ":29: connections.site-b.manual.encryption: aes-gcm-16 cannot be used with manual "
+                + "keys: its nonce is the key's salt and the sequence number, which restarts at 1 after every restart, "
+                + "crash or reload, so a static key repeats (key, nonce) pairs and gives away the authentication key "
+                + "(RFC 4106 §10, RFC 8221 §3); use aes-cbc with hmac-sha2-256-128 instead, or IKE keying\n", err.toString());
     }
 }

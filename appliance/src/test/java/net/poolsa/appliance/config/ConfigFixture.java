@@ -7,8 +7,11 @@ import java.nio.file.attribute.PosixFilePermissions;
 
 /** Writes a configuration and its secret files (mode 600) into a test directory. */
 public final class ConfigFixture {
-    public static final String GCM_KEY_IN = "0x0102030405060708090a0b0c0d0e0f1011121314";
-    public static final String GCM_KEY_OUT = "0x2122232425262728292a2b2c2d2e2f3031323334";
+    /** site-b's AES-128-CBC keys and HMAC-SHA-256 keys (RFC 3602, RFC 4868: 16 and 32 bytes), test values. */
+    public static final String ENC_KEY_IN = "0x0102030405060708090a0b0c0d0e0f10";
+    public static final String ENC_KEY_OUT = "0x2122232425262728292a2b2c2d2e2f30";
+    public static final String INT_KEY_IN = "0x" + "41".repeat(32);
+    public static final String INT_KEY_OUT = "0x" + "52".repeat(32);
 
     private ConfigFixture() {
     }
@@ -22,8 +25,10 @@ public final class ConfigFixture {
 
     /** A valid two-connection configuration: one manual pool SA pair, one IKE connection with a PSK. */
     public static Path write(Path dir) throws IOException {
-        secret(dir, "secrets/site-b.enc-in", GCM_KEY_IN);
-        secret(dir, "secrets/site-b.enc-out", GCM_KEY_OUT);
+        secret(dir, "secrets/site-b.enc-in", ENC_KEY_IN);
+        secret(dir, "secrets/site-b.enc-out", ENC_KEY_OUT);
+        secret(dir, "secrets/site-b.int-in", INT_KEY_IN);
+        secret(dir, "secrets/site-b.int-out", INT_KEY_OUT);
         secret(dir, "secrets/site-c.psk", "correct horse battery staple");
         return writeYaml(dir, YAML);
     }
@@ -55,7 +60,7 @@ public final class ConfigFixture {
                 mode: tunnel
                 protocol: esp
                 local-outer: [198.51.100.0/28, 203.0.113.0/28]
-                remote-outer: [198.51.100.16/28, 203.0.113.16/28]
+                remote-outer: [198.51.100.17/32, 203.0.113.17/32]
                 local-protected: [192.0.2.0/25]
                 remote-protected: [192.0.2.128/25]
                 lifetime: {rekey-time: 3300, life-time: 3600}
@@ -63,9 +68,12 @@ public final class ConfigFixture {
                 manual:
                   spi-in: 0x00001001
                   spi-out: 0x00002001
-                  encryption: aes-gcm-16
+                  encryption: aes-cbc
+                  integrity: hmac-sha2-256-128
                   encryption-key-in: secrets/site-b.enc-in
                   encryption-key-out: secrets/site-b.enc-out
+                  integrity-key-in: secrets/site-b.int-in
+                  integrity-key-out: secrets/site-b.int-out
               site-c:
                 local-outer: [198.51.100.0/28]
                 remote-outer: [198.51.100.32/28]
@@ -92,7 +100,8 @@ public final class ConfigFixture {
                   encryption-key-out: secrets/c.eout
                   integrity-key-in: secrets/c.iin
                   integrity-key-out: secrets/c.iout
-            """).replace("    ike-proposals: [aes128-sha256-modp2048]\n", "")
+            """).replace("remote-outer: [198.51.100.32/28]", "remote-outer: [198.51.100.33/32]")
+            .replace("    ike-proposals: [aes128-sha256-modp2048]\n", "")
             .replace("    esp-proposals: [aes128gcm16-modp2048]\n", "");
 
 

@@ -32,16 +32,17 @@ class ConfigLoaderTest {
         ConnectionConfig b = c.connections().get("site-b");
         assertEquals(SaMode.TUNNEL, b.mode());
         assertEquals(IpsecProtocol.ESP, b.protocol());
-        assertEquals(AddressPool.parse("198.51.100.16/28", "203.0.113.16/28"), b.remoteOuter());
+        assertEquals(AddressPool.parse("198.51.100.17/32", "203.0.113.17/32"), b.remoteOuter());
         assertEquals(0x1001, b.manual().spiIn());
-        assertEquals("aes-gcm-16", b.manual().encryption());
-        assertEquals("none", b.manual().integrity());
-        assertEquals(20, b.manual().encryptionKeyIn().length());
-        assertNull(b.manual().integrityKeyIn());
+        assertEquals("aes-cbc", b.manual().encryption());
+        assertEquals("hmac-sha2-256-128", b.manual().integrity());
+        assertEquals(16, b.manual().encryptionKeyIn().length());
+        assertEquals(32, b.manual().integrityKeyIn().length());
         assertEquals(3600, b.lifetime().hardSeconds());
         assertEquals(128, b.replayWindow());
         ConnectionConfig cc = c.connections().get("site-c");
         assertTrue(cc.authentication() instanceof Psk);
+        assertNull(cc.manual());
         assertEquals(DpdAction.RESTART, cc.dpd().action());
         assertTrue(cc.remoteProtected().hasV6());
         // Key bytes never reach a printed record.
@@ -53,7 +54,7 @@ class ConfigLoaderTest {
         Path cfg = ConfigFixture.write(dir);
         PoolsaConfig a = ConfigLoader.load(cfg);
         assertEquals(a.connections(), ConfigLoader.load(cfg).connections());
-        ConfigFixture.secret(dir, "secrets/site-b.enc-in", "0x" + "ff".repeat(20));
+        ConfigFixture.secret(dir, "secrets/site-b.enc-in", "0x" + "ff".repeat(16));
         PoolsaConfig b = ConfigLoader.load(cfg);
         assertNotEquals(a.connections().get("site-b"), b.connections().get("site-b"));
         assertEquals(a.connections().get("site-c"), b.connections().get("site-c"));
@@ -64,6 +65,22 @@ class ConfigLoaderTest {
         assertTrue(ConfigFixture.YAML.contains(from), from);
         Path cfg = ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace(from, to));
         return assertThrows(ConfigException.class, () -> ConfigLoader.load(cfg));
+    }
+
+    /** The fixture with {@code from} replaced by {@code to} is refused at {@code field} with {@code fragment} in the message. */
+    private ConfigException refused(String from, String to, String field, String fragment) throws Exception {
+        ConfigException e = refused(from, to);
+        assertEquals(field, e.field(), e.getMessage());
+        assertTrue(e.getMessage().contains(fragment), e.getMessage());
+        return e;
+    }
+
+    /** The fixture with {@code from} replaced by {@code to} loads; returns site-b. */
+    private ConnectionConfig accepted(String from, String to) throws Exception {
+        Path cfg = ConfigFixture.write(dir);
+        assertTrue(ConfigFixture.YAML.contains(from), from);
+        ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace(from, to));
+        return ConfigLoader.load(cfg).connections().get("site-b");
     }
 
     @Test
@@ -77,8 +94,8 @@ class ConfigLoaderTest {
 
     @Test
     void badPoolEntryNamesTheValue() throws Exception {
-        ConfigException e = refused("remote-outer: [198.51.100.16/28, 203.0.113.16/28]",
-                "remote-outer: [198.51.100.16/28, 203.0.113.17/28]");
+        ConfigException e = refused("remote-outer: [198.51.100.17/32, 203.0.113.17/32]",
+                "remote-outer: [198.51.100.17/32, 203.0.113.17/28]");
         assertEquals("connections.site-b.remote-outer[1]", e.field());
         assertEquals(21, e.line());
         assertTrue(e.getMessage().contains("'203.0.113.17/28': host bits set"), e.getMessage());
@@ -96,23 +113,58 @@ class ConfigLoaderTest {
     @Test
     void wrongKeyLengthIsRefusedWithoutShowingTheKey() throws Exception {
         Path cfg = ConfigFixture.write(dir);
-        ConfigFixture.secret(dir, "secrets/site-b.enc-in", "0x00112233445566778899aabbccddeeff");
+        ConfigFixture.secret(dir, "secrets/site-b.enc-in", "0x00112233445566778899aabbccddeeff01020304");
         ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(cfg));
-        assertTrue(e.getMessage().contains("16 bytes; aes-gcm-16 needs [20, 28, 36] bytes"), e.getMessage());
+        assertEquals("connections.site-b.manual.encryption-key-in", e.field());
+        assertTrue(e.getMessage().contains("20 bytes; aes-cbc needs [16, 24, 32] bytes"), e.getMessage());
         assertTrue(!e.getMessage().contains("00112233"));
+        ConfigFixture.secret(dir, "secrets/site-b.enc-in", ConfigFixture.ENC_KEY_IN);
+        ConfigFixture.secret(dir, "secrets/site-b.int-out", "0x" + "ab".repeat(20));
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.load(cfg));
+        assertEquals("connections.site-b.manual.integrity-key-out", e.field());
+        assertTrue(e.getMessage().contains("20 bytes; hmac-sha2-256-128 needs [32] bytes"), e.getMessage());
+    }
+
+    /**
+     * RFC 4106 §10, RFC 8221 §3: a static key with a sequence number that restarts at 1 repeats GCM and ChaCha20
+     * nonces, so counter-mode AEAD is refused for manual keys, with the reason and what to use instead.
+     */
+    @Test
+    void counterModeAeadIsRefusedForManualKeys() throws Exception {
+        for (String aead : new String[] {"aes-gcm-16", "chacha20-poly1305"}) {
+            for (String to : new String[] {"encryption: " + aead + "\n", "encryption: " + aead + "\n      integrity: none\n"}) {
+                ConfigException e = refused("encryption: aes-cbc\n      integrity: hmac-sha2-256-128\n", to);
+                assertEquals("connections.site-b.manual.encryption", e.field());
+                assertEquals(29, e.line());
+                assertTrue(e.getMessage().startsWith(dir.resolve("poolsa.yaml") + ":29: connections.site-b.manual.encryption: "
+                        + aead + " cannot be used with manual keys: its nonce is the key's salt and the sequence number, "
+                        + "which restarts at 1 after every restart, crash or reload"), e.getMessage());
+                assertTrue(e.getMessage().endsWith("use aes-cbc with hmac-sha2-256-128 instead, or IKE keying"), e.getMessage());
+            }
+        }
     }
 
     @Test
-    void aeadWithIntegrityIsRefused() throws Exception {
-        ConfigException e = refused("      encryption: aes-gcm-16\n",
-                "      encryption: aes-gcm-16\n      integrity: hmac-sha2-256-128\n");
-        assertEquals("connections.site-b.manual.integrity", e.field());
+    void missingIntegrityNamesTheField() throws Exception {
+        refused("      integrity: hmac-sha2-256-128\n", "", "connections.site-b.manual.integrity",
+                "ESP with aes-cbc needs an integrity algorithm");
+    }
+
+    /** YAML reads a plain {@code null} as no value; as an encryption algorithm it is ESP-NULL (RFC 2410). */
+    @Test
+    void espNullWithIntegrityIsAccepted() throws Exception {
+        ConnectionConfig b = accepted("encryption: aes-cbc\n      integrity: hmac-sha2-256-128\n"
+                + "      encryption-key-in: secrets/site-b.enc-in\n      encryption-key-out: secrets/site-b.enc-out\n",
+                "encryption: null\n      integrity: hmac-sha2-256-128\n");
+        assertEquals("null", b.manual().encryption());
+        assertNull(b.manual().encryptionKeyIn());
     }
 
     @Test
     void unknownAlgorithmListsTheKnownOnes() throws Exception {
-        ConfigException e = refused("encryption: aes-gcm-16", "encryption: aes-gcm-8");
-        assertTrue(e.getMessage().contains("'aes-gcm-8' is not one of aes-gcm-16, chacha20-poly1305"), e.getMessage());
+        ConfigException e = refused("encryption: aes-cbc", "encryption: aes-gcm-8");
+        assertTrue(e.getMessage().contains("'aes-gcm-8' is not one of aes-gcm-16, chacha20-poly1305, aes-cbc, 3des-cbc, null"),
+                e.getMessage());
     }
 
     @Test
@@ -144,7 +196,48 @@ class ConfigLoaderTest {
     @Test
     void connectionOutsideEveryUplinkIsRefused() throws Exception {
         ConfigException e = refused("local-outer: [198.51.100.0/28]", "local-outer: [198.51.100.64/28]");
-        assertEquals("connections.site-c", e.field());
+        assertEquals("connections.site-c.local-outer", e.field());
         assertTrue(e.getMessage().contains("no uplink address lies in local-outer"), e.getMessage());
+    }
+
+    /** The data path sends to and probes only the single addresses of a manual connection's remote pool. */
+    @Test
+    void manualRemotePoolWithoutASingleAddressIsRefused() throws Exception {
+        String pool = "remote-outer: [198.51.100.17/32, 203.0.113.17/32]";
+        ConfigException e = refused(pool, "remote-outer: [198.51.100.16/28, 203.0.113.16/28]", "connections.site-b.remote-outer",
+                "holds no single address (/32 or /128), so the data path has no peer address to send to or probe: list "
+                        + "the peer's uplink addresses as /32 (/128) entries");
+        assertEquals(21, e.line());
+        // A /32 inside a listed range merges into it: still no single address.
+        refused(pool, "remote-outer: [198.51.100.16/28, 198.51.100.17/32]", "connections.site-b.remote-outer", "no single address");
+        // Beside a range, single addresses are what it takes.
+        assertEquals(AddressPool.parse("198.51.100.17/32", "203.0.113.17/32", "198.51.100.24/29"),
+                accepted(pool, "remote-outer: [198.51.100.17/32, 203.0.113.17/32, 198.51.100.24/29]").remoteOuter());
+        // An IKE connection is not held to it (site-c: remote-outer [198.51.100.32/28] loads in readsTypedRecords).
+    }
+
+    @Test
+    void remotePoolOfAnotherFamilyThanTheUplinksIsRefused() throws Exception {
+        refused("remote-outer: [198.51.100.17/32, 203.0.113.17/32]", "remote-outer: [2001:db8::17/128]",
+                "connections.site-b.remote-outer", "has the address family of an uplink address in local-outer");
+    }
+
+    /** Capture, decoding and the host's drop rule know UDP-encapsulated ESP on 4500 only; a NAT may map the peer's port. */
+    @Test
+    void natTraversalLocalPortOtherThan4500IsRefusedRemotePortIsNot() throws Exception {
+        ConfigException e = refused("    replay-window: 128\n", "    replay-window: 128\n    udp-encapsulation: {local-port: 4501}\n",
+                "connections.site-b.udp-encapsulation.local-port", "local port 4501 is not supported");
+        assertEquals(26, e.line());
+        assertTrue(e.getMessage().endsWith("leave local-port at 4500"), e.getMessage());
+        assertEquals(new net.poolsa.esp.sa.UdpEncapsulation(4500, 31337), accepted("    replay-window: 128\n",
+                "    replay-window: 128\n    udp-encapsulation: {local-port: 4500, remote-port: 31337}\n").udpEncapsulation());
+    }
+
+    @Test
+    void byteLifetimeBelowTheMtuIsRefused() throws Exception {
+        refused("lifetime: {rekey-time: 3300, life-time: 3600}", "lifetime: {life-bytes: 1000}",
+                "connections.site-b.lifetime.life-bytes", "a hard byte lifetime of 1000 is below the data path's MTU (1500)");
+        assertEquals(1500, accepted("lifetime: {rekey-time: 3300, life-time: 3600}", "lifetime: {life-bytes: 1500}")
+                .lifetime().hardBytes());
     }
 }

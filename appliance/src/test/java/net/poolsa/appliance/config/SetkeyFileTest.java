@@ -44,30 +44,32 @@ class SetkeyFileTest {
             flush;
             spdflush;
 
-            add 198.51.100.0/28,203.0.113.0/28 198.51.100.16/28,203.0.113.16/28 esp 0x2001
+            add 198.51.100.0/28,203.0.113.0/28 198.51.100.17,203.0.113.17 esp 0x2001
                 -m tunnel -u 5 -r 64 -ls 3300 -lh 3600
                 -E rijndael-cbc 0x000102030405060708090a0b0c0d0e0f
                 -A hmac-sha256 0x202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f ;
-            add 198.51.100.16/28,203.0.113.16/28 198.51.100.0/28,203.0.113.0/28 esp 4098
+            add 198.51.100.17,203.0.113.17 198.51.100.0/28,203.0.113.0/28 esp 4098
                 -m tunnel -u 5 -r 64 -ls 3300 -lh 3600
                 -E rijndael-cbc 0x101112131415161718191a1b1c1d1e1f
                 -A hmac-sha256 0x404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f ;
 
             spdadd 192.0.2.0/25 192.0.2.128/25 any -P out ipsec
-                esp/tunnel/198.51.100.0/28,203.0.113.0/28-198.51.100.16/28,203.0.113.16/28/unique:5 ;
+                esp/tunnel/198.51.100.0/28,203.0.113.0/28-198.51.100.17,203.0.113.17/unique:5 ;
             spdadd 192.0.2.128/25 192.0.2.0/25 any -P in ipsec
-                esp/tunnel/198.51.100.16/28,203.0.113.16/28-198.51.100.0/28,203.0.113.0/28/unique:5 ;
+                esp/tunnel/198.51.100.17,203.0.113.17-198.51.100.0/28,203.0.113.0/28/unique:5 ;
             spdadd 192.0.2.128/25 192.0.2.0/25 any -P fwd ipsec
-                esp/tunnel/198.51.100.16/28,203.0.113.16/28-198.51.100.0/28,203.0.113.0/28/unique:5 ;
+                esp/tunnel/198.51.100.17,203.0.113.17-198.51.100.0/28,203.0.113.0/28/unique:5 ;
 
             # Host-to-host AH in transport mode, a quoted key (20 bytes for hmac-sha1), a range as pool.
             add 198.51.100.1-198.51.100.3 198.51.100.40 ah 0x3001 -m transport -A hmac-sha1 "12345678901234567890";
             add 198.51.100.40 198.51.100.1-198.51.100.3 ah 0x3002 -m transport -A hmac-sha1 "abcdefghijabcdefghij";
             spdadd 198.51.100.1-198.51.100.3 198.51.100.40[any] any -P out ipsec ah/transport//require;
 
-            # AES-GCM: the key carries the 4-byte salt (RFC 4106), as ip-xfrm and setkey on Linux take it.
-            add 203.0.113.1 203.0.113.50 esp 0x4001 -E aes-gcm-16 0x0102030405060708090a0b0c0d0e0f1011121314;
-            add 203.0.113.50 203.0.113.1 esp 0x4002 -E aes-gcm-16 0x2122232425262728292a2b2c2d2e2f3031323334;
+            # Canonical names work too: AES-256-CBC with HMAC-SHA-512 (RFC 4868), IPv6 protected pools.
+            add 203.0.113.1 203.0.113.50 esp 0x4001 -E aes-cbc 0x0101010101010101010101010101010101010101010101010101010101010101 -A hmac-sha2-512-256
+                0xa1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1;
+            add 203.0.113.50 203.0.113.1 esp 0x4002 -E aes-cbc 0x0202020202020202020202020202020202020202020202020202020202020202 -A hmac-sha512
+                0xa2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2a2;
             spdadd 2001:db8:1::/64 2001:db8:2::/64 any -P out ipsec esp/tunnel/203.0.113.1-203.0.113.50/require;
             """;
 
@@ -100,7 +102,7 @@ class SetkeyFileTest {
         assertEquals(IpsecProtocol.ESP, b.protocol());
         assertEquals(5, b.reqid());
         assertEquals(AddressPool.parse("198.51.100.0/28", "203.0.113.0/28"), b.localOuter());
-        assertEquals(AddressPool.parse("198.51.100.16/28", "203.0.113.16/28"), b.remoteOuter());
+        assertEquals(AddressPool.parse("198.51.100.17", "203.0.113.17"), b.remoteOuter());
         assertEquals(AddressPool.parse("192.0.2.0/25"), b.localProtected());
         assertEquals(AddressPool.parse("192.0.2.128/25"), b.remoteProtected());
         assertEquals(0x2001, b.manual().spiOut());
@@ -127,11 +129,12 @@ class SetkeyFileTest {
         assertNull(ah.manual().encryptionKeyIn());
         assertEquals(0, ah.replayWindow()); // no -r: no anti-replay, as setkey
 
-        ConnectionConfig gcm = entries.get(2).connection();
-        assertEquals("aes-gcm-16", gcm.manual().encryption());
-        assertEquals("none", gcm.manual().integrity());
-        assertEquals(20, gcm.manual().encryptionKeyOut().length());
-        assertTrue(gcm.remoteProtected().hasV6());
+        ConnectionConfig cbc = entries.get(2).connection();
+        assertEquals("aes-cbc", cbc.manual().encryption());
+        assertEquals("hmac-sha2-512-256", cbc.manual().integrity()); // setkey's hmac-sha512 and the canonical name agree
+        assertEquals(32, cbc.manual().encryptionKeyOut().length());
+        assertEquals(64, cbc.manual().integrityKeyIn().length());
+        assertTrue(cbc.remoteProtected().hasV6());
     }
 
     @Test
@@ -156,16 +159,20 @@ class SetkeyFileTest {
         assertEquals(0, kernel.listSas().size());
     }
 
-    private void refused(String content, int line, String fragment) throws Exception {
+    /** {@code content} is refused with FILE:LINE: FIELD: and a message holding {@code fragment}. */
+    private void refused(String content, int line, String field, String fragment) throws Exception {
         ConfigException e = assertThrows(ConfigException.class, () -> parse(content));
         assertEquals(line, e.line(), e.getMessage());
-        assertTrue(e.getMessage().startsWith(dir.resolve("sa.conf") + ":" + line + ": "), e.getMessage());
+        assertEquals(field, e.field(), e.getMessage());
+        assertTrue(e.getMessage().startsWith(dir.resolve("sa.conf") + ":" + line + ": " + field + ": "), e.getMessage());
         assertTrue(e.getMessage().contains(fragment), e.getMessage());
     }
 
     private static final String OUT_POLICY = "spdadd 192.0.2.0/25 192.0.2.128/25 any -P out ipsec esp/tunnel/198.51.100.1-198.51.100.17/require;\n";
-    private static final String GOOD_IN = "add 198.51.100.17 198.51.100.1 esp 0x1002 -E aes-gcm-16 0x" + "11".repeat(20) + ";\n";
-    private static final String GOOD_OUT = "add 198.51.100.1 198.51.100.17 esp 0x1001 -E aes-gcm-16 0x" + "22".repeat(20) + ";\n";
+    private static final String CBC_IN = "-E rijndael-cbc 0x" + "11".repeat(16) + " -A hmac-sha256 0x" + "33".repeat(32);
+    private static final String CBC_OUT = "-E rijndael-cbc 0x" + "22".repeat(16) + " -A hmac-sha256 0x" + "44".repeat(32);
+    private static final String GOOD_IN = "add 198.51.100.17 198.51.100.1 esp 0x1002 " + CBC_IN + ";\n";
+    private static final String GOOD_OUT = "add 198.51.100.1 198.51.100.17 esp 0x1001 " + CBC_OUT + ";\n";
 
     @Test
     void minimalTunnelParses() throws Exception {
@@ -218,36 +225,78 @@ class SetkeyFileTest {
     }
 
     @Test
-    void badLinesNameFileAndLine() throws Exception {
-        refused("# comment\n" + GOOD_OUT.replace("0x1001", "0x10"), 2, "SPI 16 is reserved");
-        refused(GOOD_OUT + "add 198.51.100.17 198.51.100.1 esp 0x1002\n  -E aes-gcm-16 0x1122;\n", 3, "key for aes-gcm-16 is 2 bytes");
-        refused(GOOD_OUT + "add 198.51.100.17 198.51.100.1 esp 0x1002 -E aes-gcm-16 0x112;\n", 2, "even, non-zero number of hex digits");
-        refused(GOOD_OUT + "add 198.51.100.17 198.51.100.1 esp 0x1002 -E aes-gcm-16 0x11zz;\n", 2, "not a hex digit");
-        refused(GOOD_OUT + "add 198.51.100.17 198.51.100.1 esp 0x1002 -E des-cbc 0x1122334455667788;\n", 2,
-                "encryption algorithm 'des-cbc' is not supported");
-        refused(GOOD_OUT + "add 198.51.100.17 198.51.100.1 esp 0x1002 -E rijndael-cbc 0x" + "00".repeat(16) + ";\n", 2,
-                "needs -A");
-        refused(GOOD_OUT + "add 198.51.100.17 198.51.100.1 ah 0x1002 -A hmac-sha1 \"short\";\n", 2, "key for hmac-sha1 is 5 bytes");
-        refused(GOOD_OUT + "add 198.51.100.17 198.51.100.1 ah 0x1002 -A hmac-sha1 \"unterminated;\n", 2, "unterminated quoted key");
-        refused(GOOD_OUT + "add 198.51.100.17 198.51.100.999 esp 0x1002 -E aes-gcm-16 0x" + "11".repeat(20) + ";\n", 2, "destination");
-        refused(GOOD_OUT + "add 198.51.100.17 198.51.100.1 esp 0x1002 -E aes-gcm-16 0x" + "11".repeat(20) + "\n", 2, "not ended with ';'");
-        refused(GOOD_OUT + GOOD_IN + "delete 198.51.100.1 198.51.100.17 esp 0x1001;\n", 3, "only add, spdadd");
-        refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace(" any ", " tcp "), 3, "only 'any' is supported");
-        refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace("/require", "/use"), 3, "level 'use'");
-        refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace("/require;", "/require ah/transport//require;"), 3,
+    void badLinesNameFileLineAndField() throws Exception {
+        String in = "add 198.51.100.17 198.51.100.1 esp 0x1002";
+        refused("# comment\n" + GOOD_OUT.replace("0x1001", "0x10"), 2, "add.spi", "SPI 16 is reserved");
+        refused(GOOD_OUT + in + "\n  -E rijndael-cbc 0x1122 -A hmac-sha256 0x" + "33".repeat(32) + ";\n", 3, "add.-E",
+                "key for rijndael-cbc is 2 bytes; it needs [16, 24, 32] bytes");
+        refused(GOOD_OUT + in + " -E rijndael-cbc 0x112;\n", 2, "add.-E", "even, non-zero number of hex digits");
+        refused(GOOD_OUT + in + " -E rijndael-cbc 0x11zz;\n", 2, "add.-E", "not a hex digit");
+        refused(GOOD_OUT + in + " -E blowfish-cbc 0x1122334455667788;\n", 2, "add.-E",
+                "encryption algorithm 'blowfish-cbc' is not supported (known: 3des-cbc, aes-cbc, null, rijndael-cbc)");
+        refused(GOOD_OUT + in + " -E des-cbc 0x1122334455667788;\n", 2, "add.-E", "des-cbc is disabled");
+        refused(GOOD_OUT + in + " -E rijndael-cbc 0x" + "00".repeat(16) + ";\n", 2, "add.-A",
+                "ESP with aes-cbc needs an integrity algorithm");
+        refused(GOOD_OUT + in + " -E null\n -A hmac-sha256 0x" + "33".repeat(31) + ";\n", 3, "add.-A",
+                "key for hmac-sha256 is 31 bytes; it needs [32] bytes");
+        refused(GOOD_OUT + "add 198.51.100.17 198.51.100.1 ah 0x1002 -A hmac-sha1 \"short\";\n", 2, "add.-A", "key for hmac-sha1 is 5 bytes");
+        refused(GOOD_OUT + "add 198.51.100.17 198.51.100.1 ah 0x1002 -A hmac-sha1 \"unterminated;\n", 2, "add.-A", "unterminated quoted key");
+        refused(GOOD_OUT + "add 198.51.100.17 198.51.100.999 esp 0x1002 " + CBC_IN + ";\n", 2, "add.destination", "destination");
+        refused(GOOD_OUT + in + " " + CBC_IN + "\n", 2, "add", "not ended with ';'");
+        refused(GOOD_OUT + in + " -r 2000000 " + CBC_IN + ";\n", 2, "add.-r", "replay window 2000000 is not within 0-1048576");
+        refused(GOOD_OUT + in + " -ls 100 -lh 50 " + CBC_IN + ";\n", 2, "add.-ls", "soft lifetime seconds (100) exceeds the hard one (50)");
+        refused(GOOD_OUT + GOOD_IN + "delete 198.51.100.1 198.51.100.17 esp 0x1001;\n", 3, "statement", "only add, spdadd");
+        refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace(" any ", " tcp "), 3, "spdadd.upperspec", "only 'any' is supported");
+        refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace("/require", "/use"), 3, "spdadd.request", "level 'use'");
+        refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace("/require;", "/require ah/transport//require;"), 3, "spdadd.request",
                 "no outbound AH SA for this policy");
-        refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace("/require;", "/require esp/transport//require;"), 3,
+        refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace("/require;", "/require esp/transport//require;"), 3, "spdadd.request",
                 "a bundle is esp/MODE/... followed by ah/transport//LEVEL");
-        refused(GOOD_OUT + GOOD_IN + "spdadd 192.0.2.0/25 192.0.2.128/25 any -P out none;\n", 3, "'none' policies");
-        refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace("192.0.2.128/25 any", "192.0.2.128/25[80] any"), 3, "port selectors");
-        refused(GOOD_OUT + OUT_POLICY, 2, "no inbound SA for this policy");
-        refused(GOOD_OUT + GOOD_IN, 1, "no -P out ipsec policy uses this SA");
-        refused(GOOD_OUT + GOOD_IN.replace("esp 0x1002 -E", "esp 0x1002 -m transport -E") + OUT_POLICY, 2,
+        refused(GOOD_OUT + GOOD_IN + "spdadd 192.0.2.0/25 192.0.2.128/25 any -P out none;\n", 3, "spdadd.policy", "'none' policies");
+        refused(GOOD_OUT + GOOD_IN + OUT_POLICY.replace("192.0.2.128/25 any", "192.0.2.128/25[80] any"), 3, "spdadd.destination",
+                "port selectors");
+        refused(GOOD_OUT + OUT_POLICY, 2, "spdadd.request", "no inbound SA for this policy");
+        refused(GOOD_OUT + GOOD_IN, 1, "add", "no -P out ipsec policy uses this SA");
+        refused(GOOD_OUT + GOOD_IN.replace("esp 0x1002 -E", "esp 0x1002 -m transport -E") + OUT_POLICY, 2, "add.-m",
                 "transport mode but the policy at line 3 asks for tunnel");
         refused(GOOD_OUT + GOOD_IN + OUT_POLICY
                 + "spdadd 192.0.2.128/25 192.0.2.64/26 any -P in ipsec esp/tunnel/198.51.100.17-198.51.100.1/require;\n", 4,
-                "mirrors no -P out policy");
-        refused(GOOD_OUT + GOOD_OUT, 2, "already added at line 1");
+                "spdadd.-P", "mirrors no -P out policy");
+        refused(GOOD_OUT + GOOD_OUT, 2, "add.spi", "already added at line 1");
+    }
+
+    /**
+     * RFC 4106 §10, RFC 8221 §3: counter-mode AEAD with a static key repeats nonces once the sequence number restarts,
+     * so the sa-file refuses it at the -E that names it, before its key is read, whatever the key's length.
+     */
+    @Test
+    void counterModeAeadIsRefusedAtItsLine() throws Exception {
+        for (String aead : new String[] {"aes-gcm-16 0x" + "11".repeat(20), "aes-gcm-16 0x" + "11".repeat(28),
+                "aes-gcm-16 0x" + "11".repeat(36), "chacha20-poly1305 0x" + "11".repeat(36), "aes-gcm-16 0x11"}) {
+            String name = aead.substring(0, aead.indexOf(' '));
+            refused(GOOD_OUT + "add 198.51.100.17 198.51.100.1 esp 0x1002\n    -E " + aead + ";\n" + OUT_POLICY, 3, "add.-E",
+                    name + " cannot be used with manual keys: its nonce is the key's salt and the sequence number, which "
+                            + "restarts at 1 after every restart, crash or reload, so a static key repeats (key, nonce) pairs "
+                            + "and gives away the authentication key (RFC 4106 §10, RFC 8221 §3); use aes-cbc with "
+                            + "hmac-sha2-256-128 instead, or IKE keying");
+        }
+    }
+
+    /**
+     * The SAD finds an inbound SA by SPI alone, so a bundle whose AH SPI equals its ESP SPI would pass the parser and
+     * then fail to install (the second inbound SA is a duplicate SPI): refused at the AH SA's line, in either direction.
+     */
+    @Test
+    void bundleWhoseAhSpiEqualsItsEspSpiIsRefused() throws Exception {
+        String ahOut = "add 198.51.100.1 198.51.100.17 ah 0x1101 -m transport -A hmac-sha256 0x" + "33".repeat(32) + ";\n";
+        String ahIn = "add 198.51.100.17 198.51.100.1 ah 0x1102 -m transport -A hmac-sha256 0x" + "44".repeat(32) + ";\n";
+        String policy = OUT_POLICY.replace("/require;", "/require ah/transport//require;");
+        refused(GOOD_OUT + GOOD_IN + ahOut + ahIn.replace("0x1102", "0x1002") + policy, 4, "add.spi",
+                "the AH SA of this bundle has SPI 0x1002, like the ESP SA at line 2");
+        refused(GOOD_OUT + GOOD_IN + ahOut.replace("0x1101", "0x1001") + ahIn + policy, 3, "add.spi",
+                "the AH SA of this bundle has SPI 0x1001, like the ESP SA at line 1");
+        // Distinct SPIs install: the four SAs and the bundle link.
+        assertEquals(1, parse(GOOD_OUT + GOOD_IN + ahOut + ahIn + policy).size());
     }
 
     @Test
@@ -266,11 +315,40 @@ class SetkeyFileTest {
         assertTrue(e.getMessage().contains("is accessible by group or others") && e.getMessage().contains("sa-file"), e.getMessage());
         Files.setPosixFilePermissions(dir.resolve("sa.conf"), PosixFilePermissions.fromString("rw-------"));
 
-        // An SPI the YAML connection already uses inbound is refused at the sa-file's line.
+        // An SPI the YAML connection already uses inbound is refused at the line of the sa-file's inbound SA.
         file("sa.conf", GOOD_OUT + GOOD_IN.replace("0x1002", "0x00001001") + OUT_POLICY);
         e = assertThrows(ConfigException.class, () -> ConfigLoader.load(cfg));
         assertEquals(dir.resolve("sa.conf"), e.file());
-        assertEquals(3, e.line());
+        assertEquals(2, e.line());
+        assertEquals("add.spi", e.field());
         assertTrue(e.getMessage().contains("inbound SPI 0x1001 is already used by connection site-b"), e.getMessage());
+    }
+
+    /** The checks of a connection against the data path name the sa-file's line and part, as the YAML ones do. */
+    @Test
+    void connectionChecksNameTheSaFilesLineAndField() throws Exception {
+        Path cfg = ConfigFixture.write(dir);
+        ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace("connections:\n", "sa-file: sa.conf\nconnections:\n"));
+        // Tunnel endpoints: the peer's pool holds no single address to send to.
+        String ranges = "198.51.100.16/28";
+        file("sa.conf", GOOD_OUT.replace("198.51.100.17", ranges) + GOOD_IN.replace("198.51.100.17", ranges)
+                + OUT_POLICY.replace("198.51.100.17", ranges));
+        ConfigException e = assertThrows(ConfigException.class, () -> ConfigLoader.load(cfg));
+        assertEquals(3, e.line(), e.getMessage());
+        assertEquals("spdadd.request", e.field());
+        assertTrue(e.getMessage().contains("holds no single address (/32 or /128)"), e.getMessage());
+        // Transport mode: the remote pool is the policy's destination.
+        file("sa.conf", GOOD_OUT.replace("198.51.100.17", ranges).replace("-E", "-m transport -E")
+                + GOOD_IN.replace("198.51.100.17", ranges).replace("-E", "-m transport -E")
+                + "spdadd 198.51.100.1 " + ranges + " any -P out ipsec esp/transport//require;\n");
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.load(cfg));
+        assertEquals(3, e.line(), e.getMessage());
+        assertEquals("spdadd.destination", e.field());
+        // A hard byte lifetime below the MTU, at the outbound SA.
+        file("sa.conf", GOOD_OUT.replace("-E", "-bh 1000 -E") + GOOD_IN.replace("-E", "-bh 1000 -E") + OUT_POLICY);
+        e = assertThrows(ConfigException.class, () -> ConfigLoader.load(cfg));
+        assertEquals(1, e.line(), e.getMessage());
+        assertEquals("add.-bh", e.field());
+        assertTrue(e.getMessage().contains("below the data path's MTU (1500)"), e.getMessage());
     }
 }

@@ -19,6 +19,7 @@ import net.poolsa.appliance.metrics.DataPathMeters;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.pipeline.DataPlaneConfig;
+import net.poolsa.esp.sa.OuterAddress;
 
 /** What the appliance's configuration becomes for the data plane (nothing is started: no host changes). */
 class PcapDataPathProviderTest {
@@ -50,5 +51,16 @@ class PcapDataPathProviderTest {
         DataPlaneConfig p = planeFor(yaml);
         assertEquals(DataPlaneConfig.Sink.TUN, p.sink());
         assertFalse(p.immediateCapture());
+    }
+
+    @Test
+    void icmpErrorsComeFromTheFirstInsideAddressOfEachFamily() throws Exception {
+        DataPlaneConfig p = planeFor(ConfigFixture.YAML.replace("addresses: [192.0.2.1/25]",
+                "addresses: [192.0.2.1/25, 2001:db8:a::1/64, 192.0.2.2/25]"));
+        assertEquals(OuterAddress.parse("192.0.2.1"), p.mtu().icmpSourceV4());
+        assertEquals(OuterAddress.parse("2001:db8:a::1"), p.mtu().icmpSourceV6());
+        DataPlaneConfig v4only = planeFor(ConfigFixture.YAML);
+        assertEquals(OuterAddress.parse("192.0.2.1"), v4only.mtu().icmpSourceV4());
+        assertEquals(null, v4only.mtu().icmpSourceV6());
     }
 }

@@ -52,10 +52,11 @@ class ConnectionManagerTest {
         assertEquals(4, kernel.listSas().size());
         // Any source of the peer's pool to any destination of ours finds the same inbound SA (paper §3.1).
         SecurityAssociation a = kernel.sad().lookupInboundV4(0x1001, 50, v4("198.51.100.17"), v4("198.51.100.2"), DropListener.NONE);
-        SecurityAssociation b = kernel.sad().lookupInboundV4(0x1001, 50, v4("203.0.113.30"), v4("203.0.113.14"), DropListener.NONE);
+        SecurityAssociation b = kernel.sad().lookupInboundV4(0x1001, 50, v4("203.0.113.17"), v4("203.0.113.14"), DropListener.NONE);
         assertNotNull(a);
         assertSame(a, b);
         assertNull(kernel.sad().lookupInboundV4(0x1001, 50, v4("198.51.100.33"), v4("198.51.100.2"), DropListener.NONE));
+        assertNull(kernel.sad().lookupInboundV4(0x1001, 50, v4("198.51.100.18"), v4("198.51.100.2"), DropListener.NONE));
         InstalledPolicy p = kernel.spd().classifyV4(Direction.OUTBOUND, v4("192.0.2.5"), v4("192.0.2.200"), 6, 1000, 80);
         assertEquals(PolicyAction.PROTECT, p.policy().action());
         assertEquals(0x2001, p.sa().spi());

@@ -42,8 +42,8 @@ class MetricsEndpointTest {
             "poolsa_packets_total{connection=\"site-b\",direction=\"out\"} 1.0",
             "poolsa_bytes_total{connection=\"site-b\",direction=\"out\"} 1400.0",
             "poolsa_bytes_total{connection=\"site-b\",direction=\"in\"} 1000.0",
-            "poolsa_tunnel_path_active{connection=\"site-b\",path=\"203.0.113.16/28\",side=\"remote\"} 1.0",
-            "poolsa_tunnel_path_active{connection=\"site-b\",path=\"198.51.100.16/28\",side=\"remote\"} 0.0",
+            "poolsa_tunnel_path_active{connection=\"site-b\",path=\"203.0.113.17/32\",side=\"remote\"} 1.0",
+            "poolsa_tunnel_path_active{connection=\"site-b\",path=\"198.51.100.17/32\",side=\"remote\"} 0.0",
             "poolsa_sas{direction=\"in\"} 2.0",
             "poolsa_sad_lookup_seconds_bucket{le=\"1.0E-7\"} 1.0",
             "poolsa_sad_lookup_seconds_count 2.0",
@@ -66,7 +66,8 @@ class MetricsEndpointTest {
         String status = Http.get(f.url("/status")).body();
         assertTrue(status.startsWith("site-b: INSTALLED, manual keys, TUNNEL, ESP\n"), status);
         assertTrue(status.contains("    out 00002001,       1400 bytes,        1 packets, outer - -> 203.0.113.17, switches 1"), status);
-        assertTrue(status.contains("ESP:aes-gcm-16/160 none/0"), status);
+        // Cipher key sizes, without any salt: AES-128 and a 256-bit HMAC key.
+        assertTrue(status.contains("ESP:aes-cbc/128 hmac-sha2-256-128/256"), status);
         String json = Http.get(f.url("/status.json")).body();
         assertTrue(json.contains("\"name\":\"site-c\""), json);
         assertTrue(json.contains("\"spi\":\"00004001\""), json);

@@ -3,8 +3,12 @@ package net.poolsa.esp.divert;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,9 +31,12 @@ import org.slf4j.LoggerFactory;
  * <li>an nftables table {@code inet poolsa} that drops inbound ESP, AH and UDP/4500 ESP (non-zero marker,
  *     RFC 3948 §2.2) on the uplinks after libpcap has seen them: this kernel has no ESP state, and without
  *     the drop it would answer every packet with ICMP "protocol unreachable". IKE on UDP/4500 (zero
- *     marker) and UDP/500 are not touched.</li>
+ *     marker) and UDP/500 are not touched. The same table checks cleartext arriving on the uplinks against
+ *     the inbound policies ({@link InboundPolicyRules}, RFC 4301 §5.2), for this host and for forwarding,
+ *     and counts what it drops.</li>
  * </ol>
  * Decapsulated packets are re-injected through the raw socket and routed by the kernel; nothing else changes.
+ * A reload changes the routes ({@link #routes}) and the inbound-policy rules ({@link #inboundPolicy}) in place.
  */
 public final class HostDivert {
     public static final String NFT_TABLE = "poolsa";
@@ -43,15 +50,28 @@ public final class HostDivert {
     public static final int RULE_PRIORITY = 100;
     private static final Logger LOG = LoggerFactory.getLogger(HostDivert.class);
 
+    private static final Pattern COUNTER = Pattern.compile("counter (\\S+) \\{\\s*packets (\\d+) bytes (\\d+)");
+
     private final HostCommands host;
     private final String sink;
     private final List<String> protectedPrefixes;
     private final List<String> uplinks;
     private final java.util.function.Consumer<String> offloads;
     private final boolean tunSink;
-    private final Deque<List<String>> undo = new ArrayDeque<>();
+    /** Each entry undoes one change, adding what failed to the list it is given. */
+    private final Deque<java.util.function.Consumer<List<String>>> undo = new ArrayDeque<>();
     private final List<String> applied = new ArrayList<>();
+    /** Prefixes routed into the sink now, in the order added. */
+    private final Set<String> routes = new LinkedHashSet<>();
+    private int routesAt = -1; // where the routes go in applied(), -1 before they are set up
+    private InboundPolicyRules inbound = InboundPolicyRules.NONE;
+    private boolean tableCreated;
     private String sinkKind;
+
+    /** Packets the inbound-policy rules dropped since the table was created (its named counters). */
+    public record InboundDrops(long protectedCleartext, long discarded) {
+        public static final InboundDrops NONE = new InboundDrops(0, 0);
+    }
 
     /**
      * @param sink              name of the sink interface to create (must not exist)
@@ -84,7 +104,7 @@ public final class HostDivert {
         this.offloads = Objects.requireNonNull(offloads);
         this.host = Objects.requireNonNull(host);
         this.sink = Objects.requireNonNull(sink);
-        this.protectedPrefixes = List.copyOf(protectedPrefixes);
+        this.protectedPrefixes = new ArrayList<>(protectedPrefixes);
         this.uplinks = List.copyOf(uplinks);
         if (!sink.matches("[A-Za-z0-9_.-]{1,15}")) {
             throw new IllegalArgumentException("'" + sink + "' is not a valid interface name");
@@ -103,7 +123,15 @@ public final class HostDivert {
 
     /** Human-readable list of the changes in force (for status output and logs). */
     public synchronized List<String> applied() {
-        return List.copyOf(applied);
+        List<String> out = new ArrayList<>(applied);
+        if (routesAt >= 0) {
+            String table = Integer.toString(ROUTE_TABLE);
+            out.addAll(routesAt, routes.stream().map(p -> "route " + p + " dev " + sink + " table " + table).toList());
+        }
+        if (tableCreated) {
+            out.add("nftables table inet " + NFT_TABLE + ": " + inbound);
+        }
+        return out;
     }
 
     /** Applies every change; on failure undoes the ones made and throws. */
@@ -112,6 +140,7 @@ public final class HostDivert {
             throw new IllegalStateException("divert already applied");
         }
         try {
+            clearStale();
             if (tunSink) {
                 sinkKind = "tun";
                 applied.add("link " + sink + " type tun (opened by the data plane)");
@@ -129,11 +158,10 @@ public final class HostDivert {
             String table = Integer.toString(ROUTE_TABLE);
             String mark = "0x" + Integer.toHexString(FWMARK);
             String prio = Integer.toString(RULE_PRIORITY);
+            routesAt = applied.size();
+            undo.push(this::removeAllRoutes);
             for (String prefix : protectedPrefixes) {
-                String family = prefix.indexOf(':') >= 0 ? "-6" : "-4";
-                change(List.of("ip", family, "route", "add", prefix, "dev", sink, "table", table),
-                        List.of("ip", family, "route", "del", prefix, "dev", sink, "table", table),
-                        "route " + prefix + " dev " + sink + " table " + table);
+                addRoute(prefix);
             }
             for (String family : new String[] {"-4", "-6"}) {
                 change(List.of("ip", family, "rule", "add", "priority", prio, "not", "fwmark", mark, "lookup", table),
@@ -154,16 +182,194 @@ public final class HostDivert {
     public synchronized void remove() {
         List<String> failures = new ArrayList<>();
         while (!undo.isEmpty()) {
-            List<String> c = undo.pop();
-            HostCommands.Result r = host.run(c);
-            if (!r.ok()) {
-                failures.add(String.join(" ", c) + ": " + r.output());
-            }
+            undo.pop().accept(failures);
         }
         applied.clear();
+        routesAt = -1;
+        tableCreated = false;
         if (!failures.isEmpty()) {
             LOG.warn("divert removal: {}", failures);
         }
+    }
+
+    /**
+     * Makes the routes into the sink those of {@code prefixes} (a reload added or removed remote pools): new
+     * routes first, then the ones no longer wanted go. Before {@link #apply()} it only replaces the list applied.
+     *
+     * @throws IllegalStateException when a route cannot be added; the routes added by this call are removed again
+     */
+    public synchronized void routes(List<String> prefixes) {
+        Set<String> want = new LinkedHashSet<>(prefixes);
+        if (routesAt < 0) {
+            protectedPrefixes.clear();
+            protectedPrefixes.addAll(want);
+            return;
+        }
+        List<String> added = new ArrayList<>();
+        try {
+            for (String p : want) {
+                if (!routes.contains(p)) {
+                    addRoute(p);
+                    added.add(p);
+                }
+            }
+        } catch (RuntimeException e) {
+            List<String> failures = new ArrayList<>();
+            for (String p : added) {
+                deleteRoute(p, failures);
+            }
+            throw e;
+        }
+        List<String> failures = new ArrayList<>();
+        for (String p : List.copyOf(routes)) {
+            if (!want.contains(p)) {
+                deleteRoute(p, failures);
+            }
+        }
+        if (!failures.isEmpty()) {
+            LOG.warn("route removal: {}", failures);
+        }
+    }
+
+    /**
+     * Replaces the inbound-policy rules. Once the table exists this is one {@code nft -f} transaction that
+     * flushes and refills the two policy chains: the kernel applies all of it or none of it, and the named
+     * counters keep counting. Before {@link #apply()} the rules are kept for it.
+     *
+     * @throws IllegalStateException when nft refuses the rules (the old ones stay in force)
+     */
+    public synchronized void inboundPolicy(InboundPolicyRules rules) {
+        Objects.requireNonNull(rules);
+        if (tableCreated && !rules.equals(inbound)) {
+            String t = "inet " + NFT_TABLE + " ";
+            String script = "flush chain " + t + InboundPolicyRules.LOCAL_CHAIN + "\n"
+                    + "flush chain " + t + InboundPolicyRules.POLICY_CHAIN + "\n"
+                    + "table inet " + NFT_TABLE + " {\n" + rules.chains() + "}\n";
+            check(host.run(List.of("nft", "-f", "-"), script), "nft -f - (inbound policy of table inet " + NFT_TABLE + ")");
+        }
+        inbound = rules;
+    }
+
+    /** The inbound-policy rules in force, or to be applied. */
+    public synchronized InboundPolicyRules inboundPolicy() {
+        return inbound;
+    }
+
+    /**
+     * Reads the named counters of the inbound-policy rules ({@code nft list counters}); a blocking child process,
+     * so never on the event loop. {@link InboundDrops#NONE} before the table exists.
+     *
+     * @throws IllegalStateException when nft cannot list them
+     */
+    public synchronized InboundDrops inboundDrops() {
+        if (!tableCreated) {
+            return InboundDrops.NONE;
+        }
+        HostCommands.Result r = host.run(List.of("nft", "list", "counters", "table", "inet", NFT_TABLE));
+        check(r, "nft list counters table inet " + NFT_TABLE);
+        long cleartext = 0;
+        long discarded = 0;
+        Matcher m = COUNTER.matcher(r.output());
+        while (m.find()) {
+            long packets = Long.parseLong(m.group(2));
+            if (m.group(1).equals(InboundPolicyRules.COUNTER_PROTECT)) {
+                cleartext = packets;
+            } else if (m.group(1).equals(InboundPolicyRules.COUNTER_DISCARD)) {
+                discarded = packets;
+            }
+        }
+        return new InboundDrops(cleartext, discarded);
+    }
+
+    private void addRoute(String prefix) {
+        String family = prefix.indexOf(':') >= 0 ? "-6" : "-4";
+        check(host.run(List.of("ip", family, "route", "add", prefix, "dev", sink, "table", Integer.toString(ROUTE_TABLE))),
+                "ip " + family + " route add " + prefix + " dev " + sink + " table " + ROUTE_TABLE);
+        routes.add(prefix);
+    }
+
+    private void deleteRoute(String prefix, List<String> failures) {
+        String family = prefix.indexOf(':') >= 0 ? "-6" : "-4";
+        List<String> c = List.of("ip", family, "route", "del", prefix, "dev", sink, "table", Integer.toString(ROUTE_TABLE));
+        HostCommands.Result r = host.run(c);
+        if (!r.ok()) {
+            failures.add(String.join(" ", c) + ": " + r.output());
+        }
+        routes.remove(prefix);
+    }
+
+    private void removeAllRoutes(List<String> failures) {
+        List<String> newestFirst = new ArrayList<>(routes);
+        java.util.Collections.reverse(newestFirst);
+        for (String p : newestFirst) {
+            deleteRoute(p, failures);
+        }
+    }
+
+    /**
+     * Removes what an instance that died without its orderly stop (kill -9, a crash, power loss under systemd's
+     * {@code Restart=on-failure}) left behind: its sink, the policy rules, table {@link #ROUTE_TABLE}'s routes and
+     * the nftables table. All of them are poolsa's by name and number, and only one instance runs per host (the
+     * control socket and state directory locks are taken before the data path starts). A sink name held by an
+     * interface of another type is the operator's: refused with its name, never deleted. The forwarding sysctls a
+     * crashed instance changed cannot be told from the operator's own setting, so they are left as found.
+     */
+    private void clearStale() {
+        List<String> cleared = new ArrayList<>();
+        HostCommands.Result link = host.run(List.of("ip", "-d", "link", "show", "dev", sink));
+        if (link.ok() && !link.output().isBlank()) {
+            String kind = linkKind(link.output());
+            if (tunSink ? !"tun".equals(kind) : !"dummy".equals(kind) && !"ifb".equals(kind)) {
+                throw new IllegalStateException("interface " + sink + " already exists and is a " + (kind == null ? "device" : kind)
+                        + ", not a sink poolsa left behind: choose another data-path.sink.interface or remove it");
+            }
+            if (!tunSink) {
+                check(host.run(List.of("ip", "link", "del", sink)), "ip link del " + sink + " (left by an earlier instance)");
+                cleared.add("link " + sink);
+            }
+        }
+        String table = Integer.toString(ROUTE_TABLE);
+        String mark = "0x" + Integer.toHexString(FWMARK);
+        String prio = Integer.toString(RULE_PRIORITY);
+        for (String family : new String[] {"-4", "-6"}) {
+            HostCommands.Result rules = host.run(List.of("ip", family, "rule", "show"));
+            for (String line : rules.ok() ? rules.output().split("\n") : new String[0]) {
+                if (line.startsWith(prio + ":") && line.contains("lookup " + table)) {
+                    check(host.run(List.of("ip", family, "rule", "del", "priority", prio, "not", "fwmark", mark, "lookup", table)),
+                            "ip " + family + " rule del priority " + prio + " (left by an earlier instance)");
+                    cleared.add("rule " + family + " priority " + prio);
+                }
+            }
+            HostCommands.Result routes = host.run(List.of("ip", family, "route", "show", "table", table));
+            if (routes.ok() && !routes.output().isBlank()) {
+                check(host.run(List.of("ip", family, "route", "flush", "table", table)), "ip " + family + " route flush table " + table);
+                cleared.add("routes " + family + " table " + table);
+            }
+        }
+        HostCommands.Result nft = host.run(List.of("nft", "list", "table", "inet", NFT_TABLE));
+        if (nft.ok() && !nft.output().isBlank()) {
+            check(host.run(List.of("nft", "delete", "table", "inet", NFT_TABLE)), "nft delete table inet " + NFT_TABLE);
+            cleared.add("nftables table inet " + NFT_TABLE);
+        }
+        if (!cleared.isEmpty()) {
+            LOG.warn("event=stale_diversion_removed reason=\"an earlier instance did not stop in order\" removed=\"{}\"",
+                    String.join(", ", cleared));
+        }
+    }
+
+    /**
+     * The link kind {@code ip -d link show} prints as the first word of the line after {@code link/...} ("dummy",
+     * "ifb", "tun", "veth"; for a device without a kind, e.g. a NIC, the word is some other attribute), or null.
+     */
+    static String linkKind(String ipDetails) {
+        String[] lines = ipDetails.split("\n");
+        for (int i = 1; i < lines.length; i++) {
+            String line = lines[i].trim();
+            if (line.startsWith("link/")) {
+                return i + 1 < lines.length ? lines[i + 1].trim().split("\\s+")[0] : null;
+            }
+        }
+        return null;
     }
 
     private void createSink() {
@@ -174,7 +380,7 @@ public final class HostDivert {
             check(host.run(List.of("ip", "link", "add", sink, "type", "ifb")), "ip link add " + sink + " type ifb");
             sinkKind = "ifb";
         }
-        undo.push(List.of("ip", "link", "del", sink));
+        undo.push(failures -> runUndo(List.of("ip", "link", "del", sink), failures));
         applied.add("link " + sink + " type " + sinkKind);
     }
 
@@ -191,22 +397,53 @@ public final class HostDivert {
     private void nftables() {
         StringBuilder s = new StringBuilder();
         s.append("table inet ").append(NFT_TABLE).append(" {\n");
+        s.append("  counter ").append(InboundPolicyRules.COUNTER_PROTECT).append(" {\n  }\n");
+        s.append("  counter ").append(InboundPolicyRules.COUNTER_DISCARD).append(" {\n  }\n");
+        s.append(inbound.chains());
         s.append("  chain input {\n    type filter hook input priority -150; policy accept;\n");
         for (String u : uplinks) {
             s.append("    iifname \"").append(u).append("\" meta l4proto { esp, ah } drop\n");
             s.append("    iifname \"").append(u).append("\" udp dport 4500 @th,64,32 != 0 drop\n");
         }
+        if (!uplinks.isEmpty()) {
+            s.append("    iifname ").append(interfaces()).append(" jump ").append(InboundPolicyRules.LOCAL_CHAIN).append('\n');
+        }
+        s.append("  }\n");
+        // Forwarded cleartext from an uplink (towards the protected side) is checked too; decapsulated packets
+        // are sent by poolsa itself and never pass the forward hook from an uplink.
+        s.append("  chain forward {\n    type filter hook forward priority -150; policy accept;\n");
+        if (!uplinks.isEmpty()) {
+            s.append("    iifname ").append(interfaces()).append(" jump ").append(InboundPolicyRules.POLICY_CHAIN).append('\n');
+        }
         s.append("  }\n}\n");
         HostCommands.Result r = host.run(List.of("nft", "-f", "-"), s.toString());
         check(r, "nft -f - (table inet " + NFT_TABLE + ")");
-        undo.push(List.of("nft", "delete", "table", "inet", NFT_TABLE));
-        applied.add("nftables table inet " + NFT_TABLE);
+        undo.push(failures -> {
+            tableCreated = false;
+            runUndo(List.of("nft", "delete", "table", "inet", NFT_TABLE), failures);
+        });
+        tableCreated = true;
+    }
+
+    private String interfaces() {
+        StringBuilder b = new StringBuilder("{ ");
+        for (int i = 0; i < uplinks.size(); i++) {
+            b.append(i == 0 ? "" : ", ").append('"').append(uplinks.get(i)).append('"');
+        }
+        return b.append(" }").toString();
+    }
+
+    private void runUndo(List<String> command, List<String> failures) {
+        HostCommands.Result r = host.run(command);
+        if (!r.ok()) {
+            failures.add(String.join(" ", command) + ": " + r.output());
+        }
     }
 
     private void change(List<String> doIt, List<String> undoIt, String what) {
         check(host.run(doIt), String.join(" ", doIt));
         if (undoIt != null) {
-            undo.push(undoIt);
+            undo.push(failures -> runUndo(undoIt, failures));
         }
         applied.add(what);
     }

@@ -12,4 +12,14 @@ public interface DropListener {
 
     /** A packet was dropped; {@code sa} is the SA involved, or null when none was found. */
     void dropped(DropReason reason, SecurityAssociation sa);
+
+    /**
+     * {@code count} packets were dropped outside the data path, by rules it installed on the host (read from
+     * their counters): one call for many packets. The default reports them one by one.
+     */
+    default void droppedByHost(DropReason reason, long count) {
+        for (long i = 0; i < count; i++) {
+            dropped(reason, null);
+        }
+    }
 }

@@ -16,6 +16,13 @@ public enum DropReason {
     POLICY_DISCARD("policy_discard"),
     /** Outbound: the policy says PROTECT but no SA is installed for it yet. */
     NO_SA("no_sa"),
+    /**
+     * Inbound cleartext that an inbound PROTECT policy covers (it should have arrived inside an SA, RFC 4301 §5.2),
+     * dropped by the host's nftables rules before the kernel delivered or forwarded it.
+     */
+    INBOUND_CLEARTEXT("inbound_cleartext"),
+    /** Inbound cleartext that an inbound DISCARD policy covers, dropped by the host's nftables rules. */
+    INBOUND_DISCARD("inbound_discard"),
     /** A header or trailer shorter than its fixed part, or a length field pointing past the packet. */
     TRUNCATED("truncated"),
     /** A length that is inconsistent (ciphertext not a multiple of the block size, IP total length wrong). */
@@ -32,6 +39,11 @@ public enum DropReason {
     SELECTOR_MISMATCH("selector_mismatch"),
     /** The outbound sequence number would wrap: the SA must be rekeyed (RFC 4303 §3.3.3). */
     SEQUENCE_EXHAUSTED("sequence_exhausted"),
+    /**
+     * Outbound on a manually keyed SA: the next sequence number is not yet covered by a durable reservation
+     * (the state directory is slow or failing), so it is not sent (RFC 4303 §3.3.3: no number twice per key).
+     */
+    SEQUENCE_UNRESERVED("sequence_unreserved"),
     /** Not a well-formed IPv4/IPv6 packet (version, header length, checksum, next header chain). */
     MALFORMED_IP("malformed_ip"),
     /** A next header, algorithm or option the data plane does not handle. */
@@ -45,7 +57,17 @@ public enum DropReason {
     /** A valid ESP packet with next header 59: traffic-flow-confidentiality filler, discarded by design (RFC 4303 §2.6). */
     DUMMY_PACKET("dummy_packet"),
     /** The kernel refused to send the packet (no route, link down, bad header): see the emitter's log. */
-    EMIT_FAILED("emit_failed");
+    EMIT_FAILED("emit_failed"),
+    /**
+     * A decapsulated tunnel-mode packet the gateway would forward arrived with TTL / hop limit 0 or 1: dropped and,
+     * at a rate limit, answered with ICMP time exceeded (RFC 1812 §5.3.1, RFC 4443 §3.3), so a loop dies.
+     */
+    TTL_EXPIRED("ttl_expired"),
+    /**
+     * The outer header says CE (congestion experienced) but the inner packet is Not-ECT: its transport only
+     * understands loss, so the decapsulator must drop it (RFC 6040 §4.2).
+     */
+    ECN_CE_NOT_ECT("ecn_ce_not_ect");
 
     private final String label;
 

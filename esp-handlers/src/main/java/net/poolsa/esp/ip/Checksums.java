@@ -49,6 +49,18 @@ public final class Checksums {
         buf.setShort(offset + 10, checksum(buf, offset, ihl));
     }
 
+    /**
+     * Updates the checksum at absolute index {@code checksumIndex} after one 16-bit word it covers changed from
+     * {@code oldWord} to {@code newWord}, without summing the rest again: HC' = ~(~HC + ~m + m') (RFC 1624 §3,
+     * eqn. 3, which unlike eqn. 2 never turns a correct result into the negative zero 0xFFFF).
+     */
+    public static void updateWord(ByteBuf buf, int checksumIndex, int oldWord, int newWord) {
+        int s = (~buf.getUnsignedShort(checksumIndex) & 0xffff) + (~oldWord & 0xffff) + (newWord & 0xffff);
+        s = (s & 0xffff) + (s >>> 16);
+        s = (s & 0xffff) + (s >>> 16);
+        buf.setShort(checksumIndex, ~s & 0xffff);
+    }
+
     /** The RFC 8200 §8.1 pseudo-header sum of an IPv6 upper-layer checksum. */
     public static long ipv6PseudoHeader(ByteBuf ipv6, int offset, int upperLength, int nextHeader) {
         long s = sum(ipv6, offset + 8, 32, 0);

@@ -1,7 +1,10 @@
 package net.poolsa.esp.pipeline;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -14,12 +17,15 @@ import net.poolsa.esp.capture.PolledChannel;
 import net.poolsa.esp.capture.TunChannel;
 import net.poolsa.esp.divert.HostCommands;
 import net.poolsa.esp.divert.HostDivert;
+import net.poolsa.esp.divert.InboundPolicyRules;
 import net.poolsa.esp.emit.PacketSink;
 import net.poolsa.esp.emit.RawSocketEmitter;
 import net.poolsa.esp.emit.TunDevice;
 import net.poolsa.esp.event.DropListener;
+import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.path.LocalAddress;
 import net.poolsa.esp.path.PathMonitor;
+import net.poolsa.esp.sa.OuterAddress;
 import org.pcap4j.core.PcapHandle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +35,11 @@ import org.slf4j.LoggerFactory;
  * the sink (a libpcap capture of a dummy/ifb interface, or a TUN device: {@link DataPlaneConfig.Sink}) and one
  * capture per uplink, all read on one event loop sharing one raw-socket emitter and one crypto processor,
  * and starts path monitoring; {@link #stop()} undoes all of it. A start that fails
- * half-way is rolled back before the exception leaves.
+ * half-way is rolled back before the exception leaves. {@link #reconfigure} applies a reload's connections
+ * (peers to probe, routes into the sink, inbound-policy rules, outer addresses of new SAs) while it runs.
+ * The drops of the inbound-policy rules (RFC 4301 §5.2, made by the host's nftables) are read every
+ * {@link #HOST_COUNTER_PERIOD} and reported to the listener as {@link DropReason#INBOUND_CLEARTEXT} and
+ * {@link DropReason#INBOUND_DISCARD}.
  *
  * <pre>
  * sink (cleartext)  --pcap or tun--> decode -> SPD -> protect -> emit --raw socket--> uplinks (ESP)
@@ -37,10 +47,22 @@ import org.slf4j.LoggerFactory;
  * </pre>
  */
 public final class DataPlane implements AutoCloseable {
-    /** What the uplinks capture: IPsec, ESP in UDP, and the replies to our path probes. */
-    public static final String UPLINK_FILTER = "esp or ah or (udp port 4500) or (icmp and icmp[icmptype] == icmp-echoreply)"
-            + " or (icmp6 and ip6[40] == 129)";
+    /**
+     * What the uplinks capture: IPsec, ESP in UDP, and the replies to our path probes. IPv4 fragments of UDP are
+     * all taken, since only the first carries the port (RFC 3948 leaves fragmentation to IP): the reassembler
+     * joins them and what is not ESP in UDP is dropped after. IPv6 ESP, AH and UDP are taken behind up to two
+     * Hop-by-Hop, Routing, Destination Options or Fragment headers (RFC 8200 §4.1), and any packet with a third
+     * such header is handed over for the decoder to walk: libpcap's {@code esp}/{@code ah} look only at the
+     * fixed header and one Fragment header, {@code udp port} only at the fixed header.
+     */
+    public static final String UPLINK_FILTER = "esp or ah or (udp port 4500) or (ip proto 17 and ip[6:2] & 0x3fff != 0)"
+            + " or (icmp and icmp[icmptype] == icmp-echoreply) or (icmp6 and ip6[40] == 129)"
+            + " or (ip6 and " + extensionHeader("ip6[6]") + " and (" + ipsecOrUdp("ip6[40]") + " or ("
+            + extensionHeader("ip6[40]") + " and (" + ipsecOrUdp("ip6[40 + (ip6[41] + 1) * 8]") + " or "
+            + extensionHeader("ip6[40 + (ip6[41] + 1) * 8]") + "))))";
     public static final String SINK_FILTER = "ip or ip6";
+    /** How often the host firewall's drop counters are read (a child process each time, off the event loop). */
+    public static final Duration HOST_COUNTER_PERIOD = Duration.ofSeconds(2);
     private static final Logger LOG = LoggerFactory.getLogger(DataPlane.class);
 
     /** Builds the crypto stage; called once per event loop thread (e.g. {@code IpsecProcessor} per thread). */
@@ -49,16 +71,30 @@ public final class DataPlane implements AutoCloseable {
         PacketProtector create(ByteBufAllocator alloc, DropListener drops);
     }
 
+    /** BPF: the next-header byte at {@code at} names Hop-by-Hop, Routing, Fragment or Destination Options. */
+    private static String extensionHeader(String at) {
+        return "(" + at + " == 0 or " + at + " == 43 or " + at + " == 44 or " + at + " == 60)";
+    }
+
+    /** BPF: the next-header byte at {@code at} names ESP, AH or UDP. */
+    private static String ipsecOrUdp(String at) {
+        return "(" + at + " == 50 or " + at + " == 51 or " + at + " == 17)";
+    }
+
     private final DataPlaneConfig config;
     private final ProtectorFactory protectors;
     private final DataPathListener listener;
     private final List<PolledChannel> channels = new ArrayList<>();
-    private HostDivert divert;
+    private final List<IpDecoder> uplinkDecoders = new ArrayList<>();
+    private volatile HostDivert divert; // volatile: the counter thread reads it while stop() holds the lock
     private TunDevice tun;
     private DefaultEventLoop loop;
     private RawSocketEmitter emitter;
     private PathMonitor monitor;
     private ScheduledFuture<?> ticker;
+    private ScheduledExecutorService hostCounters;
+    private final Object reportLock = new Object();
+    private HostDivert.InboundDrops reported = HostDivert.InboundDrops.NONE; // guarded by reportLock
     private boolean started;
 
     public DataPlane(DataPlaneConfig config, ProtectorFactory protectors, DataPathListener listener) {
@@ -76,10 +112,11 @@ public final class DataPlane implements AutoCloseable {
                 tun = TunDevice.create(config.sinkInterface(), listener); // before the divert routes into it
             }
             if (config.manageHost()) {
-                List<String> names = config.uplinks().stream().map(DataPlaneConfig.Uplink::interfaceName).toList();
+                List<String> names = uplinkInterfaces();
                 divert = tun != null
                         ? HostDivert.intoTun(HostCommands.local(), config.sinkInterface(), config.protectedRemotePrefixes(), names)
                         : new HostDivert(HostCommands.local(), config.sinkInterface(), config.protectedRemotePrefixes(), names);
+                divert.inboundPolicy(inboundRules(config.peerAddresses()));
                 divert.apply();
             }
             emitter = new RawSocketEmitter(listener, config.manageHost() ? HostDivert.FWMARK : 0);
@@ -93,6 +130,7 @@ public final class DataPlane implements AutoCloseable {
             RawSocketEmitter e = emitter;
             monitor = new PathMonitor(locals, config.peerAddresses(), config.kernel().sad(), e::send, alloc, listener,
                     config.deadAfter().toNanos());
+            monitor.pointNewSas(); // before any channel runs: the loop takes the monitor over with its first task
 
             PolledChannel sink;
             if (tun != null) {
@@ -106,22 +144,35 @@ public final class DataPlane implements AutoCloseable {
                 sink = capture;
             }
             Pipelines.cleartext(sink.pipeline(), config.kernel(), protector, config.mtu(), listener);
-            for (DataPlaneConfig.Uplink u : config.uplinks()) {
-                PcapChannel ch = new PcapChannel(u.interfaceName(), UPLINK_FILTER, PcapHandle.PcapDirection.IN, decapsulated,
+            // One capture per interface, however many addresses it has: a second one would hand every packet over
+            // twice (a replayed ESP packet, a probe reply taken twice).
+            for (String uplink : uplinkInterfaces()) {
+                PcapChannel ch = new PcapChannel(uplink, UPLINK_FILTER, PcapHandle.PcapDirection.IN, decapsulated,
                         listener, config.immediateCapture());
                 channels.add(ch);
                 ch.open();
-                Pipelines.uplink(ch.pipeline(), config.kernel(), protector, monitor, listener);
+                Pipelines.uplink(ch.pipeline(), config.kernel(), protector, monitor, listener, config.mtu(), config.sink());
+                uplinkDecoders.add(ch.pipeline().get(IpDecoder.class));
             }
             for (PolledChannel ch : channels) {
                 loop.register(ch).sync();
             }
             long period = config.probeInterval().toNanos();
             PathMonitor m = monitor;
+            List<IpDecoder> decoders = List.copyOf(uplinkDecoders);
             ticker = loop.scheduleAtFixedRate(() -> {
-                m.tick(System.nanoTime());
+                long now = System.nanoTime();
+                m.tick(now);
+                for (IpDecoder d : decoders) {
+                    d.expire(now); // held fragments time out even when no further fragment arrives
+                }
                 e.flush();
             }, 0, period, TimeUnit.NANOSECONDS);
+            if (divert != null) {
+                hostCounters = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("poolsa-host-counters", true));
+                long p = HOST_COUNTER_PERIOD.toNanos();
+                hostCounters.scheduleWithFixedDelay(this::reportHostDrops, p, p, TimeUnit.NANOSECONDS);
+            }
             started = true;
             LOG.info("data plane started: sink {} ({}), uplinks {}", config.sinkInterface(),
                     divert == null ? "prepared by the host, " + config.sink() : divert.sinkKind(), config.uplinks());
@@ -129,6 +180,66 @@ public final class DataPlane implements AutoCloseable {
             LOG.warn("data plane start failed, rolling back: {}", ex.toString());
             teardown();
             throw new IllegalStateException("data plane failed to start: " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * Applies a reload's connections without a restart: the path monitor watches {@code peerAddresses} and gives
+     * outbound SAs without an outer address their first one (both on the event loop, which owns them), then the
+     * routes into the sink become {@code protectedRemotePrefixes} and the inbound-policy rules are rebuilt from
+     * the kernel's SPD in one nft transaction. Interfaces, sink and MTU stay as started.
+     *
+     * @throws IllegalStateException when the data plane is not running, or the host refused a change
+     */
+    public synchronized void reconfigure(List<String> protectedRemotePrefixes, List<OuterAddress> peerAddresses) {
+        if (!started) {
+            throw new IllegalStateException("data plane not started");
+        }
+        PathMonitor m = monitor;
+        List<OuterAddress> peers = List.copyOf(peerAddresses);
+        loop.submit(() -> {
+            m.setPeers(peers);
+            m.pointNewSas();
+        }).syncUninterruptibly();
+        if (divert != null) {
+            divert.routes(protectedRemotePrefixes);
+            divert.inboundPolicy(inboundRules(peers));
+        }
+        LOG.info("data plane reconfigured: peers {}, diverted {}", peers, protectedRemotePrefixes);
+    }
+
+    /** The inbound-policy rules in force on the host (none when the host is prepared by someone else). */
+    public synchronized InboundPolicyRules inboundPolicy() {
+        return divert == null ? InboundPolicyRules.NONE : divert.inboundPolicy();
+    }
+
+    private List<String> uplinkInterfaces() {
+        return config.uplinks().stream().map(DataPlaneConfig.Uplink::interfaceName).distinct().toList();
+    }
+
+    private InboundPolicyRules inboundRules(List<OuterAddress> peers) {
+        return InboundPolicyRules.from(config.kernel(), config.uplinks().stream().map(DataPlaneConfig.Uplink::address).toList(),
+                peers);
+    }
+
+    /** Reports what the host firewall dropped since the last report (on the counter thread, and once at stop). */
+    private void reportHostDrops() {
+        HostDivert d = divert;
+        if (d == null) {
+            return;
+        }
+        try {
+            HostDivert.InboundDrops now = d.inboundDrops();
+            synchronized (reportLock) {
+                // A table made anew (its counters at zero) restarts the count rather than going backwards.
+                long cleartext = now.protectedCleartext() - reported.protectedCleartext();
+                long discarded = now.discarded() - reported.discarded();
+                listener.droppedByHost(DropReason.INBOUND_CLEARTEXT, cleartext < 0 ? now.protectedCleartext() : cleartext);
+                listener.droppedByHost(DropReason.INBOUND_DISCARD, discarded < 0 ? now.discarded() : discarded);
+                reported = now;
+            }
+        } catch (RuntimeException ex) {
+            LOG.warn("reading the inbound-policy counters: {}", ex.getMessage());
         }
     }
 
@@ -171,6 +282,16 @@ public final class DataPlane implements AutoCloseable {
     }
 
     private void teardown() {
+        if (hostCounters != null) {
+            hostCounters.shutdownNow();
+            try {
+                hostCounters.awaitTermination(5, TimeUnit.SECONDS);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+            }
+            hostCounters = null;
+            reportHostDrops(); // the last drops before the table goes
+        }
         if (ticker != null) {
             ticker.cancel(false);
             ticker = null;
@@ -187,6 +308,7 @@ public final class DataPlane implements AutoCloseable {
             }
         }
         channels.clear();
+        uplinkDecoders.clear();
         if (loop != null) {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             loop = null;

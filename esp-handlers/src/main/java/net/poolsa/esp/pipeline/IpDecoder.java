@@ -58,6 +58,16 @@ public final class IpDecoder extends ChannelInboundHandlerAdapter {
         ctx.fireChannelRead(packet);
     }
 
+    /**
+     * Discards fragments held longer than the reassembly timeout. The data plane's timer calls it on the event
+     * loop, so that held fragments expire (and are counted) when no further fragment arrives.
+     */
+    public void expire(long nowNanos) {
+        if (reassembler != null) {
+            reassembler.expire(nowNanos);
+        }
+    }
+
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         if (reassembler != null) {

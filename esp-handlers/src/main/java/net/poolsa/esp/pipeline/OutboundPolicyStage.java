@@ -32,6 +32,14 @@ public final class OutboundPolicyStage extends ChannelInboundHandlerAdapter {
         this.listener = listener;
     }
 
+    /** The outbound policy for the packet {@code v} describes, or null when none matches (RFC 4301 §5.1). */
+    static InstalledPolicy classify(SecurityPolicyDatabase spd, IpPacketView v) {
+        return v.isV4()
+                ? spd.classifyV4(Direction.OUTBOUND, v.v4Source(), v.v4Destination(), v.protocol(), v.sourcePort(), v.destinationPort())
+                : spd.classifyV6(Direction.OUTBOUND, v.v6SourceHi(), v.v6SourceLo(), v.v6DestinationHi(), v.v6DestinationLo(),
+                v.protocol(), v.sourcePort(), v.destinationPort());
+    }
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof Packet p)) {
@@ -40,10 +48,7 @@ public final class OutboundPolicyStage extends ChannelInboundHandlerAdapter {
         }
         IpPacketView v = p.view;
         long t = timer.start();
-        InstalledPolicy policy = v.isV4()
-                ? spd.classifyV4(Direction.OUTBOUND, v.v4Source(), v.v4Destination(), v.protocol(), v.sourcePort(), v.destinationPort())
-                : spd.classifyV6(Direction.OUTBOUND, v.v6SourceHi(), v.v6SourceLo(), v.v6DestinationHi(), v.v6DestinationLo(),
-                v.protocol(), v.sourcePort(), v.destinationPort());
+        InstalledPolicy policy = classify(spd, v);
         timer.stop(t, listener);
         PolicyAction action = policy == null ? PolicyAction.DISCARD : policy.action();
         switch (action) {

@@ -9,7 +9,7 @@ import net.poolsa.esp.kernel.UserspaceIpsecKernel;
  *
  * <pre>
  * divert sink (cleartext):  decode -> policy (SPD: PROTECT/BYPASS/DISCARD) -> protect (+MTU) -> emit
- * uplink (ESP, AH, UDP/4500): decode (+reassembly) -> sa (SPI, pools) -> unprotect (+selectors) -> emit
+ * uplink (ESP, AH, UDP/4500): decode (+reassembly) -> sa (SPI, pools) -> unprotect (+selectors, TTL) -> emit
  * </pre>
  */
 public final class Pipelines {
@@ -29,13 +29,24 @@ public final class Pipelines {
                 .addLast("emit", new EmitStage());
     }
 
+    /** With the capture sink and no ICMP error sources: decapsulated packets are forwarded, expired ones dropped silently. */
     public static ChannelPipeline uplink(ChannelPipeline p, UserspaceIpsecKernel kernel, PacketProtector protector,
                                          PathEvidence paths, DataPathListener listener) {
+        return uplink(p, kernel, protector, paths, listener, null, DataPlaneConfig.Sink.CAPTURE);
+    }
+
+    /**
+     * @param icmp where ICMP time exceeded comes from, its rate and the path MTU it must fit (null: none sent)
+     * @param sink how decapsulated packets leave, which decides who decrements their TTL ({@link UnprotectStage})
+     */
+    public static ChannelPipeline uplink(ChannelPipeline p, UserspaceIpsecKernel kernel, PacketProtector protector,
+                                         PathEvidence paths, DataPathListener listener, MtuSettings icmp,
+                                         DataPlaneConfig.Sink sink) {
         Reassembler reassembler = new Reassembler(p.channel().alloc(), listener, REASSEMBLY_DATAGRAMS,
                 REASSEMBLY_FRAGMENTS, REASSEMBLY_TIMEOUT_NANOS);
         return p.addLast("decode", new IpDecoder(listener, reassembler))
                 .addLast("sa", new InboundSaStage(kernel.sad(), paths, listener))
-                .addLast("unprotect", new UnprotectStage(protector, kernel.sad(), paths, listener))
+                .addLast("unprotect", new UnprotectStage(protector, kernel, paths, listener, icmp, sink))
                 .addLast("emit", new EmitStage());
     }
 }

@@ -30,6 +30,11 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * packet as TOO_BIG without leaking a buffer. The overhead is measured on the packet just built, so it is exact for
  * the SA's algorithms.
  *
+ * <p>The inner TTL / hop limit is left as it arrives (RFC 4301 §5.1.2.1 note 2: the encapsulator decrements only
+ * what it forwards): what reaches the sink was either forwarded into it by the kernel, which already decremented it
+ * (and answered an expired one itself), or sent by this host, which a host never decrements. The outer ECN field is
+ * a copy of the inner one (RFC 6040 §4.1, normal mode), written by the transform.
+ *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc4301#section-8.2">RFC 4301 §8.2</a>
  */
 public final class ProtectStage extends ChannelInboundHandlerAdapter {

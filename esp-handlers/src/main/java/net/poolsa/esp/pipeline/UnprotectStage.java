@@ -1,42 +1,100 @@
 package net.poolsa.esp.pipeline;
 
+import java.util.function.LongSupplier;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.ip.Checksums;
+import net.poolsa.esp.ip.IcmpErrors;
 import net.poolsa.esp.ip.IpPacketView;
+import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sa.TrafficSelector;
 import net.poolsa.esp.sad.SecurityAssociationDatabase;
+import net.poolsa.esp.spd.InstalledPolicy;
+import net.poolsa.esp.spd.PolicyAction;
+import net.poolsa.esp.spd.SecurityPolicyDatabase;
 import net.poolsa.esp.transform.SaBundle;
 
 /**
  * Inbound crypto: decapsulates with the SA found by the SAD stage, validates the inner packet and checks
  * it against the SA's traffic selector (RFC 4301 §5.2 step 4: a packet that decrypts correctly but does
  * not match the selectors is dropped). Only then does the outer source count as evidence that its path
- * works, so forged traffic cannot keep a dead path alive. An inbound AH+ESP bundle (transport-mode AH over
+ * works, so forged traffic cannot keep a dead path alive, and only then is the outer pair recorded on the SA
+ * ({@link SecurityAssociation#lastInboundOuter()}). An inbound AH+ESP bundle (transport-mode AH over
  * ESP, the paper's configuration) is opened in two steps: AH, then the ESP SA its SPI names. The SAs applied
  * must be the ones the policy asks for (RFC 4301 §5.2): an ESP SA the kernel marked as a bundle's inner half
  * ({@link SaBundle#acceptsInbound}) is refused bare, and ESP inside AH must belong to the AH SA's reqid; both
  * are dropped before decryption as SELECTOR_MISMATCH.
  *
+ * <p><b>Forwarding as a router does it</b> (RFC 4301 §5.1.2.1 note 2, RFC 1812 §5.3.1, RFC 8200 §3). With the
+ * capture sink, decapsulated packets leave through a raw socket as if this host had sent them, so the kernel
+ * never decrements them: this stage does, for a tunnel-mode packet the gateway forwards. One that arrives with a
+ * TTL / hop limit of 0 or 1 is dropped as {@link DropReason#TTL_EXPIRED} and answered, at a rate limit, with ICMP
+ * / ICMPv6 time exceeded from the configured ICMP source ({@link MtuSettings#icmpSourceV4()}, the gateway's inside
+ * address) to its source, so that traceroute sees the gateway and a routing loop through the tunnel dies. The
+ * error goes back the way the packet came: the outbound SPD decides (PROTECT: sealed with the policy's SA and sent
+ * to its current outer address; BYPASS: sent as it is; otherwise dropped as the cleartext stage would).
+ * Not decremented: transport-mode packets and tunnel-mode packets to one of our own addresses (an address of the
+ * SA's local outer pool, which holds only ours, as in the paper's host case, or the ICMP source), which are
+ * delivered here, not forwarded; and everything with the TUN sink, whose decapsulated packets the kernel receives
+ * on the TUN device and forwards (decrementing and answering) itself.
+ *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc4301#section-5.2">RFC 4301 §5.2</a>
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc1812#section-5.3.1">RFC 1812 §5.3.1</a>
  */
 public final class UnprotectStage extends ChannelInboundHandlerAdapter {
+    /**
+     * Room left for the tunnel around a time exceeded message, so the sealed error fits the path MTU: outer IPv6
+     * header, AH with a 32-byte ICV, UDP, ESP header, a 16-byte IV, padding and a 16-byte ICV.
+     */
+    static final int TUNNEL_HEADROOM = 160;
+
     private final PacketProtector protector;
     private final SecurityAssociationDatabase sad;
+    private final SecurityPolicyDatabase spd;
     private final PathEvidence paths;
     private final DataPathListener listener;
+    private final MtuSettings icmp;
+    private final boolean forwarder;
+    private final IcmpErrors icmpLimiter;
+    private final LongSupplier clock;
     private final IpPacketView inner = new IpPacketView();
+    private final IpPacketView errorView = new IpPacketView();
 
+    /** Decrements as with the capture sink, sends no ICMP errors (no source address is known). */
     public UnprotectStage(PacketProtector protector, SecurityAssociationDatabase sad, PathEvidence paths,
                           DataPathListener listener) {
+        this(protector, sad, null, paths, listener, null, DataPlaneConfig.Sink.CAPTURE, System::nanoTime);
+    }
+
+    /**
+     * @param icmp ICMP error sources, rate limit and path MTU; null: no ICMP errors
+     * @param sink how decapsulated packets leave: {@link DataPlaneConfig.Sink#CAPTURE} (raw socket: this stage
+     *             forwards like a router) or {@link DataPlaneConfig.Sink#TUN} (the kernel forwards them)
+     */
+    public UnprotectStage(PacketProtector protector, UserspaceIpsecKernel kernel, PathEvidence paths,
+                          DataPathListener listener, MtuSettings icmp, DataPlaneConfig.Sink sink) {
+        this(protector, kernel.sad(), kernel.spd(), paths, listener, icmp, sink, System::nanoTime);
+    }
+
+    UnprotectStage(PacketProtector protector, SecurityAssociationDatabase sad, SecurityPolicyDatabase spd,
+                   PathEvidence paths, DataPathListener listener, MtuSettings icmp, DataPlaneConfig.Sink sink,
+                   LongSupplier clock) {
         this.protector = protector;
         this.sad = sad;
+        this.spd = spd;
         this.paths = paths;
         this.listener = listener;
+        this.icmp = spd == null ? null : icmp;
+        this.forwarder = sink == DataPlaneConfig.Sink.CAPTURE;
+        this.icmpLimiter = icmp == null ? null : new IcmpErrors(icmp.icmpPerSecond(), Math.max(1, icmp.icmpPerSecond() / 10));
+        this.clock = clock;
     }
 
     @Override
@@ -57,6 +115,7 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
         if (in == null) {
             return; // the protector reported why
         }
+        SecurityAssociation ah = null;
         DropReason bad = inner.decode(in);
         if (bad == null && sa.protocol() == IpsecProtocol.AH && sa.mode() == SaMode.TRANSPORT
                 && (inner.protocol() == IpPacketView.PROTO_ESP || inner.isUdpEncapsulatedEsp())) {
@@ -80,6 +139,7 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
                 return;
             }
             in = decapsulated;
+            ah = sa;
             sa = esp;
             bad = inner.decode(in);
         }
@@ -98,16 +158,120 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
             listener.dropped(DropReason.SELECTOR_MISMATCH, sa);
             return;
         }
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         if (outer.isV4()) {
             paths.authenticatedFromV4(outer.v4Source(), now);
+            sa.lastInboundOuter().recordV4(outer.v4Source(), outer.v4Destination());
+            if (ah != null) {
+                ah.lastInboundOuter().recordV4(outer.v4Source(), outer.v4Destination());
+            }
         } else {
             paths.authenticatedFromV6(outer.v6SourceHi(), outer.v6SourceLo(), now);
+            sa.lastInboundOuter().recordV6(outer.v6SourceHi(), outer.v6SourceLo(), outer.v6DestinationHi(), outer.v6DestinationLo());
+            if (ah != null) {
+                ah.lastInboundOuter().recordV6(outer.v6SourceHi(), outer.v6SourceLo(), outer.v6DestinationHi(),
+                        outer.v6DestinationLo());
+            }
         }
         sa.markInbound(now);
+        if (forwarder && sa.mode() == SaMode.TUNNEL && !deliveredHere(sa)) {
+            if (inner.ttl() <= 1) {
+                listener.dropped(DropReason.TTL_EXPIRED, sa);
+                timeExceeded(ctx, in, now);
+                in.release();
+                return;
+            }
+            decrementTtl(in);
+        }
         listener.packet(sa, inner.totalLength());
         p.buf = in;
         p.sa = sa;
         ctx.fireChannelRead(p);
+    }
+
+    /**
+     * Whether the decapsulated packet is for this host: its destination lies in the SA's local outer pool (the
+     * addresses this end of the SA owns; in the paper's host case the inner selector is that pool) or is the
+     * configured ICMP source of its family.
+     */
+    private boolean deliveredHere(SecurityAssociation sa) {
+        if (inner.isV4()) {
+            int dst = inner.v4Destination();
+            OuterAddress own = icmp == null ? null : icmp.icmpSourceV4();
+            return sa.localOuter().containsV4(dst) || (own != null && own.v4Bits() == dst);
+        }
+        long hi = inner.v6DestinationHi();
+        long lo = inner.v6DestinationLo();
+        OuterAddress own = icmp == null ? null : icmp.icmpSourceV6();
+        return sa.localOuter().containsV6(hi, lo) || (own != null && own.v6Hi() == hi && own.v6Lo() == lo);
+    }
+
+    /** TTL / hop limit minus one, with the IPv4 header checksum updated incrementally (RFC 1624). */
+    private void decrementTtl(ByteBuf b) {
+        int at = inner.offset();
+        if (inner.isV4()) {
+            int old = b.getUnsignedShort(at + 8); // TTL shares its 16-bit word with the protocol byte
+            int word = old - 0x100;
+            b.setShort(at + 8, word);
+            Checksums.updateWord(b, at + 10, old, word);
+        } else {
+            b.setByte(at + 7, inner.ttl() - 1);
+        }
+    }
+
+    /**
+     * Answers the expired packet ({@link #inner} describes it) with ICMP / ICMPv6 time exceeded, at the rate limit,
+     * if an ICMP source of its family is configured and the packet may be answered at all
+     * ({@link IcmpErrors#mayAnswer}).
+     */
+    private void timeExceeded(ChannelHandlerContext ctx, ByteBuf expired, long now) {
+        if (icmp == null) {
+            return;
+        }
+        OuterAddress source = inner.isV4() ? icmp.icmpSourceV4() : icmp.icmpSourceV6();
+        if (source == null || !IcmpErrors.mayAnswer(inner) || !icmpLimiter.permit(now)) {
+            return;
+        }
+        int room = Math.max(icmp.pathMtu() - TUNNEL_HEADROOM, inner.isV4() ? 56 : 96); // at least the headers it must quote
+        ByteBuf err = inner.isV4()
+                ? IcmpErrors.timeExceeded(ctx.alloc(), source.v4Bits(), expired, room)
+                : IcmpErrors.hopLimitExceeded(ctx.alloc(), source.v6Hi(), source.v6Lo(), expired, room);
+        try {
+            DropReason bad = errorView.decode(err);
+            if (bad != null) {
+                listener.dropped(bad, null); // cannot happen for what IcmpErrors builds; counted if it ever does
+                return;
+            }
+            InstalledPolicy policy = OutboundPolicyStage.classify(spd, errorView);
+            PolicyAction action = policy == null ? PolicyAction.DISCARD : policy.action();
+            if (action == PolicyAction.BYPASS) {
+                ctx.write(err.retain(), ctx.voidPromise());
+                return;
+            }
+            SecurityAssociation out = action == PolicyAction.PROTECT ? policy.sa() : null;
+            if (action != PolicyAction.PROTECT || out == null || !out.usable()) {
+                listener.dropped(action == PolicyAction.PROTECT ? DropReason.NO_SA : DropReason.POLICY_DISCARD, out);
+                return;
+            }
+            OuterAddress src = out.currentLocal();
+            OuterAddress dst = out.currentRemote();
+            if (src == null || dst == null) {
+                listener.dropped(DropReason.NO_SA, out);
+                return;
+            }
+            ByteBuf sealed = protector.protect(out, err, src, dst);
+            if (sealed == null) {
+                return; // the protector reported why
+            }
+            if (sealed.readableBytes() > icmp.pathMtu()) {
+                sealed.release();
+                listener.dropped(DropReason.TOO_BIG, out);
+                return;
+            }
+            listener.packet(out, err.readableBytes());
+            ctx.write(sealed, ctx.voidPromise());
+        } finally {
+            err.release();
+        }
     }
 }

@@ -2,6 +2,8 @@ package net.poolsa.esp.sa;
 
 import java.util.Arrays;
 
+import net.poolsa.esp.crypto.EspAlgorithm;
+
 /**
  * Algorithms and key material of one SA. The SA model treats them as opaque: the transform layer
  * interprets the algorithm names. Keys are copied in, never printed, and zeroed by {@link #destroy()}.
@@ -69,9 +71,14 @@ public final class SaKeys {
         Arrays.fill(integrityKey, (byte) 0);
     }
 
-    /** Names the algorithms and key sizes only: key bytes never reach a log. */
+    /**
+     * Names the algorithms and key sizes only: key bytes never reach a log. The size is the cipher key's, without
+     * an AEAD's salt ({@code aes-gcm-16/128}, not /160: the salt is part of the nonce, RFC 4106 §8.1).
+     */
     @Override
     public String toString() {
-        return encryptionAlgorithm + "/" + (encryptionKey.length * 8) + " " + integrityAlgorithm + "/" + (integrityKey.length * 8);
+        EspAlgorithm a = EspAlgorithm.of(encryptionAlgorithm);
+        int bits = a == null ? encryptionKey.length * 8 : a.keyBits(encryptionKey.length);
+        return encryptionAlgorithm + "/" + bits + " " + integrityAlgorithm + "/" + (integrityKey.length * 8);
     }
 }

@@ -63,6 +63,7 @@ public final class SecurityAssociation {
     private volatile long lastInboundNanos;
     private volatile Object transformContext;
     private volatile StateObserver stateObserver;
+    private final LastOuterAddresses lastInboundOuter = new LastOuterAddresses();
 
     private SecurityAssociation(Builder b) {
         this.spi = b.spi;
@@ -348,6 +349,11 @@ public final class SecurityAssociation {
 
     public long lastInboundNanos() {
         return lastInboundNanos;
+    }
+
+    /** Inbound SAs: the outer source and destination of the last authenticated packet (recorded by the data path). */
+    public LastOuterAddresses lastInboundOuter() {
+        return lastInboundOuter;
     }
 
     /** Per-SA state of the transform layer (cipher contexts, sequence numbers, replay window). */

@@ -48,6 +48,9 @@ final class AhTransform {
         IntegrityMac mac = ctx.ahMac(p.index);
         long seq = ctx.outbound().next();
         if (seq == OutboundSequence.EXHAUSTED) {
+            if (!ctx.outbound().exhausted()) {
+                return p.drop(DropReason.SEQUENCE_UNRESERVED, sa); // a late reservation, not the end of the SA
+            }
             sa.expire();
             return p.drop(DropReason.SEQUENCE_EXHAUSTED, sa);
         }
@@ -164,7 +167,7 @@ final class AhTransform {
                 r = p.finishTransport(buf, nh);
             }
             if (r == null) {
-                r = p.checkSelectorAndAccount(sa, buf);
+                r = p.admitInner(sa, buf, tunnel);
             }
             if (r != null) {
                 return p.drop(r, sa);

@@ -45,6 +45,9 @@ final class EspTransform {
         EspCipher c = ctx.espCipher(p.index, p.random);
         long seq = ctx.outbound().next();
         if (seq == OutboundSequence.EXHAUSTED) {
+            if (!ctx.outbound().exhausted()) {
+                return p.drop(DropReason.SEQUENCE_UNRESERVED, sa); // a late reservation, not the end of the SA
+            }
             sa.expire();
             return p.drop(DropReason.SEQUENCE_EXHAUSTED, sa);
         }
@@ -213,7 +216,7 @@ final class EspTransform {
             buf.writerIndex(ptStart + payloadLen);
             DropReason r = tunnel ? p.finishTunnel(buf, ptStart, payloadLen, nh) : p.finishTransport(buf, nh);
             if (r == null) {
-                r = p.checkSelectorAndAccount(sa, buf);
+                r = p.admitInner(sa, buf, tunnel);
             }
             if (r != null) {
                 return p.drop(r, sa);

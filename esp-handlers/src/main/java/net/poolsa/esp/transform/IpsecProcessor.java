@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.ip.Checksums;
 import net.poolsa.esp.replay.ReplayWindow;
 import net.poolsa.esp.replay.SequenceNumbers;
 import net.poolsa.esp.sa.IpsecProtocol;
@@ -39,8 +40,28 @@ public final class IpsecProcessor {
     private static final Logger LOG = LoggerFactory.getLogger(IpsecProcessor.class);
     private static final int CAUSE_UNUSABLE_SA = 0;
     private static final int CAUSE_FAILED = 1;
-    /** Per-packet causes: one line per cause every ten seconds, with the count of those suppressed. */
-    private static final RateLimitedLog RATE = RateLimitedLog.perTenSeconds(2);
+    private static final int CAUSE_ECN = 2;
+    static final int CAUSES = 3;
+    /** ECN codepoint names for log lines, by value. */
+    private static final String[] ECN_NAMES = {"not-ect", "ect1", "ect0", "ce"};
+    /** ECN codepoints (RFC 3168 §5). */
+    static final int NOT_ECT = 0;
+    static final int ECT_1 = 1;
+    static final int ECT_0 = 2;
+    static final int CE = 3;
+    /** {@link #EGRESS} entry: drop the packet. */
+    private static final int DROP = -1;
+    /**
+     * RFC 6040 §4.2 Figure 4, indexed [inner * 4 + outer] by codepoint value: the ECN field the decapsulated
+     * packet leaves with.
+     */
+    private static final int[] EGRESS = {
+        // outer: Not-ECT  ECT(1)   ECT(0)   CE
+        NOT_ECT, NOT_ECT, NOT_ECT, DROP, // inner Not-ECT: never propagate anything else; CE must become a drop
+        ECT_1, ECT_1, ECT_1, CE,         // inner ECT(1)
+        ECT_0, ECT_1, ECT_0, CE,         // inner ECT(0): ECT(1) outside is propagated
+        CE, CE, CE, CE,                  // inner CE
+    };
 
     final ByteBufAllocator alloc;
     final int index;
@@ -53,11 +74,19 @@ public final class IpsecProcessor {
     OuterAddress outDst;
     long lastSeq;
     private final DropListener listener;
+    /** Per-packet causes: one line per cause every ten seconds, with what was suppressed (count, first/last SPI). */
+    private final RateLimitedLog rate;
     private final EspTransform esp = new EspTransform(this);
     private final AhTransform ah = new AhTransform(this);
     private int ipId;
 
     public IpsecProcessor(ByteBufAllocator alloc, DropListener listener) {
+        this(alloc, listener, RateLimitedLog.perTenSeconds(CAUSES));
+    }
+
+    /** @param rate budget of the per-packet log lines, {@link #CAUSES} causes */
+    IpsecProcessor(ByteBufAllocator alloc, DropListener listener, RateLimitedLog rate) {
+        this.rate = Objects.requireNonNull(rate, "rate");
         this.alloc = Objects.requireNonNull(alloc, "alloc");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.index = NEXT_INDEX.getAndIncrement();
@@ -200,9 +229,9 @@ public final class IpsecProcessor {
         try {
             ctx = SaTransformContext.of(sa);
         } catch (GeneralSecurityException e) {
-            long suppressed = RATE.permit(CAUSE_UNUSABLE_SA);
-            if (suppressed != RateLimitedLog.SUPPRESSED) {
-                LOG.warn("event=sa_unusable spi={} cause=\"{}\" suppressed={}", sa.spiHex(), e.getMessage(), suppressed);
+            RateLimitedLog.Suppressed suppressed = rate.admit(CAUSE_UNUSABLE_SA, RateLimitedLog.spiKey(sa.spi()));
+            if (suppressed != null) {
+                LOG.warn("event=sa_unusable spi={} cause=\"{}\"{}", sa.spiHex(), e.getMessage(), suppressed.describeSpis());
             }
             return drop(DropReason.UNSUPPORTED, sa);
         }
@@ -218,9 +247,9 @@ public final class IpsecProcessor {
             return drop(DropReason.SA_EXPIRED, sa);
         }
         // A provider failure or a length this code failed to check: both are bugs to see, but never per packet.
-        long suppressed = RATE.permit(CAUSE_FAILED);
-        if (suppressed != RateLimitedLog.SUPPRESSED) {
-            LOG.warn("event=transform_failed spi={} cause=\"{}\" suppressed={}", sa.spiHex(), e, suppressed);
+        RateLimitedLog.Suppressed suppressed = rate.admit(CAUSE_FAILED, RateLimitedLog.spiKey(sa.spi()));
+        if (suppressed != null) {
+            LOG.warn("event=transform_failed spi={} cause=\"{}\"{}", sa.spiHex(), e, suppressed.describeSpis());
         }
         return drop(e instanceof GeneralSecurityException ? DropReason.UNSUPPORTED : DropReason.MALFORMED_IP, sa);
     }
@@ -316,6 +345,52 @@ public final class IpsecProcessor {
     DropReason finishTransport(ByteBuf buf, int nextHeader) {
         IpHeaders.patch(buf, 0, outer.version, outer.baseLength, outer.protocolIndex - outer.start, nextHeader, buf.writerIndex());
         return inner.parse(buf, 0, buf.readableBytes(), IpPacket.Walk.SELECTOR);
+    }
+
+    /**
+     * The decapsulated packet in {@code buf} (parsed into {@link #inner}) is checked against the SA's selectors and
+     * counted ({@link #checkSelectorAndAccount}); in tunnel mode its ECN field then combines the outer one (still in
+     * {@link #outer}) per RFC 6040 §4.2 ({@link #egressEcn}).
+     */
+    DropReason admitInner(SecurityAssociation sa, ByteBuf buf, boolean tunnel) {
+        DropReason r = checkSelectorAndAccount(sa, buf);
+        return r == null && tunnel ? egressEcn(sa, buf) : r;
+    }
+
+    /**
+     * RFC 6040 §4.2 (normal mode): the inner ECN field becomes the entry of Figure 4 for the arriving inner and
+     * outer fields, with the IPv4 header checksum updated incrementally (RFC 1624). An outer CE over an inner
+     * Not-ECT is a drop; the combinations Figure 4 marks "(!!!)" (currently unused: an ECN codepoint outside a
+     * Not-ECT packet, or ECT(1) outside CE) are forwarded as the table says and logged at a rate limit, as §4.2
+     * asks, since they mean that something on the path rewrites ECN wrongly.
+     */
+    DropReason egressEcn(SecurityAssociation sa, ByteBuf buf) {
+        int out = outer.tos & 3;
+        int in = inner.tos & 3;
+        int ecn = EGRESS[in * 4 + out];
+        if ((in == NOT_ECT && out != NOT_ECT) || (in == CE && out == ECT_1)) {
+            RateLimitedLog.Suppressed suppressed = rate.admit(CAUSE_ECN, RateLimitedLog.spiKey(sa.spi()));
+            if (suppressed != null) {
+                LOG.warn("event=ecn_unexpected spi={} outer_ecn={} inner_ecn={} action={}{}", sa.spiHex(), ECN_NAMES[out],
+                        ECN_NAMES[in], ecn == DROP ? "drop" : "forward", suppressed.describeSpis());
+            }
+        }
+        if (ecn == DROP) {
+            return DropReason.ECN_CE_NOT_ECT;
+        }
+        if (ecn != in) {
+            int s = inner.start;
+            if (inner.v4()) {
+                int old = buf.getUnsignedShort(s);
+                int word = (old & ~3) | ecn;
+                buf.setShort(s, word);
+                Checksums.updateWord(buf, s + 10, old, word);
+            } else {
+                int b1 = buf.getUnsignedByte(s + 1); // traffic class straddles bytes 0 and 1; ECN is bits 4-5 of byte 1
+                buf.setByte(s + 1, (b1 & ~0x30) | (ecn << 4));
+            }
+        }
+        return null;
     }
 
     /** RFC 4301 §5.2: the decapsulated packet must fall within the SA's selectors; then the lifetime counts it. */

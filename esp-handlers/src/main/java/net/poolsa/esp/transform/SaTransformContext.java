@@ -9,7 +9,7 @@ import net.poolsa.esp.crypto.EspAlgorithm;
 import net.poolsa.esp.crypto.EspCipher;
 import net.poolsa.esp.crypto.IntegrityAlgorithm;
 import net.poolsa.esp.crypto.IntegrityMac;
-import net.poolsa.esp.crypto.LegacyAlgorithms;
+import net.poolsa.esp.crypto.IpsecAlgorithms;
 import net.poolsa.esp.replay.OutboundSequence;
 import net.poolsa.esp.replay.ReplayWindow;
 import net.poolsa.esp.sa.IpsecProtocol;
@@ -22,8 +22,8 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * cipher (ESP) or MAC (AH) per processor thread, so that JCA objects are reused but never shared.
  *
  * <p>{@link #close()} (called by {@link SecurityAssociation#kill()}) zeroes the key copies and re-keys the
- * JCA objects with zeros. Limitation: JDK 17 cannot destroy a {@code SecretKeySpec} and providers keep
- * internal copies of key schedules; the re-initialisation overwrites what it can, the rest waits for GC.
+ * JCA objects with zeros, which makes SunJCE zero the key schedules and key copies it held (see
+ * {@link net.poolsa.esp.crypto.WipeableKey}); a heap dump after the kill finds no form of the keys.
  */
 public final class SaTransformContext implements AutoCloseable {
     /** Window used only to infer ESN high halves when the SA has anti-replay switched off. */
@@ -50,33 +50,13 @@ public final class SaTransformContext implements AutoCloseable {
         if (encryption == null || integrity == null) {
             throw new GeneralSecurityException("unknown algorithm in " + keys);
         }
-        boolean authenticated;
-        if (protocol == IpsecProtocol.AH) {
-            if (encryption != EspAlgorithm.NONE || integrity == IntegrityAlgorithm.NONE) {
-                throw new GeneralSecurityException("AH takes encryption \"none\" and an integrity algorithm, not " + keys);
-            }
-            authenticated = true;
-        } else {
-            if (encryption == EspAlgorithm.NONE) {
-                throw new GeneralSecurityException("ESP needs an encryption algorithm (\"null\" for none): " + keys);
-            }
-            if (encryption.aead() && integrity != IntegrityAlgorithm.NONE) {
-                throw new GeneralSecurityException("an AEAD algorithm takes integrity \"none\": " + keys);
-            }
-            if (encryption == EspAlgorithm.NULL && integrity == IntegrityAlgorithm.NONE) {
-                throw new GeneralSecurityException("ESP with neither encryption nor integrity (RFC 4303 §3.2 forbids it)");
-            }
-            if (encryption == EspAlgorithm.DES_CBC && !LegacyAlgorithms.desAllowed()) {
-                throw new GeneralSecurityException("des-cbc needs LegacyAlgorithms.allowDes(true)");
-            }
-            if (encryption != EspAlgorithm.NULL && !encryption.acceptsKeyMaterial(keys.encryptionKey().length)) {
-                throw new GeneralSecurityException(encryption.ikeName() + " does not take " + keys.encryptionKey().length + " key bytes");
-            }
-            authenticated = encryption.aead() || integrity != IntegrityAlgorithm.NONE;
+        // One table decides, for the configuration as for the data path (IpsecAlgorithms).
+        IpsecAlgorithms.Problem problem = IpsecAlgorithms.check(protocol, encryption, keys.encryptionKey().length,
+                integrity, keys.integrityKey().length);
+        if (problem != null) {
+            throw new GeneralSecurityException(problem.message());
         }
-        if (integrity != IntegrityAlgorithm.NONE && keys.integrityKey().length != integrity.keyLength()) {
-            throw new GeneralSecurityException(integrity.ikeName() + " needs a " + integrity.keyLength() + "-byte key");
-        }
+        boolean authenticated = protocol == IpsecProtocol.AH || encryption.aead() || integrity != IntegrityAlgorithm.NONE;
         this.encryptionKey = keys.encryptionKey().clone();
         this.integrityKey = keys.integrityKey().clone();
         this.esn = sa.extendedSequenceNumbers();

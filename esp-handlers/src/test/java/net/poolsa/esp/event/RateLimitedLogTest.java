@@ -1,6 +1,7 @@
 package net.poolsa.esp.event;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -52,5 +53,26 @@ class RateLimitedLogTest {
             t.join();
         }
         assertEquals(5, permitted.get());
+    }
+
+    @Test
+    void aWrittenLineLearnsTheFirstAndLastKeyOfWhatWasSuppressed() {
+        RateLimitedLog one = new RateLimitedLog(2, 1, 10_000, now::get);
+        assertEquals(RateLimitedLog.Suppressed.NONE, one.admit(0, 0xa001));
+        assertNull(one.admit(0, 0xb001));
+        assertNull(one.admit(0, RateLimitedLog.NO_KEY));
+        assertNull(one.admit(0, 0xb003));
+        assertEquals(RateLimitedLog.Suppressed.NONE, one.admit(1, 0xc001), "another cause has its own budget");
+        assertNull(one.admit(1, 0xc002));
+        now.addAndGet(10_000);
+        RateLimitedLog.Suppressed s = one.admit(0, 0xd001);
+        assertEquals(new RateLimitedLog.Suppressed(3, 0xb001, 0xb003), s);
+        assertEquals(" suppressed=3 suppressed_first_spi=0x0000b001 suppressed_last_spi=0x0000b003", s.describeSpis());
+        assertNull(one.admit(0, RateLimitedLog.NO_KEY));
+        now.addAndGet(10_000);
+        assertEquals(new RateLimitedLog.Suppressed(1, 0xc002, 0xc002), one.admit(1, 0xc003), "and its own keys");
+        assertEquals(" suppressed=1 suppressed_first_spi=none suppressed_last_spi=none", one.admit(0, 0xe001).describeSpis());
+        now.addAndGet(10_000);
+        assertEquals("", one.admit(0, 0xe002).describeSpis(), "nothing suppressed, nothing said about it");
     }
 }

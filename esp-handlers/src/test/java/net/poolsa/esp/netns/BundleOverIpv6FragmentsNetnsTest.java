@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import net.poolsa.esp.divert.HostCommands;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * AH and ESP. Oracles: the kernels' ping replies, and tshark, which reassembles the fragments, decodes AH and
  * decrypts the ESP inside it with the keys (ICV checked). Namespaces and processes are removed in finally.
  */
+@Tag("root")
 class BundleOverIpv6FragmentsNetnsTest {
     private static final String KEY_AB = "000102030405060708090a0b0c0d0e0f10111213";
     private static final String KEY_BA = "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";
@@ -51,6 +53,9 @@ class BundleOverIpv6FragmentsNetnsTest {
                     "--local-inner", "192.0.2.64/26", "--remote-inner", "192.0.2.0/26", "--out-spi", "b007", "--in-spi", "a007",
                     "--out-key", KEY_BA, "--in-key", KEY_AB, "--crypto", "aes-gcm-16", "--mtu", "1280",
                     "--ah-out-spi", "b008", "--ah-in-spi", "a008", "--ah-out-key", AH_KEY_BA, "--ah-in-key", AH_KEY_AB));
+            // Both gateways must be forwarding before the counted pings: on a loaded machine the first exchange can
+            // take longer than ping's own timeout.
+            NetnsLab.waitForPing(hostA, "192.0.2.65");
             Path pcap = lab.capture(gwA, "l1a", "ip6 and not icmp6", () -> {
                 ping(hostA, "-s", "100");
                 ping(hostA, "-M", "dont", "-s", "1400");

@@ -129,6 +129,9 @@ public final class GatewayMain {
             }
         }
         kernel.addPolicy(SecurityPolicy.protect("out", TrafficSelector.between(li, ri), 1));
+        // As manual keying installs it: cleartext from the remote inner pool must arrive inside the SA (RFC 4301 §5.2).
+        kernel.addPolicy(new SecurityPolicy("in", net.poolsa.esp.sa.Direction.INBOUND, 1000, TrafficSelector.between(ri, li),
+                net.poolsa.esp.spd.PolicyAction.PROTECT, 1));
 
         Map<DropReason, AtomicLong> drops = new EnumMap<>(DropReason.class);
         for (DropReason r : DropReason.values()) {

@@ -100,7 +100,7 @@ class BundlePipelineTest {
         uplink.writeInbound(outer);
         ByteBuf got = uplink.readOutbound();
         assertNotNull(got, "decapsulated: " + drops);
-        assertArrayEquals(innerBytes, ByteBufUtil.getBytes(got));
+        assertArrayEquals(ForwardingTtlTest.forwarded(innerBytes), ByteBufUtil.getBytes(got)); // B forwards it: TTL one lower
         got.release();
         uplink.writeInbound(forged); // sequence 2 with a flipped bit in the ESP trailer: AH's ICV fails first
         assertNull(uplink.readOutbound());
@@ -175,7 +175,7 @@ class BundlePipelineTest {
         uplink.writeInbound(plain); // the same ESP SA bare is fine: reqid 1 is not a bundle
         ByteBuf got = uplink.readOutbound();
         assertNotNull(got, "plain ESP accepted: " + drops);
-        assertArrayEquals(innerBytes, ByteBufUtil.getBytes(got));
+        assertArrayEquals(ForwardingTtlTest.forwarded(innerBytes), ByteBufUtil.getBytes(got)); // B forwards it: TTL one lower
         got.release();
         assertEquals(Map.of(DropReason.SELECTOR_MISMATCH, 1), drops);
         assertFalse(uplink.finish());

@@ -43,6 +43,7 @@ import net.poolsa.esp.spd.SecurityPolicy;
 import net.poolsa.esp.transform.SaBundle;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -152,6 +153,7 @@ class OutboundBundleTest {
         return r;
     }
 
+    @Tag("root")
     @Test
     void bundleSendsAhOverEspAndScapyVerifiesBoth(@TempDir Path dir) throws Exception {
         OutboundSlot slot = kernelA.sad().slot(REQID);
@@ -168,10 +170,11 @@ class OutboundBundleTest {
         Map<String, String> scapy = ScapyOracle.open(dir, bytes(out), ESP_SPI, espKey(), AH_SPI, ahKey());
         assertEquals("50", scapy.get("AH"));
         assertEquals(HexFormat.of().formatHex(inner), scapy.get("INNER"));
-        assertArrayEquals(inner, throughB(out));
+        assertArrayEquals(ForwardingTtlTest.forwarded(inner), throughB(out)); // B forwards it: TTL one lower
         assertEquals(Map.of(), drops);
     }
 
+    @Tag("root")
     @Test
     void fragmentedBundleStillVerifies(@TempDir Path dir) throws Exception {
         byte[] inner = innerBytes(2000);
@@ -179,10 +182,11 @@ class OutboundBundleTest {
         assertEquals(2, out.size());
         Map<String, String> scapy = ScapyOracle.open(dir, bytes(out), ESP_SPI, espKey(), AH_SPI, ahKey());
         assertEquals(HexFormat.of().formatHex(inner), scapy.get("INNER"));
-        assertArrayEquals(inner, throughB(out));
+        assertArrayEquals(ForwardingTtlTest.forwarded(inner), throughB(out)); // B forwards it: TTL one lower
         assertEquals(Map.of(), drops);
     }
 
+    @Tag("root")
     @Test
     void tsharkDecodesAhThenDecryptsEsp(@TempDir Path dir) throws Exception {
         List<ByteBuf> out = send(64);

@@ -99,6 +99,7 @@ final class Packets {
     }
 
     static final Suite GCM128 = new Suite("aes-gcm-16", 20, "none", 0);
+    static final Suite GCM192 = new Suite("aes-gcm-16", 28, "none", 0);
     static final Suite GCM256 = new Suite("aes-gcm-16", 36, "none", 0);
     static final Suite CHACHA = new Suite("chacha20-poly1305", 36, "none", 0);
     static final Suite CBC128_SHA256 = new Suite("aes-cbc", 16, "hmac-sha2-256-128", 32);
@@ -112,7 +113,7 @@ final class Packets {
     static final Suite AH_SHA1 = new Suite("none", 0, "hmac-sha1-96", 20);
     static final Suite AH_SHA256 = new Suite("none", 0, "hmac-sha2-256-128", 32);
 
-    static final List<Suite> ESP_SUITES = List.of(GCM128, GCM256, CHACHA, CBC128_SHA256, CBC256_SHA384, CBC256_SHA512,
+    static final List<Suite> ESP_SUITES = List.of(GCM128, GCM192, GCM256, CHACHA, CBC128_SHA256, CBC256_SHA384, CBC256_SHA512,
             CBC128_SHA1, TDES_SHA1, NULL_SHA256, CBC128_NOAUTH);
 
     /**

@@ -2,8 +2,10 @@ package net.poolsa.ike.message;
 
 import io.netty.buffer.ByteBuf;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -36,8 +38,15 @@ import java.util.List;
  * <li>ID_LIST (RFC 3554 section 3): one or more complete Identification payloads, each with its own
  *     generic header (whose Next Payload is ignored on receipt) and ID body; no ID_LIST inside an ID_LIST.
  *     The ID_LIST's own Protocol ID and Port are sent as zero and ignored on receipt.</li>
- * <li>Every other type (FQDN, DN, KEY_ID, unknown codes) is opaque bytes here.</li>
+ * <li>ID_FQDN, ID_USER_FQDN (phase 1): a name, not empty, without terminators or other control
+ *     characters (RFC 2407 section 4.6.2.1: "MUST not contain any terminators").</li>
+ * <li>ID_DER_ASN1_DN (phase 1): one DER SEQUENCE (the Name) whose definite length covers exactly the data;
+ *     ID_KEY_ID: opaque, not empty.</li>
+ * <li>Every other type (ID_DER_ASN1_GN, unknown codes) is opaque bytes here.</li>
  * </ul>
+ *
+ * <p>Phase 1 (Main Mode IDii/IDir) uses the same payload with Protocol ID and Port zero (RFC 2407
+ * section 4.6.2: zero or UDP/500); the factories for those IDs set them so.
  *
  * <p>The data is kept as the bytes received, so a decoded payload re-encodes byte for byte; the typed
  * views ({@link #listEntries()}) are derived from them. A decode failure is an {@link IkeProtocolException}
@@ -47,13 +56,13 @@ import java.util.List;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2407#section-4.6.2">RFC 2407 section 4.6.2</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3554#section-3">RFC 3554 section 3</a>
  */
-public record IdentificationPayload(IdType idType, int protocolId, int port, byte[] data) {
+public record IdentificationPayload(IdType idType, int protocolId, int port, byte[] data) implements IsakmpPayload {
     /** Size of ID Type, Protocol ID and Port. */
     public static final int FIXED_LENGTH = 4;
     /** Size of the generic payload header in front of every payload, also of each ID inside an ID_LIST. */
-    public static final int GENERIC_HEADER_LENGTH = 4;
+    public static final int GENERIC_HEADER_LENGTH = IsakmpConstants.GENERIC_HEADER_LENGTH;
     /** The 16-bit Payload Length covers the generic header too, so a body is at most this long. */
-    public static final int MAX_BODY_LENGTH = 0xffff - GENERIC_HEADER_LENGTH;
+    public static final int MAX_BODY_LENGTH = IsakmpConstants.MAX_BODY_LENGTH;
     /** ISAKMP payload type of an Identification payload: the Next Payload value chained IDs in a list carry. */
     public static final int PAYLOAD_TYPE_ID = 5;
 
@@ -104,7 +113,59 @@ public record IdentificationPayload(IdType idType, int protocolId, int port, byt
         return new IdentificationPayload(type, protocolId, port, data);
     }
 
+    /** A phase-1 ID_FQDN, e.g. "gw.example.net". */
+    public static IdentificationPayload fqdn(String name) {
+        return new IdentificationPayload(IdType.ID_FQDN, 0, 0, name.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A phase-1 ID_USER_FQDN, e.g. "ops@example.net". */
+    public static IdentificationPayload userFqdn(String name) {
+        return new IdentificationPayload(IdType.ID_USER_FQDN, 0, 0, name.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A phase-1 ID_KEY_ID: opaque bytes the peer's configuration matches. */
+    public static IdentificationPayload keyId(byte[] id) {
+        return new IdentificationPayload(IdType.ID_KEY_ID, 0, 0, id);
+    }
+
+    /** A phase-1 ID_DER_ASN1_DN: the DER encoding of an X.501 Name. */
+    public static IdentificationPayload derAsn1Dn(byte[] der) {
+        return new IdentificationPayload(IdType.ID_DER_ASN1_DN, 0, 0, der);
+    }
+
+    /** A phase-1 ID_IPV4_ADDR or ID_IPV6_ADDR (an IPv4-mapped IPv6 address stays IPv6 only as Inet6Address). */
+    public static IdentificationPayload address(InetAddress address) {
+        byte[] a = address.getAddress();
+        return new IdentificationPayload(a.length == 4 ? IdType.ID_IPV4_ADDR : IdType.ID_IPV6_ADDR, 0, 0, a);
+    }
+
+    /** The name of an ID_FQDN or ID_USER_FQDN. */
+    public String name() {
+        if (!idType.isName()) {
+            throw new IllegalStateException(idType + " carries no name");
+        }
+        return new String(data, StandardCharsets.UTF_8);
+    }
+
+    /** The address of an ID_IPV4_ADDR or ID_IPV6_ADDR. */
+    public InetAddress address() {
+        if (!idType.equals(IdType.ID_IPV4_ADDR) && !idType.equals(IdType.ID_IPV6_ADDR)) {
+            throw new IllegalStateException(idType + " carries no single address");
+        }
+        try {
+            return data.length == 4 ? InetAddress.getByAddress(data) : Inet6Address.getByAddress(null, data, -1);
+        } catch (UnknownHostException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Override
+    public PayloadType type() {
+        return PayloadType.IDENTIFICATION;
+    }
+
     /** Writes ID Type, Protocol ID, Port and the data; {@link #encodedLength()} bytes. */
+    @Override
     public void encode(ByteBuf out) {
         out.writeByte(idType.code());
         out.writeByte(protocolId);
@@ -113,6 +174,7 @@ public record IdentificationPayload(IdType idType, int protocolId, int port, byt
     }
 
     /** Length of the body {@link #encode(ByteBuf)} writes. */
+    @Override
     public int encodedLength() {
         return FIXED_LENGTH + data.length;
     }
@@ -224,9 +286,57 @@ public record IdentificationPayload(IdType idType, int protocolId, int port, byt
             }
             case 12:
                 return listProblem(d, off, len);
+            case 2:
+            case 3:
+                return nameProblem(type, d, off, len);
+            case 9:
+                return derProblem(type, d, off, len);
+            case 11:
+                return len == 0 ? type + " is empty" : null;
             default:
                 return null;
         }
+    }
+
+    private static String nameProblem(IdType type, byte[] d, int off, int len) {
+        if (len == 0) {
+            return type + " is empty";
+        }
+        for (int i = off; i < off + len; i++) {
+            int c = d[i] & 0xff;
+            if (c < 0x20 || c == 0x7f) {
+                return type + " holds control character 0x" + Integer.toHexString(c) + " at offset " + (i - off);
+            }
+        }
+        return null;
+    }
+
+    /** One DER SEQUENCE with a definite length of at most 4 length bytes, covering exactly the data. */
+    private static String derProblem(IdType type, byte[] d, int off, int len) {
+        if (len < 2 || d[off] != 0x30) {
+            return type + " is not a DER SEQUENCE";
+        }
+        int first = d[off + 1] & 0xff;
+        long content;
+        int header;
+        if (first < 0x80) {
+            content = first;
+            header = 2;
+        } else {
+            int n = first & 0x7f;
+            if (n == 0 || n > 4 || len < 2 + n) {
+                return type + " has an unusable DER length (0x" + Integer.toHexString(first) + ")";
+            }
+            content = 0;
+            for (int i = 0; i < n; i++) {
+                content = (content << 8) | (d[off + 2 + i] & 0xff);
+            }
+            header = 2 + n;
+        }
+        if (header + content != len) {
+            return type + " DER length " + content + " does not fill the " + (len - header) + " bytes after its header";
+        }
+        return null;
     }
 
     private static String listProblem(byte[] d, int off, int len) {
@@ -350,6 +460,10 @@ public record IdentificationPayload(IdType idType, int protocolId, int port, byt
                 break;
             case 12:
                 sb.append(listEntries());
+                break;
+            case 2:
+            case 3:
+                sb.append(name());
                 break;
             default:
                 sb.append(HexFormat.of().formatHex(data));

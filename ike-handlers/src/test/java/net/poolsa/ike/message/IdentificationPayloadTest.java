@@ -246,25 +246,11 @@ class IdentificationPayloadTest {
     }
 
     static IdentificationPayload decode(String hex) throws IkeProtocolException {
-        ByteBuf buf = Unpooled.wrappedBuffer(HEX.parseHex(hex));
-        try {
-            return IdentificationPayload.decode(buf);
-        } finally {
-            buf.release();
-        }
+        return (IdentificationPayload) Msgs.decodeBody(PayloadType.IDENTIFICATION, hex);
     }
 
     static String encode(IdentificationPayload id) {
-        ByteBuf buf = Unpooled.buffer();
-        try {
-            id.encode(buf);
-            assertEquals(id.encodedLength(), buf.readableBytes());
-            byte[] b = new byte[buf.readableBytes()];
-            buf.readBytes(b);
-            return HEX.formatHex(b);
-        } finally {
-            buf.release();
-        }
+        return Msgs.body(id);
     }
 
     private static void expectInvalid(String hex, String message) {

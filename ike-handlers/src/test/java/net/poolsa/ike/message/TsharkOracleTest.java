@@ -4,25 +4,24 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.ike.pool.PoolIdentities;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * tshark (Wireshark's ISAKMP dissector) as the independent decoder of our encoding: our IDs are written
  * as unencrypted IKEv1 Quick Mode messages, one per packet, in a pcap, and tshark's reading of each field
  * must match what we meant. Needs the {@code tshark} binary (Debian package tshark), no root.
  */
+@Tag("root")
 class TsharkOracleTest {
     private static final String[] FIELDS = {
         "isakmp.exchangetype", "isakmp.nextpayload", "isakmp.payloadlength", "isakmp.id.type", "isakmp.id.protoid",
@@ -52,7 +51,7 @@ class TsharkOracleTest {
 
         Path pcap = dir.resolve("quick-mode-ids.pcap");
         Files.write(pcap, IsakmpPcap.quickModes(chains));
-        List<String[]> rows = tshark(pcap);
+        List<String[]> rows = Tshark.fields(pcap, "isakmp", FIELDS);
         assertEquals(chains.size(), rows.size());
 
         // Columns: see FIELDS. Multiple occurrences in one packet are comma-separated. tshark files the
@@ -74,34 +73,39 @@ class TsharkOracleTest {
                 "255.255.255.0", "", "", "", "", "", "", "");
     }
 
+    /**
+     * Every kind of message our exchanges build ({@link SampleMessages}), encoded by our encoder and sent as
+     * UDP/500 datagrams: tshark must report no malformed packet and no expert information of any severity,
+     * and read every field of {@link TsharkView#FIELDS} as we meant it.
+     */
+    @Test
+    void tsharkReadsEveryMessageWeBuildWithoutErrors(@TempDir Path dir) throws Exception {
+        List<SampleMessages.Sample> samples = SampleMessages.all();
+        List<byte[]> datagrams = new ArrayList<>();
+        for (SampleMessages.Sample s : samples) {
+            datagrams.add(Msgs.encode(s.message()));
+        }
+        Path pcap = dir.resolve("ours.pcap");
+        Files.write(pcap, PcapFile.udp(datagrams, 500));
+        List<String> fields = new ArrayList<>(List.of("frame.number", "_ws.malformed", "_ws.expert.message"));
+        fields.addAll(List.of(TsharkView.FIELDS));
+        List<String[]> rows = Tshark.fields(pcap, "frame", fields.toArray(new String[0]));
+        assertEquals(samples.size(), rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            String[] row = rows.get(i);
+            String what = samples.get(i).row() + " (frame " + row[0] + ")";
+            assertEquals("", row[1], what + ": malformed");
+            assertEquals("", row[2], what + ": expert information");
+            String theirs = String.join("|", java.util.Arrays.copyOfRange(row, 3, row.length));
+            assertEquals(theirs, TsharkView.row(samples.get(i).message(), datagrams.get(i).length), what);
+        }
+    }
+
     private static void expect(String[] row, String... want) {
         assertEquals(String.join("|", want), String.join("|", row));
     }
 
-    private static List<String[]> tshark(Path pcap) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of("tshark", "-n", "-r", pcap.toString(), "-Y", "isakmp", "-T", "fields",
-                "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=,"));
-        for (String f : FIELDS) {
-            cmd.add("-e");
-            cmd.add(f);
-        }
-        Path out = pcap.resolveSibling("tshark.out");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(false)
-                .redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        try {
-            assertTrue(p.waitFor(60, TimeUnit.SECONDS), "tshark did not finish");
-        } finally {
-            p.destroyForcibly();
-        }
-        assertEquals(0, p.exitValue(), "tshark exit status");
-        List<String[]> rows = new ArrayList<>();
-        for (String line : Files.readAllLines(out)) {
-            rows.add(line.split("\\|", -1));
-        }
-        return rows;
-    }
-
-    /** A minimal pcap writer: Ethernet, IPv4, UDP 500 to 500, ISAKMP header, then chained payloads. */
+    /** ISAKMP messages around raw payload chains, in a pcap of UDP/500 datagrams. */
     static final class IsakmpPcap {
         private IsakmpPcap() {
         }
@@ -126,28 +130,16 @@ class TsharkOracleTest {
 
         /** One unencrypted Quick Mode message per payload chain, its first payload an ID. */
         static byte[] quickModes(List<byte[]> messages) {
-            ByteBuf f = Unpooled.buffer();
-            try {
-                f.writeIntLE(0xa1b2c3d4).writeShortLE(2).writeShortLE(4).writeIntLE(0).writeIntLE(0)
-                        .writeIntLE(65535).writeIntLE(1); // LINKTYPE_ETHERNET
-                int seq = 0;
-                for (byte[] chain : messages) {
-                    byte[] frame = frame(chain, seq);
-                    f.writeIntLE(1_700_000_000 + seq).writeIntLE(0).writeIntLE(frame.length).writeIntLE(frame.length);
-                    f.writeBytes(frame);
-                    seq++;
-                }
-                byte[] out = new byte[f.readableBytes()];
-                f.readBytes(out);
-                return out;
-            } finally {
-                f.release();
+            List<byte[]> datagrams = new ArrayList<>();
+            int seq = 0;
+            for (byte[] chain : messages) {
+                datagrams.add(isakmp(chain, seq++));
             }
+            return PcapFile.udp(datagrams, 500);
         }
 
-        private static byte[] frame(byte[] chain, int seq) {
+        private static byte[] isakmp(byte[] chain, int seq) {
             ByteBuf isakmp = Unpooled.buffer();
-            ByteBuf b = Unpooled.buffer();
             try {
                 isakmp.writeLong(0x1122334455667788L).writeLong(0x99aabbccddeeff00L);
                 isakmp.writeByte(IdentificationPayload.PAYLOAD_TYPE_ID).writeByte(0x10).writeByte(32).writeByte(0);
@@ -156,28 +148,9 @@ class TsharkOracleTest {
                 isakmp.writeInt(0);
                 isakmp.writeBytes(chain);
                 isakmp.setInt(lengthAt, isakmp.readableBytes());
-
-                b.writeBytes(new byte[] {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1}).writeShort(0x0800);
-                int ipAt = b.writerIndex();
-                int total = 20 + 8 + isakmp.readableBytes();
-                b.writeByte(0x45).writeByte(0).writeShort(total).writeShort(seq).writeShort(0x4000)
-                        .writeByte(64).writeByte(17).writeShort(0)
-                        .writeInt(0xc0000201).writeInt(0xc0000202); // 192.0.2.1 -> 192.0.2.2
-                int sum = 0;
-                for (int i = 0; i < 20; i += 2) {
-                    sum += b.getUnsignedShort(ipAt + i);
-                }
-                sum = (sum & 0xffff) + (sum >>> 16);
-                sum = (sum & 0xffff) + (sum >>> 16);
-                b.setShort(ipAt + 10, ~sum);
-                b.writeShort(500).writeShort(500).writeShort(8 + isakmp.readableBytes()).writeShort(0);
-                b.writeBytes(isakmp);
-                byte[] out = new byte[b.readableBytes()];
-                b.readBytes(out);
-                return out;
+                return Msgs.bytes(isakmp);
             } finally {
                 isakmp.release();
-                b.release();
             }
         }
     }
