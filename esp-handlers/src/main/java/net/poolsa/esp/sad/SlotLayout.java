@@ -12,23 +12,28 @@ import net.poolsa.esp.sa.AddressPool;
  * marker whose low two bits say "continuation" (so that a probe that starts there moves on) and whose other
  * 30 bits hold five 6-bit shift fields. A prefix is checked as {@code ((address ^ network) >>> shift) == 0},
  * shift = 32 - length (IPv4) or 64 - length on the top 64 bits (IPv6 up to /64); a /0 is written as two /1s,
- * so a shift stays within 31 or 63, the counts Java's int and long shifts use.
+ * so a shift stays within 31 or 63.
  *
- * <p>One family is inline, in a fixed format whose check is straight-line code: a branch or a loop that
- * depends on the loaded entry would serialize the cache misses of consecutive lookups (docs/benchmarks.md §1).
- * A side of fewer prefixes than its group holds repeats its last one.
+ * <p>One family is inline, in a fixed format whose check is straight-line code: at a million SAs every
+ * lookup misses the cache, and the CPU overlaps the misses of consecutive packets only while their
+ * instructions fit its reorder window, so a loop, a call or a branch on the loaded entry costs far more than
+ * its own cycles (docs/benchmarks.md §1). A side of fewer prefixes than its group holds repeats its last one.
+ * Group A is the local side, B the remote one, except in the mirrored formats 1+4, where A is remote.
  * <pre>
- * narrow   1 cell   [SPI | state(shifts) | local | remote]                     IPv4 1+1, no IPv6 pair
- * v4 4+1   2 cells  [SPI | state | A0 | A1] [A2 | m(A0-A3,B) | A3 | B]           IPv4 up to 4 local + 1 remote,
- *                                                                              or 1 + up to 4 (SWAP: A is remote)
- * v4 4+4   3 cells  ... [B1 | m(B1-B3) | B2 | B3]                               IPv4 up to 4 + up to 4
- * v6 1+1   2 cells  [SPI | state | A.hi | A.lo] [x | m(A,B) | B.hi | B.lo]       IPv6 prefixes up to /64
- * v6 4+1   4 cells  A0 2,3  A1 6,7  A2 10,11  A3 14,15  B 4,8  x 12            (int offsets from the head)
- * v6 4+4   6 cells  A0-A3 as 4+1, B0 18,19  B1 22,23  B2 4,8  B3 12,16  x 20
- * spill    1 cell   [SPI | state | IPv4 spill offset | IPv6 spill offset]      any pools
+ * narrow   1 cell   [SPI | state(2 shifts) | local | remote]          IPv4 1+1, no IPv6 pair
+ * v4 2+2   2 cells  [SPI | state | A0 | A1] [B0 | m | B1 | x]            up to 2 + up to 2
+ * v4 4+1   2 cells  [SPI | state | A0 | A1] [A2 | m | A3 | B0]           3-4 + 1 (and 1 + 3-4 mirrored)
+ * v4 4+4   3 cells  ... [B1 | n | B2 | B3]                               the rest up to 4 + 4
+ * v6 1+1   2 cells  A 2,3  B 6,7  x 4                                 (int offsets of the top and low half
+ * v6 2+2   3 cells  A0 2,3  A1 6,7  B0 10,11  B1 4,8                    of each prefix's top 64 bits)
+ * v6 4+1   4 cells  A0 2,3  A1 6,7  A2 10,11  A3 14,15  B0 4,8  x 12     (and 1 + 3-4 mirrored)
+ * v6 4+4   6 cells  A as 4+1, B0 18,19  B1 22,23  B2 4,8  B3 12,16  x 20
+ * spill    1 cell   [SPI | state | IPv4 spill offset | IPv6 spill offset]
  * </pre>
- * The other family, when the SA has it on both sides, is kept in the table's spill area as ranges, its offset
- * in the word marked x (an IPv4 format takes one more cell for it). IPv4 goes inline before IPv6.
+ * m and n are the markers at ints 5 and 9, holding the shift fields of A0-A3, B0 (m) and B1-B3 (n) in that
+ * order (2+2 formats: A0, A1, B0, B1 in m). The other family, when the SA has it on both sides, is kept in the
+ * table's spill area as ranges, its offset in the word marked x (ints 7, 8, 12 for v4 2+2, 4+1, 4+4 and 12
+ * for v6 2+2, in one more cell where the format has no spare word). IPv4 goes inline before IPv6.
  */
 final class SlotLayout {
     static final int MAX_CELLS = 6;
@@ -42,15 +47,17 @@ final class SlotLayout {
     static final int CONTINUATION = 3;
     static final int EXPIRED = 1 << 2;
     static final int NARROW = 1 << 3;
-    static final int FORMAT_AT = 4;
+    static final int FORMAT_AT = 4; // 4 bits
     static final int SPILL_ONLY = 0;
-    static final int V4_41 = 1;
-    static final int V4_44 = 2;
-    static final int V6_11 = 3;
-    static final int V6_41 = 4;
-    static final int V6_44 = 5;
-    static final int SWAP_AT = 7;
-    static final int SWAP = 1 << SWAP_AT;
+    static final int V4_22 = 1;
+    static final int V4_41 = 2;
+    static final int V4_14 = 3;
+    static final int V4_44 = 4;
+    static final int V6_11 = 5;
+    static final int V6_22 = 6;
+    static final int V6_41 = 7;
+    static final int V6_14 = 8;
+    static final int V6_44 = 9;
     static final int PROTOCOL_SHIFT = 8;
     static final int V4_SPILL = 1 << 16;
     static final int V6_SPILL = 1 << 17;
@@ -60,13 +67,17 @@ final class SlotLayout {
     static final int REMOTE_SHIFT_AT = 21;
 
     /** Int offset from the head of the other family's spill offset, per format (spill: IPv4 2, IPv6 3). */
-    static final int[] OTHER_SPILL = {-1, 8, 12, 4, 12, 20};
-    private static final int[] CELLS = {1, 2, 3, 2, 4, 6};
-    private static final String[] NAMES = {"spill", "v4 4+1", "v4 4+4", "v6 1+1", "v6 4+1", "v6 4+4"};
-    // Where the writer puts each prefix of a format: IPv4 networks, IPv6 top and low halves of the top 64 bits.
-    private static final int[][] V4_WORDS = {null, {2, 3, 4, 6, 7}, {2, 3, 4, 6, 7, 8, 10, 11}};
-    private static final int[][] V6_HI = {null, null, null, {2, 6}, {2, 6, 10, 14, 4}, {2, 6, 10, 14, 18, 22, 4, 12}};
-    private static final int[][] V6_LO = {null, null, null, {3, 7}, {3, 7, 11, 15, 8}, {3, 7, 11, 15, 19, 23, 8, 16}};
+    static final int[] OTHER_SPILL = {-1, 7, 8, 8, 12, 4, 12, 12, 12, 20};
+    private static final int[] CELLS = {1, 2, 2, 2, 3, 2, 3, 4, 4, 6};
+    private static final String[] NAMES = {"spill", "v4 2+2", "v4 4+1", "v4 1+4", "v4 4+4", "v6 1+1", "v6 2+2",
+        "v6 4+1", "v6 1+4", "v6 4+4"};
+    // Where the writer puts the prefixes of groups A and B: IPv4 network words; IPv6 (top half, low half) pairs.
+    private static final int[][][] V4_WORDS = {
+        null, {{2, 3}, {4, 6}}, {{2, 3, 4, 6}, {7}}, {{2, 3, 4, 6}, {7}}, {{2, 3, 4, 6}, {7, 8, 10, 11}}};
+    private static final int[][][] V6_WORDS = {
+        null, null, null, null, null,
+        {{2, 3}, {6, 7}}, {{2, 3, 6, 7}, {10, 11, 4, 8}}, {{2, 3, 6, 7, 10, 11, 14, 15}, {4, 8}},
+        {{2, 3, 6, 7, 10, 11, 14, 15}, {4, 8}}, {{2, 3, 6, 7, 10, 11, 14, 15}, {18, 19, 22, 23, 4, 8, 12, 16}}};
 
     /** The state bits of the layout; kind, expired and protocol are the table's. */
     final int format;
@@ -96,19 +107,15 @@ final class SlotLayout {
     }
 
     static int formatOf(int state) {
-        return (state >>> FORMAT_AT) & 7;
+        return (state >>> FORMAT_AT) & 15;
     }
 
-    /** "narrow", or the inline format ("v4 4+1", "v4 1+4" when swapped, ...) and the spilled families. */
+    /** "narrow", or the inline format ("v4 2+2", "v4 1+4", ...) and the spilled families, and the cells. */
     static String describe(int state) {
         if ((state & NARROW) != 0) {
             return "narrow";
         }
-        String name = NAMES[formatOf(state)];
-        if ((state & SWAP) != 0) {
-            name = name.replace("4+1", "1+4");
-        }
-        StringBuilder sb = new StringBuilder(formatOf(state) == SPILL_ONLY ? "" : name);
+        StringBuilder sb = new StringBuilder(formatOf(state) == SPILL_ONLY ? "" : NAMES[formatOf(state)]);
         for (String spilled : new String[] {(state & V4_SPILL) != 0 ? "v4" : null, (state & V6_SPILL) != 0 ? "v6" : null}) {
             if (spilled != null) {
                 sb.append(sb.length() > 0 ? ", " : "").append(spilled).append(" spill");
@@ -158,50 +165,51 @@ final class SlotLayout {
 
     /** {@code in} inline in its fixed format; {@code other} spilled beside it when it can match. */
     private static SlotLayout inline(Family in, Family other) {
-        Side a = in.local;
-        Side b = in.remote;
+        int kl = in.local.count;
+        int kr = in.remote.count;
         int format;
-        boolean swap = false;
-        if (a.count == 1 && b.count == 1) {
-            format = in.v6 ? V6_11 : V4_41;
-        } else if (a.count == 1 || b.count == 1) {
+        if (kl <= 2 && kr <= 2) {
+            format = in.v6 ? (kl == 1 && kr == 1 ? V6_11 : V6_22) : V4_22;
+        } else if (kr == 1) {
             format = in.v6 ? V6_41 : V4_41;
-            swap = b.count > 1; // the group of four holds the remote side, the single one is local
+        } else if (kl == 1) {
+            format = in.v6 ? V6_14 : V4_14;
         } else {
             format = in.v6 ? V6_44 : V4_44;
         }
-        if (swap) {
-            a = in.remote;
-            b = in.local;
-        }
-        int cells = CELLS[format] + (!other.empty() && !in.v6 ? 1 : 0);
+        boolean mirrored = format == V4_14 || format == V6_14;
+        Side[] groups = mirrored ? new Side[] {in.remote, in.local} : new Side[] {in.local, in.remote};
+        boolean spillOther = !other.empty();
+        int cells = spillOther ? Math.max(CELLS[format], OTHER_SPILL[format] / 4 + 1) : CELLS[format];
         int[] image = new int[4 * cells];
         for (int c = 1; c < cells; c++) {
             image[4 * c + 1] = CONTINUATION;
         }
-        // Group A: the first four (one in 1+1) positions; group B the rest.
-        int groupA = format == V6_11 ? 1 : MAX_PREFIXES;
-        int positions = in.v6 ? V6_HI[format].length : V4_WORDS[format].length;
-        for (int p = 0; p < positions; p++) {
-            Side s = p < groupA ? a : b;
-            int j = Math.min(p < groupA ? p : p - groupA, s.count - 1);
-            int field = in.v6 ? 64 - s.lengths[j] : 32 - s.lengths[j];
-            image[4 * (1 + p / 5) + 1] |= field << (2 + 6 * (p % 5));
-            if (in.v6) {
-                image[V6_HI[format][p]] = (int) (s.networks[j] >>> 32);
-                image[V6_LO[format][p]] = (int) s.networks[j];
-            } else {
-                image[V4_WORDS[format][p]] = (int) s.networks[j];
+        int[][] words = in.v6 ? V6_WORDS[format] : V4_WORDS[format];
+        int f = 0;
+        for (int g = 0; g < 2; g++) {
+            Side s = groups[g];
+            int per = in.v6 ? 2 : 1;
+            for (int p = 0; p < words[g].length / per; p++, f++) {
+                int j = Math.min(p, s.count - 1);
+                int shift = in.v6 ? 64 - s.lengths[j] : 32 - s.lengths[j];
+                image[f < 5 ? 5 : 9] |= shift << (2 + 6 * (f % 5));
+                if (in.v6) {
+                    image[words[g][2 * p]] = (int) (s.networks[j] >>> 32);
+                    image[words[g][2 * p + 1]] = (int) s.networks[j];
+                } else {
+                    image[words[g][p]] = (int) s.networks[j];
+                }
             }
         }
-        int f = format << FORMAT_AT | (swap ? SWAP : 0) | (cells - 1) << CELLS_AT;
-        if (other.empty()) {
-            return new SlotLayout(f, image, null, -1, null, -1);
+        int bits = format << FORMAT_AT | (cells - 1) << CELLS_AT;
+        if (!spillOther) {
+            return new SlotLayout(bits, image, null, -1, null, -1);
         }
         if (in.v6) {
-            return new SlotLayout(f | V4_SPILL, image, other.spill4(), OTHER_SPILL[format], null, -1);
+            return new SlotLayout(bits | V4_SPILL, image, other.spill4(), OTHER_SPILL[format], null, -1);
         }
-        return new SlotLayout(f | V6_SPILL, image, null, -1, other.spill6(), OTHER_SPILL[format]);
+        return new SlotLayout(bits | V6_SPILL, image, null, -1, other.spill6(), OTHER_SPILL[format]);
     }
 
     /** One side (local or remote) of one family: its prefixes when at most four, else count = -1. */

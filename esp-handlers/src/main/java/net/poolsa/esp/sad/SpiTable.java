@@ -10,12 +10,15 @@ import static net.poolsa.esp.sad.SlotLayout.OTHER_SPILL;
 import static net.poolsa.esp.sad.SlotLayout.PROTOCOL_SHIFT;
 import static net.poolsa.esp.sad.SlotLayout.REMOTE_SHIFT_AT;
 import static net.poolsa.esp.sad.SlotLayout.SPILL_ONLY;
-import static net.poolsa.esp.sad.SlotLayout.SWAP_AT;
 import static net.poolsa.esp.sad.SlotLayout.TOMBSTONE;
+import static net.poolsa.esp.sad.SlotLayout.V4_14;
+import static net.poolsa.esp.sad.SlotLayout.V4_22;
 import static net.poolsa.esp.sad.SlotLayout.V4_41;
 import static net.poolsa.esp.sad.SlotLayout.V4_44;
 import static net.poolsa.esp.sad.SlotLayout.V4_SPILL;
 import static net.poolsa.esp.sad.SlotLayout.V6_11;
+import static net.poolsa.esp.sad.SlotLayout.V6_14;
+import static net.poolsa.esp.sad.SlotLayout.V6_22;
 import static net.poolsa.esp.sad.SlotLayout.V6_41;
 import static net.poolsa.esp.sad.SlotLayout.V6_44;
 import static net.poolsa.esp.sad.SlotLayout.V6_SPILL;
@@ -59,10 +62,8 @@ final class SpiTable {
     private static final int W_LOCAL_NET = 2;
     private static final int W_REMOTE_NET = 3;
 
-    // A state word whose masked bits equal FAST_STATE | protocol is a live, unexpired, narrow entry; equal to
-    // LIVE | protocol, a live, unexpired, wider one.
-    private static final int FAST_MASK = KIND_MASK | EXPIRED | NARROW | 0xff << PROTOCOL_SHIFT;
-    private static final int FAST_STATE = LIVE | NARROW;
+    // A state word whose masked bits equal LIVE | protocol is a live, unexpired entry of that protocol.
+    private static final int USABLE_MASK = KIND_MASK | EXPIRED | 0xff << PROTOCOL_SHIFT;
 
     private static final int MIN_CAPACITY = 16;
 
@@ -108,10 +109,11 @@ final class SpiTable {
     }
 
     /**
-     * The per-packet IPv4 lookup; see {@link SecurityAssociationDatabase#lookupInboundV4}. The common cases,
-     * a live SA in its home cell whose prefixes match, are one test of the state word and a straight-line
-     * check of the prefixes: for a narrow entry both at once; for a wider one after one jump on its format.
-     * Everything else (a probe chain, the spill area, a drop) takes the loop.
+     * The per-packet IPv4 lookup; see {@link SecurityAssociationDatabase#lookupInboundV4}. The common case, a
+     * live SA in its home cell whose prefixes match, is one test of the state word and the SPI, then a
+     * straight-line check of the prefixes: for a narrow entry both at once with the shifts from the state
+     * word; for a wider one after one jump on its format. Everything else (a probe chain, the spill area, a
+     * drop) takes the loop.
      */
     SecurityAssociation lookupV4(int spi, int ipProtocol, int src, int dst, DropListener listener) {
         Table t = table;
@@ -119,13 +121,11 @@ final class SpiTable {
         int i = home(t, spi);
         int b = i << STRIDE_SHIFT;
         int st = (int) INTS.getAcquire(w, b + W_STATE); // before the other fields of the cell
-        if ((st & FAST_MASK) == (FAST_STATE | ipProtocol << PROTOCOL_SHIFT) && w[b + W_SPI] == spi
-                && (((src ^ w[b + W_REMOTE_NET]) >>> (st >>> REMOTE_SHIFT_AT))
-                    | ((dst ^ w[b + W_LOCAL_NET]) >>> (st >>> LOCAL_SHIFT_AT))) == 0) {
-            return t.refs[i];
-        }
-        if ((st & FAST_MASK) == (LIVE | ipProtocol << PROTOCOL_SHIFT) && w[b + W_SPI] == spi
-                && inlineV4(w, b, st, src, dst)) {
+        if ((st & USABLE_MASK) == (LIVE | ipProtocol << PROTOCOL_SHIFT) && w[b + W_SPI] == spi
+                && ((st & NARROW) != 0
+                    ? (((src ^ w[b + W_REMOTE_NET]) >>> (st >>> REMOTE_SHIFT_AT))
+                        | ((dst ^ w[b + W_LOCAL_NET]) >>> (st >>> LOCAL_SHIFT_AT))) == 0
+                    : inlineV4(w, b, st, src, dst))) {
             return t.refs[i];
         }
         return probeV4(t, i, spi, ipProtocol, src, dst, listener);
@@ -168,7 +168,7 @@ final class SpiTable {
         int i = home(t, spi);
         int b = i << STRIDE_SHIFT;
         int st = (int) INTS.getAcquire(w, b + W_STATE);
-        if ((st & FAST_MASK) == (LIVE | ipProtocol << PROTOCOL_SHIFT) && w[b + W_SPI] == spi
+        if ((st & (USABLE_MASK | NARROW)) == (LIVE | ipProtocol << PROTOCOL_SHIFT) && w[b + W_SPI] == spi
                 && inlineV6(w, b, st, srcHi, dstHi)) {
             return t.refs[i];
         }
@@ -219,30 +219,26 @@ final class SpiTable {
     /*
      * The inline checks are straight-line on purpose: at a million SAs each lookup misses the cache, and the
      * CPU overlaps the misses of consecutive packets only while their instructions fit its reorder window
-     * and no branch on the loaded entry is mispredicted. "Any prefix of a group matches" is therefore
-     * computed as "not all differ": nz(d) is 1 when d != 0, without a branch.
+     * and no branch on the loaded entry is mispredicted. d(...) is the distance of an address to a prefix,
+     * zero when inside; "one of a group" is a product (IPv4 distances are below 2^32, so a product of two is
+     * exact) or an unsigned minimum, never a branch.
      */
 
     /** IPv4 inline check of a non-narrow entry; false when IPv4 is not its inline family. */
     private static boolean inlineV4(int[] w, int b, int st, int src, int dst) {
+        int m = w[b + 5];
         switch (SlotLayout.formatOf(st)) {
-            case V4_41: {
-                int swap = -((st >>> SWAP_AT) & 1) & (src ^ dst); // group A holds the remote side when swapped
-                int a = dst ^ swap;
-                int c = src ^ swap;
-                int m = w[b + 5];
-                // Shift fields are at most 31 and an int shift uses the count's low 5 bits: no mask needed.
-                return (nz((a ^ w[b + 2]) >>> (m >>> 2)) & nz((a ^ w[b + 3]) >>> (m >>> 8))
-                        & nz((a ^ w[b + 4]) >>> (m >>> 14)) & nz((a ^ w[b + 6]) >>> (m >>> 20))
-                        | (c ^ w[b + 7]) >>> (m >>> 26)) == 0;
-            }
+            case V4_22:
+                return (d(dst, w[b + 2], m >>> 2) * d(dst, w[b + 3], m >>> 8)
+                        | d(src, w[b + 4], m >>> 14) * d(src, w[b + 6], m >>> 20)) == 0;
+            case V4_41:
+                return (any4(w, b, m, dst) | d(src, w[b + 7], m >>> 26)) == 0;
+            case V4_14:
+                return (any4(w, b, m, src) | d(dst, w[b + 7], m >>> 26)) == 0;
             case V4_44: {
-                int m = w[b + 5];
                 int n = w[b + 9];
-                return (nz((dst ^ w[b + 2]) >>> (m >>> 2)) & nz((dst ^ w[b + 3]) >>> (m >>> 8))
-                        & nz((dst ^ w[b + 4]) >>> (m >>> 14)) & nz((dst ^ w[b + 6]) >>> (m >>> 20))
-                        | nz((src ^ w[b + 7]) >>> (m >>> 26)) & nz((src ^ w[b + 8]) >>> (n >>> 2))
-                        & nz((src ^ w[b + 10]) >>> (n >>> 8)) & nz((src ^ w[b + 11]) >>> (n >>> 14))) == 0;
+                return (any4(w, b, m, dst) | Math.min(Math.min(d(src, w[b + 7], m >>> 26), d(src, w[b + 8], n >>> 2)),
+                        Math.min(d(src, w[b + 10], n >>> 8), d(src, w[b + 11], n >>> 14)))) == 0;
             }
             default:
                 return false;
@@ -252,41 +248,54 @@ final class SpiTable {
     /** IPv6 inline check (top 64 bits) of a non-narrow entry; false when IPv6 is not its inline family. */
     private static boolean inlineV6(int[] w, int b, int st, long srcHi, long dstHi) {
         int m = w[b + 5];
-        // Shift fields are at most 63 and a long shift uses the count's low 6 bits.
         switch (SlotLayout.formatOf(st)) {
             case V6_11:
-                return ((dstHi ^ hi(w, b + 2, b + 3)) >>> (m >>> 2) | (srcHi ^ hi(w, b + 6, b + 7)) >>> (m >>> 8)) == 0;
-            case V6_41: {
-                long swap = -((st >>> SWAP_AT) & 1) & (srcHi ^ dstHi);
-                long a = dstHi ^ swap;
-                long c = srcHi ^ swap;
-                return (nz((a ^ hi(w, b + 2, b + 3)) >>> (m >>> 2)) & nz((a ^ hi(w, b + 6, b + 7)) >>> (m >>> 8))
-                        & nz((a ^ hi(w, b + 10, b + 11)) >>> (m >>> 14)) & nz((a ^ hi(w, b + 14, b + 15)) >>> (m >>> 20))
-                        | (c ^ hi(w, b + 4, b + 8)) >>> (m >>> 26)) == 0;
-            }
+                return (d(dstHi, w, b + 2, b + 3, m >>> 2) | d(srcHi, w, b + 6, b + 7, m >>> 8)) == 0;
+            case V6_22:
+                return (min(d(dstHi, w, b + 2, b + 3, m >>> 2), d(dstHi, w, b + 6, b + 7, m >>> 8))
+                        | min(d(srcHi, w, b + 10, b + 11, m >>> 14), d(srcHi, w, b + 4, b + 8, m >>> 20))) == 0;
+            case V6_41:
+                return (any4(w, b, m, dstHi) | d(srcHi, w, b + 4, b + 8, m >>> 26)) == 0;
+            case V6_14:
+                return (any4(w, b, m, srcHi) | d(dstHi, w, b + 4, b + 8, m >>> 26)) == 0;
             case V6_44: {
                 int n = w[b + 9];
-                return (nz((dstHi ^ hi(w, b + 2, b + 3)) >>> (m >>> 2)) & nz((dstHi ^ hi(w, b + 6, b + 7)) >>> (m >>> 8))
-                        & nz((dstHi ^ hi(w, b + 10, b + 11)) >>> (m >>> 14)) & nz((dstHi ^ hi(w, b + 14, b + 15)) >>> (m >>> 20))
-                        | nz((srcHi ^ hi(w, b + 18, b + 19)) >>> (m >>> 26)) & nz((srcHi ^ hi(w, b + 22, b + 23)) >>> (n >>> 2))
-                        & nz((srcHi ^ hi(w, b + 4, b + 8)) >>> (n >>> 8)) & nz((srcHi ^ hi(w, b + 12, b + 16)) >>> (n >>> 14))) == 0;
+                return (any4(w, b, m, dstHi) | min(min(d(srcHi, w, b + 18, b + 19, m >>> 26), d(srcHi, w, b + 22, b + 23, n >>> 2)),
+                        min(d(srcHi, w, b + 4, b + 8, n >>> 8), d(srcHi, w, b + 12, b + 16, n >>> 14)))) == 0;
             }
             default:
                 return false;
         }
     }
 
-    private static int nz(int d) {
-        return (d | -d) >>> 31;
+    /**
+     * IPv4 distance of {@code x} to a network under the 6-bit shift field in the low bits of {@code shift}: a
+     * long shift uses exactly those 6 bits of its count, so the fields above need no mask.
+     */
+    private static long d(int x, int network, int shift) {
+        return ((x ^ network) & 0xffffffffL) >>> shift;
     }
 
-    private static long nz(long d) {
-        return (d | -d) >>> 63;
+    /** IPv6 distance (top 64 bits) to the network whose halves are at ints {@code upper} and {@code lower}. */
+    private static long d(long xHi, int[] w, int upper, int lower, int shift) {
+        return (xHi ^ ((long) w[upper] << 32 | (w[lower] & 0xffffffffL))) >>> shift;
     }
 
-    /** The top 64 bits of an IPv6 network from its two halves. */
-    private static long hi(int[] w, int upper, int lower) {
-        return (long) w[upper] << 32 | (w[lower] & 0xffffffffL);
+    /** Zero when one of the four IPv4 prefixes at ints 2, 3, 4, 6 holds {@code x}. */
+    private static long any4(int[] w, int b, int m, int x) {
+        return Math.min(Math.min(d(x, w[b + 2], m >>> 2), d(x, w[b + 3], m >>> 8)),
+                Math.min(d(x, w[b + 4], m >>> 14), d(x, w[b + 6], m >>> 20)));
+    }
+
+    /** Zero when one of the four IPv6 prefixes at ints (2,3), (6,7), (10,11), (14,15) holds {@code xHi}. */
+    private static long any4(int[] w, int b, int m, long xHi) {
+        return min(min(d(xHi, w, b + 2, b + 3, m >>> 2), d(xHi, w, b + 6, b + 7, m >>> 8)),
+                min(d(xHi, w, b + 10, b + 11, m >>> 14), d(xHi, w, b + 14, b + 15, m >>> 20)));
+    }
+
+    /** Unsigned minimum, so that a distance of 2^63 or more still counts as "not zero". */
+    private static long min(long a, long b) {
+        return Math.min(a ^ Long.MIN_VALUE, b ^ Long.MIN_VALUE) ^ Long.MIN_VALUE;
     }
 
     /** Binary search of {@code n} sign-flipped (first, last) pairs from {@code from}. */

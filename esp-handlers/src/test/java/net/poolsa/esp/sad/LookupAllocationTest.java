@@ -41,8 +41,8 @@ class LookupAllocationTest {
         for (int n = 0; n < 1000; n++) {
             sad.install(TestSas.inbound(0x10000 + n, "192.0.2.64/26", "198.51.100.0/24"));
         }
-        assertEquals("v4 4+1 (2 cells)", sad.inboundLayout(wide[0]));
-        assertEquals("v6 4+1 (4 cells)", sad.inboundLayout(wide[1]));
+        assertEquals("v4 2+2 (2 cells)", sad.inboundLayout(wide[0]));
+        assertEquals("v6 2+2 (3 cells)", sad.inboundLayout(wide[1]));
         assertEquals("v4 spill (1 cell)", sad.inboundLayout(wide[2]));
         assertEquals("v6 spill (1 cell)", sad.inboundLayout(wide[3]));
         int wideDst = v4("192.0.2.200");

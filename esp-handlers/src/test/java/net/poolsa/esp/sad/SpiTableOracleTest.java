@@ -69,8 +69,8 @@ class SpiTableOracleTest {
 
         // Every layout occurs, and each answered both ways, so that none passes by never being asked; a family
         // missing on one side can only refuse.
-        for (String kind : List.of("v4 narrow", "v4 4+1", "v4 1+4", "v4 4+4", "v4 spill", "v4 none",
-                "v6 1+1", "v6 4+1", "v6 1+4", "v6 4+4", "v6 spill", "v6 none",
+        for (String kind : List.of("v4 narrow", "v4 2+2", "v4 4+1", "v4 1+4", "v4 4+4", "v4 spill", "v4 none",
+                "v6 1+1", "v6 2+2", "v6 4+1", "v6 1+4", "v6 4+4", "v6 spill", "v6 none",
                 "v4 spill beside v6 inline", "v6 spill beside v4 inline")) {
             assertTrue(layouts.getOrDefault(kind, 0) >= 20, "seed " + SEED + ": layout '" + kind + "' "
                     + layouts.getOrDefault(kind, 0) + " times in " + layouts);
@@ -93,8 +93,9 @@ class SpiTableOracleTest {
         String four6 = "2001:db8:1::/48, 2001:db8:2:8000::/49, 2001:db8:3:4::/64, 2001:db8:8000::/33";
         String[][] pairs = {
             {four4, "203.0.113.7"}, {"203.0.113.7", four4}, {four4, "198.51.100.200/29, 192.0.2.160/27, 203.0.113.1, 192.0.2.96/30"},
+            {"192.0.2.16/28, 198.51.100.5", "203.0.113.64/26, 198.51.100.128/31"},
             {four6, "2001:db8:ffff::/64"}, {"2001:db8:ffff::/64", four6}, {four6, "2001:db8:a::/64, 2001:db8:b::/56, 2001:db8:c::/50, 2001:db8:d::/64"},
-            {"2001:db8:e::/64", "2001:db8:f::/52"},
+            {"2001:db8:e::/64", "2001:db8:f::/52"}, {"2001:db8:e::/64, 2001:db8:1e::/60", "2001:db8:f::/52, 2001:db8:f0::/48"},
         };
         SecurityAssociationDatabase sad = new SecurityAssociationDatabase(r::nextInt);
         Set<String> layoutsSeen = new HashSet<>();
@@ -120,11 +121,11 @@ class SpiTableOracleTest {
                 everyEdge(sad, sa, rp, lp);
             }
         }
-        assertTrue(layoutsSeen.containsAll(List.of("v4 4+1 (2 cells)", "v4 1+4 (2 cells)", "v4 4+4 (3 cells)",
-                "v4 4+1, v6 spill (3 cells)", "v4 1+4, v6 spill (3 cells)", "v4 4+4, v6 spill (4 cells)",
-                "v6 4+1 (4 cells)", "v6 1+4 (4 cells)", "v6 4+4 (6 cells)", "v6 1+1 (2 cells)",
-                "v6 4+1, v4 spill (4 cells)", "v6 1+4, v4 spill (4 cells)", "v6 4+4, v4 spill (6 cells)",
-                "v6 1+1, v4 spill (2 cells)")), layoutsSeen.toString());
+        assertTrue(layoutsSeen.containsAll(List.of("v4 2+2 (2 cells)", "v4 4+1 (2 cells)", "v4 1+4 (2 cells)",
+                "v4 4+4 (3 cells)", "v4 2+2, v6 spill (2 cells)", "v4 4+1, v6 spill (3 cells)", "v4 1+4, v6 spill (3 cells)",
+                "v4 4+4, v6 spill (4 cells)", "v6 1+1 (2 cells)", "v6 2+2 (3 cells)", "v6 4+1 (4 cells)", "v6 1+4 (4 cells)",
+                "v6 4+4 (6 cells)", "v6 1+1, v4 spill (2 cells)", "v6 2+2, v4 spill (4 cells)", "v6 4+1, v4 spill (4 cells)",
+                "v6 1+4, v4 spill (4 cells)", "v6 4+4, v4 spill (6 cells)")), layoutsSeen.toString());
     }
 
     /** Looks up the first and last address of every range of {@code varied}, and its neighbours, with the other side fixed inside. */
@@ -266,7 +267,8 @@ class SpiTableOracleTest {
 
     /**
      * The classes a lookup of one family falls in, from {@code SpiTable.layoutOf}'s text: the format that holds
-     * that family ("v4 narrow", "v4 4+1", "v4 1+4", "v4 4+4", "v6 1+1", "v6 4+1", "v6 1+4", "v6 4+4", "v4 spill",
+     * that family ("v4 narrow", "v4 2+2", "v4 4+1", "v4 1+4", "v4 4+4", "v6 1+1", "v6 2+2", "v6 4+1", "v6 1+4",
+     * "v6 4+4", "v4 spill",
      * "v6 spill", or "v4 none"/"v6 none" when one side lacks the family), and "v4 spill beside v6 inline" or
      * the reverse for a dual-stack SA.
      */
@@ -277,7 +279,7 @@ class SpiTableOracleTest {
             return List.of(family + (v6 ? " none" : " narrow"));
         }
         List<String> kinds = new ArrayList<>();
-        String inline = layout.matches("v[46] [14]\\+[14].*") ? layout.substring(0, 6) : null;
+        String inline = layout.matches("v[46] [124]\\+[124].*") ? layout.substring(0, 6) : null;
         if (inline != null && inline.startsWith(family)) {
             kinds.add(inline);
         } else if (layout.contains(family + " spill")) {
@@ -295,7 +297,7 @@ class SpiTableOracleTest {
     private AddressPool randomPool(int shape) {
         AddressPool.Builder b = AddressPool.builder();
         int n4 = shape < 3 ? 1 + r.nextInt(4) : shape < 6 ? 0 : shape < 8 ? 1 + r.nextInt(2) : 5 + r.nextInt(3);
-        int n6 = shape < 3 ? 0 : shape < 5 ? 1 + r.nextInt(4) : shape < 6 ? 2 + r.nextInt(3) : shape < 8 ? 1 + r.nextInt(2) : r.nextInt(2);
+        int n6 = shape < 3 ? 0 : shape < 5 ? 1 + r.nextInt(4) : shape < 6 ? 3 + r.nextInt(2) : shape < 8 ? 1 + r.nextInt(2) : r.nextInt(2);
         if (shape == 9) {
             n4 = 0;
             n6 = 5 + r.nextInt(3);
@@ -313,7 +315,9 @@ class SpiTableOracleTest {
         }
         for (int j = 0; j < n6; j++) {
             // Mostly inline lengths (<= 64), some longer: those pools go to the spill area.
-            int len = r.nextInt(40) == 0 ? 0 : r.nextInt(8) == 0 ? 65 + r.nextInt(64) : 1 + r.nextInt(64);
+            // Shape 5 keeps to lengths 33-64, so that its 3-4 prefixes rarely merge (4+4 formats).
+            int len = shape == 5 ? 33 + r.nextInt(32)
+                    : r.nextInt(40) == 0 ? 0 : r.nextInt(8) == 0 ? 65 + r.nextInt(64) : 1 + r.nextInt(64);
             long hi = 0x20010db800000000L | (r.nextLong() & 0xffffffffL);
             long lo = r.nextLong();
             hi = len >= 64 ? hi : len == 0 ? 0 : hi & (-1L << (64 - len));
