@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -155,5 +157,70 @@ class ConcurrentSadTest {
         }
         assertTrue(inline4 >= stable * 9 / 10 && inline6 >= stable * 9 / 10, inline4 + " and " + inline6 + " of " + stable);
         assertEquals(1, sad.outboundCount());
+    }
+
+    /**
+     * Readers take no lock: while another thread holds the SAD's writer lock (its monitor) and waits for them,
+     * readers of every layout (one cell, multihomed IPv4 and IPv6 inline, the spill area, a dual-stack SA's
+     * spilled family) finish all their lookups. A reader that took the lock would still be waiting when the
+     * holder gives up and releases it.
+     */
+    @Test
+    void readersFinishWhileTheWriterLockIsHeld() throws Exception {
+        SecurityAssociationDatabase sad = new SecurityAssociationDatabase();
+        String[][] pools = {{"192.0.2.64/26", "198.51.100.0/24"}, {MULTIHOMED_V4, "198.51.100.0/24"},
+            {MULTIHOMED_V6, PEER_V6}, {"192.0.2.1, 192.0.2.3, 192.0.2.5, 192.0.2.7, 192.0.2.200", "198.51.100.0/24"},
+            {MULTIHOMED_V4 + ", 2001:db8:b::/64", "198.51.100.0/24, " + PEER_V6}};
+        int[] spi = new int[pools.length];
+        for (int k = 0; k < pools.length; k++) {
+            spi[k] = sad.allocateSpi(AddressPool.parse(pools[k][0]), AddressPool.parse(pools[k][1]));
+            sad.install(TestSas.inbound(spi[k], pools[k][0], pools[k][1]));
+        }
+        int src = TestSas.v4("198.51.100.7");
+        int dst = TestSas.v4("192.0.2.200");
+        long srcHi = IpLiterals.v6hi(IpLiterals.parse("2001:db8:c::9"));
+        long dstHi = IpLiterals.v6hi(IpLiterals.parse("2001:db8:b::1"));
+        int perReader = 200_000;
+        CountDownLatch locked = new CountDownLatch(1);
+        CountDownLatch readersDone = new CountDownLatch(2);
+        AtomicBoolean doneUnderLock = new AtomicBoolean();
+        Thread holder = new Thread(() -> {
+            synchronized (sad) {
+                locked.countDown();
+                try {
+                    doneUnderLock.set(readersDone.await(60, TimeUnit.SECONDS));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        });
+        holder.start();
+        locked.await();
+        AtomicLong found = new AtomicLong();
+        List<Thread> readers = new ArrayList<>();
+        for (int t = 0; t < 2; t++) {
+            Thread reader = new Thread(() -> {
+                long n = 0;
+                for (int i = 0; i < perReader; i++) {
+                    int k = i % spi.length;
+                    SecurityAssociation sa = k == 2 || k == 4 // 4: the spilled IPv6 pair of the dual-stack SA
+                            ? sad.lookupInboundV6(spi[k], 50, srcHi, i, dstHi, i, DropListener.NONE)
+                            : sad.lookupInboundV4(spi[k], 50, src, k == 0 ? TestSas.v4("192.0.2.65") : dst, DropListener.NONE);
+                    n += sa != null && sa.spi() == spi[k] ? 1 : 0;
+                }
+                found.addAndGet(n);
+                readersDone.countDown();
+            });
+            reader.start();
+            readers.add(reader);
+        }
+        holder.join();
+        for (Thread r : readers) {
+            r.join();
+        }
+        assertTrue(doneUnderLock.get(), "readers did not finish while the writer lock was held");
+        assertEquals(2L * perReader, found.get());
+        assertEquals(List.of("narrow", "v4 2+2 (2 cells)", "v6 2+2 (3 cells)", "v4 spill (1 cell)",
+                "v4 2+2, v6 spill (2 cells)"), Arrays.stream(spi).mapToObj(sad::inboundLayout).toList());
     }
 }
