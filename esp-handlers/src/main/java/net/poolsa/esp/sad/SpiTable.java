@@ -226,8 +226,12 @@ final class SpiTable {
 
     /** IPv4 inline check of a non-narrow entry; false when IPv4 is not its inline family. */
     private static boolean inlineV4(int[] w, int b, int st, int src, int dst) {
+        int format = SlotLayout.formatOf(st);
+        if (format < V4_22 || format > V4_44) {
+            return false; // a one-cell spill entry may be the table's last cell: no word 5 to read
+        }
         int m = w[b + 5];
-        switch (SlotLayout.formatOf(st)) {
+        switch (format) {
             case V4_22:
                 return (d(dst, w[b + 2], m >>> 2) * d(dst, w[b + 3], m >>> 8)
                         | d(src, w[b + 4], m >>> 14) * d(src, w[b + 6], m >>> 20)) == 0;
@@ -247,8 +251,12 @@ final class SpiTable {
 
     /** IPv6 inline check (top 64 bits) of a non-narrow entry; false when IPv6 is not its inline family. */
     private static boolean inlineV6(int[] w, int b, int st, long srcHi, long dstHi) {
+        int format = SlotLayout.formatOf(st);
+        if (format < V6_11) {
+            return false; // as in inlineV4
+        }
         int m = w[b + 5];
-        switch (SlotLayout.formatOf(st)) {
+        switch (format) {
             case V6_11:
                 return (d(dstHi, w, b + 2, b + 3, m >>> 2) | d(srcHi, w, b + 6, b + 7, m >>> 8)) == 0;
             case V6_22:

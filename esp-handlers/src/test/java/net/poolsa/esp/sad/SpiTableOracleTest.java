@@ -128,6 +128,44 @@ class SpiTableOracleTest {
                 "v6 1+4, v4 spill (4 cells)", "v6 4+4, v4 spill (6 cells)")), layoutsSeen.toString());
     }
 
+    /**
+     * A one-cell spill entry in the last cell of the table is checked without reading past the array (the
+     * inline checks read the word after the head cell, which the last cell does not have): found inside its
+     * pools, POOL_MISMATCH outside, in both families, and the other family's lookup refuses.
+     */
+    @Test
+    void spillEntryInTheLastCellOfTheTable() {
+        String[][] pools = {{"192.0.2.1, 192.0.2.3, 192.0.2.5, 192.0.2.7, 192.0.2.9", "198.51.100.0/24"},
+            {"2001:db8:a::1, 2001:db8:b::1", "2001:db8:c::9"}};
+        for (String[] pool : pools) {
+            SecurityAssociationDatabase sad = new SecurityAssociationDatabase();
+            int spi = 0x1000;
+            while ((spi * 0x9E3779B9) >>> 28 != 15) { // home in cell 15 of the initial 16-cell table
+                spi++;
+            }
+            SecurityAssociation sa = TestSas.inbound(spi, pool[0], pool[1]);
+            sad.install(sa);
+            boolean v6 = pool[0].contains(":");
+            assertEquals(v6 ? "v6 spill (1 cell)" : "v4 spill (1 cell)", sad.inboundLayout(spi));
+            long srcHi = IpLiterals.v6hi(IpLiterals.parse("2001:db8:c::9"));
+            long dstHi = IpLiterals.v6hi(IpLiterals.parse("2001:db8:b::1"));
+            int src = TestSas.v4("198.51.100.7");
+            for (boolean inside : new boolean[] {true, false}) {
+                lastDrop = null;
+                SecurityAssociation got = v6
+                        ? sad.lookupInboundV6(spi, 50, srcHi, 9, dstHi, inside ? 1 : 2, recording)
+                        : sad.lookupInboundV4(spi, 50, src, TestSas.v4(inside ? "192.0.2.9" : "192.0.2.8"), recording);
+                assertEquals(inside ? sa : null, got);
+                assertEquals(inside ? null : DropReason.POOL_MISMATCH, lastDrop);
+            }
+            lastDrop = null;
+            SecurityAssociation other = v6 ? sad.lookupInboundV4(spi, 50, src, TestSas.v4("192.0.2.9"), recording)
+                    : sad.lookupInboundV6(spi, 50, srcHi, 9, dstHi, 1, recording);
+            assertEquals(null, other);
+            assertEquals(DropReason.POOL_MISMATCH, lastDrop);
+        }
+    }
+
     /** Looks up the first and last address of every range of {@code varied}, and its neighbours, with the other side fixed inside. */
     private void everyEdge(SecurityAssociationDatabase sad, SecurityAssociation sa, AddressPool varied, AddressPool fixed) {
         boolean variedIsLocal = varied == sa.localOuter();
