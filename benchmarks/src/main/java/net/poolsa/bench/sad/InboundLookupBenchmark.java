@@ -30,7 +30,8 @@ import net.poolsa.esp.sad.SecurityAssociationDatabase;
 /**
  * Inbound SAD lookup: SPI, then "are the outer source and destination in this SA". One invocation looks up
  * {@link #BATCH} random packets, each to a random SA at a random address of its pool; SampleTime divides by
- * the batch, so the reported median is the median over batches of the mean lookup time.
+ * the batch, so the reported median is the median over batches of the mean lookup time. The IPv6 shapes
+ * ({@link Workload}) look up IPv6 outer headers, in the pool SAD only.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -54,9 +55,14 @@ public class InboundLookupBenchmark {
     private SecurityAssociationDatabase poolSad;
     private Rfc3554ListSad listSad;
     private PerAddressSad perAddressSad;
+    private boolean v6;
     private int[] spi;
     private int[] src;
     private int[] dst;
+    private long[] srcHi;
+    private long[] srcLo;
+    private long[] dstHi;
+    private long[] dstLo;
     private int cursor;
 
     @Setup(Level.Trial)
@@ -72,14 +78,29 @@ public class InboundLookupBenchmark {
             perAddressSad = (PerAddressSad) structure;
         }
         Random r = new Random(42);
+        v6 = w.v6;
         spi = new int[PROBES];
-        src = new int[PROBES];
-        dst = new int[PROBES];
+        if (v6) {
+            srcHi = new long[PROBES];
+            srcLo = new long[PROBES];
+            dstHi = new long[PROBES];
+            dstLo = new long[PROBES];
+        } else {
+            src = new int[PROBES];
+            dst = new int[PROBES];
+        }
         for (int p = 0; p < PROBES; p++) {
             int i = r.nextInt(sas);
             spi[p] = spiOf[i];
-            src[p] = (int) w.remote(i);
-            dst[p] = w.randomAddress(r, Workload.INBOUND_BASE, i);
+            if (v6) {
+                srcHi[p] = w.remoteV6(i);
+                srcLo[p] = r.nextLong();
+                dstHi[p] = w.randomElement(r, Workload.INBOUND_BASE_V6, i);
+                dstLo[p] = r.nextLong();
+            } else {
+                src[p] = (int) w.remote(i);
+                dst[p] = w.randomAddress(r, Workload.INBOUND_BASE, i);
+            }
         }
         // Every probe must hit: a benchmark of misses would measure nothing.
         for (int p = 0; p < PROBES; p++) {
@@ -95,21 +116,24 @@ public class InboundLookupBenchmark {
     }
 
     /**
-     * As above, and writes the SPI of SA {@code i} to {@code spiOf[i]}. The pool SAD allocates its SPIs, as
-     * poolsa does for every inbound SA it negotiates (the receiver chooses the SPI); the baselines use
-     * sequential SPIs, which their hashes spread like random ones (Linux picks random SPIs too).
+     * As above, and writes the SPI of SA {@code i} to {@code spiOf[i]}. The pool SAD allocates its SPIs for
+     * the SA's pools, as poolsa does for every inbound SA it negotiates (the receiver chooses the SPI); the
+     * baselines use sequential SPIs, which their hashes spread like random ones (Linux picks random SPIs too).
      */
     static Object build(Workload w, String rep, int[] spiOf) {
         TrafficSelector ts = TrafficSelector.between(AddressPool.ANY_V4, AddressPool.ANY_V4);
+        if (w.v6 && !rep.equals("pool")) {
+            throw new IllegalArgumentException("the " + rep + " baseline holds IPv4 addresses only");
+        }
         switch (rep) {
             case "pool": {
                 SecurityAssociationDatabase sad = new SecurityAssociationDatabase();
                 for (int i = 0; i < w.sas; i++) {
-                    spiOf[i] = sad.allocateSpi();
+                    AddressPool local = w.localPool(i);
+                    AddressPool remote = w.remotePool(i);
+                    spiOf[i] = sad.allocateSpi(local, remote);
                     sad.install(SecurityAssociation.builder().spi(spiOf[i]).direction(Direction.INBOUND).reqid(1)
-                            .localOuter(Workload.pool(w.ranges(Workload.INBOUND_BASE, i)))
-                            .remoteOuter(Workload.pool(Workload.single(w.remote(i))))
-                            .selector(ts).keys(Workload.keys(i)).build());
+                            .localOuter(local).remoteOuter(remote).selector(ts).keys(Workload.keys(i)).build());
                 }
                 return sad;
             }
@@ -135,6 +159,9 @@ public class InboundLookupBenchmark {
     }
 
     private Object lookup(int p) {
+        if (v6) {
+            return poolSad.lookupInboundV6(spi[p], 50, srcHi[p], srcLo[p], dstHi[p], dstLo[p], DropListener.NONE);
+        }
         if (poolSad != null) {
             return poolSad.lookupInboundV4(spi[p], 50, src[p], dst[p], DropListener.NONE);
         }

@@ -20,7 +20,8 @@ import org.openjdk.jol.info.GraphLayout;
  * SKIPPED op=inbound rep=list shape=prefix addresses=65536 sas=1000000 reason=...
  * </pre>
  * Options (all optional): {@code --ops inbound,outbound --reps pool,list,per-address --addresses 1,16,256,4096,65536
- * --shapes prefix,scattered --sas 1,1000,100000,1000000 --quick --jvm-args "-XX:+UseTransparentHugePages"}.
+ * --shapes prefix,scattered,scattered2,scattered4,v6-prefix,v6-scattered2,v6-scattered4 --sas 1,1000,100000,1000000
+ * --quick --jvm-args "-XX:+UseTransparentHugePages"} (shapes: {@link Workload}).
  * Memory is the marginal cost of one SA, measured with JOL over the whole structure (SPI table or index
  * included): (size with n SAs - size when empty) / n, n = {@value #MEMORY_SAS} (baselines: fewer, so that at most
  * about 2M addresses are walked). Fixed costs (the SPI generator, empty tables) are left out; the hash table's
@@ -36,7 +37,7 @@ public final class SadBenchmarkMain {
         opt.put("ops", "inbound,outbound");
         opt.put("reps", "pool,list,per-address");
         opt.put("addresses", "1,16,256,4096,65536");
-        opt.put("shapes", "prefix,scattered");
+        opt.put("shapes", "prefix,scattered,scattered2,scattered4,v6-prefix,v6-scattered2,v6-scattered4");
         opt.put("sas", "1,1000,100000,1000000");
         boolean quick = false;
         String[] jvmArgs = new String[0];
@@ -78,6 +79,12 @@ public final class SadBenchmarkMain {
             throws Exception {
         String id = "op=" + op + " rep=" + rep + " shape=" + shape + " addresses=" + addresses + " sas=" + sas;
         Workload w = new Workload(addresses, shape, sas);
+        if (w.v6 && op.equals("outbound")) {
+            return "SKIPPED " + id + " reason=outbound_benchmark_is_ipv4_only";
+        }
+        if (w.v6 && !rep.equals("pool")) {
+            return "SKIPPED " + id + " reason=baselines_hold_ipv4_addresses_only";
+        }
         if (!rep.equals("pool") && !w.baselineFits()) {
             return "SKIPPED " + id + " reason=baseline_needs_" + ((long) addresses * sas) + "_entries_over_cap_" + Workload.MAX_BASELINE_ENTRIES;
         }

@@ -11,6 +11,7 @@ import java.util.function.IntSupplier;
 
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.event.DropListener;
+import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.SaState;
@@ -36,6 +37,7 @@ public final class SecurityAssociationDatabase {
     /** Every installed outbound SA, republished by each outbound write: read without the lock. */
     private volatile List<SecurityAssociation> outboundSas = List.of();
     private static final int HOME_SLOT_ATTEMPTS = 64;
+    private static final int PREFERRED_CELLS = 2;
 
     private final Set<Integer> reservedSpis = new HashSet<>();
     private final IntSupplier spiSource;
@@ -61,20 +63,7 @@ public final class SecurityAssociationDatabase {
     /** As {@link #lookupInboundV4}, for an IPv6 outer header. */
     public SecurityAssociation lookupInboundV6(int spi, int ipProtocol, long srcHi, long srcLo, long dstHi, long dstLo,
                                                DropListener listener) {
-        SecurityAssociation sa = inbound.get(spi);
-        if (sa == null || sa.protocol().ipProtocol() != ipProtocol) {
-            listener.dropped(DropReason.UNKNOWN_SPI, null);
-            return null;
-        }
-        if (!sa.outerMatchesV6(srcHi, srcLo, dstHi, dstLo)) {
-            listener.dropped(DropReason.POOL_MISMATCH, sa);
-            return null;
-        }
-        if (!sa.usable()) {
-            listener.dropped(DropReason.SA_EXPIRED, sa);
-            return null;
-        }
-        return sa;
+        return inbound.lookupV6(spi, ipProtocol, srcHi, srcLo, dstHi, dstLo, listener);
     }
 
     /** The inbound SA with this SPI regardless of addresses, or null. Lock-free. */
@@ -89,21 +78,36 @@ public final class SecurityAssociationDatabase {
 
     /**
      * Reserves a fresh inbound SPI: random, never 0-255, unique among installed and reserved SPIs, and
-     * (unless 64 draws fail) one that the SPI table can hold in its home slot.
+     * (unless 64 draws fail) one whose home in the SPI table has room for an SA whose pools fit two cells:
+     * IPv4 up to five prefixes in all (the paper's multihomed host: two local and one remote), or IPv6 one
+     * local and one remote prefix. {@link #allocateSpi(AddressPool, AddressPool)} fits the room to the pools.
      * The reservation lasts until an SA with it is installed or {@link #releaseSpi(int)} is called.
      */
     public synchronized int allocateSpi() {
+        return allocateSpi(PREFERRED_CELLS);
+    }
+
+    /**
+     * As {@link #allocateSpi()}, choosing an SPI whose home has room for the SA these outer pools make, so
+     * that it is found in its first cells with its pools inline (up to four prefixes a side, IPv4 or IPv6
+     * up to /64; see {@code SlotLayout}).
+     */
+    public synchronized int allocateSpi(AddressPool localOuter, AddressPool remoteOuter) {
+        return allocateSpi(SlotLayout.of(localOuter, remoteOuter).cells);
+    }
+
+    private int allocateSpi(int cells) {
         for (int attempt = 0; attempt < 1_000_000; attempt++) {
             int spi = spiSource.getAsInt();
             if (Integer.compareUnsigned(spi, 256) < 0 || reservedSpis.contains(spi) || inbound.get(spi) != null) {
                 continue;
             }
-            // The receiver chooses the SPI (RFC 4301 §4.1), so choose one whose home slot in the SPI table
-            // is empty: its packets then never probe past the first slot, which at a million SAs saves a
-            // mispredicted branch and often a second cache line per packet (docs/benchmarks.md §1).
-            // Growing the table keeps such an SA at home; the table is at most half full, so this takes
-            // about two draws.
-            if (attempt < HOME_SLOT_ATTEMPTS && !inbound.homeSlotFree(spi)) {
+            // The receiver chooses the SPI (RFC 4301 §4.1), so choose one whose home cell in the SPI table
+            // is empty, with room for the entry: its packets then never probe past the first cell, which at a
+            // million SAs saves a mispredicted branch and often a second cache line per packet
+            // (docs/benchmarks.md §1). Growing the table keeps such an SA at home; the table is at most half
+            // full, so this takes about two draws for one cell and four for two.
+            if (attempt < HOME_SLOT_ATTEMPTS && !inbound.homeCellsFree(spi, attempt < HOME_SLOT_ATTEMPTS / 2 ? cells : 1)) {
                 continue;
             }
             reservedSpis.add(spi);
@@ -231,9 +235,14 @@ public final class SecurityAssociationDatabase {
         return inbound.size();
     }
 
-    /** Inbound SAs that sit past their home slot of the SPI table (tests). */
+    /** Inbound SAs that sit past their home cell of the SPI table (tests). */
     synchronized int inboundDisplaced() {
         return inbound.displaced();
+    }
+
+    /** How the inbound SA with this SPI is laid out in the SPI table (tests; see {@code SpiTable.layoutOf}). */
+    synchronized String inboundLayout(int spi) {
+        return inbound.layoutOf(spi);
     }
 
     public synchronized int outboundCount() {

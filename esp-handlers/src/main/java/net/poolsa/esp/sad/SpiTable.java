@@ -1,56 +1,69 @@
 package net.poolsa.esp.sad;
 
+import static net.poolsa.esp.sad.SlotLayout.EMPTY;
+import static net.poolsa.esp.sad.SlotLayout.EXPIRED;
+import static net.poolsa.esp.sad.SlotLayout.KIND_MASK;
+import static net.poolsa.esp.sad.SlotLayout.LIVE;
+import static net.poolsa.esp.sad.SlotLayout.LOCAL_SHIFT_AT;
+import static net.poolsa.esp.sad.SlotLayout.NARROW;
+import static net.poolsa.esp.sad.SlotLayout.OTHER_SPILL;
+import static net.poolsa.esp.sad.SlotLayout.PROTOCOL_SHIFT;
+import static net.poolsa.esp.sad.SlotLayout.REMOTE_SHIFT_AT;
+import static net.poolsa.esp.sad.SlotLayout.SPILL_ONLY;
+import static net.poolsa.esp.sad.SlotLayout.TOMBSTONE;
+import static net.poolsa.esp.sad.SlotLayout.V4_14;
+import static net.poolsa.esp.sad.SlotLayout.V4_22;
+import static net.poolsa.esp.sad.SlotLayout.V4_41;
+import static net.poolsa.esp.sad.SlotLayout.V4_44;
+import static net.poolsa.esp.sad.SlotLayout.V4_SPILL;
+import static net.poolsa.esp.sad.SlotLayout.V6_11;
+import static net.poolsa.esp.sad.SlotLayout.V6_14;
+import static net.poolsa.esp.sad.SlotLayout.V6_22;
+import static net.poolsa.esp.sad.SlotLayout.V6_41;
+import static net.poolsa.esp.sad.SlotLayout.V6_44;
+import static net.poolsa.esp.sad.SlotLayout.V6_SPILL;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 import java.util.function.Consumer;
 
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
-import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.SecurityAssociation;
 
 /**
- * Inbound SAs by SPI, laid out for the per-packet lookup: an open-addressing table of 16-byte slots in one
- * {@code int[]}, four to a cache line, each holding the SPI, a state word (live/tombstone, protocol,
- * expired, prefix lengths) and the network of the SA's local and remote pools when each is one IPv4
- * prefix, the paper's [network, mask] pair. A lookup of such an SA touches one cache line of the table and
- * the parallel reference array, and never the SA object itself; an SA whose pools hold several ranges, a
- * range that is not a prefix, 0.0.0.0/0 or no IPv4 at all is checked through its ranges, kept beside the
- * slot so that the check reads neither the SA nor its pools.
+ * Inbound SAs by SPI, laid out for the per-packet lookup: an open-addressing table of 16-byte cells in one
+ * {@code int[]}, four to a cache line. An SA takes one cell when each of its pools is one IPv4 prefix (the
+ * paper's [network, mask] pair): SPI, state word (live/tombstone, protocol, expired, prefix lengths) and the
+ * two networks. An SA whose pools hold up to four prefixes a side, IPv4 or IPv6 up to /64, takes two to six
+ * adjacent cells with the prefixes inline ({@link SlotLayout}); larger pools, and the second family of a
+ * dual-stack SA, keep their ranges in a spill area of the table, reached through an offset in the cells. A
+ * lookup touches the SA's cells (one cache line or two) and the parallel reference array, never the SA
+ * object or its pools.
  *
  * <p>Why 16 bytes: at a million SAs the table no longer fits the last-level cache, so a lookup costs what
- * its cache and TLB misses cost; half the bytes of the former 32-byte slot (which carried the bounds of
- * arbitrary ranges) and a load factor of at most 0.5 (0.25-0.5 while the table grows; it shrinks below
- * 1/8) keep the slot, and most of the reference array, in reach (docs/benchmarks.md §1).
+ * its cache and TLB misses cost; the narrow cell and a load factor of at most 0.5 in cells (0.25-0.5 while
+ * the table grows; it shrinks below 1/8) keep the cells, and most of the reference array, in reach
+ * (docs/benchmarks.md §1). Wider entries sit at their home cell too: {@link #homeCellsFree} lets the SAD
+ * choose SPIs whose home has room, and doubling the table keeps such an entry at home.
  *
- * <p>Concurrency: one writer at a time (the SAD's lock), readers without locks. A slot goes EMPTY -> LIVE
- * -> TOMBSTONE and is never reused before a rehash builds a fresh table, so a reader that sees LIVE (an
- * acquire read of the state word, written last with release) sees the fields that belong to it: no torn
- * entry. A rehash publishes the new table through a volatile field; readers on the old one stay correct.
+ * <p>Concurrency: one writer at a time (the SAD's lock), readers without locks. A cell goes EMPTY -> LIVE
+ * (or continuation) -> TOMBSTONE and is never reused before a rehash builds a fresh table, so a reader that
+ * sees LIVE (an acquire read of the state word, written last with release) sees the cells and spill ranges
+ * that belong to it: no torn entry. A rehash publishes the new table through a volatile field; readers on the
+ * old one stay correct.
  */
 final class SpiTable {
     private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
-    private static final int STRIDE_SHIFT = 2; // 4 ints per slot
+    private static final int STRIDE_SHIFT = 2; // 4 ints per cell
     private static final int W_SPI = 0;
     private static final int W_STATE = 1;
     private static final int W_LOCAL_NET = 2;
     private static final int W_REMOTE_NET = 3;
 
-    private static final int EMPTY = 0;
-    private static final int LIVE = 1;
-    private static final int TOMBSTONE = 2;
-    private static final int KIND_MASK = 3;
-    private static final int EXPIRED = 1 << 2;
-    private static final int LOCAL_INLINE = 1 << 3;
-    private static final int REMOTE_INLINE = 1 << 4;
-    private static final int PROTOCOL_SHIFT = 8;
-    // 32 - prefix length, 0..31: an address x is in the prefix when (x ^ network) >>> shift == 0. Java
-    // shifts use the low five bits of the count, so the lookup shifts by the state word moved down.
-    private static final int LOCAL_SHIFT_AT = 16;
-    private static final int REMOTE_SHIFT_AT = 21;
-    // A state word whose masked bits equal FAST_STATE | protocol is live, not expired, both pools inline.
-    private static final int FAST_MASK = KIND_MASK | EXPIRED | LOCAL_INLINE | REMOTE_INLINE | 0xff << PROTOCOL_SHIFT;
-    private static final int FAST_STATE = LIVE | LOCAL_INLINE | REMOTE_INLINE;
+    // A state word whose masked bits equal LIVE | protocol is a live, unexpired entry of that protocol.
+    private static final int USABLE_MASK = KIND_MASK | EXPIRED | 0xff << PROTOCOL_SHIFT;
 
     private static final int MIN_CAPACITY = 16;
 
@@ -58,50 +71,61 @@ final class SpiTable {
     private static final class Table {
         final int[] words;
         final SecurityAssociation[] refs;
-        // IPv4 ranges of pools too large to inline, so that checking them reads neither the SA nor the pool.
-        final int[][] localRanges;
-        final int[][] remoteRanges;
         final int mask;
         final int shift;
+        // Ranges of pools too large to inline. Only the writer appends, before it publishes the entry that
+        // points there; a reader that saw that entry LIVE sees this array, or a larger copy of it.
+        int[] spill4 = new int[0];
+        long[] spill6 = new long[0];
+        int spill4Used;
+        int spill6Used;
+        int used; // cells not EMPTY: live, continuation, tombstone
+        int liveCells;
 
         Table(int capacity) {
             words = new int[capacity << STRIDE_SHIFT];
             refs = new SecurityAssociation[capacity];
-            localRanges = new int[capacity][];
-            remoteRanges = new int[capacity][];
             mask = capacity - 1;
             shift = Integer.numberOfLeadingZeros(capacity) + 1; // 32 - log2(capacity)
+        }
+
+        int capacity() {
+            return refs.length;
         }
     }
 
     private volatile Table table = new Table(MIN_CAPACITY);
     private int size;
-    private int used; // live plus tombstones
 
     /**
-     * The home slot of an SPI: the top bits of the SPI times 2^32/phi (Fibonacci hashing, Knuth 6.4), two
-     * instructions. Multiplying by an odd constant is a bijection, so SPIs with distinct home slots keep
-     * distinct home slots when the table doubles (see homeSlotFree), and sequential or strided SPIs, as
-     * an operator may key by hand, still spread.
+     * The home cell of an SPI: the top bits of the SPI times 2^32/phi (Fibonacci hashing, Knuth 6.4), two
+     * instructions. Multiplying by an odd constant is a bijection, so SPIs with distinct home cells keep
+     * distinct home cells when the table doubles (cell h becomes 2h or 2h+1, and an entry on cells
+     * [h, h+w) finds [2h, 2h+2w) free), and sequential or strided SPIs, as an operator may key by hand,
+     * still spread.
      */
     static int home(Table t, int spi) {
         return (spi * 0x9E3779B9) >>> t.shift;
     }
 
     /**
-     * The per-packet IPv4 lookup; see {@link SecurityAssociationDatabase#lookupInboundV4}. The common case,
-     * a live SA in its home slot with single-prefix pools that match, is one test of the state word and
-     * one of both prefixes; everything else (a probe chain, out-of-line pools, a drop) takes the loop.
+     * The per-packet IPv4 lookup; see {@link SecurityAssociationDatabase#lookupInboundV4}. The common case, a
+     * live SA in its home cell whose prefixes match, is one test of the state word and the SPI, then a
+     * straight-line check of the prefixes: for a narrow entry both at once with the shifts from the state
+     * word; for a wider one after one jump on its format. Everything else (a probe chain, the spill area, a
+     * drop) takes the loop.
      */
     SecurityAssociation lookupV4(int spi, int ipProtocol, int src, int dst, DropListener listener) {
         Table t = table;
         int[] w = t.words;
         int i = home(t, spi);
         int b = i << STRIDE_SHIFT;
-        int st = (int) INTS.getAcquire(w, b + W_STATE); // before the other fields of the slot
-        if ((st & FAST_MASK) == (FAST_STATE | ipProtocol << PROTOCOL_SHIFT) && w[b + W_SPI] == spi
-                && (((src ^ w[b + W_REMOTE_NET]) >>> (st >>> REMOTE_SHIFT_AT))
-                    | ((dst ^ w[b + W_LOCAL_NET]) >>> (st >>> LOCAL_SHIFT_AT))) == 0) {
+        int st = (int) INTS.getAcquire(w, b + W_STATE); // before the other fields of the cell
+        if ((st & USABLE_MASK) == (LIVE | ipProtocol << PROTOCOL_SHIFT) && w[b + W_SPI] == spi
+                && ((st & NARROW) != 0
+                    ? (((src ^ w[b + W_REMOTE_NET]) >>> (st >>> REMOTE_SHIFT_AT))
+                        | ((dst ^ w[b + W_LOCAL_NET]) >>> (st >>> LOCAL_SHIFT_AT))) == 0
+                    : inlineV4(w, b, st, src, dst))) {
             return t.refs[i];
         }
         return probeV4(t, i, spi, ipProtocol, src, dst, listener);
@@ -119,32 +143,207 @@ final class SpiTable {
                 return null;
             }
             if (kind == LIVE && w[b + W_SPI] == spi) {
-                SecurityAssociation sa = t.refs[i];
-                if (((st >>> PROTOCOL_SHIFT) & 0xff) != ipProtocol) {
-                    listener.dropped(DropReason.UNKNOWN_SPI, null);
-                    return null;
+                boolean match;
+                if ((st & NARROW) != 0) {
+                    match = (((src ^ w[b + W_REMOTE_NET]) >>> (st >>> REMOTE_SHIFT_AT))
+                            | ((dst ^ w[b + W_LOCAL_NET]) >>> (st >>> LOCAL_SHIFT_AT))) == 0;
+                } else if ((st & V4_SPILL) != 0) { // after NARROW: a narrow state word holds shifts there
+                    int o = w[b + (SlotLayout.formatOf(st) == SPILL_ONLY ? 2 : OTHER_SPILL[SlotLayout.formatOf(st)])];
+                    int[] s = t.spill4;
+                    match = inRanges(s, o + 2, s[o], dst) && inRanges(s, o + 2 + 2 * s[o], s[o + 1], src);
+                } else {
+                    match = inlineV4(w, b, st, src, dst);
                 }
-                boolean remoteOk = (st & REMOTE_INLINE) != 0
-                        ? (src ^ w[b + W_REMOTE_NET]) >>> (st >>> REMOTE_SHIFT_AT) == 0
-                        : AddressPool.containsV4(t.remoteRanges[i], src);
-                boolean localOk = (st & LOCAL_INLINE) != 0
-                        ? (dst ^ w[b + W_LOCAL_NET]) >>> (st >>> LOCAL_SHIFT_AT) == 0
-                        : AddressPool.containsV4(t.localRanges[i], dst);
-                if (!remoteOk || !localOk) {
-                    listener.dropped(DropReason.POOL_MISMATCH, sa);
-                    return null;
-                }
-                if ((st & EXPIRED) != 0) {
-                    listener.dropped(DropReason.SA_EXPIRED, sa);
-                    return null;
-                }
-                return sa;
+                return verdict(t.refs[i], st, ipProtocol, match, listener);
             }
             i = (i + 1) & t.mask;
         }
     }
 
-    /** The live SA with this SPI and the slot's expired flag folded into usable(); null when none. */
+    /** The per-packet IPv6 lookup; see {@link SecurityAssociationDatabase#lookupInboundV6}. */
+    SecurityAssociation lookupV6(int spi, int ipProtocol, long srcHi, long srcLo, long dstHi, long dstLo,
+                                 DropListener listener) {
+        Table t = table;
+        int[] w = t.words;
+        int i = home(t, spi);
+        int b = i << STRIDE_SHIFT;
+        int st = (int) INTS.getAcquire(w, b + W_STATE);
+        if ((st & (USABLE_MASK | NARROW)) == (LIVE | ipProtocol << PROTOCOL_SHIFT) && w[b + W_SPI] == spi
+                && inlineV6(w, b, st, srcHi, dstHi)) {
+            return t.refs[i];
+        }
+        while (true) {
+            b = i << STRIDE_SHIFT;
+            st = (int) INTS.getAcquire(w, b + W_STATE);
+            int kind = st & KIND_MASK;
+            if (kind == EMPTY) {
+                listener.dropped(DropReason.UNKNOWN_SPI, null);
+                return null;
+            }
+            if (kind == LIVE && w[b + W_SPI] == spi) {
+                boolean match;
+                if ((st & NARROW) != 0) {
+                    match = false; // a narrow entry has no IPv6 pair (and its state word holds shifts, not flags)
+                } else if ((st & V6_SPILL) != 0) {
+                    int o = w[b + (SlotLayout.formatOf(st) == SPILL_ONLY ? 3 : OTHER_SPILL[SlotLayout.formatOf(st)])];
+                    long[] s = t.spill6;
+                    int nl = (int) s[o];
+                    match = inRanges(s, o + 2, nl, dstHi, dstLo) && inRanges(s, o + 2 + 4 * nl, (int) s[o + 1], srcHi, srcLo);
+                } else {
+                    match = inlineV6(w, b, st, srcHi, dstHi);
+                }
+                return verdict(t.refs[i], st, ipProtocol, match, listener);
+            }
+            i = (i + 1) & t.mask;
+        }
+    }
+
+    /** The checks after the SPI, in the order their drop reasons are reported. */
+    private static SecurityAssociation verdict(SecurityAssociation sa, int st, int ipProtocol, boolean match,
+                                               DropListener listener) {
+        if (((st >>> PROTOCOL_SHIFT) & 0xff) != ipProtocol) {
+            listener.dropped(DropReason.UNKNOWN_SPI, null);
+            return null;
+        }
+        if (!match) {
+            listener.dropped(DropReason.POOL_MISMATCH, sa);
+            return null;
+        }
+        if ((st & EXPIRED) != 0) {
+            listener.dropped(DropReason.SA_EXPIRED, sa);
+            return null;
+        }
+        return sa;
+    }
+
+    /*
+     * The inline checks are straight-line on purpose: at a million SAs each lookup misses the cache, and the
+     * CPU overlaps the misses of consecutive packets only while their instructions fit its reorder window
+     * and no branch on the loaded entry is mispredicted. d(...) is the distance of an address to a prefix,
+     * zero when inside; "one of a group" is a product (IPv4 distances are below 2^32, so a product of two is
+     * exact) or an unsigned minimum, never a branch.
+     */
+
+    /** IPv4 inline check of a non-narrow entry; false when IPv4 is not its inline family. */
+    private static boolean inlineV4(int[] w, int b, int st, int src, int dst) {
+        int format = SlotLayout.formatOf(st);
+        if (format < V4_22 || format > V4_44) {
+            return false; // a one-cell spill entry may be the table's last cell: no word 5 to read
+        }
+        int m = w[b + 5];
+        switch (format) {
+            case V4_22:
+                return (d(dst, w[b + 2], m >>> 2) * d(dst, w[b + 3], m >>> 8)
+                        | d(src, w[b + 4], m >>> 14) * d(src, w[b + 6], m >>> 20)) == 0;
+            case V4_41:
+                return (any4(w, b, m, dst) | d(src, w[b + 7], m >>> 26)) == 0;
+            case V4_14:
+                return (any4(w, b, m, src) | d(dst, w[b + 7], m >>> 26)) == 0;
+            case V4_44: {
+                int n = w[b + 9];
+                return (any4(w, b, m, dst) | Math.min(Math.min(d(src, w[b + 7], m >>> 26), d(src, w[b + 8], n >>> 2)),
+                        Math.min(d(src, w[b + 10], n >>> 8), d(src, w[b + 11], n >>> 14)))) == 0;
+            }
+            default:
+                return false;
+        }
+    }
+
+    /** IPv6 inline check (top 64 bits) of a non-narrow entry; false when IPv6 is not its inline family. */
+    private static boolean inlineV6(int[] w, int b, int st, long srcHi, long dstHi) {
+        int format = SlotLayout.formatOf(st);
+        if (format < V6_11) {
+            return false; // as in inlineV4
+        }
+        int m = w[b + 5];
+        switch (format) {
+            case V6_11:
+                return (d(dstHi, w, b + 2, b + 3, m >>> 2) | d(srcHi, w, b + 6, b + 7, m >>> 8)) == 0;
+            case V6_22:
+                return (min(d(dstHi, w, b + 2, b + 3, m >>> 2), d(dstHi, w, b + 6, b + 7, m >>> 8))
+                        | min(d(srcHi, w, b + 10, b + 11, m >>> 14), d(srcHi, w, b + 4, b + 8, m >>> 20))) == 0;
+            case V6_41:
+                return (any4(w, b, m, dstHi) | d(srcHi, w, b + 4, b + 8, m >>> 26)) == 0;
+            case V6_14:
+                return (any4(w, b, m, srcHi) | d(dstHi, w, b + 4, b + 8, m >>> 26)) == 0;
+            case V6_44: {
+                int n = w[b + 9];
+                return (any4(w, b, m, dstHi) | min(min(d(srcHi, w, b + 18, b + 19, m >>> 26), d(srcHi, w, b + 22, b + 23, n >>> 2)),
+                        min(d(srcHi, w, b + 4, b + 8, n >>> 8), d(srcHi, w, b + 12, b + 16, n >>> 14)))) == 0;
+            }
+            default:
+                return false;
+        }
+    }
+
+    /**
+     * IPv4 distance of {@code x} to a network under the 6-bit shift field in the low bits of {@code shift}: a
+     * long shift uses exactly those 6 bits of its count, so the fields above need no mask.
+     */
+    private static long d(int x, int network, int shift) {
+        return ((x ^ network) & 0xffffffffL) >>> shift;
+    }
+
+    /** IPv6 distance (top 64 bits) to the network whose halves are at ints {@code upper} and {@code lower}. */
+    private static long d(long xHi, int[] w, int upper, int lower, int shift) {
+        return (xHi ^ ((long) w[upper] << 32 | (w[lower] & 0xffffffffL))) >>> shift;
+    }
+
+    /** Zero when one of the four IPv4 prefixes at ints 2, 3, 4, 6 holds {@code x}. */
+    private static long any4(int[] w, int b, int m, int x) {
+        return Math.min(Math.min(d(x, w[b + 2], m >>> 2), d(x, w[b + 3], m >>> 8)),
+                Math.min(d(x, w[b + 4], m >>> 14), d(x, w[b + 6], m >>> 20)));
+    }
+
+    /** Zero when one of the four IPv6 prefixes at ints (2,3), (6,7), (10,11), (14,15) holds {@code xHi}. */
+    private static long any4(int[] w, int b, int m, long xHi) {
+        return min(min(d(xHi, w, b + 2, b + 3, m >>> 2), d(xHi, w, b + 6, b + 7, m >>> 8)),
+                min(d(xHi, w, b + 10, b + 11, m >>> 14), d(xHi, w, b + 14, b + 15, m >>> 20)));
+    }
+
+    /** Unsigned minimum, so that a distance of 2^63 or more still counts as "not zero". */
+    private static long min(long a, long b) {
+        return Math.min(a ^ Long.MIN_VALUE, b ^ Long.MIN_VALUE) ^ Long.MIN_VALUE;
+    }
+
+    /** Binary search of {@code n} sign-flipped (first, last) pairs from {@code from}. */
+    private static boolean inRanges(int[] r, int from, int n, int address) {
+        int k = address ^ Integer.MIN_VALUE;
+        int lo = 0;
+        int hi = n - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (r[from + (mid << 1)] <= k) {
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return hi >= 0 && k <= r[from + (hi << 1) + 1];
+    }
+
+    /** Binary search of {@code n} (firstHi, firstLo, lastHi, lastLo) ranges from {@code from}. */
+    private static boolean inRanges(long[] r, int from, int n, long aHi, long aLo) {
+        int lo = 0;
+        int hi = n - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            int base = from + (mid << 2);
+            if (compare(r[base], r[base + 1], aHi, aLo) <= 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return hi >= 0 && compare(aHi, aLo, r[from + (hi << 2) + 2], r[from + (hi << 2) + 3]) <= 0;
+    }
+
+    private static int compare(long aHi, long aLo, long bHi, long bLo) {
+        int c = Long.compareUnsigned(aHi, bHi);
+        return c != 0 ? c : Long.compareUnsigned(aLo, bLo);
+    }
+
+    /** The live SA with this SPI; null when none. */
     SecurityAssociation get(int spi) {
         Table t = table;
         int[] w = t.words;
@@ -164,23 +363,44 @@ final class SpiTable {
     }
 
     /**
-     * Whether an SA with this SPI, installed now, would sit in its home slot ({@link #home}).
+     * Whether an SA with this SPI, installed now with an entry of {@code cells} cells, would sit in its
+     * home cell ({@link #home}) with its entry inline.
      */
-    boolean homeSlotFree(int spi) {
+    boolean homeCellsFree(int spi, int cells) {
         Table t = table;
-        return (t.words[(home(t, spi) << STRIDE_SHIFT) + W_STATE] & KIND_MASK) == EMPTY;
+        int h = home(t, spi);
+        return room(t, h, cells);
     }
 
-    /** How many live SAs sit past their home slot (tests, benchmarks). */
+    private static boolean room(Table t, int i, int cells) {
+        if (i + cells > t.capacity()) {
+            return false; // an entry never wraps around the end of the array
+        }
+        for (int c = 0; c < cells; c++) {
+            if ((t.words[((i + c) << STRIDE_SHIFT) + W_STATE] & KIND_MASK) != EMPTY) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** How many live SAs sit past their home cell (tests, benchmarks). */
     int displaced() {
         Table t = table;
         int n = 0;
-        for (int i = 0; i < t.refs.length; i++) {
+        for (int i = 0; i < t.capacity(); i++) {
             if ((t.words[(i << STRIDE_SHIFT) + W_STATE] & KIND_MASK) == LIVE && home(t, t.refs[i].spi()) != i) {
                 n++;
             }
         }
         return n;
+    }
+
+    /** How the SA with this SPI is laid out ({@link SlotLayout#describe}), for tests; null when not installed. */
+    String layoutOf(int spi) {
+        Table t = table;
+        int i = find(t, spi);
+        return i < 0 ? null : SlotLayout.describe(t.words[(i << STRIDE_SHIFT) + W_STATE]);
     }
 
     int size() {
@@ -189,16 +409,11 @@ final class SpiTable {
 
     /** Writer only. Inserts an SA whose SPI is not in the table (the SAD checks duplicates). */
     void put(SecurityAssociation sa) {
-        if ((used + 1) * 2 > table.refs.length) {
-            rehash(size + 1);
+        SlotLayout layout = SlotLayout.of(sa.localOuter(), sa.remoteOuter());
+        if ((table.used + layout.cells) * 2 > table.capacity()) {
+            rehash(table.liveCells + layout.cells);
         }
-        Table t = table;
-        int i = home(t, sa.spi());
-        while ((t.words[(i << STRIDE_SHIFT) + W_STATE] & KIND_MASK) != EMPTY) {
-            i = (i + 1) & t.mask;
-        }
-        write(t, i, sa, stateOf(sa, 0));
-        used++;
+        place(table, sa, layout, 0);
         size++;
     }
 
@@ -211,11 +426,14 @@ final class SpiTable {
         }
         int b = i << STRIDE_SHIFT;
         SecurityAssociation sa = t.refs[i];
-        // The reference stays until the next rehash: a reader that saw LIVE may still read it.
-        INTS.setRelease(t.words, b + W_STATE, (t.words[b + W_STATE] & ~KIND_MASK) | TOMBSTONE);
+        int st = t.words[b + W_STATE];
+        // The reference and the continuation cells stay until the next rehash: a reader that saw LIVE may
+        // still read them.
+        INTS.setRelease(t.words, b + W_STATE, (st & ~KIND_MASK) | TOMBSTONE);
+        t.liveCells -= SlotLayout.cellsOf(st);
         size--;
-        if (size * 8 < t.refs.length && t.refs.length > MIN_CAPACITY) {
-            rehash(size);
+        if (t.liveCells * 8 < t.capacity() && t.capacity() > MIN_CAPACITY) {
+            rehash(t.liveCells);
         }
         return sa;
     }
@@ -232,7 +450,7 @@ final class SpiTable {
 
     void forEach(Consumer<SecurityAssociation> action) {
         Table t = table;
-        for (int i = 0; i < t.refs.length; i++) {
+        for (int i = 0; i < t.capacity(); i++) {
             if ((t.words[(i << STRIDE_SHIFT) + W_STATE] & KIND_MASK) == LIVE) {
                 action.accept(t.refs[i]);
             }
@@ -255,67 +473,95 @@ final class SpiTable {
         }
     }
 
-    private static int stateOf(SecurityAssociation sa, int flags) {
-        int st = LIVE | flags | (sa.protocol().ipProtocol() << PROTOCOL_SHIFT);
-        int local = prefixShift(sa.localOuter());
-        if (local >= 0) {
-            st |= LOCAL_INLINE | local << LOCAL_SHIFT_AT;
+    /**
+     * Writes the entry at the first EMPTY cell from the SPI's home. When the cells after it are taken, the
+     * entry is written in one cell with its pools out of line rather than further away, so lookups never
+     * probe further for want of room.
+     */
+    private static void place(Table t, SecurityAssociation sa, SlotLayout layout, int flags) {
+        int i = home(t, sa.spi());
+        while ((t.words[(i << STRIDE_SHIFT) + W_STATE] & KIND_MASK) != EMPTY) {
+            i = (i + 1) & t.mask;
         }
-        int remote = prefixShift(sa.remoteOuter());
-        if (remote >= 0) {
-            st |= REMOTE_INLINE | remote << REMOTE_SHIFT_AT;
+        if (layout.cells > 1 && !room(t, i, layout.cells)) {
+            layout = SlotLayout.outOfLine(sa.localOuter(), sa.remoteOuter());
         }
-        return st;
-    }
-
-    /** 32 minus the prefix length when the pool's IPv4 part is one prefix of length 1..32, else -1. */
-    static int prefixShift(AddressPool pool) {
-        if (pool.v4RangeCount() != 1) {
-            return -1;
-        }
-        long first = pool.v4First(0);
-        long size = pool.v4Last(0) - first + 1;
-        if (Long.bitCount(size) != 1 || (first & (size - 1)) != 0 || size > 1L << 31) {
-            return -1;
-        }
-        return Long.numberOfTrailingZeros(size);
-    }
-
-    private static void write(Table t, int i, SecurityAssociation sa, int state) {
         int[] w = t.words;
         int b = i << STRIDE_SHIFT;
+        int[] image = layout.image;
+        // Continuations first, with plain writes: the release of the head's state word publishes them.
+        for (int k = 4; k < image.length; k++) {
+            w[b + k] = image[k];
+        }
         w[b + W_SPI] = sa.spi();
-        boolean localInline = (state & LOCAL_INLINE) != 0;
-        boolean remoteInline = (state & REMOTE_INLINE) != 0;
-        w[b + W_LOCAL_NET] = localInline ? (int) sa.localOuter().v4First(0) : 0;
-        w[b + W_REMOTE_NET] = remoteInline ? (int) sa.remoteOuter().v4First(0) : 0;
+        w[b + 2] = image[2];
+        w[b + 3] = image[3];
+        if (layout.spill4 != null) {
+            w[b + layout.spill4Word] = append4(t, layout.spill4);
+        }
+        if (layout.spill6 != null) {
+            w[b + layout.spill6Word] = append6(t, layout.spill6);
+        }
         t.refs[i] = sa;
-        t.localRanges[i] = localInline ? null : sa.localOuter().v4RangesFlipped();
-        t.remoteRanges[i] = remoteInline ? null : sa.remoteOuter().v4RangesFlipped();
+        int state = LIVE | flags | sa.protocol().ipProtocol() << PROTOCOL_SHIFT | layout.format;
         INTS.setRelease(w, b + W_STATE, state); // publishes the fields above
+        t.used += layout.cells;
+        t.liveCells += layout.cells;
     }
 
+    private static int append4(Table t, int[] ranges) {
+        if (t.spill4Used + ranges.length > t.spill4.length) {
+            // A larger copy; readers still on the old array find their entries' ranges there.
+            t.spill4 = Arrays.copyOf(t.spill4, Math.max(64, 2 * (t.spill4Used + ranges.length)));
+        }
+        int o = t.spill4Used;
+        System.arraycopy(ranges, 0, t.spill4, o, ranges.length);
+        t.spill4Used += ranges.length;
+        return o;
+    }
+
+    private static int append6(Table t, long[] ranges) {
+        if (t.spill6Used + ranges.length > t.spill6.length) {
+            t.spill6 = Arrays.copyOf(t.spill6, Math.max(64, 2 * (t.spill6Used + ranges.length)));
+        }
+        int o = t.spill6Used;
+        System.arraycopy(ranges, 0, t.spill6, o, ranges.length);
+        t.spill6Used += ranges.length;
+        return o;
+    }
+
+    /**
+     * Builds a fresh table for {@code expected} live cells and moves every live SA into it, laid out anew
+     * (an entry that was out of line for want of room may now be inline). Entries at their home cell move
+     * first, so that they keep it; then the others.
+     */
     private void rehash(int expected) {
-        // At most half full before a rehash (put), at most 3/8 after it, so churn near the limit cannot
-        // rehash on every insert, and a million SAs fit 2^21 slots (32 MB).
-        int cap = MIN_CAPACITY;
-        while ((long) cap * 3 < (long) expected * 8) {
-            cap <<= 1;
-        }
         Table old = table;
-        Table fresh = new Table(cap);
-        for (int j = 0; j < old.refs.length; j++) {
-            int st = old.words[(j << STRIDE_SHIFT) + W_STATE];
-            if ((st & KIND_MASK) == LIVE) {
-                SecurityAssociation sa = old.refs[j];
-                int i = home(fresh, sa.spi());
-                while ((fresh.words[(i << STRIDE_SHIFT) + W_STATE] & KIND_MASK) != EMPTY) {
-                    i = (i + 1) & fresh.mask;
-                }
-                write(fresh, i, sa, st);
+        Table fresh;
+        while (true) {
+            // At most half full before a rehash (put), at most 3/8 after it, so churn near the limit cannot
+            // rehash on every insert, and a million narrow SAs fit 2^21 cells (32 MB).
+            int cap = MIN_CAPACITY;
+            while ((long) cap * 3 < (long) expected * 8) {
+                cap <<= 1;
             }
+            fresh = new Table(cap);
+            for (int pass = 0; pass < 2; pass++) {
+                for (int j = 0; j < old.capacity(); j++) {
+                    int st = old.words[(j << STRIDE_SHIFT) + W_STATE];
+                    if ((st & KIND_MASK) == LIVE) {
+                        SecurityAssociation sa = old.refs[j];
+                        if ((home(old, sa.spi()) == j) == (pass == 0)) {
+                            place(fresh, sa, SlotLayout.of(sa.localOuter(), sa.remoteOuter()), st & EXPIRED);
+                        }
+                    }
+                }
+            }
+            if (fresh.used * 2 <= cap) {
+                break;
+            }
+            expected = fresh.used; // entries that got their inline cells back: size again
         }
-        used = size;
         table = fresh;
     }
 }
