@@ -205,6 +205,11 @@ public final class IkeEngine implements AutoCloseable {
         }
 
         @Override
+        public List<InetSocketAddress> locals(PortRole role) {
+            return transport.boundAddresses(role);
+        }
+
+        @Override
         public int peerPort(PortRole role) {
             return config.port(role) == 0 ? role.standardPort() : config.port(role);
         }

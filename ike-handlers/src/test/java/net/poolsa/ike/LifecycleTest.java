@@ -146,6 +146,20 @@ class LifecycleTest {
         assertTrue(g.initiate(g.b).ok(), "as responder it serves any peer of the subnet");
     }
 
+    @Test
+    void aLocalOuterRangeInitiatesFromTheBoundAddressInsideIt() {
+        Gateways g = new Gateways();
+        // A's outer pool is its uplink subnet; its one IKE socket (192.0.2.1) lies inside, not at the network address.
+        g.configure(Conn.of("192.0.2.0/28", "192.0.2.2", "198.51.100.0/24", "203.0.113.0/24"),
+                Conn.of("192.0.2.2", "192.0.2.0/28", "203.0.113.0/24", "198.51.100.0/24"));
+        IkeResult r = g.initiate(g.a);
+        assertTrue(r.ok(), r.message());
+        IkeSaSnapshot ike = g.snapshot(g.a).get(0);
+        assertEquals("ESTABLISHED", ike.state());
+        assertEquals("192.0.2.1", ike.local().getAddress().getHostAddress());
+        assertEquals(1, ike.children().size());
+    }
+
     private static boolean allZero(byte[] b) {
         byte[] z = new byte[b.length];
         return Arrays.equals(b, z);

@@ -159,6 +159,11 @@ final class Wire {
         }
 
         @Override
+        public List<InetSocketAddress> locals(PortRole role) {
+            return addresses.stream().map(a -> new InetSocketAddress(a, role.standardPort())).toList();
+        }
+
+        @Override
         public int peerPort(PortRole role) {
             return role.standardPort();
         }

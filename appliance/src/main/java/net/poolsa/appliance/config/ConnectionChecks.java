@@ -110,8 +110,8 @@ final class ConnectionChecks {
     /**
      * An IKE connection that negotiates by itself ({@code start} or {@code trap}) needs what the engine sends Main Mode
      * between (net.poolsa.ike.exchange.Initiations.endpoints): a single address of remote-outer (a range names no
-     * peer) and, of the same address family, a single address of local-outer that is an uplink address (where IKE
-     * listens). {@code ours} are the uplink addresses in local-outer.
+     * peer) and, of the same address family, an uplink address inside local-outer (where IKE listens; a range's
+     * first bound address is used). {@code ours} are the uplink addresses in local-outer.
      */
     private static Problem initiatorEndpoints(ConnectionConfig c, List<byte[]> ours) {
         String start = "start-action " + c.startAction().name().toLowerCase(Locale.ROOT);
@@ -122,23 +122,15 @@ final class ConnectionChecks {
                     + c.remoteOuter() + "] holds none (a range names no peer): list the peer's IKE address as a /32 "
                     + "(/128) entry (ranges beside it are still accepted from the peer)" + orNone);
         }
-        List<byte[]> local = new ArrayList<>();
-        List<byte[]> singles = singleAddresses(c.localOuter());
-        for (byte[] a : ours) {
-            for (byte[] s : singles) {
-                if (java.util.Arrays.equals(a, s)) {
-                    local.add(a);
-                }
-            }
-        }
+        List<byte[]> local = ours;
         if (local.isEmpty()) {
-            return new Problem(Field.LOCAL_OUTER, start + " sends Main Mode from a single address of local-outer that "
-                    + "is an uplink address, but [" + c.localOuter() + "] holds none: list the uplink addresses as /32 "
-                    + "(/128) entries (a /32 inside a listed range merges into it and does not count)" + orNone);
+            return new Problem(Field.LOCAL_OUTER, start + " sends Main Mode from an uplink address inside local-outer, "
+                    + "but [" + c.localOuter() + "] holds none: add the uplink address (or its subnet) to local-outer"
+                    + orNone);
         }
         if (!sameFamily(remote, local)) {
             return new Problem(Field.REMOTE_OUTER, start + ": no single address of remote-outer [" + c.remoteOuter()
-                    + "] has the address family of a single uplink address in local-outer [" + c.localOuter()
+                    + "] has the address family of an uplink address in local-outer [" + c.localOuter()
                     + "], so Main Mode has no socket to go from: list a peer address of that family" + orNone);
         }
         return null;

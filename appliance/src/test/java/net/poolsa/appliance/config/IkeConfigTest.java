@@ -117,12 +117,12 @@ class IkeConfigTest {
     }
 
     /**
-     * start and trap send Main Mode themselves, from a single uplink address of local-outer to a single address of
+     * start and trap send Main Mode themselves, from an uplink address inside local-outer to a single address of
      * remote-outer (the engine's Initiations.endpoints: a range names no host): without them check-config says what to
      * fix, instead of a connection whose every initiation fails at run time. none only answers, so ranges do there.
      */
     @Test
-    void initiatingConnectionNeedsSingleOuterAddresses() throws Exception {
+    void initiatingConnectionNeedsAnUplinkInLocalOuterAndASinglePeerAddress() throws Exception {
         ConfigFixture.write(dir);
         String remote = "remote-outer: [198.51.100.33/32, 198.51.100.48/28]";
         String local = "local-outer: [198.51.100.1/32]";
@@ -137,19 +137,21 @@ class IkeConfigTest {
         e = refusedYaml(trap.replace(remote, "remote-outer: [198.51.100.32/28]"));
         assertTrue(e.getMessage().contains("start-action trap sends Main Mode to"), e.getMessage());
 
-        e = refused(local, "local-outer: [198.51.100.0/28, 198.51.100.1/32]");
+        e = refused(local, "local-outer: [198.51.100.16/28]");
         assertEquals("connections.site-c.local-outer", e.field());
         assertEquals(36, e.line());
-        assertTrue(e.getMessage().endsWith("start-action start sends Main Mode from a single address of local-outer that is "
-                + "an uplink address, but [198.51.100.0/28] holds none: list the uplink addresses as /32 (/128) entries (a "
-                + "/32 inside a listed range merges into it and does not count)" + orNone), e.getMessage());
-        e = refused(local, "local-outer: [198.51.100.2/32, 198.51.100.0/28]");
+        assertTrue(e.getMessage().endsWith("no uplink address lies in local-outer [198.51.100.16/28]: this connection "
+                + "could never send or receive (add the address to an uplink, or fix the pool)"), e.getMessage());
+        e = refused(local, "local-outer: [198.51.100.2/32]");
         assertEquals("connections.site-c.local-outer", e.field(), "a single address that is no uplink does not count");
+        // The uplink subnet is enough: the engine sends from the bound uplink address inside it.
+        assertEquals(StartAction.START, load(ConfigFixture.YAML.replace(local, "local-outer: [198.51.100.0/28]"),
+                "site-c").startAction());
 
         e = refused(remote, "remote-outer: [2001:db8::33/128, 198.51.100.48/28]");
         assertEquals("connections.site-c.remote-outer", e.field());
         assertTrue(e.getMessage().contains("no single address of remote-outer [198.51.100.48/28, 2001:db8::33/128] has the "
-                + "address family of a single uplink address in local-outer"), e.getMessage());
+                + "address family of an uplink address in local-outer"), e.getMessage());
 
         String answerOnly = ConfigFixture.YAML.replace("start-action: start", "start-action: none")
                 .replace(remote, "remote-outer: [198.51.100.32/28]").replace(local, "local-outer: [198.51.100.0/28]");

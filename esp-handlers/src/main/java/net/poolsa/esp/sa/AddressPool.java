@@ -353,6 +353,13 @@ public final class AddressPool {
 
     /** An inclusive range of addresses of one family. */
     public record Range(InetAddress first, InetAddress last) {
+        /** Whether {@code a} lies in this range (an address of the other family never does). */
+        public boolean contains(InetAddress a) {
+            byte[] x = a.getAddress();
+            return x.length == first.getAddress().length && Arrays.compareUnsigned(first.getAddress(), x) <= 0
+                    && Arrays.compareUnsigned(x, last.getAddress()) <= 0;
+        }
+
         @Override
         public String toString() {
             return IpLiterals.format(first) + "-" + IpLiterals.format(last);

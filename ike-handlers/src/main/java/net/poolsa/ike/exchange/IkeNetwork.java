@@ -2,6 +2,7 @@ package net.poolsa.ike.exchange;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.List;
 
 import net.poolsa.ike.transport.OutboundIkeDatagram;
 import net.poolsa.ike.transport.PortRole;
@@ -18,6 +19,9 @@ public interface IkeNetwork {
 
     /** The socket bound on {@code address} for {@code role}, or null when this host has none there. */
     InetSocketAddress local(InetAddress address, PortRole role);
+
+    /** Every socket bound for {@code role}, in the order the sockets were opened. */
+    List<InetSocketAddress> locals(PortRole role);
 
     /** The port a peer listens on for {@code role} (500 and 4500 in production). */
     int peerPort(PortRole role);

@@ -112,9 +112,11 @@ final class Initiations {
 
     /**
      * Where Main Mode goes: the first single address of the remote outer pool (a subnet names no peer), from the
-     * first address of our outer pool of that family that has an IKE socket.
+     * first entry of our outer pool of that family that holds an IKE socket: the address itself for a single-address
+     * entry, the first bound address inside a range (a gateway's outer pool is usually its uplink subnets).
      */
     private InetSocketAddress[] endpoints(ConnectionState c) {
+        List<InetSocketAddress> bound = ctx.network().locals(PortRole.IKE);
         for (AddressPool.Range r : c.config().remoteOuter().ranges()) {
             if (!r.first().equals(r.last())) {
                 continue;
@@ -124,9 +126,10 @@ final class Initiations {
                 if (l.first().getAddress().length != remote.getAddress().length) {
                     continue;
                 }
-                InetSocketAddress local = ctx.network().local(l.first(), PortRole.IKE);
-                if (local != null && l.first().equals(l.last())) {
-                    return new InetSocketAddress[] {local, new InetSocketAddress(remote, ctx.network().peerPort(PortRole.IKE))};
+                for (InetSocketAddress local : bound) {
+                    if (l.contains(local.getAddress())) {
+                        return new InetSocketAddress[] {local, new InetSocketAddress(remote, ctx.network().peerPort(PortRole.IKE))};
+                    }
                 }
             }
         }

@@ -127,6 +127,17 @@ public final class IkeTransport implements AutoCloseable {
         return List.copyOf(sockets.keySet());
     }
 
+    /** The socket addresses bound for {@code role}, in the order they were opened. */
+    public List<InetSocketAddress> boundAddresses(PortRole role) {
+        List<InetSocketAddress> out = new ArrayList<>();
+        for (Map.Entry<InetSocketAddress, Socket> e : sockets.entrySet()) {
+            if (e.getValue().role() == role) {
+                out.add(e.getKey());
+            }
+        }
+        return out;
+    }
+
     /** The socket address bound for {@code address} in {@code role} (the real port when the configuration said 0). */
     public InetSocketAddress boundAddress(InetAddress address, PortRole role) {
         for (Map.Entry<InetSocketAddress, Socket> e : sockets.entrySet()) {
