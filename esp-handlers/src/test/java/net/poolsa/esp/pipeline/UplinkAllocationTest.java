@@ -54,6 +54,7 @@ class UplinkAllocationTest {
     private static final AddressPool NET_A = AddressPool.parse("192.0.2.0/26");
     private static final AddressPool NET_B = AddressPool.parse("192.0.2.64/26");
     private static final int PACKETS = 4096;
+    private static final int ROUNDS = 5;
 
     @ParameterizedTest
     @ValueSource(strings = {"esp-null-sha256", "ah-sha256"})
@@ -107,7 +108,7 @@ class UplinkAllocationTest {
         // Distinct sequence numbers, so every packet is new to the window; sealed before measuring.
         IpsecProcessor sender = new IpsecProcessor(PooledByteBufAllocator.DEFAULT, listener);
         ByteBuf inner = udp4("192.0.2.1", "192.0.2.65", 200);
-        ByteBuf[] sealed = new ByteBuf[3 * PACKETS];
+        ByteBuf[] sealed = new ByteBuf[ROUNDS * PACKETS];
         for (int i = 0; i < sealed.length; i++) {
             sealed[i] = sender.protect(out, inner, OuterAddress.parse("198.51.100.1"), OuterAddress.parse("198.51.100.2"));
             assertNotNull(sealed[i], drops::toString);
@@ -115,16 +116,21 @@ class UplinkAllocationTest {
         inner.release();
 
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-        long allocated = -1;
-        for (int round = 0; round < 3; round++) {
+        long allocated = Long.MAX_VALUE;
+        for (int round = 0; round < ROUNDS; round++) {
             long before = mx.getCurrentThreadAllocatedBytes();
             for (int i = round * PACKETS; i < (round + 1) * PACKETS; i++) {
                 uplink.pipeline().fireChannelRead(sealed[i]);
             }
-            allocated = mx.getCurrentThreadAllocatedBytes() - before; // rounds 0-1 warm up the JIT and the pools
+            long bytes = mx.getCurrentThreadAllocatedBytes() - before;
+            if (round >= 2) { // rounds 0-1 warm up the JIT and the pools
+                // The least of three rounds: a pool's occasional bookkeeping (a new chunk, a cache trim) lands in
+                // one round, while an object made per packet (16 bytes at least) would be in every one.
+                allocated = Math.min(allocated, bytes);
+            }
         }
         assertEquals(Map.of(), drops);
-        assertEquals(3L * PACKETS, emitted[0], "every packet decapsulated and emitted");
+        assertEquals((long) ROUNDS * PACKETS, emitted[0], "every packet decapsulated and emitted");
         // SunJCE's HMAC allocates its inner digest in doFinal (once per packet here): the JDK's, measured alike. Beyond
         // it, less than one byte per packet (pool bookkeeping now and then): no object is made per packet, since the
         // smallest object takes 16 bytes.

@@ -117,7 +117,7 @@ class ReplayWindowConcurrencyTest {
             do {
                 s = t.getState();
                 Thread.onSpinWait();
-            } while (s != Thread.State.TERMINATED && s != Thread.State.BLOCKED);
+            } while (s != Thread.State.TERMINATED && !blockedOn(t, w));
             assertNotEquals(Thread.State.BLOCKED, s, "the window's methods waited for its monitor");
         }
         t.join();
@@ -154,5 +154,16 @@ class ReplayWindowConcurrencyTest {
             throw new AssertionError("a thread failed", failed.get());
         }
         assertTrue(all.stream().noneMatch(Thread::isAlive));
+    }
+
+    /**
+     * Whether {@code t} waits for {@code lock}'s monitor. A thread can also block for a moment on a lock that is not
+     * the window's (class loading, a JIT deoptimisation), which says nothing about the window.
+     */
+    private static boolean blockedOn(Thread t, Object lock) {
+        java.lang.management.ThreadInfo info = java.lang.management.ManagementFactory.getThreadMXBean()
+                .getThreadInfo(t.getId());
+        return info != null && info.getThreadState() == Thread.State.BLOCKED && info.getLockInfo() != null
+                && info.getLockInfo().getIdentityHashCode() == System.identityHashCode(lock);
     }
 }
