@@ -7,6 +7,7 @@ import java.util.List;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import net.poolsa.esp.Monitors;
 import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.netns.ManualSas;
@@ -54,7 +55,7 @@ class PathMonitorLockTest {
                 do {
                     Thread.onSpinWait();
                     state = loop.getState();
-                } while (state != Thread.State.TERMINATED && state != Thread.State.BLOCKED);
+                } while (state != Thread.State.TERMINATED && !Monitors.blockedOn(loop, k.sad()));
             }
             loop.join();
             assertEquals(Thread.State.TERMINATED, state, "tick waited for the SAD's writer lock");

@@ -10,6 +10,7 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 
+import net.poolsa.esp.Monitors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -117,7 +118,7 @@ class ReplayWindowConcurrencyTest {
             do {
                 s = t.getState();
                 Thread.onSpinWait();
-            } while (s != Thread.State.TERMINATED && !blockedOn(t, w));
+            } while (s != Thread.State.TERMINATED && !Monitors.blockedOn(t, w));
             assertNotEquals(Thread.State.BLOCKED, s, "the window's methods waited for its monitor");
         }
         t.join();
@@ -154,16 +155,5 @@ class ReplayWindowConcurrencyTest {
             throw new AssertionError("a thread failed", failed.get());
         }
         assertTrue(all.stream().noneMatch(Thread::isAlive));
-    }
-
-    /**
-     * Whether {@code t} waits for {@code lock}'s monitor. A thread can also block for a moment on a lock that is not
-     * the window's (class loading, a JIT deoptimisation), which says nothing about the window.
-     */
-    private static boolean blockedOn(Thread t, Object lock) {
-        java.lang.management.ThreadInfo info = java.lang.management.ManagementFactory.getThreadMXBean()
-                .getThreadInfo(t.getId());
-        return info != null && info.getThreadState() == Thread.State.BLOCKED && info.getLockInfo() != null
-                && info.getLockInfo().getIdentityHashCode() == System.identityHashCode(lock);
     }
 }
