@@ -40,8 +40,9 @@ import net.poolsa.esp.sad.SecurityAssociationDatabase;
  * <li>{@link PathSwitchCause#SWITCH_BACK}: a more preferred path has been up for the hysteresis time.</li>
  * </ul>
  * Peer-moved and switch-back moves are limited per SA (a token bucket); both holds are reported
- * ({@link DataPathListener#outerPathHeld}). An SA that followed its peer leaves switching back to the peer, so two
- * ends with different preferences do not take turns.
+ * ({@link DataPathListener#outerPathHeld}). An SA that followed its peer leaves switching back to the peer, and an SA
+ * that moved on its own does not follow the peer back to the path it left until the peer had time to see the move
+ * ({@link #PEER_SHIELD_MIN_NANOS}), so the two ends do not take turns.
  *
  * <p><b>Evidence</b> that a path works: an authenticated inbound packet over it, a reply to our probe over it, or an
  * authenticated IKE answer ({@link #confirmed}, for DPD). A path becomes UP with its first evidence (a link that
@@ -71,6 +72,12 @@ public final class PathMonitor implements PathEvidence {
     public static final int ECHO_ID = 0x5053;
     /** Probes per path whose reply is still taken. */
     public static final int OUTSTANDING = PathPair.OUTSTANDING;
+    /**
+     * After an SA left a path on its own decision, the peer's packets over that path are not followed for twice the
+     * detection time, at least this long, unless the peer is seen on the new path first: packets it sent before it saw
+     * the move are still arriving there, and following them would make both ends take turns.
+     */
+    static final long PEER_SHIELD_MIN_NANOS = 1_000_000_000L;
 
     /** One path as status output shows it. */
     public record Path(OuterAddress local, OuterAddress remote, PathState state, boolean localUsable, int sas) {
@@ -85,6 +92,7 @@ public final class PathMonitor implements PathEvidence {
     private final long switchCostNanos;
     private final long probeCostNanos;
     private final long probeBurstNanos;
+    private final long peerShieldNanos;
     private final Consumer<ByteBuf> probeSink;
     private final ByteBufAllocator alloc;
     private final DataPathListener listener;
@@ -130,6 +138,7 @@ public final class PathMonitor implements PathEvidence {
         this.switchCostNanos = switchWindowNanos / timers.switchLimit();
         this.probeCostNanos = 1_000_000_000L / timers.maxProbesPerSecond();
         this.probeBurstNanos = Math.max(probeCostNanos, 100_000_000L); // a tenth of a second's worth of probes at once
+        this.peerShieldNanos = Math.max(PEER_SHIELD_MIN_NANOS, 2 * timers.detectionTime().toNanos());
         this.probeSink = probeSink;
         this.alloc = alloc;
         this.listener = listener;
@@ -701,7 +710,7 @@ public final class PathMonitor implements PathEvidence {
             long since = local ? cur.local.eventNanos : cur.lastAlive;
             spendForced(e, nowNanos);
             move(e, target, local ? PathSwitchCause.LOCAL_EVENT : PathSwitchCause.PROBE_TIMEOUT,
-                    since == NEVER ? -1 : Math.max(0, nowNanos - since));
+                    since == NEVER ? -1 : Math.max(0, nowNanos - since), nowNanos);
             return;
         }
         if (best == null || best.rank >= cur.rank || e.lastCause == PathSwitchCause.PEER_MOVED) {
@@ -720,7 +729,7 @@ public final class PathMonitor implements PathEvidence {
             switchBackDue = switchBackDue == NEVER ? due : earlier(switchBackDue, due);
             return;
         }
-        move(e, best, PathSwitchCause.SWITCH_BACK, -1);
+        move(e, best, PathSwitchCause.SWITCH_BACK, -1, nowNanos);
     }
 
     private static PathPair firstUp(SaEntry e) {
@@ -747,10 +756,15 @@ public final class PathMonitor implements PathEvidence {
         return failed;
     }
 
-    private void move(SaEntry e, PathPair to, PathSwitchCause cause, long detectionNanos) {
+    private void move(SaEntry e, PathPair to, PathSwitchCause cause, long detectionNanos, long nowNanos) {
         OuterAddress fromLocal = e.sa.currentLocal();
         OuterAddress fromRemote = e.sa.currentRemote();
+        PathPair from = e.pair;
         place(e, to);
+        if (cause != PathSwitchCause.PEER_MOVED) {
+            e.group.shieldFrom = from;
+            e.group.shieldUntil = nowNanos + peerShieldNanos;
+        }
         e.lastCause = cause;
         e.heldFor = null;
         e.heldWhy = null;
@@ -820,7 +834,7 @@ public final class PathMonitor implements PathEvidence {
             }
             PathPair from = e.pair;
             long since = from == null ? NEVER : latest(from.lastEvidence, from.stateSince, NEVER);
-            move(e, p, PathSwitchCause.PEER_MOVED, since == NEVER ? -1 : Math.max(0, nowNanos - since));
+            move(e, p, PathSwitchCause.PEER_MOVED, since == NEVER ? -1 : Math.max(0, nowNanos - since), nowNanos);
         }
     }
 
@@ -845,8 +859,15 @@ public final class PathMonitor implements PathEvidence {
 
     private void follow(SecurityAssociation inbound, long sequence, PathPair p, long nowNanos) {
         ReqidGroup g = index.group(inbound.reqid());
-        if (g == null || !g.newest(inbound.spi(), sequence) || p == null || g.pair == p || !p.local.usable) {
+        if (g == null || !g.newest(inbound.spi(), sequence) || p == null || !p.local.usable) {
             return;
+        }
+        if (g.pair == p) {
+            g.shieldFrom = null; // the peer sends where we are: it saw our move
+            return;
+        }
+        if (p == g.shieldFrom && nowNanos - g.shieldUntil < 0) {
+            return; // sent before the peer saw that we left this path: following it would bounce both ends
         }
         peerMoved(g, p, nowNanos);
     }

@@ -13,6 +13,8 @@ final class ReqidGroup {
     long highestSequence;
     boolean seen;
     PathPair pair; // where the group's SAs were last placed together: the per-packet check compares with it
+    PathPair shieldFrom; // a path we left on our own: the peer's packets over it are not followed until shieldUntil
+    long shieldUntil;
 
     ReqidGroup(int reqid) {
         this.reqid = reqid;

@@ -242,7 +242,13 @@ public final class DataPlane implements AutoCloseable {
             t.cancel(false);
         }
         pathTimerAt = next;
-        pathTimer = loop.schedule(this::pathTick, next - now, TimeUnit.NANOSECONDS);
+        pathTimer = loop.schedule(this::pathTimerFired, next - now, TimeUnit.NANOSECONDS);
+    }
+
+    /** The armed timer ran: it is no longer pending (its future is not done while it runs), so the tick re-arms it. */
+    private void pathTimerFired() {
+        pathTimer = null;
+        pathTick();
     }
 
     /**

@@ -325,6 +325,44 @@ class PathMonitorTest {
                 events);
     }
 
+    /**
+     * After a move of its own (here a probe timeout), the SA does not follow the peer's packets back over the path it
+     * left while they may have been sent before the peer saw the move; once the peer is seen on the new path, or after
+     * the shield's time, it follows again.
+     */
+    @Test
+    void packetsSentBeforeThePeerSawOurMoveDoNotBounceTheSaBack() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        SecurityAssociation in = inbound(0x2001, 1);
+        m.saInstalled(out);
+        bothUp(m, 1000);
+        for (long t = 1010; t <= 1200; t += 10) {
+            out.account(100);
+            m.tick(t * MS);
+            reply(m, B2, t * MS);
+        }
+        assertEquals(B2, out.currentRemote(), "moved by the probe timeout");
+        m.authenticatedV4(in, 100, B1.v4Bits(), A1.v4Bits(), 1250 * MS);
+        assertEquals(B2, out.currentRemote(), "the peer's packet over the old path, sent before it saw the move");
+        m.authenticatedV4(in, 101, B2.v4Bits(), A2.v4Bits(), 1300 * MS);
+        m.authenticatedV4(in, 102, B1.v4Bits(), A1.v4Bits(), 1350 * MS);
+        assertEquals(B1, out.currentRemote(), "the peer had seen the move and went back on its own: followed");
+
+        // Shield expiry: a second own move, and the peer keeps sending over the old path only.
+        m.localChanged(A1, false, 2000 * MS, 2000 * MS);
+        assertEquals(B2, out.currentRemote());
+        m.localChanged(A1, true, 2100 * MS, 2100 * MS);
+        assertTrue(reply(m, B1, 2101 * MS));
+        m.authenticatedV4(in, 200, B1.v4Bits(), A1.v4Bits(), 2500 * MS);
+        assertEquals(B2, out.currentRemote(), "within the shield");
+        m.authenticatedV4(in, 201, B1.v4Bits(), A1.v4Bits(), 3100 * MS);
+        assertEquals(B1, out.currentRemote(), "after the shield the peer's path is taken");
+        assertEquals(List.of("probe_timeout", "peer_moved", "local_event", "peer_moved"), events.stream()
+                .filter(e -> e.startsWith(OUT_SPI + " 1") || e.startsWith(OUT_SPI + " 2")).map(e -> e.substring(e.lastIndexOf(' ') + 1))
+                .toList());
+    }
+
     /** Rekeyed inbound SA: its sequence numbers start over, and its first packet counts as the newest. */
     @Test
     void aNewInboundSaOfTheConnectionStartsItsOwnSequence() {
