@@ -10,27 +10,50 @@
 # "gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3"; a case is SUITE[-tun][-v3], SUITE gcm, cbc or copy: see below);
 # EXTRA_GW_ARGS (other GatewayMain options) is passed to both poolsa gateways of every case.
 # Prints a Markdown table; raw iperf3 JSON, gateway logs and JFR profiles stay in OUTDIR.
+# Any failed measurement step (iperf3, ping, a gateway or charon that does not start or dies during a case)
+# stops the run with a message naming it and a non-zero exit status: no row is printed from missing data.
 set -euo pipefail
 SECS=${1:-10}
 OUT=$(realpath -m "${2:-target/bench-datapath}")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 mkdir -p "$OUT"
 cd "$ROOT"
+die() { echo "bench/datapath/run.sh: FAILED: $*" >&2; exit 1; }
 
-mvn -o -q -pl esp-handlers -am test-compile
-mvn -o -q -pl esp-handlers dependency:build-classpath -Dmdep.outputFile="$OUT/cp.txt" >/dev/null
+# Online (-ntp, not -o): on a fresh machine nothing is cached yet. The dependency plugin's version is pinned:
+# Maven's default for it (2.8) is not resolvable offline from this project's cache.
+mvn -B -q -ntp -pl esp-handlers -am test-compile || die "mvn test-compile of esp-handlers"
+mvn -B -q -ntp -pl esp-handlers org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
+    -Dmdep.outputFile="$OUT/cp.txt" >"$OUT/mvn-classpath.log" 2>&1 \
+    || die "mvn dependency:build-classpath (see $OUT/mvn-classpath.log)"
 CP="$ROOT/esp-handlers/target/test-classes:$ROOT/esp-handlers/target/classes:$(cat "$OUT/cp.txt")"
 
 S=$$
 HA=psa-bench-ha-$S; GA=psa-bench-ga-$S; GB=psa-bench-gb-$S; HB=psa-bench-hb-$S
 PIDS=()
 cleanup() {
+    # On exit, successful or not: most of these processes have already exited (stopped by their case) and some
+    # namespaces may not exist yet, so errors are expected here and ignored on purpose.
     for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
     sleep 1
     for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill -9 "$p" 2>/dev/null || true; done
     for n in $HA $GA $GB $HB; do ip netns del "$n" 2>/dev/null || true; done
 }
 trap cleanup EXIT
+
+# stop PID...: the processes must still be running (one that died during its case invalidates the case), and
+# must exit on SIGTERM with status 0 or 143 (128 + TERM).
+stop() {
+    local p rc
+    for p in "$@"; do
+        kill "$p" 2>/dev/null || die "process $p had already exited before the end of its case"
+    done
+    for p in "$@"; do
+        rc=0
+        wait "$p" || rc=$?
+        [ "$rc" = 0 ] || [ "$rc" = 143 ] || die "process $p exited with status $rc on SIGTERM"
+    done
+}
 
 for n in $HA $GA $GB $HB; do ip netns add "$n"; ip -n "$n" link set lo up; done
 veth() { ip -n "$1" link add "$2" type veth peer name "$4" netns "$3"; ip -n "$1" link set "$2" up; ip -n "$3" link set "$4" up; }
@@ -51,8 +74,16 @@ iperf() { # output-file client-args...
     local srv=$!
     PIDS+=($srv)
     sleep 0.5
-    ip netns exec $HA iperf3 -c 192.0.2.65 "$@" -J >"$out" || true
-    wait $srv 2>/dev/null || true
+    local rc=0
+    ip netns exec $HA iperf3 -c 192.0.2.65 "$@" -J >"$out" || rc=$?
+    if [ "$rc" != 0 ]; then
+        die "iperf3 $* exited with status $rc: $(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("error", "no error text"))' "$out" 2>&1)"
+    fi
+    # The client has its result (received bytes and loss come from the server's report inside it). The one-off
+    # server's own exit status is logged, not fatal: 3.12 sometimes fails after a lossy UDP test (see above).
+    rc=0
+    wait "$srv" || rc=$?
+    [ "$rc" = 0 ] || echo "bench/datapath/run.sh: note: the one-off iperf3 server exited with status $rc after a complete test ($out)" >&2
 }
 
 # user and system CPU ticks of a process and its threads (utime, stime)
@@ -75,29 +106,40 @@ run_case() {
         cpu=$(echo "$(( $(cpu_user "$pa") - ua )) $(( $(cpu_sys "$pa") - sa )) $(( $(cpu_user "$pb") - ub )) $(( $(cpu_sys "$pb") - sb )) $hz" \
             | awk '{printf "%.1f+%.1f / %.1f+%.1f", $1/$5, $2/$5, $3/$5, $4/$5}')
     fi
-    ip netns exec $HA ping -c 200 -i 0.01 -q 192.0.2.65 >/dev/null 2>&1 || true
-    ip netns exec $HA ping -c 200 -i 0.02 192.0.2.65 >"$OUT/$name-ping.txt" 2>&1 || true
+    # ping exits non-zero when no reply came back at all (or on errors): the case fails then.
+    ip netns exec $HA ping -c 200 -i 0.01 -q 192.0.2.65 >/dev/null 2>&1 || die "$name: warm-up ping got no reply"
+    ip netns exec $HA ping -c 200 -i 0.02 192.0.2.65 >"$OUT/$name-ping.txt" 2>&1 \
+        || die "$name: ping got no reply ($(tail -n 2 "$OUT/$name-ping.txt" | tr '\n' ' '))"
     /usr/bin/python3 - "$OUT" "$name" "$cpu" <<'PY'
 import json, sys, re, statistics
 out, name, cpu = sys.argv[1], sys.argv[2], sys.argv[3]
+def fail(what):
+    sys.exit(f"bench/datapath/run.sh: FAILED: {name}: {what}")
 def load(kind):
     d = json.load(open(f"{out}/{name}-{kind}.json"))
     if "error" in d:
-        print(f"| {name} | iperf3 {kind} failed: {d['error']} |")
-    return d.get("end", {})
-tcp = load("tcp")
-udp = load("udp").get("sum", {"bits_per_second": 0, "lost_percent": 100})
-tcp.setdefault("sum_received", {"bits_per_second": 0})
-rtts = sorted(float(x) for x in re.findall(r"time=([0-9.]+) ms", open(f"{out}/{name}-ping.txt").read()))
-p = lambda q: rtts[min(len(rtts) - 1, int(q * len(rtts)))] if rtts else float("nan")
-tcp_bps = tcp["sum_received"]["bits_per_second"]
-udp_rx = udp["bits_per_second"] * (1 - udp.get("lost_percent", 0) / 100)
-print(f"| {name} | {tcp_bps/1e6:.0f} | {udp['bits_per_second']/1e6:.0f} | {udp_rx/1e6:.0f} ({udp.get('lost_percent',0):.1f} % lost) "
-      f"| {p(0.5):.3f} | {p(0.99):.3f} | {cpu or '-'} |")
+        fail(f"iperf3 {kind}: {d['error']}")
+    return d["end"]
+try:
+    tcp_bps = load("tcp")["sum_received"]["bits_per_second"]
+    udp = load("udp")["sum"]
+    udp_sent, udp_lost = udp["bits_per_second"], udp["lost_percent"]
+except KeyError as e:
+    fail(f"iperf3 JSON without {e}")
+ping = open(f"{out}/{name}-ping.txt").read()
+rtts = sorted(float(x) for x in re.findall(r"time=([0-9.]+) ms", ping))
+totals = re.search(r"(\d+) packets transmitted, (\d+) received", ping)
+if not totals or not rtts:
+    fail("no ping replies or totals in the ping log")
+p = lambda q: rtts[min(len(rtts) - 1, int(q * len(rtts)))]
+ping_lost = 100.0 * (1 - int(totals.group(2)) / int(totals.group(1)))
+udp_rx = udp_sent * (1 - udp_lost / 100)
+print(f"| {name} | {tcp_bps/1e6:.0f} | {udp_sent/1e6:.0f} | {udp_rx/1e6:.0f} ({udp_lost:.1f} % lost) "
+      f"| {p(0.5):.3f} | {p(0.99):.3f} ({ping_lost:.1f} % lost) | {cpu or '-'} |")
 PY
 }
 
-echo "| case | TCP Mbit/s | UDP sent Mbit/s | UDP received Mbit/s | ping p50 ms | ping p99 ms | gateway CPU s user+sys (A / B) during TCP+UDP |"
+echo "| case | TCP Mbit/s | UDP sent Mbit/s | UDP received Mbit/s | ping p50 ms | ping p99 ms (loss) | gateway CPU s user+sys (A / B) during TCP+UDP |"
 echo "|---|---|---|---|---|---|---|"
 
 # (c) no IPsec: plain routes over link 1.
@@ -152,6 +194,7 @@ CONF
         PIDS+=($!)
         SSPIDS+=($!)
         for i in $(seq 50); do [ -S "$d/charon.vici" ] && break; sleep 0.1; done
+        [ -S "$d/charon.vici" ] || die "charon in $ns did not open its vici socket in 5 s (see $d/charon.log, $d/stdout.log)"
         ip netns exec "$ns" env STRONGSWAN_CONF="$d/strongswan.conf" SWANCTL_DIR="$d/swanctl" \
             swanctl --load-all --uri "unix://$d/charon.vici" >>"$d/stdout.log" 2>&1
     }
@@ -162,8 +205,7 @@ CONF
         swanctl --initiate --child bench --ike bench --uri "unix://$OUT/ss-gwA/charon.vici" >>"$OUT/ss-gwA/stdout.log" 2>&1
     sleep 1
     run_case strongswan "${SSPIDS[0]}" "${SSPIDS[1]}"
-    kill "${SSPIDS[@]}" 2>/dev/null || true
-    wait "${SSPIDS[@]}" 2>/dev/null || true
+    stop "${SSPIDS[@]}"
     sleep 0.5
 fi
 
@@ -174,30 +216,36 @@ KBA=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3
 CBC_KAB=000102030405060708090a0b0c0d0e0f:202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f
 CBC_KBA=a0a1a2a3a4a5a6a7a8a9aaabacadaeaf:c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf
 JOPTS=(-Dorg.slf4j.simpleLogger.log.org.pcap4j=warn -Dio.netty.leakDetectionLevel=disabled)
-gateway() { # ns tag gateway-args...
+# gateway ns tag gateway-args...: starts GatewayMain in the background; its PID is in GW_PID. Not called in a
+# $(...) subshell, so that the gateway stays this shell's child (stop waits for it) and cleanup knows it.
+gateway() {
     local ns=$1 tag=$2; shift 2
     ip netns exec "$ns" java "${JOPTS[@]}" "-XX:StartFlightRecording=filename=$OUT/$tag.jfr,settings=profile" \
         -cp "$CP" net.poolsa.esp.netns.GatewayMain --status "$OUT/$tag.status" "$@" >"$OUT/$tag.log" 2>&1 &
-    PIDS+=($!)
-    echo $!
+    GW_PID=$!
+    PIDS+=($GW_PID)
 }
 poolsa_case() { # name crypto key-a-to-b key-b-to-a extra-args...
     local name=$1 crypto=$2 kab=$3 kba=$4; shift 4
     local PA PB
-    PA=$(gateway $GA $name-gwA --uplink l1a,198.51.100.1,29 --uplink l2a,203.0.113.1,29 --sink psink \
+    gateway $GA $name-gwA --uplink l1a,198.51.100.1,29 --uplink l2a,203.0.113.1,29 --sink psink \
         --peer 198.51.100.2 --peer 203.0.113.2 --local-pool 198.51.100.1/32,203.0.113.1/32 \
         --remote-pool 198.51.100.2/32,203.0.113.2/32 --local-inner 192.0.2.0/26 --remote-inner 192.0.2.64/26 \
-        --out-spi a001 --in-spi b001 --out-key "$kab" --in-key "$kba" --crypto "$crypto" --icmp 192.0.2.2 "$@")
-    PB=$(gateway $GB $name-gwB --uplink l1b,198.51.100.2,29 --uplink l2b,203.0.113.2,29 --sink psink \
+        --out-spi a001 --in-spi b001 --out-key "$kab" --in-key "$kba" --crypto "$crypto" --icmp 192.0.2.2 "$@"
+    PA=$GW_PID
+    gateway $GB $name-gwB --uplink l1b,198.51.100.2,29 --uplink l2b,203.0.113.2,29 --sink psink \
         --peer 198.51.100.1 --peer 203.0.113.1 --local-pool 198.51.100.2/32,203.0.113.2/32 \
         --remote-pool 198.51.100.1/32,203.0.113.1/32 --local-inner 192.0.2.64/26 --remote-inner 192.0.2.0/26 \
-        --out-spi b001 --in-spi a001 --out-key "$kba" --in-key "$kab" --crypto "$crypto" --icmp 192.0.2.66 "$@")
+        --out-spi b001 --in-spi a001 --out-key "$kba" --in-key "$kab" --crypto "$crypto" --icmp 192.0.2.66 "$@"
+    PB=$GW_PID
     for i in $(seq 100); do [ -f "$OUT/$name-gwA.status" ] && [ -f "$OUT/$name-gwB.status" ] && break; sleep 0.1; done
+    [ -f "$OUT/$name-gwA.status" ] && [ -f "$OUT/$name-gwB.status" ] \
+        || die "$name: a gateway did not start in 10 s (see $OUT/$name-gwA.log and $OUT/$name-gwB.log)"
     sleep 1
     # The gateway JVM is the child of "ip netns exec" (exec'd): same PID.
     run_case "$name" "$PA" "$PB"
     cp "$OUT/$name-gwA.status" "$OUT/$name-gwA.status.final"; cp "$OUT/$name-gwB.status" "$OUT/$name-gwB.status.final"
-    kill "$PA" "$PB"; wait "$PA" "$PB" 2>/dev/null || true
+    stop "$PA" "$PB"
     sleep 0.5
     for g in gwA gwB; do
         STATS+=("$name $g: $(grep -E '^(out|in)\.packets|capture|drop\.(overload|too_big|emit_failed)' "$OUT/$name-$g.status.final" | tr '\n' ' ')")

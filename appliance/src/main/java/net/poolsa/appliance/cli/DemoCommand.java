@@ -13,8 +13,11 @@ import net.poolsa.appliance.demo.Demo;
 import net.poolsa.appliance.demo.DemoOptions;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run the paper's experiment: a multihomed SCTP association over one pool SA pair between "
-                + "two poolsa gateways in network namespaces, with the primary path cut and restored. Needs root.",
+        description = "Run the pool-SA failover experiment in network namespaces: two dual-homed poolsa gateways with one "
+                + "manually keyed pool SA pair; a dual-homed host pings through it from both its addresses while the "
+                + "uplink in use is cut (and, with --restore-after, restored). Reports from captures and poolsa status "
+                + "whether traffic moved to the other uplink inside the same SAs (same SPIs, install times and key "
+                + "fingerprints) and the longest time without ping replies after the cut. Needs root.",
         footer = {"", "Example:", "  poolsa demo --duration 30s --fail-after 10s --restore-after 20s --output /tmp/poolsa-demo"})
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "DIR", defaultValue = "poolsa-demo",

@@ -2,6 +2,7 @@ package net.poolsa.appliance.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -11,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 import net.poolsa.appliance.config.ConfigException;
@@ -21,11 +23,13 @@ import net.poolsa.appliance.lifecycle.Appliance;
 import net.poolsa.appliance.lifecycle.Capabilities;
 import net.poolsa.appliance.lifecycle.DataPathProvider;
 import net.poolsa.appliance.lifecycle.Libpcap;
+import net.poolsa.appliance.state.SequenceStore;
 
 @Command(name = "run", mixinStandardHelpOptions = true,
         description = "Run the gateway in the foreground until SIGTERM or SIGINT; SIGHUP reloads the configuration.",
         footer = {"", "Example:", "  poolsa run -c /etc/poolsa/poolsa.yaml",
-            "Needs CAP_NET_RAW and CAP_NET_ADMIN (the systemd unit grants them) and libpcap."})
+            "Needs CAP_NET_RAW and CAP_NET_ADMIN (the systemd unit grants them) and libpcap.",
+            "The state directory keeps the sequence numbers of manually keyed SAs across restarts; one per instance."})
 final class RunCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
@@ -33,6 +37,10 @@ final class RunCommand implements Callable<Integer> {
     ConfigOption config;
     @Mixin
     ControlSocketOption controlSocket;
+    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = "/var/lib/poolsa",
+            description = "Where manually keyed SAs keep their sequence numbers and replay-window tops "
+                    + "(RFC 4303 §3.3.3); created if missing, must be writable (default: ${DEFAULT-VALUE}).")
+    Path stateDir = SequenceStore.DEFAULT_DIR;
     @Spec
     CommandSpec spec;
 
@@ -83,7 +91,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Appliance appliance;
         try {
-            appliance = Appliance.start(cfg, providers.get(0), VersionProvider.version(), controlSocket.path);
+            appliance = Appliance.start(cfg, providers.get(0), VersionProvider.version(), controlSocket.path, stateDir);
         } catch (Appliance.StartupException e) {
             err.println("poolsa: " + e.getMessage());
             return ExitCodes.STARTUP;

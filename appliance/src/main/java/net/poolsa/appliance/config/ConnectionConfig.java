@@ -36,6 +36,18 @@ public record ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol,
         return manual != null;
     }
 
+    /** Wipes the manual key material this configuration holds (the SAs keep their own copies); equality still works. */
+    public void destroyKeys() {
+        if (manual != null) {
+            manual.destroyKeys();
+        }
+    }
+
+    /** True when no manual key material of this configuration is left in memory. */
+    public boolean keysDestroyed() {
+        return manual == null || manual.keysDestroyed();
+    }
+
     /** Outbound inner traffic: from our protected pool to the peer's. */
     public TrafficSelector outboundSelector() {
         return TrafficSelector.between(localProtected, remoteProtected);
@@ -72,6 +84,28 @@ public record ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol,
                               Secret encryptionKeyIn, Secret encryptionKeyOut,
                               Secret integrityKeyIn, Secret integrityKeyOut) {
             this(spiIn, spiOut, encryption, integrity, encryptionKeyIn, encryptionKeyOut, integrityKeyIn, integrityKeyOut, null);
+        }
+
+        private java.util.List<Secret> secrets() {
+            java.util.List<Secret> all = new java.util.ArrayList<>(6);
+            for (Secret s : new Secret[] {encryptionKeyIn, encryptionKeyOut, integrityKeyIn, integrityKeyOut}) {
+                if (s != null) {
+                    all.add(s);
+                }
+            }
+            if (bundleAh != null) {
+                all.add(bundleAh.keyIn());
+                all.add(bundleAh.keyOut());
+            }
+            return all;
+        }
+
+        void destroyKeys() {
+            secrets().forEach(Secret::destroy);
+        }
+
+        boolean keysDestroyed() {
+            return secrets().stream().allMatch(Secret::isDestroyed);
         }
     }
 

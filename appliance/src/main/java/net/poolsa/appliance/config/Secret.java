@@ -6,12 +6,14 @@ import java.util.Arrays;
 
 /**
  * Key material read from a secret file. Two secrets are equal when their SHA-256 fingerprints are, so a
- * reload can tell whether a key changed without keeping a second copy; {@link #toString()} never shows
+ * reload can tell whether a key changed without keeping a second copy, also after {@link #destroy()} wiped the
+ * bytes (which the appliance does as soon as the SAs hold their own copies); {@link #toString()} never shows
  * the bytes.
  */
 public final class Secret {
     private final byte[] bytes;
     private final byte[] fingerprint;
+    private volatile boolean destroyed;
 
     public Secret(byte[] bytes) {
         this.bytes = bytes.clone();
@@ -22,8 +24,15 @@ public final class Secret {
         }
     }
 
-    /** A copy of the key bytes: the caller (an SA's SaKeys) owns and zeroes it. */
+    /**
+     * A copy of the key bytes: the caller (an SA's SaKeys) owns and zeroes it.
+     *
+     * @throws IllegalStateException after {@link #destroy()}
+     */
     public byte[] copy() {
+        if (destroyed) {
+            throw new IllegalStateException("the key was wiped once its SAs had their copies; reload the configuration to read it again");
+        }
         return bytes.clone();
     }
 
@@ -31,9 +40,14 @@ public final class Secret {
         return bytes.length;
     }
 
-    /** Zeroes the bytes held here (after the SAs have taken their own copies). */
+    /** Zeroes the bytes held here (after the SAs have taken their own copies); equality still works. */
     public void destroy() {
+        destroyed = true;
         Arrays.fill(bytes, (byte) 0);
+    }
+
+    public boolean isDestroyed() {
+        return destroyed;
     }
 
     @Override

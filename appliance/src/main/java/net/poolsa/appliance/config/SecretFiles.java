@@ -1,14 +1,15 @@
 package net.poolsa.appliance.config;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Set;
 
 /**
@@ -43,30 +44,58 @@ public final class SecretFiles {
         return null;
     }
 
-    /** Reads a hex key ("0x" prefix, whitespace and colons allowed), as {@code ip xfrm} and swanctl write them. */
+    /**
+     * Reads a hex key ("0x" prefix, whitespace and colons allowed), as {@code ip xfrm} and swanctl write them.
+     * Parsed from the file's bytes directly: the key never becomes a String, which could not be wiped.
+     */
     static Secret readHex(ConfigNode field, Path file) throws ConfigException {
         byte[] raw = readChecked(field, file);
+        byte[] key = new byte[raw.length / 2];
         try {
-            String text = new String(raw, StandardCharsets.US_ASCII).strip();
-            if (text.startsWith("0x") || text.startsWith("0X")) {
-                text = text.substring(2);
+            int i = 0;
+            while (i < raw.length && isBlank(raw[i])) {
+                i++;
             }
-            text = text.replaceAll("[\\s:]", "");
-            if (text.isEmpty()) {
+            if (i + 1 < raw.length && raw[i] == '0' && (raw[i + 1] == 'x' || raw[i + 1] == 'X')) {
+                i += 2;
+            }
+            int digits = 0;
+            boolean bad = false;
+            for (; i < raw.length; i++) {
+                int c = raw[i] & 0xff;
+                if (isBlank(raw[i]) || c == ':') {
+                    continue;
+                }
+                int d = Character.digit(c, 16);
+                if (d < 0 || c > 0x7f) {
+                    bad = true;
+                    break;
+                }
+                if (digits / 2 < key.length) {
+                    key[digits / 2] |= (byte) ((digits % 2 == 0) ? d << 4 : d);
+                }
+                digits++;
+            }
+            if (!bad && digits == 0) {
                 throw field.error("secret file " + file + " is empty");
             }
-            if (text.length() % 2 != 0 || !text.matches("[0-9a-fA-F]+")) {
+            if (bad || digits % 2 != 0) {
                 throw field.error("secret file " + file + " does not hold an even number of hex digits");
             }
-            byte[] key = HexFormat.of().parseHex(text);
+            byte[] exact = Arrays.copyOf(key, digits / 2);
             try {
-                return new Secret(key);
+                return new Secret(exact);
             } finally {
-                Arrays.fill(key, (byte) 0);
+                Arrays.fill(exact, (byte) 0);
             }
         } finally {
             Arrays.fill(raw, (byte) 0);
+            Arrays.fill(key, (byte) 0);
         }
+    }
+
+    private static boolean isBlank(byte b) {
+        return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == 0x0b || b == '\f' || (b >= 0x1c && b <= 0x1f);
     }
 
     /** Reads a pre-shared key: the file's bytes without a trailing newline, or hex when it starts with "0x". */
@@ -100,9 +129,51 @@ public final class SecretFiles {
             throw field.error(problem);
         }
         try {
-            return Files.readAllBytes(file);
+            return readWipingBuffers(file);
         } catch (IOException e) {
             throw field.error("cannot read " + file + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The file's bytes, read through a direct buffer of our own that is zeroed afterwards: {@code Files.readAllBytes}
+     * would go through the JDK's cached per-thread buffers, which keep the last bytes read for the life of the thread.
+     */
+    private static byte[] readWipingBuffers(Path file) throws IOException {
+        ByteBuffer chunk = ByteBuffer.allocateDirect(8192);
+        byte[] out = new byte[0];
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            out = new byte[(int) Math.min(ch.size(), Integer.MAX_VALUE - 8)];
+            int n = 0;
+            while (true) {
+                chunk.clear();
+                int r = ch.read(chunk);
+                if (r < 0) {
+                    break;
+                }
+                if (n + r > out.length) {
+                    byte[] grown = Arrays.copyOf(out, Math.max(n + r, out.length * 2));
+                    Arrays.fill(out, (byte) 0);
+                    out = grown;
+                }
+                chunk.flip();
+                chunk.get(out, n, r);
+                n += r;
+            }
+            if (n < out.length) {
+                byte[] exact = Arrays.copyOf(out, n);
+                Arrays.fill(out, (byte) 0);
+                out = exact;
+            }
+            return out;
+        } catch (IOException | RuntimeException e) {
+            Arrays.fill(out, (byte) 0);
+            throw e;
+        } finally {
+            chunk.clear();
+            while (chunk.hasRemaining()) {
+                chunk.put((byte) 0);
+            }
         }
     }
 }

@@ -88,8 +88,30 @@ public final class PcapDataPathProvider implements DataPathProvider {
             peers.addAll(singleAddresses(c.remoteOuter()));
         }
         return new DataPlaneConfig(uplinks, dp.sink().name(), List.copyOf(remoteProtected), List.copyOf(peers),
-                context.kernel(), MtuSettings.of(dp.mtu()), dp.failover(), true, dp.immediateCapture(),
+                context.kernel(), mtuSettings(dp), dp.failover(), true, dp.immediateCapture(),
                 dp.sink().type() == DataPathConfig.SinkType.TUN ? DataPlaneConfig.Sink.TUN : DataPlaneConfig.Sink.CAPTURE);
+    }
+
+    /**
+     * The path MTU, and as the source of the ICMP errors the data path sends to cleartext hosts (Packet Too Big,
+     * time exceeded) the first address of each family on the capture interfaces: the gateway's inside address, which
+     * those hosts route to and which the tunnel's policies cover when the error must travel back through it.
+     */
+    static MtuSettings mtuSettings(DataPathConfig dp) {
+        OuterAddress v4 = null;
+        OuterAddress v6 = null;
+        for (DataPathConfig.InterfaceConfig i : dp.capture()) {
+            for (String a : i.addresses()) {
+                int slash = a.indexOf('/');
+                OuterAddress address = OuterAddress.parse(slash < 0 ? a : a.substring(0, slash));
+                if (address.v4() && v4 == null) {
+                    v4 = address;
+                } else if (!address.v4() && v6 == null) {
+                    v6 = address;
+                }
+            }
+        }
+        return new MtuSettings(dp.mtu(), v4, v6, MtuSettings.of(dp.mtu()).icmpPerSecond());
     }
 
     static List<OuterAddress> singleAddresses(AddressPool pool) {

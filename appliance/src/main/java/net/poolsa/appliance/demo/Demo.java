@@ -4,8 +4,9 @@ import java.util.List;
 import java.util.ServiceLoader;
 
 /**
- * The paper's experiment (a multihomed SCTP association carried by one pool SA pair while one path
- * fails), run by {@code poolsa demo}. The implementation sets up its own network namespaces and peers;
+ * The failover experiment run by {@code poolsa demo}: traffic carried by one pool SA pair between two
+ * dual-homed gateways while the path in use fails (ping for now; the paper's multihomed SCTP association
+ * once the experiment lands). The implementation sets up its own network namespaces and peers;
  * it is found with {@link ServiceLoader}. Without one, {@code poolsa demo} refuses with exit code 6.
  */
 public interface Demo {

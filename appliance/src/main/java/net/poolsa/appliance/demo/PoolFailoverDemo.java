@@ -12,8 +12,6 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The paper's experiment with manually keyed pool SAs (until IKE negotiates them), in network namespaces:
@@ -27,14 +25,18 @@ import java.util.regex.Pattern;
  * One SA pair protects 192.0.2.0/25 (both addresses of the dual-homed hostA, the paper's client) to
  * 192.0.2.128/25 (hostB), and its outer endpoints are pools of both gateways' two uplink addresses. hostA pings
  * hostB from each of its addresses; at {@code --fail-after} the uplink in use is cut. Captures of both links show
- * whether traffic went on over the second link with the same SPIs, with no new SA and no key exchange.
- * Everything created here is removed at the end (unless {@code --keep}).
+ * whether traffic went on over the second link with the same SPIs; {@code poolsa status --json} of both gateways
+ * before the cut and after the run shows whether the SAs are the same ones (SPIs, install times and key
+ * fingerprints unchanged: no new SA, no new keys); the ping logs give the longest time without replies after the
+ * cut. Everything created here is removed at the end (unless {@code --keep}).
  */
 public final class PoolFailoverDemo implements Demo {
     static final String SPI_AB = "0x0000a001";
     static final String SPI_BA = "0x0000b001";
-    private static final Pattern REPLY = Pattern.compile("^\\[(\\d+\\.\\d+)\\] \\d+ bytes from .*icmp_seq=(\\d+)");
-    private static final Pattern TOTALS = Pattern.compile("(\\d+) packets transmitted, (\\d+) received");
+    /** The connection's name in both gateways' configurations. */
+    static final String CONNECTION = "demo";
+    /** ping -i of the probes through the tunnel. */
+    static final double PING_INTERVAL_SECONDS = 0.1;
 
     private final String tag = "pd" + Long.toString(ProcessHandle.current().pid() % 100000, 36);
     private final List<String> namespaces = new ArrayList<>();
@@ -108,11 +110,12 @@ public final class PoolFailoverDemo implements Demo {
                 "[198.51.100.1/32, 203.0.113.1/32]", "[192.0.2.128/25]", "[192.0.2.0/25]", SPI_AB, SPI_BA, keysAb, keysBa);
 
         say("starting poolsa on gwA and gwB (manual keys, one pool SA pair: " + SPI_AB + " A->B, " + SPI_BA + " B->A)");
-        // Each gateway its own control socket: network namespaces do not separate socket files.
+        // Each gateway its own control socket and state directory: network namespaces do not separate files, and
+        // each serves one instance.
         processes.add(start(out.resolve("gwA.log"), inNs("gA", poolsa("run", "-c", cfgA.toString(),
-                "--control-socket", out.resolve("gwA.ctl").toString()))));
+                "--control-socket", out.resolve("gwA.ctl").toString(), "--state-dir", out.resolve("gwA-state").toString()))));
         processes.add(start(out.resolve("gwB.log"), inNs("gB", poolsa("run", "-c", cfgB.toString(),
-                "--control-socket", out.resolve("gwB.ctl").toString()))));
+                "--control-socket", out.resolve("gwB.ctl").toString(), "--state-dir", out.resolve("gwB-state").toString()))));
         if (!waitForTunnel(Duration.ofSeconds(30))) {
             say("the tunnel did not come up; see " + out.resolve("gwA.log") + " and gwB.log");
             return 1;
@@ -124,14 +127,19 @@ public final class PoolFailoverDemo implements Demo {
         processes.add(cap1);
         processes.add(cap2);
         Thread.sleep(1000); // tcpdump needs a moment before it sees packets
+        String jsonBeforeA = capture(inNs("gA", poolsa("status", "--json", "-c", cfgA.toString())));
+        String jsonBeforeB = capture(inNs("gB", poolsa("status", "--json", "-c", cfgB.toString())));
+        Files.writeString(out.resolve("status-gwA-before.json"), jsonBeforeA);
+        Files.writeString(out.resolve("status-gwB-before.json"), jsonBeforeB);
 
         long seconds = Math.max(1, o.duration().toSeconds());
         double t0 = System.currentTimeMillis() / 1000.0;
         say("hostA pings hostB from 192.0.2.10 and from 192.0.2.74 for " + seconds + " s; the uplink in use (l1) is cut after "
                 + o.failAfter().toSeconds() + " s" + (o.restoreAfter() == null ? "" : " and restored after " + o.restoreAfter().toSeconds() + " s"));
-        Process ping1 = start(out.resolve("ping-192.0.2.10.log"), inNs("hA", List.of("ping", "-n", "-D", "-O", "-i", "0.1",
+        String interval = Double.toString(PING_INTERVAL_SECONDS);
+        Process ping1 = start(out.resolve("ping-192.0.2.10.log"), inNs("hA", List.of("ping", "-n", "-D", "-O", "-i", interval,
                 "-w", Long.toString(seconds), "-I", "ha0", "192.0.2.130")));
-        Process ping2 = start(out.resolve("ping-192.0.2.74.log"), inNs("hA", List.of("ping", "-n", "-D", "-O", "-i", "0.1",
+        Process ping2 = start(out.resolve("ping-192.0.2.74.log"), inNs("hA", List.of("ping", "-n", "-D", "-O", "-i", interval,
                 "-w", Long.toString(seconds), "-I", "ha1", "192.0.2.130")));
         processes.add(ping1);
         processes.add(ping2);
@@ -155,16 +163,49 @@ public final class PoolFailoverDemo implements Demo {
         String statusB = capture(inNs("gB", poolsa("status", "-c", cfgB.toString())));
         Files.writeString(out.resolve("status-gwA.txt"), statusA);
         Files.writeString(out.resolve("status-gwB.txt"), statusB);
+        String jsonAfterA = capture(inNs("gA", poolsa("status", "--json", "-c", cfgA.toString())));
+        String jsonAfterB = capture(inNs("gB", poolsa("status", "--json", "-c", cfgB.toString())));
+        Files.writeString(out.resolve("status-gwA-after.json"), jsonAfterA);
+        Files.writeString(out.resolve("status-gwB-after.json"), jsonAfterB);
 
-        return report(o, out, t0, tFail, tRestore, statusA, statusB);
+        return report(o, out, new Times(t0, tFail, tRestore), statusA, statusB,
+                List.of(jsonBeforeA, jsonAfterA), List.of(jsonBeforeB, jsonAfterB));
     }
 
-    private int report(DemoOptions o, Path out, double t0, double tFail, double tRestore, String statusA, String statusB)
+    /** When the run started, the cut and the restore (NaN if none), in epoch seconds. */
+    record Times(double start, double cut, double restore) {
+    }
+
+    private int report(DemoOptions o, Path out, Times t, String statusA, String statusB, List<String> jsonA, List<String> jsonB)
             throws IOException {
+        double t0 = t.start();
+        double tFail = t.cut();
         EspCaptureSummary l1 = EspCaptureSummary.read(out.resolve("link1.pcap"));
         EspCaptureSummary l2 = EspCaptureSummary.read(out.resolve("link2.pcap"));
         List<String> lines = new ArrayList<>();
-        lines.add("poolsa demo: one pool SA pair across a failed uplink (manual keys, ESP AES-128-CBC + HMAC-SHA-256-128, tunnel mode)");
+        List<String> sameSas = new ArrayList<>();
+        boolean sasUnchanged = true;
+        String algorithms = "?";
+        for (String[] g : new String[][] {{"gwA", jsonA.get(0), jsonA.get(1)}, {"gwB", jsonB.get(0), jsonB.get(1)}}) {
+            try {
+                StatusSnapshot before = StatusSnapshot.parse(g[1], CONNECTION);
+                StatusSnapshot after = StatusSnapshot.parse(g[2], CONNECTION);
+                algorithms = after.algorithms();
+                List<String> changes = before.changesTo(after);
+                boolean grew = after.inbound().packets() > before.inbound().packets()
+                        && after.outbound().packets() > before.outbound().packets();
+                sasUnchanged &= changes.isEmpty() && grew;
+                sameSas.add(g[0] + " SAs before the cut: in " + before.inbound() + "; out " + before.outbound());
+                sameSas.add(g[0] + " SAs after the run:  in " + after.inbound() + "; out " + after.outbound());
+                sameSas.add(g[0] + ": " + (changes.isEmpty() ? "same SPIs, install times and key fingerprints" : "CHANGED: "
+                        + String.join("; ", changes)) + (grew ? "; both SAs counted packets between the two snapshots"
+                        : "; an SA counted NO packets between the two snapshots"));
+            } catch (IllegalArgumentException e) {
+                sasUnchanged = false;
+                sameSas.add(g[0] + ": cannot compare its SAs before and after: " + e.getMessage());
+            }
+        }
+        lines.add("poolsa demo: one pool SA pair across a failed uplink (manual keys, " + algorithms + ", tunnel mode)");
         lines.add(describe("link l1 198.51.100.1 <-> 198.51.100.2", l1, t0));
         lines.add(describe("link l2 203.0.113.1  <-> 203.0.113.2 ", l2, t0));
         Set<String> allSpis = new TreeSet<>();
@@ -174,20 +215,19 @@ public final class PoolFailoverDemo implements Demo {
         boolean l1Before = l1.bySpi.size() == 2 && l1.bySpi.values().stream().allMatch(x -> x.firstSeconds < tFail);
         boolean l2After = l2.bySpi.size() == 2 && l2.bySpi.values().stream().allMatch(x -> x.lastSeconds > tFail);
         lines.add("SPIs seen on the wire: " + allSpis + (onlyOurSpis ? " (the one SA pair, on both links)" : " (UNEXPECTED)"));
+        lines.addAll(sameSas);
         boolean repliesAfter = true;
         for (String src : List.of("192.0.2.10", "192.0.2.74")) {
-            PingLog p = PingLog.read(out.resolve("ping-" + src + ".log"));
-            double lastBefore = p.replies.stream().filter(t -> t < tFail).mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
-            double firstAfter = p.replies.stream().filter(t -> t >= tFail).mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
-            repliesAfter &= !Double.isNaN(firstAfter);
-            lines.add(String.format(Locale.ROOT, "ping from %s: %d sent, %d received; replies resumed %.2f s after the cut"
-                    + " (gap %.2f s)", src, p.transmitted, p.received, firstAfter - tFail, firstAfter - lastBefore));
+            PingLog p = PingLog.read(out.resolve("ping-" + src + ".log"), PING_INTERVAL_SECONDS);
+            lines.add(pingLine(src, p, t));
+            // Replies to requests sent after the cut (one already in flight at the cut proves nothing).
+            repliesAfter &= p.answeredSentAfter(tFail).answered() > 0;
         }
         lines.add("gwA status after the run:");
         statusA.lines().forEach(l -> lines.add("  " + l));
         lines.add("gwB status after the run:");
         statusB.lines().forEach(l -> lines.add("  " + l));
-        boolean pass = onlyOurSpis && l1Before && l2After && repliesAfter;
+        boolean pass = onlyOurSpis && l1Before && l2After && repliesAfter && sasUnchanged;
         lines.add(pass ? "RESULT: PASS: traffic moved to the second uplink inside the same SAs (same SPIs, same keys, no rekey)"
                 : "RESULT: FAIL: see the captures and logs in " + out);
         Files.write(out.resolve("summary.txt"), lines, StandardCharsets.UTF_8);
@@ -197,6 +237,18 @@ public final class PoolFailoverDemo implements Demo {
             Files.deleteIfExists(out.resolve("link2.pcap"));
         }
         return pass ? 0 : 1;
+    }
+
+    /** One ping's summary: totals, then after the cut the answered share and the longest time without replies. */
+    static String pingLine(String src, PingLog p, Times t) {
+        PingLog.Share after = p.answeredSentAfter(t.cut());
+        PingLog.Gap gap = p.longestGapAfter(t.cut());
+        String where = String.format(Locale.ROOT, "t=%.2f s to t=%.2f s, the cut at t=%.2f s", gap.from() - t.start(),
+                gap.to() - t.start(), t.cut() - t.start());
+        return String.format(Locale.ROOT, "ping from %s: %d sent, %d received; of those sent after the cut %d of %d answered"
+                        + " (%.0f %%); longest time without replies after the cut: %s%.2f s (%s)", src, p.transmitted(),
+                p.received(), after.answered(), after.total(), 100 * after.fraction(),
+                gap.closed() ? "" : "NO REPLY SINCE, at least ", gap.seconds(), where);
     }
 
     private static String describe(String name, EspCaptureSummary s, double t0) {
@@ -211,29 +263,6 @@ public final class PoolFailoverDemo implements Demo {
 
     private static String spi(int spi) {
         return String.format("0x%08x", spi);
-    }
-
-    /** Replies (with their times) and totals from {@code ping -D -O}. */
-    static final class PingLog {
-        final List<Double> replies = new ArrayList<>();
-        long transmitted;
-        long received;
-
-        static PingLog read(Path log) throws IOException {
-            PingLog p = new PingLog();
-            for (String l : Files.readAllLines(log)) {
-                Matcher m = REPLY.matcher(l);
-                if (m.find()) {
-                    p.replies.add(Double.parseDouble(m.group(1)));
-                }
-                Matcher t = TOTALS.matcher(l);
-                if (t.find()) {
-                    p.transmitted = Long.parseLong(t.group(1));
-                    p.received = Long.parseLong(t.group(2));
-                }
-            }
-            return p;
-        }
     }
 
     private Path gatewayConfig(Path out, String name, List<String> capture, List<String> uplinks, String localOuter,

@@ -1,11 +1,15 @@
 package net.poolsa.appliance.keying;
 
+import java.security.GeneralSecurityException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.appliance.config.ConnectionConfig.BundleAhConfig;
 import net.poolsa.appliance.config.ConnectionConfig.ManualSaConfig;
 import net.poolsa.appliance.config.Secret;
+import net.poolsa.appliance.state.SequenceStore;
 import net.poolsa.esp.kernel.IpsecKernel;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.IpsecProtocol;
@@ -15,6 +19,7 @@ import net.poolsa.esp.sa.SaKeys;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.spd.PolicyAction;
 import net.poolsa.esp.spd.SecurityPolicy;
+import net.poolsa.esp.transform.SaTransformContext;
 
 /**
  * Installs a manually keyed connection (RFC 4301 §4.5: manual SA and key management) through the
@@ -27,9 +32,23 @@ public final class ManualKeying {
     static final int POLICY_PRIORITY = 1000;
 
     private final IpsecKernel kernel;
+    private final SequenceStore store;
 
+    /**
+     * Without a state directory: every install starts the counters at 1 and nothing survives the process. For
+     * tests and tools that never put the SAs on the wire; {@code poolsa run} always has a {@link SequenceStore}.
+     */
     public ManualKeying(IpsecKernel kernel) {
+        this(kernel, null);
+    }
+
+    /**
+     * @param store where the SAs' sequence numbers are reserved and their replay windows recorded (RFC 4303
+     *              §3.3.3), or null for none
+     */
+    public ManualKeying(IpsecKernel kernel, SequenceStore store) {
         this.kernel = kernel;
+        this.store = store;
     }
 
     /** Builds and installs both SAs and both policies; on failure nothing stays installed. */
@@ -43,6 +62,26 @@ public final class ManualKeying {
         BundleAhConfig b = m.bundleAh();
         SecurityAssociation ahIn = b == null ? null : buildAh(c, reqid, Direction.INBOUND, b.spiIn(), b.integrity(), b.keyIn(), nowNanos);
         SecurityAssociation ahOut = b == null ? null : buildAh(c, reqid, Direction.OUTBOUND, b.spiOut(), b.integrity(), b.keyOut(), nowNanos);
+        List<SecurityAssociation> attached = new ArrayList<>(4);
+        if (store != null) {
+            try {
+                // Before any SA is visible to the data path: its first packet already has a reserved number.
+                for (SecurityAssociation sa : new SecurityAssociation[] {in, ahIn, ahOut, out}) {
+                    if (sa != null) {
+                        store.attach(sa, context(c, sa));
+                        attached.add(sa);
+                    }
+                }
+            } catch (RuntimeException e) {
+                for (SecurityAssociation sa : new SecurityAssociation[] {in, ahIn, ahOut, out}) {
+                    if (sa != null) {
+                        sa.kill();
+                    }
+                }
+                attached.forEach(store::detach);
+                throw e;
+            }
+        }
         String outId = c.name() + "/out";
         String inId = c.name() + "/in";
         boolean inInstalled = false;
@@ -93,6 +132,9 @@ public final class ManualKeying {
             } else {
                 in.kill();
             }
+            if (store != null) {
+                attached.forEach(store::detach);
+            }
             throw e;
         }
         return new InstalledConnection(c, reqid, in, out, outId, inId, ahIn, ahOut);
@@ -107,6 +149,24 @@ public final class ManualKeying {
         if (ic.ahOutbound() != null) {
             kernel.deleteSa(Direction.OUTBOUND, ic.ahOutbound().spi(), ic.ahOutbound().protocol(), ic.reqid());
             kernel.deleteSa(Direction.INBOUND, ic.ahInbound().spi(), ic.ahInbound().protocol(), ic.reqid());
+        }
+        if (store != null) {
+            // After the deletes: the SAs are dead, so the counters read now are final.
+            for (SecurityAssociation sa : new SecurityAssociation[] {ic.inbound(), ic.outbound(), ic.ahInbound(), ic.ahOutbound()}) {
+                if (sa != null) {
+                    store.detach(sa);
+                }
+            }
+        }
+    }
+
+    /** The SA's transform context, created now (not at its first packet) so the store can set its counters. */
+    private static SaTransformContext context(ConnectionConfig c, SecurityAssociation sa) {
+        try {
+            return SaTransformContext.of(sa);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("connection " + c.name() + ": SA " + sa.spiHex() + " cannot carry traffic: "
+                    + e.getMessage(), e);
         }
     }
 

@@ -2,6 +2,8 @@ package net.poolsa.appliance.lifecycle;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -21,22 +23,30 @@ import net.poolsa.appliance.keying.ManualKeying;
 import net.poolsa.appliance.metrics.MetricsServer;
 import net.poolsa.appliance.metrics.PoolsaMetrics;
 import net.poolsa.appliance.metrics.StatusReport;
+import net.poolsa.appliance.state.SequenceStore;
+import net.poolsa.appliance.state.StateException;
 import net.poolsa.esp.kernel.KernelListener;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.transform.SaTransformContext;
 
 /**
  * One running poolsa: kernel (SAD/SPD), connections, metrics endpoint and data path, with reload and an
  * orderly shutdown. Shutdown order matters: the endpoint reports unhealthy first, the data path stops and
- * removes its diversion, then SAs are deleted (keys zeroed) and the kernel flushed, so no packet is ever
- * sent in the clear and no key outlives the process.
+ * removes its diversion, then SAs are deleted (keys zeroed), the sequence-number state written and the kernel
+ * flushed, so no packet is ever sent in the clear and no key outlives the process.
+ *
+ * <p>Key material read from the configuration is wiped as soon as the SAs hold their own copies (after every
+ * start and reload); the SAs' copies are wiped when they are removed. Manually keyed SAs keep their sequence
+ * numbers and replay-window tops in the {@link SequenceStore} of the state directory (RFC 4303 §3.3.3).
  */
 public final class Appliance implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Appliance.class);
 
     private final Path configFile;
     private final UserspaceIpsecKernel kernel = new UserspaceIpsecKernel();
-    private final ConnectionManager manager = new ConnectionManager(new ManualKeying(kernel));
+    private final SequenceStore store;
+    private final ConnectionManager manager;
     private final PoolsaMetrics metrics;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "poolsa-lifetimes");
@@ -50,30 +60,50 @@ public final class Appliance implements AutoCloseable {
     private DataPath dataPath;
     private boolean closed;
 
-    private Appliance(PoolsaConfig config, String version) {
+    private Appliance(PoolsaConfig config, String version, SequenceStore store) {
         this.configFile = config.source();
         this.config = config;
+        this.store = store;
+        this.manager = new ConnectionManager(new ManualKeying(kernel, store));
         this.metrics = new PoolsaMetrics(manager, kernel, version);
     }
 
     /**
-     * Installs the configured connections, opens the metrics endpoint and starts the data path.
-     *
-     * @throws StartupException when the endpoint cannot bind or the data path cannot start; everything
-     *                          started so far is undone
+     * As {@link #start(PoolsaConfig, DataPathProvider, String, Path, Path)} without a control socket and without a
+     * state directory: manual SAs start their sequence numbers at 1 and keep no replay state across runs. For tests
+     * that never put SAs on the wire; {@code poolsa run} always gives a state directory.
      */
     public static Appliance start(PoolsaConfig config, DataPathProvider provider, String version) throws StartupException {
-        return start(config, provider, version, null);
+        return start(config, provider, version, null, null);
+    }
+
+    /** As {@link #start(PoolsaConfig, DataPathProvider, String, Path, Path)} without a state directory (tests). */
+    public static Appliance start(PoolsaConfig config, DataPathProvider provider, String version, Path controlSocket)
+            throws StartupException {
+        return start(config, provider, version, controlSocket, null);
     }
 
     /**
-     * As {@link #start(PoolsaConfig, DataPathProvider, String)}, serving the control socket at
-     * {@code controlSocket} (null: none). The socket opens first, so a second instance is refused before it
-     * touches SAs or the host.
+     * Installs the configured connections, opens the metrics endpoint and starts the data path, serving the control
+     * socket at {@code controlSocket} (null: none). The state directory and the socket open first, so a second
+     * instance is refused before it touches SAs or the host.
+     *
+     * @param stateDir where manually keyed SAs keep their sequence numbers (created if missing), or null for none
+     * @throws StartupException when the state directory or the socket cannot be used, the endpoint cannot bind or
+     *                          the data path cannot start; everything started so far is undone
      */
-    public static Appliance start(PoolsaConfig config, DataPathProvider provider, String version, Path controlSocket)
-            throws StartupException {
-        Appliance a = new Appliance(config, version);
+    public static Appliance start(PoolsaConfig config, DataPathProvider provider, String version, Path controlSocket,
+                                  Path stateDir) throws StartupException {
+        SequenceStore store = null;
+        if (stateDir != null) {
+            try {
+                store = SequenceStore.open(stateDir);
+            } catch (StateException e) {
+                config.connections().values().forEach(ConnectionConfig::destroyKeys);
+                throw new StartupException(e.getMessage(), e);
+            }
+        }
+        Appliance a = new Appliance(config, version, store);
         try {
             if (controlSocket != null) {
                 try {
@@ -90,7 +120,18 @@ public final class Appliance implements AutoCloseable {
                             sa.direction().name().toLowerCase(), sa.reqid(), hard);
                 }
             });
-            a.manager.apply(config.connections(), System.nanoTime());
+            try {
+                a.manager.apply(config.connections(), System.nanoTime());
+            } catch (RuntimeException e) {
+                // A connection the data path cannot use, or a reservation the state directory did not take.
+                throw new StartupException("cannot install the configured connections: " + e.getMessage(), e);
+            } finally {
+                wipeKeys(config);
+            }
+            if (store != null) {
+                store.removeStale();
+                store.start();
+            }
             a.metrics.syncConnections();
             try {
                 a.server = new MetricsServer(config.metrics().listen(), a.metrics, () -> a.running,
@@ -130,6 +171,7 @@ public final class Appliance implements AutoCloseable {
             next = ConfigLoader.load(configFile);
             for (ConnectionConfig c : next.connections().values()) {
                 if (!c.manuallyKeyed()) {
+                    wipeKeys(next);
                     throw new ConfigException(configFile, 0, "connections." + c.name() + ".authentication",
                             "IKE keying is not available in this build; use manual SAs");
                 }
@@ -143,7 +185,16 @@ public final class Appliance implements AutoCloseable {
             LOG.warn("event=reload_partial reason=\"data-path or metrics settings changed; restart to apply them\"");
         }
         try {
-            ConnectionDiff d = manager.apply(next.connections(), System.nanoTime());
+            ConnectionDiff d;
+            try {
+                d = manager.apply(next.connections(), System.nanoTime());
+            } finally {
+                // Installed SAs hold their own copies; kept (unchanged) connections never needed these.
+                wipeKeys(next);
+            }
+            if (store != null) {
+                store.removeStale();
+            }
             metrics.syncConnections();
             config = next;
             if (dataPath != null) {
@@ -212,14 +263,48 @@ public final class Appliance implements AutoCloseable {
             }
         }
         // IKE Delete notifications go here once IKE exists; manual SAs have no peer to notify.
+        List<SecurityAssociation> sas = kernel.listSas();
         manager.removeAll();
         kernel.flush();
+        if (store != null) {
+            store.close(); // after the SAs died: the counters it writes are final
+        }
         timer.shutdownNow();
         if (server != null) {
             server.close();
         }
         metrics.close();
-        LOG.info("event=stopped keys=zeroed");
+        wipeKeys(config);
+        List<String> left = keysLeft(config, sas);
+        if (left.isEmpty()) {
+            LOG.info("event=stopped keys=zeroed");
+        } else {
+            LOG.error("event=stopped keys=not_zeroed left=\"{}\"", String.join(", ", left));
+        }
+    }
+
+    private static void wipeKeys(PoolsaConfig c) {
+        c.connections().values().forEach(ConnectionConfig::destroyKeys);
+    }
+
+    /**
+     * What still holds key material after shutdown, by name only: configuration secrets not wiped, SAs whose keys
+     * or transform context (key copies, cipher key schedules) were not destroyed. Empty when everything is zeroed.
+     */
+    static List<String> keysLeft(PoolsaConfig c, List<SecurityAssociation> sas) {
+        List<String> left = new ArrayList<>();
+        for (ConnectionConfig cc : c.connections().values()) {
+            if (!cc.keysDestroyed()) {
+                left.add("configuration of " + cc.name());
+            }
+        }
+        for (SecurityAssociation sa : sas) {
+            Object ctx = sa.transformContext();
+            if (!sa.keys().isDestroyed() || (ctx instanceof SaTransformContext t && !t.closed())) {
+                left.add("SA " + sa.spiHex());
+            }
+        }
+        return left;
     }
 
     /** The appliance could not start; the message says why, for the operator. */

@@ -26,7 +26,9 @@ import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.OuterAddress;
+import net.poolsa.esp.replay.OutboundSequence;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.transform.SaTransformContext;
 
 /**
  * All of poolsa's meters, in one Prometheus registry. Names follow Prometheus conventions (base units,
@@ -159,6 +161,11 @@ public final class PoolsaMetrics implements AutoCloseable {
                     .description("Time left until the SA's hard lifetime (NaN when unlimited or not installed)")
                     .register(registry));
         }
+        meters.add(Gauge.builder("poolsa.sa.sequence.remaining", m, x -> sequenceRemaining(x.installed(name)))
+                .tag("connection", name)
+                .description("Sequence numbers the outbound SA may still send; a manually keyed SA cannot rekey, at 0 it"
+                        + " sends nothing more (NaN when not installed)")
+                .register(registry));
         addPathGauges(meters, name, "remote", c.remoteOuter());
         addPathGauges(meters, name, "local", c.localOuter());
         return new ConnectionMeters(c, meters);
@@ -190,6 +197,21 @@ public final class PoolsaMetrics implements AutoCloseable {
             return Double.NaN;
         }
         return (System.nanoTime() - ic.inbound().lastInboundNanos()) / 1e9;
+    }
+
+    private static double sequenceRemaining(InstalledConnection ic) {
+        if (ic == null) {
+            return Double.NaN;
+        }
+        if (!(ic.outbound().transformContext() instanceof SaTransformContext t)) {
+            return ic.outbound().extendedSequenceNumbers() ? 0x1p64 : 0x1p32 - 1; // nothing sent yet: the whole space
+        }
+        OutboundSequence s = t.outbound();
+        if (s.exhausted()) {
+            return 0;
+        }
+        long left = s.last() - (s.peek() - 1); // unsigned
+        return left >= 0 ? left : 0x1p64 + left;
     }
 
     private static double expirySeconds(InstalledConnection ic, String dir) {

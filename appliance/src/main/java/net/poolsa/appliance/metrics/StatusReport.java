@@ -1,5 +1,10 @@
 package net.poolsa.appliance.metrics;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.Locale;
 
 import net.poolsa.appliance.config.ConnectionConfig;
@@ -51,6 +56,8 @@ public final class StatusReport {
                 b.append(String.format(Locale.ROOT, "    out %08x, %10d bytes, %8d packets, outer %s -> %s, switches %d%n",
                         out.spi(), out.bytes(), out.packets(), orDash(out.currentLocal()), orDash(out.currentRemote()),
                         out.outerSwitches() + in.outerSwitches()));
+                b.append(String.format(Locale.ROOT, "    installed at monotonic %d ns (in), %d ns (out), key fingerprints in %s, out %s%n",
+                        in.createdNanos(), out.createdNanos(), orDash(keyFingerprint(in.keys())), orDash(keyFingerprint(out.keys()))));
             }
             b.append("    local  ").append(c.localProtected()).append('\n');
             b.append("    remote ").append(c.remoteProtected()).append('\n');
@@ -58,6 +65,12 @@ public final class StatusReport {
         return b.toString();
     }
 
+    /**
+     * As {@link #text}, in JSON. To tell whether an SA is still the one installed before (same keys, no rekey, no
+     * reinstall), each SA carries {@code installed_monotonic_ns}, when it was installed on the JVM's monotonic
+     * clock ({@code System.nanoTime()}: CLOCK_MONOTONIC on Linux, so two reports of one host compare, even across
+     * a restart), and {@code key_fingerprint} ({@link #keyFingerprint}).
+     */
     public static String json(ConnectionManager m, long nowNanos) {
         StringBuilder b = new StringBuilder("{\"connections\":[");
         boolean first = true;
@@ -99,11 +112,54 @@ public final class StatusReport {
                 + ",\"current_local\":" + (local == null ? "null" : q(local.toString()))
                 + ",\"current_remote\":" + (remote == null ? "null" : q(remote.toString()))
                 + ",\"outer_switches\":" + sa.outerSwitches()
-                + ",\"age_seconds\":" + (nowNanos - sa.createdNanos()) / 1_000_000_000L + "}";
+                + ",\"age_seconds\":" + (nowNanos - sa.createdNanos()) / 1_000_000_000L
+                + ",\"installed_monotonic_ns\":" + sa.createdNanos()
+                + ",\"key_fingerprint\":" + qOrNull(keyFingerprint(sa.keys())) + "}";
+    }
+
+    /** Domain separation: this hash of the keys is used for nothing else. */
+    static final String FINGERPRINT_LABEL = "poolsa status key fingerprint v1";
+
+    /**
+     * 16 hex digits: the first 8 bytes of SHA-256 over {@link #FINGERPRINT_LABEL}, then the encryption algorithm
+     * name, encryption key, integrity algorithm name and integrity key, each preceded by its length as 4 bytes
+     * big-endian. One-way and truncated, so it tells two key sets apart without revealing either; null when the
+     * keys were already destroyed (the SA is being removed).
+     */
+    public static String keyFingerprint(net.poolsa.esp.sa.SaKeys keys) {
+        MessageDigest d;
+        try {
+            d = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
+        }
+        try {
+            field(d, FINGERPRINT_LABEL.getBytes(StandardCharsets.US_ASCII));
+            field(d, keys.encryptionAlgorithm().getBytes(StandardCharsets.US_ASCII));
+            field(d, keys.encryptionKey());
+            field(d, keys.integrityAlgorithm().getBytes(StandardCharsets.US_ASCII));
+            field(d, keys.integrityKey());
+        } catch (IllegalStateException destroyed) {
+            return null;
+        }
+        byte[] h = d.digest();
+        String out = HexFormat.of().formatHex(h, 0, 8);
+        Arrays.fill(h, (byte) 0);
+        return out;
+    }
+
+    private static void field(MessageDigest d, byte[] value) {
+        d.update(new byte[] {(byte) (value.length >>> 24), (byte) (value.length >>> 16), (byte) (value.length >>> 8),
+            (byte) value.length});
+        d.update(value);
     }
 
     private static String algorithms(SecurityAssociation sa) {
         return sa.protocol().name() + ":" + sa.keys();
+    }
+
+    private static String qOrNull(String s) {
+        return s == null ? "null" : q(s);
     }
 
     private static String orDash(Object o) {

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +31,7 @@ import net.poolsa.appliance.lifecycle.RecordingDataPathProvider;
  * CAP_NET_ADMIN (run as root; CI is root) and libpcap. The data path is the recording test double,
  * put on the child's class path only. The child is ours and is killed by handle in {@code finally}.
  */
+@Tag("root")
 class RunProcessTest {
     @TempDir
     Path dir;
@@ -49,7 +51,7 @@ class RunProcessTest {
         String cp = System.getProperty("java.class.path") + File.pathSeparator + Path.of("src/test/provider-services").toAbsolutePath();
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dpoolsa.test.marker=" + marker, "-Dpoolsa.dataPath=recording", "-cp", cp, PoolsaCommand.class.getName(), "run", "-c", cfg.toString(),
-                "--control-socket", socket.toString())
+                "--control-socket", socket.toString(), "--state-dir", dir.resolve("state").toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         try {
             Pattern started = Pattern.compile("event=started .* metrics=/127\\.0\\.0\\.1:(\\d+)");
@@ -112,6 +114,31 @@ class RunProcessTest {
             assertTrue(out.contains("event=stopped keys=zeroed"), out);
             assertTrue(!Files.exists(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS), "control socket removed");
             assertTrue(!out.contains("0102030405"), "no key material in the log");
+        } finally {
+            if (p.isAlive()) {
+                p.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    @Test
+    void aStateDirectoryThatCannotBeWrittenIsAStartupErrorThatNamesIt() throws Exception {
+        Path cfg = ConfigFixture.writeTwoManual(dir);
+        Path log = dir.resolve("poolsa.log");
+        Path blocker = dir.resolve("a-file");
+        Files.writeString(blocker, "x");
+        Path stateDir = blocker.resolve("state");
+        String cp = System.getProperty("java.class.path") + File.pathSeparator + Path.of("src/test/provider-services").toAbsolutePath();
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dpoolsa.dataPath=recording", "-cp", cp, PoolsaCommand.class.getName(), "run", "-c", cfg.toString(),
+                "--state-dir", stateDir.toString(), "--control-socket", dir.resolve("poolsa.ctl").toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS), () -> read(log));
+            assertEquals(ExitCodes.STARTUP, p.exitValue(), () -> read(log));
+            String out = read(log);
+            assertTrue(out.contains("poolsa: state directory " + stateDir + " cannot be created"), out);
+            assertTrue(!out.contains("event=started"), out);
         } finally {
             if (p.isAlive()) {
                 p.destroyForcibly().waitFor();

@@ -10,12 +10,14 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import net.poolsa.appliance.config.ConnectionConfig.Certificates;
 
 /** Certificate authentication for IKE, with a certificate and key made by OpenSSL (not by us). */
+@Tag("root")
 class CertificateAuthenticationTest {
     @TempDir
     Path dir;

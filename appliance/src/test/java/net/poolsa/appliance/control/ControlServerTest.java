@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,6 +70,7 @@ class ControlServerTest {
         return (Map<?, ?>) Json.parse(line);
     }
 
+    @Tag("root")
     @Test
     void roundTripModeGroupAndRemovalAtClose() throws Exception {
         Path socket = dir.resolve("run/poolsa.ctl");
@@ -118,6 +120,7 @@ class ControlServerTest {
      * OpenBSD netcat (apt netcat-openbsd, in scripts/install-deps.sh) as a client nobody here wrote: it sends
      * the requests, shuts down its sending side ({@code -N}) and still gets every answer, then the server closes.
      */
+    @Tag("root")
     @Test
     void netcatSendsAndHalfClosesAndReadsEveryAnswer() throws Exception {
         Path socket = dir.resolve("poolsa.ctl");

@@ -106,4 +106,15 @@ class PcapDataPathProviderTest {
         assertEquals(0, meters.paths(PathState.UP));
         assertEquals(3, registry.get("poolsa.path.probes").counter().count());
     }
+
+    @Test
+    void icmpErrorsComeFromTheFirstInsideAddressOfEachFamily() throws Exception {
+        DataPlaneConfig p = planeFor(ConfigFixture.YAML.replace("addresses: [192.0.2.1/25]",
+                "addresses: [192.0.2.1/25, 2001:db8:a::1/64, 192.0.2.2/25]"));
+        assertEquals(OuterAddress.parse("192.0.2.1"), p.mtu().icmpSourceV4());
+        assertEquals(OuterAddress.parse("2001:db8:a::1"), p.mtu().icmpSourceV6());
+        DataPlaneConfig v4only = planeFor(ConfigFixture.YAML);
+        assertEquals(OuterAddress.parse("192.0.2.1"), v4only.mtu().icmpSourceV4());
+        assertEquals(null, v4only.mtu().icmpSourceV6());
+    }
 }

@@ -29,7 +29,7 @@ class ApplianceReloadTest {
         RecordingDataPathProvider dp = new RecordingDataPathProvider();
         Appliance a = Appliance.start(ConfigLoader.load(cfg), dp, "test");
         try {
-            ConfigFixture.writeYaml(dir, ConfigFixture.TWO_MANUAL.replace("aes-gcm-16", "aes-gcm-99"));
+            ConfigFixture.writeYaml(dir, ConfigFixture.TWO_MANUAL.replace("encryption: aes-cbc\n", "encryption: aes-cbc-99\n"));
             assertNull(a.reload());
             assertEquals(List.of(), dp.updates, "a refused file reaches nothing");
 

@@ -24,6 +24,14 @@ import net.poolsa.appliance.config.ConfigFixture;
 import net.poolsa.appliance.config.ConfigLoader;
 import net.poolsa.appliance.keying.ConnectionDiff;
 import net.poolsa.appliance.keying.InstalledConnection;
+import net.poolsa.appliance.config.ConnectionConfig;
+import net.poolsa.appliance.config.PoolsaConfig;
+import net.poolsa.appliance.config.Secret;
+import net.poolsa.esp.replay.OutboundSequence;
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.SaKeys;
+import net.poolsa.esp.sa.TrafficSelector;
+import net.poolsa.esp.transform.SaTransformContext;
 import net.poolsa.esp.sa.SecurityAssociation;
 
 class ApplianceTest {
@@ -84,5 +92,96 @@ class ApplianceTest {
             assertTrue(e.getMessage().contains("cannot listen on"), e.getMessage());
             assertNull(dp.context, "data path never started");
         }
+    }
+
+    /** site-c (AES-CBC + HMAC-SHA-256, manual) with a lifetime added: a changed connection, the same key files. */
+    private static final String SITE_C_NEW_LIFETIME = ConfigFixture.TWO_MANUAL.replace("    reqid: 7\n",
+            "    reqid: 7\n    lifetime: {life-time: 7200}\n");
+
+    private static OutboundSequence sequence(InstalledConnection c) throws Exception {
+        return SaTransformContext.of(c.outbound()).outbound();
+    }
+
+    @Test
+    void aManualSaContinuesItsSequenceAcrossAReloadThatReinstallsItAndAcrossARestart() throws Exception {
+        Path cfg = ConfigFixture.writeTwoManual(dir);
+        Path state = dir.resolve("state");
+        Appliance a = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, state);
+        try {
+            InstalledConnection c = a.connections().installed("site-c");
+            OutboundSequence seq = sequence(c);
+            for (long n = 1; n <= 10; n++) {
+                assertEquals(n, seq.next());
+            }
+            ConfigFixture.writeYaml(dir, SITE_C_NEW_LIFETIME);
+            ConnectionDiff d = a.reload();
+            assertEquals(List.of("site-c"), d.changed());
+            InstalledConnection c2 = a.connections().installed("site-c");
+            assertNotSame(c, c2);
+            assertEquals(7200, c2.outbound().lifetime().hardSeconds());
+            assertEquals(11, sequence(c2).next(), "the reinstalled SA continues: no number twice under one key");
+        } finally {
+            a.close();
+        }
+        Appliance b = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, state);
+        try {
+            assertEquals(12, sequence(b.connections().installed("site-c")).next(), "and so does the restarted one");
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void configurationKeysAreWipedOnceInstalledAndTheStopLineSaysSoOnlyWhenTrue() throws Exception {
+        Path cfg = ConfigFixture.writeTwoManual(dir);
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Appliance.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log = new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            PoolsaConfig config = ConfigLoader.load(cfg);
+            Appliance a = Appliance.start(config, new RecordingDataPathProvider(), "test", null, dir.resolve("state"));
+            Secret key = config.connections().get("site-c").manual().integrityKeyOut();
+            assertTrue(key.isDestroyed(), "the configuration's copy is wiped once the SAs hold theirs");
+            assertThrows(IllegalStateException.class, key::copy);
+            ConfigFixture.writeYaml(dir, SITE_C_NEW_LIFETIME);
+            assertEquals(List.of("site-c"), a.reload().changed(), "fingerprints still compare after the wipe");
+            for (ConnectionConfig c : a.connections().connections().values()) {
+                assertTrue(c.keysDestroyed(), c.name());
+            }
+            ConfigFixture.writeYaml(dir, SITE_C_NEW_LIFETIME);
+            assertTrue(a.reload().isEmpty(), "an identical file changes nothing");
+            List<SecurityAssociation> sas = a.kernel().listSas();
+            a.close();
+            assertTrue(log.list.stream().anyMatch(e -> e.getFormattedMessage().equals("event=stopped keys=zeroed")), log.list::toString);
+            assertEquals(List.of(), Appliance.keysLeft(config, sas));
+
+            // The check behind the line: a secret or an SA not wiped is named (never shown).
+            assertEquals(List.of("configuration of site-b", "configuration of site-c"),
+                    Appliance.keysLeft(ConfigLoader.load(cfg), List.of()));
+            SecurityAssociation live = SecurityAssociation.builder().spi(0x9999).direction(net.poolsa.esp.sa.Direction.OUTBOUND)
+                    .localOuter(AddressPool.parse("192.0.2.0/24")).remoteOuter(AddressPool.parse("198.51.100.0/24"))
+                    .selector(TrafficSelector.between(AddressPool.ANY, AddressPool.ANY))
+                    .keys(new SaKeys("aes-cbc", new byte[16], "hmac-sha2-256-128", new byte[32])).build();
+            assertEquals(List.of("SA 0x00009999"), Appliance.keysLeft(config, List.of(live)));
+            live.kill();
+            assertEquals(List.of(), Appliance.keysLeft(config, List.of(live)));
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
+
+    @Test
+    void aStateDirectoryThatCannotBeUsedIsAStartupErrorNamingIt() throws Exception {
+        Path cfg = ConfigFixture.writeTwoManual(dir);
+        Path blocker = dir.resolve("not-a-dir");
+        java.nio.file.Files.writeString(blocker, "x");
+        PoolsaConfig config = ConfigLoader.load(cfg);
+        RecordingDataPathProvider dp = new RecordingDataPathProvider();
+        Appliance.StartupException e = assertThrows(Appliance.StartupException.class,
+                () -> Appliance.start(config, dp, "test", null, blocker.resolve("state")));
+        assertTrue(e.getMessage().contains(blocker.resolve("state").toString()), e.getMessage());
+        assertNull(dp.context, "nothing started");
+        assertTrue(config.connections().get("site-c").keysDestroyed(), "keys wiped on the way out too");
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** Capability masks checked against libcap's own decoder ({@code capsh --decode}, Debian libcap2-bin). */
@@ -18,6 +19,7 @@ class CapabilitiesTest {
         return out;
     }
 
+    @Tag("root")
     @Test
     void agreesWithCapsh() throws Exception {
         for (String hex : new String[] {"0000000000003000", "0000000000002000", "0000000000001400", "000001fffeffffff", "0"}) {
@@ -36,6 +38,7 @@ class CapabilitiesTest {
         assertTrue(Capabilities.parse("CapEff:\t0000000000003000\n").missingForDataPath().isEmpty());
     }
 
+    @Tag("root")
     @Test
     void libpcapOfThisMachineLoadsAndAWrongNameIsReported() {
         assertEquals(null, Libpcap.problem(), "CI installs libpcap0.8");

@@ -20,6 +20,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.yaml.snakeyaml.Yaml;
@@ -180,6 +181,7 @@ class DeployQueriesTest {
     }
 
     /** promtool parses each dashboard query (Grafana's variables replaced by plain values) as a recording rule. */
+    @Tag("root")
     @Test
     void dashboardQueriesAreValidPromql() throws Exception {
         StringBuilder rules = new StringBuilder("groups:\n  - name: dashboard\n    rules:\n");

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  * series. Needs the apt package {@code prometheus} (CI installs it). The server is our child process,
  * stopped by handle in {@code finally}.
  */
+@Tag("root")
 class PrometheusScrapeTest {
     @TempDir
     Path dir;

@@ -303,6 +303,35 @@ public final class ApplianceLab implements AutoCloseable {
         return writeConfig(gw, dataPathYaml(gw) + standardConnection(gw, "demo", k));
     }
 
+    /** Both gateways of the standard configuration, running. */
+    public record Pair(Poolsa a, Poolsa b) {
+    }
+
+    /**
+     * Writes the standard configuration ({@link #standardConfig}) for both gateways, starts them and waits (30 s at
+     * most) until hA reaches hB through the tunnel.
+     */
+    public Pair startStandard(Keys k) throws Exception {
+        Poolsa a = start(GW_A, standardConfig(GW_A, k));
+        Poolsa b = start(GW_B, standardConfig(GW_B, k));
+        if (!waitForPing(HOST_A, "192.0.2.10", "192.0.2.130", Duration.ofSeconds(30))) {
+            throw new IllegalStateException("the tunnel did not come up:\n" + a.log() + "\n" + b.log());
+        }
+        return new Pair(a, b);
+    }
+
+    /**
+     * Lines of Wireshark's ESP SA table ({@code esp_sa}) for the standard SA pair with keys {@code k} (AES-CBC,
+     * HMAC-SHA-256-128, any outer IPv4 addresses), for {@code NetnsLab.tsharkEsp}.
+     */
+    public static List<String> espSaTable(Keys k) {
+        return List.of(
+                String.format("\"IPv4\",\"*\",\"*\",\"0x%08x\",\"AES-CBC [RFC3602]\",\"0x%s\",\"HMAC-SHA-256-128 [RFC4868]\",\"0x%s\"",
+                        SPI_AB, k.encAb(), k.intAb()),
+                String.format("\"IPv4\",\"*\",\"*\",\"0x%08x\",\"AES-CBC [RFC3602]\",\"0x%s\",\"HMAC-SHA-256-128 [RFC4868]\",\"0x%s\"",
+                        SPI_BA, k.encBa(), k.intBa()));
+    }
+
     /** The control socket of {@code gw}'s {@code poolsa run}. */
     public Path controlSocket(String gw) {
         return dir.resolve(gw + ".ctl");
@@ -317,7 +346,9 @@ public final class ApplianceLab implements AutoCloseable {
     }
 
     /**
-     * Starts {@code poolsa run -c CONFIG EXTRA...} in {@code gw} and waits until it logs {@code event=started}.
+     * Starts {@code poolsa run -c CONFIG EXTRA...} in {@code gw} and waits until it logs {@code event=started}. Unless
+     * {@code extra} names one, the state directory is {@link #stateDir}{@code (gw)}: one per gateway (a state
+     * directory serves one instance), the same across restarts of that gateway, as /var/lib/poolsa is for a service.
      *
      * @throws IllegalStateException with the log when it exits or does not start within 60 s
      */
@@ -326,6 +357,9 @@ public final class ApplianceLab implements AutoCloseable {
         // make the second gateway a second instance. The same path on a restart, so a crash leaves a stale one.
         List<String> args = new ArrayList<>(List.of("run", "-c", config.toString(), "--control-socket", controlSocket(gw).toString()));
         args.addAll(List.of(extra));
+        if (!args.contains("--state-dir")) {
+            args.addAll(List.of("--state-dir", stateDir(gw).toString()));
+        }
         Path log = dir.resolve(gw + "-run" + (++sequence) + ".log");
         Process p = spawn(gw, poolsaCommand(args.toArray(String[]::new)), log);
         Poolsa handle = new Poolsa(gw, config, p, log);
@@ -341,6 +375,11 @@ public final class ApplianceLab implements AutoCloseable {
             Thread.sleep(100);
         }
         throw new IllegalStateException("poolsa in " + gw + " did not start within 60 s:\n" + handle.log());
+    }
+
+    /** The default state directory of {@code gw}'s appliance ({@code DIR/GW/state}). */
+    public Path stateDir(String gw) {
+        return dir.resolve(gw).resolve("state");
     }
 
     /** A running {@code poolsa run} process. {@code ip netns exec} execs, so the process is the JVM itself. */
@@ -459,12 +498,14 @@ public final class ApplianceLab implements AutoCloseable {
                     "http://127.0.0.1:9742/metrics"), Duration.ofSeconds(30));
         }
 
-        /** The value of one sample line of {@link #metrics()} (exact series text, e.g. {@code poolsa_drops_total{reason="replayed"}}), 0 when absent. */
+        /** The value of one sample line of {@link #metrics()} (exact series text, e.g. {@code poolsa_drops_total{reason="replayed"}}, with or without the trailing comma
+         * the simpleclient exposition puts in label sets), 0 when the series is absent. */
         public double metric(String series) throws Exception {
+            String wanted = series.replace(",}", "}");
             for (String line : metrics().split("\n")) {
                 String l = line.replace(",} ", "} "); // the simpleclient exposition ends label sets with a comma
-                if (l.startsWith(series + " ")) {
-                    return Double.parseDouble(l.substring(series.length() + 1).trim());
+                if (l.startsWith(wanted + " ")) {
+                    return Double.parseDouble(l.substring(wanted.length() + 1).trim());
                 }
             }
             return 0;
@@ -577,6 +618,14 @@ public final class ApplianceLab implements AutoCloseable {
                 Netns.stop(process, 1000);
             }
             return PingResult.parse(Files.readString(log));
+        }
+
+        /** Ends the ping now with SIGINT (so it prints its totals) and parses its output. */
+        public PingResult stop() throws Exception {
+            if (process.isAlive()) {
+                HostCommands.local().run(List.of("kill", "-INT", Long.toString(process.pid())));
+            }
+            return await();
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import net.poolsa.esp.divert.HostCommands;
@@ -18,6 +19,7 @@ import net.poolsa.esp.divert.HostCommands;
  * configuration of {@link ApplianceLab} carry IPv4 and IPv6 pings from both of the dual-homed client's addresses, and
  * the uplink in use carries nothing but ESP of the one SA pair (plus the ICMP path probes between outer addresses).
  */
+@Tag("root")
 class ApplianceLabTest {
     @Test
     void standardPoolSaPairCarriesBothFamiliesFromBothClientAddresses() throws Exception {

@@ -9,6 +9,7 @@ import java.util.List;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -21,6 +22,7 @@ import net.poolsa.esp.divert.HostCommands;
  * extension headers, and a lone fragment that must time out without any further fragment arriving. Each test reads the counters before and after, so the order of
  * the tests does not matter.
  */
+@Tag("root")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FragmentsApplianceTest {
     private static final int MTU = 1280;

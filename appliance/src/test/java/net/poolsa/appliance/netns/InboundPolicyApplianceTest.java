@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import net.poolsa.esp.divert.HostCommands;
@@ -21,6 +22,7 @@ import net.poolsa.esp.divert.HostCommands;
  * {@code poolsa_drops_total{reason="inbound_cleartext"}} must count each one, and tunnel traffic and cleartext that
  * no inbound policy covers must still pass.
  */
+@Tag("root")
 class InboundPolicyApplianceTest {
     @Test
     void spoofedCleartextFromTheRemotePoolNeverReachesTheProtectedHost() throws Exception {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import net.poolsa.esp.divert.HostCommands;
@@ -22,6 +23,7 @@ import net.poolsa.esp.divert.HostCommands;
  * table 2048 and its inbound-policy rules are gone, its peers are no longer probed, and the other connection still
  * carries traffic.
  */
+@Tag("root")
 class ReloadDataPathApplianceTest {
     private static final int SPI_EXTRA_AB = 0x0000a002;
     private static final int SPI_EXTRA_BA = 0x0000b002;

@@ -115,10 +115,12 @@ public final class AeadCipher implements EspCipher {
         jca.wipe();
         java.util.Arrays.fill(nonce, (byte) 0);
         try {
-            // Overwrite the provider's key schedule; a fresh random-looking nonce avoids the IV-reuse check.
+            // Overwrite the provider's key schedule. ENCRYPT_MODE: SunJCE's GCM keeps a copy of the last encryption
+            // key for its IV-reuse check and replaces (and zeroes) it only on an init for encryption. The zero key was
+            // never used, so nonce 0...01 passes that check.
             byte[] zero = new byte[key.length()];
             nonce[11] = 1;
-            cipher.init(Cipher.DECRYPT_MODE, new WipeableKey(algorithm.keyAlgorithm(), zero, 0, zero.length), spec());
+            cipher.init(Cipher.ENCRYPT_MODE, new WipeableKey(algorithm.keyAlgorithm(), zero, 0, zero.length), spec());
         } catch (GeneralSecurityException | RuntimeException ignored) {
             // Best effort only: the key object above is already zeroed.
         }

@@ -7,8 +7,9 @@ import javax.crypto.SecretKey;
  * A raw secret key whose bytes this code owns and can zero. JDK 17's {@code SecretKeySpec} cannot be
  * destroyed ({@code destroy()} throws), so SA keys are wrapped here instead. The JCA provider still copies
  * the bytes into its own key schedule when a cipher is initialised: {@link EspCipher#destroy()} overwrites
- * that by re-initialising with a zero key, which is best effort (a provider may keep further copies until
- * garbage collection, e.g. SunJCE's GCM remembers the last key for its IV-reuse check).
+ * that by re-initialising with a zero key, on which SunJCE zeroes the schedule and key copies it replaces (GCM's
+ * remembered last key only on an init for encryption). The appliance's CipherWipeHeapDumpTest checks every
+ * algorithm in a heap dump; another provider may keep copies this cannot reach.
  */
 public final class WipeableKey implements SecretKey {
     private static final long serialVersionUID = 1L;

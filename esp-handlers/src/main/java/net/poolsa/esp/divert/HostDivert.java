@@ -140,6 +140,7 @@ public final class HostDivert {
             throw new IllegalStateException("divert already applied");
         }
         try {
+            clearStale();
             if (tunSink) {
                 sinkKind = "tun";
                 applied.add("link " + sink + " type tun (opened by the data plane)");
@@ -304,6 +305,72 @@ public final class HostDivert {
         for (String p : newestFirst) {
             deleteRoute(p, failures);
         }
+    }
+
+    /**
+     * Removes what an instance that died without its orderly stop (kill -9, a crash, power loss under systemd's
+     * {@code Restart=on-failure}) left behind: its sink, the policy rules, table {@link #ROUTE_TABLE}'s routes and
+     * the nftables table. All of them are poolsa's by name and number, and only one instance runs per host (the
+     * control socket and state directory locks are taken before the data path starts). A sink name held by an
+     * interface of another type is the operator's: refused with its name, never deleted. The forwarding sysctls a
+     * crashed instance changed cannot be told from the operator's own setting, so they are left as found.
+     */
+    private void clearStale() {
+        List<String> cleared = new ArrayList<>();
+        HostCommands.Result link = host.run(List.of("ip", "-d", "link", "show", "dev", sink));
+        if (link.ok() && !link.output().isBlank()) {
+            String kind = linkKind(link.output());
+            if (tunSink ? !"tun".equals(kind) : !"dummy".equals(kind) && !"ifb".equals(kind)) {
+                throw new IllegalStateException("interface " + sink + " already exists and is a " + (kind == null ? "device" : kind)
+                        + ", not a sink poolsa left behind: choose another data-path.sink.interface or remove it");
+            }
+            if (!tunSink) {
+                check(host.run(List.of("ip", "link", "del", sink)), "ip link del " + sink + " (left by an earlier instance)");
+                cleared.add("link " + sink);
+            }
+        }
+        String table = Integer.toString(ROUTE_TABLE);
+        String mark = "0x" + Integer.toHexString(FWMARK);
+        String prio = Integer.toString(RULE_PRIORITY);
+        for (String family : new String[] {"-4", "-6"}) {
+            HostCommands.Result rules = host.run(List.of("ip", family, "rule", "show"));
+            for (String line : rules.ok() ? rules.output().split("\n") : new String[0]) {
+                if (line.startsWith(prio + ":") && line.contains("lookup " + table)) {
+                    check(host.run(List.of("ip", family, "rule", "del", "priority", prio, "not", "fwmark", mark, "lookup", table)),
+                            "ip " + family + " rule del priority " + prio + " (left by an earlier instance)");
+                    cleared.add("rule " + family + " priority " + prio);
+                }
+            }
+            HostCommands.Result routes = host.run(List.of("ip", family, "route", "show", "table", table));
+            if (routes.ok() && !routes.output().isBlank()) {
+                check(host.run(List.of("ip", family, "route", "flush", "table", table)), "ip " + family + " route flush table " + table);
+                cleared.add("routes " + family + " table " + table);
+            }
+        }
+        HostCommands.Result nft = host.run(List.of("nft", "list", "table", "inet", NFT_TABLE));
+        if (nft.ok() && !nft.output().isBlank()) {
+            check(host.run(List.of("nft", "delete", "table", "inet", NFT_TABLE)), "nft delete table inet " + NFT_TABLE);
+            cleared.add("nftables table inet " + NFT_TABLE);
+        }
+        if (!cleared.isEmpty()) {
+            LOG.warn("event=stale_diversion_removed reason=\"an earlier instance did not stop in order\" removed=\"{}\"",
+                    String.join(", ", cleared));
+        }
+    }
+
+    /**
+     * The link kind {@code ip -d link show} prints as the first word of the line after {@code link/...} ("dummy",
+     * "ifb", "tun", "veth"; for a device without a kind, e.g. a NIC, the word is some other attribute), or null.
+     */
+    static String linkKind(String ipDetails) {
+        String[] lines = ipDetails.split("\n");
+        for (int i = 1; i < lines.length; i++) {
+            String line = lines[i].trim();
+            if (line.startsWith("link/")) {
+                return i + 1 < lines.length ? lines[i + 1].trim().split("\\s+")[0] : null;
+            }
+        }
+        return null;
     }
 
     private void createSink() {

@@ -39,6 +39,11 @@ public enum DropReason {
     SELECTOR_MISMATCH("selector_mismatch"),
     /** The outbound sequence number would wrap: the SA must be rekeyed (RFC 4303 §3.3.3). */
     SEQUENCE_EXHAUSTED("sequence_exhausted"),
+    /**
+     * Outbound on a manually keyed SA: the next sequence number is not yet covered by a durable reservation
+     * (the state directory is slow or failing), so it is not sent (RFC 4303 §3.3.3: no number twice per key).
+     */
+    SEQUENCE_UNRESERVED("sequence_unreserved"),
     /** Not a well-formed IPv4/IPv6 packet (version, header length, checksum, next header chain). */
     MALFORMED_IP("malformed_ip"),
     /** A next header, algorithm or option the data plane does not handle. */

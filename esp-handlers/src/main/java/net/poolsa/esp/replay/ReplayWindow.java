@@ -48,6 +48,23 @@ public final class ReplayWindow {
         return top;
     }
 
+    /**
+     * Continues a manually keyed SA's window after a restart (its "life" is the life of its key, RFC 4303
+     * §3.3.3): moves the top to {@code top} if that is ahead, and counts every number in the window below it as
+     * received, because which of them arrived before the restart is not known. Numbers above {@code top} are
+     * accepted as usual.
+     */
+    public synchronized void restore(long top) {
+        if (Long.compareUnsigned(top, this.top) <= 0) {
+            return;
+        }
+        java.util.Arrays.fill(words, -1L);
+        // Bits above the top in its own word stand for numbers not yet received.
+        int bit = (int) (top & 63);
+        words[(int) (top >>> 6) & wordMask] = bit == 63 ? -1L : (1L << (bit + 1)) - 1;
+        this.top = top;
+    }
+
     /** Checks {@code seq} without recording it. */
     public synchronized int check(long seq) {
         if (Long.compareUnsigned(seq, top) > 0) {

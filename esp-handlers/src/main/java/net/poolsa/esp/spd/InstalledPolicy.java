@@ -1,5 +1,7 @@
 package net.poolsa.esp.spd;
 
+import java.math.BigInteger;
+
 import net.poolsa.esp.sa.PortRange;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sa.TrafficSelector;
@@ -16,8 +18,10 @@ public final class InstalledPolicy {
     private final long sequence;
     // Sort key, precomputed so that comparing two policies on the per-packet path allocates nothing.
     private final int priority;
-    private final double destinationSpan;
-    private final double sourceSpan;
+    // Exact address counts: as doubles, ::/0 plus a few IPv4 addresses would tie with ::/0 (2^128 + 16 rounds
+    // to 2^128) and the next rule would decide. BigInteger.compareTo allocates nothing.
+    private final BigInteger destinationSpan;
+    private final BigInteger sourceSpan;
     private final int protocolAny;
     private final long portSpan;
     volatile boolean removed;
@@ -30,8 +34,8 @@ public final class InstalledPolicy {
         this.slot = slot;
         this.sequence = sequence;
         this.priority = policy.priority();
-        this.destinationSpan = selector.destination().size().doubleValue();
-        this.sourceSpan = selector.source().size().doubleValue();
+        this.destinationSpan = selector.destination().size();
+        this.sourceSpan = selector.source().size();
         this.protocolAny = selector.ipProtocol() == TrafficSelector.ANY_PROTOCOL ? 1 : 0;
         PortRange sp = selector.sourcePorts();
         PortRange dp = selector.destinationPorts();
@@ -80,11 +84,11 @@ public final class InstalledPolicy {
         if (c != 0) {
             return c;
         }
-        c = Double.compare(a.destinationSpan, b.destinationSpan);
+        c = a.destinationSpan.compareTo(b.destinationSpan);
         if (c != 0) {
             return c;
         }
-        c = Double.compare(a.sourceSpan, b.sourceSpan);
+        c = a.sourceSpan.compareTo(b.sourceSpan);
         if (c != 0) {
             return c;
         }

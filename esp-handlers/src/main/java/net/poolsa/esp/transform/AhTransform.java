@@ -48,6 +48,9 @@ final class AhTransform {
         IntegrityMac mac = ctx.ahMac(p.index);
         long seq = ctx.outbound().next();
         if (seq == OutboundSequence.EXHAUSTED) {
+            if (!ctx.outbound().exhausted()) {
+                return p.drop(DropReason.SEQUENCE_UNRESERVED, sa); // a late reservation, not the end of the SA
+            }
             sa.expire();
             return p.drop(DropReason.SEQUENCE_EXHAUSTED, sa);
         }

@@ -22,8 +22,8 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * cipher (ESP) or MAC (AH) per processor thread, so that JCA objects are reused but never shared.
  *
  * <p>{@link #close()} (called by {@link SecurityAssociation#kill()}) zeroes the key copies and re-keys the
- * JCA objects with zeros. Limitation: JDK 17 cannot destroy a {@code SecretKeySpec} and providers keep
- * internal copies of key schedules; the re-initialisation overwrites what it can, the rest waits for GC.
+ * JCA objects with zeros, which makes SunJCE zero the key schedules and key copies it held (see
+ * {@link net.poolsa.esp.crypto.WipeableKey}); a heap dump after the kill finds no form of the keys.
  */
 public final class SaTransformContext implements AutoCloseable {
     /** Window used only to infer ESN high halves when the SA has anti-replay switched off. */

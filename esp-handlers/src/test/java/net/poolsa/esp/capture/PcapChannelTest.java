@@ -22,6 +22,7 @@ import io.netty.channel.DefaultEventLoop;
 import net.poolsa.esp.emit.RawSocketEmitter;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.ip.Checksums;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.pcap4j.core.PcapHandle;
 
@@ -30,6 +31,7 @@ import org.pcap4j.core.PcapHandle;
  * ordinary socket must come out of the channel as the IP packets the kernel built; packets written to the
  * channel must reach an ordinary UDP socket.
  */
+@Tag("root")
 class PcapChannelTest {
     @Test
     void capturesIntoThePipelineAndEmitsWrites() throws Exception {

@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -98,6 +99,7 @@ class AeadVectorsTest {
     }
 
     /** Sealing is checked by tshark and scapy (the IV is our sequence number, so no published vector applies). */
+    @Tag("root")
     @Test
     void sealThenOpenUsesTheSequenceNumberAsIv() throws Exception {
         AeadCipher c = new AeadCipher(EspAlgorithm.AES_GCM_16, new byte[20]);

@@ -15,9 +15,11 @@ import net.poolsa.esp.sa.PortRange;
 import net.poolsa.esp.sa.TrafficSelector;
 import net.poolsa.esp.spd.PolicyAction;
 import net.poolsa.esp.spd.SecurityPolicy;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The divert's changes, undo and rollback: against a recorder, and for real in a namespace (needs root). */
+@Tag("root")
 class HostDivertTest {
     @Test
     void rollbackUndoesInReverseOrderWhenAStepFails() {
@@ -64,6 +66,12 @@ class HostDivertTest {
         d.apply();
         assertEquals("tun", d.sinkKind());
         assertEquals(List.of(
+                "ip -d link show dev ptun0",
+                "ip -4 rule show",
+                "ip -4 route show table 2048",
+                "ip -6 rule show",
+                "ip -6 route show table 2048",
+                "nft list table inet poolsa",
                 "ip link set ptun0 txqueuelen 20000",
                 "ip link set ptun0 up",
                 "ip -4 route add 192.0.2.64/26 dev ptun0 table 2048",
@@ -158,6 +166,45 @@ class HostDivertTest {
         assertTrue(update.contains("ip saddr { 203.0.113.0/24 }"), update);
         assertFalse(update.contains("192.0.2.64/26"), update);
         assertEquals("nft -f -", log.get(log.size() - 1));
+    }
+
+    /**
+     * Needs root: an instance killed without its orderly stop leaves its sink, rules, routes and nftables table behind;
+     * the next start clears them and applies its own (systemd's Restart=on-failure after a crash), and an orderly stop
+     * then leaves nothing.
+     */
+    @Test
+    void aStartAfterACrashClearsTheStaleDiversion() {
+        try (Netns ns = Netns.create("psa-divert-stale")) {
+            ns.exec("ip", "link", "add", "up0", "type", "veth", "peer", "name", "up1");
+            HostDivert crashed = new HostDivert(ns.commands(), "psink0", List.of("192.0.2.64/26", "2001:db8:2::/64"),
+                    List.of("up0"), name -> { });
+            crashed.apply(); // never removed: the process "died"
+            HostDivert next = new HostDivert(ns.commands(), "psink0", List.of("192.0.2.128/26"), List.of("up0"), name -> { });
+            next.apply();
+            String v4 = ns.exec("ip", "-4", "route", "show", "table", "2048");
+            assertTrue(v4.contains("192.0.2.128/26 dev psink0") && !v4.contains("192.0.2.64/26"), v4);
+            assertEquals("", ns.exec("ip", "-6", "route", "show", "table", "2048").strip());
+            assertEquals(1, ns.exec("ip", "-4", "rule").lines().filter(l -> l.contains("lookup 2048")).count(), ns.exec("ip", "-4", "rule"));
+            assertEquals(1, ns.exec("ip", "-6", "rule").lines().filter(l -> l.contains("lookup 2048")).count(), ns.exec("ip", "-6", "rule"));
+            next.remove();
+            assertFalse(ns.tryExec("ip", "link", "show", "psink0").ok());
+            assertFalse(ns.exec("ip", "-4", "rule").contains("2048"));
+            assertFalse(ns.exec("ip", "-6", "rule").contains("2048"));
+            assertFalse(ns.tryExec("nft", "list", "table", "inet", HostDivert.NFT_TABLE).ok());
+        }
+    }
+
+    /** Needs root: a sink name that an interface of another kind holds is the operator's: refused by name, not deleted. */
+    @Test
+    void aSinkNameHeldByAnotherKindOfInterfaceIsRefused() {
+        try (Netns ns = Netns.create("psa-divert-taken")) {
+            ns.exec("ip", "link", "add", "psink0", "type", "veth", "peer", "name", "other0");
+            HostDivert d = new HostDivert(ns.commands(), "psink0", List.of("192.0.2.64/26"), List.of("other0"), name -> { });
+            IllegalStateException e = assertThrows(IllegalStateException.class, d::apply);
+            assertTrue(e.getMessage().contains("psink0 already exists and is a veth"), e.getMessage());
+            assertTrue(ns.tryExec("ip", "link", "show", "psink0").ok(), "the operator's interface is still there");
+        }
     }
 
     /** Needs root: applies and removes the divert inside a fresh namespace and checks the kernel's state. */

@@ -18,6 +18,7 @@ import io.netty.buffer.Unpooled;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.ip.Checksums;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * received by ordinary UDP sockets, i.e. the kernel's own IP and UDP stacks are the oracle for our headers,
  * batching and addressing. Traffic stays on loopback.
  */
+@Tag("root")
 class RawSocketEmitterTest {
     private final Map<DropReason, Integer> drops = new EnumMap<>(DropReason.class);
     private final DropListener listener = (r, sa) -> drops.merge(r, 1, Integer::sum);

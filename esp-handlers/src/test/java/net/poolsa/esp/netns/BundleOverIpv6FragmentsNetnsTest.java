@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import net.poolsa.esp.divert.HostCommands;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Test;
  * AH and ESP. Oracles: the kernels' ping replies, and tshark, which reassembles the fragments, decodes AH and
  * decrypts the ESP inside it with the keys (ICV checked). Namespaces and processes are removed in finally.
  */
+@Tag("root")
 class BundleOverIpv6FragmentsNetnsTest {
     private static final String KEY_AB = "000102030405060708090a0b0c0d0e0f10111213";
     private static final String KEY_BA = "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";
@@ -53,7 +55,7 @@ class BundleOverIpv6FragmentsNetnsTest {
                     "--ah-out-spi", "b008", "--ah-in-spi", "a008", "--ah-out-key", AH_KEY_BA, "--ah-in-key", AH_KEY_AB));
             // Both gateways must be forwarding before the counted pings: on a loaded machine the first exchange can
             // take longer than ping's own timeout.
-            waitForTunnel(hostA);
+            NetnsLab.waitForPing(hostA, "192.0.2.65");
             Path pcap = lab.capture(gwA, "l1a", "ip6 and not icmp6", () -> {
                 ping(hostA, "-s", "100");
                 ping(hostA, "-M", "dont", "-s", "1400");
@@ -94,16 +96,6 @@ class BundleOverIpv6FragmentsNetnsTest {
                 ns.close();
             }
         }
-    }
-
-    private static void waitForTunnel(Netns ns) {
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (System.nanoTime() < deadline) {
-            if (ns.tryExec("ping", "-c", "1", "-W", "1", "192.0.2.65").ok()) {
-                return;
-            }
-        }
-        throw new AssertionError("the tunnel did not carry a ping within 30 s");
     }
 
     private static void ping(Netns ns, String... opts) {

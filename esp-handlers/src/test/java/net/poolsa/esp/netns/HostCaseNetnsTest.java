@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Set;
 
 import net.poolsa.esp.divert.HostCommands;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * travels inside the same SA: tshark decrypts the captured ESP with the configured keys and finds both inner
  * sources under the one outbound SPI. Namespaces and processes are removed in finally.
  */
+@Tag("root")
 class HostCaseNetnsTest {
     private static final String SPI_HB = "0000c001";
     private static final String SPI_BH = "0000d001";
@@ -56,18 +58,24 @@ class HostCaseNetnsTest {
                     "--local-pool", GW_POOL, "--remote-pool", HOST_POOL, "--local-inner", "192.0.2.64/26",
                     "--remote-inner", HOST_POOL, "--out-spi", SPI_BH, "--in-spi", SPI_HB,
                     "--out-key", KEY_BH, "--in-key", KEY_HB, "--crypto", "aes-gcm-16", "--icmp", "192.0.2.66"));
-            Path pcap = lab.capture(host, "l1h", () -> {
+            NetnsLab.waitForPing(host, "-I", "198.51.100.1", "192.0.2.65");
+            // Both links: on a loaded machine a late probe reply can move the SA between the two pings.
+            List<Path> pcaps = lab.capture(host, List.of("l1h", "l2h"), () -> {
                 for (String src : new String[] {"198.51.100.1", "203.0.113.1"}) {
                     HostCommands.Result r = host.tryExec("ping", "-I", src, "-c", "3", "-i", "0.2", "-W", "2", "192.0.2.65");
                     assertTrue(r.ok(), "ping from " + src + ":\n" + r.output());
                 }
             });
-            for (String l : NetnsLab.outerFields(pcap)) {
-                String[] f = l.split("\t", -1);
-                assertTrue(f[0].equals("50") || f[0].equals("1") && f[4].matches("[08]"), "only ESP and probes: " + l);
+            List<String> decrypted = new java.util.ArrayList<>();
+            for (Path pcap : pcaps) {
+                for (String l : NetnsLab.outerFields(pcap)) {
+                    String[] f = l.split("\t", -1);
+                    assertTrue(f[0].equals("50") || f[0].equals("1") && f[4].matches("[08]"), "only ESP and probes: " + l);
+                }
+                decrypted.addAll(lab.decryptEsp(pcap, Map.of(SPI_HB, KEY_HB, SPI_BH, KEY_BH)));
             }
             Set<String> innerSourcesHostToGw = new HashSet<>();
-            for (String l : lab.decryptEsp(pcap, Map.of(SPI_HB, KEY_HB, SPI_BH, KEY_BH))) {
+            for (String l : decrypted) {
                 String[] f = l.split("\t", -1);
                 assertTrue(f[1].equals("1") || f[1].equalsIgnoreCase("true"), "ICV verified by tshark: " + l);
                 if (f[0].equals("0x" + SPI_HB) && f[4].equals("8")) {

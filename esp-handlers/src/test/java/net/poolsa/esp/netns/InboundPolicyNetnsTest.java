@@ -19,6 +19,7 @@ import net.poolsa.esp.sa.PortRange;
 import net.poolsa.esp.sa.TrafficSelector;
 import net.poolsa.esp.spd.PolicyAction;
 import net.poolsa.esp.spd.SecurityPolicy;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.Test;
  * peer 198.51.100.2/24 (+ 192.0.2.130, 203.0.113.5) -- up1 | up0 198.51.100.1 gw lan0 192.0.2.1/25 -- lan1 192.0.2.10 lan
  * </pre>
  */
+@Tag("root")
 class InboundPolicyNetnsTest {
     @Test
     void cleartextIsCheckedAgainstTheInboundPoliciesInSpdOrder() throws Exception {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 
 import net.poolsa.esp.divert.HostCommands;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * neighbour discovery), and the SAs move to the second link, same SPIs, when the first goes down.
  * Namespaces and processes are removed in finally.
  */
+@Tag("root")
 class Ipv6OuterNetnsTest {
     private static final String KEY_AB = "000102030405060708090a0b0c0d0e0f10111213";
     private static final String KEY_BA = "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";

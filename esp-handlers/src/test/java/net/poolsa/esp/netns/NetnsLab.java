@@ -29,7 +29,7 @@ public final class NetnsLab {
         return dir;
     }
 
-    /** Starts {@link GatewayMain} in {@code ns} with {@code args} plus its status file; waits until it is ready. */
+    /** Starts {@link GatewayMain} in {@code ns} with {@code args} plus its status file; waits (60 s at most) until it is ready. */
     public Process gateway(Netns ns, String tag, List<String> args) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
         List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
@@ -38,7 +38,9 @@ public final class NetnsLab {
         cmd.addAll(args);
         Process p = ns.spawn(cmd, dir.resolve(tag + ".log"));
         Path s = dir.resolve(tag + ".status");
-        for (int i = 0; i < 300; i++) {
+        // 60 s, as ApplianceLab: on a loaded two-core machine a JVM start alone has taken over 15 s.
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (System.nanoTime() < deadline) {
             if (Files.exists(s)) {
                 return p;
             }
@@ -88,6 +90,46 @@ public final class NetnsLab {
     }
 
     /**
+     * Captures IPv4 packets on every one of {@code devs} in {@code ns} while {@code traffic} runs (a path may move
+     * between links during it); the pcaps in the order of {@code devs}.
+     */
+    public List<Path> capture(Netns ns, List<String> devs, Runnable traffic) throws Exception {
+        if (devs.isEmpty()) {
+            traffic.run();
+            return new ArrayList<>();
+        }
+        List<Path> all = new ArrayList<>();
+        all.add(capture(ns, devs.get(0), () -> {
+            try {
+                all.addAll(capture(ns, devs.subList(1, devs.size()), traffic));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }));
+        // The inner captures finished first: put the first device's pcap back in front.
+        all.add(0, all.remove(all.size() - 1));
+        return all;
+    }
+
+    /**
+     * Pings once a second ({@code ping -c 1 -W 1 ARGS}) from {@code ns} until one is answered: both gateways forward
+     * before the counted traffic (on a loaded machine the first exchange can outlast ping's own timeout).
+     *
+     * @throws AssertionError after 30 s without a reply
+     */
+    public static void waitForPing(Netns ns, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("ping", "-c", "1", "-W", "1"));
+        cmd.addAll(List.of(args));
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (ns.tryExec(cmd.toArray(String[]::new)).ok()) {
+                return;
+            }
+        }
+        throw new AssertionError("no reply to " + String.join(" ", cmd) + " within 30 s");
+    }
+
+    /**
      * The inner sides of the hostA -- gwA ... gwB -- hostB topology: hostA 192.0.2.1/26 behind gwA (192.0.2.2),
      * hostB 192.0.2.65/26 behind gwB (192.0.2.66), and with {@code v6} also 2001:db8:1::/64 and 2001:db8:2::/64.
      * The links between the gateways are the caller's.
@@ -131,20 +173,35 @@ public final class NetnsLab {
      * the inner packet's).
      */
     public List<String> decryptEsp(Path pcap, Map<String, String> gcmKeys) throws Exception {
-        Path conf = Files.createDirectories(dir.resolve("wireshark"));
-        StringBuilder sa = new StringBuilder();
-        gcmKeys.forEach((spi, key) -> sa.append("\"IPv4\",\"*\",\"*\",\"0x").append(spi)
-                .append("\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x").append(key).append("\",\"NULL\",\"\"\n"));
-        Files.writeString(conf.resolve("esp_sa"), sa.toString());
-        ProcessBuilder pb = new ProcessBuilder("tshark", "-n", "-r", pcap.toString(),
+        List<String> sa = new ArrayList<>();
+        gcmKeys.forEach((spi, key) -> sa.add("\"IPv4\",\"*\",\"*\",\"0x" + spi
+                + "\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x" + key + "\",\"NULL\",\"\""));
+        return tsharkEsp(Files.createDirectories(dir.resolve("wireshark")), pcap, sa,
+                "esp.spi", "esp.icv_good", "ip.src", "ipv6.src", "icmp.type", "icmpv6.type");
+    }
+
+    /**
+     * tshark reads {@code pcap} with ESP decryption and ICV checking on, using {@code espSa} as its SA table
+     * (lines of Wireshark's {@code esp_sa} file, written under {@code confDir}), and prints {@code fields}
+     * tab-separated for every ESP packet, each field's last occurrence (the inner packet's, when decrypted).
+     */
+    public static List<String> tsharkEsp(Path confDir, Path pcap, List<String> espSa, String... fields) throws Exception {
+        Files.createDirectories(confDir);
+        Files.writeString(confDir.resolve("esp_sa"), String.join("\n", espSa) + "\n");
+        List<String> cmd = new ArrayList<>(List.of("tshark", "-n", "-r", pcap.toString(),
                 "-o", "esp.enable_encryption_decode:TRUE", "-o", "esp.enable_authentication_check:TRUE", "-Y", "esp",
-                "-T", "fields", "-E", "occurrence=l", "-e", "esp.spi", "-e", "esp.icv_good", "-e", "ip.src", "-e", "ipv6.src",
-                "-e", "icmp.type", "-e", "icmpv6.type");
-        pb.environment().put("WIRESHARK_CONFIG_DIR", conf.toString());
+                "-T", "fields", "-E", "occurrence=l"));
+        for (String f : fields) {
+            cmd.add("-e");
+            cmd.add(f);
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().put("WIRESHARK_CONFIG_DIR", confDir.toString());
         pb.redirectError(ProcessBuilder.Redirect.DISCARD);
         Process p = pb.start();
         List<String> out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
-        p.waitFor();
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "tshark did not finish");
+        assertTrue(p.exitValue() == 0, "tshark exit status " + p.exitValue());
         return out;
     }
 }

@@ -12,6 +12,7 @@ import java.util.regex.Pattern;
 import net.poolsa.esp.divert.HostCommands;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.TestInstance;
  * TTL-3 probe one hop short and halve the loop). Namespaces and processes started here are removed in
  * {@link #tearDown()}.
  */
+@Tag("root")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RouterNetnsTest {
     private static final String SPI_AB = "0000a101";

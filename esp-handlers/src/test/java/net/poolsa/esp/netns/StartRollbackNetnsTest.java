@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import net.poolsa.esp.divert.HostDivert;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
  * cannot open after the divert was applied) must leave the host as it found it: no sink, no routing rule,
  * no nftables table, forwarding as before. Runs {@link GatewayMain} in a namespace deleted in finally.
  */
+@Tag("root")
 class StartRollbackNetnsTest {
     @Test
     void failedStartIsRolledBack() throws Exception {

@@ -13,11 +13,9 @@ import java.util.Set;
 import net.poolsa.esp.divert.HostCommands;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Needs root: four network namespaces, hostA -- gwA ==(two links)== gwB -- hostB, with a poolsa
@@ -27,9 +25,11 @@ import org.junit.jupiter.api.TestMethodOrder;
  * which tshark decrypts with the configured keys and whose ICVs it verifies;
  * failover to the second link with the same SPIs when the link in use goes down; forged outer sources
  * outside the pool dropped and counted. Namespaces and the processes started here are removed in
- * {@link #tearDown()}.
+ * {@link #tearDown()}. The tests share the topology but not an order: each leaves it as it found it (links up,
+ * both gateways running); since a failover may have moved the SAs, captures watch both links.
+ * {@code ApplianceFailoverNetnsTest} and its neighbours run the same checks on the product ({@code poolsa run}).
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Tag("root")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TwoGatewaysNetnsTest {
     private static final String SPI_AB = "0000a001";
@@ -60,12 +60,21 @@ class TwoGatewaysNetnsTest {
         gwA.exec("ip", "addr", "add", "203.0.113.1/29", "dev", "l2a");
         gwB.exec("ip", "addr", "add", "198.51.100.2/29", "dev", "l1b");
         gwB.exec("ip", "addr", "add", "203.0.113.2/29", "dev", "l2b");
+        startGateways();
+    }
+
+    private void startGateways() throws Exception {
+        // NetnsLab.gateway waits for the status file: a restart must not find the previous run's.
+        java.nio.file.Files.deleteIfExists(lab.dir().resolve("a.status"));
+        java.nio.file.Files.deleteIfExists(lab.dir().resolve("b.status"));
         gatewayA = startGateway(gwA, "a", "l1a,198.51.100.1,29", "l2a,203.0.113.1,29", "198.51.100.2", "203.0.113.2",
                 "198.51.100.1/32,203.0.113.1/32", "198.51.100.2/32,203.0.113.2/32", "192.0.2.0/26,2001:db8:1::/64",
                 "192.0.2.64/26,2001:db8:2::/64", SPI_AB, SPI_BA, KEY_AB, KEY_BA, "192.0.2.2", "2001:db8:1::2");
         gatewayB = startGateway(gwB, "b", "l1b,198.51.100.2,29", "l2b,203.0.113.2,29", "198.51.100.1", "203.0.113.1",
                 "198.51.100.2/32,203.0.113.2/32", "198.51.100.1/32,203.0.113.1/32", "192.0.2.64/26,2001:db8:2::/64",
                 "192.0.2.0/26,2001:db8:1::/64", SPI_BA, SPI_AB, KEY_BA, KEY_AB, "192.0.2.66", "2001:db8:2::2");
+        // The tests count replies: both gateways must forward first (slow on a loaded machine).
+        NetnsLab.waitForPing(hostA, "192.0.2.65");
     }
 
     private Process startGateway(Netns ns, String tag, String up1, String up2, String peer1, String peer2,
@@ -107,8 +116,10 @@ class TwoGatewaysNetnsTest {
         }
     }
 
-    private List<String> capture(Netns ns, String dev, Runnable traffic) throws Exception {
-        return NetnsLab.outerFields(lab.capture(ns, dev, traffic));
+    private static List<String> outerFields(List<Path> pcaps) {
+        List<String> lines = new java.util.ArrayList<>();
+        pcaps.forEach(p -> lines.addAll(NetnsLab.outerFields(p)));
+        return lines;
     }
 
     /** Every captured packet is ESP with one of our SPIs or an outer-address probe; returns the SPIs seen. */
@@ -132,18 +143,20 @@ class TwoGatewaysNetnsTest {
     }
 
     @Test
-    @Order(1)
     void icmpOverIpv4AndIpv6OnlyEspOnTheWire() throws Exception {
-        Path pcap = lab.capture(gwA, "l1a", () -> {
+        List<Path> pcaps = lab.capture(gwA, List.of("l1a", "l2a"), () -> {
             run(hostA, "ping", "-c", "3", "-i", "0.2", "-W", "2", "192.0.2.65");
             run(hostA, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "2001:db8:2::1");
         });
-        List<String> lines = NetnsLab.outerFields(pcap);
+        List<String> lines = outerFields(pcaps);
         Set<String> spis = assertOnlyEsp(lines);
         assertEquals(Set.of(SPI_AB, SPI_BA), spis, String.join("\n", lines));
 
         // tshark decrypts with the keys and checks every ICV; the inner packets are the pings.
-        List<String> dec = lab.decryptEsp(pcap, Map.of(SPI_AB, KEY_AB, SPI_BA, KEY_BA));
+        List<String> dec = new java.util.ArrayList<>();
+        for (Path pcap : pcaps) {
+            dec.addAll(lab.decryptEsp(pcap, Map.of(SPI_AB, KEY_AB, SPI_BA, KEY_BA)));
+        }
         int echoV4 = 0;
         int echoV6 = 0;
         for (String l : dec) {
@@ -158,47 +171,66 @@ class TwoGatewaysNetnsTest {
     }
 
     @Test
-    @Order(2)
     void tcpAndUdpOverIpv4AndIpv6() throws Exception {
         Process server = hostB.spawn(List.of("iperf3", "-s"), lab.dir().resolve("iperf3-server.log"));
         try {
             Thread.sleep(500);
             run(hostA, "iperf3", "-c", "192.0.2.65", "-n", "2M");
             run(hostA, "iperf3", "-c", "2001:db8:2::1", "-n", "2M");
-            run(hostA, "iperf3", "-c", "192.0.2.65", "-u", "-b", "5M", "-l", "1200", "-t", "1");
+            for (String dst : List.of("192.0.2.65", "2001:db8:2::1")) {
+                // 2 Mbit/s of UDP, far below what the data path carries: loss would be a defect, not load.
+                String json = hostA.exec("iperf3", "-J", "-c", dst, "-u", "-b", "2M", "-l", "1200", "-t", "2");
+                String[] sumLost = HostCommands.local().run(List.of("/usr/bin/python3", "-c", "import json,sys; "
+                        + "s=json.loads(sys.argv[1])['end']['sum']; print(s['packets'], s['lost_percent'])", json))
+                        .output().trim().split(" ");
+                assertTrue(Long.parseLong(sumLost[0]) >= 400, "UDP datagrams sent to " + dst + ": " + sumLost[0]);
+                assertTrue(Double.parseDouble(sumLost[1]) <= 1.0, "UDP to " + dst + ": " + sumLost[1] + " % lost (iperf3)");
+            }
         } finally {
             Netns.stop(server, 2000);
         }
     }
 
+    /**
+     * Cuts the link in use (a late probe reply on a loaded machine may already have moved the SA to the second, so
+     * whichever carries it) and pings 100 times at 0.1 s from the moment of the cut. The gateways run with a 100 ms
+     * probe and an 800 ms dead interval: traffic is lost for at most 0.8 s + 0.1 s (the probe tick that notices) +
+     * 0.1 s (the next request), 10 requests; 0.5 s more for scheduling on a shared machine makes the bound 85 of 100
+     * answered. The link is brought back up afterwards; the SAs stay on the other one until it fails in turn.
+     */
     @Test
-    @Order(3)
     void failoverToTheOtherLinkKeepsTheSpis() throws Exception {
-        // The link in use is normally the first; on a loaded machine a late probe reply may already have
-        // moved the SA to the second, so cut whichever carries it and expect the other.
         boolean firstInUse = "198.51.100.2".equals(status("a").get("out.remote"));
         String cut = firstInUse ? "l1a" : "l2a";
         String other = firstInUse ? "l2a" : "l1a";
         String expectRemoteOfA = firstInUse ? "203.0.113.2" : "198.51.100.2";
         String expectRemoteOfB = firstInUse ? "203.0.113.1" : "198.51.100.1";
+        long switchesA = Long.parseLong(status("a").get("out.switches"));
+        long switchesB = Long.parseLong(status("b").get("out.switches"));
+        // Each gateway chooses its own path: gwB may already send over the other link (after a restart, say).
+        boolean bOnCutLink = !expectRemoteOfB.equals(status("b").get("out.remote"));
         gwA.exec("ip", "link", "set", cut, "down");
-        // Traffic resumes within the dead interval (0.8 s) plus a probe: allow a few seconds of pings.
-        HostCommands.Result r = hostA.tryExec("ping", "-c", "30", "-i", "0.2", "-W", "1", "192.0.2.65");
-        assertTrue(r.output().matches("(?s).*[1-9][0-9]* received.*"), r.output());
-        List<String> lines = capture(gwA, other, () -> run(hostA, "ping", "-c", "3", "-i", "0.2", "-W", "2", "192.0.2.65"));
-        assertEquals(Set.of(SPI_AB, SPI_BA), assertOnlyEsp(lines), String.join("\n", lines));
-        Map<String, String> a = status("a");
-        Map<String, String> b = status("b");
-        assertEquals(expectRemoteOfA, a.get("out.remote"));
-        assertEquals(expectRemoteOfB, b.get("out.remote"));
-        assertEquals("0x" + SPI_AB, a.get("out.spi"));
-        assertEquals("0x" + SPI_BA, b.get("out.spi"));
-        assertTrue(Long.parseLong(a.get("out.switches")) >= 1);
-        assertTrue(Long.parseLong(b.get("out.switches")) >= 1);
+        try {
+            HostCommands.Result r = hostA.tryExec("ping", "-c", "100", "-i", "0.1", "-W", "1", "192.0.2.65");
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("100 packets transmitted, (\\d+) received").matcher(r.output());
+            assertTrue(m.find() && Integer.parseInt(m.group(1)) >= 85, "at least 85 of 100 answered after the cut:\n" + r.output());
+            List<String> lines = NetnsLab.outerFields(lab.capture(gwA, other,
+                    () -> run(hostA, "ping", "-c", "3", "-i", "0.2", "-W", "2", "192.0.2.65")));
+            assertEquals(Set.of(SPI_AB, SPI_BA), assertOnlyEsp(lines), String.join("\n", lines));
+            Map<String, String> a = status("a");
+            Map<String, String> b = status("b");
+            assertEquals(expectRemoteOfA, a.get("out.remote"));
+            assertEquals(expectRemoteOfB, b.get("out.remote"));
+            assertEquals("0x" + SPI_AB, a.get("out.spi"));
+            assertEquals("0x" + SPI_BA, b.get("out.spi"));
+            assertTrue(Long.parseLong(a.get("out.switches")) > switchesA);
+            assertTrue(!bOnCutLink || Long.parseLong(b.get("out.switches")) > switchesB, "gwB moved off the cut link");
+        } finally {
+            gwA.exec("ip", "link", "set", cut, "up");
+        }
     }
 
     @Test
-    @Order(4)
     void forgedOuterSourceIsDroppedAndCounted() throws Exception {
         long before = Long.parseLong(status("b").get("drop.pool_mismatch"));
         // ESP with gwB's inbound SPI from 203.0.113.3: on the link's subnet, outside gwA's pool.
@@ -207,19 +239,22 @@ class TwoGatewaysNetnsTest {
                 + "p=bytes.fromhex('" + SPI_AB + "')+struct.pack('!I',1)+bytes(64)\n"
                 + "h=struct.pack('!BBHHHBBH4s4s',0x45,0,20+len(p),1,0,64,50,0,socket.inet_aton('203.0.113.3'),socket.inet_aton('203.0.113.2'))\n"
                 + "for i in range(5): s.sendto(h+p,('203.0.113.2',0))\n";
-        gwA.exec("ip", "link", "set", "l2a", "up"); // the failover test may have cut this one
         gwA.exec("ip", "addr", "add", "203.0.113.3/29", "dev", "l2a");
-        run(gwA, "/usr/bin/python3", "-c", py);
-        long after = before;
-        for (int i = 0; i < 40 && after < before + 5; i++) {
-            Thread.sleep(100);
-            after = Long.parseLong(status("b").get("drop.pool_mismatch"));
+        try {
+            run(gwA, "/usr/bin/python3", "-c", py);
+            long after = before;
+            for (int i = 0; i < 40 && after < before + 5; i++) {
+                Thread.sleep(100);
+                after = Long.parseLong(status("b").get("drop.pool_mismatch"));
+            }
+            assertEquals(before + 5, after);
+        } finally {
+            gwA.exec("ip", "addr", "del", "203.0.113.3/29", "dev", "l2a");
         }
-        assertEquals(before + 5, after);
     }
 
+    /** Stops both gateways, checks, and starts them again for whichever test runs next. */
     @Test
-    @Order(5)
     void stopRemovesEverythingFromTheHostAndLeaksNothing() throws Exception {
         for (Process p : new Process[] {gatewayA, gatewayB}) {
             p.destroy(); // SIGTERM: GatewayMain's shutdown hook stops the data plane
@@ -236,5 +271,6 @@ class TwoGatewaysNetnsTest {
             assertTrue(log.contains("data plane stopped"), log);
             assertTrue(!log.contains("LEAK"), "Netty leak detector (simple) found a leak:\n" + log);
         }
+        startGateways();
     }
 }

@@ -43,6 +43,7 @@ import net.poolsa.esp.spd.SecurityPolicy;
 import net.poolsa.esp.transform.IpsecProcessor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -196,6 +197,7 @@ class ForwardingTtlTest {
         return r;
     }
 
+    @Tag("root")
     @ParameterizedTest(name = "TTL {0}")
     @ValueSource(ints = {255, 2})
     void forwardsWithOneLessOverIpv4AndIpv6(int ttl) throws Exception {
@@ -213,6 +215,7 @@ class ForwardingTtlTest {
                 "PKT version=6 ttl=" + (ttl - 1) + " ecn=0 ip_checksum=none icmp_type=- icmp_code=- icmp_checksum=- quoted=-"), s);
     }
 
+    @Tag("root")
     @ParameterizedTest(name = "TTL {0}")
     @ValueSource(ints = {1, 0})
     void expiresAndAnswersTimeExceededThroughTheTunnel(int ttl) throws Exception {

@@ -32,6 +32,7 @@ import net.poolsa.esp.sa.TrafficSelector;
 import net.poolsa.esp.spd.SecurityPolicy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -114,6 +115,7 @@ class Ipv6OuterFragmentationTest {
         return out;
     }
 
+    @Tag("root")
     @Test
     void ipv4WithoutDfIsFragmentedAndScapyAndPeerReassemble(@TempDir Path dir) throws Exception {
         ByteBuf inner = udp4("192.0.2.1", "192.0.2.65", 2500, false);

@@ -43,6 +43,7 @@ import net.poolsa.esp.spd.SecurityPolicy;
 import net.poolsa.esp.transform.SaBundle;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -152,6 +153,7 @@ class OutboundBundleTest {
         return r;
     }
 
+    @Tag("root")
     @Test
     void bundleSendsAhOverEspAndScapyVerifiesBoth(@TempDir Path dir) throws Exception {
         OutboundSlot slot = kernelA.sad().slot(REQID);
@@ -172,6 +174,7 @@ class OutboundBundleTest {
         assertEquals(Map.of(), drops);
     }
 
+    @Tag("root")
     @Test
     void fragmentedBundleStillVerifies(@TempDir Path dir) throws Exception {
         byte[] inner = innerBytes(2000);
@@ -183,6 +186,7 @@ class OutboundBundleTest {
         assertEquals(Map.of(), drops);
     }
 
+    @Tag("root")
     @Test
     void tsharkDecodesAhThenDecryptsEsp(@TempDir Path dir) throws Exception {
         List<ByteBuf> out = send(64);

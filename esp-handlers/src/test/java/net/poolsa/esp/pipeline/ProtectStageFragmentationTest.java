@@ -30,6 +30,7 @@ import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sa.TrafficSelector;
 import net.poolsa.esp.spd.SecurityPolicy;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -157,6 +158,7 @@ class ProtectStageFragmentationTest {
         return id;
     }
 
+    @Tag("root")
     @Test
     void ipv6InnerOf1280IsFragmentedOverIpv6Outer(@TempDir Path dir) throws Exception {
         int first = minimumIpv6InnerGetsThrough(dir, false, 1300);
@@ -168,6 +170,7 @@ class ProtectStageFragmentationTest {
         again.forEach(ByteBuf::release);
     }
 
+    @Tag("root")
     @Test
     void ipv6InnerOf1280IsFragmentedOverIpv4Outer(@TempDir Path dir) throws Exception {
         minimumIpv6InnerGetsThrough(dir, true, 1300);

@@ -13,6 +13,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.pcap4j.core.BpfProgram;
@@ -26,6 +27,7 @@ import org.pcap4j.packet.namednumber.DataLinkType;
  * IPv6 Hop-by-Hop, Routing, Destination Options and Fragment headers, must reach the data plane (RFC 3948 §2.1
  * leaves fragmentation to IP; RFC 8200 §4.1 puts those headers before ESP/AH); unrelated traffic must not.
  */
+@Tag("root")
 class UplinkFilterTest {
     @TempDir
     Path dir;

@@ -57,4 +57,35 @@ class ReplayWindowTest {
         assertEquals(ReplayWindow.REPLAYED, w.check(0xFFFF_FFFFL));
         assertEquals(ReplayWindow.OK, w.check(0x1_0000_0000L));
     }
+
+    @Test
+    void restoredWindowRefusesEverythingAtOrBelowItsTopAndAcceptsNewNumbers() {
+        ReplayWindow w = new ReplayWindow(128);
+        w.restore(1000);
+        assertEquals(1000, w.top());
+        for (long s = 1000 - 127; s <= 1000; s++) {
+            assertEquals(ReplayWindow.REPLAYED, w.check(s), "seq " + s + " may have arrived before the restart");
+        }
+        assertEquals(ReplayWindow.TOO_OLD, w.check(1000 - 128));
+        // Above the top, in the top's own word and beyond, in any order.
+        assertEquals(ReplayWindow.OK, w.update(1003));
+        assertEquals(ReplayWindow.OK, w.update(1001));
+        assertEquals(ReplayWindow.OK, w.update(1002));
+        assertEquals(ReplayWindow.REPLAYED, w.update(1002));
+        assertEquals(ReplayWindow.OK, w.update(1100));
+        assertEquals(ReplayWindow.OK, w.check(1050));
+        w.restore(500); // never moves back
+        assertEquals(1100, w.top());
+        assertEquals(ReplayWindow.OK, w.check(1050));
+    }
+
+    @Test
+    void restoreAtTheEndOfAWord() {
+        ReplayWindow w = new ReplayWindow(64);
+        w.restore(127); // bit 63 of its word
+        assertEquals(ReplayWindow.REPLAYED, w.check(127));
+        assertEquals(ReplayWindow.OK, w.update(128));
+        assertEquals(ReplayWindow.OK, w.update(130));
+        assertEquals(ReplayWindow.OK, w.check(129));
+    }
 }

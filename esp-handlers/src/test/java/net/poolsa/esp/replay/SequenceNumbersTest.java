@@ -56,4 +56,46 @@ class SequenceNumbersTest {
         s.skipTo(50);
         assertEquals(100, s.next());
     }
+
+    @Test
+    void reservedCounterHandsOutOnlyReservedNumbersAndCountsTheShortfall() {
+        OutboundSequence s = new OutboundSequence(false);
+        assertEquals(OutboundSequence.UNBOUNDED, s.limit());
+        s.reserveUpTo(3);
+        assertEquals(1, s.next());
+        assertEquals(2, s.next());
+        assertEquals(3, s.next());
+        assertEquals(OutboundSequence.EXHAUSTED, s.next());
+        assertEquals(OutboundSequence.EXHAUSTED, s.next());
+        assertFalse(s.exhausted(), "a late reservation is not the end of the space");
+        assertEquals(2, s.starved());
+        s.reserveUpTo(2); // never lowered
+        assertEquals(3, s.limit());
+        s.reserveUpTo(5);
+        assertEquals(4, s.next(), "continues where it stopped: nothing skipped, nothing repeated");
+        assertEquals(5, s.next());
+        assertEquals(OutboundSequence.EXHAUSTED, s.next());
+        assertEquals(3, s.starved());
+    }
+
+    @Test
+    void reservationBeyondTheSpaceStillStopsAtItsEnd() {
+        OutboundSequence s = new OutboundSequence(false, 0xFFFF_FFFFL);
+        s.reserveUpTo(0x1_0000_0005L);
+        assertEquals(0xFFFF_FFFFL, s.next());
+        assertEquals(OutboundSequence.EXHAUSTED, s.next());
+        assertTrue(s.exhausted());
+        assertEquals(0, s.starved());
+    }
+
+    @Test
+    void skipToZeroMeansPastTheEndOfTheEsnSpace() {
+        OutboundSequence s = new OutboundSequence(true, 5);
+        s.skipTo(0);
+        assertTrue(s.exhausted());
+        assertEquals(OutboundSequence.EXHAUSTED, s.next());
+        OutboundSequence t = new OutboundSequence(false, 5);
+        t.skipTo(0x1_0000_0000L);
+        assertTrue(t.exhausted());
+    }
 }

@@ -19,6 +19,7 @@ import net.poolsa.esp.crypto.LegacyAlgorithms;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.UdpEncapsulation;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * NAT-T, AEAD with 64-bit ESN across the 2^32 boundary, and AH (tunnel/transport, v4/v6, with ESN).
  * scapy does not fold the ESN into the ICV of HMAC-based ESP, so ESN is exercised with AEAD and AH only.
  */
+@Tag("root")
 class ScapyInteropTest {
     private record Case(String id, IpsecProtocol proto, SaMode mode, Suite suite, String[] addrs, boolean natt, boolean esn) {
     }

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.UdpEncapsulation;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code esp.icv_good} and its decrypted inner UDP payload must equal ours. tshark is installed on the build
  * machines (Debian package {@code tshark}).
  */
+@Tag("root")
 class TsharkInteropTest {
     private record Case(Suite suite, String encName, String authName, SaMode mode, String[] addrs, UdpEncapsulation encap,
                         int spi, byte[] payload) {

@@ -1,5 +1,6 @@
 package net.poolsa.ike.crypto;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -80,6 +81,7 @@ class DhGroupTest {
     }
 
     /** Python's pow() computes g^a, g^b and (g^b)^a for the same private values, all three groups in one run. */
+    @Tag("root")
     @Test
     void modpMatchesPythonPow() throws Exception {
         DhGroup[] groups = {DhGroup.MODP_1024, DhGroup.MODP_2048, DhGroup.MODP_3072};

@@ -1,5 +1,6 @@
 package net.poolsa.ike.crypto;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,6 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * network namespaces carry this JVM's PID, use documentation addresses only, and are deleted by the script's exit
  * trap, which also ends the charons and tcpdump it started, by PID.
  */
+@Tag("root")
 class StrongSwanKeymatLiveTest {
 
     @Test

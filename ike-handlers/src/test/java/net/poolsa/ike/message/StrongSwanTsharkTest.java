@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * strongswan-capture/), tshark decrypting with the keys from charon's log: for every ISAKMP packet, every
  * field of {@link TsharkView#FIELDS} must agree. Needs the {@code tshark} binary, no root.
  */
+@Tag("root")
 class StrongSwanTsharkTest {
     @Test
     void tsharkAndWeReadEveryCapturedMessageAlike(@TempDir Path dir) throws Exception {

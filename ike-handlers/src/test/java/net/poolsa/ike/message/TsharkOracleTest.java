@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.ike.pool.PoolIdentities;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * as unencrypted IKEv1 Quick Mode messages, one per packet, in a pcap, and tshark's reading of each field
  * must match what we meant. Needs the {@code tshark} binary (Debian package tshark), no root.
  */
+@Tag("root")
 class TsharkOracleTest {
     private static final String[] FIELDS = {
         "isakmp.exchangetype", "isakmp.nextpayload", "isakmp.payloadlength", "isakmp.id.type", "isakmp.id.protoid",

@@ -6,6 +6,7 @@ import net.poolsa.ike.message.IdentificationPayload;
 import net.poolsa.ike.message.IkeProtocolException;
 import net.poolsa.ike.message.NotifyType;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -50,6 +51,7 @@ class StrongSwanCaptureTest {
         assertEquals(List.of(7, 8, 10, 11, 13, 14), new ArrayList<>(idsByFrame.keySet()));
     }
 
+    @Tag("root")
     @Test
     void decodesStrongSwanIdsAsTsharkDoes(@TempDir Path dir) throws Exception {
         Path pcap = dir.resolve("quick-mode.pcap");
