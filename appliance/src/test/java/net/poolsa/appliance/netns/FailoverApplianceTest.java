@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import net.poolsa.esp.divert.HostCommands;
@@ -20,6 +21,7 @@ import net.poolsa.esp.divert.HostCommands;
  * IKE packet is sent, that traffic continues over the other path, that forged or unauthenticated packets move nothing,
  * and that a path that comes back is used again only after the hysteresis.
  */
+@Tag("root")
 class FailoverApplianceTest {
     private static final String SWITCHES = "poolsa_path_switches_total{cause=\"%s\"}";
     /** Slow detection on one end, so that what moves it must be the other end's authenticated traffic. */

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Set;
 
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * SAs, over l2, without IKE. Before that, the client's probes of both paths were answered: the gateway's replies to them
  * are not diverted into its sink although the client's addresses are its remote protected pool.
  */
+@Tag("root")
 class HostCaseFailoverApplianceTest {
     @Test
     void theClientsOwnLinkGoesDownAndItsTrafficStaysInTheSameSas() throws Exception {

@@ -20,6 +20,7 @@ import net.poolsa.esp.path.PathTimers;
 import net.poolsa.esp.path.UplinkWatcher;
 import net.poolsa.esp.pipeline.DataPathListener;
 import net.poolsa.esp.sa.OuterAddress;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Test;
  * there: the interface index it decodes is the one {@code ip -o link} prints, and the uplink watcher turns carrier
  * loss, carrier back and the address's removal into the local address becoming unusable, usable, unusable.
  */
+@Tag("root")
 class RtNetlinkNetnsTest {
     private static final Pattern INDEX = Pattern.compile("^(\\d+): up1@");
 
