@@ -148,7 +148,8 @@ class PeerFollowPipelineTest {
                                           AddressPool remote, UdpEncapsulation udp) {
         return SecurityAssociation.builder().spi(spi).reqid(7).direction(d).protocol(proto)
                 .mode(proto == IpsecProtocol.AH ? SaMode.TRANSPORT : SaMode.TUNNEL).udpEncapsulation(udp)
-                .localOuter(local).remoteOuter(remote).selector(ts).keys(proto == IpsecProtocol.AH ? ahKeys() : keys(0x20)).build();
+                .localOuter(local).remoteOuter(remote).selector(ts)
+                .keys(proto == IpsecProtocol.AH ? BundlePipelineTest.ahKeys() : keys(0x20)).build();
     }
 
     /** AES-128-CBC and HMAC-SHA-256-128 keys (test values). */
@@ -162,14 +163,6 @@ class PeerFollowPipelineTest {
             }
         }
         return new SaKeys("aes-cbc", enc, "hmac-sha2-256-128", integ);
-    }
-
-    private static SaKeys ahKeys() {
-        byte[] k = new byte[32];
-        for (int i = 0; i < k.length; i++) {
-            k[i] = (byte) (0x40 + i);
-        }
-        return new SaKeys("none", null, "hmac-sha2-256-128", k);
     }
 
     private static ByteBuf innerPacket() {
