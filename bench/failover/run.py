@@ -11,8 +11,9 @@ the near host. Gap = the longest time between two delivered packets (UDP) or rep
 from 0.5 s before the cut to the end of the window. Also counted from captures of the near side's links after the cut: IKE
 messages (UDP 500/4500 that are not ESP) and whether the ESP SPIs changed.
 
-Failures: "local" = `ip link set DEV down` on the near side's primary link (its veth peer loses carrier too);
-"remote" = everything sent on the primary link is dropped at both ends by an nftables netdev egress chain (the wire in
+The link cut is the near side's link that carried more packets in the 0.5 s before the cut (an IPsec endpoint may stay
+on the other link after an earlier cut; plain routing always uses the first). Failures: "local" = `ip link set DEV down`
+on it (its veth peer loses carrier too); "remote" = everything sent on that link is dropped at both ends by an nftables netdev egress chain (the wire in
 the middle fails: neither end sees a carrier change). The cut is written to an `ip -batch` / `nft -i` already running in
 the namespace and stamped just before.
 
@@ -21,6 +22,7 @@ started here is stopped by its handle.
 
 Usage: run.py --jar appliance/target/poolsa-appliance-VERSION-all.jar [--repeats 3] [--cases host,router]
               [--systems plain,poolsa,mobike] [--failures local,remote] [--window 5] [--out DIR]
+       run.py --table-from OUTPUT... (the table of the result lines of earlier runs' outputs)
 """
 import argparse
 import atexit
@@ -145,7 +147,8 @@ def build_router(lab):
         sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=lab.ns[r])
         sh("sysctl", "-qw", "net.ipv4.conf.all.ignore_routes_with_linkdown=1", ns=lab.ns[r])
     lab.near_addr, lab.far_addr = "192.0.2.10", "192.0.2.130"
-    lab.primary = ("A", "l1a", "B", "l1b")
+    lab.links = [("A", "l1a", "B", "l1b"), ("A", "l2a", "B", "l2b")]
+    lab.primary = lab.links[0]
     lab.captures = [("A", "l1a"), ("A", "l2a")]
 
 
@@ -168,7 +171,8 @@ def build_host(lab):
         sh("sysctl", "-qw", "net.ipv4.conf.all.ignore_routes_with_linkdown=1", ns=lab.ns[r])
     sh("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=lab.ns["B"])
     lab.far_addr = "203.0.113.10"
-    lab.primary = ("A", "p", "B", "gp")
+    lab.links = [("A", "p", "B", "gp"), ("A", "s", "B", "gs")]
+    lab.primary = lab.links[0]
     lab.captures = [("A", "p"), ("A", "s")]
 
 
@@ -313,9 +317,10 @@ def mobike(lab):
         lab.ip("A", "route", "add", "default", "via", "192.0.2.1", "metric", "10")
         lab.ip("A", "route", "add", "default", "via", "198.51.100.1", "metric", "20")
         # Tunnel-only: the gateway forwards nothing between the client's links and the server's LAN (NOTES.md).
-        sh("nft", "add table inet bench; add chain inet bench fwd { type filter hook forward priority 0; policy accept; }; "
-           "add rule inet bench fwd iifname { gp, gs } oifname gl drop; add rule inet bench fwd iifname gl oifname { gp, gs } drop",
-           ns=lab.ns["B"])
+        # ("fwd" is an nft keyword: the chain is called "tunnel_only")
+        sh("nft", "add table inet bench; add chain inet bench tunnel_only { type filter hook forward priority 0; policy accept; }; "
+           "add rule inet bench tunnel_only iifname { gp, gs } oifname gl drop; "
+           "add rule inet bench tunnel_only iifname gl oifname { gp, gs } drop", ns=lab.ns["B"])
         lab.near_addr = "192.0.2.200"
     db = charon(lab, "B", b_conf)
     da = charon(lab, "A", a_conf)
@@ -418,6 +423,7 @@ def restore(lab, failure):
         if lab.case == "host" and lab.system == "mobike":
             time.sleep(0.5)
             sh("ip", "route", "replace", "default", "via", "192.0.2.1", "metric", "10", ns=lab.ns["A"], check=False)
+            sh("ip", "route", "replace", "default", "via", "198.51.100.1", "metric", "20", ns=lab.ns["A"], check=False)
     else:
         send_line(cutter(lab, a, "nft"), "delete table netdev bcut_%s" % da)
         send_line(cutter(lab, b, "nft"), "delete table netdev bcut_%s" % db)
@@ -447,6 +453,21 @@ def ike_and_spis(pcaps, t_cut):
     return ike, before, after, on_cut_link
 
 
+def tx_packets(lab, role, dev):
+    """Packets sent and received on dev."""
+    st = "/sys/class/net/%s/statistics/" % dev
+    return sum(int(x) for x in sh("cat", st + "tx_packets", st + "rx_packets", ns=lab.ns[role]).split())
+
+
+def busier_link(lab):
+    """The near side's link that carried more in the last 0.5 s: the one in use (an IPsec endpoint may stay on the other
+    link after an earlier cut; plain routing always goes back to the first)."""
+    before = [tx_packets(lab, a, da) for a, da, _, _ in lab.links]
+    time.sleep(0.5)
+    after = [tx_packets(lab, a, da) for a, da, _, _ in lab.links]
+    return lab.links[max(range(len(lab.links)), key=lambda i: after[i] - before[i])]
+
+
 def measure(lab, failure, window, n):
     tag = "%s-%s-%s-%d" % (lab.case, lab.system, failure, n)
     caps = []
@@ -455,7 +476,7 @@ def measure(lab, failure, window, n):
         caps.append((spawn(["tcpdump", "-i", dev, "-n", "-U", "-s", "128", "-w", f, "esp or udp or icmp"], ns=lab.ns[role],
                            log=os.path.join(lab.out, tag + "-" + dev + ".tcpdump.log")), f))
     time.sleep(1.0)
-    seconds = 2.0 + window
+    seconds = 4.0 + window  # 2 s before the cut, up to 1 s to pick the link in use, slack at the end
     # The traffic tools run with real-time priority: on a shared host their own scheduling delays would show as gaps.
     rt = ["chrt", "-f", "20"]
     recv = subprocess.Popen(["ip", "netns", "exec", lab.ns["N"]] + rt + ["/usr/bin/python3", "-c", RECEIVER, str(STREAM_PORT),
@@ -469,6 +490,9 @@ def measure(lab, failure, window, n):
     ping = spawn(rt + ["ping", "-n", "-D", "-i", "0.02", "-W", "1", "-w", str(int(seconds) + 1), "-I", lab.near_addr, lab.far_addr],
                  ns=lab.ns["N"], log=ping_log)
     time.sleep(2.0)  # all three flowing well before the cut, whatever their start-up took
+    if lab.system != "plain":
+        lab.primary = busier_link(lab)
+        caps.sort(key=lambda c: not c[1].endswith("-" + lab.primary[1] + ".pcap"))  # the cut link's capture first
     t_cut = cut(lab, failure)
     time.sleep(window)
     sent_out, _ = send.communicate()
@@ -483,7 +507,7 @@ def measure(lab, failure, window, n):
     ike, before, after, on_cut_link = ike_and_spis([f for _, f in caps], t_cut)
     res = {"udp_gap_ms": 1000 * longest_gap(udp, t_cut - 0.5, end), "ping_gap_ms": 1000 * longest_gap(replies, t_cut - 0.5, end),
            "ike_after_cut": ike, "spi_changed": bool(after - before) if after else None, "udp_received": len(udp),
-           "cut_link_packets_before": on_cut_link,
+           "cut_link_packets_before": on_cut_link, "cut_link": lab.primary[1],
            "sender_gap_ms": 1000 * longest_gap(sent, t_cut - 0.5, end)}
     restore(lab, failure)
     return res
@@ -563,7 +587,7 @@ def table(results, window):
         udp = [r["udp_gap_ms"] for r in rs]
         ping = [r["ping_gap_ms"] for r in rs]
         spi = {r["spi_changed"] for r in rs}
-        idle = [str(r["run"]) for r in rs if r["cut_link_packets_before"] == 0]
+        idle = [str(r["run"]) for r in rs if r["cut_link_packets_before"] < 50]  # ~150 expected in 0.5 s
         rows.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             k[0], k[1], k[2], fmt(statistics.median(udp)), fmt(statistics.median(ping)), " / ".join(fmt(x) for x in udp),
             " / ".join(str(r["ike_after_cut"]) for r in rs),
@@ -574,17 +598,25 @@ def table(results, window):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--jar", required=True)
+    ap.add_argument("--jar")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--cases", default="host,router")
     ap.add_argument("--systems", default="plain,poolsa,mobike")
     ap.add_argument("--failures", default="local,remote")
     ap.add_argument("--window", type=float, default=5.0)
     ap.add_argument("--out", default="target/bench-failover")
+    ap.add_argument("--table-from", nargs="+", metavar="FILE",
+                    help="only print the table of the result lines (JSON) in these outputs of earlier runs")
     args = ap.parse_args()
+    if args.table_from:
+        rows = [json.loads(l) for f in args.table_from for l in open(f) if l.startswith("{")]
+        print(table(rows, args.window))
+        return
     args.failures = args.failures.split(",")
     args.out = os.path.abspath(args.out)
     os.makedirs(args.out, exist_ok=True)
+    if not args.jar:
+        sys.exit("run.py: --jar is needed to measure")
     if os.geteuid() != 0:
         sys.exit("run.py: needs root (namespaces)")
     print("load average at start: %.1f %.1f %.1f" % os.getloadavg(), flush=True)
