@@ -24,11 +24,8 @@ import org.yaml.snakeyaml.error.YAMLException;
 import org.yaml.snakeyaml.nodes.Node;
 
 import net.poolsa.appliance.config.ConnectionConfig.Authentication;
-import net.poolsa.appliance.config.ConnectionConfig.Certificates;
-import net.poolsa.appliance.config.ConnectionConfig.DpdAction;
 import net.poolsa.appliance.config.ConnectionConfig.DpdConfig;
 import net.poolsa.appliance.config.ConnectionConfig.ManualSaConfig;
-import net.poolsa.appliance.config.ConnectionConfig.Psk;
 import net.poolsa.appliance.config.DataPathConfig.InterfaceConfig;
 import net.poolsa.appliance.config.DataPathConfig.SinkConfig;
 import net.poolsa.appliance.config.DataPathConfig.SinkType;
@@ -53,12 +50,6 @@ public final class ConfigLoader {
     private static final Pattern IFNAME = Pattern.compile("[A-Za-z0-9_.\\-]{1,15}");
     private static final Pattern CONNECTION_NAME = Pattern.compile("[A-Za-z0-9_\\-]{1,64}");
     private static final Pattern DURATION = Pattern.compile("(\\d{1,12})(ms|s|m)");
-    /** Proposal keywords as strongSwan spells them; the IKE module maps them to transform IDs. */
-    private static final Set<String> PROPOSAL_WORDS = Set.of(
-            "aes128", "aes192", "aes256", "aes128gcm16", "aes192gcm16", "aes256gcm16", "chacha20poly1305", "3des",
-            "sha1", "sha256", "sha384", "sha512", "prfsha1", "prfsha256", "prfsha384", "prfsha512",
-            "modp2048", "modp3072", "modp4096", "modp6144", "modp8192", "ecp256", "ecp384", "ecp521",
-            "curve25519", "curve448", "esn", "noesn");
 
     private ConfigLoader() {
     }
@@ -148,7 +139,7 @@ public final class ConfigLoader {
         return new PoolsaConfig(root.file(), metrics, dataPath, connections);
     }
 
-    private static ConfigNode required(ConfigNode parent, Map<String, ConfigNode> m, String key) throws ConfigException {
+    static ConfigNode required(ConfigNode parent, Map<String, ConfigNode> m, String key) throws ConfigException {
         ConfigNode n = m.get(key);
         if (n == null) {
             throw new ConfigException(parent.file(), parent.line(),
@@ -358,10 +349,10 @@ public final class ConfigLoader {
             }
         }
         int reqid = m.containsKey("reqid") ? (int) m.get("reqid").integer(1, 0xFFFF) : 0;
-        List<String> ike = m.containsKey("ike-proposals") ? proposals(m.get("ike-proposals")) : List.of();
-        List<String> esp = m.containsKey("esp-proposals") ? proposals(m.get("esp-proposals")) : List.of();
+        List<String> ike = m.containsKey("ike-proposals") ? IkeConfigReader.proposals(m.get("ike-proposals")) : List.of();
+        List<String> esp = m.containsKey("esp-proposals") ? IkeConfigReader.proposals(m.get("esp-proposals")) : List.of();
         Lifetime lifetime = m.containsKey("lifetime") ? lifetime(m.get("lifetime")) : Lifetime.UNLIMITED;
-        DpdConfig dpd = m.containsKey("dpd") ? dpd(m.get("dpd")) : DpdConfig.OFF;
+        DpdConfig dpd = m.containsKey("dpd") ? IkeConfigReader.dpd(m.get("dpd")) : DpdConfig.OFF;
         int replayWindow = m.containsKey("replay-window") ? (int) m.get("replay-window").integer(0, 1 << 20) : 64;
         boolean esn = m.containsKey("esn") && m.get("esn").bool();
         UdpEncapsulation udp = null;
@@ -372,7 +363,7 @@ public final class ConfigLoader {
             udp = udpEncapsulation(m.get("udp-encapsulation"));
         }
         ManualSaConfig manual = m.containsKey("manual") ? manual(m.get("manual"), protocol) : null;
-        Authentication auth = m.containsKey("authentication") ? authentication(m.get("authentication")) : null;
+        Authentication auth = m.containsKey("authentication") ? IkeConfigReader.authentication(m.get("authentication")) : null;
         if (manual == null && auth == null) {
             throw n.error("give either 'manual' SAs or 'authentication' for IKE");
         }
@@ -404,20 +395,6 @@ public final class ConfigLoader {
         return n != null ? n : connection;
     }
 
-    private static List<String> proposals(ConfigNode n) throws ConfigException {
-        List<String> out = new ArrayList<>();
-        for (ConfigNode p : n.sequence()) {
-            String v = p.string().toLowerCase(java.util.Locale.ROOT);
-            for (String word : v.split("-")) {
-                if (!PROPOSAL_WORDS.contains(word)) {
-                    throw p.error("'" + word + "' in proposal '" + v + "' is not a known algorithm keyword");
-                }
-            }
-            out.add(v);
-        }
-        return out;
-    }
-
     private static Lifetime lifetime(ConfigNode n) throws ConfigException {
         Map<String, ConfigNode> m = n.mapping(Set.of("rekey-time", "life-time", "rekey-bytes", "life-bytes",
                 "rekey-packets", "life-packets"));
@@ -431,19 +408,6 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             throw n.error(e.getMessage() + " (rekey-* must not exceed life-*)");
         }
-    }
-
-    private static DpdConfig dpd(ConfigNode n) throws ConfigException {
-        Map<String, ConfigNode> m = n.mapping(Set.of("delay", "timeout", "action"));
-        int delay = (int) required(n, m, "delay").integer(0, 86400);
-        int timeout = m.containsKey("timeout") ? (int) m.get("timeout").integer(0, 86400) : delay * 5;
-        if (delay > 0 && timeout < delay) {
-            throw m.get("timeout").error("timeout " + timeout + " s is shorter than the delay " + delay + " s");
-        }
-        DpdAction action = m.containsKey("action")
-                ? DpdAction.valueOf(m.get("action").oneOf("clear", "restart", "trap").toUpperCase(java.util.Locale.ROOT))
-                : DpdAction.CLEAR;
-        return new DpdConfig(delay, timeout, action);
     }
 
     private static UdpEncapsulation udpEncapsulation(ConfigNode n) throws ConfigException {
@@ -529,48 +493,13 @@ public final class ConfigLoader {
         return s;
     }
 
-    private static Path resolve(ConfigNode n) throws ConfigException {
+    /** A path from the configuration, relative ones against the configuration file's directory. */
+    static Path resolve(ConfigNode n) throws ConfigException {
         Path p = Path.of(n.string());
         if (!p.isAbsolute()) {
             Path dir = n.file().toAbsolutePath().getParent();
             p = dir == null ? p : dir.resolve(p);
         }
         return p.normalize();
-    }
-
-    private static Authentication authentication(ConfigNode n) throws ConfigException {
-        Map<String, ConfigNode> m = n.mapping(Set.of("psk-file", "certificate", "private-key", "ca"));
-        if (m.containsKey("psk-file")) {
-            if (m.size() > 1) {
-                throw n.error("give either psk-file or certificate/private-key/ca, not both");
-            }
-            Path file = resolve(m.get("psk-file"));
-            return new Psk(file, SecretFiles.readPsk(m.get("psk-file"), file));
-        }
-        Path cert = resolve(required(n, m, "certificate"));
-        checkCertificate(m.get("certificate"), cert);
-        Path key = resolve(required(n, m, "private-key"));
-        String problem = SecretFiles.permissionProblem(key);
-        if (problem != null) {
-            throw m.get("private-key").error(problem);
-        }
-        List<Path> cas = new ArrayList<>();
-        for (ConfigNode ca : required(n, m, "ca").sequence()) {
-            Path p = resolve(ca);
-            checkCertificate(ca, p);
-            cas.add(p);
-        }
-        return new Certificates(cert, key, cas);
-    }
-
-    /** Parses the certificate with the JDK's X.509 factory, so a wrong file is caught before IKE needs it. */
-    private static void checkCertificate(ConfigNode n, Path file) throws ConfigException {
-        try (var in = Files.newInputStream(file)) {
-            java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
-        } catch (IOException e) {
-            throw n.error("cannot read certificate " + file + ": " + e.getMessage());
-        } catch (java.security.cert.CertificateException e) {
-            throw n.error(file + " is not an X.509 certificate (PEM or DER): " + e.getMessage());
-        }
     }
 }

@@ -25,6 +25,7 @@ import net.poolsa.appliance.metrics.PoolsaMetrics;
 import net.poolsa.appliance.metrics.StatusReport;
 import net.poolsa.appliance.state.SequenceStore;
 import net.poolsa.appliance.state.StateException;
+import net.poolsa.esp.kernel.IpsecKernel;
 import net.poolsa.esp.kernel.KernelListener;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.sa.SecurityAssociation;
@@ -44,7 +45,7 @@ public final class Appliance implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Appliance.class);
 
     private final Path configFile;
-    private final UserspaceIpsecKernel kernel = new UserspaceIpsecKernel();
+    private final IpsecKernel kernel = new UserspaceIpsecKernel();
     private final SequenceStore store;
     private final ConnectionManager manager;
     private final PoolsaMetrics metrics;
@@ -222,7 +223,7 @@ public final class Appliance implements AutoCloseable {
         return running;
     }
 
-    public UserspaceIpsecKernel kernel() {
+    public IpsecKernel kernel() {
         return kernel;
     }
 

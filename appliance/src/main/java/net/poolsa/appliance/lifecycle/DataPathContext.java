@@ -3,7 +3,7 @@ package net.poolsa.appliance.lifecycle;
 import net.poolsa.appliance.config.DataPathConfig;
 import net.poolsa.appliance.metrics.DataPathMeters;
 import net.poolsa.esp.event.DropListener;
-import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.kernel.IpsecKernel;
 
 /**
  * What the appliance hands to the data path when it starts it.
@@ -14,6 +14,6 @@ import net.poolsa.esp.kernel.UserspaceIpsecKernel;
  * @param meters SAD lookup latency and other per-packet meters
  * @param connections the configured connections (remote protected pools to divert, peer addresses to monitor)
  */
-public record DataPathContext(DataPathConfig config, UserspaceIpsecKernel kernel, DropListener drops, DataPathMeters meters,
+public record DataPathContext(DataPathConfig config, IpsecKernel kernel, DropListener drops, DataPathMeters meters,
                               java.util.Collection<net.poolsa.appliance.config.ConnectionConfig> connections) {
 }

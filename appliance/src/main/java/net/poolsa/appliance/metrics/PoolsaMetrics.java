@@ -23,7 +23,7 @@ import net.poolsa.appliance.keying.ConnectionManager;
 import net.poolsa.appliance.keying.InstalledConnection;
 import net.poolsa.esp.event.RateLimitedLog;
 import net.poolsa.esp.event.DropReason;
-import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.kernel.IpsecKernel;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.replay.OutboundSequence;
@@ -46,7 +46,7 @@ public final class PoolsaMetrics implements AutoCloseable {
     private final JvmGcMetrics gc = new JvmGcMetrics();
     private final Map<String, ConnectionMeters> perConnection = new HashMap<>();
 
-    public PoolsaMetrics(ConnectionManager connections, UserspaceIpsecKernel kernel, String version) {
+    public PoolsaMetrics(ConnectionManager connections, IpsecKernel kernel, String version) {
         this.connections = connections;
         // Micrometer's process.cpu.time counts in "ns", which promtool's lint refuses (abbreviated unit,
         // not a base unit); process_cpu_usage carries the same information.

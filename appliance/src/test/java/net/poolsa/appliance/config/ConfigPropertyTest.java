@@ -27,13 +27,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import net.poolsa.appliance.keying.ManualKeying;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
-import net.poolsa.esp.pipeline.DataPathListener;
+import net.poolsa.esp.path.PathEvidence;
 import net.poolsa.esp.pipeline.DataPlaneConfig;
 import net.poolsa.esp.pipeline.IpsecProtector;
 import net.poolsa.esp.pipeline.MtuSettings;
-import net.poolsa.esp.pipeline.PathEvidence;
 import net.poolsa.esp.pipeline.Pipelines;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.IpLiterals;

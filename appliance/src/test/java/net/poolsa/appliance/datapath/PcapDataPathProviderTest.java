@@ -24,7 +24,7 @@ import net.poolsa.esp.event.PathSwitchCause;
 import net.poolsa.esp.event.SwitchHold;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.path.PathTimers;
-import net.poolsa.esp.pipeline.DataPathListener;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.pipeline.DataPlaneConfig;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.Direction;

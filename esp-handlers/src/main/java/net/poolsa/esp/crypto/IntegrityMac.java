@@ -16,6 +16,7 @@ public final class IntegrityMac {
     private final Mac mac;
     private final byte[] digest;
     private final byte[] word = new byte[4];
+    private final Jca jca = new Jca(0);
 
     public IntegrityMac(IntegrityAlgorithm algorithm, byte[] key) throws GeneralSecurityException {
         if (algorithm == IntegrityAlgorithm.NONE) {
@@ -36,7 +37,7 @@ public final class IntegrityMac {
     }
 
     public void update(ByteBuf buf, int off, int len) {
-        Jca.update(mac, buf, off, len);
+        jca.update(mac, buf, off, len);
     }
 
     public void update(byte[] b, int off, int len) {
@@ -81,6 +82,7 @@ public final class IntegrityMac {
     public void destroy() {
         key.destroy();
         Arrays.fill(digest, (byte) 0);
+        jca.wipe();
         try {
             mac.init(new WipeableKey(algorithm.jcaName(), new byte[key.length()], 0, key.length()));
         } catch (GeneralSecurityException | RuntimeException ignored) {

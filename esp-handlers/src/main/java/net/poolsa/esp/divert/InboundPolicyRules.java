@@ -7,7 +7,7 @@ import java.util.Objects;
 import java.util.SortedSet;
 import java.util.TreeSet;
 
-import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.kernel.IpsecKernel;
 import net.poolsa.esp.path.PathMonitor;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.Direction;
@@ -70,7 +70,7 @@ public final class InboundPolicyRules {
      * The rules of the kernel's inbound policies, with the exemptions for this gateway's outer traffic: the outer
      * pools of its SAs plus the uplink addresses and monitored peers, and the UDP ports of its encapsulated SAs.
      */
-    public static InboundPolicyRules from(UserspaceIpsecKernel kernel, Collection<OuterAddress> localAddresses,
+    public static InboundPolicyRules from(IpsecKernel kernel, Collection<OuterAddress> localAddresses,
                                           Collection<OuterAddress> peers) {
         AddressPool.Builder local = AddressPool.builder();
         AddressPool.Builder remote = AddressPool.builder();

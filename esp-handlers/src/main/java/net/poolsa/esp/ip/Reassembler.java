@@ -35,7 +35,9 @@ public final class Reassembler {
     private final int maxFragments;
     private final long timeoutNanos;
     private final Datagram[] table;
-    private final IpPacketView view = new IpPacketView();
+    private final IpPacketView own = new IpPacketView();
+    /** The view of the fragment being offered: the caller's, or {@link #own}. */
+    private IpPacketView view;
 
     public Reassembler(ByteBufAllocator alloc, DropListener drops, int maxDatagrams, int maxFragments, long timeoutNanos) {
         if (maxDatagrams < 1 || maxFragments < 2 || timeoutNanos <= 0) {
@@ -116,9 +118,23 @@ public final class Reassembler {
      * @return the reassembled packet when this fragment completed one, else null
      */
     public ByteBuf offer(ByteBuf fragment, long nowNanos) {
+        if (own.decode(fragment) != null) {
+            fragment.release();
+            drops.dropped(DropReason.REASSEMBLY_FAILED, null);
+            return null;
+        }
+        return offer(fragment, own, nowNanos);
+    }
+
+    /**
+     * As {@link #offer(ByteBuf, long)}, for a fragment the caller decoded already ({@code decoded} describes it):
+     * the data path decodes each packet once.
+     */
+    public ByteBuf offer(ByteBuf fragment, IpPacketView decoded, long nowNanos) {
+        view = decoded;
         try {
             expire(nowNanos);
-            if (view.decode(fragment) != null || !view.isFragment()) {
+            if (!view.isFragment()) {
                 drops.dropped(DropReason.REASSEMBLY_FAILED, null);
                 return null;
             }

@@ -5,12 +5,17 @@ import java.util.List;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.sad.SecurityAssociationDatabase;
+import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.esp.spd.SecurityPolicy;
+import net.poolsa.esp.spd.SecurityPolicyDatabase;
 
 /**
  * The one interface through which the control plane (IKE, or manual keying from the configuration)
  * installs and removes SAs and policies, as libcharon talks to {@code kernel_ipsec}. Everything the data
- * plane does per packet stays behind it.
+ * plane does per packet stays behind it: the data path reads the {@link #sad() SAD} and {@link #spd() SPD} and
+ * reports acquires; the appliance drives time lifetimes and shutdown. Only the appliance's start-up names the
+ * implementation.
  */
 public interface IpsecKernel {
     /** Reserves a fresh inbound SPI (random, unique, never 0-255) for an SA being negotiated. */
@@ -42,4 +47,25 @@ public interface IpsecKernel {
 
     /** Where soft/hard expiries and acquires go (one listener; IKE or the manual-keying manager). */
     void setListener(KernelListener listener);
+
+    /**
+     * Declares {@code reqid} an AH+ESP bundle before its SAs exist: outbound traffic is then dropped (with an
+     * acquire) until both the ESP and the AH SA are installed, whatever order they come in.
+     */
+    void requireBundle(int reqid);
+
+    /** The SAD the data path looks inbound and outbound SAs up in, per packet. */
+    SecurityAssociationDatabase sad();
+
+    /** The SPD the data path looks policies up in, per packet. */
+    SecurityPolicyDatabase spd();
+
+    /** From the data path: PROTECT matched without an SA; passed to the listener at most once a second per reqid. */
+    void reportAcquire(InstalledPolicy policy, long nowNanos);
+
+    /** Checks the time lifetimes of all SAs (the owner calls it about once a second). */
+    void expireTick(long nowNanos);
+
+    /** Removes every SA (keys zeroed): shutdown. */
+    void flush();
 }

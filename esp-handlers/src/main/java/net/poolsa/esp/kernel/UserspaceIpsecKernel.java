@@ -58,10 +58,12 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
         sad.setLifetimeObserver(this::lifetimeCrossed);
     }
 
+    @Override
     public SecurityAssociationDatabase sad() {
         return sad;
     }
 
+    @Override
     public SecurityPolicyDatabase spd() {
         return spd;
     }
@@ -98,6 +100,7 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
      * acquire) until both the ESP and the AH SA are installed, whatever order they come in. Without it the
      * reqid becomes a bundle when it first holds both.
      */
+    @Override
     public void requireBundle(int reqid) {
         synchronized (sad) {
             sad.slot(reqid).requireBundle();
@@ -168,6 +171,7 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
     }
 
     /** Checks time lifetimes of all SAs; transitions are reported through the SAs' state observer. */
+    @Override
     public void expireTick(long nowNanos) {
         for (SecurityAssociation sa : sad.snapshot()) {
             sa.checkTime(nowNanos);
@@ -192,6 +196,7 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
     }
 
     /** Called by the data path for PROTECT without SA; forwards at most once a second per reqid. */
+    @Override
     public void reportAcquire(InstalledPolicy policy, long nowNanos) {
         int reqid = policy.policy().reqid();
         Long last = lastAcquire.get(reqid);
@@ -203,6 +208,7 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
     }
 
     /** Removes every SA (keys zeroed): shutdown. */
+    @Override
     public void flush() {
         synchronized (sad) {
             sad.clear();

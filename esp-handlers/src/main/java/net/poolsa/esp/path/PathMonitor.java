@@ -13,13 +13,12 @@ import java.util.random.RandomGenerator;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.PathState;
 import net.poolsa.esp.event.PathSwitchCause;
 import net.poolsa.esp.event.SwitchHold;
 import net.poolsa.esp.ip.Checksums;
 import net.poolsa.esp.ip.IpPacketView;
-import net.poolsa.esp.pipeline.DataPathListener;
-import net.poolsa.esp.pipeline.PathEvidence;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
@@ -174,10 +173,11 @@ public final class PathMonitor implements PathEvidence {
                 }
             }
         });
-        // After the observer: an SA installed meanwhile is reported twice, which saInstalled ignores.
+        // After the observer: an SA installed meanwhile is reported twice, which saInstalled ignores. The published
+        // list, not snapshot(): the event loop never waits for a control-plane writer holding the SAD.
         loop.execute(() -> {
-            for (SecurityAssociation sa : sad.snapshot()) {
-                if (sa.direction() == Direction.OUTBOUND && sa.usable()) {
+            for (SecurityAssociation sa : sad.outboundSas()) {
+                if (sa.usable()) {
                     saInstalled(sa);
                 }
             }

@@ -15,12 +15,14 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import net.poolsa.esp.capture.PcapChannel;
 import net.poolsa.esp.capture.PolledChannel;
 import net.poolsa.esp.capture.TunChannel;
+import net.poolsa.esp.crypto.RandomSource;
 import net.poolsa.esp.divert.HostCommands;
 import net.poolsa.esp.divert.HostDivert;
 import net.poolsa.esp.divert.InboundPolicyRules;
 import net.poolsa.esp.emit.PacketSink;
 import net.poolsa.esp.emit.RawSocketEmitter;
 import net.poolsa.esp.emit.TunDevice;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.netlink.RtEvent;
@@ -141,7 +143,8 @@ public final class DataPlane implements AutoCloseable {
             List<LocalAddress> locals = config.uplinks().stream()
                     .map(u -> new LocalAddress(u.address(), u.prefixLength(), u.interfaceName())).toList();
             RawSocketEmitter e = emitter;
-            monitor = new PathMonitor(locals, config.peerAddresses(), config.paths(), e::send, alloc, listener);
+            monitor = new PathMonitor(locals, config.peerAddresses(), config.paths(), e::send, alloc, listener,
+                    RandomSource.SYSTEM.newGenerator());
             // Before any channel runs: the SAs installed now are indexed by the loop's first task.
             monitor.watch(config.kernel().sad(), loop);
             startUplinkEvents();

@@ -3,7 +3,7 @@ package net.poolsa.esp.pipeline;
 import java.util.List;
 import java.util.Objects;
 
-import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.kernel.IpsecKernel;
 import net.poolsa.esp.path.PathTimers;
 import net.poolsa.esp.sa.OuterAddress;
 
@@ -26,7 +26,7 @@ import net.poolsa.esp.sa.OuterAddress;
  * @param sink                    how cleartext reaches us and decapsulated packets leave (default {@link Sink#CAPTURE})
  */
 public record DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<String> protectedRemotePrefixes,
-                              List<OuterAddress> peerAddresses, UserspaceIpsecKernel kernel, MtuSettings mtu,
+                              List<OuterAddress> peerAddresses, IpsecKernel kernel, MtuSettings mtu,
                               PathTimers paths, boolean manageHost, boolean immediateCapture,
                               Sink sink) {
     /** The inner side of the data plane (docs/benchmarks.md, section 3, compares them). */
@@ -39,7 +39,7 @@ public record DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<S
 
     /** With the capture sink (the default). */
     public DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<String> protectedRemotePrefixes,
-                           List<OuterAddress> peerAddresses, UserspaceIpsecKernel kernel, MtuSettings mtu,
+                           List<OuterAddress> peerAddresses, IpsecKernel kernel, MtuSettings mtu,
                            PathTimers paths, boolean manageHost, boolean immediateCapture) {
         this(uplinks, sinkInterface, protectedRemotePrefixes, peerAddresses, kernel, mtu, paths,
                 manageHost, immediateCapture, Sink.CAPTURE);
@@ -47,7 +47,7 @@ public record DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<S
 
     /** With immediate capture (the default, see {@link #immediateCapture()}) and the capture sink. */
     public DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<String> protectedRemotePrefixes,
-                           List<OuterAddress> peerAddresses, UserspaceIpsecKernel kernel, MtuSettings mtu,
+                           List<OuterAddress> peerAddresses, IpsecKernel kernel, MtuSettings mtu,
                            PathTimers paths, boolean manageHost) {
         this(uplinks, sinkInterface, protectedRemotePrefixes, peerAddresses, kernel, mtu, paths,
                 manageHost, true);

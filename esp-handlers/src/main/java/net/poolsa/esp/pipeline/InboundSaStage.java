@@ -2,8 +2,10 @@ package net.poolsa.esp.pipeline;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.ip.IpPacketView;
+import net.poolsa.esp.path.PathEvidence;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sad.SecurityAssociationDatabase;
 

@@ -3,6 +3,7 @@ package net.poolsa.esp.pipeline;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.ip.Reassembler;
 
@@ -37,7 +38,7 @@ public final class IpDecoder extends ChannelInboundHandlerAdapter {
             return;
         }
         if (packet.view.isFragment() && reassembler != null) {
-            ByteBuf whole = reassembler.offer(buf, System.nanoTime());
+            ByteBuf whole = reassembler.offer(buf, packet.view, System.nanoTime());
             if (whole == null) {
                 return;
             }

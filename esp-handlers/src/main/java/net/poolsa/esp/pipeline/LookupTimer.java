@@ -1,5 +1,7 @@
 package net.poolsa.esp.pipeline;
 
+
+import net.poolsa.esp.event.DataPathListener;
 /**
  * Samples the lookup latency: {@code System.nanoTime()} twice per packet costs ~50 ns, more than the 2 %
  * budget of a lookup-bound packet, so only one packet in {@link #SAMPLE_EVERY} is timed.

@@ -2,10 +2,11 @@ package net.poolsa.esp.pipeline;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.ip.Checksums;
 import net.poolsa.esp.ip.IpPacketView;
-import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.kernel.IpsecKernel;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.spd.InstalledPolicy;
@@ -21,12 +22,12 @@ import net.poolsa.esp.spd.SecurityPolicyDatabase;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc4301#section-5.1">RFC 4301 §5.1</a>
  */
 public final class OutboundPolicyStage extends ChannelInboundHandlerAdapter {
-    private final UserspaceIpsecKernel kernel;
+    private final IpsecKernel kernel;
     private final SecurityPolicyDatabase spd;
     private final DataPathListener listener;
     private final LookupTimer timer = new LookupTimer();
 
-    public OutboundPolicyStage(UserspaceIpsecKernel kernel, DataPathListener listener) {
+    public OutboundPolicyStage(IpsecKernel kernel, DataPathListener listener) {
         this.kernel = kernel;
         this.spd = kernel.spd();
         this.listener = listener;

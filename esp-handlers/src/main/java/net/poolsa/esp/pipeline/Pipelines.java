@@ -1,8 +1,11 @@
 package net.poolsa.esp.pipeline;
 
 import io.netty.channel.ChannelPipeline;
+import net.poolsa.esp.crypto.RandomSource;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.ip.Reassembler;
-import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.kernel.IpsecKernel;
+import net.poolsa.esp.path.PathEvidence;
 
 /**
  * The two pipelines of the data plane, each a straight line from capture to emit.
@@ -11,6 +14,9 @@ import net.poolsa.esp.kernel.UserspaceIpsecKernel;
  * divert sink (cleartext):  decode -> policy (SPD: PROTECT/BYPASS/DISCARD) -> protect (+MTU) -> emit
  * uplink (ESP, AH, UDP/4500): decode (+reassembly) -> sa (SPI, pools) -> unprotect (+selectors, TTL) -> emit
  * </pre>
+ *
+ * Each packet is decoded once, by the first stage ({@link IpDecoder}); its {@link Packet} carries the view to the
+ * others, and the transforms decode only what decapsulation produces.
  */
 public final class Pipelines {
     /** Reassembly limits per uplink channel: 256 datagrams, 64 fragments each, 5 s (RFC 791 suggests up to 15 s). */
@@ -21,16 +27,22 @@ public final class Pipelines {
     private Pipelines() {
     }
 
-    public static ChannelPipeline cleartext(ChannelPipeline p, UserspaceIpsecKernel kernel, PacketProtector protector,
+    public static ChannelPipeline cleartext(ChannelPipeline p, IpsecKernel kernel, PacketProtector protector,
                                             MtuSettings mtu, DataPathListener listener) {
+        return cleartext(p, kernel, protector, mtu, listener, RandomSource.SYSTEM);
+    }
+
+    /** @param random where the protect stage's IPv6 fragment identifications come from */
+    public static ChannelPipeline cleartext(ChannelPipeline p, IpsecKernel kernel, PacketProtector protector,
+                                            MtuSettings mtu, DataPathListener listener, RandomSource random) {
         return p.addLast("decode", new IpDecoder(listener, null))
                 .addLast("policy", new OutboundPolicyStage(kernel, listener))
-                .addLast("protect", new ProtectStage(protector, mtu, listener))
+                .addLast("protect", new ProtectStage(protector, mtu, listener, random))
                 .addLast("emit", new EmitStage());
     }
 
     /** With the capture sink and no ICMP error sources: decapsulated packets are forwarded, expired ones dropped silently. */
-    public static ChannelPipeline uplink(ChannelPipeline p, UserspaceIpsecKernel kernel, PacketProtector protector,
+    public static ChannelPipeline uplink(ChannelPipeline p, IpsecKernel kernel, PacketProtector protector,
                                          PathEvidence paths, DataPathListener listener) {
         return uplink(p, kernel, protector, paths, listener, null, DataPlaneConfig.Sink.CAPTURE);
     }
@@ -39,7 +51,7 @@ public final class Pipelines {
      * @param icmp where ICMP time exceeded comes from, its rate and the path MTU it must fit (null: none sent)
      * @param sink how decapsulated packets leave, which decides who decrements their TTL ({@link UnprotectStage})
      */
-    public static ChannelPipeline uplink(ChannelPipeline p, UserspaceIpsecKernel kernel, PacketProtector protector,
+    public static ChannelPipeline uplink(ChannelPipeline p, IpsecKernel kernel, PacketProtector protector,
                                          PathEvidence paths, DataPathListener listener, MtuSettings icmp,
                                          DataPlaneConfig.Sink sink) {
         Reassembler reassembler = new Reassembler(p.channel().alloc(), listener, REASSEMBLY_DATAGRAMS,

@@ -8,13 +8,14 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import net.poolsa.esp.crypto.RandomSource;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.ip.Checksums;
 import net.poolsa.esp.ip.IcmpErrors;
 import net.poolsa.esp.ip.IpPacketView;
 import net.poolsa.esp.ip.Ipv4Fragmenter;
 import net.poolsa.esp.ip.Ipv6Fragmenter;
-import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
 
 /**
@@ -48,11 +49,16 @@ public final class ProtectStage extends ChannelInboundHandlerAdapter {
     private final long idKey;
 
     public ProtectStage(PacketProtector protector, MtuSettings mtu, DataPathListener listener) {
+        this(protector, mtu, listener, RandomSource.SYSTEM);
+    }
+
+    /** @param random where the secrets of the IPv6 fragment identifications come from */
+    public ProtectStage(PacketProtector protector, MtuSettings mtu, DataPathListener listener, RandomSource random) {
         this.protector = protector;
         this.mtu = mtu;
         this.listener = listener;
         this.icmpLimiter = new IcmpErrors(mtu.icmpPerSecond(), Math.max(1, mtu.icmpPerSecond() / 10));
-        SecureRandom seed = new SecureRandom();
+        SecureRandom seed = random.newGenerator();
         this.idState = seed.nextLong();
         this.idStep = seed.nextLong() | 1;
         this.idKey = seed.nextLong();
@@ -65,16 +71,9 @@ public final class ProtectStage extends ChannelInboundHandlerAdapter {
             return;
         }
         SecurityAssociation sa = p.sa;
-        OuterAddress src = sa.currentLocal();
-        OuterAddress dst = sa.currentRemote();
-        if (src == null || dst == null) {
-            listener.dropped(DropReason.NO_SA, sa); // no usable outer path yet
-            p.drop();
-            return;
-        }
         ByteBuf inner = p.buf;
         int innerLen = inner.readableBytes();
-        ByteBuf outer = protector.protect(sa, inner, src, dst);
+        ByteBuf outer = protector.protect(sa, inner, p.view); // towards the SA's current outer addresses
         if (outer == null) {
             p.drop();
             return;
@@ -164,7 +163,7 @@ public final class ProtectStage extends ChannelInboundHandlerAdapter {
     /**
      * A fragment identification nobody can predict from the ones seen (RFC 7739 §5.1): a counter with a
      * secret odd step, mixed with a secret key through the SplitMix64 finalizer; both secrets come from
-     * {@link SecureRandom} per instance. No allocation and no lock: one instance serves one event loop.
+     * the {@link RandomSource} per instance. No allocation and no lock: one instance serves one event loop.
      */
     private int nextFragmentId() {
         idState += idStep;

@@ -5,16 +5,17 @@ import java.util.function.LongSupplier;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.ip.Checksums;
 import net.poolsa.esp.ip.IcmpErrors;
 import net.poolsa.esp.ip.IpPacketView;
-import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.kernel.IpsecKernel;
+import net.poolsa.esp.path.PathEvidence;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.SecurityAssociation;
-import net.poolsa.esp.sa.TrafficSelector;
 import net.poolsa.esp.sad.SecurityAssociationDatabase;
 import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.esp.spd.PolicyAction;
@@ -22,9 +23,10 @@ import net.poolsa.esp.spd.SecurityPolicyDatabase;
 import net.poolsa.esp.transform.SaBundle;
 
 /**
- * Inbound crypto: decapsulates with the SA found by the SAD stage, validates the inner packet and checks
- * it against the SA's traffic selector (RFC 4301 §5.2 step 4: a packet that decrypts correctly but does
- * not match the selectors is dropped). Only then does the outer pair count as evidence that its path
+ * Inbound crypto: decapsulates with the SA found by the SAD stage, reading the outer packet from the view the
+ * decoder made; the protector decodes the inner packet (its one decode) and checks it against the SA's traffic
+ * selector (RFC 4301 §5.2 step 4: a packet that decrypts correctly but does not match the selectors is dropped),
+ * and this stage reads that view for everything after. Only then does the outer pair count as evidence that its path
  * works and, when it is the connection's newest packet, as where the peer now sends from (path monitoring moves the
  * outbound SA there), so forged traffic can neither keep a dead path alive nor move an SA; and only then is the outer
  * pair recorded on the SA
@@ -66,7 +68,10 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
     private final boolean forwarder;
     private final IcmpErrors icmpLimiter;
     private final LongSupplier clock;
-    private final IpPacketView inner = new IpPacketView();
+    /** What the protector decapsulated; for an AH+ESP bundle, what AH carried (the ESP packet). */
+    private final IpPacketView decapsulated = new IpPacketView();
+    /** An AH+ESP bundle's inner packet, what ESP carried. */
+    private final IpPacketView bundleDecapsulated = new IpPacketView();
     private final IpPacketView errorView = new IpPacketView();
 
     /** Decrements as with the capture sink, sends no ICMP errors (no source address is known). */
@@ -80,7 +85,7 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
      * @param sink how decapsulated packets leave: {@link DataPlaneConfig.Sink#CAPTURE} (raw socket: this stage
      *             forwards like a router) or {@link DataPlaneConfig.Sink#TUN} (the kernel forwards them)
      */
-    public UnprotectStage(PacketProtector protector, UserspaceIpsecKernel kernel, PathEvidence paths,
+    public UnprotectStage(PacketProtector protector, IpsecKernel kernel, PathEvidence paths,
                           DataPathListener listener, MtuSettings icmp, DataPlaneConfig.Sink sink) {
         this(protector, kernel.sad(), kernel.spd(), paths, listener, icmp, sink, System::nanoTime);
     }
@@ -112,7 +117,9 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
             listener.dropped(DropReason.SELECTOR_MISMATCH, sa);
             return;
         }
-        ByteBuf in = protector.unprotect(sa, p.buf);
+        // The protector decodes what it decapsulates into the given view and checks it against the SA's selectors.
+        IpPacketView inner = decapsulated;
+        ByteBuf in = protector.unprotect(sa, p.buf, outer, inner);
         // Read while the outer packet is still held; its header was valid, since the transform accepted it.
         long sequence = in == null ? 0 : outerSequence(outer, p.buf);
         SecurityAssociation outerSa = sa;
@@ -121,8 +128,7 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
             return; // the protector reported why
         }
         SecurityAssociation ah = null;
-        DropReason bad = inner.decode(in);
-        if (bad == null && sa.protocol() == IpsecProtocol.AH && sa.mode() == SaMode.TRANSPORT
+        if (sa.protocol() == IpsecProtocol.AH && sa.mode() == SaMode.TRANSPORT
                 && (inner.protocol() == IpPacketView.PROTO_ESP || inner.isUdpEncapsulatedEsp())) {
             // An AH+ESP bundle by transport adjacency (RFC 4301 §4.5): AH is off, now the ESP SA it carried.
             SecurityAssociation esp = inner.isV4()
@@ -138,30 +144,15 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
                 listener.dropped(DropReason.SELECTOR_MISMATCH, esp);
                 return;
             }
-            ByteBuf decapsulated = protector.unprotect(esp, in);
+            ByteBuf espInner = protector.unprotect(esp, in, inner, bundleDecapsulated);
             in.release();
-            if (decapsulated == null) {
+            if (espInner == null) {
                 return;
             }
-            in = decapsulated;
+            in = espInner;
+            inner = bundleDecapsulated;
             ah = sa;
             sa = esp;
-            bad = inner.decode(in);
-        }
-        if (bad != null) {
-            in.release();
-            listener.dropped(bad, sa);
-            return;
-        }
-        TrafficSelector ts = sa.selector();
-        boolean match = inner.isV4()
-                ? ts.matchesV4(inner.v4Source(), inner.v4Destination(), inner.protocol(), inner.sourcePort(), inner.destinationPort())
-                : ts.matchesV6(inner.v6SourceHi(), inner.v6SourceLo(), inner.v6DestinationHi(), inner.v6DestinationLo(),
-                inner.protocol(), inner.sourcePort(), inner.destinationPort());
-        if (!match) {
-            in.release();
-            listener.dropped(DropReason.SELECTOR_MISMATCH, sa);
-            return;
         }
         long now = clock.getAsLong();
         if (outer.isV4()) {
@@ -180,14 +171,14 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
             }
         }
         sa.markInbound(now);
-        if (forwarder && sa.mode() == SaMode.TUNNEL && !deliveredHere(sa)) {
+        if (forwarder && sa.mode() == SaMode.TUNNEL && !deliveredHere(sa, inner)) {
             if (inner.ttl() <= 1) {
                 listener.dropped(DropReason.TTL_EXPIRED, sa);
-                timeExceeded(ctx, in, now);
+                timeExceeded(ctx, in, inner, now);
                 in.release();
                 return;
             }
-            decrementTtl(in);
+            decrementTtl(in, inner);
         }
         listener.packet(sa, inner.totalLength());
         p.buf = in;
@@ -210,7 +201,7 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
      * addresses this end of the SA owns; in the paper's host case the inner selector is that pool) or is the
      * configured ICMP source of its family.
      */
-    private boolean deliveredHere(SecurityAssociation sa) {
+    private boolean deliveredHere(SecurityAssociation sa, IpPacketView inner) {
         if (inner.isV4()) {
             int dst = inner.v4Destination();
             OuterAddress own = icmp == null ? null : icmp.icmpSourceV4();
@@ -223,7 +214,7 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
     }
 
     /** TTL / hop limit minus one, with the IPv4 header checksum updated incrementally (RFC 1624). */
-    private void decrementTtl(ByteBuf b) {
+    private void decrementTtl(ByteBuf b, IpPacketView inner) {
         int at = inner.offset();
         if (inner.isV4()) {
             int old = b.getUnsignedShort(at + 8); // TTL shares its 16-bit word with the protocol byte
@@ -236,11 +227,11 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Answers the expired packet ({@link #inner} describes it) with ICMP / ICMPv6 time exceeded, at the rate limit,
+     * Answers the expired packet ({@code inner} describes it) with ICMP / ICMPv6 time exceeded, at the rate limit,
      * if an ICMP source of its family is configured and the packet may be answered at all
      * ({@link IcmpErrors#mayAnswer}).
      */
-    private void timeExceeded(ChannelHandlerContext ctx, ByteBuf expired, long now) {
+    private void timeExceeded(ChannelHandlerContext ctx, ByteBuf expired, IpPacketView inner, long now) {
         if (icmp == null) {
             return;
         }
@@ -269,13 +260,7 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
                 listener.dropped(action == PolicyAction.PROTECT ? DropReason.NO_SA : DropReason.POLICY_DISCARD, out);
                 return;
             }
-            OuterAddress src = out.currentLocal();
-            OuterAddress dst = out.currentRemote();
-            if (src == null || dst == null) {
-                listener.dropped(DropReason.NO_SA, out);
-                return;
-            }
-            ByteBuf sealed = protector.protect(out, err, src, dst);
+            ByteBuf sealed = protector.protect(out, err, errorView); // towards the SA's current outer addresses
             if (sealed == null) {
                 return; // the protector reported why
             }

@@ -27,6 +27,7 @@ public final class SecurityAssociation {
     private static final VarHandle PACKETS;
     private static final VarHandle BYTES;
     private static final VarHandle STATE;
+    private static final VarHandle CONTEXT;
 
     static {
         try {
@@ -34,6 +35,7 @@ public final class SecurityAssociation {
             PACKETS = l.findVarHandle(SecurityAssociation.class, "packets", long.class);
             BYTES = l.findVarHandle(SecurityAssociation.class, "bytes", long.class);
             STATE = l.findVarHandle(SecurityAssociation.class, "state", SaState.class);
+            CONTEXT = l.findVarHandle(SecurityAssociation.class, "transformContext", TransformContext.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -61,7 +63,7 @@ public final class SecurityAssociation {
     private volatile OuterAddress currentLocal;
     private volatile long outerSwitches;
     private volatile long lastInboundNanos;
-    private volatile Object transformContext;
+    private volatile TransformContext transformContext;
     private volatile StateObserver stateObserver;
     private final LastOuterAddresses lastInboundOuter = new LastOuterAddresses();
 
@@ -284,13 +286,9 @@ public final class SecurityAssociation {
     public void kill() {
         state = SaState.DEAD;
         keys.destroy();
-        Object ctx = transformContext;
-        if (ctx instanceof AutoCloseable) {
-            try {
-                ((AutoCloseable) ctx).close();
-            } catch (Exception ignored) {
-                // Closing a transform context only wipes memory; there is nothing to recover.
-            }
+        TransformContext ctx = transformContext;
+        if (ctx != null) {
+            ctx.close();
         }
     }
 
@@ -382,13 +380,26 @@ public final class SecurityAssociation {
         return lastInboundOuter;
     }
 
-    /** Per-SA state of the transform layer (cipher contexts, sequence numbers, replay window). */
-    public Object transformContext() {
+    /** Per-SA state of the transform layer (cipher contexts, sequence numbers, replay window); null before it is made. */
+    public TransformContext transformContext() {
         return transformContext;
     }
 
-    public void transformContext(Object context) {
-        this.transformContext = context;
+    /**
+     * Installs {@code context} unless another one is installed already, without a lock.
+     *
+     * @return the context in place: {@code context}, or the one another thread installed first (the caller then
+     *         closes its own). A context installed while the SA is being killed is closed here or by
+     *         {@link #kill()}, whichever comes second, so no key copy survives the SA.
+     */
+    public TransformContext installTransformContext(TransformContext context) {
+        if (CONTEXT.compareAndSet(this, null, context)) {
+            if (state == SaState.DEAD) {
+                context.close();
+            }
+            return context;
+        }
+        return transformContext;
     }
 
     /** SPI, protocol, direction, mode, pools and algorithms; never key bytes. */

@@ -33,6 +33,8 @@ import net.poolsa.esp.sa.SecurityAssociation;
 public final class SecurityAssociationDatabase {
     private final SpiTable inbound = new SpiTable();
     private final Map<Integer, OutboundSlot> slots = new HashMap<>();
+    /** Every installed outbound SA, republished by each outbound write: read without the lock. */
+    private volatile List<SecurityAssociation> outboundSas = List.of();
     private static final int HOME_SLOT_ATTEMPTS = 64;
 
     private final Set<Integer> reservedSpis = new HashSet<>();
@@ -157,6 +159,7 @@ public final class SecurityAssociationDatabase {
                 }
             }
             slot.add(sa);
+            publishOutbound();
         }
         // Lifetimes are crossed on the data path (bytes, packets, sequence exhaustion) or by the timer.
         sa.observeState(this::stateChanged);
@@ -209,6 +212,7 @@ public final class SecurityAssociationDatabase {
         for (SecurityAssociation g : slot.generations()) {
             if (g.spi() == spi && g.protocol() == protocol) {
                 slot.remove(g);
+                publishOutbound();
                 g.kill();
                 changeObserver.removed(g);
                 return g;
@@ -223,6 +227,23 @@ public final class SecurityAssociationDatabase {
             return inbound.get(sa.spi()) == sa && removeInbound(sa.spi(), sa.protocol()) != null;
         }
         return removeOutbound(sa.reqid(), sa.spi(), sa.protocol()) != null;
+    }
+
+    /**
+     * The installed outbound SAs as of the last outbound install or removal: an immutable list, read without a lock
+     * and without a copy (path monitoring walks it every probe interval on the event loop, which must not wait for
+     * a control-plane writer).
+     */
+    public List<SecurityAssociation> outboundSas() {
+        return outboundSas;
+    }
+
+    private void publishOutbound() {
+        List<SecurityAssociation> all = new ArrayList<>();
+        for (OutboundSlot s : slots.values()) {
+            all.addAll(s.generations());
+        }
+        outboundSas = List.copyOf(all);
     }
 
     /** A consistent copy of all installed SAs, inbound first (control plane: status, expiry). */

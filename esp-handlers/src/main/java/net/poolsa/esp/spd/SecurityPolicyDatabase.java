@@ -249,8 +249,8 @@ public final class SecurityPolicyDatabase {
         t.removedSinceBuild = 0;
         // One dead-flag array per snapshot, shared by both families' indexes (ranks are common).
         byte[] dead = new byte[all.size()];
-        PolicyIndex v4 = all.isEmpty() ? null : PolicyIndex.build(all, false, dead);
-        PolicyIndex v6 = all.isEmpty() ? null : PolicyIndex.build(all, true, dead);
+        PolicyIndex v4 = all.isEmpty() ? null : PolicyIndexBuilder.build(all, false, dead);
+        PolicyIndex v6 = all.isEmpty() ? null : PolicyIndexBuilder.build(all, true, dead);
         t.snapshot = new Snapshot(v4, v6, NO_POLICIES);
     }
 }

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import java.security.GeneralSecurityException;
 import net.poolsa.esp.crypto.IntegrityMac;
 import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.ip.IpPacketView;
 import net.poolsa.esp.replay.OutboundSequence;
 import net.poolsa.esp.replay.ReplayWindow;
 import net.poolsa.esp.sa.OuterAddress;
@@ -19,6 +20,11 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * <pre>
  *  | IP hdr | Next Hdr | Payload Len | Reserved | SPI | Sequence Number | ICV (+pad) | payload |
  * </pre>
+ *
+ * The steps ESP and AH share (outer addresses, packet layout, the header in front, sequence numbers, anti-replay,
+ * the checks after decapsulation) are the {@link IpsecProcessor}'s.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc4302#section-3">RFC 4302 §3</a>
  */
 final class AhTransform {
     private static final int FIXED = 12;
@@ -33,62 +39,42 @@ final class AhTransform {
         return (FIXED + icvLength + align - 1) / align * align;
     }
 
-    ByteBuf protect(SecurityAssociation sa, SaTransformContext ctx, ByteBuf inner, OuterAddress src, OuterAddress dst)
-            throws GeneralSecurityException {
-        IpPacket in = p.inner;
-        int s = inner.readerIndex();
-        boolean tunnel = sa.mode() == SaMode.TUNNEL;
-        DropReason bad = in.parse(inner, s, inner.readableBytes(), tunnel ? IpPacket.Walk.OUTER : IpPacket.Walk.TRANSPORT);
-        if (bad == null) {
-            bad = p.resolveOuter(sa, in, src, dst);
-        }
+    ByteBuf protect(SecurityAssociation sa, SaTransformContext ctx, ByteBuf inner, IpPacketView in, OuterAddress src,
+                    OuterAddress dst) throws GeneralSecurityException {
+        DropReason bad = p.plan(sa, inner, in, src, dst);
         if (bad != null) {
             return p.drop(bad, sa);
         }
         IntegrityMac mac = ctx.ahMac(p.index);
-        long seq = ctx.outbound().next();
-        if (seq == OutboundSequence.EXHAUSTED) {
-            if (!ctx.outbound().exhausted()) {
-                return p.drop(DropReason.SEQUENCE_UNRESERVED, sa); // a late reservation, not the end of the SA
-            }
-            sa.expire();
-            return p.drop(DropReason.SEQUENCE_EXHAUSTED, sa);
-        }
-        if (sa.account(in.totalLength) == SecurityAssociation.LIFETIME_HARD) {
-            return p.drop(DropReason.SA_EXPIRED, sa);
-        }
-        boolean outV4 = tunnel ? p.outDst.v4() : in.v4();
-        int hdrLen = tunnel ? (outV4 ? IpHeaders.V4_LENGTH : IpHeaders.V6_LENGTH) : in.headerLength;
-        int payloadOff = tunnel ? s : s + in.headerLength;
-        int payloadLen = tunnel ? in.totalLength : in.totalLength - in.headerLength;
-        int nextHeader = tunnel ? (in.v4() ? IpPacket.PROTO_IPV4 : IpPacket.PROTO_IPV6) : in.protocol;
-        int ahLen = ahLength(mac.icvLength(), outV4);
-        int total = hdrLen + ahLen + payloadLen;
-        if (total - (outV4 ? 0 : IpHeaders.V6_LENGTH) > 0xFFFF) {
+        int ahLen = ahLength(mac.icvLength(), p.outV4);
+        int total = p.hdrLen + ahLen + p.payloadLen;
+        if (p.tooBig(total)) {
             return p.drop(DropReason.TOO_BIG, sa);
         }
-        if (hdrLen > p.headerScratch.length) {
+        if (p.hdrLen > p.headerScratch.length) {
             return p.drop(DropReason.UNSUPPORTED, sa);
+        }
+        long seq = p.nextSequence(sa, ctx);
+        if (seq == OutboundSequence.EXHAUSTED) {
+            return null;
+        }
+        if (sa.account(in.totalLength()) == SecurityAssociation.LIFETIME_HARD) {
+            return p.drop(DropReason.SA_EXPIRED, sa);
         }
         ByteBuf out = p.alloc.buffer(total);
         boolean ok = false;
         try {
             int o = out.writerIndex();
-            if (tunnel) {
-                p.writeOuter(out, in, total, IpPacket.PROTO_AH);
-            } else {
-                out.writeBytes(inner, s, hdrLen);
-                IpHeaders.patch(out, o, in.version, in.baseLength, o + in.protocolIndex - s, IpPacket.PROTO_AH, total);
-            }
+            p.writeHeader(out, inner, in, IpPacketView.PROTO_AH, total);
             int ahOff = out.writerIndex();
-            out.writeByte(nextHeader);
+            out.writeByte(p.nextHeader);
             out.writeByte(ahLen / 4 - 2); // RFC 4302 §2.2: length in 32-bit words, minus 2
             out.writeShort(0);
             out.writeInt(sa.spi());
             out.writeInt((int) seq);
             out.writeZero(ahLen - FIXED);
-            out.writeBytes(inner, payloadOff, payloadLen);
-            if (!icv(mac, out, o, hdrLen, outV4 ? 4 : 6, ahOff, ahLen, total, (int) (seq >>> 32), ctx.esn())) {
+            out.writeBytes(inner, p.payloadOff, p.payloadLen);
+            if (!icv(mac, out, o, p.hdrLen, p.outV4 ? 4 : 6, ahOff, ahLen, total, (int) (seq >>> 32), ctx.esn())) {
                 return p.drop(DropReason.UNSUPPORTED, sa);
             }
             mac.finishInto(out, ahOff + FIXED);
@@ -101,27 +87,20 @@ final class AhTransform {
         }
     }
 
-    ByteBuf unprotect(SecurityAssociation sa, SaTransformContext ctx, ByteBuf outer) throws GeneralSecurityException {
-        IpPacket op = p.outer;
-        int s = outer.readerIndex();
-        DropReason bad = op.parse(outer, s, outer.readableBytes(), IpPacket.Walk.OUTER);
-        if (bad != null) {
-            return p.drop(bad, sa);
-        }
-        if (op.fragment) {
-            return p.drop(DropReason.UNSUPPORTED, sa);
-        }
-        if (op.protocol != IpPacket.PROTO_AH) {
+    ByteBuf unprotect(SecurityAssociation sa, SaTransformContext ctx, ByteBuf outer, IpPacketView ov, IpPacketView iv)
+            throws GeneralSecurityException {
+        if (ov.protocol() != IpPacketView.PROTO_AH) {
             return p.drop(DropReason.UNKNOWN_SPI, sa);
         }
-        int ahOff = s + op.headerLength;
-        int end = s + op.totalLength;
+        int s = ov.offset();
+        int ahOff = ov.transportOffset();
+        int end = s + ov.totalLength();
         if (end - ahOff < FIXED) {
             return p.drop(DropReason.TRUNCATED, sa);
         }
         IntegrityMac mac = ctx.ahMac(p.index);
         int ahLen = (outer.getUnsignedByte(ahOff + 1) + 2) * 4;
-        if (ahLen != ahLength(mac.icvLength(), op.v4())) {
+        if (ahLen != ahLength(mac.icvLength(), ov.isV4())) {
             return p.drop(DropReason.BAD_LENGTH, sa);
         }
         if (ahOff + ahLen > end) {
@@ -130,7 +109,7 @@ final class AhTransform {
         if (outer.getInt(ahOff + 4) != sa.spi()) {
             return p.drop(DropReason.UNKNOWN_SPI, sa);
         }
-        int hdrLen = op.headerLength;
+        int hdrLen = ov.headerLength();
         if (hdrLen > p.headerScratch.length) {
             return p.drop(DropReason.UNSUPPORTED, sa);
         }
@@ -141,7 +120,7 @@ final class AhTransform {
             return p.drop(r, sa);
         }
         long seq = p.lastSeq;
-        if (!icv(mac, outer, s, hdrLen, op.version, ahOff, ahLen, op.totalLength, (int) (seq >>> 32), ctx.esn())) {
+        if (!icv(mac, outer, s, hdrLen, ov.version(), ahOff, ahLen, ov.totalLength(), (int) (seq >>> 32), ctx.esn())) {
             return p.drop(DropReason.UNSUPPORTED, sa);
         }
         if (!mac.finishAndVerify(outer, ahOff + FIXED)) {
@@ -154,21 +133,14 @@ final class AhTransform {
         int nh = outer.getUnsignedByte(ahOff);
         int payloadOff = ahOff + ahLen;
         int payloadLen = end - payloadOff;
-        boolean tunnel = sa.mode() == SaMode.TUNNEL;
-        ByteBuf buf = p.alloc.buffer((tunnel ? 0 : hdrLen) + payloadLen);
+        // Transport mode keeps everything in front of AH: the outer header and its extension headers.
+        int keep = sa.mode() == SaMode.TUNNEL ? 0 : hdrLen;
+        ByteBuf buf = p.alloc.buffer(keep + payloadLen);
         boolean ok = false;
         try {
-            if (tunnel) {
-                buf.writeBytes(outer, payloadOff, payloadLen);
-                r = p.finishTunnel(buf, 0, payloadLen, nh);
-            } else {
-                buf.writeBytes(outer, s, hdrLen);
-                buf.writeBytes(outer, payloadOff, payloadLen);
-                r = p.finishTransport(buf, nh);
-            }
-            if (r == null) {
-                r = p.admitInner(sa, buf, tunnel);
-            }
+            buf.writeBytes(outer, s, keep);
+            buf.writeBytes(outer, payloadOff, payloadLen);
+            r = p.decapsulated(sa, buf, nh, ov, iv);
             if (r != null) {
                 return p.drop(r, sa);
             }

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import java.security.GeneralSecurityException;
 import net.poolsa.esp.crypto.EspCipher;
 import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.ip.IpPacketView;
 import net.poolsa.esp.replay.OutboundSequence;
 import net.poolsa.esp.replay.ReplayWindow;
 import net.poolsa.esp.sa.OuterAddress;
@@ -13,7 +14,8 @@ import net.poolsa.esp.sa.UdpEncapsulation;
 
 /**
  * ESP encapsulation and decapsulation (RFC 4303), tunnel and transport mode, optionally inside UDP (RFC 3948).
- * One instance per {@link IpsecProcessor}; not thread-safe.
+ * One instance per {@link IpsecProcessor}, whose shared steps (outer addresses, packet layout, the header in front,
+ * sequence numbers, anti-replay, the checks after decapsulation) it uses; not thread-safe.
  *
  * <pre>
  * tunnel:    | new IP hdr | [UDP] | ESP hdr | IV | inner IP packet | pad | pad len | next hdr (4/41) | ICV |
@@ -30,69 +32,35 @@ final class EspTransform {
         this.p = p;
     }
 
-    ByteBuf protect(SecurityAssociation sa, SaTransformContext ctx, ByteBuf inner, OuterAddress src, OuterAddress dst)
-            throws GeneralSecurityException {
-        IpPacket in = p.inner;
-        int s = inner.readerIndex();
-        boolean tunnel = sa.mode() == SaMode.TUNNEL;
-        DropReason bad = in.parse(inner, s, inner.readableBytes(), tunnel ? IpPacket.Walk.OUTER : IpPacket.Walk.TRANSPORT);
-        if (bad == null) {
-            bad = p.resolveOuter(sa, in, src, dst);
-        }
+    ByteBuf protect(SecurityAssociation sa, SaTransformContext ctx, ByteBuf inner, IpPacketView in, OuterAddress src,
+                    OuterAddress dst) throws GeneralSecurityException {
+        DropReason bad = p.plan(sa, inner, in, src, dst);
         if (bad != null) {
             return p.drop(bad, sa);
         }
         EspCipher c = ctx.espCipher(p.index, p.random);
-        long seq = ctx.outbound().next();
-        if (seq == OutboundSequence.EXHAUSTED) {
-            if (!ctx.outbound().exhausted()) {
-                return p.drop(DropReason.SEQUENCE_UNRESERVED, sa); // a late reservation, not the end of the SA
-            }
-            sa.expire();
-            return p.drop(DropReason.SEQUENCE_EXHAUSTED, sa);
-        }
-        if (sa.account(in.totalLength) == SecurityAssociation.LIFETIME_HARD) {
-            return p.drop(DropReason.SA_EXPIRED, sa);
-        }
-        int payloadOff;
-        int payloadLen;
-        int nextHeader;
-        int hdrLen;
-        boolean outV4;
-        if (tunnel) {
-            payloadOff = s;
-            payloadLen = in.totalLength;
-            nextHeader = in.v4() ? IpPacket.PROTO_IPV4 : IpPacket.PROTO_IPV6;
-            outV4 = p.outDst.v4();
-            hdrLen = outV4 ? IpHeaders.V4_LENGTH : IpHeaders.V6_LENGTH;
-        } else {
-            payloadOff = s + in.headerLength;
-            payloadLen = in.totalLength - in.headerLength;
-            nextHeader = in.protocol;
-            outV4 = in.v4();
-            hdrLen = in.headerLength;
-        }
         UdpEncapsulation encap = sa.udpEncapsulation();
         int udp = encap != null ? IpHeaders.UDP_LENGTH : 0;
         int block = c.blockSize();
-        int ptLen = (payloadLen + 2 + block - 1) / block * block;
-        int padLen = ptLen - payloadLen - 2;
+        int ptLen = (p.payloadLen + 2 + block - 1) / block * block;
+        int padLen = ptLen - p.payloadLen - 2;
         int espLen = 8 + c.ivLength() + ptLen + c.icvLength();
-        int total = hdrLen + udp + espLen;
-        if (total - (outV4 ? 0 : IpHeaders.V6_LENGTH) > 0xFFFF) {
+        int total = p.hdrLen + udp + espLen;
+        if (p.tooBig(total)) {
             return p.drop(DropReason.TOO_BIG, sa);
         }
-        int proto = encap != null ? IpPacket.PROTO_UDP : IpPacket.PROTO_ESP;
+        long seq = p.nextSequence(sa, ctx);
+        if (seq == OutboundSequence.EXHAUSTED) {
+            return null;
+        }
+        if (sa.account(in.totalLength()) == SecurityAssociation.LIFETIME_HARD) {
+            return p.drop(DropReason.SA_EXPIRED, sa);
+        }
         ByteBuf out = p.alloc.buffer(total);
         boolean ok = false;
         try {
             int o = out.writerIndex();
-            if (tunnel) {
-                p.writeOuter(out, in, total, proto);
-            } else {
-                out.writeBytes(inner, s, hdrLen);
-                IpHeaders.patch(out, o, in.version, in.baseLength, o + in.protocolIndex - s, proto, total);
-            }
+            p.writeHeader(out, inner, in, encap != null ? IpPacketView.PROTO_UDP : IpPacketView.PROTO_ESP, total);
             int udpOff = out.writerIndex();
             if (encap != null) {
                 out.writeShort(encap.localPort());
@@ -104,15 +72,15 @@ final class EspTransform {
             out.writeInt(sa.spi());
             out.writeInt((int) seq);
             out.writerIndex(espOff + 8 + c.ivLength());
-            out.writeBytes(inner, payloadOff, payloadLen);
+            out.writeBytes(inner, p.payloadOff, p.payloadLen);
             for (int i = 1; i <= padLen; i++) {
                 out.writeByte(i); // RFC 4303 §2.4: monotonic 1, 2, 3, ... so the receiver can check them
             }
             out.writeByte(padLen);
-            out.writeByte(nextHeader);
+            out.writeByte(p.nextHeader);
             c.seal(out, espOff, ptLen, seq, ctx.esn());
             out.writerIndex(espOff + espLen);
-            if (encap != null && !outV4) {
+            if (encap != null && !p.outV4) {
                 out.setShort(udpOff + 6, IpHeaders.udpChecksumV6(out, o, udpOff, udp + espLen));
             }
             ok = true;
@@ -124,19 +92,12 @@ final class EspTransform {
         }
     }
 
-    ByteBuf unprotect(SecurityAssociation sa, SaTransformContext ctx, ByteBuf outer) throws GeneralSecurityException {
-        IpPacket op = p.outer;
-        int s = outer.readerIndex();
-        DropReason bad = op.parse(outer, s, outer.readableBytes(), IpPacket.Walk.OUTER);
-        if (bad != null) {
-            return p.drop(bad, sa);
-        }
-        if (op.fragment) {
-            return p.drop(DropReason.UNSUPPORTED, sa); // reassembly happens before the transform (RFC 4303 §3.4.1)
-        }
-        int off = s + op.headerLength;
-        int end = s + op.totalLength;
-        if (op.protocol == IpPacket.PROTO_UDP) {
+    ByteBuf unprotect(SecurityAssociation sa, SaTransformContext ctx, ByteBuf outer, IpPacketView ov, IpPacketView iv)
+            throws GeneralSecurityException {
+        int s = ov.offset();
+        int off = ov.transportOffset();
+        int end = s + ov.totalLength();
+        if (ov.protocol() == IpPacketView.PROTO_UDP) {
             if (sa.udpEncapsulation() == null) {
                 return p.drop(DropReason.UNSUPPORTED, sa);
             }
@@ -151,7 +112,7 @@ final class EspTransform {
             if (kind != NatTraversal.ESP) {
                 return p.drop(kind == NatTraversal.MALFORMED ? DropReason.TRUNCATED : DropReason.UNSUPPORTED, sa);
             }
-        } else if (op.protocol != IpPacket.PROTO_ESP) {
+        } else if (ov.protocol() != IpPacketView.PROTO_ESP) {
             return p.drop(DropReason.UNKNOWN_SPI, sa);
         }
         int espOff = off;
@@ -180,14 +141,12 @@ final class EspTransform {
             }
             seq = p.lastSeq;
         }
-        boolean tunnel = sa.mode() == SaMode.TUNNEL;
-        int hdrLen = tunnel ? 0 : op.headerLength;
+        // Transport mode keeps everything in front of ESP (or of UDP): the outer header and its extension headers.
+        int hdrLen = sa.mode() == SaMode.TUNNEL ? 0 : ov.headerLength();
         ByteBuf buf = p.alloc.buffer(hdrLen + ctLen + c.icvLength());
         boolean ok = false;
         try {
-            if (!tunnel) {
-                buf.writeBytes(outer, s, hdrLen);
-            }
+            buf.writeBytes(outer, s, hdrLen);
             int ptStart = buf.writerIndex();
             if (!c.open(outer, espOff, espLen, (int) (seq >>> 32), ctx.esn(), buf)) {
                 return p.drop(DropReason.BAD_ICV, sa);
@@ -210,14 +169,11 @@ final class EspTransform {
                     return p.drop(DropReason.BAD_PADDING, sa);
                 }
             }
-            if (nh == IpPacket.PROTO_NONE) {
+            if (nh == IpPacketView.PROTO_NONE) {
                 return p.drop(DropReason.DUMMY_PACKET, sa);
             }
             buf.writerIndex(ptStart + payloadLen);
-            DropReason r = tunnel ? p.finishTunnel(buf, ptStart, payloadLen, nh) : p.finishTransport(buf, nh);
-            if (r == null) {
-                r = p.admitInner(sa, buf, tunnel);
-            }
+            DropReason r = p.decapsulated(sa, buf, nh, ov, iv);
             if (r != null) {
                 return p.drop(r, sa);
             }

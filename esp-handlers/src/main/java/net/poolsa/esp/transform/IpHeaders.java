@@ -1,6 +1,8 @@
 package net.poolsa.esp.transform;
 
 import io.netty.buffer.ByteBuf;
+import net.poolsa.esp.ip.Checksums;
+import net.poolsa.esp.ip.IpPacketView;
 import net.poolsa.esp.sa.OuterAddress;
 
 /**
@@ -30,7 +32,7 @@ final class IpHeaders {
         out.writeShort(0);
         out.writeInt(src);
         out.writeInt(dst);
-        out.setShort(s + 10, InetChecksum.fold(InetChecksum.sum(out, s, V4_LENGTH, 0)));
+        out.setShort(s + 10, Checksums.checksum(out, s, V4_LENGTH));
     }
 
     /** Writes a 40-byte IPv6 header at the writer index. */
@@ -54,7 +56,7 @@ final class IpHeaders {
         if (version == 4) {
             out.setShort(s + 2, totalLength);
             out.setShort(s + 10, 0);
-            out.setShort(s + 10, InetChecksum.fold(InetChecksum.sum(out, s, baseLength, 0)));
+            out.setShort(s + 10, Checksums.checksum(out, s, baseLength));
         } else {
             out.setShort(s + 4, totalLength - V6_LENGTH);
         }
@@ -62,11 +64,8 @@ final class IpHeaders {
 
     /** The UDP checksum of the datagram at {@code udpOff} (length {@code udpLen}) under an IPv6 header at {@code ipOff}. */
     static int udpChecksumV6(ByteBuf out, int ipOff, int udpOff, int udpLen) {
-        long sum = InetChecksum.sum(out, ipOff + 8, 32, 0);
-        sum += udpLen;
-        sum += IpPacket.PROTO_UDP;
-        sum = InetChecksum.sum(out, udpOff, udpLen, sum);
-        int c = InetChecksum.fold(sum);
+        long sum = Checksums.ipv6PseudoHeader(out, ipOff, udpLen, IpPacketView.PROTO_UDP);
+        int c = Checksums.fold(Checksums.sum(out, udpOff, udpLen, sum));
         return c == 0 ? 0xFFFF : c;
     }
 
@@ -96,12 +95,12 @@ final class IpHeaders {
         int nh = h[6] & 0xFF;
         int off = V6_LENGTH;
         while (off < len) {
-            if (nh == IpPacket.PROTO_ROUTING) {
+            if (nh == IpPacketView.PROTO_ROUTING) {
                 return false;
             }
             int next = h[off] & 0xFF;
             int extLen = ((h[off + 1] & 0xFF) + 1) * 8;
-            if (nh == IpPacket.PROTO_HOPOPT || nh == IpPacket.PROTO_DSTOPTS) {
+            if (nh == IpPacketView.PROTO_HOPOPT || nh == IpPacketView.PROTO_DSTOPTS) {
                 if (!zeroV6Options(h, off + 2, off + extLen)) {
                     return false;
                 }

@@ -3,21 +3,22 @@ package net.poolsa.esp.transform;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.security.GeneralSecurityException;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import net.poolsa.esp.crypto.RandomSource;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.event.RateLimitedLog;
 import net.poolsa.esp.ip.Checksums;
+import net.poolsa.esp.ip.IpPacketView;
+import net.poolsa.esp.replay.OutboundSequence;
 import net.poolsa.esp.replay.ReplayWindow;
 import net.poolsa.esp.replay.SequenceNumbers;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.SecurityAssociation;
-import net.poolsa.esp.sa.TrafficSelector;
-import net.poolsa.esp.event.RateLimitedLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,11 +28,23 @@ import org.slf4j.LoggerFactory;
  * {@link SaTransformContext}; every failure is reported to the {@link DropListener} and answered with null,
  * no exception escapes, and the caller's buffer is never released.
  *
+ * <p><b>One parse per packet.</b> Packets arrive with their {@link IpPacketView} (decoded once where they entered
+ * the data path); the processor reads the header layout from it and decodes only what decapsulation produces, into
+ * the view the caller passes for it. The convenience methods without a view decode the given packet first. What the
+ * ESP and AH transforms share lives here: choosing the outer addresses ({@link #resolveOuter}, the one place: the
+ * SA's current addresses unless the caller names others), the layout of the protected packet ({@link #plan}), the
+ * header in front of ESP/AH ({@link #writeHeader}), the sequence number ({@link #nextSequence}), anti-replay, and
+ * after decapsulation the inner packet's check against the SA's selectors (RFC 4301 §5.2, the one place it is made)
+ * with lifetime accounting and ECN ({@link #decapsulated}).
+ *
  * <p><b>Bundles</b> (the paper's AH+ESP): the ESP SA is applied first (tunnel or transport), then an AH SA in
  * transport mode over the resulting outer packet, giving {@code | IP | AH | ESP | ... |} (RFC 4301 §4.5,
- * transport adjacency); inbound the AH SA is removed first, then the ESP SA. When {@link #unprotect} returns a
- * packet that is again ESP or AH ({@link #spiOf} != 0), the caller looks the next SA up and calls it again;
- * {@link SaBundle} does both steps for a known pair.
+ * transport adjacency): {@link #protect(SecurityAssociation, SecurityAssociation, ByteBuf, IpPacketView,
+ * OuterAddress, OuterAddress)}. Inbound the AH SA is removed first, then the ESP SA: when {@link #unprotect}
+ * returns a packet whose view says ESP, the caller looks the next SA up and calls it again.
+ *
+ * <p><b>Randomness</b> (CBC IVs, the outer IPv4 identification) comes from one generator per processor, taken from
+ * the {@link RandomSource} given at construction.
  *
  * <p>Not thread-safe: one instance per thread. SAs may be shared between processors.
  */
@@ -66,13 +79,14 @@ public final class IpsecProcessor {
     final ByteBufAllocator alloc;
     final int index;
     final SecureRandom random;
-    final IpPacket inner = new IpPacket();
-    final IpPacket outer = new IpPacket();
     /** Copy of a header for AH's mutable-field zeroing; IPv6 headers with longer chains are refused. */
     final byte[] headerScratch = new byte[512];
-    OuterAddress outSrc;
-    OuterAddress outDst;
-    long lastSeq;
+    /** The packet a convenience call was given, decoded here. */
+    private final IpPacketView given = new IpPacketView();
+    /** What a convenience unprotect decapsulated. */
+    private final IpPacketView decapsulated = new IpPacketView();
+    /** A bundle's ESP packet, before AH goes over it. */
+    private final IpPacketView intermediate = new IpPacketView();
     private final DropListener listener;
     /** Per-packet causes: one line per cause every ten seconds, with what was suppressed (count, first/last SPI). */
     private final RateLimitedLog rate;
@@ -80,47 +94,99 @@ public final class IpsecProcessor {
     private final AhTransform ah = new AhTransform(this);
     private int ipId;
 
+    // The plan of the packet being protected (plan()), read by the transform that builds it.
+    boolean tunnel;
+    OuterAddress outSrc;
+    OuterAddress outDst;
+    /** Bytes in front of ESP/AH: the new tunnel header, or the kept transport-mode header. */
+    int hdrLen;
+    /** Absolute index and length, in the caller's buffer, of what ESP/AH protects. */
+    int payloadOff;
+    int payloadLen;
+    /** The protocol ESP/AH names as its next header. */
+    int nextHeader;
+    boolean outV4;
+    /** The full (ESN-inferred) sequence number of the packet being opened, from {@link #replayCheck}. */
+    long lastSeq;
+
     public IpsecProcessor(ByteBufAllocator alloc, DropListener listener) {
-        this(alloc, listener, RateLimitedLog.perTenSeconds(CAUSES));
+        this(alloc, listener, RandomSource.SYSTEM);
+    }
+
+    /** @param random where this processor's generator (CBC IVs, IPv4 identifications) comes from */
+    public IpsecProcessor(ByteBufAllocator alloc, DropListener listener, RandomSource random) {
+        this(alloc, listener, RateLimitedLog.perTenSeconds(CAUSES), random);
     }
 
     /** @param rate budget of the per-packet log lines, {@link #CAUSES} causes */
     IpsecProcessor(ByteBufAllocator alloc, DropListener listener, RateLimitedLog rate) {
+        this(alloc, listener, rate, RandomSource.SYSTEM);
+    }
+
+    private IpsecProcessor(ByteBufAllocator alloc, DropListener listener, RateLimitedLog rate, RandomSource random) {
         this.rate = Objects.requireNonNull(rate, "rate");
         this.alloc = Objects.requireNonNull(alloc, "alloc");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.index = NEXT_INDEX.getAndIncrement();
-        SecureRandom r;
-        try {
-            // A DRBG of our own: no lock shared with other threads, unlike the NativePRNG singleton.
-            r = SecureRandom.getInstance("DRBG");
-        } catch (NoSuchAlgorithmException e) {
-            r = new SecureRandom();
-        }
-        this.random = r;
-        this.ipId = random.nextInt();
+        this.random = random.newGenerator();
+        this.ipId = this.random.nextInt();
     }
 
     /**
-     * Outbound. {@code inner} = one complete cleartext IP packet (IPv4 or IPv6) in its readable bytes. Tunnel
-     * mode: the whole packet is encapsulated under a new outer IP header src=outerSrc dst=outerDst (when null,
-     * the SA's current local/remote address). Transport mode: the packet's own header is kept (outerSrc/outerDst
-     * must equal its addresses, may be null). If sa.udpEncapsulation()!=null, ESP goes inside UDP (RFC 3948).
-     *
-     * @return the complete outer IP packet in a new buffer the caller owns, or null after reporting a
-     *         {@link DropReason} (e.g. SEQUENCE_EXHAUSTED, SA_EXPIRED, POOL_MISMATCH, TOO_BIG). Never releases {@code inner}.
+     * Outbound, for a packet not decoded yet: decodes {@code inner} (its readable bytes, one complete IPv4 or IPv6
+     * packet) and protects it with {@code sa} alone, as {@link #protect(SecurityAssociation, SecurityAssociation,
+     * ByteBuf, IpPacketView, OuterAddress, OuterAddress)}.
      */
     public ByteBuf protect(SecurityAssociation sa, ByteBuf inner, OuterAddress outerSrc, OuterAddress outerDst) {
+        return protect(sa, null, inner, null, outerSrc, outerDst);
+    }
+
+    /**
+     * Outbound. Tunnel mode: the whole packet is encapsulated under a new outer IP header from {@code outerSrc} to
+     * {@code outerDst}, or, where null, the SA's current local/remote address. Transport mode: the packet's own
+     * header is kept (outerSrc/outerDst, if given, must equal its addresses). If sa.udpEncapsulation() != null, ESP
+     * goes inside UDP (RFC 3948). With {@code ah} (an AH+ESP bundle, RFC 4301 §4.5) the transport-mode AH SA is then
+     * applied over the whole ESP packet, outer header included.
+     *
+     * @param ah        the AH SA of the bundle, or null for {@code sa} alone
+     * @param innerView {@code inner} decoded, or null to decode it here
+     * @return the complete outer IP packet in a new buffer the caller owns, or null after reporting a
+     *         {@link DropReason} (e.g. NO_SA without an outer address, SEQUENCE_EXHAUSTED, SA_EXPIRED, POOL_MISMATCH,
+     *         TOO_BIG). Never releases {@code inner}.
+     */
+    public ByteBuf protect(SecurityAssociation sa, SecurityAssociation ah, ByteBuf inner, IpPacketView innerView,
+                           OuterAddress outerSrc, OuterAddress outerDst) {
         if (sa == null || inner == null) {
             return drop(DropReason.NO_SA, sa);
         }
+        if (innerView == null) {
+            DropReason bad = given.decode(inner);
+            if (bad != null) {
+                return drop(bad, sa);
+            }
+            innerView = given;
+        }
+        ByteBuf out = protectOne(sa, inner, innerView, outerSrc, outerDst);
+        if (out == null || ah == null) {
+            return out;
+        }
+        try {
+            DropReason bad = intermediate.decode(out);
+            return bad != null ? drop(bad, ah) : protectOne(ah, out, intermediate, null, null);
+        } finally {
+            out.release();
+        }
+    }
+
+    private ByteBuf protectOne(SecurityAssociation sa, ByteBuf inner, IpPacketView in, OuterAddress outerSrc,
+                               OuterAddress outerDst) {
         try {
             SaTransformContext ctx = usableContext(sa);
             if (ctx == null) {
                 return null;
             }
-            ByteBuf out = sa.protocol() == IpsecProtocol.ESP ? esp.protect(sa, ctx, inner, outerSrc, outerDst)
-                    : ah.protect(sa, ctx, inner, outerSrc, outerDst);
+            ByteBuf out = sa.protocol() == IpsecProtocol.ESP ? esp.protect(sa, ctx, inner, in, outerSrc, outerDst)
+                    : ah.protect(sa, ctx, inner, in, outerSrc, outerDst);
             if (out != null && ctx.closed()) {
                 // Killed by the control plane while sealing: close() marks the context closed before it wipes
                 // the keys and re-initialises the ciphers, so a packet that may have been sealed with a wiped
@@ -134,91 +200,46 @@ public final class IpsecProcessor {
         }
     }
 
+    /** Inbound, for a packet not decoded yet: as {@link #unprotect(SecurityAssociation, ByteBuf, IpPacketView, IpPacketView)}. */
+    public ByteBuf unprotect(SecurityAssociation sa, ByteBuf outer) {
+        return unprotect(sa, outer, null, decapsulated);
+    }
+
     /**
      * Inbound. {@code outer} = one complete IP packet carrying ESP, AH, or UDP/4500-encapsulated ESP, whose SA the
      * caller found by SPI and pool check. Verifies the ICV, anti-replay (checked before, advanced only after the
      * ICV), padding, then the inner packet against sa.selector() (RFC 4301 §5.2).
      *
+     * @param outerView {@code outer} decoded, or null to decode it here
+     * @param innerView receives the decapsulated packet's decoding (must not be {@code outerView})
      * @return the inner IP packet (tunnel) or the reconstructed IP packet (transport) in a buffer the caller
-     *         owns, or null after reporting a {@link DropReason}. Never releases {@code outer}.
+     *         owns, described by {@code innerView}, or null after reporting a {@link DropReason}. Never releases
+     *         {@code outer}.
      */
-    public ByteBuf unprotect(SecurityAssociation sa, ByteBuf outer) {
+    public ByteBuf unprotect(SecurityAssociation sa, ByteBuf outer, IpPacketView outerView, IpPacketView innerView) {
         if (sa == null || outer == null) {
             return drop(DropReason.UNKNOWN_SPI, sa);
+        }
+        if (outerView == null) {
+            DropReason bad = given.decode(outer);
+            if (bad != null) {
+                return drop(bad, sa);
+            }
+            outerView = given;
         }
         try {
             SaTransformContext ctx = usableContext(sa);
             if (ctx == null) {
                 return null;
             }
-            return sa.protocol() == IpsecProtocol.ESP ? esp.unprotect(sa, ctx, outer) : ah.unprotect(sa, ctx, outer);
+            if (outerView.isFragment()) {
+                return drop(DropReason.UNSUPPORTED, sa); // reassembly happens before the transform (RFC 4303 §3.4.1)
+            }
+            return sa.protocol() == IpsecProtocol.ESP ? esp.unprotect(sa, ctx, outer, outerView, innerView)
+                    : ah.unprotect(sa, ctx, outer, outerView, innerView);
         } catch (GeneralSecurityException | RuntimeException e) {
             return failed(sa, e);
         }
-    }
-
-    /**
-     * Reads the SPI of an ESP/AH/UDP-encapsulated packet without allocating.
-     *
-     * @return the SPI, or 0 when the packet is not IPsec, is malformed, is IKE on port 4500 (non-ESP marker), a
-     *         NAT-keepalive, or a non-first fragment
-     */
-    public static int spiOf(ByteBuf outerIpPacket) {
-        ByteBuf b = outerIpPacket;
-        int s = b.readerIndex();
-        int n = b.readableBytes();
-        if (n < 20) {
-            return 0;
-        }
-        int version = b.getUnsignedByte(s) >>> 4;
-        int off;
-        int end;
-        int proto;
-        if (version == 4) {
-            int ihl = (b.getUnsignedByte(s) & 0x0F) * 4;
-            int total = b.getUnsignedShort(s + 2);
-            if (ihl < 20 || total < ihl || total > n || (b.getUnsignedShort(s + 6) & 0x1FFF) != 0) {
-                return 0;
-            }
-            proto = b.getUnsignedByte(s + 9);
-            off = s + ihl;
-            end = s + total;
-        } else if (version == 6) {
-            if (n < 40) {
-                return 0;
-            }
-            end = s + 40 + b.getUnsignedShort(s + 4);
-            if (end > s + n) {
-                return 0;
-            }
-            proto = b.getUnsignedByte(s + 6);
-            off = s + 40;
-            for (int i = 0; proto == IpPacket.PROTO_HOPOPT || proto == IpPacket.PROTO_ROUTING || proto == IpPacket.PROTO_DSTOPTS; i++) {
-                if (i >= IpPacket.MAX_EXTENSION_HEADERS || off + 8 > end) {
-                    return 0;
-                }
-                proto = b.getUnsignedByte(off);
-                off += (b.getUnsignedByte(off + 1) + 1) * 8;
-            }
-        } else {
-            return 0;
-        }
-        if (proto == IpPacket.PROTO_ESP) {
-            return end - off >= 8 ? b.getInt(off) : 0;
-        }
-        if (proto == IpPacket.PROTO_AH) {
-            return end - off >= 12 ? b.getInt(off + 4) : 0;
-        }
-        if (proto == IpPacket.PROTO_UDP && end - off >= IpHeaders.UDP_LENGTH) {
-            int sport = b.getUnsignedShort(off);
-            int dport = b.getUnsignedShort(off + 2);
-            if (sport != NatTraversal.PORT && dport != NatTraversal.PORT) {
-                return 0;
-            }
-            off += IpHeaders.UDP_LENGTH;
-            return NatTraversal.classify(b, off, end - off) == NatTraversal.ESP ? b.getInt(off) : 0;
-        }
-        return 0;
     }
 
     private SaTransformContext usableContext(SecurityAssociation sa) {
@@ -259,12 +280,20 @@ public final class IpsecProcessor {
         return null;
     }
 
-    /** Picks and checks the outer addresses into {@link #outSrc}/{@link #outDst}; null when acceptable. */
-    DropReason resolveOuter(SecurityAssociation sa, IpPacket in, OuterAddress src, OuterAddress dst) {
+    /**
+     * Picks and checks the outer addresses into {@link #outSrc}/{@link #outDst}: the one place they are chosen. Tunnel
+     * mode: the given ones, else the SA's current ones (chosen by path monitoring); none yet is NO_SA (the SA cannot
+     * carry traffic yet), one outside the SA's pools POOL_MISMATCH. Transport mode: the packet's own addresses, which
+     * must lie in the pools. Null when acceptable.
+     */
+    DropReason resolveOuter(SecurityAssociation sa, IpPacketView in, OuterAddress src, OuterAddress dst) {
         if (sa.mode() == SaMode.TUNNEL) {
             OuterAddress d = dst != null ? dst : sa.currentRemote();
             OuterAddress sr = src != null ? src : sa.currentLocal();
-            if (d == null || sr == null || d.v4() != sr.v4() || !d.in(sa.remoteOuter()) || !sr.in(sa.localOuter())) {
+            if (d == null || sr == null) {
+                return DropReason.NO_SA;
+            }
+            if (d.v4() != sr.v4() || !d.in(sa.remoteOuter()) || !sr.in(sa.localOuter())) {
                 return DropReason.POOL_MISMATCH;
             }
             outSrc = sr;
@@ -272,33 +301,94 @@ public final class IpsecProcessor {
             return null;
         }
         boolean match;
-        if (in.v4()) {
-            match = sa.localOuter().containsV4(in.src4) && sa.remoteOuter().containsV4(in.dst4)
-                    && (src == null || (src.v4() && src.v4Bits() == in.src4))
-                    && (dst == null || (dst.v4() && dst.v4Bits() == in.dst4));
+        if (in.isV4()) {
+            match = sa.localOuter().containsV4(in.v4Source()) && sa.remoteOuter().containsV4(in.v4Destination())
+                    && (src == null || (src.v4() && src.v4Bits() == in.v4Source()))
+                    && (dst == null || (dst.v4() && dst.v4Bits() == in.v4Destination()));
         } else {
-            match = sa.localOuter().containsV6(in.srcHi, in.srcLo) && sa.remoteOuter().containsV6(in.dstHi, in.dstLo)
-                    && (src == null || (!src.v4() && src.v6Hi() == in.srcHi && src.v6Lo() == in.srcLo))
-                    && (dst == null || (!dst.v4() && dst.v6Hi() == in.dstHi && dst.v6Lo() == in.dstLo));
+            match = sa.localOuter().containsV6(in.v6SourceHi(), in.v6SourceLo())
+                    && sa.remoteOuter().containsV6(in.v6DestinationHi(), in.v6DestinationLo())
+                    && (src == null || (!src.v4() && src.v6Hi() == in.v6SourceHi() && src.v6Lo() == in.v6SourceLo()))
+                    && (dst == null || (!dst.v4() && dst.v6Hi() == in.v6DestinationHi() && dst.v6Lo() == in.v6DestinationLo()));
         }
         if (!match) {
             return DropReason.POOL_MISMATCH;
         }
-        if (in.fragment) {
+        if (in.isFragment()) {
             return DropReason.UNSUPPORTED; // transport mode protects whole packets; fragmentation comes after (RFC 4303 §3.3.4)
         }
         return null;
     }
 
     /**
-     * Writes a tunnel header from {@link #outSrc} to {@link #outDst}. The inner DSCP/ECN byte is copied (RFC 4301
-     * §5.1.2.1, RFC 6040 normal mode), DF follows an IPv4 inner packet.
+     * The layout of the packet {@code sa} makes of {@code in}, shared by ESP and AH: outer addresses, the header in
+     * front of ESP/AH ({@link #hdrLen}), what is protected ({@link #payloadOff}, {@link #payloadLen}) and its next
+     * header. Tunnel mode protects the whole packet (RFC 4303 §3.1.2); transport mode keeps the IP header and the
+     * IPv6 extension headers that precede ESP/AH (RFC 4303 §3.1.1, RFC 4302 §3.1.1). Null when acceptable.
      */
-    void writeOuter(ByteBuf out, IpPacket in, int total, int proto) {
-        if (outDst.v4()) {
-            IpHeaders.writeV4(out, in.tos, total, ipId++ & 0xFFFF, in.v4() && in.dontFragment, proto, outSrc.v4Bits(), outDst.v4Bits());
+    DropReason plan(SecurityAssociation sa, ByteBuf inner, IpPacketView in, OuterAddress src, OuterAddress dst) {
+        DropReason r = resolveOuter(sa, in, src, dst);
+        if (r != null) {
+            return r;
+        }
+        tunnel = sa.mode() == SaMode.TUNNEL;
+        int s = in.offset();
+        if (tunnel) {
+            outV4 = outDst.v4();
+            hdrLen = outV4 ? IpHeaders.V4_LENGTH : IpHeaders.V6_LENGTH;
+            payloadOff = s;
+            payloadLen = in.totalLength();
+            nextHeader = in.isV4() ? IpPacketView.PROTO_IPV4 : IpPacketView.PROTO_IPV6;
         } else {
-            IpHeaders.writeV6(out, in.tos, total - IpHeaders.V6_LENGTH, proto, outSrc, outDst);
+            outV4 = in.isV4();
+            hdrLen = in.unprotectedLength();
+            payloadOff = s + hdrLen;
+            payloadLen = in.totalLength() - hdrLen;
+            nextHeader = inner.getUnsignedByte(in.unprotectedField());
+        }
+        return null;
+    }
+
+    /** Whether a planned packet of {@code total} bytes exceeds what its IP length field can state. */
+    boolean tooBig(int total) {
+        return total - (outV4 ? 0 : IpHeaders.V6_LENGTH) > 0xFFFF;
+    }
+
+    /**
+     * The next outbound sequence number, taken only once nothing but a lifetime or crypto failure can stop the
+     * packet (so several threads sending on one SA leave no gaps), or {@link OutboundSequence#EXHAUSTED} after
+     * reporting why: a late durable reservation, or the end of the space (the SA expires, RFC 4303 §3.3.3).
+     */
+    long nextSequence(SecurityAssociation sa, SaTransformContext ctx) {
+        long seq = ctx.outbound().next();
+        if (seq == OutboundSequence.EXHAUSTED) {
+            if (ctx.outbound().exhausted()) {
+                sa.expire();
+                listener.dropped(DropReason.SEQUENCE_EXHAUSTED, sa);
+            } else {
+                listener.dropped(DropReason.SEQUENCE_UNRESERVED, sa); // a late reservation, not the end of the SA
+            }
+        }
+        return seq;
+    }
+
+    /**
+     * Writes what goes in front of ESP/AH, naming {@code proto} and a packet of {@code total} bytes: a tunnel header
+     * from {@link #outSrc} to {@link #outDst} (the inner DSCP/ECN byte copied, RFC 4301 §5.1.2.1 and RFC 6040 normal
+     * mode; DF following an IPv4 inner packet), or the kept transport-mode header with its protocol and length set.
+     */
+    void writeHeader(ByteBuf out, ByteBuf inner, IpPacketView in, int proto, int total) {
+        int o = out.writerIndex();
+        if (tunnel) {
+            if (outV4) {
+                IpHeaders.writeV4(out, in.trafficClass(), total, ipId++ & 0xFFFF, in.isV4() && in.dontFragment(), proto,
+                        outSrc.v4Bits(), outDst.v4Bits());
+            } else {
+                IpHeaders.writeV6(out, in.trafficClass(), total - IpHeaders.V6_LENGTH, proto, outSrc, outDst);
+            }
+        } else {
+            out.writeBytes(inner, in.offset(), hdrLen);
+            IpHeaders.patch(out, o, in.version(), in.baseLength(), o + in.unprotectedField() - in.offset(), proto, total);
         }
     }
 
@@ -325,36 +415,44 @@ public final class IpsecProcessor {
         return r == ReplayWindow.OK ? null : r == ReplayWindow.REPLAYED ? DropReason.REPLAYED : DropReason.TOO_OLD;
     }
 
-    /** Tunnel mode: the decrypted payload must be exactly one IP packet of the kind the next header names (plus TFC padding). */
-    DropReason finishTunnel(ByteBuf buf, int start, int length, int nextHeader) {
-        if (nextHeader != IpPacket.PROTO_IPV4 && nextHeader != IpPacket.PROTO_IPV6) {
-            return DropReason.UNSUPPORTED;
-        }
-        DropReason r = inner.parse(buf, start, length, IpPacket.Walk.SELECTOR);
-        if (r != null) {
-            return r;
-        }
-        if ((nextHeader == IpPacket.PROTO_IPV4) != inner.v4()) {
-            return DropReason.MALFORMED_IP;
-        }
-        buf.writerIndex(start + inner.totalLength); // RFC 4303 §2.7: bytes after the inner packet are TFC padding
-        return null;
-    }
-
-    /** Transport mode: the kept outer header (already at index 0 of buf) gets the inner protocol and the new length. */
-    DropReason finishTransport(ByteBuf buf, int nextHeader) {
-        IpHeaders.patch(buf, 0, outer.version, outer.baseLength, outer.protocolIndex - outer.start, nextHeader, buf.writerIndex());
-        return inner.parse(buf, 0, buf.readableBytes(), IpPacket.Walk.SELECTOR);
-    }
-
     /**
-     * The decapsulated packet in {@code buf} (parsed into {@link #inner}) is checked against the SA's selectors and
-     * counted ({@link #checkSelectorAndAccount}); in tunnel mode its ECN field then combines the outer one (still in
-     * {@link #outer}) per RFC 6040 §4.2 ({@link #egressEcn}).
+     * After decryption (ESP) or verification (AH): {@code buf} holds, from its reader index, the inner packet (tunnel
+     * mode) or the kept header followed by the payload (transport mode, whose header still names ESP/AH and states
+     * the outer length). Makes it one valid IP packet, decodes it into {@code iv} (its one decode), checks it against
+     * the SA's selectors (RFC 4301 §5.2) and counts it against the lifetime; in tunnel mode its ECN field then
+     * combines the outer one per RFC 6040 §4.2 ({@link #egressEcn}). Null when the packet may go on.
      */
-    DropReason admitInner(SecurityAssociation sa, ByteBuf buf, boolean tunnel) {
-        DropReason r = checkSelectorAndAccount(sa, buf);
-        return r == null && tunnel ? egressEcn(sa, buf) : r;
+    DropReason decapsulated(SecurityAssociation sa, ByteBuf buf, int nextHeader, IpPacketView ov, IpPacketView iv) {
+        boolean tunnel = sa.mode() == SaMode.TUNNEL;
+        DropReason r;
+        if (tunnel) {
+            if (nextHeader != IpPacketView.PROTO_IPV4 && nextHeader != IpPacketView.PROTO_IPV6) {
+                return DropReason.UNSUPPORTED;
+            }
+            r = iv.decode(buf);
+            if (r != null) {
+                return r;
+            }
+            if ((nextHeader == IpPacketView.PROTO_IPV4) != iv.isV4()) {
+                return DropReason.MALFORMED_IP;
+            }
+            buf.writerIndex(iv.offset() + iv.totalLength()); // RFC 4303 §2.7: bytes after the inner packet are TFC padding
+        } else {
+            int s = buf.readerIndex();
+            IpHeaders.patch(buf, s, ov.version(), ov.baseLength(), s + ov.protocolField() - ov.offset(), nextHeader,
+                    buf.readableBytes());
+            r = iv.decode(buf);
+            if (r != null) {
+                return r;
+            }
+        }
+        if (!iv.within(sa.selector())) {
+            return DropReason.SELECTOR_MISMATCH;
+        }
+        if (sa.account(iv.totalLength()) == SecurityAssociation.LIFETIME_HARD) {
+            return DropReason.SA_EXPIRED;
+        }
+        return tunnel ? egressEcn(sa, buf, ov, iv) : null;
     }
 
     /**
@@ -364,9 +462,9 @@ public final class IpsecProcessor {
      * Not-ECT packet, or ECT(1) outside CE) are forwarded as the table says and logged at a rate limit, as §4.2
      * asks, since they mean that something on the path rewrites ECN wrongly.
      */
-    DropReason egressEcn(SecurityAssociation sa, ByteBuf buf) {
-        int out = outer.tos & 3;
-        int in = inner.tos & 3;
+    DropReason egressEcn(SecurityAssociation sa, ByteBuf buf, IpPacketView ov, IpPacketView iv) {
+        int out = ov.trafficClass() & 3;
+        int in = iv.trafficClass() & 3;
         int ecn = EGRESS[in * 4 + out];
         if ((in == NOT_ECT && out != NOT_ECT) || (in == CE && out == ECT_1)) {
             RateLimitedLog.Suppressed suppressed = rate.admit(CAUSE_ECN, RateLimitedLog.spiKey(sa.spi()));
@@ -379,8 +477,8 @@ public final class IpsecProcessor {
             return DropReason.ECN_CE_NOT_ECT;
         }
         if (ecn != in) {
-            int s = inner.start;
-            if (inner.v4()) {
+            int s = iv.offset();
+            if (iv.isV4()) {
                 int old = buf.getUnsignedShort(s);
                 int word = (old & ~3) | ecn;
                 buf.setShort(s, word);
@@ -389,22 +487,6 @@ public final class IpsecProcessor {
                 int b1 = buf.getUnsignedByte(s + 1); // traffic class straddles bytes 0 and 1; ECN is bits 4-5 of byte 1
                 buf.setByte(s + 1, (b1 & ~0x30) | (ecn << 4));
             }
-        }
-        return null;
-    }
-
-    /** RFC 4301 §5.2: the decapsulated packet must fall within the SA's selectors; then the lifetime counts it. */
-    DropReason checkSelectorAndAccount(SecurityAssociation sa, ByteBuf buf) {
-        TrafficSelector ts = sa.selector();
-        int sp = inner.sourcePort(buf);
-        int dp = inner.destinationPort(buf);
-        boolean match = inner.v4() ? ts.matchesV4(inner.src4, inner.dst4, inner.protocol, sp, dp)
-                : ts.matchesV6(inner.srcHi, inner.srcLo, inner.dstHi, inner.dstLo, inner.protocol, sp, dp);
-        if (!match) {
-            return DropReason.SELECTOR_MISMATCH;
-        }
-        if (sa.account(inner.totalLength) == SecurityAssociation.LIFETIME_HARD) {
-            return DropReason.SA_EXPIRED;
         }
         return null;
     }

@@ -40,8 +40,7 @@ public record SaBundle(SecurityAssociation esp, SecurityAssociation ah) {
      */
     public static void link(SecurityAssociation esp, SecurityAssociation ah) {
         if (ah == null) {
-            Object c = esp.transformContext();
-            if (c instanceof SaTransformContext ctx) {
+            if (esp.transformContext() instanceof SaTransformContext ctx) {
                 ctx.bundleOuter(null);
             }
             return;
@@ -77,21 +76,12 @@ public record SaBundle(SecurityAssociation esp, SecurityAssociation ah) {
 
     /** The AH SA linked to {@code esp} by {@link #link} or {@link #linkInbound}, or null. Allocation-free. */
     public static SecurityAssociation outerOf(SecurityAssociation esp) {
-        Object c = esp.transformContext();
-        return c instanceof SaTransformContext ctx ? ctx.bundleOuter() : null;
+        return esp.transformContext() instanceof SaTransformContext ctx ? ctx.bundleOuter() : null;
     }
 
-    /** ESP, then AH; null after the processor reported why. */
+    /** ESP, then AH (the processor's one bundle path); null after the processor reported why. */
     public ByteBuf protect(IpsecProcessor processor, ByteBuf inner, OuterAddress outerSrc, OuterAddress outerDst) {
-        ByteBuf espPacket = processor.protect(esp, inner, outerSrc, outerDst);
-        if (espPacket == null) {
-            return null;
-        }
-        try {
-            return processor.protect(ah, espPacket, null, null);
-        } finally {
-            espPacket.release();
-        }
+        return processor.protect(esp, ah, inner, null, outerSrc, outerDst);
     }
 
     /** AH, then ESP; null after the processor reported why. */

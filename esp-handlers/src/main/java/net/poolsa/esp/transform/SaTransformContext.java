@@ -15,9 +15,10 @@ import net.poolsa.esp.replay.ReplayWindow;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.SaKeys;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.sa.TransformContext;
 
 /**
- * The transform layer's per-SA state, kept in {@link SecurityAssociation#transformContext()}: the parsed
+ * The transform layer's per-SA state, kept in the SA's typed slot ({@link SecurityAssociation#transformContext()}): the parsed
  * algorithms, private copies of the keys, the outbound sequence counter, the anti-replay window, and one
  * cipher (ESP) or MAC (AH) per processor thread, so that JCA objects are reused but never shared.
  *
@@ -25,7 +26,7 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * JCA objects with zeros, which makes SunJCE zero the key schedules and key copies it held (see
  * {@link net.poolsa.esp.crypto.WipeableKey}); a heap dump after the kill finds no form of the keys.
  */
-public final class SaTransformContext implements AutoCloseable {
+public final class SaTransformContext implements TransformContext {
     /** Window used only to infer ESN high halves when the SA has anti-replay switched off. */
     private static final int ESN_TRACKING_WINDOW = 1024;
 
@@ -72,19 +73,19 @@ public final class SaTransformContext implements AutoCloseable {
      * @throws GeneralSecurityException when the SA's algorithms or key sizes are not usable
      */
     public static SaTransformContext of(SecurityAssociation sa) throws GeneralSecurityException {
-        Object c = sa.transformContext();
-        if (c instanceof SaTransformContext) {
-            return (SaTransformContext) c;
+        if (sa.transformContext() instanceof SaTransformContext c) {
+            return c;
         }
-        synchronized (sa) {
-            c = sa.transformContext();
-            if (c instanceof SaTransformContext) {
-                return (SaTransformContext) c;
-            }
-            SaTransformContext ctx = new SaTransformContext(sa);
-            sa.transformContext(ctx);
-            return ctx;
+        // Rare (an SA's first packets): two threads may both build one; the loser wipes its key copies.
+        SaTransformContext made = new SaTransformContext(sa);
+        TransformContext installed = sa.installTransformContext(made);
+        if (installed != made) {
+            made.close();
         }
+        if (installed instanceof SaTransformContext c) {
+            return c;
+        }
+        throw new GeneralSecurityException("SA " + sa.spiHex() + " holds another transform layer's context");
     }
 
     public EspAlgorithm encryption() {
@@ -112,6 +113,7 @@ public final class SaTransformContext implements AutoCloseable {
         return replayCheck;
     }
 
+    @Override
     public boolean closed() {
         return closed;
     }

@@ -8,10 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.IpLiterals;
+import net.poolsa.esp.sa.PortRange;
+import net.poolsa.esp.sa.TrafficSelector;
 import org.junit.jupiter.api.Test;
 
-/** Decoding of scapy-built packets; then single-byte corruptions at named offsets. */
+/** Decoding of scapy-built packets. Single-byte corruptions at named offsets, and their drop reasons: MalformedIpTest. */
 class IpPacketViewTest {
     private final IpPacketView view = new IpPacketView();
 
@@ -81,37 +84,35 @@ class IpPacketViewTest {
     }
 
     @Test
-    void corruptionsAreNamed() {
-        byte[] b = Vectors.get("udp4");
-        b[10] ^= 1; // header checksum
-        assertEquals(DropReason.MALFORMED_IP, decode(b));
-        b = Vectors.get("udp4");
-        b[0] = 0x55; // version 5
-        assertEquals(DropReason.MALFORMED_IP, decode(b));
-        b = Vectors.get("udp4");
-        b[0] = 0x44; // IHL 4
-        assertEquals(DropReason.MALFORMED_IP, decode(b));
-        b = Vectors.get("udp4");
-        b[3] = (byte) 0xff; // total length beyond the buffer (checksum no longer matters: length first)
-        assertEquals(DropReason.TRUNCATED, decode(b));
-        assertEquals(DropReason.TRUNCATED, decode(new byte[] {0x45, 0, 0}));
-        b = Vectors.get("tcp6ext");
-        b[5] = (byte) 0xff; // payload length beyond the buffer
-        assertEquals(DropReason.TRUNCATED, decode(b));
-        b = Vectors.get("tcp6ext");
-        b[48] = 0; // destination options header says Hop-by-Hop comes next: only allowed first
-        assertEquals(DropReason.MALFORMED_IP, decode(b));
-        b = Vectors.get("tcp6ext");
-        b[49] = 9; // destination options length past the packet
-        assertEquals(DropReason.TRUNCATED, decode(b));
-    }
-
-    @Test
     void trailingPaddingIsTolerated() {
         byte[] b = Vectors.get("udp4");
         byte[] padded = new byte[b.length + 12];
         System.arraycopy(b, 0, padded, 0, b.length);
         assertNull(decode(padded));
         assertEquals(48, view.totalLength());
+    }
+
+    /**
+     * A non-first fragment carries no ports (RFC 4301 §7: they are OPAQUE): it matches a selector whose ports are
+     * "any", never one with a port range, not even a range that holds port 0.
+     */
+    @Test
+    void aNonFirstFragmentHasNoPortsAndMatchesOnlyAnyPort() {
+        byte[] b = Vectors.get("udp4");
+        b[6] = 0;
+        b[7] = 1; // fragment offset 8 bytes
+        ByteBuf buf = Unpooled.wrappedBuffer(b);
+        Checksums.writeIpv4HeaderChecksum(buf, 0);
+        assertNull(view.decode(buf));
+        buf.release();
+        assertTrue(view.isFragment());
+        assertEquals(IpPacketView.NO_PORT, view.sourcePort());
+        assertEquals(IpPacketView.NO_PORT, view.destinationPort());
+        AddressPool any = AddressPool.ANY;
+        assertTrue(view.within(new TrafficSelector(any, any, 17, PortRange.ANY, PortRange.ANY)));
+        assertFalse(view.within(new TrafficSelector(any, any, 17, PortRange.ANY, new PortRange(0, 1023))));
+        assertFalse(view.within(new TrafficSelector(any, any, 17, new PortRange(0, 1023), PortRange.ANY)));
+        assertNull(decode(Vectors.get("udp4")));
+        assertTrue(view.within(new TrafficSelector(any, any, 17, PortRange.ANY, new PortRange(0, 1023))), "port 53 of the whole packet");
     }
 }

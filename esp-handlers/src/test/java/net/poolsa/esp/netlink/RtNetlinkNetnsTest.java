@@ -18,7 +18,7 @@ import net.poolsa.esp.path.LocalAddress;
 import net.poolsa.esp.path.PathMonitor;
 import net.poolsa.esp.path.PathTimers;
 import net.poolsa.esp.path.UplinkWatcher;
-import net.poolsa.esp.pipeline.DataPathListener;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.sa.OuterAddress;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
-import net.poolsa.esp.pipeline.PacketProtector;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
 
@@ -14,14 +13,13 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * capture, decode, lookup, buffers and emit cost, so bench/datapath/run.sh's {@code copy} case measures the
  * ceiling of the I/O path on a machine, which crypto can only lower. Never used outside src/test.
  */
-public final class CopyProtector implements PacketProtector {
+public final class CopyProtector extends ShapedProtector {
     private final ByteBufAllocator alloc;
-    private final DropListener drops;
     private int seq;
 
     public CopyProtector(ByteBufAllocator alloc, DropListener drops) {
+        super(drops);
         this.alloc = alloc;
-        this.drops = drops;
     }
 
     @Override

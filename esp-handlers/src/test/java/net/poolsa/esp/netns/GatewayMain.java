@@ -13,12 +13,12 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.event.PathState;
 import net.poolsa.esp.event.PathSwitchCause;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.path.PathTimers;
-import net.poolsa.esp.pipeline.DataPathListener;
 import net.poolsa.esp.pipeline.DataPlane;
 import net.poolsa.esp.pipeline.DataPlaneConfig;
 import net.poolsa.esp.pipeline.IpsecProtector;

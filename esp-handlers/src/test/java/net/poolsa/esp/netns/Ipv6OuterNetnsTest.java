@@ -52,6 +52,9 @@ class Ipv6OuterNetnsTest {
                     "--local-pool", POOL_B, "--remote-pool", POOL_A, "--local-inner", "192.0.2.64/26,2001:db8:2::/64",
                     "--remote-inner", "192.0.2.0/26,2001:db8:1::/64", "--out-spi", "b006", "--in-spi", "a006",
                     "--out-key", KEY_BA, "--in-key", KEY_AB, "--crypto", "aes-gcm-16", "--dead-ms", "800"));
+            // On a loaded machine the gateways' first exchange can outlast ping's timeout: wait for the tunnel first.
+            NetnsLab.waitForPing(hostA, "192.0.2.65");
+            NetnsLab.waitForPing(hostA, "2001:db8:2::1");
             Path pcap = lab.capture(gwA, "l1a", "ip or ip6", () -> {
                 ping(hostA, "192.0.2.65");
                 ping(hostA, "2001:db8:2::1");

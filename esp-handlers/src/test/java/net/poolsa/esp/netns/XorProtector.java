@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
-import net.poolsa.esp.pipeline.PacketProtector;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
 
@@ -13,14 +12,13 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * inner packet XORed with the first key byte, a 4-byte check word) so that the pipeline, capture, emit and
  * failover can be tested before the real transforms are wired. Never used outside src/test.
  */
-public final class XorProtector implements PacketProtector {
+public final class XorProtector extends ShapedProtector {
     private final ByteBufAllocator alloc;
-    private final DropListener drops;
     private int seq;
 
     public XorProtector(ByteBufAllocator alloc, DropListener drops) {
+        super(drops);
         this.alloc = alloc;
-        this.drops = drops;
     }
 
     private static int key(SecurityAssociation sa) {

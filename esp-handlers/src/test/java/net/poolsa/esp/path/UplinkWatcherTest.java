@@ -10,7 +10,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import net.poolsa.esp.event.PathState;
 import net.poolsa.esp.netlink.RtEvent;
-import net.poolsa.esp.pipeline.DataPathListener;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.sa.OuterAddress;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

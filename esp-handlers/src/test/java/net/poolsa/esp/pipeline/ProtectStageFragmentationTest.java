@@ -18,10 +18,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.ip.IpPacketView;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.netns.ManualSas;
+import net.poolsa.esp.path.PathEvidence;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.IpLiterals;
 import net.poolsa.esp.sa.OuterAddress;
@@ -71,8 +73,8 @@ class ProtectStageFragmentationTest {
         IpsecProtector real = new IpsecProtector(PooledByteBufAllocator.DEFAULT, listener);
         PacketProtector watched = new PacketProtector() {
             @Override
-            public ByteBuf protect(SecurityAssociation sa, ByteBuf inner, OuterAddress src, OuterAddress dst) {
-                ByteBuf outer = real.protect(sa, inner, src, dst);
+            public ByteBuf protect(SecurityAssociation sa, ByteBuf inner, IpPacketView innerView) {
+                ByteBuf outer = real.protect(sa, inner, innerView);
                 if (breakNextOuter && outer != null) {
                     breakNextOuter = false;
                     outer.setByte(outer.readerIndex() + 6, 44); // "already fragmented": Ipv6Fragmenter refuses it
@@ -82,8 +84,8 @@ class ProtectStageFragmentationTest {
             }
 
             @Override
-            public ByteBuf unprotect(SecurityAssociation sa, ByteBuf outer) {
-                return real.unprotect(sa, outer);
+            public ByteBuf unprotect(SecurityAssociation sa, ByteBuf outer, IpPacketView outerView, IpPacketView innerView) {
+                return real.unprotect(sa, outer, outerView, innerView);
             }
         };
         clearA = new EmbeddedChannel();

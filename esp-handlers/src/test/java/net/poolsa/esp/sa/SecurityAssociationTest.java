@@ -3,6 +3,7 @@ package net.poolsa.esp.sa;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -108,5 +109,42 @@ class SecurityAssociationTest {
                 () -> sa.setCurrentRemote(OuterAddress.parse("198.51.100.1")));
         assertTrue(e.getMessage().contains("outside the remote pool"), e.getMessage());
         assertEquals(0x4000, sa.spi());
+    }
+
+    /** A context that counts how often it was closed. */
+    private static final class CountingContext implements TransformContext {
+        int closes;
+
+        @Override
+        public void close() {
+            closes++;
+        }
+
+        @Override
+        public boolean closed() {
+            return closes > 0;
+        }
+    }
+
+    @Test
+    void theTransformSlotKeepsTheFirstContextAndKillClosesIt() {
+        SecurityAssociation sa = TestSas.inbound(0x3000, "192.0.2.1", "198.51.100.1");
+        CountingContext first = new CountingContext();
+        CountingContext second = new CountingContext();
+        assertSame(first, sa.installTransformContext(first));
+        assertSame(first, sa.installTransformContext(second), "the slot is taken: the second caller gets the first");
+        assertSame(first, sa.transformContext());
+        sa.kill();
+        assertEquals(1, first.closes);
+        assertEquals(0, second.closes, "never installed: its maker closes it");
+    }
+
+    @Test
+    void aContextInstalledAfterTheKillIsClosedAtOnce() {
+        SecurityAssociation sa = TestSas.inbound(0x3001, "192.0.2.1", "198.51.100.1");
+        sa.kill();
+        CountingContext late = new CountingContext();
+        assertSame(late, sa.installTransformContext(late));
+        assertEquals(1, late.closes, "a key copy made while the SA died must not outlive it");
     }
 }

@@ -7,6 +7,8 @@ import java.util.HexFormat;
 import java.util.List;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.ip.Checksums;
+import net.poolsa.esp.ip.IpPacketView;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.IpLiterals;
@@ -42,18 +44,27 @@ final class Packets {
         if (s.length == 4) {
             b.writeByte(0x45).writeByte(0x10).writeShort(20 + udpLen).writeShort(0x1234).writeShort(0x4000)
                     .writeByte(63).writeByte(17).writeShort(0).writeBytes(s).writeBytes(d);
-            b.setShort(10, InetChecksum.fold(InetChecksum.sum(b, 0, 20, 0)));
+            b.setShort(10, Checksums.checksum(b, 0, 20));
         } else {
             b.writeInt(0x6000_0000 | (0x20 << 20) | 0x12345).writeShort(udpLen).writeByte(17).writeByte(63).writeBytes(s).writeBytes(d);
         }
         int u = b.writerIndex();
         b.writeShort(sport).writeShort(dport).writeShort(udpLen).writeShort(0).writeBytes(payload);
-        long sum = InetChecksum.sum(b, s.length == 4 ? 12 : 8, s.length * 2, 0) + 17 + udpLen;
-        int c = InetChecksum.fold(InetChecksum.sum(b, u, udpLen, sum));
+        long sum = Checksums.sum(b, s.length == 4 ? 12 : 8, s.length * 2, 0) + 17 + udpLen;
+        int c = Checksums.fold(Checksums.sum(b, u, udpLen, sum));
         b.setShort(u + 6, c == 0 ? 0xFFFF : c);
         byte[] out = new byte[b.readableBytes()];
         b.readBytes(out);
         return out;
+    }
+
+    /** The SPI the data path's decoder reads from a captured packet (0: not ESP/AH, or IKE/keepalive on 4500). */
+    static int spiOf(ByteBuf b) {
+        IpPacketView v = new IpPacketView();
+        if (v.decode(b) != null) {
+            throw new AssertionError("not a valid IP packet: " + v.decode(b));
+        }
+        return v.spi();
     }
 
     static byte[] payload(int n) {

@@ -61,7 +61,7 @@ class RoundTripTest {
             ByteBuf outer = tx.protect(p.out(), in, addrs[2] == null ? null : addr(addrs[2]), addrs[3] == null ? null : addr(addrs[3]));
             assertNotNull(outer, () -> "protect dropped: " + drops.reasons);
             try {
-                assertEquals(p.out().spi(), IpsecProcessor.spiOf(outer));
+                assertEquals(p.out().spi(), spiOf(outer));
                 ByteBuf back = rx.unprotect(p.in(), outer);
                 assertNotNull(back, () -> "unprotect dropped: " + drops.reasons);
                 try {
@@ -101,7 +101,7 @@ class RoundTripTest {
         assertNotNull(outer, drops.reasons::toString);
         assertEquals(51, outer.getUnsignedByte(9));
         assertEquals(50, outer.getUnsignedByte(20)); // AH next header = ESP
-        assertEquals(0x2002, IpsecProcessor.spiOf(outer));
+        assertEquals(0x2002, spiOf(outer));
         ByteBuf back = in.unprotect(proc, outer);
         assertNotNull(back, drops.reasons::toString);
         assertArrayEquals(inner, bytes(back));

@@ -1,9 +1,5 @@
-package net.poolsa.esp.pipeline;
+package net.poolsa.esp.event;
 
-import net.poolsa.esp.event.DropListener;
-import net.poolsa.esp.event.PathState;
-import net.poolsa.esp.event.PathSwitchCause;
-import net.poolsa.esp.event.SwitchHold;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
 
@@ -19,7 +15,7 @@ public interface DataPathListener extends DropListener {
     default void packet(SecurityAssociation sa, int innerBytes) {
     }
 
-    /** A sampled SAD/SPD lookup took {@code nanos} (one packet in {@link LookupTimer#SAMPLE_EVERY}). */
+    /** A sampled SAD/SPD lookup took {@code nanos} (one packet in {@code LookupTimer.SAMPLE_EVERY}). */
     default void lookupLatency(long nanos) {
     }
 

@@ -1,4 +1,4 @@
-package net.poolsa.esp.pipeline;
+package net.poolsa.esp.path;
 
 import io.netty.buffer.ByteBuf;
 import net.poolsa.esp.ip.IpPacketView;

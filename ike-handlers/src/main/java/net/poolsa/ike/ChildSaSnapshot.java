@@ -1,0 +1,12 @@
+package net.poolsa.ike;
+
+/**
+ * One installed child SA pair as {@code poolsa status} shows it under its IKE SA: the SPIs (inbound chosen by us,
+ * outbound by the peer), the negotiated proposal in strongSwan's syntax, the protected pools (the selectors) and
+ * the outer pools, and its age.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.5">RFC 2409 §5.5</a>
+ */
+public record ChildSaSnapshot(int spiIn, int spiOut, String proposal, String localProtected, String remoteProtected,
+                              String localOuter, String remoteOuter, long ageSeconds) {
+}

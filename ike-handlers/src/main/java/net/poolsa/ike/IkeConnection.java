@@ -1,0 +1,170 @@
+package net.poolsa.ike;
+
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.esp.sa.Lifetime;
+import net.poolsa.esp.sa.SaMode;
+
+/**
+ * One IKE-keyed connection as the engine needs it; built by the appliance from its configuration. Configuration
+ * is policy (RFC 3554 §4): what a peer claims is accepted only within these pools.
+ *
+ * <p>Two connections are equal when every field is, the pre-shared key compared by content (in constant time):
+ * that is how {@link IkeEngine#configure} tells a changed connection from an unchanged one. {@link #toString()}
+ * never shows the key.
+ *
+ * @param name                 unique name ({@code poolsa initiate NAME})
+ * @param reqid                stable per connection, 1-65535: it ties the connection's SAs to its policies. The
+ *                             engine uses the bits above for the extra SA pairs of a peer without ID_LIST
+ *                             (pair k gets {@code reqid + (k << 16)}, k = 1, 2, ...)
+ * @param mode                 tunnel or transport
+ * @param protocol             ESP or AH
+ * @param localOuter           our outer pool: the IKE and ESP endpoint addresses we may use
+ * @param remoteOuter          the peer's outer pool
+ * @param localProtected       the inner addresses behind us (equal to {@code localOuter} in the host case)
+ * @param remoteProtected      the inner addresses behind the peer
+ * @param ikeProposals         strongSwan syntax, e.g. "aes128-sha256-modp2048" ({@link Proposals})
+ * @param espProposals         e.g. "aes128gcm16-modp2048" (a DH group = PFS), "3des-sha1"
+ * @param psk                  the pre-shared key: a copy the engine owns and zeroes when the connection is removed
+ * @param childLifetime        soft = rekey, hard = life of each child SA
+ * @param ikeLifetimeSeconds   phase-1 lifetime offered and accepted, 0 for the default 28800 s
+ * @param startAction          when to negotiate
+ * @param forceEncapsulation   behave as if behind a NAT: float to 4500 and use ESP-in-UDP without one
+ * @param replayWindow         anti-replay window of the inbound SAs, in packets
+ * @param extendedSequenceNumbers offer 64-bit sequence numbers (RFC 4304)
+ * @param bundleAhProposals    with ESP: AH proposals (strongSwan syntax without a DH group, e.g. "sha256") that make
+ *                             each Quick Mode negotiate an AH+ESP bundle (RFC 2408 §4.2: one proposal number, AH and
+ *                             ESP), the AH pair applied in transport mode over the ESP packets under the same reqid;
+ *                             empty for none. A bundle cannot cross a NAT (AH covers the outer addresses, RFC 3715 §2.1)
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc3554#section-4">RFC 3554 §4</a>
+ */
+public record IkeConnection(
+        String name,
+        int reqid,
+        SaMode mode,
+        IpsecProtocol protocol,
+        AddressPool localOuter, AddressPool remoteOuter,
+        AddressPool localProtected, AddressPool remoteProtected,
+        List<String> ikeProposals,
+        List<String> espProposals,
+        byte[] psk,
+        Lifetime childLifetime,
+        long ikeLifetimeSeconds,
+        StartAction startAction,
+        boolean forceEncapsulation,
+        int replayWindow, boolean extendedSequenceNumbers,
+        List<String> bundleAhProposals) {
+    /** Phase-1 lifetime when the connection names none (strongSwan's and RFC 2407's common default, 8 hours). */
+    public static final long DEFAULT_IKE_LIFETIME_SECONDS = 28800;
+    /** Largest reqid: the bits above it number the extra SA pairs (see {@code reqid}). */
+    public static final int MAX_REQID = 0xFFFF;
+
+    public IkeConnection {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("an IKE connection needs a name");
+        }
+        if (reqid < 1 || reqid > MAX_REQID) {
+            throw new IllegalArgumentException("connection " + name + ": reqid " + reqid + " is not within 1-" + MAX_REQID);
+        }
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(protocol, "protocol");
+        for (AddressPool p : new AddressPool[] {localOuter, remoteOuter, localProtected, remoteProtected}) {
+            if (p == null || p.isEmpty()) {
+                throw new IllegalArgumentException("connection " + name + ": every pool must hold an address");
+            }
+        }
+        ikeProposals = List.copyOf(ikeProposals);
+        espProposals = List.copyOf(espProposals);
+        if (ikeProposals.isEmpty() || espProposals.isEmpty()) {
+            throw new IllegalArgumentException("connection " + name + " needs IKE and ESP proposals");
+        }
+        for (String p : ikeProposals) {
+            Proposals.checkIke(p);
+        }
+        for (String p : espProposals) {
+            Proposals.checkEsp(p, protocol);
+        }
+        if (psk == null || psk.length == 0) {
+            throw new IllegalArgumentException("connection " + name + " needs a pre-shared key");
+        }
+        Objects.requireNonNull(childLifetime, "child lifetime");
+        if (ikeLifetimeSeconds < 0) {
+            throw new IllegalArgumentException("connection " + name + ": negative IKE lifetime");
+        }
+        Objects.requireNonNull(startAction, "start action");
+        if (replayWindow < 0 || replayWindow > 1 << 20) {
+            throw new IllegalArgumentException("connection " + name + ": replay window " + replayWindow);
+        }
+        bundleAhProposals = List.copyOf(bundleAhProposals);
+        if (!bundleAhProposals.isEmpty() && protocol != IpsecProtocol.ESP) {
+            throw new IllegalArgumentException("connection " + name + ": an AH bundle goes over ESP, not " + protocol);
+        }
+        for (String p : bundleAhProposals) {
+            Proposals.checkBundleAh(p);
+        }
+    }
+
+    /** A connection without an AH+ESP bundle (the form before bundles existed). */
+    public IkeConnection(String name, int reqid, SaMode mode, IpsecProtocol protocol, AddressPool localOuter,
+                         AddressPool remoteOuter, AddressPool localProtected, AddressPool remoteProtected,
+                         List<String> ikeProposals, List<String> espProposals, byte[] psk, Lifetime childLifetime,
+                         long ikeLifetimeSeconds, StartAction startAction, boolean forceEncapsulation, int replayWindow,
+                         boolean extendedSequenceNumbers) {
+        this(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, ikeProposals,
+                espProposals, psk, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation, replayWindow,
+                extendedSequenceNumbers, List.of());
+    }
+
+    /** The phase-1 lifetime to offer: {@link #ikeLifetimeSeconds()}, or the default when that is 0. */
+    public long effectiveIkeLifetimeSeconds() {
+        return ikeLifetimeSeconds == 0 ? DEFAULT_IKE_LIFETIME_SECONDS : ikeLifetimeSeconds;
+    }
+
+    /** Zeroes the pre-shared key: the connection is gone (or was a duplicate of one the engine already holds). */
+    public void wipe() {
+        Arrays.fill(psk, (byte) 0);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof IkeConnection)) {
+            return false;
+        }
+        IkeConnection c = (IkeConnection) o;
+        return name.equals(c.name) && reqid == c.reqid && mode == c.mode && protocol == c.protocol
+                && localOuter.equals(c.localOuter) && remoteOuter.equals(c.remoteOuter)
+                && localProtected.equals(c.localProtected) && remoteProtected.equals(c.remoteProtected)
+                && ikeProposals.equals(c.ikeProposals) && espProposals.equals(c.espProposals)
+                && MessageDigest.isEqual(psk, c.psk) && childLifetime.equals(c.childLifetime)
+                && ikeLifetimeSeconds == c.ikeLifetimeSeconds && startAction == c.startAction
+                && forceEncapsulation == c.forceEncapsulation && replayWindow == c.replayWindow
+                && extendedSequenceNumbers == c.extendedSequenceNumbers
+                && bundleAhProposals.equals(c.bundleAhProposals);
+    }
+
+    /** Leaves the key out: equal connections still hash alike. */
+    @Override
+    public int hashCode() {
+        return Objects.hash(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected,
+                ikeProposals, espProposals, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation,
+                replayWindow, extendedSequenceNumbers, bundleAhProposals);
+    }
+
+    /** Everything but the pre-shared key. */
+    @Override
+    public String toString() {
+        return "IkeConnection[" + name + " reqid " + reqid + " " + mode + " " + protocol + " outer " + localOuter
+                + " <-> " + remoteOuter + " protected " + localProtected + " <-> " + remoteProtected + " ike "
+                + ikeProposals + " esp " + espProposals
+                + (bundleAhProposals.isEmpty() ? "" : " ah bundle " + bundleAhProposals) + " start " + startAction
+                + (forceEncapsulation ? " encap" : "") + "]";
+    }
+}

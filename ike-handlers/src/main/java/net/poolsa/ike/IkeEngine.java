@@ -1,0 +1,212 @@
+package net.poolsa.ike;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import net.poolsa.esp.kernel.IpsecKernel;
+import net.poolsa.esp.spd.InstalledPolicy;
+import net.poolsa.ike.crypto.IkeRandom;
+import net.poolsa.ike.exchange.IkeCore;
+import net.poolsa.ike.exchange.IkeNetwork;
+import net.poolsa.ike.exchange.KeyExport;
+import net.poolsa.ike.job.EventLoopScheduler;
+import net.poolsa.ike.job.Scheduler;
+import net.poolsa.ike.job.Timers;
+import net.poolsa.ike.transport.IkeTransport;
+import net.poolsa.ike.transport.IkeTransportConfig;
+import net.poolsa.ike.transport.OutboundIkeDatagram;
+import net.poolsa.ike.transport.PortRole;
+import net.poolsa.ike.transport.TransportDropReason;
+import net.poolsa.ike.transport.TransportEvents;
+
+/**
+ * The IKEv1 daemon: owns the {@link IkeTransport} (UDP 500/4500 on the given local addresses) and all IKE state,
+ * confined to the transport's one event loop. Every public method is thread-safe: it hops onto the loop.
+ *
+ * <p>Main Mode with pre-shared keys and Quick Mode (RFC 2409), NAT traversal (RFC 3947/3948), pools in the
+ * Identification payloads (RFC 3554 ID_LIST) and each side's outer pool announced inside the encrypted exchange
+ * (docs/ikev1-pools.md), AH+ESP bundles (docs/ikev1-pools.md §3). Child SAs are installed through the
+ * {@link IpsecKernel}.
+ *
+ * <p>Test only: with the system property {@value KeyExport#PROPERTY} set, the IKE and ESP keys are written in
+ * tshark's formats ({@link KeyExport}).
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2409">RFC 2409</a>
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc3554">RFC 3554</a>
+ */
+public final class IkeEngine implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(IkeEngine.class);
+    /** How long {@link #close()} waits for the Deletes to go out. */
+    static final long CLOSE_WAIT_MILLIS = 3000;
+
+    private final IkeTransport transport;
+    private final Scheduler scheduler;
+    private final IkeCore core;
+    private volatile boolean closed;
+
+    IkeEngine(IkeTransport transport, Scheduler scheduler, IkeCore core) {
+        this.transport = transport;
+        this.scheduler = scheduler;
+        this.core = core;
+    }
+
+    /** Binds the IKE sockets and starts the engine with no connections ({@link #configure} adds them). */
+    public static IkeEngine start(IkeTransportConfig transport, IpsecKernel kernel, IkeEvents events, IkeRandom random)
+            throws IOException {
+        return start(transport, kernel, events, random, Timers.DEFAULT);
+    }
+
+    static IkeEngine start(IkeTransportConfig config, IpsecKernel kernel, IkeEvents events, IkeRandom random,
+                           Timers timers) throws IOException {
+        AtomicReference<IkeCore> ref = new AtomicReference<>();
+        IkeTransport t = IkeTransport.start(config, d -> {
+            IkeCore c = ref.get();
+            if (c != null) {
+                c.received(d);
+            }
+        }, transportEvents(events));
+        IkeCore core = new IkeCore(new TransportNetwork(t, config), new EventLoopScheduler(t.eventLoop()), random,
+                kernel, events, timers, KeyExport.fromSystemProperty());
+        ref.set(core);
+        return new IkeEngine(t, new EventLoopScheduler(t.eventLoop()), core);
+    }
+
+    /** An engine on another network and clock (tests wire two back to back); {@link #close()} closes no transport. */
+    static IkeEngine create(IkeNetwork network, Scheduler scheduler, IpsecKernel kernel, IkeEvents events,
+                            IkeRandom random, Timers timers) {
+        return new IkeEngine(null, scheduler, new IkeCore(network, scheduler, random, kernel, events, timers,
+                KeyExport.fromSystemProperty()));
+    }
+
+    IkeCore core() {
+        return core;
+    }
+
+    /**
+     * Reload: added connections are set up (START negotiates now), removed ones are deleted (Delete sent, SAs
+     * removed), changed ones are renegotiated, unchanged ones keep their IKE and IPsec SAs.
+     */
+    public CompletionStage<Void> configure(Collection<IkeConnection> connections) {
+        List<IkeConnection> copy = List.copyOf(connections);
+        return onLoop(() -> {
+            core.configure(copy);
+            return CompletableFuture.completedFuture(null);
+        });
+    }
+
+    /** Main Mode (if no usable IKE SA) + Quick Mode(s); completes when the child SAs are installed or the attempt failed. */
+    public CompletionStage<IkeResult> initiate(String connection) {
+        return onLoop(() -> core.initiate(connection));
+    }
+
+    /** Deletes the connection's IPsec and IKE SAs, with Delete notifications to the peer. */
+    public CompletionStage<IkeResult> terminate(String connection) {
+        return onLoop(() -> CompletableFuture.completedFuture(core.terminate(connection)));
+    }
+
+    public CompletionStage<List<IkeSaSnapshot>> snapshot() {
+        return onLoop(() -> CompletableFuture.completedFuture(core.snapshot()));
+    }
+
+    /** From the data plane's KernelListener (any thread): a PROTECT policy without SA was hit; TRAP connections negotiate. */
+    public void acquire(InstalledPolicy policy) {
+        int reqid = policy.policy().reqid();
+        if (!closed) {
+            scheduler.execute(() -> core.acquire(reqid));
+        }
+    }
+
+    /** Sends Deletes for every established SA (best effort, bounded wait), removes the SAs it installed, closes the transport. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            scheduler.execute(() -> {
+                try {
+                    core.shutdown();
+                } finally {
+                    done.complete(null);
+                }
+            });
+            done.get(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            LOG.warn("event=ike_shutdown_incomplete error=\"{}\"", e.toString());
+        } finally {
+            if (transport != null) {
+                transport.close();
+            }
+        }
+    }
+
+    private <T> CompletionStage<T> onLoop(Supplier<CompletionStage<T>> task) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        if (closed) {
+            f.completeExceptionally(new IllegalStateException("the IKE engine is closed"));
+            return f;
+        }
+        scheduler.execute(() -> {
+            try {
+                task.get().whenComplete((v, e) -> {
+                    if (e != null) {
+                        f.completeExceptionally(e);
+                    } else {
+                        f.complete(v);
+                    }
+                });
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        });
+        return f;
+    }
+
+    private static TransportEvents transportEvents(IkeEvents events) {
+        return new TransportEvents() {
+            @Override
+            public void dropped(PortRole role, TransportDropReason reason) {
+                events.dropped(reason.label());
+            }
+        };
+    }
+
+    /** The production network: the transport's sockets; peers listen on the ports we do (500 and 4500). */
+    private record TransportNetwork(IkeTransport transport, IkeTransportConfig config) implements IkeNetwork {
+        @Override
+        public void send(OutboundIkeDatagram datagram) {
+            transport.send(datagram);
+        }
+
+        @Override
+        public InetSocketAddress local(InetAddress address, PortRole role) {
+            try {
+                return transport.boundAddress(address, role);
+            } catch (IllegalArgumentException notBound) {
+                return null;
+            }
+        }
+
+        @Override
+        public int peerPort(PortRole role) {
+            return config.port(role) == 0 ? role.standardPort() : config.port(role);
+        }
+    }
+}

@@ -1,0 +1,34 @@
+package net.poolsa.ike;
+
+/**
+ * What the IKE engine reports, for the appliance to bind to its metrics and logs (this module knows no metrics
+ * library). Called on the IKE event loop; implementations must be cheap and must not block. All defaults do
+ * nothing.
+ *
+ * <p>Labels are low-cardinality: exchange types {@code main_mode}, {@code quick_mode}, {@code informational},
+ * {@code aggressive_mode}; results {@code ok}, {@code failed}, {@code timeout}, {@code refused}; drop reasons are
+ * the labels of {@link net.poolsa.ike.exchange.IkeDropReason} and of
+ * {@link net.poolsa.ike.transport.TransportDropReason}.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2408#section-5">RFC 2408 §5 (what a receiver checks)</a>
+ */
+public interface IkeEvents {
+    IkeEvents NONE = new IkeEvents() {
+    };
+
+    /** An exchange ended, e.g. ("main_mode", "ok") or ("quick_mode", "refused"). */
+    default void exchange(String exchangeType, String result) {
+    }
+
+    /** A datagram was dropped without changing any state, e.g. "malformed", "unknown_cookie", "bad_hash", "replayed". */
+    default void dropped(String reason) {
+    }
+
+    /** A child SA pair was installed for {@code connection}. */
+    default void childSaInstalled(String connection, int spiIn, int spiOut) {
+    }
+
+    /** The peer does not take RFC 3554 ID_LIST: one Quick Mode per range pair from now on. */
+    default void compatibilityFallback(String connection, String peer) {
+    }
+}

@@ -1,0 +1,24 @@
+package net.poolsa.ike.exchange;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+
+import net.poolsa.ike.transport.OutboundIkeDatagram;
+import net.poolsa.ike.transport.PortRole;
+
+/**
+ * Where the exchanges send and which sockets they may send from: the {@link net.poolsa.ike.transport.IkeTransport}
+ * in production, an in-process wire between two engines in tests.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc3947#section-4">RFC 3947 §4 (ports 500 and 4500)</a>
+ */
+public interface IkeNetwork {
+    /** Sends from the socket bound to {@code datagram.local()}; takes ownership of the content. */
+    void send(OutboundIkeDatagram datagram);
+
+    /** The socket bound on {@code address} for {@code role}, or null when this host has none there. */
+    InetSocketAddress local(InetAddress address, PortRole role);
+
+    /** The port a peer listens on for {@code role} (500 and 4500 in production). */
+    int peerPort(PortRole role);
+}

@@ -1,0 +1,332 @@
+package net.poolsa.ike.exchange;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.security.MessageDigest;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.IpLiterals;
+import net.poolsa.ike.IkeResult;
+import net.poolsa.ike.message.IdentificationPayload;
+import net.poolsa.ike.message.NotificationPayload;
+import net.poolsa.ike.pool.PoolIdentities;
+import net.poolsa.ike.pool.PoolIdentities.Compatibility;
+import net.poolsa.ike.sa.ChildSa;
+import net.poolsa.ike.sa.Exchange;
+import net.poolsa.ike.sa.IkeSa;
+import net.poolsa.ike.sa.Role;
+import net.poolsa.ike.transport.PortRole;
+
+/**
+ * What starts and ends exchanges across IKE SAs: an initiation runs Main Mode when no IKE SA serves the connection,
+ * then the Quick Modes for its pools (one with an ID_LIST per side, or one per range pair towards a peer that does
+ * not take ID_LIST, as {@link net.poolsa.ike.sa.PeerMemory} remembers); removing an IKE SA takes its child SAs,
+ * its exchanges and the initiations waiting for it along.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5">RFC 2409 §5</a>
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc3554#section-3">RFC 3554 §3</a>
+ */
+final class Initiations {
+    private final IkeContext ctx;
+    /** Initiations waiting for a Main Mode to finish, by our cookie of that IKE SA. */
+    private final Map<Long, List<Negotiation>> waiting = new HashMap<>();
+    /**
+     * Quick Modes waiting for the one in progress on the same IKE SA, by our cookie of it. We run one at a time:
+     * strongSwan keeps the IV chains of only 3 exchanges per IKE SA ({@code charon.max_ikev1_exchanges}), and
+     * four range pairs at once made it lose every chain (seen with 5.9.8: each HASH(3) failed to decrypt).
+     */
+    private final Map<Long, ArrayDeque<QueuedQuickMode>> queued = new HashMap<>();
+
+    private record QueuedQuickMode(ConnectionState conn, Negotiation negotiation, IdentificationPayload local,
+                                   IdentificationPayload remote) {
+    }
+
+    Initiations(IkeContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** Negotiates the connection's child SAs; completes when they are installed or the attempt failed. */
+    CompletableFuture<IkeResult> initiate(String name) {
+        ConnectionState c = ctx.connection(name);
+        if (c == null) {
+            return CompletableFuture.completedFuture(IkeResult.failed("no IKE connection named " + name));
+        }
+        if (c.negotiation() != null) {
+            return c.negotiation().result();
+        }
+        List<ChildSa> up = children(name);
+        if (!up.isEmpty()) {
+            StringBuilder b = new StringBuilder("connection " + name + " is already established:");
+            for (ChildSa ch : up) {
+                b.append(String.format(" in 0x%08x out 0x%08x", ch.spiIn(), ch.spiOut()));
+            }
+            return CompletableFuture.completedFuture(IkeResult.ok(b.toString()));
+        }
+        Negotiation n = new Negotiation(c);
+        c.negotiation(n);
+        IkeSa sa = usableSa(c);
+        if (sa != null && sa.established()) {
+            startQuickModes(sa, c, n);
+        } else if (sa != null) {
+            waiting.computeIfAbsent(sa.localCookie(), k -> new ArrayList<>()).add(n);
+        } else {
+            InetSocketAddress[] ends = endpoints(c);
+            if (ends == null) {
+                n.fail("no local IKE socket in the outer pool [" + c.config().localOuter()
+                        + "] of the address family of a single address of the remote outer pool ["
+                        + c.config().remoteOuter() + "]");
+            } else {
+                IkeSa mm = MainModeInitiator.start(ctx, c, ends[0], ends[1]);
+                waiting.computeIfAbsent(mm.localCookie(), k -> new ArrayList<>()).add(n);
+            }
+        }
+        return n.result();
+    }
+
+    /** An IKE SA (ours or the peer's) that can carry Quick Modes of {@code c}: same key, addresses in its pools. */
+    private IkeSa usableSa(ConnectionState c) {
+        IkeSa pendingOurs = null;
+        for (IkeSa sa : ctx.table().all()) {
+            ConnectionState ike = ctx.connection(sa.connection());
+            boolean fits = ike != null && MessageDigest.isEqual(ike.config().psk(), c.config().psk())
+                    && c.config().localOuter().contains(sa.local().getAddress())
+                    && c.config().remoteOuter().contains(sa.remote().getAddress());
+            if (!fits) {
+                continue;
+            }
+            if (sa.established()) {
+                return sa;
+            }
+            if (sa.role() == Role.INITIATOR && sa.connection().equals(c.name())) {
+                pendingOurs = sa;
+            }
+        }
+        return pendingOurs;
+    }
+
+    /**
+     * Where Main Mode goes: the first single address of the remote outer pool (a subnet names no peer), from the
+     * first address of our outer pool of that family that has an IKE socket.
+     */
+    private InetSocketAddress[] endpoints(ConnectionState c) {
+        for (AddressPool.Range r : c.config().remoteOuter().ranges()) {
+            if (!r.first().equals(r.last())) {
+                continue;
+            }
+            InetAddress remote = r.first();
+            for (AddressPool.Range l : c.config().localOuter().ranges()) {
+                if (l.first().getAddress().length != remote.getAddress().length) {
+                    continue;
+                }
+                InetSocketAddress local = ctx.network().local(l.first(), PortRole.IKE);
+                if (local != null && l.first().equals(l.last())) {
+                    return new InetSocketAddress[] {local, new InetSocketAddress(remote, ctx.network().peerPort(PortRole.IKE))};
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Main Mode finished: the initiations waiting for it start their Quick Modes. */
+    void established(IkeSa sa) {
+        List<Negotiation> ns = waiting.remove(sa.localCookie());
+        if (ns == null) {
+            return;
+        }
+        for (Negotiation n : ns) {
+            if (!n.done()) {
+                startQuickModes(sa, n.connection(), n);
+            }
+        }
+    }
+
+    /** Main Mode gave up: its initiations fail, the SA goes. */
+    void mainModeFailed(IkeSa sa, String why) {
+        IkeContext.LOG.warn("event=main_mode_failed connection={} remote={} reason=\"{}\"", sa.connection(),
+                sa.remote(), why);
+        removeSa(sa, why, false);
+    }
+
+    private void startQuickModes(IkeSa sa, ConnectionState c, Negotiation n) {
+        InetAddress peer = sa.remote().getAddress();
+        Compatibility compat = ctx.peers().compatibility(peer);
+        AddressPool local = c.config().localProtected();
+        AddressPool remote = c.config().remoteProtected();
+        int ranges = local.v4RangeCount() + local.v6RangeCount() + remote.v4RangeCount() + remote.v6RangeCount();
+        if (compat == Compatibility.ID_LIST || ranges == 2) {
+            queueQuickMode(sa, c, n, PoolIdentities.toSingleId(local, 0, 0), PoolIdentities.toSingleId(remote, 0, 0));
+            return;
+        }
+        IkeContext.LOG.info("event=quick_mode_per_range_pair connection={} peer={} reason=\"the peer does not take "
+                + "ID_LIST (remembered)\"", c.name(), IpLiterals.format(peer));
+        startRangePairs(sa, c, n);
+    }
+
+    private void startRangePairs(IkeSa sa, ConnectionState c, Negotiation n) {
+        int started = 0;
+        for (IdentificationPayload l : PoolIdentities.toIds(c.config().localProtected(), 0, 0)) {
+            for (IdentificationPayload r : PoolIdentities.toIds(c.config().remoteProtected(), 0, 0)) {
+                if (l.idType().isV6() == r.idType().isV6()) {
+                    queueQuickMode(sa, c, n, l, r);
+                    started++;
+                }
+            }
+        }
+        if (started == 0) {
+            n.fail("the protected pools share no address family");
+        }
+    }
+
+    /** Starts a Quick Mode for {@code n} on {@code sa} now, or after the ones queued before it. */
+    private void queueQuickMode(IkeSa sa, ConnectionState c, Negotiation n, IdentificationPayload local,
+                                IdentificationPayload remote) {
+        n.started();
+        ArrayDeque<QueuedQuickMode> q = queued.get(sa.localCookie());
+        if (q != null) {
+            q.add(new QueuedQuickMode(c, n, local, remote));
+            return;
+        }
+        queued.put(sa.localCookie(), new ArrayDeque<>());
+        QuickModeInitiator.start(ctx, sa, c, n, local, remote);
+    }
+
+    /** The Quick Mode we ran on {@code sa} ended (installed, failed, refused): the next queued one starts. */
+    void quickModeEnded(IkeSa sa) {
+        ArrayDeque<QueuedQuickMode> q = queued.get(sa.localCookie());
+        if (q == null) {
+            return;
+        }
+        QueuedQuickMode next;
+        while ((next = q.poll()) != null) {
+            if (!next.negotiation().done() && ctx.connection(next.conn().name()) == next.conn()) {
+                QuickModeInitiator.start(ctx, sa, next.conn(), next.negotiation(), next.local(), next.remote());
+                return;
+            }
+            next.negotiation().replaced();
+        }
+        queued.remove(sa.localCookie());
+    }
+
+    /**
+     * The peer does not take RFC 3554 ID_LIST: say so once, remember it, and offer the pools one range pair per
+     * Quick Mode instead, in this initiation and every later one with that peer.
+     */
+    void idListRefused(IkeSa sa, ConnectionState c, Negotiation n, String how) {
+        InetAddress peer = sa.remote().getAddress();
+        ctx.peers().remember(peer, Compatibility.ONE_SUBNET_PER_QUICK_MODE);
+        IkeContext.LOG.warn("event=ike_compatibility_fallback connection={} peer={} reason=\"the peer {}\" "
+                + "fallback=one_quick_mode_per_range_pair", c.name(), IpLiterals.format(peer), how);
+        ctx.events().compatibilityFallback(c.name(), IpLiterals.format(peer));
+        if (!n.done()) {
+            startRangePairs(sa, c, n);
+        }
+        n.replaced();
+    }
+
+    /**
+     * An authenticated error notification: it ends the Quick Mode it names (by our SPI), or our only one waiting for
+     * an answer (strongSwan names SPI 0).
+     */
+    void peerError(IkeSa sa, NotificationPayload n) {
+        List<QuickModeInitiator> pending = new ArrayList<>();
+        for (Exchange e : sa.quickModes()) {
+            if (e instanceof QuickModeInitiator && ((QuickModeInitiator) e).waiting()) {
+                pending.add((QuickModeInitiator) e);
+            }
+        }
+        for (QuickModeInitiator q : pending) {
+            if (n.spi().length() == 4 && q.proposed(n.spi().intAt(0))) {
+                q.peerRefused(n);
+                return;
+            }
+        }
+        if (pending.size() == 1) {
+            pending.get(0).peerRefused(n);
+        }
+    }
+
+    /**
+     * Removes an IKE SA: its child SAs (with Deletes if {@code tellPeer}), then a Delete for the SA itself, its
+     * exchanges (SPIs released) and the initiations that waited for it.
+     */
+    void removeSa(IkeSa sa, String why, boolean tellPeer) {
+        if (ctx.table().byLocalCookie(sa.localCookie()) != sa) {
+            return;
+        }
+        for (ChildSa child : List.copyOf(sa.children())) {
+            ctx.children().remove(sa, child, tellPeer);
+        }
+        if (tellPeer && sa.established()) {
+            ctx.informational().deleteIkeSa(sa);
+        }
+        ctx.table().remove(sa);
+        if (sa.mainMode() != null) {
+            sa.mainMode().abort(why);
+        }
+        for (Exchange e : sa.quickModes()) {
+            e.abort(why);
+        }
+        List<Negotiation> ns = waiting.remove(sa.localCookie());
+        if (ns != null) {
+            for (Negotiation n : ns) {
+                n.fail(why);
+            }
+        }
+        ArrayDeque<QueuedQuickMode> q = queued.remove(sa.localCookie());
+        if (q != null) {
+            for (QueuedQuickMode m : q) {
+                m.negotiation().quickModeFailed(why);
+            }
+        }
+        sa.destroy();
+        IkeContext.LOG.info("event=ike_sa_removed connection={} remote={} icookie={} rcookie={} reason=\"{}\"",
+                sa.connection(), sa.remote(), String.format("%016x", sa.initiatorCookie()),
+                String.format("%016x", sa.responderCookie()), why);
+    }
+
+    /** Deletes the connection's child SAs and the IKE SAs it negotiated, with Delete notifications. */
+    IkeResult terminate(String name) {
+        ConnectionState c = ctx.connection(name);
+        if (c == null) {
+            return IkeResult.failed("no IKE connection named " + name);
+        }
+        if (c.negotiation() != null) {
+            c.negotiation().fail("terminated");
+        }
+        int children = 0;
+        int sas = 0;
+        for (IkeSa sa : ctx.table().all()) {
+            for (ChildSa ch : List.copyOf(sa.children())) {
+                if (ch.connection().equals(name)) {
+                    ctx.children().remove(sa, ch, true);
+                    children++;
+                }
+            }
+            if (sa.connection().equals(name) && sa.children().isEmpty()) {
+                removeSa(sa, "terminated", true);
+                sas++;
+            }
+        }
+        return IkeResult.ok("connection " + name + " terminated: " + children + " child SA pair(s), " + sas
+                + " IKE SA(s) deleted");
+    }
+
+    /** The child SAs of connection {@code name}, over all IKE SAs. */
+    List<ChildSa> children(String name) {
+        List<ChildSa> out = new ArrayList<>();
+        for (IkeSa sa : ctx.table().all()) {
+            for (ChildSa ch : sa.children()) {
+                if (ch.connection().equals(name) && ch.outbound() != null) {
+                    out.add(ch);
+                }
+            }
+        }
+        return out;
+    }
+}

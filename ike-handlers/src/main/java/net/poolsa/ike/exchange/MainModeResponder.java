@@ -1,0 +1,158 @@
+package net.poolsa.ike.exchange;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import net.poolsa.ike.crypto.IkeCryptoException;
+import net.poolsa.ike.crypto.Phase1Keys;
+import net.poolsa.ike.job.HalfOpenExpiryJob;
+import net.poolsa.ike.message.ExchangeMessage;
+import net.poolsa.ike.message.ExchangeType;
+import net.poolsa.ike.message.HashPayload;
+import net.poolsa.ike.message.IdentificationPayload;
+import net.poolsa.ike.message.IkeProtocolException;
+import net.poolsa.ike.message.IsakmpMessage;
+import net.poolsa.ike.message.IsakmpPayload;
+import net.poolsa.ike.message.NotifyType;
+import net.poolsa.ike.message.PayloadType;
+import net.poolsa.ike.message.SecurityAssociationPayload;
+import net.poolsa.ike.message.VendorIdPayload;
+import net.poolsa.ike.message.VendorIds;
+import net.poolsa.ike.proposal.Encapsulation;
+import net.poolsa.ike.proposal.Phase1Sa;
+import net.poolsa.ike.sa.IkeSa;
+import net.poolsa.ike.sa.IkeSaState;
+import net.poolsa.ike.sa.Role;
+import net.poolsa.ike.transport.InboundIkeDatagram;
+
+/**
+ * Main Mode as responder (RFC 2409 §5.4, flow in {@link MainMode}). The connection is the first whose outer pools
+ * hold both IKE addresses (the pre-shared key must be known before the peer's identity is, message 5); the
+ * proposal is the first of the initiator's that the connection allows. The initiator drives retransmission: a
+ * repeated message 1, 3 or 5 gets the stored message 2, 4 or 6. State the initiator abandons is removed after
+ * {@link net.poolsa.ike.job.Timers#halfOpenMillis()}.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.4">RFC 2409 §5.4</a>
+ */
+final class MainModeResponder extends MainMode {
+    private MainModeResponder(IkeContext ctx, IkeSa sa, ConnectionState conn) {
+        super(ctx, sa, conn);
+    }
+
+    /** {@code HDR, SA, VID -->}: a new SA if a connection and a proposal fit; then {@code <-- HDR, SA, VID}. */
+    static void start(IkeContext ctx, Received r) throws IkeProtocolException {
+        InboundIkeDatagram d = r.datagram();
+        IsakmpMessage m = r.clear();
+        List<ConnectionState> cs = ctx.connectionsFor(d.local().getAddress(), d.remote().getAddress());
+        if (cs.isEmpty()) {
+            throw Refusal.silent(IkeDropReason.NO_CONNECTION, "Main Mode from " + d.remote() + " to " + d.local()
+                    + ": no connection's outer pools hold both addresses");
+        }
+        ExchangeMessage.MAIN_MODE_1.check(m);
+        ConnectionState conn = cs.get(0);
+        Phase1Sa.Choice c;
+        try {
+            c = Phase1Sa.choose(m.first(SecurityAssociationPayload.class), conn.ikeProposals());
+        } catch (IkeProtocolException e) {
+            ctx.events().exchange("main_mode", "refused");
+            throw Refusal.notify(IkeDropReason.NO_PROPOSAL, NotifyType.NO_PROPOSAL_CHOSEN, "connection "
+                    + conn.name() + ": " + e.getMessage());
+        }
+        if (ctx.table().full()) {
+            throw Refusal.silent(IkeDropReason.TABLE_FULL, "Main Mode from " + d.remote() + ": "
+                    + ctx.table().size() + " IKE SAs exist");
+        }
+        long cr = ctx.table().newCookie(ctx.random());
+        IkeSa sa = new IkeSa(Role.RESPONDER, m.header().initiatorCookie(), cr, conn.name(), d.local(), d.remote(),
+                ctx.now());
+        long ours = conn.config().effectiveIkeLifetimeSeconds();
+        sa.negotiated(c.proposal(), c.lifetimeSeconds() > 0 ? Math.min(c.lifetimeSeconds(), ours) : ours);
+        MainModeResponder mm = new MainModeResponder(ctx, sa, conn);
+        sa.mainMode(mm);
+        ctx.table().add(sa);
+        mm.saiB = m.bodyBytes(Received.indexOf(m, PayloadType.SECURITY_ASSOCIATION)).toByteArray();
+        mm.natVariant = NatDiscovery.variant(m);
+        sa.peerOuterPools(OuterPoolNotify.announced(m));
+        mm.lastReceived = r.raw();
+        List<IsakmpPayload> p = new ArrayList<>();
+        p.add(Phase1Sa.answer(c));
+        if (mm.natVariant == Encapsulation.UDP_RFC) {
+            p.add(new VendorIdPayload(VendorIds.NAT_T_RFC_3947));
+        } else if (mm.natVariant == Encapsulation.UDP_DRAFT) {
+            p.add(new VendorIdPayload(NatDiscovery.draftId(m)));
+        }
+        p.add(OuterPoolNotify.vendorId());
+        sa.halfOpenTimer(ctx.scheduler().schedule(new HalfOpenExpiryJob(ctx.jobs(), cr), ctx.timers().halfOpenMillis()));
+        IkeContext.LOG.info("event=main_mode_respond connection={} local={} remote={} proposal={}", conn.name(),
+                d.local(), d.remote(), c.proposal().name());
+        mm.outbox.sendFinal(Messages.clear(sa.initiatorCookie(), cr, ExchangeType.IDENTITY_PROTECTION, 0, p));
+    }
+
+    @Override
+    public void received(Received r) throws IkeProtocolException {
+        switch (sa.state()) {
+            case MM2_SENT:
+                repeatedClear(r);
+                third(r, r.clear());
+                break;
+            case MM4_SENT:
+                if (r.message() instanceof IsakmpMessage) {
+                    repeatedClear(r);
+                }
+                fifth(r);
+                break;
+            default:
+                Messages.Opened o = Messages.open(sa, r.encrypted(), false);
+                if (o.retransmission()) {
+                    outbox.resend();
+                    throw Refusal.silent(IkeDropReason.RETRANSMITTED, "repeated Main Mode message 5 from "
+                            + sa.remote() + ": message 6 resent");
+                }
+                throw Refusal.silent(IkeDropReason.UNEXPECTED, "Main Mode message after " + sa + " was established");
+        }
+    }
+
+    /** {@code HDR, KE, Ni, NAT-D, NAT-D -->}: NAT detection and keys; then {@code <-- HDR, KE, Nr, NAT-D, NAT-D}. */
+    private void third(Received r, IsakmpMessage m) throws IkeProtocolException {
+        if (m.header().responderCookie() == 0) {
+            throw Refusal.silent(IkeDropReason.RETRANSMITTED, "old Main Mode message 1 from " + sa.remote());
+        }
+        ExchangeMessage.MAIN_MODE_3.check(m);
+        InboundIkeDatagram d = r.datagram();
+        List<IsakmpPayload> p = keyExchange(d.local(), d.remote());
+        deriveKeys(m);
+        sa.nat(NatDiscovery.evaluate(natVariant, m, sa.proposal().hash(), sa.initiatorCookie(), sa.responderCookie(),
+                d.local(), d.remote(), conn.config().forceEncapsulation()));
+        lastReceived = r.raw();
+        sa.state(IkeSaState.MM4_SENT);
+        outbox.sendFinal(Messages.clear(sa.initiatorCookie(), sa.responderCookie(), ExchangeType.IDENTITY_PROTECTION, 0, p));
+    }
+
+    /** {@code HDR*, IDii, HASH_I -->}: the initiator proved the key; then {@code <-- HDR*, IDir, HASH_R}. */
+    private void fifth(Received r) throws IkeProtocolException {
+        Messages.Opened o = Messages.open(sa, r.encrypted(), false);
+        IsakmpMessage m = o.message();
+        ExchangeMessage.MAIN_MODE_5_PSK.check(m);
+        byte[] idBody = peerIdentity(m);
+        try {
+            Phase1Keys.verify(sa.keys().hashI(saiB, idBody), m.first(HashPayload.class).data().toByteArray(), "HASH_I");
+        } catch (IkeCryptoException e) {
+            throw Refusal.notify(IkeDropReason.BAD_HASH, NotifyType.INVALID_HASH_INFORMATION, "connection "
+                    + conn.name() + ": HASH_I from " + r.datagram().remote() + " does not verify (another pre-shared key?)");
+        }
+        o.decrypted().confirm();
+        if (r.datagram().nonEspMarker()) {
+            sa.endpoints(r.datagram().local(), r.datagram().remote()); // the initiator floated to 4500 (RFC 3947 §4)
+        }
+        initialContact(m);
+        IdentificationPayload id = identity();
+        List<IsakmpPayload> p = List.of(id, new HashPayload(sa.keys().hashR(saiB, Messages.body(id))));
+        outbox.sendFinal(Messages.encrypted(sa, ExchangeType.IDENTITY_PROTECTION, 0, p, false));
+        established();
+    }
+
+    @Override
+    void giveUp() {
+        // the responder never retransmits in Main Mode: the initiator drives, the half-open expiry cleans up
+    }
+}

@@ -1,0 +1,92 @@
+package net.poolsa.ike.exchange;
+
+import net.poolsa.ike.job.Scheduler;
+import net.poolsa.ike.sa.IkeSa;
+
+/**
+ * The last message one exchange sent, kept as the bytes that went out: resent by the retransmission job while no
+ * answer came (exponential backoff, {@link net.poolsa.ike.job.Timers}), and resent once as the stored reply when
+ * the peer repeats the message it answers.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2408#section-2.5.2">RFC 2408 §2.5.2</a>
+ */
+final class Outbox {
+    private final IkeContext ctx;
+    private final IkeSa sa;
+    private final int messageId;
+    private byte[] datagram;
+    private int sent;
+    private boolean awaiting;
+    private Scheduler.Cancellable timer = Scheduler.Cancellable.NONE;
+
+    Outbox(IkeContext ctx, IkeSa sa, int messageId) {
+        this.ctx = ctx;
+        this.sa = sa;
+        this.messageId = messageId;
+    }
+
+    /** Sends a new message and retransmits it until {@link #answered()}. */
+    void sendAwaiting(byte[] message) {
+        datagram = message;
+        sent = 0;
+        awaiting = true;
+        transmit();
+    }
+
+    /** Sends a final message (no answer comes); it is resent only when the peer repeats its last message. */
+    void sendFinal(byte[] message) {
+        timer.cancel();
+        datagram = message;
+        awaiting = false;
+        ctx.send(sa, datagram);
+    }
+
+    /** The answer came: no more retransmissions; the message stays as the stored reply. */
+    void answered() {
+        awaiting = false;
+        timer.cancel();
+    }
+
+    /** The peer repeated the message this one answers: send the stored bytes again. */
+    void resend() {
+        if (datagram != null) {
+            ctx.send(sa, datagram);
+        }
+    }
+
+    /**
+     * The retransmission job for send number {@code sentThen} fired.
+     *
+     * @return false when the tries are spent and the exchange must give up; true otherwise (also when the job
+     *         was stale: answered, or a newer message went out since)
+     */
+    boolean retransmit(int sentThen) {
+        if (!awaiting || sentThen != sent) {
+            return true;
+        }
+        if (sent > ctx.timers().retransmits()) {
+            awaiting = false;
+            return false;
+        }
+        IkeContext.LOG.debug("event=ike_retransmit sa={} mid={} try={}", sa, Integer.toHexString(messageId), sent);
+        transmit();
+        return true;
+    }
+
+    void stop() {
+        awaiting = false;
+        timer.cancel();
+    }
+
+    /** How often the current message went out. */
+    int sent() {
+        return sent;
+    }
+
+    private void transmit() {
+        ctx.send(sa, datagram);
+        sent++;
+        timer.cancel();
+        timer = ctx.retransmitLater(sa, messageId, sent);
+    }
+}

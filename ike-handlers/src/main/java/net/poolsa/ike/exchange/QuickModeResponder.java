@@ -1,0 +1,230 @@
+package net.poolsa.ike.exchange;
+
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.Lifetime;
+import net.poolsa.esp.sa.SaKeys;
+import net.poolsa.ike.crypto.ChildSaKeys;
+import net.poolsa.ike.crypto.IkeCryptoException;
+import net.poolsa.ike.crypto.Phase1Keys;
+import net.poolsa.ike.crypto.Phase1Values;
+import net.poolsa.ike.message.ExchangeMessage;
+import net.poolsa.ike.message.HashPayload;
+import net.poolsa.ike.message.IdentificationPayload;
+import net.poolsa.ike.message.IkeProtocolException;
+import net.poolsa.ike.message.IsakmpMessage;
+import net.poolsa.ike.message.IsakmpPayload;
+import net.poolsa.ike.message.KeyExchangePayload;
+import net.poolsa.ike.message.NoncePayload;
+import net.poolsa.ike.message.NotifyType;
+import net.poolsa.ike.message.SecurityAssociationPayload;
+import net.poolsa.ike.proposal.Phase2Sa;
+import net.poolsa.ike.sa.IkeSa;
+import net.poolsa.ike.sa.SelectorPair;
+
+/**
+ * Quick Mode as responder (RFC 2409 §5.5, flow in {@link QuickMode}). The IDs are the initiator's claim: IDci is
+ * its protected pool, IDcr ours, and the connection is the first (with the IKE SA's pre-shared key and outer pools)
+ * whose configured pools cover both (RFC 3554 §4); without IDs the IKE addresses are meant (RFC 2409 §5.5). The
+ * initiator's outer-pool notification must lie within the configured remote outer pool. Our inbound SA is
+ * installed before HASH(2) goes out, the outbound SA and the policies after HASH(3) came; HASH(2) is retransmitted
+ * until then, and when the tries are spent the inbound SA is removed again and the peer told with a Delete.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.5">RFC 2409 §5.5</a>
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc3554#section-4">RFC 3554 §4</a>
+ */
+final class QuickModeResponder extends QuickMode {
+    private Phase2Sa.Chosen choice;
+    private SelectorPair pair;
+    private SaKeys outboundKeys;
+    private SaKeys ahOutboundKeys;
+    private Lifetime lifetime;
+
+    private QuickModeResponder(IkeContext ctx, IkeSa sa, int messageId) {
+        super(ctx, sa, messageId);
+    }
+
+    /** {@code HDR*, HASH(1), SA, Ni [, KE] [, IDci, IDcr] -->} on an established SA: a new exchange. */
+    static void start(IkeContext ctx, IkeSa sa, Received r) throws IkeProtocolException {
+        int mid = r.header().messageId();
+        if (!sa.established()) {
+            throw Refusal.silent(IkeDropReason.UNEXPECTED, "Quick Mode before " + sa + " is established");
+        }
+        if (sa.seenMessageIds().contains(mid)) {
+            throw Refusal.silent(IkeDropReason.REPLAYED, "Quick Mode message ID " + Integer.toHexString(mid)
+                    + " seen before on " + sa);
+        }
+        Messages.Opened o = Messages.open(sa, r.encrypted(), false);
+        IsakmpMessage m = o.message();
+        ExchangeMessage.QUICK_MODE_1.check(m);
+        try {
+            Phase1Keys.verify(sa.keys().quickModeHash1(mid, m.chainBytes(1).toByteArray()),
+                    m.first(HashPayload.class).data().toByteArray(), "HASH(1)");
+        } catch (IkeCryptoException e) {
+            throw Refusal.notify(IkeDropReason.BAD_HASH, NotifyType.INVALID_HASH_INFORMATION, e.getMessage() + " on " + sa);
+        }
+        o.decrypted().confirm();
+        sa.seenMessageIds().add(mid);
+        QuickModeResponder qm = new QuickModeResponder(ctx, sa, mid);
+        sa.quickMode(mid, qm);
+        try {
+            qm.first(m);
+        } catch (IkeProtocolException e) {
+            Refusal refusal = Refusal.of(e, true);
+            qm.end();
+            ctx.events().exchange("quick_mode", refusal.reason() == IkeDropReason.MALFORMED ? "failed" : "refused");
+            // name the SA the initiator proposed, so that it can tell which of its Quick Modes was refused
+            net.poolsa.ike.message.Proposal first = m.first(SecurityAssociationPayload.class).proposals().get(0);
+            if (first.spi().length() == 4) {
+                refusal.about(first.protocol(), first.spi().intAt(0));
+            }
+            throw refusal;
+        }
+    }
+
+    /** The authenticated first message: choose, key, install inbound; then {@code <-- HDR*, HASH(2), ...}. */
+    private void first(IsakmpMessage m) throws IkeProtocolException {
+        nonceI = Phase1Values.requireNonce(m.first(NoncePayload.class).data().toByteArray());
+        List<IdentificationPayload> ids = m.payloads(IdentificationPayload.class);
+        AddressPool remotePool;
+        AddressPool localPool;
+        if (ids.isEmpty()) {
+            remotePool = PoolPolicy.single(sa.remote().getAddress());
+            localPool = PoolPolicy.single(sa.local().getAddress());
+        } else {
+            remotePool = PoolPolicy.protectedPool(ids.get(0), "IDci");
+            localPool = PoolPolicy.protectedPool(ids.get(1), "IDcr");
+        }
+        conn = connectionFor(localPool, remotePool);
+        AddressPool announced = announcedOuter(m);
+        KeyExchangePayload ke = m.first(KeyExchangePayload.class);
+        String refusal = bundleRefusal();
+        if (refusal != null) {
+            throw Refusal.notify(IkeDropReason.NO_PROPOSAL, NotifyType.NO_PROPOSAL_CHOSEN, refusal);
+        }
+        choice = Phase2Sa.choose(m.first(SecurityAssociationPayload.class), conn.espProposals(), conn.bundleAh(),
+                conn.config().mode(), encapsulation(), ke != null);
+        byte[] gqmxy = null;
+        if (ke != null) {
+            dh = choice.main().proposal().group().generate(ctx.random());
+            gqmxy = dh.sharedSecret(ke.data().toByteArray());
+        }
+        spiIn = ctx.kernel().allocateSpi();
+        if (choice.ah() != null) {
+            ahSpiIn = ctx.kernel().allocateSpi();
+        }
+        nonceR = ctx.random().nonce();
+        lifetime = agree(conn.config().childLifetime(), choice.main().lifetimeSeconds(),
+                choice.main().lifetimeKilobytes());
+        ChildSaKeys ahKeys = ahKeys(choice, gqmxy);
+        ChildSaKeys keys = keys(choice.main().proposal(), choice.main().spi(), gqmxy);
+        pair = conn.pair(localPool, remotePool);
+        AddressPool localOuter = PoolPolicy.localOuter(sa, conn.config(), localPool);
+        AddressPool remoteOuter = PoolPolicy.remoteOuter(sa, conn.config(), announced, remotePool);
+        child = installInbound(choice, pair, keys, ahKeys, localOuter, remoteOuter, lifetime);
+        outboundKeys = keys.outbound();
+        ahOutboundKeys = ahKeys == null ? null : ahKeys.outbound();
+        sa.children().add(child);
+        List<IsakmpPayload> rest = new ArrayList<>();
+        rest.add(Phase2Sa.answer(choice, spiIn, ahSpiIn));
+        rest.add(new NoncePayload(nonceR));
+        if (dh != null) {
+            rest.add(new KeyExchangePayload(dh.publicValue()));
+            dh.destroy();
+        }
+        rest.addAll(ids);
+        rest.addAll(natOa(sa.remote().getAddress(), sa.local().getAddress()));
+        if (PoolPolicy.announces(sa)) {
+            rest.add(OuterPoolNotify.build(Phase2Sa.protocolId(conn.config().protocol()), spiIn, conn.config().localOuter()));
+        }
+        outbox.sendAwaiting(message(sa.keys().quickModeHash2(messageId, nonceI, Messages.chain(rest)), rest));
+    }
+
+    /**
+     * The first connection with this IKE SA's key and addresses whose configured pools cover the claim; the claim
+     * is refused against the first such connection when none does.
+     */
+    private ConnectionState connectionFor(AddressPool localPool, AddressPool remotePool) throws Refusal {
+        ConnectionState ike = ctx.connection(sa.connection());
+        List<ConnectionState> candidates = new ArrayList<>();
+        for (ConnectionState c : ctx.connectionsFor(sa.local().getAddress(), sa.remote().getAddress())) {
+            if (ike != null && MessageDigest.isEqual(c.config().psk(), ike.config().psk())) {
+                candidates.add(c);
+            }
+        }
+        for (ConnectionState c : candidates) {
+            if (c.config().remoteProtected().covers(remotePool) && c.config().localProtected().covers(localPool)) {
+                return c;
+            }
+        }
+        if (candidates.isEmpty()) {
+            throw Refusal.notify(IkeDropReason.NO_CONNECTION, NotifyType.INVALID_ID_INFORMATION, "Quick Mode on " + sa
+                    + ": its connection is gone");
+        }
+        ConnectionState first = candidates.get(0);
+        PoolPolicy.check(first.name(), "protected pool (IDci)", remotePool, first.config().remoteProtected());
+        PoolPolicy.check(first.name(), "our protected pool (IDcr)", localPool, first.config().localProtected());
+        throw new IllegalStateException("covered pools refused");
+    }
+
+    @Override
+    public void received(Received r) throws IkeProtocolException {
+        Messages.Opened o = Messages.open(sa, r.encrypted(), false);
+        if (o.retransmission()) {
+            outbox.resend(); // our HASH(2) was lost: the initiator repeats HASH(1)
+            throw Refusal.silent(IkeDropReason.RETRANSMITTED, "repeated Quick Mode message 1 on " + sa
+                    + ": message 2 resent");
+        }
+        IsakmpMessage m = o.message();
+        ExchangeMessage.QUICK_MODE_3.check(m);
+        try {
+            Phase1Keys.verify(sa.keys().quickModeHash3(messageId, nonceI, nonceR),
+                    m.first(HashPayload.class).data().toByteArray(), "HASH(3)");
+        } catch (IkeCryptoException e) {
+            throw Refusal.silent(IkeDropReason.BAD_HASH, e.getMessage() + " on " + sa);
+        }
+        o.decrypted().confirm();
+        outbox.answered();
+        try {
+            installOutbound(choice, pair, outboundKeys, ahOutboundKeys, lifetime);
+        } catch (RuntimeException e) {
+            ctx.children().remove(sa, child, true);
+            end();
+            throw e;
+        } finally {
+            // the installed SAs own them (or killed them when they were refused)
+            outboundKeys = null;
+            ahOutboundKeys = null;
+        }
+        installed(pair);
+        end();
+    }
+
+    @Override
+    public void retransmit(int sent) {
+        if (!outbox.retransmit(sent)) {
+            // HASH(3) never came: the initiator may think the pair is up; take ours down and say so
+            IkeContext.LOG.warn("event=quick_mode_failed connection={} mid={} reason=\"no HASH(3) from {}\"",
+                    conn.name(), Integer.toHexString(messageId), sa.remote());
+            ctx.events().exchange("quick_mode", "timeout");
+            ctx.children().remove(sa, child, true);
+            abort("timed out");
+        }
+    }
+
+    @Override
+    public void abort(String reason) {
+        if (outboundKeys != null) {
+            outboundKeys.destroy();
+            outboundKeys = null;
+        }
+        if (ahOutboundKeys != null) {
+            ahOutboundKeys.destroy();
+            ahOutboundKeys = null;
+        }
+        end();
+    }
+}

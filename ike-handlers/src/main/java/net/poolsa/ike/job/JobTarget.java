@@ -1,0 +1,19 @@
+package net.poolsa.ike.job;
+
+/**
+ * What the timed jobs act on. A job holds IDs (our cookie of the IKE SA, a message ID, a sequence number), never
+ * the objects: the target looks them up again when the job fires and does nothing if they are gone, so a job
+ * can never act on a dead SA or keep one alive.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2408#section-2.5.2">RFC 2408 §2.5.2</a>
+ */
+public interface JobTarget {
+    /** Resend the message of exchange {@code messageId} if it is still unanswered after send number {@code sent}. */
+    void retransmit(long localCookie, int messageId, int sent);
+
+    /** Remove the IKE SA if it is still not established. */
+    void expireHalfOpen(long localCookie);
+
+    /** Stop answering retransmissions of a finished exchange. */
+    void forgetExchange(long localCookie, int messageId);
+}

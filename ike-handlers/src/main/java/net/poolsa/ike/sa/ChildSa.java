@@ -1,0 +1,120 @@
+package net.poolsa.ike.sa;
+
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.ike.proposal.EspProposal;
+
+/**
+ * One SA pair a Quick Mode installed: what {@code poolsa status} lists under the IKE SA and what a Delete or a
+ * terminate removes. The inbound SA carries the SPI we chose, the outbound one the peer's. An AH+ESP bundle adds
+ * a transport-mode AH pair under the same reqid ({@link #bundle}), removed with the ESP pair.
+ *
+ * @param pair    the protected pools of the pair (the traffic selectors) and its reqid and policy names
+ * @param inbound the installed inbound SA; outbound is null until the exchange finished installing it
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.5">RFC 2409 §5.5</a>
+ */
+public final class ChildSa {
+    private final String connection;
+    private final SelectorPair pair;
+    private final EspProposal proposal;
+    private final SecurityAssociation inbound;
+    private final int spiOut;
+    private final long createdMillis;
+    private SecurityAssociation outbound;
+    private EspProposal ahProposal;
+    private SecurityAssociation ahInbound;
+    private int ahSpiOut;
+    private SecurityAssociation ahOutbound;
+
+    public ChildSa(String connection, SelectorPair pair, EspProposal proposal, SecurityAssociation inbound, int spiOut,
+                   long createdMillis) {
+        this.connection = connection;
+        this.pair = pair;
+        this.proposal = proposal;
+        this.inbound = inbound;
+        this.spiOut = spiOut;
+        this.createdMillis = createdMillis;
+    }
+
+    public String connection() {
+        return connection;
+    }
+
+    public SelectorPair pair() {
+        return pair;
+    }
+
+    public EspProposal proposal() {
+        return proposal;
+    }
+
+    public SecurityAssociation inbound() {
+        return inbound;
+    }
+
+    public SecurityAssociation outbound() {
+        return outbound;
+    }
+
+    public void outbound(SecurityAssociation sa) {
+        this.outbound = sa;
+    }
+
+    /** Makes this pair an AH+ESP bundle: the installed inbound AH SA and the peer's AH SPI. */
+    public void bundle(EspProposal ah, SecurityAssociation ahIn, int ahOut) {
+        this.ahProposal = ah;
+        this.ahInbound = ahIn;
+        this.ahSpiOut = ahOut;
+    }
+
+    /** The AH transform of a bundle, null without one. */
+    public EspProposal ahProposal() {
+        return ahProposal;
+    }
+
+    public SecurityAssociation ahInbound() {
+        return ahInbound;
+    }
+
+    public int ahSpiOut() {
+        return ahSpiOut;
+    }
+
+    public SecurityAssociation ahOutbound() {
+        return ahOutbound;
+    }
+
+    public void ahOutbound(SecurityAssociation sa) {
+        this.ahOutbound = sa;
+    }
+
+    /** The negotiated transforms in strongSwan's syntax, a bundle's AH after a "+". */
+    public String proposalName() {
+        return ahProposal == null ? proposal.name() : proposal.name() + " + " + ahProposal.name();
+    }
+
+    public int spiIn() {
+        return inbound.spi();
+    }
+
+    public int spiOut() {
+        return spiOut;
+    }
+
+    public long createdMillis() {
+        return createdMillis;
+    }
+
+    public AddressPool localOuter() {
+        return inbound.localOuter();
+    }
+
+    public AddressPool remoteOuter() {
+        return inbound.remoteOuter();
+    }
+
+    @Override
+    public String toString() {
+        return String.format("child[%s %s in 0x%08x out 0x%08x %s]", connection, proposalName(), spiIn(), spiOut, pair);
+    }
+}

@@ -1,0 +1,249 @@
+package net.poolsa.ike.sa;
+
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import net.poolsa.ike.crypto.IsakmpEncryption;
+import net.poolsa.ike.crypto.Phase1Keys;
+import net.poolsa.ike.job.Scheduler;
+import net.poolsa.ike.proposal.IkeProposal;
+
+/**
+ * One ISAKMP SA: its cookies and our role, the explicit state, the endpoints (which move to port 4500 when NAT
+ * traversal floats), the negotiated suite and lifetime, the keys and the IV chain once Main Mode message 4 is
+ * through, what the peer announced (NAT-T, poolsa outer pools), the exchanges in progress and the child SAs
+ * negotiated under it. Confined to the IKE event loop; {@link #destroy()} zeroes the keys.
+ *
+ * <p>Our own cookie ({@link #localCookie()}) is unique in the {@link IkeSaTable} and is what jobs name the SA by.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2408#section-2.4">RFC 2408 §2.4 (ISAKMP SA)</a>
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5">RFC 2409 §5</a>
+ */
+public final class IkeSa {
+    private final Role role;
+    private final long initiatorCookie;
+    private long responderCookie;
+    private final String connection;
+    private final long createdMillis;
+    private IkeSaState state;
+    private InetSocketAddress local;
+    private InetSocketAddress remote;
+    private IkeProposal proposal;
+    private long lifetimeSeconds;
+    private Phase1Keys keys;
+    private IsakmpEncryption encryption;
+    private NatState nat = NatState.NONE;
+    private boolean peerOuterPools;
+    private String peerIdentity = "";
+    private Exchange mainMode;
+    private final Map<Integer, Exchange> quickModes = new HashMap<>();
+    private final RecentMessageIds seenMessageIds = new RecentMessageIds();
+    private final List<ChildSa> children = new ArrayList<>();
+    private Scheduler.Cancellable halfOpenTimer = Scheduler.Cancellable.NONE;
+    private String lastPeerError;
+
+    public IkeSa(Role role, long initiatorCookie, long responderCookie, String connection, InetSocketAddress local,
+                 InetSocketAddress remote, long createdMillis) {
+        this.role = role;
+        this.initiatorCookie = initiatorCookie;
+        this.responderCookie = responderCookie;
+        this.connection = connection;
+        this.local = local;
+        this.remote = remote;
+        this.createdMillis = createdMillis;
+        this.state = role == Role.INITIATOR ? IkeSaState.MM1_SENT : IkeSaState.MM2_SENT;
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    public long initiatorCookie() {
+        return initiatorCookie;
+    }
+
+    public long responderCookie() {
+        return responderCookie;
+    }
+
+    /** Set by the initiator from Main Mode message 2. */
+    public void responderCookie(long cookie) {
+        this.responderCookie = cookie;
+    }
+
+    /** Our cookie: the initiator's if we initiated, else the responder's. */
+    public long localCookie() {
+        return role == Role.INITIATOR ? initiatorCookie : responderCookie;
+    }
+
+    /** The peer's cookie (0 while an initiator waits for message 2). */
+    public long peerCookie() {
+        return role == Role.INITIATOR ? responderCookie : initiatorCookie;
+    }
+
+    /** The connection whose proposals and key Main Mode used. */
+    public String connection() {
+        return connection;
+    }
+
+    public long createdMillis() {
+        return createdMillis;
+    }
+
+    public IkeSaState state() {
+        return state;
+    }
+
+    public void state(IkeSaState s) {
+        this.state = s;
+    }
+
+    public boolean established() {
+        return state == IkeSaState.ESTABLISHED;
+    }
+
+    public InetSocketAddress local() {
+        return local;
+    }
+
+    public InetSocketAddress remote() {
+        return remote;
+    }
+
+    /** The endpoints after a NAT-T float (or a peer's authenticated move). */
+    public void endpoints(InetSocketAddress local, InetSocketAddress remote) {
+        this.local = local;
+        this.remote = remote;
+    }
+
+    public IkeProposal proposal() {
+        return proposal;
+    }
+
+    public long lifetimeSeconds() {
+        return lifetimeSeconds;
+    }
+
+    public void negotiated(IkeProposal proposal, long lifetimeSeconds) {
+        this.proposal = proposal;
+        this.lifetimeSeconds = lifetimeSeconds;
+    }
+
+    /** The phase-1 keys, null before Main Mode message 4. */
+    public Phase1Keys keys() {
+        return keys;
+    }
+
+    public IsakmpEncryption encryption() {
+        return encryption;
+    }
+
+    public void keys(Phase1Keys keys) {
+        this.keys = keys;
+        this.encryption = keys.newEncryption();
+    }
+
+    public NatState nat() {
+        return nat;
+    }
+
+    public void nat(NatState nat) {
+        this.nat = nat;
+    }
+
+    /** The peer announced that it understands poolsa outer-pool notifications. */
+    public boolean peerOuterPools() {
+        return peerOuterPools;
+    }
+
+    public void peerOuterPools(boolean understands) {
+        this.peerOuterPools = understands;
+    }
+
+    /** The peer's phase-1 ID, for log lines and status. */
+    public String peerIdentity() {
+        return peerIdentity;
+    }
+
+    public void peerIdentity(String id) {
+        this.peerIdentity = id;
+    }
+
+    public Exchange mainMode() {
+        return mainMode;
+    }
+
+    public void mainMode(Exchange e) {
+        this.mainMode = e;
+    }
+
+    public Exchange quickMode(int messageId) {
+        return quickModes.get(messageId);
+    }
+
+    public void quickMode(int messageId, Exchange e) {
+        quickModes.put(messageId, e);
+    }
+
+    public Exchange removeQuickMode(int messageId) {
+        if (encryption != null) {
+            encryption.chain().forget(messageId);
+        }
+        return quickModes.remove(messageId);
+    }
+
+    public Collection<Exchange> quickModes() {
+        return List.copyOf(quickModes.values());
+    }
+
+    /** Message IDs of the Quick Mode and Informational exchanges seen (replay detection). */
+    public RecentMessageIds seenMessageIds() {
+        return seenMessageIds;
+    }
+
+    public List<ChildSa> children() {
+        return children;
+    }
+
+    public void halfOpenTimer(Scheduler.Cancellable timer) {
+        this.halfOpenTimer = timer;
+    }
+
+    /** Main Mode finished: the half-open expiry no longer applies. */
+    public void cancelHalfOpenTimer() {
+        halfOpenTimer.cancel();
+        halfOpenTimer = Scheduler.Cancellable.NONE;
+    }
+
+    /** An error notification the peer sent that could not be authenticated: said when the attempt times out. */
+    public String lastPeerError() {
+        return lastPeerError;
+    }
+
+    public void lastPeerError(String error) {
+        this.lastPeerError = error;
+    }
+
+    /** Leaves the table: cancels the half-open timer and zeroes the keys. Children are the caller's to remove first. */
+    public void destroy() {
+        state = IkeSaState.DELETED;
+        halfOpenTimer.cancel();
+        if (encryption != null) {
+            encryption.destroy();
+        }
+        if (keys != null) {
+            keys.destroy();
+        }
+    }
+
+    /** Cookies, role, state, endpoints; never keys. */
+    @Override
+    public String toString() {
+        return String.format("IKE_SA[%s %016x_i %016x_r %s %s %s <-> %s]", connection, initiatorCookie,
+                responderCookie, role.label(), state, local, remote);
+    }
+}

@@ -1,0 +1,98 @@
+package net.poolsa.ike;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.sa.UdpEncapsulation;
+
+/**
+ * NAT traversal (RFC 3947, RFC 3948): NAT-T vendor IDs in messages 1 and 2, NAT-D in 3 and 4; when a NAT is seen
+ * (or pretended: forced encapsulation), IKE floats to port 4500 from message 5 on and the child SAs carry ESP in UDP.
+ * <pre>
+ * HDR, SA, VID(RFC 3947), VID(draft-02)  500 --&gt; 500
+ *                                 500 &lt;-- 500  HDR, SA, VID(RFC 3947)
+ * HDR, KE, Ni, NAT-D, NAT-D       500 --&gt; 500
+ *                                 500 &lt;-- 500  HDR, KE, Nr, NAT-D, NAT-D
+ * HDR*, IDii, HASH_I             4500 --&gt; 4500  (non-ESP marker)
+ *                                4500 &lt;-- 4500 HDR*, IDir, HASH_R ... Quick Mode on 4500
+ * </pre>
+ */
+class NatTraversalTest {
+
+    @Test
+    void forcedEncapsulationFloatsFromMessageFiveAndPutsEspInUdp() {
+        Gateways g = new Gateways();
+        g.configure(Gateways.forA().encap(true), Gateways.forB());
+        assertTrue(g.initiate(g.a).ok());
+        List<Wire.Datagram> log = g.wire.log;
+        assertEquals(9, log.size());
+        for (int i = 0; i < log.size(); i++) {
+            int port = i < 4 ? 500 : 4500;
+            assertEquals(port, log.get(i).from().getPort(), "message " + (i + 1));
+            assertEquals(port, log.get(i).to().getPort(), "message " + (i + 1));
+        }
+        for (Wire.Side s : List.of(g.a, g.b)) {
+            for (Direction d : Direction.values()) {
+                assertEquals(UdpEncapsulation.NAT_T, Gateways.one(s, d).udpEncapsulation(), s + " " + d);
+            }
+            IkeSaSnapshot ike = g.snapshot(s).get(0);
+            assertTrue(ike.natT());
+            assertEquals(4500, ike.local().getPort());
+            assertEquals(4500, ike.remote().getPort());
+        }
+    }
+
+    @Test
+    void withoutANatNothingFloats() {
+        Gateways g = new Gateways();
+        g.configure(Gateways.forA(), Gateways.forB());
+        assertTrue(g.initiate(g.a).ok());
+        for (Wire.Datagram d : g.wire.log) {
+            assertEquals(500, d.to().getPort());
+        }
+        assertNull(Gateways.one(g.a, Direction.OUTBOUND).udpEncapsulation());
+        assertTrue(!g.snapshot(g.b).get(0).natT());
+    }
+
+    /**
+     * A behind a NAT that maps 192.0.2.1:P to 198.51.100.99:P+10000: B sees the mapped address and port, both
+     * detect the NAT, and B's SAs send ESP in UDP to the mapped port. A, knowing it is behind a NAT, does not announce
+     * its own outer pool (B could not reach it), so B's SAs hold the NAT's address; B still announces its own.
+     */
+    @Test
+    void aRealNatIsDetectedAndTheMappedPortCarriesEsp() {
+        Gateways g = new Gateways();
+        InetSocketAddress nat = new InetSocketAddress("198.51.100.99", 0);
+        g.wire.nat = d -> {
+            if (d.from().getAddress().getHostAddress().equals("192.0.2.1")) {
+                return new Wire.Datagram(new InetSocketAddress(nat.getAddress(), d.from().getPort() + 10000), d.to(),
+                        d.bytes());
+            }
+            if (d.to().getAddress().equals(nat.getAddress())) {
+                return new Wire.Datagram(d.from(), new InetSocketAddress("192.0.2.1", d.to().getPort() - 10000), d.bytes());
+            }
+            return d;
+        };
+        g.configure(Conn.of("192.0.2.1", "192.0.2.2", "198.51.100.0/25", "203.0.113.0/24"),
+                Conn.of("192.0.2.2", "198.51.100.99", "203.0.113.0/24", "198.51.100.0/25"));
+        IkeResult r = g.initiate(g.a);
+        assertTrue(r.ok(), r.message());
+        SecurityAssociation bOut = Gateways.one(g.b, Direction.OUTBOUND);
+        assertEquals(new UdpEncapsulation(4500, 14500), bOut.udpEncapsulation());
+        assertEquals(AddressPool.parse("198.51.100.99"), bOut.remoteOuter());
+        assertEquals("198.51.100.99", bOut.currentRemote().toString());
+        SecurityAssociation aOut = Gateways.one(g.a, Direction.OUTBOUND);
+        assertEquals(UdpEncapsulation.NAT_T, aOut.udpEncapsulation());
+        assertEquals(AddressPool.parse("192.0.2.1"), aOut.localOuter());
+        assertEquals(14500, g.snapshot(g.b).get(0).remote().getPort());
+    }
+}

@@ -1,0 +1,171 @@
+package net.poolsa.ike;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+
+import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.sad.SecurityAssociationDatabase;
+import net.poolsa.ike.exchange.IkeNetwork;
+import net.poolsa.ike.job.Timers;
+import net.poolsa.ike.transport.InboundIkeDatagram;
+import net.poolsa.ike.transport.OutboundIkeDatagram;
+import net.poolsa.ike.transport.PortRole;
+
+/**
+ * Two IKE engines back to back in one process: each {@link Side} is an {@link IkeNetwork} on its own addresses
+ * (ports 500 and 4500), a {@link UserspaceIpsecKernel} and an engine; datagrams queue on the wire and reach the
+ * other side only when the test calls {@link #flush}, which may drop, change or repeat them (a {@link Filter}).
+ * Both sides share one {@link ManualScheduler}; randomness is seeded, so a run repeats byte for byte.
+ */
+final class Wire {
+    /** What the wire does to one datagram: return it (maybe changed), or null to drop it. */
+    interface Filter {
+        Datagram apply(Datagram d);
+    }
+
+    /** A datagram on the wire: the ISAKMP bytes (no non-ESP marker), between two socket addresses. */
+    record Datagram(InetSocketAddress from, InetSocketAddress to, byte[] bytes) {
+        boolean natT() {
+            return to.getPort() == PortRole.NAT_T.standardPort();
+        }
+
+        int exchangeType() {
+            return bytes[18] & 0xff;
+        }
+
+        boolean encrypted() {
+            return (bytes[19] & 1) != 0;
+        }
+
+        Datagram with(byte[] b) {
+            return new Datagram(from, to, b);
+        }
+    }
+
+    final ManualScheduler clock = new ManualScheduler();
+    final List<Datagram> log = new ArrayList<>();
+    private final Deque<Datagram> queue = new ArrayDeque<>();
+    private final List<Side> sides = new ArrayList<>();
+    /** Rewrites addresses as a NAT between the sides would (null: none). */
+    UnaryOperator<Datagram> nat;
+
+    /** A gateway on {@code addresses}, with seeded randomness and the given timers. */
+    Side side(String name, long seed, Timers timers, String... addresses) {
+        Side s = new Side(name, seed, timers, addresses);
+        sides.add(s);
+        return s;
+    }
+
+    /** Delivers queued datagrams (and what answering them queues) until the wire is quiet; returns how many went. */
+    int flush() {
+        return flush(d -> d);
+    }
+
+    int flush(Filter filter) {
+        int n = 0;
+        while (!queue.isEmpty()) {
+            Datagram d = filter.apply(queue.poll());
+            if (d != null) {
+                deliver(d);
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Lets virtual time pass, delivering what the timers send. */
+    void advance(long millis) {
+        clock.advance(millis, this::flush);
+        flush();
+    }
+
+    /** Datagrams queued and not yet delivered. */
+    List<Datagram> queued() {
+        return List.copyOf(queue);
+    }
+
+    /** Takes the queued datagrams off the wire (the test delivers them itself, or not). */
+    List<Datagram> take() {
+        List<Datagram> out = List.copyOf(queue);
+        queue.clear();
+        return out;
+    }
+
+    void deliver(Datagram d) {
+        Datagram seen = nat == null ? d : nat.apply(d);
+        log.add(seen);
+        for (Side s : sides) {
+            if (s.owns(seen.to().getAddress())) {
+                ByteBuf content = Unpooled.wrappedBuffer(seen.bytes());
+                try {
+                    s.engine.core().received(new InboundIkeDatagram(seen.to(), seen.from(), content, seen.natT()));
+                } finally {
+                    content.release();
+                }
+                return;
+            }
+        }
+    }
+
+    final class Side implements IkeNetwork {
+        final String name;
+        final List<InetAddress> addresses = new ArrayList<>();
+        final UserspaceIpsecKernel kernel;
+        final CountingKernel counting;
+        final RecordingEvents events = new RecordingEvents();
+        final IkeEngine engine;
+
+        private Side(String name, long seed, Timers timers, String... addrs) {
+            this.name = name;
+            for (String a : addrs) {
+                try {
+                    addresses.add(InetAddress.getByName(a));
+                } catch (java.net.UnknownHostException e) {
+                    throw new IllegalArgumentException(a, e);
+                }
+            }
+            java.util.Random spis = new java.util.Random(seed * 31 + 7);
+            this.kernel = new UserspaceIpsecKernel(new SecurityAssociationDatabase(spis::nextInt));
+            this.counting = new CountingKernel(kernel);
+            java.util.Random r = new java.util.Random(seed);
+            this.engine = IkeEngine.create(this, clock, counting, events, r::nextBytes, timers);
+        }
+
+        boolean owns(InetAddress a) {
+            return addresses.contains(a);
+        }
+
+        @Override
+        public void send(OutboundIkeDatagram d) {
+            try {
+                queue.add(new Datagram(d.local(), d.remote(), ByteBufUtil.getBytes(d.content())));
+            } finally {
+                d.release();
+            }
+        }
+
+        @Override
+        public InetSocketAddress local(InetAddress address, PortRole role) {
+            return addresses.contains(address) ? new InetSocketAddress(address, role.standardPort()) : null;
+        }
+
+        @Override
+        public int peerPort(PortRole role) {
+            return role.standardPort();
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+}
