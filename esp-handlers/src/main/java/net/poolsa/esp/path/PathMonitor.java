@@ -19,6 +19,7 @@ import net.poolsa.esp.event.PathSwitchCause;
 import net.poolsa.esp.event.SwitchHold;
 import net.poolsa.esp.ip.Checksums;
 import net.poolsa.esp.ip.IpPacketView;
+import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
@@ -41,7 +42,8 @@ import net.poolsa.esp.sad.SecurityAssociationDatabase;
  * Peer-moved and switch-back moves are limited per SA (a token bucket); both holds are reported
  * ({@link DataPathListener#outerPathHeld}). An SA that followed its peer leaves switching back to the peer, and an SA
  * that moved on its own does not follow the peer back to the path it left until the peer had time to see the move
- * ({@link #PEER_SHIELD_MIN_NANOS}), so the two ends do not take turns.
+ * ({@link #PEER_SHIELD_MIN_NANOS}), so the two ends do not take turns. When both ends move at once (each to a path the
+ * other just left), one of them, chosen from the pools ({@link #stands}), keeps its path and the other follows it.
  *
  * <p><b>Evidence</b> that a path works: an authenticated inbound packet over it, a reply to our probe over it, or an
  * authenticated IKE answer ({@link #confirmed}, for DPD). A path becomes UP with its first evidence (a link that
@@ -203,6 +205,7 @@ public final class PathMonitor implements PathEvidence {
             return;
         }
         ReqidGroup g = index.groupFor(sa.reqid());
+        g.stands = stands(sa);
         SaEntry e = new SaEntry(sa, g);
         e.candidates = candidates(sa);
         e.lastPackets = sa.packets();
@@ -765,6 +768,9 @@ public final class PathMonitor implements PathEvidence {
             e.group.shieldFrom = from;
             e.group.shieldUntil = nowNanos + peerShieldNanos;
         }
+        e.group.movedAt = nowNanos;
+        e.group.awaitingPeer = true;
+        e.group.peerElsewhere = false;
         e.lastCause = cause;
         e.heldFor = null;
         e.heldWhy = null;
@@ -864,12 +870,44 @@ public final class PathMonitor implements PathEvidence {
         }
         if (g.pair == p) {
             g.shieldFrom = null; // the peer sends where we are: it saw our move
+            // Packets it sent before it saw our move may come over our new path too; only its coming over from another
+            // path shows that it followed us there.
+            g.awaitingPeer &= !g.peerElsewhere;
             return;
         }
+        g.peerElsewhere = true;
         if (p == g.shieldFrom && nowNanos - g.shieldUntil < 0) {
             return; // sent before the peer saw that we left this path: following it would bounce both ends
         }
+        if (g.stands && g.awaitingPeer && nowNanos - g.movedAt < peerShieldNanos) {
+            return; // both ends moved at once: the one that stands keeps its path, the other follows it there
+        }
         peerMoved(g, p, nowNanos);
+    }
+
+    /**
+     * The tie-break between two ends that change paths at the same time (each following the other's newest packet, or
+     * each switching back to a different path it prefers), which would otherwise swap paths in turn until their switch
+     * budgets run out: the end whose local outer pool has the lower first address (IPv4 before IPv6) stands, that is,
+     * after a move of its own it does not follow the peer to another path until the peer was seen on its new path or
+     * the peer shield's time passed; the other end always follows. Both ends compute it from the same two pools, with
+     * the roles swapped, so exactly one of them stands (neither when the pools start at the same address).
+     */
+    static boolean stands(SecurityAssociation sa) {
+        return compareFirst(sa.localOuter(), sa.remoteOuter()) < 0;
+    }
+
+    private static int compareFirst(AddressPool a, AddressPool b) {
+        boolean a4 = a.v4RangeCount() > 0;
+        boolean b4 = b.v4RangeCount() > 0;
+        if (a4 || b4) {
+            return a4 && b4 ? Long.compare(a.v4First(0), b.v4First(0)) : a4 ? -1 : 1;
+        }
+        if (a.v6RangeCount() == 0 || b.v6RangeCount() == 0) {
+            return 0;
+        }
+        int c = Long.compareUnsigned(a.v6FirstHi(0), b.v6FirstHi(0));
+        return c != 0 ? c : Long.compareUnsigned(a.v6FirstLo(0), b.v6FirstLo(0));
     }
 
     /** Authenticated proof that the path from {@code remote} to {@code local} works (an IKE DPD answer, RFC 3706); moves no SA. */

@@ -15,6 +15,11 @@ final class ReqidGroup {
     PathPair pair; // where the group's SAs were last placed together: the per-packet check compares with it
     PathPair shieldFrom; // a path we left on our own: the peer's packets over it are not followed until shieldUntil
     long shieldUntil;
+    /** The tie-break ({@link PathMonitor#stands}): while both ends may be moving at once, this end keeps its path. */
+    boolean stands;
+    long movedAt; // when the group's SAs last changed paths (any cause)
+    boolean awaitingPeer; // since then, the peer was not seen coming over to the path we moved to
+    boolean peerElsewhere; // since then, a newest packet of the peer came over another path
 
     ReqidGroup(int reqid) {
         this.reqid = reqid;
