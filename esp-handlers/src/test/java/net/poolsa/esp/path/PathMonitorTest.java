@@ -510,6 +510,51 @@ class PathMonitorTest {
         assertEquals(10, probes.stream().map(p -> p.getLong(28)).distinct().count(), "every probe carries its own value");
     }
 
+    /**
+     * A loaded host answers late: every reply of an idle path arrives only after the next probe was sent. Each is taken
+     * (once, from the probed address, with its value), so the path stays up and its SA stays; a reply to a probe long
+     * superseded is not. (A reply later than the detection time cannot help: the path is down by then, as in BFD.)
+     */
+    @Test
+    void lateRepliesToAnyOfThePathsOutstandingProbesKeepAnIdlePathUp() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        m.saInstalled(out);
+        bothUp(m, 1000);
+        List<ByteBuf> toB1 = new ArrayList<>();
+        int late = 1;
+        int accepted = 0;
+        for (long t = 1010; t <= 31000; t += 10) {
+            m.tick(t * MS);
+            reply(m, B2, t * MS);
+            ByteBuf newest = lastProbeTo(B1);
+            if (toB1.isEmpty() || toB1.get(toB1.size() - 1) != newest) {
+                toB1.add(newest);
+                int answered = toB1.size() - 1 - late;
+                if (answered > 0) { // the first probe was answered by bothUp
+                    ByteBuf r = replyTo(toB1.get(answered));
+                    try {
+                        assertTrue(offer(m, r, (t + 5) * MS), "the reply to the probe " + late + " probes before the newest");
+                        accepted++;
+                    } finally {
+                        r.release();
+                    }
+                }
+            }
+        }
+        assertTrue(toB1.size() >= 29 && toB1.size() <= 31, "an idle path is probed about once a second: " + toB1.size());
+        assertEquals(toB1.size() - 1 - late, accepted);
+        assertEquals(PathState.UP, m.state(A1, B1));
+        assertEquals(B1, out.currentRemote());
+        assertEquals(List.of(), events, "no path down, no switch");
+        ByteBuf stale = replyTo(toB1.get(0));
+        try {
+            assertFalse(offer(m, stale, 31010 * MS), "a reply to a probe " + (toB1.size() - 1) + " probes old");
+        } finally {
+            stale.release();
+        }
+    }
+
     /** Taking a probe reply or an authenticated packet (the per-packet evidence path) allocates nothing. */
     @Test
     void theEvidencePathAllocatesNothing() {
