@@ -42,8 +42,8 @@ import net.poolsa.esp.sad.SecurityAssociationDatabase;
  * Peer-moved and switch-back moves are limited per SA (a token bucket); both holds are reported
  * ({@link DataPathListener#outerPathHeld}). An SA that followed its peer leaves switching back to the peer, and an SA
  * that moved on its own does not follow the peer back to the path it left until the peer had time to see the move
- * ({@link #PEER_SHIELD_MIN_NANOS}), so the two ends do not take turns. When both ends move at once (each to a path the
- * other just left), one of them, chosen from the pools ({@link #stands}), keeps its path and the other follows it.
+ * ({@link #PEER_SHIELD_MIN_NANOS}), so the two ends do not take turns. When both ends move on their own at once (to
+ * different paths), one of them, chosen from the pools ({@link #stands}), keeps its path and the other follows it.
  *
  * <p><b>Evidence</b> that a path works: an authenticated inbound packet over it, a reply to our probe over it, or an
  * authenticated IKE answer ({@link #confirmed}, for DPD). A path becomes UP with its first evidence (a link that
@@ -768,9 +768,11 @@ public final class PathMonitor implements PathEvidence {
             e.group.shieldFrom = from;
             e.group.shieldUntil = nowNanos + peerShieldNanos;
         }
-        e.group.movedAt = nowNanos;
-        e.group.awaitingPeer = true;
-        e.group.peerElsewhere = false;
+        if (cause != PathSwitchCause.PEER_MOVED) {
+            e.group.movedAt = nowNanos;
+            e.group.awaitingPeer = true;
+            e.group.peerElsewhere = false;
+        }
         e.lastCause = cause;
         e.heldFor = null;
         e.heldWhy = null;
@@ -886,11 +888,12 @@ public final class PathMonitor implements PathEvidence {
     }
 
     /**
-     * The tie-break between two ends that change paths at the same time (each following the other's newest packet, or
-     * each switching back to a different path it prefers), which would otherwise swap paths in turn until their switch
-     * budgets run out: the end whose local outer pool has the lower first address (IPv4 before IPv6) stands, that is,
-     * after a move of its own it does not follow the peer to another path until the peer was seen on its new path or
-     * the peer shield's time passed; the other end always follows. Both ends compute it from the same two pools, with
+     * The tie-break between two ends that move on their own at the same time to different paths (each switching back
+     * to the path it prefers, after a link came back), which would otherwise follow each other's newest packet in turn
+     * until their switch budgets run out: the end whose local outer pool has the lower first address (IPv4 before
+     * IPv6) stands, that is, after a move of its own it does not follow the peer to another path until the peer was
+     * seen coming over to its new path or the peer shield's time passed; the other end always follows. Following the
+     * peer is no move of its own: an end that followed follows again at once. Both ends compute it from the same two pools, with
      * the roles swapped, so exactly one of them stands (neither when the pools start at the same address).
      */
     static boolean stands(SecurityAssociation sa) {

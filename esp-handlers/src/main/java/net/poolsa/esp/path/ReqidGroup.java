@@ -17,7 +17,7 @@ final class ReqidGroup {
     long shieldUntil;
     /** The tie-break ({@link PathMonitor#stands}): while both ends may be moving at once, this end keeps its path. */
     boolean stands;
-    long movedAt; // when the group's SAs last changed paths (any cause)
+    long movedAt; // when the group's SAs last changed paths on our own decision (not following the peer)
     boolean awaitingPeer; // since then, the peer was not seen coming over to the path we moved to
     boolean peerElsewhere; // since then, a newest packet of the peer came over another path
 
