@@ -7,12 +7,14 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.yaml.snakeyaml.LoaderOptions;
@@ -30,6 +32,7 @@ import net.poolsa.appliance.config.DataPathConfig.SinkType;
 import net.poolsa.esp.crypto.EspAlgorithm;
 import net.poolsa.esp.crypto.IntegrityAlgorithm;
 import net.poolsa.esp.crypto.IpsecAlgorithms;
+import net.poolsa.esp.path.PathTimers;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.IpLiterals;
 import net.poolsa.esp.sa.IpsecProtocol;
@@ -46,6 +49,8 @@ import net.poolsa.esp.transform.NatTraversal;
 public final class ConfigLoader {
     private static final Pattern IFNAME = Pattern.compile("[A-Za-z0-9_.\\-]{1,15}");
     private static final Pattern CONNECTION_NAME = Pattern.compile("[A-Za-z0-9_\\-]{1,64}");
+    private static final Pattern DURATION = Pattern.compile("(\\d{1,12})(ms|s|m)");
+
     private ConfigLoader() {
     }
 
@@ -186,7 +191,7 @@ public final class ConfigLoader {
     }
 
     private static DataPathConfig dataPath(ConfigNode n) throws ConfigException {
-        Map<String, ConfigNode> m = n.mapping(Set.of("capture", "uplinks", "sink", "mtu", "immediate-capture"));
+        Map<String, ConfigNode> m = n.mapping(Set.of("capture", "uplinks", "sink", "mtu", "immediate-capture", "failover"));
         List<InterfaceConfig> capture = interfaces(required(n, m, "capture"));
         List<InterfaceConfig> uplinks = interfaces(required(n, m, "uplinks"));
         ConfigNode sinkNode = required(n, m, "sink");
@@ -206,7 +211,52 @@ public final class ConfigLoader {
             throw sinkNode.error("the sink " + sinkName + " must not be a capture or uplink interface");
         }
         boolean immediate = !m.containsKey("immediate-capture") || m.get("immediate-capture").bool();
-        return new DataPathConfig(capture, uplinks, new SinkConfig(sinkName, type), mtu, immediate);
+        PathTimers failover = m.containsKey("failover") ? failover(m.get("failover")) : PathTimers.DEFAULTS;
+        return new DataPathConfig(capture, uplinks, new SinkConfig(sinkName, type), mtu, immediate, failover);
+    }
+
+    /**
+     * {@code data-path.failover}: path monitoring's timers (BFD-style, RFC 5880 §6.8.4), each optional, defaults from
+     * {@link PathTimers#DEFAULTS}. Ranges and their relations are checked by {@link PathTimers} itself.
+     */
+    private static PathTimers failover(ConfigNode n) throws ConfigException {
+        Map<String, ConfigNode> m = n.mapping(Set.of("probe-interval", "idle-probe-interval", "detect-multiplier",
+                "max-probe-rate", "switch-back-after", "switch-limit", "switch-limit-window"));
+        PathTimers d = PathTimers.DEFAULTS;
+        Duration probe = m.containsKey("probe-interval") ? duration(m.get("probe-interval")) : d.probeInterval();
+        Duration idle = m.containsKey("idle-probe-interval") ? duration(m.get("idle-probe-interval")) : d.idleProbeInterval();
+        int multiplier = m.containsKey("detect-multiplier")
+                ? (int) m.get("detect-multiplier").integer(1, PathTimers.MAX_DETECT_MULTIPLIER) : d.detectMultiplier();
+        int rate = m.containsKey("max-probe-rate")
+                ? (int) m.get("max-probe-rate").integer(1, PathTimers.MAX_PROBES_PER_SECOND) : d.maxProbesPerSecond();
+        Duration back = m.containsKey("switch-back-after") ? duration(m.get("switch-back-after")) : d.switchBackAfter();
+        int limit = m.containsKey("switch-limit") ? (int) m.get("switch-limit").integer(1, PathTimers.MAX_SWITCH_LIMIT)
+                : d.switchLimit();
+        Duration window = m.containsKey("switch-limit-window") ? duration(m.get("switch-limit-window")) : d.switchLimitWindow();
+        try {
+            return new PathTimers(probe, idle, multiplier, rate, back, limit, window);
+        } catch (IllegalArgumentException e) {
+            throw n.error(e.getMessage());
+        }
+    }
+
+    /** "40ms", "5s", "2m": a whole number and a unit. */
+    private static Duration duration(ConfigNode n) throws ConfigException {
+        Matcher m = DURATION.matcher(n.string());
+        if (!m.matches()) {
+            throw n.error("'" + n.string() + "' is not a duration like 40ms, 5s or 2m");
+        }
+        long v;
+        try {
+            v = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            throw n.error("'" + n.string() + "' is too large");
+        }
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(v);
+            case "s" -> Duration.ofSeconds(v);
+            default -> Duration.ofMinutes(v);
+        };
     }
 
     private static List<InterfaceConfig> concat(List<InterfaceConfig> a, List<InterfaceConfig> b) {

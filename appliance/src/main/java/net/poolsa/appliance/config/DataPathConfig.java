@@ -1,6 +1,9 @@
 package net.poolsa.appliance.config;
 
 import java.util.List;
+import java.util.Objects;
+
+import net.poolsa.esp.path.PathTimers;
 
 /**
  * Where the data path works: cleartext is captured on {@code capture} interfaces, protected packets leave
@@ -10,16 +13,19 @@ import java.util.List;
  * @param mtu the uplinks' MTU, from which the data path derives the largest inner packet it can protect
  * @param immediateCapture libpcap immediate mode (default): each packet is readable at once instead of when a
  *        TPACKET_V3 block retires (up to 1 ms per capture); reads are batched on the event loop either way
+ * @param failover path monitoring's timers ({@code data-path.failover}): one set for all connections, since a path
+ *        (a pair of outer addresses) is probed once for every SA that uses it
  */
 public record DataPathConfig(List<InterfaceConfig> capture, List<InterfaceConfig> uplinks, SinkConfig sink, int mtu,
-                             boolean immediateCapture) {
+                             boolean immediateCapture, PathTimers failover) {
     public DataPathConfig {
         capture = List.copyOf(capture);
         uplinks = List.copyOf(uplinks);
+        Objects.requireNonNull(failover, "failover timers");
     }
 
     public DataPathConfig(List<InterfaceConfig> capture, List<InterfaceConfig> uplinks, SinkConfig sink, int mtu) {
-        this(capture, uplinks, sink, mtu, true);
+        this(capture, uplinks, sink, mtu, true, PathTimers.DEFAULTS);
     }
 
     /** One interface and the addresses (with prefix lengths) it carries. */

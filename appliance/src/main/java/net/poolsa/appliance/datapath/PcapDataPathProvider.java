@@ -1,6 +1,5 @@
 package net.poolsa.appliance.datapath;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -13,6 +12,9 @@ import net.poolsa.appliance.lifecycle.DataPathContext;
 import net.poolsa.appliance.lifecycle.DataPathProvider;
 import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.event.PathState;
+import net.poolsa.esp.event.PathSwitchCause;
+import net.poolsa.esp.event.SwitchHold;
 import net.poolsa.esp.pipeline.DataPlane;
 import net.poolsa.esp.pipeline.DataPlaneConfig;
 import net.poolsa.esp.pipeline.IpsecProtector;
@@ -26,18 +28,16 @@ import org.slf4j.LoggerFactory;
 /**
  * The pcap-fed userspace data plane of {@code esp-handlers} behind the appliance's data-path seam: builds a
  * {@link DataPlaneConfig} from the configuration file and the connections, and binds the data plane's events
- * to the appliance's meters. The data plane points each outbound SA at a first pair of outer addresses when it
- * starts, and again for the SAs of a reload ({@link DataPath#update}), which also changes the peers probed, the
- * remote pools diverted into the sink and the inbound-policy rules.
+ * to the appliance's meters and log lines ({@code event=path_switch}, {@code event=path_state},
+ * {@code event=path_switch_held}). Path monitoring gives each outbound SA a first pair of outer addresses when it is
+ * installed (at start or by a reload) and moves it as paths fail and recover; a reload ({@link DataPath#update})
+ * also changes the peers probed, the remote pools diverted into the sink and the inbound-policy rules.
  *
  * <p>Peers are monitored at the single addresses (/32, /128) listed in the connections' remote outer pools:
  * a pool given only as prefixes is still accepted inbound in full, but outbound failover needs the peer's
  * concrete uplink addresses to probe.
  */
 public final class PcapDataPathProvider implements DataPathProvider {
-    /** Path probes: fast enough to fail over within about a second, as the paper's SCTP timers need. */
-    static final Duration PROBE_INTERVAL = Duration.ofMillis(200);
-    static final Duration DEAD_AFTER = Duration.ofMillis(1000);
     private static final Logger LOG = LoggerFactory.getLogger(PcapDataPathProvider.class);
 
     @Override
@@ -88,7 +88,7 @@ public final class PcapDataPathProvider implements DataPathProvider {
             peers.addAll(singleAddresses(c.remoteOuter()));
         }
         return new DataPlaneConfig(uplinks, dp.sink().name(), List.copyOf(remoteProtected), List.copyOf(peers),
-                context.kernel(), mtuSettings(dp), PROBE_INTERVAL, DEAD_AFTER, true, dp.immediateCapture(),
+                context.kernel(), mtuSettings(dp), dp.failover(), true, dp.immediateCapture(),
                 dp.sink().type() == DataPathConfig.SinkType.TUN ? DataPlaneConfig.Sink.TUN : DataPlaneConfig.Sink.CAPTURE);
     }
 
@@ -124,7 +124,7 @@ public final class PcapDataPathProvider implements DataPathProvider {
         return out;
     }
 
-    private static DataPathListener listener(DataPathContext context) {
+    static DataPathListener listener(DataPathContext context) {
         return new DataPathListener() {
             @Override
             public void dropped(DropReason reason, SecurityAssociation sa) {
@@ -142,13 +142,30 @@ public final class PcapDataPathProvider implements DataPathProvider {
             }
 
             @Override
-            public void outerAddressChanged(SecurityAssociation sa, OuterAddress previous, OuterAddress current) {
-                LOG.info("event=outer_address_changed spi={} from={} to={} rekey=false", sa.spiHex(), previous, current);
+            public void outerPathChanged(SecurityAssociation sa, OuterAddress previousLocal, OuterAddress previousRemote,
+                                         PathSwitchCause cause, long detectionNanos) {
+                context.meters().pathSwitched(cause, detectionNanos);
+                LOG.info("event=path_switch spi={} cause={} from={}>{} to={}>{} detection_ms={} rekey=false", sa.spiHex(),
+                        cause.label(), previousLocal, previousRemote, sa.currentLocal(), sa.currentRemote(),
+                        detectionNanos < 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f", detectionNanos / 1e6));
             }
 
             @Override
-            public void pathStateChanged(OuterAddress remote, boolean alive) {
-                LOG.info("event=path_state remote={} alive={}", remote, alive);
+            public void outerPathHeld(SecurityAssociation sa, SwitchHold why) {
+                context.meters().switchHeld(why);
+                LOG.info("event=path_switch_held spi={} reason={} at={}>{}", sa.spiHex(), why.label(), sa.currentLocal(),
+                        sa.currentRemote());
+            }
+
+            @Override
+            public void pathStateChanged(OuterAddress local, OuterAddress remote, PathState previous, PathState current) {
+                context.meters().pathState(previous, current);
+                LOG.info("event=path_state local={} remote={} state={}", local, remote, current == null ? "removed" : current.label());
+            }
+
+            @Override
+            public void pathProbesSent(int count) {
+                context.meters().probesSent(count);
             }
         };
     }

@@ -1,14 +1,24 @@
 package net.poolsa.appliance.metrics;
 
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import net.poolsa.esp.event.PathState;
+import net.poolsa.esp.event.PathSwitchCause;
+import net.poolsa.esp.event.SwitchHold;
 
 /**
  * The meters the data path records into directly (the data plane itself stays free of Micrometer: the
- * wiring passes these methods as plain callbacks). Recording is allocation-free.
+ * wiring passes these methods as plain callbacks). Recording is allocation-free. Every tag value of the path
+ * meters is present from the start (the fixed sets of causes, reasons and states), so rates and alerts see zeros
+ * rather than missing series.
  */
 public final class DataPathMeters {
     /** Histogram buckets for one SAD lookup: it takes tens of nanoseconds, a slow one microseconds. */
@@ -17,14 +27,49 @@ public final class DataPathMeters {
         Duration.ofNanos(500), Duration.ofNanos(1_000), Duration.ofNanos(2_500), Duration.ofNanos(5_000),
         Duration.ofNanos(10_000), Duration.ofNanos(50_000), Duration.ofNanos(250_000), Duration.ofNanos(1_000_000)
     };
+    /** Histogram buckets for a path failure's detection: a local event takes microseconds, a probe timeout 120 ms by default. */
+    static final Duration[] DETECTION_BUCKETS = {
+        Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+        Duration.ofMillis(150), Duration.ofMillis(200), Duration.ofMillis(300), Duration.ofMillis(500), Duration.ofSeconds(1),
+        Duration.ofSeconds(3), Duration.ofSeconds(10)
+    };
 
     private final Timer sadLookup;
+    private final Map<PathSwitchCause, Counter> switches = new EnumMap<>(PathSwitchCause.class);
+    private final Map<PathSwitchCause, Timer> detection = new EnumMap<>(PathSwitchCause.class);
+    private final Map<SwitchHold, Counter> held = new EnumMap<>(SwitchHold.class);
+    private final Map<PathState, AtomicInteger> paths = new EnumMap<>(PathState.class);
+    private final Counter probes;
 
     public DataPathMeters(MeterRegistry registry) {
         this.sadLookup = Timer.builder("poolsa.sad.lookup")
                 .description("Time to find the inbound SA of a packet by SPI and pool check")
                 .serviceLevelObjectives(SAD_LOOKUP_BUCKETS)
                 .register(registry);
+        for (PathSwitchCause c : PathSwitchCause.values()) {
+            switches.put(c, Counter.builder("poolsa.path.switches").tag("cause", c.label())
+                    .description("Outbound SAs moved to another pair of outer addresses (same SPI, no IKE), by cause")
+                    .register(registry));
+            if (c != PathSwitchCause.SWITCH_BACK) {
+                detection.put(c, Timer.builder("poolsa.path.detection").tag("cause", c.label())
+                        .description("How long the old path had been without evidence when its SA was moved "
+                                + "(local_event: from the kernel's message to the move)")
+                        .serviceLevelObjectives(DETECTION_BUCKETS).register(registry));
+            }
+        }
+        for (SwitchHold h : SwitchHold.values()) {
+            held.put(h, Counter.builder("poolsa.path.switches.held").tag("reason", h.label())
+                    .description("Switches to a better path not made (yet): hysteresis or the per-SA switch limit")
+                    .register(registry));
+        }
+        for (PathState s : PathState.values()) {
+            AtomicInteger n = new AtomicInteger();
+            paths.put(s, n);
+            Gauge.builder("poolsa.path.pairs", n, AtomicInteger::get).tag("state", s.label())
+                    .description("Monitored paths (pairs of local and peer outer addresses) by state").register(registry);
+        }
+        this.probes = Counter.builder("poolsa.path.probes")
+                .description("Path probes sent (ICMP/ICMPv6 echo requests, one per path, never one per SA)").register(registry);
     }
 
     /** One inbound SAD lookup took {@code nanos}. */
@@ -34,5 +79,37 @@ public final class DataPathMeters {
 
     public Timer sadLookupTimer() {
         return sadLookup;
+    }
+
+    /** An SA moved; {@code detectionNanos} is negative when it does not apply. */
+    public void pathSwitched(PathSwitchCause cause, long detectionNanos) {
+        switches.get(cause).increment();
+        Timer t = detection.get(cause);
+        if (t != null && detectionNanos >= 0) {
+            t.record(detectionNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    public void switchHeld(SwitchHold why) {
+        held.get(why).increment();
+    }
+
+    /** A path changed state; null stands for "not monitored" (before it was added, after it was removed). */
+    public void pathState(PathState previous, PathState current) {
+        if (previous != null) {
+            paths.get(previous).decrementAndGet();
+        }
+        if (current != null) {
+            paths.get(current).incrementAndGet();
+        }
+    }
+
+    public void probesSent(int count) {
+        probes.increment(count);
+    }
+
+    /** Monitored paths in {@code state} now (tests, status). */
+    public int paths(PathState state) {
+        return paths.get(state).get();
     }
 }

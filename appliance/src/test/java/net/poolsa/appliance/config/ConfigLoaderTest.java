@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
+import java.time.Duration;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
@@ -15,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import net.poolsa.appliance.config.ConnectionConfig.Psk;
+import net.poolsa.esp.path.PathTimers;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.SaMode;
@@ -85,6 +87,35 @@ class ConfigLoaderTest {
         assertTrue(ConfigFixture.YAML.contains(from), from);
         ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace(from, to));
         return ConfigLoader.load(cfg).connections().get("site-b");
+    }
+
+    /** data-path.failover: defaults when absent, each timer when given, ranges checked by the data path's own record. */
+    @Test
+    void failoverTimers() throws Exception {
+        assertEquals(PathTimers.DEFAULTS, ConfigLoader.load(ConfigFixture.write(dir)).dataPath().failover());
+        String type = "    type: ifb\n";
+        Path cfg = ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace(type, type + """
+                  failover:
+                    probe-interval: 25ms
+                    idle-probe-interval: 2s
+                    detect-multiplier: 4
+                    max-probe-rate: 500
+                    switch-back-after: 1m
+                    switch-limit: 3
+                    switch-limit-window: 30s
+                """));
+        PathTimers t = ConfigLoader.load(cfg).dataPath().failover();
+        assertEquals(new PathTimers(Duration.ofMillis(25), Duration.ofSeconds(2), 4, 500,
+                Duration.ofMinutes(1), 3, Duration.ofSeconds(30)), t);
+        assertEquals(Duration.ofMillis(100), t.detectionTime());
+        refused(type, type + "  failover:\n    probe-interval: 40\n", "data-path.failover.probe-interval",
+                "'40' is not a duration like 40ms, 5s or 2m");
+        refused(type, type + "  failover:\n    probe-interval: 5ms\n", "data-path.failover",
+                "probe interval 5 ms is below the minimum of 10 ms");
+        refused(type, type + "  failover:\n    probe-interval: 2s\n", "data-path.failover",
+                "idle probe interval 1000 ms is not within the probe interval (2000 ms) and 60 s");
+        refused(type, type + "  failover:\n    detect-multiplier: 0\n", "data-path.failover.detect-multiplier", "0");
+        refused(type, type + "  failover:\n    probe-intervall: 40ms\n", "data-path.failover.probe-intervall", "unknown field");
     }
 
     @Test

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,9 +19,19 @@ import net.poolsa.appliance.config.PoolsaConfig;
 import net.poolsa.appliance.lifecycle.DataPathContext;
 import net.poolsa.appliance.metrics.DataPathMeters;
 import net.poolsa.esp.event.DropListener;
+import net.poolsa.esp.event.PathState;
+import net.poolsa.esp.event.PathSwitchCause;
+import net.poolsa.esp.event.SwitchHold;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.path.PathTimers;
+import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.pipeline.DataPlaneConfig;
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.OuterAddress;
+import net.poolsa.esp.sa.SaKeys;
+import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.sa.TrafficSelector;
 
 /** What the appliance's configuration becomes for the data plane (nothing is started: no host changes). */
 class PcapDataPathProviderTest {
@@ -51,6 +63,48 @@ class PcapDataPathProviderTest {
         DataPlaneConfig p = planeFor(yaml);
         assertEquals(DataPlaneConfig.Sink.TUN, p.sink());
         assertFalse(p.immediateCapture());
+    }
+
+    @Test
+    void failoverTimersComeFromTheDataPathSection() throws Exception {
+        assertEquals(PathTimers.DEFAULTS, planeFor(ConfigFixture.YAML).paths());
+        DataPlaneConfig p = planeFor(ConfigFixture.YAML.replace("    type: ifb\n", "    type: ifb\n  failover: {probe-interval: 20ms, detect-multiplier: 5}\n"));
+        assertEquals(Duration.ofMillis(100), p.paths().detectionTime());
+    }
+
+    /** The data path's path events become the switch counters by cause, the detection histogram and the paths-by-state gauges. */
+    @Test
+    void pathEventsReachTheMeters() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        DataPathMeters meters = new DataPathMeters(registry);
+        PoolsaConfig c = ConfigLoader.load(ConfigFixture.write(dir));
+        DataPathListener l = PcapDataPathProvider.listener(new DataPathContext(c.dataPath(), new UserspaceIpsecKernel(),
+                DropListener.NONE, meters, c.connections().values()));
+        OuterAddress a1 = OuterAddress.parse("198.51.100.1");
+        OuterAddress b1 = OuterAddress.parse("198.51.100.17");
+        OuterAddress b2 = OuterAddress.parse("203.0.113.17");
+        SecurityAssociation sa = SecurityAssociation.builder().spi(0x1001).reqid(1).direction(Direction.OUTBOUND)
+                .localOuter(AddressPool.parse("198.51.100.0/28")).remoteOuter(AddressPool.parse("198.51.100.17/32", "203.0.113.17/32"))
+                .selector(TrafficSelector.between(AddressPool.parse("192.0.2.0/25"), AddressPool.parse("192.0.2.128/25")))
+                .keys(new SaKeys("null", new byte[0], "hmac-sha2-256-128", new byte[32])).currentLocal(a1).currentRemote(b2).build();
+        l.pathStateChanged(a1, b1, null, PathState.UNVERIFIED);
+        l.pathStateChanged(a1, b2, null, PathState.UNVERIFIED);
+        l.pathStateChanged(a1, b1, PathState.UNVERIFIED, PathState.UP);
+        l.pathStateChanged(a1, b1, PathState.UP, PathState.DOWN);
+        l.outerPathChanged(sa, a1, b1, PathSwitchCause.PROBE_TIMEOUT, 130_000_000L);
+        l.outerPathChanged(sa, a1, b2, PathSwitchCause.SWITCH_BACK, -1);
+        l.outerPathHeld(sa, SwitchHold.HYSTERESIS);
+        l.pathProbesSent(3);
+        assertEquals(1, registry.get("poolsa.path.switches").tag("cause", "probe_timeout").counter().count());
+        assertEquals(1, registry.get("poolsa.path.switches").tag("cause", "switch_back").counter().count());
+        assertEquals(0, registry.get("poolsa.path.switches").tag("cause", "local_event").counter().count());
+        assertEquals(1, registry.get("poolsa.path.detection").tag("cause", "probe_timeout").timer().count());
+        assertEquals(130, registry.get("poolsa.path.detection").tag("cause", "probe_timeout").timer().totalTime(TimeUnit.MILLISECONDS), 0.01);
+        assertEquals(1, registry.get("poolsa.path.switches.held").tag("reason", "hysteresis").counter().count());
+        assertEquals(1, meters.paths(PathState.DOWN));
+        assertEquals(1, meters.paths(PathState.UNVERIFIED));
+        assertEquals(0, meters.paths(PathState.UP));
+        assertEquals(3, registry.get("poolsa.path.probes").counter().count());
     }
 
     @Test

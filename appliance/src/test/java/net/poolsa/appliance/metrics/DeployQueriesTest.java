@@ -164,14 +164,20 @@ class DeployQueriesTest {
         assertOnlyExposedSeries(exprs, "dashboard");
         String all = String.join("\n", exprs);
         for (String required : new String[] {"poolsa_sad_lookup_seconds_bucket", "poolsa_tunnel_path_active",
-            "poolsa_tunnel_outer_switches_total", "poolsa_bytes_total", "poolsa_drops_total"}) {
+            "poolsa_tunnel_outer_switches_total", "poolsa_bytes_total", "poolsa_drops_total", "poolsa_path_switches_total",
+            "poolsa_path_detection_seconds_bucket", "poolsa_path_pairs", "poolsa_path_switches_held_total", "poolsa_path_probes_total"}) {
             assertTrue(all.contains(required), required);
         }
     }
 
     @Test
     void alertRulesUseOnlyExposedSeries() throws Exception {
-        assertOnlyExposedSeries(alertExpressions(), "alert rules");
+        List<String> exprs = alertExpressions();
+        assertOnlyExposedSeries(exprs, "alert rules");
+        String all = String.join("\n", exprs);
+        for (String required : new String[] {"poolsa_path_switches_held_total", "poolsa_path_pairs"}) {
+            assertTrue(all.contains(required), required);
+        }
     }
 
     /** promtool parses each dashboard query (Grafana's variables replaced by plain values) as a recording rule. */

@@ -41,13 +41,12 @@ class ApplianceFailoverNetnsTest {
     static final int PING_COUNT = 250;
     static final double MIN_ANSWERED_AFTER_CUT = 0.9;
     /**
-     * The path monitor of the pcap data path probes every 200 ms and declares an address dead after 1000 ms without
-     * evidence (PcapDataPathProvider.PROBE_INTERVAL, DEAD_AFTER); the dead check runs on the probe tick. From the last
-     * reply before the cut (up to one ping interval, 0.1 s, before it) the gap lasts at most: 0.1 s + 1.0 s (dead
-     * interval from the last evidence, which is at the latest the cut) + 0.2 s (the probe tick that notices) + 0.1 s
-     * (the next request after the switch) = 1.4 s, both gateways switching in parallel. 0.6 s more for scheduling on a
-     * shared two-core machine gives 2.0 s. With that gap at most 20 of the ~210 requests after the cut go unanswered,
-     * which is what the 90 % bound allows.
+     * The link going down moves gA's SAs to the other uplink in the event-loop turn of the rtnetlink event; gB follows
+     * gA's first authenticated packet from the new address, and otherwise finds the path down after the busy detection
+     * time (PathTimers.DEFAULTS: 3 x 40 ms). The worst case kept from the probe-only data path (200 ms probes, 1.0 s
+     * dead interval): 0.1 s (last reply before the cut) + 1.0 s + 0.2 s (the tick that notices) + 0.1 s (the next
+     * request) = 1.4 s, plus 0.6 s for scheduling on a shared two-core machine gives 2.0 s. With that gap at most 20
+     * of the ~210 requests after the cut go unanswered, which is what the 90 % bound allows.
      */
     static final double MAX_GAP_SECONDS = 2.0;
 

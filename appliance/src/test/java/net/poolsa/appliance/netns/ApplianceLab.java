@@ -31,14 +31,26 @@ import net.poolsa.esp.netns.Netns;
  * </pre>
  *
  * hA (the dual-homed client) routes 192.0.2.128/25 and 2001:db8:2::/64 via ga0 (metric 100) and ga1 (metric 200); hB's
- * default routes point at gB. Everything a test starts here is stopped by handle and every namespace is deleted in
- * {@link #close()}, also after a failure. Logs, configurations and captures stay under {@code target/} for inspection.
+ * default routes point at gB. This is the router case; {@link #createHostCase} builds the host case (the paper's Fig. 10:
+ * poolsa on the dual-homed client itself):
+ *
+ * <pre>
+ *  hC  l1c 198.51.100.1/29 ── l1g 198.51.100.2/29  gG  gs0 192.0.2.129/26 ── sv0 192.0.2.130/26  hS
+ *      l2c 203.0.113.1/29  ── l2g 203.0.113.2/29
+ * </pre>
+ *
+ * Everything a test starts here is stopped by handle and every namespace is deleted in {@link #close()}, also after a
+ * failure. Logs, configurations and captures stay under {@code target/} for inspection.
  */
 public final class ApplianceLab implements AutoCloseable {
     public static final String HOST_A = "hA";
     public static final String GW_A = "gA";
     public static final String GW_B = "gB";
     public static final String HOST_B = "hB";
+    /** Host case: the dual-homed client running poolsa, its gateway, the server behind the gateway. */
+    public static final String CLIENT = "hC";
+    public static final String GATEWAY = "gG";
+    public static final String SERVER = "hS";
     /** SPIs of the standard pool SA pair (gA to gB, gB to gA). */
     public static final int SPI_AB = 0x0000a001;
     public static final int SPI_BA = 0x0000b001;
@@ -93,6 +105,86 @@ public final class ApplianceLab implements AutoCloseable {
             lab.close();
             throw e;
         }
+    }
+
+    /** Builds the host-case topology (class comment); {@code name} names the working directory under target/. */
+    public static ApplianceLab createHostCase(String name) throws Exception {
+        ApplianceLab lab = new ApplianceLab(Files.createDirectories(
+                Path.of("target", name + "-" + ProcessHandle.current().pid()).toAbsolutePath()));
+        try {
+            for (String role : List.of(CLIENT, GATEWAY, SERVER)) {
+                lab.namespaces.put(role, Netns.create("psa-" + role));
+            }
+            Netns c = lab.ns(CLIENT);
+            Netns g = lab.ns(GATEWAY);
+            Netns sv = lab.ns(SERVER);
+            Netns.veth(c, "l1c", g, "l1g");
+            Netns.veth(c, "l2c", g, "l2g");
+            Netns.veth(g, "gs0", sv, "sv0");
+            c.exec("ip", "addr", "add", "198.51.100.1/29", "dev", "l1c");
+            c.exec("ip", "addr", "add", "203.0.113.1/29", "dev", "l2c");
+            g.exec("ip", "addr", "add", "198.51.100.2/29", "dev", "l1g");
+            g.exec("ip", "addr", "add", "203.0.113.2/29", "dev", "l2g");
+            g.exec("ip", "addr", "add", "192.0.2.129/26", "dev", "gs0");
+            sv.exec("ip", "addr", "add", "192.0.2.130/26", "dev", "sv0");
+            sv.exec("ip", "route", "add", "default", "via", "192.0.2.129");
+            // Without poolsa the client reaches the server's LAN over l1, else l2 (what plain routing does).
+            c.exec("ip", "route", "add", "192.0.2.128/26", "via", "198.51.100.2", "dev", "l1c", "metric", "10");
+            c.exec("ip", "route", "add", "192.0.2.128/26", "via", "203.0.113.2", "dev", "l2c", "metric", "20");
+            return lab;
+        } catch (Exception | Error e) {
+            lab.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The host case's YAML for {@code role} ({@link #CLIENT} or {@link #GATEWAY}): both uplinks, an ifb sink, the given
+     * {@code data-path.failover} block (YAML lines indented by four, or empty), and one manually keyed pool SA pair: the
+     * client's pool (its two addresses) is both its outer pool and its protected pool (the paper's host case), the
+     * gateway's protected pool is the server's LAN 192.0.2.128/26.
+     */
+    public String hostCaseConfig(String role, Keys k, String failover) throws IOException {
+        boolean client = role.equals(CLIENT);
+        String name = "host";
+        writeSecret(role, name + ".enc-in", client ? k.encBa() : k.encAb());
+        writeSecret(role, name + ".enc-out", client ? k.encAb() : k.encBa());
+        writeSecret(role, name + ".int-in", client ? k.intBa() : k.intAb());
+        writeSecret(role, name + ".int-out", client ? k.intAb() : k.intBa());
+        String c = "[198.51.100.1/32, 203.0.113.1/32]";
+        String g = "[198.51.100.2/32, 203.0.113.2/32]";
+        String l1 = client ? "l1c" : "l1g";
+        String l2 = client ? "l2c" : "l2g";
+        String own = client ? "1" : "2";
+        return "metrics:\n  listen: \"127.0.0.1:9742\"\n"
+                + "data-path:\n  mtu: 1500\n  capture:\n    - interface: " + (client ? "lo" : "gs0") + "\n"
+                + "  uplinks:\n"
+                + "    - interface: " + l1 + "\n      addresses: [198.51.100." + own + "/29]\n"
+                + "    - interface: " + l2 + "\n      addresses: [203.0.113." + own + "/29]\n"
+                + "  sink:\n    interface: psink\n    type: ifb\n"
+                + (failover.isEmpty() ? "" : "  failover:\n" + failover)
+                + "connections:\n  " + name + ":\n    mode: tunnel\n    protocol: esp\n"
+                + "    local-outer: " + (client ? c : g) + "\n    remote-outer: " + (client ? g : c) + "\n"
+                + "    local-protected: " + (client ? c : "[192.0.2.128/26]") + "\n"
+                + "    remote-protected: " + (client ? "[192.0.2.128/26]" : c) + "\n"
+                + "    manual:\n"
+                + String.format("      spi-in: 0x%08x\n      spi-out: 0x%08x\n", client ? SPI_BA : SPI_AB, client ? SPI_AB : SPI_BA)
+                + "      encryption: aes-cbc\n      integrity: hmac-sha2-256-128\n"
+                + "      encryption-key-in: secrets/" + name + ".enc-in\n      encryption-key-out: secrets/" + name + ".enc-out\n"
+                + "      integrity-key-in: secrets/" + name + ".int-in\n      integrity-key-out: secrets/" + name + ".int-out\n";
+    }
+
+    /**
+     * Makes {@code dev} in {@code role} lose everything it sends, without touching its link: an nftables netdev egress
+     * chain that drops (the wire in the middle fails; neither end sees a carrier change). Undone by {@link #uncut}.
+     */
+    public void cut(String role, String dev) throws Exception {
+        exec(role, List.of("nft", "add table netdev psacut_" + dev + "; add chain netdev psacut_" + dev
+                + " out { type filter hook egress device \"" + dev + "\" priority 0; policy drop; }"), Duration.ofSeconds(10));
+    }
+
+    public void uncut(String role, String dev) throws Exception {
+        exec(role, List.of("nft", "delete", "table", "netdev", "psacut_" + dev), Duration.ofSeconds(10));
     }
 
     private static void addr(Netns ns, String dev, String v4, String v6) {
@@ -152,6 +244,11 @@ public final class ApplianceLab implements AutoCloseable {
      * {@code connections:} header; append connection blocks indented by two spaces.
      */
     public static String dataPathYaml(String gw) {
+        return dataPathYaml(gw, "");
+    }
+
+    /** As {@link #dataPathYaml(String)} with a {@code data-path.failover} block (lines indented by four). */
+    public static String dataPathYaml(String gw, String failover) {
         boolean a = gw.equals(GW_A);
         StringBuilder y = new StringBuilder();
         y.append("metrics:\n  listen: \"127.0.0.1:9742\"\n");
@@ -169,6 +266,9 @@ public final class ApplianceLab implements AutoCloseable {
         y.append("    - interface: l2").append(a ? "a" : "b").append("\n      addresses: [203.0.113.").append(s)
                 .append("/29, 2001:db8:100:2::").append(s).append("/64]\n");
         y.append("  sink:\n    interface: psink\n    type: ifb\n");
+        if (!failover.isEmpty()) {
+            y.append("  failover:\n").append(failover);
+        }
         y.append("connections:\n");
         return y.toString();
     }
@@ -363,6 +463,31 @@ public final class ApplianceLab implements AutoCloseable {
                 Thread.sleep(100);
             }
             throw new IllegalStateException("no reload outcome in " + gw + " within 20 s:\n" + log());
+        }
+
+        /** Waits (up to {@code timeout}) until the log has a line matching {@code regex}; returns it. */
+        public String awaitLog(String regex, Duration timeout) throws Exception {
+            Pattern p = Pattern.compile("^.*" + regex + ".*$", Pattern.MULTILINE);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                Matcher m = p.matcher(log());
+                if (m.find()) {
+                    return m.group();
+                }
+                Thread.sleep(50);
+            }
+            throw new IllegalStateException("no line matching " + regex + " in " + gw + " within " + timeout + ":\n" + log());
+        }
+
+        /** The log lines matching {@code regex}, in order. */
+        public List<String> logLines(String regex) throws IOException {
+            Pattern p = Pattern.compile("^.*" + regex + ".*$", Pattern.MULTILINE);
+            Matcher m = p.matcher(log());
+            List<String> out = new ArrayList<>();
+            while (m.find()) {
+                out.add(m.group());
+            }
+            return out;
         }
 
         private int count(Pattern p) throws IOException {

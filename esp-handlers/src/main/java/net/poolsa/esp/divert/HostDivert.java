@@ -233,7 +233,7 @@ public final class HostDivert {
 
     /**
      * Replaces the inbound-policy rules. Once the table exists this is one {@code nft -f} transaction that
-     * flushes and refills the two policy chains: the kernel applies all of it or none of it, and the named
+     * flushes and refills the policy chains (and the probe-reply chain): the kernel applies all of it or none of it, and the named
      * counters keep counting. Before {@link #apply()} the rules are kept for it.
      *
      * @throws IllegalStateException when nft refuses the rules (the old ones stay in force)
@@ -244,6 +244,7 @@ public final class HostDivert {
             String t = "inet " + NFT_TABLE + " ";
             String script = "flush chain " + t + InboundPolicyRules.LOCAL_CHAIN + "\n"
                     + "flush chain " + t + InboundPolicyRules.POLICY_CHAIN + "\n"
+                    + "flush chain " + t + InboundPolicyRules.PROBE_REPLY_CHAIN + "\n"
                     + "table inet " + NFT_TABLE + " {\n" + rules.chains() + "}\n";
             check(host.run(List.of("nft", "-f", "-"), script), "nft -f - (inbound policy of table inet " + NFT_TABLE + ")");
         }
@@ -415,6 +416,10 @@ public final class HostDivert {
         if (!uplinks.isEmpty()) {
             s.append("    iifname ").append(interfaces()).append(" jump ").append(InboundPolicyRules.POLICY_CHAIN).append('\n');
         }
+        s.append("  }\n");
+        // A route chain: a mark set here makes the kernel route the packet again, by the main table.
+        s.append("  chain output {\n    type route hook output priority -150; policy accept;\n");
+        s.append("    jump ").append(InboundPolicyRules.PROBE_REPLY_CHAIN).append('\n');
         s.append("  }\n}\n");
         HostCommands.Result r = host.run(List.of("nft", "-f", "-"), s.toString());
         check(r, "nft -f - (table inet " + NFT_TABLE + ")");

@@ -49,18 +49,21 @@ public final class InboundPolicyRules {
     public static final String COUNTER_DISCARD = "inbound_discard";
     public static final String LOCAL_CHAIN = "inbound_local";
     public static final String POLICY_CHAIN = "inbound_policy";
+    public static final String PROBE_REPLY_CHAIN = "probe_replies";
     /** IKE (RFC 7296 §2.23) and UDP-encapsulated ESP (RFC 3948) ports, always let through to this host. */
     public static final List<Integer> IKE_PORTS = List.of(500, 4500);
     private static final String PORT_PROTOCOLS = "{ 6, 17, 132, 136 }";
 
-    public static final InboundPolicyRules NONE = new InboundPolicyRules(List.of(), List.of());
+    public static final InboundPolicyRules NONE = new InboundPolicyRules(List.of(), List.of(), List.of());
 
     private final List<String> localRules;
     private final List<String> policyRules;
+    private final List<String> replyRules;
 
-    private InboundPolicyRules(List<String> localRules, List<String> policyRules) {
+    private InboundPolicyRules(List<String> localRules, List<String> policyRules, List<String> replyRules) {
         this.localRules = List.copyOf(localRules);
         this.policyRules = List.copyOf(policyRules);
+        this.replyRules = List.copyOf(replyRules);
     }
 
     /**
@@ -110,6 +113,16 @@ public final class InboundPolicyRules {
                     + " icmpv6 type { echo-request, echo-reply } icmpv6 id " + PathMonitor.ECHO_ID + " accept");
         }
         local.add("jump " + POLICY_CHAIN);
+        List<String> replies = new ArrayList<>();
+        String mark = " meta mark set 0x" + Integer.toHexString(HostDivert.FWMARK);
+        if (localOuter.hasV4() && remoteOuter.hasV4()) {
+            replies.add("ip saddr " + set(elements(localOuter, false)) + " ip daddr " + set(elements(remoteOuter, false))
+                    + " icmp type echo-reply icmp id " + PathMonitor.ECHO_ID + mark);
+        }
+        if (localOuter.hasV6() && remoteOuter.hasV6()) {
+            replies.add("ip6 saddr " + set(elements(localOuter, true)) + " ip6 daddr " + set(elements(remoteOuter, true))
+                    + " icmpv6 type echo-reply icmpv6 id " + PathMonitor.ECHO_ID + mark);
+        }
         List<String> rules = new ArrayList<>();
         for (SecurityPolicy p : inbound) {
             if (p.direction() != Direction.INBOUND) {
@@ -119,7 +132,7 @@ public final class InboundPolicyRules {
                 addRules(rules, p, v6);
             }
         }
-        return new InboundPolicyRules(local, rules);
+        return new InboundPolicyRules(local, rules, replies);
     }
 
     private static void addRules(List<String> rules, SecurityPolicy p, boolean v6) {
@@ -198,24 +211,32 @@ public final class InboundPolicyRules {
         return policyRules;
     }
 
-    /** The two chains with their rules, as nft declarations inside a {@code table} block. */
+    /** Rules of {@value #PROBE_REPLY_CHAIN}: the host's echo replies to the peers' probes, marked. */
+    public List<String> replyRules() {
+        return replyRules;
+    }
+
+    /** The three chains with their rules, as nft declarations inside a {@code table} block. */
     String chains() {
         StringBuilder s = new StringBuilder();
         s.append("  chain ").append(LOCAL_CHAIN).append(" {\n");
         localRules.forEach(r -> s.append("    ").append(r).append('\n'));
         s.append("  }\n  chain ").append(POLICY_CHAIN).append(" {\n");
         policyRules.forEach(r -> s.append("    ").append(r).append('\n'));
+        s.append("  }\n  chain ").append(PROBE_REPLY_CHAIN).append(" {\n");
+        replyRules.forEach(r -> s.append("    ").append(r).append('\n'));
         return s.append("  }\n").toString();
     }
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof InboundPolicyRules r && r.localRules.equals(localRules) && r.policyRules.equals(policyRules);
+        return o instanceof InboundPolicyRules r && r.localRules.equals(localRules) && r.policyRules.equals(policyRules)
+                && r.replyRules.equals(replyRules);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(localRules, policyRules);
+        return Objects.hash(localRules, policyRules, replyRules);
     }
 
     @Override

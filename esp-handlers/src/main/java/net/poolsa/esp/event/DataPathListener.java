@@ -19,12 +19,31 @@ public interface DataPathListener extends DropListener {
     default void lookupLatency(long nanos) {
     }
 
-    /** The outer address {@code sa} uses changed without a new SA (path failover): same SPI, same keys. */
-    default void outerAddressChanged(SecurityAssociation sa, OuterAddress previous, OuterAddress current) {
+    /**
+     * {@code sa} moved to another pair of outer addresses without a new SA (path failover): same SPI, same keys, no
+     * IKE. Its {@link SecurityAssociation#currentLocal()} and {@link SecurityAssociation#currentRemote()} are the new
+     * pair.
+     *
+     * @param detectionNanos how long the old path had been without evidence when the switch was decided (for a local
+     *                       event: since the kernel's message was read), or -1 when that does not apply (switch back)
+     */
+    default void outerPathChanged(SecurityAssociation sa, OuterAddress previousLocal, OuterAddress previousRemote,
+                                  PathSwitchCause cause, long detectionNanos) {
     }
 
-    /** Path monitoring decided that {@code remote} became reachable or unreachable. */
-    default void pathStateChanged(OuterAddress remote, boolean alive) {
+    /** A better path for {@code sa} was not taken (yet): anti-flapping. Reported once per hold. */
+    default void outerPathHeld(SecurityAssociation sa, SwitchHold why) {
+    }
+
+    /**
+     * Path monitoring changed its view of the path from {@code local} to {@code remote}; {@code previous} is null for
+     * a new path, {@code current} null for one no longer monitored.
+     */
+    default void pathStateChanged(OuterAddress local, OuterAddress remote, PathState previous, PathState current) {
+    }
+
+    /** Path monitoring sent {@code count} probes. */
+    default void pathProbesSent(int count) {
     }
 
     /** Adapts a plain drop listener. */

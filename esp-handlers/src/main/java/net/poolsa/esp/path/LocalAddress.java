@@ -2,13 +2,20 @@ package net.poolsa.esp.path;
 
 import net.poolsa.esp.sa.OuterAddress;
 
-/** One address of our local outer pool and the prefix length of its uplink's subnet. */
-public record LocalAddress(OuterAddress address, int prefixLength) {
+/**
+ * One address of our local outer pool, the prefix length of its uplink's subnet and the interface that carries it
+ * (whose link and address events path monitoring follows; null when unknown: no local events for it).
+ */
+public record LocalAddress(OuterAddress address, int prefixLength, String interfaceName) {
     public LocalAddress {
         int max = address.v4() ? 32 : 128;
         if (prefixLength < 0 || prefixLength > max) {
             throw new IllegalArgumentException("prefix length " + prefixLength + " is not within 0-" + max);
         }
+    }
+
+    public LocalAddress(OuterAddress address, int prefixLength) {
+        this(address, prefixLength, null);
     }
 
     /** True when {@code peer} lies in this address's subnet (reached directly over that uplink). */

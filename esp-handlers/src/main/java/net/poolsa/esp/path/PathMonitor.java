@@ -1,303 +1,924 @@
 package net.poolsa.esp.path;
 
+import static net.poolsa.esp.path.PathPair.NEVER;
+
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import net.poolsa.esp.event.DataPathListener;
+import net.poolsa.esp.event.PathState;
+import net.poolsa.esp.event.PathSwitchCause;
+import net.poolsa.esp.event.SwitchHold;
 import net.poolsa.esp.ip.Checksums;
 import net.poolsa.esp.ip.IpPacketView;
+import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sad.SecurityAssociationDatabase;
 
 /**
- * Path monitoring between dual-homed gateways (the paper's §3: the pool at the outer level). Each peer
- * outer address is alive while there is recent evidence from it: an authenticated inbound IPsec packet,
- * or a reply to the lightweight probe (an ICMP/ICMPv6 echo request sent every probe interval from the
- * local address on the same subnet). When the address an outbound SA uses has been silent for longer than
- * the dead interval, the SA switches to a live address of its remote pool: same SA, same SPI, same keys,
- * no IKE ({@link SecurityAssociation#setCurrentRemote}). It stays on the working address afterwards rather
- * than flapping back. IKE DPD (RFC 3706) can later feed the same evidence.
+ * Path monitoring and outer-address failover between pools (the paper's §3: the pool at the outer level). A path is
+ * one pair of outer addresses, ours and the peer's; an outbound SA uses one path of its pools at a time and moves to
+ * another one without a new SA (same SPI, same keys, no IKE: {@link SecurityAssociation#setCurrentPath}) when:
+ * <ul>
+ * <li>{@link PathSwitchCause#LOCAL_EVENT}: the kernel reports that the link or address carrying its local address
+ *     went away ({@link #localChanged}, fed by rtnetlink): in the same event-loop turn, to a live path of its pools;</li>
+ * <li>{@link PathSwitchCause#PROBE_TIMEOUT}: its path gave no evidence for the detection time ({@link PathTimers});</li>
+ * <li>{@link PathSwitchCause#PEER_MOVED}: the newest authenticated packet of its connection (ICV and replay checks
+ *     passed, highest sequence number so far) arrived over another monitored path of its pools: the outbound direction
+ *     follows at once, as WireGuard's roaming does, so a failure detected at one end repairs both directions.
+ *     Unauthenticated packets (probe replies included) never move an SA;</li>
+ * <li>{@link PathSwitchCause#SWITCH_BACK}: a more preferred path has been up for the hysteresis time.</li>
+ * </ul>
+ * Peer-moved and switch-back moves are limited per SA (a token bucket); both holds are reported
+ * ({@link DataPathListener#outerPathHeld}). An SA that followed its peer leaves switching back to the peer, and an SA
+ * that moved on its own does not follow the peer back to the path it left until the peer had time to see the move
+ * ({@link #PEER_SHIELD_MIN_NANOS}), so the two ends do not take turns. When both ends move on their own at once (to
+ * different paths), one of them, chosen from the pools ({@link #stands}), keeps its path and the other follows it.
+ *
+ * <p><b>Evidence</b> that a path works: an authenticated inbound packet over it, a reply to our probe over it, or an
+ * authenticated IKE answer ({@link #confirmed}, for DPD). A path becomes UP with its first evidence (a link that
+ * comes back is probed before it is used) and DOWN after its detection time without any: BFD's detection time
+ * (RFC 5880 §6.8.4) with the busy interval while its SAs send without getting evidence back, the idle interval
+ * otherwise. Probes are ICMP/ICMPv6 echo requests, one per path however many SAs use it, within a global rate.
  *
  * <p><b>Replies cannot be forged off-path.</b> Each probe carries, as its 8 data bytes, a fresh value from a
  * {@link SecureRandom}; an echo reply (which returns the data unchanged, RFC 792 / RFC 4443 §4.2) counts only
  * when it comes from the address that probe went to, is addressed to the address it left from, returns the
- * value of one of that peer's last {@link #OUTSTANDING} probes, and that value was not answered before. So
- * an attacker who cannot see the probes cannot keep a dead uplink in use, and a captured reply cannot be
- * replayed. (The identifier {@link #ECHO_ID} only tells our replies from those to other pings.)
+ * value of one of that path's last {@link PathPair#OUTSTANDING} probes, and that value was not answered before.
+ * (The identifier {@link #ECHO_ID} only tells our replies from those to other pings.)
  *
- * <p>Confined to the data plane's event loop: evidence comes from its channels, {@link #tick} from its timer,
- * and a reload's {@link #setPeers} and {@link #pointNewSas} are run on it. The reply path allocates nothing.
+ * <p><b>No copy of the SAD.</b> Outbound SAs are indexed by the path they use and by reqid, kept current from the
+ * SAD's install and remove notifications ({@link #watch}); a tick touches paths, not SAs (except the SAs' packet
+ * counters once per busy interval, to see which paths carry traffic).
  *
+ * <p>Confined to the data plane's event loop: evidence comes from its channels, {@link #tick} from its timer, local
+ * events and SAD changes are handed to it. The evidence path (per packet) allocates nothing and takes no lock.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc5880#section-6.8.4">RFC 5880 §6.8.4 (BFD detection time)</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc4555">RFC 4555 (MOBIKE) for the IKEv2 way of moving an SA</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc792">RFC 792 (echo)</a>
  */
 public final class PathMonitor implements PathEvidence {
     /** Identifier of our echo requests (RFC 792): replies with another identifier are not ours. */
     public static final int ECHO_ID = 0x5053;
-    /** Probes per peer whose reply is still taken: a reply may trail its probe by up to this many intervals. */
-    public static final int OUTSTANDING = 4;
-    private static final long NEVER = Long.MIN_VALUE;
+    /** Probes per path whose reply is still taken. */
+    public static final int OUTSTANDING = PathPair.OUTSTANDING;
+    /**
+     * After an SA left a path on its own decision, the peer's packets over that path are not followed for twice the
+     * detection time, at least this long, unless the peer is seen on the new path first: packets it sent before it saw
+     * the move are still arriving there, and following them would make both ends take turns.
+     */
+    static final long PEER_SHIELD_MIN_NANOS = 1_000_000_000L;
 
-    /** One monitored peer address and the values of its outstanding probes. */
-    private static final class Peer {
-        final OuterAddress address;
-        final long[] tokens = new long[OUTSTANDING]; // 0: no probe outstanding in this slot (or answered)
-        final int[] sequences = new int[OUTSTANDING];
-        LocalAddress from; // where its probes leave from; replies must be addressed there
-        long lastSeen;
-        boolean alive;
-        long watchedSince = NEVER; // an address gets one dead interval of grace from when it is first probed
-
-        Peer(OuterAddress address) {
-            this.address = address;
-        }
-
-        boolean isSource(IpPacketView v) {
-            return v.isV4() ? address.v4() && address.v4Bits() == v.v4Source()
-                    : !address.v4() && address.v6Hi() == v.v6SourceHi() && address.v6Lo() == v.v6SourceLo();
-        }
-
-        boolean sentTo(IpPacketView v) {
-            OuterAddress a = from == null ? null : from.address();
-            return a != null && (v.isV4() ? a.v4() && a.v4Bits() == v.v4Destination()
-                    : !a.v4() && a.v6Hi() == v.v6DestinationHi() && a.v6Lo() == v.v6DestinationLo());
-        }
+    /** One path as status output shows it. */
+    public record Path(OuterAddress local, OuterAddress remote, PathState state, boolean localUsable, int sas) {
     }
 
-    private final List<LocalAddress> locals;
-    private final SecurityAssociationDatabase sad;
+    private final List<PathPair.Uplink> uplinks = new ArrayList<>();
+    private final PathTimers timers;
+    private final long busyNanos;
+    private final long idleNanos;
+    private final long switchBackNanos;
+    private final long switchWindowNanos;
+    private final long switchCostNanos;
+    private final long probeCostNanos;
+    private final long probeBurstNanos;
+    private final long peerShieldNanos;
     private final Consumer<ByteBuf> probeSink;
     private final ByteBufAllocator alloc;
     private final DataPathListener listener;
-    private final long deadAfterNanos;
     private final RandomGenerator random;
-    private Peer[] peers;
+    private final PathIndex index = new PathIndex();
+    private final Map<SecurityAssociation, SaEntry> entries = new IdentityHashMap<>();
+    private List<PathPair> pairs = List.of();
+    private List<OuterAddress> peers = List.of();
+    private SaEntry[] displaced = new SaEntry[8];
+    private int displacedCount;
+    private long switchBackDue = NEVER;
+    private long nextActivityCheck = NEVER;
+    private long probeCredit = NEVER;
+    private long probeCreditAt;
     private int sequence;
     private long probesSent;
+    private int probeCursor;
+    private volatile SecurityAssociationDatabase watched;
 
     /**
-     * @param locals    our uplink addresses (the local outer pool in use)
+     * @param locals    our uplink addresses (the local outer pool in use), in order of preference
      * @param peers     the peer's outer addresses to monitor, in order of preference
      * @param probeSink where probes go (the emitter; the caller flushes)
      */
-    public PathMonitor(List<LocalAddress> locals, List<OuterAddress> peers, SecurityAssociationDatabase sad,
-                       Consumer<ByteBuf> probeSink, ByteBufAllocator alloc, DataPathListener listener, long deadAfterNanos) {
-        this(locals, peers, sad, probeSink, alloc, listener, deadAfterNanos, new SecureRandom());
+    public PathMonitor(List<LocalAddress> locals, List<OuterAddress> peers, PathTimers timers, Consumer<ByteBuf> probeSink,
+                       ByteBufAllocator alloc, DataPathListener listener) {
+        this(locals, peers, timers, probeSink, alloc, listener, new SecureRandom());
     }
 
     /** @param random source of the probe values; a {@link SecureRandom} outside tests */
-    public PathMonitor(List<LocalAddress> locals, List<OuterAddress> peers, SecurityAssociationDatabase sad,
-                       Consumer<ByteBuf> probeSink, ByteBufAllocator alloc, DataPathListener listener, long deadAfterNanos,
-                       RandomGenerator random) {
-        this.locals = List.copyOf(locals);
-        this.sad = sad;
+    public PathMonitor(List<LocalAddress> locals, List<OuterAddress> peers, PathTimers timers, Consumer<ByteBuf> probeSink,
+                       ByteBufAllocator alloc, DataPathListener listener, RandomGenerator random) {
+        for (LocalAddress l : locals) {
+            if (uplinks.stream().noneMatch(u -> u.address.address().equals(l.address()))) {
+                uplinks.add(new PathPair.Uplink(l));
+            }
+        }
+        this.timers = timers;
+        this.busyNanos = timers.probeInterval().toNanos();
+        this.idleNanos = timers.idleProbeInterval().toNanos();
+        this.switchBackNanos = timers.switchBackAfter().toNanos();
+        this.switchWindowNanos = timers.switchLimitWindow().toNanos();
+        this.switchCostNanos = switchWindowNanos / timers.switchLimit();
+        this.probeCostNanos = 1_000_000_000L / timers.maxProbesPerSecond();
+        this.probeBurstNanos = Math.max(probeCostNanos, 100_000_000L); // a tenth of a second's worth of probes at once
+        this.peerShieldNanos = Math.max(PEER_SHIELD_MIN_NANOS, 2 * timers.detectionTime().toNanos());
         this.probeSink = probeSink;
         this.alloc = alloc;
         this.listener = listener;
-        this.deadAfterNanos = deadAfterNanos;
         this.random = random;
-        this.peers = new Peer[0];
         setPeers(peers);
     }
 
-    /**
-     * Replaces the monitored addresses (a reload added or removed connections). Addresses kept keep their
-     * evidence and outstanding probes; new ones start unknown, with a dead interval of grace from their first probe.
-     */
-    public void setPeers(List<OuterAddress> addresses) {
-        List<Peer> next = new ArrayList<>(addresses.size());
-        for (OuterAddress a : addresses) {
-            if (next.stream().anyMatch(q -> q.address.equals(a))) {
-                continue;
-            }
-            Peer p = find(a);
-            if (p == null) {
-                p = new Peer(a);
-                p.from = localFor(a);
-            }
-            next.add(p);
-        }
-        peers = next.toArray(new Peer[0]);
+    public PathTimers timers() {
+        return timers;
     }
 
-    /** The monitored addresses, in order of preference. */
+    // ---------------------------------------------------------------- SAs
+
+    /**
+     * Follows {@code sad}: every SA installed or removed from now on is handed to {@code loop} (the thread that owns
+     * this monitor), and the SAs installed already are indexed by a task submitted now. Replaces an earlier watch.
+     */
+    public void watch(SecurityAssociationDatabase sad, Executor loop) {
+        unwatch();
+        watched = sad;
+        sad.setChangeObserver(new SecurityAssociationDatabase.ChangeObserver() {
+            @Override
+            public void installed(SecurityAssociation sa) {
+                if (sa.direction() == Direction.OUTBOUND) {
+                    loop.execute(() -> saInstalled(sa));
+                }
+            }
+
+            @Override
+            public void removed(SecurityAssociation sa) {
+                if (sa.direction() == Direction.OUTBOUND) {
+                    loop.execute(() -> saRemoved(sa));
+                }
+            }
+        });
+        // After the observer: an SA installed meanwhile is reported twice, which saInstalled ignores. The published
+        // list, not snapshot(): the event loop never waits for a control-plane writer holding the SAD.
+        loop.execute(() -> {
+            for (SecurityAssociation sa : sad.outboundSas()) {
+                if (sa.usable()) {
+                    saInstalled(sa);
+                }
+            }
+        });
+    }
+
+    /** Stops following the SAD given to {@link #watch}. */
+    public void unwatch() {
+        SecurityAssociationDatabase sad = watched;
+        if (sad != null) {
+            sad.setChangeObserver(null);
+            watched = null;
+        }
+    }
+
+    /**
+     * Indexes an outbound SA (on the event loop). One without an outer path yet gets one at once: the path its
+     * rekeyed sibling uses, else the most preferred path that is up, else the most preferred one whose uplink is
+     * there; without it such an SA would drop every packet as NO_SA. One that comes with addresses keeps them.
+     */
+    public void saInstalled(SecurityAssociation sa) {
+        if (sa.direction() != Direction.OUTBOUND || entries.containsKey(sa) || !sa.usable()) {
+            return;
+        }
+        ReqidGroup g = index.groupFor(sa.reqid());
+        g.stands = stands(sa);
+        SaEntry e = new SaEntry(sa, g);
+        e.candidates = candidates(sa);
+        e.lastPackets = sa.packets();
+        entries.put(sa, e);
+        PathPair sibling = g.count > 0 ? g.out[g.count - 1].pair : null;
+        g.add(e);
+        refreshGroupPath(g);
+        PathPair at = sa.currentRemote() == null ? null : pathOf(e, sa.currentLocal(), sa.currentRemote());
+        if (at == null && sa.currentRemote() == null) {
+            at = sibling != null && e.canUse(sibling) ? sibling : initialPath(e);
+        }
+        if (at != null) {
+            place(e, at);
+        }
+    }
+
+    /** Forgets a removed SA (on the event loop). */
+    public void saRemoved(SecurityAssociation sa) {
+        SaEntry e = entries.remove(sa);
+        if (e == null) {
+            return;
+        }
+        if (e.pair != null) {
+            e.pair.remove(e);
+            e.pair = null;
+        }
+        setDisplaced(e, false);
+        e.group.remove(e);
+        refreshGroupPath(e.group);
+        if (e.group.count == 0) {
+            index.removeGroup(e.group);
+        }
+    }
+
+    /** The path an SA that arrives with addresses uses: the monitored pair of them, or with its local address unknown the best one to its remote. */
+    private PathPair pathOf(SaEntry e, OuterAddress local, OuterAddress remote) {
+        for (PathPair p : e.candidates) {
+            if (p.remote.equals(remote) && (local == null || p.local.address.address().equals(local))) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    private PathPair initialPath(SaEntry e) {
+        PathPair best = firstUp(e);
+        if (best != null) {
+            return best;
+        }
+        for (PathPair p : e.candidates) {
+            if (p.local.usable) {
+                return p;
+            }
+        }
+        return e.candidates.length > 0 ? e.candidates[0] : null;
+    }
+
+    private PathPair[] candidates(SecurityAssociation sa) {
+        List<PathPair> out = new ArrayList<>(2);
+        for (PathPair p : pairs) {
+            if (p.local.address.address().in(sa.localOuter()) && p.remote.in(sa.remoteOuter())) {
+                out.add(p);
+            }
+        }
+        return out.toArray(new PathPair[0]);
+    }
+
+    /** Puts {@code e} on {@code p} and points its SA there (not a switch: the SA's first path, or a reload's re-pointing). */
+    private void place(SaEntry e, PathPair p) {
+        if (e.pair != null) {
+            e.pair.remove(e);
+        }
+        e.pair = p;
+        p.add(e);
+        e.sa.setCurrentPath(p.local.address.address(), p.remote);
+        refreshGroupPath(e.group);
+        setDisplaced(e, e.candidates.length > 0 && e.candidates[0] != p);
+    }
+
+    /** The path all of the group's SAs use, or null when they differ: the per-packet check then looks closer. */
+    private static void refreshGroupPath(ReqidGroup g) {
+        PathPair p = g.count == 0 ? null : g.out[0].pair;
+        for (int i = 1; i < g.count && p != null; i++) {
+            if (g.out[i].pair != p) {
+                p = null;
+            }
+        }
+        g.pair = p;
+    }
+
+    private void setDisplaced(SaEntry e, boolean on) {
+        if (on && e.displacedSlot < 0) {
+            if (displacedCount == displaced.length) {
+                displaced = java.util.Arrays.copyOf(displaced, displacedCount * 2);
+            }
+            e.displacedSlot = displacedCount;
+            displaced[displacedCount++] = e;
+        } else if (!on && e.displacedSlot >= 0) {
+            SaEntry last = displaced[--displacedCount];
+            displaced[e.displacedSlot] = last;
+            last.displacedSlot = e.displacedSlot;
+            displaced[displacedCount] = null;
+            e.displacedSlot = -1;
+        }
+    }
+
+    // ---------------------------------------------------------------- paths
+
+    /**
+     * Replaces the monitored peer addresses (a reload added or removed connections). Paths kept keep their state,
+     * evidence and outstanding probes; new ones start unverified. For each peer address, the paths are from the local
+     * addresses on its subnet, or from every local address of its family when none is (a peer behind routers).
+     * SAs whose path is gone are pointed at a path of the new set, without counting a switch.
+     */
+    public void setPeers(List<OuterAddress> addresses) {
+        List<OuterAddress> distinct = new ArrayList<>();
+        for (OuterAddress a : addresses) {
+            if (!distinct.contains(a)) {
+                distinct.add(a);
+            }
+        }
+        List<PathPair> next = new ArrayList<>();
+        for (OuterAddress r : distinct) {
+            List<PathPair.Uplink> from = new ArrayList<>();
+            for (PathPair.Uplink u : uplinks) {
+                if (u.address.onLink(r)) {
+                    from.add(u);
+                }
+            }
+            if (from.isEmpty()) {
+                for (PathPair.Uplink u : uplinks) {
+                    if (u.address.address().v4() == r.v4()) {
+                        from.add(u);
+                    }
+                }
+            }
+            for (PathPair.Uplink u : from) {
+                PathPair p = find(u, r);
+                if (p == null) {
+                    p = new PathPair(u, r, next.size());
+                }
+                p.rank = next.size();
+                next.add(p);
+            }
+        }
+        List<PathPair> gone = new ArrayList<>(pairs);
+        gone.removeAll(next);
+        for (PathPair.Uplink u : uplinks) {
+            u.pairs.clear();
+        }
+        for (PathPair p : next) {
+            p.local.pairs.add(p);
+            if (!pairs.contains(p)) {
+                listener.pathStateChanged(p.local.address.address(), p.remote, null, p.state);
+            }
+        }
+        pairs = List.copyOf(next);
+        peers = List.copyOf(distinct);
+        index.pairs(pairs);
+        for (PathPair p : gone) {
+            listener.pathStateChanged(p.local.address.address(), p.remote, p.state, null);
+        }
+        for (SaEntry e : entries.values()) {
+            e.candidates = candidates(e.sa);
+            PathPair at = e.pair == null ? null : index.find(e.pair.local.address.address(), e.pair.remote);
+            if (at == null) {
+                at = initialPath(e);
+                if (at == null) {
+                    if (e.pair != null) {
+                        e.pair.remove(e);
+                        e.pair = null;
+                    }
+                    setDisplaced(e, false);
+                    continue;
+                }
+            }
+            if (at != e.pair) {
+                place(e, at);
+            } else {
+                setDisplaced(e, e.candidates.length > 0 && e.candidates[0] != at);
+            }
+        }
+    }
+
+    private PathPair find(PathPair.Uplink u, OuterAddress r) {
+        for (PathPair p : pairs) {
+            if (p.local == u && p.remote.equals(r)) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /** The monitored peer addresses, in order of preference. */
     public List<OuterAddress> peers() {
-        List<OuterAddress> out = new ArrayList<>(peers.length);
-        for (Peer p : peers) {
-            out.add(p.address);
+        return peers;
+    }
+
+    /** Every path with its state, in order of preference (status output; on the event loop). */
+    public List<Path> paths() {
+        List<Path> out = new ArrayList<>(pairs.size());
+        for (PathPair p : pairs) {
+            out.add(new Path(p.local.address.address(), p.remote, p.state, p.local.usable, p.saCount));
         }
         return out;
     }
 
-    public boolean isAlive(OuterAddress peer) {
-        Peer p = find(peer);
-        return p != null && p.alive;
+    /** The state of the path from {@code local} to {@code remote}, or null when it is not monitored. */
+    public PathState state(OuterAddress local, OuterAddress remote) {
+        PathPair p = index.find(local, remote);
+        return p == null ? null : p.state;
+    }
+
+    /** True when some path to {@code remote} is up. */
+    public boolean isAlive(OuterAddress remote) {
+        for (PathPair p : pairs) {
+            if (p.remote.equals(remote) && p.usable()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public long probesSent() {
         return probesSent;
     }
 
-    /** The local address to send from towards {@code peer}: the one on its subnet, else the first of its family. */
+    /** The local address to send from towards {@code peer}: its most preferred path's, or null. */
     public LocalAddress localFor(OuterAddress peer) {
-        LocalAddress fallback = null;
-        for (LocalAddress l : locals) {
-            if (l.onLink(peer)) {
-                return l;
-            }
-            if (fallback == null && l.address().v4() == peer.v4()) {
-                fallback = l;
+        for (PathPair p : pairs) {
+            if (p.remote.equals(peer)) {
+                return p.local.address;
             }
         }
-        return fallback;
+        return null;
     }
 
-    /** Sends probes, ages the evidence and moves SAs off dead addresses. Called every probe interval. */
-    public void tick(long nowNanos) {
-        sequence = (sequence + 1) & 0xffff;
-        int slot = sequence % OUTSTANDING;
-        for (Peer p : peers) {
-            if (p.watchedSince == NEVER) {
-                p.watchedSince = nowNanos;
+    // ---------------------------------------------------------------- local events
+
+    /**
+     * The kernel says whether {@code local} can carry packets now (its link is up and running and the address is on
+     * it). Going away: every path from it is DOWN and its SAs move now, in this call, to a live path of their pools.
+     * Coming back: its paths are unverified and probed now; they are used again once a reply proves them.
+     *
+     * @param eventNanos when the kernel's message was read ({@link System#nanoTime()}), for the detection time
+     */
+    public void localChanged(OuterAddress local, boolean usable, long nowNanos, long eventNanos) {
+        PathPair.Uplink u = uplink(local);
+        if (u == null || u.usable == usable) {
+            return;
+        }
+        u.usable = usable;
+        u.eventNanos = eventNanos;
+        if (!usable) {
+            for (PathPair p : u.pairs) {
+                p.clearProbes();
+                if (p.state != PathState.DOWN) {
+                    p.lastAlive = latest(p.lastEvidence, p.stateSince, NEVER);
+                    setState(p, PathState.DOWN, nowNanos);
+                }
             }
-            p.tokens[slot] = 0;
-            if (p.from != null) {
-                long token = nextToken();
-                p.tokens[slot] = token;
-                p.sequences[slot] = sequence;
-                probeSink.accept(echoRequest(p.from.address(), p.address, sequence, token));
-                probesSent++;
+            for (PathPair p : u.pairs) {
+                moveOff(p, nowNanos);
             }
-            boolean now = p.lastSeen != 0 && nowNanos - p.lastSeen <= deadAfterNanos;
-            if (now != p.alive) {
-                p.alive = now;
-                listener.pathStateChanged(p.address, now);
+            return;
+        }
+        int sent = 0;
+        for (PathPair p : u.pairs) {
+            p.clearProbes();
+            p.lastEvidence = NEVER;
+            p.lastProbe = NEVER;
+            setState(p, PathState.UNVERIFIED, nowNanos);
+            if (p.stateSince != NEVER && spendProbe(nowNanos)) {
+                sendProbe(p, nowNanos);
+                sent++;
             }
         }
-        for (SecurityAssociation sa : sad.outboundSas()) {
-            if (sa.direction() == Direction.OUTBOUND && sa.usable()) {
-                reroute(sa, nowNanos);
+        if (sent > 0) {
+            listener.pathProbesSent(sent);
+        }
+    }
+
+    /**
+     * A route through {@code interfaceName} was added or removed: its paths may lead elsewhere now. They are probed
+     * at the busy rate for one detection time from now, so a path that no longer works is found in BFD time even
+     * when it was idle.
+     */
+    public void routeChanged(String interfaceName, long nowNanos) {
+        for (PathPair.Uplink u : uplinks) {
+            if (interfaceName.equals(u.address.interfaceName())) {
+                for (PathPair p : u.pairs) {
+                    p.suspectUntil = nowNanos + busyNanos * timers.detectMultiplier();
+                    p.modeSince = nowNanos;
+                    p.lastProbe = NEVER;
+                }
+            }
+        }
+    }
+
+    /** Our uplink addresses and whether the kernel said they can carry packets (in configured order). */
+    public List<LocalAddress> locals() {
+        return uplinks.stream().map(u -> u.address).toList();
+    }
+
+    private PathPair.Uplink uplink(OuterAddress a) {
+        for (PathPair.Uplink u : uplinks) {
+            if (u.address.address().equals(a)) {
+                return u;
+            }
+        }
+        return null;
+    }
+
+    // ---------------------------------------------------------------- timer
+
+    /**
+     * Sends the probes that are due, declares paths without evidence for their detection time down (moving their
+     * SAs), sees which paths carry traffic, and moves SAs back to preferred paths after the hysteresis.
+     *
+     * @return when it should be called next ({@link System#nanoTime()} scale)
+     */
+    public long tick(long nowNanos) {
+        long next = nowNanos + idleNanos;
+        boolean checkActivity = nextActivityCheck == NEVER || nowNanos - nextActivityCheck >= 0;
+        if (checkActivity) {
+            nextActivityCheck = nowNanos + busyNanos;
+        }
+        int sent = 0;
+        int n = pairs.size();
+        List<PathPair> down = null;
+        for (int k = 0; k < n; k++) {
+            PathPair p = pairs.get((probeCursor + k) % n);
+            if (p.stateSince == NEVER) {
+                p.stateSince = nowNanos; // watched from now: a full detection time before it can be declared down
+                p.modeSince = nowNanos;
+            }
+            if (checkActivity && sawTraffic(p)) {
+                if (!busy(p, nowNanos)) {
+                    p.modeSince = nowNanos; // idle to busy: the shorter detection time counts from now
+                }
+                p.lastTraffic = nowNanos;
+            }
+            if (!p.local.usable) {
+                continue;
+            }
+            boolean fast = busy(p, nowNanos) || p.state == PathState.UNVERIFIED || (p.suspectUntil != NEVER && nowNanos - p.suspectUntil < 0);
+            long interval = fast ? busyNanos : idleNanos;
+            if (p.state != PathState.DOWN) {
+                long deadline = latest(p.lastEvidence, p.modeSince, p.stateSince) + interval * timers.detectMultiplier();
+                if (nowNanos - deadline >= 0) {
+                    if (down == null) {
+                        down = new ArrayList<>(2);
+                    }
+                    down.add(p);
+                    interval = idleNanos;
+                } else {
+                    next = earlier(next, deadline);
+                }
+            }
+            long heard = latest(p.lastEvidence, p.lastProbe, NEVER);
+            long due = heard == NEVER ? nowNanos : heard + interval;
+            if (nowNanos - due >= 0) {
+                if (spendProbe(nowNanos)) {
+                    sendProbe(p, nowNanos);
+                    sent++;
+                    due = nowNanos + interval;
+                } else {
+                    due = nowNanos + probeCostNanos;
+                }
+            }
+            next = earlier(next, due);
+        }
+        if (n > 0) {
+            probeCursor = (probeCursor + 1) % n; // a spent probe budget does not always starve the same paths
+        }
+        if (down != null) {
+            down.sort(java.util.Comparator.comparingInt(p -> p.rank)); // in preference order, whatever the probe cursor
+            for (PathPair p : down) {
+                p.lastAlive = latest(p.lastEvidence, p.stateSince, NEVER);
+                setState(p, PathState.DOWN, nowNanos);
+            }
+            for (PathPair p : down) {
+                moveOff(p, nowNanos);
+            }
+        }
+        if (switchBackDue != NEVER && nowNanos - switchBackDue >= 0) {
+            switchBackDue = NEVER;
+            for (int i = displacedCount - 1; i >= 0; i--) {
+                if (i < displacedCount) {
+                    reevaluate(displaced[i], nowNanos);
+                }
+            }
+        }
+        if (switchBackDue != NEVER) {
+            next = earlier(next, switchBackDue);
+        }
+        for (PathPair p : pairs) {
+            if (p.saCount > 0) {
+                next = earlier(next, nextActivityCheck);
+                break;
+            }
+        }
+        if (sent > 0) {
+            listener.pathProbesSent(sent);
+        }
+        return next;
+    }
+
+    /**
+     * Busy: its SAs sent within the last busy detection time. Sticky on purpose: traffic in bursts keeps a path busy
+     * instead of restarting its detection window at every burst.
+     */
+    private boolean busy(PathPair p, long nowNanos) {
+        return p.lastTraffic != NEVER && nowNanos - p.lastTraffic < busyNanos * timers.detectMultiplier();
+    }
+
+    /** Whether the SAs on {@code p} sent packets since the last check (stops at the first that did). */
+    private static boolean sawTraffic(PathPair p) {
+        for (int i = 0; i < p.saCount; i++) {
+            SaEntry e = p.sas[i];
+            long now = e.sa.packets();
+            if (now != e.lastPackets) {
+                e.lastPackets = now;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static long latest(long a, long b, long c) {
+        long m = a;
+        if (m == NEVER || (b != NEVER && b - m > 0)) {
+            m = b;
+        }
+        if (m == NEVER || (c != NEVER && c - m > 0)) {
+            m = c;
+        }
+        return m;
+    }
+
+    private static long earlier(long a, long b) {
+        return b - a < 0 ? b : a;
+    }
+
+    // ---------------------------------------------------------------- decisions
+
+    private void setState(PathPair p, PathState s, long nowNanos) {
+        PathState old = p.state;
+        p.state = s;
+        if (p.stateSince != NEVER || s != PathState.UNVERIFIED) {
+            p.stateSince = nowNanos;
+        }
+        if (old != s) {
+            listener.pathStateChanged(p.local.address.address(), p.remote, old, s);
+        }
+    }
+
+    /** Moves the SAs of a broken path to a working one (each SA's first path that is up, in preference order). */
+    private void moveOff(PathPair p, long nowNanos) {
+        for (int i = p.saCount - 1; i >= 0; i--) {
+            if (i < p.saCount) {
+                reevaluate(p.sas[i], nowNanos);
+            }
+        }
+    }
+
+    /** A path became UP: SAs stuck on broken paths may move now; displaced ones may move back (after the hysteresis). */
+    private void cameUp(PathPair up, long nowNanos) {
+        for (PathPair p : pairs) {
+            if (p != up && p.broken() && p.saCount > 0) {
+                moveOff(p, nowNanos);
+            }
+        }
+        // Displaced SAs see the better path now: each is moved back (no hysteresis configured) or held, and
+        // the hold is reported and timed.
+        for (int i = displacedCount - 1; i >= 0; i--) {
+            if (i < displacedCount) {
+                reevaluate(displaced[i], nowNanos);
             }
         }
     }
 
     /**
-     * Gives every outbound SA that has no outer destination yet (installed at start or by a reload) its first
-     * one: a live monitored address of its remote pool, else the first monitored one, with the local address on
-     * that address's link. Without it such an SA drops every packet as NO_SA.
+     * Decides where one SA should be. A broken current path (uplink gone, or down) is left for the first path that
+     * is up; with the uplink gone and nothing up, for the first path whose uplink is there (an unverified path before a
+     * failed one), since a packet sent over a missing link is lost for sure. A working current path is left only for
+     * a more preferred one that has been up for the hysteresis time, within the SA's switch budget, and not when the
+     * SA is where its peer moved it.
      */
-    public void pointNewSas() {
-        for (SecurityAssociation sa : sad.outboundSas()) {
-            if (sa.direction() == Direction.OUTBOUND && sa.currentRemote() == null) {
-                Peer p = choose(sa, null);
-                if (p == null) {
-                    p = firstIn(sa);
-                }
-                if (p != null) {
-                    point(sa, p);
-                }
-            }
-        }
-    }
-
-    private long nextToken() {
-        long t;
-        do {
-            t = random.nextLong();
-        } while (t == 0); // 0 marks a free slot
-        return t;
-    }
-
-    private void reroute(SecurityAssociation sa, long nowNanos) {
-        OuterAddress cur = sa.currentRemote();
-        if (cur == null) {
-            Peer p = choose(sa, null);
-            if (p == null) {
-                p = firstIn(sa);
-            }
-            if (p != null) {
-                point(sa, p);
-            }
+    private void reevaluate(SaEntry e, long nowNanos) {
+        PathPair cur = e.pair;
+        if (cur == null || e.candidates.length == 0) {
             return;
         }
-        Peer c = find(cur);
-        if (c != null && (c.alive || nowNanos - c.watchedSince <= deadAfterNanos)) {
-            return; // alive, or nothing could have answered yet: give it a full dead interval
+        PathPair best = firstUp(e);
+        if (cur.broken()) {
+            PathPair target = best;
+            if (target == null && !cur.local.usable) {
+                target = firstWithUplink(e);
+            }
+            if (target == null || target == cur) {
+                return;
+            }
+            boolean local = !cur.local.usable;
+            long since = local ? cur.local.eventNanos : cur.lastAlive;
+            spendForced(e, nowNanos);
+            move(e, target, local ? PathSwitchCause.LOCAL_EVENT : PathSwitchCause.PROBE_TIMEOUT,
+                    since == NEVER ? -1 : Math.max(0, nowNanos - since), nowNanos);
+            return;
         }
-        Peer next = choose(sa, cur);
-        if (next != null) {
-            point(sa, next);
-            listener.outerAddressChanged(sa, cur, next.address);
+        if (best == null || best.rank >= cur.rank || e.lastCause == PathSwitchCause.PEER_MOVED) {
+            return;
         }
+        long upFor = nowNanos - best.stateSince;
+        if (upFor < switchBackNanos) {
+            hold(e, best, SwitchHold.HYSTERESIS);
+            long due = best.stateSince + switchBackNanos;
+            switchBackDue = switchBackDue == NEVER ? due : earlier(switchBackDue, due);
+            return;
+        }
+        if (!spend(e, nowNanos)) {
+            hold(e, best, SwitchHold.RATE_LIMIT);
+            long due = nowNanos + (switchCostNanos - e.credit);
+            switchBackDue = switchBackDue == NEVER ? due : earlier(switchBackDue, due);
+            return;
+        }
+        move(e, best, PathSwitchCause.SWITCH_BACK, -1, nowNanos);
     }
 
-    /** The first live monitored address of the SA's remote pool other than {@code not}. */
-    private Peer choose(SecurityAssociation sa, OuterAddress not) {
-        for (Peer p : peers) {
-            if (p.alive && p.address.in(sa.remoteOuter()) && !p.address.equals(not)) {
+    private static PathPair firstUp(SaEntry e) {
+        for (PathPair p : e.candidates) {
+            if (p.usable()) {
                 return p;
             }
         }
         return null;
     }
 
-    private Peer firstIn(SecurityAssociation sa) {
-        for (Peer p : peers) {
-            if (p.address.in(sa.remoteOuter())) {
-                return p;
+    private static PathPair firstWithUplink(SaEntry e) {
+        PathPair failed = null;
+        for (PathPair p : e.candidates) {
+            if (p.local.usable) {
+                if (p.state != PathState.DOWN) {
+                    return p;
+                }
+                if (failed == null) {
+                    failed = p;
+                }
             }
         }
-        return null;
+        return failed;
     }
 
-    private static void point(SecurityAssociation sa, Peer p) {
-        if (p.from != null && p.from.address().in(sa.localOuter())) {
-            sa.setCurrentLocal(p.from.address());
+    private void move(SaEntry e, PathPair to, PathSwitchCause cause, long detectionNanos, long nowNanos) {
+        OuterAddress fromLocal = e.sa.currentLocal();
+        OuterAddress fromRemote = e.sa.currentRemote();
+        PathPair from = e.pair;
+        place(e, to);
+        if (cause != PathSwitchCause.PEER_MOVED) {
+            e.group.shieldFrom = from;
+            e.group.shieldUntil = nowNanos + peerShieldNanos;
         }
-        sa.setCurrentRemote(p.address);
+        if (cause != PathSwitchCause.PEER_MOVED) {
+            e.group.movedAt = nowNanos;
+            e.group.awaitingPeer = true;
+            e.group.peerElsewhere = false;
+        }
+        e.lastCause = cause;
+        e.heldFor = null;
+        e.heldWhy = null;
+        listener.outerPathChanged(e.sa, fromLocal, fromRemote, cause, detectionNanos);
     }
 
-    private Peer find(OuterAddress a) {
-        for (Peer p : peers) {
-            if (p.address.equals(a)) {
-                return p;
+    /** Reports a hold once per target, reason and episode of the target's state. */
+    private void hold(SaEntry e, PathPair target, SwitchHold why) {
+        if (e.heldFor == target && e.heldWhy == why && e.heldEpoch == target.stateSince) {
+            return;
+        }
+        e.heldFor = target;
+        e.heldWhy = why;
+        e.heldEpoch = target.stateSince;
+        listener.outerPathHeld(e.sa, why);
+    }
+
+    /** Takes one discretionary switch from the SA's budget if there is one (a token bucket counted in nanoseconds). */
+    private boolean spend(SaEntry e, long nowNanos) {
+        refill(e, nowNanos);
+        if (e.credit < switchCostNanos) {
+            return false;
+        }
+        e.credit -= switchCostNanos;
+        return true;
+    }
+
+    /** A forced switch always happens, and takes from the budget what is there. */
+    private void spendForced(SaEntry e, long nowNanos) {
+        refill(e, nowNanos);
+        e.credit = Math.max(0, e.credit - switchCostNanos);
+    }
+
+    private void refill(SaEntry e, long nowNanos) {
+        if (e.credit == Long.MIN_VALUE) {
+            e.credit = switchWindowNanos;
+        } else {
+            e.credit = Math.min(switchWindowNanos, e.credit + Math.max(0, nowNanos - e.creditAt));
+        }
+        e.creditAt = nowNanos;
+    }
+
+    // ---------------------------------------------------------------- evidence (per packet)
+
+    private void evidence(PathPair p, long nowNanos) {
+        p.lastEvidence = nowNanos == NEVER ? NEVER + 1 : nowNanos;
+        if (p.state != PathState.UP && p.local.usable) {
+            if (p.stateSince == NEVER) {
+                p.stateSince = nowNanos;
+                p.modeSince = nowNanos;
             }
+            setState(p, PathState.UP, nowNanos);
+            cameUp(p, nowNanos);
         }
-        return null;
     }
 
-    private void seen(Peer p, long nowNanos) {
-        p.lastSeen = nowNanos == 0 ? 1 : nowNanos;
-        if (!p.alive) {
-            p.alive = true; // recovery is immediate; death needs the dead interval
-            listener.pathStateChanged(p.address, true);
+    /** The newest packet of the connection came over {@code p}: its outbound SAs follow (within their budget). */
+    private void peerMoved(ReqidGroup g, PathPair p, long nowNanos) {
+        for (int i = 0; i < g.count; i++) {
+            SaEntry e = g.out[i];
+            if (e.pair == p || !e.canUse(p)) {
+                continue;
+            }
+            if (!spend(e, nowNanos)) {
+                hold(e, p, SwitchHold.RATE_LIMIT);
+                continue;
+            }
+            PathPair from = e.pair;
+            long since = from == null ? NEVER : latest(from.lastEvidence, from.stateSince, NEVER);
+            move(e, p, PathSwitchCause.PEER_MOVED, since == NEVER ? -1 : Math.max(0, nowNanos - since), nowNanos);
         }
     }
 
     @Override
-    public void authenticatedFromV4(int remote, long nowNanos) {
-        for (Peer p : peers) {
-            if (p.address.v4() && p.address.v4Bits() == remote) {
-                seen(p, nowNanos);
-                return;
-            }
+    public void authenticatedV4(SecurityAssociation sa, long sequence, int remote, int local, long nowNanos) {
+        PathPair p = index.findV4(local, remote);
+        if (p != null) {
+            evidence(p, nowNanos);
         }
+        follow(sa, sequence, p, nowNanos);
     }
 
     @Override
-    public void authenticatedFromV6(long remoteHi, long remoteLo, long nowNanos) {
-        for (Peer p : peers) {
-            if (!p.address.v4() && p.address.v6Hi() == remoteHi && p.address.v6Lo() == remoteLo) {
-                seen(p, nowNanos);
-                return;
-            }
+    public void authenticatedV6(SecurityAssociation sa, long sequence, long remoteHi, long remoteLo, long localHi,
+                                long localLo, long nowNanos) {
+        PathPair p = index.findV6(localHi, localLo, remoteHi, remoteLo);
+        if (p != null) {
+            evidence(p, nowNanos);
+        }
+        follow(sa, sequence, p, nowNanos);
+    }
+
+    private void follow(SecurityAssociation inbound, long sequence, PathPair p, long nowNanos) {
+        ReqidGroup g = index.group(inbound.reqid());
+        if (g == null || !g.newest(inbound.spi(), sequence) || p == null || !p.local.usable) {
+            return;
+        }
+        if (g.pair == p) {
+            g.shieldFrom = null; // the peer sends where we are: it saw our move
+            // Packets it sent before it saw our move may come over our new path too; only its coming over from another
+            // path shows that it followed us there.
+            g.awaitingPeer &= !g.peerElsewhere;
+            return;
+        }
+        g.peerElsewhere = true;
+        if (p == g.shieldFrom && nowNanos - g.shieldUntil < 0) {
+            return; // sent before the peer saw that we left this path: following it would bounce both ends
+        }
+        if (g.stands && g.awaitingPeer && nowNanos - g.movedAt < peerShieldNanos) {
+            return; // both ends moved at once: the one that stands keeps its path, the other follows it there
+        }
+        peerMoved(g, p, nowNanos);
+    }
+
+    /**
+     * The tie-break between two ends that move on their own at the same time to different paths (each switching back
+     * to the path it prefers, after a link came back), which would otherwise follow each other's newest packet in turn
+     * until their switch budgets run out: the end whose local outer pool has the lower first address (IPv4 before
+     * IPv6) stands, that is, after a move of its own it does not follow the peer to another path until the peer was
+     * seen coming over to its new path or the peer shield's time passed; the other end always follows. Following the
+     * peer is no move of its own: an end that followed follows again at once. Both ends compute it from the same two pools, with
+     * the roles swapped, so exactly one of them stands (neither when the pools start at the same address).
+     */
+    static boolean stands(SecurityAssociation sa) {
+        return compareFirst(sa.localOuter(), sa.remoteOuter()) < 0;
+    }
+
+    private static int compareFirst(AddressPool a, AddressPool b) {
+        boolean a4 = a.v4RangeCount() > 0;
+        boolean b4 = b.v4RangeCount() > 0;
+        if (a4 || b4) {
+            return a4 && b4 ? Long.compare(a.v4First(0), b.v4First(0)) : a4 ? -1 : 1;
+        }
+        if (a.v6RangeCount() == 0 || b.v6RangeCount() == 0) {
+            return 0;
+        }
+        int c = Long.compareUnsigned(a.v6FirstHi(0), b.v6FirstHi(0));
+        return c != 0 ? c : Long.compareUnsigned(a.v6FirstLo(0), b.v6FirstLo(0));
+    }
+
+    /** Authenticated proof that the path from {@code remote} to {@code local} works (an IKE DPD answer, RFC 3706); moves no SA. */
+    @Override
+    public void confirmed(OuterAddress local, OuterAddress remote, long nowNanos) {
+        PathPair p = index.find(local, remote);
+        if (p != null) {
+            evidence(p, nowNanos);
         }
     }
 
@@ -318,23 +939,56 @@ public final class PathMonitor implements PathEvidence {
         if (token == 0) {
             return false;
         }
-        for (Peer p : peers) {
-            if (!p.isSource(v)) {
-                continue;
+        // The path is named by the reply's addresses: our probe went from its destination to its source.
+        PathPair p = v.isV4() ? index.findV4(v.v4Destination(), v.v4Source())
+                : index.findV6(v.v6DestinationHi(), v.v6DestinationLo(), v.v6SourceHi(), v.v6SourceLo());
+        if (p == null) {
+            return false; // an echo reply with our identifier on a path we never probed: no evidence
+        }
+        for (int i = 0; i < OUTSTANDING; i++) {
+            if (p.tokens[i] == token && p.sequences[i] == seq) {
+                p.tokens[i] = 0; // a value counts once: a replayed reply is no evidence
+                evidence(p, nowNanos);
+                return true;
             }
-            if (!p.sentTo(v)) {
-                return false; // our value, but not on the path it was sent over
-            }
-            for (int i = 0; i < OUTSTANDING; i++) {
-                if (p.tokens[i] == token && p.sequences[i] == seq) {
-                    p.tokens[i] = 0; // a value counts once: a replayed reply is no evidence
-                    seen(p, nowNanos);
-                    return true;
-                }
-            }
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------- probes
+
+    private boolean spendProbe(long nowNanos) {
+        if (probeCredit == NEVER) {
+            probeCredit = probeBurstNanos;
+        } else {
+            probeCredit = Math.min(probeBurstNanos, probeCredit + Math.max(0, nowNanos - probeCreditAt));
+        }
+        probeCreditAt = nowNanos;
+        if (probeCredit < probeCostNanos) {
             return false;
         }
-        return false; // an echo reply with our identifier from an address we never probed: no evidence
+        probeCredit -= probeCostNanos;
+        return true;
+    }
+
+    private void sendProbe(PathPair p, long nowNanos) {
+        sequence = (sequence + 1) & 0xffff;
+        int slot = p.nextToken;
+        p.nextToken = (slot + 1) % OUTSTANDING;
+        long token = nextToken();
+        p.tokens[slot] = token;
+        p.sequences[slot] = sequence;
+        p.lastProbe = nowNanos;
+        probeSink.accept(echoRequest(p.local.address.address(), p.remote, sequence, token));
+        probesSent++;
+    }
+
+    private long nextToken() {
+        long t;
+        do {
+            t = random.nextLong();
+        } while (t == 0); // 0 marks a free slot
+        return t;
     }
 
     /** An ICMP (RFC 792) or ICMPv6 (RFC 4443 §4.1) echo request from {@code src} to {@code dst}, {@code data} as payload. */

@@ -26,8 +26,11 @@ import net.poolsa.esp.emit.UplinkEmitter;
 import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.netlink.RtEvent;
+import net.poolsa.esp.netlink.RtNetlinkReader;
 import net.poolsa.esp.path.LocalAddress;
 import net.poolsa.esp.path.PathMonitor;
+import net.poolsa.esp.path.UplinkWatcher;
 import net.poolsa.esp.sa.OuterAddress;
 import org.pcap4j.core.PcapHandle;
 import org.slf4j.Logger;
@@ -37,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * The userspace data plane as one object: {@link #start()} diverts the host's traffic, opens one channel on
  * the sink (a libpcap capture of a dummy/ifb interface, or a TUN device: {@link DataPlaneConfig.Sink}) and one
  * capture per uplink, all read on one event loop sharing the emitters and one crypto processor,
- * and starts path monitoring; {@link #stop()} undoes all of it. A start that fails
+ * and starts path monitoring, which follows the kernel's link, address and route events (rtnetlink, read by a small
+ * thread that hands them to the loop) and its own probe timer, re-armed for the next deadline the monitor names;
+ * {@link #stop()} undoes all of it. A start that fails
  * half-way is rolled back before the exception leaves. {@link #reconfigure} applies a reload's connections
  * (peers to probe, routes into the sink, inbound-policy rules, outer addresses of new SAs) while it runs.
  * The drops of the inbound-policy rules (RFC 4301 §5.2, made by the host's nftables) are read every
@@ -66,6 +71,10 @@ public final class DataPlane implements AutoCloseable {
     public static final String SINK_FILTER = "ip or ip6";
     /** How often the host firewall's drop counters are read (a child process each time, off the event loop). */
     public static final Duration HOST_COUNTER_PERIOD = Duration.ofSeconds(2);
+    /** How often held fragments are checked for expiry. */
+    static final Duration HOUSEKEEPING_PERIOD = Duration.ofMillis(100);
+    /** The path timer never fires sooner than this after the last run: bounds its cost when deadlines pile up. */
+    private static final long MIN_PATH_TICK_NANOS = 1_000_000L;
     private static final Logger LOG = LoggerFactory.getLogger(DataPlane.class);
 
     /** Builds the crypto stage; called once per event loop thread (e.g. {@code IpsecProcessor} per thread). */
@@ -95,7 +104,11 @@ public final class DataPlane implements AutoCloseable {
     private RawSocketEmitter emitter;
     private UplinkEmitter uplinkEmitter;
     private PathMonitor monitor;
+    private UplinkWatcher uplinkWatcher;
+    private RtNetlinkReader netlink;
     private ScheduledFuture<?> ticker;
+    private ScheduledFuture<?> pathTimer; // on the loop only
+    private long pathTimerAt;
     private ScheduledExecutorService hostCounters;
     private final Object reportLock = new Object();
     private HostDivert.InboundDrops reported = HostDivert.InboundDrops.NONE; // guarded by reportLock
@@ -134,11 +147,13 @@ public final class DataPlane implements AutoCloseable {
             ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
             PacketProtector protector = protectors.create(alloc, listener);
             List<LocalAddress> locals = config.uplinks().stream()
-                    .map(u -> new LocalAddress(u.address(), u.prefixLength())).toList();
+                    .map(u -> new LocalAddress(u.address(), u.prefixLength(), u.interfaceName())).toList();
             RawSocketEmitter e = emitter;
-            monitor = new PathMonitor(locals, config.peerAddresses(), config.kernel().sad(), e::send, alloc, listener,
-                    config.deadAfter().toNanos(), RandomSource.SYSTEM.newGenerator());
-            monitor.pointNewSas(); // before any channel runs: the loop takes the monitor over with its first task
+            monitor = new PathMonitor(locals, config.peerAddresses(), config.paths(), e::send, alloc, listener,
+                    RandomSource.SYSTEM.newGenerator());
+            // Before any channel runs: the SAs installed now are indexed by the loop's first task.
+            monitor.watch(config.kernel().sad(), loop);
+            startUplinkEvents();
 
             PolledChannel sink;
             if (tun != null) {
@@ -165,17 +180,15 @@ public final class DataPlane implements AutoCloseable {
             for (PolledChannel ch : channels) {
                 loop.register(ch).sync();
             }
-            long period = config.probeInterval().toNanos();
-            PathMonitor m = monitor;
             List<IpDecoder> decoders = List.copyOf(uplinkDecoders);
+            long period = HOUSEKEEPING_PERIOD.toNanos();
             ticker = loop.scheduleAtFixedRate(() -> {
                 long now = System.nanoTime();
-                m.tick(now);
                 for (IpDecoder d : decoders) {
                     d.expire(now); // held fragments time out even when no further fragment arrives
                 }
-                e.flush();
-            }, 0, period, TimeUnit.NANOSECONDS);
+            }, period, period, TimeUnit.NANOSECONDS);
+            loop.execute(this::pathTick);
             if (divert != null) {
                 hostCounters = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("poolsa-host-counters", true));
                 long p = HOST_COUNTER_PERIOD.toNanos();
@@ -192,8 +205,86 @@ public final class DataPlane implements AutoCloseable {
     }
 
     /**
-     * Applies a reload's connections without a restart: the path monitor watches {@code peerAddresses} and gives
-     * outbound SAs without an outer address their first one (both on the event loop, which owns them), then the
+     * Reads the kernel's link and address state now (the monitor's uplinks that are missing or down are known before
+     * traffic flows) and its changes from then on, each batch applied on the loop and followed by a path tick (a
+     * link that came back is probed at once). Without rtnetlink, failures are still found by the probes.
+     */
+    private void startUplinkEvents() {
+        UplinkWatcher w = new UplinkWatcher(monitor);
+        uplinkWatcher = w;
+        RtNetlinkReader reader = new RtNetlinkReader((events, full, nanos) -> loop.execute(() -> uplinkEvents(w, events, full, nanos)),
+                "poolsa-rtnetlink");
+        try {
+            List<RtEvent> state = reader.start();
+            long nanos = System.nanoTime();
+            netlink = reader;
+            loop.execute(() -> uplinkEvents(w, state, true, nanos));
+        } catch (RuntimeException ex) {
+            LOG.warn("no rtnetlink ({}): local link events are not seen; failures are found by the path probes", ex.getMessage());
+        }
+    }
+
+    /** On the loop: a batch of kernel events, then the path timer's work at once (the SAs may have moved). */
+    private void uplinkEvents(UplinkWatcher w, List<RtEvent> events, boolean full, long nanos) {
+        if (monitor == null) {
+            return; // stopped meanwhile
+        }
+        w.apply(events, full, nanos, System.nanoTime());
+        pathTick();
+    }
+
+    /** On the loop: the monitor's timer work, probes flushed, and the timer armed for the monitor's next deadline. */
+    private void pathTick() {
+        PathMonitor m = monitor;
+        RawSocketEmitter e = emitter;
+        if (m == null || e == null) {
+            return;
+        }
+        long now = System.nanoTime();
+        long next = Math.max(m.tick(now), now + MIN_PATH_TICK_NANOS);
+        e.flush();
+        ScheduledFuture<?> t = pathTimer;
+        if (t != null && !t.isDone()) {
+            if (pathTimerAt - next <= 0) {
+                return; // already armed for as soon or sooner
+            }
+            t.cancel(false);
+        }
+        pathTimerAt = next;
+        pathTimer = loop.schedule(this::pathTimerFired, next - now, TimeUnit.NANOSECONDS);
+    }
+
+    /** The armed timer ran: it is no longer pending (its future is not done while it runs), so the tick re-arms it. */
+    private void pathTimerFired() {
+        pathTimer = null;
+        pathTick();
+    }
+
+    /**
+     * Authenticated proof from the control plane (an IKE DPD answer, RFC 3706) that the path from {@code remote} to
+     * {@code local} works; handed to the loop. No-op when the data plane is not running.
+     */
+    public synchronized void pathConfirmed(OuterAddress local, OuterAddress remote) {
+        if (started) {
+            PathMonitor m = monitor;
+            long now = System.nanoTime();
+            loop.execute(() -> m.confirmed(local, remote, now));
+        }
+    }
+
+    /** The monitored paths and their state, read on the loop (status output); empty when not running. */
+    public synchronized List<PathMonitor.Path> paths() {
+        if (!started) {
+            return List.of();
+        }
+        PathMonitor m = monitor;
+        return loop.submit(m::paths).syncUninterruptibly().getNow();
+    }
+
+    /**
+     * Applies a reload's connections without a restart: the path monitor watches {@code peerAddresses} (new paths
+     * start unverified; SAs of the reload were indexed when installed and get their first path here if they had none),
+     * on the event loop, which owns them; then the
      * routes into the sink become {@code protectedRemotePrefixes} and the inbound-policy rules are rebuilt from
      * the kernel's SPD in one nft transaction. Interfaces, sink and MTU stay as started.
      *
@@ -207,7 +298,7 @@ public final class DataPlane implements AutoCloseable {
         List<OuterAddress> peers = List.copyOf(peerAddresses);
         loop.submit(() -> {
             m.setPeers(peers);
-            m.pointNewSas();
+            pathTick();
         }).syncUninterruptibly();
         if (divert != null) {
             divert.routes(protectedRemotePrefixes);
@@ -309,6 +400,13 @@ public final class DataPlane implements AutoCloseable {
             ticker.cancel(false);
             ticker = null;
         }
+        if (netlink != null) {
+            netlink.close();
+            netlink = null;
+        }
+        if (monitor != null) {
+            monitor.unwatch();
+        }
         for (PolledChannel ch : channels) {
             try {
                 if (ch.isRegistered()) {
@@ -343,5 +441,6 @@ public final class DataPlane implements AutoCloseable {
             tun = null;
         }
         monitor = null;
+        uplinkWatcher = null;
     }
 }

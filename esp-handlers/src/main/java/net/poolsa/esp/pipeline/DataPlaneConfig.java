@@ -1,10 +1,10 @@
 package net.poolsa.esp.pipeline;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 
 import net.poolsa.esp.kernel.IpsecKernel;
+import net.poolsa.esp.path.PathTimers;
 import net.poolsa.esp.sa.OuterAddress;
 
 /**
@@ -16,8 +16,8 @@ import net.poolsa.esp.sa.OuterAddress;
  * @param peerAddresses           the peer's outer addresses, monitored, in order of preference
  * @param kernel                  the SAD/SPD the control plane installs into
  * @param mtu                     path MTU and ICMP error sources
- * @param probeInterval           path probe period
- * @param deadAfter               silence after which a peer address counts as unreachable
+ * @param paths                   path monitoring's probe intervals, detection multiplier, probe rate and anti-flapping
+ *                                limits ({@link PathTimers#DEFAULTS} detect a failed path in 120 ms)
  * @param manageHost              false when the host is prepared by someone else (the sink exists, routes are set)
  * @param immediateCapture        libpcap immediate mode: every packet wakes the reader instead of every retired
  *                                TPACKET_V3 block (1 ms timeout per capture); default true since the reads are
@@ -27,7 +27,7 @@ import net.poolsa.esp.sa.OuterAddress;
  */
 public record DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<String> protectedRemotePrefixes,
                               List<OuterAddress> peerAddresses, IpsecKernel kernel, MtuSettings mtu,
-                              Duration probeInterval, Duration deadAfter, boolean manageHost, boolean immediateCapture,
+                              PathTimers paths, boolean manageHost, boolean immediateCapture,
                               Sink sink) {
     /** The inner side of the data plane (docs/benchmarks.md, section 3, compares them). */
     public enum Sink {
@@ -40,16 +40,16 @@ public record DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<S
     /** With the capture sink (the default). */
     public DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<String> protectedRemotePrefixes,
                            List<OuterAddress> peerAddresses, IpsecKernel kernel, MtuSettings mtu,
-                           Duration probeInterval, Duration deadAfter, boolean manageHost, boolean immediateCapture) {
-        this(uplinks, sinkInterface, protectedRemotePrefixes, peerAddresses, kernel, mtu, probeInterval, deadAfter,
+                           PathTimers paths, boolean manageHost, boolean immediateCapture) {
+        this(uplinks, sinkInterface, protectedRemotePrefixes, peerAddresses, kernel, mtu, paths,
                 manageHost, immediateCapture, Sink.CAPTURE);
     }
 
     /** With immediate capture (the default, see {@link #immediateCapture()}) and the capture sink. */
     public DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<String> protectedRemotePrefixes,
                            List<OuterAddress> peerAddresses, IpsecKernel kernel, MtuSettings mtu,
-                           Duration probeInterval, Duration deadAfter, boolean manageHost) {
-        this(uplinks, sinkInterface, protectedRemotePrefixes, peerAddresses, kernel, mtu, probeInterval, deadAfter,
+                           PathTimers paths, boolean manageHost) {
+        this(uplinks, sinkInterface, protectedRemotePrefixes, peerAddresses, kernel, mtu, paths,
                 manageHost, true);
     }
 
@@ -68,14 +68,10 @@ public record DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<S
         Objects.requireNonNull(sinkInterface, "sink interface");
         Objects.requireNonNull(kernel, "kernel");
         Objects.requireNonNull(mtu, "mtu");
-        Objects.requireNonNull(probeInterval, "probe interval");
-        Objects.requireNonNull(deadAfter, "dead interval");
+        Objects.requireNonNull(paths, "path timers");
         Objects.requireNonNull(sink, "sink");
         if (uplinks.isEmpty()) {
             throw new IllegalArgumentException("at least one uplink is needed");
-        }
-        if (deadAfter.compareTo(probeInterval) <= 0) {
-            throw new IllegalArgumentException("the dead interval must be longer than the probe interval");
         }
     }
 }

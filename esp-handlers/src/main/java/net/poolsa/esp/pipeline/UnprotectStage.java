@@ -26,8 +26,10 @@ import net.poolsa.esp.transform.SaBundle;
  * Inbound crypto: decapsulates with the SA found by the SAD stage, reading the outer packet from the view the
  * decoder made; the protector decodes the inner packet (its one decode) and checks it against the SA's traffic
  * selector (RFC 4301 §5.2 step 4: a packet that decrypts correctly but does not match the selectors is dropped),
- * and this stage reads that view for everything after. Only then does the outer source count as evidence that its path
- * works, so forged traffic cannot keep a dead path alive, and only then is the outer pair recorded on the SA
+ * and this stage reads that view for everything after. Only then does the outer pair count as evidence that its path
+ * works and, when it is the connection's newest packet, as where the peer now sends from (path monitoring moves the
+ * outbound SA there), so forged traffic can neither keep a dead path alive nor move an SA; and only then is the outer
+ * pair recorded on the SA
  * ({@link SecurityAssociation#lastInboundOuter()}). An inbound AH+ESP bundle (transport-mode AH over
  * ESP, the paper's configuration) is opened in two steps: AH, then the ESP SA its SPI names. The SAs applied
  * must be the ones the policy asks for (RFC 4301 §5.2): an ESP SA the kernel marked as a bundle's inner half
@@ -118,6 +120,9 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
         // The protector decodes what it decapsulates into the given view and checks it against the SA's selectors.
         IpPacketView inner = decapsulated;
         ByteBuf in = protector.unprotect(sa, p.buf, outer, inner);
+        // Read while the outer packet is still held; its header was valid, since the transform accepted it.
+        long sequence = in == null ? 0 : outerSequence(outer, p.buf);
+        SecurityAssociation outerSa = sa;
         p.drop();
         if (in == null) {
             return; // the protector reported why
@@ -151,13 +156,14 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
         }
         long now = clock.getAsLong();
         if (outer.isV4()) {
-            paths.authenticatedFromV4(outer.v4Source(), now);
+            paths.authenticatedV4(outerSa, sequence, outer.v4Source(), outer.v4Destination(), now);
             sa.lastInboundOuter().recordV4(outer.v4Source(), outer.v4Destination());
             if (ah != null) {
                 ah.lastInboundOuter().recordV4(outer.v4Source(), outer.v4Destination());
             }
         } else {
-            paths.authenticatedFromV6(outer.v6SourceHi(), outer.v6SourceLo(), now);
+            paths.authenticatedV6(outerSa, sequence, outer.v6SourceHi(), outer.v6SourceLo(), outer.v6DestinationHi(),
+                    outer.v6DestinationLo(), now);
             sa.lastInboundOuter().recordV6(outer.v6SourceHi(), outer.v6SourceLo(), outer.v6DestinationHi(), outer.v6DestinationLo());
             if (ah != null) {
                 ah.lastInboundOuter().recordV6(outer.v6SourceHi(), outer.v6SourceLo(), outer.v6DestinationHi(),
@@ -178,6 +184,16 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
         p.buf = in;
         p.sa = sa;
         ctx.fireChannelRead(p);
+    }
+
+    /**
+     * The low 32 bits of the sequence number of the outer ESP (RFC 4303 §2.2), AH (RFC 4302 §2.5) or UDP-encapsulated
+     * ESP header (RFC 3948 §2.1), which path monitoring uses to tell the peer's newest packet from a reordered one.
+     */
+    static long outerSequence(IpPacketView outer, ByteBuf b) {
+        int at = outer.transportOffset();
+        int field = outer.protocol() == IpPacketView.PROTO_AH ? at + 8 : outer.isUdpEncapsulatedEsp() ? at + 12 : at + 4;
+        return b.getUnsignedInt(field);
     }
 
     /**

@@ -336,6 +336,32 @@ public final class SecurityAssociation {
         return old != null;
     }
 
+    /**
+     * Moves the SA to another pair of outer addresses of its pools (path failover): same SA, same SPI, same keys.
+     * Counted as one switch when either address changed and the SA had a pair before; call it from the one thread
+     * that owns the choice (the data path), since the two addresses are written one after the other.
+     *
+     * @return true when the pair changed
+     * @throws IllegalArgumentException when an address lies outside its pool
+     */
+    public boolean setCurrentPath(OuterAddress local, OuterAddress remote) {
+        if (!local.in(localOuter) || !remote.in(remoteOuter)) {
+            throw new IllegalArgumentException(local + " -> " + remote + " is outside the pools [" + localOuter + "] -> ["
+                    + remoteOuter + "] of SA " + spiHex());
+        }
+        OuterAddress oldLocal = currentLocal;
+        OuterAddress oldRemote = currentRemote;
+        if (local.equals(oldLocal) && remote.equals(oldRemote)) {
+            return false;
+        }
+        currentLocal = local;
+        currentRemote = remote;
+        if (oldRemote != null) {
+            outerSwitches++;
+        }
+        return true;
+    }
+
     /** How often the outer destination in use changed without a new SA (tunnel continuity). */
     public long outerSwitches() {
         return outerSwitches;

@@ -42,6 +42,27 @@ public final class SecurityAssociationDatabase {
     private final Set<Integer> reservedSpis = new HashSet<>();
     private final IntSupplier spiSource;
     private volatile SecurityAssociation.StateObserver lifetimeObserver;
+    private volatile ChangeObserver changeObserver = ChangeObserver.NONE;
+
+    /**
+     * Told of every SA installed or removed, on the writer's thread while it holds the SAD's monitor: path
+     * monitoring keeps its index of outbound SAs by path from it instead of copying the SAD. Must not block.
+     */
+    public interface ChangeObserver {
+        ChangeObserver NONE = new ChangeObserver() {
+            @Override
+            public void installed(SecurityAssociation sa) {
+            }
+
+            @Override
+            public void removed(SecurityAssociation sa) {
+            }
+        };
+
+        void installed(SecurityAssociation sa);
+
+        void removed(SecurityAssociation sa);
+    }
 
     public SecurityAssociationDatabase() {
         this(new SecureRandom()::nextInt);
@@ -146,6 +167,12 @@ public final class SecurityAssociationDatabase {
         }
         // Lifetimes are crossed on the data path (bytes, packets, sequence exhaustion) or by the timer.
         sa.observeState(this::stateChanged);
+        changeObserver.installed(sa);
+    }
+
+    /** Where installs and removals are reported (one observer; null: none). */
+    public void setChangeObserver(ChangeObserver observer) {
+        this.changeObserver = observer == null ? ChangeObserver.NONE : observer;
     }
 
     /** Where lifetime transitions of installed SAs go (the kernel forwards them to IKE). */
@@ -176,6 +203,7 @@ public final class SecurityAssociationDatabase {
         }
         inbound.remove(spi);
         sa.kill();
+        changeObserver.removed(sa);
         return sa;
     }
 
@@ -190,6 +218,7 @@ public final class SecurityAssociationDatabase {
                 slot.remove(g);
                 publishOutbound();
                 g.kill();
+                changeObserver.removed(g);
                 return g;
             }
         }

@@ -151,6 +151,7 @@ class HostDivertTest {
         String table = scripts.get(0);
         assertTrue(table.contains("counter inbound_cleartext {"), table);
         assertTrue(table.contains("iifname { \"up0\", \"up1\" } jump inbound_local"), table);
+        assertTrue(table.contains("type route hook output priority -150; policy accept;\n    jump probe_replies"), table);
         assertTrue(table.contains("type filter hook forward priority -150; policy accept;\n"
                 + "    iifname { \"up0\", \"up1\" } jump inbound_policy"), table);
         assertTrue(table.contains("ip saddr { 192.0.2.64/26 } ip daddr { 192.0.2.0/26 } counter name \"inbound_cleartext\" drop"),
@@ -161,7 +162,7 @@ class HostDivertTest {
         assertEquals(2, scripts.size());
         String update = scripts.get(1);
         assertTrue(update.startsWith("flush chain inet poolsa inbound_local\nflush chain inet poolsa inbound_policy\n"
-                + "table inet poolsa {\n  chain inbound_local {\n"), update);
+                + "flush chain inet poolsa probe_replies\ntable inet poolsa {\n  chain inbound_local {\n"), update);
         assertTrue(update.contains("ip saddr { 203.0.113.0/24 }"), update);
         assertFalse(update.contains("192.0.2.64/26"), update);
         assertEquals("nft -f -", log.get(log.size() - 1));
@@ -238,6 +239,8 @@ class HostDivertTest {
             assertEquals(7, rules.lines().filter(l -> l.contains("comment")).count(), rules); // ssh 2 + 2 fragments, high 1, c/in 2
             assertTrue(ns.exec("nft", "list", "chain", "inet", HostDivert.NFT_TABLE, InboundPolicyRules.LOCAL_CHAIN)
                     .contains("icmpv6 id 20563"));
+            String replies = ns.exec("nft", "list", "chain", "inet", HostDivert.NFT_TABLE, InboundPolicyRules.PROBE_REPLY_CHAIN);
+            assertTrue(replies.contains("icmp type echo-reply icmp id 20563 meta mark set 0x00005053"), replies);
             assertEquals(new HostDivert.InboundDrops(0, 0), d.inboundDrops());
             d.remove();
             assertFalse(ns.tryExec("ip", "link", "show", "psink0").ok());

@@ -38,6 +38,9 @@ class InboundPolicyRulesTest {
                 "ip saddr { 198.51.100.2/32, 203.0.113.2/32 } ip daddr { 198.51.100.1/32, 203.0.113.1/32 }"
                         + " icmp type { echo-request, echo-reply } icmp id 20563 accept",
                 "jump inbound_policy"), r.localRules());
+        // The other way: the host's echo replies to the peer's probes get poolsa's mark, so they are not diverted.
+        assertEquals(List.of("ip saddr { 198.51.100.1/32, 203.0.113.1/32 } ip daddr { 198.51.100.2/32, 203.0.113.2/32 }"
+                + " icmp type echo-reply icmp id 20563 meta mark set 0x5053"), r.replyRules());
     }
 
     /** The SPD, not the order of installation, decides: the narrower BYPASS goes first, the DISCARD of another pair last. */
@@ -87,5 +90,6 @@ class InboundPolicyRulesTest {
         assertSame(InboundPolicyRules.NONE, InboundPolicyRules.of(List.of(), LOCAL, REMOTE, List.of(500)));
         assertEquals(List.of(), InboundPolicyRules.NONE.policyRules());
         assertEquals(List.of(), InboundPolicyRules.NONE.localRules());
+        assertEquals(List.of(), InboundPolicyRules.NONE.replyRules());
     }
 }

@@ -15,7 +15,10 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.event.PathState;
+import net.poolsa.esp.event.PathSwitchCause;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.path.PathTimers;
 import net.poolsa.esp.pipeline.DataPlane;
 import net.poolsa.esp.pipeline.DataPlaneConfig;
 import net.poolsa.esp.pipeline.IpsecProtector;
@@ -35,7 +38,7 @@ import net.poolsa.esp.spd.SecurityPolicy;
  * --uplink IF,ADDR,PREFIXLEN (repeat)  --sink NAME  --peer ADDR (repeat)
  * --local-pool CIDR,... --remote-pool CIDR,...  --local-inner CIDR,... --remote-inner CIDR,...
  * --crypto xor|copy (benchmark ceiling, no crypto)|aes-gcm-16|aes-cbc+hmac-sha2-256-128 (keys ENC:INTEG)|...  --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
- * --probe-ms N --dead-ms N --immediate true|false (default true) --sink-kind capture|tun (default capture)
+ * --probe-ms N --dead-ms N (probe interval, busy and idle, and detection time) --immediate true|false (default true) --sink-kind capture|tun (default capture)
  * --emit raw|packet|packet-bypass|xdp (how ESP leaves towards the uplinks; default UplinkEmitter.DEFAULT_MODE)
  * --ah-out-spi HEX --ah-in-spi HEX --ah-out-key HEX --ah-in-key HEX   (optional: an AH+ESP bundle, transport-mode
  *                                                                       AH with hmac-sha2-256-128 over the ESP SAs)
@@ -147,20 +150,22 @@ public final class GatewayMain {
             }
 
             @Override
-            public void outerAddressChanged(SecurityAssociation sa, OuterAddress previous, OuterAddress current) {
+            public void outerPathChanged(SecurityAssociation sa, OuterAddress previousLocal, OuterAddress previousRemote,
+                                         PathSwitchCause cause, long detectionNanos) {
                 switches.incrementAndGet();
-                System.out.println("switch " + sa.spiHex() + " " + previous + " -> " + current);
+                System.out.println("switch " + sa.spiHex() + " " + previousRemote + " -> " + sa.currentRemote() + " " + cause.label());
             }
 
             @Override
-            public void pathStateChanged(OuterAddress remote, boolean alive) {
-                System.out.println("path " + remote + (alive ? " up" : " down"));
+            public void pathStateChanged(OuterAddress local, OuterAddress remote, PathState previous,
+                                         PathState current) {
+                System.out.println("path " + local + ">" + remote + " " + (current == null ? "removed" : current.label()));
             }
         };
         OuterAddress icmp4 = icmp.stream().filter(OuterAddress::v4).findFirst().orElse(null);
         OuterAddress icmp6 = icmp.stream().filter(a -> !a.v4()).findFirst().orElse(null);
         DataPlaneConfig cfg = new DataPlaneConfig(uplinks, sink, List.of(remoteInner.split(",")), peers, kernel,
-                new MtuSettings(mtu, icmp4, icmp6, 100), Duration.ofMillis(probeMs), Duration.ofMillis(deadMs), true, immediate, sinkKind);
+                new MtuSettings(mtu, icmp4, icmp6, 100), timers(probeMs, deadMs), true, immediate, sinkKind);
         DataPlane dp = new DataPlane(cfg, crypto.equals("xor") ? XorProtector::new
                 : crypto.equals("copy") ? CopyProtector::new : IpsecProtector.FACTORY, listener);
         CountDownLatch done = new CountDownLatch(1);
@@ -191,6 +196,14 @@ public final class GatewayMain {
             write(status, s.toString());
             Thread.sleep(100);
         }
+    }
+
+    /** One interval for busy and idle paths (probing as before the BFD timers), and the detection time in whole intervals. */
+    private static PathTimers timers(long probeMs, long deadMs) {
+        Duration probe = Duration.ofMillis(probeMs);
+        int multiplier = (int) Math.max(1, (deadMs + probeMs - 1) / probeMs);
+        return new PathTimers(probe, probe, multiplier, 1000, PathTimers.DEFAULTS.switchBackAfter(),
+                PathTimers.DEFAULTS.switchLimit(), PathTimers.DEFAULTS.switchLimitWindow());
     }
 
     /**

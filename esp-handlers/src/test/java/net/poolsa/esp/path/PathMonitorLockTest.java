@@ -17,38 +17,41 @@ import net.poolsa.esp.sa.SecurityAssociation;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link PathMonitor#tick} runs on the data plane's event loop every probe interval: it walks the outbound SAs
- * without the SAD's writer lock, so a control-plane writer holding that lock (an install, a flush) never stalls the
- * loop's packets, probes and failover. Decided from the ticking thread's state, never from a time.
+ * {@link PathMonitor} runs on the data plane's event loop: indexing the SAs installed already ({@link PathMonitor#watch})
+ * and every {@link PathMonitor#tick} go without the SAD's writer lock, so a control-plane writer holding that lock (an
+ * install, a flush) never stalls the loop's packets, probes and failover. Decided from the loop thread's state, never
+ * from a time.
  */
 class PathMonitorLockTest {
     private static final long MS = 1_000_000L;
+    private static final OuterAddress A1 = OuterAddress.parse("198.51.100.1");
+    private static final OuterAddress A2 = OuterAddress.parse("203.0.113.1");
     private static final OuterAddress B1 = OuterAddress.parse("198.51.100.2");
     private static final OuterAddress B2 = OuterAddress.parse("203.0.113.2");
 
     @Test
-    void tickMovesAnSaWhileAWriterHoldsTheSad() throws Exception {
+    void watchAndTickMoveAnSaWhileAWriterHoldsTheSad() throws Exception {
         UserspaceIpsecKernel k = new UserspaceIpsecKernel();
         SecurityAssociation out = ManualSas.outbound(0x1001, 1, AddressPool.parse("198.51.100.1/32", "203.0.113.1/32"),
                 AddressPool.parse("198.51.100.2/32", "203.0.113.2/32"), AddressPool.parse("192.0.2.0/26"),
                 AddressPool.parse("192.0.2.64/26"), ManualSas.xorKeys(1));
         k.addSa(out);
         List<ByteBuf> probes = new ArrayList<>();
-        PathMonitor m = new PathMonitor(List.of(new LocalAddress(OuterAddress.parse("198.51.100.1"), 30),
-                new LocalAddress(OuterAddress.parse("203.0.113.1"), 30)), List.of(B1, B2), k.sad(), probes::add,
-                PooledByteBufAllocator.DEFAULT, DataPathListener.NONE, 300 * MS);
+        PathMonitor m = new PathMonitor(List.of(new LocalAddress(A1, 30, "l1"), new LocalAddress(A2, 30, "l2")),
+                List.of(B1, B2), PathTimers.DEFAULTS, probes::add, PooledByteBufAllocator.DEFAULT, DataPathListener.NONE);
+        long detection = PathTimers.DEFAULTS.idleDetectionTime().toMillis(); // no traffic: the idle paths' detection time
+        List<OuterAddress> placed = new ArrayList<>();
         try {
-            m.pointNewSas();
-            assertEquals(B1, out.currentRemote());
-            // B2 answers, B1 never does: B1 is watched from the first tick and dead once the dead interval passed.
-            for (long t = 1000; t <= 1200; t += 100) {
-                m.authenticatedFromV4(B2.v4Bits(), t * MS - MS);
-                m.tick(t * MS);
-            }
-            assertEquals(B1, out.currentRemote(), "not yet dead");
-            m.authenticatedFromV4(B2.v4Bits(), 1390 * MS);
-
-            Thread loop = new Thread(() -> m.tick(1400 * MS), "tick");
+            // The loop indexes the SA (placed on A1 > B1, nothing is up yet), then B2 answers and B1 never does: A1 > B1
+            // is down one detection time after its first probe.
+            Thread loop = new Thread(() -> {
+                m.watch(k.sad(), Runnable::run);
+                placed.add(out.currentRemote());
+                for (long t = 1000; t <= 1000 + detection + 100; t += 50) {
+                    m.confirmed(A2, B2, t * MS);
+                    m.tick(t * MS);
+                }
+            }, "loop");
             Thread.State state;
             synchronized (k.sad()) { // as SecurityAssociationDatabase's writers do
                 loop.start();
@@ -58,9 +61,12 @@ class PathMonitorLockTest {
                 } while (state != Thread.State.TERMINATED && !Monitors.blockedOn(loop, k.sad()));
             }
             loop.join();
-            assertEquals(Thread.State.TERMINATED, state, "tick waited for the SAD's writer lock");
-            assertEquals(B2, out.currentRemote(), "the tick moved the SA off the dead address");
-            assertEquals(8, probes.size(), "one probe to each peer address per tick");
+            assertEquals(Thread.State.TERMINATED, state, "the loop waited for the SAD's writer lock");
+            assertEquals(List.of(B1), placed, "watch indexed the SA installed before it and gave it its first path");
+            assertEquals(A2, out.currentLocal(), "the tick moved the SA off the dead path");
+            assertEquals(B2, out.currentRemote(), "the tick moved the SA off the dead path");
+            assertEquals(0x1001, out.spi(), "same SA, same SPI");
+            m.unwatch();
             k.flush();
             assertEquals(List.of(), k.sad().outboundSas(), "a removal republishes the outbound SAs");
         } finally {

@@ -3,8 +3,10 @@ package net.poolsa.esp.path;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -15,25 +17,38 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.event.PathState;
+import net.poolsa.esp.event.PathSwitchCause;
+import net.poolsa.esp.event.SwitchHold;
+import net.poolsa.esp.ip.Checksums;
 import net.poolsa.esp.ip.IpPacketView;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.netns.ManualSas;
 import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.sa.TrafficSelector;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** Failover decisions with a synthetic clock; probe bytes compared with scapy's echo requests. */
+/**
+ * Path decisions on a synthetic clock (no wall-clock time anywhere): BFD-style detection, local events, the peer
+ * followed on authenticated traffic only, hysteresis and the per-SA switch budget, the probe budget, the SA index.
+ * Probe bytes are compared with scapy's echo requests.
+ */
 class PathMonitorTest {
     private static final long MS = 1_000_000L;
     private static final OuterAddress A1 = OuterAddress.parse("198.51.100.1");
     private static final OuterAddress A2 = OuterAddress.parse("203.0.113.1");
     private static final OuterAddress B1 = OuterAddress.parse("198.51.100.2");
     private static final OuterAddress B2 = OuterAddress.parse("203.0.113.2");
+    private static final AddressPool OURS = AddressPool.parse("198.51.100.1/32", "203.0.113.1/32");
+    private static final AddressPool THEIRS = AddressPool.parse("198.51.100.2/32", "203.0.113.2/32");
 
     private final List<ByteBuf> probes = new ArrayList<>();
     private final List<String> events = new ArrayList<>();
+    private final List<Long> detections = new ArrayList<>();
     private final DataPathListener listener = new DataPathListener() {
         @Override
         public void dropped(DropReason reason, SecurityAssociation sa) {
@@ -41,13 +56,23 @@ class PathMonitorTest {
         }
 
         @Override
-        public void outerAddressChanged(SecurityAssociation sa, OuterAddress previous, OuterAddress current) {
-            events.add(sa.spiHex() + " " + previous + " -> " + current);
+        public void outerPathChanged(SecurityAssociation sa, OuterAddress previousLocal, OuterAddress previousRemote,
+                                     PathSwitchCause cause, long detectionNanos) {
+            events.add(sa.spiHex() + " " + previousLocal + ">" + previousRemote + " -> " + sa.currentLocal() + ">"
+                    + sa.currentRemote() + " " + cause.label());
+            detections.add(detectionNanos);
         }
 
         @Override
-        public void pathStateChanged(OuterAddress remote, boolean alive) {
-            events.add(remote + (alive ? " up" : " down"));
+        public void outerPathHeld(SecurityAssociation sa, SwitchHold why) {
+            events.add(sa.spiHex() + " held " + why.label());
+        }
+
+        @Override
+        public void pathStateChanged(OuterAddress local, OuterAddress remote, PathState previous, PathState current) {
+            if (previous != null && current != null) {
+                events.add(local + ">" + remote + " " + current.label());
+            }
         }
     };
 
@@ -56,115 +81,357 @@ class PathMonitorTest {
         probes.forEach(ByteBuf::release);
     }
 
+    private static final String OUT_SPI = "0x00001001";
+    private static final String L1 = "198.51.100.1>198.51.100.2";
+    private static final String L2 = "203.0.113.1>203.0.113.2";
+
+    /** An outbound pool SA between A1/A2 and B1/B2 (reqid 1), on A1 > B1 to start with. */
+    private static SecurityAssociation outbound(int spi, int reqid) {
+        return ManualSas.outbound(spi, reqid, OURS, THEIRS, AddressPool.parse("192.0.2.0/26"), AddressPool.parse("192.0.2.64/26"),
+                ManualSas.xorKeys(1));
+    }
+
+    private static SecurityAssociation inbound(int spi, int reqid) {
+        return ManualSas.inbound(spi, reqid, OURS, THEIRS, AddressPool.parse("192.0.2.0/26"), AddressPool.parse("192.0.2.64/26"),
+                ManualSas.xorKeys(1));
+    }
+
+    /** Monitors B1 and B2 from A1 (uplink l1) and A2 (uplink l2), each pair on one /30. */
+    private PathMonitor monitor(PathTimers timers) {
+        return new PathMonitor(List.of(new LocalAddress(A1, 30, "l1"), new LocalAddress(A2, 30, "l2")), List.of(B1, B2),
+                timers, probes::add, PooledByteBufAllocator.DEFAULT, listener);
+    }
+
+    private PathMonitor monitor() {
+        return monitor(PathTimers.DEFAULTS);
+    }
+
+    private static PathTimers timers(Duration switchBack, int switchLimit, Duration window) {
+        PathTimers d = PathTimers.DEFAULTS;
+        return new PathTimers(d.probeInterval(), d.idleProbeInterval(), d.detectMultiplier(), d.maxProbesPerSecond(), switchBack,
+                switchLimit, window);
+    }
+
+    /** Both paths up: one tick, and B1 and B2 answer its probes. */
+    private void bothUp(PathMonitor m, long t) {
+        m.tick(t * MS);
+        assertTrue(reply(m, B1, (t + 1) * MS));
+        assertTrue(reply(m, B2, (t + 1) * MS));
+        assertEquals(PathState.UP, m.state(A1, B1));
+        assertEquals(PathState.UP, m.state(A2, B2));
+        events.clear();
+    }
+
     @Test
-    void switchesToALiveAddressWithTheSameSpi() {
-        UserspaceIpsecKernel k = new UserspaceIpsecKernel();
-        SecurityAssociation out = outboundOverBothLinks(k);
-        PathMonitor m = monitorOfBothLinks(k);
-        m.tick(1000 * MS);
-        assertEquals(2, probes.size());
-        IpPacketView v = new IpPacketView();
-        v.decode(probes.get(1));
-        assertEquals(A2.v4Bits(), v.v4Source()); // the probe to B2 leaves from the address on B2's subnet
-        assertEquals(B2.v4Bits(), v.v4Destination());
-
-        m.authenticatedFromV4(B1.v4Bits(), 1010 * MS);
-        ByteBuf genuine = replyTo(lastProbeTo(B2));
-        ByteBuf stranger = withSource(genuine, OuterAddress.parse("192.0.2.99"));
-        try {
-            assertFalse(offer(m, stranger, 1015 * MS), "a reply from an unknown address is no evidence");
-            assertTrue(offer(m, genuine, 1020 * MS));
-        } finally {
-            genuine.release();
-            stranger.release();
-        }
-        m.tick(1100 * MS);
-        assertEquals(B1, out.currentRemote());
-        assertEquals(List.of("198.51.100.2 up", "203.0.113.2 up"), events);
-
-        // B1 falls silent, B2 keeps answering: after the dead interval the SA moves to B2.
-        for (long t = 1200; t <= 1400; t += 100) {
-            probeReply(m, "203.0.113.2", t * MS);
+    void aBusyPathWithoutRepliesIsDownAfterThreeIntervalsAndItsSaMovesWithTheSameSpi() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        m.saInstalled(out);
+        bothUp(m, 1000);
+        // Traffic leaves over A1 > B1 from t=1000 on; B1 falls silent after its reply at 1001, B2 keeps answering.
+        for (long t = 1010; t <= 1300; t += 10) {
+            out.account(100);
             m.tick(t * MS);
-        }
-        assertEquals(B2, out.currentRemote());
-        assertEquals(A2, out.currentLocal());
-        assertEquals(0x1001, out.spi());
-        assertEquals(List.of("198.51.100.2 up", "203.0.113.2 up", "198.51.100.2 down",
-                "0x00001001 198.51.100.2 -> 203.0.113.2"), events);
-
-        // B1 comes back: no flapping, the SA stays where it works.
-        m.authenticatedFromV4(B1.v4Bits(), 1450 * MS);
-        m.tick(1500 * MS);
-        assertEquals(B2, out.currentRemote());
-        assertTrue(m.isAlive(B1));
-    }
-
-    /** An outbound pool SA between A1/A2 and B1/B2, installed in {@code k}. */
-    private static SecurityAssociation outboundOverBothLinks(UserspaceIpsecKernel k) {
-        SecurityAssociation out = ManualSas.outbound(0x1001, 1, AddressPool.parse("198.51.100.1/32", "203.0.113.1/32"),
-                AddressPool.parse("198.51.100.2/32", "203.0.113.2/32"), AddressPool.parse("192.0.2.0/26"),
-                AddressPool.parse("192.0.2.64/26"), ManualSas.xorKeys(1));
-        k.addSa(out);
-        return out;
-    }
-
-    /** Monitors B1 and B2 from A1 and A2 (each pair on one /30), dead after 300 ms. */
-    private PathMonitor monitorOfBothLinks(UserspaceIpsecKernel k) {
-        return new PathMonitor(List.of(new LocalAddress(A1, 30), new LocalAddress(A2, 30)), List.of(B1, B2),
-                k.sad(), probes::add, PooledByteBufAllocator.DEFAULT, listener, 300 * MS);
-    }
-
-    /** Answers the last probe sent to {@code from}, as the peer's kernel would (RFC 792: addresses swapped, type 0). */
-    private boolean probeReply(PathMonitor m, String from, long now) {
-        ByteBuf reply = replyTo(lastProbeTo(OuterAddress.parse(from)));
-        try {
-            return offer(m, reply, now);
-        } finally {
-            reply.release();
-        }
-    }
-
-    private ByteBuf lastProbeTo(OuterAddress peer) {
-        for (int i = probes.size() - 1; i >= 0; i--) {
-            IpPacketView v = new IpPacketView();
-            v.decode(probes.get(i));
-            if (v.v4Destination() == peer.v4Bits()) {
-                return probes.get(i);
+            reply(m, B2, t * MS);
+            if (t == 1150) {
+                assertEquals(B1, out.currentRemote(), "still within the detection time of the busy path at " + t);
             }
         }
-        throw new AssertionError("no probe to " + peer);
+        assertEquals(A2, out.currentLocal());
+        assertEquals(B2, out.currentRemote());
+        assertEquals(0x1001, out.spi());
+        assertEquals(List.of(L1 + " down", OUT_SPI + " " + L1 + " -> " + L2 + " probe_timeout"), events);
+        // Busy from the activity check at 1040 (the busy detection window starts there), down 120 ms later, at 1160:
+        // the old path had been silent since its reply at 1001.
+        assertEquals(List.of(159 * MS), detections);
+        assertEquals(PathState.DOWN, m.state(A1, B1));
     }
 
-    /** The echo reply a kernel sends for {@code request}: same identifier, sequence and data. */
-    private static ByteBuf replyTo(ByteBuf request) {
-        ByteBuf b = Unpooled.copiedBuffer(request);
-        int src = b.getInt(12);
-        b.setInt(12, b.getInt(16)).setInt(16, src).setShort(10, 0);
-        net.poolsa.esp.ip.Checksums.writeIpv4HeaderChecksum(b, 0);
-        b.setByte(20, 0).setShort(22, 0);
-        b.setShort(22, net.poolsa.esp.ip.Checksums.checksum(b, 20, b.readableBytes() - 20));
-        return b;
+    @Test
+    void anIdlePathIsDeclaredDownOnlyAfterThreeIdleIntervals() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        m.saInstalled(out);
+        bothUp(m, 1000);
+        for (long t = 1010; t <= 5000; t += 10) {
+            m.tick(t * MS);
+            reply(m, B2, t * MS);
+            if (t == 3990) {
+                assertEquals(B1, out.currentRemote(), "an idle path waits three idle intervals (3 s)");
+            }
+        }
+        assertEquals(B2, out.currentRemote());
+        assertEquals(List.of(L1 + " down", OUT_SPI + " " + L1 + " -> " + L2 + " probe_timeout"), events);
     }
 
-    private static boolean offer(PathMonitor m, ByteBuf b, long now) {
-        IpPacketView v = new IpPacketView();
-        assertEquals(null, v.decode(b));
-        return m.probeReply(v, b, now);
+    /** Probes per path in 60 s (synthetic): about one a second when idle, 25 a second when busy without inbound evidence, none when traffic comes back. */
+    @Test
+    void probeRateFollowsTheTrafficAndIsOnePerPathWhateverTheNumberOfSas() {
+        assertEquals(List.of(60L, 60L), probesIn60s(1, false, false));
+        List<Long> busy = probesIn60s(1, true, false);
+        assertTrue(busy.get(0) >= 1400 && busy.get(0) <= 1510, "busy path without evidence: " + busy);
+        assertEquals(60L, busy.get(1), "the idle path beside it");
+        List<Long> answered = probesIn60s(1, true, true);
+        assertTrue(answered.get(0) <= 1, "busy path with inbound traffic: " + answered);
+        assertEquals(busy, probesIn60s(1000, true, false), "one probe per path, not per SA");
     }
 
-    private static ByteBuf withSource(ByteBuf reply, OuterAddress src) {
-        ByteBuf b = Unpooled.copiedBuffer(reply);
-        b.setInt(12, src.v4Bits()).setShort(10, 0);
-        net.poolsa.esp.ip.Checksums.writeIpv4HeaderChecksum(b, 0);
-        return b;
+    /**
+     * @param sas      outbound SAs on A1 > B1
+     * @param send     they send every 10 ms
+     * @param inbound  authenticated packets arrive over A1 > B1 every 10 ms
+     * @return probes sent to B1 and to B2 (both peers answer every probe at once)
+     */
+    private List<Long> probesIn60s(int sas, boolean send, boolean inbound) {
+        probes.forEach(ByteBuf::release);
+        probes.clear();
+        PathMonitor m = monitor();
+        List<SecurityAssociation> all = new ArrayList<>();
+        for (int i = 0; i < sas; i++) {
+            SecurityAssociation out = outbound(0x1001 + i, 1 + i);
+            all.add(out);
+            m.saInstalled(out);
+        }
+        SecurityAssociation in = inbound(0x9001, 1);
+        long[] count = new long[2];
+        long seq = 0;
+        for (long t = 1000; t < 61000; t += 10) {
+            if (send) {
+                all.get((int) (t / 10 % sas)).account(100);
+            }
+            if (inbound && t > 1000) {
+                m.authenticatedV4(in, ++seq, B1.v4Bits(), A1.v4Bits(), t * MS);
+            }
+            int before = probes.size();
+            m.tick(t * MS);
+            for (int i = before; i < probes.size(); i++) {
+                count[probes.get(i).getInt(16) == B1.v4Bits() ? 0 : 1]++;
+            }
+            reply(m, B1, t * MS);
+            reply(m, B2, t * MS);
+            probes.forEach(ByteBuf::release);
+            probes.clear();
+        }
+        assertEquals(B1, all.get(0).currentRemote());
+        return List.of(count[0], count[1]);
     }
 
-    private static ByteBuf withData(ByteBuf reply, long data) {
-        ByteBuf b = Unpooled.copiedBuffer(reply);
-        b.setLong(28, data).setShort(22, 0);
-        b.setShort(22, net.poolsa.esp.ip.Checksums.checksum(b, 20, b.readableBytes() - 20));
-        return b;
+    /** 300 peers whose paths are all new (probed at the busy rate): the global budget of 100 probes a second holds. */
+    @Test
+    void theProbeBudgetBoundsTheRateOverAllPaths() {
+        PathTimers d = PathTimers.DEFAULTS;
+        PathTimers slow = new PathTimers(d.probeInterval(), d.idleProbeInterval(), d.detectMultiplier(), 100, d.switchBackAfter(),
+                d.switchLimit(), d.switchLimitWindow());
+        List<OuterAddress> peers = new ArrayList<>();
+        for (int i = 2; i < 302; i++) {
+            peers.add(OuterAddress.parse("2001:db8::" + Integer.toHexString(i)));
+        }
+        PathMonitor m = new PathMonitor(List.of(new LocalAddress(OuterAddress.parse("2001:db8::1"), 64, "l1")), peers, slow,
+                probes::add, PooledByteBufAllocator.DEFAULT, listener);
+        long sent = 0;
+        for (long t = 1000; t < 11000; t += 10) {
+            m.tick(t * MS);
+            sent += probes.size();
+            probes.forEach(ByteBuf::release);
+            probes.clear();
+        }
+        // 10 s at 100/s plus the initial burst of a tenth of a second; unbounded it would be 300 x 25/s x 10 s.
+        assertTrue(sent >= 990 && sent <= 1010, "probes sent in 10 s: " + sent);
+        assertEquals(sent, m.probesSent());
+    }
+
+    @Test
+    void aLocalLinkEventMovesTheSaInTheSameCallAndAPathThatComesBackIsProbedBeforeUse() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        m.saInstalled(out);
+        bothUp(m, 1000);
+        int before = probes.size();
+        m.localChanged(A1, false, 1500 * MS, 1499 * MS);
+        assertEquals(A2, out.currentLocal(), "moved by the event itself, before any tick");
+        assertEquals(B2, out.currentRemote());
+        assertEquals(before, probes.size(), "no probe needed");
+        assertEquals(List.of(L1 + " down", OUT_SPI + " " + L1 + " -> " + L2 + " local_event"), events);
+        assertEquals(List.of(MS), detections, "from the kernel's message to the switch");
+
+        // No probes over a missing link.
+        int sentBefore = probes.size();
+        for (long t = 1510; t < 3000; t += 10) {
+            m.tick(t * MS);
+            reply(m, B2, t * MS);
+        }
+        assertTrue(probes.size() > sentBefore, "B2 is still probed");
+        assertTrue(probes.subList(sentBefore, probes.size()).stream().noneMatch(p -> p.getInt(12) == A1.v4Bits()),
+                "probe from a missing uplink");
+
+        // The link comes back: probed at once, used only once it answers and stayed up for the hysteresis time.
+        events.clear();
+        m.localChanged(A1, true, 3000 * MS, 3000 * MS);
+        assertEquals(PathState.UNVERIFIED, m.state(A1, B1));
+        ByteBuf first = probes.get(probes.size() - 1);
+        assertEquals(A1.v4Bits(), first.getInt(12));
+        assertEquals(B1.v4Bits(), first.getInt(16));
+        assertEquals(B2, out.currentRemote());
+        assertTrue(reply(m, B1, 3002 * MS));
+        assertEquals(PathState.UP, m.state(A1, B1));
+        for (long t = 3010; t < 8000; t += 10) {
+            m.tick(t * MS);
+            reply(m, B1, t * MS);
+            reply(m, B2, t * MS);
+        }
+        assertEquals(B2, out.currentRemote(), "up since 3002: not before 8002");
+        for (long t = 8000; t < 8020; t += 10) {
+            m.tick(t * MS);
+        }
+        assertEquals(B1, out.currentRemote());
+        assertEquals(List.of(L1 + " unverified", L1 + " up", OUT_SPI + " held hysteresis",
+                OUT_SPI + " " + L2 + " -> " + L1 + " switch_back"), events);
+    }
+
+    /**
+     * The peer's newest authenticated packet arrives over another path: the outbound SA follows at once. A packet
+     * reordered behind it (lower sequence number, still in flight on the old path) does not move it back, nor does an
+     * unauthenticated probe reply, nor a packet of another connection. Having followed the peer, the SA leaves the
+     * way back to it (no switch back of its own).
+     */
+    @Test
+    void theOutboundSaFollowsTheNewestAuthenticatedPacketOnly() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        SecurityAssociation in = inbound(0x2001, 1);
+        SecurityAssociation other = inbound(0x2002, 2);
+        m.saInstalled(out);
+        bothUp(m, 1000);
+        m.authenticatedV4(in, 10, B1.v4Bits(), A1.v4Bits(), 1100 * MS);
+        assertEquals(B1, out.currentRemote());
+        m.authenticatedV4(in, 11, B2.v4Bits(), A2.v4Bits(), 1200 * MS);
+        assertEquals(B2, out.currentRemote(), "moved on the packet itself");
+        assertEquals(A2, out.currentLocal());
+        m.authenticatedV4(in, 9, B1.v4Bits(), A1.v4Bits(), 1201 * MS);
+        assertEquals(B2, out.currentRemote(), "a reordered older packet moves nothing");
+        m.tick(2300 * MS);
+        assertTrue(reply(m, B1, 2301 * MS), "a valid probe reply over A1 > B1");
+        m.authenticatedV4(other, 50, B1.v4Bits(), A1.v4Bits(), 2303 * MS);
+        assertEquals(B2, out.currentRemote(), "neither a probe reply nor another connection's packet moves it");
+        for (long t = 2310; t < 20000; t += 10) {
+            m.tick(t * MS);
+            reply(m, B1, t * MS);
+            reply(m, B2, t * MS);
+        }
+        assertEquals(B2, out.currentRemote(), "it stays where the peer moved it");
+        m.authenticatedV4(in, 12, B1.v4Bits(), A1.v4Bits(), 20000 * MS);
+        assertEquals(B1, out.currentRemote());
+        assertEquals(List.of(OUT_SPI + " " + L1 + " -> " + L2 + " peer_moved", OUT_SPI + " " + L2 + " -> " + L1 + " peer_moved"),
+                events);
+    }
+
+    /**
+     * After a move of its own (here a probe timeout), the SA does not follow the peer's packets back over the path it
+     * left while they may have been sent before the peer saw the move; once the peer is seen on the new path, or after
+     * the shield's time, it follows again.
+     */
+    @Test
+    void packetsSentBeforeThePeerSawOurMoveDoNotBounceTheSaBack() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        SecurityAssociation in = inbound(0x2001, 1);
+        m.saInstalled(out);
+        bothUp(m, 1000);
+        for (long t = 1010; t <= 1200; t += 10) {
+            out.account(100);
+            m.tick(t * MS);
+            reply(m, B2, t * MS);
+        }
+        assertEquals(B2, out.currentRemote(), "moved by the probe timeout");
+        m.authenticatedV4(in, 100, B1.v4Bits(), A1.v4Bits(), 1250 * MS);
+        assertEquals(B2, out.currentRemote(), "the peer's packet over the old path, sent before it saw the move");
+        m.authenticatedV4(in, 101, B2.v4Bits(), A2.v4Bits(), 1300 * MS);
+        m.authenticatedV4(in, 102, B1.v4Bits(), A1.v4Bits(), 1350 * MS);
+        assertEquals(B1, out.currentRemote(), "the peer had seen the move and went back on its own: followed");
+
+        // Shield expiry: a second own move, and the peer keeps sending over the old path only.
+        m.localChanged(A1, false, 2000 * MS, 2000 * MS);
+        assertEquals(B2, out.currentRemote());
+        m.localChanged(A1, true, 2100 * MS, 2100 * MS);
+        assertTrue(reply(m, B1, 2101 * MS));
+        m.authenticatedV4(in, 200, B1.v4Bits(), A1.v4Bits(), 2500 * MS);
+        assertEquals(B2, out.currentRemote(), "within the shield");
+        m.authenticatedV4(in, 201, B1.v4Bits(), A1.v4Bits(), 3100 * MS);
+        assertEquals(B1, out.currentRemote(), "after the shield the peer's path is taken");
+        assertEquals(List.of("probe_timeout", "peer_moved", "local_event", "peer_moved"), events.stream()
+                .filter(e -> e.startsWith(OUT_SPI + " 1") || e.startsWith(OUT_SPI + " 2")).map(e -> e.substring(e.lastIndexOf(' ') + 1))
+                .toList());
+    }
+
+    /** Rekeyed inbound SA: its sequence numbers start over, and its first packet counts as the newest. */
+    @Test
+    void aNewInboundSaOfTheConnectionStartsItsOwnSequence() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        m.saInstalled(out);
+        bothUp(m, 1000);
+        m.authenticatedV4(inbound(0x2001, 1), 5000, B1.v4Bits(), A1.v4Bits(), 1100 * MS);
+        m.authenticatedV4(inbound(0x2005, 1), 1, B2.v4Bits(), A2.v4Bits(), 1200 * MS);
+        assertEquals(B2, out.currentRemote());
+    }
+
+    /** Two switches per 10 s: the third is held (reported once, however many packets ask), then allowed as the budget refills. */
+    @Test
+    void theSwitchBudgetHoldsAnSaThatWouldFlap() {
+        PathMonitor m = monitor(timers(Duration.ofSeconds(5), 2, Duration.ofSeconds(10)));
+        SecurityAssociation out = outbound(0x1001, 1);
+        SecurityAssociation in = inbound(0x2001, 1);
+        m.saInstalled(out);
+        bothUp(m, 1000);
+        long seq = 0;
+        for (long t = 1100; t < 2000; t += 100) {
+            OuterAddress from = (t / 100) % 2 == 1 ? B2 : B1;
+            OuterAddress to = from == B2 ? A2 : A1;
+            for (int k = 0; k < 5; k++) {
+                m.authenticatedV4(in, ++seq, from.v4Bits(), to.v4Bits(), (t + k) * MS);
+            }
+        }
+        assertEquals(List.of(OUT_SPI + " " + L1 + " -> " + L2 + " peer_moved", OUT_SPI + " " + L2 + " -> " + L1 + " peer_moved",
+                OUT_SPI + " held rate_limit"), events);
+        assertEquals(B1, out.currentRemote());
+        // 5 s later one switch's worth is back.
+        m.authenticatedV4(in, ++seq, B2.v4Bits(), A2.v4Bits(), 6200 * MS);
+        assertEquals(B2, out.currentRemote());
+    }
+
+    /** Nothing is up: a broken path is left only when its own uplink is gone, for the path whose uplink is there. */
+    @Test
+    void withNoPathUpAnSaLeavesOnlyAMissingUplink() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        m.saInstalled(out);
+        for (long t = 1000; t < 5000; t += 10) {
+            out.account(100);
+            m.tick(t * MS); // nobody answers
+        }
+        assertEquals(PathState.DOWN, m.state(A1, B1));
+        assertEquals(B1, out.currentRemote(), "no better path than a failed one");
+        m.localChanged(A1, false, 5000 * MS, 5000 * MS);
+        assertEquals(B2, out.currentRemote(), "a path over a present link beats one over a missing link");
+        // The first reply of B1 would not move it back while A1's link is down.
+        assertFalse(reply(m, B1, 5001 * MS));
+    }
+
+    /** A DOWN path that answers again takes back the SAs that had nowhere better to go, at once. */
+    @Test
+    void stuckSasMoveAsSoonAsAnotherPathAnswers() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        m.saInstalled(out);
+        for (long t = 1000; t < 2000; t += 10) {
+            out.account(100);
+            m.tick(t * MS);
+        }
+        assertEquals(B1, out.currentRemote());
+        assertEquals(PathState.DOWN, m.state(A2, B2));
+        assertTrue(reply(m, B2, 2000 * MS));
+        assertEquals(B2, out.currentRemote());
+        assertEquals(List.of(L1 + " down", L2 + " down", L2 + " up", OUT_SPI + " " + L1 + " -> " + L2 + " probe_timeout"), events);
     }
 
     /**
@@ -174,20 +441,22 @@ class PathMonitorTest {
      */
     @Test
     void forgedRepliesDoNotKeepADeadAddressAlive() {
-        UserspaceIpsecKernel k = new UserspaceIpsecKernel();
-        SecurityAssociation out = outboundOverBothLinks(k);
-        PathMonitor m = monitorOfBothLinks(k);
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        m.saInstalled(out);
         m.tick(1000 * MS);
         ByteBuf genuineB1 = replyTo(lastProbeTo(B1));
         List<ByteBuf> forged = new ArrayList<>();
         try {
             assertTrue(offer(m, genuineB1, 1010 * MS));
-            assertTrue(probeReply(m, "203.0.113.2", 1010 * MS));
+            assertTrue(reply(m, B2, 1010 * MS));
             assertEquals(B1, out.currentRemote());
+            events.clear();
             int accepted = 0;
-            for (long t = 1100; t <= 1600; t += 100) {
+            for (long t = 1020; t <= 1600; t += 10) {
+                out.account(100);
                 m.tick(t * MS);
-                assertTrue(probeReply(m, "203.0.113.2", (t + 5) * MS), "B2 answers its own probes");
+                reply(m, B2, (t + 5) * MS);
                 ByteBuf toB1 = replyTo(lastProbeTo(B1));
                 ByteBuf toB2 = replyTo(lastProbeTo(B2));
                 forged.add(withData(toB1, toB1.getLong(28) ^ 0x5a5a5a5a5a5a5a5aL)); // guessed value
@@ -197,17 +466,16 @@ class PathMonitorTest {
                 toB1.release();
                 toB2.release();
                 for (int i = forged.size() - 4; i < forged.size(); i++) {
-                    if (offer(m, forged.get(i), (t + 10) * MS)) {
+                    if (offer(m, forged.get(i), (t + 6) * MS)) {
                         accepted++;
                     }
                 }
             }
             assertEquals(0, accepted, "forged replies accepted");
-            assertFalse(m.isAlive(B1));
+            assertEquals(PathState.DOWN, m.state(A1, B1));
             assertEquals(B2, out.currentRemote());
             assertEquals(A2, out.currentLocal());
-            assertEquals(List.of("198.51.100.2 up", "203.0.113.2 up", "198.51.100.2 down",
-                    "0x00001001 198.51.100.2 -> 203.0.113.2"), events);
+            assertEquals(List.of(L1 + " down", OUT_SPI + " " + L1 + " -> " + L2 + " probe_timeout"), events);
         } finally {
             genuineB1.release();
             forged.forEach(ByteBuf::release);
@@ -217,101 +485,217 @@ class PathMonitorTest {
     /** A genuine reply counts once; the same reply again, or a reply to a probe long superseded, counts nothing. */
     @Test
     void aValidReplyIsAcceptedOnceAndOnlyWhileItsProbeIsRecent() {
-        PathMonitor m = new PathMonitor(List.of(new LocalAddress(A1, 30)), List.of(B1), new UserspaceIpsecKernel().sad(),
-                probes::add, PooledByteBufAllocator.DEFAULT, listener, 3000 * MS);
+        Duration every = Duration.ofMillis(40);
+        PathTimers steady = new PathTimers(every, every, 255, 1000, Duration.ZERO, 4, Duration.ofSeconds(10));
+        PathMonitor m = new PathMonitor(List.of(new LocalAddress(A1, 30)), List.of(B1), steady, probes::add,
+                PooledByteBufAllocator.DEFAULT, listener);
         m.tick(1000 * MS);
         ByteBuf first = replyTo(lastProbeTo(B1));
         try {
-            for (long t = 1100; t <= 2000; t += 100) {
-                m.tick(t * MS); // many probes later, the first one's reply arrives
+            for (long t = 1040; t <= 1360; t += 40) {
+                m.tick(t * MS); // nine probes later, the first one's reply arrives
             }
-            assertFalse(offer(m, first, 2010 * MS), "a reply to a probe ten intervals old");
+            assertEquals(10, probes.size());
+            assertFalse(offer(m, first, 1370 * MS), "a reply to a probe nine probes old");
             ByteBuf fresh = replyTo(lastProbeTo(B1));
             try {
-                assertTrue(offer(m, fresh, 2020 * MS));
-                assertFalse(offer(m, fresh, 2030 * MS), "the same reply a second time");
+                assertTrue(offer(m, fresh, 1380 * MS));
+                assertFalse(offer(m, fresh, 1390 * MS), "the same reply a second time");
             } finally {
                 fresh.release();
             }
         } finally {
             first.release();
         }
-        // Every probe carries its own value: ten probes, ten different values.
-        assertEquals(11, probes.stream().map(p -> p.getLong(28)).distinct().count());
+        assertEquals(10, probes.stream().map(p -> p.getLong(28)).distinct().count(), "every probe carries its own value");
     }
 
-    /** Taking a reply (accepted or refused) allocates nothing: the JVM's per-thread allocation counter. */
+    /**
+     * A loaded host answers late: every reply of an idle path arrives only after the next probe was sent. Each is taken
+     * (once, from the probed address, with its value), so the path stays up and its SA stays; a reply to a probe long
+     * superseded is not. (A reply later than the detection time cannot help: the path is down by then, as in BFD.)
+     */
     @Test
-    void theReplyPathAllocatesNothing() {
+    void lateRepliesToAnyOfThePathsOutstandingProbesKeepAnIdlePathUp() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        m.saInstalled(out);
+        bothUp(m, 1000);
+        List<ByteBuf> toB1 = new ArrayList<>();
+        int late = 1;
+        int accepted = 0;
+        for (long t = 1010; t <= 31000; t += 10) {
+            m.tick(t * MS);
+            reply(m, B2, t * MS);
+            ByteBuf newest = lastProbeTo(B1);
+            if (toB1.isEmpty() || toB1.get(toB1.size() - 1) != newest) {
+                toB1.add(newest);
+                int answered = toB1.size() - 1 - late;
+                if (answered > 0) { // the first probe was answered by bothUp
+                    ByteBuf r = replyTo(toB1.get(answered));
+                    try {
+                        assertTrue(offer(m, r, (t + 5) * MS), "the reply to the probe " + late + " probes before the newest");
+                        accepted++;
+                    } finally {
+                        r.release();
+                    }
+                }
+            }
+        }
+        assertTrue(toB1.size() >= 29 && toB1.size() <= 31, "an idle path is probed about once a second: " + toB1.size());
+        assertEquals(toB1.size() - 1 - late, accepted);
+        assertEquals(PathState.UP, m.state(A1, B1));
+        assertEquals(B1, out.currentRemote());
+        assertEquals(List.of(), events, "no path down, no switch");
+        ByteBuf stale = replyTo(toB1.get(0));
+        try {
+            assertFalse(offer(m, stale, 31010 * MS), "a reply to a probe " + (toB1.size() - 1) + " probes old");
+        } finally {
+            stale.release();
+        }
+    }
+
+    /** Taking a probe reply or an authenticated packet (the per-packet evidence path) allocates nothing. */
+    @Test
+    void theEvidencePathAllocatesNothing() {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
-        PathMonitor m = monitorOfBothLinks(new UserspaceIpsecKernel());
+        Duration every = Duration.ofMillis(10);
+        PathMonitor m = monitor(new PathTimers(every, every, 3, 1000, Duration.ofSeconds(5), 4, Duration.ofSeconds(10)));
+        SecurityAssociation out = outbound(0x1001, 1);
+        SecurityAssociation in = inbound(0x2001, 1);
+        m.saInstalled(out);
         IpPacketView v = new IpPacketView();
         int accepted = 0;
+        int offered = 0;
         long allocated = 0;
+        long seq = 0;
         for (int round = 0; round < 3; round++) {
             allocated = 0;
             for (int i = 0; i < 2000; i++) {
-                m.tick((1000 + i) * MS);
-                ByteBuf reply = replyTo(lastProbeTo(B2));
-                v.decode(reply);
+                long t = (1000 + (round * 2000L + i) * 10) * MS;
+                m.tick(t);
+                ByteBuf probe = lastProbeOrNull(B2);
+                ByteBuf reply = probe == null ? null : replyTo(probe);
+                if (reply != null) {
+                    v.decode(reply);
+                }
                 long before = mx.getCurrentThreadAllocatedBytes();
-                boolean first = m.probeReply(v, reply, (1000 + i) * MS);
-                boolean again = m.probeReply(v, reply, (1000 + i) * MS);
+                if (reply != null) {
+                    offered++;
+                    accepted += m.probeReply(v, reply, t) ? 1 : 0;
+                    accepted += m.probeReply(v, reply, t) ? 1 : 0;
+                }
+                m.authenticatedV4(in, ++seq, B1.v4Bits(), A1.v4Bits(), t);
+                m.authenticatedV4(in, seq, B1.v4Bits(), A1.v4Bits(), t);
                 allocated += mx.getCurrentThreadAllocatedBytes() - before;
-                accepted += (first ? 1 : 0) + (again ? 1 : 0);
-                reply.release();
+                if (reply != null) {
+                    reply.release();
+                }
                 probes.forEach(ByteBuf::release);
                 probes.clear();
             }
         }
-        assertEquals(6000, accepted, "each reply accepted once");
-        assertEquals(0, allocated, "bytes allocated by 4000 replies taken in the last round");
+        assertEquals(offered, accepted, "each reply accepted once");
+        assertTrue(offered >= 5000, "replies offered: " + offered);
+        assertEquals(0, allocated, "bytes allocated by the evidence of the last 2000 rounds");
+        assertEquals(B1, out.currentRemote());
     }
 
     /**
-     * A reload replaces the monitored addresses: kept ones keep their evidence, a removed one is no longer watched,
-     * and a new SA of a new connection gets a first outer address at once (the local one on its link).
+     * The SA index follows the SAD's installs and removals ({@link PathMonitor#watch}); a tick reads no copy of the
+     * SAD: with 20,000 SAs on the paths, 200 ticks allocate what they allocate with 2 (the probes), not a list of the
+     * SAs each time.
+     */
+    @Test
+    void ticksDoNotCopyTheSad() {
+        long small = tickAllocation(1);
+        long large = tickAllocation(10_000);
+        assertTrue(large < small + 200 * 1024, "bytes allocated by 200 ticks: " + large + " with 20,000 SAs, " + small + " with 2");
+    }
+
+    private long tickAllocation(int connections) {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        UserspaceIpsecKernel k = new UserspaceIpsecKernel();
+        PathMonitor m = monitor();
+        m.watch(k.sad(), Runnable::run);
+        for (int i = 0; i < connections; i++) {
+            k.addSa(outbound(0x10000 + i, 1 + i));
+            k.addSa(outbound(0x80000 + i, 1 + i));
+        }
+        List<PathMonitor.Path> paths = m.paths();
+        assertEquals(2 * connections, paths.get(0).sas(), "indexed on A1 > B1 from the SAD's installs");
+        long allocated = 0;
+        for (int i = 0; i < 200; i++) {
+            long t = (1000 + i * 10L) * MS;
+            long before = mx.getCurrentThreadAllocatedBytes();
+            m.tick(t);
+            allocated += mx.getCurrentThreadAllocatedBytes() - before;
+            reply(m, B1, t);
+            reply(m, B2, t);
+            probes.forEach(ByteBuf::release);
+            probes.clear();
+        }
+        k.deleteSa(Direction.OUTBOUND, 0x80000, net.poolsa.esp.sa.IpsecProtocol.ESP, 1);
+        assertEquals(2 * connections - 1, m.paths().get(0).sas(), "a removed SA leaves the index");
+        m.unwatch();
+        return allocated;
+    }
+
+    /**
+     * A reload replaces the monitored addresses: kept paths keep their state, a removed one is no longer probed, and a
+     * new SA of a new connection gets a first path at once (the local address on its link), without counting a switch.
      */
     @Test
     void newPeersAndNewSasAfterAReload() {
-        UserspaceIpsecKernel k = new UserspaceIpsecKernel();
-        PathMonitor m = monitorOfBothLinks(k);
-        m.tick(1000 * MS);
-        assertTrue(probeReply(m, "198.51.100.2", 1010 * MS));
-        assertTrue(probeReply(m, "203.0.113.2", 1010 * MS));
+        PathMonitor m = monitor();
+        bothUp(m, 1000);
         OuterAddress b3 = OuterAddress.parse("203.0.113.3");
         m.setPeers(List.of(B1, b3));
         assertEquals(List.of(B1, b3), m.peers());
-        assertTrue(m.isAlive(B1));
-        assertFalse(m.isAlive(B2));
-        assertFalse(m.isAlive(b3));
-        SecurityAssociation added = SecurityAssociation.builder().spi(0x2002).reqid(2)
-                .direction(net.poolsa.esp.sa.Direction.OUTBOUND)
-                .localOuter(AddressPool.parse("198.51.100.1/32", "203.0.113.1/32")).remoteOuter(AddressPool.parse("203.0.113.3/32"))
-                .selector(net.poolsa.esp.sa.TrafficSelector.between(AddressPool.parse("192.0.2.0/26"), AddressPool.parse("192.0.2.128/26")))
+        assertEquals(PathState.UP, m.state(A1, B1));
+        assertNull(m.state(A2, B2));
+        assertEquals(PathState.UNVERIFIED, m.state(A2, b3));
+        SecurityAssociation added = SecurityAssociation.builder().spi(0x2002).reqid(2).direction(Direction.OUTBOUND)
+                .localOuter(OURS).remoteOuter(AddressPool.parse("203.0.113.3/32"))
+                .selector(TrafficSelector.between(AddressPool.parse("192.0.2.0/26"), AddressPool.parse("192.0.2.128/26")))
                 .keys(ManualSas.xorKeys(1)).build();
-        k.addSa(added);
-        m.pointNewSas();
+        m.saInstalled(added);
         assertEquals(b3, added.currentRemote());
         assertEquals(A2, added.currentLocal());
         assertEquals(0, added.outerSwitches());
-        // The new address is probed from the next tick on, and gets a dead interval of grace: no switch meanwhile.
         probes.forEach(ByteBuf::release);
         probes.clear();
         m.tick(1100 * MS);
-        assertEquals(List.of(B1, b3), probes.stream().map(p -> OuterAddress.parse(ipv4(p.getInt(16)))).toList());
-        m.tick(1300 * MS);
+        assertEquals(List.of(b3), probes.stream().map(p -> OuterAddress.parse(ipv4(p.getInt(16)))).toList(),
+                "the new address is probed (at once: unverified), B1 is not due, B2 no longer");
         assertEquals(b3, added.currentRemote());
     }
 
-    private static String ipv4(int bits) {
-        return (bits >>> 24) + "." + (bits >>> 16 & 0xff) + "." + (bits >>> 8 & 0xff) + "." + (bits & 0xff);
+    @Test
+    void timersOutsideTheirRangesAreRefused() {
+        PathTimers d = PathTimers.DEFAULTS;
+        assertEquals(Duration.ofMillis(120), d.detectionTime());
+        assertRefused("probe interval 5 ms is below the minimum of 10 ms", () -> new PathTimers(Duration.ofMillis(5),
+                d.idleProbeInterval(), 3, 1000, d.switchBackAfter(), 4, d.switchLimitWindow()));
+        assertRefused("idle probe interval 20 ms is not within the probe interval (40 ms) and 60 s", () -> new PathTimers(
+                d.probeInterval(), Duration.ofMillis(20), 3, 1000, d.switchBackAfter(), 4, d.switchLimitWindow()));
+        assertRefused("detect multiplier 0 is not within 1-255 (RFC 5880 §4.1)", () -> new PathTimers(d.probeInterval(),
+                d.idleProbeInterval(), 0, 1000, d.switchBackAfter(), 4, d.switchLimitWindow()));
+        assertRefused("probe rate 0/s is not within 1-100000", () -> new PathTimers(d.probeInterval(), d.idleProbeInterval(),
+                3, 0, d.switchBackAfter(), 4, d.switchLimitWindow()));
+        assertRefused("switch limit 0 is not within 1-1000", () -> new PathTimers(d.probeInterval(), d.idleProbeInterval(),
+                3, 1000, d.switchBackAfter(), 0, d.switchLimitWindow()));
+    }
+
+    private static void assertRefused(String message, Runnable r) {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, r::run);
+        assertEquals(message, e.getMessage());
     }
 
     @Test
     void probesAreTheEchoRequestsScapyBuilds() {
-        PathMonitor m = new PathMonitor(List.of(), List.of(), new UserspaceIpsecKernel().sad(), probes::add,
-                PooledByteBufAllocator.DEFAULT, listener, MS);
+        PathMonitor m = new PathMonitor(List.of(), List.of(), PathTimers.DEFAULTS, probes::add, PooledByteBufAllocator.DEFAULT,
+                listener);
         ByteBuf e4 = m.echoRequest(A1, B1, 1, 0x0102030405060708L);
         ByteBuf e6 = m.echoRequest(OuterAddress.parse("2001:db8:a::1"), OuterAddress.parse("2001:db8:b::1"), 1, 0x0102030405060708L);
         probes.add(e4);
@@ -321,5 +705,73 @@ class PathMonitorTest {
                 ByteBufUtil.getBytes(e4));
         assertArrayEquals(HexFormat.of().parseHex("6000000000103a4020010db8000a0000000000000000000120010db8000b00000000000000000001"
                 + "8000c3c3505300010102030405060708"), ByteBufUtil.getBytes(e6));
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static String ipv4(int bits) {
+        return (bits >>> 24) + "." + (bits >>> 16 & 0xff) + "." + (bits >>> 8 & 0xff) + "." + (bits & 0xff);
+    }
+
+    /** Answers the last probe sent to {@code peer}, as the peer's kernel would; false when none is outstanding or it was refused. */
+    private boolean reply(PathMonitor m, OuterAddress peer, long now) {
+        ByteBuf probe = lastProbeOrNull(peer);
+        if (probe == null) {
+            return false;
+        }
+        ByteBuf reply = replyTo(probe);
+        try {
+            return offer(m, reply, now);
+        } finally {
+            reply.release();
+        }
+    }
+
+    private ByteBuf lastProbeTo(OuterAddress peer) {
+        ByteBuf p = lastProbeOrNull(peer);
+        if (p == null) {
+            throw new AssertionError("no probe to " + peer);
+        }
+        return p;
+    }
+
+    private ByteBuf lastProbeOrNull(OuterAddress peer) {
+        for (int i = probes.size() - 1; i >= 0; i--) {
+            if (probes.get(i).getInt(16) == peer.v4Bits()) {
+                return probes.get(i);
+            }
+        }
+        return null;
+    }
+
+    /** The echo reply a kernel sends for {@code request}: same identifier, sequence and data (RFC 792: addresses swapped, type 0). */
+    private static ByteBuf replyTo(ByteBuf request) {
+        ByteBuf b = Unpooled.copiedBuffer(request);
+        int src = b.getInt(12);
+        b.setInt(12, b.getInt(16)).setInt(16, src).setShort(10, 0);
+        Checksums.writeIpv4HeaderChecksum(b, 0);
+        b.setByte(20, 0).setShort(22, 0);
+        b.setShort(22, Checksums.checksum(b, 20, b.readableBytes() - 20));
+        return b;
+    }
+
+    private static boolean offer(PathMonitor m, ByteBuf b, long now) {
+        IpPacketView v = new IpPacketView();
+        assertNull(v.decode(b));
+        return m.probeReply(v, b, now);
+    }
+
+    private static ByteBuf withSource(ByteBuf reply, OuterAddress src) {
+        ByteBuf b = Unpooled.copiedBuffer(reply);
+        b.setInt(12, src.v4Bits()).setShort(10, 0);
+        Checksums.writeIpv4HeaderChecksum(b, 0);
+        return b;
+    }
+
+    private static ByteBuf withData(ByteBuf reply, long data) {
+        ByteBuf b = Unpooled.copiedBuffer(reply);
+        b.setLong(28, data).setShort(22, 0);
+        b.setShort(22, Checksums.checksum(b, 20, b.readableBytes() - 20));
+        return b;
     }
 }

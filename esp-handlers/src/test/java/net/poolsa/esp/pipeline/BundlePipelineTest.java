@@ -61,7 +61,8 @@ class BundlePipelineTest {
         return new SaKeys("aes-gcm-16", k, "none", null);
     }
 
-    private static SaKeys ahKeys() {
+    /** AH's HMAC-SHA-256-128 key (test values); PeerFollowPipelineTest's bundle uses it too. */
+    static SaKeys ahKeys() {
         byte[] k = new byte[32];
         for (int i = 0; i < k.length; i++) {
             k[i] = (byte) (0x40 + i);
