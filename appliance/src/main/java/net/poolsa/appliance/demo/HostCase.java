@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * The paper's Fig. 10 (§3.2) with documentation addresses: a dual-homed SCTP client (primary 192.0.2.10 on p0,
- * secondary 198.51.100.10 on s0, the paper's 192.168.2.1 and 192.168.3.1), Router1 joining both client networks to a
- * transit link, Router2 in front of the server's network (the paper's 192.168.1.0/24), and the server. The IPsec
+ * secondary 198.51.100.10 on s0, in place of the paper's two private client addresses), Router1 joining both client
+ * networks to a transit link, Router2 in front of the server's network (the paper's server network), and the server. The IPsec
  * tunnel runs from the client itself (the host case) to Router2, through Router1:
  *
  * <pre>
