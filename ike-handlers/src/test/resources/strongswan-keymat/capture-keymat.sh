@@ -125,7 +125,7 @@ swan() { # NS DIR ARGS...
     ns=$1; d=$2; shift 2
     ip netns exec "$ns" env STRONGSWAN_CONF="$d/strongswan.conf" swanctl "$@" --uri "unix://$d/charon.vici"
 }
-ip netns exec "$A" tcpdump -i vA -s 0 -U -w "$W/keymat.pcap" udp port 500 or udp port 4500 > "$W/tcpdump.out" 2>&1 &
+ip netns exec "$A" tcpdump -i vA -s 0 -U --immediate-mode -w "$W/keymat.pcap" udp port 500 or udp port 4500 > "$W/tcpdump.out" 2>&1 &
 TCPDUMP=$!
 start "$B" "$W/b"
 start "$A" "$W/a"
@@ -136,9 +136,28 @@ for v in $VARIANTS; do
     swan "$A" "$W/a" --initiate --child "$v" --ike "$v" --timeout 10 > "$W/initiate-$v.out" 2>&1
 done
 sleep 0.5
+# waits until the responder's log has COUNT lines matching PATTERN (5 s at most)
+responder_logged() { # PATTERN COUNT
+    for i in $(seq 50); do
+        [ "$(grep -c "$1" "$W/b/charon.log" || true)" -ge "$2" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# The CHILD_SA first, then the IKE_SA, each once the responder has taken the previous Delete: charon hands the two
+# Informationals of one "--terminate --ike" to its thread pool, and when the IKE_SA's Delete is checked out first
+# the CHILD_SA's Delete finds no IKE_SA and is dropped before its HASH is logged.
+n=0
 for v in $VARIANTS; do
+    n=$((n + 1))
+    swan "$A" "$W/a" --terminate --child "$v" --timeout 10 > "$W/terminate-child-$v.out" 2>&1
+    responder_logged "received DELETE for ESP CHILD_SA" "$n" \
+        || { echo "the responder never logged the CHILD_SA Delete of $v" >&2; exit 1; }
     swan "$A" "$W/a" --terminate --ike "$v" --timeout 10 > "$W/terminate-$v.out" 2>&1
+    responder_logged "received DELETE for IKE_SA" "$n" \
+        || { echo "the responder never logged the IKE_SA Delete of $v" >&2; exit 1; }
 done
+# tcpdump reads the ring in blocks; give the last ones time to reach the file before it is stopped
 sleep 1
 # stop the charons (they flush their logs), then the capture
 for p in $PIDS; do kill "$p"; done
