@@ -125,7 +125,7 @@ final class ExperimentRun {
         for (Scenario.CapturePoint c : scenario.captures()) {
             Path pcap = dir.resolve(c.role() + "-" + c.device() + ".pcap");
             Path log = dir.resolve(c.role() + "-" + c.device() + "-tcpdump.log");
-            lab.spawn(c.role(), List.of("tcpdump", "-i", c.device(), "-n", "-U", "-s", "256", "-w", pcap.toString()), log);
+            lab.spawn(c.role(), List.of("tcpdump", "--immediate-mode", "-i", c.device(), "-n", "-U", "-s", "256", "-w", pcap.toString()), log);
             awaitText(log, "listening on", 20);
             pcaps.put(c.label(), pcap);
         }
