@@ -81,28 +81,9 @@ final class PoolsaTunnel implements Tunnel {
         return List.of(scenario.responder(), scenario.initiator()); // the responder listens before the initiator starts
     }
 
-    /**
-     * An {@code ip rule} before poolsa's own (priority 100, which sends what poolsa did not mark into the sink) that
-     * routes IKE's UDP 500/4500 by the main table. poolsa marks the ESP and probes it sends (0x5053), but its IKE sockets
-     * do not set the mark yet: in the host case Router2's peer (the client) is both an outer address and inside the
-     * protected pool, so Router2's IKE replies would go into the sink and be discarded as cleartext no policy covers.
-     */
-    static final List<List<String>> IKE_BYPASS_RULES = List.of(
-            List.of("ip", "rule", "add", "priority", "90", "ipproto", "udp", "sport", "500", "lookup", "main"),
-            List.of("ip", "rule", "add", "priority", "91", "ipproto", "udp", "sport", "4500", "lookup", "main"));
-
     @Override
     public void start(Lab lab, Path dir) throws Exception {
         this.dir = dir;
-        if (keying == Keying.IKE) {
-            for (Endpoint e : endpoints()) {
-                for (List<String> rule : IKE_BYPASS_RULES) {
-                    lab.exec(e.role(), rule.toArray(String[]::new));
-                }
-            }
-            notes.add("IKE's UDP 500/4500 routed by the main table at both ends (ip rule priority 90/91): poolsa's IKE "
-                    + "sockets do not set the 0x5053 mark that keeps poolsa's own packets out of the sink");
-        }
         // One after the other: an initiator whose Main Mode reaches a responder still starting was seen to stall on a
         // loaded machine until the demo gave up.
         for (Endpoint e : endpoints()) {

@@ -6,6 +6,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
+import net.poolsa.esp.divert.HostDivert;
 import net.poolsa.esp.kernel.IpsecKernel;
 import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.ike.IkeConnection;
@@ -30,7 +31,11 @@ public final class EngineDaemon implements IkeDaemon {
     }
 
     static EngineDaemon start(List<InetAddress> addresses, IpsecKernel kernel, IkeEvents events) throws IOException {
-        IkeEngine engine = IkeEngine.start(IkeTransportConfig.standard(addresses), kernel, events, IkeRandom.system());
+        // IKE carries the data plane's mark like everything else poolsa sends, so the divert's policy rule (what is
+        // not marked goes to the sink table first) routes it normally, also where the peer's IKE address lies in a
+        // remote protected pool (the host case).
+        IkeEngine engine = IkeEngine.start(IkeTransportConfig.standard(addresses).withSocketMark(HostDivert.FWMARK), kernel,
+                events, IkeRandom.system());
         return new EngineDaemon(engine, addresses);
     }
 

@@ -365,6 +365,10 @@ public final class Appliance implements AutoCloseable {
         if (e.contains("Permission denied")) {
             return " (ports below 1024 need CAP_NET_BIND_SERVICE: run as root, or under the packaged unit, which grants it)";
         }
+        if (e.contains("CAP_NET_ADMIN is missing")) {
+            return " (the IKE sockets carry the data plane's mark 0x5053 so that the divert routes them normally: run as "
+                    + "root, or under the packaged unit, which grants CAP_NET_ADMIN)";
+        }
         if (e.contains("Cannot assign requested address")) {
             return " (the address is on no interface of this host: bring the uplink up, or fix data-path.uplinks)";
         }

@@ -23,7 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
  * message is on the wire after it, ESP flows on the secondary link and the client's SCTP delivers data after the failure; the pinned run
  * needs a new SA pair negotiated by IKE after the failure (Quick Mode on the wire; new SPIs when data resumed: its
  * client is restarted on the new address, and under load the association may give up first); the summary prints
- * what the results say.
+ * what the results say. In the host case each peer's IKE address lies in the other's remote protected pool: IKE gets
+ * past the divert only because poolsa's IKE sockets carry the data plane's mark (without it, seen: both poolsa runs
+ * FAILED, their Main Mode diverted into the sink).
  * Everything runs in namespaces the experiment creates and deletes, with documentation addresses only.
  */
 @Tag("root")

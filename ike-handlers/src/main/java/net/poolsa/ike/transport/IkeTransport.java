@@ -105,6 +105,9 @@ public final class IkeTransport implements AutoCloseable {
             if (role == PortRole.NAT_T && config.kernelFilter()) {
                 NonEspMarkerFilter.attach(ch.fd().intValue());
             }
+            if (config.socketMark() != 0) {
+                SocketMark.set(ch.fd().intValue(), config.socketMark(), wanted);
+            }
             ChannelFuture bound = ch.bind(wanted).awaitUninterruptibly();
             if (!bound.isSuccess()) {
                 Throwable c = bound.cause();
@@ -170,6 +173,15 @@ public final class IkeTransport implements AutoCloseable {
                 drops.failure(s.role(), TransportDropReason.SEND_FAILED, remote, f.cause());
             }
         });
+    }
+
+    /** The mark the kernel gives what the socket bound to {@code bound} sends (SO_MARK), 0 for none. */
+    int socketMark(InetSocketAddress bound) throws IOException {
+        Socket s = sockets.get(bound);
+        if (s == null) {
+            throw new IllegalArgumentException("no IKE socket bound to " + bound);
+        }
+        return SocketMark.get(((EpollDatagramChannel) s.channel()).fd().intValue());
     }
 
     /** Closes every socket and stops the event loop; idempotent. */

@@ -15,10 +15,14 @@ import java.util.List;
  * @param maxDatagramBytes the largest UDP payload read, non-ESP marker included; longer ones are dropped
  * @param kernelFilter     attach {@link NonEspMarkerFilter} to the NAT-T sockets; false only to measure
  *                         what the filter saves
+ * @param socketMark       firewall mark (SO_MARK, needs CAP_NET_ADMIN) of every datagram the sockets send, 0 for
+ *                         none: the appliance sets the data plane's mark, so that policy routing that diverts
+ *                         unmarked traffic into the userspace data path lets IKE through (the host case, where the
+ *                         peer's IKE address lies in a remote protected pool)
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3947#section-4">RFC 3947 §4 (ports 500 and 4500)</a>
  */
 public record IkeTransportConfig(List<InetAddress> localAddresses, int ikePort, int natTPort, int maxDatagramBytes,
-                                 boolean kernelFilter) {
+                                 boolean kernelFilter, int socketMark) {
     /**
      * strongSwan's default {@code charon.max_packet}: IKEv1 has no fragmentation of its own here, and
      * messages with certificate chains stay well below it.
@@ -49,7 +53,18 @@ public record IkeTransportConfig(List<InetAddress> localAddresses, int ikePort, 
         }
     }
 
-    /** Ports 500 and 4500, the default cap, the filter attached. */
+    /** Without a socket mark. */
+    public IkeTransportConfig(List<InetAddress> localAddresses, int ikePort, int natTPort, int maxDatagramBytes,
+                              boolean kernelFilter) {
+        this(localAddresses, ikePort, natTPort, maxDatagramBytes, kernelFilter, 0);
+    }
+
+    /** The same sockets, their datagrams marked with {@code mark} (SO_MARK). */
+    public IkeTransportConfig withSocketMark(int mark) {
+        return new IkeTransportConfig(localAddresses, ikePort, natTPort, maxDatagramBytes, kernelFilter, mark);
+    }
+
+    /** Ports 500 and 4500, the default cap, the filter attached, no mark. */
     public static IkeTransportConfig standard(List<InetAddress> localAddresses) {
         return new IkeTransportConfig(localAddresses, PortRole.IKE.standardPort(), PortRole.NAT_T.standardPort(),
                 DEFAULT_MAX_DATAGRAM_BYTES, true);

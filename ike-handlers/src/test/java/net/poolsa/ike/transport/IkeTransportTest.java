@@ -150,6 +150,21 @@ class IkeTransportTest {
         }
     }
 
+    /** Needs root (SO_MARK needs CAP_NET_ADMIN). */
+    @Test
+    @org.junit.jupiter.api.Tag("root")
+    void everySocketCarriesTheConfiguredMarkAndNoneWithout() throws Exception {
+        InetAddress v4 = InetAddress.getByName("127.0.0.1");
+        IkeTransportConfig plain = new IkeTransportConfig(List.of(v4), 0, 0, IkeTransportConfig.DEFAULT_MAX_DATAGRAM_BYTES, true);
+        try (IkeTransport marked = IkeTransport.start(plain.withSocketMark(0x5053), d -> { }, TransportEvents.NONE);
+             IkeTransport unmarked = IkeTransport.start(plain, d -> { }, TransportEvents.NONE)) {
+            for (PortRole role : PortRole.values()) {
+                assertEquals(0x5053, marked.socketMark(marked.boundAddress(v4, role)), role.label());
+                assertEquals(0, unmarked.socketMark(unmarked.boundAddress(v4, role)), role.label());
+            }
+        }
+    }
+
     @Test
     void configurationRefusesWhatCannotWork() {
         InetAddress v4 = InetAddress.getLoopbackAddress();
