@@ -10,6 +10,7 @@ import net.poolsa.appliance.config.DataPathConfig;
 import net.poolsa.appliance.lifecycle.DataPath;
 import net.poolsa.appliance.lifecycle.DataPathContext;
 import net.poolsa.appliance.lifecycle.DataPathProvider;
+import net.poolsa.esp.emit.UplinkEmitter;
 import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.event.PathState;
@@ -50,8 +51,12 @@ public final class PcapDataPathProvider implements DataPathProvider {
         DataPlaneConfig config = dataPlaneConfig(context);
         DataPlane plane = new DataPlane(config, IpsecProtector.FACTORY, listener(context));
         plane.start();
-        LOG.info("event=data_path_started uplinks={} peers={} sink={}", config.uplinks().size(),
-                config.peerAddresses(), config.sinkInterface());
+        UplinkEmitter emitter = plane.uplinkEmitter();
+        if (emitter != null) {
+            context.meters().emitter(emitter);
+        }
+        LOG.info("event=data_path_started uplinks={} peers={} sink={} emit=\"{}\"", config.uplinks().size(),
+                config.peerAddresses(), config.sinkInterface(), emitter == null ? "none" : emitter.description());
         return new DataPath() {
             @Override
             public void update(DataPathContext next) {

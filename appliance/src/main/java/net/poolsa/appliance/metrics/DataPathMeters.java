@@ -7,9 +7,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import net.poolsa.esp.emit.UplinkEmitter;
 import net.poolsa.esp.event.PathState;
 import net.poolsa.esp.event.PathSwitchCause;
 import net.poolsa.esp.event.SwitchHold;
@@ -41,7 +43,10 @@ public final class DataPathMeters {
     private final Map<PathState, AtomicInteger> paths = new EnumMap<>(PathState.class);
     private final Counter probes;
 
+    private final MeterRegistry registry;
+
     public DataPathMeters(MeterRegistry registry) {
+        this.registry = registry;
         this.sadLookup = Timer.builder("poolsa.sad.lookup")
                 .description("Time to find the inbound SA of a packet by SPI and pool check")
                 .serviceLevelObjectives(SAD_LOOKUP_BUCKETS)
@@ -111,5 +116,17 @@ public final class DataPathMeters {
     /** Monitored paths in {@code state} now (tests, status). */
     public int paths(PathState state) {
         return paths.get(state).get();
+    }
+
+    /**
+     * The emit path's counters: IPsec packets sent through the uplinks' transmit rings and through the raw sockets
+     * (the fallback, or the mode chosen). Plain counters of the data plane's loop, read without a lock: a scrape may
+     * lag by a batch.
+     */
+    public void emitter(UplinkEmitter emitter) {
+        FunctionCounter.builder("poolsa.emit.packets", emitter, UplinkEmitter::ringPackets).tag("path", "ring")
+                .baseUnit("packets").description("IPsec packets sent to the uplinks, by emit path").register(registry);
+        FunctionCounter.builder("poolsa.emit.packets", emitter, UplinkEmitter::rawIpsecPackets).tag("path", "raw")
+                .baseUnit("packets").description("IPsec packets sent to the uplinks, by emit path").register(registry);
     }
 }

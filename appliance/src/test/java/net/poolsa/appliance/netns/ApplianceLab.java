@@ -428,6 +428,12 @@ public final class ApplianceLab implements AutoCloseable {
             this.log = log;
         }
 
+        /** The namespace role it runs in (gA, gB, ...). */
+        @Override
+        public String toString() {
+            return gw;
+        }
+
         public long pid() {
             return process.pid();
         }

@@ -40,7 +40,7 @@ class ApplianceTrafficNetnsTest {
     void icmpTcpUdpOverBothFamiliesTravelOnlyAsEspOfTheSaPairThatTsharkDecryptsAndVerifies() throws Exception {
         try (ApplianceLab lab = ApplianceLab.create("netns-appliance-traffic")) {
             ApplianceLab.Keys keys = ApplianceLab.Keys.random();
-            lab.startStandard(keys);
+            ApplianceLab.Pair pair = lab.startStandard(keys);
             lab.spawn(ApplianceLab.HOST_B, List.of("iperf3", "-s"), lab.dir().resolve("iperf3-server.log"));
             Thread.sleep(500);
             List<ApplianceLab.Capture> caps = List.of(lab.startCapture(ApplianceLab.GW_A, "l1a", "ip or ip6"),
@@ -96,6 +96,20 @@ class ApplianceTrafficNetnsTest {
                 {"v4/17", "400"}, {"v6/17", "400"}}) {
                 int seen = inner.getOrDefault(k[0], 0);
                 assertTrue(seen >= Integer.parseInt(k[1]), "decrypted inner " + k[0] + ": " + seen + " packets; all: " + inner);
+            }
+
+            // The emit path's counters tell how the ESP left: every packet the SAs sealed went through a transmit ring
+            // (the default) or the raw socket, and on these veth uplinks the rings took nearly all (the raw socket only
+            // until a next hop's neighbour entry is known).
+            // gA sends the data (TCP segments, UDP datagrams), gB mostly TCP acknowledgements.
+            for (ApplianceLab.Poolsa gw : List.of(pair.a(), pair.b())) {
+                double sealed = gw.metric("poolsa_packets_total{connection=\"demo\",direction=\"out\"}");
+                double ring = gw.metric("poolsa_emit_packets_total{path=\"ring\"}");
+                double raw = gw.metric("poolsa_emit_packets_total{path=\"raw\"}");
+                assertTrue(sealed >= (gw == pair.a() ? 2000 : 500), gw + ": ESP sealed: " + sealed);
+                assertTrue(ring + raw >= 0.99 * sealed && ring + raw <= sealed, gw + ": ring " + ring + " + raw " + raw
+                        + " against " + sealed + " sealed");
+                assertTrue(ring >= 0.9 * sealed, gw + ": ring " + ring + " of " + sealed + " sealed");
             }
         }
     }
