@@ -1,21 +1,22 @@
 #!/bin/bash
 # Data-path benchmark (needs root): iperf3 TCP and UDP (1400-byte datagrams) and ping latency from hostA to
-# hostB through (a) two poolsa gateways (manual keys; ESP AES-GCM-128, then AES-CBC-128 + HMAC-SHA2-256-128),
+# hostB through (a) two poolsa gateways, the product as an operator runs it: `poolsa run` with a YAML configuration,
+# the SA pair negotiated by IKEv1 (ESP AES-GCM-128, then AES-CBC-128 + HMAC-SHA2-256-128),
 # (b) two strongSwan kernel-libipsec charons and (c) plain routing, on the topology of the namespace tests:
 # hostA -- gwA ==(two veth links)== gwB -- hostB. Documentation addresses only; every namespace and process
 # it creates is removed on exit.
 #
 # Usage, from the repository root:  bench/datapath/run.sh [SECONDS] [OUTDIR]
 # Environment: SKIP_STRONGSWAN=1 leaves strongSwan out; POOLSA_CASES picks the poolsa cases (default
-# "gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3"; a case is SUITE[-tun][-v3], SUITE gcm, cbc or copy: see below);
-# EXTRA_GW_ARGS (other GatewayMain options) is passed to both poolsa gateways of every case;
-# EMIT_MODES runs every poolsa case once per emit path (raw, packet, packet-bypass, xdp: GatewayMain --emit), the
+# "gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3"; a case is SUITE[-tun][-v3], SUITE gcm or cbc: see below);
+# EXTRA_JVM_ARGS (e.g. "-Xmx512m") is passed to both poolsa JVMs of every case;
+# EMIT_MODES runs every poolsa case once per emit path (raw, packet, packet-bypass, xdp: -Dpoolsa.emit=MODE), the
 # case name then ending in -MODE, e.g. EMIT_MODES="raw packet" for the raw-socket vs TX-ring comparison in one run;
 # WARMUP_SECS (default 3) is the unmeasured traffic before each case (more on a loaded machine, where the gateways'
 # JIT compilers get little CPU and a short warm-up measures interpreted code); PERF_SECS=N records gateway A with
 # perf for N (at most SECONDS) seconds of each case's TCP test (OUTDIR/CASE-gwA.perf; perf script -i ... | bench/datapath/perfsplit.py;
 # perf slows the gateway: take throughput from a run without it).
-# Prints a Markdown table; raw iperf3 JSON, gateway logs and JFR profiles stay in OUTDIR.
+# Prints a Markdown table; raw iperf3 JSON, gateway configurations, logs, metrics and JFR profiles stay in OUTDIR.
 # Any failed measurement step (iperf3, ping, a gateway or charon that does not start or dies during a case)
 # stops the run with a message naming it and a non-zero exit status: no row is printed from missing data.
 set -euo pipefail
@@ -26,13 +27,11 @@ mkdir -p "$OUT"
 cd "$ROOT"
 die() { echo "bench/datapath/run.sh: FAILED: $*" >&2; exit 1; }
 
-# Online (-ntp, not -o): on a fresh machine nothing is cached yet. The dependency plugin's version is pinned:
-# Maven's default for it (2.8) is not resolvable offline from this project's cache.
-mvn -B -q -ntp -pl esp-handlers -am test-compile || die "mvn test-compile of esp-handlers"
-mvn -B -q -ntp -pl esp-handlers org.apache.maven.plugins:maven-dependency-plugin:3.8.1:build-classpath \
-    -Dmdep.outputFile="$OUT/cp.txt" >"$OUT/mvn-classpath.log" 2>&1 \
-    || die "mvn dependency:build-classpath (see $OUT/mvn-classpath.log)"
-CP="$ROOT/esp-handlers/target/test-classes:$ROOT/esp-handlers/target/classes:$(cat "$OUT/cp.txt")"
+# Online (-ntp, not -o): on a fresh machine nothing is cached yet.
+mvn -B -q -ntp -pl appliance -am package -DskipTests >"$OUT/mvn-package.log" 2>&1 \
+    || die "mvn package of the appliance (see $OUT/mvn-package.log)"
+JAR=$(ls "$ROOT"/appliance/target/poolsa-appliance-*-all.jar 2>/dev/null | head -n 1)
+[ -n "$JAR" ] || die "no appliance/target/poolsa-appliance-*-all.jar after mvn package"
 
 S=$$
 HA=psa-bench-ha-$S; GA=psa-bench-ga-$S; GB=psa-bench-gb-$S; HB=psa-bench-hb-$S
@@ -95,10 +94,13 @@ iperf() { # output-file client-args...
 # user and system CPU ticks of a process and its threads (utime, stime)
 cpu_user() { awk '{print $14}' /proc/"$1"/stat; }
 cpu_sys() { awk '{print $15}' /proc/"$1"/stat; }
-# ESP packets a poolsa gateway sealed plus opened so far (its status file, rewritten every 100 ms)
-sa_packets() { awk -F= '/^(out|in)\.packets=/{s+=$2} END{print s+0}' "$1"; }
+# /metrics of the poolsa gateway in namespace NS (each namespace has its own loopback)
+metrics() { ip netns exec "$1" /usr/bin/python3 -c 'import sys,urllib.request;sys.stdout.write(urllib.request.urlopen(sys.argv[1],timeout=5).read().decode())' \
+    http://127.0.0.1:9742/metrics || die "no /metrics from the poolsa gateway in $1"; }
+# ESP packets the poolsa gateway in namespace NS sealed plus opened so far
+sa_packets() { metrics "$1" | awk '/^poolsa_packets_total\{/{s+=$2} END{printf "%d\n", s}'; }
 
-# run_case NAME [GW_PID_A GW_PID_B [STATUS_A STATUS_B]]: TCP (with ping under load), UDP, idle ping; prints one table row.
+# run_case NAME [GW_PID_A GW_PID_B [POOLSA_NS_A POOLSA_NS_B]]: TCP (with ping under load), UDP, idle ping; prints one table row.
 run_case() {
     local name=$1; shift
     local pa=${1:-} pb=${2:-} fa=${3:-} fb=${4:-}
@@ -248,71 +250,107 @@ CONF
 fi
 
 # (a) poolsa on both gateways, for each of POOLSA_CASES: AES-GCM-128 (poolsa's default suite) and AES-CBC-128 + HMAC-SHA2-256-128 (the
-# suite strongSwan runs above: the fair comparison). EXTRA_GW_ARGS (e.g. "--immediate true") goes to both.
-KAB=000102030405060708090a0b0c0d0e0f10111213
-KBA=a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3
-CBC_KAB=000102030405060708090a0b0c0d0e0f:202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f
-CBC_KBA=a0a1a2a3a4a5a6a7a8a9aaabacadaeaf:c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf
-JOPTS=(-Dorg.slf4j.simpleLogger.log.org.pcap4j=warn -Dio.netty.leakDetectionLevel=disabled)
-# gateway ns tag gateway-args...: starts GatewayMain in the background; its PID is in GW_PID. Not called in a
+# suite strongSwan runs above: the fair comparison), each SA pair negotiated by IKEv1 (Main Mode PSK, Quick Mode)
+# between the two `poolsa run` instances over link 1, as the packaged example configuration does.
+JOPTS=(-Dio.netty.leakDetectionLevel=disabled)
+# poolsa_config ns tag local-uplink-addresses... : writes $OUT/tag/poolsa.yaml (see poolsa_case for the arguments)
+poolsa_config() { # dir capture-if capture-addr l1 l1addr l2 l2addr local-outer remote-outer local-prot remote-prot esp start sink-type immediate
+    local d=$1
+    mkdir -p "$d/secrets" "$d/state"
+    chmod 700 "$d" "$d/secrets"
+    printf '%s\n' "poolsa-bench-only-not-a-secret" >"$d/secrets/bench.psk"
+    chmod 600 "$d/secrets/bench.psk"
+    cat >"$d/poolsa.yaml" <<YAML
+# written by bench/datapath/run.sh
+metrics:
+  listen: "127.0.0.1:9742"
+data-path:
+  mtu: 1500
+  capture:
+    - interface: $2
+      addresses: [$3]
+  uplinks:
+    - interface: $4
+      addresses: [$5]
+    - interface: $6
+      addresses: [$7]
+  sink:
+    interface: psink
+    type: ${14}
+  immediate-capture: ${15}
+connections:
+  bench:
+    mode: tunnel
+    protocol: esp
+    local-outer: $8
+    remote-outer: $9
+    local-protected: [${10}]
+    remote-protected: [${11}]
+    ike-proposals: [aes128-sha256-modp2048]
+    esp-proposals: [${12}]
+    start-action: ${13}
+    authentication:
+      psk-file: secrets/bench.psk
+YAML
+}
+# gateway ns dir jvm-args...: starts `poolsa run` in the background; its PID is in GW_PID. Not called in a
 # $(...) subshell, so that the gateway stays this shell's child (stop waits for it) and cleanup knows it.
 gateway() {
-    local ns=$1 tag=$2; shift 2
-    ip netns exec "$ns" java "${JOPTS[@]}" "-XX:StartFlightRecording=filename=$OUT/$tag.jfr,settings=profile" \
-        -cp "$CP" net.poolsa.esp.netns.GatewayMain --status "$OUT/$tag.status" "$@" >"$OUT/$tag.log" 2>&1 &
+    local ns=$1 d=$2 tag; tag=$(basename "$2"); shift 2
+    # shellcheck disable=SC2086
+    ip netns exec "$ns" java "${JOPTS[@]}" ${EXTRA_JVM_ARGS:-} "$@" "-XX:StartFlightRecording=filename=$OUT/$tag.jfr,settings=profile" \
+        -jar "$JAR" run -c "$d/poolsa.yaml" --control-socket "$d/poolsa.ctl" --state-dir "$d/state" >"$OUT/$tag.log" 2>&1 &
     GW_PID=$!
     PIDS+=($GW_PID)
 }
-poolsa_case() { # name crypto key-a-to-b key-b-to-a extra-args...
-    local name=$1 crypto=$2 kab=$3 kba=$4; shift 4
+poolsa_case() { # name esp-proposal sink-type immediate jvm-args...
+    local name=$1 esp=$2 sink=$3 immediate=$4; shift 4
     local PA PB
-    gateway $GA $name-gwA --uplink l1a,198.51.100.1,29 --uplink l2a,203.0.113.1,29 --sink psink \
-        --peer 198.51.100.2 --peer 203.0.113.2 --local-pool 198.51.100.1/32,203.0.113.1/32 \
-        --remote-pool 198.51.100.2/32,203.0.113.2/32 --local-inner 192.0.2.0/26 --remote-inner 192.0.2.64/26 \
-        --out-spi a001 --in-spi b001 --out-key "$kab" --in-key "$kba" --crypto "$crypto" --icmp 192.0.2.2 "$@"
+    poolsa_config "$OUT/$name-gwA" ga0 192.0.2.2/26 l1a 198.51.100.1/29 l2a 203.0.113.1/29 \
+        "[198.51.100.1/32, 203.0.113.1/32]" "[198.51.100.2/32, 203.0.113.2/32]" 192.0.2.0/26 192.0.2.64/26 "$esp" none "$sink" "$immediate"
+    poolsa_config "$OUT/$name-gwB" gb0 192.0.2.66/26 l1b 198.51.100.2/29 l2b 203.0.113.2/29 \
+        "[198.51.100.2/32, 203.0.113.2/32]" "[198.51.100.1/32, 203.0.113.1/32]" 192.0.2.64/26 192.0.2.0/26 "$esp" start "$sink" "$immediate"
+    gateway $GA "$OUT/$name-gwA" "$@"
     PA=$GW_PID
-    gateway $GB $name-gwB --uplink l1b,198.51.100.2,29 --uplink l2b,203.0.113.2,29 --sink psink \
-        --peer 198.51.100.1 --peer 203.0.113.1 --local-pool 198.51.100.2/32,203.0.113.2/32 \
-        --remote-pool 198.51.100.1/32,203.0.113.1/32 --local-inner 192.0.2.64/26 --remote-inner 192.0.2.0/26 \
-        --out-spi b001 --in-spi a001 --out-key "$kba" --in-key "$kab" --crypto "$crypto" --icmp 192.0.2.66 "$@"
+    # the responder first: gB initiates as soon as it has started
+    for i in $(seq 600); do grep -q "event=started" "$OUT/$name-gwA.log" 2>/dev/null && break; sleep 0.1; done
+    grep -q "event=started" "$OUT/$name-gwA.log" || die "$name: poolsa in gA did not start in 60 s (see $OUT/$name-gwA.log)"
+    gateway $GB "$OUT/$name-gwB" "$@"
     PB=$GW_PID
-    # 60 s, as the netns tests allow GatewayMain: with JFR on a loaded 2-core machine the JVM alone can take 15 s.
-    for i in $(seq 600); do [ -f "$OUT/$name-gwA.status" ] && [ -f "$OUT/$name-gwB.status" ] && break; sleep 0.1; done
-    [ -f "$OUT/$name-gwA.status" ] && [ -f "$OUT/$name-gwB.status" ] \
-        || die "$name: a gateway did not start in 60 s (see $OUT/$name-gwA.log and $OUT/$name-gwB.log)"
-    sleep 1
+    # 60 s: with JFR on a loaded 2-core machine the JVM alone can take 15 s; then Main Mode and Quick Mode.
+    local up=""
+    for i in $(seq 60); do
+        if ip netns exec $HA ping -c 1 -W 1 192.0.2.65 >/dev/null 2>&1; then up=1; break; fi
+    done
+    [ -n "$up" ] || die "$name: no ping through the tunnel within 60 s (see $OUT/$name-gwA.log and $OUT/$name-gwB.log)"
     # The gateway JVM is the child of "ip netns exec" (exec'd): same PID.
-    run_case "$name" "$PA" "$PB" "$OUT/$name-gwA.status" "$OUT/$name-gwB.status"
-    cp "$OUT/$name-gwA.status" "$OUT/$name-gwA.status.final"; cp "$OUT/$name-gwB.status" "$OUT/$name-gwB.status.final"
+    run_case "$name" "$PA" "$PB" $GA $GB
+    for g in A B; do
+        local ns=$GA; [ $g = B ] && ns=$GB
+        metrics $ns >"$OUT/$name-gw$g.metrics"
+        STATS+=("$name gw$g: $(grep -E '^poolsa_(packets_total|emit_packets_total|drops_total|ike_exchanges_total)' "$OUT/$name-gw$g.metrics" \
+            | awk '$2 != 0' | tr '\n' ' ')")
+    done
     stop "$PA" "$PB"
     sleep 0.5
-    for g in gwA gwB; do
-        STATS+=("$name $g: $(grep -E '^(out|in)\.packets|capture|drop\.(overload|too_big|emit_failed)|^emit\.' "$OUT/$name-$g.status.final" | tr '\n' ' ')")
-    done
 }
 STATS=()
 for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3}; do
-    # SUITE[-tun][-v3]: gcm = AES-GCM-128, cbc = AES-CBC-128 + HMAC-SHA2-256-128; -tun: TUN device as the divert
-    # sink instead of ifb + libpcap; -v3: libpcap without immediate mode (TPACKET_V3 ring blocks retired when
-    # full or after 1 ms) instead of the default immediate mode.
-    args=()
+    # SUITE[-tun][-v3]: gcm = ESP AES-GCM-128, cbc = AES-CBC-128 + HMAC-SHA2-256-128; -tun: TUN device as the divert
+    # sink (data-path.sink.type tun) instead of ifb + libpcap; -v3: libpcap without immediate mode (TPACKET_V3 ring
+    # blocks retired when full or after 1 ms) instead of the default immediate mode.
     case $c in
-        gcm*) crypto=aes-gcm-16; kab=$KAB; kba=$KBA ;;
-        cbc*) crypto=aes-cbc+hmac-sha2-256-128; kab=$CBC_KAB; kba=$CBC_KBA ;;
-        # Not ESP: the benchmark-only CopyProtector (one bulk copy, no crypto), so the case measures the
-        # ceiling of capture + decode + lookup + buffers + emit on this machine.
-        copy*) crypto=copy; kab=$KAB; kba=$KBA ;;
+        gcm*) esp=aes128gcm16 ;;
+        cbc*) esp=aes128-sha256 ;;
         *) echo "unknown poolsa case $c" >&2; exit 2 ;;
     esac
-    case $c in *-tun*) args+=(--sink-kind tun) ;; esac
-    case $c in *-v3*) args+=(--immediate false) ;; *) args+=(--immediate true) ;; esac
+    sink=ifb; case $c in *-tun*) sink=tun ;; esac
+    immediate=true; case $c in *-v3*) immediate=false ;; esac
     for em in ${EMIT_MODES:-default}; do
         if [ "$em" = default ]; then
-            # shellcheck disable=SC2086
-            poolsa_case "poolsa-$c" "$crypto" "$kab" "$kba" "${args[@]}" ${EXTRA_GW_ARGS:-}
+            poolsa_case "poolsa-$c" "$esp" "$sink" "$immediate"
         else
-            # shellcheck disable=SC2086
-            poolsa_case "poolsa-$c-$em" "$crypto" "$kab" "$kba" "${args[@]}" --emit "$em" ${EXTRA_GW_ARGS:-}
+            poolsa_case "poolsa-$c-$em" "$esp" "$sink" "$immediate" "-Dpoolsa.emit=$em"
         fi
     done
 done
