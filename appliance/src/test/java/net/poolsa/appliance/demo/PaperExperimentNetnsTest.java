@@ -20,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * and poolsa pinned to one address per end, the pools keyed by IKEv1. A real SCTP stack (usrsctp) carries paced data
  * over one association while the client's primary link goes down. Asserted from the wire and the SCTP harness's logs,
  * never from wall-clock numbers: with pool SAs the same two SPIs carry the data before and after the failure, no IKE
- * message is on the wire after it, ESP flows on the secondary link and the client's SCTP delivers data after the failure; the pinned run
+ * message is on the wire after it, ESP flows on the secondary link, Router2 moves by following the client's announcement
+ * of its move (not by its own probes' timeout) and the client's SCTP delivers data after the failure; the pinned run
  * needs a new SA pair negotiated by IKE after the failure (Quick Mode on the wire; new SPIs when data resumed: its
  * client is restarted on the new address, and under load the association may give up first); the summary prints
  * what the results say.
@@ -67,6 +68,12 @@ class PaperExperimentNetnsTest {
         assertTrue(afterFailure >= MIN_BYTES_AFTER_FAILURE, "bytes the client's SCTP delivered after the failure: "
                 + afterFailure);
         assertEquals(List.of(), Summary.factsBroken(pool));
+        // The client saw its link go at once and announced its move (an ESP dummy packet over its new path): Router2,
+        // whose own probes would take their detection time, followed that authenticated packet instead.
+        List<String> routerSwitches = Files.readAllLines(pool.dir().resolve(HostCase.ROUTER2).resolve("poolsa.log")).stream()
+                .filter(l -> l.contains("event=path_switch")).toList();
+        assertEquals(1, routerSwitches.size(), "Router2's outer-address switches: " + routerSwitches);
+        assertTrue(routerSwitches.get(0).contains(" cause=peer_moved "), "Router2 followed the client: " + routerSwitches);
 
         assertTrue(pinned.ikeAfter().getOrDefault("Quick Mode", 0) >= 2,
                 "the pinned run negotiates a new SA pair after the failure: " + pinned.ikeAfter());
