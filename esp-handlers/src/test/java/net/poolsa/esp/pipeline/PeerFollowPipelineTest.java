@@ -70,18 +70,7 @@ class PeerFollowPipelineTest {
     private static void follows(Shape shape) {
         Map<DropReason, Integer> drops = new EnumMap<>(DropReason.class);
         List<String> switches = new ArrayList<>();
-        DataPathListener listener = new DataPathListener() {
-            @Override
-            public void dropped(DropReason reason, SecurityAssociation sa) {
-                drops.merge(reason, 1, Integer::sum);
-            }
-
-            @Override
-            public void outerPathChanged(SecurityAssociation sa, OuterAddress previousLocal, OuterAddress previousRemote,
-                                         PathSwitchCause cause, long detectionNanos) {
-                switches.add(previousRemote + " -> " + sa.currentRemote() + " " + cause.label());
-            }
-        };
+        DataPathListener listener = listener(drops, switches);
         UdpEncapsulation udp = shape == Shape.UDP_ESP ? new UdpEncapsulation(4500, 4500) : null;
         TrafficSelector ba = TrafficSelector.between(NET_B, NET_A);
         // gwB's sending side, and gwA's kernel: the inbound SAs, and the outbound SA that must follow.
@@ -145,18 +134,7 @@ class PeerFollowPipelineTest {
     void anAuthenticDummyPacketMovesTheSaAndDeliversNothing() {
         Map<DropReason, Integer> drops = new EnumMap<>(DropReason.class);
         List<String> switches = new ArrayList<>();
-        DataPathListener listener = new DataPathListener() {
-            @Override
-            public void dropped(DropReason reason, SecurityAssociation sa) {
-                drops.merge(reason, 1, Integer::sum);
-            }
-
-            @Override
-            public void outerPathChanged(SecurityAssociation sa, OuterAddress previousLocal, OuterAddress previousRemote,
-                                         PathSwitchCause cause, long detectionNanos) {
-                switches.add(previousRemote + " -> " + sa.currentRemote() + " " + cause.label());
-            }
-        };
+        DataPathListener listener = listener(drops, switches);
         TrafficSelector ba = TrafficSelector.between(NET_B, NET_A);
         SecurityAssociation espB = SecurityAssociation.builder().spi(0x4001).reqid(7).direction(Direction.OUTBOUND)
                 .localOuter(GW_B).remoteOuter(GW_A).selector(ba).keys(keys(0x20)).currentLocal(B1).currentRemote(A1).build();
@@ -208,12 +186,7 @@ class PeerFollowPipelineTest {
     @Test
     void noDummyPacketWhereThePeerCouldNotTakeIt() {
         Map<DropReason, Integer> drops = new EnumMap<>(DropReason.class);
-        DataPathListener listener = new DataPathListener() {
-            @Override
-            public void dropped(DropReason reason, SecurityAssociation sa) {
-                drops.merge(reason, 1, Integer::sum);
-            }
-        };
+        DataPathListener listener = listener(drops, new ArrayList<>());
         IpsecProcessor sender = new IpsecProcessor(PooledByteBufAllocator.DEFAULT, listener);
         TrafficSelector ba = TrafficSelector.between(NET_B, NET_A);
         SecurityAssociation ah = sa(Direction.OUTBOUND, IpsecProtocol.AH, 0x4002, TrafficSelector.between(GW_B, GW_A), GW_B, GW_A, null);
@@ -227,6 +200,22 @@ class PeerFollowPipelineTest {
         SecurityAssociation noPath = sa(Direction.OUTBOUND, IpsecProtocol.ESP, 0x4003, ba, GW_B, GW_A, null);
         assertEquals(null, sender.dummy(noPath));
         assertEquals(Map.of(DropReason.NO_SA, 1), drops, "no current path yet");
+    }
+
+    /** Counts drops by reason and lists switches as "previous remote -> current remote cause". */
+    private static DataPathListener listener(Map<DropReason, Integer> drops, List<String> switches) {
+        return new DataPathListener() {
+            @Override
+            public void dropped(DropReason reason, SecurityAssociation sa) {
+                drops.merge(reason, 1, Integer::sum);
+            }
+
+            @Override
+            public void outerPathChanged(SecurityAssociation sa, OuterAddress previousLocal, OuterAddress previousRemote,
+                                         PathSwitchCause cause, long detectionNanos) {
+                switches.add(previousRemote + " -> " + sa.currentRemote() + " " + cause.label());
+            }
+        };
     }
 
     private static void deliver(EmbeddedChannel uplink, ByteBuf packet, boolean accepted) {
