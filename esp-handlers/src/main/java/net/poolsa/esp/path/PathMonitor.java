@@ -787,10 +787,10 @@ public final class PathMonitor implements PathEvidence {
         e.lastCause = cause;
         e.heldFor = null;
         e.heldWhy = null;
-        listener.outerPathChanged(e.sa, fromLocal, fromRemote, cause, detectionNanos);
         if (cause != PathSwitchCause.PEER_MOVED) {
-            announcer.accept(e.sa);
+            announcer.accept(e.sa); // first: the listener's metrics and log line need not delay the peer
         }
+        listener.outerPathChanged(e.sa, fromLocal, fromRemote, cause, detectionNanos);
     }
 
     /** Reports a hold once per target, reason and episode of the target's state. */
