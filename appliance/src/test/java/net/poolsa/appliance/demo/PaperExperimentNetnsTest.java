@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -20,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
  * and poolsa pinned to one address per end, the pools keyed by IKEv1. A real SCTP stack (usrsctp) carries paced data
  * over one association while the client's primary link goes down. Asserted from the wire and the SCTP harness's logs,
  * never from wall-clock numbers: with pool SAs the same two SPIs carry the data before and after the failure, no IKE
- * message is on the wire after it, ESP flows on the secondary link and the client's SCTP delivers data after the failure; the pinned run
+ * message is on the wire after it, ESP flows on the secondary link, Router2 receives the client's announcement of its
+ * move and follows it (unless its own probes moved it first) and the client's SCTP delivers data after the failure; the pinned run
  * needs a new SA pair negotiated by IKE after the failure (Quick Mode on the wire; new SPIs when data resumed: its
  * client is restarted on the new address, and under load the association may give up first); the summary prints
  * what the results say. In the host case each peer's IKE address lies in the other's remote protected pool: IKE gets
@@ -37,6 +39,15 @@ class PaperExperimentNetnsTest {
      * machine the JVM data path was seen to fall behind the pace and the harness's deadline ended the transfer first.
      */
     private static final long MIN_BYTES_AFTER_FAILURE = 100_000;
+
+    private static int indexOf(List<String> lines, String text) {
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains(text)) {
+                return i;
+            }
+        }
+        return -1;
+    }
 
     @Test
     void poolSasFailOverWithTheSameSpisAndNoIkeWhilePinnedSasRenegotiate(@TempDir Path out) throws Exception {
@@ -69,6 +80,23 @@ class PaperExperimentNetnsTest {
         assertTrue(afterFailure >= MIN_BYTES_AFTER_FAILURE, "bytes the client's SCTP delivered after the failure: "
                 + afterFailure);
         assertEquals(List.of(), Summary.factsBroken(pool));
+        // The client saw its link go at once and announced its move (an ESP dummy packet over its new path): Router2,
+        // whose own probes take their detection time, follows that authenticated packet, unless (on a machine too loaded
+        // to run the client's JVM for that long) its probes moved it before the announcement arrived.
+        List<String> router = Files.readAllLines(pool.dir().resolve(HostCase.ROUTER2).resolve("poolsa.log"));
+        int announced = indexOf(router, "reason=dummy_packet");
+        assertTrue(announced >= 0, "Router2 received the client's announcement (an ESP dummy packet)");
+        int moved = -1;
+        for (int i = 0; i < router.size() && moved < 0; i++) {
+            if (router.get(i).contains("event=path_switch ")
+                    && Instant.parse(router.get(i).substring(0, router.get(i).indexOf(' '))).toEpochMilli() >= pool.failureMillis()) {
+                moved = i;
+            }
+        }
+        assertTrue(moved >= 0, "Router2 moved after the failure");
+        String move = router.get(moved);
+        assertTrue(move.contains(" cause=peer_moved ") || move.contains(" cause=probe_timeout ") && moved < announced,
+                "Router2 followed the client's announcement: " + move);
 
         assertTrue(pinned.ikeAfter().getOrDefault("Quick Mode", 0) >= 2,
                 "the pinned run negotiates a new SA pair after the failure: " + pinned.ikeAfter());

@@ -112,6 +112,7 @@ public final class PathMonitor implements PathEvidence {
     private long probesSent;
     private int probeCursor;
     private volatile SecurityAssociationDatabase watched;
+    private Consumer<SecurityAssociation> announcer = sa -> { };
 
     /**
      * @param locals    our uplink addresses (the local outer pool in use), in order of preference
@@ -149,6 +150,16 @@ public final class PathMonitor implements PathEvidence {
 
     public PathTimers timers() {
         return timers;
+    }
+
+    /**
+     * Who tells the peer of a move of our own (local event, probe timeout, switch back), called with the outbound SA
+     * right after it moved: the data plane sends an authenticated dummy packet on it over its new path, which the
+     * peer follows at once ({@link PathSwitchCause#PEER_MOVED}) instead of after its own detection time. A move that
+     * follows the peer announces nothing: the peer is there already. Set before the loop runs; called on the loop.
+     */
+    public void announceMovesWith(Consumer<SecurityAssociation> announcer) {
+        this.announcer = announcer;
     }
 
     // ---------------------------------------------------------------- SAs
@@ -776,6 +787,9 @@ public final class PathMonitor implements PathEvidence {
         e.lastCause = cause;
         e.heldFor = null;
         e.heldWhy = null;
+        if (cause != PathSwitchCause.PEER_MOVED) {
+            announcer.accept(e.sa); // first: the listener's metrics and log line need not delay the peer
+        }
         listener.outerPathChanged(e.sa, fromLocal, fromRemote, cause, detectionNanos);
     }
 

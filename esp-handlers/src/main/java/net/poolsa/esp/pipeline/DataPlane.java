@@ -8,6 +8,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.DefaultEventLoop;
@@ -151,6 +152,15 @@ public final class DataPlane implements AutoCloseable {
             RawSocketEmitter e = emitter;
             monitor = new PathMonitor(locals, config.peerAddresses(), config.paths(), e::send, alloc, listener,
                     RandomSource.SYSTEM.newGenerator());
+            // Through the raw socket: the kernel routes it at once over what is left, while the rings' next hops may
+            // still await the same link event on the neighbour thread.
+            monitor.announceMovesWith(sa -> {
+                ByteBuf dummy = protector.dummy(sa);
+                if (dummy != null) {
+                    e.send(dummy);
+                    e.flush();
+                }
+            });
             // Before any channel runs: the SAs installed now are indexed by the loop's first task.
             monitor.watch(config.kernel().sad(), loop);
             startUplinkEvents();

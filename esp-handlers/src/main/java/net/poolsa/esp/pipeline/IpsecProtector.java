@@ -40,6 +40,16 @@ public final class IpsecProtector implements PacketProtector {
         return processor.unprotect(sa, outer, outerView, innerView);
     }
 
+    @Override
+    public ByteBuf dummy(SecurityAssociation sa) {
+        return processor.dummy(sa);
+    }
+
+    @Override
+    public boolean openedDummy() {
+        return processor.openedDummy();
+    }
+
     /** For callers without a decoded packet (tests, tools): decodes it, then as {@link #protect(SecurityAssociation, ByteBuf, IpPacketView)} towards the given outer addresses. */
     public ByteBuf protect(SecurityAssociation sa, ByteBuf inner, OuterAddress outerSrc, OuterAddress outerDst) {
         return processor.protect(sa, SaBundle.outerOf(sa), inner, null, outerSrc, outerDst);

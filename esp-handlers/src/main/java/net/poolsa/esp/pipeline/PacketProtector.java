@@ -28,4 +28,21 @@ public interface PacketProtector {
      * @return the inner IP packet, within the SA's selectors, or null
      */
     ByteBuf unprotect(SecurityAssociation sa, ByteBuf outer, IpPacketView outerView, IpPacketView innerView);
+
+    /**
+     * An ESP dummy packet (RFC 4303 §2.6) on {@code sa}'s current outer addresses, which the peer authenticates and
+     * discards: the data plane sends one when the SA moved to another path on its own decision, so that the peer
+     * follows at once. Null when this protector or this SA sends none (the peer then finds the move by its probes).
+     */
+    default ByteBuf dummy(SecurityAssociation sa) {
+        return null;
+    }
+
+    /**
+     * Whether the last {@link #unprotect} returned null because the packet was an authentic dummy packet (its ICV and
+     * sequence number checked): the caller counts it as evidence of its path. False for a protector that opens none.
+     */
+    default boolean openedDummy() {
+        return false;
+    }
 }

@@ -120,11 +120,17 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
         // The protector decodes what it decapsulates into the given view and checks it against the SA's selectors.
         IpPacketView inner = decapsulated;
         ByteBuf in = protector.unprotect(sa, p.buf, outer, inner);
+        // An authentic dummy packet (RFC 4303 §2.6) delivers nothing, but proves its path like any other: the peer
+        // sends one when it moved to another path, so that this end follows at once.
+        boolean dummy = in == null && protector.openedDummy();
         // Read while the outer packet is still held; its header was valid, since the transform accepted it.
-        long sequence = in == null ? 0 : outerSequence(outer, p.buf);
+        long sequence = in == null && !dummy ? 0 : outerSequence(outer, p.buf);
         SecurityAssociation outerSa = sa;
         p.drop();
         if (in == null) {
+            if (dummy) {
+                authenticated(outer, outerSa, sa, null, sequence);
+            }
             return; // the protector reported why
         }
         SecurityAssociation ah = null;
@@ -154,6 +160,30 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
             ah = sa;
             sa = esp;
         }
+        long now = authenticated(outer, outerSa, sa, ah, sequence);
+        if (forwarder && sa.mode() == SaMode.TUNNEL && !deliveredHere(sa, inner)) {
+            if (inner.ttl() <= 1) {
+                listener.dropped(DropReason.TTL_EXPIRED, sa);
+                timeExceeded(ctx, in, inner, now);
+                in.release();
+                return;
+            }
+            decrementTtl(in, inner);
+        }
+        listener.packet(sa, inner.totalLength());
+        p.buf = in;
+        p.sa = sa;
+        ctx.fireChannelRead(p);
+    }
+
+    /**
+     * Reports an authenticated inbound packet to path monitoring and records its outer addresses on its SAs.
+     *
+     * @param outerSa the SA its SPI named; {@code sa} the SA that opened it (the ESP SA inside {@code ah}, or the same)
+     * @return the time it was taken at
+     */
+    private long authenticated(IpPacketView outer, SecurityAssociation outerSa, SecurityAssociation sa, SecurityAssociation ah,
+                               long sequence) {
         long now = clock.getAsLong();
         if (outer.isV4()) {
             paths.authenticatedV4(outerSa, sequence, outer.v4Source(), outer.v4Destination(), now);
@@ -171,19 +201,7 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
             }
         }
         sa.markInbound(now);
-        if (forwarder && sa.mode() == SaMode.TUNNEL && !deliveredHere(sa, inner)) {
-            if (inner.ttl() <= 1) {
-                listener.dropped(DropReason.TTL_EXPIRED, sa);
-                timeExceeded(ctx, in, inner, now);
-                in.release();
-                return;
-            }
-            decrementTtl(in, inner);
-        }
-        listener.packet(sa, inner.totalLength());
-        p.buf = in;
-        p.sa = sa;
-        ctx.fireChannelRead(p);
+        return now;
     }
 
     /**

@@ -53,7 +53,7 @@ final class EspTransform {
         if (seq == OutboundSequence.EXHAUSTED) {
             return null;
         }
-        if (sa.account(in.totalLength()) == SecurityAssociation.LIFETIME_HARD) {
+        if (in != null && sa.account(in.totalLength()) == SecurityAssociation.LIFETIME_HARD) { // a dummy protects no byte
             return p.drop(DropReason.SA_EXPIRED, sa);
         }
         ByteBuf out = p.alloc.buffer(total);
@@ -72,7 +72,9 @@ final class EspTransform {
             out.writeInt(sa.spi());
             out.writeInt((int) seq);
             out.writerIndex(espOff + 8 + c.ivLength());
-            out.writeBytes(inner, p.payloadOff, p.payloadLen);
+            if (p.payloadLen > 0) {
+                out.writeBytes(inner, p.payloadOff, p.payloadLen);
+            }
             for (int i = 1; i <= padLen; i++) {
                 out.writeByte(i); // RFC 4303 §2.4: monotonic 1, 2, 3, ... so the receiver can check them
             }
@@ -170,6 +172,7 @@ final class EspTransform {
                 }
             }
             if (nh == IpPacketView.PROTO_NONE) {
+                p.openedDummy = true;
                 return p.drop(DropReason.DUMMY_PACKET, sa);
             }
             buf.writerIndex(ptStart + payloadLen);

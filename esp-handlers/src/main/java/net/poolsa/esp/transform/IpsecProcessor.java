@@ -108,6 +108,8 @@ public final class IpsecProcessor {
     boolean outV4;
     /** The full (ESN-inferred) sequence number of the packet being opened, from {@link #replayCheck}. */
     long lastSeq;
+    /** Whether the last packet unprotect was given was an authentic dummy packet (dropped as DUMMY_PACKET). */
+    boolean openedDummy;
 
     public IpsecProcessor(ByteBufAllocator alloc, DropListener listener) {
         this(alloc, listener, RandomSource.SYSTEM);
@@ -200,6 +202,33 @@ public final class IpsecProcessor {
         }
     }
 
+    /**
+     * Outbound: an ESP dummy packet (RFC 4303 §2.6, next header 59, no payload) on {@code sa}'s current outer addresses,
+     * with a sequence number and ICV like any packet of the SA. The peer authenticates it, checks its sequence number,
+     * then discards it; path monitoring sends one when an SA moved to another path on its own decision, so that the
+     * peer, which follows the newest authenticated packet, moves its own direction at once rather than after its
+     * detection time (a failure one end saw repairs both directions). Only for an ESP SA in tunnel mode that is not
+     * the inner half of an AH+ESP bundle (a bare ESP packet of a bundle is refused by the peer): null for any other,
+     * with no drop reported, or null after reporting a drop as {@link #protect} does.
+     *
+     * @see <a href="https://www.rfc-editor.org/rfc/rfc4303#section-2.6">RFC 4303 §2.6 (dummy packets)</a>
+     */
+    public ByteBuf dummy(SecurityAssociation sa) {
+        if (sa.protocol() != IpsecProtocol.ESP || sa.mode() != SaMode.TUNNEL || SaBundle.outerOf(sa) != null) {
+            return null;
+        }
+        return protectOne(sa, null, null, null, null);
+    }
+
+    /**
+     * Whether the packet the last {@link #unprotect} call was given passed the SA's integrity and replay checks and
+     * was a dummy packet (RFC 4303 §2.6): it was dropped as {@link DropReason#DUMMY_PACKET}, yet it is authentic
+     * evidence of the path it came over.
+     */
+    public boolean openedDummy() {
+        return openedDummy;
+    }
+
     /** Inbound, for a packet not decoded yet: as {@link #unprotect(SecurityAssociation, ByteBuf, IpPacketView, IpPacketView)}. */
     public ByteBuf unprotect(SecurityAssociation sa, ByteBuf outer) {
         return unprotect(sa, outer, null, decapsulated);
@@ -217,6 +246,7 @@ public final class IpsecProcessor {
      *         {@code outer}.
      */
     public ByteBuf unprotect(SecurityAssociation sa, ByteBuf outer, IpPacketView outerView, IpPacketView innerView) {
+        openedDummy = false;
         if (sa == null || outer == null) {
             return drop(DropReason.UNKNOWN_SPI, sa);
         }
@@ -332,6 +362,14 @@ public final class IpsecProcessor {
             return r;
         }
         tunnel = sa.mode() == SaMode.TUNNEL;
+        if (in == null) { // a dummy packet (tunnel mode only): nothing protected, next header 59
+            outV4 = outDst.v4();
+            hdrLen = outV4 ? IpHeaders.V4_LENGTH : IpHeaders.V6_LENGTH;
+            payloadOff = 0;
+            payloadLen = 0;
+            nextHeader = IpPacketView.PROTO_NONE;
+            return null;
+        }
         int s = in.offset();
         if (tunnel) {
             outV4 = outDst.v4();
@@ -376,15 +414,17 @@ public final class IpsecProcessor {
      * Writes what goes in front of ESP/AH, naming {@code proto} and a packet of {@code total} bytes: a tunnel header
      * from {@link #outSrc} to {@link #outDst} (the inner DSCP/ECN byte copied, RFC 4301 §5.1.2.1 and RFC 6040 normal
      * mode; DF following an IPv4 inner packet), or the kept transport-mode header with its protocol and length set.
+     * A dummy packet ({@code in} null) goes with traffic class 0 and DF set: it is small, and never fragmented.
      */
     void writeHeader(ByteBuf out, ByteBuf inner, IpPacketView in, int proto, int total) {
         int o = out.writerIndex();
         if (tunnel) {
+            int tc = in == null ? 0 : in.trafficClass();
             if (outV4) {
-                IpHeaders.writeV4(out, in.trafficClass(), total, ipId++ & 0xFFFF, in.isV4() && in.dontFragment(), proto,
+                IpHeaders.writeV4(out, tc, total, ipId++ & 0xFFFF, in == null || in.isV4() && in.dontFragment(), proto,
                         outSrc.v4Bits(), outDst.v4Bits());
             } else {
-                IpHeaders.writeV6(out, in.trafficClass(), total - IpHeaders.V6_LENGTH, proto, outSrc, outDst);
+                IpHeaders.writeV6(out, tc, total - IpHeaders.V6_LENGTH, proto, outSrc, outDst);
             }
         } else {
             out.writeBytes(inner, in.offset(), hdrLen);

@@ -289,6 +289,36 @@ class PathMonitorTest {
     }
 
     /**
+     * Every move of our own is announced to the peer at once (the data plane sends an authenticated dummy packet on
+     * the SA over its new path), once per move and after the SA stands on its new path; a move that follows the peer
+     * is not announced back.
+     */
+    @Test
+    void movesOfOurOwnAreAnnouncedOverTheNewPathAndFollowingThePeerIsNot() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        SecurityAssociation in = inbound(0x2001, 1);
+        List<String> announced = new ArrayList<>();
+        m.announceMovesWith(sa -> announced.add(sa.spiHex() + " " + sa.currentLocal() + ">" + sa.currentRemote()));
+        m.saInstalled(out);
+        bothUp(m, 1000);
+        m.localChanged(A1, false, 1500 * MS, 1499 * MS);
+        assertEquals(List.of(OUT_SPI + " " + L2), announced, "the local event's move, announced from the new path");
+        m.localChanged(A1, true, 1600 * MS, 1600 * MS);
+        assertTrue(reply(m, B1, 1602 * MS));
+        for (long t = 1610; t < 7000; t += 10) {
+            m.tick(t * MS);
+            reply(m, B1, t * MS);
+            reply(m, B2, t * MS);
+        }
+        assertEquals(B1, out.currentRemote(), "switched back after the hysteresis time");
+        assertEquals(List.of(OUT_SPI + " " + L2, OUT_SPI + " " + L1), announced, "the switch back, announced too");
+        m.authenticatedV4(in, 100, B2.v4Bits(), A2.v4Bits(), 9000 * MS); // after the peer shield of the switch back
+        assertEquals(B2, out.currentRemote(), "followed the peer");
+        assertEquals(2, announced.size(), "following the peer announces nothing: " + announced);
+    }
+
+    /**
      * The peer's newest authenticated packet arrives over another path: the outbound SA follows at once. A packet
      * reordered behind it (lower sequence number, still in flight on the old path) does not move it back, nor does an
      * unauthenticated probe reply, nor a packet of another connection. Having followed the peer, the SA leaves the

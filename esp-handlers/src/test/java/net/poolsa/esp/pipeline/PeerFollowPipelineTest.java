@@ -70,18 +70,7 @@ class PeerFollowPipelineTest {
     private static void follows(Shape shape) {
         Map<DropReason, Integer> drops = new EnumMap<>(DropReason.class);
         List<String> switches = new ArrayList<>();
-        DataPathListener listener = new DataPathListener() {
-            @Override
-            public void dropped(DropReason reason, SecurityAssociation sa) {
-                drops.merge(reason, 1, Integer::sum);
-            }
-
-            @Override
-            public void outerPathChanged(SecurityAssociation sa, OuterAddress previousLocal, OuterAddress previousRemote,
-                                         PathSwitchCause cause, long detectionNanos) {
-                switches.add(previousRemote + " -> " + sa.currentRemote() + " " + cause.label());
-            }
-        };
+        DataPathListener listener = listener(drops, switches);
         UdpEncapsulation udp = shape == Shape.UDP_ESP ? new UdpEncapsulation(4500, 4500) : null;
         TrafficSelector ba = TrafficSelector.between(NET_B, NET_A);
         // gwB's sending side, and gwA's kernel: the inbound SAs, and the outbound SA that must follow.
@@ -134,6 +123,99 @@ class PeerFollowPipelineTest {
         sent.forEach(ByteBuf::release);
         probes.forEach(ByteBuf::release);
         monitor.unwatch();
+    }
+
+    /**
+     * gwB moved on its own (say its link went down) and announces it with an ESP dummy packet (RFC 4303 §2.6, next
+     * header 59) over its new path: gwA's outbound SA follows on it at once, and nothing is delivered. A dummy whose
+     * ICV fails, or a captured one replayed from the old path, moves nothing.
+     */
+    @Test
+    void anAuthenticDummyPacketMovesTheSaAndDeliversNothing() {
+        Map<DropReason, Integer> drops = new EnumMap<>(DropReason.class);
+        List<String> switches = new ArrayList<>();
+        DataPathListener listener = listener(drops, switches);
+        TrafficSelector ba = TrafficSelector.between(NET_B, NET_A);
+        SecurityAssociation espB = SecurityAssociation.builder().spi(0x4001).reqid(7).direction(Direction.OUTBOUND)
+                .localOuter(GW_B).remoteOuter(GW_A).selector(ba).keys(keys(0x20)).currentLocal(B1).currentRemote(A1).build();
+        UserspaceIpsecKernel a = new UserspaceIpsecKernel();
+        a.addSa(sa(Direction.INBOUND, IpsecProtocol.ESP, 0x4001, ba, GW_A, GW_B, null));
+        SecurityAssociation outA = SecurityAssociation.builder().spi(0x5001).reqid(7).direction(Direction.OUTBOUND)
+                .localOuter(GW_A).remoteOuter(GW_B).selector(TrafficSelector.between(NET_A, NET_B)).keys(keys(1))
+                .currentLocal(A1).currentRemote(B1).build();
+        a.addSa(outA);
+        List<ByteBuf> probes = new ArrayList<>();
+        PathMonitor monitor = new PathMonitor(List.of(new LocalAddress(A1, 30, "l1"), new LocalAddress(A2, 30, "l2")),
+                List.of(B1, B2), PathTimers.DEFAULTS, probes::add, PooledByteBufAllocator.DEFAULT, listener);
+        monitor.watch(a.sad(), Runnable::run);
+        EmbeddedChannel uplink = new EmbeddedChannel();
+        Pipelines.uplink(uplink.pipeline(), a, new IpsecProtector(PooledByteBufAllocator.DEFAULT, listener), monitor, listener);
+        IpsecProcessor sender = new IpsecProcessor(PooledByteBufAllocator.DEFAULT, listener);
+
+        ByteBuf inner = innerPacket();
+        deliver(uplink, sender.protect(espB, inner, null, null), true); // 1 over B1 > A1: where the SA is
+        inner.release();
+        ByteBuf oldPath = sender.dummy(espB);                          // 2 over B1 > A1, kept to be replayed
+        deliver(uplink, oldPath.retainedDuplicate(), false);
+        assertEquals(B1, outA.currentRemote(), "a dummy over the current path moves nothing");
+        espB.setCurrentPath(B2, A2);
+        ByteBuf dummy = sender.dummy(espB);                            // 3 over B2 > A2
+        assertEquals(20 + 8 + 16 + 16 + 16, dummy.readableBytes(), "IPv4, ESP header, IV, one block of padding, ICV");
+        assertEquals(50, dummy.getUnsignedByte(9), "ESP");
+        assertEquals(B2.v4Bits(), dummy.getInt(12));
+        assertEquals(A2.v4Bits(), dummy.getInt(16));
+        assertEquals(0x4001, dummy.getInt(20));
+        assertEquals(3, dummy.getInt(24));
+        ByteBuf forged = dummy.copy();
+        forged.setByte(forged.writerIndex() - 1, forged.getByte(forged.writerIndex() - 1) ^ 1);
+        deliver(uplink, forged, false);
+        assertEquals(B1, outA.currentRemote(), "a dummy that fails its ICV moves nothing");
+        deliver(uplink, dummy, false);
+        assertEquals(B2, outA.currentRemote(), "the authentic dummy moved the SA");
+        assertEquals(A2, outA.currentLocal());
+        deliver(uplink, oldPath, false);
+        assertEquals(B2, outA.currentRemote(), "a replayed dummy moves nothing");
+        assertEquals(List.of("198.51.100.2 -> 203.0.113.2 peer_moved"), switches);
+        assertEquals(Map.of(DropReason.DUMMY_PACKET, 2, DropReason.BAD_ICV, 1, DropReason.REPLAYED, 1), drops);
+        assertFalse(uplink.finish());
+        probes.forEach(ByteBuf::release);
+        monitor.unwatch();
+    }
+
+    /** A dummy packet is made only for a tunnel-mode ESP SA outside a bundle, and never without a current path. */
+    @Test
+    void noDummyPacketWhereThePeerCouldNotTakeIt() {
+        Map<DropReason, Integer> drops = new EnumMap<>(DropReason.class);
+        DataPathListener listener = listener(drops, new ArrayList<>());
+        IpsecProcessor sender = new IpsecProcessor(PooledByteBufAllocator.DEFAULT, listener);
+        TrafficSelector ba = TrafficSelector.between(NET_B, NET_A);
+        SecurityAssociation ah = sa(Direction.OUTBOUND, IpsecProtocol.AH, 0x4002, TrafficSelector.between(GW_B, GW_A), GW_B, GW_A, null);
+        ah.setCurrentPath(B1, A1);
+        assertEquals(null, sender.dummy(ah), "AH");
+        SecurityAssociation bundled = sa(Direction.OUTBOUND, IpsecProtocol.ESP, 0x4001, ba, GW_B, GW_A, null);
+        bundled.setCurrentPath(B1, A1);
+        SaBundle.link(bundled, ah);
+        assertEquals(null, sender.dummy(bundled), "the ESP half of an AH+ESP bundle");
+        assertEquals(Map.of(), drops);
+        SecurityAssociation noPath = sa(Direction.OUTBOUND, IpsecProtocol.ESP, 0x4003, ba, GW_B, GW_A, null);
+        assertEquals(null, sender.dummy(noPath));
+        assertEquals(Map.of(DropReason.NO_SA, 1), drops, "no current path yet");
+    }
+
+    /** Counts drops by reason and lists switches as "previous remote -> current remote cause". */
+    private static DataPathListener listener(Map<DropReason, Integer> drops, List<String> switches) {
+        return new DataPathListener() {
+            @Override
+            public void dropped(DropReason reason, SecurityAssociation sa) {
+                drops.merge(reason, 1, Integer::sum);
+            }
+
+            @Override
+            public void outerPathChanged(SecurityAssociation sa, OuterAddress previousLocal, OuterAddress previousRemote,
+                                         PathSwitchCause cause, long detectionNanos) {
+                switches.add(previousRemote + " -> " + sa.currentRemote() + " " + cause.label());
+            }
+        };
     }
 
     private static void deliver(EmbeddedChannel uplink, ByteBuf packet, boolean accepted) {
