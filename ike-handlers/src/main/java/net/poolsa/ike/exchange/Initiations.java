@@ -2,7 +2,6 @@ package net.poolsa.ike.exchange;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -94,7 +93,7 @@ final class Initiations {
         IkeSa pendingOurs = null;
         for (IkeSa sa : ctx.table().all()) {
             ConnectionState ike = ctx.connection(sa.connection());
-            boolean fits = ike != null && MessageDigest.isEqual(ike.config().psk(), c.config().psk())
+            boolean fits = ike != null && ike.config().sameCredentials(c.config())
                     && c.config().localOuter().contains(sa.local().getAddress())
                     && c.config().remoteOuter().contains(sa.remote().getAddress());
             if (!fits) {
