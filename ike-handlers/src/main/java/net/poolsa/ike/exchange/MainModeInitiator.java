@@ -132,8 +132,9 @@ final class MainModeInitiator extends MainMode {
     /**
      * {@code <-- HDR*, IDir, HASH_R} or {@code <-- HDR*, IDir, CERT, SIG_R}: the responder proved the key or its
      * certificate. A refused certificate, identity or signature ends the attempt at once (the message was
-     * encrypted with this exchange's keys, so it is the answer, not noise): the responder is told with the
-     * reason's notification, and the attempt fails naming what was refused.
+     * encrypted with this exchange's keys, so it is the answer, not noise): the responder, which holds the SA as
+     * established, gets the reason's notification and a Delete of the ISAKMP SA, and the attempt fails naming
+     * what was refused.
      */
     private void sixth(EncryptedIsakmpMessage e) throws IkeProtocolException {
         Messages.Opened o = Messages.open(sa, e, false);
@@ -145,7 +146,9 @@ final class MainModeInitiator extends MainMode {
             verifyProof(m);
         } catch (AuthenticationRefusal refused) {
             o.decrypted().confirm();
+            // the responder has sent message 6 and holds the SA as established: tell it why, and delete it
             ctx.informational().notifyProtected(sa, refused.notifyType(), null, null);
+            ctx.informational().deleteIkeSa(sa);
             ctx.events().exchange("main_mode", "refused");
             ctx.initiations().mainModeFailed(sa, "the responder's authentication was refused: " + refused.getMessage());
             throw Refusal.silent(IkeDropReason.AUTHENTICATION, refused.getMessage());

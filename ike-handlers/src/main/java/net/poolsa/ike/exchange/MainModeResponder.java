@@ -145,6 +145,9 @@ final class MainModeResponder extends MainMode {
             throw Refusal.notify(IkeDropReason.BAD_HASH, NotifyType.INVALID_HASH_INFORMATION, "connection "
                     + conn.name() + ": HASH_I from " + r.datagram().remote() + " does not verify (another pre-shared key?)");
         } catch (AuthenticationRefusal e) {
+            // it decrypted and parsed under this exchange's keys: the IV chain moves on, so that the initiator can
+            // read the protected notification that answers it (RFC 2409 Appendix B)
+            o.decrypted().confirm();
             ctx.events().exchange("main_mode", "refused");
             throw Refusal.notify(IkeDropReason.AUTHENTICATION, e.notifyType(), "connection " + conn.name() + ": "
                     + "the initiator " + r.datagram().remote() + " is refused: " + e.getMessage());
