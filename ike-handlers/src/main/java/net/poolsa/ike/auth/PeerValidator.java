@@ -60,9 +60,9 @@ public final class PeerValidator {
         this.revocation = Objects.requireNonNull(revocation, "revocation policy");
     }
 
-    /** Same trust store, clock and revocation policy. */
+    /** Same clock and revocation policy (the trust stores are compared by content by the caller). */
     boolean sameSettings(PeerValidator o) {
-        return trust == o.trust && clock.equals(o.clock) && revocation == o.revocation;
+        return clock.equals(o.clock) && revocation == o.revocation;
     }
 
     /** Validates {@code presented} (end entity first) and returns the peer's certificate with what it proves. */

@@ -148,6 +148,9 @@ final class MainModeResponder extends MainMode {
             // it decrypted and parsed under this exchange's keys: the IV chain moves on, so that the initiator can
             // read the protected notification that answers it (RFC 2409 Appendix B)
             o.decrypted().confirm();
+            if (r.datagram().nonEspMarker()) {
+                sa.endpoints(r.datagram().local(), r.datagram().remote()); // the notification goes where it came from
+            }
             ctx.events().exchange("main_mode", "refused");
             throw Refusal.notify(IkeDropReason.AUTHENTICATION, e.notifyType(), "connection " + conn.name() + ": "
                     + "the initiator " + r.datagram().remote() + " is refused: " + e.getMessage());
