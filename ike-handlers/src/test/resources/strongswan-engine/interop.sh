@@ -85,11 +85,11 @@ charon {
     plugins { vici { socket = unix://$W/charon.vici } }
 }
 EOC
-mkdir -p "$W/swanctl/x509" "$W/swanctl/x509ca" "$W/swanctl/pkcs8"
+mkdir -p "$W/x509" "$W/x509ca" "$W/pkcs8"
 if [ -n "$CERTS" ]; then
-    cp "$CERTS/ca.pem" "$W/swanctl/x509ca/"
-    cp "$CERTS/charon.pem" "$W/swanctl/x509/"
-    cp "$CERTS/charon.key" "$W/swanctl/pkcs8/"
+    cp "$CERTS/ca.pem" "$W/x509ca/"
+    cp "$CERTS/charon.pem" "$W/x509/"
+    cp "$CERTS/charon.key" "$W/pkcs8/"
     LOCAL_AUTH='auth = pubkey
                 certs = charon.pem
                 id = "CN=charon"'
@@ -121,7 +121,7 @@ secrets { ike { secret = "$PSK" } }
 EOC
 printf '%s' "$PSK" > "$W/psk"
 swan() {
-    ip netns exec "$B" env STRONGSWAN_CONF="$W/strongswan.conf" SWANCTL_DIR="$W/swanctl" swanctl "$@" \
+    ip netns exec "$B" env STRONGSWAN_CONF="$W/strongswan.conf" SWANCTL_DIR="$W" swanctl "$@" \
         --uri "unix://$W/charon.vici"
 }
 ip netns exec "$A" tcpdump --immediate-mode -i vA -s 0 -U -w "$OUT/ike.pcap" udp port 500 or udp port 4500 > "$W/tcpdump.out" 2>&1 &
@@ -130,7 +130,7 @@ ip netns exec "$B" sh -c "mount --bind $W/run /run && STRONGSWAN_CONF=$W/strongs
     > "$W/charon.out" 2>&1 &
 CHARON=$!
 for i in $(seq 100); do [ -S "$W/charon.vici" ] && break; sleep 0.1; done
-swan --load-all --file "$W/swanctl.conf" > "$W/load.out" 2>&1
+swan --load-all --file "$W/swanctl.conf" > "$W/load.out" 2>&1 || { echo "swanctl --load-all failed:" >&2; cat "$W/load.out" >&2; exit 1; }
 
 ip netns exec "$A" "$JAVA" -Dpoolsa.ike.keyExportDir="$OUT" -cp "$CLASSPATH" net.poolsa.ike.EngineInteropMain \
     "$ROLE" 192.0.2.1 192.0.2.2 "$OUR_TS" "$THEIR_TS" "$IKE" "$ESP" "$W/psk" "$W/stop" "$AGAIN" "$CERTS" \
