@@ -12,7 +12,9 @@
 # Optional environment: OUR_TS (the engine's protected pool, default 198.51.100.0/24), THEIR_TS (the engine's remote
 # protected pool, default 203.0.113.0/24), CHARON_LOCAL_TS and CHARON_REMOTE_TS (charon's local_ts and remote_ts,
 # default THEIR_TS and OUR_TS; "dynamic" is charon's IKE address), AGAIN=1 (the engine initiates a second time after
-# terminating the first SAs), EXPECT=failed (the engine is expected to install no SA pair).
+# terminating the first SAs), EXPECT=failed (the engine is expected to install no SA pair), CERTS=DIR (both sides
+# authenticate by certificate instead of the pre-shared key: DIR holds ca.pem, poolsa.pem/.key for the engine,
+# charon.pem/.key (PKCS#8) for charon; IDs are the subject DNs "CN=poolsa" and "CN=charon").
 # Usage: interop.sh OUTDIR TAG ROLE IKE_PROPOSAL ESP_PROPOSAL
 set -eu
 OUR_TS=${OUR_TS:-198.51.100.0/24}
@@ -21,6 +23,7 @@ AGAIN=${AGAIN:-0}
 CHARON_LOCAL_TS=${CHARON_LOCAL_TS:-$THEIR_TS}
 CHARON_REMOTE_TS=${CHARON_REMOTE_TS:-$OUR_TS}
 EXPECT=${EXPECT:-ok}
+CERTS=${CERTS:-}
 OUT=$(realpath "$1")
 TAG=$2
 ROLE=$3
@@ -64,7 +67,7 @@ ip -n "$B" link set vB up
 mkdir -p "$W/run"
 cat > "$W/strongswan.conf" <<EOC
 charon {
-    load = random nonce openssl pem pkcs1 x509 pubkey sha1 sha2 hmac aes des gcm kdf gmp curve25519 kernel-libipsec kernel-netlink socket-default vici
+    load = random nonce openssl pem pkcs1 pkcs8 x509 pubkey sha1 sha2 hmac aes des gcm kdf gmp curve25519 kernel-libipsec kernel-netlink socket-default vici
     install_routes = yes
     retransmit_tries = 3
     filelog {
@@ -82,6 +85,22 @@ charon {
     plugins { vici { socket = unix://$W/charon.vici } }
 }
 EOC
+mkdir -p "$W/x509" "$W/x509ca" "$W/pkcs8"
+if [ -n "$CERTS" ]; then
+    cp "$CERTS/ca.pem" "$W/x509ca/"
+    cp "$CERTS/charon.pem" "$W/x509/"
+    cp "$CERTS/charon.key" "$W/pkcs8/"
+    LOCAL_AUTH='auth = pubkey
+                certs = charon.pem
+                id = "CN=charon"'
+    REMOTE_AUTH='auth = pubkey
+                 id = "CN=poolsa"'
+else
+    LOCAL_AUTH='auth = psk
+                id = 192.0.2.2'
+    REMOTE_AUTH='auth = psk
+                 id = 192.0.2.1'
+fi
 cat > "$W/swanctl.conf" <<EOC
 connections {
     poolsa {
@@ -89,10 +108,8 @@ connections {
         local_addrs = 192.0.2.2
         remote_addrs = 192.0.2.1
         proposals = $IKE
-        local { auth = psk
-                id = 192.0.2.2 }
-        remote { auth = psk
-                 id = 192.0.2.1 }
+        local { $LOCAL_AUTH }
+        remote { $REMOTE_AUTH }
         children {
             poolsa { local_ts = $CHARON_LOCAL_TS
                      remote_ts = $CHARON_REMOTE_TS
@@ -104,7 +121,8 @@ secrets { ike { secret = "$PSK" } }
 EOC
 printf '%s' "$PSK" > "$W/psk"
 swan() {
-    ip netns exec "$B" env STRONGSWAN_CONF="$W/strongswan.conf" swanctl "$@" --uri "unix://$W/charon.vici"
+    ip netns exec "$B" env STRONGSWAN_CONF="$W/strongswan.conf" SWANCTL_DIR="$W" swanctl "$@" \
+        --uri "unix://$W/charon.vici"
 }
 ip netns exec "$A" tcpdump --immediate-mode -i vA -s 0 -U -w "$OUT/ike.pcap" udp port 500 or udp port 4500 > "$W/tcpdump.out" 2>&1 &
 TCPDUMP=$!
@@ -112,10 +130,10 @@ ip netns exec "$B" sh -c "mount --bind $W/run /run && STRONGSWAN_CONF=$W/strongs
     > "$W/charon.out" 2>&1 &
 CHARON=$!
 for i in $(seq 100); do [ -S "$W/charon.vici" ] && break; sleep 0.1; done
-swan --load-all --file "$W/swanctl.conf" > "$W/load.out" 2>&1
+swan --load-all --file "$W/swanctl.conf" > "$W/load.out" 2>&1 || { echo "swanctl --load-all failed:" >&2; cat "$W/load.out" >&2; exit 1; }
 
 ip netns exec "$A" "$JAVA" -Dpoolsa.ike.keyExportDir="$OUT" -cp "$CLASSPATH" net.poolsa.ike.EngineInteropMain \
-    "$ROLE" 192.0.2.1 192.0.2.2 "$OUR_TS" "$THEIR_TS" "$IKE" "$ESP" "$W/psk" "$W/stop" "$AGAIN" \
+    "$ROLE" 192.0.2.1 192.0.2.2 "$OUR_TS" "$THEIR_TS" "$IKE" "$ESP" "$W/psk" "$W/stop" "$AGAIN" "$CERTS" \
     > "$OUT/engine.out" 2>&1 &
 ENGINE=$!
 for i in $(seq 300); do grep -q '^ready' "$OUT/engine.out" 2>/dev/null && break; sleep 0.1; done

@@ -9,6 +9,7 @@ import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.Lifetime;
 import net.poolsa.esp.sa.SaMode;
+import net.poolsa.ike.auth.CertificateAuthenticator;
 
 /**
  * One IKE-keyed connection as the engine needs it; built by the appliance from its configuration. Configuration
@@ -30,7 +31,8 @@ import net.poolsa.esp.sa.SaMode;
  * @param remoteProtected      the inner addresses behind the peer
  * @param ikeProposals         strongSwan syntax, e.g. "aes128-sha256-modp2048" ({@link Proposals})
  * @param espProposals         e.g. "aes128gcm16-modp2048" (a DH group = PFS), "3des-sha1"
- * @param psk                  the pre-shared key: a copy the engine owns and zeroes when the connection is removed
+ * @param psk                  the pre-shared key: a copy the engine owns and zeroes when the connection is removed;
+ *                             empty (or null) with {@code certificates}
  * @param childLifetime        soft = rekey, hard = life of each child SA
  * @param ikeLifetimeSeconds   phase-1 lifetime offered and accepted, 0 for the default 28800 s
  * @param startAction          when to negotiate
@@ -41,6 +43,10 @@ import net.poolsa.esp.sa.SaMode;
  *                             each Quick Mode negotiate an AH+ESP bundle (RFC 2408 §4.2: one proposal number, AH and
  *                             ESP), the AH pair applied in transport mode over the ESP packets under the same reqid;
  *                             empty for none. A bundle cannot cross a NAT (AH covers the outer addresses, RFC 3715 §2.1)
+ * @param certificates         null for pre-shared-key authentication; else Main Mode authenticates with signatures
+ *                             (RFC 2409 §5.1) by these credentials, whose key decides the Authentication Method
+ *                             proposed and accepted, and every pool the peer claims must be granted to it by its
+ *                             certificate or the connection's grant (RFC 3554 §4, {@link CertificateAuthenticator})
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3554#section-4">RFC 3554 §4</a>
  */
 public record IkeConnection(
@@ -58,7 +64,8 @@ public record IkeConnection(
         StartAction startAction,
         boolean forceEncapsulation,
         int replayWindow, boolean extendedSequenceNumbers,
-        List<String> bundleAhProposals) {
+        List<String> bundleAhProposals,
+        CertificateAuthenticator certificates) {
     /** Phase-1 lifetime when the connection names none (strongSwan's and RFC 2407's common default, 8 hours). */
     public static final long DEFAULT_IKE_LIFETIME_SECONDS = 28800;
     /** Largest reqid: the bits above it number the extra SA pairs (see {@code reqid}). */
@@ -89,8 +96,14 @@ public record IkeConnection(
         for (String p : espProposals) {
             Proposals.checkEsp(p, protocol);
         }
-        if (psk == null || psk.length == 0) {
-            throw new IllegalArgumentException("connection " + name + " needs a pre-shared key");
+        if (psk == null) {
+            psk = new byte[0];
+        }
+        if (certificates == null && psk.length == 0) {
+            throw new IllegalArgumentException("connection " + name + " needs a pre-shared key or certificates");
+        }
+        if (certificates != null && psk.length != 0) {
+            throw new IllegalArgumentException("connection " + name + ": a pre-shared key or certificates, not both");
         }
         Objects.requireNonNull(childLifetime, "child lifetime");
         if (ikeLifetimeSeconds < 0) {
@@ -109,6 +122,17 @@ public record IkeConnection(
         }
     }
 
+    /** A connection authenticated by pre-shared key (the form before certificates existed). */
+    public IkeConnection(String name, int reqid, SaMode mode, IpsecProtocol protocol, AddressPool localOuter,
+                         AddressPool remoteOuter, AddressPool localProtected, AddressPool remoteProtected,
+                         List<String> ikeProposals, List<String> espProposals, byte[] psk, Lifetime childLifetime,
+                         long ikeLifetimeSeconds, StartAction startAction, boolean forceEncapsulation, int replayWindow,
+                         boolean extendedSequenceNumbers, List<String> bundleAhProposals) {
+        this(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, ikeProposals,
+                espProposals, psk, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation, replayWindow,
+                extendedSequenceNumbers, bundleAhProposals, null);
+    }
+
     /** A connection without an AH+ESP bundle (the form before bundles existed). */
     public IkeConnection(String name, int reqid, SaMode mode, IpsecProtocol protocol, AddressPool localOuter,
                          AddressPool remoteOuter, AddressPool localProtected, AddressPool remoteProtected,
@@ -123,6 +147,17 @@ public record IkeConnection(
     /** The phase-1 lifetime to offer: {@link #ikeLifetimeSeconds()}, or the default when that is 0. */
     public long effectiveIkeLifetimeSeconds() {
         return ikeLifetimeSeconds == 0 ? DEFAULT_IKE_LIFETIME_SECONDS : ikeLifetimeSeconds;
+    }
+
+    /**
+     * Whether an IKE SA of {@code other} can carry Quick Modes of this connection: both authenticate the peer the
+     * same way, by the same pre-shared key (compared in constant time) or by the same certificate credentials.
+     */
+    public boolean sameCredentials(IkeConnection other) {
+        if (certificates != null || other.certificates != null) {
+            return Objects.equals(certificates, other.certificates);
+        }
+        return MessageDigest.isEqual(psk, other.psk);
     }
 
     /** Zeroes the pre-shared key: the connection is gone (or was a duplicate of one the engine already holds). */
@@ -147,7 +182,7 @@ public record IkeConnection(
                 && ikeLifetimeSeconds == c.ikeLifetimeSeconds && startAction == c.startAction
                 && forceEncapsulation == c.forceEncapsulation && replayWindow == c.replayWindow
                 && extendedSequenceNumbers == c.extendedSequenceNumbers
-                && bundleAhProposals.equals(c.bundleAhProposals);
+                && bundleAhProposals.equals(c.bundleAhProposals) && Objects.equals(certificates, c.certificates);
     }
 
     /** Leaves the key out: equal connections still hash alike. */
@@ -155,7 +190,7 @@ public record IkeConnection(
     public int hashCode() {
         return Objects.hash(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected,
                 ikeProposals, espProposals, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation,
-                replayWindow, extendedSequenceNumbers, bundleAhProposals);
+                replayWindow, extendedSequenceNumbers, bundleAhProposals, certificates);
     }
 
     /** Everything but the pre-shared key. */
@@ -164,7 +199,8 @@ public record IkeConnection(
         return "IkeConnection[" + name + " reqid " + reqid + " " + mode + " " + protocol + " outer " + localOuter
                 + " <-> " + remoteOuter + " protected " + localProtected + " <-> " + remoteProtected + " ike "
                 + ikeProposals + " esp " + espProposals
-                + (bundleAhProposals.isEmpty() ? "" : " ah bundle " + bundleAhProposals) + " start " + startAction
+                + (bundleAhProposals.isEmpty() ? "" : " ah bundle " + bundleAhProposals)
+                + (certificates == null ? " psk" : " " + certificates) + " start " + startAction
                 + (forceEncapsulation ? " encap" : "") + "]";
     }
 }

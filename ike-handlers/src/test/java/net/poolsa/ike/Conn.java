@@ -7,6 +7,7 @@ import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.Lifetime;
 import net.poolsa.esp.sa.SaMode;
+import net.poolsa.ike.auth.CertificateAuthenticator;
 
 /** Builds test {@link IkeConnection}s: a gateway pair with one key, proposals and pools as a test needs them. */
 final class Conn {
@@ -25,6 +26,7 @@ final class Conn {
     private StartAction start = StartAction.NONE;
     private boolean encap;
     private List<String> bundleAh = List.of();
+    private CertificateAuthenticator certificates;
 
     static Conn of(String localOuter, String remoteOuter, String localProtected, String remoteProtected) {
         Conn c = new Conn();
@@ -91,9 +93,16 @@ final class Conn {
         return this;
     }
 
+    /** Authenticates by these certificate credentials instead of the pre-shared key. */
+    Conn certificates(CertificateAuthenticator c) {
+        certificates = c;
+        return this;
+    }
+
     IkeConnection build() {
         return new IkeConnection(name, reqid, mode, protocol, AddressPool.parse(localOuter), AddressPool.parse(remoteOuter),
                 AddressPool.parse(localProtected), AddressPool.parse(remoteProtected), ike, esp,
-                psk.getBytes(StandardCharsets.US_ASCII), lifetime, 0, start, encap, 64, false, bundleAh);
+                certificates != null ? new byte[0] : psk.getBytes(StandardCharsets.US_ASCII), lifetime, 0, start, encap,
+                64, false, bundleAh, certificates);
     }
 }

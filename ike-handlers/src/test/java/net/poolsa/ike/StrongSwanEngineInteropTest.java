@@ -21,6 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import net.poolsa.ike.auth.TestPki;
+
 /**
  * The engine against a real strongSwan 5.9.8 charon, both as initiator and as responder, IKEv1 Main Mode PSK and
  * Quick Mode with NAT-T (charon's kernel-libipsec fakes a NAT): {@code strongswan-engine/interop.sh} runs the engine
@@ -89,6 +91,53 @@ class StrongSwanEngineInteropTest {
         if (!integ.equals("none")) {
             assertEquals(hex(charon.get("integrity " + them + " key")), exported.get(spiIn)[1], "our inbound ICV key");
             assertEquals(hex(charon.get("integrity " + us + " key")), exported.get(spiOut)[1], "our outbound ICV key");
+        }
+    }
+
+    /**
+     * Main Mode with signatures against charon (RFC 2409 §5.1), both roles, RSA and ECDSA P-256: a CA and the two
+     * certificates made here with Bouncy Castle (valid from yesterday, as charon judges by the real clock), charon
+     * with {@code auth = pubkey} and IDs "CN=charon" / "CN=poolsa". Checked: both sides authenticated the other
+     * (charon's log line, ours), both installed the SA pair with the same SPIs, and our Quick Mode claim of
+     * 198.51.100.0/24 passed charon, theirs (203.0.113.0/24, in charon's subjectAltName) passed ours.
+     */
+    @ParameterizedTest(name = "{0} with {1} certificates")
+    @CsvSource({"initiator, rsa", "responder, rsa", "initiator, p256", "responder, p256"})
+    void authenticatesWithCharonByCertificates(String role, String keys, @TempDir Path dir) throws Exception {
+        Path certs = dir.resolve("certs");
+        Files.createDirectories(certs);
+        java.time.Instant now = java.time.Instant.now();
+        java.time.Instant from = now.minus(java.time.Duration.ofDays(1));
+        java.time.Instant to = now.plus(java.time.Duration.ofDays(30));
+        boolean rsa = keys.equals("rsa");
+        TestPki.Issued ca = TestPki.cert("CN=poolsa interop CA").keys(rsa ? TestPki.rsa(2048) : TestPki.ec("secp256r1"))
+                .ca(-1).validity(from, to).selfSigned();
+        TestPki.Issued ours = TestPki.cert("CN=poolsa").keys(rsa ? TestPki.rsa(2048) : TestPki.ec("secp256r1"))
+                .validity(from, to).ip("192.0.2.1").ipNet("198.51.100.0", "255.255.255.0").sign(ca);
+        TestPki.Issued charons = TestPki.cert("CN=charon").keys(rsa ? TestPki.rsa(2048) : TestPki.ec("secp256r1"))
+                .validity(from, to).ip("192.0.2.2").ipNet("203.0.113.0", "255.255.255.0").sign(ca);
+        TestPki.write(certs.resolve("ca.pem"), ca.cert());
+        TestPki.write(certs.resolve("poolsa.pem"), ours.cert());
+        TestPki.write(certs.resolve("poolsa.key"), ours.key());
+        TestPki.write(certs.resolve("charon.pem"), charons.cert());
+        TestPki.write(certs.resolve("charon.key"), charons.key());
+        run(dir, role, "aes128-sha256-modp2048", "aes128gcm16-modp2048", Map.of("CERTS", certs.toString()));
+        String engine = Files.readString(dir.resolve("engine.out"));
+        String log = Files.readString(dir.resolve("charon.log"), StandardCharsets.ISO_8859_1);
+        String method = rsa ? "RSA_EMSA_PKCS1_NULL" : "ECDSA_WITH_NULL"; // charon's IKEv1 names, as in its capture logs
+        assertEquals(1, count(log, "authentication of 'CN=poolsa' with " + method + " successful"), log);
+        assertEquals(1, count(engine, "event=ike_peer_certificate connection=poolsa"), engine);
+        assertEquals(1, count(engine, "certificate=\"PeerCertificate['CN=charon'"), engine);
+        List<String> sa = new ArrayList<>();
+        for (String l : engine.split("\n")) {
+            if (l.startsWith("sa ")) {
+                sa.add(l.split(" ")[2].substring(2));
+            }
+        }
+        assertEquals(2, sa.size(), engine);
+        String sas = Files.readString(dir.resolve("list-sas.txt"));
+        for (String spi : sa) {
+            assertTrue(sas.contains("spi-in=" + spi) || sas.contains("spi-out=" + spi), spi + " in " + sas);
         }
     }
 

@@ -156,14 +156,28 @@ public record ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol,
     }
 
     /**
-     * @param certificate our X.509 certificate (PEM)
-     * @param privateKey  its private key (PEM; a secret file, permissions checked)
+     * Certificate authentication (RFC 2409 §5.1), with everything already read and checked.
+     *
+     * @param certificate    our X.509 certificate (PEM), then the intermediates a peer needs
+     * @param privateKey     its private key (PEM; a secret file, permissions checked)
      * @param caCertificates trust anchors for the peer's certificate
+     * @param crls           CRL files (RFC 5280 §5); empty for none
+     * @param localId        our phase-1 identity, null for our certificate's subject DN
+     * @param remoteId       the identity the peer must prove, null for any its certificate holds
+     * @param grantedPools   addresses the peer may claim whatever its certificate says (RFC 3554 §4); empty for none
+     * @param revocation     what decides when no CRL can
+     * @param credentials    our certificate chain and key as loaded (the key never leaves it)
+     * @param trust          the CAs and CRLs as loaded
      */
     public record Certificates(java.nio.file.Path certificate, java.nio.file.Path privateKey,
-                               List<java.nio.file.Path> caCertificates) implements Authentication {
+                               List<java.nio.file.Path> caCertificates, List<java.nio.file.Path> crls, String localId,
+                               String remoteId, net.poolsa.esp.sa.AddressPool grantedPools,
+                               net.poolsa.ike.auth.RevocationPolicy revocation,
+                               net.poolsa.ike.auth.LocalCredentials credentials, net.poolsa.ike.auth.TrustStore trust)
+            implements Authentication {
         public Certificates {
             caCertificates = List.copyOf(caCertificates);
+            crls = List.copyOf(crls);
         }
     }
 }

@@ -1,9 +1,9 @@
 package net.poolsa.appliance.config;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -13,10 +13,17 @@ import net.poolsa.appliance.config.ConnectionConfig.Certificates;
 import net.poolsa.appliance.config.ConnectionConfig.DpdAction;
 import net.poolsa.appliance.config.ConnectionConfig.DpdConfig;
 import net.poolsa.appliance.config.ConnectionConfig.Psk;
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.ike.auth.CredentialException;
+import net.poolsa.ike.auth.Identity;
+import net.poolsa.ike.auth.LocalCredentials;
+import net.poolsa.ike.auth.RevocationPolicy;
+import net.poolsa.ike.auth.TrustStore;
 
 /**
  * The IKE part of a connection in the YAML configuration: dead peer detection and authentication
- * (pre-shared key file, or certificate, private key and CAs), validated as {@link ConfigLoader} reads the connection.
+ * (pre-shared key file, or certificate, private key, CAs, CRLs, identities and granted pools), validated as
+ * {@link ConfigLoader} reads the connection.
  * Refusals are {@link ConfigException}s naming file, line and field. Proposals and the other IKE-only fields are
  * {@link IkeFields}' (checked by the IKE engine's own parser).
  *
@@ -37,7 +44,8 @@ final class IkeConfigReader {
     }
 
     static Authentication authentication(ConfigNode n) throws ConfigException {
-        Map<String, ConfigNode> m = n.mapping(Set.of("psk-file", "certificate", "private-key", "ca"));
+        Map<String, ConfigNode> m = n.mapping(Set.of("psk-file", "certificate", "private-key", "ca", "crl", "local-id",
+                "remote-id", "granted-pools", "revocation"));
         if (m.containsKey("psk-file")) {
             if (m.size() > 1) {
                 throw n.error("give either psk-file or certificate/private-key/ca, not both");
@@ -45,31 +53,86 @@ final class IkeConfigReader {
             Path file = ConfigLoader.resolve(m.get("psk-file"));
             return new Psk(file, SecretFiles.readPsk(m.get("psk-file"), file));
         }
-        Path cert = ConfigLoader.resolve(ConfigLoader.required(n, m, "certificate"));
-        checkCertificate(m.get("certificate"), cert);
-        Path key = ConfigLoader.resolve(ConfigLoader.required(n, m, "private-key"));
-        String problem = SecretFiles.permissionProblem(key);
-        if (problem != null) {
-            throw m.get("private-key").error(problem);
-        }
-        List<Path> cas = new ArrayList<>();
-        for (ConfigNode ca : ConfigLoader.required(n, m, "ca").sequence()) {
-            Path p = ConfigLoader.resolve(ca);
-            checkCertificate(ca, p);
-            cas.add(p);
-        }
-        return new Certificates(cert, key, cas);
+        return certificates(n, m);
     }
 
-    /** Parses the certificate with the JDK's X.509 factory, so a wrong file is caught before IKE needs it. */
-    private static void checkCertificate(ConfigNode n, Path file) throws ConfigException {
-        try (var in = Files.newInputStream(file)) {
-            java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
-        } catch (IOException e) {
-            throw n.error("cannot read certificate " + file + ": " + e.getMessage());
-        } catch (java.security.cert.CertificateException e) {
-            throw n.error(file + " is not an X.509 certificate (PEM or DER): " + e.getMessage());
+    // ---- certificate authentication (RFC 2409 §5.1, RFC 3554 §4) ----
+
+    /**
+     * The certificate keys: every file is read and checked here, so that check-config names the file, line and
+     * field of a certificate that is unreadable or expired, a key that does not match it, a CA that is not one, a
+     * CRL its CA did not sign. The private key is read once, into the credentials the engine signs with; its
+     * bytes are zeroed after parsing and never logged.
+     */
+    private static Certificates certificates(ConfigNode n, Map<String, ConfigNode> m) throws ConfigException {
+        ConfigNode certNode = ConfigLoader.required(n, m, "certificate");
+        ConfigNode keyNode = ConfigLoader.required(n, m, "private-key");
+        Path cert = ConfigLoader.resolve(certNode);
+        Path key = ConfigLoader.resolve(keyNode);
+        String problem = SecretFiles.permissionProblem(key);
+        if (problem != null) {
+            throw keyNode.error(problem);
         }
+        LocalCredentials ours;
+        try {
+            ours = LocalCredentials.load(cert, key);
+        } catch (CredentialException e) {
+            throw (key.equals(e.file()) ? keyNode : certNode).error(e.getMessage());
+        }
+        X509Certificate own = ours.certificate();
+        Date now = new Date();
+        if (own.getNotAfter().before(now)) {
+            throw certNode.error(cert + ": our certificate '" + own.getSubjectX500Principal().getName() + "' expired at "
+                    + own.getNotAfter().toInstant() + "; every peer would refuse it");
+        }
+        if (own.getNotBefore().after(now)) {
+            throw certNode.error(cert + ": our certificate '" + own.getSubjectX500Principal().getName()
+                    + "' is not valid before " + own.getNotBefore().toInstant() + "; every peer would refuse it");
+        }
+        List<ConfigNode> caNodes = ConfigLoader.required(n, m, "ca").sequence();
+        if (caNodes.isEmpty()) {
+            throw m.get("ca").error("at least one CA certificate file is needed to validate the peer's certificate");
+        }
+        List<ConfigNode> crlNodes = m.containsKey("crl") ? m.get("crl").sequence() : List.of();
+        List<Path> cas = paths(caNodes);
+        List<Path> crls = paths(crlNodes);
+        TrustStore trust;
+        try {
+            trust = TrustStore.load(cas, crls);
+        } catch (CredentialException e) {
+            int i = cas.indexOf(e.file());
+            throw (i >= 0 ? caNodes.get(i) : crlNodes.get(crls.indexOf(e.file()))).error(e.getMessage());
+        }
+        String localId = identity(m.get("local-id"), ours::identification);
+        String remoteId = identity(m.get("remote-id"), Identity::parse);
+        AddressPool granted = m.containsKey("granted-pools") ? m.get("granted-pools").pool() : AddressPool.EMPTY;
+        RevocationPolicy revocation = m.containsKey("revocation")
+                ? (m.get("revocation").oneOf("check-configured", "require-crl").equalsIgnoreCase("require-crl")
+                        ? RevocationPolicy.REQUIRE_CRL : RevocationPolicy.CHECK_CONFIGURED)
+                : RevocationPolicy.CHECK_CONFIGURED;
+        return new Certificates(cert, key, cas, crls, localId, remoteId, granted, revocation, ours, trust);
+    }
+
+    /** The identity written at {@code n} (null if absent), refused at its line when {@code check} refuses it. */
+    private static String identity(ConfigNode n, java.util.function.Consumer<String> check) throws ConfigException {
+        if (n == null) {
+            return null;
+        }
+        String id = n.string();
+        try {
+            check.accept(id);
+        } catch (IllegalArgumentException e) {
+            throw n.error(e.getMessage());
+        }
+        return id;
+    }
+
+    private static List<Path> paths(List<ConfigNode> nodes) throws ConfigException {
+        List<Path> out = new ArrayList<>();
+        for (ConfigNode c : nodes) {
+            out.add(ConfigLoader.resolve(c));
+        }
+        return out;
     }
 
     private IkeConfigReader() {

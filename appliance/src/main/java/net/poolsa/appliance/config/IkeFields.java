@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Set;
 
 import net.poolsa.appliance.config.ConnectionConfig.Authentication;
-import net.poolsa.appliance.config.ConnectionConfig.Certificates;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.ike.Proposals;
 import net.poolsa.ike.StartAction;
@@ -51,10 +50,6 @@ final class IkeFields {
                 }
             }
             return Values.MANUAL;
-        }
-        if (auth instanceof Certificates) {
-            throw m.get("authentication").error("certificate authentication is not implemented yet; use psk-file "
-                    + "(a pre-shared key) for now");
         }
         if (dpdDelay > 0) {
             throw m.get("dpd").error("dead peer detection (RFC 3706) is not implemented yet for IKE connections; remove "

@@ -2,6 +2,7 @@ package net.poolsa.appliance.ike;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -14,6 +15,8 @@ import net.poolsa.appliance.config.PoolsaConfig;
 import net.poolsa.appliance.keying.ConnectionManager;
 import net.poolsa.esp.sa.IpLiterals;
 import net.poolsa.ike.IkeConnection;
+import net.poolsa.ike.auth.CertificateAuthenticator;
+import net.poolsa.ike.auth.PeerValidator;
 
 /** From the configuration to what the IKE engine needs: the connections and the addresses its sockets bind. */
 public final class IkeConnections {
@@ -22,16 +25,26 @@ public final class IkeConnections {
 
     /**
      * The engine's view of an IKE-keyed connection. The pre-shared key is a fresh copy: the engine owns it and
-     * zeroes it when the connection goes, independently of the configuration's copy.
+     * zeroes it when the connection goes, independently of the configuration's copy. With certificates the engine
+     * gets the credentials the configuration loaded, validating peers at the system clock's time.
      */
     public static IkeConnection of(ConnectionConfig c, int reqid) {
-        if (!(c.authentication() instanceof ConnectionConfig.Psk psk)) {
-            throw new IllegalArgumentException("connection " + c.name() + " is not keyed by IKE with a pre-shared key");
+        byte[] psk;
+        CertificateAuthenticator certificates = null;
+        if (c.authentication() instanceof ConnectionConfig.Psk p) {
+            psk = p.key().copy();
+        } else if (c.authentication() instanceof ConnectionConfig.Certificates x) {
+            psk = new byte[0];
+            certificates = new CertificateAuthenticator(x.credentials(), x.trust(),
+                    new PeerValidator(x.trust(), Clock.systemUTC(), x.revocation()), x.localId(), x.remoteId(),
+                    x.grantedPools());
+        } else {
+            throw new IllegalArgumentException("connection " + c.name() + " is not keyed by IKE");
         }
         return new IkeConnection(c.name(), reqid, c.mode(), c.protocol(), c.localOuter(), c.remoteOuter(),
-                c.localProtected(), c.remoteProtected(), c.ikeProposals(), c.espProposals(), psk.key().copy(),
+                c.localProtected(), c.remoteProtected(), c.ikeProposals(), c.espProposals(), psk,
                 c.lifetime(), c.ikeLifetimeSeconds(), c.startAction(), c.udpEncapsulation() != null, c.replayWindow(),
-                c.extendedSequenceNumbers(), c.ahBundleProposals());
+                c.extendedSequenceNumbers(), c.ahBundleProposals(), certificates);
     }
 
     /**

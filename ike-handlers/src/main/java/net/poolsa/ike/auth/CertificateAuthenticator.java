@@ -36,6 +36,7 @@ public final class CertificateAuthenticator {
     private final IdentificationPayload localId;
     private final Identity expectedRemote;
     private final PoolEntitlement entitlement;
+    private final AddressPool grantedByPolicy;
 
     /**
      * @param localId         our identity as configured (see {@link Identity#parse}), null for our certificate's subject DN
@@ -49,6 +50,7 @@ public final class CertificateAuthenticator {
         this.validator = Objects.requireNonNull(validator, "validator");
         this.localId = ours.identification(localId);
         this.expectedRemote = expectedRemote == null ? null : Identity.parse(expectedRemote);
+        this.grantedByPolicy = Objects.requireNonNull(grantedByPolicy, "policy grant");
         this.entitlement = new PoolEntitlement(grantedByPolicy);
     }
 
@@ -87,8 +89,46 @@ public final class CertificateAuthenticator {
         return peer;
     }
 
+    /** Our certificate and the intermediates sent with it. */
+    public LocalCredentials credentials() {
+        return ours;
+    }
+
     /** Refuses {@code claimed} unless every address of it is granted to {@code peer} ({@link PoolEntitlement}). */
     public void checkClaim(PeerCertificate peer, String what, AddressPool claimed) throws AuthenticationRefusal {
         entitlement.check(peer, what, claimed);
+    }
+
+    /**
+     * Same credentials, trust, revocation policy, identities and grant: how the engine tells an unchanged connection
+     * on reload. The private key is not compared: {@link LocalCredentials#load} checked it belongs to the certificate.
+     */
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof CertificateAuthenticator)) {
+            return false;
+        }
+        CertificateAuthenticator a = (CertificateAuthenticator) o;
+        return ours.chain().equals(a.ours.chain()) && trust.authorities().equals(a.trust.authorities())
+                && trust.crls().equals(a.trust.crls()) && validator.sameSettings(a.validator)
+                && localId.equals(a.localId) && Objects.equals(expectedRemote, a.expectedRemote)
+                && grantedByPolicy.equals(a.grantedByPolicy);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(ours.chain(), trust.authorities(), expectedRemote, grantedByPolicy);
+    }
+
+    /** Names certificates and identities only. */
+    @Override
+    public String toString() {
+        return "certificate " + Certificates.describe(ours.certificate()) + " " + ours.method() + ", "
+                + trust.authorities().size() + " CA(s), " + trust.crlCount() + " CRL(s)"
+                + (expectedRemote == null ? "" : ", peer " + expectedRemote)
+                + (grantedByPolicy.isEmpty() ? "" : ", granted [" + grantedByPolicy + "]");
     }
 }

@@ -60,6 +60,11 @@ public final class PeerValidator {
         this.revocation = Objects.requireNonNull(revocation, "revocation policy");
     }
 
+    /** Same clock and revocation policy (the trust stores are compared by content by the caller). */
+    boolean sameSettings(PeerValidator o) {
+        return clock.equals(o.clock) && revocation == o.revocation;
+    }
+
     /** Validates {@code presented} (end entity first) and returns the peer's certificate with what it proves. */
     public PeerCertificate validate(List<X509Certificate> presented) throws AuthenticationRefusal {
         if (presented.isEmpty()) {

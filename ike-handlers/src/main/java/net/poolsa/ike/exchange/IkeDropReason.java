@@ -21,6 +21,8 @@ public enum IkeDropReason {
     UNEXPECTED,
     /** A HASH (phase 1 or 2) that does not verify: forged, corrupted, or another key. */
     BAD_HASH,
+    /** A certificate, identity or signature refused in Main Mode with signatures (RFC 2409 §5.1, RFC 4945 §5). */
+    AUTHENTICATION,
     /** A message ID seen before on this SA (a replayed Informational or Quick Mode). */
     REPLAYED,
     /** The same bytes as the last message accepted: answered with the stored reply (if any), not processed again. */

@@ -2,7 +2,6 @@ package net.poolsa.ike.exchange;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -20,6 +19,7 @@ import net.poolsa.ike.pool.PoolIdentities.Compatibility;
 import net.poolsa.ike.sa.ChildSa;
 import net.poolsa.ike.sa.Exchange;
 import net.poolsa.ike.sa.IkeSa;
+import net.poolsa.ike.sa.IkeSaState;
 import net.poolsa.ike.sa.Role;
 import net.poolsa.ike.transport.PortRole;
 
@@ -94,7 +94,7 @@ final class Initiations {
         IkeSa pendingOurs = null;
         for (IkeSa sa : ctx.table().all()) {
             ConnectionState ike = ctx.connection(sa.connection());
-            boolean fits = ike != null && MessageDigest.isEqual(ike.config().psk(), c.config().psk())
+            boolean fits = ike != null && ike.config().sameCredentials(c.config())
                     && c.config().localOuter().contains(sa.local().getAddress())
                     && c.config().remoteOuter().contains(sa.remote().getAddress());
             if (!fits) {
@@ -233,10 +233,17 @@ final class Initiations {
     }
 
     /**
-     * An authenticated error notification: it ends the Quick Mode it names (by our SPI), or our only one waiting for
-     * an answer (strongSwan names SPI 0).
+     * An authenticated error notification: while we wait for Main Mode message 6 it ends the attempt (the responder
+     * refused our proof); later it ends the Quick Mode it names (by our SPI), or our only one waiting for an answer
+     * (strongSwan names SPI 0).
      */
     void peerError(IkeSa sa, NotificationPayload n) {
+        if (sa.role() == Role.INITIATOR && sa.state() == IkeSaState.MM5_SENT) {
+            // the responder refused our message 5 (a certificate, identity or signature), under this exchange's keys
+            ctx.events().exchange("main_mode", "refused");
+            mainModeFailed(sa, "the responder refused our authentication: " + n.notifyType());
+            return;
+        }
         List<QuickModeInitiator> pending = new ArrayList<>();
         for (Exchange e : sa.quickModes()) {
             if (e instanceof QuickModeInitiator && ((QuickModeInitiator) e).waiting()) {

@@ -5,10 +5,19 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
+import net.poolsa.ike.auth.AuthenticationRefusal;
+import net.poolsa.ike.auth.CertificateAuthenticator;
+import net.poolsa.ike.auth.PeerCertificate;
+import net.poolsa.ike.auth.SignatureMethod;
 import net.poolsa.ike.crypto.DhKeyPair;
+import net.poolsa.ike.crypto.IkeCryptoException;
 import net.poolsa.ike.crypto.Phase1Keys;
 import net.poolsa.ike.crypto.Phase1Values;
+import net.poolsa.ike.message.CertificatePayload;
+import net.poolsa.ike.message.ExchangeMessage;
+import net.poolsa.ike.message.HashPayload;
 import net.poolsa.ike.message.IdentificationPayload;
+import net.poolsa.ike.message.IkeAttributeValues;
 import net.poolsa.ike.message.IkeProtocolException;
 import net.poolsa.ike.message.IsakmpMessage;
 import net.poolsa.ike.message.IsakmpPayload;
@@ -18,26 +27,35 @@ import net.poolsa.ike.message.NotificationPayload;
 import net.poolsa.ike.message.NotifyType;
 import net.poolsa.ike.message.Octets;
 import net.poolsa.ike.message.PayloadType;
+import net.poolsa.ike.message.SignaturePayload;
 import net.poolsa.ike.proposal.Encapsulation;
 import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.IkeSaState;
 import net.poolsa.ike.sa.Role;
 
 /**
- * What both roles of Main Mode with pre-shared keys share (RFC 2409 §5.4): the Diffie-Hellman pair and our nonce,
- * the initiator's SA payload body SAi_b that both hashes cover, the key derivation after messages 3 and 4, the
- * phase-1 identity (our IKE address, as strongSwan's default for PSK), INITIAL-CONTACT, and the recognition of a
- * repeated clear-text message (answered with the stored reply).
+ * What both roles of Main Mode share, with pre-shared keys (RFC 2409 §5.4) or signatures (§5.1): the
+ * Diffie-Hellman pair and our nonce, the initiator's SA payload body SAi_b that both hashes cover, the key
+ * derivation after messages 3 and 4, the phase-1 identity (with a pre-shared key our IKE address, as strongSwan's
+ * default; with certificates the configured identity or our certificate's subject), the proof in messages 5 and 6
+ * (HASH, or CERT and SIG over the same hash), INITIAL-CONTACT, and the recognition of a repeated clear-text
+ * message (answered with the stored reply).
  * <pre>
  * Initiator                          Responder
- * HDR, SA, VID                  --&gt;
- *                               &lt;--   HDR, SA, VID
- * HDR, KE, Ni, NAT-D, NAT-D     --&gt;
- *                               &lt;--   HDR, KE, Nr, NAT-D, NAT-D
+ * HDR, SA, VID                  --&gt;                                 SA: Authentication Method 1 (PSK), 3 (RSA),
+ *                               &lt;--   HDR, SA, VID                  9/10/11 (ECDSA P-256/384/521, RFC 4754)
+ * HDR, KE, Ni, [CR,] NAT-D, NAT-D --&gt;                               CR with signatures: our CAs' names
+ *                               &lt;--   HDR, KE, Nr, [CR,] NAT-D, NAT-D
  * HDR*, IDii, HASH_I [, N]      --&gt;                                 (port 4500 from here on if NATed)
+ *   or HDR*, IDii, CERT, SIG_I [, N]
  *                               &lt;--   HDR*, IDir, HASH_R
+ *                                 or HDR*, IDir, CERT, SIG_R
  * </pre>
+ * With signatures SKEYID = prf(Ni_b | Nr_b, g^xy), and SIG_I / SIG_R sign HASH_I / HASH_R
+ * ({@link CertificateAuthenticator}). The negotiated Authentication Method is the connection's (the one its key
+ * signs with), and the peer must sign with the same method.
  *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.1">RFC 2409 §5.1</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.4">RFC 2409 §5.4</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3947#section-3">RFC 3947 §3</a>
  */
@@ -99,6 +117,9 @@ abstract class MainMode implements MessageHandler {
         List<IsakmpPayload> out = new ArrayList<>();
         out.add(new KeyExchangePayload(dh.publicValue()));
         out.add(new NoncePayload(nonce));
+        if (certificates() != null) {
+            out.addAll(certificates().certificateRequests());
+        }
         if (natVariant != Encapsulation.NONE) {
             out.addAll(NatDiscovery.payloads(sa.proposal().hash(), sa.initiatorCookie(), sa.responderCookie(), local,
                     remote, conn.config().forceEncapsulation(), natVariant == Encapsulation.UDP_DRAFT));
@@ -120,7 +141,8 @@ abstract class MainMode implements MessageHandler {
             Phase1Values v = sa.role() == Role.INITIATOR
                     ? new Phase1Values(ci, cr, nonce, peerNonce, dh.publicValue(), peerPublic)
                     : new Phase1Values(ci, cr, peerNonce, nonce, peerPublic, dh.publicValue());
-            sa.keys(Phase1Keys.preSharedKey(sa.proposal().suite(), conn.config().psk(), v, gxy));
+            sa.keys(certificates() == null ? Phase1Keys.preSharedKey(sa.proposal().suite(), conn.config().psk(), v, gxy)
+                    : Phase1Keys.signatures(sa.proposal().suite(), v, gxy));
         } finally {
             Arrays.fill(gxy, (byte) 0);
         }
@@ -134,9 +156,73 @@ abstract class MainMode implements MessageHandler {
         return Arrays.copyOf(Octets.ofCookies(c, 0).toByteArray(), 8);
     }
 
-    /** Our phase-1 identity: the IKE address, ID_IPV4_ADDR or ID_IPV6_ADDR with protocol and port zero. */
+    /** The connection's certificate credentials, null when it authenticates by pre-shared key. */
+    CertificateAuthenticator certificates() {
+        return conn.config().certificates();
+    }
+
+    /** The Authentication Method we offer and accept: the connection's. */
+    int authMethod() {
+        CertificateAuthenticator c = certificates();
+        return c == null ? IkeAttributeValues.AUTH_PRE_SHARED_KEY : c.method().authMethod();
+    }
+
+    /**
+     * Our phase-1 identity: with a pre-shared key the IKE address (ID_IPV4_ADDR or ID_IPV6_ADDR, protocol and port
+     * zero); with certificates the configured identity, or our certificate's subject DN.
+     */
     IdentificationPayload identity() {
-        return IdentificationPayload.address(sa.local().getAddress());
+        CertificateAuthenticator c = certificates();
+        return c == null ? IdentificationPayload.address(sa.local().getAddress()) : c.identification();
+    }
+
+    /**
+     * Message 5 (initiator) or 6 (responder) without the notifications: our ID and its proof, HASH_I/HASH_R with a
+     * pre-shared key, our certificate chain and SIG_I/SIG_R over the same hash with certificates.
+     */
+    List<IsakmpPayload> proof() {
+        IdentificationPayload id = identity();
+        byte[] body = Messages.body(id);
+        byte[] hash = sa.role() == Role.INITIATOR ? sa.keys().hashI(saiB, body) : sa.keys().hashR(saiB, body);
+        List<IsakmpPayload> out = new ArrayList<>();
+        out.add(id);
+        CertificateAuthenticator c = certificates();
+        if (c == null) {
+            out.add(new HashPayload(hash));
+        } else {
+            out.addAll(c.certificates());
+            out.add(c.sign(hash));
+        }
+        return out;
+    }
+
+    /**
+     * Checks the peer's message 5 or 6 against its payload table and its proof: HASH_I/HASH_R with a pre-shared key;
+     * with certificates, the certificate path, the ID it names and SIG over the hash ({@link CertificateAuthenticator}),
+     * the validated certificate kept with the SA for the pool claims that follow.
+     *
+     * @throws IkeCryptoException              a HASH that does not verify (another pre-shared key?)
+     * @throws AuthenticationRefusal           a certificate, identity or signature refused
+     */
+    void verifyProof(IsakmpMessage m) throws IkeProtocolException {
+        boolean fromInitiator = sa.role() == Role.RESPONDER;
+        CertificateAuthenticator c = certificates();
+        if (c == null) {
+            (fromInitiator ? ExchangeMessage.MAIN_MODE_5_PSK : ExchangeMessage.MAIN_MODE_6_PSK).check(m);
+        } else {
+            (fromInitiator ? ExchangeMessage.MAIN_MODE_5_SIGNATURE : ExchangeMessage.MAIN_MODE_6_SIGNATURE).check(m);
+        }
+        byte[] idBody = peerIdentity(m);
+        byte[] hash = fromInitiator ? sa.keys().hashI(saiB, idBody) : sa.keys().hashR(saiB, idBody);
+        if (c == null) {
+            Phase1Keys.verify(hash, m.first(HashPayload.class).data().toByteArray(), fromInitiator ? "HASH_I" : "HASH_R");
+            return;
+        }
+        PeerCertificate peer = c.authenticate(m.first(IdentificationPayload.class), m.payloads(CertificatePayload.class),
+                SignatureMethod.ofAuthMethod(authMethod()), hash, m.first(SignaturePayload.class));
+        sa.peerCertificate(peer);
+        IkeContext.LOG.info("event=ike_peer_certificate connection={} remote={} peer_id=\"{}\" certificate=\"{}\"",
+                conn.name(), sa.remote(), sa.peerIdentity(), peer);
     }
 
     /** The peer's ID payload body, for HASH_I / HASH_R, and its value for log lines. */

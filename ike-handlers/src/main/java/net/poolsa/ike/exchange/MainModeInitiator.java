@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import net.poolsa.ike.crypto.Phase1Keys;
+import net.poolsa.ike.auth.AuthenticationRefusal;
 import net.poolsa.ike.message.EncryptedIsakmpMessage;
 import net.poolsa.ike.message.ExchangeMessage;
 import net.poolsa.ike.message.ExchangeType;
@@ -43,7 +44,7 @@ final class MainModeInitiator extends MainMode {
         sa.mainMode(mm);
         ctx.table().add(sa);
         List<IsakmpPayload> p = new ArrayList<>();
-        p.add(Phase1Sa.offer(conn.ikeProposals(), conn.config().effectiveIkeLifetimeSeconds()));
+        p.add(Phase1Sa.offer(conn.ikeProposals(), conn.config().effectiveIkeLifetimeSeconds(), mm.authMethod()));
         p.addAll(NatDiscovery.vendorIds());
         p.add(OuterPoolNotify.vendorId());
         mm.saiB = new IsakmpMessage(IsakmpHeader.of(ci, 0, ExchangeType.IDENTITY_PROTECTION, 0), p).bodyBytes(0)
@@ -90,7 +91,8 @@ final class MainModeInitiator extends MainMode {
     /** {@code <-- HDR, SA, VID}: the responder's choice and cookie; then {@code HDR, KE, Ni, NAT-D, NAT-D -->}. */
     private void second(Received r, IsakmpMessage m) throws IkeProtocolException {
         ExchangeMessage.MAIN_MODE_2.check(m);
-        Phase1Sa.Choice c = Phase1Sa.accepted(m.first(SecurityAssociationPayload.class), conn.ikeProposals());
+        Phase1Sa.Choice c = Phase1Sa.accepted(m.first(SecurityAssociationPayload.class), conn.ikeProposals(),
+                authMethod());
         sa.responderCookie(m.header().responderCookie());
         sa.negotiated(c.proposal(), c.lifetimeSeconds() > 0 ? c.lifetimeSeconds()
                 : conn.config().effectiveIkeLifetimeSeconds());
@@ -102,7 +104,10 @@ final class MainModeInitiator extends MainMode {
                 0, keyExchange(sa.local(), sa.remote())));
     }
 
-    /** {@code <-- HDR, KE, Nr, NAT-D, NAT-D}: keys, NAT detection, the float; then {@code HDR*, IDii, HASH_I -->}. */
+    /**
+     * {@code <-- HDR, KE, Nr, [CR,] NAT-D, NAT-D}: keys, NAT detection, the float; then
+     * {@code HDR*, IDii, HASH_I -->} or {@code HDR*, IDii, CERT, SIG_I -->}.
+     */
     private void fourth(Received r, IsakmpMessage m) throws IkeProtocolException {
         ExchangeMessage.MAIN_MODE_4.check(m);
         deriveKeys(m);
@@ -116,10 +121,7 @@ final class MainModeInitiator extends MainMode {
             }
             sa.endpoints(local, new InetSocketAddress(sa.remote().getAddress(), ctx.network().peerPort(PortRole.NAT_T)));
         }
-        IdentificationPayload id = identity();
-        List<IsakmpPayload> p = new ArrayList<>();
-        p.add(id);
-        p.add(new HashPayload(sa.keys().hashI(saiB, Messages.body(id))));
+        List<IsakmpPayload> p = new ArrayList<>(proof());
         if (firstContact()) {
             p.add(NotificationPayload.initialContact(sa.initiatorCookie(), sa.responderCookie()));
         }
@@ -127,16 +129,30 @@ final class MainModeInitiator extends MainMode {
         outbox.sendAwaiting(Messages.encrypted(sa, ExchangeType.IDENTITY_PROTECTION, 0, p, false));
     }
 
-    /** {@code <-- HDR*, IDir, HASH_R}: the responder proved the key. */
+    /**
+     * {@code <-- HDR*, IDir, HASH_R} or {@code <-- HDR*, IDir, CERT, SIG_R}: the responder proved the key or its
+     * certificate. A refused certificate, identity or signature ends the attempt at once (the message was
+     * encrypted with this exchange's keys, so it is the answer, not noise): the responder, which holds the SA as
+     * established, gets the reason's notification and a Delete of the ISAKMP SA, and the attempt fails naming
+     * what was refused.
+     */
     private void sixth(EncryptedIsakmpMessage e) throws IkeProtocolException {
         Messages.Opened o = Messages.open(sa, e, false);
         if (o.retransmission()) {
             throw Refusal.silent(IkeDropReason.RETRANSMITTED, "repeated Main Mode message 6");
         }
         IsakmpMessage m = o.message();
-        ExchangeMessage.MAIN_MODE_6_PSK.check(m);
-        byte[] idBody = peerIdentity(m);
-        Phase1Keys.verify(sa.keys().hashR(saiB, idBody), m.first(HashPayload.class).data().toByteArray(), "HASH_R");
+        try {
+            verifyProof(m);
+        } catch (AuthenticationRefusal refused) {
+            o.decrypted().confirm();
+            // the responder has sent message 6 and holds the SA as established: tell it why, and delete it
+            ctx.informational().notifyProtected(sa, refused.notifyType(), null, null);
+            ctx.informational().deleteIkeSa(sa);
+            ctx.events().exchange("main_mode", "refused");
+            ctx.initiations().mainModeFailed(sa, "the responder's authentication was refused: " + refused.getMessage());
+            throw Refusal.silent(IkeDropReason.AUTHENTICATION, refused.getMessage());
+        }
         o.decrypted().confirm();
         initialContact(m);
         established();

@@ -3,13 +3,14 @@ package net.poolsa.ike.exchange;
 import java.util.ArrayList;
 import java.util.List;
 
+import net.poolsa.ike.auth.AuthenticationRefusal;
 import net.poolsa.ike.crypto.IkeCryptoException;
 import net.poolsa.ike.crypto.Phase1Keys;
 import net.poolsa.ike.job.HalfOpenExpiryJob;
 import net.poolsa.ike.message.ExchangeMessage;
 import net.poolsa.ike.message.ExchangeType;
 import net.poolsa.ike.message.HashPayload;
-import net.poolsa.ike.message.IdentificationPayload;
+import net.poolsa.ike.message.IkeAttributeValues;
 import net.poolsa.ike.message.IkeProtocolException;
 import net.poolsa.ike.message.IsakmpMessage;
 import net.poolsa.ike.message.IsakmpPayload;
@@ -52,7 +53,9 @@ final class MainModeResponder extends MainMode {
         ConnectionState conn = cs.get(0);
         Phase1Sa.Choice c;
         try {
-            c = Phase1Sa.choose(m.first(SecurityAssociationPayload.class), conn.ikeProposals());
+            c = Phase1Sa.choose(m.first(SecurityAssociationPayload.class), conn.ikeProposals(),
+                    conn.config().certificates() == null ? IkeAttributeValues.AUTH_PRE_SHARED_KEY
+                            : conn.config().certificates().method().authMethod());
         } catch (IkeProtocolException e) {
             ctx.events().exchange("main_mode", "refused");
             throw Refusal.notify(IkeDropReason.NO_PROPOSAL, NotifyType.NO_PROPOSAL_CHOSEN, "connection "
@@ -128,26 +131,36 @@ final class MainModeResponder extends MainMode {
         outbox.sendFinal(Messages.clear(sa.initiatorCookie(), sa.responderCookie(), ExchangeType.IDENTITY_PROTECTION, 0, p));
     }
 
-    /** {@code HDR*, IDii, HASH_I -->}: the initiator proved the key; then {@code <-- HDR*, IDir, HASH_R}. */
+    /**
+     * {@code HDR*, IDii, HASH_I -->} or {@code HDR*, IDii, CERT, SIG_I -->}: the initiator proved the key or its
+     * certificate; then {@code <-- HDR*, IDir, HASH_R} or {@code <-- HDR*, IDir, CERT, SIG_R}. A refused
+     * certificate, identity or signature is answered with the reason's notification and logged, naming it.
+     */
     private void fifth(Received r) throws IkeProtocolException {
         Messages.Opened o = Messages.open(sa, r.encrypted(), false);
         IsakmpMessage m = o.message();
-        ExchangeMessage.MAIN_MODE_5_PSK.check(m);
-        byte[] idBody = peerIdentity(m);
         try {
-            Phase1Keys.verify(sa.keys().hashI(saiB, idBody), m.first(HashPayload.class).data().toByteArray(), "HASH_I");
+            verifyProof(m);
         } catch (IkeCryptoException e) {
             throw Refusal.notify(IkeDropReason.BAD_HASH, NotifyType.INVALID_HASH_INFORMATION, "connection "
                     + conn.name() + ": HASH_I from " + r.datagram().remote() + " does not verify (another pre-shared key?)");
+        } catch (AuthenticationRefusal e) {
+            // it decrypted and parsed under this exchange's keys: the IV chain moves on, so that the initiator can
+            // read the protected notification that answers it (RFC 2409 Appendix B)
+            o.decrypted().confirm();
+            if (r.datagram().nonEspMarker()) {
+                sa.endpoints(r.datagram().local(), r.datagram().remote()); // the notification goes where it came from
+            }
+            ctx.events().exchange("main_mode", "refused");
+            throw Refusal.notify(IkeDropReason.AUTHENTICATION, e.notifyType(), "connection " + conn.name() + ": "
+                    + "the initiator " + r.datagram().remote() + " is refused: " + e.getMessage());
         }
         o.decrypted().confirm();
         if (r.datagram().nonEspMarker()) {
             sa.endpoints(r.datagram().local(), r.datagram().remote()); // the initiator floated to 4500 (RFC 3947 §4)
         }
         initialContact(m);
-        IdentificationPayload id = identity();
-        List<IsakmpPayload> p = List.of(id, new HashPayload(sa.keys().hashR(saiB, Messages.body(id))));
-        outbox.sendFinal(Messages.encrypted(sa, ExchangeType.IDENTITY_PROTECTION, 0, p, false));
+        outbox.sendFinal(Messages.encrypted(sa, ExchangeType.IDENTITY_PROTECTION, 0, proof(), false));
         established();
     }
 

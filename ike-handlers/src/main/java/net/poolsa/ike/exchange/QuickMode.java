@@ -10,6 +10,8 @@ import net.poolsa.esp.sa.Lifetime;
 import net.poolsa.esp.sa.SaKeys;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.ike.auth.AuthenticationRefusal;
+import net.poolsa.ike.auth.CertificateAuthenticator;
 import net.poolsa.ike.crypto.ChildSaKeys;
 import net.poolsa.ike.crypto.DhKeyPair;
 import net.poolsa.ike.message.DataAttribute;
@@ -198,7 +200,27 @@ abstract class QuickMode implements MessageHandler {
                     + conn.name() + ": " + e.getMessage());
         }
         PoolPolicy.check(conn.name(), "outer pool", p, conn.config().remoteOuter());
+        checkEntitled("outer pool", p);
         return p;
+    }
+
+    /**
+     * RFC 3554 §4 for a peer authenticated by certificate: every address of {@code claimed} must be in its
+     * certificate's subjectAltName or the connection's grant; otherwise INVALID-ID-INFORMATION, and the log line
+     * names the addresses not covered. Nothing to check with a pre-shared key (the configured pools are the bound,
+     * {@link PoolPolicy}).
+     */
+    void checkEntitled(String what, AddressPool claimed) throws Refusal {
+        CertificateAuthenticator auth = conn.config().certificates();
+        if (auth == null || sa.peerCertificate() == null) {
+            return;
+        }
+        try {
+            auth.checkClaim(sa.peerCertificate(), what, claimed);
+        } catch (AuthenticationRefusal e) {
+            throw Refusal.notify(IkeDropReason.INVALID_ID, e.notifyType(), "connection " + conn.name() + ": "
+                    + e.getMessage());
+        }
     }
 
     /**

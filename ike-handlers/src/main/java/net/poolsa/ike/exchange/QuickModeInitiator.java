@@ -192,6 +192,7 @@ final class QuickModeInitiator extends QuickMode {
             throw Refusal.notify(IkeDropReason.INVALID_ID, NotifyType.INVALID_ID_INFORMATION, "connection "
                     + conn.name() + ": the responder answered IDs [" + idLocal + ", " + idRemote + "] with " + got);
         }
+        checkEntitled("protected pool (IDcr)", remotePool);
         AddressPool announced = announcedOuter(m);
         Lifetime lifetime = responderLifetime(m, conn.config().childLifetime());
         byte[] gqmxy = ke == null ? null : dh.sharedSecret(ke.data().toByteArray());

@@ -1,6 +1,5 @@
 package net.poolsa.ike.exchange;
 
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -99,6 +98,9 @@ final class QuickModeResponder extends QuickMode {
             localPool = PoolPolicy.protectedPool(ids.get(1), "IDcr");
         }
         conn = connectionFor(localPool, remotePool);
+        if (!ids.isEmpty()) {
+            checkEntitled("protected pool (IDci)", remotePool);
+        }
         AddressPool announced = announcedOuter(m);
         KeyExchangePayload ke = m.first(KeyExchangePayload.class);
         String refusal = bundleRefusal();
@@ -151,7 +153,7 @@ final class QuickModeResponder extends QuickMode {
         ConnectionState ike = ctx.connection(sa.connection());
         List<ConnectionState> candidates = new ArrayList<>();
         for (ConnectionState c : ctx.connectionsFor(sa.local().getAddress(), sa.remote().getAddress())) {
-            if (ike != null && MessageDigest.isEqual(c.config().psk(), ike.config().psk())) {
+            if (ike != null && c.config().sameCredentials(ike.config())) {
                 candidates.add(c);
             }
         }

@@ -22,7 +22,8 @@ import java.util.List;
  * payload numbers 130/131 as strongSwan accepts them); RFC 2407 section 4.6.3 (INITIAL-CONTACT in Main Mode 5
  * or 6, RESPONDER-LIFETIME in Quick Mode); RFC 3706 (DPD notifications in a protected Informational).
  * Vendor IDs are accepted in every Main Mode message, as strongSwan does: the NAT-T and DPD ones come in
- * messages 1 and 2, other vendors send theirs later.
+ * messages 1 and 2, other vendors send theirs later. CR payloads are accepted in messages 5 and 6 with signatures
+ * too: strongSwan 5.9 as initiator sends its CRs in message 5 ({@code [ ID CERT SIG CERTREQ CERTREQ N(INITIAL_CONTACT) ]} in its log).
  *
  * <p>What a violation is reported as: a payload type with no row here, INVALID-PAYLOAD-TYPE (RFC 2408
  * section 5.2), except unknown private-use types (128-255), which are ignored as strongSwan does so that
@@ -50,9 +51,11 @@ public enum ExchangeMessage {
     MAIN_MODE_6_PSK(ExchangeType.IDENTITY_PROTECTION, 6, RESPONDER, ENCRYPTED, List.of(),
             one(PayloadType.IDENTIFICATION), one(PayloadType.HASH), notifications(), vendorIds()),
     MAIN_MODE_5_SIGNATURE(ExchangeType.IDENTITY_PROTECTION, 5, INITIATOR, ENCRYPTED, List.of(),
-            one(PayloadType.IDENTIFICATION), certificates(), one(PayloadType.SIGNATURE), notifications(), vendorIds()),
+            one(PayloadType.IDENTIFICATION), certificates(), one(PayloadType.SIGNATURE), certificateRequests(),
+            notifications(), vendorIds()),
     MAIN_MODE_6_SIGNATURE(ExchangeType.IDENTITY_PROTECTION, 6, RESPONDER, ENCRYPTED, List.of(),
-            one(PayloadType.IDENTIFICATION), certificates(), one(PayloadType.SIGNATURE), notifications(), vendorIds()),
+            one(PayloadType.IDENTIFICATION), certificates(), one(PayloadType.SIGNATURE), certificateRequests(),
+            notifications(), vendorIds()),
     QUICK_MODE_1(ExchangeType.QUICK_MODE, 1, INITIATOR, ENCRYPTED,
             List.of(PayloadType.HASH, PayloadType.SECURITY_ASSOCIATION),
             one(PayloadType.HASH), one(PayloadType.SECURITY_ASSOCIATION), one(PayloadType.NONCE),

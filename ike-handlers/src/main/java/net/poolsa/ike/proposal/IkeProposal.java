@@ -9,7 +9,8 @@ import net.poolsa.ike.crypto.Phase1Suite;
 
 /**
  * One phase-1 protection suite as Main Mode offers it in one KEY_IKE transform: cipher and key size, hash (and
- * with it the PRF, RFC 2409 §4), Diffie-Hellman group; authentication is always a pre-shared key here.
+ * with it the PRF, RFC 2409 §4), Diffie-Hellman group. The Authentication Method is the connection's, not part of
+ * the suite ({@link Phase1Sa}).
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#appendix-A">RFC 2409 Appendix A</a>
  */

@@ -36,16 +36,24 @@ public final class Phase1Sa {
     private Phase1Sa() {
     }
 
-    /** Our offer: every suite as a transform of proposal 1, with {@code lifetimeSeconds}. */
+    /** Our offer with pre-shared-key authentication. */
     public static SecurityAssociationPayload offer(List<IkeProposal> suites, long lifetimeSeconds) {
+        return offer(suites, lifetimeSeconds, IkeAttributeValues.AUTH_PRE_SHARED_KEY);
+    }
+
+    /**
+     * Our offer: every suite as a transform of proposal 1, with {@code lifetimeSeconds} and the Authentication
+     * Method {@code authMethod} (1 pre-shared key, 3 RSA signatures, 9-11 ECDSA, RFC 4754 §4).
+     */
+    public static SecurityAssociationPayload offer(List<IkeProposal> suites, long lifetimeSeconds, int authMethod) {
         List<Transform> ts = new ArrayList<>();
         for (IkeProposal p : suites) {
-            ts.add(transform(ts.size() + 1, p, lifetimeSeconds));
+            ts.add(transform(ts.size() + 1, p, lifetimeSeconds, authMethod));
         }
         return SecurityAssociationPayload.ipsec(List.of(new Proposal(1, ProtocolId.ISAKMP, Octets.EMPTY, ts)));
     }
 
-    static Transform transform(int number, IkeProposal p, long lifetimeSeconds) {
+    static Transform transform(int number, IkeProposal p, long lifetimeSeconds, int authMethod) {
         List<DataAttribute> a = new ArrayList<>();
         a.add(DataAttribute.basic(AttributeType.IKE_ENCRYPTION_ALGORITHM, p.cipher().code()));
         if (p.cipher() == IkeCipher.AES_CBC) {
@@ -53,7 +61,7 @@ public final class Phase1Sa {
         }
         a.add(DataAttribute.basic(AttributeType.IKE_HASH_ALGORITHM, p.hash().code()));
         a.add(DataAttribute.basic(AttributeType.IKE_GROUP_DESCRIPTION, p.group().code()));
-        a.add(DataAttribute.basic(AttributeType.IKE_AUTHENTICATION_METHOD, IkeAttributeValues.AUTH_PRE_SHARED_KEY));
+        a.add(DataAttribute.basic(AttributeType.IKE_AUTHENTICATION_METHOD, authMethod));
         if (lifetimeSeconds > 0) {
             a.add(DataAttribute.basic(AttributeType.IKE_LIFE_TYPE, IkeAttributeValues.LIFE_SECONDS));
             a.add(DataAttribute.number(AttributeType.IKE_LIFE_DURATION, lifetimeSeconds));
@@ -68,6 +76,12 @@ public final class Phase1Sa {
      * @throws IkeProtocolException NO-PROPOSAL-CHOSEN when none is, naming what was offered
      */
     public static Choice choose(SecurityAssociationPayload offered, List<IkeProposal> ours) throws IkeProtocolException {
+        return choose(offered, ours, IkeAttributeValues.AUTH_PRE_SHARED_KEY);
+    }
+
+    /** {@link #choose(SecurityAssociationPayload, List)} for a connection that authenticates by {@code authMethod}. */
+    public static Choice choose(SecurityAssociationPayload offered, List<IkeProposal> ours, int authMethod)
+            throws IkeProtocolException {
         List<String> seen = new ArrayList<>();
         for (Proposal p : offered.proposals()) {
             if (!p.protocol().equals(ProtocolId.ISAKMP)) {
@@ -75,7 +89,7 @@ public final class Phase1Sa {
                 continue;
             }
             for (Transform t : p.transforms()) {
-                Parsed parsed = parse(t);
+                Parsed parsed = parse(t, authMethod);
                 if (parsed.proposal != null && ours.contains(parsed.proposal)) {
                     return new Choice(parsed.proposal, parsed.lifetimeSeconds, t, p.number());
                 }
@@ -99,13 +113,19 @@ public final class Phase1Sa {
      * @throws IkeProtocolException NO-PROPOSAL-CHOSEN (RFC 2408 §5.4: the answer must be one of the offers)
      */
     public static Choice accepted(SecurityAssociationPayload answer, List<IkeProposal> offered) throws IkeProtocolException {
+        return accepted(answer, offered, IkeAttributeValues.AUTH_PRE_SHARED_KEY);
+    }
+
+    /** {@link #accepted(SecurityAssociationPayload, List)} for an offer made with {@code authMethod}. */
+    public static Choice accepted(SecurityAssociationPayload answer, List<IkeProposal> offered, int authMethod)
+            throws IkeProtocolException {
         if (answer.proposals().size() != 1 || answer.proposals().get(0).transforms().size() != 1) {
             throw new IkeProtocolException(NotifyType.BAD_PROPOSAL_SYNTAX, "the responder's SA holds "
                     + answer.proposals().size() + " proposals; exactly one with one transform is an answer");
         }
         Proposal p = answer.proposals().get(0);
         Transform t = p.transforms().get(0);
-        Parsed parsed = p.protocol().equals(ProtocolId.ISAKMP) ? parse(t) : new Parsed(null, 0, p.protocol().toString());
+        Parsed parsed = p.protocol().equals(ProtocolId.ISAKMP) ? parse(t, authMethod) : new Parsed(null, 0, p.protocol().toString());
         if (parsed.proposal == null || !offered.contains(parsed.proposal)) {
             throw new IkeProtocolException(NotifyType.NO_PROPOSAL_CHOSEN, "the responder chose " + parsed.description
                     + ", which we did not offer (" + offered + ")");
@@ -116,8 +136,11 @@ public final class Phase1Sa {
     private record Parsed(IkeProposal proposal, long lifetimeSeconds, String description) {
     }
 
-    /** Reads a KEY_IKE transform; an attribute we do not know or a method other than PSK leaves it unusable. */
-    private static Parsed parse(Transform t) throws IkeProtocolException {
+    /**
+     * Reads a KEY_IKE transform; an attribute we do not know or an Authentication Method other than the
+     * connection's ({@code authMethod}) leaves it unusable.
+     */
+    private static Parsed parse(Transform t, int authMethod) throws IkeProtocolException {
         if (!t.transformId().equals(TransformId.KEY_IKE)) {
             return new Parsed(null, 0, t.toString());
         }
@@ -159,7 +182,7 @@ public final class Phase1Sa {
         if (c != null && keyBits == 0) {
             keyBits = c.defaultKeyBits();
         }
-        if (unknown || c == null || h == null || g == null || auth != IkeAttributeValues.AUTH_PRE_SHARED_KEY
+        if (unknown || c == null || h == null || g == null || auth != authMethod
                 || !c.allowsKeyBits(keyBits)) {
             return new Parsed(null, 0, t.toString());
         }

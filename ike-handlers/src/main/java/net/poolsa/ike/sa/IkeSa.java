@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import net.poolsa.ike.auth.PeerCertificate;
 import net.poolsa.ike.crypto.IsakmpEncryption;
 import net.poolsa.ike.crypto.Phase1Keys;
 import net.poolsa.ike.job.Scheduler;
@@ -39,6 +40,7 @@ public final class IkeSa {
     private NatState nat = NatState.NONE;
     private boolean peerOuterPools;
     private String peerIdentity = "";
+    private PeerCertificate peerCertificate;
     private Exchange mainMode;
     private final Map<Integer, Exchange> quickModes = new HashMap<>();
     private final RecentMessageIds seenMessageIds = new RecentMessageIds();
@@ -171,6 +173,15 @@ public final class IkeSa {
 
     public void peerIdentity(String id) {
         this.peerIdentity = id;
+    }
+
+    /** The peer's certificate that Main Mode validated, null with a pre-shared key: what its pool claims are checked against. */
+    public PeerCertificate peerCertificate() {
+        return peerCertificate;
+    }
+
+    public void peerCertificate(PeerCertificate c) {
+        this.peerCertificate = c;
     }
 
     public Exchange mainMode() {

@@ -54,17 +54,17 @@ import net.poolsa.esp.sa.IpLiterals;
  * Test certificate authorities made with Bouncy Castle at run time: no private key is checked in for the unit
  * tests. Times are fixed around {@link #NOW} so that the validator's clock decides validity exactly.
  */
-final class TestPki {
+public final class TestPki {
     /** The time the tests validate at. */
-    static final Instant NOW = Instant.parse("2030-06-01T12:00:00Z");
-    static final Instant NOT_BEFORE = NOW.minus(Duration.ofDays(30));
-    static final Instant NOT_AFTER = NOW.plus(Duration.ofDays(365));
+    public static final Instant NOW = Instant.parse("2030-06-01T12:00:00Z");
+    public static final Instant NOT_BEFORE = NOW.minus(Duration.ofDays(30));
+    public static final Instant NOT_AFTER = NOW.plus(Duration.ofDays(365));
     private static final AtomicLong SERIAL = new AtomicLong(0x1000);
 
     private TestPki() {
     }
 
-    static KeyPair rsa(int bits) {
+    public static KeyPair rsa(int bits) {
         try {
             KeyPairGenerator g = KeyPairGenerator.getInstance("RSA");
             g.initialize(bits);
@@ -75,7 +75,7 @@ final class TestPki {
     }
 
     /** An EC key pair on a curve the JDK knows ("secp256r1", "secp384r1", "secp521r1"). */
-    static KeyPair ec(String curve) {
+    public static KeyPair ec(String curve) {
         try {
             KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
             g.initialize(new ECGenParameterSpec(curve));
@@ -86,14 +86,14 @@ final class TestPki {
     }
 
     /** A certificate and its key. */
-    record Issued(X509Certificate cert, KeyPair keys) {
-        PrivateKey key() {
+    public record Issued(X509Certificate cert, KeyPair keys) {
+        public PrivateKey key() {
             return keys.getPrivate();
         }
     }
 
     /** What a certificate says; {@link #sign} makes it. Defaults: an end entity valid NOT_BEFORE..NOT_AFTER. */
-    static final class Spec {
+    public static final class Spec {
         final String subject;
         KeyPair keys;
         Instant notBefore = NOT_BEFORE;
@@ -108,19 +108,19 @@ final class TestPki {
             this.subject = subject;
         }
 
-        Spec keys(KeyPair k) {
+        public Spec keys(KeyPair k) {
             keys = k;
             return this;
         }
 
-        Spec validity(Instant from, Instant to) {
+        public Spec validity(Instant from, Instant to) {
             notBefore = from;
             notAfter = to;
             return this;
         }
 
         /** A CA: basicConstraints cA, keyCertSign and cRLSign; {@code pathLen} -1 for none. */
-        Spec ca(int pathLen) {
+        public Spec ca(int pathLen) {
             ca = true;
             this.pathLen = pathLen;
             keyUsage = KeyUsage.keyCertSign | KeyUsage.cRLSign;
@@ -128,29 +128,29 @@ final class TestPki {
         }
 
         /** The key usage bits, or null for no key usage extension. */
-        Spec keyUsage(Integer bits) {
+        public Spec keyUsage(Integer bits) {
             keyUsage = bits;
             return this;
         }
 
-        Spec dns(String name) {
+        public Spec dns(String name) {
             san.add(new GeneralName(GeneralName.dNSName, name));
             return this;
         }
 
-        Spec email(String name) {
+        public Spec email(String name) {
             san.add(new GeneralName(GeneralName.rfc822Name, name));
             return this;
         }
 
         /** One iPAddress entry of the address's 4 or 16 octets. */
-        Spec ip(String address) {
+        public Spec ip(String address) {
             san.add(new GeneralName(GeneralName.iPAddress, new DEROctetString(IpLiterals.parse(address))));
             return this;
         }
 
         /** One iPAddress entry of address and netmask octets (8 or 32). */
-        Spec ipNet(String address, String mask) {
+        public Spec ipNet(String address, String mask) {
             byte[] a = IpLiterals.parse(address);
             byte[] m = IpLiterals.parse(mask);
             byte[] both = new byte[a.length + m.length];
@@ -161,12 +161,12 @@ final class TestPki {
         }
 
         /** Self-signed. */
-        Issued selfSigned() {
+        public Issued selfSigned() {
             return sign(null);
         }
 
         /** Signed by {@code issuer} (null: self-signed). */
-        Issued sign(Issued issuer) {
+        public Issued sign(Issued issuer) {
             KeyPair k = keys != null ? keys : ec("secp256r1");
             try {
                 X500Name subjectName = X500Name.getInstance(new X500Principal(subject).getEncoded());
@@ -200,23 +200,23 @@ final class TestPki {
         }
     }
 
-    static Spec cert(String subject) {
+    public static Spec cert(String subject) {
         return new Spec(subject);
     }
 
     /** A root CA, valid from a year before NOT_BEFORE to five years after NOT_AFTER. */
-    static Issued root(String subject) {
+    public static Issued root(String subject) {
         return cert(subject).ca(-1).validity(NOT_BEFORE.minus(Duration.ofDays(365)), NOT_AFTER.plus(Duration.ofDays(5 * 365)))
                 .selfSigned();
     }
 
-    static ContentSigner signer(PrivateKey key) throws OperatorCreationException {
+    public static ContentSigner signer(PrivateKey key) throws OperatorCreationException {
         String alg = key instanceof RSAKey ? "SHA256withRSA" : "SHA256withECDSA";
         return new JcaContentSignerBuilder(alg).build(key);
     }
 
     /** A CRL of {@code issuer}, signed by {@code signingKey}, listing {@code revoked} (key compromise, an hour before NOW). */
-    static X509CRL crl(Issued issuer, PrivateKey signingKey, Instant thisUpdate, Instant nextUpdate,
+    public static X509CRL crl(Issued issuer, PrivateKey signingKey, Instant thisUpdate, Instant nextUpdate,
                        X509Certificate... revoked) {
         try {
             X509v2CRLBuilder b = new JcaX509v2CRLBuilder(issuer.cert().getSubjectX500Principal(), Date.from(thisUpdate));
@@ -233,12 +233,12 @@ final class TestPki {
     }
 
     /** A current CRL (a day old, a week to go) signed by the issuer's own key. */
-    static X509CRL crl(Issued issuer, X509Certificate... revoked) {
+    public static X509CRL crl(Issued issuer, X509Certificate... revoked) {
         return crl(issuer, issuer.key(), NOW.minus(Duration.ofDays(1)), NOW.plus(Duration.ofDays(7)), revoked);
     }
 
     /** PEM text of certificates, CRLs, or keys (a PrivateKey is written as PKCS#8, a KeyPair in OpenSSL's traditional form). */
-    static String pem(Object... objects) {
+    public static String pem(Object... objects) {
         StringWriter s = new StringWriter();
         try (JcaPEMWriter w = new JcaPEMWriter(s)) {
             for (Object o : objects) {
@@ -254,7 +254,7 @@ final class TestPki {
      * OpenSSL's traditional PEM form of a key: "RSA PRIVATE KEY" (PKCS#1) or "EC PRIVATE KEY" (RFC 5915 with the
      * curve's OID inside, as OpenSSL writes it: the JDK's own EC encoding leaves it to the PKCS#8 wrapper).
      */
-    static String traditional(PrivateKey key) {
+    public static String traditional(PrivateKey key) {
         try {
             PrivateKey k = key instanceof RSAKey ? key : KeyFactory.getInstance("EC", new BouncyCastleProvider())
                     .generatePrivate(new PKCS8EncodedKeySpec(key.getEncoded()));
@@ -264,7 +264,7 @@ final class TestPki {
         }
     }
 
-    static Path write(Path file, Object... objects) throws IOException {
+    public static Path write(Path file, Object... objects) throws IOException {
         Files.writeString(file, pem(objects), StandardCharsets.US_ASCII);
         return file;
     }

@@ -139,6 +139,21 @@ class ExchangeMessageTest {
         }
     }
 
+    /**
+     * strongSwan 5.9.8 as initiator with certificates, as its log in src/test/resources/strongswan-certs says:
+     * "generating ID_PROT request 0 [ ID CERT SIG CERTREQ CERTREQ N(INITIAL_CONTACT) ]".
+     */
+    @Test
+    void mainModeFiveWithSignaturesTakesStrongSwansCertificateRequests() throws Exception {
+        IsakmpPayload cr = SAMPLE.get(PayloadType.CERTIFICATE_REQUEST);
+        List<IsakmpPayload> charons = List.of(SAMPLE.get(PayloadType.IDENTIFICATION), SAMPLE.get(PayloadType.CERTIFICATE),
+                SAMPLE.get(PayloadType.SIGNATURE), cr, cr, SAMPLE.get(PayloadType.NOTIFICATION));
+        ExchangeMessage.MAIN_MODE_5_SIGNATURE.check(message(ExchangeMessage.MAIN_MODE_5_SIGNATURE, charons));
+        refused(ExchangeMessage.MAIN_MODE_5_PSK, message(ExchangeMessage.MAIN_MODE_5_PSK, List.of(
+                SAMPLE.get(PayloadType.IDENTIFICATION), SAMPLE.get(PayloadType.HASH), cr)), NotifyType.INVALID_PAYLOAD_TYPE,
+                "MAIN_MODE_5_PSK cannot carry CR (payload 3)");
+    }
+
     @Test
     void mainModeFiveAndSixHaveAVariantPerAuthenticationMethod() throws Exception {
         List<IsakmpPayload> sig = List.of(SAMPLE.get(PayloadType.IDENTIFICATION), SAMPLE.get(PayloadType.CERTIFICATE),
