@@ -32,6 +32,7 @@ final class CharonPair implements SetupPair {
     private static final long CLOCK_TICK_NANOS = 10_000_000L; // USER_HZ = 100 on Linux (getconf CLK_TCK)
 
     private final Path dir;
+    private final boolean fullExponents;
     private final List<String> namespaces = new ArrayList<>();
     private final List<Process> daemons = new ArrayList<>();
     private final List<Vici> events = new ArrayList<>();
@@ -42,14 +43,15 @@ final class CharonPair implements SetupPair {
     private volatile String readerFailure;
     private volatile boolean closing;
 
-    private CharonPair(Path dir) {
+    private CharonPair(Path dir, boolean fullExponents) {
         this.dir = dir;
+        this.fullExponents = fullExponents;
     }
 
     /** Needs root, strongswan-charon, strongswan-swanctl, libstrongswan-standard-plugins. */
-    static CharonPair start(int n, DhGroup group, AuthMode auth, Path work) throws Exception {
+    static CharonPair start(int n, DhGroup group, AuthMode auth, Path work, boolean fullExponents) throws Exception {
         Path dir = Files.createTempDirectory(work, "strongswan-");
-        CharonPair p = new CharonPair(dir);
+        CharonPair p = new CharonPair(dir, fullExponents);
         try {
             p.setUp(n, group, auth);
         } catch (Exception | Error e) {
@@ -91,8 +93,9 @@ final class CharonPair implements SetupPair {
         Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx------"));
         Files.createDirectories(d.resolve("run"));
         Files.createDirectories(d.resolve("swanctl"));
-        // Tuned for many IKE SAs towards one peer (strongSwan's own advice for load tests): a hashed IKE_SA table,
-        // and no per-IP half-open limit, which would otherwise hold back more than 5 concurrent Main Modes.
+        // Tuned for many IKE SAs (strongSwan's own advice for load tests): a hashed IKE_SA table, no half-open limits.
+        // MODP exponents: "no" is strongSwan's exponent size matched to the group's strength, like poolsa's;
+        // "yes" (its default) draws them of the prime's size.
         Files.writeString(d.resolve("strongswan.conf"), """
                 charon {
                     load = %s
@@ -101,6 +104,7 @@ final class CharonPair implements SetupPair {
                     ikesa_table_segments = 16
                     block_threshold = 0
                     init_limit_half_open = 0
+                    dh_exponent_ansi_x9_42 = %s
                     filelog {
                         log {
                             path = %s
@@ -111,7 +115,8 @@ final class CharonPair implements SetupPair {
                     syslog { daemon { default = -1 } }
                     plugins { vici { socket = unix://%s } }
                 }
-                """.formatted(PLUGINS, d.resolve("charon.log"), d.resolve("charon.vici")));
+                """.formatted(PLUGINS, fullExponents ? "yes" : "no", d.resolve("charon.log"),
+                        d.resolve("charon.vici")));
         StringBuilder conf = new StringBuilder("connections {\n");
         for (int k = 0; k < n; k++) {
             String lt = initiatorSide ? Tunnels.left(k) : Tunnels.right(k);

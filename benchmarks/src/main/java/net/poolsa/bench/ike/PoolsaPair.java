@@ -1,9 +1,12 @@
 package net.poolsa.bench.ike;
 
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
@@ -30,6 +33,8 @@ final class PoolsaPair implements SetupPair {
     private final IkeEngine initiator;
     private final IkeEngine responder;
     private volatile Completions round;
+    /** The two engines' event-loop threads, seen in their events. */
+    private final Set<Thread> loops = ConcurrentHashMap.newKeySet();
 
     private PoolsaPair(IkeEngine initiator, IkeEngine responder) {
         this.initiator = initiator;
@@ -90,6 +95,9 @@ final class PoolsaPair implements SetupPair {
         return new IkeEvents() {
             @Override
             public void childSaInstalled(String connection, int spiIn, int spiOut) {
+                if (self[0] != null) {
+                    self[0].loops.add(Thread.currentThread());
+                }
                 Completions c = self[0] == null ? null : self[0].round;
                 if (c != null) {
                     c.up(Tunnels.index(connection), initiatorSide, System.nanoTime());
@@ -133,6 +141,20 @@ final class PoolsaPair implements SetupPair {
     @Override
     public long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** CPU time of the two engines' event-loop threads alone (no JIT, GC or driver), -1 before they were seen. */
+    @Override
+    public long engineCpuNanos() {
+        if (loops.size() < 2) {
+            return -1;
+        }
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (Thread t : loops) {
+            sum += mx.getThreadCpuTime(t.getId());
+        }
+        return sum;
     }
 
     @Override

@@ -18,6 +18,14 @@ interface SetupPair extends AutoCloseable {
     /** CPU time used so far by both peers together (user + system, all threads), in nanoseconds. */
     long cpuNanos() throws Exception;
 
+    /**
+     * CPU time of the threads that do the IKE work, where the product has threads of its own besides (poolsa: the
+     * two event loops, without the JVM's JIT compiler and GC threads); {@link #cpuNanos()} for a daemon.
+     */
+    default long engineCpuNanos() throws Exception {
+        return cpuNanos();
+    }
+
     /** Deletes tunnels 0..n-1 on both sides and waits until neither holds an IKE or IPsec SA of them. */
     void terminateAll(int n) throws Exception;
 }

@@ -22,7 +22,8 @@ import java.util.Map;
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar net.poolsa.bench.ike.SetupRateMain [--n 100] [--rounds 5]
- *      [--warmup 2] [--groups 14,19] [--auth psk] [--modes sequential,concurrent] [--products poolsa,strongswan]
+ *      [--warmup 3] [--groups 14,19] [--auth psk] [--modes sequential,concurrent] [--products poolsa,strongswan]
+ *      [--charon-dh-exponent short|full]
  * </pre>
  */
 public final class SetupRateMain {
@@ -33,19 +34,20 @@ public final class SetupRateMain {
     }
 
     /** One round's figures. */
-    record Round(String product, String mode, double setupsPerSecond, long[] latenciesNanos, double cpuMillisPerSetup) {
+    record Round(String product, String mode, double setupsPerSecond, long[] latenciesNanos, double cpuMillisPerSetup,
+                 double engineCpuMillisPerSetup) {
     }
 
     /** The medians over the rounds of one product and mode. */
     record Summary(String product, String mode, double setupsPerSecond, double p50Millis, double p99Millis,
-                   double cpuMillisPerSetup, int rounds) {
+                   double cpuMillisPerSetup, double engineCpuMillisPerSetup, int rounds) {
     }
 
     public static void main(String[] args) throws Exception {
         Map<String, String> o = options(args);
         int n = Integer.parseInt(o.getOrDefault("n", "100"));
         int rounds = Integer.parseInt(o.getOrDefault("rounds", "5"));
-        int warmup = Integer.parseInt(o.getOrDefault("warmup", "2"));
+        int warmup = Integer.parseInt(o.getOrDefault("warmup", "3"));
         List<DhGroup> groups = new ArrayList<>();
         for (String g : o.getOrDefault("groups", "14,19").split(",")) {
             groups.add(DhGroup.ofNumber(Integer.parseInt(g.trim())));
@@ -56,18 +58,24 @@ public final class SetupRateMain {
         }
         List<String> modes = List.of(o.getOrDefault("modes", "sequential,concurrent").split(","));
         List<String> products = List.of(o.getOrDefault("products", "poolsa,strongswan").split(","));
+        boolean fullExponents = switch (o.getOrDefault("charon-dh-exponent", "short")) {
+            case "short" -> false;
+            case "full" -> true;
+            default -> throw new IllegalArgumentException("--charon-dh-exponent short or full");
+        };
         Path work = Files.createTempDirectory("poolsa-setup-bench-");
-        System.out.printf(Locale.ROOT, "# n=%d rounds=%d warmup=%d cpus=%d load=%s work=%s%n", n, rounds, warmup,
-                Runtime.getRuntime().availableProcessors(), loadAverage(), work);
+        System.out.printf(Locale.ROOT, "# n=%d rounds=%d warmup=%d charon MODP exponents=%s cpus=%d load=%s work=%s%n",
+                n, rounds, warmup, fullExponents ? "full" : "short", Runtime.getRuntime().availableProcessors(),
+                loadAverage(), work);
         List<String> table = new ArrayList<>();
         for (DhGroup g : groups) {
             for (AuthMode a : auths) {
-                List<Summary> s = runCase(n, rounds, warmup, g, a, modes, products, work);
+                List<Summary> s = runCase(n, rounds, warmup, g, a, modes, products, work, fullExponents);
                 for (Summary x : s) {
                     System.out.printf(Locale.ROOT, "SUMMARY group=%d auth=%s mode=%s product=%s setups_per_s=%.1f "
-                                    + "p50_ms=%.2f p99_ms=%.2f cpu_ms_per_setup=%.2f rounds=%d%n", g.number,
-                            a.name().toLowerCase(Locale.ROOT), x.mode(), x.product(), x.setupsPerSecond(), x.p50Millis(),
-                            x.p99Millis(), x.cpuMillisPerSetup(), x.rounds());
+                                    + "p50_ms=%.2f p99_ms=%.2f cpu_ms_per_setup=%.2f engine_cpu_ms_per_setup=%.2f rounds=%d%n",
+                            g.number, a.name().toLowerCase(Locale.ROOT), x.mode(), x.product(), x.setupsPerSecond(),
+                            x.p50Millis(), x.p99Millis(), x.cpuMillisPerSetup(), x.engineCpuMillisPerSetup(), x.rounds());
                 }
                 table.addAll(rows(g, a, s));
             }
@@ -82,13 +90,13 @@ public final class SetupRateMain {
 
     /** Both products for one group and auth mode: warm-up rounds, then {@code rounds} measured, products alternating. */
     static List<Summary> runCase(int n, int rounds, int warmup, DhGroup group, AuthMode auth, List<String> modes,
-                                 List<String> products, Path work) throws Exception {
+                                 List<String> products, Path work, boolean fullExponents) throws Exception {
         List<SetupPair> pairs = new ArrayList<>();
         try {
             for (String p : products) {
                 pairs.add(switch (p.trim()) {
                     case "poolsa" -> PoolsaPair.start(n, group, auth);
-                    case "strongswan" -> CharonPair.start(n, group, auth, work);
+                    case "strongswan" -> CharonPair.start(n, group, auth, work, fullExponents);
                     default -> throw new IllegalArgumentException("product " + p + ": poolsa or strongswan");
                 });
             }
@@ -103,10 +111,12 @@ public final class SetupRateMain {
                             byKey.computeIfAbsent(pair.product() + " " + x.mode(), k -> new ArrayList<>()).add(x);
                         }
                         System.out.printf(Locale.ROOT, "%s group=%d auth=%s mode=%s product=%s round=%d "
-                                        + "setups_per_s=%.1f p50_ms=%.2f p99_ms=%.2f cpu_ms_per_setup=%.2f%n",
+                                        + "setups_per_s=%.1f p50_ms=%.2f p99_ms=%.2f cpu_ms_per_setup=%.2f "
+                                + "engine_cpu_ms_per_setup=%.2f%n",
                                 r < 0 ? "WARMUP" : "ROUND", group.number, auth.name().toLowerCase(Locale.ROOT), x.mode(),
                                 x.product(), r, x.setupsPerSecond(), millis(percentile(x.latenciesNanos(), 50)),
-                                millis(percentile(x.latenciesNanos(), 99)), x.cpuMillisPerSetup());
+                                millis(percentile(x.latenciesNanos(), 99)), x.cpuMillisPerSetup(),
+                                x.engineCpuMillisPerSetup());
                     }
                 }
             }
@@ -116,7 +126,8 @@ public final class SetupRateMain {
                 out.add(new Summary(rs.get(0).product(), rs.get(0).mode(),
                         median(rs.stream().mapToDouble(Round::setupsPerSecond).toArray()),
                         millis(percentile(all, 50)), millis(percentile(all, 99)),
-                        median(rs.stream().mapToDouble(Round::cpuMillisPerSetup).toArray()), rs.size()));
+                        median(rs.stream().mapToDouble(Round::cpuMillisPerSetup).toArray()),
+                        median(rs.stream().mapToDouble(Round::engineCpuMillisPerSetup).toArray()), rs.size()));
             }
             return out;
         } finally {
@@ -136,6 +147,7 @@ public final class SetupRateMain {
         Completions c = pair.newRound(n);
         long[] start = new long[n];
         long cpu0 = pair.cpuNanos();
+        long engine0 = pair.engineCpuNanos();
         long t0 = System.nanoTime();
         for (int k = 0; k < n; k++) {
             start[k] = System.nanoTime();
@@ -146,6 +158,7 @@ public final class SetupRateMain {
         }
         c.await(n, ROUND_TIMEOUT_MILLIS);
         long cpu1 = pair.cpuNanos();
+        long engine1 = pair.engineCpuNanos();
         long last = 0;
         long[] latencies = new long[n];
         for (int k = 0; k < n; k++) {
@@ -154,7 +167,8 @@ public final class SetupRateMain {
             latencies[k] = done - start[k];
         }
         pair.terminateAll(n);
-        return new Round(pair.product(), mode, n * 1e9 / (last - t0), latencies, (cpu1 - cpu0) / 1e6 / n);
+        return new Round(pair.product(), mode, n * 1e9 / (last - t0), latencies, (cpu1 - cpu0) / 1e6 / n,
+                engine0 < 0 ? Double.NaN : (engine1 - engine0) / 1e6 / n);
     }
 
     static List<String> rows(DhGroup g, AuthMode a, List<Summary> s) {
