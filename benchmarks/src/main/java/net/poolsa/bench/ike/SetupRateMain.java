@@ -1,13 +1,16 @@
 package net.poolsa.bench.ike;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * IKEv1 tunnel setups per second, poolsa against strongSwan in the same run (docs/benchmarks.md §6): for each DH
@@ -23,7 +26,7 @@ import java.util.Map;
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar net.poolsa.bench.ike.SetupRateMain [--n 100] [--rounds 5]
  *      [--warmup 3] [--groups 14,19] [--auth psk] [--modes sequential,concurrent] [--products poolsa,strongswan]
- *      [--charon-dh-exponent short|full]
+ *      [--charon-dh-exponent short|full] [--keep true]
  * </pre>
  */
 public final class SetupRateMain {
@@ -68,24 +71,42 @@ public final class SetupRateMain {
                 n, rounds, warmup, fullExponents ? "full" : "short", Runtime.getRuntime().availableProcessors(),
                 loadAverage(), work);
         List<String> table = new ArrayList<>();
-        for (DhGroup g : groups) {
-            for (AuthMode a : auths) {
-                List<Summary> s = runCase(n, rounds, warmup, g, a, modes, products, work, fullExponents);
-                for (Summary x : s) {
-                    System.out.printf(Locale.ROOT, "SUMMARY group=%d auth=%s mode=%s product=%s setups_per_s=%.1f "
-                                    + "p50_ms=%.2f p99_ms=%.2f cpu_ms_per_setup=%.2f engine_cpu_ms_per_setup=%.2f rounds=%d%n",
-                            g.number, a.name().toLowerCase(Locale.ROOT), x.mode(), x.product(), x.setupsPerSecond(),
-                            x.p50Millis(), x.p99Millis(), x.cpuMillisPerSetup(), x.engineCpuMillisPerSetup(), x.rounds());
+        try {
+            for (DhGroup g : groups) {
+                for (AuthMode a : auths) {
+                    table.addAll(report(g, a, runCase(n, rounds, warmup, g, a, modes, products, work, fullExponents)));
                 }
-                table.addAll(rows(g, a, s));
+            }
+        } finally {
+            if (!o.getOrDefault("keep", "false").equals("true")) {
+                deleteTree(work); // charon's configuration (with the benchmark's throwaway key) and logs
             }
         }
         System.out.printf(Locale.ROOT, "# load at the end: %s%n", loadAverage());
         System.out.println();
         System.out.println("| DH group | auth | mode | poolsa setups/s | strongSwan setups/s | ratio | poolsa p50 / p99 ms "
-                + "| strongSwan p50 / p99 ms | poolsa CPU ms/setup | strongSwan CPU ms/setup |");
+                + "| strongSwan p50 / p99 ms | poolsa CPU ms/setup (engine threads) | strongSwan CPU ms/setup |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|");
         table.forEach(System.out::println);
+    }
+
+    /** Prints the SUMMARY lines of one case; returns its table rows. */
+    private static List<String> report(DhGroup g, AuthMode a, List<Summary> s) {
+        for (Summary x : s) {
+            System.out.printf(Locale.ROOT, "SUMMARY group=%d auth=%s mode=%s product=%s setups_per_s=%.1f "
+                            + "p50_ms=%.2f p99_ms=%.2f cpu_ms_per_setup=%.2f engine_cpu_ms_per_setup=%.2f rounds=%d%n",
+                    g.number, a.name().toLowerCase(Locale.ROOT), x.mode(), x.product(), x.setupsPerSecond(),
+                    x.p50Millis(), x.p99Millis(), x.cpuMillisPerSetup(), x.engineCpuMillisPerSetup(), x.rounds());
+        }
+        return rows(g, a, s);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     /** Both products for one group and auth mode: warm-up rounds, then {@code rounds} measured, products alternating. */
@@ -179,13 +200,13 @@ public final class SetupRateMain {
             }
             Summary w = s.stream().filter(x -> x.product().equals("strongswan") && x.mode().equals(p.mode()))
                     .findFirst().orElse(null);
-            out.add(String.format(Locale.ROOT, "| %d | %s | %s | %.1f | %s | %s | %.1f / %.1f | %s | %.2f | %s |",
+            out.add(String.format(Locale.ROOT, "| %d | %s | %s | %.1f | %s | %s | %.1f / %.1f | %s | %.2f (%.2f) | %s |",
                     g.number, a.name().toLowerCase(Locale.ROOT), p.mode(), p.setupsPerSecond(),
                     w == null ? "-" : String.format(Locale.ROOT, "%.1f", w.setupsPerSecond()),
                     w == null ? "-" : String.format(Locale.ROOT, "%.2f", p.setupsPerSecond() / w.setupsPerSecond()),
                     p.p50Millis(), p.p99Millis(),
                     w == null ? "-" : String.format(Locale.ROOT, "%.1f / %.1f", w.p50Millis(), w.p99Millis()),
-                    p.cpuMillisPerSetup(),
+                    p.cpuMillisPerSetup(), p.engineCpuMillisPerSetup(),
                     w == null ? "-" : String.format(Locale.ROOT, "%.2f", w.cpuMillisPerSetup())));
         }
         return out;
