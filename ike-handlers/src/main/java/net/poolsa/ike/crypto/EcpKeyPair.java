@@ -12,7 +12,10 @@ import org.bouncycastle.math.ec.FixedPointCombMultiplier;
 /**
  * An ECP Diffie-Hellman key pair on NIST P-256 (group 19) or P-384 (group 20), scalar multiplication by Bouncy
  * Castle's curves with dedicated field arithmetic ({@link CustomNamedCurves}): the public point d*G by a fixed-point
- * comb (its table of multiples of G is built once per curve), the shared point by a windowed NAF multiplication.
+ * comb (its table of multiples of G is built once per curve, its entries read by constant-time lookups), the shared
+ * point by the curve's default multiplication (windowed NAF), as Bouncy Castle's own {@code ECDHBasicAgreement}
+ * does. Unlike SunEC's, that one's timing depends on the scalar; each scalar here is ephemeral and takes part in one
+ * agreement only.
  *
  * <p>Before, both went through the JDK's SunEC ECDH, which derives no public key from a given scalar: d*G took two
  * ECDH operations and a square root, so a Diffie-Hellman cost three generic scalar multiplications, most of the CPU
