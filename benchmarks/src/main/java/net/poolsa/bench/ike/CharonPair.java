@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code terminate} and the {@code ike-updown} events. CPU time is utime + stime of both charon processes from
  * /proc/PID/stat (all their threads). Both namespaces, and the daemons in them, are removed by {@link #close()}.
  */
-final class CharonPair implements SetupPair {
+final class CharonPair extends SetupPair {
     /** The plugins of appliance/.../StrongSwanLab: openssl does modp and ecp, libipsec the ESP. */
     static final String PLUGINS = "random nonce openssl pem pkcs1 x509 pubkey sha1 sha2 hmac aes gcm kdf gmp "
             + "curve25519 kernel-libipsec kernel-netlink socket-default vici updown";
@@ -39,7 +39,6 @@ final class CharonPair implements SetupPair {
     private final List<Thread> readers = new ArrayList<>();
     private final AtomicInteger[] downs = {new AtomicInteger(), new AtomicInteger()};
     private Vici command;
-    private volatile Completions round;
     private volatile String readerFailure;
     private volatile boolean closing;
 
@@ -231,19 +230,12 @@ final class CharonPair implements SetupPair {
     }
 
     @Override
-    public String product() {
+    String product() {
         return "strongswan";
     }
 
     @Override
-    public Completions newRound(int n) {
-        Completions c = new Completions(n);
-        round = c;
-        return c;
-    }
-
-    @Override
-    public void initiate(int k) throws IOException {
+    void initiate(int k) throws IOException {
         Map<String, String> args = new LinkedHashMap<>();
         args.put("child", Tunnels.name(k));
         args.put("ike", Tunnels.name(k));
@@ -255,7 +247,7 @@ final class CharonPair implements SetupPair {
     }
 
     @Override
-    public long cpuNanos() throws IOException {
+    long cpuNanos() throws IOException {
         long ticks = 0;
         for (Process p : daemons) {
             String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
@@ -267,7 +259,7 @@ final class CharonPair implements SetupPair {
     }
 
     @Override
-    public void terminateAll(int n) throws Exception {
+    void terminateAll(int n) throws Exception {
         round = null;
         int before0 = downs[0].get();
         int before1 = downs[1].get();

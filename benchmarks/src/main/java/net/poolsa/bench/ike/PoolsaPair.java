@@ -29,10 +29,9 @@ import net.poolsa.ike.transport.IkeTransportConfig;
  * The initiator forces NAT-T, as strongSwan's kernel-libipsec does on this kernel, so both products float to UDP/4500
  * and negotiate ESP-in-UDP. CPU time is this process's (both engines, the driver, the JIT and the GC).
  */
-final class PoolsaPair implements SetupPair {
+final class PoolsaPair extends SetupPair {
     private final IkeEngine initiator;
     private final IkeEngine responder;
-    private volatile Completions round;
     /** The two engines' event-loop threads, seen in their events. */
     private final Set<Thread> loops = ConcurrentHashMap.newKeySet();
 
@@ -115,19 +114,12 @@ final class PoolsaPair implements SetupPair {
     }
 
     @Override
-    public String product() {
+    String product() {
         return "poolsa";
     }
 
     @Override
-    public Completions newRound(int n) {
-        Completions c = new Completions(n);
-        round = c;
-        return c;
-    }
-
-    @Override
-    public void initiate(int k) {
+    void initiate(int k) {
         Completions c = round;
         initiator.initiate(Tunnels.name(k)).whenComplete((r, e) -> {
             if (e != null) {
@@ -139,13 +131,13 @@ final class PoolsaPair implements SetupPair {
     }
 
     @Override
-    public long cpuNanos() {
+    long cpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** CPU time of the two engines' event-loop threads alone (no JIT, GC or driver), -1 before they were seen. */
     @Override
-    public long engineCpuNanos() {
+    long engineCpuNanos() {
         if (loops.size() < 2) {
             return -1;
         }
@@ -158,7 +150,7 @@ final class PoolsaPair implements SetupPair {
     }
 
     @Override
-    public void terminateAll(int n) throws Exception {
+    void terminateAll(int n) throws Exception {
         round = null;
         for (int k = 0; k < n; k++) {
             initiator.terminate(Tunnels.name(k)).toCompletableFuture().get(30, TimeUnit.SECONDS);
