@@ -19,6 +19,6 @@ fi
 for tool in /usr/lib/ipsec/charon swanctl ip; do
     command -v "$tool" >/dev/null || { echo "bench/ikesetup: $tool is missing (scripts/install-deps.sh)" >&2; exit 1; }
 done
-# poolsa logs at WARN, as charon's file log does at its default level 1 (no per-exchange lines at either)
+# poolsa logs at WARN (no line per exchange); charon's file log stays at its default level 1 (a few lines per setup)
 exec java -XX:+UseTransparentHugePages -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
     -cp benchmarks/target/benchmarks.jar net.poolsa.bench.ike.SetupRateMain "$@"
