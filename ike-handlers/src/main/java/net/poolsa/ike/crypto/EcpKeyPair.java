@@ -1,28 +1,25 @@
 package net.poolsa.ike.crypto;
 
 import java.math.BigInteger;
-import java.security.AlgorithmParameters;
-import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
-import java.security.PrivateKey;
-import java.security.PublicKey;
-import java.security.spec.ECFieldFp;
-import java.security.spec.ECGenParameterSpec;
-import java.security.spec.ECParameterSpec;
-import java.security.spec.ECPoint;
-import java.security.spec.ECPrivateKeySpec;
-import java.security.spec.ECPublicKeySpec;
 import java.util.Arrays;
-import javax.crypto.KeyAgreement;
+
+import org.bouncycastle.asn1.x9.X9ECParameters;
+import org.bouncycastle.crypto.ec.CustomNamedCurves;
+import org.bouncycastle.math.ec.ECCurve;
+import org.bouncycastle.math.ec.ECPoint;
+import org.bouncycastle.math.ec.FixedPointCombMultiplier;
 
 /**
- * An ECP Diffie-Hellman key pair on NIST P-256 (group 19) or P-384 (group 20), scalar multiplication by the
- * JDK's SunEC provider.
+ * An ECP Diffie-Hellman key pair on NIST P-256 (group 19) or P-384 (group 20), scalar multiplication by Bouncy
+ * Castle's curves with dedicated field arithmetic ({@link CustomNamedCurves}): the public point d*G by a fixed-point
+ * comb (its table of multiples of G is built once per curve, its entries read by constant-time lookups), the shared
+ * point by the curve's default multiplication (windowed NAF), as Bouncy Castle's own {@code ECDHBasicAgreement}
+ * does. Unlike SunEC's, that one's timing depends on the scalar; each scalar here is ephemeral and takes part in one
+ * agreement only.
  *
- * <p>The JCA derives no public key from a given private scalar, and the private scalar must come from
- * {@link IkeRandom}. So the public point Q = d*G is computed with two ECDH operations on public data: ECDH(d, G)
- * gives x(Q); the curve equation gives y up to its sign; ECDH(d+1, G) = x(Q + G) tells which sign it is,
- * by adding G to one candidate. Only SunEC ever touches d; the BigInteger arithmetic sees public values only.
+ * <p>Before, both went through the JDK's SunEC ECDH, which derives no public key from a given scalar: d*G took two
+ * ECDH operations and a square root, so a Diffie-Hellman cost three generic scalar multiplications, most of the CPU
+ * time of a tunnel setup (docs/benchmarks.md §6).
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc5903#section-7">RFC 5903 §7 (x | y) and §9 (x of the shared point)</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc6989#section-2">RFC 6989 §2 (public value checks)</a>
@@ -41,7 +38,7 @@ final class EcpKeyPair extends DhKeyPair {
         this.scalar = scalar;
     }
 
-    /** d uniform in [1, n-2] (reduced from 64 extra random bits), so that d+1 is a valid scalar too. */
+    /** d uniform in [1, n-2] (reduced from 64 extra random bits; a seeded random gives the scalars it always gave). */
     static EcpKeyPair generate(DhGroup group, IkeRandom random) {
         Curve c = Curve.of(group);
         byte[] seed = random.bytes(c.size + 8);
@@ -57,11 +54,11 @@ final class EcpKeyPair extends DhKeyPair {
         if (!curve.contains(x, y)) {
             throw IkeCryptoException.invalidKey(curve.group + " public value is not a point of the curve");
         }
-        try {
-            return curve.ecdhX(new BigInteger(1, scalar), new ECPoint(x, y));
-        } catch (GeneralSecurityException e) {
-            throw IkeCryptoException.invalidKey(curve.group + " public value refused by SunEC: " + e.getMessage());
+        ECPoint shared = curve.params.getCurve().createPoint(x, y).multiply(new BigInteger(1, scalar)).normalize();
+        if (shared.isInfinity()) {
+            throw IkeCryptoException.invalidKey(curve.group + " shared point is the point at infinity");
         }
+        return fixedLength(shared.getAffineXCoord().toBigInteger(), curve.size);
     }
 
     @Override
@@ -69,38 +66,33 @@ final class EcpKeyPair extends DhKeyPair {
         Arrays.fill(scalar, (byte) 0);
     }
 
-    /** The domain parameters of one curve, from SunEC. */
+    /** The domain parameters of one curve. */
     private static final class Curve {
         private static final Curve P256 = new Curve(DhGroup.ECP_256, "secp256r1");
         private static final Curve P384 = new Curve(DhGroup.ECP_384, "secp384r1");
 
         final DhGroup group;
-        final ECParameterSpec spec;
+        final X9ECParameters params;
         final BigInteger p;
         final BigInteger a;
         final BigInteger b;
         final BigInteger n;
         final int size;
+        private final FixedPointCombMultiplier comb = new FixedPointCombMultiplier();
 
         private Curve(DhGroup group, String name) {
             this.group = group;
-            try {
-                AlgorithmParameters params = AlgorithmParameters.getInstance("EC");
-                params.init(new ECGenParameterSpec(name));
-                spec = params.getParameterSpec(ECParameterSpec.class);
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException(name + " is part of every Java 17 runtime", e);
-            }
-            p = ((ECFieldFp) spec.getCurve().getField()).getP();
-            a = spec.getCurve().getA();
-            b = spec.getCurve().getB();
-            n = spec.getOrder();
+            params = CustomNamedCurves.getByName(name);
+            ECCurve curve = params.getCurve();
+            p = curve.getField().getCharacteristic();
+            a = curve.getA().toBigInteger();
+            b = curve.getB().toBigInteger();
+            n = params.getN();
             size = group.sharedSecretLength();
-            if (p.testBit(0) && p.testBit(1) && spec.getCofactor() == 1) {
-                return;
+            if (!BigInteger.ONE.equals(params.getH())) {
+                // "on the curve" means "in the group" only with cofactor 1
+                throw new IllegalStateException(name + " does not have cofactor 1");
             }
-            // sqrt below needs p = 3 mod 4; "on the curve" means "in the group" only with cofactor 1
-            throw new IllegalStateException(name + " does not have p = 3 mod 4 and cofactor 1");
         }
 
         static Curve of(DhGroup group) {
@@ -119,59 +111,19 @@ final class EcpKeyPair extends DhKeyPair {
             if (x.compareTo(p) >= 0 || y.compareTo(p) >= 0) {
                 return false;
             }
-            return y.multiply(y).mod(p).equals(rhs(x));
-        }
-
-        private BigInteger rhs(BigInteger x) {
-            return x.multiply(x).add(a).multiply(x).add(b).mod(p);
+            return y.multiply(y).mod(p).equals(x.multiply(x).add(a).multiply(x).add(b).mod(p));
         }
 
         /** x | y of d*G. */
         byte[] publicValue(BigInteger d) {
-            if (d.signum() <= 0 || d.compareTo(n.subtract(BigInteger.ONE)) >= 0) {
-                throw new IllegalArgumentException(group + " private scalar outside [1, n-2]");
+            if (d.signum() <= 0 || d.compareTo(n) >= 0) {
+                throw new IllegalArgumentException(group + " private scalar outside [1, n-1]");
             }
-            ECPoint g = spec.getGenerator();
-            BigInteger x;
-            BigInteger xNext;
-            try {
-                x = new BigInteger(1, ecdhX(d, g));
-                xNext = new BigInteger(1, ecdhX(d.add(BigInteger.ONE), g));
-            } catch (GeneralSecurityException e) {
-                throw new IllegalStateException(group + " scalar multiplication of G failed", e);
-            }
-            BigInteger y;
-            if (x.equals(g.getAffineX())) {
-                y = g.getAffineY(); // d = 1: the other point with this x is -G = (n-1)G, outside the range
-            } else {
-                BigInteger y0 = rhs(x).modPow(p.add(BigInteger.ONE).shiftRight(2), p);
-                y = xOfSum(x, y0, g).equals(xNext) ? y0 : p.subtract(y0);
-                if (!xOfSum(x, y, g).equals(xNext) || !contains(x, y)) {
-                    throw new IllegalStateException(group + " public point reconstruction failed");
-                }
-            }
+            ECPoint q = comb.multiply(params.getG(), d).normalize();
             byte[] out = new byte[2 * size];
-            System.arraycopy(fixedLength(x, size), 0, out, 0, size);
-            System.arraycopy(fixedLength(y, size), 0, out, size, size);
+            System.arraycopy(fixedLength(q.getAffineXCoord().toBigInteger(), size), 0, out, 0, size);
+            System.arraycopy(fixedLength(q.getAffineYCoord().toBigInteger(), size), 0, out, size, size);
             return out;
-        }
-
-        /** x of (x1, y1) + G, affine addition of two distinct points with distinct x. */
-        private BigInteger xOfSum(BigInteger x1, BigInteger y1, ECPoint g) {
-            BigInteger lambda = g.getAffineY().subtract(y1)
-                    .multiply(g.getAffineX().subtract(x1).modInverse(p)).mod(p);
-            return lambda.multiply(lambda).subtract(x1).subtract(g.getAffineX()).mod(p);
-        }
-
-        /** The x coordinate of d*point, fixed length, by SunEC's ECDH (which also checks that point is on the curve). */
-        byte[] ecdhX(BigInteger d, ECPoint point) throws GeneralSecurityException {
-            KeyFactory kf = KeyFactory.getInstance("EC");
-            PrivateKey priv = kf.generatePrivate(new ECPrivateKeySpec(d, spec));
-            PublicKey pub = kf.generatePublic(new ECPublicKeySpec(point, spec));
-            KeyAgreement ka = KeyAgreement.getInstance("ECDH");
-            ka.init(priv);
-            ka.doPhase(pub, true);
-            return ka.generateSecret();
         }
     }
 }

@@ -4,10 +4,16 @@ import java.math.BigInteger;
 import java.util.Arrays;
 
 /**
- * A MODP Diffie-Hellman key pair, generator 2. The private exponent has the size of p less one bit, as
- * strongSwan's default (its {@code dh_exponent_ansi_x9_42 = yes}); a peer's value is accepted when
- * 1 &lt; y &lt; p-1, enough for these safe-prime groups with ephemeral keys (RFC 6989 §2).
+ * A MODP Diffie-Hellman key pair, generator 2. The private exponent is drawn with {@link #exponentBits} bits, at least
+ * twice the group's security strength as NIST SP 800-56A Rev. 3 §5.6.1.1.4 and RFC 7919 §5.2 require for safe-prime
+ * groups (OpenSSL 3 draws 225 bits for a 2048-bit group); a peer's value is accepted when 1 &lt; y &lt; p-1, enough
+ * for these safe-prime groups with ephemeral keys (RFC 6989 §2).
  *
+ * <p>Before, the exponent had the size of p less one bit, as strongSwan's default ({@code dh_exponent_ansi_x9_42 =
+ * yes}): with Java's modPow a group-14 Diffie-Hellman then cost about 8x as much, and the four of a tunnel setup
+ * were most of its CPU time (docs/benchmarks.md §6).
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc7919#section-5.2">RFC 7919 §5.2 (exponent sizes)</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-6.2">RFC 2409 §6.2</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3526#section-3">RFC 3526 §3 and §4</a>
  */
@@ -58,12 +64,27 @@ final class ModpKeyPair extends DhKeyPair {
     }
 
     static ModpKeyPair generate(DhGroup group, IkeRandom random) {
-        byte[] x = new byte[group.publicValueLength()];
+        byte[] x = new byte[exponentBits(group) / 8];
         do {
             random.nextBytes(x);
-            x[0] &= 0x7f;
         } while (new BigInteger(1, x).compareTo(BigInteger.TWO) < 0);
         return new ModpKeyPair(group, prime(group), x);
+    }
+
+    /**
+     * Bits of a generated private exponent: at least twice the security strength (SP 800-57 Part 1 Table 2: 80, 112
+     * and 128 bits for 1024-, 2048- and 3072-bit groups), rounded up to whole bytes with a margin, never below 256.
+     */
+    static int exponentBits(DhGroup group) {
+        switch (group) {
+            case MODP_1024:
+            case MODP_2048:
+                return 256;
+            case MODP_3072:
+                return 320;
+            default:
+                throw new IllegalArgumentException(group + " is not a MODP group");
+        }
     }
 
     static BigInteger prime(DhGroup group) {
