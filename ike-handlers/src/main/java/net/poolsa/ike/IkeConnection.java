@@ -41,6 +41,7 @@ import net.poolsa.esp.sa.SaMode;
  *                             each Quick Mode negotiate an AH+ESP bundle (RFC 2408 §4.2: one proposal number, AH and
  *                             ESP), the AH pair applied in transport mode over the ESP packets under the same reqid;
  *                             empty for none. A bundle cannot cross a NAT (AH covers the outer addresses, RFC 3715 §2.1)
+ * @param rekey                when child and ISAKMP SAs are replaced, and how long a replaced pair keeps receiving
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3554#section-4">RFC 3554 §4</a>
  */
 public record IkeConnection(
@@ -58,7 +59,8 @@ public record IkeConnection(
         StartAction startAction,
         boolean forceEncapsulation,
         int replayWindow, boolean extendedSequenceNumbers,
-        List<String> bundleAhProposals) {
+        List<String> bundleAhProposals,
+        Rekey rekey) {
     /** Phase-1 lifetime when the connection names none (strongSwan's and RFC 2407's common default, 8 hours). */
     public static final long DEFAULT_IKE_LIFETIME_SECONDS = 28800;
     /** Largest reqid: the bits above it number the extra SA pairs (see {@code reqid}). */
@@ -107,6 +109,18 @@ public record IkeConnection(
         for (String p : bundleAhProposals) {
             Proposals.checkBundleAh(p);
         }
+        Objects.requireNonNull(rekey, "rekey");
+    }
+
+    /** A connection with the default {@link Rekey} timing (the form before rekeying existed). */
+    public IkeConnection(String name, int reqid, SaMode mode, IpsecProtocol protocol, AddressPool localOuter,
+                         AddressPool remoteOuter, AddressPool localProtected, AddressPool remoteProtected,
+                         List<String> ikeProposals, List<String> espProposals, byte[] psk, Lifetime childLifetime,
+                         long ikeLifetimeSeconds, StartAction startAction, boolean forceEncapsulation, int replayWindow,
+                         boolean extendedSequenceNumbers, List<String> bundleAhProposals) {
+        this(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, ikeProposals,
+                espProposals, psk, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation, replayWindow,
+                extendedSequenceNumbers, bundleAhProposals, Rekey.DEFAULT);
     }
 
     /** A connection without an AH+ESP bundle (the form before bundles existed). */
@@ -147,7 +161,7 @@ public record IkeConnection(
                 && ikeLifetimeSeconds == c.ikeLifetimeSeconds && startAction == c.startAction
                 && forceEncapsulation == c.forceEncapsulation && replayWindow == c.replayWindow
                 && extendedSequenceNumbers == c.extendedSequenceNumbers
-                && bundleAhProposals.equals(c.bundleAhProposals);
+                && bundleAhProposals.equals(c.bundleAhProposals) && rekey.equals(c.rekey);
     }
 
     /** Leaves the key out: equal connections still hash alike. */
@@ -155,7 +169,7 @@ public record IkeConnection(
     public int hashCode() {
         return Objects.hash(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected,
                 ikeProposals, espProposals, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation,
-                replayWindow, extendedSequenceNumbers, bundleAhProposals);
+                replayWindow, extendedSequenceNumbers, bundleAhProposals, rekey);
     }
 
     /** Everything but the pre-shared key. */

@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import net.poolsa.esp.kernel.IpsecKernel;
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.ike.ChildSaSnapshot;
 import net.poolsa.ike.IkeConnection;
 import net.poolsa.ike.IkeEvents;
@@ -178,6 +180,26 @@ public final class IkeCore implements JobTarget {
             ctx.initiations().removeSa(sa, "half-open for " + ctx.timers().halfOpenMillis() / 1000.0 + " s in "
                     + sa.state(), false);
         }
+    }
+
+    /** The data plane crossed a soft or hard limit of SA {@code spi} (see {@link Lifetimes#expired}). */
+    public void expired(Direction direction, int spi, IpsecProtocol protocol, boolean hard) {
+        ctx.lifetimes().expired(direction, spi, protocol, hard);
+    }
+
+    @Override
+    public void rekeyChild(int spiIn) {
+        ctx.lifetimes().rekeyChild(spiIn);
+    }
+
+    @Override
+    public void retireChild(int spiIn) {
+        ctx.lifetimes().retireChild(spiIn);
+    }
+
+    @Override
+    public void ikeLifetime(long localCookie, boolean hard) {
+        ctx.lifetimes().ikeLifetime(localCookie, hard);
     }
 
     @Override

@@ -45,6 +45,10 @@ public final class IkeSa {
     private final List<ChildSa> children = new ArrayList<>();
     private Scheduler.Cancellable halfOpenTimer = Scheduler.Cancellable.NONE;
     private String lastPeerError;
+    private Scheduler.Cancellable rekeyTimer = Scheduler.Cancellable.NONE;
+    private Scheduler.Cancellable expiryTimer = Scheduler.Cancellable.NONE;
+    private long rekeyAtMillis;
+    private boolean replaced;
 
     public IkeSa(Role role, long initiatorCookie, long responderCookie, String connection, InetSocketAddress local,
                  InetSocketAddress remote, long createdMillis) {
@@ -228,10 +232,37 @@ public final class IkeSa {
         this.lastPeerError = error;
     }
 
+    /** The phase-1 rekey and hard-expiry timers, and when the rekey is due (0: none). */
+    public void lifetimeTimers(Scheduler.Cancellable rekey, long rekeyAtMillis, Scheduler.Cancellable expiry) {
+        this.rekeyTimer = rekey;
+        this.rekeyAtMillis = rekeyAtMillis;
+        this.expiryTimer = expiry;
+    }
+
+    /** When the phase-1 rekey is due on the engine's clock, 0 when none is planned. */
+    public long rekeyAtMillis() {
+        return rekeyAtMillis;
+    }
+
+    /** A newer ISAKMP SA with the peer took the child SAs over: this one waits to be deleted. */
+    public boolean replaced() {
+        return replaced;
+    }
+
+    public void replaced(boolean r) {
+        this.replaced = r;
+        if (r) {
+            rekeyTimer.cancel();
+            rekeyAtMillis = 0;
+        }
+    }
+
     /** Leaves the table: cancels the half-open timer and zeroes the keys. Children are the caller's to remove first. */
     public void destroy() {
         state = IkeSaState.DELETED;
         halfOpenTimer.cancel();
+        rekeyTimer.cancel();
+        expiryTimer.cancel();
         if (encryption != null) {
             encryption.destroy();
         }
