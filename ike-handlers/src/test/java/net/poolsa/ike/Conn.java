@@ -25,6 +25,9 @@ final class Conn {
     private StartAction start = StartAction.NONE;
     private boolean encap;
     private List<String> bundleAh = List.of();
+    private long ikeLifetime;
+    private Rekey rekey = Rekey.DEFAULT;
+    private boolean esn;
 
     static Conn of(String localOuter, String remoteOuter, String localProtected, String remoteProtected) {
         Conn c = new Conn();
@@ -91,9 +94,24 @@ final class Conn {
         return this;
     }
 
+    Conn ikeLifetime(long seconds) {
+        ikeLifetime = seconds;
+        return this;
+    }
+
+    Conn rekey(Rekey r) {
+        rekey = r;
+        return this;
+    }
+
+    Conn esn(boolean e) {
+        esn = e;
+        return this;
+    }
+
     IkeConnection build() {
         return new IkeConnection(name, reqid, mode, protocol, AddressPool.parse(localOuter), AddressPool.parse(remoteOuter),
                 AddressPool.parse(localProtected), AddressPool.parse(remoteProtected), ike, esp,
-                psk.getBytes(StandardCharsets.US_ASCII), lifetime, 0, start, encap, 64, false, bundleAh);
+                psk.getBytes(StandardCharsets.US_ASCII), lifetime, ikeLifetime, start, encap, 64, esn, bundleAh, rekey);
     }
 }
