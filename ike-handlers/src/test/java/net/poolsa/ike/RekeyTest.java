@@ -271,4 +271,35 @@ class RekeyTest {
         assertEquals(2, g.a.events.exchanges("main_mode/ok") + g.b.events.exchanges("main_mode/ok") - 2,
                 "one more Main Mode, seen by both sides");
     }
+
+    @Test
+    void theSnapshotTellsWhenEachSaIsRekeyedAndExpires() {
+        Gateways g = new Gateways();
+        Lifetime lt = Lifetime.ofSeconds(100, 200);
+        g.configure(Gateways.forA().lifetime(lt).rekey(REKEY).ikeLifetime(1000),
+                Gateways.forB().lifetime(lt).rekey(REKEY).ikeLifetime(1000));
+        assertTrue(g.initiate(g.a).ok());
+        g.wire.advance(30_000);
+        IkeSaSnapshot ike = g.snapshot(g.a).get(0);
+        assertEquals(970, ike.expiresInSeconds());
+        assertTrue(ike.rekeyInSeconds() >= 810 - 30 && ike.rekeyInSeconds() <= 900 - 30, "" + ike.rekeyInSeconds());
+        ChildSaSnapshot ch = ike.children().get(0);
+        assertEquals(30, ch.ageSeconds());
+        assertEquals(170, ch.expiresInSeconds());
+        assertTrue(ch.rekeyInSeconds() >= 60 && ch.rekeyInSeconds() <= 70, "" + ch.rekeyInSeconds());
+        assertTrue(!ch.replaced());
+        // whichever side's plan comes first rekeys; step until the new pair is there
+        for (int i = 0; i < 70 && g.snapshot(g.a).get(0).children().size() == 1; i++) {
+            g.wire.advance(1000);
+        }
+        List<ChildSaSnapshot> both = g.snapshot(g.a).get(0).children();
+        assertEquals(2, both.size(), "old and new pair during the grace");
+        ChildSaSnapshot old = both.stream().filter(c -> c.spiIn() == ch.spiIn()).findFirst().orElseThrow();
+        assertTrue(old.replaced());
+        assertEquals(-1, old.rekeyInSeconds(), "a replaced pair is not rekeyed again");
+        ChildSaSnapshot fresh = both.stream().filter(c -> c.spiIn() != ch.spiIn()).findFirst().orElseThrow();
+        assertTrue(!fresh.replaced());
+        assertEquals(200, fresh.expiresInSeconds());
+        assertTrue(fresh.rekeyInSeconds() >= 90 && fresh.rekeyInSeconds() <= 100, "" + fresh.rekeyInSeconds());
+    }
 }

@@ -187,6 +187,7 @@ final class Lifetimes {
     void ikeEstablished(IkeSa sa) {
         ConnectionState c = ctx.connection(sa.connection());
         Rekey r = c == null ? Rekey.DEFAULT : c.config().rekey();
+        sa.establishedAt(ctx.now());
         long life = sa.lifetimeSeconds();
         if (life > 0) {
             long after = r.rekeyAfter(r.ikeSoftSeconds(life) * 1000, uniform());

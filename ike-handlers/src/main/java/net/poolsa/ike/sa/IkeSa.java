@@ -48,6 +48,7 @@ public final class IkeSa {
     private Scheduler.Cancellable rekeyTimer = Scheduler.Cancellable.NONE;
     private Scheduler.Cancellable expiryTimer = Scheduler.Cancellable.NONE;
     private long rekeyAtMillis;
+    private long establishedMillis;
     private boolean replaced;
 
     public IkeSa(Role role, long initiatorCookie, long responderCookie, String connection, InetSocketAddress local,
@@ -237,6 +238,15 @@ public final class IkeSa {
         this.rekeyTimer = rekey;
         this.rekeyAtMillis = rekeyAtMillis;
         this.expiryTimer = expiry;
+    }
+
+    /** When Main Mode finished on the engine's clock (the phase-1 lifetime counts from there), 0 before. */
+    public long establishedMillis() {
+        return establishedMillis;
+    }
+
+    public void establishedAt(long millis) {
+        this.establishedMillis = millis;
     }
 
     /** When the phase-1 rekey is due on the engine's clock, 0 when none is planned. */
