@@ -47,6 +47,7 @@ import net.poolsa.ike.auth.CertificateAuthenticator;
  *                             (RFC 2409 §5.1) by these credentials, whose key decides the Authentication Method
  *                             proposed and accepted, and every pool the peer claims must be granted to it by its
  *                             certificate or the connection's grant (RFC 3554 §4, {@link CertificateAuthenticator})
+ * @param rekey                when child and ISAKMP SAs are replaced, and how long a replaced pair keeps receiving
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3554#section-4">RFC 3554 §4</a>
  */
 public record IkeConnection(
@@ -65,7 +66,8 @@ public record IkeConnection(
         boolean forceEncapsulation,
         int replayWindow, boolean extendedSequenceNumbers,
         List<String> bundleAhProposals,
-        CertificateAuthenticator certificates) {
+        CertificateAuthenticator certificates,
+        Rekey rekey) {
     /** Phase-1 lifetime when the connection names none (strongSwan's and RFC 2407's common default, 8 hours). */
     public static final long DEFAULT_IKE_LIFETIME_SECONDS = 28800;
     /** Largest reqid: the bits above it number the extra SA pairs (see {@code reqid}). */
@@ -120,6 +122,29 @@ public record IkeConnection(
         for (String p : bundleAhProposals) {
             Proposals.checkBundleAh(p);
         }
+        Objects.requireNonNull(rekey, "rekey");
+    }
+
+    /** A connection with the default {@link Rekey} timing (the form before rekeying existed). */
+    public IkeConnection(String name, int reqid, SaMode mode, IpsecProtocol protocol, AddressPool localOuter,
+                         AddressPool remoteOuter, AddressPool localProtected, AddressPool remoteProtected,
+                         List<String> ikeProposals, List<String> espProposals, byte[] psk, Lifetime childLifetime,
+                         long ikeLifetimeSeconds, StartAction startAction, boolean forceEncapsulation, int replayWindow,
+                         boolean extendedSequenceNumbers, List<String> bundleAhProposals, CertificateAuthenticator certificates) {
+        this(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, ikeProposals,
+                espProposals, psk, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation, replayWindow,
+                extendedSequenceNumbers, bundleAhProposals, certificates, Rekey.DEFAULT);
+    }
+
+    /** A connection authenticated by pre-shared key with {@code rekey} timing. */
+    public IkeConnection(String name, int reqid, SaMode mode, IpsecProtocol protocol, AddressPool localOuter,
+                         AddressPool remoteOuter, AddressPool localProtected, AddressPool remoteProtected,
+                         List<String> ikeProposals, List<String> espProposals, byte[] psk, Lifetime childLifetime,
+                         long ikeLifetimeSeconds, StartAction startAction, boolean forceEncapsulation, int replayWindow,
+                         boolean extendedSequenceNumbers, List<String> bundleAhProposals, Rekey rekey) {
+        this(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, ikeProposals,
+                espProposals, psk, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation, replayWindow,
+                extendedSequenceNumbers, bundleAhProposals, null, rekey);
     }
 
     /** A connection authenticated by pre-shared key (the form before certificates existed). */
@@ -130,7 +155,7 @@ public record IkeConnection(
                          boolean extendedSequenceNumbers, List<String> bundleAhProposals) {
         this(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, ikeProposals,
                 espProposals, psk, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation, replayWindow,
-                extendedSequenceNumbers, bundleAhProposals, null);
+                extendedSequenceNumbers, bundleAhProposals, null, Rekey.DEFAULT);
     }
 
     /** A connection without an AH+ESP bundle (the form before bundles existed). */
@@ -182,7 +207,8 @@ public record IkeConnection(
                 && ikeLifetimeSeconds == c.ikeLifetimeSeconds && startAction == c.startAction
                 && forceEncapsulation == c.forceEncapsulation && replayWindow == c.replayWindow
                 && extendedSequenceNumbers == c.extendedSequenceNumbers
-                && bundleAhProposals.equals(c.bundleAhProposals) && Objects.equals(certificates, c.certificates);
+                && bundleAhProposals.equals(c.bundleAhProposals) && Objects.equals(certificates, c.certificates)
+                && rekey.equals(c.rekey);
     }
 
     /** Leaves the key out: equal connections still hash alike. */
@@ -190,7 +216,7 @@ public record IkeConnection(
     public int hashCode() {
         return Objects.hash(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected,
                 ikeProposals, espProposals, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation,
-                replayWindow, extendedSequenceNumbers, bundleAhProposals, certificates);
+                replayWindow, extendedSequenceNumbers, bundleAhProposals, certificates, rekey);
     }
 
     /** Everything but the pre-shared key. */

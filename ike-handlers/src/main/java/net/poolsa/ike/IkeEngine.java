@@ -17,6 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import net.poolsa.esp.kernel.IpsecKernel;
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.ike.crypto.IkeRandom;
 import net.poolsa.ike.exchange.IkeCore;
@@ -126,6 +129,20 @@ public final class IkeEngine implements AutoCloseable {
         int reqid = policy.policy().reqid();
         if (!closed) {
             scheduler.execute(() -> core.acquire(reqid));
+        }
+    }
+
+    /**
+     * From the data plane's KernelListener (any thread): SA {@code sa} crossed its soft limit (the pair is rekeyed
+     * now, make-before-break) or its hard one (already removed: the pair goes, the peer is told, and the selectors
+     * are negotiated again unless a newer pair carries them).
+     */
+    public void expired(SecurityAssociation sa, boolean hard) {
+        Direction d = sa.direction();
+        int spi = sa.spi();
+        IpsecProtocol p = sa.protocol();
+        if (!closed) {
+            scheduler.execute(() -> core.expired(d, spi, p, hard));
         }
     }
 

@@ -31,4 +31,14 @@ public interface IkeEvents {
     /** The peer does not take RFC 3554 ID_LIST: one Quick Mode per range pair from now on. */
     default void compatibilityFallback(String connection, String peer) {
     }
+
+    // --- rekeying (issue 12: lifetimes) ---
+
+    /**
+     * A rekey ended: {@code kind} {@code child} (a Quick Mode replaced a child SA pair) or {@code ike} (a Main Mode
+     * replaced an ISAKMP SA); {@code result} {@code ok} (the new SA carries the traffic, counted by both peers) or
+     * {@code failed} (our attempt did not complete; counted by the side that started it).
+     */
+    default void rekey(String kind, String result) {
+    }
 }

@@ -27,6 +27,9 @@ final class Conn {
     private boolean encap;
     private List<String> bundleAh = List.of();
     private CertificateAuthenticator certificates;
+    private long ikeLifetime;
+    private Rekey rekey = Rekey.DEFAULT;
+    private boolean esn;
 
     static Conn of(String localOuter, String remoteOuter, String localProtected, String remoteProtected) {
         Conn c = new Conn();
@@ -99,10 +102,25 @@ final class Conn {
         return this;
     }
 
+    Conn ikeLifetime(long seconds) {
+        ikeLifetime = seconds;
+        return this;
+    }
+
+    Conn rekey(Rekey r) {
+        rekey = r;
+        return this;
+    }
+
+    Conn esn(boolean e) {
+        esn = e;
+        return this;
+    }
+
     IkeConnection build() {
         return new IkeConnection(name, reqid, mode, protocol, AddressPool.parse(localOuter), AddressPool.parse(remoteOuter),
                 AddressPool.parse(localProtected), AddressPool.parse(remoteProtected), ike, esp,
-                certificates != null ? new byte[0] : psk.getBytes(StandardCharsets.US_ASCII), lifetime, 0, start, encap,
-                64, false, bundleAh, certificates);
+                certificates != null ? new byte[0] : psk.getBytes(StandardCharsets.US_ASCII), lifetime, ikeLifetime, start,
+                encap, 64, esn, bundleAh, certificates, rekey);
     }
 }

@@ -9,6 +9,7 @@ import java.util.Map;
 final class RecordingEvents implements IkeEvents {
     final Map<String, Integer> exchanges = new LinkedHashMap<>();
     final Map<String, Integer> drops = new LinkedHashMap<>();
+    final Map<String, Integer> rekeys = new LinkedHashMap<>();
     final List<String> installed = new ArrayList<>();
     final List<String> fallbacks = new ArrayList<>();
 
@@ -30,6 +31,15 @@ final class RecordingEvents implements IkeEvents {
     @Override
     public void compatibilityFallback(String connection, String peer) {
         fallbacks.add(connection + " " + peer);
+    }
+
+    @Override
+    public void rekey(String kind, String result) {
+        rekeys.merge(kind + "/" + result, 1, Integer::sum);
+    }
+
+    int rekeys(String key) {
+        return rekeys.getOrDefault(key, 0);
     }
 
     int exchanges(String key) {

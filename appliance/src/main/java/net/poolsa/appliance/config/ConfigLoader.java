@@ -320,7 +320,7 @@ public final class ConfigLoader {
     private static final Set<String> CONNECTION_FIELDS = Set.of("mode", "protocol", "local-outer", "remote-outer",
             "local-protected", "remote-protected", "reqid", "ike-proposals", "esp-proposals", "lifetime", "dpd",
             "replay-window", "esn", "udp-encapsulation", "manual", "authentication", "start-action", "ike-lifetime",
-            "ah-proposals");
+            "ah-proposals", "rekey");
 
     private ConnectionConfig connection(String name, ConfigNode n, DataPathConfig dataPath, Map<Integer, String> spiIn,
                                         Map<Integer, String> reqids, java.util.Collection<ConnectionConfig> earlier)
@@ -373,7 +373,7 @@ public final class ConfigLoader {
         IkeFields.Values ike = IkeFields.parse(n, m, protocol, auth, dpd.delaySeconds());
         ConnectionConfig c = new ConnectionConfig(name, mode, protocol, localOuter, remoteOuter, localProtected,
                 remoteProtected, reqid, ike.ikeProposals(), ike.espProposals(), lifetime, dpd, replayWindow, esn, udp,
-                manual, auth, ike.startAction(), ike.ikeLifetimeSeconds(), ike.ahBundleProposals());
+                manual, auth, ike.startAction(), ike.ikeLifetimeSeconds(), ike.ahBundleProposals(), ike.rekey());
         ConnectionChecks.Problem problem = ConnectionChecks.check(c, dataPath);
         if (problem == null) {
             problem = ConnectionChecks.unique(c, spiIn, reqids);

@@ -8,6 +8,7 @@ import net.poolsa.esp.sa.Lifetime;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.TrafficSelector;
 import net.poolsa.esp.sa.UdpEncapsulation;
+import net.poolsa.ike.Rekey;
 import net.poolsa.ike.StartAction;
 
 /**
@@ -25,6 +26,7 @@ import net.poolsa.ike.StartAction;
  * @param ikeLifetimeSeconds IKE: the phase-1 SA lifetime offered and accepted, 0 = the engine's default
  * @param ahBundleProposals IKE with ESP: AH proposals (e.g. sha256) that make each Quick Mode an AH+ESP bundle, empty for
  *                          none (docs/ikev1-pools.md section 3)
+ * @param rekey           IKE: rekey jitter, grace of a replaced pair, phase-1 rekey time ({@code rekey:} block)
  */
 public record ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol,
                                AddressPool localOuter, AddressPool remoteOuter,
@@ -32,11 +34,25 @@ public record ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol,
                                int reqid, List<String> ikeProposals, List<String> espProposals,
                                Lifetime lifetime, DpdConfig dpd, int replayWindow, boolean extendedSequenceNumbers,
                                UdpEncapsulation udpEncapsulation, ManualSaConfig manual, Authentication authentication,
-                               StartAction startAction, long ikeLifetimeSeconds, List<String> ahBundleProposals) {
+                               StartAction startAction, long ikeLifetimeSeconds, List<String> ahBundleProposals,
+                               Rekey rekey) {
     public ConnectionConfig {
         ikeProposals = List.copyOf(ikeProposals);
         espProposals = List.copyOf(espProposals);
         ahBundleProposals = List.copyOf(ahBundleProposals);
+        java.util.Objects.requireNonNull(rekey, "rekey");
+    }
+
+    /** With the default rekey timing ({@link Rekey#DEFAULT}). */
+    public ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol, AddressPool localOuter, AddressPool remoteOuter,
+                            AddressPool localProtected, AddressPool remoteProtected, int reqid, List<String> ikeProposals,
+                            List<String> espProposals, Lifetime lifetime, DpdConfig dpd, int replayWindow,
+                            boolean extendedSequenceNumbers, UdpEncapsulation udpEncapsulation, ManualSaConfig manual,
+                            Authentication authentication, StartAction startAction, long ikeLifetimeSeconds,
+                            List<String> ahBundleProposals) {
+        this(name, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, reqid, ikeProposals,
+                espProposals, lifetime, dpd, replayWindow, extendedSequenceNumbers, udpEncapsulation, manual, authentication,
+                startAction, ikeLifetimeSeconds, ahBundleProposals, Rekey.DEFAULT);
     }
 
     /** Without an IKE AH+ESP bundle. */

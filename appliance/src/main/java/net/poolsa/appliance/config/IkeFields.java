@@ -9,6 +9,7 @@ import java.util.Set;
 import net.poolsa.appliance.config.ConnectionConfig.Authentication;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.ike.Proposals;
+import net.poolsa.ike.Rekey;
 import net.poolsa.ike.StartAction;
 
 /**
@@ -21,15 +22,15 @@ import net.poolsa.ike.StartAction;
  */
 final class IkeFields {
     static final Set<String> NAMES = Set.of("ike-proposals", "esp-proposals", "start-action", "ike-lifetime",
-            "ah-proposals");
+            "ah-proposals", "rekey");
     /** Bounds of {@code ike-lifetime}: below a minute the SA would rekey constantly; a day is the usual maximum. */
     static final long MIN_IKE_LIFETIME = 60;
     static final long MAX_IKE_LIFETIME = 86_400;
 
     /** What the IKE-only fields say; for a manually keyed connection the defaults (no proposals, TRAP, 0). */
     record Values(List<String> ikeProposals, List<String> espProposals, StartAction startAction, long ikeLifetimeSeconds,
-                  List<String> ahBundleProposals) {
-        static final Values MANUAL = new Values(List.of(), List.of(), StartAction.TRAP, 0, List.of());
+                  List<String> ahBundleProposals, Rekey rekey) {
+        static final Values MANUAL = new Values(List.of(), List.of(), StartAction.TRAP, 0, List.of(), Rekey.DEFAULT);
     }
 
     private IkeFields() {
@@ -91,7 +92,36 @@ final class IkeFields {
                 : StartAction.TRAP;
         long lifetime = m.containsKey("ike-lifetime")
                 ? m.get("ike-lifetime").integer(MIN_IKE_LIFETIME, MAX_IKE_LIFETIME) : 0;
-        return new Values(ike, esp, start, lifetime, ah);
+        Rekey rekey = m.containsKey("rekey") ? rekey(m.get("rekey"),
+                lifetime == 0 ? net.poolsa.ike.IkeConnection.DEFAULT_IKE_LIFETIME_SECONDS : lifetime) : Rekey.DEFAULT;
+        return new Values(ike, esp, start, lifetime, ah, rekey);
+    }
+
+    // --- rekeying (issue 12: lifetimes) ---
+
+    /** Largest {@code rekey.grace}: a replaced pair need not wait for packets longer than an hour. */
+    static final long MAX_REKEY_GRACE = 3600;
+
+    /**
+     * {@code rekey: {jitter-percent: 10, grace: 5, ike-rekey-time: 25920}}: how much earlier than the soft time a
+     * rekey may come at random (0-50 % of it), how long a replaced child SA pair keeps receiving before its Delete,
+     * and the phase-1 soft time in seconds (below {@code ike-lifetime}; default nine tenths of it).
+     */
+    private static Rekey rekey(ConfigNode n, long ikeLifetime) throws ConfigException {
+        Map<String, ConfigNode> m = n.mapping(Set.of("jitter-percent", "grace", "ike-rekey-time"));
+        long jitter = m.containsKey("jitter-percent")
+                ? m.get("jitter-percent").integer(0, Math.round(Rekey.MAX_JITTER * 100))
+                : Math.round(Rekey.DEFAULT.jitter() * 100);
+        long grace = m.containsKey("grace") ? m.get("grace").integer(1, MAX_REKEY_GRACE) : Rekey.DEFAULT.graceSeconds();
+        long ikeRekey = 0;
+        if (m.containsKey("ike-rekey-time")) {
+            ikeRekey = m.get("ike-rekey-time").integer(MIN_IKE_LIFETIME / 2, MAX_IKE_LIFETIME);
+            if (ikeRekey >= ikeLifetime) {
+                throw m.get("ike-rekey-time").error("the phase-1 rekey time " + ikeRekey + " s must be below the "
+                        + "phase-1 lifetime (ike-lifetime) of " + ikeLifetime + " s");
+            }
+        }
+        return new Rekey(jitter / 100.0, grace, ikeRekey);
     }
 
     private interface Check {

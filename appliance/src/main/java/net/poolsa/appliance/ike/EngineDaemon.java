@@ -8,6 +8,7 @@ import java.util.concurrent.CompletionStage;
 
 import net.poolsa.esp.divert.HostDivert;
 import net.poolsa.esp.kernel.IpsecKernel;
+import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.ike.IkeConnection;
 import net.poolsa.ike.IkeEngine;
@@ -62,6 +63,11 @@ public final class EngineDaemon implements IkeDaemon {
     @Override
     public void acquire(InstalledPolicy policy) {
         engine.acquire(policy);
+    }
+
+    @Override
+    public void expired(SecurityAssociation sa, boolean hard) {
+        engine.expired(sa, hard);
     }
 
     @Override

@@ -44,7 +44,7 @@ public final class IkeConnections {
         return new IkeConnection(c.name(), reqid, c.mode(), c.protocol(), c.localOuter(), c.remoteOuter(),
                 c.localProtected(), c.remoteProtected(), c.ikeProposals(), c.espProposals(), psk,
                 c.lifetime(), c.ikeLifetimeSeconds(), c.startAction(), c.udpEncapsulation() != null, c.replayWindow(),
-                c.extendedSequenceNumbers(), c.ahBundleProposals(), certificates);
+                c.extendedSequenceNumbers(), c.ahBundleProposals(), certificates, c.rekey());
     }
 
     /**

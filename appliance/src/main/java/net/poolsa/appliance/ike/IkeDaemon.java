@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 import net.poolsa.esp.kernel.IpsecKernel;
+import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.ike.IkeConnection;
 import net.poolsa.ike.IkeEvents;
@@ -30,6 +31,12 @@ public interface IkeDaemon extends AutoCloseable {
 
     /** A PROTECT policy without SA was hit (any thread). */
     void acquire(InstalledPolicy policy);
+
+    /**
+     * The data plane crossed a soft ({@code hard} false: rekey now) or hard lifetime (the SA is already removed) of
+     * an SA the daemon installed (any thread).
+     */
+    void expired(SecurityAssociation sa, boolean hard);
 
     /** The addresses the IKE sockets are bound to. */
     List<InetAddress> addresses();

@@ -60,4 +60,17 @@ public final class IkeEventLog implements IkeEvents {
         meters.idListFallback();
         LOG.warn("event=ike_id_list_refused connection={} peer={} fallback=one_quick_mode_per_range_pair", connection, peer);
     }
+
+    // --- rekeying (issue 12: lifetimes) ---
+
+    @Override
+    public void rekey(String kind, String result) {
+        IkeMeters.Result r = result(result);
+        if (r == null || !meters.rekey(kind, r)) {
+            if (unknownReported.compareAndSet(false, true)) {
+                LOG.warn("event=ike_rekey_uncounted kind={} result={} reason=\"label outside poolsa_ike_rekeys_total\"",
+                        kind, result);
+            }
+        }
+    }
 }

@@ -22,12 +22,12 @@ import net.poolsa.appliance.control.IkeControl;
 import net.poolsa.appliance.keying.ConnectionManager;
 import net.poolsa.appliance.metrics.StatusReport;
 import net.poolsa.esp.kernel.IpsecKernel;
+import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.ike.IkeConnection;
 import net.poolsa.ike.IkeEvents;
 import net.poolsa.ike.IkeResult;
 import net.poolsa.ike.IkeSaSnapshot;
-import net.poolsa.ike.StartAction;
 
 /**
  * The appliance's side of IKE keying, as {@code ManualKeying} is for manual SAs: starts the IKE daemon when the
@@ -50,7 +50,6 @@ public final class IkeKeying implements IkeControl, AutoCloseable {
     private final IpsecKernel kernel;
     private final IkeEvents events;
     private volatile IkeDaemon daemon;
-    private final java.util.Set<String> renegotiating = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     public IkeKeying(IkeDaemon.Factory factory, IpsecKernel kernel, IkeEvents events) {
         this.factory = factory;
@@ -120,26 +119,20 @@ public final class IkeKeying implements IkeControl, AutoCloseable {
     }
 
     /**
-     * A child SA of IKE connection {@code connection} reached its hard lifetime and the kernel removed it. The engine
-     * does not rekey yet and is not told of expiries, so it would go on counting the pair as established: the
-     * connection is terminated (Deletes to the peer, so it drops its half too) and, unless its start action is
-     * {@code none}, negotiated again at once. Both SAs of a pair expire together: one renegotiation per connection at
-     * a time.
+     * The data plane crossed a lifetime of SA {@code sa} of IKE connection {@code connection}: the engine rekeys the
+     * pair at a soft limit (make-before-break) and, at a hard one (the SA is already removed), deletes the pair with a
+     * Delete to the peer and negotiates it again unless a newer pair carries the traffic or the start action is none.
      */
-    public void childExpired(String connection, StartAction startAction) {
+    public void expired(String connection, SecurityAssociation sa, boolean hard) {
         IkeDaemon d = daemon;
-        if (d == null || !renegotiating.add(connection)) {
+        if (d == null) {
             return;
         }
-        LOG.info("event=ike_child_expired connection={} action={}", connection,
-                startAction == StartAction.NONE ? "terminate" : "renegotiate");
-        d.terminate(connection)
-                .thenCompose(t -> startAction == StartAction.NONE ? CompletableFuture.completedFuture(t) : d.initiate(connection))
-                .whenComplete((r, failure) -> {
-                    renegotiating.remove(connection);
-                    LOG.info("event=ike_child_expired_done connection={} ok={} message=\"{}\"", connection,
-                            failure == null && r.ok(), failure == null ? r.message() : failure.getMessage());
-                });
+        if (hard) {
+            LOG.info("event=ike_child_expired connection={} spi={} direction={}", connection, sa.spiHex(),
+                    sa.direction().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        d.expired(sa, hard);
     }
 
     /** True once the daemon runs. */

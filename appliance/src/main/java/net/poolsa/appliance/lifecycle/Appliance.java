@@ -139,9 +139,9 @@ public final class Appliance implements AutoCloseable {
                 public void expired(SecurityAssociation sa, boolean hard) {
                     LOG.info("event=sa_expired spi={} direction={} reqid={} hard={}", sa.spiHex(),
                             sa.direction().name().toLowerCase(), sa.reqid(), hard);
-                    ConnectionConfig c = hard ? a.manager.byReqid(sa.reqid()) : null;
+                    ConnectionConfig c = a.manager.byReqid(sa.reqid() & IkeConnection.MAX_REQID);
                     if (c != null && !c.manuallyKeyed()) {
-                        a.ike.childExpired(c.name(), c.startAction());
+                        a.ike.expired(c.name(), sa, hard);
                     }
                 }
 

@@ -20,7 +20,10 @@ import net.poolsa.ike.transport.TransportDropReason;
  *     start; a reason the engine adds later gets a series too, up to {@link #MAX_DROP_REASONS} in all, beyond that
  *     it is counted as {@code other}, so the series set stays bounded;</li>
  * <li>{@code poolsa_ike_id_list_fallbacks_total}: peers that refused an RFC 3554 ID_LIST, so one Quick Mode per
- *     range pair was negotiated instead.</li>
+ *     range pair was negotiated instead;</li>
+ * <li>{@code poolsa_ike_rekeys_total{kind,result}}: rekeys by kind ({@code child}: a Quick Mode replaced a child SA
+ *     pair; {@code ike}: a Main Mode replaced an ISAKMP SA) and result ({@code success}: the new SA took over,
+ *     counted by both peers; {@code failure}: our attempt did not complete), every combination registered at start.</li>
  * </ul>
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc7296#section-1">RFC 7296 §1 (IKEv2 exchanges)</a>
@@ -49,6 +52,9 @@ public final class IkeMeters {
     private final Map<String, Counter> counters = new HashMap<>();
     private final Map<String, Counter> drops = new ConcurrentHashMap<>();
     private final Counter fallbacks;
+    /** Kinds of rekey, as the {@code kind} tag of {@code poolsa_ike_rekeys_total}. */
+    public static final String[] REKEY_KINDS = {"child", "ike"};
+    private final Map<String, Counter> rekeys = new HashMap<>();
 
     public IkeMeters(MeterRegistry registry) {
         this.registry = registry;
@@ -72,6 +78,23 @@ public final class IkeMeters {
         fallbacks = Counter.builder("poolsa.ike.id.list.fallbacks")
                 .description("Peers that refused an RFC 3554 ID_LIST: one Quick Mode per range pair instead")
                 .register(registry);
+        for (String kind : REKEY_KINDS) {
+            for (Result r : new Result[] {Result.SUCCESS, Result.FAILURE}) {
+                rekeys.put(kind + "/" + r.label(), Counter.builder("poolsa.ike.rekeys")
+                        .description("Rekeys of child and ISAKMP SAs by kind and result")
+                        .tag("kind", kind).tag("result", r.label()).register(registry));
+            }
+        }
+    }
+
+    /** Counts one rekey; false (nothing counted) for a label outside the fixed set. */
+    public boolean rekey(String kind, Result result) {
+        Counter c = rekeys.get(kind + "/" + result.label());
+        if (c == null) {
+            return false;
+        }
+        c.increment();
+        return true;
     }
 
     /** Counts one finished exchange; unknown labels are refused so the tag set stays bounded. */

@@ -73,8 +73,7 @@ public final class StatusReport {
                     }
                 }
                 if (!mine.isEmpty() || s.connection().equals(connection)) {
-                    out.add(new IkeSaSnapshot(s.connection(), s.local(), s.remote(), s.initiatorCookie(),
-                            s.responderCookie(), s.role(), s.state(), s.proposal(), s.ageSeconds(), s.natT(), mine));
+                    out.add(s.withChildren(mine));
                 }
             }
             return out;
@@ -198,11 +197,13 @@ public final class StatusReport {
                     .append(s.initiatorCookie()).append("_i ").append(s.responderCookie()).append("_r\n");
             b.append("    local ").append(endpoint(s.local())).append(", remote ").append(endpoint(s.remote()))
                     .append(s.natT() ? ", NAT-T" : "").append('\n');
-            b.append("    ").append(s.proposal()).append(", established ").append(s.ageSeconds()).append("s ago\n");
+            b.append("    ").append(s.proposal()).append(", established ").append(s.ageSeconds()).append("s ago")
+                    .append(lifetimeText(s.rekeyInSeconds(), s.expiresInSeconds(), s.replaced())).append('\n');
             for (ChildSaSnapshot ch : s.children()) {
                 b.append("    ").append(c.name()).append(": reqid ").append(reqid == null ? "-" : reqid).append(", ")
                         .append(c.mode().name()).append(", ").append(ch.proposal()).append(", installed ")
-                        .append(ch.ageSeconds()).append("s ago\n");
+                        .append(ch.ageSeconds()).append("s ago")
+                        .append(lifetimeText(ch.rekeyInSeconds(), ch.expiresInSeconds(), ch.replaced())).append('\n');
                 SecurityAssociation in = ike.find(Direction.INBOUND, ch.spiIn(), reqid);
                 SecurityAssociation out = ike.find(Direction.OUTBOUND, ch.spiOut(), reqid);
                 LastOuterAddresses.Pair last = in == null ? null : in.lastInboundOuter().get();
@@ -237,7 +238,10 @@ public final class StatusReport {
                     .append(",\"responder_cookie\":").append(q(s.responderCookie()))
                     .append(",\"role\":").append(q(s.role())).append(",\"state\":").append(q(s.state()))
                     .append(",\"proposal\":").append(q(s.proposal())).append(",\"age_seconds\":").append(s.ageSeconds())
-                    .append(",\"nat_t\":").append(s.natT()).append(",\"children\":[");
+                    .append(",\"nat_t\":").append(s.natT())
+                    .append(",\"rekey_in_seconds\":").append(s.rekeyInSeconds())
+                    .append(",\"expires_in_seconds\":").append(s.expiresInSeconds())
+                    .append(",\"replaced\":").append(s.replaced()).append(",\"children\":[");
             List<String> children = new ArrayList<>();
             for (ChildSaSnapshot ch : s.children()) {
                 SecurityAssociation in = ike.find(Direction.INBOUND, ch.spiIn(), reqid);
@@ -246,7 +250,8 @@ public final class StatusReport {
                         + q(String.format("%08x", ch.spiOut())) + ",\"proposal\":" + q(ch.proposal())
                         + ",\"local_protected\":" + q(ch.localProtected()) + ",\"remote_protected\":" + q(ch.remoteProtected())
                         + ",\"local_outer\":" + q(ch.localOuter()) + ",\"remote_outer\":" + q(ch.remoteOuter())
-                        + ",\"age_seconds\":" + ch.ageSeconds()
+                        + ",\"age_seconds\":" + ch.ageSeconds() + ",\"rekey_in_seconds\":" + ch.rekeyInSeconds()
+                        + ",\"expires_in_seconds\":" + ch.expiresInSeconds() + ",\"replaced\":" + ch.replaced()
                         + ",\"inbound\":" + (in == null ? "null" : sa(in, nowNanos))
                         + ",\"outbound\":" + (out == null ? "null" : sa(out, nowNanos)) + "}");
             }
@@ -254,6 +259,23 @@ public final class StatusReport {
             items.add(x.toString());
         }
         b.append(String.join(",", items)).append(']');
+    }
+
+    /**
+     * {@code , rekey in 50s, expires in 100s}, or {@code , replaced (deleted after the grace), expires in 100s}: what
+     * the engine plans (-1 = nothing planned, left out).
+     */
+    static String lifetimeText(long rekeyIn, long expiresIn, boolean replaced) {
+        StringBuilder b = new StringBuilder();
+        if (replaced) {
+            b.append(", replaced (deleted after the grace)");
+        } else if (rekeyIn >= 0) {
+            b.append(", rekey in ").append(rekeyIn).append('s');
+        }
+        if (expiresIn >= 0) {
+            b.append(", expires in ").append(expiresIn).append('s');
+        }
+        return b.toString();
     }
 
     /** Child SAs of {@code c} whose inbound and outbound SA are both installed. */

@@ -229,4 +229,25 @@ class IkeConfigTest {
         e = refused("    replay-window: 128\n", "    replay-window: 128\n    ah-proposals: [sha256]\n");
         assertEquals("connections.site-b.ah-proposals", e.field(), "IKE only");
     }
+
+    @Test
+    void rekeyTimingIsReadWithDefaultsAndRefusedOutsideItsBoundsAtItsLine() throws Exception {
+        assertEquals(net.poolsa.ike.Rekey.DEFAULT, siteC("ike-lifetime: 3600", "ike-lifetime: 3600").rekey());
+        ConnectionConfig c = siteC("    ike-lifetime: 3600\n",
+                "    ike-lifetime: 3600\n    rekey: {jitter-percent: 20, grace: 9, ike-rekey-time: 3000}\n");
+        assertEquals(new net.poolsa.ike.Rekey(0.2, 9, 3000), c.rekey());
+        assertEquals(c.rekey(), net.poolsa.appliance.ike.IkeConnections.of(c, 5).rekey(), "handed to the engine");
+        ConfigException e = refused("    ike-lifetime: 3600\n", "    ike-lifetime: 3600\n    rekey: {jitter-percent: 60}\n");
+        assertEquals("connections.site-c.rekey.jitter-percent", e.field());
+        assertTrue(e.getMessage().endsWith("60 is not within 0-50"), e.getMessage());
+        e = refused("    ike-lifetime: 3600\n", "    ike-lifetime: 3600\n    rekey:\n      ike-rekey-time: 3600\n");
+        assertEquals("connections.site-c.rekey.ike-rekey-time", e.field());
+        assertEquals(45, e.line());
+        assertTrue(e.getMessage().endsWith("the phase-1 rekey time 3600 s must be below the phase-1 lifetime "
+                + "(ike-lifetime) of 3600 s"), e.getMessage());
+        e = refused("    ike-lifetime: 3600\n", "    ike-lifetime: 3600\n    rekey: {grace: 0}\n");
+        assertEquals("connections.site-c.rekey.grace", e.field());
+        e = refused("    replay-window: 128\n", "    replay-window: 128\n    rekey: {grace: 3}\n");
+        assertEquals("connections.site-b.rekey", e.field(), "IKE-only: refused on manual SAs");
+    }
 }

@@ -82,4 +82,20 @@ class IkeEventLogTest {
         events.compatibilityFallback("site-c", "198.51.100.33");
         assertEquals(2, sample("poolsa_ike_id_list_fallbacks_total"));
     }
+
+    @Test
+    void rekeysAreCountedByKindAndResultFromZero() {
+        String childOk = "poolsa_ike_rekeys_total{kind=\"child\",result=\"success\",}";
+        String ikeFailed = "poolsa_ike_rekeys_total{kind=\"ike\",result=\"failure\",}";
+        assertEquals(0, sample(childOk), "registered at start, so the alert sees a series");
+        assertEquals(0, sample(ikeFailed));
+        events.rekey("child", "ok");
+        events.rekey("child", "ok");
+        events.rekey("ike", "failed");
+        events.rekey("phase3", "ok"); // outside the label set: not counted
+        assertEquals(2, sample(childOk));
+        assertEquals(1, sample(ikeFailed));
+        assertEquals(0, sample("poolsa_ike_rekeys_total{kind=\"child\",result=\"failure\",}"));
+        assertEquals(4, registry.scrape().lines().filter(l -> l.startsWith("poolsa_ike_rekeys_total{")).count());
+    }
 }

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import net.poolsa.esp.kernel.IpsecKernel;
+import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.ike.IkeConnection;
 import net.poolsa.ike.IkeEvents;
@@ -25,6 +26,8 @@ public class RecordingIkeDaemon implements IkeDaemon, IkeDaemon.Factory {
     public final List<List<InetAddress>> starts = new CopyOnWriteArrayList<>();
     public final List<List<IkeConnection>> configures = new CopyOnWriteArrayList<>();
     public final List<InstalledPolicy> acquires = new CopyOnWriteArrayList<>();
+    /** The expiries forwarded by the appliance: "SPI soft|hard". */
+    public final List<String> expiries = new CopyOnWriteArrayList<>();
     public final List<String> commands = new CopyOnWriteArrayList<>();
     public volatile List<IkeSaSnapshot> sas = List.of();
     public volatile IOException failStart;
@@ -68,6 +71,11 @@ public class RecordingIkeDaemon implements IkeDaemon, IkeDaemon.Factory {
     @Override
     public CompletionStage<List<IkeSaSnapshot>> snapshot() {
         return CompletableFuture.completedFuture(sas);
+    }
+
+    @Override
+    public void expired(SecurityAssociation sa, boolean hard) {
+        expiries.add(String.format("%08x %s", sa.spi(), hard ? "hard" : "soft"));
     }
 
     @Override

@@ -185,21 +185,13 @@ class ApplianceIkeTest {
     }
 
     /**
-     * A child SA of an IKE connection at its hard lifetime is gone from the kernel: the connection is terminated and
-     * negotiated again (start action start), once for the pair, not once per SA; a manual connection's expiry does
-     * not reach IKE.
+     * The data plane's soft and hard expiries of an IKE connection's child SAs reach the IKE daemon (which rekeys at
+     * the soft one and takes the pair down at the hard one, {@code RekeyTest}); a manual connection's do not.
      */
     @Test
-    void hardExpiryOfAnIkeChildSaRenegotiatesTheConnectionOnce() throws Exception {
+    void softAndHardExpiriesOfIkeChildSasReachTheDaemon() throws Exception {
         Path cfg = ConfigFixture.write(dir);
-        java.util.concurrent.CompletableFuture<net.poolsa.ike.IkeResult> terminated = new java.util.concurrent.CompletableFuture<>();
-        RecordingIkeDaemon ike = new RecordingIkeDaemon() {
-            @Override
-            public java.util.concurrent.CompletionStage<net.poolsa.ike.IkeResult> terminate(String connection) {
-                commands.add("terminate " + connection);
-                return terminated;
-            }
-        };
+        RecordingIkeDaemon ike = new RecordingIkeDaemon();
         try (Appliance a = Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, null, ike)) {
             int reqid = a.connections().reqid("site-c");
             for (Direction d : Direction.values()) {
@@ -208,15 +200,18 @@ class ApplianceIkeTest {
                         .remoteOuter(AddressPool.parse("198.51.100.33/32"))
                         .selector(TrafficSelector.between(AddressPool.parse("192.0.2.0/26"), AddressPool.parse("2001:db8:c::/48")))
                         .keys(new SaKeys("aes-gcm-16", new byte[20], "none", null))
-                        .lifetime(new net.poolsa.esp.sa.Lifetime(0, 10, 0, 0, 0, 0)).createdNanos(0).build());
+                        .lifetime(new net.poolsa.esp.sa.Lifetime(5, 10, 0, 0, 0, 0)).createdNanos(0).build());
             }
-            a.kernel().expireTick(11_000_000_000L); // both SAs of the pair expire
-            assertEquals(List.of("terminate site-c"), ike.commands, "one renegotiation for the pair");
-            terminated.complete(new net.poolsa.ike.IkeResult(true, "deleted"));
-            assertEquals(List.of("terminate site-c", "initiate site-c"), ike.commands);
+            a.kernel().expireTick(6_000_000_000L);
+            assertEquals(List.of("c0000001 soft", "c0000002 soft"), ike.expiries.stream().sorted().toList());
+            a.kernel().expireTick(11_000_000_000L);
+            assertEquals(List.of("c0000001 hard", "c0000001 soft", "c0000002 hard", "c0000002 soft"),
+                    ike.expiries.stream().sorted().toList());
             // site-b's (manual) SAs expiring do not reach IKE.
             a.kernel().expireTick(Long.MAX_VALUE / 2);
-            assertEquals(2, ike.commands.size(), ike.commands.toString());
+            assertEquals(4, ike.expiries.size(), ike.expiries.toString());
+            assertEquals(List.of(), ike.commands.stream().filter(c -> c.startsWith("terminate")).toList(),
+                    "the engine handles expiries; the appliance terminates nothing");
         }
     }
 

@@ -60,9 +60,9 @@ class StatusReportIkeTest {
                 new InetSocketAddress("198.51.100.33", 500), "0011223344556677", "8899aabbccddeeff", "responder",
                 "ESTABLISHED", "aes128-sha256-modp2048", 30, false, List.of(
                 new ChildSaSnapshot(0xc0000001, 0xc0000002, "aes128gcm16-modp2048", "192.0.2.0/26", "2001:db8:c::/48",
-                        "198.51.100.1/32", "198.51.100.33/32", 20),
+                        "198.51.100.1/32", "198.51.100.33/32", 20, -1, 80, true),
                 new ChildSaSnapshot(0xd0000001, 0xd0000002, "aes128gcm16-modp2048", "192.0.2.64/26", "2001:db8:d::/48",
-                        "198.51.100.1/32", "198.51.100.33/32", 10)));
+                        "198.51.100.1/32", "198.51.100.33/32", 10, 40, 90, false)), 800, 3570, false);
         StatusReport.IkeView view = new StatusReport.IkeView(List.of(shared), kernel.listSas(), true);
 
         String text = StatusReport.text(m, view, 0);
@@ -73,8 +73,8 @@ class StatusReportIkeTest {
                   remote outer [198.51.100.32/28]
                   site-d: ESTABLISHED, IKEv1, responder, 0011223344556677_i 8899aabbccddeeff_r
                     local 198.51.100.1[500], remote 198.51.100.33[500]
-                    aes128-sha256-modp2048, established 30s ago
-                    site-d: reqid %d, TUNNEL, aes128gcm16-modp2048, installed 10s ago
+                    aes128-sha256-modp2048, established 30s ago, rekey in 800s, expires in 3570s
+                    site-d: reqid %d, TUNNEL, aes128gcm16-modp2048, installed 10s ago, rekey in 40s, expires in 90s
                       in  d0000001,        200 bytes,        1 packets, outer - -> -
                       out d0000002,          0 bytes,        0 packets, outer - -> -, switches 0
                       local  192.0.2.64/26
@@ -83,10 +83,14 @@ class StatusReportIkeTest {
         String siteC = text.substring(text.indexOf("site-c: "), text.indexOf("site-d: "));
         assertTrue(siteC.contains("      in  c0000001,        100 bytes,        1 packets"), siteC);
         assertTrue(!siteC.contains("d0000001"), siteC);
+        assertTrue(siteC.contains("installed 20s ago, replaced (deleted after the grace), expires in 80s\n"), siteC);
 
         String json = StatusReport.json(m, view, 0);
         assertEquals(2, json.split("\"spi_in\":").length - 1, json);
         assertTrue(json.contains("\"name\":\"site-d\"") && json.contains("\"spi_in\":\"d0000001\""), json);
+        assertTrue(json.contains("\"age_seconds\":10,\"rekey_in_seconds\":40,\"expires_in_seconds\":90,\"replaced\":false"),
+                json);
+        assertTrue(json.contains("\"rekey_in_seconds\":800,\"expires_in_seconds\":3570,\"replaced\":false"), json);
     }
 
     private static SecurityAssociation install(UserspaceIpsecKernel k, int spi, Direction dir, int reqid) {

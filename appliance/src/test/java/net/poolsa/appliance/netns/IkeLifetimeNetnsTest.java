@@ -13,9 +13,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Needs root: two {@code poolsa run} appliances keyed by IKE with a child lifetime of 20 s and start action trap on
- * both sides. Until the engine rekeys (make-before-break), a child SA at its hard lifetime is removed and the appliance
- * terminates and renegotiates the connection: under a steady ping the tunnel comes back with a new SA pair, and at
- * least 90 % of the requests sent after the expiry plus 5 s are answered.
+ * both sides and no soft limit (no rekey-time), so nothing rekeys it: a child SA at its hard lifetime is removed, the
+ * engine deletes the pair (Delete to the peer) and negotiates it again: under a steady ping the tunnel comes back with
+ * a new SA pair, and at least 90 % of the requests sent after the expiry plus 5 s are answered. Rekeying before the
+ * hard lifetime, without loss, is {@link IkeRekeyNetnsTest}.
  */
 @Tag("root")
 class IkeLifetimeNetnsTest {

@@ -174,6 +174,7 @@ final class ChildInstaller {
      */
     void remove(IkeSa sa, ChildSa child, boolean tellPeer) {
         sa.children().remove(child);
+        child.cancelTimers();
         ConnectionState c = ctx.connection(child.connection());
         SelectorPair pair = child.pair();
         if (c != null && !(pair.index() == 0 && c.trap()) && !inUse(child)) {

@@ -48,6 +48,7 @@ public final class IkeContext {
     private ChildInstaller children;
     private Informational informational;
     private Initiations initiations;
+    private final Lifetimes lifetimes = new Lifetimes(this);
 
     IkeContext(IkeNetwork network, Scheduler scheduler, IkeRandom random, IpsecKernel kernel, IkeEvents events,
                Timers timers, KeyExport keyExport) {
@@ -121,6 +122,10 @@ public final class IkeContext {
 
     Initiations initiations() {
         return initiations;
+    }
+
+    Lifetimes lifetimes() {
+        return lifetimes;
     }
 
     Map<String, ConnectionState> connections() {

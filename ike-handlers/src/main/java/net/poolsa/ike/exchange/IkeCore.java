@@ -8,6 +8,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import net.poolsa.esp.kernel.IpsecKernel;
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.ike.ChildSaSnapshot;
 import net.poolsa.ike.IkeConnection;
 import net.poolsa.ike.IkeEvents;
@@ -131,16 +133,26 @@ public final class IkeCore implements JobTarget {
                 if (ch.outbound() == null) {
                     continue; // still negotiating
                 }
+                long hard = ch.inbound().lifetime().hardSeconds();
                 children.add(new ChildSaSnapshot(ch.spiIn(), ch.spiOut(), ch.proposalName(),
                         ch.pair().localProtected().toString(), ch.pair().remoteProtected().toString(),
-                        ch.localOuter().toString(), ch.remoteOuter().toString(), (now - ch.createdMillis()) / 1000));
+                        ch.localOuter().toString(), ch.remoteOuter().toString(), (now - ch.createdMillis()) / 1000,
+                        secondsUntil(ch.rekeyAtMillis(), now),
+                        hard == 0 ? -1 : secondsUntil(ch.createdMillis() + hard * 1000, now), ch.replaced()));
             }
+            long life = sa.established() ? sa.lifetimeSeconds() : 0;
             out.add(new IkeSaSnapshot(sa.connection(), sa.local(), sa.remote(), String.format("%016x", sa.initiatorCookie()),
                     String.format("%016x", sa.responderCookie()), sa.role().label(), sa.state().name(),
                     sa.proposal() == null ? "" : sa.proposal().name(), (now - sa.createdMillis()) / 1000,
-                    sa.nat().natted(), children));
+                    sa.nat().natted(), children, secondsUntil(sa.rekeyAtMillis(), now),
+                    life == 0 ? -1 : secondsUntil(sa.establishedMillis() + life * 1000, now), sa.replaced()));
         }
         return out;
+    }
+
+    /** Whole seconds from {@code now} until {@code atMillis} (0 once due), -1 when {@code atMillis} is 0 (none). */
+    private static long secondsUntil(long atMillis, long now) {
+        return atMillis == 0 ? -1 : Math.max(0, (atMillis - now + 999) / 1000);
     }
 
     /** Deletes every SA (with Delete notifications), removes every policy this engine installed, wipes the keys. */
@@ -178,6 +190,26 @@ public final class IkeCore implements JobTarget {
             ctx.initiations().removeSa(sa, "half-open for " + ctx.timers().halfOpenMillis() / 1000.0 + " s in "
                     + sa.state(), false);
         }
+    }
+
+    /** The data plane crossed a soft or hard limit of SA {@code spi} (see {@link Lifetimes#expired}). */
+    public void expired(Direction direction, int spi, IpsecProtocol protocol, boolean hard) {
+        ctx.lifetimes().expired(direction, spi, protocol, hard);
+    }
+
+    @Override
+    public void rekeyChild(int spiIn) {
+        ctx.lifetimes().rekeyChild(spiIn);
+    }
+
+    @Override
+    public void retireChild(int spiIn) {
+        ctx.lifetimes().retireChild(spiIn);
+    }
+
+    @Override
+    public void ikeLifetime(long localCookie, boolean hard) {
+        ctx.lifetimes().ikeLifetime(localCookie, hard);
     }
 
     @Override

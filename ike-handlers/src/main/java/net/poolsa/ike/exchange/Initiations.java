@@ -21,6 +21,7 @@ import net.poolsa.ike.sa.Exchange;
 import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.IkeSaState;
 import net.poolsa.ike.sa.Role;
+import net.poolsa.ike.sa.SelectorPair;
 import net.poolsa.ike.transport.PortRole;
 
 /**
@@ -89,12 +90,45 @@ final class Initiations {
         return n.result();
     }
 
+    /**
+     * Negotiates one SA pair for the selectors of {@code pair} (a rekey: the pair already installed stays until the
+     * new one is in), over a usable ISAKMP SA or a new Main Mode towards the connection's peer, or, when the
+     * connection names no single peer address, towards {@code peer}.
+     */
+    CompletableFuture<IkeResult> rekey(ConnectionState c, SelectorPair pair, InetSocketAddress[] peer) {
+        Negotiation n = new Negotiation(c, pair);
+        IkeSa sa = usableSa(c);
+        if (sa != null && sa.established()) {
+            queueRekey(sa, n);
+        } else if (sa != null) {
+            waiting.computeIfAbsent(sa.localCookie(), k -> new ArrayList<>()).add(n);
+        } else {
+            InetSocketAddress[] ends = endpoints(c);
+            if (ends == null) {
+                ends = peer;
+            }
+            if (ends == null) {
+                n.fail("no IKE endpoint towards the peer of connection " + c.name());
+            } else {
+                IkeSa mm = MainModeInitiator.start(ctx, c, ends[0], ends[1]);
+                waiting.computeIfAbsent(mm.localCookie(), k -> new ArrayList<>()).add(n);
+            }
+        }
+        return n.result();
+    }
+
+    private void queueRekey(IkeSa sa, Negotiation n) {
+        SelectorPair p = n.rekeyPair();
+        queueQuickMode(sa, n.connection(), n, PoolIdentities.toSingleId(p.localProtected(), 0, 0),
+                PoolIdentities.toSingleId(p.remoteProtected(), 0, 0));
+    }
+
     /** An IKE SA (ours or the peer's) that can carry Quick Modes of {@code c}: same key, addresses in its pools. */
     private IkeSa usableSa(ConnectionState c) {
         IkeSa pendingOurs = null;
         for (IkeSa sa : ctx.table().all()) {
             ConnectionState ike = ctx.connection(sa.connection());
-            boolean fits = ike != null && ike.config().sameCredentials(c.config())
+            boolean fits = ike != null && !sa.replaced() && ike.config().sameCredentials(c.config())
                     && c.config().localOuter().contains(sa.local().getAddress())
                     && c.config().remoteOuter().contains(sa.remote().getAddress());
             if (!fits) {
@@ -143,7 +177,12 @@ final class Initiations {
             return;
         }
         for (Negotiation n : ns) {
-            if (!n.done()) {
+            if (n.done()) {
+                continue;
+            }
+            if (n.rekeyPair() != null) {
+                queueRekey(sa, n);
+            } else {
                 startQuickModes(sa, n.connection(), n);
             }
         }
@@ -295,6 +334,7 @@ final class Initiations {
             }
         }
         sa.destroy();
+        ctx.lifetimes().ikeRemoved(sa);
         IkeContext.LOG.info("event=ike_sa_removed connection={} remote={} icookie={} rcookie={} reason=\"{}\"",
                 sa.connection(), sa.remote(), String.format("%016x", sa.initiatorCookie()),
                 String.format("%016x", sa.responderCookie()), why);

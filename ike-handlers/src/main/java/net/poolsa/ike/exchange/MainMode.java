@@ -269,6 +269,7 @@ abstract class MainMode implements MessageHandler {
                 sa.lifetimeSeconds(), String.format("%016x", sa.initiatorCookie()),
                 String.format("%016x", sa.responderCookie()));
         ctx.events().exchange("main_mode", "ok");
+        ctx.lifetimes().ikeEstablished(sa);
         ctx.initiations().established(sa);
     }
 }

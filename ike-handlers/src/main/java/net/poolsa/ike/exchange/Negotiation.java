@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 
 import net.poolsa.ike.IkeResult;
 import net.poolsa.ike.sa.ChildSa;
+import net.poolsa.ike.sa.SelectorPair;
 
 /**
  * One initiation of a connection ({@code poolsa initiate}, start action start, a trap's acquire): Main Mode if no
@@ -19,10 +20,22 @@ final class Negotiation {
     private final CompletableFuture<IkeResult> result = new CompletableFuture<>();
     private final List<String> installed = new ArrayList<>();
     private final List<String> failures = new ArrayList<>();
+    private final SelectorPair rekeyPair;
     private int pending;
 
     Negotiation(ConnectionState conn) {
+        this(conn, null);
+    }
+
+    /** A negotiation of the one pair {@code rekeyPair} (a rekey or a renegotiation after an expiry), or of the whole connection (null). */
+    Negotiation(ConnectionState conn, SelectorPair rekeyPair) {
         this.conn = conn;
+        this.rekeyPair = rekeyPair;
+    }
+
+    /** The selector pair this negotiation replaces, null for an initiation of the whole connection. */
+    SelectorPair rekeyPair() {
+        return rekeyPair;
     }
 
     CompletableFuture<IkeResult> result() {

@@ -10,6 +10,7 @@ import net.poolsa.esp.sa.Lifetime;
 import net.poolsa.esp.sa.SaKeys;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.ike.Rekey;
 import net.poolsa.ike.auth.AuthenticationRefusal;
 import net.poolsa.ike.auth.CertificateAuthenticator;
 import net.poolsa.ike.crypto.ChildSaKeys;
@@ -250,6 +251,40 @@ abstract class QuickMode implements MessageHandler {
         return new long[] {Math.min(newSoft, newHard), newHard};
     }
 
+    /**
+     * {@code l} with a soft packet limit at {@link Rekey#SEQUENCE_SOFT_LIMIT} for an SA with 32-bit sequence numbers
+     * (RFC 4303 §3.3.3: the counter must not wrap; the data plane stops the SA at 2^32 - 1), so that the data plane's
+     * soft expiry starts the rekey well before; a lower configured limit stays.
+     */
+    static Lifetime withSequenceLimit(Lifetime l, boolean esn) {
+        long limit = Rekey.SEQUENCE_SOFT_LIMIT;
+        if (esn || (l.softPackets() != 0 && l.softPackets() <= limit) || (l.hardPackets() != 0 && l.hardPackets() < limit)) {
+            return l;
+        }
+        return new Lifetime(l.softSeconds(), l.hardSeconds(), l.softBytes(), l.hardBytes(), limit, l.hardPackets());
+    }
+
+    /**
+     * Our RESPONDER-LIFETIME (RFC 2407 §4.6.3.1) for the SA {@code spi}, when our hard limits are shorter than what
+     * the initiator offered (in seconds {@code theirSeconds}, in kilobytes {@code theirKilobytes}; 0 = not offered),
+     * so that it expires the SA when we do; null when they are not.
+     */
+    static NotificationPayload responderLifetimeNotify(Lifetime ours, long theirSeconds, long theirKilobytes,
+                                                       net.poolsa.ike.message.ProtocolId protocol, int spi) {
+        List<DataAttribute> a = new ArrayList<>();
+        if (ours.hardSeconds() > 0 && (theirSeconds == 0 || ours.hardSeconds() < theirSeconds)) {
+            a.add(DataAttribute.basic(AttributeType.IPSEC_SA_LIFE_TYPE, IpsecAttributeValues.LIFE_SECONDS));
+            a.add(DataAttribute.number(AttributeType.IPSEC_SA_LIFE_DURATION, ours.hardSeconds()));
+        }
+        long kb = ours.hardBytes() / 1024;
+        if (kb > 0 && (theirKilobytes == 0 || kb < theirKilobytes)) {
+            a.add(DataAttribute.basic(AttributeType.IPSEC_SA_LIFE_TYPE, IpsecAttributeValues.LIFE_KILOBYTES));
+            a.add(DataAttribute.number(AttributeType.IPSEC_SA_LIFE_DURATION, kb));
+        }
+        return a.isEmpty() ? null : NotificationPayload.responderLifetime(protocol,
+                net.poolsa.ike.message.Octets.ofInt(spi), a);
+    }
+
     /** The peer's RESPONDER-LIFETIME (RFC 2407 §4.6.3.1), applied to {@code ours}. */
     static Lifetime responderLifetime(IsakmpMessage m, Lifetime ours) throws IkeProtocolException {
         Lifetime out = ours;
@@ -288,6 +323,7 @@ abstract class QuickMode implements MessageHandler {
                         child.ahInbound().spi(), child.ahSpiOut()));
         ctx.events().childSaInstalled(conn.name(), child.spiIn(), child.spiOut());
         ctx.events().exchange("quick_mode", "ok");
+        ctx.lifetimes().childInstalled(sa, child);
     }
 
     /** Gives our SPIs back unless an installed SA holds them. */

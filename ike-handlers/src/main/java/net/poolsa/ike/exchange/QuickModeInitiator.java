@@ -194,7 +194,8 @@ final class QuickModeInitiator extends QuickMode {
         }
         checkEntitled("protected pool (IDcr)", remotePool);
         AddressPool announced = announcedOuter(m);
-        Lifetime lifetime = responderLifetime(m, conn.config().childLifetime());
+        Lifetime lifetime = withSequenceLimit(responderLifetime(m, conn.config().childLifetime()),
+                c.main().proposal().esn());
         byte[] gqmxy = ke == null ? null : dh.sharedSecret(ke.data().toByteArray());
         ChildSaKeys ahKeys = ahKeys(c, gqmxy);
         ChildSaKeys keys = keys(c.main().proposal(), c.main().spi(), gqmxy);

@@ -18,6 +18,7 @@ import net.poolsa.ike.message.IsakmpMessage;
 import net.poolsa.ike.message.IsakmpPayload;
 import net.poolsa.ike.message.KeyExchangePayload;
 import net.poolsa.ike.message.NoncePayload;
+import net.poolsa.ike.message.NotificationPayload;
 import net.poolsa.ike.message.NotifyType;
 import net.poolsa.ike.message.SecurityAssociationPayload;
 import net.poolsa.ike.proposal.Phase2Sa;
@@ -119,8 +120,8 @@ final class QuickModeResponder extends QuickMode {
             ahSpiIn = ctx.kernel().allocateSpi();
         }
         nonceR = ctx.random().nonce();
-        lifetime = agree(conn.config().childLifetime(), choice.main().lifetimeSeconds(),
-                choice.main().lifetimeKilobytes());
+        lifetime = withSequenceLimit(agree(conn.config().childLifetime(), choice.main().lifetimeSeconds(),
+                choice.main().lifetimeKilobytes()), choice.main().proposal().esn());
         ChildSaKeys ahKeys = ahKeys(choice, gqmxy);
         ChildSaKeys keys = keys(choice.main().proposal(), choice.main().spi(), gqmxy);
         pair = conn.pair(localPool, remotePool);
@@ -141,6 +142,12 @@ final class QuickModeResponder extends QuickMode {
         rest.addAll(natOa(sa.remote().getAddress(), sa.local().getAddress()));
         if (PoolPolicy.announces(sa)) {
             rest.add(OuterPoolNotify.build(Phase2Sa.protocolId(conn.config().protocol()), spiIn, conn.config().localOuter()));
+        }
+        NotificationPayload shorter = responderLifetimeNotify(conn.config().childLifetime(),
+                choice.main().lifetimeSeconds(), choice.main().lifetimeKilobytes(),
+                Phase2Sa.protocolId(conn.config().protocol()), spiIn);
+        if (shorter != null) {
+            rest.add(shorter);
         }
         outbox.sendAwaiting(message(sa.keys().quickModeHash2(messageId, nonceI, Messages.chain(rest)), rest));
     }

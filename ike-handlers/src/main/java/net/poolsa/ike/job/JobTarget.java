@@ -16,4 +16,13 @@ public interface JobTarget {
 
     /** Stop answering retransmissions of a finished exchange. */
     void forgetExchange(long localCookie, int messageId);
+
+    /** Rekey the child SA pair whose inbound SPI is {@code spiIn}, unless it is gone, replaced or being rekeyed. */
+    void rekeyChild(int spiIn);
+
+    /** Delete the replaced child SA pair whose inbound SPI is {@code spiIn} (its grace period is over). */
+    void retireChild(int spiIn);
+
+    /** Phase 1: start a new Main Mode for the ISAKMP SA ({@code hard} false), or end it ({@code hard} true). */
+    void ikeLifetime(long localCookie, boolean hard);
 }

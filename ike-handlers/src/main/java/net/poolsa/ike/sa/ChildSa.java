@@ -2,6 +2,7 @@ package net.poolsa.ike.sa;
 
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.ike.job.Scheduler;
 import net.poolsa.ike.proposal.EspProposal;
 
 /**
@@ -25,6 +26,10 @@ public final class ChildSa {
     private SecurityAssociation ahInbound;
     private int ahSpiOut;
     private SecurityAssociation ahOutbound;
+    private Scheduler.Cancellable rekeyTimer = Scheduler.Cancellable.NONE;
+    private long rekeyAtMillis;
+    private boolean rekeying;
+    private boolean replaced;
 
     public ChildSa(String connection, SelectorPair pair, EspProposal proposal, SecurityAssociation inbound, int spiOut,
                    long createdMillis) {
@@ -111,6 +116,48 @@ public final class ChildSa {
 
     public AddressPool remoteOuter() {
         return inbound.remoteOuter();
+    }
+
+    /** The time-based rekey: its timer and when it is due on the engine's clock (0: none planned). */
+    public void rekeyTimer(Scheduler.Cancellable timer, long atMillis) {
+        this.rekeyTimer.cancel();
+        this.rekeyTimer = timer;
+        this.rekeyAtMillis = atMillis;
+    }
+
+    public long rekeyAtMillis() {
+        return rekeyAtMillis;
+    }
+
+    /** Our Quick Mode that replaces this pair is under way. */
+    public boolean rekeying() {
+        return rekeying;
+    }
+
+    public void rekeying(boolean r) {
+        this.rekeying = r;
+    }
+
+    /**
+     * A newer pair of the same selectors carries the traffic: this one only receives what was in flight until its
+     * grace period ends, and is never rekeyed again.
+     */
+    public boolean replaced() {
+        return replaced;
+    }
+
+    public void replaced(boolean r) {
+        this.replaced = r;
+        if (r) {
+            rekeyTimer.cancel();
+            rekeyAtMillis = 0;
+        }
+    }
+
+    /** The pair is gone: no rekey fires for it. */
+    public void cancelTimers() {
+        rekeyTimer.cancel();
+        rekeyAtMillis = 0;
     }
 
     @Override

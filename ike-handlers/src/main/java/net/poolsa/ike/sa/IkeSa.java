@@ -47,6 +47,11 @@ public final class IkeSa {
     private final List<ChildSa> children = new ArrayList<>();
     private Scheduler.Cancellable halfOpenTimer = Scheduler.Cancellable.NONE;
     private String lastPeerError;
+    private Scheduler.Cancellable rekeyTimer = Scheduler.Cancellable.NONE;
+    private Scheduler.Cancellable expiryTimer = Scheduler.Cancellable.NONE;
+    private long rekeyAtMillis;
+    private long establishedMillis;
+    private boolean replaced;
 
     public IkeSa(Role role, long initiatorCookie, long responderCookie, String connection, InetSocketAddress local,
                  InetSocketAddress remote, long createdMillis) {
@@ -239,10 +244,46 @@ public final class IkeSa {
         this.lastPeerError = error;
     }
 
+    /** The phase-1 rekey and hard-expiry timers, and when the rekey is due (0: none). */
+    public void lifetimeTimers(Scheduler.Cancellable rekey, long rekeyAtMillis, Scheduler.Cancellable expiry) {
+        this.rekeyTimer = rekey;
+        this.rekeyAtMillis = rekeyAtMillis;
+        this.expiryTimer = expiry;
+    }
+
+    /** When Main Mode finished on the engine's clock (the phase-1 lifetime counts from there), 0 before. */
+    public long establishedMillis() {
+        return establishedMillis;
+    }
+
+    public void establishedAt(long millis) {
+        this.establishedMillis = millis;
+    }
+
+    /** When the phase-1 rekey is due on the engine's clock, 0 when none is planned. */
+    public long rekeyAtMillis() {
+        return rekeyAtMillis;
+    }
+
+    /** A newer ISAKMP SA with the peer took the child SAs over: this one waits to be deleted. */
+    public boolean replaced() {
+        return replaced;
+    }
+
+    public void replaced(boolean r) {
+        this.replaced = r;
+        if (r) {
+            rekeyTimer.cancel();
+            rekeyAtMillis = 0;
+        }
+    }
+
     /** Leaves the table: cancels the half-open timer and zeroes the keys. Children are the caller's to remove first. */
     public void destroy() {
         state = IkeSaState.DELETED;
         halfOpenTimer.cancel();
+        rekeyTimer.cancel();
+        expiryTimer.cancel();
         if (encryption != null) {
             encryption.destroy();
         }

@@ -1,0 +1,292 @@
+package net.poolsa.ike.exchange;
+
+import java.net.InetSocketAddress;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.esp.sa.IpsecProtocol;
+import net.poolsa.ike.Rekey;
+import net.poolsa.ike.StartAction;
+import net.poolsa.ike.job.IkeLifetimeJob;
+import net.poolsa.ike.job.RekeyChildJob;
+import net.poolsa.ike.job.RetireChildJob;
+import net.poolsa.ike.sa.ChildSa;
+import net.poolsa.ike.sa.IkeSa;
+import net.poolsa.ike.transport.PortRole;
+
+/**
+ * Lifetimes and make-before-break rekeying of child and ISAKMP SAs.
+ *
+ * <p><b>Child SAs.</b> When a pair is installed, its rekey is planned at its soft time less a random share of up to
+ * {@link Rekey#jitter()} (so that the peer, holding the same lifetime, is unlikely to start at the same instant);
+ * the data plane's soft expiry (bytes, packets, the sequence-number limit, or the soft time itself if the plan was
+ * late) starts it at once. The rekey is a Quick Mode for the same selectors. IKEv1 makes the order of installation
+ * safe without extra messages (RFC 2409 §5.5):
+ * <pre>
+ * Initiator (rekeying)                                    Responder
+ * HDR*, HASH(1), SA, Ni [, KE], IDci, IDcr --&gt;
+ *                                                         new inbound installed, then
+ *                       &lt;-- HDR*, HASH(2), SA, Nr [, KE], IDci, IDcr
+ * new inbound installed, HASH(3) sent, new outbound
+ * installed: we send on the new pair at once, because
+ * the responder could receive on it before it answered
+ * HDR*, HASH(3) --&gt;
+ *                                                         new outbound installed: the responder sends on it
+ * </pre>
+ * The data plane sends on the newest outbound SA of a reqid, so each side switches when its new outbound SA goes in.
+ * The replaced pair is then kept for {@link Rekey#graceSeconds()} (the peer may still send on it until HASH(3)
+ * reaches it, and packets already in flight arrive) and deleted with a Delete payload for our old inbound SPI; the
+ * peer removes its old pair on that Delete or at the end of its own grace, whichever comes first. A hard expiry
+ * removes the pair (Delete to the peer) and, unless a successor is installed or the start action is none,
+ * negotiates the selectors again.
+ *
+ * <p><b>ISAKMP SAs.</b> At the (jittered) phase-1 soft time an ISAKMP SA that carries child SAs is replaced by a new
+ * Main Mode with the same peer; when a new ISAKMP SA with the peer is established (either role), the child SAs of
+ * the older one move to it untouched, and the older one is deleted (Delete payload) after the grace period. An
+ * ISAKMP SA that reaches its hard lifetime is deleted with whatever it still carries.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.5">RFC 2409 §5.5</a>
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc4301#section-4.4.2.1">RFC 4301 §4.4.2.1 (soft and hard lifetimes)</a>
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc2407#section-4.6.3.1">RFC 2407 §4.6.3.1 (RESPONDER-LIFETIME)</a>
+ */
+final class Lifetimes {
+    /** Wait before another attempt after a child rekey failed (the pair still lives until its hard limit). */
+    static final long RETRY_MILLIS = 30_000;
+
+    private final IkeContext ctx;
+    /** Our cookies of the Main Modes started to replace an ISAKMP SA, until they are established or fail. */
+    private final Set<Long> ikeRekeys = new HashSet<>();
+
+    private record Found(IkeSa sa, ChildSa child) {
+    }
+
+    Lifetimes(IkeContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** A child SA pair is fully installed (both roles): plan its rekey and retire the pairs it replaces. */
+    void childInstalled(IkeSa sa, ChildSa child) {
+        ConnectionState c = ctx.connection(child.connection());
+        Rekey r = c == null ? Rekey.DEFAULT : c.config().rekey();
+        long soft = child.inbound().lifetime().softSeconds();
+        if (soft > 0) {
+            long after = r.rekeyAfter(soft * 1000, uniform());
+            child.rekeyTimer(ctx.scheduler().schedule(new RekeyChildJob(ctx.jobs(), child.spiIn()), after),
+                    ctx.now() + after);
+        }
+        boolean replaced = false;
+        for (IkeSa other : ctx.table().all()) {
+            if (!other.remote().getAddress().equals(sa.remote().getAddress())) {
+                continue;
+            }
+            for (ChildSa old : other.children()) {
+                if (old == child || old.replaced() || old.outbound() == null
+                        || !old.connection().equals(child.connection()) || old.pair().index() != child.pair().index()) {
+                    continue;
+                }
+                old.replaced(true);
+                ctx.scheduler().schedule(new RetireChildJob(ctx.jobs(), old.spiIn()), r.graceSeconds() * 1000);
+                IkeContext.LOG.info("event=child_sa_rekeyed connection={} old_spi_in=0x{} old_spi_out=0x{} "
+                        + "new_spi_in=0x{} new_spi_out=0x{} grace={}s", child.connection(), hex(old.spiIn()),
+                        hex(old.spiOut()), hex(child.spiIn()), hex(child.spiOut()), r.graceSeconds());
+                replaced = true;
+            }
+        }
+        if (replaced) {
+            ctx.events().rekey("child", "ok");
+        }
+    }
+
+    /** The planned rekey of the pair with inbound SPI {@code spiIn} is due. */
+    void rekeyChild(int spiIn) {
+        Found f = byInbound(spiIn);
+        if (f != null && f.child().outbound() != null && !f.child().replaced() && !f.child().rekeying()) {
+            startRekey(f.sa(), f.child(), "soft lifetime (planned)");
+        }
+    }
+
+    /** The grace period of the replaced pair with inbound SPI {@code spiIn} is over. */
+    void retireChild(int spiIn) {
+        Found f = byInbound(spiIn);
+        if (f != null && f.child().replaced()) {
+            IkeContext.LOG.info("event=child_sa_retired connection={} spi_in=0x{} spi_out=0x{}", f.child().connection(),
+                    hex(f.child().spiIn()), hex(f.child().spiOut()));
+            ctx.children().remove(f.sa(), f.child(), true);
+        }
+    }
+
+    /**
+     * The data plane crossed a limit of one of our SAs: a soft one starts the rekey now (unless under way or
+     * replaced), a hard one (the SA is already removed) takes the pair down, with a Delete to the peer, and
+     * negotiates the selectors again when nothing replaced them.
+     */
+    void expired(Direction direction, int spi, IpsecProtocol protocol, boolean hard) {
+        Found f = direction == Direction.INBOUND ? byInbound(spi) : byOutbound(spi, protocol);
+        if (f == null) {
+            return;
+        }
+        ChildSa child = f.child();
+        if (!hard) {
+            if (child.outbound() != null && !child.replaced() && !child.rekeying()) {
+                startRekey(f.sa(), child, "soft limit in the data plane (" + direction.name().toLowerCase() + ")");
+            }
+            return;
+        }
+        IkeContext.LOG.info("event=child_sa_expired connection={} spi_in=0x{} spi_out=0x{} direction={} replaced={}",
+                child.connection(), hex(child.spiIn()), hex(child.spiOut()), direction.name().toLowerCase(),
+                child.replaced());
+        ctx.children().remove(f.sa(), child, true);
+        ConnectionState c = ctx.connection(child.connection());
+        if (child.replaced() || c == null || c.config().startAction() == StartAction.NONE || hasSuccessor(child)) {
+            return;
+        }
+        InetSocketAddress[] ends = peerEnds(f.sa());
+        ctx.initiations().rekey(c, child.pair(), ends).thenAccept(r -> IkeContext.LOG.info(
+                "event=child_renegotiated connection={} ok={} message=\"{}\"", c.name(), r.ok(), r.message()));
+    }
+
+    private void startRekey(IkeSa sa, ChildSa child, String why) {
+        ConnectionState c = ctx.connection(child.connection());
+        if (c == null) {
+            return;
+        }
+        child.rekeying(true);
+        IkeContext.LOG.info("event=child_rekey_start connection={} spi_in=0x{} spi_out=0x{} reason=\"{}\"", c.name(),
+                hex(child.spiIn()), hex(child.spiOut()), why);
+        ctx.initiations().rekey(c, child.pair(), peerEnds(sa)).thenAccept(r -> {
+            child.rekeying(false);
+            if (r.ok()) {
+                return;
+            }
+            ctx.events().rekey("child", "failed");
+            IkeContext.LOG.warn("event=child_rekey_failed connection={} spi_in=0x{} retry_in={}s reason=\"{}\"",
+                    c.name(), hex(child.spiIn()), RETRY_MILLIS / 1000, r.message());
+            if (byInbound(child.spiIn()) != null && !child.replaced()) {
+                child.rekeyTimer(ctx.scheduler().schedule(new RekeyChildJob(ctx.jobs(), child.spiIn()), RETRY_MILLIS),
+                        ctx.now() + RETRY_MILLIS);
+            }
+        });
+    }
+
+    /** Whether another installed pair of the same connection and selectors exists (it carries the traffic). */
+    private boolean hasSuccessor(ChildSa gone) {
+        for (IkeSa sa : ctx.table().all()) {
+            for (ChildSa ch : sa.children()) {
+                if (ch != gone && ch.connection().equals(gone.connection()) && ch.pair().index() == gone.pair().index()
+                        && !ch.replaced()) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** An ISAKMP SA is established (either role): plan its lifetime and take over the children of older ones. */
+    void ikeEstablished(IkeSa sa) {
+        ConnectionState c = ctx.connection(sa.connection());
+        Rekey r = c == null ? Rekey.DEFAULT : c.config().rekey();
+        sa.establishedAt(ctx.now());
+        long life = sa.lifetimeSeconds();
+        if (life > 0) {
+            long after = r.rekeyAfter(r.ikeSoftSeconds(life) * 1000, uniform());
+            sa.lifetimeTimers(ctx.scheduler().schedule(new IkeLifetimeJob(ctx.jobs(), sa.localCookie(), false), after),
+                    ctx.now() + after,
+                    ctx.scheduler().schedule(new IkeLifetimeJob(ctx.jobs(), sa.localCookie(), true), life * 1000));
+        }
+        boolean ours = ikeRekeys.remove(sa.localCookie());
+        boolean replaced = false;
+        for (IkeSa old : ctx.table().all()) {
+            if (old == sa || !old.established() || old.replaced() || !old.connection().equals(sa.connection())
+                    || !old.remote().getAddress().equals(sa.remote().getAddress())) {
+                continue;
+            }
+            List<ChildSa> moved = List.copyOf(old.children());
+            sa.children().addAll(moved);
+            old.children().clear();
+            old.replaced(true);
+            ctx.scheduler().schedule(new IkeLifetimeJob(ctx.jobs(), old.localCookie(), true), r.graceSeconds() * 1000);
+            IkeContext.LOG.info("event=ike_sa_rekeyed connection={} old_icookie={} new_icookie={} children_moved={} "
+                    + "grace={}s", sa.connection(), String.format("%016x", old.initiatorCookie()),
+                    String.format("%016x", sa.initiatorCookie()), moved.size(), r.graceSeconds());
+            replaced = true;
+        }
+        if (replaced || ours) {
+            ctx.events().rekey("ike", replaced ? "ok" : "failed");
+        }
+    }
+
+    /** An ISAKMP SA's soft ({@code hard} false) or hard lifetime, or the end of its grace after a rekey. */
+    void ikeLifetime(long localCookie, boolean hard) {
+        IkeSa sa = ctx.table().byLocalCookie(localCookie);
+        if (sa == null || !sa.established()) {
+            return;
+        }
+        if (hard) {
+            ctx.initiations().removeSa(sa, sa.replaced() ? "replaced by a new ISAKMP SA" : "phase-1 lifetime expired",
+                    true);
+            return;
+        }
+        ConnectionState c = ctx.connection(sa.connection());
+        InetSocketAddress[] ends = peerEnds(sa);
+        if (sa.replaced() || sa.children().isEmpty() || c == null || ends == null) {
+            return; // an idle ISAKMP SA is not renewed: the next initiation makes a new one
+        }
+        IkeContext.LOG.info("event=ike_rekey_start connection={} icookie={} remote={}", c.name(),
+                String.format("%016x", sa.initiatorCookie()), sa.remote());
+        ikeRekeys.add(MainModeInitiator.start(ctx, c, ends[0], ends[1]).localCookie());
+    }
+
+    /** An ISAKMP SA left the table: a Main Mode that was to replace another one failed. */
+    void ikeRemoved(IkeSa sa) {
+        if (ikeRekeys.remove(sa.localCookie())) {
+            ctx.events().rekey("ike", "failed");
+            IkeContext.LOG.warn("event=ike_rekey_failed connection={} remote={}", sa.connection(), sa.remote());
+        }
+    }
+
+    /** Our IKE socket on the SA's local address and the peer's IKE port: where a new Main Mode goes. */
+    private InetSocketAddress[] peerEnds(IkeSa sa) {
+        InetSocketAddress local = ctx.network().local(sa.local().getAddress(), PortRole.IKE);
+        if (local == null) {
+            return null;
+        }
+        return new InetSocketAddress[] {local,
+                new InetSocketAddress(sa.remote().getAddress(), ctx.network().peerPort(PortRole.IKE))};
+    }
+
+    private Found byInbound(int spi) {
+        for (IkeSa sa : ctx.table().all()) {
+            for (ChildSa ch : sa.children()) {
+                if (ch.spiIn() == spi || (ch.ahInbound() != null && ch.ahInbound().spi() == spi)) {
+                    return new Found(sa, ch);
+                }
+            }
+        }
+        return null;
+    }
+
+    private Found byOutbound(int spi, IpsecProtocol protocol) {
+        for (IkeSa sa : ctx.table().all()) {
+            for (ChildSa ch : sa.children()) {
+                if (ch.outbound() != null && ((ch.spiOut() == spi && ch.proposal().protocol() == protocol)
+                        || (protocol == IpsecProtocol.AH && ch.ahOutbound() != null && ch.ahSpiOut() == spi))) {
+                    return new Found(sa, ch);
+                }
+            }
+        }
+        return null;
+    }
+
+    /** Uniform in [0, 1) from the engine's randomness (seeded in tests). */
+    private double uniform() {
+        byte[] b = ctx.random().bytes(4);
+        long v = ((b[0] & 0xffL) << 24) | ((b[1] & 0xffL) << 16) | ((b[2] & 0xffL) << 8) | (b[3] & 0xffL);
+        return v / (double) (1L << 32);
+    }
+
+    private static String hex(int spi) {
+        return String.format("%08x", spi);
+    }
+}
