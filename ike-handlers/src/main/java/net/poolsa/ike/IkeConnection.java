@@ -41,6 +41,7 @@ import net.poolsa.esp.sa.SaMode;
  *                             each Quick Mode negotiate an AH+ESP bundle (RFC 2408 §4.2: one proposal number, AH and
  *                             ESP), the AH pair applied in transport mode over the ESP packets under the same reqid;
  *                             empty for none. A bundle cannot cross a NAT (AH covers the outer addresses, RFC 3715 §2.1)
+ * @param dpd                  dead peer detection (RFC 3706), {@link Dpd#OFF} for none
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3554#section-4">RFC 3554 §4</a>
  */
 public record IkeConnection(
@@ -58,7 +59,8 @@ public record IkeConnection(
         StartAction startAction,
         boolean forceEncapsulation,
         int replayWindow, boolean extendedSequenceNumbers,
-        List<String> bundleAhProposals) {
+        List<String> bundleAhProposals,
+        Dpd dpd) {
     /** Phase-1 lifetime when the connection names none (strongSwan's and RFC 2407's common default, 8 hours). */
     public static final long DEFAULT_IKE_LIFETIME_SECONDS = 28800;
     /** Largest reqid: the bits above it number the extra SA pairs (see {@code reqid}). */
@@ -107,6 +109,18 @@ public record IkeConnection(
         for (String p : bundleAhProposals) {
             Proposals.checkBundleAh(p);
         }
+        Objects.requireNonNull(dpd, "dpd");
+    }
+
+    /** A connection without dead peer detection of its own (the form before DPD existed). */
+    public IkeConnection(String name, int reqid, SaMode mode, IpsecProtocol protocol, AddressPool localOuter,
+                         AddressPool remoteOuter, AddressPool localProtected, AddressPool remoteProtected,
+                         List<String> ikeProposals, List<String> espProposals, byte[] psk, Lifetime childLifetime,
+                         long ikeLifetimeSeconds, StartAction startAction, boolean forceEncapsulation, int replayWindow,
+                         boolean extendedSequenceNumbers, List<String> bundleAhProposals) {
+        this(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, ikeProposals,
+                espProposals, psk, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation, replayWindow,
+                extendedSequenceNumbers, bundleAhProposals, Dpd.OFF);
     }
 
     /** A connection without an AH+ESP bundle (the form before bundles existed). */
@@ -147,7 +161,7 @@ public record IkeConnection(
                 && ikeLifetimeSeconds == c.ikeLifetimeSeconds && startAction == c.startAction
                 && forceEncapsulation == c.forceEncapsulation && replayWindow == c.replayWindow
                 && extendedSequenceNumbers == c.extendedSequenceNumbers
-                && bundleAhProposals.equals(c.bundleAhProposals);
+                && bundleAhProposals.equals(c.bundleAhProposals) && dpd.equals(c.dpd);
     }
 
     /** Leaves the key out: equal connections still hash alike. */
@@ -155,7 +169,7 @@ public record IkeConnection(
     public int hashCode() {
         return Objects.hash(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected,
                 ikeProposals, espProposals, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation,
-                replayWindow, extendedSequenceNumbers, bundleAhProposals);
+                replayWindow, extendedSequenceNumbers, bundleAhProposals, dpd);
     }
 
     /** Everything but the pre-shared key. */
@@ -165,6 +179,6 @@ public record IkeConnection(
                 + " <-> " + remoteOuter + " protected " + localProtected + " <-> " + remoteProtected + " ike "
                 + ikeProposals + " esp " + espProposals
                 + (bundleAhProposals.isEmpty() ? "" : " ah bundle " + bundleAhProposals) + " start " + startAction
-                + (forceEncapsulation ? " encap" : "") + "]";
+                + (forceEncapsulation ? " encap" : "") + (dpd.enabled() ? " " + dpd : "") + "]";
     }
 }

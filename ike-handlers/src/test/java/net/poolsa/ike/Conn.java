@@ -25,6 +25,7 @@ final class Conn {
     private StartAction start = StartAction.NONE;
     private boolean encap;
     private List<String> bundleAh = List.of();
+    private Dpd dpd = Dpd.OFF;
 
     static Conn of(String localOuter, String remoteOuter, String localProtected, String remoteProtected) {
         Conn c = new Conn();
@@ -91,9 +92,17 @@ final class Conn {
         return this;
     }
 
+    /** Dead peer detection of our own (RFC 3706). */
+    Conn dpd(Dpd d) {
+        dpd = d;
+        return this;
+    }
+
+    /** Pools are given as comma-separated entries. */
     IkeConnection build() {
-        return new IkeConnection(name, reqid, mode, protocol, AddressPool.parse(localOuter), AddressPool.parse(remoteOuter),
+        return new IkeConnection(name, reqid, mode, protocol, AddressPool.parse(localOuter.split(",")),
+                AddressPool.parse(remoteOuter.split(",")),
                 AddressPool.parse(localProtected), AddressPool.parse(remoteProtected), ike, esp,
-                psk.getBytes(StandardCharsets.US_ASCII), lifetime, 0, start, encap, 64, false, bundleAh);
+                psk.getBytes(StandardCharsets.US_ASCII), lifetime, 0, start, encap, 64, false, bundleAh, dpd);
     }
 }

@@ -117,6 +117,7 @@ public final class IkeCore implements JobTarget {
         }
         ctx.children().removePolicies(c);
         ctx.connections().remove(c.name());
+        ctx.dpd().forget(c.name());
         c.config().wipe();
         IkeContext.LOG.info("event=ike_connection_removed connection={} reason=\"{}\"", c.name(), why);
     }
@@ -178,6 +179,16 @@ public final class IkeCore implements JobTarget {
             ctx.initiations().removeSa(sa, "half-open for " + ctx.timers().halfOpenMillis() / 1000.0 + " s in "
                     + sa.state(), false);
         }
+    }
+
+    @Override
+    public void deadPeerCheck(long localCookie) {
+        ctx.dpd().check(localCookie);
+    }
+
+    @Override
+    public void dpdRestart(String connection) {
+        ctx.dpd().restart(connection);
     }
 
     @Override

@@ -183,6 +183,7 @@ abstract class MainMode implements MessageHandler {
                 sa.lifetimeSeconds(), String.format("%016x", sa.initiatorCookie()),
                 String.format("%016x", sa.responderCookie()));
         ctx.events().exchange("main_mode", "ok");
+        ctx.dpd().established(sa, conn);
         ctx.initiations().established(sa);
     }
 }

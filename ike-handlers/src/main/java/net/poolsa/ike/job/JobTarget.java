@@ -16,4 +16,12 @@ public interface JobTarget {
 
     /** Stop answering retransmissions of a finished exchange. */
     void forgetExchange(long localCookie, int messageId);
+
+    /** Dead peer detection (RFC 3706): declare the peer dead if nothing answered, else send the next R-U-THEREs. */
+    default void deadPeerCheck(long localCookie) {
+    }
+
+    /** {@code dpd.action: restart}: negotiate {@code connection} again unless it is gone or up. */
+    default void dpdRestart(String connection) {
+    }
 }

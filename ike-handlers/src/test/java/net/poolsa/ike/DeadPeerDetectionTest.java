@@ -1,0 +1,225 @@
+package net.poolsa.ike;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+
+import org.junit.jupiter.api.Test;
+
+import net.poolsa.esp.sa.Direction;
+import net.poolsa.ike.job.Timers;
+import net.poolsa.ike.message.ExchangeType;
+import net.poolsa.ike.message.IsakmpHeader;
+import net.poolsa.ike.message.IsakmpMessage;
+import net.poolsa.ike.message.IsakmpMessageEncoder;
+import net.poolsa.ike.message.NotificationPayload;
+
+/**
+ * Dead peer detection (RFC 3706) between two dual-homed engines: A on 192.0.2.1 and 192.0.2.11, B on 192.0.2.2 and
+ * 192.0.2.12, each address in its outer pool, so there are four paths. Every DPD delay each side sends
+ * {@code HDR*, HASH(1), N(R-U-THERE, seq)} over each path and the other answers {@code HDR*, HASH(1),
+ * N(R-U-THERE-ACK, seq)} the way it came. Time is virtual ({@link ManualScheduler}); bounds are in DPD rounds.
+ */
+class DeadPeerDetectionTest {
+    private static final long DELAY = 1000;
+    private static final String[] A = {"192.0.2.1", "192.0.2.11"};
+    private static final String[] B = {"192.0.2.2", "192.0.2.12"};
+
+    private final List<Wire.Datagram> fromB = new ArrayList<>();
+    private final List<Long> fromBAt = new ArrayList<>();
+
+    private static Gateways dualHomed(Timers timers, Dpd atA, Dpd atB) {
+        Gateways g = new Gateways(timers, A, B);
+        g.configure(Conn.of("192.0.2.1,192.0.2.11", "192.0.2.2,192.0.2.12", "198.51.100.0/24", "203.0.113.0/24").dpd(atA),
+                Conn.of("192.0.2.2,192.0.2.12", "192.0.2.1,192.0.2.11", "203.0.113.0/24", "198.51.100.0/24").dpd(atB));
+        assertTrue(g.initiate(g.a).ok());
+        return g;
+    }
+
+    private static void advance(Gateways g, long millis, Wire.Filter f) {
+        g.wire.clock.advance(millis, () -> g.wire.flush(f));
+        g.wire.flush(f);
+    }
+
+    private static Wire.Filter silence(String... addresses) {
+        Set<String> dead = Set.of(addresses);
+        return d -> dead.contains(d.from().getAddress().getHostAddress())
+                || dead.contains(d.to().getAddress().getHostAddress()) ? null : d;
+    }
+
+    private static long quickModes(Gateways g) {
+        return g.wire.log.stream().filter(d -> d.exchangeType() == ExchangeType.QUICK_MODE.code()).count();
+    }
+
+    @Test
+    void everyPathOfBothPoolsIsProbedAndConfirmedByItsOwnAnswer() {
+        Gateways g = dualHomed(Timers.DEFAULT, new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR),
+                new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR));
+        advance(g, DELAY, d -> d);
+        // one R-U-THERE per path and round: 2 local x 2 remote addresses, answered each
+        for (String b : B) {
+            assertEquals(2, g.a.events.dpd(b + " sent"), b);
+            assertEquals(2, g.a.events.dpd(b + " acked"), b);
+        }
+        assertEquals(new TreeSet<>(List.of("192.0.2.1>192.0.2.2", "192.0.2.1>192.0.2.12", "192.0.2.11>192.0.2.2",
+                "192.0.2.11>192.0.2.12")), new TreeSet<>(g.a.events.confirmed));
+        assertEquals(4, g.a.events.confirmed.size());
+        assertEquals(4, g.b.events.confirmed.size());
+        assertEquals(0, g.a.events.totalDrops());
+        assertEquals(0, g.b.events.totalDrops());
+        advance(g, 10 * DELAY, d -> d);
+        assertEquals(44, g.a.events.confirmed.size(), "11 rounds of 4 paths");
+        assertEquals(List.of(), g.a.events.peersDead);
+    }
+
+    @Test
+    void aSilentUplinkIsReportedDeadOnceWhileTheSaStaysWithItsSpisAndNoQuickMode() {
+        Gateways g = dualHomed(Timers.DEFAULT, new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR),
+                new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR));
+        int spiOut = Gateways.one(g.a, Direction.OUTBOUND).spi();
+        long qm = quickModes(g);
+        advance(g, DELAY, d -> d);
+        // B's uplink 192.0.2.2 (the IKE SA's own peer address) goes silent
+        advance(g, 10 * DELAY, silence("192.0.2.2"));
+        assertEquals(2, g.a.events.dpd("192.0.2.2 timeout"), "once per path, not once per round");
+        assertEquals(0, g.a.events.dpd("192.0.2.12 timeout"));
+        assertEquals(22, g.a.events.dpd("192.0.2.12 acked"), "11 rounds over both of A's uplinks");
+        assertEquals(List.of(), g.a.events.peersDead);
+        assertEquals(spiOut, Gateways.one(g.a, Direction.OUTBOUND).spi());
+        assertEquals(qm, quickModes(g), "no Quick Mode: the same SAs carry on");
+        // the IKE SA itself moved to a pair that answers, so Deletes and Quick Modes reach the peer
+        assertEquals("192.0.2.12", g.snapshot(g.a).get(0).remote().getAddress().getHostAddress());
+        // the uplink comes back: its paths answer again
+        int before = g.a.events.dpd("192.0.2.2 acked");
+        advance(g, DELAY, d -> d);
+        assertEquals(before + 2, g.a.events.dpd("192.0.2.2 acked"));
+    }
+
+    @Test
+    void whenNoPathAnswersForTheTimeoutTheSasAreCleared() {
+        Gateways g = dualHomed(Timers.DEFAULT, new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR),
+                new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR));
+        advance(g, DELAY, d -> d);
+        Wire.Filter all = silence("192.0.2.2", "192.0.2.12");
+        // last answer at round 1; rounds 2 and 3 see 1 and 2 delays of silence
+        advance(g, 2 * DELAY, all);
+        assertEquals(2, g.a.kernel.listSas().size());
+        assertEquals(List.of(), g.a.events.peersDead);
+        // round 4: three delays of silence = the timeout
+        advance(g, DELAY, all);
+        assertEquals(List.of("c clear"), g.a.events.peersDead);
+        assertEquals(0, g.a.kernel.listSas().size());
+        assertEquals(0, g.snapshot(g.a).size());
+        assertEquals(List.of("c clear"), g.b.events.peersDead);
+        assertEquals(0, g.b.kernel.listSas().size());
+        advance(g, 10 * DELAY, d -> d);
+        assertEquals(0, g.a.kernel.listSas().size(), "clear does not negotiate again");
+    }
+
+    @Test
+    void restartNegotiatesAgainUntilAPathReturns() {
+        // Main Mode gives up after 3 sends 500 ms apart, so the restart is retried while the peer is away
+        Timers quick = new Timers(500, 1.0, 2, 30_000);
+        Gateways g = dualHomed(quick, new Dpd(DELAY, 3 * DELAY, Dpd.Action.RESTART),
+                new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR));
+        int oldSpi = Gateways.one(g.a, Direction.OUTBOUND).spi();
+        advance(g, DELAY, d -> d);
+        Wire.Filter all = silence("192.0.2.2", "192.0.2.12");
+        advance(g, 10 * DELAY, all);
+        assertEquals(List.of("c restart"), g.a.events.peersDead);
+        assertEquals(0, g.a.kernel.listSas().size());
+        assertTrue(g.a.events.exchanges("main_mode/timeout") >= 2, "restarts failed and were retried: "
+                + g.a.events.exchanges);
+        advance(g, 5 * DELAY, d -> d);
+        assertEquals(2, g.a.kernel.listSas().size(), "the tunnel is back once a path returned");
+        assertEquals(2, g.b.kernel.listSas().size());
+        assertNotEquals(oldSpi, Gateways.one(g.a, Direction.OUTBOUND).spi());
+        assertEquals(2, g.a.events.installed.size());
+        assertEquals(List.of("c restart"), g.a.events.peersDead, "and DPD keeps it up");
+    }
+
+    @Test
+    void forgedReplayedAndStaleAnswersDoNotKeepADeadPeerAlive() {
+        long timeout = 6 * DELAY;
+        Gateways g = dualHomed(Timers.DEFAULT, new Dpd(DELAY, timeout, Dpd.Action.CLEAR), Dpd.OFF);
+        List<Wire.Datagram> round1 = new ArrayList<>();
+        advance(g, DELAY, d -> {
+            round1.add(d);
+            return d;
+        });
+        Wire.Datagram genuineAck = round1.stream().filter(d -> B[0].equals(d.from().getAddress().getHostAddress()))
+                .findFirst().orElseThrow();
+        int acked = g.a.events.confirmed.size();
+        assertEquals(4, acked);
+        // B can hear A but nothing B sends arrives: its answers are kept back
+        Wire.Filter keepBack = d -> {
+            if (List.of(B).contains(d.from().getAddress().getHostAddress())) {
+                fromB.add(d);
+                fromBAt.add(g.wire.clock.nowMillis());
+                return null;
+            }
+            return d;
+        };
+        advance(g, 5 * DELAY - 1, keepBack); // rounds 2-6: five R-U-THEREs per path after round 1
+        assertEquals(16, fromB.size(), "4 answers per round 2-5 held back so far");
+        List<Wire.Datagram> round2 = new ArrayList<>();
+        for (int i = 0; i < fromB.size(); i++) {
+            if (fromBAt.get(i) <= g.wire.clock.nowMillis() - 3 * DELAY) {
+                round2.add(fromB.get(i));
+            }
+        }
+        assertEquals(4, round2.size());
+        advance(g, 1, keepBack); // round 6: round 2's sequence numbers leave the window of 4
+        // a genuine answer of round 1 again (replayed), round 2's answers late (stale), one in the clear, one damaged
+        g.wire.deliver(genuineAck);
+        round2.forEach(g.wire::deliver);
+        IkeSaSnapshot ike = g.snapshot(g.a).get(0);
+        g.wire.deliver(genuineAck.with(clearAck(ike, 1)));
+        byte[] damaged = fromB.get(fromB.size() - 1).bytes().clone();
+        damaged[28 + 16] ^= 0x40;
+        g.wire.deliver(genuineAck.with(damaged));
+        assertEquals(1, g.a.events.drops("replayed"));
+        assertEquals(4, g.a.events.drops("stale_dpd_ack"));
+        assertEquals(1, g.a.events.drops("unauthenticated"));
+        assertEquals(1, g.a.events.drops("bad_hash"));
+        assertEquals(acked, g.a.events.confirmed.size(), "no path confirmed by any of them");
+        assertEquals(List.of(), g.a.events.peersDead);
+        // round 7: six delays since the last genuine answer, exactly as if none of the above had come
+        advance(g, DELAY, keepBack);
+        assertEquals(List.of("c clear"), g.a.events.peersDead);
+        assertEquals(0, g.a.kernel.listSas().size());
+    }
+
+    @Test
+    void aSideWithoutDpdOfItsOwnSendsNoRuThereButAnswersThePeers() {
+        Gateways g = dualHomed(Timers.DEFAULT, Dpd.OFF, new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR));
+        advance(g, 5 * DELAY, d -> d);
+        assertEquals(0, g.a.events.dpd("192.0.2.2 sent"));
+        assertEquals(10, g.b.events.dpd("192.0.2.1 acked"), "B's R-U-THEREs are answered by A without DPD of its own");
+        assertEquals(List.of(), g.b.events.peersDead);
+    }
+
+    /** {@code HDR, N(R-U-THERE-ACK)} in the clear, with the SA's cookies: what anyone on the path could send. */
+    private static byte[] clearAck(IkeSaSnapshot ike, int sequence) {
+        long ci = Long.parseUnsignedLong(ike.initiatorCookie(), 16);
+        long cr = Long.parseUnsignedLong(ike.responderCookie(), 16);
+        IsakmpMessage m = new IsakmpMessage(IsakmpHeader.of(ci, cr, ExchangeType.INFORMATIONAL, 0x01020304),
+                List.of(NotificationPayload.dpd(true, ci, cr, sequence)));
+        ByteBuf b = Unpooled.buffer();
+        try {
+            IsakmpMessageEncoder.encode(m, b);
+            return ByteBufUtil.getBytes(b);
+        } finally {
+            b.release();
+        }
+    }
+}
