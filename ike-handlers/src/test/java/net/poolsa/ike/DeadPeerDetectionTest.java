@@ -208,6 +208,18 @@ class DeadPeerDetectionTest {
         assertEquals(List.of(), g.b.events.peersDead);
     }
 
+    @Test
+    void theDataPlaneAsksForAProbeOverOnePathAndGetsThatPathConfirmed() throws Exception {
+        Gateways g = dualHomed(Timers.DEFAULT, new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR), Dpd.OFF);
+        g.a.engine.probePath(java.net.InetAddress.getByName("192.0.2.11"), java.net.InetAddress.getByName("192.0.2.12"));
+        g.wire.flush();
+        assertEquals(List.of("192.0.2.11>192.0.2.12"), g.a.events.confirmed);
+        assertEquals(1, g.a.events.dpd("192.0.2.12 sent"));
+        // a pair outside the pools: no SA has that path, nothing is sent
+        g.a.engine.probePath(java.net.InetAddress.getByName("192.0.2.11"), java.net.InetAddress.getByName("192.0.2.99"));
+        assertEquals(0, g.wire.flush());
+    }
+
     /** {@code HDR, N(R-U-THERE-ACK)} in the clear, with the SA's cookies: what anyone on the path could send. */
     private static byte[] clearAck(IkeSaSnapshot ike, int sequence) {
         long ci = Long.parseUnsignedLong(ike.initiatorCookie(), 16);

@@ -40,10 +40,9 @@ final class IkeFields {
      * @param connection the connection's node (for errors about a missing field)
      * @param m          its fields
      * @param auth       its authentication, null for a manually keyed connection
-     * @param dpdDelay   its dpd.delay in seconds (0 = off)
      */
-    static Values parse(ConfigNode connection, Map<String, ConfigNode> m, IpsecProtocol protocol, Authentication auth,
-                        int dpdDelay) throws ConfigException {
+    static Values parse(ConfigNode connection, Map<String, ConfigNode> m, IpsecProtocol protocol, Authentication auth)
+            throws ConfigException {
         if (auth == null) {
             for (String f : NAMES) {
                 if (m.containsKey(f)) {
@@ -55,10 +54,6 @@ final class IkeFields {
         if (auth instanceof Certificates) {
             throw m.get("authentication").error("certificate authentication is not implemented yet; use psk-file "
                     + "(a pre-shared key) for now");
-        }
-        if (dpdDelay > 0) {
-            throw m.get("dpd").error("dead peer detection (RFC 3706) is not implemented yet for IKE connections; remove "
-                    + "dpd (outer-address failover within the pools works without it, from the data plane's path probes)");
         }
         ConfigNode udp = m.get("udp-encapsulation");
         if (udp != null && !udp.mapping(null).isEmpty()) {

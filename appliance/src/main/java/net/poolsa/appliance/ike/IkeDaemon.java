@@ -31,6 +31,10 @@ public interface IkeDaemon extends AutoCloseable {
     /** A PROTECT policy without SA was hit (any thread). */
     void acquire(InstalledPolicy policy);
 
+    /** The data plane wants a DPD probe over the path from {@code local} to {@code remote} (any thread). */
+    default void probePath(InetAddress local, InetAddress remote) {
+    }
+
     /** The addresses the IKE sockets are bound to. */
     List<InetAddress> addresses();
 

@@ -20,7 +20,12 @@ import net.poolsa.ike.transport.TransportDropReason;
  *     start; a reason the engine adds later gets a series too, up to {@link #MAX_DROP_REASONS} in all, beyond that
  *     it is counted as {@code other}, so the series set stays bounded;</li>
  * <li>{@code poolsa_ike_id_list_fallbacks_total}: peers that refused an RFC 3554 ID_LIST, so one Quick Mode per
- *     range pair was negotiated instead.</li>
+ *     range pair was negotiated instead;</li>
+ * <li>{@code poolsa_ike_dpd_total{peer,outcome}}: dead peer detection (RFC 3706) per address of a peer's outer pool:
+ *     R-U-THEREs {@code sent}, authenticated answers {@code acked}, paths that gave none for the DPD timeout
+ *     {@code timeout}; at most {@link #MAX_DPD_PEERS} addresses get their own series, later ones {@code other};</li>
+ * <li>{@code poolsa_ike_dpd_peers_dead_total{action}}: peers from which no path answered for the DPD timeout, by the
+ *     action taken ({@code clear}, {@code restart}).</li>
  * </ul>
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc7296#section-1">RFC 7296 §1 (IKEv2 exchanges)</a>
@@ -49,6 +54,12 @@ public final class IkeMeters {
     private final Map<String, Counter> counters = new HashMap<>();
     private final Map<String, Counter> drops = new ConcurrentHashMap<>();
     private final Counter fallbacks;
+    /** Distinct peer addresses with their own DPD series. */
+    public static final int MAX_DPD_PEERS = 64;
+    /** The outcomes of {@link #dpd}. */
+    public static final java.util.List<String> DPD_OUTCOMES = java.util.List.of("sent", "acked", "timeout");
+    private final Map<String, Counter> dpd = new ConcurrentHashMap<>();
+    private final Map<String, Counter> peersDead = new HashMap<>();
 
     public IkeMeters(MeterRegistry registry) {
         this.registry = registry;
@@ -72,6 +83,36 @@ public final class IkeMeters {
         fallbacks = Counter.builder("poolsa.ike.id.list.fallbacks")
                 .description("Peers that refused an RFC 3554 ID_LIST: one Quick Mode per range pair instead")
                 .register(registry);
+        for (String action : new String[] {"clear", "restart"}) {
+            peersDead.put(action, Counter.builder("poolsa.ike.dpd.peers.dead").tag("action", action)
+                    .description("Peers declared dead by DPD (no path answered for the timeout), by action")
+                    .register(registry));
+        }
+    }
+
+    /** Counts one DPD outcome ({@link #DPD_OUTCOMES}) for the peer address {@code peer}. */
+    public void dpd(String peer, String outcome) {
+        if (!DPD_OUTCOMES.contains(outcome)) {
+            throw new IllegalArgumentException("unknown DPD outcome " + outcome);
+        }
+        String key = peer + " " + outcome;
+        Counter c = dpd.get(key);
+        if (c == null) {
+            String label = dpd.size() < MAX_DPD_PEERS * DPD_OUTCOMES.size() ? peer : OTHER_REASON;
+            c = dpd.computeIfAbsent(label + " " + outcome, k -> Counter.builder("poolsa.ike.dpd").tag("peer", label)
+                    .tag("outcome", outcome).description("Dead peer detection per peer address and outcome")
+                    .register(registry));
+        }
+        c.increment();
+    }
+
+    /** Counts one peer declared dead; {@code action} is clear or restart. */
+    public void dpdPeerDead(String action) {
+        Counter c = peersDead.get(action);
+        if (c == null) {
+            throw new IllegalArgumentException("unknown DPD action " + action);
+        }
+        c.increment();
     }
 
     /** Counts one finished exchange; unknown labels are refused so the tag set stays bounded. */

@@ -172,6 +172,25 @@ final class DeadPeerDetection {
         schedule(sa, s);
     }
 
+    /**
+     * The data plane wants authenticated evidence for the path from {@code local} to {@code remote} now (its probe
+     * timers, BFD-style): one R-U-THERE over it, under the first established IKE SA with DPD that has this path.
+     */
+    void probe(InetAddress local, InetAddress remote) {
+        for (Map.Entry<Long, State> e : states.entrySet()) {
+            IkeSa sa = ctx.table().byLocalCookie(e.getKey());
+            if (sa == null || !sa.established()) {
+                continue;
+            }
+            for (Path p : e.getValue().paths) {
+                if (p.local.getAddress().equals(local) && p.remote.getAddress().equals(remote)) {
+                    send(sa, e.getValue(), p);
+                    return;
+                }
+            }
+        }
+    }
+
     private void send(IkeSa sa, State s, Path p) {
         int seq = s.nextSequence++;
         s.outstanding.put(seq, new Sent(p, seq));

@@ -122,6 +122,11 @@ public final class IkeCore implements JobTarget {
         IkeContext.LOG.info("event=ike_connection_removed connection={} reason=\"{}\"", c.name(), why);
     }
 
+    /** The data plane asks for a DPD probe over the path from {@code local} to {@code remote} (RFC 3706). */
+    public void probePath(java.net.InetAddress local, java.net.InetAddress remote) {
+        ctx.dpd().probe(local, remote);
+    }
+
     /** The IKE SAs and their child SAs, for status. */
     public List<IkeSaSnapshot> snapshot() {
         long now = ctx.now();
