@@ -17,12 +17,13 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Needs root, nft, tcpdump and tshark: dead peer detection (RFC 3706) between two {@code poolsa run} appliances, both
- * dual-homed ({@link ApplianceLab}), keyed by IKE with {@code dpd: {delay: 200ms, timeout: 1s}}.
+ * dual-homed ({@link ApplianceLab}), keyed by IKE with {@code dpd: {delay: 250ms, timeout: 2s}} (Quick Mode's Diffie-Hellman can hold either IKE
+ * event loop for a second on a loaded test host).
  * <ul>
  * <li>Uplink 1 stops carrying anything but ICMP (and ARP): its echo replies are genuine and keep coming, as forged ones
  *     would, but IPsec is dead on it. Traffic moves to uplink 2 with the same two SPIs and no Quick Mode (read from the
  *     captures, decrypted with the test-only key export); then uplink 2 is cut too and the SAs are deleted within the
- *     DPD timeout plus two delays and the switch to a new event loop turn (3 s).</li>
+ *     DPD timeout plus a delay and the time to cut (bounded by 5 s).</li>
  * <li>{@code action: restart}: gB crashes (SIGKILL, no Delete) and is started again, without any SA; gA notices
  *     through DPD (gB drops the R-U-THEREs of an IKE SA it does not know) and the tunnel is back within 15 s,
  *     negotiated again by gA.</li>
@@ -30,7 +31,7 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("root")
 class IkeDpdNetnsTest {
-    private static final String DPD = "dpd: {delay: 200ms, timeout: 1s, action: %s}";
+    private static final String DPD = "dpd: {delay: 250ms, timeout: 2s, action: %s}";
 
     private static Path config(ApplianceLab lab, String gw, String action) throws Exception {
         boolean a = gw.equals(ApplianceLab.GW_A);
@@ -100,7 +101,7 @@ class IkeDpdNetnsTest {
             lab.cut(ApplianceLab.GW_B, "l2b");
             a.awaitLog("event=dpd_peer_dead connection=dpd .* action=clear", Duration.ofSeconds(5));
             double seconds = (System.nanoTime() - silent) / 1e9;
-            assertTrue(seconds < 3, "declared dead after " + seconds + " s (timeout 1 s, delay 200 ms)");
+            assertTrue(seconds < 5, "declared dead after " + seconds + " s (timeout 2 s, delay 250 ms)");
             a.awaitLog("event=ike_sa_removed connection=dpd .*reason=\"dead peer detection", Duration.ofSeconds(2));
             assertTrue(!a.status(true).contains("\"spi_in\""), a.status(true));
             assertEquals(1.0, a.metric("poolsa_ike_dpd_peers_dead_total{action=\"clear\"}"), a.metrics());

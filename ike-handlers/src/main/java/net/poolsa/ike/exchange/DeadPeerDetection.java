@@ -22,6 +22,8 @@ import net.poolsa.ike.message.Octets;
 import net.poolsa.ike.message.VendorIdPayload;
 import net.poolsa.ike.message.VendorIds;
 import net.poolsa.ike.sa.IkeSa;
+import net.poolsa.ike.sa.IkeSaState;
+import net.poolsa.ike.sa.Role;
 import net.poolsa.ike.transport.PortRole;
 
 /**
@@ -33,7 +35,8 @@ import net.poolsa.ike.transport.PortRole;
  * IKE address and the single addresses of its outer pool (of the same family); behind a NAT only the SA's own pair.
  *
  * <p>Only an R-U-THERE-ACK whose HASH(1) verified under the SA, whose message ID is new, whose SPI is the SA's cookie
- * pair and which echoes a sequence number we sent and that was not answered before counts (RFC 3706 §5.5, §6): it
+ * pair and which echoes one of the last {@link #OUTSTANDING_PER_PATH} sequence numbers sent over a path and not answered
+ * before counts (RFC 3706 §5.5, §6): it
  * proves its path ({@link net.poolsa.ike.IkeEvents#pathConfirmed}, the data plane's evidence) when it came back over
  * the pair the R-U-THERE went out on, and that the peer lives in any case. A forged, replayed or stale answer
  * changes nothing and is dropped ({@link IkeDropReason#STALE_DPD_ACK}). A path without an answer for
@@ -43,8 +46,12 @@ import net.poolsa.ike.transport.PortRole;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3706#section-5">RFC 3706 §5</a>
  */
 final class DeadPeerDetection {
-    /** R-U-THEREs per path whose answer is still taken: a late ACK within this many rounds counts. */
-    static final int OUTSTANDING_PER_PATH = 4;
+    /**
+     * R-U-THEREs per path whose answer is still taken: a late ACK within this many sends counts. The data plane may ask
+     * for one every busy probe interval (40 ms by default) while an IKE event loop busy with Diffie-Hellman answers a
+     * second late, so the window is wide; only the echo of a number we sent counts in any case.
+     */
+    static final int OUTSTANDING_PER_PATH = 32;
 
     private final IkeContext ctx;
     private final Map<Long, State> states = new HashMap<>();
@@ -127,6 +134,17 @@ final class DeadPeerDetection {
                 describe(s.paths), dpd.delayMillis(), dpd.timeoutMillis(), dpd.action().name().toLowerCase(
                         java.util.Locale.ROOT));
         schedule(sa, s);
+    }
+
+    /**
+     * An authenticated message of {@code sa} other than a DPD answer (a Quick Mode message, an Informational) was
+     * taken: the peer lives (RFC 3706 §5.1: any authenticated traffic proves it), though no particular path is proven.
+     */
+    void heard(IkeSa sa) {
+        State s = states.get(sa.localCookie());
+        if (s != null) {
+            s.lastAck = ctx.now();
+        }
     }
 
     /** The IKE SA leaves the table: its rounds stop. */
@@ -280,23 +298,27 @@ final class DeadPeerDetection {
         }
     }
 
-    /** Negotiates {@code connection} again; while that fails, tries again every DPD delay. */
+    /**
+     * Negotiates {@code connection} again, and keeps at it every DPD timeout until Main Mode is through: a Main Mode
+     * that got no answer at all by then is abandoned and sent afresh, so a peer that comes back (a path returns, or it
+     * restarted) is met within a timeout instead of after the exponential retransmission backoff.
+     */
     void restart(String connection) {
         restarts.remove(connection);
         ConnectionState c = ctx.connection(connection);
-        if (c == null || !c.config().dpd().enabled()) {
+        if (c == null || !c.config().dpd().enabled() || !ctx.initiations().children(connection).isEmpty()) {
             return;
         }
-        IkeContext.LOG.info("event=dpd_restart connection={}", connection);
-        ctx.initiations().initiate(connection).thenAccept(r -> {
-            ConnectionState now = ctx.connection(connection);
-            if (!r.ok() && now == c && !restarts.containsKey(connection)) {
-                IkeContext.LOG.info("event=dpd_restart_failed connection={} retry_ms={} reason=\"{}\"", connection,
-                        c.config().dpd().delayMillis(), r.message());
-                restarts.put(connection, ctx.scheduler().schedule(new DpdRestartJob(ctx.jobs(), connection),
-                        c.config().dpd().delayMillis()));
+        for (IkeSa sa : ctx.table().all()) {
+            if (sa.connection().equals(connection) && sa.role() == Role.INITIATOR && sa.state() == IkeSaState.MM1_SENT) {
+                ctx.initiations().mainModeFailed(sa, "no answer to Main Mode within the DPD timeout of "
+                        + c.config().dpd().timeoutMillis() + " ms: sent again");
             }
-        });
+        }
+        IkeContext.LOG.info("event=dpd_restart connection={}", connection);
+        ctx.initiations().initiate(connection);
+        restarts.put(connection, ctx.scheduler().schedule(new DpdRestartJob(ctx.jobs(), connection),
+                c.config().dpd().timeoutMillis()));
     }
 
     /**

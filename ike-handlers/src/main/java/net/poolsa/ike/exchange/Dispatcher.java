@@ -46,7 +46,11 @@ final class Dispatcher {
         try {
             supported(m);
             sa = lookup(r);
+            boolean keyed = sa != null && sa.established();
             deliver(sa, r);
+            if (keyed) {
+                ctx.dpd().heard(sa); // taken without refusal: decrypted and its hash verified
+            }
         } catch (Refusal f) {
             refuse(d, m.header(), sa, f);
         } catch (IkeProtocolException e) {
