@@ -9,10 +9,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
-
 import org.junit.jupiter.api.Test;
 
 import net.poolsa.esp.sa.Direction;
@@ -20,7 +16,6 @@ import net.poolsa.ike.job.Timers;
 import net.poolsa.ike.message.ExchangeType;
 import net.poolsa.ike.message.IsakmpHeader;
 import net.poolsa.ike.message.IsakmpMessage;
-import net.poolsa.ike.message.IsakmpMessageEncoder;
 import net.poolsa.ike.message.NotificationPayload;
 
 /**
@@ -123,6 +118,26 @@ class DeadPeerDetectionTest {
         assertEquals(0, g.b.kernel.listSas().size());
         advance(g, 10 * DELAY, d -> d);
         assertEquals(0, g.a.kernel.listSas().size(), "clear does not negotiate again");
+    }
+
+    @Test
+    void aQuickModeWaitingForThePeerPostponesTheVerdictByOneTimeoutAtMost() {
+        Gateways g = dualHomed(Timers.DEFAULT, new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR), Dpd.OFF);
+        Conn second = Conn.of("192.0.2.1,192.0.2.11", "192.0.2.2,192.0.2.12", "198.51.100.0/24", "192.0.2.128/25")
+                .name("c2").reqid(8).dpd(new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR));
+        Gateways.done(g.a.engine.configure(List.of(Conn.of("192.0.2.1,192.0.2.11", "192.0.2.2,192.0.2.12",
+                "198.51.100.0/24", "203.0.113.0/24").dpd(new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR)).build(),
+                second.build())).toCompletableFuture());
+        advance(g, DELAY, d -> d);
+        Wire.Filter all = silence("192.0.2.2", "192.0.2.12");
+        g.a.engine.initiate("c2"); // its Quick Mode message 1 is lost: it waits for the peer and retransmits
+        g.wire.flush(all);
+        advance(g, 3 * DELAY, all);
+        assertEquals(List.of(), g.a.events.peersDead, "three delays of silence, but a Quick Mode waits for the peer");
+        advance(g, 2 * DELAY, all);
+        assertEquals(List.of(), g.a.events.peersDead);
+        advance(g, DELAY, all);
+        assertEquals(List.of("c clear"), g.a.events.peersDead, "twice the timeout: dead whatever waits");
     }
 
     @Test
@@ -244,14 +259,7 @@ class DeadPeerDetectionTest {
     private static byte[] clearAck(IkeSaSnapshot ike, int sequence) {
         long ci = Long.parseUnsignedLong(ike.initiatorCookie(), 16);
         long cr = Long.parseUnsignedLong(ike.responderCookie(), 16);
-        IsakmpMessage m = new IsakmpMessage(IsakmpHeader.of(ci, cr, ExchangeType.INFORMATIONAL, 0x01020304),
-                List.of(NotificationPayload.dpd(true, ci, cr, sequence)));
-        ByteBuf b = Unpooled.buffer();
-        try {
-            IsakmpMessageEncoder.encode(m, b);
-            return ByteBufUtil.getBytes(b);
-        } finally {
-            b.release();
-        }
+        return BadInputTest.encode(new IsakmpMessage(IsakmpHeader.of(ci, cr, ExchangeType.INFORMATIONAL, 0x01020304),
+                List.of(NotificationPayload.dpd(true, ci, cr, sequence))));
     }
 }

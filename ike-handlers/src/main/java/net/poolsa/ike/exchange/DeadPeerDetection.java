@@ -172,7 +172,8 @@ final class DeadPeerDetection {
             return;
         }
         long now = ctx.now();
-        if (now - s.lastAck >= s.dpd.timeoutMillis()) {
+        long silent = now - s.lastAck;
+        if (silent >= s.dpd.timeoutMillis() && (silent >= 2 * s.dpd.timeoutMillis() || !exchangeInFlight(sa))) {
             dead(sa, s, now);
             return;
         }
@@ -207,6 +208,19 @@ final class DeadPeerDetection {
                 }
             }
         }
+    }
+
+    /**
+     * A Quick Mode of the SA waits for the peer: the Diffie-Hellman work of both ends can hold their IKE event loops
+     * (and so the DPD answers) for longer than a short DPD timeout, so the verdict waits one more timeout then.
+     */
+    private static boolean exchangeInFlight(IkeSa sa) {
+        for (net.poolsa.ike.sa.Exchange e : sa.quickModes()) {
+            if (e.awaitingPeer()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void send(IkeSa sa, State s, Path p) {
