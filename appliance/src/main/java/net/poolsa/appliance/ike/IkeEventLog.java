@@ -68,12 +68,16 @@ public final class IkeEventLog implements IkeEvents {
 
     @Override
     public void dpd(String connection, InetAddress peer, String outcome) {
-        meters.dpd(IpLiterals.format(peer), outcome);
+        if (IkeMeters.DPD_OUTCOMES.contains(outcome)) {
+            meters.dpd(IpLiterals.format(peer), outcome);
+        }
     }
 
     @Override
     public void dpdPeerDead(String connection, String action) {
-        meters.dpdPeerDead(action);
+        if (action.equals("clear") || action.equals("restart")) {
+            meters.dpdPeerDead(action);
+        }
     }
 
     @Override

@@ -137,13 +137,21 @@ final class DeadPeerDetection {
     }
 
     /**
-     * An authenticated message of {@code sa} other than a DPD answer (a Quick Mode message, an Informational) was
-     * taken: the peer lives (RFC 3706 §5.1: any authenticated traffic proves it), though no particular path is proven.
+     * An authenticated message of {@code sa} (a Quick Mode message, an Informational) came from {@code remote} to
+     * {@code local}: the peer lives (RFC 3706 §5.1: any authenticated traffic proves it), and so does that path.
      */
-    void heard(IkeSa sa) {
+    void heard(IkeSa sa, InetSocketAddress local, InetSocketAddress remote) {
         State s = states.get(sa.localCookie());
-        if (s != null) {
-            s.lastAck = ctx.now();
+        if (s == null) {
+            return;
+        }
+        long now = ctx.now();
+        s.lastAck = now;
+        for (Path p : s.paths) {
+            if (p.local.getAddress().equals(local.getAddress()) && p.remote.getAddress().equals(remote.getAddress())) {
+                p.lastAck = now;
+                p.timedOut = false;
+            }
         }
     }
 

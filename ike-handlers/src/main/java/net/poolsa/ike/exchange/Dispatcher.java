@@ -49,7 +49,7 @@ final class Dispatcher {
             boolean keyed = sa != null && sa.established();
             deliver(sa, r);
             if (keyed) {
-                ctx.dpd().heard(sa); // taken without refusal: decrypted and its hash verified
+                ctx.dpd().heard(sa, d.local(), d.remote()); // taken without refusal: decrypted and its hash verified
             }
         } catch (Refusal f) {
             refuse(d, m.header(), sa, f);
@@ -100,14 +100,15 @@ final class Dispatcher {
     }
 
     /**
-     * An Informational of an established SA over another pair of its connection's outer pools: dead peer detection
-     * tests every path (RFC 3706 over pools); what it carries is acted on only once its hash verified.
+     * A message of an established SA over another pair of its connection's outer pools: dead peer detection tests
+     * every path (RFC 3706 over pools) and moves the SA to one that answers, so a Quick Mode or Informational may come
+     * over a pair that is not (or no longer) the SA's own; what it carries is acted on only once its hash verified.
      */
     private boolean otherPath(IkeSa sa, Received r) {
         ConnectionState c = ctx.connection(sa.connection());
         InboundIkeDatagram d = r.datagram();
         return c != null && sa.established() && !sa.nat().natted()
-                && r.header().exchangeType().equals(ExchangeType.INFORMATIONAL)
+                && !r.header().exchangeType().equals(ExchangeType.IDENTITY_PROTECTION)
                 && c.config().remoteOuter().contains(d.remote().getAddress().getAddress())
                 && c.config().localOuter().contains(d.local().getAddress().getAddress());
     }
