@@ -48,6 +48,7 @@ import net.poolsa.ike.auth.CertificateAuthenticator;
  *                             proposed and accepted, and every pool the peer claims must be granted to it by its
  *                             certificate or the connection's grant (RFC 3554 §4, {@link CertificateAuthenticator})
  * @param rekey                when child and ISAKMP SAs are replaced, and how long a replaced pair keeps receiving
+ * @param dpd                  dead peer detection (RFC 3706), {@link Dpd#OFF} for none
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3554#section-4">RFC 3554 §4</a>
  */
 public record IkeConnection(
@@ -67,7 +68,8 @@ public record IkeConnection(
         int replayWindow, boolean extendedSequenceNumbers,
         List<String> bundleAhProposals,
         CertificateAuthenticator certificates,
-        Rekey rekey) {
+        Rekey rekey,
+        Dpd dpd) {
     /** Phase-1 lifetime when the connection names none (strongSwan's and RFC 2407's common default, 8 hours). */
     public static final long DEFAULT_IKE_LIFETIME_SECONDS = 28800;
     /** Largest reqid: the bits above it number the extra SA pairs (see {@code reqid}). */
@@ -123,6 +125,19 @@ public record IkeConnection(
             Proposals.checkBundleAh(p);
         }
         Objects.requireNonNull(rekey, "rekey");
+        Objects.requireNonNull(dpd, "dpd");
+    }
+
+    /** A connection without dead peer detection of its own (the form before DPD existed). */
+    public IkeConnection(String name, int reqid, SaMode mode, IpsecProtocol protocol, AddressPool localOuter,
+                         AddressPool remoteOuter, AddressPool localProtected, AddressPool remoteProtected,
+                         List<String> ikeProposals, List<String> espProposals, byte[] psk, Lifetime childLifetime,
+                         long ikeLifetimeSeconds, StartAction startAction, boolean forceEncapsulation, int replayWindow,
+                         boolean extendedSequenceNumbers, List<String> bundleAhProposals, CertificateAuthenticator certificates,
+                         Rekey rekey) {
+        this(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, ikeProposals,
+                espProposals, psk, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation, replayWindow,
+                extendedSequenceNumbers, bundleAhProposals, certificates, rekey, Dpd.OFF);
     }
 
     /** A connection with the default {@link Rekey} timing (the form before rekeying existed). */
@@ -133,7 +148,7 @@ public record IkeConnection(
                          boolean extendedSequenceNumbers, List<String> bundleAhProposals, CertificateAuthenticator certificates) {
         this(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, ikeProposals,
                 espProposals, psk, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation, replayWindow,
-                extendedSequenceNumbers, bundleAhProposals, certificates, Rekey.DEFAULT);
+                extendedSequenceNumbers, bundleAhProposals, certificates, Rekey.DEFAULT, Dpd.OFF);
     }
 
     /** A connection authenticated by pre-shared key with {@code rekey} timing. */
@@ -144,7 +159,18 @@ public record IkeConnection(
                          boolean extendedSequenceNumbers, List<String> bundleAhProposals, Rekey rekey) {
         this(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, ikeProposals,
                 espProposals, psk, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation, replayWindow,
-                extendedSequenceNumbers, bundleAhProposals, null, rekey);
+                extendedSequenceNumbers, bundleAhProposals, null, rekey, Dpd.OFF);
+    }
+
+    /** A connection authenticated by pre-shared key with default {@link Rekey} timing and {@code dpd}. */
+    public IkeConnection(String name, int reqid, SaMode mode, IpsecProtocol protocol, AddressPool localOuter,
+                         AddressPool remoteOuter, AddressPool localProtected, AddressPool remoteProtected,
+                         List<String> ikeProposals, List<String> espProposals, byte[] psk, Lifetime childLifetime,
+                         long ikeLifetimeSeconds, StartAction startAction, boolean forceEncapsulation, int replayWindow,
+                         boolean extendedSequenceNumbers, List<String> bundleAhProposals, Dpd dpd) {
+        this(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, ikeProposals,
+                espProposals, psk, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation, replayWindow,
+                extendedSequenceNumbers, bundleAhProposals, null, Rekey.DEFAULT, dpd);
     }
 
     /** A connection authenticated by pre-shared key (the form before certificates existed). */
@@ -155,7 +181,7 @@ public record IkeConnection(
                          boolean extendedSequenceNumbers, List<String> bundleAhProposals) {
         this(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, ikeProposals,
                 espProposals, psk, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation, replayWindow,
-                extendedSequenceNumbers, bundleAhProposals, null, Rekey.DEFAULT);
+                extendedSequenceNumbers, bundleAhProposals, null, Rekey.DEFAULT, Dpd.OFF);
     }
 
     /** A connection without an AH+ESP bundle (the form before bundles existed). */
@@ -208,7 +234,7 @@ public record IkeConnection(
                 && forceEncapsulation == c.forceEncapsulation && replayWindow == c.replayWindow
                 && extendedSequenceNumbers == c.extendedSequenceNumbers
                 && bundleAhProposals.equals(c.bundleAhProposals) && Objects.equals(certificates, c.certificates)
-                && rekey.equals(c.rekey);
+                && rekey.equals(c.rekey) && dpd.equals(c.dpd);
     }
 
     /** Leaves the key out: equal connections still hash alike. */
@@ -216,7 +242,7 @@ public record IkeConnection(
     public int hashCode() {
         return Objects.hash(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected,
                 ikeProposals, espProposals, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation,
-                replayWindow, extendedSequenceNumbers, bundleAhProposals, certificates, rekey);
+                replayWindow, extendedSequenceNumbers, bundleAhProposals, certificates, rekey, dpd);
     }
 
     /** Everything but the pre-shared key. */
@@ -227,6 +253,6 @@ public record IkeConnection(
                 + ikeProposals + " esp " + espProposals
                 + (bundleAhProposals.isEmpty() ? "" : " ah bundle " + bundleAhProposals)
                 + (certificates == null ? " psk" : " " + certificates) + " start " + startAction
-                + (forceEncapsulation ? " encap" : "") + "]";
+                + (forceEncapsulation ? " encap" : "") + (dpd.enabled() ? " " + dpd : "") + "]";
     }
 }

@@ -146,6 +146,17 @@ public final class IkeEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * From the data plane's path monitor (any thread): send a DPD R-U-THERE over the path from {@code local} to
+     * {@code remote} now, if an established IKE SA with DPD has it; its answer comes back as
+     * {@link IkeEvents#pathConfirmed}.
+     */
+    public void probePath(InetAddress local, InetAddress remote) {
+        if (!closed) {
+            scheduler.execute(() -> core.probePath(local, remote));
+        }
+    }
+
     /** Sends Deletes for every established SA (best effort, bounded wait), removes the SAs it installed, closes the transport. */
     @Override
     public void close() {

@@ -1,5 +1,7 @@
 package net.poolsa.ike;
 
+import java.net.InetAddress;
+
 /**
  * What the IKE engine reports, for the appliance to bind to its metrics and logs (this module knows no metrics
  * library). Called on the IKE event loop; implementations must be cheap and must not block. All defaults do
@@ -40,5 +42,26 @@ public interface IkeEvents {
      * {@code failed} (our attempt did not complete; counted by the side that started it).
      */
     default void rekey(String kind, String result) {
+    }
+
+    // ---- dead peer detection (RFC 3706)
+
+    /**
+     * One DPD outcome for one address of the peer's outer pool: {@code sent} (an R-U-THERE went to it),
+     * {@code acked} (an authenticated R-U-THERE-ACK echoed one of its sequence numbers), {@code timeout} (it gave
+     * no such answer for the connection's DPD timeout; reported once until it answers again).
+     */
+    default void dpd(String connection, InetAddress peer, String outcome) {
+    }
+
+    /** No address of the peer answered for the DPD timeout: {@code action} ({@code clear}, {@code restart}) applies. */
+    default void dpdPeerDead(String connection, String action) {
+    }
+
+    /**
+     * Authenticated proof that the path from {@code remote} to {@code local} works (a DPD answer that came over it):
+     * the evidence the data plane's path monitor takes instead of unauthenticated ICMP echo replies.
+     */
+    default void pathConfirmed(InetAddress local, InetAddress remote) {
     }
 }

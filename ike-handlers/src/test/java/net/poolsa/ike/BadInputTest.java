@@ -122,7 +122,8 @@ class BadInputTest {
         assertEquals(0, g.snapshot(g.b).size());
     }
 
-    private static byte[] encode(IsakmpMessage m) {
+    /** The message's bytes in the clear, for tests that forge one. */
+    static byte[] encode(IsakmpMessage m) {
         ByteBuf b = Unpooled.buffer();
         try {
             IsakmpMessageEncoder.encode(m, b);

@@ -30,6 +30,7 @@ final class Conn {
     private long ikeLifetime;
     private Rekey rekey = Rekey.DEFAULT;
     private boolean esn;
+    private Dpd dpd = Dpd.OFF;
 
     static Conn of(String localOuter, String remoteOuter, String localProtected, String remoteProtected) {
         Conn c = new Conn();
@@ -117,10 +118,18 @@ final class Conn {
         return this;
     }
 
+    /** Dead peer detection of our own (RFC 3706). */
+    Conn dpd(Dpd d) {
+        dpd = d;
+        return this;
+    }
+
+    /** Pools are given as comma-separated entries. */
     IkeConnection build() {
-        return new IkeConnection(name, reqid, mode, protocol, AddressPool.parse(localOuter), AddressPool.parse(remoteOuter),
+        return new IkeConnection(name, reqid, mode, protocol, AddressPool.parse(localOuter.split(",")),
+                AddressPool.parse(remoteOuter.split(",")),
                 AddressPool.parse(localProtected), AddressPool.parse(remoteProtected), ike, esp,
                 certificates != null ? new byte[0] : psk.getBytes(StandardCharsets.US_ASCII), lifetime, ikeLifetime, start,
-                encap, 64, esn, bundleAh, certificates, rekey);
+                encap, 64, esn, bundleAh, certificates, rekey, dpd);
     }
 }

@@ -24,8 +24,13 @@ final class Gateways {
     }
 
     Gateways(Timers timers) {
-        a = wire.side("A", 1, timers, "192.0.2.1");
-        b = wire.side("B", 2, timers, "192.0.2.2");
+        this(timers, new String[] {"192.0.2.1"}, new String[] {"192.0.2.2"});
+    }
+
+    /** Gateways with several addresses each (dual-homed). */
+    Gateways(Timers timers, String[] atA, String[] atB) {
+        a = wire.side("A", 1, timers, atA);
+        b = wire.side("B", 2, timers, atB);
     }
 
     /** A's side of the connection. */

@@ -12,6 +12,11 @@ final class RecordingEvents implements IkeEvents {
     final Map<String, Integer> rekeys = new LinkedHashMap<>();
     final List<String> installed = new ArrayList<>();
     final List<String> fallbacks = new ArrayList<>();
+    /** "peer outcome" of every DPD event, e.g. "192.0.2.2 acked", and the count of each. */
+    final Map<String, Integer> dpd = new LinkedHashMap<>();
+    final List<String> peersDead = new ArrayList<>();
+    /** "local>remote" of every path a DPD answer confirmed. */
+    final List<String> confirmed = new ArrayList<>();
 
     @Override
     public void exchange(String exchangeType, String result) {
@@ -40,6 +45,25 @@ final class RecordingEvents implements IkeEvents {
 
     int rekeys(String key) {
         return rekeys.getOrDefault(key, 0);
+    }
+
+    @Override
+    public void dpd(String connection, java.net.InetAddress peer, String outcome) {
+        dpd.merge(peer.getHostAddress() + " " + outcome, 1, Integer::sum);
+    }
+
+    @Override
+    public void dpdPeerDead(String connection, String action) {
+        peersDead.add(connection + " " + action);
+    }
+
+    @Override
+    public void pathConfirmed(java.net.InetAddress local, java.net.InetAddress remote) {
+        confirmed.add(local.getHostAddress() + ">" + remote.getHostAddress());
+    }
+
+    int dpd(String peerAndOutcome) {
+        return dpd.getOrDefault(peerAndOutcome, 0);
     }
 
     int exchanges(String key) {

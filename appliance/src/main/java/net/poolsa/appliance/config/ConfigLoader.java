@@ -241,7 +241,7 @@ public final class ConfigLoader {
     }
 
     /** "40ms", "5s", "2m": a whole number and a unit. */
-    private static Duration duration(ConfigNode n) throws ConfigException {
+    static Duration duration(ConfigNode n) throws ConfigException {
         Matcher m = DURATION.matcher(n.string());
         if (!m.matches()) {
             throw n.error("'" + n.string() + "' is not a duration like 40ms, 5s or 2m");
@@ -352,7 +352,7 @@ public final class ConfigLoader {
         }
         int reqid = m.containsKey("reqid") ? (int) m.get("reqid").integer(1, 0xFFFF) : 0;
         Lifetime lifetime = m.containsKey("lifetime") ? lifetime(m.get("lifetime")) : Lifetime.UNLIMITED;
-        DpdConfig dpd = m.containsKey("dpd") ? IkeConfigReader.dpd(m.get("dpd")) : DpdConfig.OFF;
+        DpdConfig dpd = IkeConfigReader.dpd(m.get("dpd"), dataPath.failover(), m.containsKey("authentication"));
         int replayWindow = m.containsKey("replay-window") ? (int) m.get("replay-window").integer(0, 1 << 20) : 64;
         boolean esn = m.containsKey("esn") && m.get("esn").bool();
         UdpEncapsulation udp = null;
@@ -370,7 +370,7 @@ public final class ConfigLoader {
         if (manual != null && auth != null) {
             throw m.get("authentication").error("a manually keyed connection has no IKE authentication; remove one of 'manual' and 'authentication'");
         }
-        IkeFields.Values ike = IkeFields.parse(n, m, protocol, auth, dpd.delaySeconds());
+        IkeFields.Values ike = IkeFields.parse(n, m, protocol, auth);
         ConnectionConfig c = new ConnectionConfig(name, mode, protocol, localOuter, remoteOuter, localProtected,
                 remoteProtected, reqid, ike.ikeProposals(), ike.espProposals(), lifetime, dpd, replayWindow, esn, udp,
                 manual, auth, ike.startAction(), ike.ikeLifetimeSeconds(), ike.ahBundleProposals(), ike.rekey());

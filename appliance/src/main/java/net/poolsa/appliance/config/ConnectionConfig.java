@@ -111,11 +111,15 @@ public record ConnectionConfig(String name, SaMode mode, IpsecProtocol protocol,
     /**
      * Dead peer detection (RFC 3706 for IKEv1, liveness checks of RFC 7296 §2.4 for IKEv2).
      *
-     * @param delaySeconds   idle time before a check, 0 = off
-     * @param timeoutSeconds how long without answer before the action
+     * @param delayMillis   interval of the R-U-THEREs on each path, 0 = off
+     * @param timeoutMillis how long without any answer before the action
      */
-    public record DpdConfig(int delaySeconds, int timeoutSeconds, DpdAction action) {
+    public record DpdConfig(long delayMillis, long timeoutMillis, DpdAction action) {
         public static final DpdConfig OFF = new DpdConfig(0, 0, DpdAction.CLEAR);
+
+        public boolean enabled() {
+            return delayMillis > 0;
+        }
     }
 
     public enum DpdAction {

@@ -19,6 +19,7 @@ import net.poolsa.ike.auth.Identity;
 import net.poolsa.ike.auth.LocalCredentials;
 import net.poolsa.ike.auth.RevocationPolicy;
 import net.poolsa.ike.auth.TrustStore;
+import net.poolsa.esp.path.PathTimers;
 
 /**
  * The IKE part of a connection in the YAML configuration: dead peer detection and authentication
@@ -30,17 +31,49 @@ import net.poolsa.ike.auth.TrustStore;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3706">RFC 3706 (dead peer detection)</a>
  */
 final class IkeConfigReader {
-    static DpdConfig dpd(ConfigNode n) throws ConfigException {
+    /** Longest {@code dpd.delay} and {@code dpd.timeout}: a day. */
+    static final long MAX_DPD_MILLIS = 86_400_000L;
+
+    /**
+     * {@code dpd:} of a connection (null when the block is absent). An IKE-keyed connection has DPD by default, with
+     * the timers of {@code data-path.failover}: R-U-THEREs every {@code idle-probe-interval}, the peer dead after
+     * {@code detect-multiplier} of them without answer (RFC 3706 answers are the evidence that keeps its paths up).
+     * {@code delay: 0} turns it off. Durations as elsewhere ({@code 200ms}, {@code 1s}); a bare number is seconds, as
+     * swanctl's {@code dpd_delay}. A manually keyed connection has none.
+     */
+    static DpdConfig dpd(ConfigNode n, PathTimers failover, boolean ike) throws ConfigException {
+        if (n == null) {
+            return ike ? new DpdConfig(failover.idleProbeInterval().toMillis(),
+                    failover.idleDetectionTime().toMillis(), DpdAction.CLEAR) : DpdConfig.OFF;
+        }
         Map<String, ConfigNode> m = n.mapping(Set.of("delay", "timeout", "action"));
-        int delay = (int) ConfigLoader.required(n, m, "delay").integer(0, 86400);
-        int timeout = m.containsKey("timeout") ? (int) m.get("timeout").integer(0, 86400) : delay * 5;
+        long delay = m.containsKey("delay") ? dpdMillis(m.get("delay")) : failover.idleProbeInterval().toMillis();
+        if (delay > 0 && delay < PathTimers.MIN_PROBE_INTERVAL.toMillis()) {
+            throw m.get("delay").error("delay " + delay + " ms is below the minimum of "
+                    + PathTimers.MIN_PROBE_INTERVAL.toMillis() + " ms (0 turns DPD off)");
+        }
+        long timeout = m.containsKey("timeout") ? dpdMillis(m.get("timeout")) : delay * failover.detectMultiplier();
         if (delay > 0 && timeout < delay) {
-            throw m.get("timeout").error("timeout " + timeout + " s is shorter than the delay " + delay + " s");
+            throw m.get("timeout").error("timeout " + timeout + " ms is shorter than the delay " + delay + " ms");
         }
         DpdAction action = m.containsKey("action")
                 ? DpdAction.valueOf(m.get("action").oneOf("clear", "restart", "trap").toUpperCase(java.util.Locale.ROOT))
                 : DpdAction.CLEAR;
+        if (action == DpdAction.TRAP && ike) {
+            throw m.get("action").error("trap is not a DPD action of IKE connections; use clear (with start-action: "
+                    + "trap, traffic negotiates the tunnel again) or restart (negotiate again at once)");
+        }
         return new DpdConfig(delay, timeout, action);
+    }
+
+    private static long dpdMillis(ConfigNode n) throws ConfigException {
+        String v = n.string();
+        long millis = v.chars().allMatch(Character::isDigit) && !v.isEmpty()
+                ? n.integer(0, MAX_DPD_MILLIS / 1000) * 1000 : ConfigLoader.duration(n).toMillis();
+        if (millis > MAX_DPD_MILLIS) {
+            throw n.error("'" + v + "' is longer than a day");
+        }
+        return millis;
     }
 
     static Authentication authentication(ConfigNode n) throws ConfigException {

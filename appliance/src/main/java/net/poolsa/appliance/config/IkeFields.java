@@ -22,7 +22,7 @@ import net.poolsa.ike.StartAction;
  */
 final class IkeFields {
     static final Set<String> NAMES = Set.of("ike-proposals", "esp-proposals", "start-action", "ike-lifetime",
-            "ah-proposals", "rekey");
+            "ah-proposals", "rekey", "dpd");
     /** Bounds of {@code ike-lifetime}: below a minute the SA would rekey constantly; a day is the usual maximum. */
     static final long MIN_IKE_LIFETIME = 60;
     static final long MAX_IKE_LIFETIME = 86_400;
@@ -40,10 +40,9 @@ final class IkeFields {
      * @param connection the connection's node (for errors about a missing field)
      * @param m          its fields
      * @param auth       its authentication, null for a manually keyed connection
-     * @param dpdDelay   its dpd.delay in seconds (0 = off)
      */
-    static Values parse(ConfigNode connection, Map<String, ConfigNode> m, IpsecProtocol protocol, Authentication auth,
-                        int dpdDelay) throws ConfigException {
+    static Values parse(ConfigNode connection, Map<String, ConfigNode> m, IpsecProtocol protocol, Authentication auth)
+            throws ConfigException {
         if (auth == null) {
             for (String f : NAMES) {
                 if (m.containsKey(f)) {
@@ -51,10 +50,6 @@ final class IkeFields {
                 }
             }
             return Values.MANUAL;
-        }
-        if (dpdDelay > 0) {
-            throw m.get("dpd").error("dead peer detection (RFC 3706) is not implemented yet for IKE connections; remove "
-                    + "dpd (outer-address failover within the pools works without it, from the data plane's path probes)");
         }
         ConfigNode udp = m.get("udp-encapsulation");
         if (udp != null && !udp.mapping(null).isEmpty()) {

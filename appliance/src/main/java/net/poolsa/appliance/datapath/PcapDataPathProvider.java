@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 
 import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.appliance.config.DataPathConfig;
@@ -49,8 +51,11 @@ public final class PcapDataPathProvider implements DataPathProvider {
     @Override
     public DataPath start(DataPathContext context) throws Exception {
         DataPlaneConfig config = dataPlaneConfig(context);
-        DataPlane plane = new DataPlane(config, IpsecProtector.FACTORY, listener(context));
+        AtomicReference<BiConsumer<OuterAddress, OuterAddress>> probes = new AtomicReference<>((l, r) -> {
+        });
+        DataPlane plane = new DataPlane(config, IpsecProtector.FACTORY, listener(context, probes));
         plane.start();
+        plane.authenticatedOnly(authenticatedOnly(context.connections()));
         UplinkEmitter emitter = plane.uplinkEmitter();
         if (emitter != null) {
             context.meters().emitter(emitter);
@@ -64,8 +69,19 @@ public final class PcapDataPathProvider implements DataPathProvider {
                 DataPlaneConfig c = dataPlaneConfig(new DataPathContext(context.config(), next.kernel(), next.drops(),
                         next.meters(), next.connections()));
                 plane.reconfigure(c.protectedRemotePrefixes(), c.peerAddresses());
+                plane.authenticatedOnly(authenticatedOnly(next.connections()));
                 LOG.info("event=data_path_updated peers={} diverted={} inbound_policy_rules={}", c.peerAddresses(),
                         c.protectedRemotePrefixes(), plane.inboundPolicy().policyRules().size());
+            }
+
+            @Override
+            public void pathConfirmed(OuterAddress local, OuterAddress remote) {
+                plane.pathConfirmed(local, remote);
+            }
+
+            @Override
+            public void authenticatedProbes(BiConsumer<OuterAddress, OuterAddress> requests) {
+                probes.set(requests);
             }
 
             @Override
@@ -73,6 +89,20 @@ public final class PcapDataPathProvider implements DataPathProvider {
                 plane.stop();
             }
         };
+    }
+
+    /**
+     * The peer addresses whose paths take authenticated evidence only: the single addresses of the remote outer pools
+     * of IKE-keyed connections with DPD (their DPD answers keep the paths up; an ICMP echo reply is a hint).
+     */
+    static List<OuterAddress> authenticatedOnly(java.util.Collection<ConnectionConfig> connections) {
+        Set<OuterAddress> out = new LinkedHashSet<>();
+        for (ConnectionConfig c : connections) {
+            if (!c.manuallyKeyed() && c.dpd().enabled()) {
+                out.addAll(singleAddresses(c.remoteOuter()));
+            }
+        }
+        return List.copyOf(out);
     }
 
     static DataPlaneConfig dataPlaneConfig(DataPathContext context) {
@@ -130,7 +160,17 @@ public final class PcapDataPathProvider implements DataPathProvider {
     }
 
     static DataPathListener listener(DataPathContext context) {
+        return listener(context, new AtomicReference<>((l, r) -> {
+        }));
+    }
+
+    static DataPathListener listener(DataPathContext context, AtomicReference<BiConsumer<OuterAddress, OuterAddress>> probes) {
         return new DataPathListener() {
+            @Override
+            public void authenticatedProbeWanted(OuterAddress local, OuterAddress remote) {
+                probes.get().accept(local, remote);
+            }
+
             @Override
             public void dropped(DropReason reason, SecurityAssociation sa) {
                 context.drops().dropped(reason, sa);

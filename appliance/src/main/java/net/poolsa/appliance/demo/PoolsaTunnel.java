@@ -247,6 +247,9 @@ final class PoolsaTunnel implements Tunnel {
             y.append("    ike-proposals: [").append(IKE_PROPOSAL).append("]\n");
             y.append("    esp-proposals: [").append(ESP_PROPOSAL).append("]\n");
             y.append("    start-action: ").append(initiator ? "start" : "none").append('\n');
+            // The paper's experiment counts IKE messages after the failure: DPD (on by default) would add its
+            // Informationals, so the tunnel fails over on the data plane's own probes, as the paper's did.
+            y.append("    dpd: {delay: 0}\n");
             y.append("    authentication:\n      psk-file: secrets/").append(CONNECTION).append(".psk\n");
         } else {
             y.append(manual(secrets, initiator));

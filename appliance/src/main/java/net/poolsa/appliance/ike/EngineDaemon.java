@@ -71,6 +71,11 @@ public final class EngineDaemon implements IkeDaemon {
     }
 
     @Override
+    public void probePath(InetAddress local, InetAddress remote) {
+        engine.probePath(local, remote);
+    }
+
+    @Override
     public List<InetAddress> addresses() {
         return addresses;
     }

@@ -14,6 +14,7 @@ import net.poolsa.appliance.config.DataPathConfig;
 import net.poolsa.appliance.config.PoolsaConfig;
 import net.poolsa.appliance.keying.ConnectionManager;
 import net.poolsa.esp.sa.IpLiterals;
+import net.poolsa.ike.Dpd;
 import net.poolsa.ike.IkeConnection;
 import net.poolsa.ike.auth.CertificateAuthenticator;
 import net.poolsa.ike.auth.PeerValidator;
@@ -44,7 +45,13 @@ public final class IkeConnections {
         return new IkeConnection(c.name(), reqid, c.mode(), c.protocol(), c.localOuter(), c.remoteOuter(),
                 c.localProtected(), c.remoteProtected(), c.ikeProposals(), c.espProposals(), psk,
                 c.lifetime(), c.ikeLifetimeSeconds(), c.startAction(), c.udpEncapsulation() != null, c.replayWindow(),
-                c.extendedSequenceNumbers(), c.ahBundleProposals(), certificates, c.rekey());
+                c.extendedSequenceNumbers(), c.ahBundleProposals(), certificates, c.rekey(), dpd(c.dpd()));
+    }
+
+    /** The engine's DPD settings; {@code trap} is refused at check-config for IKE connections. */
+    static Dpd dpd(ConnectionConfig.DpdConfig d) {
+        return d.enabled() ? new Dpd(d.delayMillis(), d.timeoutMillis(), d.action() == ConnectionConfig.DpdAction.RESTART
+                ? Dpd.Action.RESTART : Dpd.Action.CLEAR) : Dpd.OFF;
     }
 
     /**

@@ -38,6 +38,10 @@ public interface IkeDaemon extends AutoCloseable {
      */
     void expired(SecurityAssociation sa, boolean hard);
 
+    /** The data plane wants a DPD probe over the path from {@code local} to {@code remote} (any thread). */
+    default void probePath(InetAddress local, InetAddress remote) {
+    }
+
     /** The addresses the IKE sockets are bound to. */
     List<InetAddress> addresses();
 

@@ -1,12 +1,15 @@
 package net.poolsa.appliance.ike;
 
+import java.net.InetAddress;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import net.poolsa.appliance.metrics.IkeMeters;
+import net.poolsa.esp.sa.IpLiterals;
 import net.poolsa.ike.IkeEvents;
 
 /**
@@ -20,6 +23,9 @@ public final class IkeEventLog implements IkeEvents {
 
     private final IkeMeters meters;
     private final AtomicBoolean unknownReported = new AtomicBoolean();
+    /** Where authenticated path evidence goes: the running data path, or nowhere before it starts. */
+    private volatile BiConsumer<InetAddress, InetAddress> paths = (local, remote) -> {
+    };
 
     public IkeEventLog(IkeMeters meters) {
         this.meters = meters;
@@ -53,6 +59,30 @@ public final class IkeEventLog implements IkeEvents {
     @Override
     public void dropped(String reason) {
         meters.dropped(reason);
+    }
+
+    /** The data path's path monitor takes DPD answers as evidence from now on (the appliance started it). */
+    public void pathEvidence(BiConsumer<InetAddress, InetAddress> sink) {
+        this.paths = sink;
+    }
+
+    @Override
+    public void dpd(String connection, InetAddress peer, String outcome) {
+        if (IkeMeters.DPD_OUTCOMES.contains(outcome)) {
+            meters.dpd(IpLiterals.format(peer), outcome);
+        }
+    }
+
+    @Override
+    public void dpdPeerDead(String connection, String action) {
+        if (action.equals("clear") || action.equals("restart")) {
+            meters.dpdPeerDead(action);
+        }
+    }
+
+    @Override
+    public void pathConfirmed(InetAddress local, InetAddress remote) {
+        paths.accept(local, remote);
     }
 
     @Override

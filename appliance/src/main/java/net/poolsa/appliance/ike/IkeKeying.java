@@ -110,6 +110,14 @@ public final class IkeKeying implements IkeControl, AutoCloseable {
         return connections.stream().map(IkeConnection::name).toList();
     }
 
+    /** From the data plane's path monitor: a DPD probe over the path from {@code local} to {@code remote}, please. */
+    public void probePath(java.net.InetAddress local, java.net.InetAddress remote) {
+        IkeDaemon d = daemon;
+        if (d != null) {
+            d.probePath(local, remote);
+        }
+    }
+
     /** From the kernel listener: a PROTECT policy without SA was hit. */
     public void acquire(InstalledPolicy policy) {
         IkeDaemon d = daemon;

@@ -33,6 +33,7 @@ import net.poolsa.appliance.state.StateException;
 import net.poolsa.esp.kernel.IpsecKernel;
 import net.poolsa.esp.kernel.KernelListener;
 import net.poolsa.esp.kernel.UserspaceIpsecKernel;
+import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.esp.transform.SaTransformContext;
@@ -62,6 +63,7 @@ public final class Appliance implements AutoCloseable {
     private final ConnectionManager manager;
     private final PoolsaMetrics metrics;
     private final IkeKeying ike;
+    private final IkeEventLog ikeEvents;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "poolsa-lifetimes");
         t.setDaemon(true);
@@ -80,7 +82,8 @@ public final class Appliance implements AutoCloseable {
         this.store = store;
         this.manager = new ConnectionManager(new ManualKeying(kernel, store));
         this.metrics = new PoolsaMetrics(manager, kernel, version);
-        this.ike = new IkeKeying(ikeFactory, kernel, new IkeEventLog(metrics.ike()));
+        this.ikeEvents = new IkeEventLog(metrics.ike());
+        this.ike = new IkeKeying(ikeFactory, kernel, ikeEvents);
     }
 
     /**
@@ -177,6 +180,11 @@ public final class Appliance implements AutoCloseable {
             } catch (Exception e) {
                 throw new StartupException("data path '" + provider.name() + "' did not start: " + e.getMessage(), e);
             }
+            // DPD answers are the path monitor's evidence for IKE-keyed peers; its probes ask IKE for DPD probes
+            DataPath dp = a.dataPath;
+            a.ikeEvents.pathEvidence((local, remote) -> dp.pathConfirmed(OuterAddress.of(local), OuterAddress.of(remote)));
+            IkeKeying keying = a.ike;
+            dp.authenticatedProbes((local, remote) -> keying.probePath(local.address(), remote.address()));
             try {
                 List<IkeConnection> handed = ikeConnections;
                 ikeConnections = List.of();

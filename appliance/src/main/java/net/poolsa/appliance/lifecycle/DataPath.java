@@ -1,5 +1,7 @@
 package net.poolsa.appliance.lifecycle;
 
+import net.poolsa.esp.sa.OuterAddress;
+
 /**
  * A running data path: capture, protect/unprotect through the SAD/SPD, emit. {@link #stop()} must remove
  * the diversion (routes into the sink, the sink device if it created it) so that, once poolsa is gone,
@@ -19,4 +21,18 @@ public interface DataPath {
      * @throws RuntimeException when the host refused a change; what was applied before stays
      */
     void update(DataPathContext context);
+
+    /**
+     * Authenticated proof from IKE (a DPD answer, RFC 3706) that the path from {@code remote} to {@code local} works:
+     * evidence for the path monitor. Any thread; a data path without path monitoring ignores it.
+     */
+    default void pathConfirmed(OuterAddress local, OuterAddress remote) {
+    }
+
+    /**
+     * Where the path monitor asks for DPD probes over paths to IKE-keyed peers with DPD, whose ICMP echo replies it
+     * no longer takes as evidence ({@code PathMonitor#authenticatedOnly}). Set once, after start.
+     */
+    default void authenticatedProbes(java.util.function.BiConsumer<OuterAddress, OuterAddress> requests) {
+    }
 }

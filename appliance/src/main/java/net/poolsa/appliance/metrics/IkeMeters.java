@@ -24,6 +24,11 @@ import net.poolsa.ike.transport.TransportDropReason;
  * <li>{@code poolsa_ike_rekeys_total{kind,result}}: rekeys by kind ({@code child}: a Quick Mode replaced a child SA
  *     pair; {@code ike}: a Main Mode replaced an ISAKMP SA) and result ({@code success}: the new SA took over,
  *     counted by both peers; {@code failure}: our attempt did not complete), every combination registered at start.</li>
+ * <li>{@code poolsa_ike_dpd_total{peer,outcome}}: dead peer detection (RFC 3706) per address of a peer's outer pool:
+ *     R-U-THEREs {@code sent}, authenticated answers {@code acked}, paths that gave none for the DPD timeout
+ *     {@code timeout}; at most {@link #MAX_DPD_PEERS} addresses get their own series, later ones {@code other};</li>
+ * <li>{@code poolsa_ike_dpd_peers_dead_total{action}}: peers from which no path answered for the DPD timeout, by the
+ *     action taken ({@code clear}, {@code restart}).</li>
  * </ul>
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc7296#section-1">RFC 7296 §1 (IKEv2 exchanges)</a>
@@ -55,6 +60,12 @@ public final class IkeMeters {
     /** Kinds of rekey, as the {@code kind} tag of {@code poolsa_ike_rekeys_total}. */
     public static final String[] REKEY_KINDS = {"child", "ike"};
     private final Map<String, Counter> rekeys = new HashMap<>();
+    /** Distinct peer addresses with their own DPD series. */
+    public static final int MAX_DPD_PEERS = 64;
+    /** The outcomes of {@link #dpd}. */
+    public static final java.util.List<String> DPD_OUTCOMES = java.util.List.of("sent", "acked", "timeout");
+    private final Map<String, Counter> dpd = new ConcurrentHashMap<>();
+    private final Map<String, Counter> peersDead = new HashMap<>();
 
     public IkeMeters(MeterRegistry registry) {
         this.registry = registry;
@@ -85,6 +96,11 @@ public final class IkeMeters {
                         .tag("kind", kind).tag("result", r.label()).register(registry));
             }
         }
+        for (String action : new String[] {"clear", "restart"}) {
+            peersDead.put(action, Counter.builder("poolsa.ike.dpd.peers.dead").tag("action", action)
+                    .description("Peers declared dead by DPD (no path answered for the timeout), by action")
+                    .register(registry));
+        }
     }
 
     /** Counts one rekey; false (nothing counted) for a label outside the fixed set. */
@@ -95,6 +111,31 @@ public final class IkeMeters {
         }
         c.increment();
         return true;
+    }
+
+    /** Counts one DPD outcome ({@link #DPD_OUTCOMES}) for the peer address {@code peer}. */
+    public void dpd(String peer, String outcome) {
+        if (!DPD_OUTCOMES.contains(outcome)) {
+            throw new IllegalArgumentException("unknown DPD outcome " + outcome);
+        }
+        String key = peer + " " + outcome;
+        Counter c = dpd.get(key);
+        if (c == null) {
+            String label = dpd.size() < MAX_DPD_PEERS * DPD_OUTCOMES.size() ? peer : OTHER_REASON;
+            c = dpd.computeIfAbsent(label + " " + outcome, k -> Counter.builder("poolsa.ike.dpd").tag("peer", label)
+                    .tag("outcome", outcome).description("Dead peer detection per peer address and outcome")
+                    .register(registry));
+        }
+        c.increment();
+    }
+
+    /** Counts one peer declared dead; {@code action} is clear or restart. */
+    public void dpdPeerDead(String action) {
+        Counter c = peersDead.get(action);
+        if (c == null) {
+            throw new IllegalArgumentException("unknown DPD action " + action);
+        }
+        c.increment();
     }
 
     /** Counts one finished exchange; unknown labels are refused so the tag set stays bounded. */

@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import net.poolsa.appliance.config.ConnectionConfig.DpdAction;
+import net.poolsa.appliance.config.ConnectionConfig.DpdConfig;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.ike.StartAction;
 
@@ -90,16 +92,50 @@ class IkeConfigTest {
                 e.getMessage());
         e = refused("    replay-window: 128\n", "    replay-window: 128\n    esp-proposals: [aes128gcm16]\n");
         assertEquals("connections.site-b.esp-proposals", e.field());
+        // DPD is IKE's (RFC 3706): a manual SA pair has nobody to ask, so the field would do nothing there
+        e = refused("    replay-window: 128\n", "    replay-window: 128\n    dpd: {delay: 1s}\n");
+        assertEquals("connections.site-b.dpd", e.field());
     }
 
     @Test
-    void dpdAndNatTPortsOnAnIkeConnectionAreRefused() throws Exception {
-        ConfigException e = refused("    start-action: start\n", "    start-action: start\n    dpd: {delay: 30}\n");
-        assertEquals("connections.site-c.dpd", e.field());
-        assertTrue(e.getMessage().contains("dead peer detection (RFC 3706) is not implemented yet"), e.getMessage());
-        // delay 0 is "off": nothing is promised, nothing refused.
-        assertEquals(0, siteC("    start-action: start\n", "    start-action: start\n    dpd: {delay: 0}\n").dpd().delaySeconds());
+    void dpdIsOnByDefaultWithTheFailoverTimersAndTakesDurations() throws Exception {
+        ConnectionConfig c = siteC("    start-action: start\n", "    start-action: start\n");
+        assertEquals(new DpdConfig(1000, 3000, DpdAction.CLEAR), c.dpd(), "idle-probe-interval, x detect-multiplier");
+        c = siteC("    start-action: start\n", "    start-action: start\n    dpd: {delay: 200ms, action: restart}\n");
+        assertEquals(new DpdConfig(200, 600, DpdAction.RESTART), c.dpd());
+        c = siteC("    start-action: start\n", "    start-action: start\n    dpd: {delay: 30, timeout: 2m}\n");
+        assertEquals(new DpdConfig(30_000, 120_000, DpdAction.CLEAR), c.dpd(), "a bare number is seconds, as swanctl's");
+        // delay 0 is "off"
+        assertEquals(0, siteC("    start-action: start\n", "    start-action: start\n    dpd: {delay: 0}\n").dpd().delayMillis());
+        // the failover block's timers are the defaults
+        c = siteC("  sink:\n", "  failover: {idle-probe-interval: 2s, detect-multiplier: 5}\n  sink:\n");
+        assertEquals(new DpdConfig(2000, 10_000, DpdAction.CLEAR), c.dpd());
+        // a manually keyed connection has none
+        assertEquals(DpdConfig.OFF, ConfigLoader.load(ConfigFixture.writeYaml(dir, ConfigFixture.YAML)).connections()
+                .get("site-b").dpd());
+    }
 
+    @Test
+    void dpdTimersOutOfRangeOrContradictingAreRefusedAtTheirLine() throws Exception {
+        ConfigException e = refused("    start-action: start\n", "    start-action: start\n    dpd:\n      delay: 5ms\n");
+        assertEquals("connections.site-c.dpd.delay", e.field());
+        assertEquals(44, e.line());
+        assertTrue(e.getMessage().endsWith("delay 5 ms is below the minimum of 10 ms (0 turns DPD off)"), e.getMessage());
+        e = refused("    start-action: start\n", "    start-action: start\n    dpd:\n      delay: 2s\n      timeout: 1s\n");
+        assertEquals("connections.site-c.dpd.timeout", e.field());
+        assertEquals(45, e.line());
+        assertTrue(e.getMessage().endsWith("timeout 1000 ms is shorter than the delay 2000 ms"), e.getMessage());
+        e = refused("    start-action: start\n", "    start-action: start\n    dpd: {delay: 1s, action: trap}\n");
+        assertEquals("connections.site-c.dpd.action", e.field());
+        assertTrue(e.getMessage().contains("trap is not a DPD action of IKE connections"), e.getMessage());
+        e = refused("    start-action: start\n", "    start-action: start\n    dpd: {delay: 1h}\n");
+        assertEquals("connections.site-c.dpd.delay", e.field());
+        assertTrue(e.getMessage().endsWith("'1h' is not a duration like 40ms, 5s or 2m"), e.getMessage());
+    }
+
+    @Test
+    void natTPortsOnAnIkeConnectionAreRefused() throws Exception {
+        ConfigException e;
         e = refused("    start-action: start\n", "    start-action: start\n    udp-encapsulation: {remote-port: 4501}\n");
         assertEquals("connections.site-c.udp-encapsulation", e.field());
         assertTrue(e.getMessage().contains("with IKE the UDP ports come from NAT traversal"), e.getMessage());

@@ -54,6 +54,28 @@ class IkeEventLogTest {
     }
 
     @Test
+    void dpdOutcomesAreCountedPerPeerAddressAndItsAnswersReachThePathMonitor() throws Exception {
+        java.util.List<String> confirmed = new java.util.ArrayList<>();
+        events.pathEvidence((local, remote) -> confirmed.add(local.getHostAddress() + ">" + remote.getHostAddress()));
+        java.net.InetAddress b1 = java.net.InetAddress.getByName("198.51.100.2");
+        java.net.InetAddress b2 = java.net.InetAddress.getByName("2001:db8:100:2::2");
+        events.dpd("c", b1, "sent");
+        events.dpd("c", b1, "sent");
+        events.dpd("c", b1, "acked");
+        events.dpd("c", b2, "timeout");
+        events.dpd("c", b2, "maybe"); // outside the label set: not counted, nothing thrown into the engine
+        events.dpdPeerDead("c", "restart");
+        events.pathConfirmed(java.net.InetAddress.getByName("198.51.100.1"), b1);
+        assertEquals(2, sample("poolsa_ike_dpd_total{outcome=\"sent\",peer=\"198.51.100.2\",}"));
+        assertEquals(1, sample("poolsa_ike_dpd_total{outcome=\"acked\",peer=\"198.51.100.2\",}"));
+        assertEquals(1, sample("poolsa_ike_dpd_total{outcome=\"timeout\",peer=\"2001:db8:100:2::2\",}"));
+        assertEquals(Double.NaN, sample("poolsa_ike_dpd_total{outcome=\"maybe\",peer=\"2001:db8:100:2::2\",}"));
+        assertEquals(1, sample("poolsa_ike_dpd_peers_dead_total{action=\"restart\",}"));
+        assertEquals(0, sample("poolsa_ike_dpd_peers_dead_total{action=\"clear\",}"));
+        assertEquals(java.util.List.of("198.51.100.1>198.51.100.2"), confirmed);
+    }
+
+    @Test
     void dropsAreCountedByReasonWithABoundedLabelSet() {
         for (int i = 0; i < 3; i++) {
             events.dropped("bad_hash");

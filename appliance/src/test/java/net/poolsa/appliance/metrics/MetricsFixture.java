@@ -31,6 +31,8 @@ final class MetricsFixture implements AutoCloseable {
         for (int i = 0; i < 3; i++) {
             metrics.drops().dropped(DropReason.BAD_ICV, b.inbound());
         }
+        metrics.ike().dpd("198.51.100.17", "acked");
+        metrics.ike().dpd("203.0.113.17", "timeout");
         metrics.dataPath().sadLookup(80);
         metrics.dataPath().sadLookup(300);
         server = new MetricsServer(new InetSocketAddress("127.0.0.1", 0), metrics, () -> true,

@@ -46,6 +46,14 @@ public interface DataPathListener extends DropListener {
     default void pathProbesSent(int count) {
     }
 
+    /**
+     * A path whose evidence must be authenticated ({@code PathMonitor#authenticatedOnly}) wants a probe now (its ICMP
+     * probe went out, or an echo reply hinted that it works): the control plane should send an IKE DPD R-U-THERE over
+     * it (RFC 3706), whose answer comes back as {@code PathEvidence#confirmed}. Called on the event loop; must not block.
+     */
+    default void authenticatedProbeWanted(OuterAddress local, OuterAddress remote) {
+    }
+
     /** Adapts a plain drop listener. */
     static DataPathListener of(DropListener drops) {
         return drops instanceof DataPathListener d ? d : drops::dropped;

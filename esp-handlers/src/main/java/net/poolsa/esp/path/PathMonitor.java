@@ -46,7 +46,9 @@ import net.poolsa.esp.sad.SecurityAssociationDatabase;
  * different paths), one of them, chosen from the pools ({@link #stands}), keeps its path and the other follows it.
  *
  * <p><b>Evidence</b> that a path works: an authenticated inbound packet over it, a reply to our probe over it, or an
- * authenticated IKE answer ({@link #confirmed}, for DPD). A path becomes UP with its first evidence (a link that
+ * authenticated IKE answer ({@link #confirmed}, for DPD). For peers keyed by IKE with DPD
+ * ({@link #authenticatedOnly}) a probe reply is only a hint: each probe also asks for a DPD probe, whose answer is the
+ * evidence. A path becomes UP with its first evidence (a link that
  * comes back is probed before it is used) and DOWN after its detection time without any: BFD's detection time
  * (RFC 5880 §6.8.4) with the busy interval while its SAs send without getting evidence back, the idle interval
  * otherwise. Probes are ICMP/ICMPv6 echo requests, one per path however many SAs use it, within a global rate.
@@ -102,6 +104,7 @@ public final class PathMonitor implements PathEvidence {
     private final Map<SecurityAssociation, SaEntry> entries = new IdentityHashMap<>();
     private List<PathPair> pairs = List.of();
     private List<OuterAddress> peers = List.of();
+    private java.util.Set<OuterAddress> authenticatedOnly = java.util.Set.of();
     private SaEntry[] displaced = new SaEntry[8];
     private int displacedCount;
     private long switchBackDue = NEVER;
@@ -375,6 +378,9 @@ public final class PathMonitor implements PathEvidence {
         }
         pairs = List.copyOf(next);
         peers = List.copyOf(distinct);
+        for (PathPair p : pairs) {
+            p.authenticatedOnly = authenticatedOnly.contains(p.remote);
+        }
         index.pairs(pairs);
         for (PathPair p : gone) {
             listener.pathStateChanged(p.local.address.address(), p.remote, p.state, null);
@@ -408,6 +414,20 @@ public final class PathMonitor implements PathEvidence {
             }
         }
         return null;
+    }
+
+    /**
+     * The peer addresses whose paths take authenticated evidence only: an inbound ESP packet that passed its SA's
+     * checks, or an IKE DPD answer ({@link #confirmed}). ICMP echo replies on these paths cannot be authenticated
+     * (anyone on the path can forge one and pin traffic to a dead uplink), so they never make such a path UP or keep
+     * it UP; each probe and each reply asks the control plane for a DPD probe instead
+     * ({@link DataPathListener#authenticatedProbeWanted}). Applies to the current and future paths to them.
+     */
+    public void authenticatedOnly(java.util.Collection<OuterAddress> remotes) {
+        authenticatedOnly = java.util.Set.copyOf(remotes);
+        for (PathPair p : pairs) {
+            p.authenticatedOnly = authenticatedOnly.contains(p.remote);
+        }
     }
 
     /** The monitored peer addresses, in order of preference. */
@@ -962,7 +982,11 @@ public final class PathMonitor implements PathEvidence {
         for (int i = 0; i < OUTSTANDING; i++) {
             if (p.tokens[i] == token && p.sequences[i] == seq) {
                 p.tokens[i] = 0; // a value counts once: a replayed reply is no evidence
-                evidence(p, nowNanos);
+                if (p.authenticatedOnly) {
+                    listener.authenticatedProbeWanted(p.local.address.address(), p.remote); // a hint, not evidence
+                } else {
+                    evidence(p, nowNanos);
+                }
                 return true;
             }
         }
@@ -995,6 +1019,9 @@ public final class PathMonitor implements PathEvidence {
         p.lastProbe = nowNanos;
         probeSink.accept(echoRequest(p.local.address.address(), p.remote, sequence, token));
         probesSent++;
+        if (p.authenticatedOnly) {
+            listener.authenticatedProbeWanted(p.local.address.address(), p.remote);
+        }
     }
 
     private long nextToken() {

@@ -26,6 +26,8 @@ final class PathPair {
     final long[] tokens = new long[OUTSTANDING]; // 0: free slot
     final int[] sequences = new int[OUTSTANDING];
     int nextToken;
+    /** Its peer is keyed by IKE with DPD: only authenticated evidence counts, an echo reply is a hint. */
+    boolean authenticatedOnly;
     SaEntry[] sas = new SaEntry[4];
     int saCount;
 

@@ -282,6 +282,18 @@ public final class DataPlane implements AutoCloseable {
         }
     }
 
+    /**
+     * The peer addresses whose paths take authenticated evidence only (IKE-keyed with DPD): ICMP echo replies become
+     * hints there ({@link PathMonitor#authenticatedOnly}). Handed to the loop; no-op when not running.
+     */
+    public synchronized void authenticatedOnly(List<OuterAddress> remotes) {
+        if (started) {
+            PathMonitor m = monitor;
+            List<OuterAddress> copy = List.copyOf(remotes);
+            loop.execute(() -> m.authenticatedOnly(copy));
+        }
+    }
+
     /** The monitored paths and their state, read on the loop (status output); empty when not running. */
     public synchronized List<PathMonitor.Path> paths() {
         if (!started) {

@@ -74,6 +74,11 @@ class PathMonitorTest {
                 events.add(local + ">" + remote + " " + current.label());
             }
         }
+
+        @Override
+        public void authenticatedProbeWanted(OuterAddress local, OuterAddress remote) {
+            events.add("dpd " + local + ">" + remote);
+        }
     };
 
     @AfterEach
@@ -735,6 +740,51 @@ class PathMonitorTest {
                 ByteBufUtil.getBytes(e4));
         assertArrayEquals(HexFormat.of().parseHex("6000000000103a4020010db8000a0000000000000000000120010db8000b00000000000000000001"
                 + "8000c3c3505300010102030405060708"), ByteBufUtil.getBytes(e6));
+    }
+
+    /**
+     * A peer keyed by IKE with DPD: echo replies, even genuine ones, neither bring its path up nor keep it up (anyone on
+     * the path could forge them and pin traffic to a dead uplink); each probe and each reply asks for a DPD probe, and
+     * only an authenticated answer ({@link PathMonitor#confirmed}) or ESP counts.
+     */
+    @Test
+    void onAnAuthenticatedOnlyPathEchoRepliesAreHintsAndTheSaLeavesItWithoutAuthenticatedEvidence() {
+        PathMonitor m = monitor();
+        m.authenticatedOnly(List.of(B1));
+        SecurityAssociation out = outbound(0x1001, 1);
+        m.saInstalled(out);
+        m.tick(1000 * MS);
+        assertEquals(List.of("dpd " + L1), events, "the probe to B1 asks for a DPD probe too");
+        events.clear();
+        assertTrue(reply(m, B1, 1001 * MS), "the reply is ours (consumed)");
+        assertEquals(PathState.UNVERIFIED, m.state(A1, B1), "but no evidence");
+        assertEquals(List.of("dpd " + L1), events, "a hint: one more DPD probe");
+        assertTrue(reply(m, B2, 1001 * MS));
+        assertEquals(PathState.UP, m.state(A2, B2), "B2 is not keyed by IKE: its echo replies still count");
+        m.confirmed(A1, B1, 1002 * MS);
+        assertEquals(PathState.UP, m.state(A1, B1));
+        assertEquals(A1, out.currentLocal());
+        events.clear();
+        // Busy traffic over A1 > B1; every probe to B1 is answered (the uplink is dead, the replies forged on the way),
+        // but no DPD answer and no ESP come back: the path is down after its busy detection time and the SA moves.
+        int wanted = 0;
+        for (long t = 1010; t <= 1300; t += 10) {
+            out.account(100);
+            m.tick(t * MS);
+            reply(m, B1, t * MS);
+            reply(m, B2, t * MS);
+        }
+        for (String e : events) {
+            wanted += e.startsWith("dpd ") ? 1 : 0;
+        }
+        assertEquals(PathState.DOWN, m.state(A1, B1));
+        assertEquals(A2, out.currentLocal());
+        assertEquals(B2, out.currentRemote());
+        assertTrue(events.contains(OUT_SPI + " " + L1 + " -> " + L2 + " probe_timeout"), events.toString());
+        assertTrue(wanted >= 3, "a DPD probe asked for with each probe of the busy path: " + events);
+        // a DPD answer over the path brings it back
+        m.confirmed(A1, B1, 1301 * MS);
+        assertEquals(PathState.UP, m.state(A1, B1));
     }
 
     // ---------------------------------------------------------------- helpers

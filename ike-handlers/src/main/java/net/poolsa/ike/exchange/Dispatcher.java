@@ -46,7 +46,11 @@ final class Dispatcher {
         try {
             supported(m);
             sa = lookup(r);
+            boolean keyed = sa != null && sa.established();
             deliver(sa, r);
+            if (keyed) {
+                ctx.dpd().heard(sa, d.local(), d.remote()); // taken without refusal: decrypted and its hash verified
+            }
         } catch (Refusal f) {
             refuse(d, m.header(), sa, f);
         } catch (IkeProtocolException e) {
@@ -89,10 +93,24 @@ final class Dispatcher {
             throw Refusal.silent(IkeDropReason.UNKNOWN_COOKIE, String.format("%s %016x_i %016x_r from %s",
                     h.exchangeType(), h.initiatorCookie(), h.responderCookie(), d.remote()));
         }
-        if (!sa.remote().getAddress().equals(d.remote().getAddress())) {
+        if (!sa.remote().getAddress().equals(d.remote().getAddress()) && !otherPath(sa, r)) {
             throw Refusal.silent(IkeDropReason.WRONG_PEER, h.exchangeType() + " for " + sa + " from " + d.remote());
         }
         return sa;
+    }
+
+    /**
+     * A message of an established SA over another pair of its connection's outer pools: dead peer detection tests
+     * every path (RFC 3706 over pools) and moves the SA to one that answers, so a Quick Mode or Informational may come
+     * over a pair that is not (or no longer) the SA's own; what it carries is acted on only once its hash verified.
+     */
+    private boolean otherPath(IkeSa sa, Received r) {
+        ConnectionState c = ctx.connection(sa.connection());
+        InboundIkeDatagram d = r.datagram();
+        return c != null && sa.established() && !sa.nat().natted()
+                && !r.header().exchangeType().equals(ExchangeType.IDENTITY_PROTECTION)
+                && c.config().remoteOuter().contains(d.remote().getAddress().getAddress())
+                && c.config().localOuter().contains(d.local().getAddress().getAddress());
     }
 
     private void deliver(IkeSa sa, Received r) throws IkeProtocolException {

@@ -44,6 +44,7 @@ public final class IkeContext {
     private final IkeSaTable table = new IkeSaTable();
     private final PeerMemory peers = new PeerMemory();
     private final Map<String, ConnectionState> connections = new LinkedHashMap<>();
+    private final DeadPeerDetection dpd = new DeadPeerDetection(this);
     private JobTarget jobs;
     private ChildInstaller children;
     private Informational informational;
@@ -126,6 +127,10 @@ public final class IkeContext {
 
     Lifetimes lifetimes() {
         return lifetimes;
+    }
+
+    DeadPeerDetection dpd() {
+        return dpd;
     }
 
     Map<String, ConnectionState> connections() {

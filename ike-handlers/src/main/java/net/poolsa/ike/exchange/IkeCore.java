@@ -119,8 +119,14 @@ public final class IkeCore implements JobTarget {
         }
         ctx.children().removePolicies(c);
         ctx.connections().remove(c.name());
+        ctx.dpd().forget(c.name());
         c.config().wipe();
         IkeContext.LOG.info("event=ike_connection_removed connection={} reason=\"{}\"", c.name(), why);
+    }
+
+    /** The data plane asks for a DPD probe over the path from {@code local} to {@code remote} (RFC 3706). */
+    public void probePath(java.net.InetAddress local, java.net.InetAddress remote) {
+        ctx.dpd().probe(local, remote);
     }
 
     /** The IKE SAs and their child SAs, for status. */
@@ -210,6 +216,16 @@ public final class IkeCore implements JobTarget {
     @Override
     public void ikeLifetime(long localCookie, boolean hard) {
         ctx.lifetimes().ikeLifetime(localCookie, hard);
+    }
+
+    @Override
+    public void deadPeerCheck(long localCookie) {
+        ctx.dpd().check(localCookie);
+    }
+
+    @Override
+    public void dpdRestart(String connection) {
+        ctx.dpd().restart(connection);
     }
 
     @Override

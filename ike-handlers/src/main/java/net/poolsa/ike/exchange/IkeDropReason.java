@@ -38,7 +38,9 @@ public enum IkeDropReason {
     /** A notification that would change state but is not authenticated (sent in the clear). */
     UNAUTHENTICATED,
     /** Too many IKE SAs exist to take a new one. */
-    TABLE_FULL;
+    TABLE_FULL,
+    /** An authenticated R-U-THERE-ACK echoing no sequence number we wait for (RFC 3706 §5.5): late, replayed or never sent. */
+    STALE_DPD_ACK;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

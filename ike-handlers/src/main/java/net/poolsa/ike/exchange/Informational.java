@@ -28,8 +28,8 @@ import net.poolsa.ike.sa.IkeSa;
  * clear; either at most {@link #CLEAR_NOTIFIES_PER_SECOND} a second when it answers a message anyone could have sent,
  * so that garbage cannot make us a reflector),
  * and Delete payloads. We act only on what the hash authenticates: a Delete removes the SAs it names, an error
- * notification ends the Quick Mode it concerns; status notifications are logged (we announce no DPD vendor ID, so a
- * peer sends no R-U-THERE, RFC 3706 §5.2). A notification in the
+ * notification ends the Quick Mode it concerns, an R-U-THERE is answered and an R-U-THERE-ACK goes to
+ * {@link DeadPeerDetection} (RFC 3706); other status notifications are logged. A notification in the
  * clear changes nothing; it is remembered as the reason a waiting Main Mode gives when it times out.
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.7">RFC 2409 §5.7</a>
@@ -49,12 +49,17 @@ final class Informational {
 
     /** {@code HDR*, HASH(1), payloads -->} under {@code sa}'s keys. */
     void sendProtected(IkeSa sa, List<IsakmpPayload> payloads) {
+        sendProtectedVia(sa, sa.local(), sa.remote(), payloads);
+    }
+
+    /** As {@link #sendProtected}, over another pair of the SA's pools (dead peer detection tests each path). */
+    void sendProtectedVia(IkeSa sa, InetSocketAddress local, InetSocketAddress remote, List<IsakmpPayload> payloads) {
         int mid = ctx.newMessageId(sa);
         byte[] hash = sa.keys().informationalHash(mid, Messages.chain(payloads));
         List<IsakmpPayload> all = new ArrayList<>();
         all.add(new HashPayload(hash));
         all.addAll(payloads);
-        ctx.send(sa, Messages.encrypted(sa, ExchangeType.INFORMATIONAL, mid, all, true));
+        ctx.sendTo(local, remote, Messages.encrypted(sa, ExchangeType.INFORMATIONAL, mid, all, true));
     }
 
     /** An error notification about {@code protocol}/{@code spi} (null: the ISAKMP SA's cookies). */
@@ -132,9 +137,18 @@ final class Informational {
             throw Refusal.silent(IkeDropReason.BAD_HASH, e.getMessage() + " on " + sa);
         }
         sa.seenMessageIds().add(mid);
+        for (NotificationPayload n : m.payloads(NotificationPayload.class)) {
+            if (n.notifyType().equals(NotifyType.R_U_THERE_ACK)) {
+                ctx.dpd().acked(sa, n, r.datagram().local(), r.datagram().remote());
+            }
+        }
         ctx.events().exchange("informational", "ok");
         for (NotificationPayload n : m.payloads(NotificationPayload.class)) {
-            notification(sa, n);
+            if (n.notifyType().equals(NotifyType.R_U_THERE)) {
+                ctx.dpd().answer(sa, n, r.datagram().local(), r.datagram().remote());
+            } else if (!n.notifyType().equals(NotifyType.R_U_THERE_ACK)) {
+                notification(sa, n);
+            }
         }
         for (DeletePayload d : m.payloads(DeletePayload.class)) {
             delete(sa, d);

@@ -315,6 +315,7 @@ final class Initiations {
             ctx.informational().deleteIkeSa(sa);
         }
         ctx.table().remove(sa);
+        ctx.dpd().removed(sa);
         if (sa.mainMode() != null) {
             sa.mainMode().abort(why);
         }

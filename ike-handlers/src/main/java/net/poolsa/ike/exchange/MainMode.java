@@ -270,6 +270,7 @@ abstract class MainMode implements MessageHandler {
                 String.format("%016x", sa.responderCookie()));
         ctx.events().exchange("main_mode", "ok");
         ctx.lifetimes().ikeEstablished(sa);
+        ctx.dpd().established(sa, conn);
         ctx.initiations().established(sa);
     }
 }

@@ -47,6 +47,7 @@ final class MainModeInitiator extends MainMode {
         p.add(Phase1Sa.offer(conn.ikeProposals(), conn.config().effectiveIkeLifetimeSeconds(), mm.authMethod()));
         p.addAll(NatDiscovery.vendorIds());
         p.add(OuterPoolNotify.vendorId());
+        p.add(DeadPeerDetection.vendorId());
         mm.saiB = new IsakmpMessage(IsakmpHeader.of(ci, 0, ExchangeType.IDENTITY_PROTECTION, 0), p).bodyBytes(0)
                 .toByteArray();
         IkeContext.LOG.info("event=main_mode_initiate connection={} local={} remote={} proposals={}", conn.name(),
@@ -98,6 +99,7 @@ final class MainModeInitiator extends MainMode {
                 : conn.config().effectiveIkeLifetimeSeconds());
         natVariant = NatDiscovery.variant(m);
         sa.peerOuterPools(OuterPoolNotify.announced(m));
+        sa.peerDpd(DeadPeerDetection.announced(m));
         lastReceived = r.raw();
         sa.state(IkeSaState.MM3_SENT);
         outbox.sendAwaiting(Messages.clear(sa.initiatorCookie(), sa.responderCookie(), ExchangeType.IDENTITY_PROTECTION,

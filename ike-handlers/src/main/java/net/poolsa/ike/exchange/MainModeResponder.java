@@ -76,6 +76,7 @@ final class MainModeResponder extends MainMode {
         mm.saiB = m.bodyBytes(Received.indexOf(m, PayloadType.SECURITY_ASSOCIATION)).toByteArray();
         mm.natVariant = NatDiscovery.variant(m);
         sa.peerOuterPools(OuterPoolNotify.announced(m));
+        sa.peerDpd(DeadPeerDetection.announced(m));
         mm.lastReceived = r.raw();
         List<IsakmpPayload> p = new ArrayList<>();
         p.add(Phase1Sa.answer(c));
@@ -85,6 +86,7 @@ final class MainModeResponder extends MainMode {
             p.add(new VendorIdPayload(NatDiscovery.draftId(m)));
         }
         p.add(OuterPoolNotify.vendorId());
+        p.add(DeadPeerDetection.vendorId());
         sa.halfOpenTimer(ctx.scheduler().schedule(new HalfOpenExpiryJob(ctx.jobs(), cr), ctx.timers().halfOpenMillis()));
         IkeContext.LOG.info("event=main_mode_respond connection={} local={} remote={} proposal={}", conn.name(),
                 d.local(), d.remote(), c.proposal().name());

@@ -41,6 +41,11 @@ final class Outbox {
         ctx.send(sa, datagram);
     }
 
+    /** Whether the last message sent waits for an answer. */
+    boolean awaiting() {
+        return awaiting;
+    }
+
     /** The answer came: no more retransmissions; the message stays as the stored reply. */
     void answered() {
         awaiting = false;

@@ -71,6 +71,11 @@ abstract class QuickMode implements MessageHandler {
     }
 
     @Override
+    public boolean awaitingPeer() {
+        return outbox.awaiting();
+    }
+
+    @Override
     public int messageId() {
         return messageId;
     }

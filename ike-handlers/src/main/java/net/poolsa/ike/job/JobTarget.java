@@ -25,4 +25,12 @@ public interface JobTarget {
 
     /** Phase 1: start a new Main Mode for the ISAKMP SA ({@code hard} false), or end it ({@code hard} true). */
     void ikeLifetime(long localCookie, boolean hard);
+
+    /** Dead peer detection (RFC 3706): declare the peer dead if nothing answered, else send the next R-U-THEREs. */
+    default void deadPeerCheck(long localCookie) {
+    }
+
+    /** {@code dpd.action: restart}: negotiate {@code connection} again unless it is gone or up. */
+    default void dpdRestart(String connection) {
+    }
 }

@@ -14,4 +14,9 @@ public interface Exchange {
 
     /** The IKE SA is going away: release what the exchange holds (SPIs, a waiting initiation). */
     void abort(String reason);
+
+    /** Whether it sent a message and waits for the peer's answer (its own retransmissions judge the peer meanwhile). */
+    default boolean awaitingPeer() {
+        return false;
+    }
 }

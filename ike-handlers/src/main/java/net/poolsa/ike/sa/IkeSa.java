@@ -39,6 +39,7 @@ public final class IkeSa {
     private IsakmpEncryption encryption;
     private NatState nat = NatState.NONE;
     private boolean peerOuterPools;
+    private boolean peerDpd;
     private String peerIdentity = "";
     private PeerCertificate peerCertificate;
     private Exchange mainMode;
@@ -169,6 +170,15 @@ public final class IkeSa {
 
     public void peerOuterPools(boolean understands) {
         this.peerOuterPools = understands;
+    }
+
+    /** The peer announced dead peer detection (RFC 3706 §5.2): it answers R-U-THERE. */
+    public boolean peerDpd() {
+        return peerDpd;
+    }
+
+    public void peerDpd(boolean announced) {
+        this.peerDpd = announced;
     }
 
     /** The peer's phase-1 ID, for log lines and status. */

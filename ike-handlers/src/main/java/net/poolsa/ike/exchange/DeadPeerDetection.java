@@ -1,0 +1,400 @@
+package net.poolsa.ike.exchange;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.IpLiterals;
+import net.poolsa.ike.Dpd;
+import net.poolsa.ike.IkeConnection;
+import net.poolsa.ike.job.DpdCheckJob;
+import net.poolsa.ike.job.DpdRestartJob;
+import net.poolsa.ike.job.Scheduler;
+import net.poolsa.ike.message.IkeProtocolException;
+import net.poolsa.ike.message.IsakmpMessage;
+import net.poolsa.ike.message.NotificationPayload;
+import net.poolsa.ike.message.Octets;
+import net.poolsa.ike.message.VendorIdPayload;
+import net.poolsa.ike.message.VendorIds;
+import net.poolsa.ike.sa.IkeSa;
+import net.poolsa.ike.sa.IkeSaState;
+import net.poolsa.ike.sa.Role;
+import net.poolsa.ike.transport.PortRole;
+
+/**
+ * Dead peer detection (RFC 3706) over every path of an IKE SA's pools. Both Main Mode roles announce the DPD vendor
+ * ID, so we always answer a peer's R-U-THERE, inside an authenticated Informational exchange and from the address
+ * it came to, back to the address it came from. When the connection has DPD ({@link Dpd#enabled()}) and the peer
+ * announced it (RFC 3706 §5.2: no R-U-THERE to a peer that did not), every {@link Dpd#delayMillis()} an R-U-THERE with
+ * a fresh sequence number goes over each path: our bound IKE addresses inside the local outer pool times the peer's
+ * IKE address and the single addresses of its outer pool (of the same family); behind a NAT only the SA's own pair.
+ *
+ * <p>Only an R-U-THERE-ACK whose HASH(1) verified under the SA, whose message ID is new, whose SPI is the SA's cookie
+ * pair and which echoes one of the last {@link #OUTSTANDING_PER_PATH} sequence numbers sent over a path and not answered
+ * before counts (RFC 3706 §5.5, §6): it
+ * proves its path ({@link net.poolsa.ike.IkeEvents#pathConfirmed}, the data plane's evidence) when it came back over
+ * the pair the R-U-THERE went out on, and that the peer lives in any case. A forged, replayed or stale answer
+ * changes nothing and is dropped ({@link IkeDropReason#STALE_DPD_ACK}). A path without an answer for
+ * {@link Dpd#timeoutMillis()} is reported once ({@code timeout}); with no answer over any path for that long the peer
+ * is dead and the connection's {@link Dpd.Action} applies.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc3706#section-5">RFC 3706 §5</a>
+ */
+final class DeadPeerDetection {
+    /**
+     * R-U-THEREs per path whose answer is still taken: a late ACK within this many sends counts. The data plane may ask
+     * for one every busy probe interval (40 ms by default) while an IKE event loop busy with Diffie-Hellman answers a
+     * second late, so the window is wide; only the echo of a number we sent counts in any case.
+     */
+    static final int OUTSTANDING_PER_PATH = 32;
+
+    private final IkeContext ctx;
+    private final Map<Long, State> states = new HashMap<>();
+    private final Map<String, Scheduler.Cancellable> restarts = new HashMap<>();
+
+    DeadPeerDetection(IkeContext ctx) {
+        this.ctx = ctx;
+    }
+
+    /** One pair of IKE endpoints, ours and the peer's, and what DPD saw on it. */
+    private static final class Path {
+        final InetSocketAddress local;
+        final InetSocketAddress remote;
+        long lastAck;
+        boolean timedOut;
+
+        Path(InetSocketAddress local, InetSocketAddress remote, long now) {
+            this.local = local;
+            this.remote = remote;
+            this.lastAck = now;
+        }
+    }
+
+    private record Sent(Path path, int sequence) {
+    }
+
+    /** DPD of one IKE SA. */
+    private static final class State {
+        final String connection;
+        final Dpd dpd;
+        final List<Path> paths;
+        final Map<Integer, Sent> outstanding = new LinkedHashMap<>();
+        int nextSequence;
+        long lastAck;
+        Scheduler.Cancellable timer = Scheduler.Cancellable.NONE;
+
+        State(String connection, Dpd dpd, List<Path> paths, int firstSequence, long now) {
+            this.connection = connection;
+            this.dpd = dpd;
+            this.paths = paths;
+            this.nextSequence = firstSequence;
+            this.lastAck = now;
+        }
+    }
+
+    static VendorIdPayload vendorId() {
+        return new VendorIdPayload(VendorIds.DPD);
+    }
+
+    /** Whether the peer's Main Mode message 1 or 2 announced DPD (RFC 3706 §5.2). */
+    static boolean announced(IsakmpMessage m) {
+        for (VendorIdPayload v : m.payloads(VendorIdPayload.class)) {
+            if (v.data().equals(VendorIds.DPD)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Main Mode is through: start the rounds if the connection wants DPD and the peer does it. */
+    void established(IkeSa sa, ConnectionState conn) {
+        Dpd dpd = conn.config().dpd();
+        if (!dpd.enabled()) {
+            return;
+        }
+        if (!sa.peerDpd()) {
+            IkeContext.LOG.warn("event=dpd_unsupported connection={} remote={} reason=\"the peer did not announce DPD "
+                    + "(RFC 3706 §5.2): no R-U-THERE is sent, its paths live on its ESP packets only\"", conn.name(),
+                    sa.remote());
+            return;
+        }
+        long now = ctx.now();
+        byte[] r = ctx.random().bytes(4);
+        // RFC 3706 §5.1: the first sequence number is random; the top bit clear leaves room before it wraps
+        int first = ((r[0] & 0x7f) << 24) | ((r[1] & 0xff) << 16) | ((r[2] & 0xff) << 8) | (r[3] & 0xff);
+        State s = new State(conn.name(), dpd, paths(sa, conn.config(), now), first, now);
+        states.put(sa.localCookie(), s);
+        cancel(restarts.remove(conn.name()));
+        IkeContext.LOG.info("event=dpd_started connection={} paths={} delay_ms={} timeout_ms={} action={}", conn.name(),
+                describe(s.paths), dpd.delayMillis(), dpd.timeoutMillis(), dpd.action().name().toLowerCase(
+                        java.util.Locale.ROOT));
+        schedule(sa, s);
+    }
+
+    /**
+     * An authenticated message of {@code sa} (a Quick Mode message, an Informational) came from {@code remote} to
+     * {@code local}: the peer lives (RFC 3706 §5.1: any authenticated traffic proves it), and so does that path.
+     */
+    void heard(IkeSa sa, InetSocketAddress local, InetSocketAddress remote) {
+        State s = states.get(sa.localCookie());
+        if (s == null) {
+            return;
+        }
+        long now = ctx.now();
+        s.lastAck = now;
+        for (Path p : s.paths) {
+            if (p.local.getAddress().equals(local.getAddress()) && p.remote.getAddress().equals(remote.getAddress())) {
+                p.lastAck = now;
+                p.timedOut = false;
+            }
+        }
+    }
+
+    /** The IKE SA leaves the table: its rounds stop. */
+    void removed(IkeSa sa) {
+        State s = states.remove(sa.localCookie());
+        if (s != null) {
+            s.timer.cancel();
+        }
+    }
+
+    /** The connection is gone: a pending restart is called off. */
+    void forget(String connection) {
+        cancel(restarts.remove(connection));
+    }
+
+    private void schedule(IkeSa sa, State s) {
+        s.timer = ctx.scheduler().schedule(new DpdCheckJob(ctx.jobs(), sa.localCookie()), s.dpd.delayMillis());
+    }
+
+    /** A round: the peer is declared dead when no path answered for the timeout, else every path gets an R-U-THERE. */
+    void check(long localCookie) {
+        IkeSa sa = ctx.table().byLocalCookie(localCookie);
+        State s = states.get(localCookie);
+        if (sa == null || s == null || !sa.established()) {
+            return;
+        }
+        long now = ctx.now();
+        long silent = now - s.lastAck;
+        if (silent >= s.dpd.timeoutMillis() && (silent >= 2 * s.dpd.timeoutMillis() || !exchangeInFlight(sa))) {
+            dead(sa, s, now);
+            return;
+        }
+        for (Path p : s.paths) {
+            if (!p.timedOut && now - p.lastAck >= s.dpd.timeoutMillis()) {
+                p.timedOut = true;
+                ctx.events().dpd(s.connection, p.remote.getAddress(), "timeout");
+                IkeContext.LOG.warn("event=dpd_path_dead connection={} local={} remote={} silent_ms={}", s.connection,
+                        p.local, p.remote, now - p.lastAck);
+            }
+        }
+        for (Path p : s.paths) {
+            send(sa, s, p);
+        }
+        schedule(sa, s);
+    }
+
+    /**
+     * The data plane wants authenticated evidence for the path from {@code local} to {@code remote} now (its probe
+     * timers, BFD-style): one R-U-THERE over it, under the first established IKE SA with DPD that has this path.
+     */
+    void probe(InetAddress local, InetAddress remote) {
+        for (Map.Entry<Long, State> e : states.entrySet()) {
+            IkeSa sa = ctx.table().byLocalCookie(e.getKey());
+            if (sa == null || !sa.established()) {
+                continue;
+            }
+            for (Path p : e.getValue().paths) {
+                if (p.local.getAddress().equals(local) && p.remote.getAddress().equals(remote)) {
+                    send(sa, e.getValue(), p);
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * A Quick Mode of the SA waits for the peer: the Diffie-Hellman work of both ends can hold their IKE event loops
+     * (and so the DPD answers) for longer than a short DPD timeout, so the verdict waits one more timeout then.
+     */
+    private static boolean exchangeInFlight(IkeSa sa) {
+        for (net.poolsa.ike.sa.Exchange e : sa.quickModes()) {
+            if (e.awaitingPeer()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void send(IkeSa sa, State s, Path p) {
+        int seq = s.nextSequence++;
+        s.outstanding.put(seq, new Sent(p, seq));
+        int perPath = 0;
+        Sent oldest = null;
+        for (Sent x : s.outstanding.values()) {
+            if (x.path() == p && perPath++ == 0) {
+                oldest = x;
+            }
+        }
+        if (perPath > OUTSTANDING_PER_PATH) {
+            s.outstanding.remove(oldest.sequence()); // never answered: too late to count now
+        }
+        ctx.informational().sendProtectedVia(sa, p.local, p.remote,
+                List.of(NotificationPayload.dpd(false, sa.initiatorCookie(), sa.responderCookie(), seq)));
+        ctx.events().dpd(s.connection, p.remote.getAddress(), "sent");
+    }
+
+    /**
+     * An authenticated R-U-THERE-ACK that came from {@code remote} to {@code local}.
+     *
+     * @throws Refusal when it echoes no sequence number we wait for (stale, replayed or never sent)
+     */
+    void acked(IkeSa sa, NotificationPayload n, InetSocketAddress local, InetSocketAddress remote)
+            throws IkeProtocolException {
+        requireCookies(sa, n);
+        int seq = n.dpdSequence();
+        State s = states.get(sa.localCookie());
+        Sent sent = s == null ? null : s.outstanding.remove(seq);
+        if (sent == null) {
+            throw Refusal.silent(IkeDropReason.STALE_DPD_ACK, String.format("R-U-THERE-ACK %08x from %s: no "
+                    + "R-U-THERE with that sequence number is waiting on %s", seq, remote, sa));
+        }
+        long now = ctx.now();
+        s.lastAck = now;
+        Path p = sent.path();
+        if (!p.remote.getAddress().equals(remote.getAddress()) || !p.local.getAddress().equals(local.getAddress())) {
+            IkeContext.LOG.info("event=dpd_ack_elsewhere connection={} sent={}>{} came={}>{}", s.connection,
+                    p.local.getAddress(), p.remote.getAddress(), remote.getAddress(), local.getAddress());
+            return; // the peer lives, but this answer proves no path of ours
+        }
+        p.lastAck = now;
+        if (p.timedOut) {
+            p.timedOut = false;
+            IkeContext.LOG.info("event=dpd_path_alive connection={} local={} remote={}", s.connection, p.local, p.remote);
+        }
+        for (Path own : s.paths) {
+            if (own != p && own.timedOut && own.local.equals(sa.local()) && own.remote.equals(sa.remote())) {
+                // the IKE SA's own pair is silent: its Deletes and Quick Modes take the pair that answered
+                sa.endpoints(p.local, p.remote);
+                IkeContext.LOG.info("event=ike_sa_moved connection={} from={}>{} to={}>{} cause=dpd", s.connection,
+                        own.local, own.remote, p.local, p.remote);
+            }
+        }
+        ctx.events().dpd(s.connection, p.remote.getAddress(), "acked");
+        ctx.events().pathConfirmed(local.getAddress(), remote.getAddress());
+    }
+
+    /** The peer's authenticated R-U-THERE: the ACK with its sequence number goes back the way it came. */
+    void answer(IkeSa sa, NotificationPayload n, InetSocketAddress local, InetSocketAddress remote)
+            throws IkeProtocolException {
+        requireCookies(sa, n);
+        int seq = n.dpdSequence();
+        ctx.informational().sendProtectedVia(sa, local, remote,
+                List.of(NotificationPayload.dpd(true, sa.initiatorCookie(), sa.responderCookie(), seq)));
+    }
+
+    /** RFC 3706 §5.1: the SPI of an R-U-THERE(-ACK) is CKY-I | CKY-R of the SA it travels under. */
+    private static void requireCookies(IkeSa sa, NotificationPayload n) throws Refusal {
+        Octets spi = n.spi();
+        if (spi.length() != NotificationPayload.COOKIE_PAIR_LENGTH || spi.longAt(0) != sa.initiatorCookie()
+                || spi.longAt(8) != sa.responderCookie()) {
+            throw Refusal.silent(IkeDropReason.MALFORMED, n.notifyType() + " whose SPI is not the cookie pair of " + sa);
+        }
+    }
+
+    private void dead(IkeSa sa, State s, long now) {
+        String action = s.dpd.action().name().toLowerCase(java.util.Locale.ROOT);
+        IkeContext.LOG.warn("event=dpd_peer_dead connection={} remote={} paths={} silent_ms={} action={}", s.connection,
+                sa.remote(), s.paths.size(), now - s.lastAck, action);
+        ctx.events().dpdPeerDead(s.connection, action);
+        String connection = s.connection;
+        Dpd dpd = s.dpd;
+        ctx.initiations().removeSa(sa, "dead peer detection: no answer for " + (now - s.lastAck) + " ms", true);
+        if (dpd.action() == Dpd.Action.RESTART) {
+            restart(connection);
+        }
+    }
+
+    /**
+     * Negotiates {@code connection} again, and keeps at it every DPD timeout until Main Mode is through: a Main Mode
+     * that got no answer at all by then is abandoned and sent afresh, so a peer that comes back (a path returns, or it
+     * restarted) is met within a timeout instead of after the exponential retransmission backoff.
+     */
+    void restart(String connection) {
+        restarts.remove(connection);
+        ConnectionState c = ctx.connection(connection);
+        if (c == null || !c.config().dpd().enabled() || !ctx.initiations().children(connection).isEmpty()) {
+            return;
+        }
+        for (IkeSa sa : ctx.table().all()) {
+            if (sa.connection().equals(connection) && sa.role() == Role.INITIATOR && sa.state() == IkeSaState.MM1_SENT) {
+                ctx.initiations().mainModeFailed(sa, "no answer to Main Mode within the DPD timeout of "
+                        + c.config().dpd().timeoutMillis() + " ms: sent again");
+            }
+        }
+        IkeContext.LOG.info("event=dpd_restart connection={}", connection);
+        ctx.initiations().initiate(connection);
+        restarts.put(connection, ctx.scheduler().schedule(new DpdRestartJob(ctx.jobs(), connection),
+                c.config().dpd().timeoutMillis()));
+    }
+
+    /**
+     * The paths of {@code sa}: (its own pair first) each bound local IKE address inside the local outer pool with the
+     * peer's IKE address and each single address of the remote outer pool, same family, same port role as the SA.
+     */
+    private List<Path> paths(IkeSa sa, IkeConnection c, long now) {
+        List<Path> out = new ArrayList<>();
+        out.add(new Path(sa.local(), sa.remote(), now));
+        if (sa.nat().natted()) {
+            return out; // a NAT maps the SA's own pair only
+        }
+        PortRole role = PortRole.IKE; // without a NAT the SA stays on port 500
+        List<InetAddress> remotes = new ArrayList<>();
+        remotes.add(sa.remote().getAddress());
+        for (AddressPool.Prefix p : c.remoteOuter().prefixes()) {
+            if (p.length() == (p.isV4() ? 32 : 128) && !remotes.contains(p.network())) {
+                remotes.add(p.network());
+            }
+        }
+        for (InetSocketAddress l : ctx.network().locals(role)) {
+            if (!c.localOuter().contains(l.getAddress().getAddress())) {
+                continue;
+            }
+            for (InetAddress r : remotes) {
+                if (r.getAddress().length != l.getAddress().getAddress().length) {
+                    continue;
+                }
+                InetSocketAddress remote = new InetSocketAddress(r, r.equals(sa.remote().getAddress())
+                        ? sa.remote().getPort() : ctx.network().peerPort(role));
+                boolean known = false;
+                for (Path x : out) {
+                    known |= x.local.equals(l) && x.remote.equals(remote);
+                }
+                if (!known) {
+                    out.add(new Path(l, remote, now));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String describe(List<Path> paths) {
+        StringBuilder b = new StringBuilder();
+        for (Path p : paths) {
+            b.append(b.length() == 0 ? "" : ",").append(IpLiterals.format(p.local.getAddress())).append('>')
+                    .append(IpLiterals.format(p.remote.getAddress()));
+        }
+        return b.toString();
+    }
+
+    private static void cancel(Scheduler.Cancellable c) {
+        if (c != null) {
+            c.cancel();
+        }
+    }
+}
