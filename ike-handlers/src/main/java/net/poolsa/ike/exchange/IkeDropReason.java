@@ -36,7 +36,11 @@ public enum IkeDropReason {
     /** A notification that would change state but is not authenticated (sent in the clear). */
     UNAUTHENTICATED,
     /** Too many IKE SAs exist to take a new one. */
-    TABLE_FULL;
+    TABLE_FULL,
+    /** A first Main Mode message from a source that started more than its share of new ones (denial of service). */
+    RATE_LIMITED,
+    /** A Main Mode message 3 whose responder cookie is not the one we made for its sender (RFC 2408 §2.5.3). */
+    BAD_COOKIE;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

@@ -22,7 +22,9 @@ import net.poolsa.ike.proposal.Encapsulation;
 import net.poolsa.ike.proposal.Phase1Sa;
 import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.IkeSaState;
+import net.poolsa.ike.sa.IkeSaTable;
 import net.poolsa.ike.sa.Role;
+import net.poolsa.ike.sa.SourceRateLimit;
 import net.poolsa.ike.transport.InboundIkeDatagram;
 
 /**
@@ -31,6 +33,15 @@ import net.poolsa.ike.transport.InboundIkeDatagram;
  * proposal is the first of the initiator's that the connection allows. The initiator drives retransmission: a
  * repeated message 1, 3 or 5 gets the stored message 2, 4 or 6. State the initiator abandons is removed after
  * {@link net.poolsa.ike.job.Timers#halfOpenMillis()}.
+ *
+ * <p>Against floods of first messages (RFC 2408 §2.5.3): message 1 costs no Diffie-Hellman work and no randomness; it
+ * creates one half-open SA of bounded size ({@link IkeSaTable#HALF_OPEN_BYTES}), at most
+ * {@link SourceRateLimit#BURST} at once and {@link SourceRateLimit#PER_SECOND} a second per source, at most
+ * {@link IkeSaTable#MAX_HALF_OPEN} in all (the oldest is evicted for a new one). Our cookie is a keyed hash of the
+ * initiator's cookie and both endpoints ({@link net.poolsa.ike.sa.ResponderCookies}); our DH pair is made only for a
+ * message 3 that carries it back from the endpoint it was made for. Main Mode cannot be stateless after message 1
+ * as IKEv2 is (RFC 7296 §2.6): message 3 does not repeat the SA payload that HASH_I covers, so the responder must keep
+ * it from message 1.
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.4">RFC 2409 §5.4</a>
  */
@@ -62,7 +73,16 @@ final class MainModeResponder extends MainMode {
             throw Refusal.silent(IkeDropReason.TABLE_FULL, "Main Mode from " + d.remote() + ": "
                     + ctx.table().size() + " IKE SAs exist");
         }
-        long cr = ctx.table().newCookie(ctx.random());
+        if (!ctx.newMainModes().permit(d.remote().getAddress(), ctx.now())) {
+            throw Refusal.silent(IkeDropReason.RATE_LIMITED, "Main Mode from " + d.remote() + ": its source started "
+                    + SourceRateLimit.BURST + " at once or " + SourceRateLimit.PER_SECOND + " a second already");
+        }
+        if (ctx.table().halfOpenFull()) {
+            ctx.events().halfOpenEvicted();
+            ctx.initiations().removeSa(ctx.table().oldestHalfOpen(), "evicted: " + IkeSaTable.MAX_HALF_OPEN
+                    + " half-open SAs", false);
+        }
+        long cr = ctx.cookies().make(m.header().initiatorCookie(), d.remote(), d.local(), ctx.now(), ctx.table());
         IkeSa sa = new IkeSa(Role.RESPONDER, m.header().initiatorCookie(), cr, conn.name(), d.local(), d.remote(),
                 ctx.now());
         long ours = conn.config().effectiveIkeLifetimeSeconds();
@@ -83,7 +103,8 @@ final class MainModeResponder extends MainMode {
         }
         p.add(OuterPoolNotify.vendorId());
         sa.halfOpenTimer(ctx.scheduler().schedule(new HalfOpenExpiryJob(ctx.jobs(), cr), ctx.timers().halfOpenMillis()));
-        IkeContext.LOG.info("event=main_mode_respond connection={} local={} remote={} proposal={}", conn.name(),
+        // debug: a flood of spoofed first messages would write one line each; the half-open gauge shows them
+        IkeContext.LOG.debug("event=main_mode_respond connection={} local={} remote={} proposal={}", conn.name(),
                 d.local(), d.remote(), c.proposal().name());
         mm.outbox.sendFinal(Messages.clear(sa.initiatorCookie(), cr, ExchangeType.IDENTITY_PROTECTION, 0, p));
     }
@@ -117,14 +138,21 @@ final class MainModeResponder extends MainMode {
         if (m.header().responderCookie() == 0) {
             throw Refusal.silent(IkeDropReason.RETRANSMITTED, "old Main Mode message 1 from " + sa.remote());
         }
-        ExchangeMessage.MAIN_MODE_3.check(m);
         InboundIkeDatagram d = r.datagram();
+        if (!ctx.cookies().verify(sa.responderCookie(), sa.initiatorCookie(), d.remote(), d.local(), ctx.now())) {
+            throw Refusal.silent(IkeDropReason.BAD_COOKIE, "Main Mode message 3 for " + sa + " from " + d.remote()
+                    + " to " + d.local() + ": not the endpoints our cookie was made for");
+        }
+        ExchangeMessage.MAIN_MODE_3.check(m);
         List<IsakmpPayload> p = keyExchange(d.local(), d.remote());
         deriveKeys(m);
         sa.nat(NatDiscovery.evaluate(natVariant, m, sa.proposal().hash(), sa.initiatorCookie(), sa.responderCookie(),
                 d.local(), d.remote(), conn.config().forceEncapsulation()));
         lastReceived = r.raw();
         sa.state(IkeSaState.MM4_SENT);
+        ctx.table().cookieReturned(sa);
+        IkeContext.LOG.info("event=main_mode_respond connection={} local={} remote={} proposal={} cookie=returned",
+                conn.name(), d.local(), d.remote(), sa.proposal().name());
         outbox.sendFinal(Messages.clear(sa.initiatorCookie(), sa.responderCookie(), ExchangeType.IDENTITY_PROTECTION, 0, p));
     }
 
