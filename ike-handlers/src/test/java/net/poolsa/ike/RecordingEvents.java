@@ -11,6 +11,9 @@ final class RecordingEvents implements IkeEvents {
     final Map<String, Integer> drops = new LinkedHashMap<>();
     final List<String> installed = new ArrayList<>();
     final List<String> fallbacks = new ArrayList<>();
+    int halfOpen;
+    int maxHalfOpen;
+    int evicted;
 
     @Override
     public void exchange(String exchangeType, String result) {
@@ -30,6 +33,17 @@ final class RecordingEvents implements IkeEvents {
     @Override
     public void compatibilityFallback(String connection, String peer) {
         fallbacks.add(connection + " " + peer);
+    }
+
+    @Override
+    public void halfOpen(int count) {
+        halfOpen = count;
+        maxHalfOpen = Math.max(maxHalfOpen, count);
+    }
+
+    @Override
+    public void halfOpenEvicted() {
+        evicted++;
     }
 
     int exchanges(String key) {

@@ -40,7 +40,9 @@ public enum IkeDropReason {
     /** A first Main Mode message from a source that started more than its share of new ones (denial of service). */
     RATE_LIMITED,
     /** A Main Mode message 3 whose responder cookie is not the one we made for its sender (RFC 2408 §2.5.3). */
-    BAD_COOKIE;
+    BAD_COOKIE,
+    /** A first Main Mode message larger than a half-open SA may keep. */
+    OVERSIZED;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

@@ -46,6 +46,12 @@ import net.poolsa.ike.transport.InboundIkeDatagram;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.4">RFC 2409 §5.4</a>
  */
 final class MainModeResponder extends MainMode {
+    /**
+     * Largest first message that creates a half-open SA: its SA payload is kept until message 5 (HASH_I covers it).
+     * About 100 transforms; strongSwan's first message of one proposal has 180 bytes.
+     */
+    static final int MAX_FIRST_MESSAGE_BYTES = 4096;
+
     private MainModeResponder(IkeContext ctx, IkeSa sa, ConnectionState conn) {
         super(ctx, sa, conn);
     }
@@ -60,6 +66,10 @@ final class MainModeResponder extends MainMode {
                     + ": no connection's outer pools hold both addresses");
         }
         ExchangeMessage.MAIN_MODE_1.check(m);
+        if (r.raw().length > MAX_FIRST_MESSAGE_BYTES) {
+            throw Refusal.silent(IkeDropReason.OVERSIZED, "Main Mode message 1 from " + d.remote() + ": "
+                    + r.raw().length + " bytes, more than the " + MAX_FIRST_MESSAGE_BYTES + " a half-open SA may keep");
+        }
         ConnectionState conn = cs.get(0);
         Phase1Sa.Choice c;
         try {
@@ -93,7 +103,7 @@ final class MainModeResponder extends MainMode {
         mm.saiB = m.bodyBytes(Received.indexOf(m, PayloadType.SECURITY_ASSOCIATION)).toByteArray();
         mm.natVariant = NatDiscovery.variant(m);
         sa.peerOuterPools(OuterPoolNotify.announced(m));
-        mm.lastReceived = r.raw();
+        // no copy of message 1 kept: a repeat is told by its cookie (third()), so a half-open SA holds only SAi_b
         List<IsakmpPayload> p = new ArrayList<>();
         p.add(Phase1Sa.answer(c));
         if (mm.natVariant == Encapsulation.UDP_RFC) {
@@ -136,7 +146,9 @@ final class MainModeResponder extends MainMode {
     /** {@code HDR, KE, Ni, NAT-D, NAT-D -->}: NAT detection and keys; then {@code <-- HDR, KE, Nr, NAT-D, NAT-D}. */
     private void third(Received r, IsakmpMessage m) throws IkeProtocolException {
         if (m.header().responderCookie() == 0) {
-            throw Refusal.silent(IkeDropReason.RETRANSMITTED, "old Main Mode message 1 from " + sa.remote());
+            outbox.resend(); // the dispatcher found this SA by the initiator's cookie and address: its message 1 again
+            throw Refusal.silent(IkeDropReason.RETRANSMITTED, "repeated Main Mode message 1 from " + sa.remote()
+                    + ": message 2 resent");
         }
         InboundIkeDatagram d = r.datagram();
         if (!ctx.cookies().verify(sa.responderCookie(), sa.initiatorCookie(), d.remote(), d.local(), ctx.now())) {
