@@ -188,7 +188,7 @@ class DenialOfServiceTest {
         assertEquals(4096 + 4, big.length);
         flood(big, 0, 3, false);
         assertEquals(0, b.events.halfOpen);
-        assertEquals(3, b.events.drops(IkeDropReason.OVERSIZED.label()));
+        assertEquals(3, b.events.drops(IkeDropReason.LARGE_FIRST_MESSAGE.label()));
         flood(m1, 3, 1, false);
         assertEquals(1, b.events.halfOpen, "the same message without the padding");
     }

@@ -60,4 +60,14 @@ public final class IkeEventLog implements IkeEvents {
         meters.idListFallback();
         LOG.warn("event=ike_id_list_refused connection={} peer={} fallback=one_quick_mode_per_range_pair", connection, peer);
     }
+
+    @Override
+    public void halfOpen(int count) {
+        meters.halfOpen(count);
+    }
+
+    @Override
+    public void halfOpenEvicted() {
+        meters.halfOpenEvicted();
+    }
 }

@@ -5,9 +5,13 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import net.poolsa.ike.exchange.IkeDropReason;
+import net.poolsa.ike.sa.IkeSaTable;
 import net.poolsa.ike.transport.TransportDropReason;
 
 /**
@@ -20,7 +24,12 @@ import net.poolsa.ike.transport.TransportDropReason;
  *     start; a reason the engine adds later gets a series too, up to {@link #MAX_DROP_REASONS} in all, beyond that
  *     it is counted as {@code other}, so the series set stays bounded;</li>
  * <li>{@code poolsa_ike_id_list_fallbacks_total}: peers that refused an RFC 3554 ID_LIST, so one Quick Mode per
- *     range pair was negotiated instead.</li>
+ *     range pair was negotiated instead;</li>
+ * <li>{@code poolsa_ike_half_open}: responder IKE SAs waiting for their initiator to come back with our cookie (Main
+ *     Mode message 3), {@code poolsa_ike_half_open_limit} the most held ({@link IkeSaTable#MAX_HALF_OPEN}), and
+ *     {@code poolsa_ike_half_open_evicted_total} those removed at the limit to make room for a new one: a flood of
+ *     first messages shows here, its other drops in {@code poolsa_ike_drops_total} (rate_limited, bad_cookie,
+ *     large_first_message).</li>
  * </ul>
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc7296#section-1">RFC 7296 §1 (IKEv2 exchanges)</a>
@@ -49,6 +58,8 @@ public final class IkeMeters {
     private final Map<String, Counter> counters = new HashMap<>();
     private final Map<String, Counter> drops = new ConcurrentHashMap<>();
     private final Counter fallbacks;
+    private final AtomicInteger halfOpen = new AtomicInteger();
+    private final Counter evicted;
 
     public IkeMeters(MeterRegistry registry) {
         this.registry = registry;
@@ -71,6 +82,13 @@ public final class IkeMeters {
         }
         fallbacks = Counter.builder("poolsa.ike.id.list.fallbacks")
                 .description("Peers that refused an RFC 3554 ID_LIST: one Quick Mode per range pair instead")
+                .register(registry);
+        Gauge.builder("poolsa.ike.half.open", halfOpen, AtomicInteger::get)
+                .description("Responder IKE SAs waiting for their initiator to return our cookie").register(registry);
+        Gauge.builder("poolsa.ike.half.open.limit", () -> IkeSaTable.MAX_HALF_OPEN)
+                .description("Most half-open responder IKE SAs held; beyond it the oldest is evicted").register(registry);
+        evicted = Counter.builder("poolsa.ike.half.open.evicted")
+                .description("Half-open responder IKE SAs removed at the limit to make room for a new one")
                 .register(registry);
     }
 
@@ -105,6 +123,15 @@ public final class IkeMeters {
 
     public void idListFallback() {
         fallbacks.increment();
+    }
+
+    /** The engine's half-open count changed. */
+    public void halfOpen(int count) {
+        halfOpen.set(count);
+    }
+
+    public void halfOpenEvicted() {
+        evicted.increment();
     }
 
     private static String key(String version, String exchange, Result r) {

@@ -12,7 +12,7 @@ import net.poolsa.ike.transport.TransportDropReason;
 
 /**
  * The engine's events as Prometheus series: exchanges by type and result, drops by reason with a bounded label set,
- * ID_LIST fallbacks; labels outside the fixed exchange set are not counted (and never thrown back at the engine).
+ * ID_LIST fallbacks, the half-open SAs; labels outside the fixed exchange set are not counted (and never thrown back at the engine).
  */
 class IkeEventLogTest {
     final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -81,5 +81,17 @@ class IkeEventLogTest {
         events.compatibilityFallback("site-c", "198.51.100.33");
         events.compatibilityFallback("site-c", "198.51.100.33");
         assertEquals(2, sample("poolsa_ike_id_list_fallbacks_total"));
+    }
+
+    @Test
+    void halfOpenSasAreAGaugeBesideTheirLimitAndEvictionsACounter() {
+        assertEquals(0, sample("poolsa_ike_half_open"));
+        events.halfOpen(17);
+        events.halfOpen(12);
+        events.halfOpenEvicted();
+        events.halfOpenEvicted();
+        assertEquals(12, sample("poolsa_ike_half_open"));
+        assertEquals(net.poolsa.ike.sa.IkeSaTable.MAX_HALF_OPEN, sample("poolsa_ike_half_open_limit"));
+        assertEquals(2, sample("poolsa_ike_half_open_evicted_total"));
     }
 }

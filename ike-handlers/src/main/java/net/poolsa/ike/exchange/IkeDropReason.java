@@ -42,7 +42,7 @@ public enum IkeDropReason {
     /** A Main Mode message 3 whose responder cookie is not the one we made for its sender (RFC 2408 §2.5.3). */
     BAD_COOKIE,
     /** A first Main Mode message larger than a half-open SA may keep. */
-    OVERSIZED;
+    LARGE_FIRST_MESSAGE;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

@@ -67,7 +67,7 @@ final class MainModeResponder extends MainMode {
         }
         ExchangeMessage.MAIN_MODE_1.check(m);
         if (r.raw().length > MAX_FIRST_MESSAGE_BYTES) {
-            throw Refusal.silent(IkeDropReason.OVERSIZED, "Main Mode message 1 from " + d.remote() + ": "
+            throw Refusal.silent(IkeDropReason.LARGE_FIRST_MESSAGE, "Main Mode message 1 from " + d.remote() + ": "
                     + r.raw().length + " bytes, more than the " + MAX_FIRST_MESSAGE_BYTES + " a half-open SA may keep");
         }
         ConnectionState conn = cs.get(0);
