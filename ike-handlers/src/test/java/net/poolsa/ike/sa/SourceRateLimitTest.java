@@ -1,6 +1,7 @@
 package net.poolsa.ike.sa;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
 import java.util.Random;
@@ -62,6 +63,6 @@ class SourceRateLimitTest {
             }
         }
         // 123 tries at one instant: at least the burst, whatever the flood did to its slot
-        assertEquals(true, granted >= SourceRateLimit.BURST, granted + " permits");
+        assertTrue(granted >= SourceRateLimit.BURST, granted + " permits");
     }
 }
