@@ -64,4 +64,15 @@ public interface IkeEvents {
      */
     default void pathConfirmed(InetAddress local, InetAddress remote) {
     }
+
+    // Denial of service (RFC 2408 §2.5.3): half-open responder SAs. A flood's drops come through dropped() with
+    // the reasons rate_limited and bad_cookie.
+
+    /** The number of responder SAs waiting for their initiator to come back with our cookie is now {@code count}. */
+    default void halfOpen(int count) {
+    }
+
+    /** A half-open SA was removed at the cap to make room for a new one. */
+    default void halfOpenEvicted() {
+    }
 }

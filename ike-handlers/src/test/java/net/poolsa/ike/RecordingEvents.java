@@ -17,6 +17,9 @@ final class RecordingEvents implements IkeEvents {
     final List<String> peersDead = new ArrayList<>();
     /** "local>remote" of every path a DPD answer confirmed. */
     final List<String> confirmed = new ArrayList<>();
+    int halfOpen;
+    int maxHalfOpen;
+    int evicted;
 
     @Override
     public void exchange(String exchangeType, String result) {
@@ -64,6 +67,17 @@ final class RecordingEvents implements IkeEvents {
 
     int dpd(String peerAndOutcome) {
         return dpd.getOrDefault(peerAndOutcome, 0);
+    }
+
+    @Override
+    public void halfOpen(int count) {
+        halfOpen = count;
+        maxHalfOpen = Math.max(maxHalfOpen, count);
+    }
+
+    @Override
+    public void halfOpenEvicted() {
+        evicted++;
     }
 
     int exchanges(String key) {

@@ -123,6 +123,8 @@ final class Wire {
         final CountingKernel counting;
         final RecordingEvents events = new RecordingEvents();
         final IkeEngine engine;
+        /** Bytes the engine drew from its randomness (DH private values, nonces, cookie secrets ...). */
+        long randomBytes;
 
         private Side(String name, long seed, Timers timers, String... addrs) {
             this.name = name;
@@ -137,7 +139,10 @@ final class Wire {
             this.kernel = new UserspaceIpsecKernel(new SecurityAssociationDatabase(spis::nextInt));
             this.counting = new CountingKernel(kernel);
             java.util.Random r = new java.util.Random(seed);
-            this.engine = IkeEngine.create(this, clock, counting, events, r::nextBytes, timers);
+            this.engine = IkeEngine.create(this, clock, counting, events, b -> {
+                randomBytes += b.length;
+                r.nextBytes(b);
+            }, timers);
         }
 
         boolean owns(InetAddress a) {

@@ -103,4 +103,14 @@ public final class IkeEventLog implements IkeEvents {
             }
         }
     }
+
+    @Override
+    public void halfOpen(int count) {
+        meters.halfOpen(count);
+    }
+
+    @Override
+    public void halfOpenEvicted() {
+        meters.halfOpenEvicted();
+    }
 }

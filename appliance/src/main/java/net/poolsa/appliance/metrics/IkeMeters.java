@@ -5,9 +5,13 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import net.poolsa.ike.exchange.IkeDropReason;
+import net.poolsa.ike.sa.IkeSaTable;
 import net.poolsa.ike.transport.TransportDropReason;
 
 /**
@@ -29,6 +33,11 @@ import net.poolsa.ike.transport.TransportDropReason;
  *     {@code timeout}; at most {@link #MAX_DPD_PEERS} addresses get their own series, later ones {@code other};</li>
  * <li>{@code poolsa_ike_dpd_peers_dead_total{action}}: peers from which no path answered for the DPD timeout, by the
  *     action taken ({@code clear}, {@code restart}).</li>
+ * <li>{@code poolsa_ike_half_open}: responder IKE SAs waiting for their initiator to come back with our cookie (Main
+ *     Mode message 3), {@code poolsa_ike_half_open_limit} the most held ({@link IkeSaTable#MAX_HALF_OPEN}), and
+ *     {@code poolsa_ike_half_open_evicted_total} those removed at the limit to make room for a new one: a flood of
+ *     first messages shows here, its other drops in {@code poolsa_ike_drops_total} (rate_limited, bad_cookie,
+ *     large_first_message).</li>
  * </ul>
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc7296#section-1">RFC 7296 §1 (IKEv2 exchanges)</a>
@@ -66,6 +75,8 @@ public final class IkeMeters {
     public static final java.util.List<String> DPD_OUTCOMES = java.util.List.of("sent", "acked", "timeout");
     private final Map<String, Counter> dpd = new ConcurrentHashMap<>();
     private final Map<String, Counter> peersDead = new HashMap<>();
+    private final AtomicInteger halfOpen = new AtomicInteger();
+    private final Counter evicted;
 
     public IkeMeters(MeterRegistry registry) {
         this.registry = registry;
@@ -101,6 +112,13 @@ public final class IkeMeters {
                     .description("Peers declared dead by DPD (no path answered for the timeout), by action")
                     .register(registry));
         }
+        Gauge.builder("poolsa.ike.half.open", halfOpen, AtomicInteger::get)
+                .description("Responder IKE SAs waiting for their initiator to return our cookie").register(registry);
+        Gauge.builder("poolsa.ike.half.open.limit", () -> IkeSaTable.MAX_HALF_OPEN)
+                .description("Most half-open responder IKE SAs held; beyond it the oldest is evicted").register(registry);
+        evicted = Counter.builder("poolsa.ike.half.open.evicted")
+                .description("Half-open responder IKE SAs removed at the limit to make room for a new one")
+                .register(registry);
     }
 
     /** Counts one rekey; false (nothing counted) for a label outside the fixed set. */
@@ -169,6 +187,15 @@ public final class IkeMeters {
 
     public void idListFallback() {
         fallbacks.increment();
+    }
+
+    /** The engine's half-open count changed. */
+    public void halfOpen(int count) {
+        halfOpen.set(count);
+    }
+
+    public void halfOpenEvicted() {
+        evicted.increment();
     }
 
     private static String key(String version, String exchange, Result r) {

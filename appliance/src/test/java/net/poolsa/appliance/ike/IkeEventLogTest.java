@@ -12,7 +12,7 @@ import net.poolsa.ike.transport.TransportDropReason;
 
 /**
  * The engine's events as Prometheus series: exchanges by type and result, drops by reason with a bounded label set,
- * ID_LIST fallbacks; labels outside the fixed exchange set are not counted (and never thrown back at the engine).
+ * ID_LIST fallbacks, the half-open SAs; labels outside the fixed exchange set are not counted (and never thrown back at the engine).
  */
 class IkeEventLogTest {
     final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -119,5 +119,17 @@ class IkeEventLogTest {
         assertEquals(1, sample(ikeFailed));
         assertEquals(0, sample("poolsa_ike_rekeys_total{kind=\"child\",result=\"failure\",}"));
         assertEquals(4, registry.scrape().lines().filter(l -> l.startsWith("poolsa_ike_rekeys_total{")).count());
+    }
+
+    @Test
+    void halfOpenSasAreAGaugeBesideTheirLimitAndEvictionsACounter() {
+        assertEquals(0, sample("poolsa_ike_half_open"));
+        events.halfOpen(17);
+        events.halfOpen(12);
+        events.halfOpenEvicted();
+        events.halfOpenEvicted();
+        assertEquals(12, sample("poolsa_ike_half_open"));
+        assertEquals(net.poolsa.ike.sa.IkeSaTable.MAX_HALF_OPEN, sample("poolsa_ike_half_open_limit"));
+        assertEquals(2, sample("poolsa_ike_half_open_evicted_total"));
     }
 }

@@ -22,6 +22,8 @@ import net.poolsa.ike.job.Timers;
 import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.IkeSaTable;
 import net.poolsa.ike.sa.PeerMemory;
+import net.poolsa.ike.sa.ResponderCookies;
+import net.poolsa.ike.sa.SourceRateLimit;
 import net.poolsa.ike.transport.OutboundIkeDatagram;
 
 /**
@@ -45,6 +47,8 @@ public final class IkeContext {
     private final PeerMemory peers = new PeerMemory();
     private final Map<String, ConnectionState> connections = new LinkedHashMap<>();
     private final DeadPeerDetection dpd = new DeadPeerDetection(this);
+    private final ResponderCookies cookies;
+    private final SourceRateLimit newMainModes;
     private JobTarget jobs;
     private ChildInstaller children;
     private Informational informational;
@@ -60,6 +64,11 @@ public final class IkeContext {
         this.events = events;
         this.timers = timers;
         this.keyExport = keyExport;
+        // a secret verifies for two lifetimes: at least as long as a half-open SA may wait for message 3
+        this.cookies = new ResponderCookies(random, Math.max(ResponderCookies.SECRET_LIFETIME_MILLIS,
+                timers.halfOpenMillis()));
+        this.newMainModes = new SourceRateLimit(random);
+        table.onHalfOpenChange(events::halfOpen);
     }
 
     void wire(JobTarget jobs, ChildInstaller children, Informational informational, Initiations initiations) {
@@ -107,6 +116,16 @@ public final class IkeContext {
 
     public PeerMemory peers() {
         return peers;
+    }
+
+    /** Our responder cookies (RFC 2408 §2.5.3). */
+    ResponderCookies cookies() {
+        return cookies;
+    }
+
+    /** New Main Modes per source (denial of service). */
+    SourceRateLimit newMainModes() {
+        return newMainModes;
     }
 
     JobTarget jobs() {

@@ -174,6 +174,7 @@ public final class IkeCore implements JobTarget {
             c.config().wipe();
         }
         ctx.connections().clear();
+        ctx.cookies().destroy();
     }
 
     @Override

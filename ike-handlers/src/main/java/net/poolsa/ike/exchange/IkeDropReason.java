@@ -40,7 +40,13 @@ public enum IkeDropReason {
     /** Too many IKE SAs exist to take a new one. */
     TABLE_FULL,
     /** An authenticated R-U-THERE-ACK echoing no sequence number we wait for (RFC 3706 §5.5): late, replayed or never sent. */
-    STALE_DPD_ACK;
+    STALE_DPD_ACK,
+    /** A first Main Mode message from a source that started more than its share of new ones (denial of service). */
+    RATE_LIMITED,
+    /** A Main Mode message 3 whose responder cookie is not the one we made for its sender (RFC 2408 §2.5.3). */
+    BAD_COOKIE,
+    /** A first Main Mode message larger than a half-open SA may keep. */
+    LARGE_FIRST_MESSAGE;
 
     public String label() {
         return name().toLowerCase(Locale.ROOT);

@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
+import org.slf4j.event.Level;
+
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.IpLiterals;
 import net.poolsa.ike.IkeResult;
@@ -334,9 +336,12 @@ final class Initiations {
                 m.negotiation().quickModeFailed(why);
             }
         }
+        // a responder SA whose cookie never came back is what a spoofed flood leaves: not worth a line each
+        boolean neverAnswered = sa.role() == Role.RESPONDER && sa.state() == IkeSaState.MM2_SENT;
         sa.destroy();
         ctx.lifetimes().ikeRemoved(sa);
-        IkeContext.LOG.info("event=ike_sa_removed connection={} remote={} icookie={} rcookie={} reason=\"{}\"",
+        IkeContext.LOG.atLevel(neverAnswered ? Level.DEBUG : Level.INFO)
+                .log("event=ike_sa_removed connection={} remote={} icookie={} rcookie={} reason=\"{}\"",
                 sa.connection(), sa.remote(), String.format("%016x", sa.initiatorCookie()),
                 String.format("%016x", sa.responderCookie()), why);
     }

@@ -23,7 +23,9 @@ import net.poolsa.ike.proposal.Encapsulation;
 import net.poolsa.ike.proposal.Phase1Sa;
 import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.IkeSaState;
+import net.poolsa.ike.sa.IkeSaTable;
 import net.poolsa.ike.sa.Role;
+import net.poolsa.ike.sa.SourceRateLimit;
 import net.poolsa.ike.transport.InboundIkeDatagram;
 
 /**
@@ -33,9 +35,24 @@ import net.poolsa.ike.transport.InboundIkeDatagram;
  * repeated message 1, 3 or 5 gets the stored message 2, 4 or 6. State the initiator abandons is removed after
  * {@link net.poolsa.ike.job.Timers#halfOpenMillis()}.
  *
+ * <p>Against floods of first messages (RFC 2408 §2.5.3): message 1 costs no Diffie-Hellman work and no randomness; it
+ * creates one half-open SA of bounded size ({@link IkeSaTable#HALF_OPEN_BYTES}), at most
+ * {@link SourceRateLimit#BURST} at once and {@link SourceRateLimit#PER_SECOND} a second per source, at most
+ * {@link IkeSaTable#MAX_HALF_OPEN} in all (the oldest is evicted for a new one). Our cookie is a keyed hash of the
+ * initiator's cookie and both endpoints ({@link net.poolsa.ike.sa.ResponderCookies}); our DH pair is made only for a
+ * message 3 that carries it back from the endpoint it was made for. Main Mode cannot be stateless after message 1
+ * as IKEv2 is (RFC 7296 §2.6): message 3 does not repeat the SA payload that HASH_I covers, so the responder must keep
+ * it from message 1.
+ *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.4">RFC 2409 §5.4</a>
  */
 final class MainModeResponder extends MainMode {
+    /**
+     * Largest first message that creates a half-open SA: its SA payload is kept until message 5 (HASH_I covers it).
+     * About 100 transforms; strongSwan's first message of one proposal has 180 bytes.
+     */
+    static final int MAX_FIRST_MESSAGE_BYTES = 4096;
+
     private MainModeResponder(IkeContext ctx, IkeSa sa, ConnectionState conn) {
         super(ctx, sa, conn);
     }
@@ -50,6 +67,10 @@ final class MainModeResponder extends MainMode {
                     + ": no connection's outer pools hold both addresses");
         }
         ExchangeMessage.MAIN_MODE_1.check(m);
+        if (r.raw().length > MAX_FIRST_MESSAGE_BYTES) {
+            throw Refusal.silent(IkeDropReason.LARGE_FIRST_MESSAGE, "Main Mode message 1 from " + d.remote() + ": "
+                    + r.raw().length + " bytes, more than the " + MAX_FIRST_MESSAGE_BYTES + " a half-open SA may keep");
+        }
         ConnectionState conn = cs.get(0);
         Phase1Sa.Choice c;
         try {
@@ -65,7 +86,16 @@ final class MainModeResponder extends MainMode {
             throw Refusal.silent(IkeDropReason.TABLE_FULL, "Main Mode from " + d.remote() + ": "
                     + ctx.table().size() + " IKE SAs exist");
         }
-        long cr = ctx.table().newCookie(ctx.random());
+        if (!ctx.newMainModes().permit(d.remote().getAddress(), ctx.now())) {
+            throw Refusal.silent(IkeDropReason.RATE_LIMITED, "Main Mode from " + d.remote() + ": its source started "
+                    + SourceRateLimit.BURST + " at once or " + SourceRateLimit.PER_SECOND + " a second already");
+        }
+        if (ctx.table().halfOpenFull()) {
+            ctx.events().halfOpenEvicted();
+            ctx.initiations().removeSa(ctx.table().oldestHalfOpen(), "evicted: " + IkeSaTable.MAX_HALF_OPEN
+                    + " half-open SAs", false);
+        }
+        long cr = ctx.cookies().make(m.header().initiatorCookie(), d.remote(), d.local(), ctx.now(), ctx.table());
         IkeSa sa = new IkeSa(Role.RESPONDER, m.header().initiatorCookie(), cr, conn.name(), d.local(), d.remote(),
                 ctx.now());
         long ours = conn.config().effectiveIkeLifetimeSeconds();
@@ -77,7 +107,7 @@ final class MainModeResponder extends MainMode {
         mm.natVariant = NatDiscovery.variant(m);
         sa.peerOuterPools(OuterPoolNotify.announced(m));
         sa.peerDpd(DeadPeerDetection.announced(m));
-        mm.lastReceived = r.raw();
+        // no copy of message 1 kept: a repeat is told by its cookie (third()), so a half-open SA holds only SAi_b
         List<IsakmpPayload> p = new ArrayList<>();
         p.add(Phase1Sa.answer(c));
         if (mm.natVariant == Encapsulation.UDP_RFC) {
@@ -88,7 +118,8 @@ final class MainModeResponder extends MainMode {
         p.add(OuterPoolNotify.vendorId());
         p.add(DeadPeerDetection.vendorId());
         sa.halfOpenTimer(ctx.scheduler().schedule(new HalfOpenExpiryJob(ctx.jobs(), cr), ctx.timers().halfOpenMillis()));
-        IkeContext.LOG.info("event=main_mode_respond connection={} local={} remote={} proposal={}", conn.name(),
+        // debug: a flood of spoofed first messages would write one line each; the half-open gauge shows them
+        IkeContext.LOG.debug("event=main_mode_respond connection={} local={} remote={} proposal={}", conn.name(),
                 d.local(), d.remote(), c.proposal().name());
         mm.outbox.sendFinal(Messages.clear(sa.initiatorCookie(), cr, ExchangeType.IDENTITY_PROTECTION, 0, p));
     }
@@ -120,16 +151,25 @@ final class MainModeResponder extends MainMode {
     /** {@code HDR, KE, Ni, NAT-D, NAT-D -->}: NAT detection and keys; then {@code <-- HDR, KE, Nr, NAT-D, NAT-D}. */
     private void third(Received r, IsakmpMessage m) throws IkeProtocolException {
         if (m.header().responderCookie() == 0) {
-            throw Refusal.silent(IkeDropReason.RETRANSMITTED, "old Main Mode message 1 from " + sa.remote());
+            outbox.resend(); // the dispatcher found this SA by the initiator's cookie and address: its message 1 again
+            throw Refusal.silent(IkeDropReason.RETRANSMITTED, "repeated Main Mode message 1 from " + sa.remote()
+                    + ": message 2 resent");
+        }
+        InboundIkeDatagram d = r.datagram();
+        if (!ctx.cookies().verify(sa.responderCookie(), sa.initiatorCookie(), d.remote(), d.local(), ctx.now())) {
+            throw Refusal.silent(IkeDropReason.BAD_COOKIE, "Main Mode message 3 for " + sa + " from " + d.remote()
+                    + " to " + d.local() + ": not the endpoints our cookie was made for");
         }
         ExchangeMessage.MAIN_MODE_3.check(m);
-        InboundIkeDatagram d = r.datagram();
         List<IsakmpPayload> p = keyExchange(d.local(), d.remote());
         deriveKeys(m);
         sa.nat(NatDiscovery.evaluate(natVariant, m, sa.proposal().hash(), sa.initiatorCookie(), sa.responderCookie(),
                 d.local(), d.remote(), conn.config().forceEncapsulation()));
         lastReceived = r.raw();
         sa.state(IkeSaState.MM4_SENT);
+        ctx.table().cookieReturned(sa);
+        IkeContext.LOG.info("event=main_mode_respond connection={} local={} remote={} proposal={} cookie=returned",
+                conn.name(), d.local(), d.remote(), sa.proposal().name());
         outbox.sendFinal(Messages.clear(sa.initiatorCookie(), sa.responderCookie(), ExchangeType.IDENTITY_PROTECTION, 0, p));
     }
 

@@ -11,7 +11,8 @@ package net.poolsa.ike.sa;
 public final class RecentMessageIds {
     public static final int CAPACITY = 256;
 
-    private final int[] ring = new int[CAPACITY];
+    /** Made at the first ID: a half-open SA, which sees none, does not carry 1 KiB of it. */
+    private int[] ring;
     private int size;
     private int next;
 
@@ -26,6 +27,9 @@ public final class RecentMessageIds {
     }
 
     public void add(int id) {
+        if (ring == null) {
+            ring = new int[CAPACITY];
+        }
         ring[next] = id;
         next = (next + 1) % CAPACITY;
         size = Math.min(size + 1, CAPACITY);
