@@ -428,6 +428,28 @@ public final class ApplianceLab implements AutoCloseable {
             this.log = log;
         }
 
+        /**
+         * Waits until the outbound SA of the manually keyed connection {@code connection} sends from {@code local} to
+         * {@code remote} (its status); false after {@code limit}.
+         */
+        @SuppressWarnings("unchecked")
+        public boolean awaitOutbound(String connection, String local, String remote, Duration limit) throws Exception {
+            long deadline = System.nanoTime() + limit.toNanos();
+            do {
+                Map<String, Object> status = (Map<String, Object>) net.poolsa.appliance.control.Json.parse(status(true));
+                for (Object o : (List<Object>) status.get("connections")) {
+                    Map<String, Object> c = (Map<String, Object>) o;
+                    Map<String, Object> out = (Map<String, Object>) c.get("outbound");
+                    if (connection.equals(c.get("name")) && out != null && local.equals(out.get("current_local"))
+                            && remote.equals(out.get("current_remote"))) {
+                        return true;
+                    }
+                }
+                Thread.sleep(200);
+            } while (System.nanoTime() < deadline);
+            return false;
+        }
+
         /** The namespace role it runs in (gA, gB, ...). */
         @Override
         public String toString() {

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -34,8 +33,8 @@ class ApplianceLabTest {
                     "the tunnel did not come up");
             // Link 1 is the first pair of the pools; on a loaded machine link 2's probe answer can come first and hold
             // the SAs there until the switch back (hysteresis), which this waits for.
-            assertTrue(outboundOn(a, "198.51.100.1", "198.51.100.2", Duration.ofSeconds(20)), a.log());
-            assertTrue(outboundOn(b, "198.51.100.2", "198.51.100.1", Duration.ofSeconds(20)), b.log());
+            assertTrue(a.awaitOutbound("demo", "198.51.100.1", "198.51.100.2", Duration.ofSeconds(20)), a.log());
+            assertTrue(b.awaitOutbound("demo", "198.51.100.2", "198.51.100.1", Duration.ofSeconds(20)), b.log());
             ApplianceLab.Capture cap = lab.startCapture(ApplianceLab.GW_A, "l1a", "ip or ip6");
             List<ApplianceLab.Ping> pings = List.of(
                     lab.startPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", 20, Duration.ofMillis(50)),
@@ -69,24 +68,5 @@ class ApplianceLabTest {
             assertTrue(esp >= 4 * 18 * 2, "ESP packets on l1: " + esp);
             assertEquals(Set.of(String.format("0x%08x", ApplianceLab.SPI_AB), String.format("0x%08x", ApplianceLab.SPI_BA)), spis);
         }
-    }
-
-    /** Waits until {@code gw}'s manual outbound SA of "demo" sends from {@code local} to {@code remote}. */
-    @SuppressWarnings("unchecked")
-    private static boolean outboundOn(ApplianceLab.Poolsa gw, String local, String remote, Duration limit) throws Exception {
-        long deadline = System.nanoTime() + limit.toNanos();
-        do {
-            Map<String, Object> status = (Map<String, Object>) net.poolsa.appliance.control.Json.parse(gw.status(true));
-            for (Object o : (List<Object>) status.get("connections")) {
-                Map<String, Object> c = (Map<String, Object>) o;
-                Map<String, Object> out = (Map<String, Object>) c.get("outbound");
-                if ("demo".equals(c.get("name")) && out != null && local.equals(out.get("current_local"))
-                        && remote.equals(out.get("current_remote"))) {
-                    return true;
-                }
-            }
-            Thread.sleep(200);
-        } while (System.nanoTime() < deadline);
-        return false;
     }
 }
