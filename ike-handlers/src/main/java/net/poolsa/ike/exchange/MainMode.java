@@ -59,7 +59,7 @@ import net.poolsa.ike.sa.Role;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.4">RFC 2409 §5.4</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3947#section-3">RFC 3947 §3</a>
  */
-abstract class MainMode implements MessageHandler {
+abstract class MainMode implements MessageHandler, Offload.Owner {
     final IkeContext ctx;
     final IkeSa sa;
     final ConnectionState conn;
@@ -70,6 +70,8 @@ abstract class MainMode implements MessageHandler {
     Encapsulation natVariant = Encapsulation.NONE;
     /** The last clear-text message accepted: the same bytes again are the peer's retransmission. */
     byte[] lastReceived;
+    /** Our Diffie-Hellman computation is out ({@link Offload}): a message meanwhile is not processed again. */
+    boolean computing;
 
     MainMode(IkeContext ctx, IkeSa sa, ConnectionState conn) {
         this.ctx = ctx;
@@ -96,8 +98,26 @@ abstract class MainMode implements MessageHandler {
     @Override
     public void abort(String reason) {
         outbox.stop();
-        if (dh != null) {
-            dh.destroy();
+        if (dh != null && !computing) {
+            dh.destroy(); // while computing the pair is the pool's: the discarded result wipes it
+        }
+    }
+
+    @Override
+    public boolean current() {
+        return sa.mainMode() == this;
+    }
+
+    @Override
+    public void settled() {
+        computing = false;
+    }
+
+    /** A message while our Diffie-Hellman is computed: the answer goes out when it is ready, once. */
+    void notComputing(Received r) throws Refusal {
+        if (computing) {
+            throw Refusal.silent(IkeDropReason.RETRANSMITTED, "Main Mode message from " + r.datagram().remote()
+                    + " for " + sa + " while its Diffie-Hellman is computed: answered when done");
         }
     }
 
@@ -110,9 +130,11 @@ abstract class MainMode implements MessageHandler {
         }
     }
 
-    /** KE, nonce and, if both sides do NAT-T, the two NAT-D payloads, for a message from {@code local} to {@code remote}. */
+    /**
+     * KE (of {@link #dh}, made by now), nonce and, if both sides do NAT-T, the two NAT-D payloads, for a message from
+     * {@code local} to {@code remote}.
+     */
     List<IsakmpPayload> keyExchange(InetSocketAddress local, InetSocketAddress remote) {
-        dh = sa.proposal().group().generate(ctx.random());
         nonce = ctx.random().nonce();
         List<IsakmpPayload> out = new ArrayList<>();
         out.add(new KeyExchangePayload(dh.publicValue()));
@@ -127,26 +149,29 @@ abstract class MainMode implements MessageHandler {
         return out;
     }
 
+    /** The peer's KE payload data (g^x of the peer). */
+    static byte[] peerPublic(IsakmpMessage peer) {
+        return peer.first(KeyExchangePayload.class).data().toByteArray();
+    }
+
     /**
-     * SKEYID and the rest from the peer's KE and nonce (RFC 2409 §5): g^xy is wiped as soon as the keys exist, and
-     * the DH pair with it. A peer value off the group is INVALID-KEY-INFORMATION and changes nothing.
+     * SKEYID and the rest (RFC 2409 §5) from the peer's KE and nonce and g^xy computed with our pair {@code a}: g^xy is
+     * wiped as soon as the keys exist, and the DH pair with it.
      */
-    void deriveKeys(IsakmpMessage peer) throws IkeProtocolException {
-        byte[] peerPublic = peer.first(KeyExchangePayload.class).data().toByteArray();
-        byte[] peerNonce = Phase1Values.requireNonce(peer.first(NoncePayload.class).data().toByteArray());
-        byte[] gxy = dh.sharedSecret(peerPublic);
+    void deriveKeys(byte[] peerPublic, byte[] peerNonce, Agreement a) {
+        byte[] gxy = a.gxy();
         try {
             byte[] ci = cookie(sa.initiatorCookie());
             byte[] cr = cookie(sa.responderCookie());
+            byte[] ours = a.pair().publicValue();
             Phase1Values v = sa.role() == Role.INITIATOR
-                    ? new Phase1Values(ci, cr, nonce, peerNonce, dh.publicValue(), peerPublic)
-                    : new Phase1Values(ci, cr, peerNonce, nonce, peerPublic, dh.publicValue());
+                    ? new Phase1Values(ci, cr, nonce, peerNonce, ours, peerPublic)
+                    : new Phase1Values(ci, cr, peerNonce, nonce, peerPublic, ours);
             sa.keys(certificates() == null ? Phase1Keys.preSharedKey(sa.proposal().suite(), conn.config().psk(), v, gxy)
                     : Phase1Keys.signatures(sa.proposal().suite(), v, gxy));
         } finally {
-            Arrays.fill(gxy, (byte) 0);
+            Agreement.wipe(a);
         }
-        dh.destroy();
         if (ctx.keyExport().enabled()) {
             ctx.keyExport().ike(sa.initiatorCookie(), sa.keys().exportEncryptionKey());
         }

@@ -4,7 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import net.poolsa.ike.auth.AuthenticationRefusal;
+import net.poolsa.ike.crypto.DhGroup;
 import net.poolsa.ike.crypto.IkeCryptoException;
+import net.poolsa.ike.crypto.IkeRandom;
+import net.poolsa.ike.crypto.Phase1Values;
 import net.poolsa.ike.crypto.Phase1Keys;
 import net.poolsa.ike.job.HalfOpenExpiryJob;
 import net.poolsa.ike.message.ExchangeMessage;
@@ -14,6 +17,7 @@ import net.poolsa.ike.message.IkeAttributeValues;
 import net.poolsa.ike.message.IkeProtocolException;
 import net.poolsa.ike.message.IsakmpMessage;
 import net.poolsa.ike.message.IsakmpPayload;
+import net.poolsa.ike.message.NoncePayload;
 import net.poolsa.ike.message.NotifyType;
 import net.poolsa.ike.message.PayloadType;
 import net.poolsa.ike.message.SecurityAssociationPayload;
@@ -126,6 +130,7 @@ final class MainModeResponder extends MainMode {
 
     @Override
     public void received(Received r) throws IkeProtocolException {
+        notComputing(r);
         switch (sa.state()) {
             case MM2_SENT:
                 repeatedClear(r);
@@ -161,16 +166,27 @@ final class MainModeResponder extends MainMode {
                     + " to " + d.local() + ": not the endpoints our cookie was made for");
         }
         ExchangeMessage.MAIN_MODE_3.check(m);
-        List<IsakmpPayload> p = keyExchange(d.local(), d.remote());
-        deriveKeys(m);
-        sa.nat(NatDiscovery.evaluate(natVariant, m, sa.proposal().hash(), sa.initiatorCookie(), sa.responderCookie(),
-                d.local(), d.remote(), conn.config().forceEncapsulation()));
-        lastReceived = r.raw();
-        sa.state(IkeSaState.MM4_SENT);
-        ctx.table().cookieReturned(sa);
-        IkeContext.LOG.info("event=main_mode_respond connection={} local={} remote={} proposal={} cookie=returned",
-                conn.name(), d.local(), d.remote(), sa.proposal().name());
-        outbox.sendFinal(Messages.clear(sa.initiatorCookie(), sa.responderCookie(), ExchangeType.IDENTITY_PROTECTION, 0, p));
+        byte[] peerPublic = peerPublic(m);
+        byte[] peerNonce = Phase1Values.requireNonce(m.first(NoncePayload.class).data().toByteArray());
+        DhGroup group = sa.proposal().group();
+        IkeRandom random = ctx.random();
+        // the cookie came back from the endpoints it was made for: only now does the peer cost us a DH computation
+        computing = true;
+        ctx.offload().run(sa, r, this, () -> Agreement.generate(group, random, peerPublic), done -> {
+            Agreement a = done.get();
+            dh = a.pair();
+            List<IsakmpPayload> p = keyExchange(d.local(), d.remote());
+            deriveKeys(peerPublic, peerNonce, a);
+            sa.nat(NatDiscovery.evaluate(natVariant, m, sa.proposal().hash(), sa.initiatorCookie(),
+                    sa.responderCookie(), d.local(), d.remote(), conn.config().forceEncapsulation()));
+            lastReceived = r.raw();
+            sa.state(IkeSaState.MM4_SENT);
+            ctx.table().cookieReturned(sa);
+            IkeContext.LOG.info("event=main_mode_respond connection={} local={} remote={} proposal={} cookie=returned",
+                    conn.name(), d.local(), d.remote(), sa.proposal().name());
+            outbox.sendFinal(Messages.clear(sa.initiatorCookie(), sa.responderCookie(),
+                    ExchangeType.IDENTITY_PROTECTION, 0, p));
+        }, Agreement::wipe);
     }
 
     /**
