@@ -59,6 +59,8 @@ import net.poolsa.ike.transport.TransportEvents;
  */
 public final class IkeEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IkeEngine.class);
+    /** The names of the crypto pool's threads start with this (a thread dump, a profile tell them apart). */
+    public static final String CRYPTO_THREAD_PREFIX = "poolsa-ike-crypto-";
     /** How long {@link #close()} waits for the Deletes to go out. */
     static final long CLOSE_WAIT_MILLIS = 3000;
 
@@ -138,7 +140,7 @@ public final class IkeEngine implements AutoCloseable {
     private static ExecutorService cryptoPool(int n) {
         AtomicInteger count = new AtomicInteger();
         return Executors.newFixedThreadPool(n, r -> {
-            Thread t = new Thread(r, "poolsa-ike-crypto-" + count.incrementAndGet());
+            Thread t = new Thread(r, CRYPTO_THREAD_PREFIX + count.incrementAndGet());
             t.setDaemon(true);
             return t;
         });

@@ -56,7 +56,7 @@ public final class SetupRateMain {
             groups.add(DhGroup.ofNumber(Integer.parseInt(g.trim())));
         }
         List<AuthMode> auths = new ArrayList<>();
-        for (String a : o.getOrDefault("auth", "psk").split(",")) {
+        for (String a : o.getOrDefault("auth", "psk,cert").split(",")) {
             auths.add(AuthMode.parse(a.trim()));
         }
         List<String> modes = List.of(o.getOrDefault("modes", "sequential,concurrent").split(","));
@@ -95,7 +95,7 @@ public final class SetupRateMain {
         for (Summary x : s) {
             System.out.printf(Locale.ROOT, "SUMMARY group=%d auth=%s mode=%s product=%s setups_per_s=%.1f "
                             + "p50_ms=%.2f p99_ms=%.2f cpu_ms_per_setup=%.2f engine_cpu_ms_per_setup=%.2f rounds=%d%n",
-                    g.number, a.name().toLowerCase(Locale.ROOT), x.mode(), x.product(), x.setupsPerSecond(),
+                    g.number, a.label(), x.mode(), x.product(), x.setupsPerSecond(),
                     x.p50Millis(), x.p99Millis(), x.cpuMillisPerSetup(), x.engineCpuMillisPerSetup(), x.rounds());
         }
         return rows(g, a, s);
@@ -113,11 +113,13 @@ public final class SetupRateMain {
     static List<Summary> runCase(int n, int rounds, int warmup, DhGroup group, AuthMode auth, List<String> modes,
                                  List<String> products, Path work, boolean fullExponents) throws Exception {
         List<SetupPair> pairs = new ArrayList<>();
+        BenchPki pki = auth.certificates() ? BenchPki.create(Files.createTempDirectory(work, "pki-"),
+                auth == AuthMode.CERT_RSA) : null;
         try {
             for (String p : products) {
                 pairs.add(switch (p.trim()) {
-                    case "poolsa" -> PoolsaPair.start(n, group, auth);
-                    case "strongswan" -> CharonPair.start(n, group, auth, work, fullExponents);
+                    case "poolsa" -> PoolsaPair.start(n, group, auth, pki);
+                    case "strongswan" -> CharonPair.start(n, group, auth, pki, work, fullExponents);
                     default -> throw new IllegalArgumentException("product " + p + ": poolsa or strongswan");
                 });
             }
@@ -134,7 +136,7 @@ public final class SetupRateMain {
                         System.out.printf(Locale.ROOT, "%s group=%d auth=%s mode=%s product=%s round=%d "
                                         + "setups_per_s=%.1f p50_ms=%.2f p99_ms=%.2f cpu_ms_per_setup=%.2f "
                                 + "engine_cpu_ms_per_setup=%.2f%n",
-                                r < 0 ? "WARMUP" : "ROUND", group.number, auth.name().toLowerCase(Locale.ROOT), x.mode(),
+                                r < 0 ? "WARMUP" : "ROUND", group.number, auth.label(), x.mode(),
                                 x.product(), r, x.setupsPerSecond(), millis(percentile(x.latenciesNanos(), 50)),
                                 millis(percentile(x.latenciesNanos(), 99)), x.cpuMillisPerSetup(),
                                 x.engineCpuMillisPerSetup());
@@ -201,7 +203,7 @@ public final class SetupRateMain {
             Summary w = s.stream().filter(x -> x.product().equals("strongswan") && x.mode().equals(p.mode()))
                     .findFirst().orElse(null);
             out.add(String.format(Locale.ROOT, "| %d | %s | %s | %.1f | %s | %s | %.1f / %.1f | %s | %.2f (%.2f) | %s |",
-                    g.number, a.name().toLowerCase(Locale.ROOT), p.mode(), p.setupsPerSecond(),
+                    g.number, a.label(), p.mode(), p.setupsPerSecond(),
                     w == null ? "-" : String.format(Locale.ROOT, "%.1f", w.setupsPerSecond()),
                     w == null ? "-" : String.format(Locale.ROOT, "%.2f", p.setupsPerSecond() / w.setupsPerSecond()),
                     p.p50Millis(), p.p99Millis(),
