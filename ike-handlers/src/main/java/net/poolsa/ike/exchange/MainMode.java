@@ -201,35 +201,47 @@ abstract class MainMode implements MessageHandler, Offload.Owner {
         return c == null ? IdentificationPayload.address(sa.local().getAddress()) : c.identification();
     }
 
-    /**
-     * Message 5 (initiator) or 6 (responder) without the notifications: our ID and its proof, HASH_I/HASH_R with a
-     * pre-shared key, our certificate chain and SIG_I/SIG_R over the same hash with certificates.
-     */
-    List<IsakmpPayload> proof() {
-        IdentificationPayload id = identity();
-        byte[] body = Messages.body(id);
-        byte[] hash = sa.role() == Role.INITIATOR ? sa.keys().hashI(saiB, body) : sa.keys().hashR(saiB, body);
-        List<IsakmpPayload> out = new ArrayList<>();
-        out.add(id);
-        CertificateAuthenticator c = certificates();
-        if (c == null) {
-            out.add(new HashPayload(hash));
-        } else {
-            out.addAll(c.certificates());
-            out.add(c.sign(hash));
-        }
-        return out;
+    /** What follows our proof: message 5 or 6 goes out with {@code proof}. */
+    @FunctionalInterface
+    interface Proven {
+        void send(List<IsakmpPayload> proof) throws IkeProtocolException;
     }
 
     /**
-     * Checks the peer's message 5 or 6 against its payload table and its proof: HASH_I/HASH_R with a pre-shared key;
-     * with certificates, the certificate path, the ID it names and SIG over the hash ({@link CertificateAuthenticator}),
-     * the validated certificate kept with the SA for the pool claims that follow.
+     * Message 5 (initiator) or 6 (responder) without the notifications, handed to {@code then}: our ID and its proof,
+     * HASH_I/HASH_R with a pre-shared key (at once), our certificate chain and SIG_I/SIG_R over the same hash with
+     * certificates (signed off the IKE thread, {@link Offload}).
+     */
+    void proof(Received r, Proven then) throws IkeProtocolException {
+        IdentificationPayload id = identity();
+        byte[] body = Messages.body(id);
+        byte[] hash = sa.role() == Role.INITIATOR ? sa.keys().hashI(saiB, body) : sa.keys().hashR(saiB, body);
+        CertificateAuthenticator c = certificates();
+        if (c == null) {
+            then.send(List.of(id, new HashPayload(hash)));
+            return;
+        }
+        computing = true;
+        ctx.offload().run(sa, r, this, () -> c.sign(hash), d -> {
+            List<IsakmpPayload> out = new ArrayList<>();
+            out.add(id);
+            out.addAll(c.certificates());
+            out.add(d.get());
+            then.send(out);
+        }, signature -> {
+        });
+    }
+
+    /**
+     * Checks the peer's message 5 or 6 against its payload table and its proof, then runs {@code then}: HASH_I/HASH_R
+     * with a pre-shared key at once (with no certificate); with certificates, the certificate path, the ID it names
+     * and SIG over the same hash ({@link CertificateAuthenticator}) off the IKE thread ({@link Offload}), and
+     * {@code then} gets the validated certificate, kept with the SA for the pool claims that follow, or
+     * {@link Offload.Done#get} throws the {@link AuthenticationRefusal}.
      *
      * @throws IkeCryptoException              a HASH that does not verify (another pre-shared key?)
-     * @throws AuthenticationRefusal           a certificate, identity or signature refused
      */
-    void verifyProof(IsakmpMessage m) throws IkeProtocolException {
+    void verifyProof(Received r, IsakmpMessage m, Offload.Step<PeerCertificate> then) throws IkeProtocolException {
         boolean fromInitiator = sa.role() == Role.RESPONDER;
         CertificateAuthenticator c = certificates();
         if (c == null) {
@@ -241,13 +253,24 @@ abstract class MainMode implements MessageHandler, Offload.Owner {
         byte[] hash = fromInitiator ? sa.keys().hashI(saiB, idBody) : sa.keys().hashR(saiB, idBody);
         if (c == null) {
             Phase1Keys.verify(hash, m.first(HashPayload.class).data().toByteArray(), fromInitiator ? "HASH_I" : "HASH_R");
+            then.accept(Offload.Done.of(null));
             return;
         }
-        PeerCertificate peer = c.authenticate(m.first(IdentificationPayload.class), m.payloads(CertificatePayload.class),
-                SignatureMethod.ofAuthMethod(authMethod()), hash, m.first(SignaturePayload.class));
-        sa.peerCertificate(peer);
-        IkeContext.LOG.info("event=ike_peer_certificate connection={} remote={} peer_id=\"{}\" certificate=\"{}\"",
-                conn.name(), sa.remote(), sa.peerIdentity(), peer);
+        IdentificationPayload id = m.first(IdentificationPayload.class);
+        List<CertificatePayload> certs = m.payloads(CertificatePayload.class);
+        SignatureMethod method = SignatureMethod.ofAuthMethod(authMethod());
+        SignaturePayload signature = m.first(SignaturePayload.class);
+        computing = true;
+        ctx.offload().run(sa, r, this, () -> c.authenticate(id, certs, method, hash, signature), d -> {
+            PeerCertificate peer = d.result();
+            if (peer != null) {
+                sa.peerCertificate(peer);
+                IkeContext.LOG.info("event=ike_peer_certificate connection={} remote={} peer_id=\"{}\" certificate=\"{}\"",
+                        conn.name(), sa.remote(), sa.peerIdentity(), peer);
+            }
+            then.accept(d);
+        }, peer -> {
+        });
     }
 
     /** The peer's ID payload body, for HASH_I / HASH_R, and its value for log lines. */

@@ -77,7 +77,7 @@ final class MainModeInitiator extends MainMode {
                     if (r.message() instanceof IsakmpMessage) {
                         repeatedClear(r);
                     }
-                    sixth(r.encrypted());
+                    sixth(r, r.encrypted());
                     break;
                 default:
                     Messages.Opened o = Messages.open(sa, r.encrypted(), false);
@@ -147,7 +147,8 @@ final class MainModeInitiator extends MainMode {
         });
     }
 
-    private void fourth(Received r, IsakmpMessage m, byte[] peerPublic, byte[] peerNonce, Agreement a) {
+    private void fourth(Received r, IsakmpMessage m, byte[] peerPublic, byte[] peerNonce, Agreement a)
+            throws IkeProtocolException {
         deriveKeys(peerPublic, peerNonce, a);
         sa.nat(NatDiscovery.evaluate(natVariant, m, sa.proposal().hash(), sa.initiatorCookie(), sa.responderCookie(),
                 sa.local(), sa.remote(), conn.config().forceEncapsulation()));
@@ -159,12 +160,14 @@ final class MainModeInitiator extends MainMode {
             }
             sa.endpoints(local, new InetSocketAddress(sa.remote().getAddress(), ctx.network().peerPort(PortRole.NAT_T)));
         }
-        List<IsakmpPayload> p = new ArrayList<>(proof());
-        if (firstContact()) {
-            p.add(NotificationPayload.initialContact(sa.initiatorCookie(), sa.responderCookie()));
-        }
-        sa.state(IkeSaState.MM5_SENT);
-        outbox.sendAwaiting(Messages.encrypted(sa, ExchangeType.IDENTITY_PROTECTION, 0, p, false));
+        proof(r, proof -> {
+            List<IsakmpPayload> p = new ArrayList<>(proof);
+            if (firstContact()) {
+                p.add(NotificationPayload.initialContact(sa.initiatorCookie(), sa.responderCookie()));
+            }
+            sa.state(IkeSaState.MM5_SENT);
+            outbox.sendAwaiting(Messages.encrypted(sa, ExchangeType.IDENTITY_PROTECTION, 0, p, false));
+        });
     }
 
     /**
@@ -174,26 +177,29 @@ final class MainModeInitiator extends MainMode {
      * established, gets the reason's notification and a Delete of the ISAKMP SA, and the attempt fails naming
      * what was refused.
      */
-    private void sixth(EncryptedIsakmpMessage e) throws IkeProtocolException {
+    private void sixth(Received r, EncryptedIsakmpMessage e) throws IkeProtocolException {
         Messages.Opened o = Messages.open(sa, e, false);
         if (o.retransmission()) {
             throw Refusal.silent(IkeDropReason.RETRANSMITTED, "repeated Main Mode message 6");
         }
         IsakmpMessage m = o.message();
-        try {
-            verifyProof(m);
-        } catch (AuthenticationRefusal refused) {
+        verifyProof(r, m, d -> {
+            try {
+                d.get();
+            } catch (AuthenticationRefusal refused) {
+                o.decrypted().confirm();
+                // the responder has sent message 6 and holds the SA as established: tell it why, and delete it
+                ctx.informational().notifyProtected(sa, refused.notifyType(), null, null);
+                ctx.informational().deleteIkeSa(sa);
+                ctx.events().exchange("main_mode", "refused");
+                ctx.initiations().mainModeFailed(sa, "the responder's authentication was refused: "
+                        + refused.getMessage());
+                throw Refusal.silent(IkeDropReason.AUTHENTICATION, refused.getMessage());
+            }
             o.decrypted().confirm();
-            // the responder has sent message 6 and holds the SA as established: tell it why, and delete it
-            ctx.informational().notifyProtected(sa, refused.notifyType(), null, null);
-            ctx.informational().deleteIkeSa(sa);
-            ctx.events().exchange("main_mode", "refused");
-            ctx.initiations().mainModeFailed(sa, "the responder's authentication was refused: " + refused.getMessage());
-            throw Refusal.silent(IkeDropReason.AUTHENTICATION, refused.getMessage());
-        }
-        o.decrypted().confirm();
-        initialContact(m);
-        established();
+            initialContact(m);
+            established();
+        });
     }
 
     @Override

@@ -198,28 +198,34 @@ final class MainModeResponder extends MainMode {
         Messages.Opened o = Messages.open(sa, r.encrypted(), false);
         IsakmpMessage m = o.message();
         try {
-            verifyProof(m);
+            verifyProof(r, m, d -> {
+                try {
+                    d.get();
+                } catch (AuthenticationRefusal e) {
+                    // it decrypted and parsed under this exchange's keys: the IV chain moves on, so that the initiator
+                    // can read the protected notification that answers it (RFC 2409 Appendix B)
+                    o.decrypted().confirm();
+                    if (r.datagram().nonEspMarker()) {
+                        sa.endpoints(r.datagram().local(), r.datagram().remote()); // the notification goes back there
+                    }
+                    ctx.events().exchange("main_mode", "refused");
+                    throw Refusal.notify(IkeDropReason.AUTHENTICATION, e.notifyType(), "connection " + conn.name()
+                            + ": the initiator " + r.datagram().remote() + " is refused: " + e.getMessage());
+                }
+                o.decrypted().confirm();
+                if (r.datagram().nonEspMarker()) {
+                    sa.endpoints(r.datagram().local(), r.datagram().remote()); // the initiator floated (RFC 3947 §4)
+                }
+                initialContact(m);
+                proof(r, p -> {
+                    outbox.sendFinal(Messages.encrypted(sa, ExchangeType.IDENTITY_PROTECTION, 0, p, false));
+                    established();
+                });
+            });
         } catch (IkeCryptoException e) {
             throw Refusal.notify(IkeDropReason.BAD_HASH, NotifyType.INVALID_HASH_INFORMATION, "connection "
                     + conn.name() + ": HASH_I from " + r.datagram().remote() + " does not verify (another pre-shared key?)");
-        } catch (AuthenticationRefusal e) {
-            // it decrypted and parsed under this exchange's keys: the IV chain moves on, so that the initiator can
-            // read the protected notification that answers it (RFC 2409 Appendix B)
-            o.decrypted().confirm();
-            if (r.datagram().nonEspMarker()) {
-                sa.endpoints(r.datagram().local(), r.datagram().remote()); // the notification goes where it came from
-            }
-            ctx.events().exchange("main_mode", "refused");
-            throw Refusal.notify(IkeDropReason.AUTHENTICATION, e.notifyType(), "connection " + conn.name() + ": "
-                    + "the initiator " + r.datagram().remote() + " is refused: " + e.getMessage());
         }
-        o.decrypted().confirm();
-        if (r.datagram().nonEspMarker()) {
-            sa.endpoints(r.datagram().local(), r.datagram().remote()); // the initiator floated to 4500 (RFC 3947 §4)
-        }
-        initialContact(m);
-        outbox.sendFinal(Messages.encrypted(sa, ExchangeType.IDENTITY_PROTECTION, 0, proof(), false));
-        established();
     }
 
     @Override

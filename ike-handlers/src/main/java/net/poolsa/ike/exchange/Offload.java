@@ -54,6 +54,11 @@ final class Offload {
             this.failure = failure;
         }
 
+        /** An outcome known without computing (a pre-shared key has nothing to sign or verify). */
+        static <T> Done<T> of(T result) {
+            return new Done<>(result, null);
+        }
+
         T get() throws IkeProtocolException {
             if (failure instanceof IkeProtocolException) {
                 throw (IkeProtocolException) failure;
