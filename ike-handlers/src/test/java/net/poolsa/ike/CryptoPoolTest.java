@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -18,7 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import net.poolsa.ike.auth.TestPki;
 import net.poolsa.ike.job.Timers;
 
 /**
@@ -33,17 +36,17 @@ class CryptoPoolTest {
     private final Set<Long> threads = ConcurrentHashMap.newKeySet();
     private final AtomicInteger computations = new AtomicInteger();
     private final CyclicBarrier bothOut = new CyclicBarrier(2);
-    private final ExecutorService threadsOfB = Executors.newFixedThreadPool(2);
+    private final ExecutorService pool = Executors.newFixedThreadPool(2);
 
     @AfterEach
     void stopPool() {
-        threadsOfB.shutdownNow();
+        pool.shutdownNow();
     }
 
     /** B's pool: counts the computations; the first two record their thread and wait for each other. */
     private void compute(Runnable work) {
         int n = computations.incrementAndGet();
-        threadsOfB.execute(() -> {
+        pool.execute(() -> {
             if (n <= 2) {
                 threads.add(Thread.currentThread().getId());
                 try {
@@ -104,6 +107,73 @@ class CryptoPoolTest {
         assertEquals(0, a1.events.totalDrops() + a3.events.totalDrops() + b.events.totalDrops()
                 - b.events.drops.getOrDefault("retransmitted", 0), a1.events.drops + " " + a3.events.drops + " "
                 + b.events.drops);
+    }
+
+    /**
+     * ECDSA certificates, with both gateways' work on pools of two threads: each side's signature and its check of the
+     * peer's come back from the pool (B: DH, check, sign, Quick Mode DH; A: DH pair, agreement, sign, check, Quick
+     * Mode DH pair and agreement) and the tunnel comes up. Then B's certificate from another CA: A's check refuses it
+     * on the pool, and the refusal still ends A's attempt naming the CA, with B's SA deleted.
+     */
+    @Test
+    void signaturesAndTheirRefusalComeBackFromThePool(@TempDir Path dir) throws Exception {
+        TestPki.Issued ca = TestPki.root("CN=poolsa test CA");
+        TestPki.Issued otherCa = TestPki.root("CN=some other CA");
+        for (boolean trusted : new boolean[] {true, false}) {
+            AtomicInteger atA = new AtomicInteger();
+            AtomicInteger atB = new AtomicInteger();
+            Wire w = new Wire();
+            Wire.Side a = w.side("A", 1, Timers.DEFAULT, counted(atA), "192.0.2.1");
+            Wire.Side b = w.side("B", 2, Timers.DEFAULT, counted(atB), "192.0.2.2");
+            a.engine.configure(List.of(Gateways.forA().ike("aes128-sha256-ecp256").esp("aes128gcm16-ecp256")
+                    .certificates(CertificateMainModeTest.credentials(dir, "a" + trusted, TestPki.cert("CN=gw-a")
+                            .ipNet("198.51.100.0", "255.255.255.0").ip("192.0.2.1").sign(ca), List.of(ca), List.of(),
+                            "")).build()));
+            b.engine.configure(List.of(Gateways.forB().ike("aes128-sha256-ecp256").esp("aes128gcm16-ecp256")
+                    .certificates(CertificateMainModeTest.credentials(dir, "b" + trusted, TestPki.cert("CN=gw-b")
+                            .ipNet("203.0.113.0", "255.255.255.0").ip("192.0.2.2").sign(trusted ? ca : otherCa),
+                            List.of(ca), List.of(), "")).build()));
+            CompletableFuture<IkeResult> r = a.engine.initiate("c").toCompletableFuture();
+            settle(w, () -> atA.get() + atB.get());
+            assertTrue(r.isDone(), "the attempt ended");
+            if (trusted) {
+                assertTrue(r.get().ok(), r.get().message());
+                assertEquals(4, atB.get(), "B: DH, check, sign, Quick Mode DH");
+                assertEquals(6, atA.get(), "A: DH pair, agreement, sign, check, Quick Mode DH pair and agreement");
+                assertEquals(2, a.kernel.listSas().size());
+                assertEquals(2, b.kernel.listSas().size());
+                assertEquals(0, a.events.totalDrops() + b.events.totalDrops(), a.events.drops + " " + b.events.drops);
+            } else {
+                assertTrue(!r.get().ok() && r.get().message().contains("was issued by 'CN=some other CA'"),
+                        r.get().message());
+                assertEquals(1, a.events.exchanges("main_mode/refused"));
+                assertEquals(1, a.events.drops("authentication"));
+                assertEquals(0, a.kernel.listSas().size() + b.kernel.listSas().size());
+                assertEquals(List.of(), Gateways.done(b.engine.snapshot().toCompletableFuture()),
+                        "B deleted its SA on A's Delete");
+            }
+        }
+    }
+
+    /** A pool of two threads that counts what it is given. */
+    private java.util.concurrent.Executor counted(AtomicInteger count) {
+        return task -> {
+            count.incrementAndGet();
+            pool.execute(task);
+        };
+    }
+
+    /** Delivers and runs results until the wire is quiet and every computation given to a pool has come back. */
+    private static void settle(Wire w, java.util.function.IntSupplier computations)
+            throws InterruptedException {
+        while (true) {
+            int moved = w.flush();
+            awaitResults(w, computations.getAsInt());
+            moved += w.clock.runPosted();
+            if (moved == 0 && w.clock.posted() == computations.getAsInt()) {
+                return;
+            }
+        }
     }
 
     private static Conn conn(String name, String local, String remote, String localNet, String remoteNet, int reqid) {
