@@ -42,9 +42,9 @@ final class PoolsaPair extends SetupPair {
 
     /**
      * Starts both engines with {@code n} tunnel connections each (needs root: port 500); {@code pki} holds the
-     * certificates of {@code auth} (null for a pre-shared key).
+     * certificates of {@code auth} (null for a pre-shared key); each engine has {@code cryptoThreads} crypto threads.
      */
-    static PoolsaPair start(int n, DhGroup group, AuthMode auth, BenchPki pki) throws Exception {
+    static PoolsaPair start(int n, DhGroup group, AuthMode auth, BenchPki pki, int cryptoThreads) throws Exception {
         long pid = ProcessHandle.current().pid();
         String net = "127." + ((pid >> 8) & 0xff) + "." + (pid & 0xff) + ".";
         List<InetAddress> a = new ArrayList<>();
@@ -54,11 +54,11 @@ final class PoolsaPair extends SetupPair {
         InetAddress b = InetAddress.getByName(Tunnels.responderHost(net));
         PoolsaPair[] self = new PoolsaPair[1];
         IkeEngine i = IkeEngine.start(IkeTransportConfig.standard(a), new UserspaceIpsecKernel(),
-                events(self, true), IkeRandom.system());
+                events(self, true), IkeRandom.system(), cryptoThreads);
         IkeEngine r;
         try {
             r = IkeEngine.start(IkeTransportConfig.standard(List.of(b)), new UserspaceIpsecKernel(),
-                    events(self, false), IkeRandom.system());
+                    events(self, false), IkeRandom.system(), cryptoThreads);
         } catch (Exception e) {
             i.close();
             throw e;

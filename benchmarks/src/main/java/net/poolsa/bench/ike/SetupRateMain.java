@@ -12,6 +12,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import net.poolsa.ike.IkeEngine;
+
 /**
  * IKEv1 tunnel setups per second, poolsa against strongSwan in the same run (docs/benchmarks.md §6): for each DH
  * group and authentication mode, a pair of poolsa engines ({@link PoolsaPair}) and a pair of charons
@@ -21,12 +23,15 @@ import java.util.stream.Stream;
  * started back to back, then awaited). Per round it reports setups/s (n over the time from the first start to the
  * last completion), setup latency p50/p99, and the CPU time both peers used per setup; the products alternate
  * within a round, and the summary takes medians over the rounds (latency percentiles over all setups pooled).
+ * Authentication ({@link AuthMode}): {@code psk}, {@code cert} (ECDSA P-256 certificates of one CA made for the run,
+ * {@link BenchPki}) or {@code cert-rsa} (RSA 2048). {@code --crypto-threads}: each poolsa engine's crypto pool
+ * (default one thread per core, 0: on its event loop).
  * Needs root (namespaces, UDP port 500) and strongSwan 5.9; every namespace and daemon it starts is removed.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar net.poolsa.bench.ike.SetupRateMain [--n 100] [--rounds 5]
- *      [--warmup 3] [--groups 14,19] [--auth psk] [--modes sequential,concurrent] [--products poolsa,strongswan]
- *      [--charon-dh-exponent short|full] [--keep true]
+ *      [--warmup 3] [--groups 14,19] [--auth psk,cert] [--modes sequential,concurrent] [--products poolsa,strongswan]
+ *      [--charon-dh-exponent short|full] [--crypto-threads CORES] [--keep true]
  * </pre>
  */
 public final class SetupRateMain {
@@ -66,15 +71,18 @@ public final class SetupRateMain {
             case "full" -> true;
             default -> throw new IllegalArgumentException("--charon-dh-exponent short or full");
         };
+        int cryptoThreads = Integer.parseInt(o.getOrDefault("crypto-threads",
+                Integer.toString(IkeEngine.defaultCryptoThreads())));
         Path work = Files.createTempDirectory("poolsa-setup-bench-");
-        System.out.printf(Locale.ROOT, "# n=%d rounds=%d warmup=%d charon MODP exponents=%s cpus=%d load=%s work=%s%n",
-                n, rounds, warmup, fullExponents ? "full" : "short", Runtime.getRuntime().availableProcessors(),
-                loadAverage(), work);
+        System.out.printf(Locale.ROOT, "# n=%d rounds=%d warmup=%d charon MODP exponents=%s cpus=%d poolsa crypto "
+                        + "threads=%d load=%s work=%s%n", n, rounds, warmup, fullExponents ? "full" : "short",
+                Runtime.getRuntime().availableProcessors(), cryptoThreads, loadAverage(), work);
         List<String> table = new ArrayList<>();
         try {
             for (DhGroup g : groups) {
                 for (AuthMode a : auths) {
-                    table.addAll(report(g, a, runCase(n, rounds, warmup, g, a, modes, products, work, fullExponents)));
+                    table.addAll(report(g, a, runCase(n, rounds, warmup, g, a, modes, products, work, fullExponents,
+                            cryptoThreads)));
                 }
             }
         } finally {
@@ -112,13 +120,21 @@ public final class SetupRateMain {
     /** Both products for one group and auth mode: warm-up rounds, then {@code rounds} measured, products alternating. */
     static List<Summary> runCase(int n, int rounds, int warmup, DhGroup group, AuthMode auth, List<String> modes,
                                  List<String> products, Path work, boolean fullExponents) throws Exception {
+        return runCase(n, rounds, warmup, group, auth, modes, products, work, fullExponents,
+                IkeEngine.defaultCryptoThreads());
+    }
+
+    /** As above, each poolsa engine with {@code cryptoThreads} crypto threads (0: its DH and signatures on its loop). */
+    static List<Summary> runCase(int n, int rounds, int warmup, DhGroup group, AuthMode auth, List<String> modes,
+                                 List<String> products, Path work, boolean fullExponents, int cryptoThreads)
+            throws Exception {
         List<SetupPair> pairs = new ArrayList<>();
         BenchPki pki = auth.certificates() ? BenchPki.create(Files.createTempDirectory(work, "pki-"),
                 auth == AuthMode.CERT_RSA) : null;
         try {
             for (String p : products) {
                 pairs.add(switch (p.trim()) {
-                    case "poolsa" -> PoolsaPair.start(n, group, auth, pki);
+                    case "poolsa" -> PoolsaPair.start(n, group, auth, pki, cryptoThreads);
                     case "strongswan" -> CharonPair.start(n, group, auth, pki, work, fullExponents);
                     default -> throw new IllegalArgumentException("product " + p + ": poolsa or strongswan");
                 });
