@@ -48,7 +48,7 @@ import net.poolsa.ike.transport.TransportEvents;
  * (docs/ikev1-pools.md), AH+ESP bundles (docs/ikev1-pools.md §3). Child SAs are installed through the
  * {@link IpsecKernel}.
  *
- * <p>The Diffie-Hellman key pairs and agreements of the exchanges run on a pool of worker threads (one per core by
+ * <p>The Diffie-Hellman key pairs and agreements and the signatures (made and checked) of the exchanges run on a pool of worker threads (one per core by
  * default), so that concurrent setups use every core; the exchange continues on the loop when the result is ready.
  *
  * <p>Test only: with the system property {@value KeyExport#PROPERTY} set, the IKE and ESP keys are written in
@@ -91,7 +91,7 @@ public final class IkeEngine implements AutoCloseable {
 
     /**
      * Binds the IKE sockets and starts the engine with no connections ({@link #configure} adds them); its
-     * Diffie-Hellman work runs on {@link #defaultCryptoThreads()} worker threads.
+     * Diffie-Hellman and signature work runs on {@link #defaultCryptoThreads()} worker threads.
      */
     public static IkeEngine start(IkeTransportConfig transport, IpsecKernel kernel, IkeEvents events, IkeRandom random)
             throws IOException {
@@ -100,7 +100,7 @@ public final class IkeEngine implements AutoCloseable {
 
     /**
      * As {@link #start(IkeTransportConfig, IpsecKernel, IkeEvents, IkeRandom)}, with the Diffie-Hellman key pairs and
-     * agreements of the exchanges on {@code cryptoThreads} worker threads (0: on the event loop itself). Only the
+     * agreements and the signatures of the exchanges on {@code cryptoThreads} worker threads (0: on the event loop itself). Only the
      * computation leaves the loop; {@code random} must be safe to draw from on those threads.
      */
     public static IkeEngine start(IkeTransportConfig transport, IpsecKernel kernel, IkeEvents events, IkeRandom random,
@@ -152,7 +152,7 @@ public final class IkeEngine implements AutoCloseable {
         return create(network, scheduler, kernel, events, random, timers, null);
     }
 
-    /** As above, with the Diffie-Hellman work on {@code crypto} (null: on the scheduler's thread). */
+    /** As above, with the Diffie-Hellman and signature work on {@code crypto} (null: on the scheduler's thread). */
     static IkeEngine create(IkeNetwork network, Scheduler scheduler, IpsecKernel kernel, IkeEvents events,
                             IkeRandom random, Timers timers, Executor crypto) {
         return new IkeEngine(null, scheduler, new IkeCore(network, scheduler, random, kernel, events, timers,

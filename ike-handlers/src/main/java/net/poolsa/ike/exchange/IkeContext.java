@@ -147,7 +147,7 @@ public final class IkeContext {
         return initiations;
     }
 
-    /** Where the Diffie-Hellman work runs. */
+    /** Where the Diffie-Hellman and signature work runs. */
     Offload offload() {
         return offload;
     }

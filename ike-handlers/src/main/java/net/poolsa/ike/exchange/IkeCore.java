@@ -43,7 +43,7 @@ public final class IkeCore implements JobTarget {
     }
 
     /**
-     * An engine core whose Diffie-Hellman computations run on {@code crypto} (null: on the IKE thread); the results
+     * An engine core whose Diffie-Hellman and signature computations run on {@code crypto} (null: on the IKE thread); the results
      * come back through {@code scheduler}. {@code random} must then be safe to draw from on the pool's threads.
      */
     public IkeCore(IkeNetwork network, Scheduler scheduler, IkeRandom random, IpsecKernel kernel, IkeEvents events,

@@ -9,7 +9,8 @@ import net.poolsa.ike.message.IkeProtocolException;
 import net.poolsa.ike.sa.IkeSa;
 
 /**
- * Runs the expensive pure computations of an exchange (Diffie-Hellman key pairs and agreements) on a bounded worker
+ * Runs the expensive pure computations of an exchange (Diffie-Hellman key pairs and agreements, our signature, the
+ * check of the peer's certificate path and signature) on a bounded worker
  * pool and continues the exchange on the IKE thread when the result is ready, so that the concurrent setups of one
  * engine use every core (strongSwan's charon does the same with its worker threads). Only the computation leaves the
  * IKE thread: it takes values the exchange handed over (a key pair it no longer holds, copied bytes), and its result
