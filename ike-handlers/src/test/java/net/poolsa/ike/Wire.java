@@ -60,7 +60,12 @@ final class Wire {
 
     /** A gateway on {@code addresses}, with seeded randomness and the given timers. */
     Side side(String name, long seed, Timers timers, String... addresses) {
-        Side s = new Side(name, seed, timers, addresses);
+        return side(name, seed, timers, null, addresses);
+    }
+
+    /** A gateway whose Diffie-Hellman work runs on {@code crypto}; its results wait for {@link ManualScheduler#runPosted}. */
+    Side side(String name, long seed, Timers timers, java.util.concurrent.Executor crypto, String... addresses) {
+        Side s = new Side(name, seed, timers, crypto, addresses);
         sides.add(s);
         return s;
     }
@@ -126,7 +131,7 @@ final class Wire {
         /** Bytes the engine drew from its randomness (DH private values, nonces, cookie secrets ...). */
         long randomBytes;
 
-        private Side(String name, long seed, Timers timers, String... addrs) {
+        private Side(String name, long seed, Timers timers, java.util.concurrent.Executor crypto, String... addrs) {
             this.name = name;
             for (String a : addrs) {
                 try {
@@ -139,10 +144,13 @@ final class Wire {
             this.kernel = new UserspaceIpsecKernel(new SecurityAssociationDatabase(spis::nextInt));
             this.counting = new CountingKernel(kernel);
             java.util.Random r = new java.util.Random(seed);
+            // synchronized: with a crypto pool the DH private values are drawn on its threads
             this.engine = IkeEngine.create(this, clock, counting, events, b -> {
-                randomBytes += b.length;
-                r.nextBytes(b);
-            }, timers);
+                synchronized (r) {
+                    randomBytes += b.length;
+                    r.nextBytes(b);
+                }
+            }, timers, crypto);
         }
 
         boolean owns(InetAddress a) {

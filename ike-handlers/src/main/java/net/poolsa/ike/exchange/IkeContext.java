@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
 
 import io.netty.buffer.Unpooled;
 
@@ -54,9 +55,11 @@ public final class IkeContext {
     private Informational informational;
     private Initiations initiations;
     private final Lifetimes lifetimes = new Lifetimes(this);
+    private final Offload offload;
 
     IkeContext(IkeNetwork network, Scheduler scheduler, IkeRandom random, IpsecKernel kernel, IkeEvents events,
-               Timers timers, KeyExport keyExport) {
+               Timers timers, KeyExport keyExport, Executor crypto) {
+        this.offload = new Offload(this, crypto);
         this.network = network;
         this.scheduler = scheduler;
         this.random = random;
@@ -142,6 +145,11 @@ public final class IkeContext {
 
     Initiations initiations() {
         return initiations;
+    }
+
+    /** Where the Diffie-Hellman and signature work runs. */
+    Offload offload() {
+        return offload;
     }
 
     Lifetimes lifetimes() {
