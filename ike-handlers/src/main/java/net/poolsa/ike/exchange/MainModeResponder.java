@@ -121,7 +121,7 @@ final class MainModeResponder extends MainMode {
         // debug: a flood of spoofed first messages would write one line each; the half-open gauge shows them
         IkeContext.LOG.debug("event=main_mode_respond connection={} local={} remote={} proposal={}", conn.name(),
                 d.local(), d.remote(), c.proposal().name());
-        mm.outbox.sendFinal(Messages.clear(sa.initiatorCookie(), cr, ExchangeType.IDENTITY_PROTECTION, 0, p));
+        mm.outbox.sendToUnproven(Messages.clear(sa.initiatorCookie(), cr, ExchangeType.IDENTITY_PROTECTION, 0, p));
     }
 
     @Override
