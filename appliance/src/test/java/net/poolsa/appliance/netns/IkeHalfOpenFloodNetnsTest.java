@@ -163,6 +163,7 @@ class IkeHalfOpenFloodNetnsTest {
                     + ", kernel RcvbufErrors " + shed + ", heap before " + heapBefore + " at the cap " + heapAtCap
                     + ", flood: " + out
                     + "\n" + String.join("\n", a.metrics().lines().filter(l -> l.startsWith("poolsa_ike_")).toList());
+            System.out.println(summary);
             for (double s : samples) {
                 assertTrue(s <= halfOpenLimit, summary);
             }
