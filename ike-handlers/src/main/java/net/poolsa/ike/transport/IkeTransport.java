@@ -105,6 +105,7 @@ public final class IkeTransport implements AutoCloseable {
             if (role == PortRole.NAT_T && config.kernelFilter()) {
                 NonEspMarkerFilter.attach(ch.fd().intValue());
             }
+            SendBuffer.enlarge(ch.fd().intValue());
             if (config.socketMark() != 0) {
                 SocketMark.set(ch.fd().intValue(), config.socketMark(), wanted);
             }
@@ -197,6 +198,15 @@ public final class IkeTransport implements AutoCloseable {
                 drops.failure(s.role(), TransportDropReason.SEND_FAILED, remote, f.cause());
             }
         });
+    }
+
+    /** The kernel send buffer of the socket bound to {@code bound}, in bytes (SO_SNDBUF). */
+    int sendBuffer(InetSocketAddress bound) throws IOException {
+        Socket s = sockets.get(bound);
+        if (s == null) {
+            throw new IllegalArgumentException("no IKE socket bound to " + bound);
+        }
+        return SendBuffer.get(((EpollDatagramChannel) s.channel()).fd().intValue());
     }
 
     /** The mark the kernel gives what the socket bound to {@code bound} sends (SO_MARK), 0 for none. */

@@ -9,6 +9,8 @@ final class SocketCalls {
     static final int SOL_SOCKET = 1;
     static final int SO_ATTACH_FILTER = 26;
     static final int SO_MARK = 36;
+    static final int SO_SNDBUF = 7;
+    static final int SO_SNDBUFFORCE = 32;
 
     static {
         Native.register(SocketCalls.class, "c");
