@@ -272,6 +272,47 @@ class RekeyTest {
                 "one more Main Mode, seen by both sides");
     }
 
+    /**
+     * A phase-1 lifetime of 8 KiB configured on A only (RFC 2409 Appendix A life type 2): B takes it from A's offer,
+     * both count the same protected bytes (Main Mode 5 and 6, the Quick Modes of the child rekeys every 20 s, the
+     * Deletes), and when A, the initiator, has protected nine tenths of 8192 bytes it replaces the ISAKMP SA long
+     * before its 28800 s: the child SAs move untouched and the old ISAKMP SA goes after the grace.
+     */
+    @Test
+    void aPhaseOneLifetimeInKilobytesReplacesTheIsakmpSaAtItsSoftByteCount() {
+        Gateways g = new Gateways();
+        Lifetime lt = Lifetime.ofSeconds(20, 40);
+        g.configure(Gateways.forA().lifetime(lt).rekey(new Rekey(0.1, 5, 0, 8)), Gateways.forB().lifetime(lt).rekey(REKEY));
+        assertTrue(g.initiate(g.a).ok());
+        IkeSaSnapshot first = g.snapshot(g.a).get(0);
+        assertEquals(8, first.lifetimeKilobytes());
+        assertEquals(8, g.snapshot(g.b).get(0).lifetimeKilobytes(), "B took the offered limit");
+        assertTrue(first.protectedBytes() > 0, "Main Mode 5 and 6 and the Quick Mode count");
+        assertEquals(first.protectedBytes(), g.snapshot(g.b).get(0).protectedBytes(), "both count the same messages");
+        long soft = Rekey.ikeSoftBytes(8 * 1024);
+        long before = first.protectedBytes();
+        int seconds = 0;
+        while (g.snapshot(g.a).size() == 1 && seconds < 1000) {
+            before = g.snapshot(g.a).get(0).protectedBytes();
+            g.wire.advance(1000);
+            seconds++;
+        }
+        List<IkeSaSnapshot> two = g.snapshot(g.a);
+        assertEquals(2, two.size(), "a second ISAKMP SA within 1000 s");
+        IkeSaSnapshot old = two.stream().filter(s -> s.initiatorCookie().equals(first.initiatorCookie())).findFirst()
+                .orElseThrow();
+        assertTrue(before < soft && old.protectedBytes() >= soft, "the rekey came when " + soft + " bytes were passed: "
+                + before + " the second before, " + old.protectedBytes() + " now, after " + seconds + " s");
+        assertTrue(old.protectedBytes() < 8 * 1024, "before the hard limit");
+        g.wire.advance(6000);
+        List<IkeSaSnapshot> a = g.snapshot(g.a);
+        assertEquals(1, a.size(), "the old ISAKMP SA went after the grace");
+        assertNotEquals(first.initiatorCookie(), a.get(0).initiatorCookie());
+        assertEquals(1, g.snapshot(g.b).size());
+        assertEquals(1, g.a.events.rekeys("ike/ok"), "A started it (the initiator's soft limit comes first)");
+        assertTrue(a.get(0).protectedBytes() < soft, "the new ISAKMP SA counts from its own Main Mode");
+    }
+
     @Test
     void theSnapshotTellsWhenEachSaIsRekeyedAndExpires() {
         Gateways g = new Gateways();

@@ -44,7 +44,8 @@ final class MainModeInitiator extends MainMode {
         sa.mainMode(mm);
         ctx.table().add(sa);
         List<IsakmpPayload> p = new ArrayList<>();
-        p.add(Phase1Sa.offer(conn.ikeProposals(), conn.config().effectiveIkeLifetimeSeconds(), mm.authMethod()));
+        p.add(Phase1Sa.offer(conn.ikeProposals(), conn.config().effectiveIkeLifetimeSeconds(),
+                conn.config().rekey().ikeLifetimeKilobytes(), mm.authMethod()));
         p.addAll(NatDiscovery.vendorIds());
         p.add(OuterPoolNotify.vendorId());
         p.add(DeadPeerDetection.vendorId());
@@ -97,6 +98,7 @@ final class MainModeInitiator extends MainMode {
         sa.responderCookie(m.header().responderCookie());
         sa.negotiated(c.proposal(), c.lifetimeSeconds() > 0 ? c.lifetimeSeconds()
                 : conn.config().effectiveIkeLifetimeSeconds());
+        sa.negotiatedKilobytes(Lifetimes.agreeKilobytes(c.lifetimeKilobytes(), conn.config().rekey().ikeLifetimeKilobytes()));
         natVariant = NatDiscovery.variant(m);
         sa.peerOuterPools(OuterPoolNotify.announced(m));
         sa.peerDpd(DeadPeerDetection.announced(m));

@@ -100,6 +100,7 @@ final class MainModeResponder extends MainMode {
                 ctx.now());
         long ours = conn.config().effectiveIkeLifetimeSeconds();
         sa.negotiated(c.proposal(), c.lifetimeSeconds() > 0 ? Math.min(c.lifetimeSeconds(), ours) : ours);
+        sa.negotiatedKilobytes(Lifetimes.agreeKilobytes(c.lifetimeKilobytes(), conn.config().rekey().ikeLifetimeKilobytes()));
         MainModeResponder mm = new MainModeResponder(ctx, sa, conn);
         sa.mainMode(mm);
         ctx.table().add(sa);

@@ -68,6 +68,7 @@ final class Messages {
         byte[] plain = chain(payloads);
         byte[] ct = informational ? sa.encryption().encryptInformational(messageId, plain)
                 : sa.encryption().encrypt(messageId, plain);
+        sa.protect(ct.length);
         IsakmpHeader h = IsakmpHeader.of(sa.initiatorCookie(), sa.responderCookie(), type, messageId,
                 IsakmpHeader.Flag.ENCRYPTION).withNextPayload(payloads.get(0).type());
         ByteBuf c = Unpooled.wrappedBuffer(ct);
@@ -91,6 +92,7 @@ final class Messages {
         int mid = m.header().messageId();
         IsakmpEncryption.Decrypted d = informational ? sa.encryption().decryptInformational(mid, body)
                 : sa.encryption().decrypt(mid, body);
+        sa.protect(body.length);
         ByteBuf plain = Unpooled.wrappedBuffer(d.plaintext());
         try {
             return new Opened(IsakmpMessageDecoder.decodePlaintext(m.header(), plain), d);
