@@ -30,11 +30,12 @@ import net.poolsa.ike.sa.SourceRateLimit;
  * of gB's genuine message 1 (read from a capture) with a fresh initiator cookie and source port, sent with a raw
  * socket from gB's namespace: {@value #FLOOD} datagrams in {@value #FLOOD_SECONDS} s, a tenth each from two spoofed
  * sources ({@link #SINGLE_SOURCES}, faster than {@link SourceRateLimit} lets one source start), the rest from the 24
- * sources 198.51.100.8 to .31 (each slower than that). All are inside gA's remote outer pool and on-link through a route on l1a, so gA's answers wait in ARP inside
- * the namespace for 3 s and die there: they fill the socket's send buffer, which once put every later message of gA's
- * IKE socket seconds behind them (gB's messages 4 and 6; gA's DPD then deleted the new SA). Meanwhile gB negotiates
- * with gA ({@code poolsa initiate}) and completes Main Mode and Quick Mode while the flood still runs, and the tunnel
- * carries pings.
+ * sources 198.51.100.8 to .31 (each slower than that). All are inside gA's remote outer pool and on-link through a
+ * route on l1a, so gA's answers wait in ARP inside the namespace for 3 s and die there. With the kernel's default
+ * 208 KiB send buffer they filled it, and every later message of gA's IKE socket queued seconds behind them (gB's
+ * messages 4 and 6; gA's DPD then deleted the new SA): the IKE sockets now have a larger buffer and never queue an
+ * answer to an unproven source behind others. Meanwhile gB negotiates with gA (the {@code initiate} command on gB's
+ * control socket) and completes Main Mode and Quick Mode while the flood still runs, and the tunnel carries pings.
  *
  * <p>Checked from gA's metrics, its kernel's UDP counters and its heap: the half-open gauge, sampled during the flood,
  * never exceeds {@link IkeSaTable#MAX_HALF_OPEN}; every flood datagram is accounted for exactly once, as a half-open SA
