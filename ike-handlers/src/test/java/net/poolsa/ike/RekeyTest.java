@@ -313,6 +313,50 @@ class RekeyTest {
         assertTrue(a.get(0).protectedBytes() < soft, "the new ISAKMP SA counts from its own Main Mode");
     }
 
+    /**
+     * Only authenticated bytes count: an encrypted Informational with the ISAKMP SA's cookies (visible on the wire) but
+     * a body nobody keyed decrypts to something, fails its HASH and is dropped; it must not bring the SA nearer to its
+     * lifetime in kilobytes, or anyone on the path could make it rekey or expire. A genuine exchange counts on both
+     * sides.
+     */
+    @Test
+    void bytesThatFailTheirHashDoNotCountAgainstTheKilobyteLifetime() {
+        Gateways g = new Gateways();
+        Rekey kb = new Rekey(0.1, 5, 0, 8);
+        g.configure(Gateways.forA().rekey(kb), Gateways.forB().rekey(kb));
+        assertTrue(g.initiate(g.a).ok());
+        IkeSaSnapshot b0 = g.snapshot(g.b).get(0);
+        Wire.Datagram genuine = g.wire.log.stream().filter(d -> g.b.owns(d.to().getAddress())).reduce((x, y) -> y)
+                .orElseThrow();
+        byte[] forged = new byte[28 + 64];
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        System.arraycopy(hex.parseHex(b0.initiatorCookie()), 0, forged, 0, 8);
+        System.arraycopy(hex.parseHex(b0.responderCookie()), 0, forged, 8, 8);
+        forged[16] = 8; // HASH first
+        forged[17] = 0x10;
+        forged[18] = 5; // Informational
+        forged[19] = 1; // encrypted
+        forged[20] = 0x12;
+        forged[21] = 0x34;
+        forged[22] = 0x56;
+        forged[23] = 0x78;
+        forged[27] = (byte) forged.length;
+        new Random(5).ints(64, 0, 256).forEach(new java.util.function.IntConsumer() {
+            int i = 28;
+
+            @Override
+            public void accept(int v) {
+                forged[i++] = (byte) v;
+            }
+        });
+        for (int i = 0; i < 200; i++) {
+            forged[23] = (byte) i; // a fresh message ID each time
+            g.wire.deliver(new Wire.Datagram(genuine.from(), genuine.to(), forged.clone()));
+        }
+        assertEquals(b0.protectedBytes(), g.snapshot(g.b).get(0).protectedBytes(), "200 x 64 forged bytes counted");
+        assertEquals(1, g.snapshot(g.b).size(), "no rekey");
+    }
+
     @Test
     void theSnapshotTellsWhenEachSaIsRekeyedAndExpires() {
         Gateways g = new Gateways();

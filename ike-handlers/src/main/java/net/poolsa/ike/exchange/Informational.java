@@ -137,6 +137,7 @@ final class Informational {
         } catch (IkeCryptoException e) {
             throw Refusal.silent(IkeDropReason.BAD_HASH, e.getMessage() + " on " + sa);
         }
+        o.confirm();
         sa.seenMessageIds().add(mid);
         for (NotificationPayload n : m.payloads(NotificationPayload.class)) {
             if (n.notifyType().equals(NotifyType.R_U_THERE_ACK)) {

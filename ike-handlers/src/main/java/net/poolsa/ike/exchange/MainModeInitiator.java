@@ -149,7 +149,7 @@ final class MainModeInitiator extends MainMode {
         try {
             verifyProof(m);
         } catch (AuthenticationRefusal refused) {
-            o.decrypted().confirm();
+            o.confirm();
             // the responder has sent message 6 and holds the SA as established: tell it why, and delete it
             ctx.informational().notifyProtected(sa, refused.notifyType(), null, null);
             ctx.informational().deleteIkeSa(sa);
@@ -157,7 +157,7 @@ final class MainModeInitiator extends MainMode {
             ctx.initiations().mainModeFailed(sa, "the responder's authentication was refused: " + refused.getMessage());
             throw Refusal.silent(IkeDropReason.AUTHENTICATION, refused.getMessage());
         }
-        o.decrypted().confirm();
+        o.confirm();
         initialContact(m);
         established();
     }

@@ -190,7 +190,7 @@ final class MainModeResponder extends MainMode {
         } catch (AuthenticationRefusal e) {
             // it decrypted and parsed under this exchange's keys: the IV chain moves on, so that the initiator can
             // read the protected notification that answers it (RFC 2409 Appendix B)
-            o.decrypted().confirm();
+            o.confirm();
             if (r.datagram().nonEspMarker()) {
                 sa.endpoints(r.datagram().local(), r.datagram().remote()); // the notification goes where it came from
             }
@@ -198,7 +198,7 @@ final class MainModeResponder extends MainMode {
             throw Refusal.notify(IkeDropReason.AUTHENTICATION, e.notifyType(), "connection " + conn.name() + ": "
                     + "the initiator " + r.datagram().remote() + " is refused: " + e.getMessage());
         }
-        o.decrypted().confirm();
+        o.confirm();
         if (r.datagram().nonEspMarker()) {
             sa.endpoints(r.datagram().local(), r.datagram().remote()); // the initiator floated to 4500 (RFC 3947 §4)
         }

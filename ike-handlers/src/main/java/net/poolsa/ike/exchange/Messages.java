@@ -29,9 +29,18 @@ final class Messages {
     }
 
     /** A decrypted message and the handle that moves the IV chain once its HASH verified. */
-    record Opened(IsakmpMessage message, IsakmpEncryption.Decrypted decrypted) {
+    record Opened(IsakmpMessage message, IsakmpEncryption.Decrypted decrypted, IkeSa sa, int bytes) {
         boolean retransmission() {
             return decrypted.retransmission();
+        }
+
+        /**
+         * The message's HASH verified: the IV chain moves on, and its bytes count against the ISAKMP SA's lifetime in
+         * kilobytes (only now: anyone who saw the cookies can send bytes that decrypt to something).
+         */
+        void confirm() {
+            decrypted.confirm();
+            sa.protect(bytes);
         }
     }
 
@@ -92,10 +101,9 @@ final class Messages {
         int mid = m.header().messageId();
         IsakmpEncryption.Decrypted d = informational ? sa.encryption().decryptInformational(mid, body)
                 : sa.encryption().decrypt(mid, body);
-        sa.protect(body.length);
         ByteBuf plain = Unpooled.wrappedBuffer(d.plaintext());
         try {
-            return new Opened(IsakmpMessageDecoder.decodePlaintext(m.header(), plain), d);
+            return new Opened(IsakmpMessageDecoder.decodePlaintext(m.header(), plain), d, sa, body.length);
         } finally {
             plain.release();
         }
