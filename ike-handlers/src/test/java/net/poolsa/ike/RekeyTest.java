@@ -314,6 +314,40 @@ class RekeyTest {
     }
 
     /**
+     * When the replacing Main Mode cannot complete (the wire drops every clear-text Main Mode message after the first
+     * negotiation), the ISAKMP SA goes on protecting the child rekeys until it reaches its 8 KiB and is deleted on both
+     * sides, with the reason in the log of the first (the other may learn it from its Delete first).
+     */
+    @Test
+    void anIsakmpSaIsDeletedAtItsKilobyteLimit() {
+        Gateways g = new Gateways();
+        Lifetime lt = Lifetime.ofSeconds(20, 40);
+        Rekey kb = new Rekey(0.1, 5, 0, 8);
+        g.configure(Gateways.forA().lifetime(lt).rekey(kb), Gateways.forB().lifetime(lt).rekey(kb));
+        assertTrue(g.initiate(g.a).ok());
+        String cookie = g.snapshot(g.a).get(0).initiatorCookie();
+        Wire.Filter noNewMainMode = d -> d.exchangeType() == 2 && !d.encrypted() ? null : d;
+        try (LogCapture log = new LogCapture()) {
+            int seconds = 0;
+            while (g.snapshot(g.a).stream().anyMatch(s -> s.initiatorCookie().equals(cookie)) && seconds < 1000) {
+                g.wire.clock.advance(1000, () -> g.wire.flush(noNewMainMode));
+                g.wire.flush(noNewMainMode);
+                seconds++;
+            }
+            assertTrue(g.snapshot(g.a).stream().noneMatch(s -> s.initiatorCookie().equals(cookie)), "gone within 1000 s");
+            assertTrue(g.snapshot(g.b).stream().noneMatch(s -> s.initiatorCookie().equals(cookie)), "at B too");
+            List<String> removed = log.with("event=ike_sa_removed").stream().filter(l -> l.contains("icookie=" + cookie))
+                    .toList();
+            assertEquals(2, removed.size(), "one per side: " + removed);
+            // the first side to run its expiry deletes it and tells the other, which may have been about to
+            assertTrue(removed.get(0).contains("reason=\"phase-1 lifetime of 8 KiB reached\""), removed.get(0));
+            assertTrue(removed.get(1).contains("reason=\"phase-1 lifetime of 8 KiB reached\"")
+                    || removed.get(1).contains("reason=\"the peer deleted it\""), removed.get(1));
+            assertEquals(0, g.a.events.rekeys("ike/ok") + g.b.events.rekeys("ike/ok"), "no replacement got through");
+        }
+    }
+
+    /**
      * Only authenticated bytes count: an encrypted Informational with the ISAKMP SA's cookies (visible on the wire) but
      * a body nobody keyed decrypts to something, fails its HASH and is dropped; it must not bring the SA nearer to its
      * lifetime in kilobytes, or anyone on the path could make it rekey or expire. A genuine exchange counts on both

@@ -42,13 +42,6 @@ final class SendBuffer {
 
     /** The send buffer the kernel holds for socket {@code fd}, in bytes (twice what was set). */
     static int get(int fd) throws IOException {
-        try (Memory value = new Memory(4); Memory len = new Memory(4)) {
-            value.setInt(0, 0);
-            len.setInt(0, 4);
-            SocketCalls.getsockopt(fd, SocketCalls.SOL_SOCKET, SocketCalls.SO_SNDBUF, value, len);
-            return value.getInt(0);
-        } catch (LastErrorException e) {
-            throw new IOException("getsockopt SO_SNDBUF on fd " + fd + ": errno " + e.getErrorCode(), e);
-        }
+        return SocketCalls.getIntOption(fd, SocketCalls.SO_SNDBUF, "SO_SNDBUF");
     }
 }
