@@ -292,6 +292,11 @@ public final class IkeEngine implements AutoCloseable {
         }
 
         @Override
+        public void sendExpendable(OutboundIkeDatagram datagram) {
+            transport.sendExpendable(datagram);
+        }
+
+        @Override
         public InetSocketAddress local(InetAddress address, PortRole role) {
             try {
                 return transport.boundAddress(address, role);

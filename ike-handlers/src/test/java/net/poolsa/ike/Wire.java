@@ -130,6 +130,8 @@ final class Wire {
         final IkeEngine engine;
         /** Bytes the engine drew from its randomness (DH private values, nonces, cookie secrets ...). */
         long randomBytes;
+        /** Datagrams the engine sent as expendable ({@link IkeNetwork#sendExpendable}). */
+        final List<Datagram> expendable = new ArrayList<>();
 
         private Side(String name, long seed, Timers timers, java.util.concurrent.Executor crypto, String... addrs) {
             this.name = name;
@@ -164,6 +166,12 @@ final class Wire {
             } finally {
                 d.release();
             }
+        }
+
+        @Override
+        public void sendExpendable(OutboundIkeDatagram d) {
+            expendable.add(new Datagram(d.local(), d.remote(), ByteBufUtil.getBytes(d.content())));
+            send(d);
         }
 
         @Override

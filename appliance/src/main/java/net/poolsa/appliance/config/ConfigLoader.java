@@ -320,7 +320,7 @@ public final class ConfigLoader {
     private static final Set<String> CONNECTION_FIELDS = Set.of("mode", "protocol", "local-outer", "remote-outer",
             "local-protected", "remote-protected", "reqid", "ike-proposals", "esp-proposals", "lifetime", "dpd",
             "replay-window", "esn", "udp-encapsulation", "manual", "authentication", "start-action", "ike-lifetime",
-            "ah-proposals", "rekey");
+            "ah-proposals", "rekey", "ike-lifetime-kilobytes");
 
     private ConnectionConfig connection(String name, ConfigNode n, DataPathConfig dataPath, Map<Integer, String> spiIn,
                                         Map<Integer, String> reqids, java.util.Collection<ConnectionConfig> earlier)

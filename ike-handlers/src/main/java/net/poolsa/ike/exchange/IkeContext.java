@@ -181,12 +181,25 @@ public final class IkeContext {
 
     /** Sends {@code datagram} from the SA's current local socket to its current peer endpoint. */
     void send(IkeSa sa, byte[] datagram) {
-        sendTo(sa.local(), sa.remote(), datagram);
+        sendTo(sa.local(), sa.remote(), datagram, false);
     }
 
     void sendTo(InetSocketAddress local, InetSocketAddress remote, byte[] datagram) {
+        sendTo(local, remote, datagram, false);
+    }
+
+    /**
+     * Sends {@code datagram}; {@code expendable}: it answers a source that has not proved its address, and the
+     * network may drop it rather than let it delay other datagrams ({@link IkeNetwork#sendExpendable}).
+     */
+    void sendTo(InetSocketAddress local, InetSocketAddress remote, byte[] datagram, boolean expendable) {
         try {
-            network.send(new OutboundIkeDatagram(local, remote, Unpooled.wrappedBuffer(datagram)));
+            OutboundIkeDatagram d = new OutboundIkeDatagram(local, remote, Unpooled.wrappedBuffer(datagram));
+            if (expendable) {
+                network.sendExpendable(d);
+            } else {
+                network.send(d);
+            }
         } catch (IllegalArgumentException e) {
             // the socket went away (a reload removed the address): the retransmission or expiry deals with it
             LOG.warn("event=ike_send_failed local={} remote={} error=\"{}\"", local, remote, e.getMessage());

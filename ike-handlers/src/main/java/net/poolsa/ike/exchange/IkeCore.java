@@ -162,7 +162,8 @@ public final class IkeCore implements JobTarget {
                     String.format("%016x", sa.responderCookie()), sa.role().label(), sa.state().name(),
                     sa.proposal() == null ? "" : sa.proposal().name(), (now - sa.createdMillis()) / 1000,
                     sa.nat().natted(), children, secondsUntil(sa.rekeyAtMillis(), now),
-                    life == 0 ? -1 : secondsUntil(sa.establishedMillis() + life * 1000, now), sa.replaced()));
+                    life == 0 ? -1 : secondsUntil(sa.establishedMillis() + life * 1000, now), sa.replaced(),
+                    sa.lifetimeKilobytes(), sa.protectedBytes()));
         }
         return out;
     }

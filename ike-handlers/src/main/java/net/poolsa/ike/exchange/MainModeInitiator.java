@@ -49,7 +49,8 @@ final class MainModeInitiator extends MainMode {
         sa.mainMode(mm);
         ctx.table().add(sa);
         List<IsakmpPayload> p = new ArrayList<>();
-        p.add(Phase1Sa.offer(conn.ikeProposals(), conn.config().effectiveIkeLifetimeSeconds(), mm.authMethod()));
+        p.add(Phase1Sa.offer(conn.ikeProposals(), conn.config().effectiveIkeLifetimeSeconds(),
+                conn.config().rekey().ikeLifetimeKilobytes(), mm.authMethod()));
         p.addAll(NatDiscovery.vendorIds());
         p.add(OuterPoolNotify.vendorId());
         p.add(DeadPeerDetection.vendorId());
@@ -103,6 +104,7 @@ final class MainModeInitiator extends MainMode {
         sa.responderCookie(m.header().responderCookie());
         sa.negotiated(c.proposal(), c.lifetimeSeconds() > 0 ? c.lifetimeSeconds()
                 : conn.config().effectiveIkeLifetimeSeconds());
+        sa.negotiatedKilobytes(Lifetimes.agreeKilobytes(c.lifetimeKilobytes(), conn.config().rekey().ikeLifetimeKilobytes()));
         natVariant = NatDiscovery.variant(m);
         sa.peerOuterPools(OuterPoolNotify.announced(m));
         sa.peerDpd(DeadPeerDetection.announced(m));
@@ -187,7 +189,7 @@ final class MainModeInitiator extends MainMode {
             try {
                 d.get();
             } catch (AuthenticationRefusal refused) {
-                o.decrypted().confirm();
+                o.confirm();
                 // the responder has sent message 6 and holds the SA as established: tell it why, and delete it
                 ctx.informational().notifyProtected(sa, refused.notifyType(), null, null);
                 ctx.informational().deleteIkeSa(sa);
@@ -196,7 +198,7 @@ final class MainModeInitiator extends MainMode {
                         + refused.getMessage());
                 throw Refusal.silent(IkeDropReason.AUTHENTICATION, refused.getMessage());
             }
-            o.decrypted().confirm();
+            o.confirm();
             initialContact(m);
             established();
         });

@@ -104,6 +104,7 @@ final class MainModeResponder extends MainMode {
                 ctx.now());
         long ours = conn.config().effectiveIkeLifetimeSeconds();
         sa.negotiated(c.proposal(), c.lifetimeSeconds() > 0 ? Math.min(c.lifetimeSeconds(), ours) : ours);
+        sa.negotiatedKilobytes(Lifetimes.agreeKilobytes(c.lifetimeKilobytes(), conn.config().rekey().ikeLifetimeKilobytes()));
         MainModeResponder mm = new MainModeResponder(ctx, sa, conn);
         sa.mainMode(mm);
         ctx.table().add(sa);
@@ -125,7 +126,7 @@ final class MainModeResponder extends MainMode {
         // debug: a flood of spoofed first messages would write one line each; the half-open gauge shows them
         IkeContext.LOG.debug("event=main_mode_respond connection={} local={} remote={} proposal={}", conn.name(),
                 d.local(), d.remote(), c.proposal().name());
-        mm.outbox.sendFinal(Messages.clear(sa.initiatorCookie(), cr, ExchangeType.IDENTITY_PROTECTION, 0, p));
+        mm.outbox.sendToUnproven(Messages.clear(sa.initiatorCookie(), cr, ExchangeType.IDENTITY_PROTECTION, 0, p));
     }
 
     @Override
@@ -204,7 +205,7 @@ final class MainModeResponder extends MainMode {
                 } catch (AuthenticationRefusal e) {
                     // it decrypted and parsed under this exchange's keys: the IV chain moves on, so that the initiator
                     // can read the protected notification that answers it (RFC 2409 Appendix B)
-                    o.decrypted().confirm();
+                    o.confirm();
                     if (r.datagram().nonEspMarker()) {
                         sa.endpoints(r.datagram().local(), r.datagram().remote()); // the notification goes back there
                     }
@@ -212,7 +213,7 @@ final class MainModeResponder extends MainMode {
                     throw Refusal.notify(IkeDropReason.AUTHENTICATION, e.notifyType(), "connection " + conn.name()
                             + ": the initiator " + r.datagram().remote() + " is refused: " + e.getMessage());
                 }
-                o.decrypted().confirm();
+                o.confirm();
                 if (r.datagram().nonEspMarker()) {
                     sa.endpoints(r.datagram().local(), r.datagram().remote()); // the initiator floated (RFC 3947 §4)
                 }

@@ -182,7 +182,7 @@ final class QuickModeInitiator extends QuickMode {
         } catch (IkeCryptoException e) {
             throw Refusal.silent(IkeDropReason.BAD_HASH, e.getMessage() + " on " + sa);
         }
-        o.decrypted().confirm();
+        o.confirm();
         outbox.answered();
         try {
             second(r, m, nr);

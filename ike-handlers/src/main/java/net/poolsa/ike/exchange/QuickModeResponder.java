@@ -66,7 +66,7 @@ final class QuickModeResponder extends QuickMode {
         } catch (IkeCryptoException e) {
             throw Refusal.notify(IkeDropReason.BAD_HASH, NotifyType.INVALID_HASH_INFORMATION, e.getMessage() + " on " + sa);
         }
-        o.decrypted().confirm();
+        o.confirm();
         sa.seenMessageIds().add(mid);
         QuickModeResponder qm = new QuickModeResponder(ctx, sa, mid);
         sa.quickMode(mid, qm);
@@ -229,7 +229,7 @@ final class QuickModeResponder extends QuickMode {
         } catch (IkeCryptoException e) {
             throw Refusal.silent(IkeDropReason.BAD_HASH, e.getMessage() + " on " + sa);
         }
-        o.decrypted().confirm();
+        o.confirm();
         outbox.answered();
         try {
             installOutbound(choice, pair, outboundKeys, ahOutboundKeys, lifetime);
