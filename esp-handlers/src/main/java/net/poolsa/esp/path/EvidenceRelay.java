@@ -1,0 +1,137 @@
+package net.poolsa.esp.path;
+
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import net.poolsa.esp.event.DropListener;
+import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.ip.IpPacketView;
+import net.poolsa.esp.sa.OuterAddress;
+import net.poolsa.esp.sa.SecurityAssociation;
+
+/**
+ * Path evidence seen on an event loop that does not own the {@link PathMonitor}, handed to the loop that does
+ * without a lock and without a task per packet: an authenticated packet is passed on when its (SA, outer address
+ * pair) differs from the last one passed on from the same slot (the peer moved: the monitor must see it at once),
+ * else at most once per {@link #INTERVAL_NANOS} per slot, which is all the monitor's timers can tell apart (the
+ * shortest probe interval is 10 ms). Slots are a small direct-mapped table of the pairs seen lately; two pairs that
+ * share a slot only cost an extra hand-over. Probe replies (a few per second per path) are copied and handed over
+ * one by one, since only the monitor knows its probe values; what it does not take is counted there as
+ * {@link DropReason#UNSUPPORTED}, as on the owner's loop.
+ *
+ * <p>Confined to one event loop: each non-owner loop has its own relay.
+ *
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc5880#section-6.8.4">RFC 5880 §6.8.4 (detection time)</a>
+ */
+public final class EvidenceRelay implements PathEvidence {
+    /** How often one (SA, path) is passed on at most while nothing changes. */
+    public static final long INTERVAL_NANOS = 1_000_000L;
+    /** Probe replies handed over and not yet taken at most: beyond, a flood of forged replies is dropped here. */
+    static final int MAX_PENDING_REPLIES = 64;
+    private static final int SLOTS = 64;
+
+    private final PathEvidence owner;
+    private final Executor ownerLoop;
+    private final DropListener drops;
+    private final SecurityAssociation[] sas = new SecurityAssociation[SLOTS];
+    private final long[] remoteHi = new long[SLOTS];
+    private final long[] remoteLo = new long[SLOTS];
+    private final long[] localHi = new long[SLOTS];
+    private final long[] localLo = new long[SLOTS];
+    private final long[] passedAt = new long[SLOTS];
+    private final AtomicInteger pendingReplies = new AtomicInteger();
+    private long passedOn;
+
+    /**
+     * @param owner     the monitor (or what stands for it), called on {@code ownerLoop} only
+     * @param ownerLoop the event loop that owns it
+     * @param drops     where probe replies the monitor does not take are counted
+     */
+    public EvidenceRelay(PathEvidence owner, Executor ownerLoop, DropListener drops) {
+        this.owner = owner;
+        this.ownerLoop = ownerLoop;
+        this.drops = drops;
+    }
+
+    /** Evidence passed on to the owner so far (authenticated packets and probe replies). */
+    public long passedOn() {
+        return passedOn;
+    }
+
+    @Override
+    public void authenticatedV4(SecurityAssociation sa, long sequence, int remote, int local, long nowNanos) {
+        if (due(sa, 0, remote & 0xFFFF_FFFFL, 0, local & 0xFFFF_FFFFL, nowNanos)) {
+            ownerLoop.execute(() -> owner.authenticatedV4(sa, sequence, remote, local, nowNanos));
+        }
+    }
+
+    @Override
+    public void authenticatedV6(SecurityAssociation sa, long sequence, long remoteHi, long remoteLo, long localHi,
+                                long localLo, long nowNanos) {
+        // IPv6 addresses never have the all-zero upper half that marks an IPv4 pair in the slots.
+        if (due(sa, remoteHi, remoteLo, localHi, localLo, nowNanos)) {
+            ownerLoop.execute(() -> owner.authenticatedV6(sa, sequence, remoteHi, remoteLo, localHi, localLo, nowNanos));
+        }
+    }
+
+    /** True when this evidence is to be passed on now (and records that it is). */
+    private boolean due(SecurityAssociation sa, long rHi, long rLo, long lHi, long lLo, long nowNanos) {
+        int h = System.identityHashCode(sa) * 31 + Long.hashCode(rHi ^ rLo) * 17 + Long.hashCode(lHi ^ lLo);
+        int i = (h ^ h >>> 16) & (SLOTS - 1);
+        if (sas[i] == sa && remoteHi[i] == rHi && remoteLo[i] == rLo && localHi[i] == lHi && localLo[i] == lLo
+                && nowNanos - passedAt[i] < INTERVAL_NANOS) {
+            return false;
+        }
+        sas[i] = sa;
+        remoteHi[i] = rHi;
+        remoteLo[i] = rLo;
+        localHi[i] = lHi;
+        localLo[i] = lLo;
+        passedAt[i] = nowNanos;
+        passedOn++;
+        return true;
+    }
+
+    @Override
+    public void confirmed(OuterAddress local, OuterAddress remote, long nowNanos) {
+        ownerLoop.execute(() -> owner.confirmed(local, remote, nowNanos));
+    }
+
+    /**
+     * Takes an ICMP/ICMPv6 echo reply with the monitor's identifier: a copy goes to the owner, which checks its probe
+     * value. Anything else is left to the caller (false), as the monitor would leave it.
+     */
+    @Override
+    public boolean probeReply(IpPacketView v, ByteBuf packet, long nowNanos) {
+        int at = v.transportOffset();
+        int end = v.offset() + v.totalLength();
+        if (at + 16 > end || v.isFragment()) {
+            return false;
+        }
+        boolean echoReply = v.isV4() ? v.protocol() == IpPacketView.PROTO_ICMP && v.sourcePort() == 0
+                : v.protocol() == IpPacketView.PROTO_ICMPV6 && v.sourcePort() == 129;
+        if (!echoReply || packet.getUnsignedShort(at + 4) != PathMonitor.ECHO_ID) {
+            return false;
+        }
+        if (pendingReplies.incrementAndGet() > MAX_PENDING_REPLIES) {
+            pendingReplies.decrementAndGet();
+            return false;
+        }
+        ByteBuf copy = Unpooled.copiedBuffer(packet.slice(v.offset(), v.totalLength()));
+        passedOn++;
+        ownerLoop.execute(() -> {
+            pendingReplies.decrementAndGet();
+            try {
+                IpPacketView view = new IpPacketView();
+                if (view.decode(copy) != null || !owner.probeReply(view, copy, nowNanos)) {
+                    drops.dropped(DropReason.UNSUPPORTED, null);
+                }
+            } finally {
+                copy.release();
+            }
+        });
+        return true;
+    }
+}
