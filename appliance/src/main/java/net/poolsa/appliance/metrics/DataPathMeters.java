@@ -2,6 +2,7 @@ package net.poolsa.appliance.metrics;
 
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -120,13 +121,16 @@ public final class DataPathMeters {
 
     /**
      * The emit path's counters: IPsec packets sent through the uplinks' transmit rings and through the raw sockets
-     * (the fallback, or the mode chosen). Plain counters of the data plane's loop, read without a lock: a scrape may
-     * lag by a batch.
+     * (the fallback, or the mode chosen), summed over the data plane's event loops (one emitter each). Plain counters
+     * of the loops, read without a lock: a scrape may lag by a batch.
      */
-    public void emitter(UplinkEmitter emitter) {
-        FunctionCounter.builder("poolsa.emit.packets", emitter, UplinkEmitter::ringPackets).tag("path", "ring")
+    public void emitter(List<UplinkEmitter> emitters) {
+        List<UplinkEmitter> all = List.copyOf(emitters);
+        FunctionCounter.builder("poolsa.emit.packets", all, l -> l.stream().mapToLong(UplinkEmitter::ringPackets).sum())
+                .tag("path", "ring")
                 .baseUnit("packets").description("IPsec packets sent to the uplinks, by emit path").register(registry);
-        FunctionCounter.builder("poolsa.emit.packets", emitter, UplinkEmitter::rawIpsecPackets).tag("path", "raw")
+        FunctionCounter.builder("poolsa.emit.packets", all, l -> l.stream().mapToLong(UplinkEmitter::rawIpsecPackets).sum())
+                .tag("path", "raw")
                 .baseUnit("packets").description("IPsec packets sent to the uplinks, by emit path").register(registry);
     }
 }
