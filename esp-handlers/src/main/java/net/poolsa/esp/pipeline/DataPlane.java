@@ -63,10 +63,10 @@ import org.slf4j.LoggerFactory;
  * one loop in order. Each loop has its own crypto processor, raw sockets and TX rings (a TX ring has one producer).
  * What loops share is lock-free: the SAD and SPD, each SA's outbound sequence number (one atomic increment per
  * packet: no number is sent twice) and replay window (RFC 4303 §3.4.3, compare-and-set), its counters, the drop
- * listener. The path monitor stays on the first loop; the others hand it their evidence ({@link EvidenceRelay}: when
- * the path changes, else at most once per millisecond per SA and path). Outbound packets of one SA sealed by two
- * loops at once may leave out of sequence order by up to about two read batches; the receiver's replay window
- * (1024 by default) takes that.
+ * listener. The path monitor stays on the first loop; the others hand it their evidence ({@link EvidenceRelay}: at
+ * once when an SA's packets come over another path, else at most once per eighth of the probe interval per path).
+ * Outbound packets of one SA sealed by two loops at once may leave out of sequence order by up to about two read
+ * batches; the receiver's replay window (1024 by default) takes that.
  */
 public final class DataPlane implements AutoCloseable {
     /**
@@ -229,7 +229,7 @@ public final class DataPlane implements AutoCloseable {
                     ch.open();
                     group = n > 1 ? ch.joinFanout(group) : group;
                     // The monitor lives on loop 0; the other loops hand their evidence over (EvidenceRelay).
-                    PathEvidence evidence = i == 0 ? monitor : new EvidenceRelay(monitor, loop, listener);
+                    PathEvidence evidence = i == 0 ? monitor : new EvidenceRelay(monitor, loop, listener, config.paths());
                     Pipelines.uplink(ch.pipeline(), config.kernel(), protectorsByLoop.get(i), evidence, listener, config.mtu(),
                             config.sink());
                     decoders.get(i).add(ch.pipeline().get(IpDecoder.class));

@@ -62,7 +62,9 @@ class EvidenceRelayTest {
         }
     };
     private final DropListener dropListener = (reason, sa) -> drops.add(reason.label());
-    private final EvidenceRelay relay = new EvidenceRelay(owner, ownerLoop::add, dropListener);
+    private final EvidenceRelay relay = new EvidenceRelay(owner, ownerLoop::add, dropListener, PathTimers.DEFAULTS);
+    /** An eighth of the default busy probe interval (40 ms). */
+    private static final long INTERVAL = 5 * MS;
     private final SecurityAssociation sa = ManualSas.inbound(0xb001, 1, OURS, THEIRS, AddressPool.parse("192.0.2.0/26"),
             AddressPool.parse("192.0.2.64/26"), ManualSas.xorKeys(1));
     private final SecurityAssociation other = ManualSas.inbound(0xb002, 2, OURS, THEIRS, AddressPool.parse("192.0.2.0/26"),
@@ -79,38 +81,75 @@ class EvidenceRelayTest {
         tasks.forEach(Runnable::run);
     }
 
+    /** As UnprotectStage does: the relay first, then the packet's outer pair recorded on its SA. */
+    private void packetV4(SecurityAssociation s, long seq, int remote, int local, long now) {
+        relay.authenticatedV4(s, seq, remote, local, now);
+        s.lastInboundOuter().recordV4(remote, local);
+    }
+
+    private void packetV6(SecurityAssociation s, long seq, long remoteLo, long localLo, long now) {
+        relay.authenticatedV6(s, seq, 0x20010db800000000L, remoteLo, 0x20010db800000000L, localLo, now);
+        s.lastInboundOuter().recordV6(0x20010db800000000L, remoteLo, 0x20010db800000000L, localLo);
+    }
+
     @Test
     void onePathHandsOverOncePerIntervalNotPerPacket() {
-        // 10,000 packets over 10 ms (one a microsecond): 10 hand-overs, each with the packet it was made from.
-        for (int i = 0; i < 10_000; i++) {
-            relay.authenticatedV4(sa, i + 1, B1, A1, i * 1_000L);
+        // 50,000 packets over 50 ms (one a microsecond): 10 hand-overs, each with the packet it was made from.
+        for (int i = 0; i < 50_000; i++) {
+            packetV4(sa, i + 1, B1, A1, i * 1_000L);
         }
         assertEquals(10, ownerLoop.size());
         assertEquals(10, relay.passedOn());
         runOwnerLoop();
         assertEquals("b001 1 c6336402>c6336401 @0", seen.get(0));
-        assertEquals("b001 1001 c6336402>c6336401 @" + MS, seen.get(1));
-        assertEquals("b001 9001 c6336402>c6336401 @" + 9 * MS, seen.get(9));
+        assertEquals("b001 5001 c6336402>c6336401 @" + INTERVAL, seen.get(1));
+        assertEquals("b001 45001 c6336402>c6336401 @" + 9 * INTERVAL, seen.get(9));
     }
 
     @Test
-    void anotherPathOrSaIsHandedOverAtOnce() {
-        relay.authenticatedV4(sa, 1, B1, A1, 0);
-        relay.authenticatedV4(sa, 2, B1, A1, 10);
-        relay.authenticatedV4(sa, 3, B2, A1, 20); // the peer moved: the monitor must see it now
-        relay.authenticatedV4(other, 7, B1, A1, 30);
-        relay.authenticatedV4(sa, 4, B2, A1, 40);
+    void anSaOnAnotherPathIsHandedOverAtOnce() {
+        packetV4(sa, 1, B1, A1, 0);
+        packetV4(sa, 2, B1, A1, 10);
+        packetV4(sa, 3, B2, A1, 20); // the peer moved: the monitor must see it now
+        packetV4(other, 7, B1, A1, 30); // the first packet of this SA
+        packetV4(sa, 4, B2, A1, 40);
+        packetV4(other, 8, B1, A1, 50); // the path is alive already: nothing new
+        packetV4(sa, 5, B1, A1, 60); // back again: at once
         runOwnerLoop();
         assertEquals(List.of("b001 1 c6336402>c6336401 @0", "b001 3 cb007102>c6336401 @20",
-                "b002 7 c6336402>c6336401 @30"), seen);
+                "b002 7 c6336402>c6336401 @30", "b001 5 c6336402>c6336401 @60"), seen);
+    }
+
+    @Test
+    void manySasOnOnePathCostHandOversPerPathNotPerSa() {
+        List<SecurityAssociation> sas = new ArrayList<>();
+        for (int i = 0; i < 1000; i++) {
+            sas.add(ManualSas.inbound(0x10000 + i, 10 + i, OURS, THEIRS, AddressPool.parse("192.0.2.0/26"),
+                    AddressPool.parse("192.0.2.64/26"), ManualSas.xorKeys(1)));
+        }
+        long t = 0;
+        for (SecurityAssociation s : sas) {
+            packetV4(s, 1, B1, A1, t++); // each SA's first packet: 1000 hand-overs
+        }
+        assertEquals(1000, relay.passedOn());
+        // Then 10 packets of each SA over the next 10 intervals (50 ms): the path once an interval after its last hand-over
+        // (at 5, 10, ..., 45 ms), 9 hand-overs for 10,000 packets.
+        for (int round = 2; round <= 11; round++) {
+            for (SecurityAssociation s : sas) {
+                packetV4(s, round, B1, A1, t);
+                t += INTERVAL / sas.size();
+            }
+        }
+        assertEquals(1000 + 9, relay.passedOn());
+        runOwnerLoop();
     }
 
     @Test
     void ipv6PathsAreTheirOwnKeys() {
-        relay.authenticatedV6(sa, 1, 0x20010db800000000L, 2, 0x20010db800000000L, 1, 0);
-        relay.authenticatedV6(sa, 2, 0x20010db800000000L, 2, 0x20010db800000000L, 1, 10);
-        relay.authenticatedV6(sa, 3, 0x20010db800000000L, 3, 0x20010db800000000L, 1, 20);
-        relay.authenticatedV4(sa, 4, 2, 1, 30); // the low halves of the IPv6 pair as IPv4: not the same key
+        packetV6(sa, 1, 2, 1, 0);
+        packetV6(sa, 2, 2, 1, 10);
+        packetV6(sa, 3, 3, 1, 20);
+        packetV4(sa, 4, 2, 1, 30); // the low halves of the IPv6 pair as IPv4: not the same pair
         runOwnerLoop();
         assertEquals(List.of("v6 b001 1 2>1", "v6 b001 3 3>1", "b001 4 2>1 @30"), seen);
     }
