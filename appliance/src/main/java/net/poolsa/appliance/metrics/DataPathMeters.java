@@ -43,6 +43,7 @@ public final class DataPathMeters {
     private final Map<SwitchHold, Counter> held = new EnumMap<>(SwitchHold.class);
     private final Map<PathState, AtomicInteger> paths = new EnumMap<>(PathState.class);
     private final Counter probes;
+    private volatile List<UplinkEmitter> emitters = List.of();
 
     private final MeterRegistry registry;
 
@@ -125,11 +126,13 @@ public final class DataPathMeters {
      * of the loops, read without a lock: a scrape may lag by a batch.
      */
     public void emitter(List<UplinkEmitter> emitters) {
-        List<UplinkEmitter> all = List.copyOf(emitters);
-        FunctionCounter.builder("poolsa.emit.packets", all, l -> l.stream().mapToLong(UplinkEmitter::ringPackets).sum())
+        // Micrometer holds a function counter's object weakly: the meters read the list through this object, which the
+        // appliance keeps, and a data path started anew hands in its own emitters.
+        this.emitters = List.copyOf(emitters);
+        FunctionCounter.builder("poolsa.emit.packets", this, m -> m.emitters.stream().mapToLong(UplinkEmitter::ringPackets).sum())
                 .tag("path", "ring")
                 .baseUnit("packets").description("IPsec packets sent to the uplinks, by emit path").register(registry);
-        FunctionCounter.builder("poolsa.emit.packets", all, l -> l.stream().mapToLong(UplinkEmitter::rawIpsecPackets).sum())
+        FunctionCounter.builder("poolsa.emit.packets", this, m -> m.emitters.stream().mapToLong(UplinkEmitter::rawIpsecPackets).sum())
                 .tag("path", "raw")
                 .baseUnit("packets").description("IPsec packets sent to the uplinks, by emit path").register(registry);
     }
