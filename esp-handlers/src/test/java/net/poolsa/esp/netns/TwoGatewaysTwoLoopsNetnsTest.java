@@ -100,6 +100,10 @@ class TwoGatewaysTwoLoopsNetnsTest extends TwoGatewaysNetnsTest {
      */
     @Test
     void manyFlowsBothWaysThroughTwoLoopsEveryDatagramOnceAndNoSequenceNumberTwice() throws Exception {
+        for (String tag : new String[] {"a", "b"}) {
+            String log = lab.log(tag);
+            assertTrue(log.contains(", 2 event loops (captures in PACKET_FANOUT groups by flow hash)"), log);
+        }
         Thread.sleep(300); // the status file is rewritten every 100 ms
         Map<String, String> a0 = status("a");
         Map<String, String> b0 = status("b");
