@@ -110,14 +110,7 @@ public final class EvidenceRelay implements PathEvidence {
      */
     @Override
     public boolean probeReply(IpPacketView v, ByteBuf packet, long nowNanos) {
-        int at = v.transportOffset();
-        int end = v.offset() + v.totalLength();
-        if (at + 16 > end || v.isFragment()) {
-            return false;
-        }
-        boolean echoReply = v.isV4() ? v.protocol() == IpPacketView.PROTO_ICMP && v.sourcePort() == 0
-                : v.protocol() == IpPacketView.PROTO_ICMPV6 && v.sourcePort() == 129;
-        if (!echoReply || packet.getUnsignedShort(at + 4) != PathMonitor.ECHO_ID) {
+        if (!PathMonitor.echoReplyWithOurId(v, packet)) {
             return false;
         }
         if (pendingReplies.incrementAndGet() > MAX_PENDING_REPLIES) {
