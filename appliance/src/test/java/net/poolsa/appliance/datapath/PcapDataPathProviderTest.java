@@ -72,6 +72,12 @@ class PcapDataPathProviderTest {
         assertEquals(Duration.ofMillis(100), p.paths().detectionTime());
     }
 
+    @Test
+    void eventLoopsComeFromTheDataPathSectionElseFromTheCores() throws Exception {
+        assertEquals(DataPlaneConfig.defaultEventLoops(), planeFor(ConfigFixture.YAML).eventLoops());
+        assertEquals(3, planeFor(ConfigFixture.YAML.replace("    type: ifb\n", "    type: ifb\n  event-loops: 3\n")).eventLoops());
+    }
+
     /** The data path's path events become the switch counters by cause, the detection histogram and the paths-by-state gauges. */
     @Test
     void pathEventsReachTheMeters() throws Exception {
