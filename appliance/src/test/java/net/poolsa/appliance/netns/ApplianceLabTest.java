@@ -37,7 +37,7 @@ class ApplianceLabTest {
             // the SAs there until the switch back (hysteresis), which this waits for.
             assertTrue(a.awaitOutbound("demo", "198.51.100.1", "198.51.100.2", Duration.ofSeconds(20)), a.log());
             assertTrue(b.awaitOutbound("demo", "198.51.100.2", "198.51.100.1", Duration.ofSeconds(20)), b.log());
-            // The standard configuration leaves data-path.event-loops out: one loop per core, at most 4.
+            // The standard configuration leaves data-path.event-loops out: one loop.
             for (ApplianceLab.Poolsa p : List.of(a, b)) {
                 assertEquals(1, p.logLines("event=data_path_started .* event_loops=" + DataPlaneConfig.defaultEventLoops() + "\\b")
                         .size(), p.log());

@@ -34,13 +34,13 @@ public record DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<S
     /** Event loops at most: beyond, the per-SA counters and sequence numbers, shared by all loops, cost more than a loop gains. */
     public static final int MAX_EVENT_LOOPS = 64;
 
-    /** The default number of event loops on this host: one per core, at most 4 (docs/benchmarks.md §3). */
+    /**
+     * The default number of event loops: one. Two loops sealing packets of one SA put them on the wire out of
+     * sequence-number order by up to a few hundred under load (docs/benchmarks.md §3), beyond the 32- or 64-packet
+     * replay window of common peers (strongSwan's default is 32); more loops are for peers with a large window.
+     */
     public static int defaultEventLoops() {
-        return defaultEventLoops(Runtime.getRuntime().availableProcessors());
-    }
-
-    static int defaultEventLoops(int cores) {
-        return Math.max(1, Math.min(cores, 4));
+        return 1;
     }
 
     /** With one event loop. */
