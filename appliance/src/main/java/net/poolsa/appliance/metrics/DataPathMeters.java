@@ -42,6 +42,7 @@ public final class DataPathMeters {
     private final Map<SwitchHold, Counter> held = new EnumMap<>(SwitchHold.class);
     private final Map<PathState, AtomicInteger> paths = new EnumMap<>(PathState.class);
     private final Counter probes;
+    private final Counter stalls;
 
     private final MeterRegistry registry;
 
@@ -75,6 +76,9 @@ public final class DataPathMeters {
         }
         this.probes = Counter.builder("poolsa.path.probes")
                 .description("Path probes sent (ICMP/ICMPv6 echo requests, one per path, never one per SA)").register(registry);
+        this.stalls = Counter.builder("poolsa.path.monitor.stalls")
+                .description("Path monitor ticks that ran so late (the event loop stalled) that every detection window "
+                        + "restarted instead of paths being declared down").register(registry);
     }
 
     /** One inbound SAD lookup took {@code nanos}. */
@@ -111,6 +115,10 @@ public final class DataPathMeters {
 
     public void probesSent(int count) {
         probes.increment(count);
+    }
+
+    public void monitorStalled() {
+        stalls.increment();
     }
 
     /** Monitored paths in {@code state} now (tests, status). */
