@@ -48,7 +48,7 @@ import net.poolsa.esp.sad.SecurityAssociationDatabase;
  * <p><b>Evidence</b> that a path works: an authenticated inbound packet over it, a reply to our probe over it, or an
  * authenticated IKE answer ({@link #confirmed}, for DPD). For peers keyed by IKE with DPD
  * ({@link #authenticatedOnly}) a probe reply is only a hint: each probe also asks for a DPD probe, whose answer is the
- * evidence. A path becomes UP with its first evidence (a link that
+ * evidence, and a reply asks for one only when none was asked for within the path's probe interval. A path becomes UP with its first evidence (a link that
  * comes back is probed before it is used) and DOWN after its detection time without any: BFD's detection time
  * (RFC 5880 §6.8.4) with the busy interval while its SAs send without getting evidence back, the idle interval
  * otherwise. Probes are ICMP/ICMPv6 echo requests, one per path however many SAs use it, within a global rate.
@@ -597,8 +597,7 @@ public final class PathMonitor implements PathEvidence {
             if (!p.local.usable) {
                 continue;
             }
-            boolean fast = busy(p, nowNanos) || p.state == PathState.UNVERIFIED || (p.suspectUntil != NEVER && nowNanos - p.suspectUntil < 0);
-            long interval = fast ? busyNanos : idleNanos;
+            long interval = probeInterval(p, nowNanos);
             if (p.state != PathState.DOWN) {
                 long deadline = latest(latest(p.lastEvidence, p.modeSince, p.stateSince), windowFrom, NEVER)
                         + interval * timers.detectMultiplier();
@@ -668,6 +667,13 @@ public final class PathMonitor implements PathEvidence {
      */
     public long stalls() {
         return stalls;
+    }
+
+    /** The busy interval while its SAs send without evidence, it is unverified or its route changed; else the idle one. */
+    private long probeInterval(PathPair p, long nowNanos) {
+        boolean fast = busy(p, nowNanos) || p.state == PathState.UNVERIFIED
+                || (p.suspectUntil != NEVER && nowNanos - p.suspectUntil < 0);
+        return fast ? busyNanos : idleNanos;
     }
 
     /**
@@ -1008,7 +1014,11 @@ public final class PathMonitor implements PathEvidence {
             if (p.tokens[i] == token && p.sequences[i] == seq) {
                 p.tokens[i] = 0; // a value counts once: a replayed reply is no evidence
                 if (p.authenticatedOnly) {
-                    listener.authenticatedProbeWanted(p.local.address.address(), p.remote); // a hint, not evidence
+                    // a hint, not evidence: a DPD probe unless one was asked for within the path's probe interval (a
+                    // burst of late replies would otherwise cost one R-U-THERE each)
+                    if (p.lastDpdWanted == NEVER || nowNanos - p.lastDpdWanted >= probeInterval(p, nowNanos)) {
+                        wantAuthenticated(p, nowNanos);
+                    }
                 } else {
                     evidence(p, nowNanos);
                 }
@@ -1045,8 +1055,13 @@ public final class PathMonitor implements PathEvidence {
         probeSink.accept(echoRequest(p.local.address.address(), p.remote, sequence, token));
         probesSent++;
         if (p.authenticatedOnly) {
-            listener.authenticatedProbeWanted(p.local.address.address(), p.remote);
+            wantAuthenticated(p, nowNanos); // probes go once per interval already
         }
+    }
+
+    private void wantAuthenticated(PathPair p, long nowNanos) {
+        p.lastDpdWanted = nowNanos;
+        listener.authenticatedProbeWanted(p.local.address.address(), p.remote);
     }
 
     private long nextToken() {

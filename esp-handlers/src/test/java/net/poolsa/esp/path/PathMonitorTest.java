@@ -765,7 +765,7 @@ class PathMonitorTest {
         events.clear();
         assertTrue(reply(m, B1, 1001 * MS), "the reply is ours (consumed)");
         assertEquals(PathState.UNVERIFIED, m.state(A1, B1), "but no evidence");
-        assertEquals(List.of("dpd " + L1), events, "a hint: one more DPD probe");
+        assertEquals(List.of(), events, "a hint, but the probe asked for a DPD probe within this interval already");
         assertTrue(reply(m, B2, 1001 * MS));
         assertEquals(PathState.UP, m.state(A2, B2), "B2 is not keyed by IKE: its echo replies still count");
         m.confirmed(A1, B1, 1002 * MS);
@@ -847,6 +847,77 @@ class PathMonitorTest {
         // the window restarted at the stall: down one busy detection time (120 ms) later, not at once, not later
         assertEquals(stall + PathTimers.DEFAULTS.detectionTime().toMillis(), switched);
         assertEquals(List.of(L1 + " down", OUT_SPI + " " + L1 + " -> " + L2 + " probe_timeout"), events);
+    }
+
+    /**
+     * Cost on an authenticated-only path: echo replies are hints, and a burst of them (late replies to the path's
+     * outstanding probes arriving together) asks for one DPD probe per probe interval, not one per reply.
+     */
+    @Test
+    void aBurstOfEchoRepliesAsksForOneDpdProbePerInterval() {
+        PathMonitor m = monitor();
+        m.authenticatedOnly(List.of(B1));
+        long interval = PathTimers.DEFAULTS.probeInterval().toMillis();
+        // a new path is probed at the busy rate: 3 probes to B1 (at 1000, 1040, 1080), none answered yet
+        List<ByteBuf> toB1 = new ArrayList<>();
+        for (long t = 1000; t <= 1110; t += 10) {
+            int before = probes.size();
+            m.tick(t * MS);
+            for (int i = before; i < probes.size(); i++) {
+                if (probes.get(i).getInt(16) == B1.v4Bits()) {
+                    toB1.add(probes.get(i));
+                }
+            }
+        }
+        assertEquals(3, toB1.size());
+        assertEquals(3, dpdProbes(), "each probe asks for one");
+        long last = 1000 + 2 * interval;
+        // the replies to all three arrive late, together, within the interval after the last probe: that probe asked
+        // already, so in this interval one DPD probe in all, not one more per reply (the old cost: 1 + 3)
+        events.clear();
+        for (int i = 0; i < 3; i++) {
+            ByteBuf reply = replyTo(toB1.get(i));
+            try {
+                assertTrue(offer(m, reply, (last + 1 + i) * MS), "reply " + i + " is genuine");
+            } finally {
+                reply.release();
+            }
+        }
+        assertEquals(0, dpdProbes(), events.toString());
+        assertEquals(PathState.UNVERIFIED, m.state(A1, B1), "and none of them is evidence");
+        // the same replies again: consumed, no evidence, no DPD probe
+        ByteBuf again = replyTo(toB1.get(2));
+        try {
+            assertFalse(offer(m, again, (last + interval + 1) * MS));
+        } finally {
+            again.release();
+        }
+        assertEquals(0, dpdProbes());
+    }
+
+    /** A reply that comes more than a probe interval after the last DPD probe asked for asks for one. */
+    @Test
+    void aReplyAfterAQuietIntervalAsksForOneDpdProbe() {
+        PathMonitor m = monitor();
+        m.authenticatedOnly(List.of(B1));
+        m.tick(1000 * MS);
+        ByteBuf probe = lastProbeTo(B1);
+        events.clear();
+        ByteBuf reply = replyTo(probe);
+        try {
+            assertTrue(offer(m, reply, (1000 + PathTimers.DEFAULTS.probeInterval().toMillis()) * MS));
+        } finally {
+            reply.release();
+        }
+        assertEquals(1, dpdProbes(), events.toString());
+    }
+
+    private int dpdProbes() {
+        int n = 0;
+        for (String e : events) {
+            n += e.equals("dpd " + L1) ? 1 : 0;
+        }
+        return n;
     }
 
     /** Ticks every 10 ms from {@code from} to {@code to} (milliseconds, both included), answering nothing. */
