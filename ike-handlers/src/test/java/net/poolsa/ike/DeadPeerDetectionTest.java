@@ -255,6 +255,40 @@ class DeadPeerDetectionTest {
         assertEquals(0, g.wire.flush());
     }
 
+    /**
+     * The probes the data plane asks for are looked up by path: after the SAs died (all paths silent, restart) a probe
+     * over a path finds nothing to send under; once the tunnel is back it goes under the new IKE SA, one per request.
+     */
+    @Test
+    void aProbeForAPathGoesUnderTheLiveSaOfThatPathOnly() throws Exception {
+        Gateways g = dualHomed(Timers.DEFAULT, new Dpd(DELAY, 3 * DELAY, Dpd.Action.RESTART),
+                new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR));
+        java.net.InetAddress a2 = java.net.InetAddress.getByName("192.0.2.11");
+        java.net.InetAddress b2 = java.net.InetAddress.getByName("192.0.2.12");
+        String oldCookie = g.snapshot(g.a).get(0).initiatorCookie();
+        advance(g, DELAY, d -> d);
+        advance(g, 3 * DELAY, silence("192.0.2.2", "192.0.2.12"));
+        assertEquals(List.of("c restart"), g.a.events.peersDead);
+        g.wire.flush(d -> null);
+        int sent = g.a.events.dpd("192.0.2.12 sent");
+        g.a.engine.probePath(a2, b2);
+        assertEquals(0, g.wire.flush(d -> null), "no established SA has that path now");
+        assertEquals(sent, g.a.events.dpd("192.0.2.12 sent"));
+        advance(g, 3 * DELAY, d -> d);
+        assertEquals(1, g.snapshot(g.a).size());
+        assertNotEquals(oldCookie, g.snapshot(g.a).get(0).initiatorCookie(), "a new IKE SA");
+        g.wire.flush();
+        int confirmed = g.a.events.confirmed.size();
+        sent = g.a.events.dpd("192.0.2.12 sent");
+        for (int i = 0; i < 3; i++) {
+            g.a.engine.probePath(a2, b2);
+        }
+        g.wire.flush();
+        assertEquals(sent + 3, g.a.events.dpd("192.0.2.12 sent"), "one R-U-THERE per request");
+        assertEquals(confirmed + 3, g.a.events.confirmed.size());
+        assertEquals("192.0.2.11>192.0.2.12", g.a.events.confirmed.get(g.a.events.confirmed.size() - 1));
+    }
+
     /** {@code HDR, N(R-U-THERE-ACK)} in the clear, with the SA's cookies: what anyone on the path could send. */
     private static byte[] clearAck(IkeSaSnapshot ike, int sequence) {
         long ci = Long.parseUnsignedLong(ike.initiatorCookie(), 16);

@@ -56,6 +56,14 @@ final class DeadPeerDetection {
     private final IkeContext ctx;
     private final Map<Long, State> states = new HashMap<>();
     private final Map<String, Scheduler.Cancellable> restarts = new HashMap<>();
+    /**
+     * Our cookies of the SAs with DPD by the address pair of each of their paths, oldest first: the data plane asks
+     * for a probe over a path every busy probe interval, which must not cost a scan of every peer.
+     */
+    private final Map<PathKey, List<Long>> byPath = new HashMap<>();
+
+    private record PathKey(InetAddress local, InetAddress remote) {
+    }
 
     DeadPeerDetection(IkeContext ctx) {
         this.ctx = ctx;
@@ -128,7 +136,18 @@ final class DeadPeerDetection {
         // RFC 3706 §5.1: the first sequence number is random; the top bit clear leaves room before it wraps
         int first = ((r[0] & 0x7f) << 24) | ((r[1] & 0xff) << 16) | ((r[2] & 0xff) << 8) | (r[3] & 0xff);
         State s = new State(conn.name(), dpd, paths(sa, conn.config(), now), first, now);
-        states.put(sa.localCookie(), s);
+        State old = states.put(sa.localCookie(), s);
+        if (old != null) {
+            old.timer.cancel();
+            unindex(sa.localCookie(), old);
+        }
+        for (Path p : s.paths) {
+            List<Long> cookies = byPath.computeIfAbsent(new PathKey(p.local.getAddress(), p.remote.getAddress()),
+                    k -> new ArrayList<>(1));
+            if (!cookies.contains(sa.localCookie())) {
+                cookies.add(sa.localCookie());
+            }
+        }
         cancel(restarts.remove(conn.name()));
         IkeContext.LOG.info("event=dpd_started connection={} paths={} delay_ms={} timeout_ms={} action={}", conn.name(),
                 describe(s.paths), dpd.delayMillis(), dpd.timeoutMillis(), dpd.action().name().toLowerCase(
@@ -160,6 +179,17 @@ final class DeadPeerDetection {
         State s = states.remove(sa.localCookie());
         if (s != null) {
             s.timer.cancel();
+            unindex(sa.localCookie(), s);
+        }
+    }
+
+    private void unindex(long cookie, State s) {
+        for (Path p : s.paths) {
+            PathKey k = new PathKey(p.local.getAddress(), p.remote.getAddress());
+            List<Long> cookies = byPath.get(k);
+            if (cookies != null && cookies.remove(Long.valueOf(cookie)) && cookies.isEmpty()) {
+                byPath.remove(k);
+            }
         }
     }
 
@@ -201,17 +231,23 @@ final class DeadPeerDetection {
 
     /**
      * The data plane wants authenticated evidence for the path from {@code local} to {@code remote} now (its probe
-     * timers, BFD-style): one R-U-THERE over it, under the first established IKE SA with DPD that has this path.
+     * timers, BFD-style): one R-U-THERE over it, under the first established IKE SA with DPD that has this path, found
+     * by the path's address pair (no scan of the peers).
      */
     void probe(InetAddress local, InetAddress remote) {
-        for (Map.Entry<Long, State> e : states.entrySet()) {
-            IkeSa sa = ctx.table().byLocalCookie(e.getKey());
-            if (sa == null || !sa.established()) {
+        List<Long> cookies = byPath.get(new PathKey(local, remote));
+        if (cookies == null) {
+            return;
+        }
+        for (Long cookie : cookies) {
+            IkeSa sa = ctx.table().byLocalCookie(cookie);
+            State s = states.get(cookie);
+            if (sa == null || s == null || !sa.established()) {
                 continue;
             }
-            for (Path p : e.getValue().paths) {
+            for (Path p : s.paths) {
                 if (p.local.getAddress().equals(local) && p.remote.getAddress().equals(remote)) {
-                    send(sa, e.getValue(), p);
+                    send(sa, s, p);
                     return;
                 }
             }
