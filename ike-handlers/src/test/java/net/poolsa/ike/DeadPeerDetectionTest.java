@@ -170,6 +170,33 @@ class DeadPeerDetectionTest {
         assertEquals(2, g.a.events.installed.size(), "no more restarts once it is up");
     }
 
+    /**
+     * Restart when the path Main Mode goes to first (192.0.2.1 > 192.0.2.2) stays dead and another returns: each attempt
+     * takes the next pair of the pools' addresses, changing both ends where it can, so the tunnel comes back over
+     * 192.0.2.11 > 192.0.2.12 within one attempt per path.
+     */
+    @Test
+    void restartTriesEveryPathOfThePoolsInTurn() {
+        Gateways g = dualHomed(Timers.DEFAULT, new Dpd(DELAY, 3 * DELAY, Dpd.Action.RESTART),
+                new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR));
+        advance(g, DELAY, d -> d);
+        advance(g, 4 * DELAY, silence("192.0.2.1", "192.0.2.11", "192.0.2.2", "192.0.2.12"));
+        assertEquals(List.of("c restart"), g.a.events.peersDead);
+        List<String> attempts = new ArrayList<>();
+        Wire.Filter firstOnly = d -> {
+            if (d.exchangeType() == ExchangeType.IDENTITY_PROTECTION.code() && isZero(d.bytes(), 8, 16)) {
+                attempts.add(d.from().getAddress().getHostAddress() + ">" + d.to().getAddress().getHostAddress());
+            }
+            return silence("192.0.2.1", "192.0.2.2").apply(d);
+        };
+        advance(g, 4 * 3 * DELAY, firstOnly);
+        assertEquals(2, g.a.kernel.listSas().size(), "back over the second uplinks: " + attempts);
+        assertEquals(List.of("192.0.2.11>192.0.2.12"), g.snapshot(g.a).stream()
+                .map(s -> s.local().getAddress().getHostAddress() + ">" + s.remote().getAddress().getHostAddress()).toList());
+        assertTrue(attempts.size() <= 4, "one attempt per path at most: " + attempts);
+        assertEquals(attempts.size(), new TreeSet<>(attempts).size(), "each attempt on another path: " + attempts);
+    }
+
     private static boolean isZero(byte[] b, int from, int to) {
         for (int i = from; i < to; i++) {
             if (b[i] != 0) {

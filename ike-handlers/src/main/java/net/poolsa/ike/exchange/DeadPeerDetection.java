@@ -56,6 +56,8 @@ final class DeadPeerDetection {
     private final IkeContext ctx;
     private final Map<Long, State> states = new HashMap<>();
     private final Map<String, Scheduler.Cancellable> restarts = new HashMap<>();
+    /** Restart attempts per connection since its peer was declared dead: each takes the next path. */
+    private final Map<String, Integer> attempts = new HashMap<>();
     /**
      * Our cookies of the SAs with DPD by the address pair of each of their paths, oldest first: the data plane asks
      * for a probe over a path every busy probe interval, which must not cost a scan of every peer.
@@ -149,6 +151,7 @@ final class DeadPeerDetection {
             }
         }
         cancel(restarts.remove(conn.name()));
+        attempts.remove(conn.name());
         IkeContext.LOG.info("event=dpd_started connection={} paths={} delay_ms={} timeout_ms={} action={}", conn.name(),
                 describe(s.paths), dpd.delayMillis(), dpd.timeoutMillis(), dpd.action().name().toLowerCase(
                         java.util.Locale.ROOT));
@@ -196,6 +199,7 @@ final class DeadPeerDetection {
     /** The connection is gone: a pending restart is called off. */
     void forget(String connection) {
         cancel(restarts.remove(connection));
+        attempts.remove(connection);
     }
 
     private void schedule(IkeSa sa, State s) {
@@ -359,7 +363,9 @@ final class DeadPeerDetection {
     /**
      * Negotiates {@code connection} again, and keeps at it every DPD timeout until Main Mode is through: a Main Mode
      * that got no answer at all by then is abandoned and sent afresh, so a peer that comes back (a path returns, or it
-     * restarted) is met within a timeout instead of after the exponential retransmission backoff.
+     * restarted) is met within a timeout instead of after the exponential retransmission backoff. Each attempt goes
+     * over the next pair of the pools' addresses, so a path that returns is found within one attempt per path, and
+     * each costs one Main Mode message 1 (no retransmission within a timeout shorter than the first one's).
      */
     void restart(String connection) {
         restarts.remove(connection);
@@ -373,8 +379,9 @@ final class DeadPeerDetection {
                         + c.config().dpd().timeoutMillis() + " ms: sent again");
             }
         }
-        IkeContext.LOG.info("event=dpd_restart connection={}", connection);
-        ctx.initiations().initiate(connection);
+        int attempt = attempts.merge(connection, 1, Integer::sum) - 1;
+        IkeContext.LOG.info("event=dpd_restart connection={} attempt={}", connection, attempt + 1);
+        ctx.initiations().initiate(connection, attempt);
         restarts.put(connection, ctx.scheduler().schedule(new DpdRestartJob(ctx.jobs(), connection),
                 c.config().dpd().timeoutMillis()));
     }
