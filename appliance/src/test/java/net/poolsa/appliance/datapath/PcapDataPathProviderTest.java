@@ -77,9 +77,7 @@ class PcapDataPathProviderTest {
     void pathEventsReachTheMeters() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         DataPathMeters meters = new DataPathMeters(registry);
-        PoolsaConfig c = ConfigLoader.load(ConfigFixture.write(dir));
-        DataPathListener l = PcapDataPathProvider.listener(new DataPathContext(c.dataPath(), new UserspaceIpsecKernel(),
-                DropListener.NONE, meters, c.connections().values()));
+        DataPathListener l = listener(meters);
         OuterAddress a1 = OuterAddress.parse("198.51.100.1");
         OuterAddress b1 = OuterAddress.parse("198.51.100.17");
         OuterAddress b2 = OuterAddress.parse("203.0.113.17");
@@ -112,9 +110,7 @@ class PcapDataPathProviderTest {
     void monitorStallsReachTheCounterAndARateLimitedLogLine() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         DataPathMeters meters = new DataPathMeters(registry);
-        PoolsaConfig c = ConfigLoader.load(ConfigFixture.write(dir));
-        DataPathListener l = PcapDataPathProvider.listener(new DataPathContext(c.dataPath(), new UserspaceIpsecKernel(),
-                DropListener.NONE, meters, c.connections().values()));
+        DataPathListener l = listener(meters);
         ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
                 .getLogger(PcapDataPathProvider.class);
         ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
@@ -133,6 +129,13 @@ class PcapDataPathProviderTest {
                 .filter(m -> m.startsWith("event=path_monitor_stall")).toList();
         assertEquals(1, lines.size(), lines.toString());
         assertTrue(lines.get(0).startsWith("event=path_monitor_stall late_ms=3078.0 suppressed=0 "), lines.get(0));
+    }
+
+    /** The appliance's data-path listener for the fixture's configuration, recording into {@code meters}. */
+    private DataPathListener listener(DataPathMeters meters) throws Exception {
+        PoolsaConfig c = ConfigLoader.load(ConfigFixture.write(dir));
+        return PcapDataPathProvider.listener(new DataPathContext(c.dataPath(), new UserspaceIpsecKernel(),
+                DropListener.NONE, meters, c.connections().values()));
     }
 
     @Test

@@ -32,28 +32,17 @@ class StrongSwanDpdNetnsTest {
     private static final Pattern ACK = Pattern.compile("parsed INFORMATIONAL_V1 request \\d+ \\[ HASH N\\(DPD_ACK\\) \\]");
     private static final String TIMEOUT = "DPD check timed out, enforcing DPD action";
 
+    /** {@link StrongSwanIkeInteropTest#charonConf} with DPD: {@code dpd_delay}, {@code dpd_timeout}, {@code dpd_action}. */
     static String charonConf() {
-        return """
-                connections {
-                    sswan {
-                        version = 1
-                        local_addrs = 198.51.100.2
-                        remote_addrs = 198.51.100.1
-                        proposals = %s
-                        dpd_delay = 1s
-                        dpd_timeout = 4s
-                        local { auth = psk }
-                        remote { auth = psk }
-                        children {
-                            sswan { local_ts = 192.0.2.128/25
-                                    remote_ts = 192.0.2.0/25
-                                    esp_proposals = %s
-                                    dpd_action = clear }
-                        }
-                    }
-                }
-                secrets { ike-sswan { secret = "%s" } }
-                """.formatted(IKE, ESP, StrongSwanIkeInteropTest.PSK);
+        String plain = StrongSwanIkeInteropTest.charonConf(IKE, ESP);
+        String proposals = "proposals = " + IKE + "\n";
+        String child = "esp_proposals = " + ESP + " }";
+        if (!plain.contains(proposals) || !plain.contains(child)) {
+            throw new IllegalStateException("the interop test's charon configuration changed shape:\n" + plain);
+        }
+        return plain.replace(proposals, proposals + "                        dpd_delay = 1s\n"
+                + "                        dpd_timeout = 4s\n").replace(child, "esp_proposals = " + ESP
+                + "\n                                    dpd_action = clear }");
     }
 
     private static int count(Pattern p, String log) {
