@@ -170,6 +170,33 @@ class DeadPeerDetectionTest {
         assertEquals(2, g.a.events.installed.size(), "no more restarts once it is up");
     }
 
+    /**
+     * Restart when the path Main Mode goes to first (192.0.2.1 > 192.0.2.2) stays dead and another returns: each attempt
+     * takes the next pair of the pools' addresses, changing both ends where it can, so the tunnel comes back over
+     * 192.0.2.11 > 192.0.2.12 within one attempt per path.
+     */
+    @Test
+    void restartTriesEveryPathOfThePoolsInTurn() {
+        Gateways g = dualHomed(Timers.DEFAULT, new Dpd(DELAY, 3 * DELAY, Dpd.Action.RESTART),
+                new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR));
+        advance(g, DELAY, d -> d);
+        advance(g, 4 * DELAY, silence("192.0.2.1", "192.0.2.11", "192.0.2.2", "192.0.2.12"));
+        assertEquals(List.of("c restart"), g.a.events.peersDead);
+        List<String> attempts = new ArrayList<>();
+        Wire.Filter firstOnly = d -> {
+            if (d.exchangeType() == ExchangeType.IDENTITY_PROTECTION.code() && isZero(d.bytes(), 8, 16)) {
+                attempts.add(d.from().getAddress().getHostAddress() + ">" + d.to().getAddress().getHostAddress());
+            }
+            return silence("192.0.2.1", "192.0.2.2").apply(d);
+        };
+        advance(g, 4 * 3 * DELAY, firstOnly);
+        assertEquals(2, g.a.kernel.listSas().size(), "back over the second uplinks: " + attempts);
+        assertEquals(List.of("192.0.2.11>192.0.2.12"), g.snapshot(g.a).stream()
+                .map(s -> s.local().getAddress().getHostAddress() + ">" + s.remote().getAddress().getHostAddress()).toList());
+        assertTrue(attempts.size() <= 4, "one attempt per path at most: " + attempts);
+        assertEquals(attempts.size(), new TreeSet<>(attempts).size(), "each attempt on another path: " + attempts);
+    }
+
     private static boolean isZero(byte[] b, int from, int to) {
         for (int i = from; i < to; i++) {
             if (b[i] != 0) {
@@ -253,6 +280,40 @@ class DeadPeerDetectionTest {
         // a pair outside the pools: no SA has that path, nothing is sent
         g.a.engine.probePath(java.net.InetAddress.getByName("192.0.2.11"), java.net.InetAddress.getByName("192.0.2.99"));
         assertEquals(0, g.wire.flush());
+    }
+
+    /**
+     * The probes the data plane asks for are looked up by path: after the SAs died (all paths silent, restart) a probe
+     * over a path finds nothing to send under; once the tunnel is back it goes under the new IKE SA, one per request.
+     */
+    @Test
+    void aProbeForAPathGoesUnderTheLiveSaOfThatPathOnly() throws Exception {
+        Gateways g = dualHomed(Timers.DEFAULT, new Dpd(DELAY, 3 * DELAY, Dpd.Action.RESTART),
+                new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR));
+        java.net.InetAddress a2 = java.net.InetAddress.getByName("192.0.2.11");
+        java.net.InetAddress b2 = java.net.InetAddress.getByName("192.0.2.12");
+        String oldCookie = g.snapshot(g.a).get(0).initiatorCookie();
+        advance(g, DELAY, d -> d);
+        advance(g, 3 * DELAY, silence("192.0.2.2", "192.0.2.12"));
+        assertEquals(List.of("c restart"), g.a.events.peersDead);
+        g.wire.flush(d -> null);
+        int sent = g.a.events.dpd("192.0.2.12 sent");
+        g.a.engine.probePath(a2, b2);
+        assertEquals(0, g.wire.flush(d -> null), "no established SA has that path now");
+        assertEquals(sent, g.a.events.dpd("192.0.2.12 sent"));
+        advance(g, 3 * DELAY, d -> d);
+        assertEquals(1, g.snapshot(g.a).size());
+        assertNotEquals(oldCookie, g.snapshot(g.a).get(0).initiatorCookie(), "a new IKE SA");
+        g.wire.flush();
+        int confirmed = g.a.events.confirmed.size();
+        sent = g.a.events.dpd("192.0.2.12 sent");
+        for (int i = 0; i < 3; i++) {
+            g.a.engine.probePath(a2, b2);
+        }
+        g.wire.flush();
+        assertEquals(sent + 3, g.a.events.dpd("192.0.2.12 sent"), "one R-U-THERE per request");
+        assertEquals(confirmed + 3, g.a.events.confirmed.size());
+        assertEquals("192.0.2.11>192.0.2.12", g.a.events.confirmed.get(g.a.events.confirmed.size() - 1));
     }
 
     /** {@code HDR, N(R-U-THERE-ACK)} in the clear, with the SA's cookies: what anyone on the path could send. */

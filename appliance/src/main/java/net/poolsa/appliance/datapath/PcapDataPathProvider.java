@@ -17,6 +17,7 @@ import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.event.PathState;
 import net.poolsa.esp.event.PathSwitchCause;
+import net.poolsa.esp.event.RateLimitedLog;
 import net.poolsa.esp.event.SwitchHold;
 import net.poolsa.esp.pipeline.DataPlane;
 import net.poolsa.esp.pipeline.DataPlaneConfig;
@@ -168,6 +169,9 @@ public final class PcapDataPathProvider implements DataPathProvider {
 
     static DataPathListener listener(DataPathContext context, AtomicReference<BiConsumer<OuterAddress, OuterAddress>> probes) {
         return new DataPathListener() {
+            /** A loop that stalls under load may do so every second: one line per 10 s says so. */
+            private final RateLimitedLog stallLog = RateLimitedLog.perTenSeconds(1);
+
             @Override
             public void authenticatedProbeWanted(OuterAddress local, OuterAddress remote) {
                 probes.get().accept(local, remote);
@@ -213,6 +217,17 @@ public final class PcapDataPathProvider implements DataPathProvider {
             @Override
             public void pathProbesSent(int count) {
                 context.meters().probesSent(count);
+            }
+
+            @Override
+            public void pathMonitorStalled(long lateNanos) {
+                context.meters().monitorStalled();
+                long suppressed = stallLog.permit(0);
+                if (suppressed != RateLimitedLog.SUPPRESSED) {
+                    LOG.warn("event=path_monitor_stall late_ms={} suppressed={} reason=\"the event loop ran the path "
+                            + "timer late: detection windows restarted, no path declared down on the missed replies\"",
+                            String.format(java.util.Locale.ROOT, "%.1f", lateNanos / 1e6), suppressed);
+                }
             }
         };
     }

@@ -44,6 +44,7 @@ public final class DataPathMeters {
     private final Map<PathState, AtomicInteger> paths = new EnumMap<>(PathState.class);
     private final Counter probes;
     private volatile List<UplinkEmitter> emitters = List.of();
+    private final Counter stalls;
 
     private final MeterRegistry registry;
 
@@ -77,6 +78,9 @@ public final class DataPathMeters {
         }
         this.probes = Counter.builder("poolsa.path.probes")
                 .description("Path probes sent (ICMP/ICMPv6 echo requests, one per path, never one per SA)").register(registry);
+        this.stalls = Counter.builder("poolsa.path.monitor.stalls")
+                .description("Path monitor ticks that ran so late (the event loop stalled) that every detection window "
+                        + "restarted instead of paths being declared down").register(registry);
     }
 
     /** One inbound SAD lookup took {@code nanos}. */
@@ -113,6 +117,10 @@ public final class DataPathMeters {
 
     public void probesSent(int count) {
         probes.increment(count);
+    }
+
+    public void monitorStalled() {
+        stalls.increment();
     }
 
     /** Monitored paths in {@code state} now (tests, status). */

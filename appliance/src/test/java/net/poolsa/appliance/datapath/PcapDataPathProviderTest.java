@@ -83,9 +83,7 @@ class PcapDataPathProviderTest {
     void pathEventsReachTheMeters() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         DataPathMeters meters = new DataPathMeters(registry);
-        PoolsaConfig c = ConfigLoader.load(ConfigFixture.write(dir));
-        DataPathListener l = PcapDataPathProvider.listener(new DataPathContext(c.dataPath(), new UserspaceIpsecKernel(),
-                DropListener.NONE, meters, c.connections().values()));
+        DataPathListener l = listener(meters);
         OuterAddress a1 = OuterAddress.parse("198.51.100.1");
         OuterAddress b1 = OuterAddress.parse("198.51.100.17");
         OuterAddress b2 = OuterAddress.parse("203.0.113.17");
@@ -111,6 +109,39 @@ class PcapDataPathProviderTest {
         assertEquals(1, meters.paths(PathState.UNVERIFIED));
         assertEquals(0, meters.paths(PathState.UP));
         assertEquals(3, registry.get("poolsa.path.probes").counter().count());
+    }
+
+    /** Issue 14: a stalled path monitor is counted every time and logged once per 10 s with its lateness. */
+    @Test
+    void monitorStallsReachTheCounterAndARateLimitedLogLine() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        DataPathMeters meters = new DataPathMeters(registry);
+        DataPathListener l = listener(meters);
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory
+                .getLogger(PcapDataPathProvider.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log =
+                new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            l.pathMonitorStalled(3_078_000_000L);
+            l.pathMonitorStalled(150_000_000L);
+            l.pathMonitorStalled(200_000_000L);
+        } finally {
+            logger.detachAppender(log);
+        }
+        assertEquals(3, registry.get("poolsa.path.monitor.stalls").counter().count());
+        List<String> lines = log.list.stream().map(e -> e.getFormattedMessage())
+                .filter(m -> m.startsWith("event=path_monitor_stall")).toList();
+        assertEquals(1, lines.size(), lines.toString());
+        assertTrue(lines.get(0).startsWith("event=path_monitor_stall late_ms=3078.0 suppressed=0 "), lines.get(0));
+    }
+
+    /** The appliance's data-path listener for the fixture's configuration, recording into {@code meters}. */
+    private DataPathListener listener(DataPathMeters meters) throws Exception {
+        PoolsaConfig c = ConfigLoader.load(ConfigFixture.write(dir));
+        return PcapDataPathProvider.listener(new DataPathContext(c.dataPath(), new UserspaceIpsecKernel(),
+                DropListener.NONE, meters, c.connections().values()));
     }
 
     @Test

@@ -54,6 +54,14 @@ public interface DataPathListener extends DropListener {
     default void authenticatedProbeWanted(OuterAddress local, OuterAddress remote) {
     }
 
+    /**
+     * The path monitor's timer ran {@code lateNanos} after it was due (the event loop itself was not scheduled: a GC
+     * pause, a loaded host): replies missed meanwhile are no evidence, so every detection window restarts now instead
+     * of paths being declared down.
+     */
+    default void pathMonitorStalled(long lateNanos) {
+    }
+
     /** Adapts a plain drop listener. */
     static DataPathListener of(DropListener drops) {
         return drops instanceof DataPathListener d ? d : drops::dropped;

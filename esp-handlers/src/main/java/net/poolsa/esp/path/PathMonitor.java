@@ -48,10 +48,12 @@ import net.poolsa.esp.sad.SecurityAssociationDatabase;
  * <p><b>Evidence</b> that a path works: an authenticated inbound packet over it, a reply to our probe over it, or an
  * authenticated IKE answer ({@link #confirmed}, for DPD). For peers keyed by IKE with DPD
  * ({@link #authenticatedOnly}) a probe reply is only a hint: each probe also asks for a DPD probe, whose answer is the
- * evidence. A path becomes UP with its first evidence (a link that
+ * evidence, and a reply asks for one only when none was asked for within the path's probe interval. A path becomes UP with its first evidence (a link that
  * comes back is probed before it is used) and DOWN after its detection time without any: BFD's detection time
  * (RFC 5880 §6.8.4) with the busy interval while its SAs send without getting evidence back, the idle interval
  * otherwise. Probes are ICMP/ICMPv6 echo requests, one per path however many SAs use it, within a global rate.
+ * A tick that runs much later than it was due (the event loop itself stalled) judges no path: the evidence missed
+ * meanwhile was never asked for or never read, so every detection window restarts then ({@link #stalls}).
  *
  * <p><b>Replies cannot be forged off-path.</b> Each probe carries, as its 8 data bytes, a fresh value from a
  * {@link SecureRandom}; an echo reply (which returns the data unchanged, RFC 792 / RFC 4443 §4.2) counts only
@@ -110,6 +112,10 @@ public final class PathMonitor implements PathEvidence {
     private long switchBackDue = NEVER;
     private long nextActivityCheck = NEVER;
     private long probeCredit = NEVER;
+    private final long stallNanos;
+    private long tickDue = NEVER;
+    private long windowFrom = NEVER;
+    private long stalls;
     private long probeCreditAt;
     private int sequence;
     private long probesSent;
@@ -144,6 +150,7 @@ public final class PathMonitor implements PathEvidence {
         this.probeCostNanos = 1_000_000_000L / timers.maxProbesPerSecond();
         this.probeBurstNanos = Math.max(probeCostNanos, 100_000_000L); // a tenth of a second's worth of probes at once
         this.peerShieldNanos = Math.max(PEER_SHIELD_MIN_NANOS, 2 * timers.detectionTime().toNanos());
+        this.stallNanos = busyNanos * Math.max(1, timers.detectMultiplier() - 1);
         this.probeSink = probeSink;
         this.alloc = alloc;
         this.listener = listener;
@@ -559,6 +566,14 @@ public final class PathMonitor implements PathEvidence {
      * @return when it should be called next ({@link System#nanoTime()} scale)
      */
     public long tick(long nowNanos) {
+        long late = tickDue == NEVER ? 0 : nowNanos - tickDue;
+        if (late > stallNanos) {
+            // Our own timer ran late: the probes of the stall were not sent and their replies not read, so the
+            // missing evidence says nothing about the paths. Every window restarts now; the probes go out below.
+            windowFrom = nowNanos;
+            stalls++;
+            listener.pathMonitorStalled(late);
+        }
         long next = nowNanos + idleNanos;
         boolean checkActivity = nextActivityCheck == NEVER || nowNanos - nextActivityCheck >= 0;
         if (checkActivity) {
@@ -582,10 +597,10 @@ public final class PathMonitor implements PathEvidence {
             if (!p.local.usable) {
                 continue;
             }
-            boolean fast = busy(p, nowNanos) || p.state == PathState.UNVERIFIED || (p.suspectUntil != NEVER && nowNanos - p.suspectUntil < 0);
-            long interval = fast ? busyNanos : idleNanos;
+            long interval = probeInterval(p, nowNanos);
             if (p.state != PathState.DOWN) {
-                long deadline = latest(p.lastEvidence, p.modeSince, p.stateSince) + interval * timers.detectMultiplier();
+                long deadline = latest(latest(p.lastEvidence, p.modeSince, p.stateSince), windowFrom, NEVER)
+                        + interval * timers.detectMultiplier();
                 if (nowNanos - deadline >= 0) {
                     if (down == null) {
                         down = new ArrayList<>(2);
@@ -642,7 +657,23 @@ public final class PathMonitor implements PathEvidence {
         if (sent > 0) {
             listener.pathProbesSent(sent);
         }
+        tickDue = next;
         return next;
+    }
+
+    /**
+     * Ticks that came later than they were due by more than the busy detection time less one probe interval (at least
+     * one interval): late enough for a working path's window to run out on the loop's delay alone (issue 14).
+     */
+    public long stalls() {
+        return stalls;
+    }
+
+    /** The busy interval while its SAs send without evidence, it is unverified or its route changed; else the idle one. */
+    private long probeInterval(PathPair p, long nowNanos) {
+        boolean fast = busy(p, nowNanos) || p.state == PathState.UNVERIFIED
+                || (p.suspectUntil != NEVER && nowNanos - p.suspectUntil < 0);
+        return fast ? busyNanos : idleNanos;
     }
 
     /**
@@ -977,7 +1008,11 @@ public final class PathMonitor implements PathEvidence {
             if (p.tokens[i] == token && p.sequences[i] == seq) {
                 p.tokens[i] = 0; // a value counts once: a replayed reply is no evidence
                 if (p.authenticatedOnly) {
-                    listener.authenticatedProbeWanted(p.local.address.address(), p.remote); // a hint, not evidence
+                    // a hint, not evidence: a DPD probe unless one was asked for within the path's probe interval (a
+                    // burst of late replies would otherwise cost one R-U-THERE each)
+                    if (p.lastDpdWanted == NEVER || nowNanos - p.lastDpdWanted >= probeInterval(p, nowNanos)) {
+                        wantAuthenticated(p, nowNanos);
+                    }
                 } else {
                     evidence(p, nowNanos);
                 }
@@ -1026,8 +1061,13 @@ public final class PathMonitor implements PathEvidence {
         probeSink.accept(echoRequest(p.local.address.address(), p.remote, sequence, token));
         probesSent++;
         if (p.authenticatedOnly) {
-            listener.authenticatedProbeWanted(p.local.address.address(), p.remote);
+            wantAuthenticated(p, nowNanos); // probes go once per interval already
         }
+    }
+
+    private void wantAuthenticated(PathPair p, long nowNanos) {
+        p.lastDpdWanted = nowNanos;
+        listener.authenticatedProbeWanted(p.local.address.address(), p.remote);
     }
 
     private long nextToken() {

@@ -23,6 +23,7 @@ final class PathPair {
     long lastTraffic = NEVER; // when an activity check last saw its SAs send
     long modeSince = NEVER; // when it last became busy (its detection window restarts then)
     long suspectUntil = NEVER; // a route of its uplink changed: busy-rate probing until then
+    long lastDpdWanted = NEVER; // when a DPD probe was last asked for (authenticated-only paths)
     final long[] tokens = new long[OUTSTANDING]; // 0: free slot
     final int[] sequences = new int[OUTSTANDING];
     int nextToken;

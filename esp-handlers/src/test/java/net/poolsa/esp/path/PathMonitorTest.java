@@ -79,6 +79,11 @@ class PathMonitorTest {
         public void authenticatedProbeWanted(OuterAddress local, OuterAddress remote) {
             events.add("dpd " + local + ">" + remote);
         }
+
+        @Override
+        public void pathMonitorStalled(long lateNanos) {
+            events.add("stall");
+        }
     };
 
     @AfterEach
@@ -337,14 +342,16 @@ class PathMonitorTest {
         SecurityAssociation other = inbound(0x2002, 2);
         m.saInstalled(out);
         bothUp(m, 1000);
+        ticks(m, 1010, 1090); // on time: a late tick would restart the windows (a stall)
         m.authenticatedV4(in, 10, B1.v4Bits(), A1.v4Bits(), 1100 * MS);
         assertEquals(B1, out.currentRemote());
+        ticks(m, 1110, 1190);
         m.authenticatedV4(in, 11, B2.v4Bits(), A2.v4Bits(), 1200 * MS);
         assertEquals(B2, out.currentRemote(), "moved on the packet itself");
         assertEquals(A2, out.currentLocal());
         m.authenticatedV4(in, 9, B1.v4Bits(), A1.v4Bits(), 1201 * MS);
         assertEquals(B2, out.currentRemote(), "a reordered older packet moves nothing");
-        m.tick(2300 * MS);
+        ticks(m, 1210, 2300);
         assertTrue(reply(m, B1, 2301 * MS), "a valid probe reply over A1 > B1");
         m.authenticatedV4(other, 50, B1.v4Bits(), A1.v4Bits(), 2303 * MS);
         assertEquals(B2, out.currentRemote(), "neither a probe reply nor another connection's packet moves it");
@@ -758,7 +765,7 @@ class PathMonitorTest {
         events.clear();
         assertTrue(reply(m, B1, 1001 * MS), "the reply is ours (consumed)");
         assertEquals(PathState.UNVERIFIED, m.state(A1, B1), "but no evidence");
-        assertEquals(List.of("dpd " + L1), events, "a hint: one more DPD probe");
+        assertEquals(List.of(), events, "a hint, but the probe asked for a DPD probe within this interval already");
         assertTrue(reply(m, B2, 1001 * MS));
         assertEquals(PathState.UP, m.state(A2, B2), "B2 is not keyed by IKE: its echo replies still count");
         m.confirmed(A1, B1, 1002 * MS);
@@ -785,6 +792,153 @@ class PathMonitorTest {
         // a DPD answer over the path brings it back
         m.confirmed(A1, B1, 1301 * MS);
         assertEquals(PathState.UP, m.state(A1, B1));
+    }
+
+    /**
+     * Issue 14: the monitor's own timer fires 3 s late (the loop was not scheduled: a GC pause, a loaded host). The
+     * replies it missed meanwhile are no evidence that the paths failed: the tick sends probes and restarts the
+     * detection window instead of declaring working paths down, and reports the stall.
+     */
+    @Test
+    void aTickThreeSecondsLateDoesNotDeclareWorkingPathsDown() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        m.saInstalled(out);
+        long t = busyOnBothPaths(m, out);
+        int before = probes.size();
+        out.account(100);
+        m.tick((t + 3000) * MS); // due at t + 10 at the latest
+        assertEquals(List.of("stall"), events, "no path declared down, no SA moved");
+        assertEquals(2, probes.size() - before, "a probe to each path at once");
+        assertEquals(PathState.UP, m.state(A1, B1));
+        assertEquals(PathState.UP, m.state(A2, B2));
+        events.clear();
+        // the paths work: their answers come, and nothing switches afterwards either
+        for (long u = t + 3001; u <= t + 3500; u += 10) {
+            reply(m, B1, u * MS);
+            reply(m, B2, u * MS);
+            out.account(100);
+            m.tick(u * MS);
+        }
+        assertEquals(List.of(), events);
+        assertEquals(B1, out.currentRemote());
+    }
+
+    /** A path that is really silent after the stall is still declared down within the busy detection time of it. */
+    @Test
+    void aSilentPathStillSwitchesWithinTheDetectionTimeAfterAStall() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        m.saInstalled(out);
+        long stall = busyOnBothPaths(m, out) + 3000;
+        out.account(100);
+        m.tick(stall * MS);
+        assertEquals(List.of("stall"), events);
+        events.clear();
+        long switched = -1;
+        for (long u = stall + 10; u <= stall + 1000 && switched < 0; u += 10) {
+            reply(m, B2, u * MS); // B1 stays silent
+            out.account(100);
+            m.tick(u * MS);
+            if (B2.equals(out.currentRemote())) {
+                switched = u;
+            }
+        }
+        // the window restarted at the stall: down one busy detection time (120 ms) later, not at once, not later
+        assertEquals(stall + PathTimers.DEFAULTS.detectionTime().toMillis(), switched);
+        assertEquals(List.of(L1 + " down", OUT_SPI + " " + L1 + " -> " + L2 + " probe_timeout"), events);
+    }
+
+    /**
+     * Cost on an authenticated-only path: echo replies are hints, and a burst of them (late replies to the path's
+     * outstanding probes arriving together) asks for one DPD probe per probe interval, not one per reply.
+     */
+    @Test
+    void aBurstOfEchoRepliesAsksForOneDpdProbePerInterval() {
+        PathMonitor m = monitor();
+        m.authenticatedOnly(List.of(B1));
+        long interval = PathTimers.DEFAULTS.probeInterval().toMillis();
+        // a new path is probed at the busy rate: 3 probes to B1 (at 1000, 1040, 1080), none answered yet
+        List<ByteBuf> toB1 = new ArrayList<>();
+        for (long t = 1000; t <= 1110; t += 10) {
+            int before = probes.size();
+            m.tick(t * MS);
+            for (int i = before; i < probes.size(); i++) {
+                if (probes.get(i).getInt(16) == B1.v4Bits()) {
+                    toB1.add(probes.get(i));
+                }
+            }
+        }
+        assertEquals(3, toB1.size());
+        assertEquals(3, dpdProbes(), "each probe asks for one");
+        long last = 1000 + 2 * interval;
+        // the replies to all three arrive late, together, within the interval after the last probe: that probe asked
+        // already, so in this interval one DPD probe in all, not one more per reply (the old cost: 1 + 3)
+        events.clear();
+        for (int i = 0; i < 3; i++) {
+            ByteBuf reply = replyTo(toB1.get(i));
+            try {
+                assertTrue(offer(m, reply, (last + 1 + i) * MS), "reply " + i + " is genuine");
+            } finally {
+                reply.release();
+            }
+        }
+        assertEquals(0, dpdProbes(), events.toString());
+        assertEquals(PathState.UNVERIFIED, m.state(A1, B1), "and none of them is evidence");
+        // the same replies again: consumed, no evidence, no DPD probe
+        ByteBuf again = replyTo(toB1.get(2));
+        try {
+            assertFalse(offer(m, again, (last + interval + 1) * MS));
+        } finally {
+            again.release();
+        }
+        assertEquals(0, dpdProbes());
+    }
+
+    /** A reply that comes more than a probe interval after the last DPD probe asked for asks for one. */
+    @Test
+    void aReplyAfterAQuietIntervalAsksForOneDpdProbe() {
+        PathMonitor m = monitor();
+        m.authenticatedOnly(List.of(B1));
+        m.tick(1000 * MS);
+        ByteBuf probe = lastProbeTo(B1);
+        events.clear();
+        ByteBuf reply = replyTo(probe);
+        try {
+            assertTrue(offer(m, reply, (1000 + PathTimers.DEFAULTS.probeInterval().toMillis()) * MS));
+        } finally {
+            reply.release();
+        }
+        assertEquals(1, dpdProbes(), events.toString());
+    }
+
+    private int dpdProbes() {
+        int n = 0;
+        for (String e : events) {
+            n += e.equals("dpd " + L1) ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** Ticks every 10 ms from {@code from} to {@code to} (milliseconds, both included), answering nothing. */
+    private static void ticks(PathMonitor m, long from, long to) {
+        for (long t = from; t <= to; t += 10) {
+            m.tick(t * MS);
+        }
+    }
+
+    /** Busy traffic over A1 > B1 with both paths answering every probe, ticks every 10 ms; returns the last tick's time. */
+    private long busyOnBothPaths(PathMonitor m, SecurityAssociation out) {
+        bothUp(m, 1000);
+        long t = 1010;
+        for (; t <= 1300; t += 10) {
+            out.account(100);
+            m.tick(t * MS);
+            reply(m, B1, t * MS);
+            reply(m, B2, t * MS);
+        }
+        assertEquals(List.of(), events);
+        return t - 10;
     }
 
     // ---------------------------------------------------------------- helpers

@@ -89,7 +89,9 @@ class UplinkWatcherTest {
     void aRouteChangeThroughAnUplinkProbesItsPathsAtTheBusyRate() throws Exception {
         long ms = 1_000_000L;
         watcher.apply(List.of(link(2, "l1", UP), addr(false, 2, "198.51.100.1", 0x80)), true, 0, 0);
-        monitor.tick(1000 * ms);
+        for (long t = 1000; t < 1500; t += 10) {
+            monitor.tick(t * ms); // on time: a tick much later than due would restart the detection windows (a stall)
+        }
         probes.forEach(ByteBuf::release);
         probes.clear();
         monitor.tick(1500 * ms);

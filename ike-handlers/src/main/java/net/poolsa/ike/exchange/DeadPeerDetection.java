@@ -56,6 +56,16 @@ final class DeadPeerDetection {
     private final IkeContext ctx;
     private final Map<Long, State> states = new HashMap<>();
     private final Map<String, Scheduler.Cancellable> restarts = new HashMap<>();
+    /** Restart attempts per connection since its peer was declared dead: each takes the next path. */
+    private final Map<String, Integer> attempts = new HashMap<>();
+    /**
+     * Our cookies of the SAs with DPD by the address pair of each of their paths, oldest first: the data plane asks
+     * for a probe over a path every busy probe interval, which must not cost a scan of every peer.
+     */
+    private final Map<PathKey, List<Long>> byPath = new HashMap<>();
+
+    private record PathKey(InetAddress local, InetAddress remote) {
+    }
 
     DeadPeerDetection(IkeContext ctx) {
         this.ctx = ctx;
@@ -128,8 +138,20 @@ final class DeadPeerDetection {
         // RFC 3706 §5.1: the first sequence number is random; the top bit clear leaves room before it wraps
         int first = ((r[0] & 0x7f) << 24) | ((r[1] & 0xff) << 16) | ((r[2] & 0xff) << 8) | (r[3] & 0xff);
         State s = new State(conn.name(), dpd, paths(sa, conn.config(), now), first, now);
-        states.put(sa.localCookie(), s);
+        State old = states.put(sa.localCookie(), s);
+        if (old != null) {
+            old.timer.cancel();
+            unindex(sa.localCookie(), old);
+        }
+        for (Path p : s.paths) {
+            List<Long> cookies = byPath.computeIfAbsent(new PathKey(p.local.getAddress(), p.remote.getAddress()),
+                    k -> new ArrayList<>(1));
+            if (!cookies.contains(sa.localCookie())) {
+                cookies.add(sa.localCookie());
+            }
+        }
         cancel(restarts.remove(conn.name()));
+        attempts.remove(conn.name());
         IkeContext.LOG.info("event=dpd_started connection={} paths={} delay_ms={} timeout_ms={} action={}", conn.name(),
                 describe(s.paths), dpd.delayMillis(), dpd.timeoutMillis(), dpd.action().name().toLowerCase(
                         java.util.Locale.ROOT));
@@ -160,12 +182,24 @@ final class DeadPeerDetection {
         State s = states.remove(sa.localCookie());
         if (s != null) {
             s.timer.cancel();
+            unindex(sa.localCookie(), s);
+        }
+    }
+
+    private void unindex(long cookie, State s) {
+        for (Path p : s.paths) {
+            PathKey k = new PathKey(p.local.getAddress(), p.remote.getAddress());
+            List<Long> cookies = byPath.get(k);
+            if (cookies != null && cookies.remove(Long.valueOf(cookie)) && cookies.isEmpty()) {
+                byPath.remove(k);
+            }
         }
     }
 
     /** The connection is gone: a pending restart is called off. */
     void forget(String connection) {
         cancel(restarts.remove(connection));
+        attempts.remove(connection);
     }
 
     private void schedule(IkeSa sa, State s) {
@@ -201,17 +235,23 @@ final class DeadPeerDetection {
 
     /**
      * The data plane wants authenticated evidence for the path from {@code local} to {@code remote} now (its probe
-     * timers, BFD-style): one R-U-THERE over it, under the first established IKE SA with DPD that has this path.
+     * timers, BFD-style): one R-U-THERE over it, under the first established IKE SA with DPD that has this path, found
+     * by the path's address pair (no scan of the peers).
      */
     void probe(InetAddress local, InetAddress remote) {
-        for (Map.Entry<Long, State> e : states.entrySet()) {
-            IkeSa sa = ctx.table().byLocalCookie(e.getKey());
-            if (sa == null || !sa.established()) {
+        List<Long> cookies = byPath.get(new PathKey(local, remote));
+        if (cookies == null) {
+            return;
+        }
+        for (Long cookie : cookies) {
+            IkeSa sa = ctx.table().byLocalCookie(cookie);
+            State s = states.get(cookie);
+            if (sa == null || s == null || !sa.established()) {
                 continue;
             }
-            for (Path p : e.getValue().paths) {
+            for (Path p : s.paths) {
                 if (p.local.getAddress().equals(local) && p.remote.getAddress().equals(remote)) {
-                    send(sa, e.getValue(), p);
+                    send(sa, s, p);
                     return;
                 }
             }
@@ -323,7 +363,9 @@ final class DeadPeerDetection {
     /**
      * Negotiates {@code connection} again, and keeps at it every DPD timeout until Main Mode is through: a Main Mode
      * that got no answer at all by then is abandoned and sent afresh, so a peer that comes back (a path returns, or it
-     * restarted) is met within a timeout instead of after the exponential retransmission backoff.
+     * restarted) is met within a timeout instead of after the exponential retransmission backoff. Each attempt goes
+     * over the next pair of the pools' addresses, so a path that returns is found within one attempt per path, and
+     * each costs one Main Mode message 1 (no retransmission within a timeout shorter than the first one's).
      */
     void restart(String connection) {
         restarts.remove(connection);
@@ -337,8 +379,9 @@ final class DeadPeerDetection {
                         + c.config().dpd().timeoutMillis() + " ms: sent again");
             }
         }
-        IkeContext.LOG.info("event=dpd_restart connection={}", connection);
-        ctx.initiations().initiate(connection);
+        int attempt = attempts.merge(connection, 1, Integer::sum) - 1;
+        IkeContext.LOG.info("event=dpd_restart connection={} attempt={}", connection, attempt + 1);
+        ctx.initiations().initiate(connection, attempt);
         restarts.put(connection, ctx.scheduler().schedule(new DpdRestartJob(ctx.jobs(), connection),
                 c.config().dpd().timeoutMillis()));
     }

@@ -56,6 +56,14 @@ final class Initiations {
 
     /** Negotiates the connection's child SAs; completes when they are installed or the attempt failed. */
     CompletableFuture<IkeResult> initiate(String name) {
+        return initiate(name, 0);
+    }
+
+    /**
+     * As {@link #initiate(String)}; a new Main Mode goes over the {@code attempt}-th pair of addresses of the pools
+     * ({@link #endpoints(ConnectionState, int)}), so that attempts in turn try every path.
+     */
+    CompletableFuture<IkeResult> initiate(String name, int attempt) {
         ConnectionState c = ctx.connection(name);
         if (c == null) {
             return CompletableFuture.completedFuture(IkeResult.failed("no IKE connection named " + name));
@@ -79,7 +87,7 @@ final class Initiations {
         } else if (sa != null) {
             waiting.computeIfAbsent(sa.localCookie(), k -> new ArrayList<>()).add(n);
         } else {
-            InetSocketAddress[] ends = endpoints(c);
+            InetSocketAddress[] ends = endpoints(c, attempt);
             if (ends == null) {
                 n.fail("no local IKE socket in the outer pool [" + c.config().localOuter()
                         + "] of the address family of a single address of the remote outer pool ["
@@ -105,7 +113,7 @@ final class Initiations {
         } else if (sa != null) {
             waiting.computeIfAbsent(sa.localCookie(), k -> new ArrayList<>()).add(n);
         } else {
-            InetSocketAddress[] ends = endpoints(c);
+            InetSocketAddress[] ends = endpoints(c, 0);
             if (ends == null) {
                 ends = peer;
             }
@@ -147,29 +155,56 @@ final class Initiations {
     }
 
     /**
-     * Where Main Mode goes: the first single address of the remote outer pool (a subnet names no peer), from the
-     * first entry of our outer pool of that family that holds an IKE socket: the address itself for a single-address
-     * entry, the first bound address inside a range (a gateway's outer pool is usually its uplink subnets).
+     * Where Main Mode goes. Attempt 0: the first single address of the remote outer pool (a subnet names no peer), from
+     * the first entry of our outer pool of that family that holds an IKE socket (the address itself for a
+     * single-address entry, the first bound address inside a range: a gateway's outer pool is usually its uplink
+     * subnets). Later attempts take the other pairs of our bound addresses in the pool and the peer's single addresses,
+     * in turn: local i with remote i first, then the shifted pairs, so that consecutive attempts change both ends where
+     * they can and a dead uplink on either side is left after one attempt; after the last pair the first comes again.
      */
-    private InetSocketAddress[] endpoints(ConnectionState c) {
-        List<InetSocketAddress> bound = ctx.network().locals(PortRole.IKE);
-        for (AddressPool.Range r : c.config().remoteOuter().ranges()) {
-            if (!r.first().equals(r.last())) {
-                continue;
-            }
-            InetAddress remote = r.first();
-            for (AddressPool.Range l : c.config().localOuter().ranges()) {
-                if (l.first().getAddress().length != remote.getAddress().length) {
-                    continue;
+    private InetSocketAddress[] endpoints(ConnectionState c, int attempt) {
+        List<InetSocketAddress> locals = new ArrayList<>();
+        for (AddressPool.Range l : c.config().localOuter().ranges()) {
+            for (InetSocketAddress local : ctx.network().locals(PortRole.IKE)) {
+                if (l.contains(local.getAddress()) && !locals.contains(local)) {
+                    locals.add(local);
                 }
-                for (InetSocketAddress local : bound) {
-                    if (l.contains(local.getAddress())) {
-                        return new InetSocketAddress[] {local, new InetSocketAddress(remote, ctx.network().peerPort(PortRole.IKE))};
+            }
+        }
+        List<InetAddress> remotes = new ArrayList<>();
+        for (AddressPool.Range r : c.config().remoteOuter().ranges()) {
+            if (r.first().equals(r.last())) {
+                remotes.add(r.first());
+            }
+        }
+        List<InetSocketAddress[]> pairs = new ArrayList<>();
+        for (int family : familiesOf(remotes)) {
+            List<InetSocketAddress> lf = locals.stream().filter(l -> l.getAddress().getAddress().length == family).toList();
+            List<InetAddress> rf = remotes.stream().filter(r -> r.getAddress().length == family).toList();
+            int n = Math.max(lf.size(), rf.size());
+            for (int shift = 0; shift < n; shift++) {
+                for (int j = 0; j < rf.size(); j++) {
+                    for (int i = 0; i < lf.size(); i++) {
+                        if (Math.floorMod(i - j, n) == shift) {
+                            pairs.add(new InetSocketAddress[] {lf.get(i),
+                                new InetSocketAddress(rf.get(j), ctx.network().peerPort(PortRole.IKE))});
+                        }
                     }
                 }
             }
         }
-        return null;
+        return pairs.isEmpty() ? null : pairs.get(Math.floorMod(attempt, pairs.size()));
+    }
+
+    /** The address lengths (4, 16) of {@code addresses}, in order of first appearance. */
+    private static List<Integer> familiesOf(List<InetAddress> addresses) {
+        List<Integer> out = new ArrayList<>(2);
+        for (InetAddress a : addresses) {
+            if (!out.contains(a.getAddress().length)) {
+                out.add(a.getAddress().length);
+            }
+        }
+        return out;
     }
 
     /** Main Mode finished: the initiations waiting for it start their Quick Modes. */
