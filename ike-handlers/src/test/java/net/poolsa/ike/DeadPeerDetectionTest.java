@@ -99,6 +99,38 @@ class DeadPeerDetectionTest {
         assertEquals(before + 2, g.a.events.dpd("192.0.2.2 acked"));
     }
 
+    /**
+     * B's first message 6 is lost: B holds the IKE SA as established from the moment it sent it, A gets it only when
+     * its retransmission of message 5 (4 s later, strongSwan's and our first retransmission) is answered. B's DPD
+     * must not declare A dead in between, although A cannot answer R-U-THEREs under an SA it does not have yet.
+     */
+    @Test
+    void aLostMessageSixIsNotADeadPeerBeforeTheInitiatorsRetransmissionCouldRepairIt() {
+        Gateways g = new Gateways(Timers.DEFAULT, A, B);
+        Dpd dpd = new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR);
+        g.configure(Conn.of("192.0.2.1,192.0.2.11", "192.0.2.2,192.0.2.12", "198.51.100.0/24", "203.0.113.0/24").dpd(dpd),
+                Conn.of("192.0.2.2,192.0.2.12", "192.0.2.1,192.0.2.11", "203.0.113.0/24", "198.51.100.0/24").dpd(dpd));
+        int[] lost = {0};
+        Wire.Filter loseFirstSix = d -> {
+            boolean six = d.exchangeType() == ExchangeType.IDENTITY_PROTECTION.code() && d.encrypted()
+                    && B[0].equals(d.from().getAddress().getHostAddress());
+            if (six && lost[0] == 0) {
+                lost[0]++;
+                return null;
+            }
+            return d;
+        };
+        g.a.engine.initiate("c");
+        g.wire.flush(loseFirstSix);
+        assertEquals(1, lost[0], "message 6 was sent and lost");
+        assertEquals(0, g.a.kernel.listSas().size());
+        advance(g, 20 * DELAY, loseFirstSix);
+        assertEquals(List.of(), g.b.events.peersDead, "A was never dead: it had not received message 6 yet");
+        assertEquals(List.of(), g.a.events.peersDead);
+        assertEquals(2, g.a.kernel.listSas().size(), "the tunnel is up after the retransmission");
+        assertEquals(2, g.b.kernel.listSas().size());
+    }
+
     @Test
     void whenNoPathAnswersForTheTimeoutTheSasAreCleared() {
         Gateways g = dualHomed(Timers.DEFAULT, new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR),

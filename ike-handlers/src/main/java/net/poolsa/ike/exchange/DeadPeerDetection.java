@@ -96,6 +96,8 @@ final class DeadPeerDetection {
         final Map<Integer, Sent> outstanding = new LinkedHashMap<>();
         int nextSequence;
         long lastAck;
+        /** The peer has shown that it holds the SA (always, for the initiator: message 6 came). */
+        boolean confirmed;
         Scheduler.Cancellable timer = Scheduler.Cancellable.NONE;
 
         State(String connection, Dpd dpd, List<Path> paths, int firstSequence, long now) {
@@ -138,6 +140,7 @@ final class DeadPeerDetection {
         // RFC 3706 §5.1: the first sequence number is random; the top bit clear leaves room before it wraps
         int first = ((r[0] & 0x7f) << 24) | ((r[1] & 0xff) << 16) | ((r[2] & 0xff) << 8) | (r[3] & 0xff);
         State s = new State(conn.name(), dpd, paths(sa, conn.config(), now), first, now);
+        s.confirmed = sa.role() == Role.INITIATOR;
         State old = states.put(sa.localCookie(), s);
         if (old != null) {
             old.timer.cancel();
@@ -169,6 +172,7 @@ final class DeadPeerDetection {
         }
         long now = ctx.now();
         s.lastAck = now;
+        s.confirmed = true;
         for (Path p : s.paths) {
             if (p.local.getAddress().equals(local.getAddress()) && p.remote.getAddress().equals(remote.getAddress())) {
                 p.lastAck = now;
@@ -215,7 +219,8 @@ final class DeadPeerDetection {
         }
         long now = ctx.now();
         long silent = now - s.lastAck;
-        if (silent >= s.dpd.timeoutMillis() && (silent >= 2 * s.dpd.timeoutMillis() || !exchangeInFlight(sa))) {
+        if (silent >= s.dpd.timeoutMillis() && (silent >= 2 * s.dpd.timeoutMillis() || !exchangeInFlight(sa))
+                && (s.confirmed || silent >= unconfirmedVerdictMillis(s))) {
             dead(sa, s, now);
             return;
         }
@@ -256,6 +261,16 @@ final class DeadPeerDetection {
                 }
             }
         }
+    }
+
+    /**
+     * A responder holds the SA from the moment it sent message 6, the initiator only once that arrives: a lost message
+     * 6 is repaired by the initiator's retransmissions of message 5 (after 4 s, then 7.2 s more with the default
+     * timers), and until then it cannot answer an R-U-THERE. So a peer that never answered under the SA is given
+     * that long, two retransmissions and the timeout, before it is dead.
+     */
+    private long unconfirmedVerdictMillis(State s) {
+        return ctx.timers().waitAfter(1) + ctx.timers().waitAfter(2) + s.dpd.timeoutMillis();
     }
 
     /**
@@ -306,6 +321,7 @@ final class DeadPeerDetection {
         }
         long now = ctx.now();
         s.lastAck = now;
+        s.confirmed = true;
         Path p = sent.path();
         if (!p.remote.getAddress().equals(remote.getAddress()) || !p.local.getAddress().equals(local.getAddress())) {
             IkeContext.LOG.info("event=dpd_ack_elsewhere connection={} sent={}>{} came={}>{}", s.connection,
