@@ -62,11 +62,14 @@ abstract class QuickMode implements MessageHandler {
     byte[] nonceR;
     DhKeyPair dh;
     ChildSa child;
+    /** When the exchange started here (message 1 sent or received), in the sequence of {@link Lifetimes#tick()}. */
+    final long started;
 
     QuickMode(IkeContext ctx, IkeSa sa, int messageId) {
         this.ctx = ctx;
         this.sa = sa;
         this.messageId = messageId;
+        this.started = ctx.lifetimes().tick();
         this.outbox = new Outbox(ctx, sa, messageId);
     }
 
@@ -145,6 +148,7 @@ abstract class QuickMode implements MessageHandler {
         }
         spiTaken = true;
         ChildSa ch = new ChildSa(conn.name(), pair, c.main().proposal(), in, c.main().spi(), ctx.now());
+        ch.negotiation(started, nonceI, nonceR);
         if (ahKeys != null) {
             try {
                 ch.bundle(c.ah().proposal().withGroup(null), ctx.children().bundleAh(sa, conn, pair, c.ah().proposal(),
