@@ -30,13 +30,18 @@ import net.poolsa.ike.transport.PortRole;
  * HDR*, HASH(1), SA, Ni [, KE], IDci, IDcr --&gt;
  *                                                         new inbound installed, then
  *                       &lt;-- HDR*, HASH(2), SA, Nr [, KE], IDci, IDcr
- * new inbound installed, HASH(3) sent, new outbound
- * installed: we send on the new pair at once, because
- * the responder could receive on it before it answered
+ * new inbound installed, HASH(3) sent
  * HDR*, HASH(3) --&gt;
  *                                                         new outbound installed: the responder sends on it
+ * new outbound installed {@link Rekey#OUTBOUND_SWITCH_MILLIS}
+ * later: a responder may install its inbound SA only
+ * on HASH(3) (strongSwan does), so the initiator waits
  * </pre>
  * The data plane sends on the newest outbound SA of a reqid, so each side switches when its new outbound SA goes in.
+ * If both sides start a rekey of the same pair before either new pair is installed, both complete (RFC 2409 has no
+ * collision handling); each side sees that the other's pair was installed after its own Quick Mode started, and both
+ * keep the pair without the lowest of the four nonces (RFC 7296 §2.8.1's rule): the redundant one loses its outbound
+ * SA at once and is deleted after the grace.
  * The replaced pair is then kept for {@link Rekey#graceSeconds()} (the peer may still send on it until HASH(3)
  * reaches it, and packets already in flight arrive) and deleted with a Delete payload for our old inbound SPI; the
  * peer removes its old pair on that Delete or at the end of its own grace, whichever comes first. A hard expiry

@@ -41,7 +41,8 @@ import net.poolsa.ike.sa.SelectorPair;
  * Initiator                                          Responder
  * HDR*, HASH(1), SA, Ni [, KE] [, IDci, IDcr] [, N(outer pool)] --&gt;
  *                       &lt;-- HDR*, HASH(2), SA, Nr [, KE] [, IDci, IDcr] [, N(outer pool)]   (responder installs inbound)
- * HDR*, HASH(3) --&gt;                                                (initiator: inbound, HASH(3), outbound, policies)
+ * HDR*, HASH(3) --&gt;                                                (initiator: inbound, HASH(3), outbound, policies;
+ *                                                                   a rekey's outbound 500 ms after HASH(3))
  *                                                                  (responder: outbound, policies)
  * </pre>
  *
