@@ -43,34 +43,15 @@ import net.poolsa.esp.divert.HostCommands;
 @Tag("root")
 class StrongSwanRekeyNetnsTest {
     private static final int COUNT = 400;
-    private static final String PSK = "poolsa-swan-rekey-test-only-psk";
     private static final Pattern ESTABLISHED = Pattern.compile("CHILD_SA sswan\\{\\d+\\} established");
     private static final Pattern RESPONDED = Pattern.compile("detected rekeying of CHILD_SA sswan");
     private static final Pattern INSTALLED = Pattern.compile("spi_in=0x([0-9a-f]{8}) spi_out=0x([0-9a-f]{8})");
     private static final Pattern NO_SA = Pattern.compile("inbound ESP packet does not belong to an installed SA");
 
     static String charonConf(boolean charonRekeys) {
-        String times = charonRekeys ? "rekey_time = 5s\n life_time = 60s" : "rekey_time = 1h\n life_time = 2h";
-        return """
-                connections {
-                    sswan {
-                        version = 1
-                        local_addrs = 198.51.100.2
-                        remote_addrs = 198.51.100.1
-                        proposals = aes128-sha256-modp2048
-                        local { auth = psk }
-                        remote { auth = psk }
-                        children {
-                            sswan { local_ts = 192.0.2.128/25
-                                    remote_ts = 192.0.2.0/25
-                                    esp_proposals = aes128gcm16-modp2048
-                                    %s
-                                    rand_time = 0 }
-                        }
-                    }
-                }
-                secrets { ike-sswan { secret = "%s" } }
-                """.formatted(times, PSK);
+        return StrongSwanIkeInteropTest.charonConf("aes128-sha256-modp2048", "aes128gcm16-modp2048",
+                (charonRekeys ? "rekey_time = 5s\n life_time = 60s" : "rekey_time = 1h\n life_time = 2h")
+                        + "\n rand_time = 0");
     }
 
     @ParameterizedTest(name = "{0} starts the rekeys")
@@ -80,7 +61,8 @@ class StrongSwanRekeyNetnsTest {
         try (ApplianceLab lab = ApplianceLab.create("netns-swan-rekey-" + rekeying)) {
             Path cfg = lab.writeConfig(ApplianceLab.GW_A, ApplianceLab.dataPathYaml(ApplianceLab.GW_A)
                     + lab.ikeConnection(ApplianceLab.GW_A, "sswan", "[198.51.100.1/32]", "[198.51.100.2/32]",
-                    "[192.0.2.0/25]", "[192.0.2.128/25]", "aes128-sha256-modp2048", "aes128gcm16-modp2048", PSK,
+                    "[192.0.2.0/25]", "[192.0.2.128/25]", "aes128-sha256-modp2048", "aes128gcm16-modp2048",
+                    StrongSwanIkeInteropTest.PSK,
                     "start-action: none", charonRekeys ? "lifetime: {rekey-time: 50, life-time: 60}"
                             : "lifetime: {rekey-time: 6, life-time: 30}", "rekey: {grace: 2, jitter-percent: 0}"));
             ApplianceLab.Poolsa poolsa = lab.start(ApplianceLab.GW_A, cfg);
