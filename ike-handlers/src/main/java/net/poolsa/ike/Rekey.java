@@ -41,6 +41,15 @@ public record Rekey(double jitter, long graceSeconds, long ikeRekeySeconds, long
     public Rekey(double jitter, long graceSeconds, long ikeRekeySeconds) {
         this(jitter, graceSeconds, ikeRekeySeconds, 0);
     }
+    /**
+     * How long the initiator of a rekey Quick Mode keeps sending on the old pair after its HASH(3). RFC 2409 §5.5
+     * lets the responder install its SAs only when HASH(3) arrives, and strongSwan does so (quick_mode.c installs
+     * both directions on message 3, in a worker thread, while its libipsec decrypts ESP in another): a packet on the
+     * new SA sent at once can overtake that and is dropped (seen with 5.9.8: "inbound ESP packet does not belong to
+     * an installed SA"). The old pair stays valid meanwhile at both ends. Shorter than the smallest grace (1 s), so
+     * a peer that retires the old pair a grace after HASH(3) never sees a packet on it afterwards.
+     */
+    public static final long OUTBOUND_SWITCH_MILLIS = 500;
 
     public Rekey {
         if (!(jitter >= 0 && jitter <= MAX_JITTER)) {

@@ -172,6 +172,64 @@ class DeadPeerDetectionTest {
         assertEquals(List.of("c clear"), g.a.events.peersDead, "twice the timeout: dead whatever waits");
     }
 
+    /**
+     * strongSwan keeps the IV state of three phase-2 exchanges per ISAKMP SA and every Informational takes one: the
+     * data plane's probe requests (every 40 ms under traffic) must not push a Quick Mode out between its messages.
+     */
+    @Test
+    void noRuThereGoesOutWhileAQuickModeWaitsForThePeerForTwoSecondsAtMost() throws Exception {
+        Gateways g = dualHomed(Timers.DEFAULT, new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR), Dpd.OFF);
+        Gateways.done(g.a.engine.configure(List.of(Conn.of("192.0.2.1,192.0.2.11", "192.0.2.2,192.0.2.12",
+                "198.51.100.0/24", "203.0.113.0/24").dpd(new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR)).build(),
+                Conn.of("192.0.2.1,192.0.2.11", "192.0.2.2,192.0.2.12", "198.51.100.0/24", "192.0.2.128/25")
+                        .name("c2").reqid(8).dpd(new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR)).build()))
+                .toCompletableFuture());
+        Gateways.done(g.b.engine.configure(List.of(Conn.of("192.0.2.2,192.0.2.12", "192.0.2.1,192.0.2.11",
+                "203.0.113.0/24", "198.51.100.0/24").build(), Conn.of("192.0.2.2,192.0.2.12", "192.0.2.1,192.0.2.11",
+                "192.0.2.128/25", "198.51.100.0/24").name("c2").reqid(8).build())).toCompletableFuture());
+        java.net.InetAddress local = java.net.InetAddress.getByName("192.0.2.1");
+        java.net.InetAddress remote = java.net.InetAddress.getByName("192.0.2.2");
+        g.a.engine.probePath(local, remote);
+        assertEquals(2, g.wire.flush(d -> d), "an idle SA answers a probe request: R-U-THERE, R-U-THERE-ACK");
+        int sent = g.a.events.dpd("192.0.2.2 sent");
+
+        g.a.engine.initiate("c2");
+        List<Wire.Datagram> held = g.wire.take(); // HDR*, HASH(1), SA, Ni, KE, IDci, IDcr --> (not delivered yet)
+        assertEquals(1, held.size());
+        assertEquals(ExchangeType.QUICK_MODE.code(), held.get(0).exchangeType());
+        for (int i = 0; i < 25; i++) {
+            g.a.engine.probePath(local, remote);
+        }
+        assertEquals(List.of(), g.wire.queued(), "no R-U-THERE while the Quick Mode waits for the peer");
+        for (Wire.Datagram d : held) {
+            g.wire.deliver(d);
+        }
+        g.wire.flush();
+        assertEquals(2, g.a.events.installed.size(), "the second pair is up");
+        g.a.engine.probePath(local, remote);
+        assertEquals(2, g.wire.flush(d -> d), "probes resume once the exchange is through");
+        assertEquals(sent + 1, g.a.events.dpd("192.0.2.2 sent"));
+
+        // a Quick Mode that hangs holds them back for two seconds (QUIET_DURING_QUICK_MODE_MILLIS), not longer
+        Gateways.done(g.a.engine.configure(List.of(Conn.of("192.0.2.1,192.0.2.11", "192.0.2.2,192.0.2.12",
+                "198.51.100.0/24", "203.0.113.0/24").dpd(new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR)).build(),
+                Conn.of("192.0.2.1,192.0.2.11", "192.0.2.2,192.0.2.12", "198.51.100.0/24", "192.0.2.128/25")
+                        .name("c2").reqid(8).dpd(new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR)).build(),
+                Conn.of("192.0.2.1,192.0.2.11", "192.0.2.2,192.0.2.12", "198.51.100.0/24", "192.0.2.64/26")
+                        .name("c3").reqid(9).dpd(new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR)).build()))
+                .toCompletableFuture());
+        g.a.engine.initiate("c3");
+        Wire.Filter noQuickMode = d -> d.exchangeType() == ExchangeType.QUICK_MODE.code() ? null : d;
+        int before = g.a.events.dpd("192.0.2.2 sent");
+        g.a.engine.probePath(local, remote); // the first one held back starts the two seconds
+        advance(g, 2 * DELAY - 1, noQuickMode);
+        g.a.engine.probePath(local, remote);
+        assertEquals(before, g.a.events.dpd("192.0.2.2 sent"), "held back for two seconds, rounds included");
+        advance(g, 1, noQuickMode);
+        g.a.engine.probePath(local, remote);
+        assertTrue(g.a.events.dpd("192.0.2.2 sent") > before, "then DPD judges the peer again");
+    }
+
     @Test
     void restartSendsAFreshMainModeEveryTimeoutUntilAPathReturns() {
         Gateways g = dualHomed(Timers.DEFAULT, new Dpd(DELAY, 3 * DELAY, Dpd.Action.RESTART),

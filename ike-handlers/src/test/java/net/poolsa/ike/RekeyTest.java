@@ -97,6 +97,102 @@ class RekeyTest {
     }
 
     @Test
+    void theRekeyInitiatorSendsOnTheNewPairOnlyAfterTheSwitchDelay() {
+        Gateways g = new Gateways();
+        Lifetime lt = new Lifetime(0, 0, 10_000, 1_000_000, 0, 0);
+        g.configure(Gateways.forA().lifetime(lt).rekey(REKEY), Gateways.forB().lifetime(lt).rekey(REKEY));
+        assertTrue(g.initiate(g.a).ok());
+        listen(g);
+        SecurityAssociation aOld = sending(g.a);
+        SecurityAssociation bOld = sending(g.b);
+        assertEquals(SecurityAssociation.LIFETIME_SOFT, aOld.account(20_000));
+        g.wire.flush();
+        // HDR*, HASH(3) --> went out; B (responder) installed both directions when it arrived and sends on the new
+        // pair. A keeps sending on the old one: a responder such as strongSwan installs its inbound SA only when
+        // HASH(3) arrives, and a packet sent at once could overtake that.
+        assertNotEquals(bOld.spi(), sending(g.b).spi(), "the responder switched on HASH(3)");
+        assertNotNull(g.a.kernel.sad().inbound(sending(g.b).spi()), "A receives on the new pair");
+        g.wire.advance(Rekey.OUTBOUND_SWITCH_MILLIS - 1);
+        assertSame(aOld, sending(g.a), "the initiator still sends on the old pair");
+        assertNotNull(g.b.kernel.sad().inbound(aOld.spi()), "which B still receives");
+        assertEquals(1, g.a.events.installed.size());
+        g.wire.advance(1);
+        assertNotEquals(aOld.spi(), sending(g.a).spi(), "the switch delay is over");
+        assertNotNull(g.b.kernel.sad().inbound(sending(g.a).spi()));
+        assertEquals(2, g.a.events.installed.size());
+        g.wire.advance(REKEY.graceSeconds() * 1000);
+        assertEquals(1, sas(g.a, Direction.OUTBOUND).size());
+        assertEquals(1, sas(g.b, Direction.INBOUND).size(), "the old pair retired at B");
+        assertNull(g.b.kernel.sad().inbound(aOld.spi()));
+    }
+
+    /** The pair (inbound SPI, outbound SPI) {@code side} sends on and receives on, from its snapshot. */
+    private static List<List<Integer>> pairs(Gateways g, Wire.Side side) {
+        return g.snapshot(side).stream().flatMap(i -> i.children().stream())
+                .map(c -> List.of(c.spiIn(), c.spiOut())).toList();
+    }
+
+    /** Both sides send on SAs the other receives on: traffic flows both ways. */
+    private static void bothWaysCarried(Gateways g, String when) {
+        assertNotNull(sending(g.a), when);
+        assertNotNull(sending(g.b), when);
+        assertNotNull(g.b.kernel.sad().inbound(sending(g.a).spi()), "B receives what A sends " + when);
+        assertNotNull(g.a.kernel.sad().inbound(sending(g.b).spi()), "A receives what B sends " + when);
+    }
+
+    @Test
+    void simultaneousRekeysEndWithOnePairThatBothEndsUse() {
+        Gateways g = new Gateways();
+        Lifetime lt = Lifetime.ofSeconds(100, 200);
+        Rekey noJitter = new Rekey(0, 5, 0);
+        g.configure(Gateways.forA().lifetime(lt).rekey(noJitter), Gateways.forB().lifetime(lt).rekey(noJitter));
+        assertTrue(g.initiate(g.a).ok());
+        int first = sending(g.a).spi();
+        // equal soft times without jitter: both rekey timers fire before either Quick Mode message 1 is delivered
+        g.wire.clock.advance(100_000, () -> { });
+        List<Wire.Datagram> both = g.wire.queued();
+        assertEquals(2, both.size(), "one Quick Mode message 1 from each side: " + both);
+        assertEquals(2, both.stream().filter(d -> d.exchangeType() == 32).count());
+        assertEquals(2, both.stream().map(d -> d.from().getAddress()).distinct().count());
+        bothWaysCarried(g, "when both rekeys start");
+        g.wire.flush();
+        bothWaysCarried(g, "after both Quick Modes");
+        assertEquals(3, sas(g.a, Direction.INBOUND).size(), "the old pair and both new ones at A");
+        assertEquals(3, sas(g.b, Direction.INBOUND).size());
+        for (int t = 0; t < Rekey.OUTBOUND_SWITCH_MILLIS; t += 50) {
+            g.wire.advance(50);
+            bothWaysCarried(g, "during the switch delay, at " + t + " ms");
+        }
+        // both ends chose the same pair (the other holds the lowest nonce) and send on it
+        int aOut = sending(g.a).spi();
+        int bOut = sending(g.b).spi();
+        assertNotEquals(first, aOut);
+        assertTrue(pairs(g, g.a).contains(List.of(bOut, aOut)), "A sends and receives on one pair: " + pairs(g, g.a));
+        assertTrue(pairs(g, g.b).contains(List.of(aOut, bOut)), "B uses the same pair: " + pairs(g, g.b));
+        assertEquals(1, sas(g.a, Direction.OUTBOUND).stream().filter(s -> s.spi() != first).count(),
+                "the redundant pair's outbound SA went at once");
+        for (int t = 0; t < 2 * noJitter.graceSeconds(); t++) {
+            g.wire.advance(1000);
+            bothWaysCarried(g, "during the grace, at " + t + " s");
+            assertEquals(aOut, sending(g.a).spi(), "A stays on the kept pair");
+            assertEquals(bOut, sending(g.b).spi(), "B stays on the kept pair");
+        }
+        // no SA leaks: one pair per direction on each side, the pair's two policies
+        for (Wire.Side s : List.of(g.a, g.b)) {
+            assertEquals(1, sas(s, Direction.INBOUND).size(), s + " " + s.kernel.listSas());
+            assertEquals(1, sas(s, Direction.OUTBOUND).size(), s + " " + s.kernel.listSas());
+            assertEquals(2, s.kernel.spd().size());
+            assertEquals(1, pairs(g, s).size());
+        }
+        assertEquals(List.of(List.of(bOut, aOut)), pairs(g, g.a));
+        assertEquals(0, g.a.events.rekeys("child/failed") + g.b.events.rekeys("child/failed"));
+        // and the kept pair is rekeyed as usual later
+        g.wire.advance(100_000);
+        bothWaysCarried(g, "after the next rekey");
+        assertEquals(1, sas(g.a, Direction.OUTBOUND).size());
+    }
+
+    @Test
     void theNewPairIsRekeyedAgainAndTheSidesTakeTurnsByChance() {
         Gateways g = new Gateways();
         Lifetime lt = Lifetime.ofSeconds(100, 200);
@@ -148,6 +244,7 @@ class RekeyTest {
         assertEquals(1, g.b.events.installed.size());
         assertEquals(SecurityAssociation.LIFETIME_SOFT, out.account(1_500));
         g.wire.flush();
+        g.wire.advance(Rekey.OUTBOUND_SWITCH_MILLIS);
         assertEquals(2, g.b.events.installed.size(), "B rekeyed when its outbound SA crossed 10000 bytes");
         assertNotEquals(out.spi(), sending(g.b).spi());
         assertSame(out, g.b.kernel.listSas().stream().filter(s -> s == out).findFirst().orElse(null),

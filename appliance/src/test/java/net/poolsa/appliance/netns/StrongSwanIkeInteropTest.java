@@ -44,6 +44,11 @@ class StrongSwanIkeInteropTest {
     }
 
     static String charonConf(String ike, String esp) {
+        return charonConf(ike, esp, "");
+    }
+
+    /** As {@link #charonConf(String, String)}, with {@code childOptions} (swanctl lines) in the CHILD_SA. */
+    static String charonConf(String ike, String esp, String childOptions) {
         return """
                 connections {
                     sswan {
@@ -56,12 +61,13 @@ class StrongSwanIkeInteropTest {
                         children {
                             sswan { local_ts = 192.0.2.128/25
                                     remote_ts = 192.0.2.0/25
-                                    esp_proposals = %s }
+                                    esp_proposals = %s
+                                    %s }
                         }
                     }
                 }
                 secrets { ike-sswan { secret = "%s" } }
-                """.formatted(ike, esp, PSK);
+                """.formatted(ike, esp, childOptions, PSK);
     }
 
     @ParameterizedTest(name = "{0} initiates {1} / ESP {2}")

@@ -49,6 +49,16 @@ public final class StrongSwanLab {
      * Forwarding is switched on in the namespace, since charon routes the protected networks through its TUN device.
      */
     public static StrongSwanLab start(ApplianceLab lab, String role, String swanctlConf) throws Exception {
+        return start(lab, role, swanctlConf, 1);
+    }
+
+    /**
+     * As {@link #start(ApplianceLab, String, String)}, with libipsec's log ({@code esp}) at {@code espLogLevel}: at 2
+     * it logs the SPI and sequence number of every inbound ESP packet ("parsed ESP header with SPI") and every one
+     * that matched no installed SA, so a test can count packets per SPI on charon's side.
+     */
+    public static StrongSwanLab start(ApplianceLab lab, String role, String swanctlConf, int espLogLevel)
+            throws Exception {
         Path dir = Files.createDirectories(lab.dir().resolve("strongswan-" + role));
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         Files.createDirectories(dir.resolve("run"));
@@ -70,11 +80,12 @@ public final class StrongSwanLab {
                             cfg = 2
                             knl = 2
                             net = 2
+                            esp = %d
                         }
                     }
                     plugins { vici { socket = unix://%s } }
                 }
-                """.formatted(PLUGINS, dir.resolve("charon.log"), dir.resolve("charon.vici")));
+                """.formatted(PLUGINS, dir.resolve("charon.log"), espLogLevel, dir.resolve("charon.vici")));
         Path conf = dir.resolve("swanctl").resolve("swanctl.conf");
         Files.writeString(conf, swanctlConf);
         Files.setPosixFilePermissions(conf, PosixFilePermissions.fromString("rw-------"));

@@ -52,6 +52,16 @@ final class DeadPeerDetection {
      * second late, so the window is wide; only the echo of a number we sent counts in any case.
      */
     static final int OUTSTANDING_PER_PATH = 32;
+    /**
+     * How long the R-U-THEREs of an SA hold back while one of its Quick Modes waits for the peer. strongSwan keeps the
+     * CBC IV state of only three phase-2 exchanges per ISAKMP SA ({@code charon.max_ikev1_exchanges}, least recently
+     * used dropped, iv_manager.c) and every Informational takes a slot, ours and its ACK alike: the R-U-THEREs the
+     * data plane asks for every busy probe interval while traffic flows push the Quick Mode out between its messages,
+     * and charon can no longer decrypt HASH(3) (seen with 5.9.8: "invalid HASH_V1 payload length", every rekey
+     * under traffic failed). Bounded, counted from the first R-U-THERE held back, so that a Quick Mode that hangs
+     * does not blind DPD.
+     */
+    static final long QUIET_DURING_QUICK_MODE_MILLIS = 2000;
 
     private final IkeContext ctx;
     private final Map<Long, State> states = new HashMap<>();
@@ -98,6 +108,8 @@ final class DeadPeerDetection {
         long lastAck;
         /** The peer has shown that it holds the SA (always, for the initiator: message 6 came). */
         boolean confirmed;
+        /** Since when R-U-THEREs hold back for a Quick Mode in flight; -1 while none does. */
+        long quietSince = -1;
         Scheduler.Cancellable timer = Scheduler.Cancellable.NONE;
 
         State(String connection, Dpd dpd, List<Path> paths, int firstSequence, long now) {
@@ -287,6 +299,15 @@ final class DeadPeerDetection {
     }
 
     private void send(IkeSa sa, State s, Path p) {
+        if (exchangeInFlight(sa)) {
+            long now = ctx.now();
+            s.quietSince = s.quietSince < 0 ? now : s.quietSince;
+            if (now - s.quietSince < QUIET_DURING_QUICK_MODE_MILLIS) {
+                return;
+            }
+        } else {
+            s.quietSince = -1;
+        }
         int seq = s.nextSequence++;
         s.outstanding.put(seq, new Sent(p, seq));
         int perPath = 0;

@@ -242,6 +242,14 @@ public final class IkeCore implements JobTarget {
     }
 
     @Override
+    public void switchOutbound(long localCookie, int messageId) {
+        IkeSa sa = ctx.table().byLocalCookie(localCookie);
+        if (sa != null && sa.quickMode(messageId) instanceof QuickModeInitiator qm) {
+            qm.switchNow();
+        }
+    }
+
+    @Override
     public void forgetExchange(long localCookie, int messageId) {
         IkeSa sa = ctx.table().byLocalCookie(localCookie);
         if (sa != null && sa.quickMode(messageId) instanceof QuickModeInitiator) {

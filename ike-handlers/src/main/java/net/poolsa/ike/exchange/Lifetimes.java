@@ -1,6 +1,7 @@
 package net.poolsa.ike.exchange;
 
 import java.net.InetSocketAddress;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -30,13 +31,18 @@ import net.poolsa.ike.transport.PortRole;
  * HDR*, HASH(1), SA, Ni [, KE], IDci, IDcr --&gt;
  *                                                         new inbound installed, then
  *                       &lt;-- HDR*, HASH(2), SA, Nr [, KE], IDci, IDcr
- * new inbound installed, HASH(3) sent, new outbound
- * installed: we send on the new pair at once, because
- * the responder could receive on it before it answered
+ * new inbound installed, HASH(3) sent
  * HDR*, HASH(3) --&gt;
  *                                                         new outbound installed: the responder sends on it
+ * new outbound installed {@link Rekey#OUTBOUND_SWITCH_MILLIS}
+ * later: a responder may install its inbound SA only
+ * on HASH(3) (strongSwan does), so the initiator waits
  * </pre>
  * The data plane sends on the newest outbound SA of a reqid, so each side switches when its new outbound SA goes in.
+ * If both sides start a rekey of the same pair before either new pair is installed, both complete (RFC 2409 has no
+ * collision handling); each side sees that the other's pair was installed after its own Quick Mode started, and both
+ * keep the pair without the lowest of the four nonces (RFC 7296 §2.8.1's rule): the redundant one loses its outbound
+ * SA at once and is deleted after the grace.
  * The replaced pair is then kept for {@link Rekey#graceSeconds()} (the peer may still send on it until HASH(3)
  * reaches it, and packets already in flight arrive) and deleted with a Delete payload for our old inbound SPI; the
  * peer removes its old pair on that Delete or at the end of its own grace, whichever comes first. A hard expiry
@@ -66,6 +72,9 @@ final class Lifetimes {
     private record Found(IkeSa sa, ChildSa child) {
     }
 
+    /** Orders Quick Mode starts and pair installations (see {@link #tick()}). */
+    private long sequence;
+
     Lifetimes(IkeContext ctx) {
         this.ctx = ctx;
     }
@@ -80,14 +89,24 @@ final class Lifetimes {
             child.rekeyTimer(ctx.scheduler().schedule(new RekeyChildJob(ctx.jobs(), child.spiIn()), after),
                     ctx.now() + after);
         }
+        child.installed(tick());
         boolean replaced = false;
         for (IkeSa other : ctx.table().all()) {
             if (!other.remote().getAddress().equals(sa.remote().getAddress())) {
                 continue;
             }
-            for (ChildSa old : other.children()) {
-                if (old == child || old.replaced() || old.outbound() == null
-                        || !old.connection().equals(child.connection()) || old.pair().index() != child.pair().index()) {
+            for (ChildSa old : List.copyOf(other.children())) {
+                if (old == child || old.replaced() || old.outbound() == null || !sameSelectors(old, child)) {
+                    continue;
+                }
+                // installed after our Quick Mode for the same selectors started: both ends rekeyed at once
+                boolean collision = old.installed() > child.negotiationStarted();
+                if (collision) {
+                    boolean ours = Arrays.compareUnsigned(child.lowerNonce(), old.lowerNonce()) < 0;
+                    redundant(ours ? child : old, ours ? old : child, r);
+                    if (ours) {
+                        return;
+                    }
                     continue;
                 }
                 old.replaced(true);
@@ -101,6 +120,60 @@ final class Lifetimes {
         if (replaced) {
             ctx.events().rekey("child", "ok");
         }
+    }
+
+    /**
+     * {@code child} and {@code kept} were set up by a simultaneous rekey and {@code child} holds the lowest of the four
+     * nonces: it is redundant (RFC 2409 has no rule for this; RFC 7296 §2.8.1's is one both ends can apply alike, and
+     * each end detects the overlap, since each started its own Quick Mode before the other's pair was installed).
+     * Its outbound SA goes at once, so we send on {@code kept}, as the peer does; its inbound SA receives what the
+     * peer sent on it until the grace ends, then the pair is deleted with a Delete. Not counted as a rekey: the pair
+     * both replaced was counted when the first of the two was installed.
+     */
+    private void redundant(ChildSa child, ChildSa kept, Rekey r) {
+        logCollision(child, kept);
+        child.replaced(true);
+        IpsecProtocol proto = child.proposal().protocol();
+        ctx.kernel().deleteSa(Direction.OUTBOUND, child.spiOut(), proto, child.pair().reqid());
+        child.outbound(null);
+        if (child.ahOutbound() != null) {
+            ctx.kernel().deleteSa(Direction.OUTBOUND, child.ahSpiOut(), IpsecProtocol.AH, child.pair().reqid());
+            child.ahOutbound(null);
+        }
+        ctx.scheduler().schedule(new RetireChildJob(ctx.jobs(), child.spiIn()), r.graceSeconds() * 1000);
+    }
+
+    private static void logCollision(ChildSa redundant, ChildSa kept) {
+        IkeContext.LOG.info("event=child_rekey_collision connection={} kept_spi_in=0x{} kept_spi_out=0x{} "
+                + "redundant_spi_in=0x{} redundant_spi_out=0x{} reason=\"both ends rekeyed at once; the pair with "
+                + "the lowest nonce goes\"", kept.connection(), hex(kept.spiIn()), hex(kept.spiOut()),
+                hex(redundant.spiIn()), hex(redundant.spiOut()));
+    }
+
+    /**
+     * Whether a pair of the same connection and selectors with the peer of {@code sa} carries our traffic now:
+     * {@code child} is then a rekey, whose initiator waits {@link Rekey#OUTBOUND_SWITCH_MILLIS} before it sends on it.
+     */
+    boolean replacesInstalledPair(IkeSa sa, ChildSa child) {
+        for (IkeSa other : ctx.table().all()) {
+            if (other.remote().getAddress().equals(sa.remote().getAddress())) {
+                for (ChildSa old : other.children()) {
+                    if (old != child && !old.replaced() && old.outbound() != null && sameSelectors(old, child)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean sameSelectors(ChildSa a, ChildSa b) {
+        return a.connection().equals(b.connection()) && a.pair().index() == b.pair().index();
+    }
+
+    /** The next number of the sequence that orders Quick Mode starts and pair installations on this engine. */
+    long tick() {
+        return ++sequence;
     }
 
     /** The planned rekey of the pair with inbound SPI {@code spiIn} is due. */

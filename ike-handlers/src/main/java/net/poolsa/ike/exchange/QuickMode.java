@@ -41,7 +41,8 @@ import net.poolsa.ike.sa.SelectorPair;
  * Initiator                                          Responder
  * HDR*, HASH(1), SA, Ni [, KE] [, IDci, IDcr] [, N(outer pool)] --&gt;
  *                       &lt;-- HDR*, HASH(2), SA, Nr [, KE] [, IDci, IDcr] [, N(outer pool)]   (responder installs inbound)
- * HDR*, HASH(3) --&gt;                                                (initiator: inbound, HASH(3), outbound, policies)
+ * HDR*, HASH(3) --&gt;                                                (initiator: inbound, HASH(3), outbound, policies;
+ *                                                                   a rekey's outbound 500 ms after HASH(3))
  *                                                                  (responder: outbound, policies)
  * </pre>
  *
@@ -64,11 +65,14 @@ abstract class QuickMode implements MessageHandler, Offload.Owner {
     ChildSa child;
     /** Our PFS Diffie-Hellman computation is out ({@link Offload}): a message meanwhile is not processed again. */
     boolean computing;
+    /** When the exchange started here (message 1 sent or received), in the sequence of {@link Lifetimes#tick()}. */
+    final long started;
 
     QuickMode(IkeContext ctx, IkeSa sa, int messageId) {
         this.ctx = ctx;
         this.sa = sa;
         this.messageId = messageId;
+        this.started = ctx.lifetimes().tick();
         this.outbox = new Outbox(ctx, sa, messageId);
     }
 
@@ -165,6 +169,7 @@ abstract class QuickMode implements MessageHandler, Offload.Owner {
         }
         spiTaken = true;
         ChildSa ch = new ChildSa(conn.name(), pair, c.main().proposal(), in, c.main().spi(), ctx.now());
+        ch.negotiation(started, nonceI, nonceR);
         if (ahKeys != null) {
             try {
                 ch.bundle(c.ah().proposal().withGroup(null), ctx.children().bundleAh(sa, conn, pair, c.ah().proposal(),

@@ -6,6 +6,8 @@ import java.util.Objects;
 
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.Lifetime;
+import net.poolsa.esp.sa.SaKeys;
+import net.poolsa.ike.Rekey;
 import net.poolsa.ike.crypto.ChildSaKeys;
 import net.poolsa.ike.crypto.DhGroup;
 import net.poolsa.ike.crypto.DhKeyPair;
@@ -14,6 +16,7 @@ import net.poolsa.ike.crypto.IkeRandom;
 import net.poolsa.ike.crypto.Phase1Keys;
 import net.poolsa.ike.crypto.Phase1Values;
 import net.poolsa.ike.job.ForgetExchangeJob;
+import net.poolsa.ike.job.SwitchOutboundJob;
 import net.poolsa.ike.message.ExchangeMessage;
 import net.poolsa.ike.message.HashPayload;
 import net.poolsa.ike.message.IdType;
@@ -57,6 +60,8 @@ final class QuickModeInitiator extends QuickMode {
     private boolean done;
     /** The refusal that ended this exchange, reported already. */
     private Refusal reported;
+    /** A rekey's outbound SA waiting for its switch time (null: none). */
+    private PendingSwitch pendingSwitch;
 
     private QuickModeInitiator(IkeContext ctx, IkeSa sa, int messageId, ConnectionState conn, Negotiation negotiation,
                                IdentificationPayload idLocal, IdentificationPayload idRemote) throws IkeProtocolException {
@@ -266,23 +271,66 @@ final class QuickModeInitiator extends QuickMode {
         sa.children().add(child);
         done = true;
         outbox.sendFinal(message(sa.keys().quickModeHash3(messageId, nonceI, nonceR), List.of()));
+        if (dh != null) {
+            dh.destroy();
+        }
+        SaKeys out = keys.outbound();
+        SaKeys ahOut = ahKeys == null ? null : ahKeys.outbound();
+        if (ctx.lifetimes().replacesInstalledPair(sa, child)) {
+            // a rekey: the old pair still carries our traffic until the responder surely installed the new one
+            pendingSwitch = new PendingSwitch(c, pair, out, ahOut, lifetime);
+            ctx.scheduler().schedule(new SwitchOutboundJob(ctx.jobs(), sa.localCookie(), messageId),
+                    Rekey.OUTBOUND_SWITCH_MILLIS);
+        } else {
+            switchOutbound(c, pair, out, ahOut, lifetime);
+        }
+        ctx.initiations().quickModeEnded(sa);
+        // answer a repeated HASH(2) with the stored HASH(3) as long as the responder may retransmit
+        ctx.scheduler().schedule(new ForgetExchangeJob(ctx.jobs(), sa.localCookie(), messageId), ctx.timers().giveUpMillis());
+    }
+
+    /** The outbound half of a rekeyed pair, installed {@link Rekey#OUTBOUND_SWITCH_MILLIS} after HASH(3). */
+    private record PendingSwitch(Phase2Sa.Chosen chosen, SelectorPair pair, SaKeys keys, SaKeys ahKeys,
+                                 Lifetime lifetime) {
+    }
+
+    /**
+     * Installs the outbound SA (from then on the data plane sends on it) and reports the pair; on failure the pair
+     * is taken down, the peer told, and the negotiation fails.
+     */
+    private void switchOutbound(Phase2Sa.Chosen c, SelectorPair pair, SaKeys out, SaKeys ahOut, Lifetime lifetime) {
         try {
-            installOutbound(c, pair, keys.outbound(), ahKeys == null ? null : ahKeys.outbound(), lifetime);
+            installOutbound(c, pair, out, ahOut, lifetime);
         } catch (RuntimeException e) {
             ctx.children().remove(sa, child, true);
             negotiation.quickModeFailed("installing the outbound SA failed: " + e.getMessage());
             end();
-            ctx.initiations().quickModeEnded(sa);
             throw e;
-        }
-        if (dh != null) {
-            dh.destroy();
         }
         installed(pair);
         negotiation.childInstalled(child);
-        ctx.initiations().quickModeEnded(sa);
-        // answer a repeated HASH(2) with the stored HASH(3) as long as the responder may retransmit
-        ctx.scheduler().schedule(new ForgetExchangeJob(ctx.jobs(), sa.localCookie(), messageId), ctx.timers().giveUpMillis());
+    }
+
+    /** The switch delay of a rekey is over: send on the new pair, unless it was removed meanwhile. */
+    void switchNow() {
+        PendingSwitch p = pendingSwitch;
+        if (p == null) {
+            return;
+        }
+        pendingSwitch = null;
+        if (!sa.children().contains(child)) {
+            wipe(p);
+            negotiation.quickModeFailed("the new pair was removed before it carried traffic");
+            return;
+        }
+        switchOutbound(p.chosen(), p.pair(), p.keys(), p.ahKeys(), p.lifetime());
+    }
+
+    private static void wipe(PendingSwitch p) {
+        p.keys().destroy();
+        if (p.ahKeys() != null) {
+            p.ahKeys().destroy();
+        }
     }
 
     /** The responder does not take our ID_LIST: remember it, and offer the pools one range pair at a time. */
@@ -332,6 +380,11 @@ final class QuickModeInitiator extends QuickMode {
 
     @Override
     public void abort(String reason) {
+        if (pendingSwitch != null) {
+            wipe(pendingSwitch);
+            pendingSwitch = null;
+            negotiation.quickModeFailed(reason);
+        }
         if (!done) {
             end();
             negotiation.quickModeFailed(reason);
@@ -342,6 +395,7 @@ final class QuickModeInitiator extends QuickMode {
 
     /** The linger time after HASH(3) is over. */
     void forget() {
+        switchNow();
         sa.removeQuickMode(messageId);
     }
 }

@@ -20,6 +20,9 @@ public interface JobTarget {
     /** Rekey the child SA pair whose inbound SPI is {@code spiIn}, unless it is gone, replaced or being rekeyed. */
     void rekeyChild(int spiIn);
 
+    /** Install the outbound SA of the rekey Quick Mode {@code messageId} we initiated (its switch delay is over). */
+    void switchOutbound(long localCookie, int messageId);
+
     /** Delete the replaced child SA pair whose inbound SPI is {@code spiIn} (its grace period is over). */
     void retireChild(int spiIn);
 

@@ -30,6 +30,9 @@ public final class ChildSa {
     private long rekeyAtMillis;
     private boolean rekeying;
     private boolean replaced;
+    private long negotiationStarted;
+    private long installed;
+    private byte[] lowerNonce = new byte[0];
 
     public ChildSa(String connection, SelectorPair pair, EspProposal proposal, SecurityAssociation inbound, int spiOut,
                    long createdMillis) {
@@ -152,6 +155,34 @@ public final class ChildSa {
             rekeyTimer.cancel();
             rekeyAtMillis = 0;
         }
+    }
+
+    /**
+     * The Quick Mode that made this pair: when it started here (we sent or received message 1), as a number of the
+     * engine's event sequence, and its nonces. Two rekeys of the same pair that overlapped are told apart by these
+     * (see {@code Lifetimes}); a sequence, not a clock, so that events within one millisecond keep their order.
+     */
+    public void negotiation(long started, byte[] nonceI, byte[] nonceR) {
+        this.negotiationStarted = started;
+        this.lowerNonce = (java.util.Arrays.compareUnsigned(nonceI, nonceR) <= 0 ? nonceI : nonceR).clone();
+    }
+
+    public long negotiationStarted() {
+        return negotiationStarted;
+    }
+
+    /** The lower (unsigned, lexicographic) of the pair's two Quick Mode nonces. */
+    public byte[] lowerNonce() {
+        return lowerNonce.clone();
+    }
+
+    /** When both directions of the pair were installed here, in the same sequence (0: not yet). */
+    public long installed() {
+        return installed;
+    }
+
+    public void installed(long at) {
+        this.installed = at;
     }
 
     /** The pair is gone: no rekey fires for it. */
