@@ -55,7 +55,7 @@ public final class DataPathMeters {
             switches.put(c, Counter.builder("poolsa.path.switches").tag("cause", c.label())
                     .description("Outbound SAs moved to another pair of outer addresses (same SPI, no IKE), by cause")
                     .register(registry));
-            if (c != PathSwitchCause.SWITCH_BACK) {
+            if (c != PathSwitchCause.SWITCH_BACK && c != PathSwitchCause.PLACEMENT) { // nothing failed: nothing detected
                 detection.put(c, Timer.builder("poolsa.path.detection").tag("cause", c.label())
                         .description("How long the old path had been without evidence when its SA was moved "
                                 + "(local_event: from the kernel's message to the move)")

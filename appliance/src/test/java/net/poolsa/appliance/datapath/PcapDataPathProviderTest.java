@@ -93,11 +93,14 @@ class PcapDataPathProviderTest {
         l.pathStateChanged(a1, b1, PathState.UP, PathState.DOWN);
         l.outerPathChanged(sa, a1, b1, PathSwitchCause.PROBE_TIMEOUT, 130_000_000L);
         l.outerPathChanged(sa, a1, b2, PathSwitchCause.SWITCH_BACK, -1);
+        l.outerPathChanged(sa, a1, b1, PathSwitchCause.PLACEMENT, -1);
         l.outerPathHeld(sa, SwitchHold.HYSTERESIS);
         l.pathProbesSent(3);
         assertEquals(1, registry.get("poolsa.path.switches").tag("cause", "probe_timeout").counter().count());
         assertEquals(1, registry.get("poolsa.path.switches").tag("cause", "switch_back").counter().count());
         assertEquals(0, registry.get("poolsa.path.switches").tag("cause", "local_event").counter().count());
+        assertEquals(1, registry.get("poolsa.path.switches").tag("cause", "placement").counter().count());
+        assertTrue(registry.find("poolsa.path.detection").tag("cause", "placement").timer() == null, "placement detects no failure");
         assertEquals(1, registry.get("poolsa.path.detection").tag("cause", "probe_timeout").timer().count());
         assertEquals(130, registry.get("poolsa.path.detection").tag("cause", "probe_timeout").timer().totalTime(TimeUnit.MILLISECONDS), 0.01);
         assertEquals(1, registry.get("poolsa.path.switches.held").tag("reason", "hysteresis").counter().count());

@@ -37,7 +37,11 @@ import net.poolsa.esp.sad.SecurityAssociationDatabase;
  *     passed, highest sequence number so far) arrived over another monitored path of its pools: the outbound direction
  *     follows at once, as WireGuard's roaming does, so a failure detected at one end repairs both directions.
  *     Unauthenticated packets (probe replies included) never move an SA;</li>
- * <li>{@link PathSwitchCause#SWITCH_BACK}: a more preferred path has been up for the hysteresis time.</li>
+ * <li>{@link PathSwitchCause#SWITCH_BACK}: a more preferred path has been up for the hysteresis time;</li>
+ * <li>{@link PathSwitchCause#PLACEMENT}: at startup, placement follows the preference order without hysteresis: a more
+ *     preferred path that answers for the first time within the placement window ({@link #placing}) takes the SA at
+ *     once, and an SA whose path never worked goes to the first path that answers. Hysteresis is for paths that
+ *     failed.</li>
  * </ul>
  * Peer-moved and switch-back moves are limited per SA (a token bucket); both holds are reported
  * ({@link DataPathListener#outerPathHeld}). An SA that followed its peer leaves switching back to the peer, and an SA
@@ -96,6 +100,7 @@ public final class PathMonitor implements PathEvidence {
     private final long probeCostNanos;
     private final long probeBurstNanos;
     private final long peerShieldNanos;
+    private final long placementWindowNanos;
     private final Consumer<ByteBuf> probeSink;
     private final ByteBufAllocator alloc;
     private final DataPathListener listener;
@@ -144,6 +149,7 @@ public final class PathMonitor implements PathEvidence {
         this.probeCostNanos = 1_000_000_000L / timers.maxProbesPerSecond();
         this.probeBurstNanos = Math.max(probeCostNanos, 100_000_000L); // a tenth of a second's worth of probes at once
         this.peerShieldNanos = Math.max(PEER_SHIELD_MIN_NANOS, 2 * timers.detectionTime().toNanos());
+        this.placementWindowNanos = timers.idleDetectionTime().toNanos();
         this.probeSink = probeSink;
         this.alloc = alloc;
         this.listener = listener;
@@ -741,6 +747,10 @@ public final class PathMonitor implements PathEvidence {
                 return;
             }
             boolean local = !cur.local.usable;
+            if (!local && cur.timesUp == 0) {
+                move(e, target, PathSwitchCause.PLACEMENT, -1, nowNanos); // it never worked: nothing to detect, nothing to budget
+                return;
+            }
             long since = local ? cur.local.eventNanos : cur.lastAlive;
             spendForced(e, nowNanos);
             move(e, target, local ? PathSwitchCause.LOCAL_EVENT : PathSwitchCause.PROBE_TIMEOUT,
@@ -748,6 +758,10 @@ public final class PathMonitor implements PathEvidence {
             return;
         }
         if (best == null || best.rank >= cur.rank || e.lastCause == PathSwitchCause.PEER_MOVED) {
+            return;
+        }
+        if (placing(e, best, nowNanos)) {
+            move(e, best, PathSwitchCause.PLACEMENT, -1, nowNanos);
             return;
         }
         long upFor = nowNanos - best.stateSince;
@@ -764,6 +778,26 @@ public final class PathMonitor implements PathEvidence {
             return;
         }
         move(e, best, PathSwitchCause.SWITCH_BACK, -1, nowNanos);
+    }
+
+    /**
+     * Whether moving {@code e} to the more preferred {@code best} is still its first placement: {@code best} is up for
+     * the first time (it never failed), and this is within one idle detection time of the first of the SA's paths coming up
+     * (by then every path was probed at least detect-multiplier times since the peer first answered: as many chances as
+     * declaring a path down takes). Such a move needs no hysteresis and takes nothing from the switch budget: each one
+     * goes to a strictly more preferred path that was never up before, so there are fewer of them than paths.
+     */
+    private boolean placing(SaEntry e, PathPair best, long nowNanos) {
+        if (best.timesUp != 1) {
+            return false;
+        }
+        long first = best.firstUp;
+        for (PathPair p : e.candidates) {
+            if (p.firstUp != NEVER && p.firstUp - first < 0) {
+                first = p.firstUp;
+            }
+        }
+        return nowNanos - first < placementWindowNanos;
     }
 
     private static PathPair firstUp(SaEntry e) {
@@ -858,6 +892,7 @@ public final class PathMonitor implements PathEvidence {
                 p.stateSince = nowNanos;
                 p.modeSince = nowNanos;
             }
+            p.wentUp(nowNanos);
             setState(p, PathState.UP, nowNanos);
             cameUp(p, nowNanos);
         }

@@ -23,6 +23,8 @@ final class PathPair {
     long lastTraffic = NEVER; // when an activity check last saw its SAs send
     long modeSince = NEVER; // when it last became busy (its detection window restarts then)
     long suspectUntil = NEVER; // a route of its uplink changed: busy-rate probing until then
+    int timesUp; // UP episodes so far: 1 while it is up for the first time (nothing failed yet), 0 before
+    long firstUp = NEVER; // when it first became UP: starts the placement window of the SAs that may use it
     final long[] tokens = new long[OUTSTANDING]; // 0: free slot
     final int[] sequences = new int[OUTSTANDING];
     int nextToken;
@@ -71,6 +73,14 @@ final class PathPair {
         last.slot = i;
         sas[saCount] = null;
         e.slot = -1;
+    }
+
+    /** It becomes UP now (from another state). */
+    void wentUp(long nowNanos) {
+        timesUp++;
+        if (firstUp == NEVER) {
+            firstUp = nowNanos == NEVER ? NEVER + 1 : nowNanos;
+        }
     }
 
     void clearProbes() {

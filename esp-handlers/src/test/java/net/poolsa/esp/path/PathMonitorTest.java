@@ -294,6 +294,90 @@ class PathMonitorTest {
     }
 
     /**
+     * Startup: the replies to the first probes are lost (the loop stalled, as while the captures open) and both
+     * unverified paths are declared down; then link 2 answers first and link 1 50 ms later. The SA goes to link 2 and
+     * right back to link 1, as its first placement: no hysteresis, no hold, no detection time. A real failure of link 1
+     * afterwards, still inside the placement window, is followed by a switch back that waits the hysteresis.
+     */
+    @Test
+    void atStartupPlacementFollowsThePreferenceOrderWithoutHysteresisAndAfterAFailureTheHysteresisHolds() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        m.saInstalled(out);
+        m.tick(1000 * MS);
+        m.tick(1300 * MS);
+        assertEquals(PathState.DOWN, m.state(A1, B1));
+        assertEquals(PathState.DOWN, m.state(A2, B2));
+        assertTrue(reply(m, B2, 1301 * MS));
+        assertEquals(B2, out.currentRemote(), "the first path that works");
+        assertTrue(reply(m, B1, 1351 * MS));
+        assertEquals(A1, out.currentLocal());
+        assertEquals(B1, out.currentRemote(), "link 1 right after its first answer");
+        assertEquals(List.of(L1 + " down", L2 + " down", L2 + " up", OUT_SPI + " " + L1 + " -> " + L2 + " placement",
+                L1 + " up", OUT_SPI + " " + L2 + " -> " + L1 + " placement"), events);
+        assertEquals(List.of(-1L, -1L), detections, "nothing failed: no detection time");
+
+        events.clear();
+        m.localChanged(A1, false, 1500 * MS, 1500 * MS);
+        assertEquals(B2, out.currentRemote());
+        m.localChanged(A1, true, 1600 * MS, 1600 * MS);
+        assertTrue(reply(m, B1, 1602 * MS));
+        for (long t = 1610; t < 6600; t += 10) {
+            m.tick(t * MS);
+            reply(m, B1, t * MS);
+            reply(m, B2, t * MS);
+        }
+        assertEquals(B2, out.currentRemote(), "link 1 failed and is up again since 1602: not back before 6602");
+        for (long t = 6600; t < 6620; t += 10) {
+            m.tick(t * MS);
+        }
+        assertEquals(B1, out.currentRemote());
+        assertEquals(List.of(L1 + " down", OUT_SPI + " " + L1 + " -> " + L2 + " local_event", L1 + " unverified", L1 + " up",
+                OUT_SPI + " held hysteresis", OUT_SPI + " " + L2 + " -> " + L1 + " switch_back"), events);
+    }
+
+    /**
+     * An SA keyed by IKE arrives without outer addresses after link 2 answered and before link 1 did: it starts on link
+     * 2 and moves to link 1 at its first answer. A path whose first answer comes after the placement window (one idle
+     * detection time, 3 s, after the first path came up) did not work while the peer was reachable: it waits the
+     * hysteresis like a path that failed.
+     */
+    @Test
+    void anSaInstalledBeforeLinkOneAnsweredMovesThereAtItsFirstAnswerWithinThePlacementWindowOnly() {
+        PathMonitor m = monitor();
+        m.tick(1000 * MS);
+        assertTrue(reply(m, B2, 1001 * MS));
+        SecurityAssociation out = withoutPath(0x1001, 1);
+        m.saInstalled(out);
+        assertEquals(B2, out.currentRemote(), "the path that is up");
+        assertTrue(reply(m, B1, 1051 * MS));
+        assertEquals(B1, out.currentRemote());
+        assertEquals(List.of(L2 + " up", L1 + " up", OUT_SPI + " " + L2 + " -> " + L1 + " placement"), events);
+
+        events.clear();
+        PathMonitor late = monitor();
+        late.tick(1000 * MS);
+        assertTrue(reply(late, B2, 1001 * MS));
+        SecurityAssociation out2 = withoutPath(0x1002, 2);
+        late.saInstalled(out2);
+        for (long t = 1010; t < 4010; t += 10) {
+            late.tick(t * MS);
+            reply(late, B2, t * MS);
+        }
+        assertTrue(reply(late, B1, 4010 * MS), "link 1's first answer, 3009 ms after link 2's");
+        assertEquals(B2, out2.currentRemote(), "held by the hysteresis");
+        assertEquals(List.of(L1 + " down", L1 + " up", "0x00001002 held hysteresis"), events.stream()
+                .filter(e -> !e.startsWith(L2)).toList());
+    }
+
+    /** An outbound SA as IKE installs it: no outer addresses yet, the path monitor chooses them. */
+    private static SecurityAssociation withoutPath(int spi, int reqid) {
+        return SecurityAssociation.builder().spi(spi).reqid(reqid).direction(Direction.OUTBOUND).localOuter(OURS)
+                .remoteOuter(THEIRS).selector(TrafficSelector.between(AddressPool.parse("192.0.2.0/26"),
+                        AddressPool.parse("192.0.2.64/26"))).keys(ManualSas.xorKeys(1)).build();
+    }
+
+    /**
      * Every move of our own is announced to the peer at once (the data plane sends an authenticated dummy packet on
      * the SA over its new path), once per move and after the SA stands on its new path; a move that follows the peer
      * is not announced back.
@@ -466,7 +550,8 @@ class PathMonitorTest {
         assertEquals(PathState.DOWN, m.state(A2, B2));
         assertTrue(reply(m, B2, 2000 * MS));
         assertEquals(B2, out.currentRemote());
-        assertEquals(List.of(L1 + " down", L2 + " down", L2 + " up", OUT_SPI + " " + L1 + " -> " + L2 + " probe_timeout"), events);
+        // L1 never worked: its SA's move to the first path that does is its first placement, not a detected failure.
+        assertEquals(List.of(L1 + " down", L2 + " down", L2 + " up", OUT_SPI + " " + L1 + " -> " + L2 + " placement"), events);
     }
 
     /**
