@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.util.TimeUtils;
 import net.poolsa.esp.emit.UplinkEmitter;
 import net.poolsa.esp.event.PathState;
 import net.poolsa.esp.event.PathSwitchCause;
@@ -93,6 +94,14 @@ public final class DataPathMeters {
         if (t != null && detectionNanos >= 0) {
             t.record(detectionNanos, TimeUnit.NANOSECONDS);
         }
+    }
+
+    /**
+     * Runs the first-use code of {@link #pathSwitched}'s recording once without recording anything: a Timer's first
+     * record loads its unit conversion, which the first switch after the start would otherwise pay for.
+     */
+    public void warmUp() {
+        TimeUtils.convert(1, TimeUnit.NANOSECONDS, TimeUnit.SECONDS);
     }
 
     public void switchHeld(SwitchHold why) {

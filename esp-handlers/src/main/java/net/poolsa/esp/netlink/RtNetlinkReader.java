@@ -66,6 +66,10 @@ public final class RtNetlinkReader implements AutoCloseable {
         running = true;
         thread = new Thread(this::run, threadName);
         thread.setDaemon(true);
+        // Its message is the start of a local failover: on a loaded host it must not wait behind ordinary threads
+        // (docs/benchmarks.md §5). Takes effect where the JVM maps priorities to nice values (-XX:ThreadPriorityPolicy=1
+        // as root, which the launcher sets).
+        thread.setPriority(Thread.MAX_PRIORITY);
         thread.start();
         return state;
     }

@@ -121,6 +121,7 @@ public final class PathMonitor implements PathEvidence {
     private int probeCursor;
     private volatile SecurityAssociationDatabase watched;
     private Consumer<SecurityAssociation> announcer = sa -> { };
+    private List<Runnable> deferredReports; // while a local event moves SAs: their reports, made after all moved
 
     /**
      * @param locals    our uplink addresses (the local outer pool in use), in order of preference
@@ -497,16 +498,7 @@ public final class PathMonitor implements PathEvidence {
         u.usable = usable;
         u.eventNanos = eventNanos;
         if (!usable) {
-            for (PathPair p : u.pairs) {
-                p.clearProbes();
-                if (p.state != PathState.DOWN) {
-                    p.lastAlive = latest(p.lastEvidence, p.stateSince, NEVER);
-                    setState(p, PathState.DOWN, nowNanos);
-                }
-            }
-            for (PathPair p : u.pairs) {
-                moveOff(p, nowNanos);
-            }
+            uplinkGone(u, nowNanos);
             return;
         }
         int sent = 0;
@@ -522,6 +514,43 @@ public final class PathMonitor implements PathEvidence {
         }
         if (sent > 0) {
             listener.pathProbesSent(sent);
+        }
+    }
+
+    /**
+     * Its uplink went away: its paths are DOWN and their SAs move, every one of them (and its announcement to the peer
+     * sent), before the listener hears of any of it, since the listener logs and records metrics, which may be slow the
+     * first time and must not delay the first packet on the new path.
+     */
+    private void uplinkGone(PathPair.Uplink u, long nowNanos) {
+        PathState[] before = new PathState[u.pairs.size()];
+        for (int i = 0; i < before.length; i++) {
+            PathPair p = u.pairs.get(i);
+            p.clearProbes();
+            before[i] = p.state;
+            if (p.state != PathState.DOWN) {
+                p.lastAlive = latest(p.lastEvidence, p.stateSince, NEVER);
+                p.state = PathState.DOWN; // reported below, after the moves
+                p.stateSince = nowNanos;
+            }
+        }
+        List<Runnable> reports = new ArrayList<>();
+        deferredReports = reports;
+        try {
+            for (PathPair p : u.pairs) {
+                moveOff(p, nowNanos);
+            }
+        } finally {
+            deferredReports = null;
+        }
+        for (int i = 0; i < before.length; i++) {
+            if (before[i] != PathState.DOWN) {
+                PathPair p = u.pairs.get(i);
+                listener.pathStateChanged(p.local.address.address(), p.remote, before[i], PathState.DOWN);
+            }
+        }
+        for (Runnable r : reports) {
+            r.run();
         }
     }
 
@@ -843,6 +872,13 @@ public final class PathMonitor implements PathEvidence {
         e.heldWhy = null;
         if (cause != PathSwitchCause.PEER_MOVED) {
             announcer.accept(e.sa); // first: the listener's metrics and log line need not delay the peer
+        }
+        List<Runnable> later = deferredReports;
+        if (later != null) {
+            // Its SA moves once in that turn: its uplink's paths are all down, so it does not land on one of them.
+            SecurityAssociation sa = e.sa;
+            later.add(() -> listener.outerPathChanged(sa, fromLocal, fromRemote, cause, detectionNanos));
+            return;
         }
         listener.outerPathChanged(e.sa, fromLocal, fromRemote, cause, detectionNanos);
     }

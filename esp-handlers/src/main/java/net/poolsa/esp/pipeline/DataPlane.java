@@ -143,7 +143,9 @@ public final class DataPlane implements AutoCloseable {
                     config.uplinks().stream().map(DataPlaneConfig.Uplink::interfaceName).toList(), emitter,
                     config.manageHost() ? HostDivert.FWMARK : 0, listener);
             PacketSink decapsulated = tun != null ? tun : emitter;
-            loop = new DefaultEventLoop(new DefaultThreadFactory("poolsa-dataplane", true));
+            // The loop moves SAs in the turn of a link event: like the rtnetlink reader, ahead of ordinary threads where the
+            // JVM maps priorities to nice values (-XX:ThreadPriorityPolicy=1 as root, set by the launcher).
+            loop = new DefaultEventLoop(new DefaultThreadFactory("poolsa-dataplane", true, Thread.MAX_PRIORITY));
             // The same allocator as the channels' (PolledChannel): per-thread caches, all on the loop thread.
             ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
             PacketProtector protector = protectors.create(alloc, listener);

@@ -56,6 +56,9 @@ class RtNetlinkNetnsTest {
                         && l.usable()), "the dump has up1 with the index ip prints: " + state);
                 watcher.apply(state, true, 0, 0);
                 assertTrue(usable(monitor));
+                Thread thread = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("test-rtnetlink"))
+                        .findFirst().orElseThrow();
+                assertEquals(Thread.MAX_PRIORITY, thread.getPriority(), "the reader starts a local failover: highest priority");
 
                 ns.exec("ip", "link", "set", "up1p", "down");
                 assertTrue(await(batches, watcher, monitor, false), "carrier lost");

@@ -378,6 +378,51 @@ class PathMonitorTest {
     }
 
     /**
+     * A local link event moves every SA of the link and announces each move to the peer before the listener, which logs
+     * and records metrics (slow the first time: docs/benchmarks.md §5), hears of the path going down or of any move.
+     * The order of the calls, not their time.
+     */
+    @Test
+    void aLocalEventMovesAndAnnouncesEverySaBeforeTheListenerHearsOfIt() {
+        List<String> order = new ArrayList<>();
+        SecurityAssociation out1 = outbound(0x1001, 1);
+        SecurityAssociation out2 = outbound(0x1002, 2);
+        DataPathListener recording = new DataPathListener() {
+            @Override
+            public void dropped(DropReason reason, SecurityAssociation sa) {
+            }
+
+            @Override
+            public void outerPathChanged(SecurityAssociation sa, OuterAddress previousLocal, OuterAddress previousRemote,
+                                         PathSwitchCause cause, long detectionNanos) {
+                order.add("switch " + sa.spiHex() + " " + cause.label() + ", both on " + out1.currentRemote() + " " + out2.currentRemote());
+            }
+
+            @Override
+            public void pathStateChanged(OuterAddress local, OuterAddress remote, PathState previous, PathState current) {
+                if (previous != null && current == PathState.DOWN) {
+                    order.add("down " + local + ">" + remote + ", both on " + out1.currentRemote() + " " + out2.currentRemote());
+                }
+            }
+        };
+        PathMonitor m = new PathMonitor(List.of(new LocalAddress(A1, 30, "l1"), new LocalAddress(A2, 30, "l2")), List.of(B1, B2),
+                PathTimers.DEFAULTS, probes::add, PooledByteBufAllocator.DEFAULT, recording);
+        m.announceMovesWith(sa -> order.add("announce " + sa.spiHex() + " over " + sa.currentRemote()));
+        m.saInstalled(out1);
+        m.saInstalled(out2);
+        m.tick(1000 * MS);
+        assertTrue(reply(m, B1, 1001 * MS));
+        assertTrue(reply(m, B2, 1001 * MS));
+        m.localChanged(A1, false, 1500 * MS, 1499 * MS);
+        String both = ", both on " + B2 + " " + B2;
+        assertEquals(java.util.Set.of("announce 0x00001001 over " + B2, "announce 0x00001002 over " + B2, "down " + L1 + both,
+                "switch 0x00001001 local_event" + both, "switch 0x00001002 local_event" + both), new java.util.HashSet<>(order));
+        assertEquals(5, order.size(), order.toString());
+        assertEquals(List.of("announce", "announce", "down", "switch", "switch"), order.stream().map(x -> x.substring(0, x.indexOf(' ')))
+                .toList(), "every move and announcement first, then the listener: " + order);
+    }
+
+    /**
      * Every move of our own is announced to the peer at once (the data plane sends an authenticated dummy packet on
      * the SA over its new path), once per move and after the SA stands on its new path; a move that follows the peer
      * is not announced back.
