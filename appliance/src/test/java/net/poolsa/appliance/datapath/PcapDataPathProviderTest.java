@@ -76,28 +76,38 @@ class PcapDataPathProviderTest {
         assertEquals(Duration.ofMillis(100), p.paths().detectionTime());
     }
 
+    private static final OuterAddress A1 = OuterAddress.parse("198.51.100.1");
+    private static final OuterAddress B1 = OuterAddress.parse("198.51.100.17");
+    private static final OuterAddress B2 = OuterAddress.parse("203.0.113.17");
+
+    private DataPathListener listenerFor(DataPathMeters meters) throws Exception {
+        PoolsaConfig c = ConfigLoader.load(ConfigFixture.write(dir));
+        return PcapDataPathProvider.listener(new DataPathContext(c.dataPath(), new UserspaceIpsecKernel(), DropListener.NONE, meters,
+                c.connections().values()));
+    }
+
+    /** An outbound SA between the pools of A1 and B1/B2, on A1 > B2. */
+    private static SecurityAssociation onA1B2() {
+        return SecurityAssociation.builder().spi(0x1001).reqid(1).direction(Direction.OUTBOUND)
+                .localOuter(AddressPool.parse("198.51.100.0/28")).remoteOuter(AddressPool.parse("198.51.100.17/32", "203.0.113.17/32"))
+                .selector(TrafficSelector.between(AddressPool.parse("192.0.2.0/25"), AddressPool.parse("192.0.2.128/25")))
+                .keys(new SaKeys("null", new byte[0], "hmac-sha2-256-128", new byte[32])).currentLocal(A1).currentRemote(B2).build();
+    }
+
     /** The data path's path events become the switch counters by cause, the detection histogram and the paths-by-state gauges. */
     @Test
     void pathEventsReachTheMeters() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         DataPathMeters meters = new DataPathMeters(registry);
-        PoolsaConfig c = ConfigLoader.load(ConfigFixture.write(dir));
-        DataPathListener l = PcapDataPathProvider.listener(new DataPathContext(c.dataPath(), new UserspaceIpsecKernel(),
-                DropListener.NONE, meters, c.connections().values()));
-        OuterAddress a1 = OuterAddress.parse("198.51.100.1");
-        OuterAddress b1 = OuterAddress.parse("198.51.100.17");
-        OuterAddress b2 = OuterAddress.parse("203.0.113.17");
-        SecurityAssociation sa = SecurityAssociation.builder().spi(0x1001).reqid(1).direction(Direction.OUTBOUND)
-                .localOuter(AddressPool.parse("198.51.100.0/28")).remoteOuter(AddressPool.parse("198.51.100.17/32", "203.0.113.17/32"))
-                .selector(TrafficSelector.between(AddressPool.parse("192.0.2.0/25"), AddressPool.parse("192.0.2.128/25")))
-                .keys(new SaKeys("null", new byte[0], "hmac-sha2-256-128", new byte[32])).currentLocal(a1).currentRemote(b2).build();
-        l.pathStateChanged(a1, b1, null, PathState.UNVERIFIED);
-        l.pathStateChanged(a1, b2, null, PathState.UNVERIFIED);
-        l.pathStateChanged(a1, b1, PathState.UNVERIFIED, PathState.UP);
-        l.pathStateChanged(a1, b1, PathState.UP, PathState.DOWN);
-        l.outerPathChanged(sa, a1, b1, PathSwitchCause.PROBE_TIMEOUT, 130_000_000L);
-        l.outerPathChanged(sa, a1, b2, PathSwitchCause.SWITCH_BACK, -1);
-        l.outerPathChanged(sa, a1, b1, PathSwitchCause.PLACEMENT, -1);
+        DataPathListener l = listenerFor(meters);
+        SecurityAssociation sa = onA1B2();
+        l.pathStateChanged(A1, B1, null, PathState.UNVERIFIED);
+        l.pathStateChanged(A1, B2, null, PathState.UNVERIFIED);
+        l.pathStateChanged(A1, B1, PathState.UNVERIFIED, PathState.UP);
+        l.pathStateChanged(A1, B1, PathState.UP, PathState.DOWN);
+        l.outerPathChanged(sa, A1, B1, PathSwitchCause.PROBE_TIMEOUT, 130_000_000L);
+        l.outerPathChanged(sa, A1, B2, PathSwitchCause.SWITCH_BACK, -1);
+        l.outerPathChanged(sa, A1, B1, PathSwitchCause.PLACEMENT, -1);
         l.outerPathHeld(sa, SwitchHold.HYSTERESIS);
         l.pathProbesSent(3);
         assertEquals(1, registry.get("poolsa.path.switches").tag("cause", "probe_timeout").counter().count());
@@ -124,24 +134,16 @@ class PcapDataPathProviderTest {
     void theFirstSwitchLoadsNoClassAndTheWarmUpCountsNothing() throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         DataPathMeters meters = new DataPathMeters(registry);
-        PoolsaConfig c = ConfigLoader.load(ConfigFixture.write(dir));
-        DataPathListener l = PcapDataPathProvider.listener(new DataPathContext(c.dataPath(), new UserspaceIpsecKernel(),
-                DropListener.NONE, meters, c.connections().values()));
-        OuterAddress a1 = OuterAddress.parse("198.51.100.1");
-        OuterAddress b1 = OuterAddress.parse("198.51.100.17");
-        OuterAddress b2 = OuterAddress.parse("203.0.113.17");
-        SecurityAssociation sa = SecurityAssociation.builder().spi(0x1001).reqid(1).direction(Direction.OUTBOUND)
-                .localOuter(AddressPool.parse("198.51.100.0/28")).remoteOuter(AddressPool.parse("198.51.100.17/32", "203.0.113.17/32"))
-                .selector(TrafficSelector.between(AddressPool.parse("192.0.2.0/25"), AddressPool.parse("192.0.2.128/25")))
-                .keys(new SaKeys("null", new byte[0], "hmac-sha2-256-128", new byte[32])).currentLocal(a1).currentRemote(b2).build();
-        l.pathStateChanged(a1, b1, null, PathState.UNVERIFIED); // as at start
-        l.pathStateChanged(a1, b2, null, PathState.UNVERIFIED);
-        l.pathStateChanged(a1, b1, PathState.UNVERIFIED, PathState.UP);
-        l.pathStateChanged(a1, b2, PathState.UNVERIFIED, PathState.UP);
+        DataPathListener l = listenerFor(meters);
+        SecurityAssociation sa = onA1B2();
+        l.pathStateChanged(A1, B1, null, PathState.UNVERIFIED); // as at start
+        l.pathStateChanged(A1, B2, null, PathState.UNVERIFIED);
+        l.pathStateChanged(A1, B1, PathState.UNVERIFIED, PathState.UP);
+        l.pathStateChanged(A1, B2, PathState.UNVERIFIED, PathState.UP);
         ClassLoadingMXBean classes = ManagementFactory.getClassLoadingMXBean();
         long before = classes.getTotalLoadedClassCount();
-        l.outerPathChanged(sa, a1, b1, PathSwitchCause.LOCAL_EVENT, 1_250_000L);
-        l.pathStateChanged(a1, b1, PathState.UP, PathState.DOWN);
+        l.outerPathChanged(sa, A1, B1, PathSwitchCause.LOCAL_EVENT, 1_250_000L);
+        l.pathStateChanged(A1, B1, PathState.UP, PathState.DOWN);
         long loaded = classes.getTotalLoadedClassCount() - before;
         assertEquals(0, loaded, "classes loaded by the first switch's log line and meters");
         assertEquals(1, registry.get("poolsa.path.switches").tag("cause", "local_event").counter().count());

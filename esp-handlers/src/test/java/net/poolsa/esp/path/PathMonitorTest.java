@@ -279,15 +279,10 @@ class PathMonitorTest {
         assertEquals(B2, out.currentRemote());
         assertTrue(reply(m, B1, 3002 * MS));
         assertEquals(PathState.UP, m.state(A1, B1));
-        for (long t = 3010; t < 8000; t += 10) {
-            m.tick(t * MS);
-            reply(m, B1, t * MS);
-            reply(m, B2, t * MS);
-        }
+        bothAnswer(m, 3010, 8000);
         assertEquals(B2, out.currentRemote(), "up since 3002: not before 8002");
-        for (long t = 8000; t < 8020; t += 10) {
-            m.tick(t * MS);
-        }
+        m.tick(8000 * MS);
+        m.tick(8010 * MS);
         assertEquals(B1, out.currentRemote());
         assertEquals(List.of(L1 + " unverified", L1 + " up", OUT_SPI + " held hysteresis",
                 OUT_SPI + " " + L2 + " -> " + L1 + " switch_back"), events);
@@ -322,15 +317,10 @@ class PathMonitorTest {
         assertEquals(B2, out.currentRemote());
         m.localChanged(A1, true, 1600 * MS, 1600 * MS);
         assertTrue(reply(m, B1, 1602 * MS));
-        for (long t = 1610; t < 6600; t += 10) {
-            m.tick(t * MS);
-            reply(m, B1, t * MS);
-            reply(m, B2, t * MS);
-        }
+        bothAnswer(m, 1610, 6600);
         assertEquals(B2, out.currentRemote(), "link 1 failed and is up again since 1602: not back before 6602");
-        for (long t = 6600; t < 6620; t += 10) {
-            m.tick(t * MS);
-        }
+        m.tick(6600 * MS);
+        m.tick(6610 * MS);
         assertEquals(B1, out.currentRemote());
         assertEquals(List.of(L1 + " down", OUT_SPI + " " + L1 + " -> " + L2 + " local_event", L1 + " unverified", L1 + " up",
                 OUT_SPI + " held hysteresis", OUT_SPI + " " + L2 + " -> " + L1 + " switch_back"), events);
@@ -368,6 +358,15 @@ class PathMonitorTest {
         assertEquals(B2, out2.currentRemote(), "held by the hysteresis");
         assertEquals(List.of(L1 + " down", L1 + " up", "0x00001002 held hysteresis"), events.stream()
                 .filter(e -> !e.startsWith(L2)).toList());
+    }
+
+    /** Ticks every 10 ms from {@code fromMs} until before {@code toMs}, both peers answering each probe at once. */
+    private void bothAnswer(PathMonitor m, long fromMs, long toMs) {
+        for (long t = fromMs; t < toMs; t += 10) {
+            m.tick(t * MS);
+            reply(m, B1, t * MS);
+            reply(m, B2, t * MS);
+        }
     }
 
     /** An outbound SA as IKE installs it: no outer addresses yet, the path monitor chooses them. */
