@@ -251,7 +251,7 @@ def poolsa(lab, jar):
             os.remove(logs[role])
         # The JVM options of the packaged launcher (packaging/src/deb/bin/poolsa); each instance its own state
         # directory (the default, /var/lib/poolsa, is the host's).
-        spawn(["java", "-XX:+ExitOnOutOfMemoryError", "-XX:+UseTransparentHugePages", "-XX:ThreadPriorityPolicy=1", "-jar", jar, "run", "-c", cfg,
+        spawn(["java", "-XX:+ExitOnOutOfMemoryError", "-XX:+UseTransparentHugePages", "-jar", jar, "run", "-c", cfg,
                "--control-socket", os.path.join(d, "ctl"), "--state-dir", os.path.join(d, "state")],
               ns=lab.ns[role], log=logs[role])
     # Both start at once: a JVM start takes a minute or more on a loaded two-core machine.

@@ -66,10 +66,6 @@ public final class RtNetlinkReader implements AutoCloseable {
         running = true;
         thread = new Thread(this::run, threadName);
         thread.setDaemon(true);
-        // Its message is the start of a local failover: on a loaded host it must not wait behind ordinary threads
-        // (docs/benchmarks.md §5). Takes effect where the JVM maps priorities to nice values (-XX:ThreadPriorityPolicy=1
-        // as root, which the launcher sets).
-        thread.setPriority(Thread.MAX_PRIORITY);
         thread.start();
         return state;
     }
@@ -80,6 +76,13 @@ public final class RtNetlinkReader implements AutoCloseable {
     }
 
     private void run() {
+        // Its message starts a local failover: on a loaded host it must not wait behind ordinary threads
+        // (docs/benchmarks.md §5).
+        try {
+            ThreadNice.raiseCallingThread(ThreadNice.RAISE);
+        } catch (RuntimeException e) {
+            LOG.info("rtnetlink reader at the process's priority: {}", e.getMessage());
+        }
         RtNetlinkSocket s = socket;
         List<RtEvent> batch = new ArrayList<>();
         try {

@@ -29,6 +29,7 @@ import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.netlink.RtEvent;
 import net.poolsa.esp.netlink.RtNetlinkReader;
+import net.poolsa.esp.netlink.ThreadNice;
 import net.poolsa.esp.path.LocalAddress;
 import net.poolsa.esp.path.PathMonitor;
 import net.poolsa.esp.path.UplinkWatcher;
@@ -143,9 +144,15 @@ public final class DataPlane implements AutoCloseable {
                     config.uplinks().stream().map(DataPlaneConfig.Uplink::interfaceName).toList(), emitter,
                     config.manageHost() ? HostDivert.FWMARK : 0, listener);
             PacketSink decapsulated = tun != null ? tun : emitter;
-            // The loop moves SAs in the turn of a link event: like the rtnetlink reader, ahead of ordinary threads where the
-            // JVM maps priorities to nice values (-XX:ThreadPriorityPolicy=1 as root, set by the launcher).
-            loop = new DefaultEventLoop(new DefaultThreadFactory("poolsa-dataplane", true, Thread.MAX_PRIORITY));
+            loop = new DefaultEventLoop(new DefaultThreadFactory("poolsa-dataplane", true));
+            // The loop moves SAs in the turn of a link event: like the rtnetlink reader, ahead of ordinary threads.
+            loop.execute(() -> {
+                try {
+                    ThreadNice.raiseCallingThread(ThreadNice.RAISE);
+                } catch (RuntimeException ex) {
+                    LOG.info("data plane loop at the process's priority: {}", ex.getMessage());
+                }
+            });
             // The same allocator as the channels' (PolledChannel): per-thread caches, all on the loop thread.
             ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
             PacketProtector protector = protectors.create(alloc, listener);
