@@ -67,7 +67,10 @@ class IkePoolPairNetnsTest {
             assertTrue(lab.waitForPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", Duration.ofSeconds(15)), a.log());
             // Both SAs send over link 1, the first pair of the pools. With DPD the paths are verified only by
             // authenticated answers, after Main Mode; when link 2's answer comes first, the SA moves to link 1 at link 1's
-            // first answer (first placement, no hysteresis).
+            // first answer (first placement). A loaded host's false probe timeout can still hold it on link 2 for the
+            // hysteresis, which this waits for.
+            assertTrue(onLinkOne(a, "198.51.100.1", "198.51.100.2", Duration.ofSeconds(20)), a.log());
+            assertTrue(onLinkOne(b, "198.51.100.2", "198.51.100.1", Duration.ofSeconds(20)), b.log());
             ApplianceLab.Capture esp1 = lab.startCapture(ApplianceLab.GW_A, "l1a", "esp or udp port 4500");
             List<ApplianceLab.Ping> pings = new ArrayList<>();
             for (String src : List.of("192.0.2.10", "192.0.2.74")) {
@@ -116,5 +119,20 @@ class IkePoolPairNetnsTest {
             assertEquals(List.of("12,12", "12,12"), quick.subList(0, 2).stream().map(Tshark.Ike::idTypes).toList(),
                     quick.toString());
         }
+    }
+
+    /** Waits until {@code gw}'s outbound child SA of "pair" sends from {@code local} to {@code remote}. */
+    @SuppressWarnings("unchecked")
+    private static boolean onLinkOne(ApplianceLab.Poolsa gw, String local, String remote, Duration limit) throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        do {
+            Map<String, Object> out = (Map<String, Object>) StrongSwanIkeInteropTest.ikeChild(gw.status(true), "pair")
+                    .get("outbound");
+            if (out != null && local.equals(out.get("current_local")) && remote.equals(out.get("current_remote"))) {
+                return true;
+            }
+            Thread.sleep(200);
+        } while (System.nanoTime() < deadline);
+        return false;
     }
 }
