@@ -523,6 +523,13 @@ public final class PathMonitor implements PathEvidence {
      * first time and must not delay the first packet on the new path.
      */
     private void uplinkGone(PathPair.Uplink u, long nowNanos) {
+        // An SA that followed its peer off this uplink (the peer saw the failure first and announced its move) is away
+        // from it for a failure of its own now: it switches back on its own when the link returns, after the hysteresis.
+        for (SaEntry e : entries.values()) {
+            if (e.lastCause == PathSwitchCause.PEER_MOVED && e.left != null && e.left.local == u) {
+                e.lastCause = PathSwitchCause.LOCAL_EVENT;
+            }
+        }
         PathState[] before = new PathState[u.pairs.size()];
         for (int i = 0; i < before.length; i++) {
             PathPair p = u.pairs.get(i);
@@ -868,6 +875,7 @@ public final class PathMonitor implements PathEvidence {
             e.group.peerElsewhere = false;
         }
         e.lastCause = cause;
+        e.left = from;
         e.heldFor = null;
         e.heldWhy = null;
         if (cause != PathSwitchCause.PEER_MOVED) {

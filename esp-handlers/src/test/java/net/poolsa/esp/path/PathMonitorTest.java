@@ -422,6 +422,32 @@ class PathMonitorTest {
     }
 
     /**
+     * The peer saw the failure of our link first and its announcement arrived before our own link event: the SA followed
+     * it. Our own event then finds the SA gone already, but the SA is now away from that link for a failure of our own:
+     * when the link is back it switches back on its own, after the hysteresis, instead of waiting for the peer.
+     */
+    @Test
+    void anSaThatFollowedItsPeerOffALinkThatThenWentDownSwitchesBackOnItsOwn() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        SecurityAssociation in = inbound(0x2001, 1);
+        m.saInstalled(out);
+        bothUp(m, 1000);
+        m.authenticatedV4(in, 10, B2.v4Bits(), A2.v4Bits(), 1500 * MS);
+        assertEquals(B2, out.currentRemote(), "followed the peer's announcement");
+        m.localChanged(A1, false, 1501 * MS, 1501 * MS);
+        m.localChanged(A1, true, 2000 * MS, 2000 * MS);
+        assertTrue(reply(m, B1, 2002 * MS));
+        bothAnswer(m, 2010, 7000);
+        assertEquals(B2, out.currentRemote(), "up again since 2002: not back before 7002");
+        bothAnswer(m, 7000, 7020);
+        assertEquals(B1, out.currentRemote(), "back on link 1 by itself");
+        assertEquals(List.of(OUT_SPI + " " + L2 + " -> " + L1 + " switch_back"), events.stream()
+                .filter(e -> e.contains("switch_back")).toList());
+        assertTrue(events.contains(OUT_SPI + " held hysteresis"), events.toString());
+    }
+
+    /**
      * Every move of our own is announced to the peer at once (the data plane sends an authenticated dummy packet on
      * the SA over its new path), once per move and after the SA stands on its new path; a move that follows the peer
      * is not announced back.
