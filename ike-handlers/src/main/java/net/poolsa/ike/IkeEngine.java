@@ -8,8 +8,12 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
@@ -44,6 +48,9 @@ import net.poolsa.ike.transport.TransportEvents;
  * (docs/ikev1-pools.md), AH+ESP bundles (docs/ikev1-pools.md §3). Child SAs are installed through the
  * {@link IpsecKernel}.
  *
+ * <p>The Diffie-Hellman key pairs and agreements and the signatures (made and checked) of the exchanges run on a pool of worker threads (one per core by
+ * default), so that concurrent setups use every core; the exchange continues on the loop when the result is ready.
+ *
  * <p>Test only: with the system property {@value KeyExport#PROPERTY} set, the IKE and ESP keys are written in
  * tshark's formats ({@link KeyExport}).
  *
@@ -52,28 +59,65 @@ import net.poolsa.ike.transport.TransportEvents;
  */
 public final class IkeEngine implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IkeEngine.class);
+    /** The names of the crypto pool's threads start with this (a thread dump, a profile tell them apart). */
+    public static final String CRYPTO_THREAD_PREFIX = "poolsa-ike-crypto-";
     /** How long {@link #close()} waits for the Deletes to go out. */
     static final long CLOSE_WAIT_MILLIS = 3000;
 
     private final IkeTransport transport;
     private final Scheduler scheduler;
     private final IkeCore core;
+    private final ExecutorService crypto;
     private volatile boolean closed;
 
     IkeEngine(IkeTransport transport, Scheduler scheduler, IkeCore core) {
+        this(transport, scheduler, core, null);
+    }
+
+    private IkeEngine(IkeTransport transport, Scheduler scheduler, IkeCore core, ExecutorService crypto) {
         this.transport = transport;
         this.scheduler = scheduler;
         this.core = core;
+        this.crypto = crypto;
     }
 
-    /** Binds the IKE sockets and starts the engine with no connections ({@link #configure} adds them). */
+    /**
+     * The default size of the crypto pool: one thread per core, so that concurrent setups of one engine use every
+     * core while its event loop keeps the state.
+     */
+    public static int defaultCryptoThreads() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /**
+     * Binds the IKE sockets and starts the engine with no connections ({@link #configure} adds them); its
+     * Diffie-Hellman and signature work runs on {@link #defaultCryptoThreads()} worker threads.
+     */
     public static IkeEngine start(IkeTransportConfig transport, IpsecKernel kernel, IkeEvents events, IkeRandom random)
             throws IOException {
-        return start(transport, kernel, events, random, Timers.DEFAULT);
+        return start(transport, kernel, events, random, defaultCryptoThreads());
+    }
+
+    /**
+     * As {@link #start(IkeTransportConfig, IpsecKernel, IkeEvents, IkeRandom)}, with the Diffie-Hellman key pairs and
+     * agreements and the signatures of the exchanges on {@code cryptoThreads} worker threads (0: on the event loop itself). Only the
+     * computation leaves the loop; {@code random} must be safe to draw from on those threads.
+     */
+    public static IkeEngine start(IkeTransportConfig transport, IpsecKernel kernel, IkeEvents events, IkeRandom random,
+                                  int cryptoThreads) throws IOException {
+        return start(transport, kernel, events, random, Timers.DEFAULT, cryptoThreads);
     }
 
     static IkeEngine start(IkeTransportConfig config, IpsecKernel kernel, IkeEvents events, IkeRandom random,
                            Timers timers) throws IOException {
+        return start(config, kernel, events, random, timers, defaultCryptoThreads());
+    }
+
+    static IkeEngine start(IkeTransportConfig config, IpsecKernel kernel, IkeEvents events, IkeRandom random,
+                           Timers timers, int cryptoThreads) throws IOException {
+        if (cryptoThreads < 0) {
+            throw new IllegalArgumentException("crypto threads " + cryptoThreads + " < 0");
+        }
         AtomicReference<IkeCore> ref = new AtomicReference<>();
         IkeTransport t = IkeTransport.start(config, d -> {
             IkeCore c = ref.get();
@@ -81,17 +125,38 @@ public final class IkeEngine implements AutoCloseable {
                 c.received(d);
             }
         }, transportEvents(events));
+        ExecutorService crypto = cryptoThreads == 0 ? null : cryptoPool(cryptoThreads);
         IkeCore core = new IkeCore(new TransportNetwork(t, config), new EventLoopScheduler(t.eventLoop()), random,
-                kernel, events, timers, KeyExport.fromSystemProperty());
+                kernel, events, timers, KeyExport.fromSystemProperty(), crypto);
         ref.set(core);
-        return new IkeEngine(t, new EventLoopScheduler(t.eventLoop()), core);
+        return new IkeEngine(t, new EventLoopScheduler(t.eventLoop()), core, crypto);
+    }
+
+    /**
+     * {@code n} daemon threads; the queue is not bounded here because what may wait in it is: a computation is
+     * started only for a half-open SA whose initiator returned our cookie, or an SA that is established, and both
+     * are capped by the SA table ({@link net.poolsa.ike.sa.IkeSaTable}).
+     */
+    private static ExecutorService cryptoPool(int n) {
+        AtomicInteger count = new AtomicInteger();
+        return Executors.newFixedThreadPool(n, r -> {
+            Thread t = new Thread(r, CRYPTO_THREAD_PREFIX + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** An engine on another network and clock (tests wire two back to back); {@link #close()} closes no transport. */
     static IkeEngine create(IkeNetwork network, Scheduler scheduler, IpsecKernel kernel, IkeEvents events,
                             IkeRandom random, Timers timers) {
+        return create(network, scheduler, kernel, events, random, timers, null);
+    }
+
+    /** As above, with the Diffie-Hellman and signature work on {@code crypto} (null: on the scheduler's thread). */
+    static IkeEngine create(IkeNetwork network, Scheduler scheduler, IpsecKernel kernel, IkeEvents events,
+                            IkeRandom random, Timers timers, Executor crypto) {
         return new IkeEngine(null, scheduler, new IkeCore(network, scheduler, random, kernel, events, timers,
-                KeyExport.fromSystemProperty()));
+                KeyExport.fromSystemProperty(), crypto));
     }
 
     IkeCore core() {
@@ -182,6 +247,9 @@ public final class IkeEngine implements AutoCloseable {
             if (transport != null) {
                 transport.close();
             }
+            if (crypto != null) {
+                crypto.shutdownNow(); // a result that comes back now finds no loop and is wiped (Offload)
+            }
         }
     }
 
@@ -221,6 +289,11 @@ public final class IkeEngine implements AutoCloseable {
         @Override
         public void send(OutboundIkeDatagram datagram) {
             transport.send(datagram);
+        }
+
+        @Override
+        public void sendExpendable(OutboundIkeDatagram datagram) {
+            transport.sendExpendable(datagram);
         }
 
         @Override

@@ -16,12 +16,17 @@ package net.poolsa.ike;
  * @param jitter          the largest share of the soft time by which a rekey comes earlier, 0 to 0.5
  * @param graceSeconds    how long a replaced pair keeps receiving before it is deleted, at least 1
  * @param ikeRekeySeconds phase-1 soft lifetime in seconds; 0 = nine tenths of the negotiated lifetime
+ * @param ikeLifetimeKilobytes phase-1 hard lifetime in kilobytes (1024 bytes) of the messages the ISAKMP SA protects,
+ *                        offered and accepted as RFC 2409 Appendix A life type 2; 0 = none. Both peers count the
+ *                        same messages, so a jitter would not keep them from starting a rekey at once: the SA's
+ *                        initiator replaces it at nine tenths ({@link #ikeSoftBytes}), its responder only at nineteen
+ *                        twentieths ({@link #ikeResponderSoftBytes}, when the initiator did not); deleted at the limit
  * @see <a href="https://www.rfc-editor.org/rfc/rfc4301#section-4.4.2.1">RFC 4301 §4.4.2.1 (soft and hard lifetimes)</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc4303#section-3.3.3">RFC 4303 §3.3.3 (no sequence number wrap)</a>
  */
-public record Rekey(double jitter, long graceSeconds, long ikeRekeySeconds) {
+public record Rekey(double jitter, long graceSeconds, long ikeRekeySeconds, long ikeLifetimeKilobytes) {
     /** strongSwan's defaults: rand_time is a tenth of the rekey time, rekeyed inbound SAs go after 5 s. */
-    public static final Rekey DEFAULT = new Rekey(0.1, 5, 0);
+    public static final Rekey DEFAULT = new Rekey(0.1, 5, 0, 0);
     /** Largest {@link #jitter()}: beyond half the soft time a rekey would come before the SA did much. */
     public static final double MAX_JITTER = 0.5;
     /**
@@ -29,6 +34,13 @@ public record Rekey(double jitter, long graceSeconds, long ikeRekeySeconds) {
      * which leaves half a billion packets for the Quick Mode to finish before the data plane must stop sending.
      */
     public static final long SEQUENCE_SOFT_LIMIT = 0xFFFF_FFFFL / 8 * 7;
+    /** Largest phase-1 lifetime in kilobytes: 2^32 - 1, the most a four-byte Life Duration carries. */
+    public static final long MAX_IKE_LIFETIME_KILOBYTES = 0xFFFF_FFFFL;
+
+    /** Without a phase-1 lifetime in kilobytes (the form before it existed). */
+    public Rekey(double jitter, long graceSeconds, long ikeRekeySeconds) {
+        this(jitter, graceSeconds, ikeRekeySeconds, 0);
+    }
 
     public Rekey {
         if (!(jitter >= 0 && jitter <= MAX_JITTER)) {
@@ -40,6 +52,10 @@ public record Rekey(double jitter, long graceSeconds, long ikeRekeySeconds) {
         if (ikeRekeySeconds < 0) {
             throw new IllegalArgumentException("negative IKE rekey time " + ikeRekeySeconds);
         }
+        if (ikeLifetimeKilobytes < 0 || ikeLifetimeKilobytes > MAX_IKE_LIFETIME_KILOBYTES) {
+            throw new IllegalArgumentException("IKE lifetime " + ikeLifetimeKilobytes + " KiB is not within 0-"
+                    + MAX_IKE_LIFETIME_KILOBYTES);
+        }
     }
 
     /**
@@ -48,6 +64,21 @@ public record Rekey(double jitter, long graceSeconds, long ikeRekeySeconds) {
      */
     public long rekeyAfter(long softMillis, double u) {
         return softMillis - (long) (softMillis * jitter * u);
+    }
+
+    /** The same timing with a phase-1 lifetime of {@code kilobytes} (0: none). */
+    public Rekey withIkeLifetimeKilobytes(long kilobytes) {
+        return new Rekey(jitter, graceSeconds, ikeRekeySeconds, kilobytes);
+    }
+
+    /** The phase-1 soft limit in bytes of an ISAKMP SA we initiated whose hard limit is {@code hardBytes}: 9/10. */
+    public static long ikeSoftBytes(long hardBytes) {
+        return hardBytes / 10 * 9;
+    }
+
+    /** The phase-1 soft limit in bytes of an ISAKMP SA we responded to: 19/20, after its initiator's. */
+    public static long ikeResponderSoftBytes(long hardBytes) {
+        return hardBytes / 20 * 19;
     }
 
     /** The phase-1 soft time of an ISAKMP SA that lives {@code lifetimeSeconds}. */

@@ -260,6 +260,12 @@ class CertificateMainModeTest {
     /** Credentials from files written here: ours, the CAs and CRLs, validated at NOW; {@code grant} by policy. */
     private CertificateAuthenticator credentials(String name, Issued own, List<Issued> cas, List<X509CRL> crls,
                                                  String grant) throws Exception {
+        return credentials(dir, name, own, cas, crls, grant);
+    }
+
+    /** As above, with the files under {@code dir}. */
+    static CertificateAuthenticator credentials(Path dir, String name, Issued own, List<Issued> cas, List<X509CRL> crls,
+                                                String grant) throws Exception {
         Path cert = TestPki.write(dir.resolve(name + ".pem"), own.cert());
         Path key = TestPki.write(dir.resolve(name + ".key"), own.key());
         List<Path> caFiles = new ArrayList<>();

@@ -174,6 +174,14 @@ class DenialOfServiceTest {
         });
         IkeResult result = Gateways.done(aResult);
         assertTrue(result.ok(), result.message());
+        // every message 2 went out as expendable (a congested socket drops it rather than delay A's messages 4 and 6,
+        // IkeTransport.sendExpendable); nothing B sent A after A's cookie came back was
+        int flood = next[0];
+        assertEquals(flood + 1, b.expendable.size(), "B's messages 2: the flood's and A's");
+        long toA = b.expendable.stream().filter(d -> d.to().getAddress().getHostAddress().equals("192.0.2.1")).count();
+        assertEquals(1, toA, "A's message 2 only");
+        assertTrue(b.expendable.stream().allMatch(d -> d.exchangeType() == 2 && !d.encrypted() && d.bytes()[16] == 1),
+                "each a Main Mode (2) message in the clear whose first payload is the SA (1)");
         assertEquals(IkeSaTable.MAX_HALF_OPEN, b.events.maxHalfOpen, "never above the cap");
         assertEquals(1, b.events.exchanges("main_mode/ok"));
         assertEquals(2, b.kernel.listSas().size(), "A's SA pair installed at B");

@@ -1,13 +1,16 @@
 package net.poolsa.ike;
 
 import java.util.PriorityQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import net.poolsa.ike.job.Scheduler;
 
 /**
  * A {@link Scheduler} on virtual time for tests: jobs run only when the test advances the clock, on the test's
  * thread, in time order; {@link #execute} runs at once. Retransmissions and expiries can so be checked by count,
- * never by wall-clock.
+ * never by wall-clock. A task handed to {@link #execute} from another thread (a crypto pool's result) waits in an
+ * inbox until the test thread runs it ({@link #runPosted}), as a task posted to an event loop waits for the loop.
  */
 final class ManualScheduler implements Scheduler {
     private record Job(long at, long seq, Runnable task, boolean[] cancelled) {
@@ -17,6 +20,9 @@ final class ManualScheduler implements Scheduler {
             : Long.compare(a.seq, b.seq));
     private long now = 1_000_000;
     private long seq;
+    private final Thread owner = Thread.currentThread();
+    private final ConcurrentLinkedQueue<Runnable> inbox = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger posted = new AtomicInteger();
 
     @Override
     public long nowMillis() {
@@ -32,7 +38,27 @@ final class ManualScheduler implements Scheduler {
 
     @Override
     public void execute(Runnable task) {
-        task.run();
+        if (Thread.currentThread() == owner) {
+            task.run();
+        } else {
+            inbox.add(task);
+            posted.incrementAndGet();
+        }
+    }
+
+    /** Tasks posted from other threads so far (run or not). */
+    int posted() {
+        return posted.get();
+    }
+
+    /** Runs the tasks posted from other threads, on the test thread, in the order they came; returns how many. */
+    int runPosted() {
+        int n = 0;
+        for (Runnable t = inbox.poll(); t != null; t = inbox.poll()) {
+            t.run();
+            n++;
+        }
+        return n;
     }
 
     /** Runs, in order, every job due within the next {@code millis}; the clock ends {@code millis} later. */

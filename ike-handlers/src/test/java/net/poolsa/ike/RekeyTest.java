@@ -272,6 +272,125 @@ class RekeyTest {
                 "one more Main Mode, seen by both sides");
     }
 
+    /**
+     * A phase-1 lifetime of 8 KiB configured on A only (RFC 2409 Appendix A life type 2): B takes it from A's offer,
+     * both count the same protected bytes (Main Mode 5 and 6, the Quick Modes of the child rekeys every 20 s, the
+     * Deletes), and when A, the initiator, has protected nine tenths of 8192 bytes it replaces the ISAKMP SA long
+     * before its 28800 s: the child SAs move untouched and the old ISAKMP SA goes after the grace.
+     */
+    @Test
+    void aPhaseOneLifetimeInKilobytesReplacesTheIsakmpSaAtItsSoftByteCount() {
+        Gateways g = new Gateways();
+        Lifetime lt = Lifetime.ofSeconds(20, 40);
+        g.configure(Gateways.forA().lifetime(lt).rekey(new Rekey(0.1, 5, 0, 8)), Gateways.forB().lifetime(lt).rekey(REKEY));
+        assertTrue(g.initiate(g.a).ok());
+        IkeSaSnapshot first = g.snapshot(g.a).get(0);
+        assertEquals(8, first.lifetimeKilobytes());
+        assertEquals(8, g.snapshot(g.b).get(0).lifetimeKilobytes(), "B took the offered limit");
+        assertTrue(first.protectedBytes() > 0, "Main Mode 5 and 6 and the Quick Mode count");
+        assertEquals(first.protectedBytes(), g.snapshot(g.b).get(0).protectedBytes(), "both count the same messages");
+        long soft = Rekey.ikeSoftBytes(8 * 1024);
+        long before = first.protectedBytes();
+        int seconds = 0;
+        while (g.snapshot(g.a).size() == 1 && seconds < 1000) {
+            before = g.snapshot(g.a).get(0).protectedBytes();
+            g.wire.advance(1000);
+            seconds++;
+        }
+        List<IkeSaSnapshot> two = g.snapshot(g.a);
+        assertEquals(2, two.size(), "a second ISAKMP SA within 1000 s");
+        IkeSaSnapshot old = two.stream().filter(s -> s.initiatorCookie().equals(first.initiatorCookie())).findFirst()
+                .orElseThrow();
+        assertTrue(before < soft && old.protectedBytes() >= soft, "the rekey came when " + soft + " bytes were passed: "
+                + before + " the second before, " + old.protectedBytes() + " now, after " + seconds + " s");
+        assertTrue(old.protectedBytes() < 8 * 1024, "before the hard limit");
+        g.wire.advance(6000);
+        List<IkeSaSnapshot> a = g.snapshot(g.a);
+        assertEquals(1, a.size(), "the old ISAKMP SA went after the grace");
+        assertNotEquals(first.initiatorCookie(), a.get(0).initiatorCookie());
+        assertEquals(1, g.snapshot(g.b).size());
+        assertEquals(1, g.a.events.rekeys("ike/ok"), "A started it (the initiator's soft limit comes first)");
+        assertTrue(a.get(0).protectedBytes() < soft, "the new ISAKMP SA counts from its own Main Mode");
+    }
+
+    /**
+     * When the replacing Main Mode cannot complete (the wire drops every clear-text Main Mode message after the first
+     * negotiation), the ISAKMP SA goes on protecting the child rekeys until it reaches its 8 KiB and is deleted on both
+     * sides, with the reason in the log of the first (the other may learn it from its Delete first).
+     */
+    @Test
+    void anIsakmpSaIsDeletedAtItsKilobyteLimit() {
+        Gateways g = new Gateways();
+        Lifetime lt = Lifetime.ofSeconds(20, 40);
+        Rekey kb = new Rekey(0.1, 5, 0, 8);
+        g.configure(Gateways.forA().lifetime(lt).rekey(kb), Gateways.forB().lifetime(lt).rekey(kb));
+        assertTrue(g.initiate(g.a).ok());
+        String cookie = g.snapshot(g.a).get(0).initiatorCookie();
+        Wire.Filter noNewMainMode = d -> d.exchangeType() == 2 && !d.encrypted() ? null : d;
+        try (LogCapture log = new LogCapture()) {
+            int seconds = 0;
+            while (g.snapshot(g.a).stream().anyMatch(s -> s.initiatorCookie().equals(cookie)) && seconds < 1000) {
+                g.wire.clock.advance(1000, () -> g.wire.flush(noNewMainMode));
+                g.wire.flush(noNewMainMode);
+                seconds++;
+            }
+            assertTrue(g.snapshot(g.a).stream().noneMatch(s -> s.initiatorCookie().equals(cookie)), "gone within 1000 s");
+            assertTrue(g.snapshot(g.b).stream().noneMatch(s -> s.initiatorCookie().equals(cookie)), "at B too");
+            List<String> removed = log.with("event=ike_sa_removed").stream().filter(l -> l.contains("icookie=" + cookie))
+                    .toList();
+            assertEquals(2, removed.size(), "one per side: " + removed);
+            // the first side to run its expiry deletes it and tells the other, which may have been about to
+            assertTrue(removed.get(0).contains("reason=\"phase-1 lifetime of 8 KiB reached\""), removed.get(0));
+            assertTrue(removed.get(1).contains("reason=\"phase-1 lifetime of 8 KiB reached\"")
+                    || removed.get(1).contains("reason=\"the peer deleted it\""), removed.get(1));
+            assertEquals(0, g.a.events.rekeys("ike/ok") + g.b.events.rekeys("ike/ok"), "no replacement got through");
+        }
+    }
+
+    /**
+     * Only authenticated bytes count: an encrypted Informational with the ISAKMP SA's cookies (visible on the wire) but
+     * a body nobody keyed decrypts to something, fails its HASH and is dropped; it must not bring the SA nearer to its
+     * lifetime in kilobytes, or anyone on the path could make it rekey or expire. A genuine exchange counts on both
+     * sides.
+     */
+    @Test
+    void bytesThatFailTheirHashDoNotCountAgainstTheKilobyteLifetime() {
+        Gateways g = new Gateways();
+        Rekey kb = new Rekey(0.1, 5, 0, 8);
+        g.configure(Gateways.forA().rekey(kb), Gateways.forB().rekey(kb));
+        assertTrue(g.initiate(g.a).ok());
+        IkeSaSnapshot b0 = g.snapshot(g.b).get(0);
+        Wire.Datagram genuine = g.wire.log.stream().filter(d -> g.b.owns(d.to().getAddress())).reduce((x, y) -> y)
+                .orElseThrow();
+        byte[] forged = new byte[28 + 64];
+        java.util.HexFormat hex = java.util.HexFormat.of();
+        System.arraycopy(hex.parseHex(b0.initiatorCookie()), 0, forged, 0, 8);
+        System.arraycopy(hex.parseHex(b0.responderCookie()), 0, forged, 8, 8);
+        forged[16] = 8; // HASH first
+        forged[17] = 0x10;
+        forged[18] = 5; // Informational
+        forged[19] = 1; // encrypted
+        forged[20] = 0x12;
+        forged[21] = 0x34;
+        forged[22] = 0x56;
+        forged[23] = 0x78;
+        forged[27] = (byte) forged.length;
+        new Random(5).ints(64, 0, 256).forEach(new java.util.function.IntConsumer() {
+            int i = 28;
+
+            @Override
+            public void accept(int v) {
+                forged[i++] = (byte) v;
+            }
+        });
+        for (int i = 0; i < 200; i++) {
+            forged[23] = (byte) i; // a fresh message ID each time
+            g.wire.deliver(new Wire.Datagram(genuine.from(), genuine.to(), forged.clone()));
+        }
+        assertEquals(b0.protectedBytes(), g.snapshot(g.b).get(0).protectedBytes(), "200 x 64 forged bytes counted");
+        assertEquals(1, g.snapshot(g.b).size(), "no rekey");
+    }
+
     @Test
     void theSnapshotTellsWhenEachSaIsRekeyedAndExpires() {
         Gateways g = new Gateways();

@@ -60,7 +60,12 @@ final class Wire {
 
     /** A gateway on {@code addresses}, with seeded randomness and the given timers. */
     Side side(String name, long seed, Timers timers, String... addresses) {
-        Side s = new Side(name, seed, timers, addresses);
+        return side(name, seed, timers, null, addresses);
+    }
+
+    /** A gateway whose Diffie-Hellman work runs on {@code crypto}; its results wait for {@link ManualScheduler#runPosted}. */
+    Side side(String name, long seed, Timers timers, java.util.concurrent.Executor crypto, String... addresses) {
+        Side s = new Side(name, seed, timers, crypto, addresses);
         sides.add(s);
         return s;
     }
@@ -125,8 +130,10 @@ final class Wire {
         final IkeEngine engine;
         /** Bytes the engine drew from its randomness (DH private values, nonces, cookie secrets ...). */
         long randomBytes;
+        /** Datagrams the engine sent as expendable ({@link IkeNetwork#sendExpendable}). */
+        final List<Datagram> expendable = new ArrayList<>();
 
-        private Side(String name, long seed, Timers timers, String... addrs) {
+        private Side(String name, long seed, Timers timers, java.util.concurrent.Executor crypto, String... addrs) {
             this.name = name;
             for (String a : addrs) {
                 try {
@@ -139,10 +146,13 @@ final class Wire {
             this.kernel = new UserspaceIpsecKernel(new SecurityAssociationDatabase(spis::nextInt));
             this.counting = new CountingKernel(kernel);
             java.util.Random r = new java.util.Random(seed);
+            // synchronized: with a crypto pool the DH private values are drawn on its threads
             this.engine = IkeEngine.create(this, clock, counting, events, b -> {
-                randomBytes += b.length;
-                r.nextBytes(b);
-            }, timers);
+                synchronized (r) {
+                    randomBytes += b.length;
+                    r.nextBytes(b);
+                }
+            }, timers, crypto);
         }
 
         boolean owns(InetAddress a) {
@@ -156,6 +166,12 @@ final class Wire {
             } finally {
                 d.release();
             }
+        }
+
+        @Override
+        public void sendExpendable(OutboundIkeDatagram d) {
+            expendable.add(new Datagram(d.local(), d.remote(), ByteBufUtil.getBytes(d.content())));
+            send(d);
         }
 
         @Override

@@ -33,6 +33,7 @@ import net.poolsa.esp.crypto.EspAlgorithm;
 import net.poolsa.esp.crypto.IntegrityAlgorithm;
 import net.poolsa.esp.crypto.IpsecAlgorithms;
 import net.poolsa.esp.path.PathTimers;
+import net.poolsa.esp.pipeline.DataPlaneConfig;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.IpLiterals;
 import net.poolsa.esp.sa.IpsecProtocol;
@@ -191,7 +192,8 @@ public final class ConfigLoader {
     }
 
     private static DataPathConfig dataPath(ConfigNode n) throws ConfigException {
-        Map<String, ConfigNode> m = n.mapping(Set.of("capture", "uplinks", "sink", "mtu", "immediate-capture", "failover"));
+        Map<String, ConfigNode> m = n.mapping(Set.of("capture", "uplinks", "sink", "mtu", "immediate-capture", "failover",
+                "event-loops"));
         List<InterfaceConfig> capture = interfaces(required(n, m, "capture"));
         List<InterfaceConfig> uplinks = interfaces(required(n, m, "uplinks"));
         ConfigNode sinkNode = required(n, m, "sink");
@@ -212,7 +214,9 @@ public final class ConfigLoader {
         }
         boolean immediate = !m.containsKey("immediate-capture") || m.get("immediate-capture").bool();
         PathTimers failover = m.containsKey("failover") ? failover(m.get("failover")) : PathTimers.DEFAULTS;
-        return new DataPathConfig(capture, uplinks, new SinkConfig(sinkName, type), mtu, immediate, failover);
+        int loops = m.containsKey("event-loops")
+                ? (int) m.get("event-loops").integer(1, DataPlaneConfig.MAX_EVENT_LOOPS) : DataPlaneConfig.defaultEventLoops();
+        return new DataPathConfig(capture, uplinks, new SinkConfig(sinkName, type), mtu, immediate, failover, loops);
     }
 
     /**
@@ -320,7 +324,7 @@ public final class ConfigLoader {
     private static final Set<String> CONNECTION_FIELDS = Set.of("mode", "protocol", "local-outer", "remote-outer",
             "local-protected", "remote-protected", "reqid", "ike-proposals", "esp-proposals", "lifetime", "dpd",
             "replay-window", "esn", "udp-encapsulation", "manual", "authentication", "start-action", "ike-lifetime",
-            "ah-proposals", "rekey");
+            "ah-proposals", "rekey", "ike-lifetime-kilobytes");
 
     private ConnectionConfig connection(String name, ConfigNode n, DataPathConfig dataPath, Map<Integer, String> spiIn,
                                         Map<Integer, String> reqids, java.util.Collection<ConnectionConfig> earlier)

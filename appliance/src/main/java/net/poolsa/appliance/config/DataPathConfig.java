@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.Objects;
 
 import net.poolsa.esp.path.PathTimers;
+import net.poolsa.esp.pipeline.DataPlaneConfig;
 
 /**
  * Where the data path works: cleartext is captured on {@code capture} interfaces, protected packets leave
@@ -15,13 +16,21 @@ import net.poolsa.esp.path.PathTimers;
  *        TPACKET_V3 block retires (up to 1 ms per capture); reads are batched on the event loop either way
  * @param failover path monitoring's timers ({@code data-path.failover}): one set for all connections, since a path
  *        (a pair of outer addresses) is probed once for every SA that uses it
+ * @param eventLoops the data path's event loops ({@code data-path.event-loops}; default
+ *        {@link DataPlaneConfig#defaultEventLoops()}): each capture is opened once per loop, spread by flow hash
  */
 public record DataPathConfig(List<InterfaceConfig> capture, List<InterfaceConfig> uplinks, SinkConfig sink, int mtu,
-                             boolean immediateCapture, PathTimers failover) {
+                             boolean immediateCapture, PathTimers failover, int eventLoops) {
     public DataPathConfig {
         capture = List.copyOf(capture);
         uplinks = List.copyOf(uplinks);
         Objects.requireNonNull(failover, "failover timers");
+    }
+
+    /** With the default number of event loops (one). */
+    public DataPathConfig(List<InterfaceConfig> capture, List<InterfaceConfig> uplinks, SinkConfig sink, int mtu,
+                          boolean immediateCapture, PathTimers failover) {
+        this(capture, uplinks, sink, mtu, immediateCapture, failover, DataPlaneConfig.defaultEventLoops());
     }
 
     public DataPathConfig(List<InterfaceConfig> capture, List<InterfaceConfig> uplinks, SinkConfig sink, int mtu) {

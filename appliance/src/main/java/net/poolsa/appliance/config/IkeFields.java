@@ -22,10 +22,15 @@ import net.poolsa.ike.StartAction;
  */
 final class IkeFields {
     static final Set<String> NAMES = Set.of("ike-proposals", "esp-proposals", "start-action", "ike-lifetime",
-            "ah-proposals", "rekey", "dpd");
+            "ah-proposals", "rekey", "dpd", "ike-lifetime-kilobytes");
     /** Bounds of {@code ike-lifetime}: below a minute the SA would rekey constantly; a day is the usual maximum. */
     static final long MIN_IKE_LIFETIME = 60;
     static final long MAX_IKE_LIFETIME = 86_400;
+    /**
+     * Least {@code ike-lifetime-kilobytes}: Main Mode's messages 5 and 6 and one Quick Mode take about a kilobyte of
+     * it, so below 8 the ISAKMP SA would be replaced after a handful of exchanges.
+     */
+    static final long MIN_IKE_LIFETIME_KILOBYTES = 8;
 
     /** What the IKE-only fields say; for a manually keyed connection the defaults (no proposals, TRAP, 0). */
     record Values(List<String> ikeProposals, List<String> espProposals, StartAction startAction, long ikeLifetimeSeconds,
@@ -89,6 +94,10 @@ final class IkeFields {
                 ? m.get("ike-lifetime").integer(MIN_IKE_LIFETIME, MAX_IKE_LIFETIME) : 0;
         Rekey rekey = m.containsKey("rekey") ? rekey(m.get("rekey"),
                 lifetime == 0 ? net.poolsa.ike.IkeConnection.DEFAULT_IKE_LIFETIME_SECONDS : lifetime) : Rekey.DEFAULT;
+        if (m.containsKey("ike-lifetime-kilobytes")) {
+            rekey = rekey.withIkeLifetimeKilobytes(m.get("ike-lifetime-kilobytes").integer(MIN_IKE_LIFETIME_KILOBYTES,
+                    Rekey.MAX_IKE_LIFETIME_KILOBYTES));
+        }
         return new Values(ike, esp, start, lifetime, ah, rekey);
     }
 

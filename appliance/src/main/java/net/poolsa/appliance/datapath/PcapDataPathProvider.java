@@ -58,10 +58,11 @@ public final class PcapDataPathProvider implements DataPathProvider {
         plane.authenticatedOnly(authenticatedOnly(context.connections()));
         UplinkEmitter emitter = plane.uplinkEmitter();
         if (emitter != null) {
-            context.meters().emitter(emitter);
+            context.meters().emitter(plane.uplinkEmitters());
         }
-        LOG.info("event=data_path_started uplinks={} peers={} sink={} emit=\"{}\"", config.uplinks().size(),
-                config.peerAddresses(), config.sinkInterface(), emitter == null ? "none" : emitter.description());
+        LOG.info("event=data_path_started uplinks={} peers={} sink={} emit=\"{}\" event_loops={}", config.uplinks().size(),
+                config.peerAddresses(), config.sinkInterface(), emitter == null ? "none" : emitter.description(),
+                plane.loopCount());
         return new DataPath() {
             @Override
             public void update(DataPathContext next) {
@@ -124,7 +125,8 @@ public final class PcapDataPathProvider implements DataPathProvider {
         }
         return new DataPlaneConfig(uplinks, dp.sink().name(), List.copyOf(remoteProtected), List.copyOf(peers),
                 context.kernel(), mtuSettings(dp), dp.failover(), true, dp.immediateCapture(),
-                dp.sink().type() == DataPathConfig.SinkType.TUN ? DataPlaneConfig.Sink.TUN : DataPlaneConfig.Sink.CAPTURE);
+                dp.sink().type() == DataPathConfig.SinkType.TUN ? DataPlaneConfig.Sink.TUN : DataPlaneConfig.Sink.CAPTURE,
+                dp.eventLoops());
     }
 
     /**

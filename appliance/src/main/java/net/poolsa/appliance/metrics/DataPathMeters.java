@@ -2,6 +2,7 @@ package net.poolsa.appliance.metrics;
 
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,6 +44,7 @@ public final class DataPathMeters {
     private final Map<SwitchHold, Counter> held = new EnumMap<>(SwitchHold.class);
     private final Map<PathState, AtomicInteger> paths = new EnumMap<>(PathState.class);
     private final Counter probes;
+    private volatile List<UplinkEmitter> emitters = List.of();
 
     private final MeterRegistry registry;
 
@@ -129,13 +131,18 @@ public final class DataPathMeters {
 
     /**
      * The emit path's counters: IPsec packets sent through the uplinks' transmit rings and through the raw sockets
-     * (the fallback, or the mode chosen). Plain counters of the data plane's loop, read without a lock: a scrape may
-     * lag by a batch.
+     * (the fallback, or the mode chosen), summed over the data plane's event loops (one emitter each). Plain counters
+     * of the loops, read without a lock: a scrape may lag by a batch.
      */
-    public void emitter(UplinkEmitter emitter) {
-        FunctionCounter.builder("poolsa.emit.packets", emitter, UplinkEmitter::ringPackets).tag("path", "ring")
+    public void emitter(List<UplinkEmitter> emitters) {
+        // Micrometer holds a function counter's object weakly: the meters read the list through this object, which the
+        // appliance keeps, and a data path started anew hands in its own emitters.
+        this.emitters = List.copyOf(emitters);
+        FunctionCounter.builder("poolsa.emit.packets", this, m -> m.emitters.stream().mapToLong(UplinkEmitter::ringPackets).sum())
+                .tag("path", "ring")
                 .baseUnit("packets").description("IPsec packets sent to the uplinks, by emit path").register(registry);
-        FunctionCounter.builder("poolsa.emit.packets", emitter, UplinkEmitter::rawIpsecPackets).tag("path", "raw")
+        FunctionCounter.builder("poolsa.emit.packets", this, m -> m.emitters.stream().mapToLong(UplinkEmitter::rawIpsecPackets).sum())
+                .tag("path", "raw")
                 .baseUnit("packets").description("IPsec packets sent to the uplinks, by emit path").register(registry);
     }
 }

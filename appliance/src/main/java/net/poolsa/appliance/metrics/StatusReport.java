@@ -198,7 +198,8 @@ public final class StatusReport {
             b.append("    local ").append(endpoint(s.local())).append(", remote ").append(endpoint(s.remote()))
                     .append(s.natT() ? ", NAT-T" : "").append('\n');
             b.append("    ").append(s.proposal()).append(", established ").append(s.ageSeconds()).append("s ago")
-                    .append(lifetimeText(s.rekeyInSeconds(), s.expiresInSeconds(), s.replaced())).append('\n');
+                    .append(lifetimeText(s.rekeyInSeconds(), s.expiresInSeconds(), s.replaced()))
+                    .append(kilobytesText(s.protectedBytes(), s.lifetimeKilobytes())).append('\n');
             for (ChildSaSnapshot ch : s.children()) {
                 b.append("    ").append(c.name()).append(": reqid ").append(reqid == null ? "-" : reqid).append(", ")
                         .append(c.mode().name()).append(", ").append(ch.proposal()).append(", installed ")
@@ -241,7 +242,9 @@ public final class StatusReport {
                     .append(",\"nat_t\":").append(s.natT())
                     .append(",\"rekey_in_seconds\":").append(s.rekeyInSeconds())
                     .append(",\"expires_in_seconds\":").append(s.expiresInSeconds())
-                    .append(",\"replaced\":").append(s.replaced()).append(",\"children\":[");
+                    .append(",\"replaced\":").append(s.replaced())
+                    .append(",\"protected_bytes\":").append(s.protectedBytes())
+                    .append(",\"lifetime_kilobytes\":").append(s.lifetimeKilobytes()).append(",\"children\":[");
             List<String> children = new ArrayList<>();
             for (ChildSaSnapshot ch : s.children()) {
                 SecurityAssociation in = ike.find(Direction.INBOUND, ch.spiIn(), reqid);
@@ -265,6 +268,14 @@ public final class StatusReport {
      * {@code , rekey in 50s, expires in 100s}, or {@code , replaced (deleted after the grace), expires in 100s}: what
      * the engine plans (-1 = nothing planned, left out).
      */
+    /**
+     * ", protected N of M KiB" for an ISAKMP SA with a lifetime in kilobytes (RFC 2409 Appendix A life type 2): the
+     * bytes of the messages it encrypted and decrypted, against the limit; nothing without one.
+     */
+    static String kilobytesText(long protectedBytes, long lifetimeKilobytes) {
+        return lifetimeKilobytes > 0 ? ", protected " + protectedBytes + " bytes of " + lifetimeKilobytes + " KiB" : "";
+    }
+
     static String lifetimeText(long rekeyIn, long expiresIn, boolean replaced) {
         StringBuilder b = new StringBuilder();
         if (replaced) {

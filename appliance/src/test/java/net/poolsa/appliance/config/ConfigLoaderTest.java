@@ -17,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import net.poolsa.appliance.config.ConnectionConfig.Psk;
 import net.poolsa.esp.path.PathTimers;
+import net.poolsa.esp.pipeline.DataPlaneConfig;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.SaMode;
@@ -87,6 +88,20 @@ class ConfigLoaderTest {
         assertTrue(ConfigFixture.YAML.contains(from), from);
         ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace(from, to));
         return ConfigLoader.load(cfg).connections().get("site-b");
+    }
+
+    /** data-path.event-loops: the default (one) when absent, the value when given, 1-64 else refused at its line. */
+    @Test
+    void eventLoops() throws Exception {
+        assertEquals(DataPlaneConfig.defaultEventLoops(), ConfigLoader.load(ConfigFixture.write(dir)).dataPath().eventLoops());
+        String mtu = "  mtu: 1500\n";
+        assertTrue(ConfigFixture.YAML.contains(mtu));
+        Path cfg = ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace(mtu, mtu + "  event-loops: 3\n"));
+        assertEquals(3, ConfigLoader.load(cfg).dataPath().eventLoops());
+        ConfigException zero = refused(mtu, mtu + "  event-loops: 0\n", "data-path.event-loops", "0 is not within 1-64");
+        assertEquals(ConfigFixture.YAML.substring(0, ConfigFixture.YAML.indexOf(mtu)).split("\n", -1).length + 1, zero.line());
+        refused(mtu, mtu + "  event-loops: 65\n", "data-path.event-loops", "65 is not within 1-64");
+        refused(mtu, mtu + "  event-loops: two\n", "data-path.event-loops", "'two' is not a number");
     }
 
     /** data-path.failover: defaults when absent, each timer when given, ranges checked by the data path's own record. */

@@ -85,6 +85,21 @@ class IkeConfigTest {
     }
 
     @Test
+    void aPhaseOneLifetimeInKilobytesReachesTheEngineAndOutOfBoundsIsRefusedAtItsLine() throws Exception {
+        String line = "    ike-lifetime: 3600\n";
+        assertEquals(4608, siteC(line, line + "    ike-lifetime-kilobytes: 4608\n").rekey().ikeLifetimeKilobytes());
+        assertEquals(0, siteC(line, line).rekey().ikeLifetimeKilobytes(), "none unless configured");
+        ConfigException e = refused(line, line + "    ike-lifetime-kilobytes: 4\n");
+        assertEquals("connections.site-c.ike-lifetime-kilobytes", e.field());
+        assertEquals(44, e.line());
+        assertTrue(e.getMessage().endsWith("4 is not within 8-4294967295"), e.getMessage());
+        e = refused("    replay-window: 128\n", "    replay-window: 128\n    ike-lifetime-kilobytes: 4608\n");
+        assertEquals("connections.site-b.ike-lifetime-kilobytes", e.field());
+        assertTrue(e.getMessage().endsWith("applies to IKE-keyed connections only (this one has manual SAs); remove it"),
+                e.getMessage());
+    }
+
+    @Test
     void ikeFieldsOnAManualConnectionAreRefused() throws Exception {
         ConfigException e = refused("    replay-window: 128\n", "    replay-window: 128\n    start-action: start\n");
         assertEquals("connections.site-b.start-action", e.field());

@@ -76,6 +76,12 @@ class PcapDataPathProviderTest {
         assertEquals(Duration.ofMillis(100), p.paths().detectionTime());
     }
 
+    @Test
+    void eventLoopsComeFromTheDataPathSectionElseFromTheCores() throws Exception {
+        assertEquals(DataPlaneConfig.defaultEventLoops(), planeFor(ConfigFixture.YAML).eventLoops());
+        assertEquals(3, planeFor(ConfigFixture.YAML.replace("    type: ifb\n", "    type: ifb\n  event-loops: 3\n")).eventLoops());
+    }
+
     private static final OuterAddress A1 = OuterAddress.parse("198.51.100.1");
     private static final OuterAddress B1 = OuterAddress.parse("198.51.100.17");
     private static final OuterAddress B2 = OuterAddress.parse("203.0.113.17");

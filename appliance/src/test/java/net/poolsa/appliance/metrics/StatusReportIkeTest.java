@@ -91,6 +91,18 @@ class StatusReportIkeTest {
         assertTrue(json.contains("\"age_seconds\":10,\"rekey_in_seconds\":40,\"expires_in_seconds\":90,\"replaced\":false"),
                 json);
         assertTrue(json.contains("\"rekey_in_seconds\":800,\"expires_in_seconds\":3570,\"replaced\":false"), json);
+        assertTrue(json.contains("\"protected_bytes\":0,\"lifetime_kilobytes\":0"), json);
+        assertTrue(!text.contains("KiB"), "no kilobyte figure for an ISAKMP SA without a lifetime in kilobytes: " + text);
+
+        // an ISAKMP SA with a phase-1 lifetime in kilobytes (RFC 2409 Appendix A life type 2)
+        IkeSaSnapshot kb = new IkeSaSnapshot(shared.connection(), shared.local(), shared.remote(), shared.initiatorCookie(),
+                shared.responderCookie(), shared.role(), shared.state(), shared.proposal(), 30, false, shared.children(),
+                800, 3570, false, 4608, 1234);
+        StatusReport.IkeView kbView = new StatusReport.IkeView(List.of(kb), kernel.listSas(), true);
+        String kbText = StatusReport.text(m, kbView, 0);
+        assertTrue(kbText.contains("aes128-sha256-modp2048, established 30s ago, rekey in 800s, expires in 3570s, "
+                + "protected 1234 bytes of 4608 KiB\n"), kbText);
+        assertTrue(StatusReport.json(m, kbView, 0).contains("\"protected_bytes\":1234,\"lifetime_kilobytes\":4608"));
     }
 
     private static SecurityAssociation install(UserspaceIpsecKernel k, int spi, Direction dir, int reqid) {

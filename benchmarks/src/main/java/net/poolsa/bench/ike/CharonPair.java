@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class CharonPair extends SetupPair {
     /** The plugins of appliance/.../StrongSwanLab: openssl does modp and ecp, libipsec the ESP. */
-    static final String PLUGINS = "random nonce openssl pem pkcs1 x509 pubkey sha1 sha2 hmac aes gcm kdf gmp "
+    static final String PLUGINS = "random nonce openssl pem pkcs1 pkcs8 x509 pubkey sha1 sha2 hmac aes gcm kdf gmp "
             + "curve25519 kernel-libipsec kernel-netlink socket-default vici updown";
     /** The IKE addresses' network on the veth (RFC 5737 TEST-NET-1). */
     private static final String NET = "192.0.2.";
@@ -33,6 +33,7 @@ final class CharonPair extends SetupPair {
 
     private final Path dir;
     private final boolean fullExponents;
+    private final BenchPki pki;
     private final List<String> namespaces = new ArrayList<>();
     private final List<Process> daemons = new ArrayList<>();
     private final List<Vici> events = new ArrayList<>();
@@ -42,15 +43,17 @@ final class CharonPair extends SetupPair {
     private volatile String readerFailure;
     private volatile boolean closing;
 
-    private CharonPair(Path dir, boolean fullExponents) {
+    private CharonPair(Path dir, boolean fullExponents, BenchPki pki) {
         this.dir = dir;
         this.fullExponents = fullExponents;
+        this.pki = pki;
     }
 
     /** Needs root, strongswan-charon, strongswan-swanctl, libstrongswan-standard-plugins. */
-    static CharonPair start(int n, DhGroup group, AuthMode auth, Path work, boolean fullExponents) throws Exception {
+    static CharonPair start(int n, DhGroup group, AuthMode auth, BenchPki pki, Path work, boolean fullExponents)
+            throws Exception {
         Path dir = Files.createTempDirectory(work, "strongswan-");
-        CharonPair p = new CharonPair(dir, fullExponents);
+        CharonPair p = new CharonPair(dir, fullExponents, pki);
         try {
             p.setUp(n, group, auth);
         } catch (Exception | Error e) {
@@ -129,18 +132,19 @@ final class CharonPair extends SetupPair {
                         remote_addrs = %s
                         proposals = %s
                         unique = never
-                        local { auth = %s }
-                        remote { auth = %s }
+                        local { %s }
+                        remote { %s }
                         children {
                             %s { local_ts = %s
                                  remote_ts = %s
                                  esp_proposals = %s }
                         }
                     }
-                    """.formatted(Tunnels.name(k), local, remote, group.ikeProposal(), auth.swanctlAuth(),
-                    auth.swanctlAuth(), Tunnels.name(k), lt, rt, group.espProposal()));
+                    """.formatted(Tunnels.name(k), local, remote, group.ikeProposal(),
+                    auth.swanctlAuth(initiatorSide, true), auth.swanctlAuth(initiatorSide, false), Tunnels.name(k), lt, rt, group.espProposal()));
         }
         conf.append("}\n").append(auth.swanctlSecrets());
+        auth.installForSwanctl(pki, d.resolve("swanctl"), initiatorSide);
         Path swanctl = d.resolve("swanctl").resolve("swanctl.conf");
         Files.writeString(swanctl, conf.toString());
         Files.setPosixFilePermissions(swanctl, PosixFilePermissions.fromString("rw-------"));

@@ -40,8 +40,11 @@ final class PoolsaPair extends SetupPair {
         this.responder = responder;
     }
 
-    /** Starts both engines with {@code n} tunnel connections each (needs root: port 500). */
-    static PoolsaPair start(int n, DhGroup group, AuthMode auth) throws Exception {
+    /**
+     * Starts both engines with {@code n} tunnel connections each (needs root: port 500); {@code pki} holds the
+     * certificates of {@code auth} (null for a pre-shared key); each engine has {@code cryptoThreads} crypto threads.
+     */
+    static PoolsaPair start(int n, DhGroup group, AuthMode auth, BenchPki pki, int cryptoThreads) throws Exception {
         long pid = ProcessHandle.current().pid();
         String net = "127." + ((pid >> 8) & 0xff) + "." + (pid & 0xff) + ".";
         List<InetAddress> a = new ArrayList<>();
@@ -51,11 +54,11 @@ final class PoolsaPair extends SetupPair {
         InetAddress b = InetAddress.getByName(Tunnels.responderHost(net));
         PoolsaPair[] self = new PoolsaPair[1];
         IkeEngine i = IkeEngine.start(IkeTransportConfig.standard(a), new UserspaceIpsecKernel(),
-                events(self, true), IkeRandom.system());
+                events(self, true), IkeRandom.system(), cryptoThreads);
         IkeEngine r;
         try {
             r = IkeEngine.start(IkeTransportConfig.standard(List.of(b)), new UserspaceIpsecKernel(),
-                    events(self, false), IkeRandom.system());
+                    events(self, false), IkeRandom.system(), cryptoThreads);
         } catch (Exception e) {
             i.close();
             throw e;
@@ -68,8 +71,8 @@ final class PoolsaPair extends SetupPair {
             for (int k = 0; k < n; k++) {
                 String ia = Tunnels.initiatorHost(net, k);
                 String ra = Tunnels.responderHost(net);
-                ic.add(connection(k, ia, ra, Tunnels.left(k), Tunnels.right(k), group, auth, true));
-                rc.add(connection(k, ra, ia, Tunnels.right(k), Tunnels.left(k), group, auth, false));
+                ic.add(connection(k, ia, ra, Tunnels.left(k), Tunnels.right(k), group, auth, pki, true));
+                rc.add(connection(k, ra, ia, Tunnels.right(k), Tunnels.left(k), group, auth, pki, false));
             }
             i.configure(ic).toCompletableFuture().get(30, TimeUnit.SECONDS);
             r.configure(rc).toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -80,13 +83,17 @@ final class PoolsaPair extends SetupPair {
         return p;
     }
 
+    /** {@code encap}: the initiator's side, which forces NAT-T. */
     private static IkeConnection connection(int k, String localOuter, String remoteOuter, String localProtected,
-                                            String remoteProtected, DhGroup group, AuthMode auth, boolean encap) {
+                                            String remoteProtected, DhGroup group, AuthMode auth, BenchPki pki,
+                                            boolean encap) throws Exception {
+        AddressPool remote = AddressPool.parse(remoteOuter + "/32");
+        AddressPool remoteNet = AddressPool.parse(remoteProtected);
         return new IkeConnection(Tunnels.name(k), k + 1, SaMode.TUNNEL, IpsecProtocol.ESP,
-                AddressPool.parse(localOuter + "/32"), AddressPool.parse(remoteOuter + "/32"),
-                AddressPool.parse(localProtected), AddressPool.parse(remoteProtected),
+                AddressPool.parse(localOuter + "/32"), remote, AddressPool.parse(localProtected), remoteNet,
                 List.of(group.ikeProposal()), List.of(group.espProposal()), auth.poolsaPsk(),
-                Lifetime.ofSeconds(3000, 3600), 0, StartAction.NONE, encap, 64, false);
+                Lifetime.ofSeconds(3000, 3600), 0, StartAction.NONE, encap, 64, false, List.of(),
+                auth.poolsaCertificates(pki, encap, remote.union(remoteNet)));
     }
 
     /** Child SAs installed (either role) mark the tunnel up on that side; a failed Quick Mode voids the round. */
@@ -135,7 +142,10 @@ final class PoolsaPair extends SetupPair {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
-    /** CPU time of the two engines' event-loop threads alone (no JIT, GC or driver), -1 before they were seen. */
+    /**
+     * CPU time of the two engines' event-loop threads and their crypto pools' threads alone (no JIT, GC or driver),
+     * -1 before the loops were seen.
+     */
     @Override
     long engineCpuNanos() {
         if (loops.size() < 2) {
@@ -145,6 +155,11 @@ final class PoolsaPair extends SetupPair {
         long sum = 0;
         for (Thread t : loops) {
             sum += mx.getThreadCpuTime(t.getId());
+        }
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith(IkeEngine.CRYPTO_THREAD_PREFIX)) {
+                sum += Math.max(0, mx.getThreadCpuTime(t.getId()));
+            }
         }
         return sum;
     }

@@ -12,6 +12,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import net.poolsa.ike.IkeEngine;
+
 /**
  * IKEv1 tunnel setups per second, poolsa against strongSwan in the same run (docs/benchmarks.md §6): for each DH
  * group and authentication mode, a pair of poolsa engines ({@link PoolsaPair}) and a pair of charons
@@ -21,12 +23,15 @@ import java.util.stream.Stream;
  * started back to back, then awaited). Per round it reports setups/s (n over the time from the first start to the
  * last completion), setup latency p50/p99, and the CPU time both peers used per setup; the products alternate
  * within a round, and the summary takes medians over the rounds (latency percentiles over all setups pooled).
+ * Authentication ({@link AuthMode}): {@code psk}, {@code cert} (ECDSA P-256 certificates of one CA made for the run,
+ * {@link BenchPki}) or {@code cert-rsa} (RSA 2048). {@code --crypto-threads}: each poolsa engine's crypto pool
+ * (default one thread per core, 0: on its event loop).
  * Needs root (namespaces, UDP port 500) and strongSwan 5.9; every namespace and daemon it starts is removed.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar net.poolsa.bench.ike.SetupRateMain [--n 100] [--rounds 5]
- *      [--warmup 3] [--groups 14,19] [--auth psk] [--modes sequential,concurrent] [--products poolsa,strongswan]
- *      [--charon-dh-exponent short|full] [--keep true]
+ *      [--warmup 3] [--groups 14,19] [--auth psk,cert] [--modes sequential,concurrent] [--products poolsa,strongswan]
+ *      [--charon-dh-exponent short|full] [--crypto-threads CORES] [--keep true]
  * </pre>
  */
 public final class SetupRateMain {
@@ -56,7 +61,7 @@ public final class SetupRateMain {
             groups.add(DhGroup.ofNumber(Integer.parseInt(g.trim())));
         }
         List<AuthMode> auths = new ArrayList<>();
-        for (String a : o.getOrDefault("auth", "psk").split(",")) {
+        for (String a : o.getOrDefault("auth", "psk,cert").split(",")) {
             auths.add(AuthMode.parse(a.trim()));
         }
         List<String> modes = List.of(o.getOrDefault("modes", "sequential,concurrent").split(","));
@@ -66,15 +71,18 @@ public final class SetupRateMain {
             case "full" -> true;
             default -> throw new IllegalArgumentException("--charon-dh-exponent short or full");
         };
+        int cryptoThreads = Integer.parseInt(o.getOrDefault("crypto-threads",
+                Integer.toString(IkeEngine.defaultCryptoThreads())));
         Path work = Files.createTempDirectory("poolsa-setup-bench-");
-        System.out.printf(Locale.ROOT, "# n=%d rounds=%d warmup=%d charon MODP exponents=%s cpus=%d load=%s work=%s%n",
-                n, rounds, warmup, fullExponents ? "full" : "short", Runtime.getRuntime().availableProcessors(),
-                loadAverage(), work);
+        System.out.printf(Locale.ROOT, "# n=%d rounds=%d warmup=%d charon MODP exponents=%s cpus=%d poolsa crypto "
+                        + "threads=%d load=%s work=%s%n", n, rounds, warmup, fullExponents ? "full" : "short",
+                Runtime.getRuntime().availableProcessors(), cryptoThreads, loadAverage(), work);
         List<String> table = new ArrayList<>();
         try {
             for (DhGroup g : groups) {
                 for (AuthMode a : auths) {
-                    table.addAll(report(g, a, runCase(n, rounds, warmup, g, a, modes, products, work, fullExponents)));
+                    table.addAll(report(g, a, runCase(n, rounds, warmup, g, a, modes, products, work, fullExponents,
+                            cryptoThreads)));
                 }
             }
         } finally {
@@ -95,7 +103,7 @@ public final class SetupRateMain {
         for (Summary x : s) {
             System.out.printf(Locale.ROOT, "SUMMARY group=%d auth=%s mode=%s product=%s setups_per_s=%.1f "
                             + "p50_ms=%.2f p99_ms=%.2f cpu_ms_per_setup=%.2f engine_cpu_ms_per_setup=%.2f rounds=%d%n",
-                    g.number, a.name().toLowerCase(Locale.ROOT), x.mode(), x.product(), x.setupsPerSecond(),
+                    g.number, a.label(), x.mode(), x.product(), x.setupsPerSecond(),
                     x.p50Millis(), x.p99Millis(), x.cpuMillisPerSetup(), x.engineCpuMillisPerSetup(), x.rounds());
         }
         return rows(g, a, s);
@@ -112,12 +120,22 @@ public final class SetupRateMain {
     /** Both products for one group and auth mode: warm-up rounds, then {@code rounds} measured, products alternating. */
     static List<Summary> runCase(int n, int rounds, int warmup, DhGroup group, AuthMode auth, List<String> modes,
                                  List<String> products, Path work, boolean fullExponents) throws Exception {
+        return runCase(n, rounds, warmup, group, auth, modes, products, work, fullExponents,
+                IkeEngine.defaultCryptoThreads());
+    }
+
+    /** As above, each poolsa engine with {@code cryptoThreads} crypto threads (0: its DH and signatures on its loop). */
+    static List<Summary> runCase(int n, int rounds, int warmup, DhGroup group, AuthMode auth, List<String> modes,
+                                 List<String> products, Path work, boolean fullExponents, int cryptoThreads)
+            throws Exception {
         List<SetupPair> pairs = new ArrayList<>();
+        BenchPki pki = auth.certificates() ? BenchPki.create(Files.createTempDirectory(work, "pki-"),
+                auth == AuthMode.CERT_RSA) : null;
         try {
             for (String p : products) {
                 pairs.add(switch (p.trim()) {
-                    case "poolsa" -> PoolsaPair.start(n, group, auth);
-                    case "strongswan" -> CharonPair.start(n, group, auth, work, fullExponents);
+                    case "poolsa" -> PoolsaPair.start(n, group, auth, pki, cryptoThreads);
+                    case "strongswan" -> CharonPair.start(n, group, auth, pki, work, fullExponents);
                     default -> throw new IllegalArgumentException("product " + p + ": poolsa or strongswan");
                 });
             }
@@ -134,7 +152,7 @@ public final class SetupRateMain {
                         System.out.printf(Locale.ROOT, "%s group=%d auth=%s mode=%s product=%s round=%d "
                                         + "setups_per_s=%.1f p50_ms=%.2f p99_ms=%.2f cpu_ms_per_setup=%.2f "
                                 + "engine_cpu_ms_per_setup=%.2f%n",
-                                r < 0 ? "WARMUP" : "ROUND", group.number, auth.name().toLowerCase(Locale.ROOT), x.mode(),
+                                r < 0 ? "WARMUP" : "ROUND", group.number, auth.label(), x.mode(),
                                 x.product(), r, x.setupsPerSecond(), millis(percentile(x.latenciesNanos(), 50)),
                                 millis(percentile(x.latenciesNanos(), 99)), x.cpuMillisPerSetup(),
                                 x.engineCpuMillisPerSetup());
@@ -201,7 +219,7 @@ public final class SetupRateMain {
             Summary w = s.stream().filter(x -> x.product().equals("strongswan") && x.mode().equals(p.mode()))
                     .findFirst().orElse(null);
             out.add(String.format(Locale.ROOT, "| %d | %s | %s | %.1f | %s | %s | %.1f / %.1f | %s | %.2f (%.2f) | %s |",
-                    g.number, a.name().toLowerCase(Locale.ROOT), p.mode(), p.setupsPerSecond(),
+                    g.number, a.label(), p.mode(), p.setupsPerSecond(),
                     w == null ? "-" : String.format(Locale.ROOT, "%.1f", w.setupsPerSecond()),
                     w == null ? "-" : String.format(Locale.ROOT, "%.2f", p.setupsPerSecond() / w.setupsPerSecond()),
                     p.p50Millis(), p.p99Millis(),

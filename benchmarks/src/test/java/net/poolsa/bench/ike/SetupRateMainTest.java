@@ -14,11 +14,14 @@ import java.util.TreeSet;
 
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Needs root and strongSwan 5.9 (namespaces, UDP port 500, two charons): the setup-rate harness with three tunnels,
- * one round of each mode and product for group 19, so that it cannot rot. Every tunnel must be complete on both
+ * one round of each mode and product for group 19, with a pre-shared key and with ECDSA certificates, so that it
+ * cannot rot. Every tunnel must be complete on both
  * sides in every round (else {@link Completions#await} throws), each summary must come from the setups it ran, and
  * the namespaces it made must be gone afterwards. No time is asserted.
  */
@@ -26,9 +29,12 @@ import org.junit.jupiter.api.io.TempDir;
 class SetupRateMainTest {
     static final int TUNNELS = 3;
 
-    @Test
-    void threeTunnelsOfEachProductAndModeCompleteAndTheNamespacesAreGone(@TempDir Path work) throws Exception {
-        List<SetupRateMain.Summary> s = SetupRateMain.runCase(TUNNELS, 1, 0, DhGroup.ECP256, AuthMode.PSK,
+    /** PSK and ECDSA certificates: a setup that fails (a refused certificate) fails the round and the test. */
+    @ParameterizedTest
+    @EnumSource(value = AuthMode.class, names = {"PSK", "CERT"})
+    void threeTunnelsOfEachProductAndModeCompleteAndTheNamespacesAreGone(AuthMode auth, @TempDir Path work)
+            throws Exception {
+        List<SetupRateMain.Summary> s = SetupRateMain.runCase(TUNNELS, 1, 0, DhGroup.ECP256, auth,
                 List.of("sequential", "concurrent"), List.of("poolsa", "strongswan"), work, false);
         Set<String> seen = new TreeSet<>();
         for (SetupRateMain.Summary x : s) {
@@ -40,8 +46,9 @@ class SetupRateMainTest {
         }
         assertEquals(Set.of("poolsa sequential", "poolsa concurrent", "strongswan sequential", "strongswan concurrent"),
                 seen);
-        List<String> rows = SetupRateMain.rows(DhGroup.ECP256, AuthMode.PSK, s);
+        List<String> rows = SetupRateMain.rows(DhGroup.ECP256, auth, s);
         assertEquals(2, rows.size(), String.join("\n", rows));
+        assertTrue(rows.get(0).startsWith("| 19 | " + auth.label() + " | "), rows.get(0));
         Process p = new ProcessBuilder("ip", "netns", "list").redirectErrorStream(true).start();
         String namespaces = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor();

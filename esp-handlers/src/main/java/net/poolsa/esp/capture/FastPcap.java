@@ -2,6 +2,7 @@ package net.poolsa.esp.capture;
 
 import java.lang.reflect.Field;
 
+import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
@@ -24,6 +25,12 @@ import org.pcap4j.core.PcapHandle;
 final class FastPcap {
     static final int PACKET = 1;
     static final int NONE = 0;
+    /** {@link #joinFanout}'s id for a new group. */
+    static final int NEW_FANOUT_GROUP = -1;
+    private static final int SOL_PACKET = 263;
+    private static final int PACKET_FANOUT = 18;
+    private static final int PACKET_FANOUT_HASH = 0;
+    private static final int PACKET_FANOUT_FLAG_UNIQUEID = 0x2000;
 
     static {
         String name = System.getProperty("org.pcap4j.core.pcapLibName", Platform.isWindows() ? "wpcap" : "pcap");
@@ -110,6 +117,49 @@ final class FastPcap {
      */
     int await(int millis) {
         return LibPoll.poll(pollFd, 1, millis);
+    }
+
+    /**
+     * Joins the socket under {@code handle} (activated, so bound to its interface) to a PACKET_FANOUT group that
+     * spreads packets by flow hash (packet(7): {@code PACKET_FANOUT_HASH}, the kernel's symmetric flow hash: one flow,
+     * both directions, one socket). With {@code id} {@link #NEW_FANOUT_GROUP} the kernel makes a new group with an id
+     * no other group of this network namespace has ({@code PACKET_FANOUT_FLAG_UNIQUEID}); the other sockets of the
+     * interface then join with the id this returns.
+     *
+     * @return the group's id
+     * @throws IllegalStateException when the kernel refuses (no fanout support, a group of another interface)
+     */
+    static int joinFanout(PcapHandle handle, int id) {
+        int fd = pcap_get_selectable_fd(pointerOf(handle));
+        if (fd < 0) {
+            throw new IllegalStateException("capture has no descriptor for PACKET_FANOUT");
+        }
+        int arg = id == NEW_FANOUT_GROUP ? (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_UNIQUEID) << 16
+                : PACKET_FANOUT_HASH << 16 | id;
+        try (Memory v = new Memory(4); Memory len = new Memory(4)) {
+            v.setInt(0, arg);
+            LibSock.setsockopt(fd, SOL_PACKET, PACKET_FANOUT, v, 4);
+            v.setInt(0, 0);
+            len.setInt(0, 4);
+            LibSock.getsockopt(fd, SOL_PACKET, PACKET_FANOUT, v, len);
+            return v.getInt(0) & 0xffff; // the id in the low half, mode and flags above
+        } catch (LastErrorException e) {
+            throw new IllegalStateException("PACKET_FANOUT on the capture: errno " + e.getErrorCode(), e);
+        }
+    }
+
+    /** setsockopt(2) and getsockopt(2) for {@link #joinFanout}. */
+    static final class LibSock {
+        static {
+            Native.register(LibSock.class, "c");
+        }
+
+        private LibSock() {
+        }
+
+        static native int setsockopt(int fd, int level, int name, Pointer value, int len) throws LastErrorException;
+
+        static native int getsockopt(int fd, int level, int name, Pointer value, Pointer len) throws LastErrorException;
     }
 
     /** poll(2), bound separately: it lives in libc, not libpcap. */

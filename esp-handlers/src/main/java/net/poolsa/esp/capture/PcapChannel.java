@@ -99,6 +99,23 @@ public final class PcapChannel extends PolledChannel {
         handle = h;
     }
 
+    /**
+     * Shares this capture's interface with the other captures of one PACKET_FANOUT group (after {@link #open()}):
+     * the kernel hands each packet to one of them by flow hash, so the packets of one flow (the fragments of one
+     * datagram included: the hash of a fragment has no ports) always reach the same capture, in order.
+     *
+     * @param group the id another capture of this interface returned, or -1 for a new group
+     * @return the group's id, for the other captures of the interface
+     * @throws IllegalStateException when not open or the kernel refuses
+     */
+    public int joinFanout(int group) {
+        PcapHandle h = handle;
+        if (h == null) {
+            throw new IllegalStateException("capture on " + device() + " is not open");
+        }
+        return FastPcap.joinFanout(h, group < 0 ? FastPcap.NEW_FANOUT_GROUP : group);
+    }
+
     @Override
     protected void startSource() throws PcapNativeException, NotOpenException {
         if (handle == null) {

@@ -1037,16 +1037,10 @@ public final class PathMonitor implements PathEvidence {
 
     @Override
     public boolean probeReply(IpPacketView v, ByteBuf packet, long nowNanos) {
+        if (!echoReplyWithOurId(v, packet)) {
+            return false;
+        }
         int at = v.transportOffset();
-        int end = v.offset() + v.totalLength();
-        if (at + 16 > end || v.isFragment()) {
-            return false;
-        }
-        boolean reply = v.isV4() ? v.protocol() == IpPacketView.PROTO_ICMP && v.sourcePort() == 0 && v.destinationPort() == 0
-                : v.protocol() == IpPacketView.PROTO_ICMPV6 && v.sourcePort() == 129 && v.destinationPort() == 0;
-        if (!reply || packet.getUnsignedShort(at + 4) != ECHO_ID) {
-            return false;
-        }
         int seq = packet.getUnsignedShort(at + 6);
         long token = packet.getLong(at + 8);
         if (token == 0) {
@@ -1070,6 +1064,18 @@ public final class PathMonitor implements PathEvidence {
             }
         }
         return false;
+    }
+
+    /** An unfragmented ICMP or ICMPv6 echo reply (RFC 792, RFC 4443 §4.2) with {@link #ECHO_ID}, long enough for a token. */
+    static boolean echoReplyWithOurId(IpPacketView v, ByteBuf packet) {
+        int at = v.transportOffset();
+        int end = v.offset() + v.totalLength();
+        if (at + 16 > end || v.isFragment()) {
+            return false;
+        }
+        boolean reply = v.isV4() ? v.protocol() == IpPacketView.PROTO_ICMP && v.sourcePort() == 0 && v.destinationPort() == 0
+                : v.protocol() == IpPacketView.PROTO_ICMPV6 && v.sourcePort() == 129 && v.destinationPort() == 0;
+        return reply && packet.getUnsignedShort(at + 4) == ECHO_ID;
     }
 
     // ---------------------------------------------------------------- probes

@@ -30,7 +30,9 @@ import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.netlink.RtEvent;
 import net.poolsa.esp.netlink.RtNetlinkReader;
 import net.poolsa.esp.netlink.ThreadNice;
+import net.poolsa.esp.path.EvidenceRelay;
 import net.poolsa.esp.path.LocalAddress;
+import net.poolsa.esp.path.PathEvidence;
 import net.poolsa.esp.path.PathMonitor;
 import net.poolsa.esp.path.UplinkWatcher;
 import net.poolsa.esp.sa.OuterAddress;
@@ -41,7 +43,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The userspace data plane as one object: {@link #start()} diverts the host's traffic, opens one channel on
  * the sink (a libpcap capture of a dummy/ifb interface, or a TUN device: {@link DataPlaneConfig.Sink}) and one
- * capture per uplink, all read on one event loop sharing the emitters and one crypto processor,
+ * capture per uplink, all read on one event loop with its own emitters and crypto processor,
  * and starts path monitoring, which follows the kernel's link, address and route events (rtnetlink, read by a small
  * thread that hands them to the loop) and its own probe timer, re-armed for the next deadline the monitor names;
  * {@link #stop()} undoes all of it. A start that fails
@@ -55,6 +57,17 @@ import org.slf4j.LoggerFactory;
  * sink (cleartext)  --pcap or tun--> decode -> SPD -> protect -> emit --TX ring (raw socket fallback)--> uplinks (ESP)
  * uplinks (ESP)     --pcap--> decode/reassemble -> SAD -> unprotect -> emit --raw socket or tun--> kernel routing
  * </pre>
+ *
+ * <p><b>Several event loops</b> ({@link DataPlaneConfig#eventLoops()} N &gt; 1, capture sink): every capture is
+ * opened N times, one per loop, the N sockets of an interface joined in one PACKET_FANOUT group that spreads packets
+ * by the kernel's flow hash (packet(7)), so the packets of one flow, and the fragments of one datagram, are read by
+ * one loop in order. Each loop has its own crypto processor, raw sockets and TX rings (a TX ring has one producer).
+ * What loops share is lock-free: the SAD and SPD, each SA's outbound sequence number (one atomic increment per
+ * packet: no number is sent twice) and replay window (RFC 4303 §3.4.3, compare-and-set), its counters, the drop
+ * listener. The path monitor stays on the first loop; the others hand it their evidence ({@link EvidenceRelay}: at
+ * once when an SA's packets come over another path, else at most once per eighth of the probe interval per path).
+ * Outbound packets of one SA sealed by two loops at once may leave out of sequence order by up to about two read
+ * batches; the receiver's replay window (1024 by default) takes that.
  */
 public final class DataPlane implements AutoCloseable {
     /**
@@ -99,16 +112,19 @@ public final class DataPlane implements AutoCloseable {
     private final ProtectorFactory protectors;
     private final DataPathListener listener;
     private final List<PolledChannel> channels = new ArrayList<>();
-    private final List<IpDecoder> uplinkDecoders = new ArrayList<>();
+    private final List<Integer> channelLoops = new ArrayList<>(); // the loop index of each of channels
+    private final List<DefaultEventLoop> loops = new ArrayList<>();
+    private final List<RawSocketEmitter> emitters = new ArrayList<>();
+    private final List<UplinkEmitter> uplinkEmitters = new ArrayList<>();
+    private final List<ScheduledFuture<?>> tickers = new ArrayList<>();
     private volatile HostDivert divert; // volatile: the counter thread reads it while stop() holds the lock
     private TunDevice tun;
-    private DefaultEventLoop loop;
-    private RawSocketEmitter emitter;
-    private UplinkEmitter uplinkEmitter;
+    private DefaultEventLoop loop; // loops' first: owns the path monitor
+    private RawSocketEmitter emitter; // loop's: probes and announcements
+    private UplinkEmitter uplinkEmitter; // loop's
     private PathMonitor monitor;
     private UplinkWatcher uplinkWatcher;
     private RtNetlinkReader netlink;
-    private ScheduledFuture<?> ticker;
     private ScheduledFuture<?> pathTimer; // on the loop only
     private long pathTimerAt;
     private ScheduledExecutorService hostCounters;
@@ -138,14 +154,21 @@ public final class DataPlane implements AutoCloseable {
                 divert.inboundPolicy(inboundRules(config.peerAddresses()));
                 divert.apply();
             }
-            emitter = new RawSocketEmitter(listener, config.manageHost() ? HostDivert.FWMARK : 0);
-            // ESP/AH towards the uplinks through TX rings (raw socket fallback); probes and decapsulated packets stay raw.
-            uplinkEmitter = UplinkEmitter.open(UplinkEmitter.Mode.configured(),
-                    config.uplinks().stream().map(DataPlaneConfig.Uplink::interfaceName).toList(), emitter,
-                    config.manageHost() ? HostDivert.FWMARK : 0, listener);
-            PacketSink decapsulated = tun != null ? tun : emitter;
-            loop = new DefaultEventLoop(new DefaultThreadFactory("poolsa-dataplane", true));
-            // The loop moves SAs in the turn of a link event: like the rtnetlink reader, ahead of ordinary threads.
+            int n = loopCount();
+            int mark = config.manageHost() ? HostDivert.FWMARK : 0;
+            List<String> uplinkNames = config.uplinks().stream().map(DataPlaneConfig.Uplink::interfaceName).toList();
+            for (int i = 0; i < n; i++) {
+                // Per loop: raw sockets batch per sendmmsg and TX rings have one producer each (packet(7)).
+                RawSocketEmitter raw = new RawSocketEmitter(listener, mark);
+                emitters.add(raw);
+                // ESP/AH towards the uplinks through TX rings (raw socket fallback); probes and decapsulated packets stay raw.
+                uplinkEmitters.add(UplinkEmitter.open(UplinkEmitter.Mode.configured(), uplinkNames, raw, mark, listener));
+                loops.add(new DefaultEventLoop(new DefaultThreadFactory(n == 1 ? "poolsa-dataplane" : "poolsa-dataplane-" + i, true)));
+            }
+            emitter = emitters.get(0);
+            uplinkEmitter = uplinkEmitters.get(0);
+            loop = loops.get(0);
+            // The monitor's loop moves SAs in the turn of a link event: like the rtnetlink reader, ahead of ordinary threads.
             loop.execute(() -> {
                 try {
                     ThreadNice.raiseCallingThread(ThreadNice.RAISE);
@@ -153,9 +176,13 @@ public final class DataPlane implements AutoCloseable {
                     LOG.info("data plane loop at the process's priority: {}", ex.getMessage());
                 }
             });
-            // The same allocator as the channels' (PolledChannel): per-thread caches, all on the loop thread.
+            // The same allocator as the channels' (PolledChannel): per-thread caches, each loop on its own thread.
             ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
-            PacketProtector protector = protectors.create(alloc, listener);
+            List<PacketProtector> protectorsByLoop = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                protectorsByLoop.add(protectors.create(alloc, listener));
+            }
+            PacketProtector protector = protectorsByLoop.get(0);
             List<LocalAddress> locals = config.uplinks().stream()
                     .map(u -> new LocalAddress(u.address(), u.prefixLength(), u.interfaceName())).toList();
             RawSocketEmitter e = emitter;
@@ -174,39 +201,62 @@ public final class DataPlane implements AutoCloseable {
             monitor.watch(config.kernel().sad(), loop);
             startUplinkEvents();
 
-            PolledChannel sink;
-            if (tun != null) {
-                sink = new TunChannel(tun, uplinkEmitter);
-                channels.add(sink);
-            } else {
-                PcapChannel capture = new PcapChannel(config.sinkInterface(), SINK_FILTER, PcapHandle.PcapDirection.OUT, uplinkEmitter,
-                        listener, config.immediateCapture());
-                channels.add(capture);
-                capture.open();
-                sink = capture;
+            // N captures per interface, one per loop, in one PACKET_FANOUT group (flow hash): a flow stays on one loop.
+            int sinkGroup = -1;
+            for (int i = 0; i < n; i++) {
+                PolledChannel sink;
+                if (tun != null) {
+                    sink = new TunChannel(tun, uplinkEmitter); // n is 1: the TUN device is one queue
+                } else {
+                    PcapChannel capture = new PcapChannel(config.sinkInterface(), SINK_FILTER, PcapHandle.PcapDirection.OUT,
+                            uplinkEmitters.get(i), listener, config.immediateCapture());
+                    channels.add(capture); // before open(): a failed start closes what was opened
+                    channelLoops.add(i);
+                    capture.open();
+                    sinkGroup = n > 1 ? capture.joinFanout(sinkGroup) : sinkGroup;
+                    sink = capture;
+                }
+                if (tun != null) {
+                    channels.add(sink);
+                    channelLoops.add(i);
+                }
+                Pipelines.cleartext(sink.pipeline(), config.kernel(), protectorsByLoop.get(i), config.mtu(), listener);
             }
-            Pipelines.cleartext(sink.pipeline(), config.kernel(), protector, config.mtu(), listener);
-            // One capture per interface, however many addresses it has: a second one would hand every packet over
+            List<List<IpDecoder>> decoders = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                decoders.add(new ArrayList<>());
+            }
+            // One capture group per interface, however many addresses it has: a second one would hand every packet over
             // twice (a replayed ESP packet, a probe reply taken twice).
             for (String uplink : uplinkInterfaces()) {
-                PcapChannel ch = new PcapChannel(uplink, UPLINK_FILTER, PcapHandle.PcapDirection.IN, decapsulated,
-                        listener, config.immediateCapture());
-                channels.add(ch);
-                ch.open();
-                Pipelines.uplink(ch.pipeline(), config.kernel(), protector, monitor, listener, config.mtu(), config.sink());
-                uplinkDecoders.add(ch.pipeline().get(IpDecoder.class));
-            }
-            for (PolledChannel ch : channels) {
-                loop.register(ch).sync();
-            }
-            List<IpDecoder> decoders = List.copyOf(uplinkDecoders);
-            long period = HOUSEKEEPING_PERIOD.toNanos();
-            ticker = loop.scheduleAtFixedRate(() -> {
-                long now = System.nanoTime();
-                for (IpDecoder d : decoders) {
-                    d.expire(now); // held fragments time out even when no further fragment arrives
+                int group = -1;
+                for (int i = 0; i < n; i++) {
+                    PcapChannel ch = new PcapChannel(uplink, UPLINK_FILTER, PcapHandle.PcapDirection.IN,
+                            tun != null ? tun : emitters.get(i), listener, config.immediateCapture());
+                    channels.add(ch);
+                    channelLoops.add(i);
+                    ch.open();
+                    group = n > 1 ? ch.joinFanout(group) : group;
+                    // The monitor lives on loop 0; the other loops hand their evidence over (EvidenceRelay).
+                    PathEvidence evidence = i == 0 ? monitor : new EvidenceRelay(monitor, loop, listener, config.paths());
+                    Pipelines.uplink(ch.pipeline(), config.kernel(), protectorsByLoop.get(i), evidence, listener, config.mtu(),
+                            config.sink());
+                    decoders.get(i).add(ch.pipeline().get(IpDecoder.class));
                 }
-            }, period, period, TimeUnit.NANOSECONDS);
+            }
+            for (int c = 0; c < channels.size(); c++) {
+                loops.get(channelLoops.get(c)).register(channels.get(c)).sync();
+            }
+            long period = HOUSEKEEPING_PERIOD.toNanos();
+            for (int i = 0; i < n; i++) {
+                List<IpDecoder> mine = List.copyOf(decoders.get(i));
+                tickers.add(loops.get(i).scheduleAtFixedRate(() -> {
+                    long now = System.nanoTime();
+                    for (IpDecoder d : mine) {
+                        d.expire(now); // held fragments time out even when no further fragment arrives
+                    }
+                }, period, period, TimeUnit.NANOSECONDS));
+            }
             loop.execute(this::pathTick);
             if (divert != null) {
                 hostCounters = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("poolsa-host-counters", true));
@@ -214,8 +264,9 @@ public final class DataPlane implements AutoCloseable {
                 hostCounters.scheduleWithFixedDelay(this::reportHostDrops, p, p, TimeUnit.NANOSECONDS);
             }
             started = true;
-            LOG.info("data plane started: sink {} ({}), uplinks {}", config.sinkInterface(),
-                    divert == null ? "prepared by the host, " + config.sink() : divert.sinkKind(), config.uplinks());
+            LOG.info("data plane started: sink {} ({}), uplinks {}, {} event loop{}", config.sinkInterface(),
+                    divert == null ? "prepared by the host, " + config.sink() : divert.sinkKind(), config.uplinks(),
+                    loopCount(), loopCount() == 1 ? "" : "s (captures in PACKET_FANOUT groups by flow hash)");
         } catch (Exception ex) {
             LOG.warn("data plane start failed, rolling back: {}", ex.toString());
             teardown();
@@ -395,9 +446,39 @@ public final class DataPlane implements AutoCloseable {
         return monitor;
     }
 
-    /** What outer IPsec leaves through (TX rings or raw sockets, and why), for status and tests; null when stopped. */
+    /**
+     * What outer IPsec leaves through on the first event loop (TX rings or raw sockets, and why; every loop's emitter
+     * is set up alike: {@link #uplinkEmitters()}), for status and tests; null when stopped.
+     */
     public synchronized UplinkEmitter uplinkEmitter() {
         return uplinkEmitter;
+    }
+
+    /**
+     * The event loops the captures run on: {@link DataPlaneConfig#eventLoops()}, or 1 with the TUN sink (one device
+     * queue, read and written by one loop).
+     */
+    public int loopCount() {
+        return config.sink() == DataPlaneConfig.Sink.TUN ? 1 : config.eventLoops();
+    }
+
+    /** What outer IPsec leaves through, one emitter per event loop (index = loop); empty when stopped. */
+    public synchronized List<UplinkEmitter> uplinkEmitters() {
+        return List.copyOf(uplinkEmitters);
+    }
+
+    /**
+     * Frames each event loop's captures took so far (index = loop; the captures of the sink and of every uplink):
+     * with several loops, how the PACKET_FANOUT groups spread the traffic. Empty when stopped or with the TUN sink.
+     */
+    public synchronized long[] capturedPerLoop() {
+        long[] n = new long[channels.isEmpty() ? 0 : loopCount()];
+        for (int c = 0; c < channels.size(); c++) {
+            if (channels.get(c) instanceof PcapChannel p) {
+                n[channelLoops.get(c)] += p.captured();
+            }
+        }
+        return n;
     }
 
     /** Packets dropped by the kernel because a capture ring was full, summed over all captures (a metric). */
@@ -427,10 +508,8 @@ public final class DataPlane implements AutoCloseable {
             hostCounters = null;
             reportHostDrops(); // the last drops before the table goes
         }
-        if (ticker != null) {
-            ticker.cancel(false);
-            ticker = null;
-        }
+        tickers.forEach(t -> t.cancel(false));
+        tickers.clear();
         if (netlink != null) {
             netlink.close();
             netlink = null;
@@ -450,19 +529,18 @@ public final class DataPlane implements AutoCloseable {
             }
         }
         channels.clear();
-        uplinkDecoders.clear();
-        if (loop != null) {
-            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-            loop = null;
+        channelLoops.clear();
+        for (DefaultEventLoop l : loops) {
+            l.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
-        if (uplinkEmitter != null) {
-            uplinkEmitter.close();
-            uplinkEmitter = null;
-        }
-        if (emitter != null) {
-            emitter.close();
-            emitter = null;
-        }
+        loops.clear();
+        loop = null;
+        uplinkEmitters.forEach(UplinkEmitter::close);
+        uplinkEmitters.clear();
+        uplinkEmitter = null;
+        emitters.forEach(RawSocketEmitter::close);
+        emitters.clear();
+        emitter = null;
         if (divert != null) {
             divert.remove();
             divert = null;

@@ -24,11 +24,33 @@ import net.poolsa.esp.sa.OuterAddress;
  *                                batched on the event loop: measured p50 round trip 0.5-0.7 ms instead of 2.8 ms
  *                                at the same throughput (docs/benchmarks.md, section 3)
  * @param sink                    how cleartext reaches us and decapsulated packets leave (default {@link Sink#CAPTURE})
+ * @param eventLoops              event loops the captures are sharded over ({@link DataPlane}); 1 (the shorter
+ *                                constructors) is one loop for everything; the TUN sink always runs one
  */
 public record DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<String> protectedRemotePrefixes,
                               List<OuterAddress> peerAddresses, IpsecKernel kernel, MtuSettings mtu,
                               PathTimers paths, boolean manageHost, boolean immediateCapture,
-                              Sink sink) {
+                              Sink sink, int eventLoops) {
+    /** Event loops at most: beyond, the per-SA counters and sequence numbers, shared by all loops, cost more than a loop gains. */
+    public static final int MAX_EVENT_LOOPS = 64;
+
+    /**
+     * The default number of event loops: one. Two loops sealing packets of one SA put them on the wire out of
+     * sequence-number order by up to a few hundred under load (docs/benchmarks.md §3), beyond the 32- or 64-packet
+     * replay window of common peers (strongSwan's default is 32); more loops are for peers with a large window.
+     */
+    public static int defaultEventLoops() {
+        return 1;
+    }
+
+    /** With one event loop. */
+    public DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<String> protectedRemotePrefixes,
+                           List<OuterAddress> peerAddresses, IpsecKernel kernel, MtuSettings mtu,
+                           PathTimers paths, boolean manageHost, boolean immediateCapture, Sink sink) {
+        this(uplinks, sinkInterface, protectedRemotePrefixes, peerAddresses, kernel, mtu, paths,
+                manageHost, immediateCapture, sink, 1);
+    }
+
     /** The inner side of the data plane (docs/benchmarks.md, section 3, compares them). */
     public enum Sink {
         /** A dummy/ifb interface captured with libpcap; decapsulated packets re-injected through a raw socket. */
@@ -70,6 +92,9 @@ public record DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<S
         Objects.requireNonNull(mtu, "mtu");
         Objects.requireNonNull(paths, "path timers");
         Objects.requireNonNull(sink, "sink");
+        if (eventLoops < 1 || eventLoops > MAX_EVENT_LOOPS) {
+            throw new IllegalArgumentException("event loops must be 1-" + MAX_EVENT_LOOPS + ", got " + eventLoops);
+        }
         if (uplinks.isEmpty()) {
             throw new IllegalArgumentException("at least one uplink is needed");
         }

@@ -49,11 +49,28 @@ public final class LastOuterAddresses {
         record(false, sourceHi, sourceLo, destinationHi, destinationLo);
     }
 
-    private void record(boolean isV4, long sHi, long sLo, long dHi, long dLo) {
+    /** Whether the last pair recorded is this IPv4 pair (without allocating: the data path asks per packet). */
+    public boolean holdsV4(int source, int destination) {
+        return holds(true, 0, source & 0xFFFF_FFFFL, 0, destination & 0xFFFF_FFFFL);
+    }
+
+    /** Whether the last pair recorded is this IPv6 pair, each address as its network-order halves. */
+    public boolean holdsV6(long sourceHi, long sourceLo, long destinationHi, long destinationLo) {
+        return holds(false, sourceHi, sourceLo, destinationHi, destinationLo);
+    }
+
+    private boolean holds(boolean isV4, long sHi, long sLo, long dHi, long dLo) {
         long seq = sequence;
-        if (seq != 0 && (seq & 1) == 0 && v4 == isV4 && srcHi == sHi && srcLo == sLo && dstHi == dHi && dstLo == dLo) {
-            return; // unchanged: the common case costs one volatile read and plain compares
+        boolean same = seq != 0 && (seq & 1) == 0 && v4 == isV4 && srcHi == sHi && srcLo == sLo && dstHi == dHi && dstLo == dLo;
+        VarHandle.loadLoadFence(); // the plain reads above happen before the check below
+        return same && sequence == seq;
+    }
+
+    private void record(boolean isV4, long sHi, long sLo, long dHi, long dLo) {
+        if (holds(isV4, sHi, sLo, dHi, dLo)) {
+            return; // unchanged: the common case costs two volatile reads and plain compares
         }
+        long seq = sequence;
         if ((seq & 1) != 0 || !SEQUENCE.compareAndSet(this, seq, seq + 1)) {
             return; // another writer is storing a pair of the same moment
         }

@@ -40,6 +40,7 @@ import net.poolsa.esp.spd.SecurityPolicy;
  * --crypto xor|copy (benchmark ceiling, no crypto)|aes-gcm-16|aes-cbc+hmac-sha2-256-128 (keys ENC:INTEG)|...  --out-spi HEX --in-spi HEX --out-key HEX --in-key HEX --mtu N --icmp ADDR (repeat) --status FILE
  * --probe-ms N --dead-ms N (probe interval, busy and idle, and detection time) --immediate true|false (default true) --sink-kind capture|tun (default capture)
  * --emit raw|packet|packet-bypass|xdp (how ESP leaves towards the uplinks; default UplinkEmitter.DEFAULT_MODE)
+ * --event-loops N (default 1)
  * --ah-out-spi HEX --ah-in-spi HEX --ah-out-key HEX --ah-in-key HEX   (optional: an AH+ESP bundle, transport-mode
  *                                                                       AH with hmac-sha2-256-128 over the ESP SAs)
  * </pre>
@@ -68,6 +69,7 @@ public final class GatewayMain {
         Path status = null;
         boolean immediate = true; // DataPlaneConfig's default
         DataPlaneConfig.Sink sinkKind = DataPlaneConfig.Sink.CAPTURE;
+        int eventLoops = 1;
         int ahOutSpi = 0;
         int ahInSpi = 0;
         String ahOutKey = null;
@@ -101,6 +103,7 @@ public final class GatewayMain {
                 case "--ah-out-key" -> ahOutKey = v;
                 case "--ah-in-key" -> ahInKey = v;
                 case "--emit" -> System.setProperty(net.poolsa.esp.emit.UplinkEmitter.MODE_PROPERTY, v);
+                case "--event-loops" -> eventLoops = Integer.parseInt(v);
                 case "--sink-kind" -> sinkKind = DataPlaneConfig.Sink.valueOf(v.toUpperCase(java.util.Locale.ROOT));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
@@ -165,7 +168,7 @@ public final class GatewayMain {
         OuterAddress icmp4 = icmp.stream().filter(OuterAddress::v4).findFirst().orElse(null);
         OuterAddress icmp6 = icmp.stream().filter(a -> !a.v4()).findFirst().orElse(null);
         DataPlaneConfig cfg = new DataPlaneConfig(uplinks, sink, List.of(remoteInner.split(",")), peers, kernel,
-                new MtuSettings(mtu, icmp4, icmp6, 100), timers(probeMs, deadMs), true, immediate, sinkKind);
+                new MtuSettings(mtu, icmp4, icmp6, 100), timers(probeMs, deadMs), true, immediate, sinkKind, eventLoops);
         DataPlane dp = new DataPlane(cfg, crypto.equals("xor") ? XorProtector::new
                 : crypto.equals("copy") ? CopyProtector::new : IpsecProtector.FACTORY, listener);
         CountDownLatch done = new CountDownLatch(1);
@@ -185,13 +188,17 @@ public final class GatewayMain {
             s.append("out.packets=").append(out.packets()).append('\n');
             s.append("in.packets=").append(in.packets()).append('\n');
             s.append("capture.kernel_drops=").append(dp.captureKernelDrops()).append('\n');
-            net.poolsa.esp.emit.UplinkEmitter ue = dp.uplinkEmitter();
-            if (ue != null) { // counters of the event loop, read without a lock: a status snapshot may lag by a batch
-                s.append("emit.path=").append(ue.description()).append('\n');
-                s.append("emit.ring_packets=").append(ue.ringPackets()).append('\n');
-                s.append("emit.raw_ipsec_packets=").append(ue.rawIpsecPackets()).append('\n');
-                s.append("emit.kicks=").append(ue.kicks()).append('\n');
-                s.append("emit.overload=").append(ue.overloadDrops()).append('\n');
+            List<net.poolsa.esp.emit.UplinkEmitter> ues = dp.uplinkEmitters();
+            if (!ues.isEmpty()) { // counters of the event loops, read without a lock: a status snapshot may lag by a batch
+                s.append("emit.path=").append(ues.get(0).description()).append('\n');
+                s.append("emit.ring_packets=").append(ues.stream().mapToLong(u -> u.ringPackets()).sum()).append('\n');
+                s.append("emit.raw_ipsec_packets=").append(ues.stream().mapToLong(u -> u.rawIpsecPackets()).sum()).append('\n');
+                s.append("emit.kicks=").append(ues.stream().mapToLong(u -> u.kicks()).sum()).append('\n');
+                s.append("emit.overload=").append(ues.stream().mapToLong(u -> u.overloadDrops()).sum()).append('\n');
+            }
+            long[] perLoop = dp.capturedPerLoop();
+            for (int i = 0; i < perLoop.length; i++) {
+                s.append("loop.").append(i).append(".captured=").append(perLoop[i]).append('\n');
             }
             write(status, s.toString());
             Thread.sleep(100);

@@ -32,17 +32,17 @@ import org.junit.jupiter.api.TestInstance;
 @Tag("root")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TwoGatewaysNetnsTest {
-    private static final String SPI_AB = "0000a001";
-    private static final String SPI_BA = "0000b001";
+    static final String SPI_AB = "0000a001";
+    static final String SPI_BA = "0000b001";
     /** AES-GCM-128 key and 4-byte salt per direction (RFC 4106 keying material), test values. */
     private static final String KEY_AB = "000102030405060708090a0b0c0d0e0f10111213";
     private static final String KEY_BA = "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";
     /** Logs, status files and captures stay in target/ for inspection after a failure. */
     NetnsLab lab;
-    private Netns hostA;
-    private Netns gwA;
-    private Netns gwB;
-    private Netns hostB;
+    Netns hostA;
+    Netns gwA;
+    Netns gwB;
+    Netns hostB;
     private Process gatewayA;
     private Process gatewayB;
 
@@ -86,10 +86,10 @@ class TwoGatewaysNetnsTest {
                 "--local-pool", localPool, "--remote-pool", remotePool, "--local-inner", localInner,
                 "--remote-inner", remoteInner, "--out-spi", outSpi, "--in-spi", inSpi, "--out-key", outKey,
                 "--in-key", inKey, "--crypto", "aes-gcm-16", "--icmp", icmp4, "--icmp", icmp6,
-                "--probe-ms", "100", "--dead-ms", "800", "--sink-kind", sinkKind()));
+                "--probe-ms", "100", "--dead-ms", "800", "--sink-kind", sinkKind(), "--event-loops", String.valueOf(eventLoops())));
     }
 
-    private Map<String, String> status(String tag) throws IOException {
+    Map<String, String> status(String tag) throws IOException {
         return lab.status(tag);
     }
 
@@ -100,6 +100,11 @@ class TwoGatewaysNetnsTest {
 
     String labSuffix() {
         return "";
+    }
+
+    /** Event loops per gateway (GatewayMain's --event-loops). */
+    int eventLoops() {
+        return 1;
     }
 
     @AfterAll
@@ -137,7 +142,7 @@ class TwoGatewaysNetnsTest {
         return spis;
     }
 
-    private static void run(Netns ns, String... cmd) {
+    static void run(Netns ns, String... cmd) {
         HostCommands.Result r = ns.tryExec(cmd);
         assertTrue(r.ok(), String.join(" ", cmd) + " in " + ns.name() + ":\n" + r.output());
     }

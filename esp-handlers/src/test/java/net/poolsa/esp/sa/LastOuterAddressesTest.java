@@ -1,6 +1,7 @@
 package net.poolsa.esp.sa;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -29,6 +30,20 @@ class LastOuterAddressesTest {
         assertEquals(new LastOuterAddresses.Pair(A6, B6), last.get());
         last.recordV4(B1.v4Bits(), A1.v4Bits());
         assertEquals(new LastOuterAddresses.Pair(B1, A1), last.get());
+    }
+
+    /** What the evidence relay of a second event loop asks per packet: is this still the SA's pair? */
+    @Test
+    void holdsOnlyTheLastPairOfItsFamily() {
+        LastOuterAddresses last = new LastOuterAddresses();
+        assertFalse(last.holdsV4(0, 0), "nothing recorded yet");
+        last.recordV4(0xC6336402, 0xC6336401);
+        assertTrue(last.holdsV4(0xC6336402, 0xC6336401));
+        assertFalse(last.holdsV4(0xC6336401, 0xC6336402));
+        assertFalse(last.holdsV6(0, 0xC6336402L, 0, 0xC6336401L), "the same bits as IPv6 are another pair");
+        last.recordV6(0x20010db800000000L, 2, 0x20010db800000000L, 1);
+        assertTrue(last.holdsV6(0x20010db800000000L, 2, 0x20010db800000000L, 1));
+        assertFalse(last.holdsV4(0xC6336402, 0xC6336401));
     }
 
     @Test

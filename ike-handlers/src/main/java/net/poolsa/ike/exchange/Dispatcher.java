@@ -131,6 +131,11 @@ final class Dispatcher {
         }
     }
 
+    /** A refusal of {@code r} that came after its computation off the IKE thread ({@link Offload}). */
+    void refused(Received r, IkeSa sa, IkeProtocolException e) {
+        refuse(r.datagram(), r.header(), sa, e instanceof Refusal ? (Refusal) e : Refusal.of(e, false));
+    }
+
     private void refuse(InboundIkeDatagram d, IsakmpHeader h, IkeSa sa, Refusal f) {
         ctx.events().dropped(f.reason().label());
         boolean keyed = sa != null && sa.keys() != null && ctx.table().byLocalCookie(sa.localCookie()) == sa;

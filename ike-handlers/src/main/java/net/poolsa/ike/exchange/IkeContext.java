@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
 
 import io.netty.buffer.Unpooled;
 
@@ -54,9 +55,11 @@ public final class IkeContext {
     private Informational informational;
     private Initiations initiations;
     private final Lifetimes lifetimes = new Lifetimes(this);
+    private final Offload offload;
 
     IkeContext(IkeNetwork network, Scheduler scheduler, IkeRandom random, IpsecKernel kernel, IkeEvents events,
-               Timers timers, KeyExport keyExport) {
+               Timers timers, KeyExport keyExport, Executor crypto) {
+        this.offload = new Offload(this, crypto);
         this.network = network;
         this.scheduler = scheduler;
         this.random = random;
@@ -144,6 +147,11 @@ public final class IkeContext {
         return initiations;
     }
 
+    /** Where the Diffie-Hellman and signature work runs. */
+    Offload offload() {
+        return offload;
+    }
+
     Lifetimes lifetimes() {
         return lifetimes;
     }
@@ -173,12 +181,25 @@ public final class IkeContext {
 
     /** Sends {@code datagram} from the SA's current local socket to its current peer endpoint. */
     void send(IkeSa sa, byte[] datagram) {
-        sendTo(sa.local(), sa.remote(), datagram);
+        sendTo(sa.local(), sa.remote(), datagram, false);
     }
 
     void sendTo(InetSocketAddress local, InetSocketAddress remote, byte[] datagram) {
+        sendTo(local, remote, datagram, false);
+    }
+
+    /**
+     * Sends {@code datagram}; {@code expendable}: it answers a source that has not proved its address, and the
+     * network may drop it rather than let it delay other datagrams ({@link IkeNetwork#sendExpendable}).
+     */
+    void sendTo(InetSocketAddress local, InetSocketAddress remote, byte[] datagram, boolean expendable) {
         try {
-            network.send(new OutboundIkeDatagram(local, remote, Unpooled.wrappedBuffer(datagram)));
+            OutboundIkeDatagram d = new OutboundIkeDatagram(local, remote, Unpooled.wrappedBuffer(datagram));
+            if (expendable) {
+                network.sendExpendable(d);
+            } else {
+                network.send(d);
+            }
         } catch (IllegalArgumentException e) {
             // the socket went away (a reload removed the address): the retransmission or expiry deals with it
             LOG.warn("event=ike_send_failed local={} remote={} error=\"{}\"", local, remote, e.getMessage());

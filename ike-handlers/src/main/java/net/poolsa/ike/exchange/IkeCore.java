@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 import net.poolsa.esp.kernel.IpsecKernel;
 import net.poolsa.esp.sa.Direction;
@@ -38,9 +39,19 @@ public final class IkeCore implements JobTarget {
 
     public IkeCore(IkeNetwork network, Scheduler scheduler, IkeRandom random, IpsecKernel kernel, IkeEvents events,
                    Timers timers, KeyExport keyExport) {
-        this.ctx = new IkeContext(network, scheduler, random, kernel, events, timers, keyExport);
+        this(network, scheduler, random, kernel, events, timers, keyExport, null);
+    }
+
+    /**
+     * An engine core whose Diffie-Hellman and signature computations run on {@code crypto} (null: on the IKE thread); the results
+     * come back through {@code scheduler}. {@code random} must then be safe to draw from on the pool's threads.
+     */
+    public IkeCore(IkeNetwork network, Scheduler scheduler, IkeRandom random, IpsecKernel kernel, IkeEvents events,
+                   Timers timers, KeyExport keyExport, Executor crypto) {
+        this.ctx = new IkeContext(network, scheduler, random, kernel, events, timers, keyExport, crypto);
         ctx.wire(this, new ChildInstaller(ctx), new Informational(ctx), new Initiations(ctx));
         this.dispatcher = new Dispatcher(ctx);
+        ctx.offload().dispatcher(dispatcher);
     }
 
     /** One datagram from the transport; the transport releases it afterwards. */
@@ -151,7 +162,8 @@ public final class IkeCore implements JobTarget {
                     String.format("%016x", sa.responderCookie()), sa.role().label(), sa.state().name(),
                     sa.proposal() == null ? "" : sa.proposal().name(), (now - sa.createdMillis()) / 1000,
                     sa.nat().natted(), children, secondsUntil(sa.rekeyAtMillis(), now),
-                    life == 0 ? -1 : secondsUntil(sa.establishedMillis() + life * 1000, now), sa.replaced()));
+                    life == 0 ? -1 : secondsUntil(sa.establishedMillis() + life * 1000, now), sa.replaced(),
+                    sa.lifetimeKilobytes(), sa.protectedBytes()));
         }
         return out;
     }

@@ -17,6 +17,14 @@ public interface IkeNetwork {
     /** Sends from the socket bound to {@code datagram.local()}; takes ownership of the content. */
     void send(OutboundIkeDatagram datagram);
 
+    /**
+     * Sends an answer to a source that has not proved its address (Main Mode message 2, a notification in the
+     * clear): a network may drop it rather than let it delay other datagrams (a peer retransmits).
+     */
+    default void sendExpendable(OutboundIkeDatagram datagram) {
+        send(datagram);
+    }
+
     /** The socket bound on {@code address} for {@code role}, or null when this host has none there. */
     InetSocketAddress local(InetAddress address, PortRole role);
 

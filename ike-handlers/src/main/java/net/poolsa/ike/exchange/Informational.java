@@ -88,8 +88,9 @@ final class Informational {
         long rc = responderCookie != 0 ? responderCookie : ctx.table().newCookie(ctx.random());
         byte[] id = ctx.random().bytes(4);
         int mid = ((id[0] & 0xff) << 24) | ((id[1] & 0xff) << 16) | ((id[2] & 0xff) << 8) | (id[3] & 0xff);
+        // it answers a message nobody authenticated: it must not delay the messages of proven peers
         ctx.sendTo(local, remote, Messages.clear(initiatorCookie, rc, ExchangeType.INFORMATIONAL, mid,
-                List.of(NotificationPayload.isakmp(type, initiatorCookie, rc, Octets.EMPTY))));
+                List.of(NotificationPayload.isakmp(type, initiatorCookie, rc, Octets.EMPTY))), true);
     }
 
     /** Tells the peer we deleted our inbound SA {@code spi} (its outbound). */
@@ -136,6 +137,7 @@ final class Informational {
         } catch (IkeCryptoException e) {
             throw Refusal.silent(IkeDropReason.BAD_HASH, e.getMessage() + " on " + sa);
         }
+        o.confirm();
         sa.seenMessageIds().add(mid);
         for (NotificationPayload n : m.payloads(NotificationPayload.class)) {
             if (n.notifyType().equals(NotifyType.R_U_THERE_ACK)) {

@@ -14,6 +14,7 @@ import net.poolsa.ike.job.RekeyChildJob;
 import net.poolsa.ike.job.RetireChildJob;
 import net.poolsa.ike.sa.ChildSa;
 import net.poolsa.ike.sa.IkeSa;
+import net.poolsa.ike.sa.Role;
 import net.poolsa.ike.transport.PortRole;
 
 /**
@@ -45,7 +46,10 @@ import net.poolsa.ike.transport.PortRole;
  * <p><b>ISAKMP SAs.</b> At the (jittered) phase-1 soft time an ISAKMP SA that carries child SAs is replaced by a new
  * Main Mode with the same peer; when a new ISAKMP SA with the peer is established (either role), the child SAs of
  * the older one move to it untouched, and the older one is deleted (Delete payload) after the grace period. An
- * ISAKMP SA that reaches its hard lifetime is deleted with whatever it still carries.
+ * ISAKMP SA that reaches its hard lifetime is deleted with whatever it still carries. A lifetime in kilobytes (RFC 2409
+ * Appendix A life type 2) counts the encrypted bodies of the messages the ISAKMP SA protects (Main Mode 5 and 6, Quick
+ * Modes, Informationals), sent and received; its soft limit starts the same replacement, on the SA's initiator first
+ * ({@link Rekey#ikeSoftBytes}, {@link Rekey#ikeResponderSoftBytes}).
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.5">RFC 2409 §5.5</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc4301#section-4.4.2.1">RFC 4301 §4.4.2.1 (soft and hard lifetimes)</a>
@@ -195,6 +199,15 @@ final class Lifetimes {
                     ctx.now() + after,
                     ctx.scheduler().schedule(new IkeLifetimeJob(ctx.jobs(), sa.localCookie(), true), life * 1000));
         }
+        long kilobytes = sa.lifetimeKilobytes();
+        if (kilobytes > 0) {
+            long hardBytes = kilobytes > Long.MAX_VALUE / 1024 ? Long.MAX_VALUE : kilobytes * 1024;
+            long cookie = sa.localCookie();
+            // a job, not a call: the limit is reached while a message is encrypted or decrypted under the SA
+            long soft = sa.role() == Role.INITIATOR ? Rekey.ikeSoftBytes(hardBytes) : Rekey.ikeResponderSoftBytes(hardBytes);
+            sa.byteLimits(soft, hardBytes, hard -> ctx.scheduler().schedule(
+                    new IkeLifetimeJob(ctx.jobs(), cookie, hard), 0));
+        }
         boolean ours = ikeRekeys.remove(sa.localCookie());
         boolean replaced = false;
         for (IkeSa old : ctx.table().all()) {
@@ -224,8 +237,10 @@ final class Lifetimes {
             return;
         }
         if (hard) {
-            ctx.initiations().removeSa(sa, sa.replaced() ? "replaced by a new ISAKMP SA" : "phase-1 lifetime expired",
-                    true);
+            long kb = sa.lifetimeKilobytes();
+            ctx.initiations().removeSa(sa, sa.replaced() ? "replaced by a new ISAKMP SA"
+                    : kb > 0 && sa.protectedBytes() >= kb * 1024 ? "phase-1 lifetime of " + kb + " KiB reached"
+                    : "phase-1 lifetime expired", true);
             return;
         }
         ConnectionState c = ctx.connection(sa.connection());
@@ -233,9 +248,22 @@ final class Lifetimes {
         if (sa.replaced() || sa.children().isEmpty() || c == null || ends == null) {
             return; // an idle ISAKMP SA is not renewed: the next initiation makes a new one
         }
-        IkeContext.LOG.info("event=ike_rekey_start connection={} icookie={} remote={}", c.name(),
-                String.format("%016x", sa.initiatorCookie()), sa.remote());
+        IkeContext.LOG.info("event=ike_rekey_start connection={} icookie={} remote={} protected_bytes={}", c.name(),
+                String.format("%016x", sa.initiatorCookie()), sa.remote(), sa.protectedBytes());
         ikeRekeys.add(MainModeInitiator.start(ctx, c, ends[0], ends[1]).localCookie());
+    }
+
+    /**
+     * The phase-1 lifetime in kilobytes both sides keep: the shorter of the initiator's offer ({@code offered}) and
+     * our own ({@code ours}), either of which may be 0 (none). As for seconds, a responder accepts a longer offer and
+     * keeps its own limit; the initiator learns the responder's choice only from the returned transform, which is its
+     * own offer.
+     */
+    static long agreeKilobytes(long offered, long ours) {
+        if (offered == 0 || ours == 0) {
+            return Math.max(offered, ours);
+        }
+        return Math.min(offered, ours);
     }
 
     /** An ISAKMP SA left the table: a Main Mode that was to replace another one failed. */

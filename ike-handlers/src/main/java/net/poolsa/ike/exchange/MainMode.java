@@ -59,7 +59,7 @@ import net.poolsa.ike.sa.Role;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.4">RFC 2409 §5.4</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3947#section-3">RFC 3947 §3</a>
  */
-abstract class MainMode implements MessageHandler {
+abstract class MainMode implements MessageHandler, Offload.Owner {
     final IkeContext ctx;
     final IkeSa sa;
     final ConnectionState conn;
@@ -70,6 +70,8 @@ abstract class MainMode implements MessageHandler {
     Encapsulation natVariant = Encapsulation.NONE;
     /** The last clear-text message accepted: the same bytes again are the peer's retransmission. */
     byte[] lastReceived;
+    /** Our Diffie-Hellman computation is out ({@link Offload}): a message meanwhile is not processed again. */
+    boolean computing;
 
     MainMode(IkeContext ctx, IkeSa sa, ConnectionState conn) {
         this.ctx = ctx;
@@ -96,8 +98,26 @@ abstract class MainMode implements MessageHandler {
     @Override
     public void abort(String reason) {
         outbox.stop();
-        if (dh != null) {
-            dh.destroy();
+        if (dh != null && !computing) {
+            dh.destroy(); // while computing the pair is the pool's: the discarded result wipes it
+        }
+    }
+
+    @Override
+    public boolean current() {
+        return sa.mainMode() == this;
+    }
+
+    @Override
+    public void settled() {
+        computing = false;
+    }
+
+    /** A message while our Diffie-Hellman is computed: the answer goes out when it is ready, once. */
+    void notComputing(Received r) throws Refusal {
+        if (computing) {
+            throw Refusal.silent(IkeDropReason.RETRANSMITTED, "Main Mode message from " + r.datagram().remote()
+                    + " for " + sa + " while its Diffie-Hellman is computed: answered when done");
         }
     }
 
@@ -110,9 +130,11 @@ abstract class MainMode implements MessageHandler {
         }
     }
 
-    /** KE, nonce and, if both sides do NAT-T, the two NAT-D payloads, for a message from {@code local} to {@code remote}. */
+    /**
+     * KE (of {@link #dh}, made by now), nonce and, if both sides do NAT-T, the two NAT-D payloads, for a message from
+     * {@code local} to {@code remote}.
+     */
     List<IsakmpPayload> keyExchange(InetSocketAddress local, InetSocketAddress remote) {
-        dh = sa.proposal().group().generate(ctx.random());
         nonce = ctx.random().nonce();
         List<IsakmpPayload> out = new ArrayList<>();
         out.add(new KeyExchangePayload(dh.publicValue()));
@@ -127,26 +149,29 @@ abstract class MainMode implements MessageHandler {
         return out;
     }
 
+    /** The peer's KE payload data (g^x of the peer). */
+    static byte[] peerPublic(IsakmpMessage peer) {
+        return peer.first(KeyExchangePayload.class).data().toByteArray();
+    }
+
     /**
-     * SKEYID and the rest from the peer's KE and nonce (RFC 2409 §5): g^xy is wiped as soon as the keys exist, and
-     * the DH pair with it. A peer value off the group is INVALID-KEY-INFORMATION and changes nothing.
+     * SKEYID and the rest (RFC 2409 §5) from the peer's KE and nonce and g^xy computed with our pair {@code a}: g^xy is
+     * wiped as soon as the keys exist, and the DH pair with it.
      */
-    void deriveKeys(IsakmpMessage peer) throws IkeProtocolException {
-        byte[] peerPublic = peer.first(KeyExchangePayload.class).data().toByteArray();
-        byte[] peerNonce = Phase1Values.requireNonce(peer.first(NoncePayload.class).data().toByteArray());
-        byte[] gxy = dh.sharedSecret(peerPublic);
+    void deriveKeys(byte[] peerPublic, byte[] peerNonce, Agreement a) {
+        byte[] gxy = a.gxy();
         try {
             byte[] ci = cookie(sa.initiatorCookie());
             byte[] cr = cookie(sa.responderCookie());
+            byte[] ours = a.pair().publicValue();
             Phase1Values v = sa.role() == Role.INITIATOR
-                    ? new Phase1Values(ci, cr, nonce, peerNonce, dh.publicValue(), peerPublic)
-                    : new Phase1Values(ci, cr, peerNonce, nonce, peerPublic, dh.publicValue());
+                    ? new Phase1Values(ci, cr, nonce, peerNonce, ours, peerPublic)
+                    : new Phase1Values(ci, cr, peerNonce, nonce, peerPublic, ours);
             sa.keys(certificates() == null ? Phase1Keys.preSharedKey(sa.proposal().suite(), conn.config().psk(), v, gxy)
                     : Phase1Keys.signatures(sa.proposal().suite(), v, gxy));
         } finally {
-            Arrays.fill(gxy, (byte) 0);
+            Agreement.wipe(a);
         }
-        dh.destroy();
         if (ctx.keyExport().enabled()) {
             ctx.keyExport().ike(sa.initiatorCookie(), sa.keys().exportEncryptionKey());
         }
@@ -176,35 +201,47 @@ abstract class MainMode implements MessageHandler {
         return c == null ? IdentificationPayload.address(sa.local().getAddress()) : c.identification();
     }
 
-    /**
-     * Message 5 (initiator) or 6 (responder) without the notifications: our ID and its proof, HASH_I/HASH_R with a
-     * pre-shared key, our certificate chain and SIG_I/SIG_R over the same hash with certificates.
-     */
-    List<IsakmpPayload> proof() {
-        IdentificationPayload id = identity();
-        byte[] body = Messages.body(id);
-        byte[] hash = sa.role() == Role.INITIATOR ? sa.keys().hashI(saiB, body) : sa.keys().hashR(saiB, body);
-        List<IsakmpPayload> out = new ArrayList<>();
-        out.add(id);
-        CertificateAuthenticator c = certificates();
-        if (c == null) {
-            out.add(new HashPayload(hash));
-        } else {
-            out.addAll(c.certificates());
-            out.add(c.sign(hash));
-        }
-        return out;
+    /** What follows our proof: message 5 or 6 goes out with {@code proof}. */
+    @FunctionalInterface
+    interface Proven {
+        void send(List<IsakmpPayload> proof) throws IkeProtocolException;
     }
 
     /**
-     * Checks the peer's message 5 or 6 against its payload table and its proof: HASH_I/HASH_R with a pre-shared key;
-     * with certificates, the certificate path, the ID it names and SIG over the hash ({@link CertificateAuthenticator}),
-     * the validated certificate kept with the SA for the pool claims that follow.
+     * Message 5 (initiator) or 6 (responder) without the notifications, handed to {@code then}: our ID and its proof,
+     * HASH_I/HASH_R with a pre-shared key (at once), our certificate chain and SIG_I/SIG_R over the same hash with
+     * certificates (signed off the IKE thread, {@link Offload}).
+     */
+    void proof(Received r, Proven then) throws IkeProtocolException {
+        IdentificationPayload id = identity();
+        byte[] body = Messages.body(id);
+        byte[] hash = sa.role() == Role.INITIATOR ? sa.keys().hashI(saiB, body) : sa.keys().hashR(saiB, body);
+        CertificateAuthenticator c = certificates();
+        if (c == null) {
+            then.send(List.of(id, new HashPayload(hash)));
+            return;
+        }
+        computing = true;
+        ctx.offload().run(sa, r, this, () -> c.sign(hash), d -> {
+            List<IsakmpPayload> out = new ArrayList<>();
+            out.add(id);
+            out.addAll(c.certificates());
+            out.add(d.get());
+            then.send(out);
+        }, signature -> {
+        });
+    }
+
+    /**
+     * Checks the peer's message 5 or 6 against its payload table and its proof, then runs {@code then}: HASH_I/HASH_R
+     * with a pre-shared key at once (with no certificate); with certificates, the certificate path, the ID it names
+     * and SIG over the same hash ({@link CertificateAuthenticator}) off the IKE thread ({@link Offload}), and
+     * {@code then} gets the validated certificate, kept with the SA for the pool claims that follow, or
+     * {@link Offload.Done#get} throws the {@link AuthenticationRefusal}.
      *
      * @throws IkeCryptoException              a HASH that does not verify (another pre-shared key?)
-     * @throws AuthenticationRefusal           a certificate, identity or signature refused
      */
-    void verifyProof(IsakmpMessage m) throws IkeProtocolException {
+    void verifyProof(Received r, IsakmpMessage m, Offload.Step<PeerCertificate> then) throws IkeProtocolException {
         boolean fromInitiator = sa.role() == Role.RESPONDER;
         CertificateAuthenticator c = certificates();
         if (c == null) {
@@ -216,13 +253,24 @@ abstract class MainMode implements MessageHandler {
         byte[] hash = fromInitiator ? sa.keys().hashI(saiB, idBody) : sa.keys().hashR(saiB, idBody);
         if (c == null) {
             Phase1Keys.verify(hash, m.first(HashPayload.class).data().toByteArray(), fromInitiator ? "HASH_I" : "HASH_R");
+            then.accept(Offload.Done.of(null));
             return;
         }
-        PeerCertificate peer = c.authenticate(m.first(IdentificationPayload.class), m.payloads(CertificatePayload.class),
-                SignatureMethod.ofAuthMethod(authMethod()), hash, m.first(SignaturePayload.class));
-        sa.peerCertificate(peer);
-        IkeContext.LOG.info("event=ike_peer_certificate connection={} remote={} peer_id=\"{}\" certificate=\"{}\"",
-                conn.name(), sa.remote(), sa.peerIdentity(), peer);
+        IdentificationPayload id = m.first(IdentificationPayload.class);
+        List<CertificatePayload> certs = m.payloads(CertificatePayload.class);
+        SignatureMethod method = SignatureMethod.ofAuthMethod(authMethod());
+        SignaturePayload signature = m.first(SignaturePayload.class);
+        computing = true;
+        ctx.offload().run(sa, r, this, () -> c.authenticate(id, certs, method, hash, signature), d -> {
+            PeerCertificate peer = d.result();
+            if (peer != null) {
+                sa.peerCertificate(peer);
+                IkeContext.LOG.info("event=ike_peer_certificate connection={} remote={} peer_id=\"{}\" certificate=\"{}\"",
+                        conn.name(), sa.remote(), sa.peerIdentity(), peer);
+            }
+            then.accept(d);
+        }, peer -> {
+        });
     }
 
     /** The peer's ID payload body, for HASH_I / HASH_R, and its value for log lines. */

@@ -4,7 +4,11 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
+import net.poolsa.ike.crypto.DhGroup;
+import net.poolsa.ike.crypto.DhKeyPair;
+import net.poolsa.ike.crypto.IkeRandom;
 import net.poolsa.ike.crypto.Phase1Keys;
+import net.poolsa.ike.crypto.Phase1Values;
 import net.poolsa.ike.auth.AuthenticationRefusal;
 import net.poolsa.ike.message.EncryptedIsakmpMessage;
 import net.poolsa.ike.message.ExchangeMessage;
@@ -15,6 +19,7 @@ import net.poolsa.ike.message.IkeProtocolException;
 import net.poolsa.ike.message.IsakmpHeader;
 import net.poolsa.ike.message.IsakmpMessage;
 import net.poolsa.ike.message.IsakmpPayload;
+import net.poolsa.ike.message.NoncePayload;
 import net.poolsa.ike.message.NotificationPayload;
 import net.poolsa.ike.message.SecurityAssociationPayload;
 import net.poolsa.ike.proposal.Phase1Sa;
@@ -44,7 +49,8 @@ final class MainModeInitiator extends MainMode {
         sa.mainMode(mm);
         ctx.table().add(sa);
         List<IsakmpPayload> p = new ArrayList<>();
-        p.add(Phase1Sa.offer(conn.ikeProposals(), conn.config().effectiveIkeLifetimeSeconds(), mm.authMethod()));
+        p.add(Phase1Sa.offer(conn.ikeProposals(), conn.config().effectiveIkeLifetimeSeconds(),
+                conn.config().rekey().ikeLifetimeKilobytes(), mm.authMethod()));
         p.addAll(NatDiscovery.vendorIds());
         p.add(OuterPoolNotify.vendorId());
         p.add(DeadPeerDetection.vendorId());
@@ -58,6 +64,7 @@ final class MainModeInitiator extends MainMode {
 
     @Override
     public void received(Received r) throws IkeProtocolException {
+        notComputing(r);
         try {
             switch (sa.state()) {
                 case MM1_SENT:
@@ -71,7 +78,7 @@ final class MainModeInitiator extends MainMode {
                     if (r.message() instanceof IsakmpMessage) {
                         repeatedClear(r);
                     }
-                    sixth(r.encrypted());
+                    sixth(r, r.encrypted());
                     break;
                 default:
                     Messages.Opened o = Messages.open(sa, r.encrypted(), false);
@@ -97,13 +104,24 @@ final class MainModeInitiator extends MainMode {
         sa.responderCookie(m.header().responderCookie());
         sa.negotiated(c.proposal(), c.lifetimeSeconds() > 0 ? c.lifetimeSeconds()
                 : conn.config().effectiveIkeLifetimeSeconds());
+        sa.negotiatedKilobytes(Lifetimes.agreeKilobytes(c.lifetimeKilobytes(), conn.config().rekey().ikeLifetimeKilobytes()));
         natVariant = NatDiscovery.variant(m);
         sa.peerOuterPools(OuterPoolNotify.announced(m));
         sa.peerDpd(DeadPeerDetection.announced(m));
         lastReceived = r.raw();
         sa.state(IkeSaState.MM3_SENT);
-        outbox.sendAwaiting(Messages.clear(sa.initiatorCookie(), sa.responderCookie(), ExchangeType.IDENTITY_PROTECTION,
-                0, keyExchange(sa.local(), sa.remote())));
+        DhGroup group = sa.proposal().group();
+        IkeRandom random = ctx.random();
+        computing = true;
+        ctx.offload().run(sa, r, this, () -> group.generate(random), done -> {
+            dh = done.get();
+            outbox.sendAwaiting(Messages.clear(sa.initiatorCookie(), sa.responderCookie(),
+                    ExchangeType.IDENTITY_PROTECTION, 0, keyExchange(sa.local(), sa.remote())));
+        }, pair -> {
+            if (pair != null) {
+                pair.destroy();
+            }
+        });
     }
 
     /**
@@ -112,7 +130,28 @@ final class MainModeInitiator extends MainMode {
      */
     private void fourth(Received r, IsakmpMessage m) throws IkeProtocolException {
         ExchangeMessage.MAIN_MODE_4.check(m);
-        deriveKeys(m);
+        byte[] peerPublic = peerPublic(m);
+        byte[] peerNonce = Phase1Values.requireNonce(m.first(NoncePayload.class).data().toByteArray());
+        DhKeyPair pair = dh;
+        computing = true;
+        ctx.offload().run(sa, r, this, () -> new Agreement(pair, pair.sharedSecret(peerPublic)), done -> {
+            Agreement a;
+            try {
+                a = done.get();
+            } catch (IkeProtocolException e) {
+                sa.lastPeerError(e.getMessage()); // a value off the group: the wait for another message 4 goes on
+                throw e;
+            }
+            fourth(r, m, peerPublic, peerNonce, a);
+        }, a -> {
+            Agreement.wipe(a);
+            pair.destroy(); // the SA ended while the pool held the pair (abort() left it to us)
+        });
+    }
+
+    private void fourth(Received r, IsakmpMessage m, byte[] peerPublic, byte[] peerNonce, Agreement a)
+            throws IkeProtocolException {
+        deriveKeys(peerPublic, peerNonce, a);
         sa.nat(NatDiscovery.evaluate(natVariant, m, sa.proposal().hash(), sa.initiatorCookie(), sa.responderCookie(),
                 sa.local(), sa.remote(), conn.config().forceEncapsulation()));
         lastReceived = r.raw();
@@ -123,12 +162,14 @@ final class MainModeInitiator extends MainMode {
             }
             sa.endpoints(local, new InetSocketAddress(sa.remote().getAddress(), ctx.network().peerPort(PortRole.NAT_T)));
         }
-        List<IsakmpPayload> p = new ArrayList<>(proof());
-        if (firstContact()) {
-            p.add(NotificationPayload.initialContact(sa.initiatorCookie(), sa.responderCookie()));
-        }
-        sa.state(IkeSaState.MM5_SENT);
-        outbox.sendAwaiting(Messages.encrypted(sa, ExchangeType.IDENTITY_PROTECTION, 0, p, false));
+        proof(r, proof -> {
+            List<IsakmpPayload> p = new ArrayList<>(proof);
+            if (firstContact()) {
+                p.add(NotificationPayload.initialContact(sa.initiatorCookie(), sa.responderCookie()));
+            }
+            sa.state(IkeSaState.MM5_SENT);
+            outbox.sendAwaiting(Messages.encrypted(sa, ExchangeType.IDENTITY_PROTECTION, 0, p, false));
+        });
     }
 
     /**
@@ -138,26 +179,29 @@ final class MainModeInitiator extends MainMode {
      * established, gets the reason's notification and a Delete of the ISAKMP SA, and the attempt fails naming
      * what was refused.
      */
-    private void sixth(EncryptedIsakmpMessage e) throws IkeProtocolException {
+    private void sixth(Received r, EncryptedIsakmpMessage e) throws IkeProtocolException {
         Messages.Opened o = Messages.open(sa, e, false);
         if (o.retransmission()) {
             throw Refusal.silent(IkeDropReason.RETRANSMITTED, "repeated Main Mode message 6");
         }
         IsakmpMessage m = o.message();
-        try {
-            verifyProof(m);
-        } catch (AuthenticationRefusal refused) {
-            o.decrypted().confirm();
-            // the responder has sent message 6 and holds the SA as established: tell it why, and delete it
-            ctx.informational().notifyProtected(sa, refused.notifyType(), null, null);
-            ctx.informational().deleteIkeSa(sa);
-            ctx.events().exchange("main_mode", "refused");
-            ctx.initiations().mainModeFailed(sa, "the responder's authentication was refused: " + refused.getMessage());
-            throw Refusal.silent(IkeDropReason.AUTHENTICATION, refused.getMessage());
-        }
-        o.decrypted().confirm();
-        initialContact(m);
-        established();
+        verifyProof(r, m, d -> {
+            try {
+                d.get();
+            } catch (AuthenticationRefusal refused) {
+                o.confirm();
+                // the responder has sent message 6 and holds the SA as established: tell it why, and delete it
+                ctx.informational().notifyProtected(sa, refused.notifyType(), null, null);
+                ctx.informational().deleteIkeSa(sa);
+                ctx.events().exchange("main_mode", "refused");
+                ctx.initiations().mainModeFailed(sa, "the responder's authentication was refused: "
+                        + refused.getMessage());
+                throw Refusal.silent(IkeDropReason.AUTHENTICATION, refused.getMessage());
+            }
+            o.confirm();
+            initialContact(m);
+            established();
+        });
     }
 
     @Override

@@ -4,7 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 import net.poolsa.ike.auth.AuthenticationRefusal;
+import net.poolsa.ike.crypto.DhGroup;
 import net.poolsa.ike.crypto.IkeCryptoException;
+import net.poolsa.ike.crypto.IkeRandom;
+import net.poolsa.ike.crypto.Phase1Values;
 import net.poolsa.ike.crypto.Phase1Keys;
 import net.poolsa.ike.job.HalfOpenExpiryJob;
 import net.poolsa.ike.message.ExchangeMessage;
@@ -14,6 +17,7 @@ import net.poolsa.ike.message.IkeAttributeValues;
 import net.poolsa.ike.message.IkeProtocolException;
 import net.poolsa.ike.message.IsakmpMessage;
 import net.poolsa.ike.message.IsakmpPayload;
+import net.poolsa.ike.message.NoncePayload;
 import net.poolsa.ike.message.NotifyType;
 import net.poolsa.ike.message.PayloadType;
 import net.poolsa.ike.message.SecurityAssociationPayload;
@@ -100,6 +104,7 @@ final class MainModeResponder extends MainMode {
                 ctx.now());
         long ours = conn.config().effectiveIkeLifetimeSeconds();
         sa.negotiated(c.proposal(), c.lifetimeSeconds() > 0 ? Math.min(c.lifetimeSeconds(), ours) : ours);
+        sa.negotiatedKilobytes(Lifetimes.agreeKilobytes(c.lifetimeKilobytes(), conn.config().rekey().ikeLifetimeKilobytes()));
         MainModeResponder mm = new MainModeResponder(ctx, sa, conn);
         sa.mainMode(mm);
         ctx.table().add(sa);
@@ -121,11 +126,12 @@ final class MainModeResponder extends MainMode {
         // debug: a flood of spoofed first messages would write one line each; the half-open gauge shows them
         IkeContext.LOG.debug("event=main_mode_respond connection={} local={} remote={} proposal={}", conn.name(),
                 d.local(), d.remote(), c.proposal().name());
-        mm.outbox.sendFinal(Messages.clear(sa.initiatorCookie(), cr, ExchangeType.IDENTITY_PROTECTION, 0, p));
+        mm.outbox.sendToUnproven(Messages.clear(sa.initiatorCookie(), cr, ExchangeType.IDENTITY_PROTECTION, 0, p));
     }
 
     @Override
     public void received(Received r) throws IkeProtocolException {
+        notComputing(r);
         switch (sa.state()) {
             case MM2_SENT:
                 repeatedClear(r);
@@ -161,16 +167,27 @@ final class MainModeResponder extends MainMode {
                     + " to " + d.local() + ": not the endpoints our cookie was made for");
         }
         ExchangeMessage.MAIN_MODE_3.check(m);
-        List<IsakmpPayload> p = keyExchange(d.local(), d.remote());
-        deriveKeys(m);
-        sa.nat(NatDiscovery.evaluate(natVariant, m, sa.proposal().hash(), sa.initiatorCookie(), sa.responderCookie(),
-                d.local(), d.remote(), conn.config().forceEncapsulation()));
-        lastReceived = r.raw();
-        sa.state(IkeSaState.MM4_SENT);
-        ctx.table().cookieReturned(sa);
-        IkeContext.LOG.info("event=main_mode_respond connection={} local={} remote={} proposal={} cookie=returned",
-                conn.name(), d.local(), d.remote(), sa.proposal().name());
-        outbox.sendFinal(Messages.clear(sa.initiatorCookie(), sa.responderCookie(), ExchangeType.IDENTITY_PROTECTION, 0, p));
+        byte[] peerPublic = peerPublic(m);
+        byte[] peerNonce = Phase1Values.requireNonce(m.first(NoncePayload.class).data().toByteArray());
+        DhGroup group = sa.proposal().group();
+        IkeRandom random = ctx.random();
+        // the cookie came back from the endpoints it was made for: only now does the peer cost us a DH computation
+        computing = true;
+        ctx.offload().run(sa, r, this, () -> Agreement.generate(group, random, peerPublic), done -> {
+            Agreement a = done.get();
+            dh = a.pair();
+            List<IsakmpPayload> p = keyExchange(d.local(), d.remote());
+            deriveKeys(peerPublic, peerNonce, a);
+            sa.nat(NatDiscovery.evaluate(natVariant, m, sa.proposal().hash(), sa.initiatorCookie(),
+                    sa.responderCookie(), d.local(), d.remote(), conn.config().forceEncapsulation()));
+            lastReceived = r.raw();
+            sa.state(IkeSaState.MM4_SENT);
+            ctx.table().cookieReturned(sa);
+            IkeContext.LOG.info("event=main_mode_respond connection={} local={} remote={} proposal={} cookie=returned",
+                    conn.name(), d.local(), d.remote(), sa.proposal().name());
+            outbox.sendFinal(Messages.clear(sa.initiatorCookie(), sa.responderCookie(),
+                    ExchangeType.IDENTITY_PROTECTION, 0, p));
+        }, Agreement::wipe);
     }
 
     /**
@@ -182,28 +199,34 @@ final class MainModeResponder extends MainMode {
         Messages.Opened o = Messages.open(sa, r.encrypted(), false);
         IsakmpMessage m = o.message();
         try {
-            verifyProof(m);
+            verifyProof(r, m, d -> {
+                try {
+                    d.get();
+                } catch (AuthenticationRefusal e) {
+                    // it decrypted and parsed under this exchange's keys: the IV chain moves on, so that the initiator
+                    // can read the protected notification that answers it (RFC 2409 Appendix B)
+                    o.confirm();
+                    if (r.datagram().nonEspMarker()) {
+                        sa.endpoints(r.datagram().local(), r.datagram().remote()); // the notification goes back there
+                    }
+                    ctx.events().exchange("main_mode", "refused");
+                    throw Refusal.notify(IkeDropReason.AUTHENTICATION, e.notifyType(), "connection " + conn.name()
+                            + ": the initiator " + r.datagram().remote() + " is refused: " + e.getMessage());
+                }
+                o.confirm();
+                if (r.datagram().nonEspMarker()) {
+                    sa.endpoints(r.datagram().local(), r.datagram().remote()); // the initiator floated (RFC 3947 §4)
+                }
+                initialContact(m);
+                proof(r, p -> {
+                    outbox.sendFinal(Messages.encrypted(sa, ExchangeType.IDENTITY_PROTECTION, 0, p, false));
+                    established();
+                });
+            });
         } catch (IkeCryptoException e) {
             throw Refusal.notify(IkeDropReason.BAD_HASH, NotifyType.INVALID_HASH_INFORMATION, "connection "
                     + conn.name() + ": HASH_I from " + r.datagram().remote() + " does not verify (another pre-shared key?)");
-        } catch (AuthenticationRefusal e) {
-            // it decrypted and parsed under this exchange's keys: the IV chain moves on, so that the initiator can
-            // read the protected notification that answers it (RFC 2409 Appendix B)
-            o.decrypted().confirm();
-            if (r.datagram().nonEspMarker()) {
-                sa.endpoints(r.datagram().local(), r.datagram().remote()); // the notification goes where it came from
-            }
-            ctx.events().exchange("main_mode", "refused");
-            throw Refusal.notify(IkeDropReason.AUTHENTICATION, e.notifyType(), "connection " + conn.name() + ": "
-                    + "the initiator " + r.datagram().remote() + " is refused: " + e.getMessage());
         }
-        o.decrypted().confirm();
-        if (r.datagram().nonEspMarker()) {
-            sa.endpoints(r.datagram().local(), r.datagram().remote()); // the initiator floated to 4500 (RFC 3947 §4)
-        }
-        initialContact(m);
-        outbox.sendFinal(Messages.encrypted(sa, ExchangeType.IDENTITY_PROTECTION, 0, proof(), false));
-        established();
     }
 
     @Override

@@ -29,9 +29,18 @@ final class Messages {
     }
 
     /** A decrypted message and the handle that moves the IV chain once its HASH verified. */
-    record Opened(IsakmpMessage message, IsakmpEncryption.Decrypted decrypted) {
+    record Opened(IsakmpMessage message, IsakmpEncryption.Decrypted decrypted, IkeSa sa, int bytes) {
         boolean retransmission() {
             return decrypted.retransmission();
+        }
+
+        /**
+         * The message's HASH verified: the IV chain moves on, and its bytes count against the ISAKMP SA's lifetime in
+         * kilobytes (only now: anyone who saw the cookies can send bytes that decrypt to something).
+         */
+        void confirm() {
+            decrypted.confirm();
+            sa.protect(bytes);
         }
     }
 
@@ -68,6 +77,7 @@ final class Messages {
         byte[] plain = chain(payloads);
         byte[] ct = informational ? sa.encryption().encryptInformational(messageId, plain)
                 : sa.encryption().encrypt(messageId, plain);
+        sa.protect(ct.length);
         IsakmpHeader h = IsakmpHeader.of(sa.initiatorCookie(), sa.responderCookie(), type, messageId,
                 IsakmpHeader.Flag.ENCRYPTION).withNextPayload(payloads.get(0).type());
         ByteBuf c = Unpooled.wrappedBuffer(ct);
@@ -93,7 +103,7 @@ final class Messages {
                 : sa.encryption().decrypt(mid, body);
         ByteBuf plain = Unpooled.wrappedBuffer(d.plaintext());
         try {
-            return new Opened(IsakmpMessageDecoder.decodePlaintext(m.header(), plain), d);
+            return new Opened(IsakmpMessageDecoder.decodePlaintext(m.header(), plain), d, sa, body.length);
         } finally {
             plain.release();
         }

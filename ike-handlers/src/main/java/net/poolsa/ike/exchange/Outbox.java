@@ -17,6 +17,8 @@ final class Outbox {
     private byte[] datagram;
     private int sent;
     private boolean awaiting;
+    /** The stored message answers a source that has not proved its address ({@link #sendToUnproven}). */
+    private boolean expendable;
     private Scheduler.Cancellable timer = Scheduler.Cancellable.NONE;
 
     Outbox(IkeContext ctx, IkeSa sa, int messageId) {
@@ -28,6 +30,7 @@ final class Outbox {
     /** Sends a new message and retransmits it until {@link #answered()}. */
     void sendAwaiting(byte[] message) {
         datagram = message;
+        expendable = false;
         sent = 0;
         awaiting = true;
         transmit();
@@ -38,7 +41,20 @@ final class Outbox {
         timer.cancel();
         datagram = message;
         awaiting = false;
+        expendable = false;
         ctx.send(sa, datagram);
+    }
+
+    /**
+     * {@link #sendFinal} for an answer to a source that has not proved its address (Main Mode message 2): it and its
+     * resends may be dropped rather than delay the messages of proven peers ({@link IkeNetwork#sendExpendable}).
+     */
+    void sendToUnproven(byte[] message) {
+        timer.cancel();
+        datagram = message;
+        awaiting = false;
+        expendable = true;
+        ctx.sendTo(sa.local(), sa.remote(), datagram, true);
     }
 
     /** Whether the last message sent waits for an answer. */
@@ -55,7 +71,7 @@ final class Outbox {
     /** The peer repeated the message this one answers: send the stored bytes again. */
     void resend() {
         if (datagram != null) {
-            ctx.send(sa, datagram);
+            ctx.sendTo(sa.local(), sa.remote(), datagram, expendable);
         }
     }
 

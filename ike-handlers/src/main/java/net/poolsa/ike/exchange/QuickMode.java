@@ -47,7 +47,7 @@ import net.poolsa.ike.sa.SelectorPair;
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5.5">RFC 2409 §5.5</a>
  */
-abstract class QuickMode implements MessageHandler {
+abstract class QuickMode implements MessageHandler, Offload.Owner {
     final IkeContext ctx;
     final IkeSa sa;
     final int messageId;
@@ -62,6 +62,8 @@ abstract class QuickMode implements MessageHandler {
     byte[] nonceR;
     DhKeyPair dh;
     ChildSa child;
+    /** Our PFS Diffie-Hellman computation is out ({@link Offload}): a message meanwhile is not processed again. */
+    boolean computing;
 
     QuickMode(IkeContext ctx, IkeSa sa, int messageId) {
         this.ctx = ctx;
@@ -78,6 +80,24 @@ abstract class QuickMode implements MessageHandler {
     @Override
     public int messageId() {
         return messageId;
+    }
+
+    @Override
+    public boolean current() {
+        return sa.quickMode(messageId) == this;
+    }
+
+    @Override
+    public void settled() {
+        computing = false;
+    }
+
+    /** A message while our Diffie-Hellman is computed: the answer goes out when it is ready, once. */
+    void notComputing() throws Refusal {
+        if (computing) {
+            throw Refusal.silent(IkeDropReason.RETRANSMITTED, "Quick Mode message " + Integer.toHexString(messageId)
+                    + " on " + sa + " while its Diffie-Hellman is computed: answered when done");
+        }
     }
 
     /** {@code HDR*, HASH(n), rest}: the hash computed over {@code rest} by {@code hash}. */
@@ -347,8 +367,8 @@ abstract class QuickMode implements MessageHandler {
     void end() {
         outbox.stop();
         releaseSpi();
-        if (dh != null) {
-            dh.destroy();
+        if (dh != null && !computing) {
+            dh.destroy(); // while computing the pair is the pool's: the discarded result wipes it
         }
         sa.removeQuickMode(messageId);
     }

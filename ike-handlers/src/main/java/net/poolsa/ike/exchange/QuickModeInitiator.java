@@ -8,7 +8,9 @@ import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.Lifetime;
 import net.poolsa.ike.crypto.ChildSaKeys;
 import net.poolsa.ike.crypto.DhGroup;
+import net.poolsa.ike.crypto.DhKeyPair;
 import net.poolsa.ike.crypto.IkeCryptoException;
+import net.poolsa.ike.crypto.IkeRandom;
 import net.poolsa.ike.crypto.Phase1Keys;
 import net.poolsa.ike.crypto.Phase1Values;
 import net.poolsa.ike.job.ForgetExchangeJob;
@@ -53,6 +55,8 @@ final class QuickModeInitiator extends QuickMode {
     private final AddressPool remotePool;
     private List<EspProposal> offered;
     private boolean done;
+    /** The refusal that ended this exchange, reported already. */
+    private Refusal reported;
 
     private QuickModeInitiator(IkeContext ctx, IkeSa sa, int messageId, ConnectionState conn, Negotiation negotiation,
                                IdentificationPayload idLocal, IdentificationPayload idRemote) throws IkeProtocolException {
@@ -116,13 +120,32 @@ final class QuickModeInitiator extends QuickMode {
             ahSpiIn = ctx.kernel().allocateSpi();
         }
         nonceI = ctx.random().nonce();
+        if (group == null) {
+            offer(null);
+            return;
+        }
+        IkeRandom random = ctx.random();
+        computing = true;
+        try {
+            ctx.offload().run(sa, null, this, () -> group.generate(random), d -> offer(d.get()), pair -> {
+                if (pair != null) {
+                    pair.destroy();
+                }
+            });
+        } catch (IkeProtocolException e) {
+            throw new IllegalStateException("making our Diffie-Hellman pair: " + e.getMessage(), e);
+        }
+    }
+
+    /** The offer, with the KE of {@code pair} (null without PFS). */
+    private void offer(DhKeyPair pair) {
+        dh = pair;
         Encapsulation encap = encapsulation();
         List<IsakmpPayload> rest = new ArrayList<>();
         rest.add(Phase2Sa.offer(offered, conn.bundleAh(), spiIn, ahSpiIn, conn.config().mode(), encap,
                 conn.config().childLifetime()));
         rest.add(new NoncePayload(nonceI));
-        if (group != null) {
-            dh = group.generate(ctx.random());
+        if (dh != null) {
             rest.add(new KeyExchangePayload(dh.publicValue()));
         }
         rest.add(idLocal);
@@ -139,6 +162,7 @@ final class QuickModeInitiator extends QuickMode {
 
     @Override
     public void received(Received r) throws IkeProtocolException {
+        notComputing();
         Messages.Opened o = Messages.open(sa, r.encrypted(), false);
         if (o.retransmission()) {
             if (done) {
@@ -158,22 +182,35 @@ final class QuickModeInitiator extends QuickMode {
         } catch (IkeCryptoException e) {
             throw Refusal.silent(IkeDropReason.BAD_HASH, e.getMessage() + " on " + sa);
         }
-        o.decrypted().confirm();
+        o.confirm();
         outbox.answered();
         try {
-            second(m, nr);
-        } catch (Refusal e) {
-            fail(e.getMessage(), e.reason() == IkeDropReason.INVALID_ID || e.reason() == IkeDropReason.NO_PROPOSAL
-                    ? "refused" : "failed");
-            throw e.about(Phase2Sa.protocolId(conn.config().protocol()), spiIn);
+            second(r, m, nr);
         } catch (IkeProtocolException e) {
-            fail(e.getMessage(), "failed");
-            throw Refusal.of(e, true).about(Phase2Sa.protocolId(conn.config().protocol()), spiIn);
+            throw failed(e);
         }
     }
 
+    /** Ends the exchange over {@code e} (once: a refusal from the continuation is already this) and names our SA. */
+    private IkeProtocolException failed(IkeProtocolException e) {
+        if (e == reported) {
+            return e;
+        }
+        Refusal f;
+        if (e instanceof Refusal) {
+            f = (Refusal) e;
+            fail(f.getMessage(), f.reason() == IkeDropReason.INVALID_ID || f.reason() == IkeDropReason.NO_PROPOSAL
+                    ? "refused" : "failed");
+        } else {
+            fail(e.getMessage(), "failed");
+            f = Refusal.of(e, true);
+        }
+        reported = f.about(Phase2Sa.protocolId(conn.config().protocol()), spiIn);
+        return reported;
+    }
+
     /** The authenticated {@code <-- HDR*, HASH(2), SA, Nr [, KE], IDci, IDcr [, N]}: install, HASH(3), install. */
-    private void second(IsakmpMessage m, byte[] nr) throws IkeProtocolException {
+    private void second(Received r, IsakmpMessage m, byte[] nr) throws IkeProtocolException {
         Phase2Sa.Chosen c = Phase2Sa.accepted(m.first(SecurityAssociationPayload.class), offered, conn.bundleAh(),
                 conn.config().mode(), encapsulation());
         nonceR = Phase1Values.requireNonce(nr);
@@ -196,7 +233,30 @@ final class QuickModeInitiator extends QuickMode {
         AddressPool announced = announcedOuter(m);
         Lifetime lifetime = withSequenceLimit(responderLifetime(m, conn.config().childLifetime()),
                 c.main().proposal().esn());
-        byte[] gqmxy = ke == null ? null : dh.sharedSecret(ke.data().toByteArray());
+        if (ke == null) {
+            keyed(c, lifetime, announced, null);
+            return;
+        }
+        DhKeyPair ours = dh;
+        byte[] peerPublic = ke.data().toByteArray();
+        computing = true;
+        ctx.offload().run(sa, r, this, () -> ours.sharedSecret(peerPublic), d -> {
+            try {
+                keyed(c, lifetime, announced, d.get());
+            } catch (IkeProtocolException e) {
+                throw failed(e);
+            }
+        }, gqmxy -> {
+            if (gqmxy != null) {
+                java.util.Arrays.fill(gqmxy, (byte) 0);
+            }
+            ours.destroy(); // the exchange ended while the pool held the pair (end() left it to us)
+        });
+    }
+
+    /** With g(qm)^xy ({@code gqmxy}, null without PFS): the keys, the inbound SA, HASH(3), the outbound SA. */
+    private void keyed(Phase2Sa.Chosen c, Lifetime lifetime, AddressPool announced, byte[] gqmxy)
+            throws IkeProtocolException {
         ChildSaKeys ahKeys = ahKeys(c, gqmxy);
         ChildSaKeys keys = keys(c.main().proposal(), c.main().spi(), gqmxy);
         SelectorPair pair = conn.pair(localPool, remotePool);

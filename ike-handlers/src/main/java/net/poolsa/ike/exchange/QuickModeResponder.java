@@ -66,54 +66,87 @@ final class QuickModeResponder extends QuickMode {
         } catch (IkeCryptoException e) {
             throw Refusal.notify(IkeDropReason.BAD_HASH, NotifyType.INVALID_HASH_INFORMATION, e.getMessage() + " on " + sa);
         }
-        o.decrypted().confirm();
+        o.confirm();
         sa.seenMessageIds().add(mid);
         QuickModeResponder qm = new QuickModeResponder(ctx, sa, mid);
         sa.quickMode(mid, qm);
-        try {
-            qm.first(m);
-        } catch (IkeProtocolException e) {
-            Refusal refusal = Refusal.of(e, true);
-            qm.end();
-            ctx.events().exchange("quick_mode", refusal.reason() == IkeDropReason.MALFORMED ? "failed" : "refused");
-            // name the SA the initiator proposed, so that it can tell which of its Quick Modes was refused
-            net.poolsa.ike.message.Proposal first = m.first(SecurityAssociationPayload.class).proposals().get(0);
-            if (first.spi().length() == 4) {
-                refusal.about(first.protocol(), first.spi().intAt(0));
-            }
-            throw refusal;
-        }
+        qm.first(r, m);
     }
 
-    /** The authenticated first message: choose, key, install inbound; then {@code <-- HDR*, HASH(2), ...}. */
-    private void first(IsakmpMessage m) throws IkeProtocolException {
-        nonceI = Phase1Values.requireNonce(m.first(NoncePayload.class).data().toByteArray());
-        List<IdentificationPayload> ids = m.payloads(IdentificationPayload.class);
-        AddressPool remotePool;
+    /** Ends the exchange over {@code e} and names the SA the initiator proposed, so that it can tell which was refused. */
+    private Refusal refused(IsakmpMessage m, IkeProtocolException e) {
+        Refusal refusal = Refusal.of(e, true);
+        end();
+        ctx.events().exchange("quick_mode", refusal.reason() == IkeDropReason.MALFORMED ? "failed" : "refused");
+        net.poolsa.ike.message.Proposal first = m.first(SecurityAssociationPayload.class).proposals().get(0);
+        if (first.spi().length() == 4) {
+            refusal.about(first.protocol(), first.spi().intAt(0));
+        }
+        return refusal;
+    }
+
+    /**
+     * The authenticated first message: choose, then (with PFS, off the IKE thread) our DH pair and g(qm)^xy, then
+     * key, install inbound and {@code <-- HDR*, HASH(2), ...}.
+     */
+    private void first(Received r, IsakmpMessage m) throws IkeProtocolException {
         AddressPool localPool;
-        if (ids.isEmpty()) {
-            remotePool = PoolPolicy.single(sa.remote().getAddress());
-            localPool = PoolPolicy.single(sa.local().getAddress());
-        } else {
-            remotePool = PoolPolicy.protectedPool(ids.get(0), "IDci");
-            localPool = PoolPolicy.protectedPool(ids.get(1), "IDcr");
+        AddressPool remotePool;
+        AddressPool announced;
+        KeyExchangePayload ke;
+        List<IdentificationPayload> ids = m.payloads(IdentificationPayload.class);
+        try {
+            nonceI = Phase1Values.requireNonce(m.first(NoncePayload.class).data().toByteArray());
+            if (ids.isEmpty()) {
+                remotePool = PoolPolicy.single(sa.remote().getAddress());
+                localPool = PoolPolicy.single(sa.local().getAddress());
+            } else {
+                remotePool = PoolPolicy.protectedPool(ids.get(0), "IDci");
+                localPool = PoolPolicy.protectedPool(ids.get(1), "IDcr");
+            }
+            conn = connectionFor(localPool, remotePool);
+            if (!ids.isEmpty()) {
+                checkEntitled("protected pool (IDci)", remotePool);
+            }
+            announced = announcedOuter(m);
+            ke = m.first(KeyExchangePayload.class);
+            String refusal = bundleRefusal();
+            if (refusal != null) {
+                throw Refusal.notify(IkeDropReason.NO_PROPOSAL, NotifyType.NO_PROPOSAL_CHOSEN, refusal);
+            }
+            choice = Phase2Sa.choose(m.first(SecurityAssociationPayload.class), conn.espProposals(), conn.bundleAh(),
+                    conn.config().mode(), encapsulation(), ke != null);
+        } catch (IkeProtocolException e) {
+            throw refused(m, e);
         }
-        conn = connectionFor(localPool, remotePool);
-        if (!ids.isEmpty()) {
-            checkEntitled("protected pool (IDci)", remotePool);
+        AddressPool lp = localPool;
+        AddressPool rp = remotePool;
+        AddressPool an = announced;
+        Offload.Step<Agreement> then = done -> { // done null: no PFS
+            try {
+                answer(m, ids, lp, rp, an, done == null ? null : done.get());
+            } catch (IkeProtocolException e) {
+                throw refused(m, e);
+            }
+        };
+        if (ke == null) {
+            then.accept(null);
+            return;
         }
-        AddressPool announced = announcedOuter(m);
-        KeyExchangePayload ke = m.first(KeyExchangePayload.class);
-        String refusal = bundleRefusal();
-        if (refusal != null) {
-            throw Refusal.notify(IkeDropReason.NO_PROPOSAL, NotifyType.NO_PROPOSAL_CHOSEN, refusal);
-        }
-        choice = Phase2Sa.choose(m.first(SecurityAssociationPayload.class), conn.espProposals(), conn.bundleAh(),
-                conn.config().mode(), encapsulation(), ke != null);
+        net.poolsa.ike.crypto.DhGroup group = choice.main().proposal().group();
+        net.poolsa.ike.crypto.IkeRandom random = ctx.random();
+        byte[] peerPublic = ke.data().toByteArray();
+        computing = true;
+        ctx.offload().run(sa, r, this, () -> Agreement.generate(group, random, peerPublic), then, Agreement::wipe);
+    }
+
+    /** Keys from {@code a} (null without PFS), the inbound SA, and {@code <-- HDR*, HASH(2), SA, Nr [, KE] ...}. */
+    private void answer(IsakmpMessage m, List<IdentificationPayload> ids, AddressPool localPool, AddressPool remotePool,
+                        AddressPool announced, Agreement a) throws IkeProtocolException {
         byte[] gqmxy = null;
-        if (ke != null) {
-            dh = choice.main().proposal().group().generate(ctx.random());
-            gqmxy = dh.sharedSecret(ke.data().toByteArray());
+        if (a != null) {
+            dh = a.pair();
+            gqmxy = a.gxy();
         }
         spiIn = ctx.kernel().allocateSpi();
         if (choice.ah() != null) {
@@ -181,6 +214,7 @@ final class QuickModeResponder extends QuickMode {
 
     @Override
     public void received(Received r) throws IkeProtocolException {
+        notComputing();
         Messages.Opened o = Messages.open(sa, r.encrypted(), false);
         if (o.retransmission()) {
             outbox.resend(); // our HASH(2) was lost: the initiator repeats HASH(1)
@@ -195,7 +229,7 @@ final class QuickModeResponder extends QuickMode {
         } catch (IkeCryptoException e) {
             throw Refusal.silent(IkeDropReason.BAD_HASH, e.getMessage() + " on " + sa);
         }
-        o.decrypted().confirm();
+        o.confirm();
         outbox.answered();
         try {
             installOutbound(choice, pair, outboundKeys, ahOutboundKeys, lifetime);

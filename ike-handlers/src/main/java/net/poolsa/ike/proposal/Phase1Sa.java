@@ -29,8 +29,16 @@ import net.poolsa.ike.message.TransformId;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#appendix-A">RFC 2409 Appendix A</a>
  */
 public final class Phase1Sa {
-    /** A transform the responder accepted, with the lifetime the initiator asked for (0 = none given). */
-    public record Choice(IkeProposal proposal, long lifetimeSeconds, Transform transform, int proposalNumber) {
+    /**
+     * A transform the responder accepted, with the lifetimes the initiator asked for in seconds and in kilobytes
+     * (RFC 2409 Appendix A life types 1 and 2; 0 = none given).
+     */
+    public record Choice(IkeProposal proposal, long lifetimeSeconds, Transform transform, int proposalNumber,
+                         long lifetimeKilobytes) {
+        /** Without a lifetime in kilobytes. */
+        public Choice(IkeProposal proposal, long lifetimeSeconds, Transform transform, int proposalNumber) {
+            this(proposal, lifetimeSeconds, transform, proposalNumber, 0);
+        }
     }
 
     private Phase1Sa() {
@@ -46,14 +54,24 @@ public final class Phase1Sa {
      * Method {@code authMethod} (1 pre-shared key, 3 RSA signatures, 9-11 ECDSA, RFC 4754 §4).
      */
     public static SecurityAssociationPayload offer(List<IkeProposal> suites, long lifetimeSeconds, int authMethod) {
+        return offer(suites, lifetimeSeconds, 0, authMethod);
+    }
+
+    /**
+     * Our offer with a lifetime in kilobytes too ({@code lifetimeKilobytes} &gt; 0): a second Life Type/Life Duration
+     * pair after the one in seconds (RFC 2409 Appendix A: "if a lifetime is specified in both seconds and kilobytes,
+     * the SA expires at whichever comes first").
+     */
+    public static SecurityAssociationPayload offer(List<IkeProposal> suites, long lifetimeSeconds, long lifetimeKilobytes,
+                                                   int authMethod) {
         List<Transform> ts = new ArrayList<>();
         for (IkeProposal p : suites) {
-            ts.add(transform(ts.size() + 1, p, lifetimeSeconds, authMethod));
+            ts.add(transform(ts.size() + 1, p, lifetimeSeconds, lifetimeKilobytes, authMethod));
         }
         return SecurityAssociationPayload.ipsec(List.of(new Proposal(1, ProtocolId.ISAKMP, Octets.EMPTY, ts)));
     }
 
-    static Transform transform(int number, IkeProposal p, long lifetimeSeconds, int authMethod) {
+    static Transform transform(int number, IkeProposal p, long lifetimeSeconds, long lifetimeKilobytes, int authMethod) {
         List<DataAttribute> a = new ArrayList<>();
         a.add(DataAttribute.basic(AttributeType.IKE_ENCRYPTION_ALGORITHM, p.cipher().code()));
         if (p.cipher() == IkeCipher.AES_CBC) {
@@ -65,6 +83,10 @@ public final class Phase1Sa {
         if (lifetimeSeconds > 0) {
             a.add(DataAttribute.basic(AttributeType.IKE_LIFE_TYPE, IkeAttributeValues.LIFE_SECONDS));
             a.add(DataAttribute.number(AttributeType.IKE_LIFE_DURATION, lifetimeSeconds));
+        }
+        if (lifetimeKilobytes > 0) {
+            a.add(DataAttribute.basic(AttributeType.IKE_LIFE_TYPE, IkeAttributeValues.LIFE_KILOBYTES));
+            a.add(DataAttribute.number(AttributeType.IKE_LIFE_DURATION, lifetimeKilobytes));
         }
         return new Transform(number, TransformId.KEY_IKE, a);
     }
@@ -91,7 +113,7 @@ public final class Phase1Sa {
             for (Transform t : p.transforms()) {
                 Parsed parsed = parse(t, authMethod);
                 if (parsed.proposal != null && ours.contains(parsed.proposal)) {
-                    return new Choice(parsed.proposal, parsed.lifetimeSeconds, t, p.number());
+                    return new Choice(parsed.proposal, parsed.lifetimeSeconds, t, p.number(), parsed.lifetimeKilobytes);
                 }
                 seen.add(parsed.description);
             }
@@ -125,15 +147,16 @@ public final class Phase1Sa {
         }
         Proposal p = answer.proposals().get(0);
         Transform t = p.transforms().get(0);
-        Parsed parsed = p.protocol().equals(ProtocolId.ISAKMP) ? parse(t, authMethod) : new Parsed(null, 0, p.protocol().toString());
+        Parsed parsed = p.protocol().equals(ProtocolId.ISAKMP) ? parse(t, authMethod)
+                : new Parsed(null, 0, 0, p.protocol().toString());
         if (parsed.proposal == null || !offered.contains(parsed.proposal)) {
             throw new IkeProtocolException(NotifyType.NO_PROPOSAL_CHOSEN, "the responder chose " + parsed.description
                     + ", which we did not offer (" + offered + ")");
         }
-        return new Choice(parsed.proposal, parsed.lifetimeSeconds, t, p.number());
+        return new Choice(parsed.proposal, parsed.lifetimeSeconds, t, p.number(), parsed.lifetimeKilobytes);
     }
 
-    private record Parsed(IkeProposal proposal, long lifetimeSeconds, String description) {
+    private record Parsed(IkeProposal proposal, long lifetimeSeconds, long lifetimeKilobytes, String description) {
     }
 
     /**
@@ -142,7 +165,7 @@ public final class Phase1Sa {
      */
     private static Parsed parse(Transform t, int authMethod) throws IkeProtocolException {
         if (!t.transformId().equals(TransformId.KEY_IKE)) {
-            return new Parsed(null, 0, t.toString());
+            return new Parsed(null, 0, 0, t.toString());
         }
         int cipher = -1;
         int keyBits = 0;
@@ -150,6 +173,7 @@ public final class Phase1Sa {
         int group = -1;
         int auth = -1;
         long lifetime = 0;
+        long kilobytes = 0;
         int lifeType = 0;
         boolean unknown = false;
         for (DataAttribute a : t.attributes()) {
@@ -168,9 +192,11 @@ public final class Phase1Sa {
             } else if (type.equals(AttributeType.IKE_LIFE_TYPE)) {
                 lifeType = (int) v;
             } else if (type.equals(AttributeType.IKE_LIFE_DURATION)) {
-                // RFC 2409 Appendix A: a duration follows the type it measures; only seconds bound us here
+                // RFC 2409 Appendix A: a duration follows the type it measures
                 if (lifeType == IkeAttributeValues.LIFE_SECONDS) {
                     lifetime = v;
+                } else if (lifeType == IkeAttributeValues.LIFE_KILOBYTES) {
+                    kilobytes = v;
                 }
             } else {
                 unknown = true; // private groups (Group-Prime ...), PRF: nothing we negotiate
@@ -184,9 +210,9 @@ public final class Phase1Sa {
         }
         if (unknown || c == null || h == null || g == null || auth != authMethod
                 || !c.allowsKeyBits(keyBits)) {
-            return new Parsed(null, 0, t.toString());
+            return new Parsed(null, 0, 0, t.toString());
         }
         IkeProposal p = new IkeProposal(c, keyBits, h, g);
-        return new Parsed(p, lifetime, p.name());
+        return new Parsed(p, lifetime, kilobytes, p.name());
     }
 }

@@ -53,6 +53,12 @@ public final class IkeSa {
     private long rekeyAtMillis;
     private long establishedMillis;
     private boolean replaced;
+    // phase-1 lifetime in kilobytes (RFC 2409 Appendix A life type 2)
+    private long lifetimeKilobytes;
+    private long protectedBytes;
+    private long softBytes;
+    private long hardBytes;
+    private ByteLimit byteLimit;
 
     public IkeSa(Role role, long initiatorCookie, long responderCookie, String connection, InetSocketAddress local,
                  InetSocketAddress remote, long createdMillis) {
@@ -139,6 +145,53 @@ public final class IkeSa {
     public void negotiated(IkeProposal proposal, long lifetimeSeconds) {
         this.proposal = proposal;
         this.lifetimeSeconds = lifetimeSeconds;
+    }
+
+    /** The negotiated phase-1 lifetime in kilobytes, 0 for none. */
+    public long lifetimeKilobytes() {
+        return lifetimeKilobytes;
+    }
+
+    public void negotiatedKilobytes(long kilobytes) {
+        this.lifetimeKilobytes = kilobytes;
+    }
+
+    /** Told once when the protected bytes reach the soft limit, once when they reach the hard one. */
+    public interface ByteLimit {
+        void reached(boolean hard);
+    }
+
+    /**
+     * Arms the byte limits: {@code limit} is told when {@link #protectedBytes()} reaches {@code soft}, then
+     * {@code hard} (each once; 0 = none).
+     */
+    public void byteLimits(long soft, long hard, ByteLimit limit) {
+        this.softBytes = soft;
+        this.hardBytes = hard;
+        this.byteLimit = limit;
+    }
+
+    /**
+     * Counts the bytes of one message encrypted or decrypted under this SA (its encrypted body), which the lifetime in
+     * kilobytes measures, and tells the armed limit when a bound is reached.
+     */
+    public void protect(int bytes) {
+        long before = protectedBytes;
+        protectedBytes += bytes;
+        if (byteLimit == null) {
+            return;
+        }
+        if (softBytes > 0 && before < softBytes && protectedBytes >= softBytes) {
+            byteLimit.reached(false);
+        }
+        if (hardBytes > 0 && before < hardBytes && protectedBytes >= hardBytes) {
+            byteLimit.reached(true);
+        }
+    }
+
+    /** Bytes of the messages this SA encrypted and decrypted (Main Mode 5 and 6, Quick Modes, Informationals). */
+    public long protectedBytes() {
+        return protectedBytes;
     }
 
     /** The phase-1 keys, null before Main Mode message 4. */

@@ -48,7 +48,7 @@ public final class IkeTransport implements AutoCloseable {
     /** Bound address to socket; set once by start, read-only, safely published to the threads that send. */
     private volatile Map<InetSocketAddress, Socket> sockets = Map.of();
 
-    private record Socket(Channel channel, PortRole role) {
+    private record Socket(Channel channel, PortRole role, SendBacklog backlog) {
     }
 
     private IkeTransport(TransportEvents events) {
@@ -105,6 +105,7 @@ public final class IkeTransport implements AutoCloseable {
             if (role == PortRole.NAT_T && config.kernelFilter()) {
                 NonEspMarkerFilter.attach(ch.fd().intValue());
             }
+            SendBuffer.enlarge(ch.fd().intValue());
             if (config.socketMark() != 0) {
                 SocketMark.set(ch.fd().intValue(), config.socketMark(), wanted);
             }
@@ -117,7 +118,7 @@ public final class IkeTransport implements AutoCloseable {
             ch.close().awaitUninterruptibly();
             throw e;
         }
-        return new Socket(ch, role);
+        return new Socket(ch, role, new SendBacklog());
     }
 
     /** The event loop every IKE socket runs on; IKE state confined to it needs no lock. */
@@ -154,25 +155,58 @@ public final class IkeTransport implements AutoCloseable {
     /**
      * Sends from the socket bound to {@code datagram.local()}; callable from any thread. A failure (the
      * kernel refused the datagram, the message is outside the size bounds) fails the future and is counted
-     * as {@link TransportDropReason#SEND_FAILED}.
+     * as {@link TransportDropReason#SEND_FAILED}; while {@link SendBacklog#MAX_BYTES} wait for room in the socket's
+     * send buffer the datagram is dropped and counted as {@link TransportDropReason#SEND_QUEUE_FULL}.
      *
      * @throws IllegalArgumentException when no socket is bound to {@code datagram.local()} (the datagram is
      *                                  released)
      */
     public ChannelFuture send(OutboundIkeDatagram datagram) {
+        return send(datagram, SendBacklog.Kind.NORMAL);
+    }
+
+    /**
+     * {@link #send} for an answer to a source that has not proved its address (Main Mode message 2, a notification
+     * in the clear): dropped, and counted as {@link TransportDropReason#SEND_BACKLOGGED}, when anything waits for
+     * room in the socket's send buffer, so that answers to a flood never delay the messages of genuine peers.
+     */
+    public ChannelFuture sendExpendable(OutboundIkeDatagram datagram) {
+        return send(datagram, SendBacklog.Kind.EXPENDABLE);
+    }
+
+    private ChannelFuture send(OutboundIkeDatagram datagram, SendBacklog.Kind kind) {
         Socket s = sockets.get(datagram.local());
         if (s == null) {
             datagram.release();
             throw new IllegalArgumentException("no IKE socket bound to " + datagram.local() + "; bound: " + sockets.keySet());
         }
         InetSocketAddress remote = datagram.remote();
+        int size = datagram.content().readableBytes();
+        if (!s.backlog().admit(kind, size)) {
+            datagram.release();
+            TransportDropReason reason = kind == SendBacklog.Kind.EXPENDABLE ? TransportDropReason.SEND_BACKLOGGED
+                    : TransportDropReason.SEND_QUEUE_FULL;
+            drops.drop(s.role(), reason, remote, size);
+            return s.channel().newFailedFuture(new IOException(reason.label() + ": " + s.backlog().bytes()
+                    + " bytes wait for the socket " + datagram.local()));
+        }
         return s.channel().writeAndFlush(datagram).addListener((ChannelFutureListener) f -> {
+            s.backlog().done(size);
             if (f.isSuccess()) {
                 drops.events().sent(s.role());
             } else {
                 drops.failure(s.role(), TransportDropReason.SEND_FAILED, remote, f.cause());
             }
         });
+    }
+
+    /** The kernel send buffer of the socket bound to {@code bound}, in bytes (SO_SNDBUF). */
+    int sendBuffer(InetSocketAddress bound) throws IOException {
+        Socket s = sockets.get(bound);
+        if (s == null) {
+            throw new IllegalArgumentException("no IKE socket bound to " + bound);
+        }
+        return SendBuffer.get(((EpollDatagramChannel) s.channel()).fd().intValue());
     }
 
     /** The mark the kernel gives what the socket bound to {@code bound} sends (SO_MARK), 0 for none. */

@@ -36,13 +36,6 @@ public final class SocketMark {
 
     /** The mark the kernel holds for socket {@code fd}. */
     static int get(int fd) throws IOException {
-        try (Memory value = new Memory(4); Memory len = new Memory(4)) {
-            value.setInt(0, 0);
-            len.setInt(0, 4);
-            SocketCalls.getsockopt(fd, SocketCalls.SOL_SOCKET, SocketCalls.SO_MARK, value, len);
-            return value.getInt(0);
-        } catch (LastErrorException e) {
-            throw new IOException("getsockopt SO_MARK on fd " + fd + ": errno " + e.getErrorCode(), e);
-        }
+        return SocketCalls.getIntOption(fd, SocketCalls.SO_MARK, "SO_MARK");
     }
 }

@@ -26,7 +26,14 @@ public enum TransportDropReason {
     /** The socket reported an error while reading (the kernel's, not a datagram's). */
     SOCKET_ERROR("socket_error"),
     /** An outbound datagram could not be sent (no socket for its local address, or the kernel refused it). */
-    SEND_FAILED("send_failed");
+    SEND_FAILED("send_failed"),
+    /**
+     * An answer to a source that has not proved its address (Main Mode message 2, a notification in the clear) while
+     * other datagrams waited for room in the socket's send buffer ({@link SendBacklog}): it would only delay them.
+     */
+    SEND_BACKLOGGED("send_backlogged"),
+    /** {@link SendBacklog#MAX_BYTES} already waited for room in the socket's send buffer. */
+    SEND_QUEUE_FULL("send_queue_full");
 
     private final String label;
 

@@ -37,6 +37,28 @@ class SaPayloadsTest {
         assertEquals(MM1_SA, hex(Phase1Sa.offer(AlgorithmWords.parseIke("aes128-sha256-modp2048"), 15840)));
     }
 
+    /**
+     * aes-mm1's SA with a second Life Type/Life Duration pair, kilobytes (2) 4608, after strongSwan's seconds (RFC 2409
+     * Appendix A; strongSwan proposes no phase-1 kilobytes): the transform grows to 0x2c bytes, the proposal to 0x34.
+     * {@code PhaseOneLifetimeTsharkTest} has tshark read it.
+     */
+    static final String MM1_SA_KILOBYTES = "00000001000000010000003401010001000000" + "2c010100008001000780"
+            + "0e0080800200048004000e80030001800b0001800c3de0" + "800b0002800c1200";
+
+    @Test
+    void aPhaseOneOfferWithKilobytesAddsTheSecondLifePairAndIsChosenWithIt() throws Exception {
+        assertEquals(MM1_SA_KILOBYTES, hex(Phase1Sa.offer(AlgorithmWords.parseIke("aes128-sha256-modp2048"), 15840, 4608,
+                net.poolsa.ike.message.IkeAttributeValues.AUTH_PRE_SHARED_KEY)));
+        Phase1Sa.Choice c = Phase1Sa.choose(decode(MM1_SA_KILOBYTES), AlgorithmWords.parseIke("aes128-sha256-modp2048"));
+        assertEquals(15840, c.lifetimeSeconds());
+        assertEquals(4608, c.lifetimeKilobytes());
+        assertEquals(MM1_SA_KILOBYTES, hex(Phase1Sa.answer(c)), "the transform returned as received, both pairs");
+        assertEquals(4608, Phase1Sa.accepted(Phase1Sa.answer(c), AlgorithmWords.parseIke("aes128-sha256-modp2048"))
+                .lifetimeKilobytes(), "the initiator reads the limit back");
+        assertEquals(0, Phase1Sa.choose(decode(MM1_SA), AlgorithmWords.parseIke("aes128-sha256-modp2048"))
+                .lifetimeKilobytes(), "strongSwan's own offer has none");
+    }
+
     @Test
     void theResponderChoosesFromStrongSwansOffer() throws Exception {
         SecurityAssociationPayload offer = decode(MM1_SA);

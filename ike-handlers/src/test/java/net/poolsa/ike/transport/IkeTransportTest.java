@@ -165,6 +165,23 @@ class IkeTransportTest {
         }
     }
 
+    /**
+     * Needs root (SO_SNDBUFFORCE needs CAP_NET_ADMIN): every socket's send buffer holds the answers a flood from
+     * unresolvable on-link sources leaves waiting in ARP (SendBuffer), beyond net.core.wmem_max.
+     */
+    @Test
+    @org.junit.jupiter.api.Tag("root")
+    void everySocketHasTheEnlargedSendBuffer() throws Exception {
+        InetAddress v4 = InetAddress.getByName("127.0.0.1");
+        IkeTransportConfig c = new IkeTransportConfig(List.of(v4), 0, 0, IkeTransportConfig.DEFAULT_MAX_DATAGRAM_BYTES, true);
+        try (IkeTransport t = IkeTransport.start(c, d -> { }, TransportEvents.NONE)) {
+            for (PortRole role : PortRole.values()) {
+                // the kernel doubles what was set (socket(7))
+                assertEquals(2 * SendBuffer.REQUESTED_BYTES, t.sendBuffer(t.boundAddress(v4, role)), role.label());
+            }
+        }
+    }
+
     @Test
     void configurationRefusesWhatCannotWork() {
         InetAddress v4 = InetAddress.getLoopbackAddress();
