@@ -167,7 +167,24 @@ public final class PcapDataPathProvider implements DataPathProvider {
         }));
     }
 
+    /**
+     * {@code detection_ms} of the switch log line: milliseconds with one decimal, rounded half up, "-" when it does not
+     * apply. Integer arithmetic and a StringBuilder: {@code String.format("%.1f")} loaded some 60 classes (locale data,
+     * decimal formatting) on the first switch after the start, on the thread that had just moved the SA.
+     */
+    static String millis(long nanos) {
+        if (nanos < 0) {
+            return "-";
+        }
+        long tenths = (nanos + 50_000) / 100_000;
+        return new StringBuilder(12).append(tenths / 10).append('.').append(tenths % 10).toString();
+    }
+
     static DataPathListener listener(DataPathContext context, AtomicReference<BiConsumer<OuterAddress, OuterAddress>> probes) {
+        // The first switch after the start must not pay for cold code: its log line's formatting and the meters' first
+        // recording run once here, recording nothing.
+        millis(1);
+        context.meters().warmUp();
         return new DataPathListener() {
             /** A loop that stalls under load may do so every second: one line per 10 s says so. */
             private final RateLimitedLog stallLog = RateLimitedLog.perTenSeconds(1);
@@ -198,7 +215,7 @@ public final class PcapDataPathProvider implements DataPathProvider {
                 context.meters().pathSwitched(cause, detectionNanos);
                 LOG.info("event=path_switch spi={} cause={} from={}>{} to={}>{} detection_ms={} rekey=false", sa.spiHex(),
                         cause.label(), previousLocal, previousRemote, sa.currentLocal(), sa.currentRemote(),
-                        detectionNanos < 0 ? "-" : String.format(java.util.Locale.ROOT, "%.1f", detectionNanos / 1e6));
+                        millis(detectionNanos));
             }
 
             @Override

@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.util.TimeUtils;
 import net.poolsa.esp.emit.UplinkEmitter;
 import net.poolsa.esp.event.PathState;
 import net.poolsa.esp.event.PathSwitchCause;
@@ -58,7 +59,7 @@ public final class DataPathMeters {
             switches.put(c, Counter.builder("poolsa.path.switches").tag("cause", c.label())
                     .description("Outbound SAs moved to another pair of outer addresses (same SPI, no IKE), by cause")
                     .register(registry));
-            if (c != PathSwitchCause.SWITCH_BACK) {
+            if (c != PathSwitchCause.SWITCH_BACK && c != PathSwitchCause.PLACEMENT) { // nothing failed: nothing detected
                 detection.put(c, Timer.builder("poolsa.path.detection").tag("cause", c.label())
                         .description("How long the old path had been without evidence when its SA was moved "
                                 + "(local_event: from the kernel's message to the move)")
@@ -99,6 +100,14 @@ public final class DataPathMeters {
         if (t != null && detectionNanos >= 0) {
             t.record(detectionNanos, TimeUnit.NANOSECONDS);
         }
+    }
+
+    /**
+     * Runs the first-use code of {@link #pathSwitched}'s recording once without recording anything: a Timer's first
+     * record loads its unit conversion, which the first switch after the start would otherwise pay for.
+     */
+    public void warmUp() {
+        TimeUtils.convert(1, TimeUnit.NANOSECONDS, TimeUnit.SECONDS);
     }
 
     public void switchHeld(SwitchHold why) {

@@ -66,8 +66,9 @@ class IkePoolPairNetnsTest {
             // Every source (hA's two ranges) to every destination (hB's two ranges), one SA pair.
             assertTrue(lab.waitForPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", Duration.ofSeconds(15)), a.log());
             // Both SAs send over link 1, the first pair of the pools. With DPD the paths are verified only by
-            // authenticated answers, after Main Mode: when link 2's answer comes first, the SA moves there and switches
-            // back to link 1 after the hysteresis (5 s), which this waits for.
+            // authenticated answers, after Main Mode; when link 2's answer comes first, the SA moves to link 1 at link 1's
+            // first answer (first placement). A loaded host's false probe timeout can still hold it on link 2 for the
+            // hysteresis, which this waits for.
             assertTrue(onLinkOne(a, "198.51.100.1", "198.51.100.2", Duration.ofSeconds(20)), a.log());
             assertTrue(onLinkOne(b, "198.51.100.2", "198.51.100.1", Duration.ofSeconds(20)), b.log());
             ApplianceLab.Capture esp1 = lab.startCapture(ApplianceLab.GW_A, "l1a", "esp or udp port 4500");

@@ -12,7 +12,13 @@ public enum PathSwitchCause {
     /** The newest authenticated packet of the SA's connection arrived over another pair of the pools. */
     PEER_MOVED("peer_moved"),
     /** A more preferred path has been up for the hysteresis time: back to it. */
-    SWITCH_BACK("switch_back");
+    SWITCH_BACK("switch_back"),
+    /**
+     * The SA's first placement, before its paths had all answered once (startup): a more preferred path that answered
+     * for the first time, or the first working path for an SA whose path never worked. Taken at once, no hysteresis:
+     * nothing failed.
+     */
+    PLACEMENT("placement");
 
     private final String label;
 

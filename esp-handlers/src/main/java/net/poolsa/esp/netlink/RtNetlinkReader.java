@@ -76,6 +76,13 @@ public final class RtNetlinkReader implements AutoCloseable {
     }
 
     private void run() {
+        // Its message starts a local failover: on a loaded host it must not wait behind ordinary threads
+        // (docs/benchmarks.md §5).
+        try {
+            ThreadNice.raiseCallingThread(ThreadNice.RAISE);
+        } catch (RuntimeException e) {
+            LOG.info("rtnetlink reader at the process's priority: {}", e.getMessage());
+        }
         RtNetlinkSocket s = socket;
         List<RtEvent> batch = new ArrayList<>();
         try {

@@ -37,7 +37,11 @@ import net.poolsa.esp.sad.SecurityAssociationDatabase;
  *     passed, highest sequence number so far) arrived over another monitored path of its pools: the outbound direction
  *     follows at once, as WireGuard's roaming does, so a failure detected at one end repairs both directions.
  *     Unauthenticated packets (probe replies included) never move an SA;</li>
- * <li>{@link PathSwitchCause#SWITCH_BACK}: a more preferred path has been up for the hysteresis time.</li>
+ * <li>{@link PathSwitchCause#SWITCH_BACK}: a more preferred path has been up for the hysteresis time;</li>
+ * <li>{@link PathSwitchCause#PLACEMENT}: at startup, placement follows the preference order without hysteresis: a more
+ *     preferred path that answers for the first time within the placement window ({@link #placing}) takes the SA at
+ *     once, and an SA whose path never worked goes to the first path that answers. Hysteresis is for paths that
+ *     failed.</li>
  * </ul>
  * Peer-moved and switch-back moves are limited per SA (a token bucket); both holds are reported
  * ({@link DataPathListener#outerPathHeld}). An SA that followed its peer leaves switching back to the peer, and an SA
@@ -98,6 +102,7 @@ public final class PathMonitor implements PathEvidence {
     private final long probeCostNanos;
     private final long probeBurstNanos;
     private final long peerShieldNanos;
+    private final long placementWindowNanos;
     private final Consumer<ByteBuf> probeSink;
     private final ByteBufAllocator alloc;
     private final DataPathListener listener;
@@ -122,6 +127,7 @@ public final class PathMonitor implements PathEvidence {
     private int probeCursor;
     private volatile SecurityAssociationDatabase watched;
     private Consumer<SecurityAssociation> announcer = sa -> { };
+    private List<Runnable> deferredReports; // while a local event moves SAs: their reports, made after all moved
 
     /**
      * @param locals    our uplink addresses (the local outer pool in use), in order of preference
@@ -151,6 +157,7 @@ public final class PathMonitor implements PathEvidence {
         this.probeBurstNanos = Math.max(probeCostNanos, 100_000_000L); // a tenth of a second's worth of probes at once
         this.peerShieldNanos = Math.max(PEER_SHIELD_MIN_NANOS, 2 * timers.detectionTime().toNanos());
         this.stallNanos = busyNanos * Math.max(1, timers.detectMultiplier() - 1);
+        this.placementWindowNanos = timers.idleDetectionTime().toNanos();
         this.probeSink = probeSink;
         this.alloc = alloc;
         this.listener = listener;
@@ -498,16 +505,7 @@ public final class PathMonitor implements PathEvidence {
         u.usable = usable;
         u.eventNanos = eventNanos;
         if (!usable) {
-            for (PathPair p : u.pairs) {
-                p.clearProbes();
-                if (p.state != PathState.DOWN) {
-                    p.lastAlive = latest(p.lastEvidence, p.stateSince, NEVER);
-                    setState(p, PathState.DOWN, nowNanos);
-                }
-            }
-            for (PathPair p : u.pairs) {
-                moveOff(p, nowNanos);
-            }
+            uplinkGone(u, nowNanos);
             return;
         }
         int sent = 0;
@@ -523,6 +521,50 @@ public final class PathMonitor implements PathEvidence {
         }
         if (sent > 0) {
             listener.pathProbesSent(sent);
+        }
+    }
+
+    /**
+     * Its uplink went away: its paths are DOWN and their SAs move, every one of them (and its announcement to the peer
+     * sent), before the listener hears of any of it, since the listener logs and records metrics, which may be slow the
+     * first time and must not delay the first packet on the new path.
+     */
+    private void uplinkGone(PathPair.Uplink u, long nowNanos) {
+        // An SA that followed its peer off this uplink (the peer saw the failure first and announced its move) is away
+        // from it for a failure of its own now: it switches back on its own when the link returns, after the hysteresis.
+        for (SaEntry e : entries.values()) {
+            if (e.lastCause == PathSwitchCause.PEER_MOVED && e.left != null && e.left.local == u) {
+                e.lastCause = PathSwitchCause.LOCAL_EVENT;
+            }
+        }
+        PathState[] before = new PathState[u.pairs.size()];
+        for (int i = 0; i < before.length; i++) {
+            PathPair p = u.pairs.get(i);
+            p.clearProbes();
+            before[i] = p.state;
+            if (p.state != PathState.DOWN) {
+                p.lastAlive = latest(p.lastEvidence, p.stateSince, NEVER);
+                p.state = PathState.DOWN; // reported below, after the moves
+                p.stateSince = nowNanos;
+            }
+        }
+        List<Runnable> reports = new ArrayList<>();
+        deferredReports = reports;
+        try {
+            for (PathPair p : u.pairs) {
+                moveOff(p, nowNanos);
+            }
+        } finally {
+            deferredReports = null;
+        }
+        for (int i = 0; i < before.length; i++) {
+            if (before[i] != PathState.DOWN) {
+                PathPair p = u.pairs.get(i);
+                listener.pathStateChanged(p.local.address.address(), p.remote, before[i], PathState.DOWN);
+            }
+        }
+        for (Runnable r : reports) {
+            r.run();
         }
     }
 
@@ -772,6 +814,10 @@ public final class PathMonitor implements PathEvidence {
                 return;
             }
             boolean local = !cur.local.usable;
+            if (!local && cur.timesUp == 0) {
+                move(e, target, PathSwitchCause.PLACEMENT, -1, nowNanos); // it never worked: nothing to detect, nothing to budget
+                return;
+            }
             long since = local ? cur.local.eventNanos : cur.lastAlive;
             spendForced(e, nowNanos);
             move(e, target, local ? PathSwitchCause.LOCAL_EVENT : PathSwitchCause.PROBE_TIMEOUT,
@@ -779,6 +825,10 @@ public final class PathMonitor implements PathEvidence {
             return;
         }
         if (best == null || best.rank >= cur.rank || e.lastCause == PathSwitchCause.PEER_MOVED) {
+            return;
+        }
+        if (placing(e, best, nowNanos)) {
+            move(e, best, PathSwitchCause.PLACEMENT, -1, nowNanos);
             return;
         }
         long upFor = nowNanos - best.stateSince;
@@ -795,6 +845,26 @@ public final class PathMonitor implements PathEvidence {
             return;
         }
         move(e, best, PathSwitchCause.SWITCH_BACK, -1, nowNanos);
+    }
+
+    /**
+     * Whether moving {@code e} to the more preferred {@code best} is still its first placement: {@code best} is up for
+     * the first time (it never failed), and this is within one idle detection time of the first of the SA's paths coming up
+     * (by then every path was probed at least detect-multiplier times since the peer first answered: as many chances as
+     * declaring a path down takes). Such a move needs no hysteresis and takes nothing from the switch budget: each one
+     * goes to a strictly more preferred path that was never up before, so there are fewer of them than paths.
+     */
+    private boolean placing(SaEntry e, PathPair best, long nowNanos) {
+        if (best.timesUp != 1) {
+            return false;
+        }
+        long first = best.firstUp;
+        for (PathPair p : e.candidates) {
+            if (p.firstUp != NEVER && p.firstUp - first < 0) {
+                first = p.firstUp;
+            }
+        }
+        return nowNanos - first < placementWindowNanos;
     }
 
     private static PathPair firstUp(SaEntry e) {
@@ -836,10 +906,18 @@ public final class PathMonitor implements PathEvidence {
             e.group.peerElsewhere = false;
         }
         e.lastCause = cause;
+        e.left = from;
         e.heldFor = null;
         e.heldWhy = null;
         if (cause != PathSwitchCause.PEER_MOVED) {
             announcer.accept(e.sa); // first: the listener's metrics and log line need not delay the peer
+        }
+        List<Runnable> later = deferredReports;
+        if (later != null) {
+            // Its SA moves once in that turn: its uplink's paths are all down, so it does not land on one of them.
+            SecurityAssociation sa = e.sa;
+            later.add(() -> listener.outerPathChanged(sa, fromLocal, fromRemote, cause, detectionNanos));
+            return;
         }
         listener.outerPathChanged(e.sa, fromLocal, fromRemote, cause, detectionNanos);
     }
@@ -889,6 +967,7 @@ public final class PathMonitor implements PathEvidence {
                 p.stateSince = nowNanos;
                 p.modeSince = nowNanos;
             }
+            p.wentUp(nowNanos);
             setState(p, PathState.UP, nowNanos);
             cameUp(p, nowNanos);
         }

@@ -24,6 +24,8 @@ final class PathPair {
     long modeSince = NEVER; // when it last became busy (its detection window restarts then)
     long suspectUntil = NEVER; // a route of its uplink changed: busy-rate probing until then
     long lastDpdWanted = NEVER; // when a DPD probe was last asked for (authenticated-only paths)
+    int timesUp; // UP episodes so far: 1 while it is up for the first time (nothing failed yet), 0 before
+    long firstUp = NEVER; // when it first became UP: starts the placement window of the SAs that may use it
     final long[] tokens = new long[OUTSTANDING]; // 0: free slot
     final int[] sequences = new int[OUTSTANDING];
     int nextToken;
@@ -72,6 +74,14 @@ final class PathPair {
         last.slot = i;
         sas[saCount] = null;
         e.slot = -1;
+    }
+
+    /** It becomes UP now (from another state). */
+    void wentUp(long nowNanos) {
+        timesUp++;
+        if (firstUp == NEVER) {
+            firstUp = nowNanos == NEVER ? NEVER + 1 : nowNanos;
+        }
     }
 
     void clearProbes() {

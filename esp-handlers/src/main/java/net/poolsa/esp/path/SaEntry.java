@@ -19,6 +19,7 @@ final class SaEntry {
     long creditAt;
     long lastPackets;
     PathSwitchCause lastCause;
+    PathPair left; // the path it left at its last move
     PathPair heldFor; // the target and reason last reported as held, so each hold is counted once
     SwitchHold heldWhy;
     long heldEpoch;

@@ -29,6 +29,7 @@ import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.netlink.RtEvent;
 import net.poolsa.esp.netlink.RtNetlinkReader;
+import net.poolsa.esp.netlink.ThreadNice;
 import net.poolsa.esp.path.EvidenceRelay;
 import net.poolsa.esp.path.LocalAddress;
 import net.poolsa.esp.path.PathEvidence;
@@ -167,6 +168,14 @@ public final class DataPlane implements AutoCloseable {
             emitter = emitters.get(0);
             uplinkEmitter = uplinkEmitters.get(0);
             loop = loops.get(0);
+            // The monitor's loop moves SAs in the turn of a link event: like the rtnetlink reader, ahead of ordinary threads.
+            loop.execute(() -> {
+                try {
+                    ThreadNice.raiseCallingThread(ThreadNice.RAISE);
+                } catch (RuntimeException ex) {
+                    LOG.info("data plane loop at the process's priority: {}", ex.getMessage());
+                }
+            });
             // The same allocator as the channels' (PolledChannel): per-thread caches, each loop on its own thread.
             ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
             List<PacketProtector> protectorsByLoop = new ArrayList<>();

@@ -56,6 +56,8 @@ class RtNetlinkNetnsTest {
                         && l.usable()), "the dump has up1 with the index ip prints: " + state);
                 watcher.apply(state, true, 0, 0);
                 assertTrue(usable(monitor));
+                assertEquals(Math.max(-20, nice("thread-self") - ThreadNice.RAISE), readerNice("test-rtnetlink"),
+                        "the reader starts a local failover: raised above the process's threads");
 
                 ns.exec("ip", "link", "set", "up1p", "down");
                 assertTrue(await(batches, watcher, monitor, false), "carrier lost");
@@ -69,6 +71,33 @@ class RtNetlinkNetnsTest {
                 probes.forEach(ByteBuf::release);
             }
         }
+    }
+
+    /** The nice value of a thread: field 19 of its /proc stat ({@code task}: "thread-self" or "self/task/TID"). */
+    private static int nice(String task) throws java.io.IOException {
+        String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", task, "stat"));
+        return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
+    }
+
+    /** The nice value of this process's thread named {@code name}, once it has set it (within 5 s). */
+    private static int readerNice(String name) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        int nice;
+        do {
+            nice = Integer.MIN_VALUE;
+            try (java.util.stream.Stream<java.nio.file.Path> tasks = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/task"))) {
+                for (java.nio.file.Path t : tasks.toList()) {
+                    if (java.nio.file.Files.readString(t.resolve("comm")).strip().equals(name)) {
+                        nice = nice("self/task/" + t.getFileName());
+                    }
+                }
+            }
+            if (nice != Integer.MIN_VALUE && nice != nice("thread-self")) {
+                return nice;
+            }
+            Thread.sleep(20);
+        } while (System.nanoTime() < deadline);
+        return nice;
     }
 
     private static boolean usable(PathMonitor m) {

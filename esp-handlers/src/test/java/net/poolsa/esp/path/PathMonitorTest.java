@@ -284,18 +284,172 @@ class PathMonitorTest {
         assertEquals(B2, out.currentRemote());
         assertTrue(reply(m, B1, 3002 * MS));
         assertEquals(PathState.UP, m.state(A1, B1));
-        for (long t = 3010; t < 8000; t += 10) {
+        bothAnswer(m, 3010, 8000);
+        assertEquals(B2, out.currentRemote(), "up since 3002: not before 8002");
+        m.tick(8000 * MS);
+        m.tick(8010 * MS);
+        assertEquals(B1, out.currentRemote());
+        assertEquals(List.of(L1 + " unverified", L1 + " up", OUT_SPI + " held hysteresis",
+                OUT_SPI + " " + L2 + " -> " + L1 + " switch_back"), events);
+    }
+
+    /**
+     * Startup: the replies to the first probes are lost (the loop stalled, as while the captures open) and both
+     * unverified paths are declared down; then link 2 answers first and link 1 50 ms later. The SA goes to link 2 and
+     * right back to link 1, as its first placement: no hysteresis, no hold, no detection time. A real failure of link 1
+     * afterwards, still inside the placement window, is followed by a switch back that waits the hysteresis.
+     */
+    @Test
+    void atStartupPlacementFollowsThePreferenceOrderWithoutHysteresisAndAfterAFailureTheHysteresisHolds() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        m.saInstalled(out);
+        m.tick(1000 * MS);
+        m.tick(1300 * MS);
+        assertEquals(PathState.DOWN, m.state(A1, B1));
+        assertEquals(PathState.DOWN, m.state(A2, B2));
+        assertTrue(reply(m, B2, 1301 * MS));
+        assertEquals(B2, out.currentRemote(), "the first path that works");
+        assertTrue(reply(m, B1, 1351 * MS));
+        assertEquals(A1, out.currentLocal());
+        assertEquals(B1, out.currentRemote(), "link 1 right after its first answer");
+        assertEquals(List.of(L1 + " down", L2 + " down", L2 + " up", OUT_SPI + " " + L1 + " -> " + L2 + " placement",
+                L1 + " up", OUT_SPI + " " + L2 + " -> " + L1 + " placement"), events);
+        assertEquals(List.of(-1L, -1L), detections, "nothing failed: no detection time");
+
+        events.clear();
+        m.localChanged(A1, false, 1500 * MS, 1500 * MS);
+        assertEquals(B2, out.currentRemote());
+        m.localChanged(A1, true, 1600 * MS, 1600 * MS);
+        assertTrue(reply(m, B1, 1602 * MS));
+        bothAnswer(m, 1610, 6600);
+        assertEquals(B2, out.currentRemote(), "link 1 failed and is up again since 1602: not back before 6602");
+        m.tick(6600 * MS);
+        m.tick(6610 * MS);
+        assertEquals(B1, out.currentRemote());
+        assertEquals(List.of(L1 + " down", OUT_SPI + " " + L1 + " -> " + L2 + " local_event", L1 + " unverified", L1 + " up",
+                OUT_SPI + " held hysteresis", OUT_SPI + " " + L2 + " -> " + L1 + " switch_back"), events);
+    }
+
+    /**
+     * An SA keyed by IKE arrives without outer addresses after link 2 answered and before link 1 did: it starts on link
+     * 2 and moves to link 1 at its first answer. A path whose first answer comes after the placement window (one idle
+     * detection time, 3 s, after the first path came up) did not work while the peer was reachable: it waits the
+     * hysteresis like a path that failed.
+     */
+    @Test
+    void anSaInstalledBeforeLinkOneAnsweredMovesThereAtItsFirstAnswerWithinThePlacementWindowOnly() {
+        PathMonitor m = monitor();
+        m.tick(1000 * MS);
+        assertTrue(reply(m, B2, 1001 * MS));
+        SecurityAssociation out = withoutPath(0x1001, 1);
+        m.saInstalled(out);
+        assertEquals(B2, out.currentRemote(), "the path that is up");
+        assertTrue(reply(m, B1, 1051 * MS));
+        assertEquals(B1, out.currentRemote());
+        assertEquals(List.of(L2 + " up", L1 + " up", OUT_SPI + " " + L2 + " -> " + L1 + " placement"), events);
+
+        events.clear();
+        PathMonitor late = monitor();
+        late.tick(1000 * MS);
+        assertTrue(reply(late, B2, 1001 * MS));
+        SecurityAssociation out2 = withoutPath(0x1002, 2);
+        late.saInstalled(out2);
+        for (long t = 1010; t < 4010; t += 10) {
+            late.tick(t * MS);
+            reply(late, B2, t * MS);
+        }
+        assertTrue(reply(late, B1, 4010 * MS), "link 1's first answer, 3009 ms after link 2's");
+        assertEquals(B2, out2.currentRemote(), "held by the hysteresis");
+        assertEquals(List.of(L1 + " down", L1 + " up", "0x00001002 held hysteresis"), events.stream()
+                .filter(e -> !e.startsWith(L2)).toList());
+    }
+
+    /** Ticks every 10 ms from {@code fromMs} until before {@code toMs}, both peers answering each probe at once. */
+    private void bothAnswer(PathMonitor m, long fromMs, long toMs) {
+        for (long t = fromMs; t < toMs; t += 10) {
             m.tick(t * MS);
             reply(m, B1, t * MS);
             reply(m, B2, t * MS);
         }
-        assertEquals(B2, out.currentRemote(), "up since 3002: not before 8002");
-        for (long t = 8000; t < 8020; t += 10) {
-            m.tick(t * MS);
-        }
-        assertEquals(B1, out.currentRemote());
-        assertEquals(List.of(L1 + " unverified", L1 + " up", OUT_SPI + " held hysteresis",
-                OUT_SPI + " " + L2 + " -> " + L1 + " switch_back"), events);
+    }
+
+    /** An outbound SA as IKE installs it: no outer addresses yet, the path monitor chooses them. */
+    private static SecurityAssociation withoutPath(int spi, int reqid) {
+        return SecurityAssociation.builder().spi(spi).reqid(reqid).direction(Direction.OUTBOUND).localOuter(OURS)
+                .remoteOuter(THEIRS).selector(TrafficSelector.between(AddressPool.parse("192.0.2.0/26"),
+                        AddressPool.parse("192.0.2.64/26"))).keys(ManualSas.xorKeys(1)).build();
+    }
+
+    /**
+     * A local link event moves every SA of the link and announces each move to the peer before the listener, which logs
+     * and records metrics (slow the first time: docs/benchmarks.md §5), hears of the path going down or of any move.
+     * The order of the calls, not their time.
+     */
+    @Test
+    void aLocalEventMovesAndAnnouncesEverySaBeforeTheListenerHearsOfIt() {
+        List<String> order = new ArrayList<>();
+        SecurityAssociation out1 = outbound(0x1001, 1);
+        SecurityAssociation out2 = outbound(0x1002, 2);
+        DataPathListener recording = new DataPathListener() {
+            @Override
+            public void dropped(DropReason reason, SecurityAssociation sa) {
+            }
+
+            @Override
+            public void outerPathChanged(SecurityAssociation sa, OuterAddress previousLocal, OuterAddress previousRemote,
+                                         PathSwitchCause cause, long detectionNanos) {
+                order.add("switch " + sa.spiHex() + " " + cause.label() + ", both on " + out1.currentRemote() + " " + out2.currentRemote());
+            }
+
+            @Override
+            public void pathStateChanged(OuterAddress local, OuterAddress remote, PathState previous, PathState current) {
+                if (previous != null && current == PathState.DOWN) {
+                    order.add("down " + local + ">" + remote + ", both on " + out1.currentRemote() + " " + out2.currentRemote());
+                }
+            }
+        };
+        PathMonitor m = new PathMonitor(List.of(new LocalAddress(A1, 30, "l1"), new LocalAddress(A2, 30, "l2")), List.of(B1, B2),
+                PathTimers.DEFAULTS, probes::add, PooledByteBufAllocator.DEFAULT, recording);
+        m.announceMovesWith(sa -> order.add("announce " + sa.spiHex() + " over " + sa.currentRemote()));
+        m.saInstalled(out1);
+        m.saInstalled(out2);
+        m.tick(1000 * MS);
+        assertTrue(reply(m, B1, 1001 * MS));
+        assertTrue(reply(m, B2, 1001 * MS));
+        m.localChanged(A1, false, 1500 * MS, 1499 * MS);
+        String both = ", both on " + B2 + " " + B2;
+        assertEquals(java.util.Set.of("announce 0x00001001 over " + B2, "announce 0x00001002 over " + B2, "down " + L1 + both,
+                "switch 0x00001001 local_event" + both, "switch 0x00001002 local_event" + both), new java.util.HashSet<>(order));
+        assertEquals(5, order.size(), order.toString());
+        assertEquals(List.of("announce", "announce", "down", "switch", "switch"), order.stream().map(x -> x.substring(0, x.indexOf(' ')))
+                .toList(), "every move and announcement first, then the listener: " + order);
+    }
+
+    /**
+     * The peer saw the failure of our link first and its announcement arrived before our own link event: the SA followed
+     * it. Our own event then finds the SA gone already, but the SA is now away from that link for a failure of our own:
+     * when the link is back it switches back on its own, after the hysteresis, instead of waiting for the peer.
+     */
+    @Test
+    void anSaThatFollowedItsPeerOffALinkThatThenWentDownSwitchesBackOnItsOwn() {
+        PathMonitor m = monitor();
+        SecurityAssociation out = outbound(0x1001, 1);
+        SecurityAssociation in = inbound(0x2001, 1);
+        m.saInstalled(out);
+        bothUp(m, 1000);
+        m.authenticatedV4(in, 10, B2.v4Bits(), A2.v4Bits(), 1500 * MS);
+        assertEquals(B2, out.currentRemote(), "followed the peer's announcement");
+        m.localChanged(A1, false, 1501 * MS, 1501 * MS);
+        m.localChanged(A1, true, 2000 * MS, 2000 * MS);
+        assertTrue(reply(m, B1, 2002 * MS));
+        bothAnswer(m, 2010, 7000);
+        assertEquals(B2, out.currentRemote(), "up again since 2002: not back before 7002");
+        bothAnswer(m, 7000, 7020);
+        assertEquals(B1, out.currentRemote(), "back on link 1 by itself");
+        assertEquals(List.of(OUT_SPI + " " + L2 + " -> " + L1 + " switch_back"), events.stream()
+                .filter(e -> e.contains("switch_back")).toList());
+        assertTrue(events.contains(OUT_SPI + " held hysteresis"), events.toString());
     }
 
     /**
@@ -473,7 +627,8 @@ class PathMonitorTest {
         assertEquals(PathState.DOWN, m.state(A2, B2));
         assertTrue(reply(m, B2, 2000 * MS));
         assertEquals(B2, out.currentRemote());
-        assertEquals(List.of(L1 + " down", L2 + " down", L2 + " up", OUT_SPI + " " + L1 + " -> " + L2 + " probe_timeout"), events);
+        // L1 never worked: its SA's move to the first path that does is its first placement, not a detected failure.
+        assertEquals(List.of(L1 + " down", L2 + " down", L2 + " up", OUT_SPI + " " + L1 + " -> " + L2 + " placement"), events);
     }
 
     /**
