@@ -294,7 +294,7 @@ class PathMonitorTest {
     }
 
     /**
-     * Startup: the replies to the first probes are lost (the loop stalled, as while the captures open) and both
+     * Startup: the replies to the first probes are lost (as while the captures open) and both
      * unverified paths are declared down; then link 2 answers first and link 1 50 ms later. The SA goes to link 2 and
      * right back to link 1, as its first placement: no hysteresis, no hold, no detection time. A real failure of link 1
      * afterwards, still inside the placement window, is followed by a switch back that waits the hysteresis.
@@ -304,8 +304,9 @@ class PathMonitorTest {
         PathMonitor m = monitor();
         SecurityAssociation out = outbound(0x1001, 1);
         m.saInstalled(out);
-        m.tick(1000 * MS);
-        m.tick(1300 * MS);
+        for (long t = 1000; t <= 1300; t += 10) { // on time, no reply: a late tick would be a stall, which judges nothing
+            m.tick(t * MS);
+        }
         assertEquals(PathState.DOWN, m.state(A1, B1));
         assertEquals(PathState.DOWN, m.state(A2, B2));
         assertTrue(reply(m, B2, 1301 * MS));
@@ -316,10 +317,15 @@ class PathMonitorTest {
         assertEquals(List.of(L1 + " down", L2 + " down", L2 + " up", OUT_SPI + " " + L1 + " -> " + L2 + " placement",
                 L1 + " up", OUT_SPI + " " + L2 + " -> " + L1 + " placement"), events);
         assertEquals(List.of(-1L, -1L), detections, "nothing failed: no detection time");
+        bothAnswer(m, 1360, 1500); // ticks on time throughout: a late one would be a stall
 
         events.clear();
         m.localChanged(A1, false, 1500 * MS, 1500 * MS);
         assertEquals(B2, out.currentRemote());
+        for (long t = 1500; t < 1600; t += 10) {
+            m.tick(t * MS);
+            reply(m, B2, t * MS);
+        }
         m.localChanged(A1, true, 1600 * MS, 1600 * MS);
         assertTrue(reply(m, B1, 1602 * MS));
         bothAnswer(m, 1610, 6600);
