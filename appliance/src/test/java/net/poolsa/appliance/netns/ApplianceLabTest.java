@@ -19,7 +19,7 @@ import net.poolsa.esp.pipeline.DataPlaneConfig;
  * Needs root (namespaces, raw sockets, libpcap) and tcpdump/tshark: two {@code poolsa run} appliances on the standard
  * configuration of {@link ApplianceLab} carry IPv4 and IPv6 pings from both of the dual-homed client's addresses, and
  * the uplink in use carries nothing but ESP of the one SA pair (plus the ICMP path probes between outer addresses).
- * Both run the default number of event loops (one per core, at most 4) and say so in their start line.
+ * Both run the default number of event loops (one) and say so in their start line.
  */
 @Tag("root")
 class ApplianceLabTest {
