@@ -101,12 +101,15 @@ class ApplianceTrafficNetnsTest {
             // The emit path's counters tell how the ESP left: every packet the SAs sealed went through a transmit ring
             // (the default) or the raw socket, and on these veth uplinks the rings took nearly all (the raw socket only
             // until a next hop's neighbour entry is known).
-            // gA sends the data (TCP segments, UDP datagrams), gB mostly TCP acknowledgements.
+            // gA sends the data (TCP segments, UDP datagrams), gB mostly TCP acknowledgements: how many depends on how
+            // many segments the receiver's GRO and delayed ACKs take per ACK (459 to over 770 seen for the same
+            // traffic), so gB's floor lies between what it must send in any case (20 echo replies and an ACK per 64 KiB
+            // of the 2 MiB of TCP: 52) and the fewest seen.
             for (ApplianceLab.Poolsa gw : List.of(pair.a(), pair.b())) {
                 double sealed = gw.metric("poolsa_packets_total{connection=\"demo\",direction=\"out\"}");
                 double ring = gw.metric("poolsa_emit_packets_total{path=\"ring\"}");
                 double raw = gw.metric("poolsa_emit_packets_total{path=\"raw\"}");
-                assertTrue(sealed >= (gw == pair.a() ? 2000 : 500), gw + ": ESP sealed: " + sealed);
+                assertTrue(sealed >= (gw == pair.a() ? 2000 : 200), gw + ": ESP sealed: " + sealed);
                 assertTrue(ring + raw >= 0.99 * sealed && ring + raw <= sealed, gw + ": ring " + ring + " + raw " + raw
                         + " against " + sealed + " sealed");
                 assertTrue(ring >= 0.9 * sealed, gw + ": ring " + ring + " of " + sealed + " sealed");
