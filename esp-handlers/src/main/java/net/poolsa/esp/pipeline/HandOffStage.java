@@ -1,5 +1,6 @@
 package net.poolsa.esp.pipeline;
 
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.netty.buffer.ByteBuf;
@@ -87,7 +88,11 @@ public final class HandOffStage extends ChannelInboundHandlerAdapter {
         ChannelHandlerContext c = ctx;
         if (c != null && wakeUpPending.compareAndSet(false, true)) {
             wakeUps++; // under the flag: one writer at a time
-            c.executor().execute(drain);
+            try {
+                c.executor().execute(drain);
+            } catch (RejectedExecutionException stopping) {
+                // The owner's loop is shutting down: what is queued is released with the hand-off (releaseAll).
+            }
         }
     }
 
