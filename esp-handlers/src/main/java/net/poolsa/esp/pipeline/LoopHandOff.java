@@ -100,6 +100,11 @@ public final class LoopHandOff {
         return stages[from].dropped();
     }
 
+    /** Packets waiting in the lane from {@code from} to {@code to}, as its producer sees it (on loop {@code from}). */
+    int queued(int from, int to) {
+        return lanes[from][to].queued();
+    }
+
     /** Releases what is still queued; only once no loop runs any more (the data plane's teardown). */
     public void releaseAll() {
         for (Lane[] row : lanes) {
@@ -130,6 +135,11 @@ public final class LoopHandOff {
             bufs = new ByteBuf[capacity];
             sas = new SecurityAssociation[capacity];
             mask = capacity - 1;
+        }
+
+        /** Producer: slots in use, published or not, by the consumer's last free. */
+        int queued() {
+            return (int) (written - head.get());
         }
 
         /** Producer: queues the packet unpublished; false when the ring is full (the caller still owns {@code buf}). */
