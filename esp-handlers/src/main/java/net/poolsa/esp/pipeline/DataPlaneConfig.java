@@ -31,7 +31,7 @@ public record DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<S
                               List<OuterAddress> peerAddresses, IpsecKernel kernel, MtuSettings mtu,
                               PathTimers paths, boolean manageHost, boolean immediateCapture,
                               Sink sink, int eventLoops) {
-    /** Event loops at most: beyond, the per-SA counters and sequence numbers, shared by all loops, cost more than a loop gains. */
+    /** Event loops at most: beyond, a capture socket per loop and interface and a hand-off lane per pair of loops cost more than a loop gains. */
     public static final int MAX_EVENT_LOOPS = 64;
 
     /**
