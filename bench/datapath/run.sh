@@ -10,6 +10,9 @@
 # Environment: SKIP_STRONGSWAN=1 leaves strongSwan out; POOLSA_CASES picks the poolsa cases (default
 # "gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3"; a case is SUITE[-tun][-v3], SUITE gcm or cbc: see below);
 # EXTRA_JVM_ARGS (e.g. "-Xmx512m") is passed to both poolsa JVMs of every case;
+# EVENT_LOOPS runs every poolsa case once per value in turn (data-path.event-loops in both YAML files), the case name
+# then ending in -lN, e.g. EVENT_LOOPS="1 2 1 2" for 1 against 2 loops alternately in one run (default: the key left
+# out, i.e. the core count, at most 4);
 # EMIT_MODES runs every poolsa case once per emit path (raw, packet, packet-bypass, xdp: -Dpoolsa.emit=MODE), the
 # case name then ending in -MODE, e.g. EMIT_MODES="raw packet" for the raw-socket vs TX-ring comparison in one run;
 # WARMUP_SECS (default 3) is the unmeasured traffic before each case (more on a loaded machine, where the gateways'
@@ -278,6 +281,7 @@ data-path:
     interface: psink
     type: ${14}
   immediate-capture: ${15}
+${LOOPS_LINE:-}
 connections:
   bench:
     mode: tunnel
@@ -328,7 +332,7 @@ poolsa_case() { # name esp-proposal sink-type immediate jvm-args...
     for g in A B; do
         local ns=$GA; [ $g = B ] && ns=$GB
         metrics $ns >"$OUT/$name-gw$g.metrics"
-        STATS+=("$name gw$g: $(grep -E '^poolsa_(packets_total|emit_packets_total|drops_total|ike_exchanges_total)' "$OUT/$name-gw$g.metrics" \
+        STATS+=("$name gw$g: $(grep -E '^poolsa_(packets_total|emit_packets_total|drops_total|ike_exchanges_total|datapath_event_loops|datapath_handoff_packets_total)' "$OUT/$name-gw$g.metrics" \
             | awk '$2 != 0' | tr '\n' ' ')")
     done
     stop "$PA" "$PB"
@@ -346,12 +350,16 @@ for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3}; do
     esac
     sink=ifb; case $c in *-tun*) sink=tun ;; esac
     immediate=true; case $c in *-v3*) immediate=false ;; esac
-    for em in ${EMIT_MODES:-default}; do
-        if [ "$em" = default ]; then
-            poolsa_case "poolsa-$c" "$esp" "$sink" "$immediate"
-        else
-            poolsa_case "poolsa-$c-$em" "$esp" "$sink" "$immediate" "-Dpoolsa.emit=$em"
-        fi
+    for loops in ${EVENT_LOOPS:-default}; do
+        LOOPS_LINE=""; suffix=""
+        if [ "$loops" != default ]; then LOOPS_LINE="  event-loops: $loops"; suffix="-l$loops"; fi
+        for em in ${EMIT_MODES:-default}; do
+            if [ "$em" = default ]; then
+                poolsa_case "poolsa-$c$suffix" "$esp" "$sink" "$immediate"
+            else
+                poolsa_case "poolsa-$c$suffix-$em" "$esp" "$sink" "$immediate" "-Dpoolsa.emit=$em"
+            fi
+        done
     done
 done
 echo

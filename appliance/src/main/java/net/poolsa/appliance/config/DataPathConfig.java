@@ -27,7 +27,7 @@ public record DataPathConfig(List<InterfaceConfig> capture, List<InterfaceConfig
         Objects.requireNonNull(failover, "failover timers");
     }
 
-    /** With the default number of event loops (one). */
+    /** With the default number of event loops for this host (one per core, at most 4). */
     public DataPathConfig(List<InterfaceConfig> capture, List<InterfaceConfig> uplinks, SinkConfig sink, int mtu,
                           boolean immediateCapture, PathTimers failover) {
         this(capture, uplinks, sink, mtu, immediateCapture, failover, DataPlaneConfig.defaultEventLoops());

@@ -61,6 +61,7 @@ public final class PcapDataPathProvider implements DataPathProvider {
         if (emitter != null) {
             context.meters().emitter(plane.uplinkEmitters());
         }
+        context.meters().eventLoops(plane.loopCount(), plane::handedOffPerLoop);
         LOG.info("event=data_path_started uplinks={} peers={} sink={} emit=\"{}\" event_loops={}", config.uplinks().size(),
                 config.peerAddresses(), config.sinkInterface(), emitter == null ? "none" : emitter.description(),
                 plane.loopCount());

@@ -1,11 +1,13 @@
 package net.poolsa.appliance.metrics;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -45,6 +47,8 @@ public final class DataPathMeters {
     private final Map<PathState, AtomicInteger> paths = new EnumMap<>(PathState.class);
     private final Counter probes;
     private volatile List<UplinkEmitter> emitters = List.of();
+    private volatile int eventLoops;
+    private volatile Supplier<long[]> handedOff = () -> new long[0];
     private final Counter stalls;
 
     private final MeterRegistry registry;
@@ -152,5 +156,19 @@ public final class DataPathMeters {
         FunctionCounter.builder("poolsa.emit.packets", this, m -> m.emitters.stream().mapToLong(UplinkEmitter::rawIpsecPackets).sum())
                 .tag("path", "raw")
                 .baseUnit("packets").description("IPsec packets sent to the uplinks, by emit path").register(registry);
+    }
+
+    /**
+     * The data plane's event loops, and the cleartext packets the loops handed to the loop that owns their outbound SA
+     * (summed over the loops; {@code handedOff} is read at each scrape, zero with one loop).
+     */
+    public void eventLoops(int loops, Supplier<long[]> handedOff) {
+        this.eventLoops = loops;
+        this.handedOff = handedOff;
+        Gauge.builder("poolsa.datapath.event.loops", this, m -> m.eventLoops)
+                .description("Event loops the data path runs on (data-path.event-loops)").register(registry);
+        FunctionCounter.builder("poolsa.datapath.handoff.packets", this, m -> Arrays.stream(m.handedOff.get()).sum())
+                .baseUnit("packets").description("Cleartext packets handed to the event loop that owns their outbound SA")
+                .register(registry);
     }
 }

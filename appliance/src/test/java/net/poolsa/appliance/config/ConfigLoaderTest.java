@@ -90,7 +90,7 @@ class ConfigLoaderTest {
         return ConfigLoader.load(cfg).connections().get("site-b");
     }
 
-    /** data-path.event-loops: the default (one) when absent, the value when given, 1-64 else refused at its line. */
+    /** data-path.event-loops: the core-count default when absent, the value when given, 1-64 else refused at its line. */
     @Test
     void eventLoops() throws Exception {
         assertEquals(DataPlaneConfig.defaultEventLoops(), ConfigLoader.load(ConfigFixture.write(dir)).dataPath().eventLoops());

@@ -19,7 +19,7 @@ import net.poolsa.esp.pipeline.DataPlaneConfig;
  * Needs root (namespaces, raw sockets, libpcap) and tcpdump/tshark: two {@code poolsa run} appliances on the standard
  * configuration of {@link ApplianceLab} carry IPv4 and IPv6 pings from both of the dual-homed client's addresses, and
  * the uplink in use carries nothing but ESP of the one SA pair (plus the ICMP path probes between outer addresses).
- * Both run the default number of event loops (one) and say so in their start line.
+ * Both run the default number of event loops (one per core, at most 4) and say so in their start line.
  */
 @Tag("root")
 class ApplianceLabTest {
@@ -39,7 +39,7 @@ class ApplianceLabTest {
             // hysteresis, which this waits for.
             assertTrue(a.awaitOutbound("demo", "198.51.100.1", "198.51.100.2", Duration.ofSeconds(20)), a.log());
             assertTrue(b.awaitOutbound("demo", "198.51.100.2", "198.51.100.1", Duration.ofSeconds(20)), b.log());
-            // The standard configuration leaves data-path.event-loops out: one loop.
+            // The standard configuration leaves data-path.event-loops out: one loop per core, at most 4.
             for (ApplianceLab.Poolsa p : List.of(a, b)) {
                 assertEquals(1, p.logLines("event=data_path_started .* event_loops=" + DataPlaneConfig.defaultEventLoops() + "\\b")
                         .size(), p.log());

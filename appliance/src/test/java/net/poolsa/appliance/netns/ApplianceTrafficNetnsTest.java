@@ -21,6 +21,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 
 import net.poolsa.esp.divert.HostCommands;
 import net.poolsa.esp.netns.NetnsLab;
+import net.poolsa.esp.pipeline.DataPlaneConfig;
 
 /**
  * Needs root (namespaces, raw sockets, libpcap), tcpdump, tshark and iperf3: the product, two {@code poolsa run}
@@ -113,6 +114,9 @@ class ApplianceTrafficNetnsTest {
                 assertTrue(ring + raw >= 0.99 * sealed && ring + raw <= sealed, gw + ": ring " + ring + " + raw " + raw
                         + " against " + sealed + " sealed");
                 assertTrue(ring >= 0.9 * sealed, gw + ": ring " + ring + " of " + sealed + " sealed");
+                // The default number of loops (the core count, at most 4), and the hand-off counter is exported.
+                assertEquals(DataPlaneConfig.defaultEventLoops(), gw.metric("poolsa_datapath_event_loops"), 0.0, gw + ": event loops");
+                assertTrue(gw.metrics().contains("\npoolsa_datapath_handoff_packets_total"), gw + ": hand-off counter exported");
             }
         }
     }

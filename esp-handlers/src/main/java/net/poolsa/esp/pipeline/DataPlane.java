@@ -36,6 +36,7 @@ import net.poolsa.esp.path.PathEvidence;
 import net.poolsa.esp.path.PathMonitor;
 import net.poolsa.esp.path.UplinkWatcher;
 import net.poolsa.esp.sa.OuterAddress;
+import net.poolsa.esp.sa.SecurityAssociation;
 import org.pcap4j.core.PcapHandle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,12 +63,14 @@ import org.slf4j.LoggerFactory;
  * opened N times, one per loop, the N sockets of an interface joined in one PACKET_FANOUT group that spreads packets
  * by the kernel's flow hash (packet(7)), so the packets of one flow, and the fragments of one datagram, are read by
  * one loop in order. Each loop has its own crypto processor, raw sockets and TX rings (a TX ring has one producer).
- * What loops share is lock-free: the SAD and SPD, each SA's outbound sequence number (one atomic increment per
- * packet: no number is sent twice) and replay window (RFC 4303 §3.4.3, compare-and-set), its counters, the drop
+ * Each outbound SA is owned by one loop ({@link LoopHandOff}: a hash of its SPI): a loop that captures cleartext for
+ * an SA it does not own hands the packet to the owner (batched per read, one wake-up per batch, a bounded lane), and
+ * the owner alone assigns the SA's sequence numbers, seals and emits, so its ESP packets leave in sequence order
+ * (a peer's 32-packet replay window sees no reordering from us), and so do the dummy packets that announce a move.
+ * What loops share is lock-free: the SAD and SPD, each SA's replay window (RFC 4303 §3.4.3, compare-and-set: inbound
+ * ESP of one SA over one path is one flow to the fanout hash, but a path change can move it), its counters, the drop
  * listener. The path monitor stays on the first loop; the others hand it their evidence ({@link EvidenceRelay}: at
  * once when an SA's packets come over another path, else at most once per eighth of the probe interval per path).
- * Outbound packets of one SA sealed by two loops at once may leave out of sequence order by up to about two read
- * batches; the receiver's replay window (1024 by default) takes that.
  */
 public final class DataPlane implements AutoCloseable {
     /**
@@ -117,6 +120,7 @@ public final class DataPlane implements AutoCloseable {
     private final List<RawSocketEmitter> emitters = new ArrayList<>();
     private final List<UplinkEmitter> uplinkEmitters = new ArrayList<>();
     private final List<ScheduledFuture<?>> tickers = new ArrayList<>();
+    private LoopHandOff handOff; // null with one loop
     private volatile HostDivert divert; // volatile: the counter thread reads it while stop() holds the lock
     private TunDevice tun;
     private DefaultEventLoop loop; // loops' first: owns the path monitor
@@ -183,18 +187,26 @@ public final class DataPlane implements AutoCloseable {
                 protectorsByLoop.add(protectors.create(alloc, listener));
             }
             PacketProtector protector = protectorsByLoop.get(0);
+            if (n > 1) {
+                handOff = new LoopHandOff(n, listener);
+            }
             List<LocalAddress> locals = config.uplinks().stream()
                     .map(u -> new LocalAddress(u.address(), u.prefixLength(), u.interfaceName())).toList();
             RawSocketEmitter e = emitter;
             monitor = new PathMonitor(locals, config.peerAddresses(), config.paths(), e::send, alloc, listener,
                     RandomSource.SYSTEM.newGenerator());
-            // Through the raw socket: the kernel routes it at once over what is left, while the rings' next hops may
-            // still await the same link event on the neighbour thread.
+            // Sealed by the SA's owner, which numbers all its packets (the monitor calls this on loop 0).
+            LoopHandOff h = handOff;
+            List<DefaultEventLoop> loopsByIndex = List.copyOf(loops);
+            List<RawSocketEmitter> rawByLoop = List.copyOf(emitters);
             monitor.announceMovesWith(sa -> {
-                ByteBuf dummy = protector.dummy(sa);
-                if (dummy != null) {
-                    e.send(dummy);
-                    e.flush();
+                int owner = h == null ? 0 : h.owner(sa);
+                if (owner == 0) {
+                    announceMove(protector, e, sa);
+                } else {
+                    PacketProtector p = protectorsByLoop.get(owner);
+                    RawSocketEmitter r = rawByLoop.get(owner);
+                    loopsByIndex.get(owner).execute(() -> announceMove(p, r, sa));
                 }
             });
             // Before any channel runs: the SAs installed now are indexed by the loop's first task.
@@ -220,7 +232,8 @@ public final class DataPlane implements AutoCloseable {
                     channels.add(sink);
                     channelLoops.add(i);
                 }
-                Pipelines.cleartext(sink.pipeline(), config.kernel(), protectorsByLoop.get(i), config.mtu(), listener);
+                Pipelines.cleartext(sink.pipeline(), config.kernel(), protectorsByLoop.get(i), config.mtu(), listener,
+                        RandomSource.SYSTEM, handOff == null ? null : handOff.stage(i));
             }
             List<List<IpDecoder>> decoders = new ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -271,6 +284,19 @@ public final class DataPlane implements AutoCloseable {
             LOG.warn("data plane start failed, rolling back: {}", ex.toString());
             teardown();
             throw new IllegalStateException("data plane failed to start: " + ex.getMessage(), ex);
+        }
+    }
+
+    /**
+     * A dummy packet on the SA's new path (RFC 4303 §2.6), so that the peer follows at once. Through the raw socket:
+     * the kernel routes it at once over what is left, while the rings' next hops may still await the same link event
+     * on the neighbour thread.
+     */
+    private static void announceMove(PacketProtector protector, RawSocketEmitter raw, SecurityAssociation sa) {
+        ByteBuf dummy = protector.dummy(sa);
+        if (dummy != null) {
+            raw.send(dummy);
+            raw.flush();
         }
     }
 
@@ -481,6 +507,19 @@ public final class DataPlane implements AutoCloseable {
         return n;
     }
 
+    /**
+     * Cleartext packets each event loop handed to the loop that owns their SA so far (index = loop), or empty with one
+     * loop ({@link LoopHandOff}).
+     */
+    public synchronized long[] handedOffPerLoop() {
+        LoopHandOff h = handOff;
+        long[] n = new long[h == null ? 0 : h.loops()];
+        for (int i = 0; i < n.length; i++) {
+            n[i] = h.handedOff(i);
+        }
+        return n;
+    }
+
     /** Packets dropped by the kernel because a capture ring was full, summed over all captures (a metric). */
     public synchronized long captureKernelDrops() {
         long n = 0;
@@ -535,6 +574,10 @@ public final class DataPlane implements AutoCloseable {
         }
         loops.clear();
         loop = null;
+        if (handOff != null) {
+            handOff.releaseAll(); // no loop runs any more: what was still queued between them
+            handOff = null;
+        }
         uplinkEmitters.forEach(UplinkEmitter::close);
         uplinkEmitters.clear();
         uplinkEmitter = null;

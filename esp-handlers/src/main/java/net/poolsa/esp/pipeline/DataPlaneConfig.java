@@ -31,16 +31,22 @@ public record DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<S
                               List<OuterAddress> peerAddresses, IpsecKernel kernel, MtuSettings mtu,
                               PathTimers paths, boolean manageHost, boolean immediateCapture,
                               Sink sink, int eventLoops) {
-    /** Event loops at most: beyond, the per-SA counters and sequence numbers, shared by all loops, cost more than a loop gains. */
+    /** Event loops at most: beyond, a capture socket per loop and interface and a hand-off lane per pair of loops cost more than a loop gains. */
     public static final int MAX_EVENT_LOOPS = 64;
 
     /**
-     * The default number of event loops: one. Two loops sealing packets of one SA put them on the wire out of
-     * sequence-number order by up to a few hundred under load (docs/benchmarks.md §3), beyond the 32- or 64-packet
-     * replay window of common peers (strongSwan's default is 32); more loops are for peers with a large window.
+     * The default number of event loops on this host: one per core, at most 4. Each outbound SA is sealed by one loop
+     * ({@link LoopHandOff}), so its packets leave in sequence order whatever the number. Beyond 4, a busy SA is bound
+     * by its one loop's seal rate anyway, inbound ESP of one SA over one path stays on one loop (the fanout hash), and
+     * every further loop adds a capture socket with its own ring per interface and a lane to every other loop: more
+     * pays only with many SAs, and is then set explicitly (docs/benchmarks.md §3 "Several event loops").
      */
     public static int defaultEventLoops() {
-        return 1;
+        return defaultEventLoops(Runtime.getRuntime().availableProcessors());
+    }
+
+    static int defaultEventLoops(int cores) {
+        return Math.max(1, Math.min(cores, 4));
     }
 
     /** With one event loop. */

@@ -11,7 +11,7 @@ import net.poolsa.esp.path.PathEvidence;
  * The two pipelines of the data plane, each a straight line from capture to emit.
  *
  * <pre>
- * divert sink (cleartext):  decode -> policy (SPD: PROTECT/BYPASS/DISCARD) -> protect (+MTU) -> emit
+ * divert sink (cleartext):  decode -> policy (SPD: PROTECT/BYPASS/DISCARD) [-> handoff to the SA's loop] -> protect (+MTU) -> emit
  * uplink (ESP, AH, UDP/4500): decode (+reassembly) -> sa (SPI, pools) -> unprotect (+selectors, TTL) -> emit
  * </pre>
  *
@@ -35,9 +35,22 @@ public final class Pipelines {
     /** @param random where the protect stage's IPv6 fragment identifications come from */
     public static ChannelPipeline cleartext(ChannelPipeline p, IpsecKernel kernel, PacketProtector protector,
                                             MtuSettings mtu, DataPathListener listener, RandomSource random) {
-        return p.addLast("decode", new IpDecoder(listener, null))
-                .addLast("policy", new OutboundPolicyStage(kernel, listener))
-                .addLast("protect", new ProtectStage(protector, mtu, listener, random))
+        return cleartext(p, kernel, protector, mtu, listener, random, null);
+    }
+
+    /**
+     * With several event loops: {@code handOff} (this loop's stage of a {@link LoopHandOff}) sends each packet to the
+     * loop that owns its SA before it is sealed. Null with one loop: no stage, no cost.
+     */
+    public static ChannelPipeline cleartext(ChannelPipeline p, IpsecKernel kernel, PacketProtector protector,
+                                            MtuSettings mtu, DataPathListener listener, RandomSource random,
+                                            HandOffStage handOff) {
+        p.addLast("decode", new IpDecoder(listener, null))
+                .addLast("policy", new OutboundPolicyStage(kernel, listener));
+        if (handOff != null) {
+            p.addLast("handoff", handOff);
+        }
+        return p.addLast("protect", new ProtectStage(protector, mtu, listener, random))
                 .addLast("emit", new EmitStage());
     }
 

@@ -200,6 +200,10 @@ public final class GatewayMain {
             for (int i = 0; i < perLoop.length; i++) {
                 s.append("loop.").append(i).append(".captured=").append(perLoop[i]).append('\n');
             }
+            long[] handed = dp.handedOffPerLoop();
+            for (int i = 0; i < handed.length; i++) {
+                s.append("loop.").append(i).append(".handed=").append(handed[i]).append('\n');
+            }
             write(status, s.toString());
             Thread.sleep(100);
         }

@@ -23,15 +23,13 @@ import org.junit.jupiter.api.Test;
  * UDP over IPv4 and IPv6, only ESP on the middle links as tshark decrypts it, failover to the other link, forged
  * sources, clean stop) with both gateways running two event loops ({@code --event-loops 2}: every capture opened
  * twice in a PACKET_FANOUT group), and one more test: many numbered UDP flows through the pool SA pair, both ways,
- * every datagram counted, both loops carrying packets, no replay drop at either receiver and no ESP sequence number
- * on the wire twice.
+ * every datagram counted, both loops carrying packets, packets handed to the loop that owns their SA, no replay drop
+ * at either receiver, no ESP sequence number on the wire twice and each SA's ESP in sequence order on each link.
  */
 @Tag("root")
 class TwoGatewaysTwoLoopsNetnsTest extends TwoGatewaysNetnsTest {
     private static final int FLOWS = 32;
     private static final int PER_FLOW = 200;
-    /** The receivers' replay window (SecurityAssociation's default): reordering on the wire must stay inside it. */
-    private static final int REPLAY_WINDOW = 1024;
 
     /** hostB: echoes every datagram back and prints how many distinct ones it received, 3 s after the last. */
     private static final String ECHO_SERVER = String.join("\n",
@@ -96,10 +94,12 @@ class TwoGatewaysTwoLoopsNetnsTest extends TwoGatewaysNetnsTest {
      * spread by the sink's fanout group, while the inbound ESP of one SA over one path is one flow to the kernel's hash,
      * SPI included, and stays on one loop); the replay drops at both receivers (none); and, from a tcpdump capture of
      * gwA's uplinks read by tshark, the (SPI, sequence number) pairs of both SAs: no pair twice, no number between the
-     * lowest and the highest missing, and the numbers out of order on the wire by less than the replay window.
+     * lowest and the highest missing, and on each link every packet after the one before it in sequence order (each SA
+     * is sealed by the one loop that owns it; on main before the hand-off 595 packets were behind a higher number, by
+     * up to 31); and the packets each gateway handed to its SA's loop (at least 10 % of the datagrams).
      */
     @Test
-    void manyFlowsBothWaysThroughTwoLoopsEveryDatagramOnceAndNoSequenceNumberTwice() throws Exception {
+    void manyFlowsBothWaysThroughTwoLoopsEveryDatagramOnceAndEachSasEspInSequenceOrder() throws Exception {
         for (String tag : new String[] {"a", "b"}) {
             String log = lab.log(tag);
             assertTrue(log.contains(", 2 event loops (captures in PACKET_FANOUT groups by flow hash)"), log);
@@ -167,20 +167,34 @@ class TwoGatewaysTwoLoopsNetnsTest extends TwoGatewaysNetnsTest {
             long min = Long.MAX_VALUE;
             long max = Long.MIN_VALUE;
             long reorder = 0;
+            long late = 0;
             for (Path pcap : pcaps) {
                 long top = 0;
                 for (long seq : sequences(pcap, spi)) {
                     assertTrue(seen.add(seq), "sequence number " + seq + " of SPI " + spi + " sent twice");
                     min = Math.min(min, seq);
                     max = Math.max(max, seq);
-                    reorder = Math.max(reorder, top - seq);
+                    if (seq < top) {
+                        late++;
+                        reorder = Math.max(reorder, top - seq);
+                    }
                     top = Math.max(top, seq);
                 }
             }
             assertTrue(seen.size() + captureDrops >= sent, spi + ": " + seen.size() + " ESP packets for " + sent + " datagrams");
             assertTrue(max - min + 1 - seen.size() <= captureDrops, spi + ": " + (max - min + 1 - seen.size())
                     + " numbers missing between " + min + " and " + max + ", tcpdump lost " + captureDrops + " frames");
-            assertTrue(reorder < REPLAY_WINDOW, spi + ": out of order on the wire by " + reorder);
+            // One loop owns each SA and seals all its packets: on each link they leave in sequence order (a veth and
+            // tcpdump keep it), whichever loop captured them.
+            assertEquals(0, late, spi + ": " + late + " ESP packets behind a higher sequence number on their link, by up to "
+                    + reorder);
+        }
+        // Each gateway's SA is owned by one loop: the other loop captured part of the cleartext flows and handed it over.
+        for (String tag : new String[] {"a", "b"}) {
+            Map<String, String> before = tag.equals("a") ? a0 : b0;
+            Map<String, String> after = tag.equals("a") ? a1 : b1;
+            long handed = delta(before, after, "loop.0.handed") + delta(before, after, "loop.1.handed");
+            assertTrue(handed * 10 >= sent, tag + ": packets handed to the SA's loop: " + handed + " of " + sent);
         }
     }
 

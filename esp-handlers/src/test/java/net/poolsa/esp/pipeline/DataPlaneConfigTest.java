@@ -22,8 +22,14 @@ class DataPlaneConfigTest {
     }
 
     @Test
-    void defaultIsOneLoop() {
-        assertEquals(1, DataPlaneConfig.defaultEventLoops());
+    void defaultIsOneLoopPerCoreUpToFour() {
+        assertEquals(1, DataPlaneConfig.defaultEventLoops(1));
+        assertEquals(2, DataPlaneConfig.defaultEventLoops(2));
+        assertEquals(4, DataPlaneConfig.defaultEventLoops(4));
+        assertEquals(4, DataPlaneConfig.defaultEventLoops(16));
+        assertEquals(1, DataPlaneConfig.defaultEventLoops(0));
+        int here = DataPlaneConfig.defaultEventLoops();
+        assertEquals(Math.min(Runtime.getRuntime().availableProcessors(), 4), here);
     }
 
     @Test
