@@ -15,7 +15,10 @@
 # WARMUP_SECS (default 3) is the unmeasured traffic before each case (more on a loaded machine, where the gateways'
 # JIT compilers get little CPU and a short warm-up measures interpreted code); PERF_SECS=N records gateway A with
 # perf for N (at most SECONDS) seconds of each case's TCP test (OUTDIR/CASE-gwA.perf; perf script -i ... | bench/datapath/perfsplit.py;
-# perf slows the gateway: take throughput from a run without it).
+# perf slows the gateway: take throughput from a run without it; the gateways write /tmp/perf-PID.map at exit, so
+# perf script names the JIT-compiled Java methods);
+# POOLSA_JAR=FILE runs that shaded jar instead of building appliance/ (e.g. builds before and after a change,
+# alternated by the caller); NS_PREFIX (default psa-bench) starts the namespace names, which end in this run's PID.
 # Prints a Markdown table; raw iperf3 JSON, gateway configurations, logs, metrics and JFR profiles stay in OUTDIR.
 # Any failed measurement step (iperf3, ping, a gateway or charon that does not start or dies during a case)
 # stops the run with a message naming it and a non-zero exit status: no row is printed from missing data.
@@ -27,14 +30,20 @@ mkdir -p "$OUT"
 cd "$ROOT"
 die() { echo "bench/datapath/run.sh: FAILED: $*" >&2; exit 1; }
 
-# Online (-ntp, not -o): on a fresh machine nothing is cached yet.
-mvn -B -q -ntp -pl appliance -am package -DskipTests >"$OUT/mvn-package.log" 2>&1 \
-    || die "mvn package of the appliance (see $OUT/mvn-package.log)"
-JAR=$(ls "$ROOT"/appliance/target/poolsa-appliance-*-all.jar 2>/dev/null | head -n 1)
-[ -n "$JAR" ] || die "no appliance/target/poolsa-appliance-*-all.jar after mvn package"
+if [ -n "${POOLSA_JAR:-}" ]; then
+    JAR=$(realpath "$POOLSA_JAR")
+    [ -f "$JAR" ] || die "POOLSA_JAR $POOLSA_JAR is not a file"
+else
+    # Online (-ntp, not -o): on a fresh machine nothing is cached yet.
+    mvn -B -q -ntp -pl appliance -am package -DskipTests >"$OUT/mvn-package.log" 2>&1 \
+        || die "mvn package of the appliance (see $OUT/mvn-package.log)"
+    JAR=$(ls "$ROOT"/appliance/target/poolsa-appliance-*-all.jar 2>/dev/null | head -n 1)
+    [ -n "$JAR" ] || die "no appliance/target/poolsa-appliance-*-all.jar after mvn package"
+fi
 
 S=$$
-HA=psa-bench-ha-$S; GA=psa-bench-ga-$S; GB=psa-bench-gb-$S; HB=psa-bench-hb-$S
+P=${NS_PREFIX:-psa-bench}
+HA=$P-ha-$S; GA=$P-ga-$S; GB=$P-gb-$S; HB=$P-hb-$S
 PIDS=()
 cleanup() {
     # On exit, successful or not: most of these processes have already exited (stopped by their case) and some
@@ -253,6 +262,8 @@ fi
 # suite strongSwan runs above: the fair comparison), each SA pair negotiated by IKEv1 (Main Mode PSK, Quick Mode)
 # between the two `poolsa run` instances over link 1, as the packaged example configuration does.
 JOPTS=(-Dio.netty.leakDetectionLevel=disabled)
+# With perf: a map of the JIT-compiled code at exit (/tmp/perf-PID.map), for perf script's symbols.
+[ -n "${PERF_SECS:-}" ] && JOPTS+=(-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit)
 # poolsa_config ns tag local-uplink-addresses... : writes $OUT/tag/poolsa.yaml (see poolsa_case for the arguments)
 poolsa_config() { # dir capture-if capture-addr l1 l1addr l2 l2addr local-outer remote-outer local-prot remote-prot esp start sink-type immediate
     local d=$1
