@@ -98,6 +98,58 @@ class PcapChannelTest {
     }
 
     /**
+     * An "in" capture is not handed the frames this host sends ({@code PACKET_IGNORE_OUTGOING}): on an uplink those
+     * are all the ESP packets the gateway sends, which its filter passes, so the kernel used to copy each into the
+     * ring and wake the reader for libpcap to skip it. On {@code lo} every datagram crosses the interface twice, out
+     * and in: the kernel's count of frames put into the ring must be the datagrams captured, not twice as many.
+     */
+    @Test
+    void anInboundCaptureIsNotHandedTheFramesThisHostSends() throws Exception {
+        DefaultEventLoop loop = new DefaultEventLoop();
+        BlockingQueue<Integer> got = new LinkedBlockingQueue<>();
+        try (DatagramSocket rx = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+             DatagramSocket tx = new DatagramSocket();
+             RawSocketEmitter emitter = new RawSocketEmitter(DropListener.NONE)) {
+            int port = rx.getLocalPort();
+            PcapChannel ch = new PcapChannel("lo", "udp and dst port " + port + " and udp[8] = 0x43",
+                    PcapHandle.PcapDirection.IN, emitter, DropListener.NONE, true);
+            ch.open();
+            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ByteBuf b = (ByteBuf) msg;
+                    got.add(b.getInt(b.readerIndex() + 29));
+                    b.release();
+                }
+            });
+            loop.register(ch).sync();
+            Thread.sleep(200); // the ring is open before we send
+            int count = 20;
+            for (int i = 0; i < count; i++) {
+                byte[] payload = java.nio.ByteBuffer.allocate(5).put((byte) 0x43).putInt(i).array();
+                tx.send(new DatagramPacket(payload, payload.length, InetAddress.getByName("127.0.0.1"), port));
+                if (i == count - 2) {
+                    for (int k = 0; k <= i; k++) {
+                        assertEquals(k, got.poll(3, TimeUnit.SECONDS), "datagram " + k);
+                    }
+                    // The statistics are sampled at most once a second, after a read: the last datagram's read samples them.
+                    Thread.sleep(1100);
+                }
+            }
+            assertEquals(count - 1, got.poll(3, TimeUnit.SECONDS), "the last datagram");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            while (ch.kernelReceived() < count && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(count, ch.captured());
+            assertEquals(count, ch.kernelReceived(), "frames the kernel put into the ring (twice as many: the outgoing copies too)");
+            ch.close().sync();
+        } finally {
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
      * Backpressure: while the event loop is busy, nothing is read and nothing is dropped; the kernel ring
      * holds the packets, and once the loop is free they all arrive, in order, in batches of at most
      * {@link PolledChannel#MAX_BATCH}, read on the loop thread itself.
