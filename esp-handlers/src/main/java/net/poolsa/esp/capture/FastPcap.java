@@ -78,6 +78,11 @@ final class FastPcap {
         }
     }
 
+    /** The capture socket's descriptor (libpcap's, closed with the handle). */
+    int descriptor() {
+        return fd;
+    }
+
     /** @return {@link #PACKET}, {@link #NONE} (nothing ready), or a negative libpcap error */
     int next() {
         int r = pcap_next_ex(pcap, headerRef, dataRef);

@@ -141,6 +141,11 @@ public final class PcapChannel extends PolledChannel {
     }
 
     @Override
+    protected int descriptor() {
+        return pcap.descriptor();
+    }
+
+    @Override
     protected int awaitReadable(int millis) {
         int r = pcap.await(millis);
         return r < 0 ? 0 : r; // EINTR; a closed descriptor shows as POLLNVAL (> 0) and the drain task finds the handle gone
