@@ -17,6 +17,9 @@
 # perf for N (at most SECONDS) seconds of each case's TCP test (OUTDIR/CASE-gwA.perf; perf script -i ... | bench/datapath/perfsplit.py;
 # perf slows the gateway: take throughput from a run without it; the gateways write /tmp/perf-PID.map at exit, so
 # perf script names the JIT-compiled Java methods);
+# FIXED_MBPS=N adds, per case, a UDP test at N Mbit/s offered (1400-byte datagrams, SECS seconds) and prints the
+# gateways' CPU per ESP packet during it after the table: both builds of a comparison then carry the same packets at a
+# rate the gateways keep up with, where the saturated tests give each build what the shared CPU leaves it;
 # POOLSA_JAR=FILE runs that shaded jar instead of building appliance/ (e.g. builds before and after a change,
 # alternated by the caller); NS_PREFIX (default psa-bench) starts the namespace names, which end in this run's PID.
 # Prints a Markdown table; raw iperf3 JSON, gateway configurations, logs, metrics and JFR profiles stay in OUTDIR.
@@ -148,6 +151,15 @@ run_case() {
             perpkt=$(echo "$da $(( $(sa_packets "$fa") - na )) $db $(( $(sa_packets "$fb") - nb )) $hz" \
                 | awk '{printf "%.1f / %.1f", $2 ? $1/$5*1e6/$2 : 0, $4 ? $3/$5*1e6/$4 : 0}')
         fi
+        if [ -n "${FIXED_MBPS:-}" ] && [ -n "$fa" ]; then
+            local fua fsa fub fsb fna fnb
+            fua=$(cpu_user "$pa"); fsa=$(cpu_sys "$pa"); fub=$(cpu_user "$pb"); fsb=$(cpu_sys "$pb")
+            fna=$(sa_packets "$fa"); fnb=$(sa_packets "$fb")
+            iperf "$OUT/$name-fixed.json" -u -b "${FIXED_MBPS}M" -l 1400 -t "$SECS"
+            local fda=$(( $(cpu_user "$pa") - fua + $(cpu_sys "$pa") - fsa )) fdb=$(( $(cpu_user "$pb") - fub + $(cpu_sys "$pb") - fsb ))
+            FIXED+=("$name: UDP offered ${FIXED_MBPS} Mbit/s, $(/usr/bin/python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["end"]["sum"]; b, l = e["bits_per_second"], e["lost_percent"]; print("%.0f Mbit/s received (%.1f %% lost)" % (b * (1 - l / 100) / 1e6, l))' "$OUT/$name-fixed.json"), gateway CPU us per ESP packet (A / B): $(echo "$fda $(( $(sa_packets "$fa") - fna )) $fdb $(( $(sa_packets "$fb") - fnb )) $hz" \
+                | awk '{printf "%.2f / %.2f (%d / %d packets, %.2f / %.2f CPU-s)", $2 ? $1/$5*1e6/$2 : 0, $4 ? $3/$5*1e6/$4 : 0, $2, $4, $1/$5, $3/$5}')")
+        fi
     fi
     # ping exits non-zero when no reply came back at all (or on errors): the case fails then.
     ip netns exec $HA ping -c 200 -i 0.01 -q 192.0.2.65 >/dev/null 2>&1 || die "$name: warm-up ping got no reply"
@@ -261,7 +273,8 @@ fi
 # (a) poolsa on both gateways, for each of POOLSA_CASES: AES-GCM-128 (poolsa's default suite) and AES-CBC-128 + HMAC-SHA2-256-128 (the
 # suite strongSwan runs above: the fair comparison), each SA pair negotiated by IKEv1 (Main Mode PSK, Quick Mode)
 # between the two `poolsa run` instances over link 1, as the packaged example configuration does.
-JOPTS=(-Dio.netty.leakDetectionLevel=disabled)
+# The JVM options of the poolsa launcher (packaging/src/deb/bin/poolsa): the product as it is installed.
+JOPTS=(-XX:+ExitOnOutOfMemoryError -XX:+UseTransparentHugePages -Dio.netty.leakDetectionLevel=disabled)
 # With perf: a map of the JIT-compiled code at exit (/tmp/perf-PID.map), for perf script's symbols.
 [ -n "${PERF_SECS:-}" ] && JOPTS+=(-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit)
 # poolsa_config ns tag local-uplink-addresses... : writes $OUT/tag/poolsa.yaml (see poolsa_case for the arguments)
@@ -346,6 +359,7 @@ poolsa_case() { # name esp-proposal sink-type immediate jvm-args...
     sleep 0.5
 }
 STATS=()
+FIXED=()
 for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3}; do
     # SUITE[-tun][-v3]: gcm = ESP AES-GCM-128, cbc = AES-CBC-128 + HMAC-SHA2-256-128; -tun: TUN device as the divert
     # sink (data-path.sink.type tun) instead of ifb + libpcap; -v3: libpcap without immediate mode (TPACKET_V3 ring
@@ -367,3 +381,7 @@ for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3}; do
 done
 echo
 printf '%s\n' "${STATS[@]}"
+if [ ${#FIXED[@]} -gt 0 ]; then
+    echo
+    printf '%s\n' "${FIXED[@]}"
+fi
