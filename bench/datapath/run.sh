@@ -17,8 +17,9 @@
 # perf for N (at most SECONDS) seconds of each case's TCP test (OUTDIR/CASE-gwA.perf; perf script -i ... | bench/datapath/perfsplit.py;
 # perf slows the gateway: take throughput from a run without it; the gateways write /tmp/perf-PID.map at exit, so
 # perf script names the JIT-compiled Java methods);
-# FIXED_MBPS=N adds, per case, a UDP test at N Mbit/s offered (1400-byte datagrams, SECS seconds) and prints the
-# gateways' CPU per ESP packet during it after the table: both builds of a comparison then carry the same packets at a
+# FIXED_MBPS=N adds, per case, SECS seconds without traffic, then a UDP test at N Mbit/s offered (1400-byte datagrams,
+# SECS seconds), and prints the gateways' CPU per ESP packet during the test and their CPU while idle (subtract it for
+# what the packets alone cost) after the table: both builds of a comparison then carry the same packets at a
 # rate the gateways keep up with, where the saturated tests give each build what the shared CPU leaves it;
 # POOLSA_JAR=FILE runs that shaded jar instead of building appliance/ (e.g. builds before and after a change,
 # alternated by the caller); NS_PREFIX (default psa-bench) starts the namespace names, which end in this run's PID.
@@ -152,13 +153,18 @@ run_case() {
                 | awk '{printf "%.1f / %.1f", $2 ? $1/$5*1e6/$2 : 0, $4 ? $3/$5*1e6/$4 : 0}')
         fi
         if [ -n "${FIXED_MBPS:-}" ] && [ -n "$fa" ]; then
-            local fua fsa fub fsb fna fnb
+            # First SECS without traffic: what the gateways spend regardless of packets (timers, probes, the host
+            # firewall counters, JIT, JFR), to tell from what the packets cost.
+            local fua fsa fub fsb fna fnb iua isa iub isb
+            iua=$(cpu_user "$pa"); isa=$(cpu_sys "$pa"); iub=$(cpu_user "$pb"); isb=$(cpu_sys "$pb")
+            sleep "$SECS"
             fua=$(cpu_user "$pa"); fsa=$(cpu_sys "$pa"); fub=$(cpu_user "$pb"); fsb=$(cpu_sys "$pb")
+            local ida=$(( fua - iua + fsa - isa )) idb=$(( fub - iub + fsb - isb ))
             fna=$(sa_packets "$fa"); fnb=$(sa_packets "$fb")
             iperf "$OUT/$name-fixed.json" -u -b "${FIXED_MBPS}M" -l 1400 -t "$SECS"
             local fda=$(( $(cpu_user "$pa") - fua + $(cpu_sys "$pa") - fsa )) fdb=$(( $(cpu_user "$pb") - fub + $(cpu_sys "$pb") - fsb ))
             FIXED+=("$name: UDP offered ${FIXED_MBPS} Mbit/s, $(/usr/bin/python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["end"]["sum"]; b, l = e["bits_per_second"], e["lost_percent"]; print("%.0f Mbit/s received (%.1f %% lost)" % (b * (1 - l / 100) / 1e6, l))' "$OUT/$name-fixed.json"), gateway CPU us per ESP packet (A / B): $(echo "$fda $(( $(sa_packets "$fa") - fna )) $fdb $(( $(sa_packets "$fb") - fnb )) $hz" \
-                | awk '{printf "%.2f / %.2f (%d / %d packets, %.2f / %.2f CPU-s)", $2 ? $1/$5*1e6/$2 : 0, $4 ? $3/$5*1e6/$4 : 0, $2, $4, $1/$5, $3/$5}')")
+                | awk '{printf "%.2f / %.2f (%d / %d packets, %.2f / %.2f CPU-s)", $2 ? $1/$5*1e6/$2 : 0, $4 ? $3/$5*1e6/$4 : 0, $2, $4, $1/$5, $3/$5}'); the same SECS idle before: $(echo "$ida $idb $hz" | awk '{printf "%.2f / %.2f CPU-s", $1/$3, $2/$3}')")
         fi
     fi
     # ping exits non-zero when no reply came back at all (or on errors): the case fails then.

@@ -92,12 +92,17 @@ public abstract class PolledChannel extends AbstractChannel {
         return device;
     }
 
+    /** System property: "false" makes {@link #newEventLoop} build loops with waker threads, as before 2026-12-02. */
+    public static final String EPOLL_LOOP_PROPERTY = "poolsa.dataplane.epoll";
+
     /**
      * An event loop whose channels of this kind are read without waker threads: an epoll loop ({@link EpollIoHandler})
-     * where Netty's native epoll transport is available, else a {@link DefaultEventLoop} (waker threads).
+     * where Netty's native epoll transport is available and {@value #EPOLL_LOOP_PROPERTY} is not "false", else a
+     * {@link DefaultEventLoop} (waker threads).
      */
     public static SingleThreadEventLoop newEventLoop(ThreadFactory threads) {
-        return Epoll.isAvailable() ? new SingleThreadIoEventLoop(null, threads, EpollIoHandler.newFactory())
+        boolean epoll = !"false".equalsIgnoreCase(System.getProperty(EPOLL_LOOP_PROPERTY, "true").trim());
+        return epoll && Epoll.isAvailable() ? new SingleThreadIoEventLoop(null, threads, EpollIoHandler.newFactory())
                 : new DefaultEventLoop(threads);
     }
 
