@@ -22,6 +22,7 @@ import io.netty.channel.SingleThreadEventLoop;
 import io.netty.channel.SingleThreadIoEventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoEvent;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollIoOps;
@@ -317,6 +318,12 @@ public abstract class PolledChannel extends AbstractChannel {
             }
             if (n < 0 && open) {
                 close(); // readBatch logged why; cancels the registration and releases the source
+            } else if (n == 0 && event instanceof EpollIoEvent e && !e.ops().contains(EpollIoOps.EPOLLIN)) {
+                // An error or hang-up with nothing to read would be reported again at once (level-triggered): stop
+                // reading, as the waker does when poll(2) reports the descriptor failed.
+                LOG.warn("reading {} stopped: its descriptor failed ({})", device, e.ops());
+                registration = null;
+                r.cancel();
             }
         }
 
