@@ -142,14 +142,18 @@ class PcapChannelTest {
             for (Thread t : Thread.getAllStackTraces().keySet()) {
                 assertTrue(!t.getName().equals("poll-lo") || !t.isAlive(), "no waker thread on an epoll loop");
             }
+            java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
             java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
             loop.execute(() -> {
+                busy.countDown();
                 try {
                     release.await(5, TimeUnit.SECONDS); // the loop is busy
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
             });
+            // The epoll loop reads what is ready before it runs its tasks: send only once the busy task runs.
+            assertTrue(busy.await(3, TimeUnit.SECONDS), "the loop runs the busy task");
             for (int i = 0; i < count; i++) {
                 byte[] payload = java.nio.ByteBuffer.allocate(5).put((byte) 0x44).putInt(i).array();
                 tx.send(new DatagramPacket(payload, payload.length, InetAddress.getByName("127.0.0.1"), port));
