@@ -28,9 +28,16 @@ def classify(frames):
     elif "xsk_sendmsg" in joined or "__xsk_generic_xmit" in joined:
         emit = "sendto (AF_XDP kick)"
     if emit:
-        side = "receiver's side run inline (softirq)" if any(r in joined for r in RECEIVE) else "the send itself"
+        if any(r in joined for r in RECEIVE):
+            side = "receiver's side run inline (softirq)"
+        elif "dev_queue_xmit_nit" in joined:
+            side = "copies to this host's packet taps of the sending device (dev_queue_xmit_nit)"
+        else:
+            side = "the send itself"
         return f"kernel, inside {emit}: {side}"
     kernel = [s for s, d in frames if d == "[kernel.kallsyms]"]
+    if kernel and "exc_page_fault" in joined:
+        return "kernel, page faults"
     if kernel:
         call = next((s for s in reversed(kernel) if re.match(r"__(x64|do)_sys_", s)), None)
         if call:
@@ -45,6 +52,12 @@ def classify(frames):
         return "user: libc"
     if "jna" in leaf.lower():
         return "user: JNA"
+    if leaf.rsplit("/", 1)[-1].startswith("perf-") and leaf.endswith(".map"):
+        # the JVM's map of its generated code (-XX:+DumpPerfMapAtExit): JIT-compiled Java, stubs, the interpreter
+        sym = frames[0][0]
+        if sym in ("Interpreter", "I2C/C2I adapters") or sym.startswith(("StubRoutines", "vtable", "itable")):
+            return "user: interpreter, stubs (JVM-generated code)"
+        return "user: JIT-compiled Java"
     return "user: code without symbols (in a gateway: JIT-compiled Java, the interpreter)"
 
 

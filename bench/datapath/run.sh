@@ -18,7 +18,14 @@
 # WARMUP_SECS (default 3) is the unmeasured traffic before each case (more on a loaded machine, where the gateways'
 # JIT compilers get little CPU and a short warm-up measures interpreted code); PERF_SECS=N records gateway A with
 # perf for N (at most SECONDS) seconds of each case's TCP test (OUTDIR/CASE-gwA.perf; perf script -i ... | bench/datapath/perfsplit.py;
-# perf slows the gateway: take throughput from a run without it).
+# perf slows the gateway: take throughput from a run without it; the gateways write /tmp/perf-PID.map at exit, so
+# perf script names the JIT-compiled Java methods);
+# FIXED_MBPS=N adds, per case, SECS seconds without traffic, then a UDP test at N Mbit/s offered (1400-byte datagrams,
+# SECS seconds), and prints the gateways' CPU per ESP packet during the test and their CPU while idle (subtract it for
+# what the packets alone cost) after the table: both builds of a comparison then carry the same packets at a
+# rate the gateways keep up with, where the saturated tests give each build what the shared CPU leaves it;
+# POOLSA_JAR=FILE runs that shaded jar instead of building appliance/ (e.g. builds before and after a change,
+# alternated by the caller); NS_PREFIX (default psa-bench) starts the namespace names, which end in this run's PID.
 # Prints a Markdown table; raw iperf3 JSON, gateway configurations, logs, metrics and JFR profiles stay in OUTDIR.
 # Any failed measurement step (iperf3, ping, a gateway or charon that does not start or dies during a case)
 # stops the run with a message naming it and a non-zero exit status: no row is printed from missing data.
@@ -30,14 +37,20 @@ mkdir -p "$OUT"
 cd "$ROOT"
 die() { echo "bench/datapath/run.sh: FAILED: $*" >&2; exit 1; }
 
-# Online (-ntp, not -o): on a fresh machine nothing is cached yet.
-mvn -B -q -ntp -pl appliance -am package -DskipTests >"$OUT/mvn-package.log" 2>&1 \
-    || die "mvn package of the appliance (see $OUT/mvn-package.log)"
-JAR=$(ls "$ROOT"/appliance/target/poolsa-appliance-*-all.jar 2>/dev/null | head -n 1)
-[ -n "$JAR" ] || die "no appliance/target/poolsa-appliance-*-all.jar after mvn package"
+if [ -n "${POOLSA_JAR:-}" ]; then
+    JAR=$(realpath "$POOLSA_JAR")
+    [ -f "$JAR" ] || die "POOLSA_JAR $POOLSA_JAR is not a file"
+else
+    # Online (-ntp, not -o): on a fresh machine nothing is cached yet.
+    mvn -B -q -ntp -pl appliance -am package -DskipTests >"$OUT/mvn-package.log" 2>&1 \
+        || die "mvn package of the appliance (see $OUT/mvn-package.log)"
+    JAR=$(ls "$ROOT"/appliance/target/poolsa-appliance-*-all.jar 2>/dev/null | head -n 1)
+    [ -n "$JAR" ] || die "no appliance/target/poolsa-appliance-*-all.jar after mvn package"
+fi
 
 S=$$
-HA=psa-bench-ha-$S; GA=psa-bench-ga-$S; GB=psa-bench-gb-$S; HB=psa-bench-hb-$S
+P=${NS_PREFIX:-psa-bench}
+HA=$P-ha-$S; GA=$P-ga-$S; GB=$P-gb-$S; HB=$P-hb-$S
 PIDS=()
 cleanup() {
     # On exit, successful or not: most of these processes have already exited (stopped by their case) and some
@@ -141,6 +154,20 @@ run_case() {
             # gateway CPU (user + system) per ESP packet it sealed or opened during TCP+UDP, in microseconds
             perpkt=$(echo "$da $(( $(sa_packets "$fa") - na )) $db $(( $(sa_packets "$fb") - nb )) $hz" \
                 | awk '{printf "%.1f / %.1f", $2 ? $1/$5*1e6/$2 : 0, $4 ? $3/$5*1e6/$4 : 0}')
+        fi
+        if [ -n "${FIXED_MBPS:-}" ] && [ -n "$fa" ]; then
+            # First SECS without traffic: what the gateways spend regardless of packets (timers, probes, the host
+            # firewall counters, JIT, JFR), to tell from what the packets cost.
+            local fua fsa fub fsb fna fnb iua isa iub isb
+            iua=$(cpu_user "$pa"); isa=$(cpu_sys "$pa"); iub=$(cpu_user "$pb"); isb=$(cpu_sys "$pb")
+            sleep "$SECS"
+            fua=$(cpu_user "$pa"); fsa=$(cpu_sys "$pa"); fub=$(cpu_user "$pb"); fsb=$(cpu_sys "$pb")
+            local ida=$(( fua - iua + fsa - isa )) idb=$(( fub - iub + fsb - isb ))
+            fna=$(sa_packets "$fa"); fnb=$(sa_packets "$fb")
+            iperf "$OUT/$name-fixed.json" -u -b "${FIXED_MBPS}M" -l 1400 -t "$SECS"
+            local fda=$(( $(cpu_user "$pa") - fua + $(cpu_sys "$pa") - fsa )) fdb=$(( $(cpu_user "$pb") - fub + $(cpu_sys "$pb") - fsb ))
+            FIXED+=("$name: UDP offered ${FIXED_MBPS} Mbit/s, $(/usr/bin/python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["end"]["sum"]; b, l = e["bits_per_second"], e["lost_percent"]; print("%.0f Mbit/s received (%.1f %% lost)" % (b * (1 - l / 100) / 1e6, l))' "$OUT/$name-fixed.json"), gateway CPU us per ESP packet (A / B): $(echo "$fda $(( $(sa_packets "$fa") - fna )) $fdb $(( $(sa_packets "$fb") - fnb )) $hz" \
+                | awk '{printf "%.2f / %.2f (%d / %d packets, %.2f / %.2f CPU-s)", $2 ? $1/$5*1e6/$2 : 0, $4 ? $3/$5*1e6/$4 : 0, $2, $4, $1/$5, $3/$5}'); the same SECS idle before: $(echo "$ida $idb $hz" | awk '{printf "%.2f / %.2f CPU-s", $1/$3, $2/$3}')")
         fi
     fi
     # ping exits non-zero when no reply came back at all (or on errors): the case fails then.
@@ -255,7 +282,10 @@ fi
 # (a) poolsa on both gateways, for each of POOLSA_CASES: AES-GCM-128 (poolsa's default suite) and AES-CBC-128 + HMAC-SHA2-256-128 (the
 # suite strongSwan runs above: the fair comparison), each SA pair negotiated by IKEv1 (Main Mode PSK, Quick Mode)
 # between the two `poolsa run` instances over link 1, as the packaged example configuration does.
-JOPTS=(-Dio.netty.leakDetectionLevel=disabled)
+# The JVM options of the poolsa launcher (packaging/src/deb/bin/poolsa): the product as it is installed.
+JOPTS=(-XX:+ExitOnOutOfMemoryError -XX:+UseTransparentHugePages -Dio.netty.leakDetectionLevel=disabled)
+# With perf: a map of the JIT-compiled code at exit (/tmp/perf-PID.map), for perf script's symbols.
+[ -n "${PERF_SECS:-}" ] && JOPTS+=(-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit)
 # poolsa_config ns tag local-uplink-addresses... : writes $OUT/tag/poolsa.yaml (see poolsa_case for the arguments)
 poolsa_config() { # dir capture-if capture-addr l1 l1addr l2 l2addr local-outer remote-outer local-prot remote-prot esp start sink-type immediate
     local d=$1
@@ -339,6 +369,7 @@ poolsa_case() { # name esp-proposal sink-type immediate jvm-args...
     sleep 0.5
 }
 STATS=()
+FIXED=()
 for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3}; do
     # SUITE[-tun][-v3]: gcm = ESP AES-GCM-128, cbc = AES-CBC-128 + HMAC-SHA2-256-128; -tun: TUN device as the divert
     # sink (data-path.sink.type tun) instead of ifb + libpcap; -v3: libpcap without immediate mode (TPACKET_V3 ring
@@ -364,3 +395,7 @@ for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3}; do
 done
 echo
 printf '%s\n' "${STATS[@]}"
+if [ ${#FIXED[@]} -gt 0 ]; then
+    echo
+    printf '%s\n' "${FIXED[@]}"
+fi

@@ -31,6 +31,7 @@ final class FastPcap {
     private static final int PACKET_FANOUT = 18;
     private static final int PACKET_FANOUT_HASH = 0;
     private static final int PACKET_FANOUT_FLAG_UNIQUEID = 0x2000;
+    private static final int PACKET_IGNORE_OUTGOING = 23;
 
     static {
         String name = System.getProperty("org.pcap4j.core.pcapLibName", Platform.isWindows() ? "wpcap" : "pcap");
@@ -75,6 +76,11 @@ final class FastPcap {
         } catch (ReflectiveOperationException | RuntimeException e) {
             throw new IllegalStateException("pcap4j 1.8.2 internals changed: no pcap_t handle field", e);
         }
+    }
+
+    /** The capture socket's descriptor (libpcap's, closed with the handle). */
+    int descriptor() {
+        return fd;
     }
 
     /** @return {@link #PACKET}, {@link #NONE} (nothing ready), or a negative libpcap error */
@@ -148,7 +154,29 @@ final class FastPcap {
         }
     }
 
-    /** setsockopt(2) and getsockopt(2) for {@link #joinFanout}. */
+    /**
+     * Asks the kernel not to hand the socket under {@code handle} the frames this host sends on its interface
+     * (packet(7): {@code PACKET_IGNORE_OUTGOING}, Linux 4.20). libpcap's direction "in" only skips them in user space,
+     * after the kernel has run the filter on every frame sent, copied it into the capture ring and woken the reader:
+     * on an uplink that is every ESP packet the gateway sends (its filter passes ESP).
+     *
+     * @return false when the kernel does not know the option (libpcap still skips the frames then)
+     */
+    static boolean ignoreOutgoing(PcapHandle handle) {
+        int fd = pcap_get_selectable_fd(pointerOf(handle));
+        if (fd < 0) {
+            return false;
+        }
+        try (Memory v = new Memory(4)) {
+            v.setInt(0, 1);
+            LibSock.setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, v, 4);
+            return true;
+        } catch (LastErrorException e) {
+            return false;
+        }
+    }
+
+    /** setsockopt(2) and getsockopt(2) for {@link #joinFanout} and {@link #ignoreOutgoing}. */
     static final class LibSock {
         static {
             Native.register(LibSock.class, "c");

@@ -10,6 +10,7 @@ import org.pcap4j.core.NotOpenException;
 import org.pcap4j.core.PcapHandle;
 import org.pcap4j.core.PcapNativeException;
 import org.pcap4j.core.PcapNetworkInterface;
+import org.pcap4j.core.PcapStat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +40,7 @@ public final class PcapChannel extends PolledChannel {
     private volatile PcapHandle handle;
     private volatile long captured;
     private volatile long kernelDrops;
+    private volatile long kernelReceived;
     // Used by the event loop only, after startSource():
     private FastPcap pcap;
     private ByteBufAllocator alloc;
@@ -72,6 +74,14 @@ public final class PcapChannel extends PolledChannel {
         return kernelDrops;
     }
 
+    /**
+     * Frames the kernel put into the capture ring (libpcap ps_recv), sampled every second with {@link #kernelDrops()}:
+     * more than {@link #captured()} when libpcap skipped some in user space (frames of the wrong direction).
+     */
+    public long kernelReceived() {
+        return kernelReceived;
+    }
+
     /** Frames captured so far. */
     public long captured() {
         return captured;
@@ -91,6 +101,9 @@ public final class PcapChannel extends PolledChannel {
                 .build();
         try {
             h.setDirection(direction);
+            if (direction == PcapHandle.PcapDirection.IN && !FastPcap.ignoreOutgoing(h)) {
+                LOG.debug("capture on {}: no PACKET_IGNORE_OUTGOING, libpcap skips outgoing frames itself", device());
+            }
             h.setFilter(filter, BpfProgram.BpfCompileMode.OPTIMIZE);
         } catch (PcapNativeException | NotOpenException | RuntimeException e) {
             h.close();
@@ -128,6 +141,11 @@ public final class PcapChannel extends PolledChannel {
     }
 
     @Override
+    protected int descriptor() {
+        return pcap.descriptor();
+    }
+
+    @Override
     protected int awaitReadable(int millis) {
         int r = pcap.await(millis);
         return r < 0 ? 0 : r; // EINTR; a closed descriptor shows as POLLNVAL (> 0) and the drain task finds the handle gone
@@ -152,7 +170,9 @@ public final class PcapChannel extends PolledChannel {
         long now = System.nanoTime();
         if (now - nextStats >= 0) {
             try {
-                kernelDrops = handle.getStats().getNumPacketsDropped();
+                PcapStat stat = handle.getStats();
+                kernelDrops = stat.getNumPacketsDropped();
+                kernelReceived = stat.getNumPacketsReceived();
             } catch (PcapNativeException | NotOpenException e) {
                 LOG.debug("capture statistics on {}: {}", device(), e.toString());
             }

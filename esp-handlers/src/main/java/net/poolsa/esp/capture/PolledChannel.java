@@ -1,6 +1,7 @@
 package net.poolsa.esp.capture;
 
 import java.net.SocketAddress;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.locks.LockSupport;
 
 import io.netty.buffer.ByteBuf;
@@ -12,9 +13,21 @@ import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultChannelConfig;
+import io.netty.channel.DefaultEventLoop;
 import io.netty.channel.EventLoop;
+import io.netty.channel.IoEvent;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoRegistration;
 import io.netty.channel.SingleThreadEventLoop;
+import io.netty.channel.SingleThreadIoEventLoop;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoEvent;
+import io.netty.channel.epoll.EpollIoHandle;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollIoOps;
+import io.netty.channel.unix.FileDescriptor;
+import io.netty.util.concurrent.Future;
 import net.poolsa.esp.emit.PacketSink;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,8 +37,11 @@ import org.slf4j.LoggerFactory;
  * whose writes go to a {@link PacketSink}: the source and the sink are the two ends of one pipeline, so the
  * flow between them reads as a list of handlers.
  *
- * <p>Reading runs on the event loop itself: a small waker thread per channel sleeps in {@code poll(2)} on
- * the descriptor and, when the kernel has packets, queues one drain task; the task reads up to
+ * <p>Reading runs on the event loop itself. On an epoll event loop ({@link #newEventLoop}) the loop's own
+ * {@code epoll_wait} watches the descriptor and reads up to {@link #MAX_BATCH} packets when the kernel has some
+ * (level-triggered: a source with more waiting is reported again after the loop's other work), so that a batch
+ * costs the loop one system call to wait and no thread hand-off. On any other loop a small waker thread per channel
+ * sleeps in {@code poll(2)} on the descriptor and, when the kernel has packets, queues one drain task; the task reads up to
  * {@link #MAX_BATCH} packets into pooled direct buffers of the loop's own allocator cache, fires
  * {@code channelRead} per packet and one {@code channelReadComplete} per batch (where the last stage
  * flushes the sink: one {@code sendmmsg} per batch), then either re-queues itself behind the other
@@ -56,6 +72,9 @@ public abstract class PolledChannel extends AbstractChannel {
     private volatile boolean open = true;
     private volatile boolean draining;
     private volatile Thread waker;
+    /** The source's registration with an epoll event loop, instead of a waker thread (event loop only). */
+    private IoRegistration registration;
+    private boolean reading;
 
     protected PolledChannel(String device, PacketSink writes) {
         super(null);
@@ -74,6 +93,20 @@ public abstract class PolledChannel extends AbstractChannel {
         return device;
     }
 
+    /** System property: "false" makes {@link #newEventLoop} build loops with waker threads, as before 2026-12-02. */
+    public static final String EPOLL_LOOP_PROPERTY = "poolsa.dataplane.epoll";
+
+    /**
+     * An event loop whose channels of this kind are read without waker threads: an epoll loop ({@link EpollIoHandler})
+     * where Netty's native epoll transport is available and {@value #EPOLL_LOOP_PROPERTY} is not "false", else a
+     * {@link DefaultEventLoop} (waker threads).
+     */
+    public static SingleThreadEventLoop newEventLoop(ThreadFactory threads) {
+        boolean epoll = !"false".equalsIgnoreCase(System.getProperty(EPOLL_LOOP_PROPERTY, "true").trim());
+        return epoll && Epoll.isAvailable() ? new SingleThreadIoEventLoop(null, threads, EpollIoHandler.newFactory())
+                : new DefaultEventLoop(threads);
+    }
+
     /** Prepares the source for reading on the event loop (called once, on the loop, before the first read). */
     protected abstract void startSource() throws Exception;
 
@@ -84,6 +117,14 @@ public abstract class PolledChannel extends AbstractChannel {
      * @return > 0 when ready, 0 on timeout or EINTR, < 0 when the descriptor failed (the waker stops)
      */
     protected abstract int awaitReadable(int millis);
+
+    /**
+     * The descriptor an epoll event loop waits on for this source (valid after {@link #startSource()}), or -1 to be
+     * woken by a waker thread ({@link #awaitReadable}) on any loop.
+     */
+    protected int descriptor() {
+        return -1;
+    }
 
     /**
      * Reads at most {@code max} packets (on the event loop), firing {@code channelRead} for each IP packet;
@@ -134,6 +175,11 @@ public abstract class PolledChannel extends AbstractChannel {
     @Override
     protected void doClose() {
         open = false;
+        IoRegistration r = registration;
+        registration = null;
+        if (r != null) {
+            r.cancel(); // on the loop: no read of this source runs after this
+        }
         Thread t = waker;
         if (t != null && t != Thread.currentThread()) {
             LockSupport.unpark(t);
@@ -150,15 +196,35 @@ public abstract class PolledChannel extends AbstractChannel {
 
     @Override
     protected void doBeginRead() {
-        if (waker != null || !open) {
+        if (reading || !open) {
             return;
         }
+        reading = true;
         try {
             startSource();
         } catch (Exception e) {
             pipeline().fireExceptionCaught(e);
             return;
         }
+        int fd = descriptor();
+        if (fd >= 0 && eventLoop() instanceof IoEventLoop io && io.isCompatible(EpollIoHandle.class)) {
+            try {
+                Future<IoRegistration> f = io.register(new ReadyHandle(new FileDescriptor(fd))); // on the loop: at once
+                if (!f.isSuccess()) {
+                    throw new IllegalStateException(String.valueOf(f.cause()));
+                }
+                registration = f.getNow();
+                registration.submit(EpollIoOps.EPOLLIN); // level-triggered: see the class comment
+                return;
+            } catch (RuntimeException e) {
+                LOG.warn("reading {}: epoll registration failed, using a waker thread: {}", device, e.toString());
+                registration = null;
+            }
+        }
+        startWaker();
+    }
+
+    private void startWaker() {
         Thread t = new Thread(this::wakeLoop, "poll-" + device);
         t.setDaemon(true);
         waker = t;
@@ -224,6 +290,46 @@ public abstract class PolledChannel extends AbstractChannel {
             if (open) {
                 LOG.warn("reading {} stopped: {}", device, e.toString());
             }
+        }
+    }
+
+    /** The source's descriptor on an epoll loop: each readiness report reads one batch, on the loop. */
+    private final class ReadyHandle implements EpollIoHandle {
+        private final FileDescriptor fd;
+
+        ReadyHandle(FileDescriptor fd) {
+            this.fd = fd;
+        }
+
+        @Override
+        public FileDescriptor fd() {
+            return fd;
+        }
+
+        @Override
+        public void handle(IoRegistration r, IoEvent event) {
+            if (!open || registration == null) { // closed; r may be a wrapper of what register() returned
+                return;
+            }
+            ChannelPipeline p = pipeline();
+            int n = readBatch(p, MAX_BATCH);
+            if (n > 0) {
+                p.fireChannelReadComplete();
+            }
+            if (n < 0 && open) {
+                close(); // readBatch logged why; cancels the registration and releases the source
+            } else if (n == 0 && event instanceof EpollIoEvent e && !e.ops().contains(EpollIoOps.EPOLLIN)) {
+                // An error or hang-up with nothing to read would be reported again at once (level-triggered): stop
+                // reading, as the waker does when poll(2) reports the descriptor failed.
+                LOG.warn("reading {} stopped: its descriptor failed ({})", device, e.ops());
+                registration = null;
+                r.cancel();
+            }
+        }
+
+        @Override
+        public void close() {
+            // The descriptor belongs to the source (libpcap, the TUN device), which closes it in closeSource().
         }
     }
 

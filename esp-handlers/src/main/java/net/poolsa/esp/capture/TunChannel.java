@@ -38,6 +38,11 @@ public final class TunChannel extends PolledChannel {
     }
 
     @Override
+    protected int descriptor() {
+        return tun.fd();
+    }
+
+    @Override
     protected int awaitReadable(int millis) {
         int r = FastPcap.LibPoll.poll(pollFd, 1, millis);
         if (r > 0 && (pollFd.getShort(6) & POLLIN) == 0) {

@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.DefaultEventLoop;
+import io.netty.channel.SingleThreadEventLoop;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import net.poolsa.esp.capture.PcapChannel;
 import net.poolsa.esp.capture.PolledChannel;
@@ -116,14 +116,14 @@ public final class DataPlane implements AutoCloseable {
     private final DataPathListener listener;
     private final List<PolledChannel> channels = new ArrayList<>();
     private final List<Integer> channelLoops = new ArrayList<>(); // the loop index of each of channels
-    private final List<DefaultEventLoop> loops = new ArrayList<>();
+    private final List<SingleThreadEventLoop> loops = new ArrayList<>();
     private final List<RawSocketEmitter> emitters = new ArrayList<>();
     private final List<UplinkEmitter> uplinkEmitters = new ArrayList<>();
     private final List<ScheduledFuture<?>> tickers = new ArrayList<>();
     private LoopHandOff handOff; // null with one loop
     private volatile HostDivert divert; // volatile: the counter thread reads it while stop() holds the lock
     private TunDevice tun;
-    private DefaultEventLoop loop; // loops' first: owns the path monitor
+    private SingleThreadEventLoop loop; // loops' first: owns the path monitor
     private RawSocketEmitter emitter; // loop's: probes and announcements
     private UplinkEmitter uplinkEmitter; // loop's
     private PathMonitor monitor;
@@ -167,7 +167,8 @@ public final class DataPlane implements AutoCloseable {
                 emitters.add(raw);
                 // ESP/AH towards the uplinks through TX rings (raw socket fallback); probes and decapsulated packets stay raw.
                 uplinkEmitters.add(UplinkEmitter.open(UplinkEmitter.Mode.configured(), uplinkNames, raw, mark, listener));
-                loops.add(new DefaultEventLoop(new DefaultThreadFactory(n == 1 ? "poolsa-dataplane" : "poolsa-dataplane-" + i, true)));
+                // epoll loops: the captures are read on the loop's own epoll_wait, without waker threads (PolledChannel)
+                loops.add(PolledChannel.newEventLoop(new DefaultThreadFactory(n == 1 ? "poolsa-dataplane" : "poolsa-dataplane-" + i, true)));
             }
             emitter = emitters.get(0);
             uplinkEmitter = uplinkEmitters.get(0);
@@ -569,7 +570,7 @@ public final class DataPlane implements AutoCloseable {
         }
         channels.clear();
         channelLoops.clear();
-        for (DefaultEventLoop l : loops) {
+        for (SingleThreadEventLoop l : loops) {
             l.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
         loops.clear();

@@ -98,6 +98,140 @@ class PcapChannelTest {
     }
 
     /**
+     * On an epoll event loop ({@link PolledChannel#newEventLoop}) the loop's own epoll_wait watches the capture: no
+     * waker thread, reads on the loop thread, and a backlog read in full batches (level-triggered: the source is
+     * reported again while packets wait), all of them, in order.
+     */
+    @Test
+    void anEpollLoopReadsTheCaptureItselfWithoutAWakerThread() throws Exception {
+        io.netty.channel.SingleThreadEventLoop loop = PolledChannel.newEventLoop(
+                new io.netty.util.concurrent.DefaultThreadFactory("h18c-epoll-test", true));
+        assertTrue(loop instanceof io.netty.channel.IoEventLoop, "Netty's native epoll is available on Linux x86_64");
+        int count = 300;
+        BlockingQueue<Integer> got = new LinkedBlockingQueue<>();
+        BlockingQueue<Integer> batchSizes = new LinkedBlockingQueue<>();
+        try (DatagramSocket rx = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+             DatagramSocket tx = new DatagramSocket();
+             RawSocketEmitter emitter = new RawSocketEmitter(DropListener.NONE)) {
+            int port = rx.getLocalPort();
+            PcapChannel ch = new PcapChannel("lo", "udp and dst port " + port + " and udp[8] = 0x44",
+                    PcapHandle.PcapDirection.IN, emitter, DropListener.NONE, true);
+            ch.open();
+            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                int n;
+
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ByteBuf b = (ByteBuf) msg;
+                    if (!loop.inEventLoop()) {
+                        got.add(-1); // read off the loop thread: fails the order check below
+                    }
+                    got.add(b.getInt(b.readerIndex() + 29));
+                    b.release();
+                    n++;
+                }
+
+                @Override
+                public void channelReadComplete(ChannelHandlerContext ctx) {
+                    batchSizes.add(n);
+                    n = 0;
+                }
+            });
+            loop.register(ch).sync();
+            Thread.sleep(200);
+            for (Thread t : Thread.getAllStackTraces().keySet()) {
+                assertTrue(!t.getName().equals("poll-lo") || !t.isAlive(), "no waker thread on an epoll loop");
+            }
+            java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
+            java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+            loop.execute(() -> {
+                busy.countDown();
+                try {
+                    release.await(5, TimeUnit.SECONDS); // the loop is busy
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            // The epoll loop reads what is ready before it runs its tasks: send only once the busy task runs.
+            assertTrue(busy.await(3, TimeUnit.SECONDS), "the loop runs the busy task");
+            for (int i = 0; i < count; i++) {
+                byte[] payload = java.nio.ByteBuffer.allocate(5).put((byte) 0x44).putInt(i).array();
+                tx.send(new DatagramPacket(payload, payload.length, InetAddress.getByName("127.0.0.1"), port));
+            }
+            Thread.sleep(300);
+            assertTrue(got.isEmpty(), "nothing read while the loop is busy");
+            release.countDown();
+            for (int i = 0; i < count; i++) {
+                assertEquals(i, got.poll(3, TimeUnit.SECONDS), "packet " + i);
+            }
+            ch.close().sync();
+            assertEquals(0, ch.kernelDrops());
+            int total = 0;
+            int largest = 0;
+            for (Integer n : batchSizes) {
+                total += n;
+                largest = Math.max(largest, n);
+            }
+            assertEquals(count, total);
+            assertEquals(PolledChannel.MAX_BATCH, largest, "the backlog is read in full batches: " + batchSizes);
+        } finally {
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
+     * An "in" capture is not handed the frames this host sends ({@code PACKET_IGNORE_OUTGOING}): on an uplink those
+     * are all the ESP packets the gateway sends, which its filter passes, so the kernel used to copy each into the
+     * ring and wake the reader for libpcap to skip it. On {@code lo} every datagram crosses the interface twice, out
+     * and in: the kernel's count of frames put into the ring must be the datagrams captured, not twice as many.
+     */
+    @Test
+    void anInboundCaptureIsNotHandedTheFramesThisHostSends() throws Exception {
+        DefaultEventLoop loop = new DefaultEventLoop();
+        BlockingQueue<Integer> got = new LinkedBlockingQueue<>();
+        try (DatagramSocket rx = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+             DatagramSocket tx = new DatagramSocket();
+             RawSocketEmitter emitter = new RawSocketEmitter(DropListener.NONE)) {
+            int port = rx.getLocalPort();
+            PcapChannel ch = new PcapChannel("lo", "udp and dst port " + port + " and udp[8] = 0x43",
+                    PcapHandle.PcapDirection.IN, emitter, DropListener.NONE, true);
+            ch.open();
+            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ByteBuf b = (ByteBuf) msg;
+                    got.add(b.getInt(b.readerIndex() + 29));
+                    b.release();
+                }
+            });
+            loop.register(ch).sync();
+            Thread.sleep(200); // the ring is open before we send
+            int count = 20;
+            for (int i = 0; i < count; i++) {
+                byte[] payload = java.nio.ByteBuffer.allocate(5).put((byte) 0x43).putInt(i).array();
+                tx.send(new DatagramPacket(payload, payload.length, InetAddress.getByName("127.0.0.1"), port));
+                if (i == count - 2) {
+                    for (int k = 0; k <= i; k++) {
+                        assertEquals(k, got.poll(3, TimeUnit.SECONDS), "datagram " + k);
+                    }
+                    // The statistics are sampled at most once a second, after a read: the last datagram's read samples them.
+                    Thread.sleep(1100);
+                }
+            }
+            assertEquals(count - 1, got.poll(3, TimeUnit.SECONDS), "the last datagram");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
+            while (ch.kernelReceived() < count && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertEquals(count, ch.captured());
+            assertEquals(count, ch.kernelReceived(), "frames the kernel put into the ring (twice as many: the outgoing copies too)");
+            ch.close().sync();
+        } finally {
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    /**
      * Backpressure: while the event loop is busy, nothing is read and nothing is dropped; the kernel ring
      * holds the packets, and once the loop is free they all arrive, in order, in batches of at most
      * {@link PolledChannel#MAX_BATCH}, read on the loop thread itself.
