@@ -198,7 +198,7 @@ public final class DataPlane implements AutoCloseable {
                     RandomSource.SYSTEM.newGenerator());
             // Sealed by the SA's owner, which numbers all its packets (the monitor calls this on loop 0).
             LoopHandOff h = handOff;
-            List<DefaultEventLoop> loopsByIndex = List.copyOf(loops);
+            List<SingleThreadEventLoop> loopsByIndex = List.copyOf(loops);
             List<RawSocketEmitter> rawByLoop = List.copyOf(emitters);
             monitor.announceMovesWith(sa -> {
                 int owner = h == null ? 0 : h.owner(sa);
