@@ -33,6 +33,10 @@ public final class PcapChannel extends PolledChannel {
      */
     public static final int IMMEDIATE_SNAPLEN = 9216;
     private static final Logger LOG = LoggerFactory.getLogger(PcapChannel.class);
+    /** A filter no frame passes (no frame is 0 bytes long); "ip and not ip" would be refused as rejecting all. */
+    static final String PASS_NOTHING = "less 0";
+    /** Bound on the frames discarded before a fanout join: the ring holds fewer (BUFFER_BYTES / frame size). */
+    private static final int MAX_DISCARDED = 1 << 16;
 
     private final String filter;
     private final PcapHandle.PcapDirection direction;
@@ -41,6 +45,7 @@ public final class PcapChannel extends PolledChannel {
     private volatile long captured;
     private volatile long kernelDrops;
     private volatile long kernelReceived;
+    private volatile long discardedBeforeFanout;
     // Used by the event loop only, after startSource():
     private FastPcap pcap;
     private ByteBufAllocator alloc;
@@ -92,6 +97,45 @@ public final class PcapChannel extends PolledChannel {
      * the data plane roll back) instead of failing later on the event loop.
      */
     public void open() throws PcapNativeException, NotOpenException {
+        open(false);
+    }
+
+    /**
+     * Opens the pcap handle as one of the captures of a PACKET_FANOUT group on this interface: the kernel
+     * hands each packet to one of them by flow hash, so the packets of one flow (the fragments of one datagram
+     * included: the hash of a fragment has no ports) always reach the same capture, in order. A socket receives every frame of its interface from activation until it joins; the captures
+     * already in the group receive those frames too, so each would reach the data plane twice (an ESP packet dropped
+     * as a replay, a probe reply refused as already answered). So the socket first takes a filter that passes
+     * nothing, joins, discards what its ring got before that filter, and only then takes its own filter.
+     *
+     * @param group the id another capture of this interface returned, or -1 for a new group
+     * @return the group's id, for the other captures of the interface
+     */
+    public int openInFanout(int group) throws PcapNativeException, NotOpenException {
+        open(true);
+        PcapHandle h = handle;
+        try {
+            int id = FastPcap.joinFanout(h, group < 0 ? FastPcap.NEW_FANOUT_GROUP : group);
+            // Nothing passes the filter now: read the ring empty without waiting (the loop sets non-blocking mode too).
+            h.setBlockingMode(PcapHandle.BlockingMode.NONBLOCKING);
+            for (int i = 0; i < MAX_DISCARDED && h.getNextPacket() != null; i++) {
+                discardedBeforeFanout++;
+            }
+            h.setFilter(filter, BpfProgram.BpfCompileMode.OPTIMIZE);
+            return id;
+        } catch (PcapNativeException | NotOpenException | RuntimeException e) {
+            handle = null;
+            h.close();
+            throw e;
+        }
+    }
+
+    /** Frames received before the capture joined its fanout group and discarded (tests, status). */
+    public long discardedBeforeFanout() {
+        return discardedBeforeFanout;
+    }
+
+    private void open(boolean passNothingYet) throws PcapNativeException, NotOpenException {
         PcapHandle h = new PcapHandle.Builder(device())
                 .snaplen(immediate ? IMMEDIATE_SNAPLEN : SNAPLEN)
                 .promiscuousMode(PcapNetworkInterface.PromiscuousMode.NONPROMISCUOUS)
@@ -104,29 +148,12 @@ public final class PcapChannel extends PolledChannel {
             if (direction == PcapHandle.PcapDirection.IN && !FastPcap.ignoreOutgoing(h)) {
                 LOG.debug("capture on {}: no PACKET_IGNORE_OUTGOING, libpcap skips outgoing frames itself", device());
             }
-            h.setFilter(filter, BpfProgram.BpfCompileMode.OPTIMIZE);
+            h.setFilter(passNothingYet ? PASS_NOTHING : filter, BpfProgram.BpfCompileMode.OPTIMIZE);
         } catch (PcapNativeException | NotOpenException | RuntimeException e) {
             h.close();
             throw e;
         }
         handle = h;
-    }
-
-    /**
-     * Shares this capture's interface with the other captures of one PACKET_FANOUT group (after {@link #open()}):
-     * the kernel hands each packet to one of them by flow hash, so the packets of one flow (the fragments of one
-     * datagram included: the hash of a fragment has no ports) always reach the same capture, in order.
-     *
-     * @param group the id another capture of this interface returned, or -1 for a new group
-     * @return the group's id, for the other captures of the interface
-     * @throws IllegalStateException when not open or the kernel refuses
-     */
-    public int joinFanout(int group) {
-        PcapHandle h = handle;
-        if (h == null) {
-            throw new IllegalStateException("capture on " + device() + " is not open");
-        }
-        return FastPcap.joinFanout(h, group < 0 ? FastPcap.NEW_FANOUT_GROUP : group);
     }
 
     @Override

@@ -225,8 +225,11 @@ public final class DataPlane implements AutoCloseable {
                             uplinkEmitters.get(i), listener, config.immediateCapture());
                     channels.add(capture); // before open(): a failed start closes what was opened
                     channelLoops.add(i);
-                    capture.open();
-                    sinkGroup = n > 1 ? capture.joinFanout(sinkGroup) : sinkGroup;
+                    if (n > 1) {
+                        sinkGroup = capture.openInFanout(sinkGroup);
+                    } else {
+                        capture.open();
+                    }
                     sink = capture;
                 }
                 if (tun != null) {
@@ -249,8 +252,11 @@ public final class DataPlane implements AutoCloseable {
                             tun != null ? tun : emitters.get(i), listener, config.immediateCapture());
                     channels.add(ch);
                     channelLoops.add(i);
-                    ch.open();
-                    group = n > 1 ? ch.joinFanout(group) : group;
+                    if (n > 1) {
+                        group = ch.openInFanout(group);
+                    } else {
+                        ch.open();
+                    }
                     // The monitor lives on loop 0; the other loops hand their evidence over (EvidenceRelay).
                     PathEvidence evidence = i == 0 ? monitor : new EvidenceRelay(monitor, loop, listener, config.paths());
                     Pipelines.uplink(ch.pipeline(), config.kernel(), protectorsByLoop.get(i), evidence, listener, config.mtu(),

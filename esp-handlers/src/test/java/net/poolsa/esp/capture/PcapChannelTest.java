@@ -304,4 +304,85 @@ class PcapChannelTest {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
     }
+
+    /**
+     * Captures that join one PACKET_FANOUT group while traffic flows hand each frame to the data plane once: a socket
+     * receives every frame of its interface from activation until it joins, and the group's sockets receive those
+     * frames too, so a join after the capture's filter was set (as before) put frames in two captures (an ESP packet
+     * then dropped as a replay, a probe reply refused as already answered: a counted "unsupported" drop in
+     * InboundPolicyApplianceTest). Four captures join one by one under ~tens of thousands of numbered datagrams a
+     * second on {@code lo}; no number may come out of two captures (or twice out of one).
+     */
+    @Test
+    void capturesJoiningAFanoutGroupUnderTrafficTakeEachFrameOnce() throws Exception {
+        int captures = 4;
+        java.util.List<DefaultEventLoop> loops = new java.util.ArrayList<>();
+        java.util.List<PcapChannel> channels = new java.util.ArrayList<>();
+        java.util.concurrent.ConcurrentHashMap<Integer, Integer> seen = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+        try (DatagramSocket rx = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+             DatagramSocket tx = new DatagramSocket();
+             RawSocketEmitter emitter = new RawSocketEmitter(DropListener.NONE)) {
+            int port = rx.getLocalPort();
+            Thread sender = new Thread(() -> {
+                byte[] b = new byte[5];
+                b[0] = 0x46;
+                try {
+                    InetAddress to = InetAddress.getByName("127.0.0.1");
+                    while (sending.get()) {
+                        int n = sent.getAndIncrement();
+                        b[1] = (byte) (n >>> 24);
+                        b[2] = (byte) (n >>> 16);
+                        b[3] = (byte) (n >>> 8);
+                        b[4] = (byte) n;
+                        tx.send(new DatagramPacket(b, b.length, to, port));
+                        if (n % 8 == 0) {
+                            java.util.concurrent.locks.LockSupport.parkNanos(20_000); // tens of thousands a second, not a spin
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, "fanout-test-sender");
+            sender.setDaemon(true);
+            sender.start();
+            int group = -1;
+            for (int i = 0; i < captures; i++) {
+                Thread.sleep(100); // traffic flows while each capture opens and joins
+                PcapChannel ch = new PcapChannel("lo", "udp and dst port " + port + " and udp[8] = 0x46",
+                        PcapHandle.PcapDirection.IN, emitter, DropListener.NONE, true);
+                channels.add(ch);
+                group = ch.openInFanout(group);
+                ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                        ByteBuf b = (ByteBuf) msg;
+                        seen.merge(b.getInt(b.readerIndex() + 29), 1, Integer::sum);
+                        b.release();
+                    }
+                });
+                DefaultEventLoop loop = new DefaultEventLoop();
+                loops.add(loop);
+                loop.register(ch).sync();
+            }
+            Thread.sleep(300);
+            sending.set(false);
+            sender.join(5000);
+            Thread.sleep(500); // the captures read what is left
+            java.util.List<Integer> twice = seen.entrySet().stream().filter(e -> e.getValue() > 1).map(java.util.Map.Entry::getKey)
+                    .sorted().limit(20).toList();
+            assertTrue(seen.size() > 1000, "captured " + seen.size() + " of " + sent.get() + " datagrams");
+            assertEquals(java.util.List.of(), twice, "datagrams captured more than once (first 20), of " + seen.size()
+                    + " captured, " + sent.get() + " sent");
+            for (PcapChannel ch : channels) {
+                ch.close().sync();
+            }
+        } finally {
+            sending.set(false);
+            for (DefaultEventLoop l : loops) {
+                l.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            }
+        }
+    }
 }
