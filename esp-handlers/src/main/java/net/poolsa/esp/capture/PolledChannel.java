@@ -93,16 +93,20 @@ public abstract class PolledChannel extends AbstractChannel {
         return device;
     }
 
-    /** System property: "false" makes {@link #newEventLoop} build loops with waker threads, as before 2026-12-02. */
+    /**
+     * System property: "true" makes {@link #newEventLoop} build epoll loops that read the captures themselves. Off by
+     * default: with it, a capture whose interface went down stopped reading for good and the path never came back
+     * (FailoverApplianceTest's switch back); the waker threads handle that.
+     */
     public static final String EPOLL_LOOP_PROPERTY = "poolsa.dataplane.epoll";
 
     /**
      * An event loop whose channels of this kind are read without waker threads: an epoll loop ({@link EpollIoHandler})
-     * where Netty's native epoll transport is available and {@value #EPOLL_LOOP_PROPERTY} is not "false", else a
+     * where Netty's native epoll transport is available and {@value #EPOLL_LOOP_PROPERTY} is "true", else a
      * {@link DefaultEventLoop} (waker threads).
      */
     public static SingleThreadEventLoop newEventLoop(ThreadFactory threads) {
-        boolean epoll = !"false".equalsIgnoreCase(System.getProperty(EPOLL_LOOP_PROPERTY, "true").trim());
+        boolean epoll = !"false".equalsIgnoreCase(System.getProperty(EPOLL_LOOP_PROPERTY, "false").trim());
         return epoll && Epoll.isAvailable() ? new SingleThreadIoEventLoop(null, threads, EpollIoHandler.newFactory())
                 : new DefaultEventLoop(threads);
     }

@@ -104,8 +104,13 @@ class PcapChannelTest {
      */
     @Test
     void anEpollLoopReadsTheCaptureItselfWithoutAWakerThread() throws Exception {
-        io.netty.channel.SingleThreadEventLoop loop = PolledChannel.newEventLoop(
-                new io.netty.util.concurrent.DefaultThreadFactory("h18c-epoll-test", true));
+        System.setProperty(PolledChannel.EPOLL_LOOP_PROPERTY, "true"); // off by default
+        io.netty.channel.SingleThreadEventLoop loop;
+        try {
+            loop = PolledChannel.newEventLoop(new io.netty.util.concurrent.DefaultThreadFactory("h18c-epoll-test", true));
+        } finally {
+            System.clearProperty(PolledChannel.EPOLL_LOOP_PROPERTY);
+        }
         assertTrue(loop instanceof io.netty.channel.IoEventLoop, "Netty's native epoll is available on Linux x86_64");
         int count = 300;
         BlockingQueue<Integer> got = new LinkedBlockingQueue<>();
