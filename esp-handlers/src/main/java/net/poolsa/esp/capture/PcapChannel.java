@@ -45,7 +45,6 @@ public final class PcapChannel extends PolledChannel {
     private volatile long captured;
     private volatile long kernelDrops;
     private volatile long kernelReceived;
-    private volatile long discardedBeforeFanout;
     // Used by the event loop only, after startSource():
     private FastPcap pcap;
     private ByteBufAllocator alloc;
@@ -119,7 +118,7 @@ public final class PcapChannel extends PolledChannel {
             // Nothing passes the filter now: read the ring empty without waiting (the loop sets non-blocking mode too).
             h.setBlockingMode(PcapHandle.BlockingMode.NONBLOCKING);
             for (int i = 0; i < MAX_DISCARDED && h.getNextPacket() != null; i++) {
-                discardedBeforeFanout++;
+                // a frame the group's other captures also got: dropped here
             }
             h.setFilter(filter, BpfProgram.BpfCompileMode.OPTIMIZE);
             return id;
@@ -128,11 +127,6 @@ public final class PcapChannel extends PolledChannel {
             h.close();
             throw e;
         }
-    }
-
-    /** Frames received before the capture joined its fanout group and discarded (tests, status). */
-    public long discardedBeforeFanout() {
-        return discardedBeforeFanout;
     }
 
     private void open(boolean passNothingYet) throws PcapNativeException, NotOpenException {
