@@ -65,6 +65,7 @@ class RunProcessTest {
                 }
             }
             assertTrue(port != null, () -> "not started: " + read(log));
+            assertTrue(!read(log).contains("event=signal_ignored"), () -> read(log));
             String base = "http://127.0.0.1:" + port;
             assertEquals("200 {\"status\":\"up\"}\n", get(base + "/health"));
 
@@ -114,6 +115,35 @@ class RunProcessTest {
             assertTrue(out.contains("event=stopped keys=zeroed"), out);
             assertTrue(!Files.exists(socket, java.nio.file.LinkOption.NOFOLLOW_LINKS), "control socket removed");
             assertTrue(!out.contains("0102030405"), "no key material in the log");
+        } finally {
+            if (p.isAlive()) {
+                p.destroyForcibly().waitFor();
+            }
+        }
+    }
+
+    @Test
+    void aRunStartedWithHupIgnoredSaysThatSighupCannotReload() throws Exception {
+        Path cfg = ConfigFixture.writeTwoManual(dir);
+        Path log = dir.resolve("poolsa.log");
+        String cp = System.getProperty("java.class.path") + File.pathSeparator + Path.of("src/test/provider-services").toAbsolutePath();
+        // As nohup does: the signal is ignored before the JVM starts, and the JVM then never installs a handler for it.
+        Process p = new ProcessBuilder("sh", "-c", "trap '' HUP; exec \"$0\" \"$@\"",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dpoolsa.dataPath=recording", "-cp", cp, PoolsaCommand.class.getName(), "run", "-c", cfg.toString(),
+                "--control-socket", dir.resolve("poolsa.ctl").toString(), "--state-dir", dir.resolve("state").toString())
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            boolean started = false;
+            for (int i = 0; i < 600 && !started && p.isAlive(); i++) {
+                Thread.sleep(100);
+                started = read(log).contains("event=started");
+            }
+            assertTrue(started, () -> "not started: " + read(log));
+            assertTrue(read(log).contains("event=signal_ignored signal=HUP action=none"), () -> read(log));
+            p.destroy(); // SIGTERM still stops it in order
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), () -> read(log));
         } finally {
             if (p.isAlive()) {
                 p.destroyForcibly().waitFor();
