@@ -8,7 +8,8 @@
 #
 # Usage, from the repository root:  bench/datapath/run.sh [SECONDS] [OUTDIR]
 # Environment: SKIP_STRONGSWAN=1 leaves strongSwan out; POOLSA_CASES picks the poolsa cases (default
-# "gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3"; a case is SUITE[-tun][-v3], SUITE gcm or cbc: see below);
+# "gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3"; a case is SUITE[-tun][-v3], SUITE gcm or cbc: see below; the case copy
+# is the no-crypto ceiling: `poolsa run` with the benchmark-only CopyProtector of the test sources in place of ESP);
 # EXTRA_JVM_ARGS (e.g. "-Xmx512m") is passed to both poolsa JVMs of every case;
 # EVENT_LOOPS runs every poolsa case once per value in turn (data-path.event-loops in both YAML files), the case name
 # then ending in -lN, e.g. EVENT_LOOPS="1 2 1 2" for 1 against 2 loops alternately in one run (default: the key left
@@ -333,7 +334,7 @@ gateway() {
     local ns=$1 d=$2 tag; tag=$(basename "$2"); shift 2
     # shellcheck disable=SC2086
     ip netns exec "$ns" java "${JOPTS[@]}" ${EXTRA_JVM_ARGS:-} "$@" "-XX:StartFlightRecording=filename=$OUT/$tag.jfr,settings=profile" \
-        -jar "$JAR" run -c "$d/poolsa.yaml" --control-socket "$d/poolsa.ctl" --state-dir "$d/state" >"$OUT/$tag.log" 2>&1 &
+        "${LAUNCH[@]}" run -c "$d/poolsa.yaml" --control-socket "$d/poolsa.ctl" --state-dir "$d/state" >"$OUT/$tag.log" 2>&1 &
     GW_PID=$!
     PIDS+=($GW_PID)
 }
@@ -357,6 +358,11 @@ poolsa_case() { # name esp-proposal sink-type immediate jvm-args...
         if ip netns exec $HA ping -c 1 -W 1 192.0.2.65 >/dev/null 2>&1; then up=1; break; fi
     done
     [ -n "$up" ] || die "$name: no ping through the tunnel within 60 s (see $OUT/$name-gwA.log and $OUT/$name-gwB.log)"
+    if [ "${LAUNCH[0]}" = -cp ]; then
+        for g in A B; do
+            grep -q "event=benchmark_only data_path=copy" "$OUT/$name-gw$g.log" || die "$name: gw$g does not run the copy data path"
+        done
+    fi
     # The gateway JVM is the child of "ip netns exec" (exec'd): same PID.
     run_case "$name" "$PA" "$PB" $GA $GB
     for g in A B; do
@@ -374,9 +380,19 @@ for c in ${POOLSA_CASES:-gcm cbc gcm-tun cbc-tun gcm-v3 cbc-v3}; do
     # SUITE[-tun][-v3]: gcm = ESP AES-GCM-128, cbc = AES-CBC-128 + HMAC-SHA2-256-128; -tun: TUN device as the divert
     # sink (data-path.sink.type tun) instead of ifb + libpcap; -v3: libpcap without immediate mode (TPACKET_V3 ring
     # blocks retired when full or after 1 ms) instead of the default immediate mode.
+    LAUNCH=(-jar "$JAR")
     case $c in
         gcm*) esp=aes128gcm16 ;;
         cbc*) esp=aes128-sha256 ;;
+        copy*)
+            # IKE still negotiates AES-GCM keys; the data path ignores them and copies (test sources, never shipped).
+            esp=aes128gcm16
+            [ -f "$ROOT/appliance/target/test-classes/net/poolsa/appliance/datapath/CopyDataPathProvider.class" ] \
+                && [ -f "$ROOT/esp-handlers/target/test-classes/net/poolsa/esp/netns/CopyProtector.class" ] \
+                || mvn -B -q -ntp -pl appliance -am test-compile >"$OUT/mvn-test-compile.log" 2>&1 \
+                || die "mvn test-compile for the copy case (see $OUT/mvn-test-compile.log)"
+            LAUNCH=(-cp "$JAR:$ROOT/appliance/target/test-classes:$ROOT/esp-handlers/target/test-classes:$ROOT/appliance/src/test/bench-services"
+                -Dpoolsa.dataPath=copy net.poolsa.appliance.cli.PoolsaCommand) ;;
         *) echo "unknown poolsa case $c" >&2; exit 2 ;;
     esac
     sink=ifb; case $c in *-tun*) sink=tun ;; esac

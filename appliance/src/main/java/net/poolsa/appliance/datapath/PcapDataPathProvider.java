@@ -44,9 +44,23 @@ import org.slf4j.LoggerFactory;
 public final class PcapDataPathProvider implements DataPathProvider {
     private static final Logger LOG = LoggerFactory.getLogger(PcapDataPathProvider.class);
 
+    private final String name;
+    private final DataPlane.ProtectorFactory protectors;
+
+    /** The product's data path: ESP and AH by {@link IpsecProtector}. */
+    public PcapDataPathProvider() {
+        this("pcap", IpsecProtector.FACTORY);
+    }
+
+    /** The same data path with another crypto stage (the benchmark's no-crypto ceiling, test sources only). */
+    PcapDataPathProvider(String name, DataPlane.ProtectorFactory protectors) {
+        this.name = name;
+        this.protectors = protectors;
+    }
+
     @Override
     public String name() {
-        return "pcap";
+        return name;
     }
 
     @Override
@@ -54,7 +68,7 @@ public final class PcapDataPathProvider implements DataPathProvider {
         DataPlaneConfig config = dataPlaneConfig(context);
         AtomicReference<BiConsumer<OuterAddress, OuterAddress>> probes = new AtomicReference<>((l, r) -> {
         });
-        DataPlane plane = new DataPlane(config, IpsecProtector.FACTORY, listener(context, probes));
+        DataPlane plane = new DataPlane(config, protectors, listener(context, probes));
         plane.start();
         plane.authenticatedOnly(authenticatedOnly(context.connections()));
         UplinkEmitter emitter = plane.uplinkEmitter();
