@@ -44,6 +44,8 @@ final class FastPcap {
 
     private static native int pcap_get_selectable_fd(Pointer pcap);
 
+    private static native String pcap_geterr(Pointer pcap);
+
     private final Pointer pcap;
     private final int fd;
     private final Memory headerRef = new Memory(8);
@@ -91,6 +93,11 @@ final class FastPcap {
             data = dataRef.getLong(0);
         }
         return r;
+    }
+
+    /** libpcap's message for the last failed call (after {@link #next()} returned an error). */
+    String error() {
+        return pcap_geterr(pcap);
     }
 
     /** Address of the current packet's bytes (valid until the next call). */
@@ -176,7 +183,42 @@ final class FastPcap {
         }
     }
 
-    /** setsockopt(2) and getsockopt(2) for {@link #joinFanout} and {@link #ignoreOutgoing}. */
+    private static final long SIOCGIFFLAGS = 0x8913;
+    private static final long SIOCGIFINDEX = 0x8933;
+    private static final int IFNAMSIZ = 16;
+    static final int IFF_UP = 0x1;
+    static final int IFF_RUNNING = 0x40;
+    static final int ENODEV = 19;
+
+    /**
+     * The flags of interface {@code name} in the network namespace of socket {@code fd} (netdevice(7): SIOCGIFFLAGS),
+     * or minus the errno (-{@link #ENODEV} when there is no such interface).
+     */
+    static int interfaceFlags(int fd, String name) {
+        return interfaceIoctl(fd, name, SIOCGIFFLAGS);
+    }
+
+    /** The index of interface {@code name} in the network namespace of socket {@code fd}, or minus the errno. */
+    static int interfaceIndex(int fd, String name) {
+        return interfaceIoctl(fd, name, SIOCGIFINDEX);
+    }
+
+    private static int interfaceIoctl(int fd, String name, long request) {
+        byte[] n = name.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        if (n.length >= IFNAMSIZ) {
+            return -ENODEV;
+        }
+        try (Memory ifr = new Memory(40)) { // struct ifreq: the name, then a union of 24 bytes
+            ifr.clear();
+            ifr.write(0, n, 0, n.length);
+            LibSock.ioctl(fd, request, ifr);
+            return request == SIOCGIFFLAGS ? ifr.getShort(IFNAMSIZ) & 0xffff : ifr.getInt(IFNAMSIZ);
+        } catch (LastErrorException e) {
+            return -e.getErrorCode();
+        }
+    }
+
+    /** setsockopt(2), getsockopt(2) and ioctl(2) for {@link #joinFanout}, {@link #ignoreOutgoing} and the interface state. */
     static final class LibSock {
         static {
             Native.register(LibSock.class, "c");
@@ -188,6 +230,8 @@ final class FastPcap {
         static native int setsockopt(int fd, int level, int name, Pointer value, int len) throws LastErrorException;
 
         static native int getsockopt(int fd, int level, int name, Pointer value, Pointer len) throws LastErrorException;
+
+        static native int ioctl(int fd, long request, Pointer arg) throws LastErrorException;
     }
 
     /** poll(2), bound separately: it lives in libc, not libpcap. */

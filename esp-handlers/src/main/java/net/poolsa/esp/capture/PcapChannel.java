@@ -50,6 +50,9 @@ public final class PcapChannel extends PolledChannel {
     private ByteBufAllocator alloc;
     private int dlt;
     private long nextStats;
+    /** The interface's index when the capture started: a different one later means it was deleted and re-created. */
+    private int ifindex;
+    private String lastError;
 
     /**
      * @param device    interface name
@@ -159,6 +162,38 @@ public final class PcapChannel extends PolledChannel {
         alloc = config().getAllocator();
         dlt = LinkLayer.code(handle.getDlt());
         nextStats = System.nanoTime();
+        ifindex = FastPcap.interfaceIndex(pcap.descriptor(), device());
+    }
+
+    /**
+     * What the log says when the capture reports an error or fails: the interface's state and what to do. A socket
+     * whose interface goes down is unbound with ENETDOWN and bound again by the kernel at the up (packet(7)); one
+     * whose interface was deleted stays bound to the old index and never reads again.
+     */
+    @Override
+    protected String sourceState() {
+        String dev = device();
+        String pcapError = lastError == null ? "" : " (libpcap: " + lastError + ")";
+        int flags = FastPcap.interfaceFlags(pcap.descriptor(), dev);
+        int index = FastPcap.interfaceIndex(pcap.descriptor(), dev);
+        if (flags == -FastPcap.ENODEV || index == -FastPcap.ENODEV) {
+            return "interface " + dev + " no longer exists: this capture cannot read again; re-create it and restart poolsa"
+                    + pcapError;
+        }
+        if (flags < 0 || index < 0) {
+            return "the state of interface " + dev + " is unknown (errno " + -Math.min(flags, index) + ")" + pcapError;
+        }
+        if (index != ifindex) {
+            return "interface " + dev + " was deleted and re-created (index " + ifindex + ", now " + index
+                    + "): this capture is bound to the old one; restart poolsa" + pcapError;
+        }
+        if ((flags & FastPcap.IFF_UP) == 0) {
+            return "interface " + dev + " is down: reading resumes when it is up (ip link set " + dev + " up)" + pcapError;
+        }
+        if ((flags & FastPcap.IFF_RUNNING) == 0) {
+            return "interface " + dev + " is up without a carrier: reading resumes when its link is" + pcapError;
+        }
+        return "interface " + dev + " is up" + pcapError;
     }
 
     @Override
@@ -200,9 +235,10 @@ public final class PcapChannel extends PolledChannel {
             nextStats = now + 1_000_000_000L;
         }
         if (r != FastPcap.PACKET && r != FastPcap.NONE) {
-            LOG.warn("capture on {} stopped: pcap_next_ex returned {}", device(), r);
-            return -1;
+            lastError = "pcap_next_ex returned " + r + ": " + pcap.error(); // logged by the caller, at a rate limit
+            return n > 0 ? n : -1; // the packets read first are delivered; the error comes back at the next read
         }
+        lastError = null;
         return n;
     }
 

@@ -62,6 +62,15 @@ public abstract class PolledChannel extends AbstractChannel {
     static final int WRITE_HIGH_WATER = 16 << 20;
     /** How long the waker sleeps in poll(2) at most: bounds how long close() waits for it. */
     static final int POLL_MILLIS = 100;
+    /**
+     * Reports in a row of an error with nothing to read after which reading pauses for {@link #POLL_MILLIS}: reading
+     * did not clear the error, and a level-triggered report would come back at once (a spin of the loop).
+     */
+    static final int ERRORS_BEFORE_PAUSE = 4;
+    /** How long reading pauses after the source failed a read (a hard error), before it tries again. */
+    static final int RETRY_MILLIS = 1000;
+    /** The least time between two warnings about one channel's source. */
+    static final long WARN_EVERY_NANOS = 10_000_000_000L;
     private static final Logger LOG = LoggerFactory.getLogger(PolledChannel.class);
     private static final ChannelMetadata METADATA = new ChannelMetadata(false, 64);
 
@@ -75,6 +84,14 @@ public abstract class PolledChannel extends AbstractChannel {
     /** The source's registration with an epoll event loop, instead of a waker thread (event loop only). */
     private IoRegistration registration;
     private boolean reading;
+    private volatile int emptyWakeups;
+    // The source's trouble (event loop only): reports in a row with nothing read, the warning rate limit.
+    private int errorsInARow;
+    private boolean warned;
+    private long nextWarn;
+    private int warningsHeld;
+    /** Set on the loop when the waker should sleep before it polls again (a failed read, a repeated error). */
+    private volatile int wakerPauseMillis;
 
     protected PolledChannel(String device, PacketSink writes) {
         super(null);
@@ -89,24 +106,25 @@ public abstract class PolledChannel extends AbstractChannel {
         config.setAllocator(PooledByteBufAllocator.DEFAULT);
     }
 
+    /** Readiness reports of the epoll loop that found nothing to read (a level-triggered error would count up fast). */
+    int emptyWakeups() {
+        return emptyWakeups;
+    }
+
     public String device() {
         return device;
     }
 
-    /**
-     * System property: "true" makes {@link #newEventLoop} build epoll loops that read the captures themselves. Off by
-     * default: with it, a capture whose interface went down stopped reading for good and the path never came back
-     * (FailoverApplianceTest's switch back); the waker threads handle that.
-     */
+    /** System property: "false" makes {@link #newEventLoop} build loops with waker threads (one per channel). */
     public static final String EPOLL_LOOP_PROPERTY = "poolsa.dataplane.epoll";
 
     /**
      * An event loop whose channels of this kind are read without waker threads: an epoll loop ({@link EpollIoHandler})
-     * where Netty's native epoll transport is available and {@value #EPOLL_LOOP_PROPERTY} is "true", else a
+     * where Netty's native epoll transport is available and {@value #EPOLL_LOOP_PROPERTY} is not "false", else a
      * {@link DefaultEventLoop} (waker threads).
      */
     public static SingleThreadEventLoop newEventLoop(ThreadFactory threads) {
-        boolean epoll = !"false".equalsIgnoreCase(System.getProperty(EPOLL_LOOP_PROPERTY, "false").trim());
+        boolean epoll = !"false".equalsIgnoreCase(System.getProperty(EPOLL_LOOP_PROPERTY, "true").trim());
         return epoll && Epoll.isAvailable() ? new SingleThreadIoEventLoop(null, threads, EpollIoHandler.newFactory())
                 : new DefaultEventLoop(threads);
     }
@@ -140,6 +158,14 @@ public abstract class PolledChannel extends AbstractChannel {
 
     /** Releases the source (on the event loop, or before registration). */
     protected abstract void closeSource();
+
+    /**
+     * For the log, on the event loop, when the source reported an error or failed a read: its state and what an
+     * operator can do about it (a capture's interface down, gone). Called at most once per {@link #WARN_EVERY_NANOS}.
+     */
+    protected String sourceState() {
+        return "its descriptor reports an error";
+    }
 
     @Override
     protected AbstractUnsafe newUnsafe() {
@@ -213,12 +239,7 @@ public abstract class PolledChannel extends AbstractChannel {
         int fd = descriptor();
         if (fd >= 0 && eventLoop() instanceof IoEventLoop io && io.isCompatible(EpollIoHandle.class)) {
             try {
-                Future<IoRegistration> f = io.register(new ReadyHandle(new FileDescriptor(fd))); // on the loop: at once
-                if (!f.isSuccess()) {
-                    throw new IllegalStateException(String.valueOf(f.cause()));
-                }
-                registration = f.getNow();
-                registration.submit(EpollIoOps.EPOLLIN); // level-triggered: see the class comment
+                register(io, fd);
                 return;
             } catch (RuntimeException e) {
                 LOG.warn("reading {}: epoll registration failed, using a waker thread: {}", device, e.toString());
@@ -226,6 +247,63 @@ public abstract class PolledChannel extends AbstractChannel {
             }
         }
         startWaker();
+    }
+
+    private void register(IoEventLoop io, int fd) {
+        Future<IoRegistration> f = io.register(new ReadyHandle(new FileDescriptor(fd))); // on the loop: at once
+        if (!f.isSuccess()) {
+            throw new IllegalStateException(String.valueOf(f.cause()));
+        }
+        registration = f.getNow();
+        registration.submit(EpollIoOps.EPOLLIN); // level-triggered: see the class comment
+    }
+
+    /**
+     * Stops the epoll loop watching the source for {@code millis} (epoll reports an error or hang-up whatever the
+     * interest set, so only leaving the epoll set stops a report that reading does not clear), then watches it again.
+     */
+    private void pause(IoRegistration r, int millis) {
+        registration = null;
+        r.cancel();
+        eventLoop().schedule(() -> {
+            if (open && registration == null && eventLoop() instanceof IoEventLoop io) {
+                try {
+                    register(io, descriptor());
+                } catch (RuntimeException e) {
+                    warn("reading {} stopped: epoll registration failed again: {}", e::toString);
+                    if (open) {
+                        close();
+                    }
+                }
+            }
+        }, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A warning about the source, at most one per {@link #WARN_EVERY_NANOS} (a flapping interface or a source that
+     * fails every retry would flood the log otherwise); on the event loop. The first {} is the device.
+     */
+    private void warn(String format, java.util.function.Supplier<String> detail) {
+        long now = System.nanoTime();
+        if (warned && now - nextWarn < 0) {
+            warningsHeld++;
+            return;
+        }
+        warned = true;
+        nextWarn = now + WARN_EVERY_NANOS;
+        String held = warningsHeld == 0 ? "" : " (" + warningsHeld + " more reports since the last warning)";
+        warningsHeld = 0;
+        LOG.warn(format + held, device, detail.get());
+    }
+
+    /** A batch read packets: the source is healthy again (on the event loop). */
+    private void readAgain() {
+        errorsInARow = 0;
+        if (warned) {
+            warned = false;
+            warningsHeld = 0;
+            LOG.info("reading {} again", device);
+        }
     }
 
     private void startWaker() {
@@ -289,6 +367,14 @@ public abstract class PolledChannel extends AbstractChannel {
                 while (draining && open) {
                     LockSupport.parkNanos(this, POLL_MILLIS * 1_000_000L);
                 }
+                int pause = wakerPauseMillis;
+                if (pause > 0) {
+                    wakerPauseMillis = 0;
+                    long until = System.nanoTime() + pause * 1_000_000L;
+                    for (long left = pause * 1_000_000L; left > 0 && open; left = until - System.nanoTime()) {
+                        LockSupport.parkNanos(this, left);
+                    }
+                }
             }
         } catch (RuntimeException e) {
             if (open) {
@@ -319,15 +405,23 @@ public abstract class PolledChannel extends AbstractChannel {
             int n = readBatch(p, MAX_BATCH);
             if (n > 0) {
                 p.fireChannelReadComplete();
+                readAgain();
+                return;
             }
-            if (n < 0 && open) {
-                close(); // readBatch logged why; cancels the registration and releases the source
-            } else if (n == 0 && event instanceof EpollIoEvent e && !e.ops().contains(EpollIoOps.EPOLLIN)) {
-                // An error or hang-up with nothing to read would be reported again at once (level-triggered): stop
-                // reading, as the waker does when poll(2) reports the descriptor failed.
-                LOG.warn("reading {} stopped: its descriptor failed ({})", device, e.ops());
-                registration = null;
-                r.cancel();
+            emptyWakeups++;
+            if (n < 0) {
+                warn("reading {} failed, trying again every second: {}", PolledChannel.this::sourceState);
+                pause(r, RETRY_MILLIS);
+            } else if (event instanceof EpollIoEvent e && (e.ops().value() & ~EpollIoOps.EPOLLIN.value()) != 0) {
+                // An error or hang-up with nothing to read. A capture whose interface went down gets ENETDOWN, which
+                // libpcap's read takes (so it is reported once), and the kernel hands it frames again once the
+                // interface is up: keep reading. An error that reading does not clear comes back at once
+                // (level-triggered): pause instead of spinning the loop.
+                warn("reading {}: no packets, " + errorBits(e.ops().value()) + ": {}", PolledChannel.this::sourceState);
+                if (++errorsInARow >= ERRORS_BEFORE_PAUSE) {
+                    errorsInARow = 0;
+                    pause(r, POLL_MILLIS);
+                }
             }
         }
 
@@ -335,6 +429,10 @@ public abstract class PolledChannel extends AbstractChannel {
         public void close() {
             // The descriptor belongs to the source (libpcap, the TUN device), which closes it in closeSource().
         }
+    }
+
+    private static String errorBits(int ops) {
+        return (ops & EpollIoOps.EPOLLERR.value()) != 0 ? "EPOLLERR" : (ops & 0x10) != 0 ? "EPOLLHUP" : "events " + ops;
     }
 
     /** On the event loop: one batch, then re-queue (more waiting) or wake the waker (ran dry). */
@@ -347,13 +445,20 @@ public abstract class PolledChannel extends AbstractChannel {
         int n = readBatch(p, MAX_BATCH);
         if (n > 0) {
             p.fireChannelReadComplete();
+            readAgain();
         }
         if (n >= MAX_BATCH) {
             eventLoop().execute(drainTask);
             return;
         }
-        if (n < 0 && open) {
-            close(); // readBatch logged why; stops the waker and releases the source
+        if (n < 0) {
+            warn("reading {} failed, trying again every second: {}", this::sourceState);
+            wakerPauseMillis = RETRY_MILLIS;
+        } else if (n == 0 && ++errorsInARow >= ERRORS_BEFORE_PAUSE) {
+            // poll(2) keeps reporting the source with nothing to read (an error reading does not clear): pause the waker.
+            errorsInARow = 0;
+            warn("reading {}: poll(2) reports the source ready with no packets: {}", this::sourceState);
+            wakerPauseMillis = POLL_MILLIS;
         }
         wakeWaker();
     }

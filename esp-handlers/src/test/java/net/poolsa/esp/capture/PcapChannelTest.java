@@ -104,13 +104,8 @@ class PcapChannelTest {
      */
     @Test
     void anEpollLoopReadsTheCaptureItselfWithoutAWakerThread() throws Exception {
-        System.setProperty(PolledChannel.EPOLL_LOOP_PROPERTY, "true"); // off by default
-        io.netty.channel.SingleThreadEventLoop loop;
-        try {
-            loop = PolledChannel.newEventLoop(new io.netty.util.concurrent.DefaultThreadFactory("h18c-epoll-test", true));
-        } finally {
-            System.clearProperty(PolledChannel.EPOLL_LOOP_PROPERTY);
-        }
+        io.netty.channel.SingleThreadEventLoop loop =
+                PolledChannel.newEventLoop(new io.netty.util.concurrent.DefaultThreadFactory("h18c-epoll-test", true));
         assertTrue(loop instanceof io.netty.channel.IoEventLoop, "Netty's native epoll is available on Linux x86_64");
         int count = 300;
         BlockingQueue<Integer> got = new LinkedBlockingQueue<>();
@@ -388,6 +383,143 @@ class PcapChannelTest {
             for (DefaultEventLoop l : loops) {
                 l.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
             }
+        }
+    }
+
+    /**
+     * A capture keeps reading after its interface went down and came back up, on an epoll loop (read from the loop's
+     * own epoll_wait) as with a waker thread. Taking an interface down unbinds its AF_PACKET sockets and sets ENETDOWN
+     * on them (the kernel binds them again at the up); epoll then reports EPOLLERR with nothing to read, and the epoll
+     * read used to take that for a dead descriptor and stop reading for good (FailoverApplianceTest's path never came
+     * back). Numbered datagrams cross a veth pair inside a namespace of the test's own, the capture's interface goes
+     * down and up under them, and datagrams sent after the up must reach the pipeline; while the interface is down,
+     * the loop must not spin on the error (epoll wake-ups that read nothing stay few).
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "epoll loop: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void aCaptureReadsAgainAfterItsInterfaceWentDownAndUp(boolean epoll) throws Exception {
+        io.netty.channel.SingleThreadEventLoop loop = epoll
+                ? PolledChannel.newEventLoop(new io.netty.util.concurrent.DefaultThreadFactory("h19r-updown", true))
+                : new DefaultEventLoop();
+        if (epoll) {
+            assertTrue(loop instanceof io.netty.channel.IoEventLoop, "epoll loops by default where Netty's epoll is available");
+        }
+        java.util.concurrent.ExecutorService inNs = java.util.concurrent.Executors.newSingleThreadExecutor(r -> new Thread(r, "in-h19r-cap"));
+        java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger lastSeen = new java.util.concurrent.atomic.AtomicInteger(-1);
+        PcapChannel ch = null;
+        net.poolsa.esp.netns.Netns ns = net.poolsa.esp.netns.Netns.create("h19r-cap");
+        try {
+            ns.exec("ip", "link", "add", "h19r-a", "type", "veth", "peer", "name", "h19r-b");
+            ns.exec("ip", "link", "set", "h19r-a", "up");
+            ns.exec("ip", "link", "set", "h19r-b", "up");
+            ns.exec("ip", "addr", "add", "198.51.100.1/24", "dev", "h19r-b");
+            // No host owns 198.51.100.2: its frames reach h19r-a for another MAC and go no further.
+            ns.exec("ip", "neigh", "add", "198.51.100.2", "lladdr", "02:00:00:00:00:02", "dev", "h19r-b");
+            inNs.submit(() -> SetNs.enter(ns.name())).get(10, TimeUnit.SECONDS);
+            PcapChannel c = new PcapChannel("h19r-a", "udp and dst port 9 and udp[8] = 0x47",
+                    PcapHandle.PcapDirection.IN, DISCARD, DropListener.NONE, true);
+            ch = c;
+            inNs.submit(() -> {
+                c.open(); // the capture socket belongs to the namespace of the thread that opens it
+                return null;
+            }).get(10, TimeUnit.SECONDS);
+            c.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    ByteBuf b = (ByteBuf) msg;
+                    lastSeen.accumulateAndGet(b.getInt(b.readerIndex() + 29), Math::max);
+                    b.release();
+                }
+            });
+            loop.register(c).sync();
+            inNs.execute(() -> {
+                try (DatagramSocket tx = new DatagramSocket()) {
+                    byte[] b = new byte[5];
+                    b[0] = 0x47;
+                    InetAddress to = InetAddress.getByName("198.51.100.2");
+                    while (sending.get()) {
+                        int n = sent.get();
+                        java.nio.ByteBuffer.wrap(b, 1, 4).putInt(n);
+                        try {
+                            tx.send(new DatagramPacket(b, b.length, to, 9));
+                        } catch (java.io.IOException e) {
+                            // the link is down: the datagram is lost, the next one goes when it is up
+                        }
+                        sent.incrementAndGet();
+                        Thread.sleep(1);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            awaitSeen(lastSeen, 50, "datagrams captured before the link went down");
+            ns.exec("ip", "link", "set", "h19r-a", "down");
+            Thread.sleep(200);
+            int before = c.emptyWakeups();
+            Thread.sleep(500);
+            int spun = c.emptyWakeups() - before;
+            ns.exec("ip", "link", "set", "h19r-a", "up");
+            Thread.sleep(100); // the veth pair's carrier comes back
+            int afterUp = sent.get();
+            awaitSeen(lastSeen, afterUp + 50, "datagrams captured after the link came back up (sent " + sent.get() + ")");
+            assertTrue(spun < 20, spun + " wake-ups with nothing read in 500 ms while the link was down: a spin on the error");
+            assertTrue(c.isOpen(), "the capture is still open");
+        } finally {
+            sending.set(false);
+            if (ch != null) {
+                ch.close().sync();
+            }
+            inNs.shutdownNow();
+            loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            ns.close();
+        }
+    }
+
+    /** Writes nowhere: the down/up test only reads. */
+    private static final net.poolsa.esp.emit.PacketSink DISCARD = new net.poolsa.esp.emit.PacketSink() {
+        @Override
+        public void send(ByteBuf packet) {
+            packet.release();
+        }
+
+        @Override
+        public void flush() {
+        }
+    };
+
+    private static void awaitSeen(java.util.concurrent.atomic.AtomicInteger lastSeen, int atLeast, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (lastSeen.get() < atLeast && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertTrue(lastSeen.get() >= atLeast, what + ": the highest captured is " + lastSeen.get() + ", wanted " + atLeast);
+    }
+
+    /** setns(2) for the calling thread: sockets it opens afterwards belong to the namespace. */
+    static final class SetNs {
+        static {
+            com.sun.jna.Native.register(SetNs.class, "c");
+        }
+
+        private SetNs() {
+        }
+
+        private static native int open(String path, int flags) throws com.sun.jna.LastErrorException;
+
+        private static native int close(int fd) throws com.sun.jna.LastErrorException;
+
+        private static native int setns(int fd, int nstype) throws com.sun.jna.LastErrorException;
+
+        static Void enter(String netns) {
+            int fd = open("/var/run/netns/" + netns, 0);
+            try {
+                setns(fd, 0x40000000); // CLONE_NEWNET
+            } finally {
+                close(fd);
+            }
+            return null;
         }
     }
 }
