@@ -1,11 +1,14 @@
 package net.poolsa.appliance.datapath;
 
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 
 import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.appliance.config.DataPathConfig;
@@ -51,6 +54,7 @@ public final class PcapDataPathProvider implements DataPathProvider {
 
     @Override
     public DataPath start(DataPathContext context) throws Exception {
+        requireInterfaces(context.config(), PcapDataPathProvider::interfaceExists);
         DataPlaneConfig config = dataPlaneConfig(context);
         AtomicReference<BiConsumer<OuterAddress, OuterAddress>> probes = new AtomicReference<>((l, r) -> {
         });
@@ -92,6 +96,37 @@ public final class PcapDataPathProvider implements DataPathProvider {
                 plane.stop();
             }
         };
+    }
+
+    /**
+     * Refuses a start whose capture or uplink interfaces are not on this host, naming the field and the interface:
+     * otherwise libpcap fails later with "No such device exists" and no name, and a missing capture interface (whose
+     * addresses only source our ICMP errors) would go unnoticed. The sink is not checked: the data path creates it.
+     */
+    static void requireInterfaces(DataPathConfig dp, Predicate<String> exists) {
+        List<String> missing = new ArrayList<>();
+        for (int i = 0; i < dp.capture().size(); i++) {
+            if (!exists.test(dp.capture().get(i).name())) {
+                missing.add("data-path.capture[" + i + "].interface " + dp.capture().get(i).name());
+            }
+        }
+        for (int i = 0; i < dp.uplinks().size(); i++) {
+            if (!exists.test(dp.uplinks().get(i).name())) {
+                missing.add("data-path.uplinks[" + i + "].interface " + dp.uplinks().get(i).name());
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("no such network interface on this host (ip link show): "
+                    + String.join(", ", missing) + "; create it or correct the name in the configuration");
+        }
+    }
+
+    private static boolean interfaceExists(String name) {
+        try {
+            return NetworkInterface.getByName(name) != null;
+        } catch (SocketException e) {
+            return false;
+        }
     }
 
     /**
