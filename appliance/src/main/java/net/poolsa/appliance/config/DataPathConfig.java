@@ -7,9 +7,10 @@ import net.poolsa.esp.path.PathTimers;
 import net.poolsa.esp.pipeline.DataPlaneConfig;
 
 /**
- * Where the data path works: cleartext is captured on {@code capture} interfaces, protected packets leave
- * and arrive on {@code uplinks} (one per outer path of the pools), and captured cleartext is routed into
- * the {@code sink} so that the kernel does not forward it in the clear.
+ * Where the data path works: cleartext for the remote protected pools is routed into the {@code sink} and captured
+ * there, so that the kernel does not forward it in the clear; protected packets leave and arrive on {@code uplinks}
+ * (one per outer path of the pools). The {@code capture} interfaces are the protected side: their first addresses
+ * are the source of the ICMP errors sent to cleartext hosts, and they must exist when the data path starts.
  *
  * @param mtu the uplinks' MTU, from which the data path derives the largest inner packet it can protect
  * @param immediateCapture libpcap immediate mode (default): each packet is readable at once instead of when a
