@@ -213,7 +213,7 @@ class IkeConfigTest {
               site-d:
                 local-outer: [198.51.100.1/32]
                 remote-outer: [198.51.100.33/32]
-                local-protected: [192.0.2.64/26]
+                local-protected: [192.0.2.64/26, 2001:db8:a:d::/64]
                 remote-protected: [2001:db8:d::/48]
                 ike-proposals: [aes128-sha256-modp2048]
                 esp-proposals: [aes128gcm16-modp2048]
