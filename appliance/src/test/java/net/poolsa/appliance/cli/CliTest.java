@@ -40,6 +40,11 @@ class CliTest {
         assertTrue(help.contains("Examples:") && help.contains("poolsa check-config -c /etc/poolsa/poolsa.yaml"), help);
         assertTrue(help.contains("  3  invalid configuration"), help);
         assertTrue(help.contains("  9  initiate, terminate: the running instance refused the command"), help);
+        assertTrue(help.contains(" 10  initiate, terminate: no result within --timeout"), help);
+        // picocli wraps at 80 columns: a longer line of the table used to leave its end at column 0
+        for (String line : help.substring(help.indexOf("Exit codes:") + 12).split("\n")) {
+            assertTrue(line.startsWith(" "), () -> "a wrapped exit-code line: '" + line + "' in\n" + help);
+        }
         for (String sub : new String[] {"run", "check-config", "status", "initiate", "terminate", "demo"}) {
             assertTrue(help.contains("  " + sub + " "), sub);
         }
