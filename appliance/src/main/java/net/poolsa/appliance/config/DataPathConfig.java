@@ -1,7 +1,11 @@
 package net.poolsa.appliance.config;
 
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Predicate;
 
 import net.poolsa.esp.path.PathTimers;
 import net.poolsa.esp.pipeline.DataPlaneConfig;
@@ -39,6 +43,34 @@ public record DataPathConfig(List<InterfaceConfig> capture, List<InterfaceConfig
     }
 
     /** One interface and the addresses (with prefix lengths) it carries. */
+    /**
+     * The capture and uplink interfaces for which {@code exists} is false, as "FIELD NAME" (e.g.
+     * "data-path.uplinks[1].interface wan1"). The sink is not among them: the data path creates it.
+     */
+    public List<String> missingInterfaces(Predicate<String> exists) {
+        List<String> missing = new ArrayList<>();
+        for (int i = 0; i < capture.size(); i++) {
+            if (!exists.test(capture.get(i).name())) {
+                missing.add("data-path.capture[" + i + "].interface " + capture.get(i).name());
+            }
+        }
+        for (int i = 0; i < uplinks.size(); i++) {
+            if (!exists.test(uplinks.get(i).name())) {
+                missing.add("data-path.uplinks[" + i + "].interface " + uplinks.get(i).name());
+            }
+        }
+        return missing;
+    }
+
+    /** Whether this host (this network namespace) has an interface named {@code name}. */
+    public static boolean interfaceExists(String name) {
+        try {
+            return NetworkInterface.getByName(name) != null;
+        } catch (SocketException e) {
+            return false;
+        }
+    }
+
     public record InterfaceConfig(String name, List<String> addresses) {
         public InterfaceConfig {
             addresses = List.copyOf(addresses);

@@ -1,7 +1,5 @@
 package net.poolsa.appliance.datapath;
 
-import java.net.NetworkInterface;
-import java.net.SocketException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -54,7 +52,7 @@ public final class PcapDataPathProvider implements DataPathProvider {
 
     @Override
     public DataPath start(DataPathContext context) throws Exception {
-        requireInterfaces(context.config(), PcapDataPathProvider::interfaceExists);
+        requireInterfaces(context.config(), DataPathConfig::interfaceExists);
         DataPlaneConfig config = dataPlaneConfig(context);
         AtomicReference<BiConsumer<OuterAddress, OuterAddress>> probes = new AtomicReference<>((l, r) -> {
         });
@@ -104,28 +102,10 @@ public final class PcapDataPathProvider implements DataPathProvider {
      * addresses only source our ICMP errors) would go unnoticed. The sink is not checked: the data path creates it.
      */
     static void requireInterfaces(DataPathConfig dp, Predicate<String> exists) {
-        List<String> missing = new ArrayList<>();
-        for (int i = 0; i < dp.capture().size(); i++) {
-            if (!exists.test(dp.capture().get(i).name())) {
-                missing.add("data-path.capture[" + i + "].interface " + dp.capture().get(i).name());
-            }
-        }
-        for (int i = 0; i < dp.uplinks().size(); i++) {
-            if (!exists.test(dp.uplinks().get(i).name())) {
-                missing.add("data-path.uplinks[" + i + "].interface " + dp.uplinks().get(i).name());
-            }
-        }
+        List<String> missing = dp.missingInterfaces(exists);
         if (!missing.isEmpty()) {
             throw new IllegalArgumentException("no such network interface on this host (ip link show): "
                     + String.join(", ", missing) + "; create it or correct the name in the configuration");
-        }
-    }
-
-    private static boolean interfaceExists(String name) {
-        try {
-            return NetworkInterface.getByName(name) != null;
-        } catch (SocketException e) {
-            return false;
         }
     }
 
