@@ -1,5 +1,6 @@
 package net.poolsa.appliance.cli;
 
+import java.util.List;
 import java.util.concurrent.Callable;
 
 import picocli.CommandLine.Command;
@@ -9,6 +10,7 @@ import picocli.CommandLine.Spec;
 import net.poolsa.appliance.config.ConfigException;
 import net.poolsa.appliance.config.ConfigLoader;
 import net.poolsa.appliance.config.ConnectionConfig;
+import net.poolsa.appliance.config.DataPathConfig;
 import net.poolsa.appliance.config.PoolsaConfig;
 
 @Command(name = "check-config", mixinStandardHelpOptions = true,
@@ -32,6 +34,12 @@ final class CheckConfigCommand implements Callable<Integer> {
         long manual = c.connections().values().stream().filter(ConnectionConfig::manuallyKeyed).count();
         spec.commandLine().getOut().printf("%s: OK, %d connection(s): %d manually keyed, %d by IKE%n",
                 config.file, c.connections().size(), manual, c.connections().size() - manual);
+        // a note, not a refusal: the file may be checked on another machine than the gateway (a build host, CI)
+        List<String> missing = c.dataPath().missingInterfaces(DataPathConfig::interfaceExists);
+        if (!missing.isEmpty()) {
+            spec.commandLine().getErr().println("poolsa: " + config.file + ": note: no such network interface on this host: "
+                    + String.join(", ", missing) + " (poolsa run here would refuse to start)");
+        }
         return ExitCodes.OK;
     }
 }

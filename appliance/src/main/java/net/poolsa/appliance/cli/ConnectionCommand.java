@@ -42,6 +42,14 @@ abstract class ConnectionCommand implements Callable<Integer> {
         } catch (ControlClient.UnreachableException e) {
             err.println("poolsa: no running instance: " + e.getMessage());
             return ExitCodes.NOT_RUNNING;
+        } catch (ControlClient.NoAnswerException e) {
+            // A Main Mode the peer refused in the clear retransmits for minutes (unauthenticated notifications
+            // change nothing): the instance is alive and working, not broken.
+            err.println("poolsa: " + command() + " " + name + ": no result within "
+                    + (timeout.toMillis() % 1000 == 0 ? timeout.toSeconds() + " s" : timeout.toMillis() + " ms") + "; the "
+                    + "running instance goes on with it: poolsa status shows the IKE SA's state, its log the peer's "
+                    + "answers (--timeout waits longer)");
+            return ExitCodes.PENDING;
         } catch (IOException e) {
             err.println("poolsa: " + e.getMessage());
             return ExitCodes.FAILURE;

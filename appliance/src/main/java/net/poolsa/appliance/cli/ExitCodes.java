@@ -25,6 +25,8 @@ public final class ExitCodes {
     public static final int STARTUP = 8;
     /** {@code initiate}, {@code terminate}: the running instance refused (unknown connection, manual keys, no IKE). */
     public static final int REFUSED = 9;
+    /** {@code initiate}, {@code terminate}: no result within {@code --timeout}; the instance goes on with it. */
+    public static final int PENDING = 10;
 
     private ExitCodes() {
     }
@@ -39,7 +41,10 @@ public final class ExitCodes {
               5  libpcap cannot be loaded
               6  a needed part is not in this build (data path, IKE keying, demo)
               7  status, initiate, terminate: no running instance answered
-              8  run: startup failed (metrics port in use, control socket held by another instance,
-                 data path did not start)
-              9  initiate, terminate: the running instance refused the command (the message says why)""";
+              8  run: startup failed (metrics port in use, control socket held by
+                 another instance, data path did not start)
+              9  initiate, terminate: the running instance refused the command, or
+                 the negotiation failed (the message says why)
+             10  initiate, terminate: no result within --timeout; the instance goes
+                 on negotiating (poolsa status shows how far it got)""";
 }

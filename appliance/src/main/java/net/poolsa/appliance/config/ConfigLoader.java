@@ -397,6 +397,7 @@ public final class ConfigLoader {
         ConfigNode n = switch (f) {
             case LOCAL_OUTER -> m.get("local-outer");
             case REMOTE_OUTER -> m.get("remote-outer");
+            case REMOTE_PROTECTED -> m.get("remote-protected");
             case SPI_IN, BUNDLE_SPI_IN -> m.get("manual").mapping(null).get("spi-in");
             case REQID -> m.get("reqid");
             case LIFE_BYTES -> m.get("lifetime").mapping(null).get("life-bytes");

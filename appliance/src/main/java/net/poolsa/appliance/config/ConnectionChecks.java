@@ -19,7 +19,7 @@ import net.poolsa.ike.StartAction;
 final class ConnectionChecks {
     /** The part of a connection a problem is about; the YAML loader and the sa-file each know where it was written. */
     enum Field {
-        LOCAL_OUTER, REMOTE_OUTER, SPI_IN, BUNDLE_SPI_IN, REQID, LIFE_BYTES, PSK_FILE, IKE_PROPOSALS
+        LOCAL_OUTER, REMOTE_OUTER, REMOTE_PROTECTED, SPI_IN, BUNDLE_SPI_IN, REQID, LIFE_BYTES, PSK_FILE, IKE_PROPOSALS
     }
 
     record Problem(Field field, String message) {
@@ -67,6 +67,13 @@ final class ConnectionChecks {
             if (p != null) {
                 return p;
             }
+        }
+        if (!c.localProtected().isEmpty() && !c.remoteProtected().isEmpty()
+                && !shareFamily(c.localProtected(), c.remoteProtected())) {
+            // the SPD matches source and destination of one packet: one IPv4 and one IPv6 pool never match both
+            return new Problem(Field.REMOTE_PROTECTED, "remote-protected [" + c.remoteProtected() + "] and local-protected ["
+                    + c.localProtected() + "] have no address family in common, so no packet could match the policy: "
+                    + "give both sides prefixes of the family the hosts use");
         }
         long hardBytes = c.lifetime().hardBytes();
         if (hardBytes != 0 && hardBytes < dp.mtu()) {
@@ -176,6 +183,17 @@ final class ConnectionChecks {
             }
         }
         return out;
+    }
+
+    private static boolean shareFamily(AddressPool a, AddressPool b) {
+        for (AddressPool.Prefix x : a.prefixes()) {
+            for (AddressPool.Prefix y : b.prefixes()) {
+                if (x.isV4() == y.isV4()) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static boolean sameFamily(List<byte[]> a, List<byte[]> b) {

@@ -1,15 +1,20 @@
 package net.poolsa.appliance.config;
 
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Predicate;
 
 import net.poolsa.esp.path.PathTimers;
 import net.poolsa.esp.pipeline.DataPlaneConfig;
 
 /**
- * Where the data path works: cleartext is captured on {@code capture} interfaces, protected packets leave
- * and arrive on {@code uplinks} (one per outer path of the pools), and captured cleartext is routed into
- * the {@code sink} so that the kernel does not forward it in the clear.
+ * Where the data path works: cleartext for the remote protected pools is routed into the {@code sink} and captured
+ * there, so that the kernel does not forward it in the clear; protected packets leave and arrive on {@code uplinks}
+ * (one per outer path of the pools). The {@code capture} interfaces are the protected side: their first addresses
+ * are the source of the ICMP errors sent to cleartext hosts, and they must exist when the data path starts.
  *
  * @param mtu the uplinks' MTU, from which the data path derives the largest inner packet it can protect
  * @param immediateCapture libpcap immediate mode (default): each packet is readable at once instead of when a
@@ -38,6 +43,34 @@ public record DataPathConfig(List<InterfaceConfig> capture, List<InterfaceConfig
     }
 
     /** One interface and the addresses (with prefix lengths) it carries. */
+    /**
+     * The capture and uplink interfaces for which {@code exists} is false, as "FIELD NAME" (e.g.
+     * "data-path.uplinks[1].interface wan1"). The sink is not among them: the data path creates it.
+     */
+    public List<String> missingInterfaces(Predicate<String> exists) {
+        List<String> missing = new ArrayList<>();
+        for (int i = 0; i < capture.size(); i++) {
+            if (!exists.test(capture.get(i).name())) {
+                missing.add("data-path.capture[" + i + "].interface " + capture.get(i).name());
+            }
+        }
+        for (int i = 0; i < uplinks.size(); i++) {
+            if (!exists.test(uplinks.get(i).name())) {
+                missing.add("data-path.uplinks[" + i + "].interface " + uplinks.get(i).name());
+            }
+        }
+        return missing;
+    }
+
+    /** Whether this host (this network namespace) has an interface named {@code name}. */
+    public static boolean interfaceExists(String name) {
+        try {
+            return NetworkInterface.getByName(name) != null;
+        } catch (SocketException e) {
+            return false;
+        }
+    }
+
     public record InterfaceConfig(String name, List<String> addresses) {
         public InterfaceConfig {
             addresses = List.copyOf(addresses);

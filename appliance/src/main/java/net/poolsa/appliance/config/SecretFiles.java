@@ -98,8 +98,27 @@ public final class SecretFiles {
         return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == 0x0b || b == '\f' || (b >= 0x1c && b <= 0x1f);
     }
 
+    /**
+     * The shortest pre-shared key taken: an attacker who answers our Main Mode in the peer's place gets message 5,
+     * whose keys and HASH_I derive from the key, and can test guesses of it offline (RFC 2409 §5.4); 16 bytes is a
+     * 128-bit key when random, as the package generates them (32 bytes).
+     */
+    static final int MIN_PSK_BYTES = 16;
+
     /** Reads a pre-shared key: the file's bytes without a trailing newline, or hex when it starts with "0x". */
     static Secret readPsk(ConfigNode field, Path file) throws ConfigException {
+        Secret psk = readPskBytes(field, file);
+        if (psk.length() < MIN_PSK_BYTES) {
+            int n = psk.length();
+            psk.destroy();
+            throw field.error("the pre-shared key in " + file + " is " + n + " byte" + (n == 1 ? "" : "s") + ", fewer than "
+                    + MIN_PSK_BYTES + ": whoever answers our Main Mode in the peer's place can guess a short key offline; "
+                    + "use a random one (e.g. head -c 32 /dev/urandom | base64), the same on both peers");
+        }
+        return psk;
+    }
+
+    private static Secret readPskBytes(ConfigNode field, Path file) throws ConfigException {
         byte[] raw = readChecked(field, file);
         try {
             int end = raw.length;

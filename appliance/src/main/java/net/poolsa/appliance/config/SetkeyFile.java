@@ -62,6 +62,7 @@ public final class SetkeyFile {
             return switch (f) {
                 case LOCAL_OUTER -> new ConfigException(file, line, tunnel ? "spdadd.request" : "spdadd.source", problem);
                 case REMOTE_OUTER -> new ConfigException(file, line, tunnel ? "spdadd.request" : "spdadd.destination", problem);
+                case REMOTE_PROTECTED -> new ConfigException(file, line, "spdadd.destination", problem);
                 case SPI_IN -> new ConfigException(file, inboundLine, "add.spi", problem);
                 case BUNDLE_SPI_IN -> new ConfigException(file, ahInboundLine, "add.spi", problem);
                 case REQID -> reqidFromPolicy ? new ConfigException(file, line, "spdadd.request", problem)

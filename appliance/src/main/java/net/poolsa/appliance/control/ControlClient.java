@@ -28,12 +28,19 @@ public final class ControlClient {
         }
     }
 
+    /** The request went out and the instance holds it, but its answer did not come within the caller's timeout. */
+    public static final class NoAnswerException extends IOException {
+        NoAnswerException(String message) {
+            super(message);
+        }
+    }
+
     /**
      * Sends {@code request} and returns the reply object.
      *
      * @throws UnreachableException when the socket cannot be connected to
-     * @throws IOException          when the reply does not come within {@code timeout}, is too long or is not a
-     *                              JSON object
+     * @throws NoAnswerException    when the reply does not come within {@code timeout}
+     * @throws IOException          when the reply is too long or is not a JSON object
      */
     public static Map<String, Object> call(Path socket, ControlProtocol.Request request, Duration timeout) throws IOException {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
@@ -73,7 +80,7 @@ public final class ControlClient {
             while (true) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
-                    throw new IOException("no answer on the control socket within " + timeout.toSeconds() + " s");
+                    throw new NoAnswerException("no answer on the control socket within " + timeout.toSeconds() + " s");
                 }
                 sel.select(Math.max(1, left / 1_000_000));
                 sel.selectedKeys().clear();

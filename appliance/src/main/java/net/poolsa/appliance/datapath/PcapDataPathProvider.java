@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 
 import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.appliance.config.DataPathConfig;
@@ -65,6 +66,7 @@ public final class PcapDataPathProvider implements DataPathProvider {
 
     @Override
     public DataPath start(DataPathContext context) throws Exception {
+        requireInterfaces(context.config(), DataPathConfig::interfaceExists);
         DataPlaneConfig config = dataPlaneConfig(context);
         AtomicReference<BiConsumer<OuterAddress, OuterAddress>> probes = new AtomicReference<>((l, r) -> {
         });
@@ -106,6 +108,19 @@ public final class PcapDataPathProvider implements DataPathProvider {
                 plane.stop();
             }
         };
+    }
+
+    /**
+     * Refuses a start whose capture or uplink interfaces are not on this host, naming the field and the interface:
+     * otherwise libpcap fails later with "No such device exists" and no name, and a missing capture interface (whose
+     * addresses only source our ICMP errors) would go unnoticed. The sink is not checked: the data path creates it.
+     */
+    static void requireInterfaces(DataPathConfig dp, Predicate<String> exists) {
+        List<String> missing = dp.missingInterfaces(exists);
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException("no such network interface on this host (ip link show): "
+                    + String.join(", ", missing) + "; create it or correct the name in the configuration");
+        }
     }
 
     /**

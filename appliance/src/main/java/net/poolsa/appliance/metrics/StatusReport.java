@@ -197,7 +197,10 @@ public final class StatusReport {
                     .append(s.initiatorCookie()).append("_i ").append(s.responderCookie()).append("_r\n");
             b.append("    local ").append(endpoint(s.local())).append(", remote ").append(endpoint(s.remote()))
                     .append(s.natT() ? ", NAT-T" : "").append('\n');
-            b.append("    ").append(s.proposal()).append(", established ").append(s.ageSeconds()).append("s ago")
+            // Main Mode in progress: no proposal chosen yet (or not confirmed), nothing established
+            boolean negotiating = s.state().startsWith("MM");
+            b.append("    ").append(s.proposal()).append(s.proposal().isEmpty() ? "" : ", ")
+                    .append(negotiating ? "Main Mode started " : "established ").append(s.ageSeconds()).append("s ago")
                     .append(lifetimeText(s.rekeyInSeconds(), s.expiresInSeconds(), s.replaced()))
                     .append(kilobytesText(s.protectedBytes(), s.lifetimeKilobytes())).append('\n');
             for (ChildSaSnapshot ch : s.children()) {

@@ -40,6 +40,11 @@ class CliTest {
         assertTrue(help.contains("Examples:") && help.contains("poolsa check-config -c /etc/poolsa/poolsa.yaml"), help);
         assertTrue(help.contains("  3  invalid configuration"), help);
         assertTrue(help.contains("  9  initiate, terminate: the running instance refused the command"), help);
+        assertTrue(help.contains(" 10  initiate, terminate: no result within --timeout"), help);
+        // picocli wraps at 80 columns: a longer line of the table used to leave its end at column 0
+        for (String line : help.substring(help.indexOf("Exit codes:") + 12).split("\n")) {
+            assertTrue(line.startsWith(" "), () -> "a wrapped exit-code line: '" + line + "' in\n" + help);
+        }
         for (String sub : new String[] {"run", "check-config", "status", "initiate", "terminate", "demo"}) {
             assertTrue(help.contains("  " + sub + " "), sub);
         }
@@ -58,6 +63,15 @@ class CliTest {
         Path cfg = ConfigFixture.write(dir);
         assertEquals(0, run("check-config", "-c", cfg.toString()), err.toString());
         assertTrue(out.toString().contains("OK, 2 connection(s): 1 manually keyed, 1 by IKE"), out.toString());
+        // the fixture's interfaces are not on this host: still valid, but run would refuse to start here
+        assertEquals(cfg + ": note: no such network interface on this host: data-path.capture[0].interface lan0, "
+                + "data-path.uplinks[0].interface wan0, data-path.uplinks[1].interface wan1 (poolsa run here would "
+                + "refuse to start)", err.toString().strip().replaceFirst("^poolsa: ", ""));
+        ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace("interface: lan0", "interface: lo")
+                .replace("interface: wan0", "interface: psa-absent0").replace("interface: wan1", "interface: psa-absent1"));
+        assertEquals(0, run("check-config", "-c", cfg.toString()), err.toString());
+        assertTrue(err.toString().contains("on this host: data-path.uplinks[0].interface psa-absent0, "
+                + "data-path.uplinks[1].interface psa-absent1 ("), err.toString());
         ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace("mtu: 1500", "mtu: 100"));
         assertEquals(ExitCodes.CONFIG, run("check-config", "--config", cfg.toString()));
         assertTrue(err.toString().contains(cfg + ":4: data-path.mtu: 100 is not within 1280-65535"), err.toString());

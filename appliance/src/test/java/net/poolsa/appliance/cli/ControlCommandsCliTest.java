@@ -9,10 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -126,5 +130,33 @@ class ControlCommandsCliTest {
                 "-c", cfg.toString()));
         assertTrue(err.toString().contains("no running instance at http://127.0.0.1:" + port + "/status"), err.toString());
         assertTrue(err.toString().contains("cannot connect to the control socket " + dir.resolve("absent.ctl")), err.toString());
+    }
+
+    /**
+     * An instance that holds the request longer than --timeout (a Main Mode retransmitting after the peer refused it in
+     * the clear) is working, not broken: exit 10 naming the command, not exit 1 ("internal error") with a message that
+     * reads as if nothing were running. Old code: exit 1, "no answer on the control socket within 0 s".
+     */
+    @Test
+    void anAnswerLaterThanTheTimeoutIsPendingNotAnInternalError() throws Exception {
+        Path socket = dir.resolve("slow.ctl");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            Thread holder = new Thread(() -> {
+                try (SocketChannel held = server.accept()) {
+                    held.read(java.nio.ByteBuffer.allocate(4096)); // takes the request, never answers
+                    Thread.sleep(5000);
+                } catch (Exception e) {
+                    // the test ended first
+                }
+            });
+            holder.setDaemon(true);
+            holder.start();
+            assertEquals(ExitCodes.PENDING, run("initiate", "branch", "--control-socket", socket.toString(), "--timeout",
+                    "300ms"), err.toString());
+            assertTrue(err.toString().startsWith("poolsa: initiate branch: no result within 300 ms; the running instance goes "
+                    + "on with it"), err.toString());
+            holder.interrupt();
+        }
     }
 }

@@ -77,7 +77,7 @@ public final class ConfigFixture {
               site-c:
                 local-outer: [198.51.100.1/32]
                 remote-outer: [198.51.100.33/32, 198.51.100.48/28]
-                local-protected: [192.0.2.0/26]
+                local-protected: [192.0.2.0/26, 2001:db8:a::/48]
                 remote-protected: [2001:db8:c::/48]
                 ike-proposals: [aes128-sha256-modp2048]
                 esp-proposals: [aes128gcm16-modp2048]

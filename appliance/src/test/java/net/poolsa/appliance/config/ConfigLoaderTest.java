@@ -272,6 +272,16 @@ class ConfigLoaderTest {
                 "connections.site-b.remote-outer", "has the address family of an uplink address in local-outer");
     }
 
+    /** No packet has an IPv4 source and an IPv6 destination: such a policy would load and never carry anything. */
+    @Test
+    void protectedPoolsWithNoFamilyInCommonAreRefusedAtRemoteProtected() throws Exception {
+        ConfigException e = refused("remote-protected: [192.0.2.128/25]", "remote-protected: [2001:db8:2::/64]",
+                "connections.site-b.remote-protected", "have no address family in common");
+        assertEquals(23, e.line(), e.getMessage());
+        assertEquals(2, accepted("remote-protected: [192.0.2.128/25]",
+                "remote-protected: [2001:db8:2::/64, 192.0.2.128/25]").remoteProtected().prefixes().size());
+    }
+
     /** Capture, decoding and the host's drop rule know UDP-encapsulated ESP on 4500 only; a NAT may map the peer's port. */
     @Test
     void natTraversalLocalPortOtherThan4500IsRefusedRemotePortIsNot() throws Exception {

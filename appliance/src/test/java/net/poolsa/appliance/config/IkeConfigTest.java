@@ -162,6 +162,24 @@ class IkeConfigTest {
         return ConfigLoader.load(ConfigFixture.writeYaml(dir, yaml)).connections().get(connection);
     }
 
+    /** A short pre-shared key can be guessed offline by whoever answers our Main Mode; text and hex alike. */
+    @Test
+    void aPreSharedKeyShorterThanSixteenBytesIsRefusedAtItsField() throws Exception {
+        ConfigFixture.write(dir);
+        ConfigFixture.secret(dir, "secrets/site-c.psk", "abc");
+        ConfigException e = refusedYaml(ConfigFixture.YAML);
+        assertEquals("connections.site-c.authentication.psk-file", e.field());
+        assertEquals(45, e.line());
+        assertTrue(e.getMessage().contains("the pre-shared key in " + dir.resolve("secrets/site-c.psk")
+                + " is 3 bytes, fewer than 16"), e.getMessage());
+        ConfigFixture.secret(dir, "secrets/site-c.psk", "0x" + "ab".repeat(15));
+        assertTrue(refusedYaml(ConfigFixture.YAML).getMessage().contains(" is 15 bytes, fewer than 16"));
+        ConfigFixture.secret(dir, "secrets/site-c.psk", "0x" + "ab".repeat(16));
+        assertEquals(2, ConfigLoader.load(dir.resolve("poolsa.yaml")).connections().size());
+        ConfigFixture.secret(dir, "secrets/site-c.psk", "sixteen bytes ok");
+        assertEquals(2, ConfigLoader.load(dir.resolve("poolsa.yaml")).connections().size());
+    }
+
     private ConfigException refusedYaml(String yaml) throws Exception {
         Path cfg = ConfigFixture.writeYaml(dir, yaml);
         return assertThrows(ConfigException.class, () -> ConfigLoader.load(cfg));
@@ -213,7 +231,7 @@ class IkeConfigTest {
               site-d:
                 local-outer: [198.51.100.1/32]
                 remote-outer: [198.51.100.33/32]
-                local-protected: [192.0.2.64/26]
+                local-protected: [192.0.2.64/26, 2001:db8:a:d::/64]
                 remote-protected: [2001:db8:d::/48]
                 ike-proposals: [aes128-sha256-modp2048]
                 esp-proposals: [aes128gcm16-modp2048]
@@ -228,7 +246,7 @@ class IkeConfigTest {
     @Test
     void connectionsToOnePeerMustShareKeyAndIkeProposals() throws Exception {
         ConfigFixture.write(dir);
-        ConfigFixture.secret(dir, "secrets/site-d.psk", "another key");
+        ConfigFixture.secret(dir, "secrets/site-d.psk", "another pre-shared key");
         ConfigException e = refusedYaml(ConfigFixture.YAML + SITE_D);
         assertEquals("connections.site-d.authentication.psk-file", e.field());
         assertEquals(54, e.line());
@@ -246,7 +264,7 @@ class IkeConfigTest {
         assertTrue(e.getMessage().endsWith("give both the same ike-proposals (site-c has [aes128-sha256-modp2048])"),
                 e.getMessage());
 
-        ConfigFixture.secret(dir, "secrets/site-d.psk", "another key");
+        ConfigFixture.secret(dir, "secrets/site-d.psk", "another pre-shared key");
         String otherPeer = SITE_D.replace("remote-outer: [198.51.100.33/32]", "remote-outer: [198.51.100.65/32]");
         assertEquals(AddressPool.parse("198.51.100.65/32"), load(ConfigFixture.YAML + otherPeer, "site-d").remoteOuter(),
                 "another peer may have another key");

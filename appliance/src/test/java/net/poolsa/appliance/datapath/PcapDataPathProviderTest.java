@@ -2,6 +2,7 @@ package net.poolsa.appliance.datapath;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ClassLoadingMXBean;
@@ -9,6 +10,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
@@ -48,6 +50,34 @@ class PcapDataPathProviderTest {
         DataPathContext ctx = new DataPathContext(c.dataPath(), new UserspaceIpsecKernel(), DropListener.NONE,
                 new DataPathMeters(new SimpleMeterRegistry()), c.connections().values());
         return PcapDataPathProvider.dataPlaneConfig(ctx);
+    }
+
+    @Test
+    void aMissingCaptureOrUplinkInterfaceIsNamedWithItsFieldBeforeAnythingStarts() throws Exception {
+        ConfigFixture.write(dir);
+        PoolsaConfig c = ConfigLoader.load(ConfigFixture.writeYaml(dir, ConfigFixture.YAML));
+        // lan0 and wan1 are missing, wan0 is there; the sink (poolsa-sink) is created by the data path: not checked
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> PcapDataPathProvider.requireInterfaces(c.dataPath(), "wan0"::equals));
+        assertTrue(e.getMessage().contains("data-path.capture[0].interface lan0, data-path.uplinks[1].interface wan1;"),
+                e.getMessage());
+        assertFalse(e.getMessage().contains("wan0"), e.getMessage());
+        assertFalse(e.getMessage().contains("poolsa-sink"), e.getMessage());
+        PcapDataPathProvider.requireInterfaces(c.dataPath(), Set.of("lan0", "wan0", "wan1")::contains);
+    }
+
+    @Test
+    void startRefusesAMissingInterfaceOfThisHostByName() throws Exception {
+        ConfigFixture.write(dir);
+        String yaml = ConfigFixture.YAML.replace("interface: lan0", "interface: lo")
+                .replace("interface: wan0", "interface: psa-absent0").replace("interface: wan1", "interface: psa-absent1");
+        PoolsaConfig c = ConfigLoader.load(ConfigFixture.writeYaml(dir, yaml));
+        DataPathContext ctx = new DataPathContext(c.dataPath(), new UserspaceIpsecKernel(), DropListener.NONE,
+                new DataPathMeters(new SimpleMeterRegistry()), c.connections().values());
+        // refused before the data plane touches the host (no sink, no capture), so it runs without root too
+        Exception e = assertThrows(IllegalArgumentException.class, () -> new PcapDataPathProvider().start(ctx));
+        assertTrue(e.getMessage().contains("data-path.uplinks[0].interface psa-absent0, data-path.uplinks[1].interface psa-absent1"),
+                e.getMessage());
     }
 
     @Test

@@ -39,7 +39,7 @@ class StatusReportIkeTest {
                   site-d:
                     local-outer: [198.51.100.0/28]
                     remote-outer: [198.51.100.32/28]
-                    local-protected: [192.0.2.64/26]
+                    local-protected: [192.0.2.64/26, 2001:db8:a:d::/64]
                     remote-protected: [2001:db8:d::/48]
                     ike-proposals: [aes128-sha256-modp2048]
                     esp-proposals: [aes128gcm16-modp2048]
@@ -103,6 +103,15 @@ class StatusReportIkeTest {
         assertTrue(kbText.contains("aes128-sha256-modp2048, established 30s ago, rekey in 800s, expires in 3570s, "
                 + "protected 1234 bytes of 4608 KiB\n"), kbText);
         assertTrue(StatusReport.json(m, kbView, 0).contains("\"protected_bytes\":1234,\"lifetime_kilobytes\":4608"));
+
+        // a Main Mode the peer has not answered yet (seen: strongSwan refusing our proposal in the clear): nothing is
+        // established and no proposal chosen; the old text said ", established 64s ago"
+        IkeSaSnapshot waiting = new IkeSaSnapshot("site-d", shared.local(), shared.remote(), "49a31a23639f2e83",
+                "0000000000000000", "initiator", "MM1_SENT", "", 64, false, List.of(), -1, -1, false);
+        String waitingText = StatusReport.text(m, new StatusReport.IkeView(List.of(waiting), kernel.listSas(), true), 0);
+        assertTrue(waitingText.contains("site-d: MM1_SENT, IKEv1, initiator, 49a31a23639f2e83_i 0000000000000000_r\n"
+                + "    local 198.51.100.1[500], remote 198.51.100.33[500]\n    Main Mode started 64s ago\n"), waitingText);
+        assertTrue(!waitingText.contains("established"), waitingText);
     }
 
     private static SecurityAssociation install(UserspaceIpsecKernel k, int spi, Direction dir, int reqid) {

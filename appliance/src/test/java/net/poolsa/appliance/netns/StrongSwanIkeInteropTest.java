@@ -25,7 +25,9 @@ import net.poolsa.esp.divert.HostCommands;
  * strongSwan charon in gB ({@link StrongSwanLab}), IKEv1 Main Mode PSK + Quick Mode with NAT-T (charon's
  * kernel-libipsec fakes a NAT, so IKE floats to UDP/4500 and ESP travels in UDP), each side once as initiator, with
  * two suites: aes128-sha256-modp2048 / ESP aes128gcm16 with modp2048 PFS, and aes256-sha1-modp1024 / ESP 3des-sha1
- * with modp1024 PFS. ICMP and UDP run in both directions between hA and hB through poolsa's data path and charon's;
+ * with modp1024 PFS; and over IPv6 outer addresses (2001:db8:100:1::/64), aes256-sha384-ecp384 / ESP aes256gcm16 without
+ * PFS with charon initiating, aes128-sha256-modp3072 / ESP aes256-sha512 with curve25519 PFS with poolsa initiating.
+ * ICMP and UDP run in both directions between hA and hB through poolsa's data path and charon's;
  * at least 90 % must come back. The SPIs charon lists ({@code swanctl --list-sas --raw}) are poolsa's
  * ({@code poolsa status --json}) the other way round, and the uplink carries that pair only, as ESP in UDP/4500.
  */
@@ -37,11 +39,20 @@ class StrongSwanIkeInteropTest {
 
     static Stream<Arguments> cases() {
         return Stream.of(
-                Arguments.of("strongswan", "aes128-sha256-modp2048", "aes128gcm16-modp2048"),
-                Arguments.of("poolsa", "aes128-sha256-modp2048", "aes128gcm16-modp2048"),
-                Arguments.of("strongswan", "aes256-sha1-modp1024", "3des-sha1-modp1024"),
-                Arguments.of("poolsa", "aes256-sha1-modp1024", "3des-sha1-modp1024"));
+                Arguments.of("strongswan", "aes128-sha256-modp2048", "aes128gcm16-modp2048", V4),
+                Arguments.of("poolsa", "aes128-sha256-modp2048", "aes128gcm16-modp2048", V4),
+                Arguments.of("strongswan", "aes256-sha1-modp1024", "3des-sha1-modp1024", V4),
+                Arguments.of("poolsa", "aes256-sha1-modp1024", "3des-sha1-modp1024", V4),
+                Arguments.of("strongswan", "aes256-sha384-ecp384", "aes256gcm16", V6),
+                Arguments.of("poolsa", "aes128-sha256-modp3072", "aes256-sha512-curve25519", V6));
     }
+
+    /** The outer addresses of a case: gA's and gB's on l1a/l1b. */
+    record Outer(String a, String b, int bits) {
+    }
+
+    static final Outer V4 = new Outer("198.51.100.1", "198.51.100.2", 32);
+    static final Outer V6 = new Outer("2001:db8:100:1::1", "2001:db8:100:1::2", 128);
 
     static String charonConf(String ike, String esp) {
         return charonConf(ike, esp, "");
@@ -49,12 +60,17 @@ class StrongSwanIkeInteropTest {
 
     /** As {@link #charonConf(String, String)}, with {@code childOptions} (swanctl lines) in the CHILD_SA. */
     static String charonConf(String ike, String esp, String childOptions) {
+        return charonConf(ike, esp, childOptions, V4);
+    }
+
+    /** As {@link #charonConf(String, String, String)} between the outer addresses {@code outer}. */
+    static String charonConf(String ike, String esp, String childOptions, Outer outer) {
         return """
                 connections {
                     sswan {
                         version = 1
-                        local_addrs = 198.51.100.2
-                        remote_addrs = 198.51.100.1
+                        local_addrs = %s
+                        remote_addrs = %s
                         proposals = %s
                         local { auth = psk }
                         remote { auth = psk }
@@ -67,18 +83,20 @@ class StrongSwanIkeInteropTest {
                     }
                 }
                 secrets { ike-sswan { secret = "%s" } }
-                """.formatted(ike, esp, childOptions, PSK);
+                """.formatted(outer.b(), outer.a(), ike, esp, childOptions, PSK);
     }
 
-    @ParameterizedTest(name = "{0} initiates {1} / ESP {2}")
+    @ParameterizedTest(name = "{0} initiates {1} / ESP {2} over {3}")
     @MethodSource("cases")
-    void mainModeAndQuickModeWithNatTCarryIcmpAndUdpBothWays(String initiator, String ike, String esp) throws Exception {
+    void mainModeAndQuickModeWithNatTCarryIcmpAndUdpBothWays(String initiator, String ike, String esp, Outer outer)
+            throws Exception {
         try (ApplianceLab lab = ApplianceLab.create("netns-ike-strongswan")) {
             Path cfg = lab.writeConfig(ApplianceLab.GW_A, ApplianceLab.dataPathYaml(ApplianceLab.GW_A)
-                    + lab.ikeConnection(ApplianceLab.GW_A, "sswan", "[198.51.100.1/32]", "[198.51.100.2/32]",
-                    "[192.0.2.0/25]", "[192.0.2.128/25]", ike, esp, PSK, "start-action: none"));
+                    + lab.ikeConnection(ApplianceLab.GW_A, "sswan", "[" + outer.a() + "/" + outer.bits() + "]",
+                    "[" + outer.b() + "/" + outer.bits() + "]", "[192.0.2.0/25]", "[192.0.2.128/25]", ike, esp, PSK,
+                    "start-action: none"));
             ApplianceLab.Poolsa poolsa = lab.start(ApplianceLab.GW_A, cfg);
-            StrongSwanLab charon = StrongSwanLab.start(lab, ApplianceLab.GW_B, charonConf(ike, esp));
+            StrongSwanLab charon = StrongSwanLab.start(lab, ApplianceLab.GW_B, charonConf(ike, esp, "", outer));
             ApplianceLab.Capture cap = lab.startCapture(ApplianceLab.GW_A, "l1a", "udp port 500 or udp port 4500 or esp");
 
             if (initiator.equals("strongswan")) {
@@ -115,7 +133,7 @@ class StrongSwanIkeInteropTest {
             // On the wire: ESP in UDP/4500 with exactly this SA pair, no plain ESP.
             Path pcap = cap.stop();
             HostCommands.Result t = HostCommands.local().run(List.of("tshark", "-n", "-r", pcap.toString(), "-Y", "esp",
-                    "-T", "fields", "-e", "esp.spi", "-e", "udp.dstport", "-e", "ip.proto"));
+                    "-T", "fields", "-e", "esp.spi", "-e", "udp.dstport", "-e", outer.bits() == 32 ? "ip.proto" : "ipv6.nxt"));
             assertTrue(t.ok(), t.output());
             Set<String> spis = new TreeSet<>();
             int esp4500 = 0;

@@ -49,8 +49,14 @@ public final class InboundSaStage extends ChannelInboundHandlerAdapter {
             ipsecProto = proto;
         } else if (v.isUdpEncapsulatedEsp()) {
             ipsecProto = IpPacketView.PROTO_ESP;
+        } else if (proto == IpPacketView.PROTO_UDP && (v.destinationPort() == IpPacketView.NAT_T_PORT
+                || v.sourcePort() == IpPacketView.NAT_T_PORT)) {
+            // IKE behind the non-ESP marker or a NAT-keepalive (RFC 3948 §2.2, §2.3): the capture holds a copy of what
+            // the kernel gives the IKE socket, nothing was dropped
+            p.drop();
+            return;
         } else {
-            listener.dropped(DropReason.UNSUPPORTED, null); // IKE on 4500 goes to the IKE socket, not here
+            listener.dropped(DropReason.UNSUPPORTED, null); // other UDP comes only as fragments the filter let by
             p.drop();
             return;
         }
