@@ -1,5 +1,9 @@
 package net.poolsa.ike.transport;
 
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -90,12 +94,28 @@ public final class IkeDatagramDecoder extends ChannelInboundHandlerAdapter {
         if (length < ISAKMP_HEADER_LENGTH) {
             return drop(TransportDropReason.TRUNCATED, packet, b.readableBytes());
         }
-        return new InboundIkeDatagram(packet.recipient(), packet.sender(), b.retainedSlice(offset, length).asReadOnly(),
-                role.hasNonEspMarker());
+        return new InboundIkeDatagram(withoutZeroScope(packet.recipient()), withoutZeroScope(packet.sender()),
+                b.retainedSlice(offset, length).asReadOnly(), role.hasNonEspMarker());
     }
 
     private InboundIkeDatagram drop(TransportDropReason reason, DatagramPacket packet, int bytes) {
-        drops.drop(role, reason, packet.sender(), bytes);
+        drops.drop(role, reason, withoutZeroScope(packet.sender()), bytes);
         return null;
+    }
+
+    /**
+     * The address without an IPv6 scope id of 0: the epoll socket reports a global sender with one, which printed as
+     * "[2001:db8:100:1:0:0:0:2%0]" in every log line about the peer. Equality is unchanged (Inet6Address compares the
+     * address bytes); a link-local sender keeps its real scope.
+     */
+    static InetSocketAddress withoutZeroScope(InetSocketAddress a) {
+        if (a != null && a.getAddress() instanceof Inet6Address v6 && v6.getScopeId() == 0 && v6.getScopedInterface() == null) {
+            try {
+                return new InetSocketAddress(Inet6Address.getByAddress(null, v6.getAddress(), -1), a.getPort());
+            } catch (UnknownHostException e) {
+                return a; // 16 bytes always make an address
+            }
+        }
+        return a;
     }
 }

@@ -99,6 +99,31 @@ class IkeDatagramCodecTest {
         assertFalse(ch.finish());
     }
 
+    /**
+     * The epoll socket reports a global IPv6 sender with scope id 0, which every log line about the peer printed as
+     * "%0" ("remote=/[2001:db8:100:1:0:0:0:2%0]:500", seen against strongSwan over IPv6): the decoder drops it. Fails on
+     * the old code.
+     */
+    @Test
+    void anIpv6SenderWithScopeZeroArrivesWithoutIt() throws Exception {
+        byte[] peer = java.net.InetAddress.getByName("2001:db8:100:1::2").getAddress();
+        InetSocketAddress scoped = new InetSocketAddress(java.net.Inet6Address.getByAddress(null, peer, 0), 500);
+        InetSocketAddress local = new InetSocketAddress("2001:db8:100:1::1", 500);
+        assertTrue(scoped.toString().contains("%0"), scoped.toString());
+        EmbeddedChannel ch = keeping(PortRole.IKE);
+        ByteBuf buf = Unpooled.directBuffer(MAIN_MODE_1.length).writeBytes(MAIN_MODE_1);
+        ch.writeInbound(new DatagramPacket(buf, local, scoped));
+        assertEquals(1, received.size());
+        InboundIkeDatagram d = received.get(0);
+        assertEquals("/[2001:db8:100:1:0:0:0:2]:500", d.remote().toString());
+        assertEquals(scoped, d.remote(), "the same address and port");
+        assertEquals(local, d.local());
+        received.forEach(InboundIkeDatagram::release);
+        received.clear();
+        assertEquals(0, buf.refCnt());
+        assertFalse(ch.finish());
+    }
+
     @Test
     void ikePortKeepsLeadingZeroBytes() {
         // On UDP/500 there is no marker: a message whose initiator cookie starts with zero bytes is passed whole.
