@@ -166,23 +166,29 @@ class SequenceStoreTest {
             held.await();
             com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             long got = 0;
-            long allocated = -1;
+            long allocated = Long.MAX_VALUE;
+            int rounds = 0;
             try {
-                for (int round = 0; round < 3; round++) {
+                // The fewest bytes any warm round allocated: a per-call allocation shows in every round (a million
+                // times over), while the runtime was seen once, at load 6, to charge a round 1608 bytes of its own.
+                for (int round = 0; round < 3 || (round < 6 && allocated != 0); round++) {
+                    rounds++;
                     long before = mx.getCurrentThreadAllocatedBytes();
-                    for (int i = 0; i < 1_000_000; i++) {
+                    for (int i = 0; i < 500_000; i++) {
                         if (seq.next() != OutboundSequence.EXHAUSTED) {
                             got++;
                         }
                     }
-                    allocated = mx.getCurrentThreadAllocatedBytes() - before;
+                    if (round >= 2) {
+                        allocated = Math.min(allocated, mx.getCurrentThreadAllocatedBytes() - before);
+                    }
                 }
             } finally {
                 release.countDown();
                 holder.join();
             }
-            assertEquals(3_000_000, got, "all inside the reservation, taken while the store was locked");
-            assertEquals(0, allocated, "bytes allocated by the last million numbers");
+            assertEquals(rounds * 500_000L, got, "all inside the reservation, taken while the store was locked");
+            assertEquals(0, allocated, "bytes allocated by half a million numbers, in the least of the warm rounds");
             assertEquals(writes, s.writes(), "no write for numbers inside the reservation");
             assertEquals(fileSize, Files.size(s.file()));
             assertEquals(modified, Files.getLastModifiedTime(s.file()).toMillis());
