@@ -223,18 +223,6 @@ final class PacketRxRing implements AutoCloseable {
         return fd;
     }
 
-    int linkType() {
-        return dlt;
-    }
-
-    int frameCount() {
-        return frameCount;
-    }
-
-    int frameSize() {
-        return frameSize;
-    }
-
     /**
      * Reads at most {@code max} frames: each IP packet of the right direction is copied into a buffer of {@code alloc}
      * and fired as {@code channelRead}; the frame goes back to the kernel before the pipeline sees the packet.
