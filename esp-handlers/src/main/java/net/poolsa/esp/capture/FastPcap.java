@@ -46,6 +46,52 @@ final class FastPcap {
 
     private static native String pcap_geterr(Pointer pcap);
 
+    private static native Pointer pcap_open_dead(int linktype, int snaplen);
+
+    private static native int pcap_compile(Pointer pcap, Pointer program, String filter, int optimize, int netmask);
+
+    private static native void pcap_freecode(Pointer program);
+
+    private static native void pcap_close(Pointer pcap);
+
+    private static final int SOL_SOCKET = 1;
+    private static final int SO_ATTACH_FILTER = 26;
+    /** PCAP_NETMASK_UNKNOWN: the filters here test no broadcast address. */
+    private static final int NETMASK_UNKNOWN = 0xffffffff;
+
+    /**
+     * Compiles {@code filter} (tcpdump syntax) with libpcap for frames of link type {@code dlt} and attaches the program
+     * to socket {@code fd} (socket(7): SO_ATTACH_FILTER, which replaces the socket's filter at once: every frame is
+     * checked against the old or the new one). libpcap's {@code struct bpf_program} and the kernel's
+     * {@code struct sock_fprog} are the same shape on Linux: a count, then a pointer to the instructions.
+     *
+     * @throws IllegalStateException with libpcap's message when the filter does not compile, or the errno
+     */
+    static void attachFilter(int fd, int dlt, int snaplen, String filter) {
+        Pointer dead = pcap_open_dead(dlt, snaplen);
+        if (dead == null) {
+            throw new IllegalStateException("pcap_open_dead failed");
+        }
+        try (Memory program = new Memory(16)) {
+            program.clear();
+            if (pcap_compile(dead, program, filter, 1, NETMASK_UNKNOWN) != 0) {
+                throw new IllegalStateException("filter \"" + filter + "\": " + pcap_geterr(dead));
+            }
+            try (Memory fprog = new Memory(16)) {
+                fprog.clear();
+                fprog.setShort(0, (short) program.getInt(0)); // bf_len
+                fprog.setPointer(8, program.getPointer(8)); // bf_insns
+                LibSock.setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, fprog, 16);
+            } catch (LastErrorException e) {
+                throw new IllegalStateException("SO_ATTACH_FILTER: errno " + e.getErrorCode(), e);
+            } finally {
+                pcap_freecode(program);
+            }
+        } finally {
+            pcap_close(dead);
+        }
+    }
+
     private final Pointer pcap;
     private final int fd;
     private final Memory headerRef = new Memory(8);
@@ -147,6 +193,11 @@ final class FastPcap {
         if (fd < 0) {
             throw new IllegalStateException("capture has no descriptor for PACKET_FANOUT");
         }
+        return joinFanout(fd, id);
+    }
+
+    /** As {@link #joinFanout(PcapHandle, int)} for the bound AF_PACKET socket {@code fd}. */
+    static int joinFanout(int fd, int id) {
         int arg = id == NEW_FANOUT_GROUP ? (PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_UNIQUEID) << 16
                 : PACKET_FANOUT_HASH << 16 | id;
         try (Memory v = new Memory(4); Memory len = new Memory(4)) {

@@ -15,10 +15,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link PolledChannel} whose reads are the IP packets libpcap captures on one interface: libpcap's
- * {@code pcap_next_ex} in non-blocking mode ({@link FastPcap}) on the event loop, each frame copied once
- * from the TPACKET ring without its link header; writes go to the given sink (the shared raw-socket
- * emitter, or a TUN device for decapsulated packets).
+ * A {@link PolledChannel} whose reads are the IP packets captured on one interface, each copied once from the kernel's
+ * TPACKET ring without its link header: in immediate mode (the default) from a ring of its own ({@link PacketRxRing},
+ * read from Java; the BPF filter still compiled by libpcap), else, or where that ring cannot be set up, through libpcap's
+ * {@code pcap_next_ex} in non-blocking mode ({@link FastPcap}); the log says which one at open. Writes go to the given
+ * sink (the shared raw-socket emitter, or a TUN device for decapsulated packets).
  */
 public final class PcapChannel extends PolledChannel {
     /** The kernel capture buffer (lab notes: a large buffer is what keeps bursts from being dropped). */
@@ -35,6 +36,11 @@ public final class PcapChannel extends PolledChannel {
     private static final Logger LOG = LoggerFactory.getLogger(PcapChannel.class);
     /** A filter no frame passes (no frame is 0 bytes long); "ip and not ip" would be refused as rejecting all. */
     static final String PASS_NOTHING = "less 0";
+    /**
+     * System property: "false" reads every capture through libpcap; otherwise a capture in immediate mode reads its own
+     * TPACKET_V2 ring ({@link PacketRxRing}) where it can set one up.
+     */
+    public static final String RING_PROPERTY = "poolsa.capture.ring";
     /** Bound on the frames discarded before a fanout join: the ring holds fewer (BUFFER_BYTES / frame size). */
     private static final int MAX_DISCARDED = 1 << 16;
 
@@ -42,6 +48,9 @@ public final class PcapChannel extends PolledChannel {
     private final PcapHandle.PcapDirection direction;
     private final boolean immediate;
     private volatile PcapHandle handle;
+    /** The capture's own ring instead of libpcap's handle (immediate mode, where it could be set up). */
+    private volatile PacketRxRing ring;
+    private com.sun.jna.Memory pollFd;
     private volatile long captured;
     private volatile long kernelDrops;
     private volatile long kernelReceived;
@@ -91,7 +100,13 @@ public final class PcapChannel extends PolledChannel {
 
     /** Frames captured so far. */
     public long captured() {
-        return captured;
+        PacketRxRing r = ring;
+        return r != null ? r.taken() : captured;
+    }
+
+    /** Whether the capture reads its own TPACKET ring (else libpcap's handle); after {@link #open()}. */
+    public boolean readsItsOwnRing() {
+        return ring != null;
     }
 
     /**
@@ -115,6 +130,16 @@ public final class PcapChannel extends PolledChannel {
      */
     public int openInFanout(int group) throws PcapNativeException, NotOpenException {
         open(true);
+        PacketRxRing r = ring;
+        if (r != null) {
+            try {
+                return r.joinFanout(group < 0 ? FastPcap.NEW_FANOUT_GROUP : group, filter);
+            } catch (RuntimeException e) {
+                ring = null;
+                r.close();
+                throw e;
+            }
+        }
         PcapHandle h = handle;
         try {
             int id = FastPcap.joinFanout(h, group < 0 ? FastPcap.NEW_FANOUT_GROUP : group);
@@ -133,6 +158,19 @@ public final class PcapChannel extends PolledChannel {
     }
 
     private void open(boolean passNothingYet) throws PcapNativeException, NotOpenException {
+        String why = "not in immediate mode";
+        if (immediate && !"false".equalsIgnoreCase(System.getProperty(RING_PROPERTY, "true").trim())) {
+            try {
+                ring = PacketRxRing.open(device(), filter, direction == PcapHandle.PcapDirection.OUT, IMMEDIATE_SNAPLEN,
+                        BUFFER_BYTES, passNothingYet);
+                LOG.info("capture on {}: its own {}", device(), ring);
+                return;
+            } catch (RuntimeException | LinkageError e) {
+                why = e.getMessage();
+            }
+        } else if (immediate) {
+            why = "-D" + RING_PROPERTY + "=false";
+        }
         PcapHandle h = new PcapHandle.Builder(device())
                 .snaplen(immediate ? IMMEDIATE_SNAPLEN : SNAPLEN)
                 .promiscuousMode(PcapNetworkInterface.PromiscuousMode.NONPROMISCUOUS)
@@ -151,18 +189,25 @@ public final class PcapChannel extends PolledChannel {
             throw e;
         }
         handle = h;
+        LOG.info("capture on {}: libpcap ({})", device(), why);
     }
 
     @Override
     protected void startSource() throws PcapNativeException, NotOpenException {
-        if (handle == null) {
+        if (handle == null && ring == null) {
             open();
         }
-        pcap = new FastPcap(handle);
         alloc = config().getAllocator();
-        dlt = LinkLayer.code(handle.getDlt());
         nextStats = System.nanoTime();
-        ifindex = FastPcap.interfaceIndex(pcap.descriptor(), device());
+        if (ring != null) {
+            pollFd = new com.sun.jna.Memory(8);
+            pollFd.setInt(0, ring.descriptor());
+            pollFd.setShort(4, (short) 1); // POLLIN
+        } else {
+            pcap = new FastPcap(handle);
+            dlt = LinkLayer.code(handle.getDlt());
+        }
+        ifindex = FastPcap.interfaceIndex(descriptor(), device());
     }
 
     /**
@@ -173,9 +218,9 @@ public final class PcapChannel extends PolledChannel {
     @Override
     protected String sourceState() {
         String dev = device();
-        String pcapError = lastError == null ? "" : " (libpcap: " + lastError + ")";
-        int flags = FastPcap.interfaceFlags(pcap.descriptor(), dev);
-        int index = FastPcap.interfaceIndex(pcap.descriptor(), dev);
+        String pcapError = lastError == null ? "" : " (" + lastError + ")";
+        int flags = FastPcap.interfaceFlags(descriptor(), dev);
+        int index = FastPcap.interfaceIndex(descriptor(), dev);
         if (flags == -FastPcap.ENODEV || index == -FastPcap.ENODEV) {
             return "interface " + dev + " no longer exists: this capture cannot read again; re-create it and restart poolsa"
                     + pcapError;
@@ -198,17 +243,22 @@ public final class PcapChannel extends PolledChannel {
 
     @Override
     protected int descriptor() {
-        return pcap.descriptor();
+        PacketRxRing r = ring;
+        return r != null ? r.descriptor() : pcap.descriptor();
     }
 
     @Override
     protected int awaitReadable(int millis) {
-        int r = pcap.await(millis);
+        int r = ring != null ? FastPcap.LibPoll.poll(pollFd, 1, millis) : pcap.await(millis);
         return r < 0 ? 0 : r; // EINTR; a closed descriptor shows as POLLNVAL (> 0) and the drain task finds the handle gone
     }
 
     @Override
     protected int readBatch(ChannelPipeline p, int max) {
+        PacketRxRing ownRing = ring;
+        if (ownRing != null) {
+            return readRing(ownRing, p, max);
+        }
         int n = 0;
         int r = FastPcap.NONE;
         while (n < max && (r = pcap.next()) == FastPcap.PACKET) {
@@ -242,12 +292,44 @@ public final class PcapChannel extends PolledChannel {
         return n;
     }
 
+    private int readRing(PacketRxRing r, ChannelPipeline p, int max) {
+        int n = r.read(p, alloc, max);
+        long now = System.nanoTime();
+        if (now - nextStats >= 0) {
+            r.updateStatistics();
+            kernelDrops = r.drops();
+            kernelReceived = r.received();
+            nextStats = now + 1_000_000_000L;
+        }
+        if (n == 0) {
+            // Nothing to read, so maybe an error report: take it (ENETDOWN, the interface went down) so that a
+            // level-triggered epoll does not report it again.
+            int err = r.takeError();
+            if (err != 0 && err != PacketRxRing.ENETDOWN) {
+                lastError = "socket error, errno " + err; // logged by the caller, at a rate limit
+                return -1;
+            }
+        }
+        lastError = null;
+        return n;
+    }
+
     @Override
     protected void closeSource() {
         PcapHandle h = handle;
         handle = null;
         if (h != null) {
             h.close();
+        }
+        PacketRxRing r = ring;
+        ring = null;
+        if (r != null) {
+            captured = r.taken(); // captured() reads this field once the ring is gone
+            r.close();
+        }
+        if (pollFd != null) {
+            pollFd.close();
+            pollFd = null;
         }
     }
 }

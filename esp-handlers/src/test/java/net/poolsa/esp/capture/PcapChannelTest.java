@@ -33,8 +33,14 @@ import org.pcap4j.core.PcapHandle;
  */
 @Tag("root")
 class PcapChannelTest {
-    @Test
-    void capturesIntoThePipelineAndEmitsWrites() throws Exception {
+    /**
+     * The three ways a capture reads: libpcap's TPACKET_V3 blocks (not immediate), libpcap in immediate mode
+     * (TPACKET_V2, {@code -Dpoolsa.capture.ring=false}), and its own TPACKET_V2 ring (immediate, the default): the
+     * same IP packets, byte for byte, as the kernel built them.
+     */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"libpcap", "libpcap-immediate", "ring"})
+    void capturesIntoThePipelineAndEmitsWrites(String reader) throws Exception {
         DefaultEventLoop loop = new DefaultEventLoop();
         BlockingQueue<byte[]> got = new LinkedBlockingQueue<>();
         BlockingQueue<Integer> batches = new LinkedBlockingQueue<>();
@@ -44,8 +50,8 @@ class PcapChannelTest {
             rx.setSoTimeout(3000);
             int port = rx.getLocalPort();
             PcapChannel ch = new PcapChannel("lo", "udp and dst port " + port + " and udp[8] = 0x41",
-                    PcapHandle.PcapDirection.IN, emitter, DropListener.NONE);
-            ch.open();
+                    PcapHandle.PcapDirection.IN, emitter, DropListener.NONE, !reader.equals("libpcap"));
+            openWithRing(ch, reader.equals("ring"));
             ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                 int n;
 
@@ -185,8 +191,9 @@ class PcapChannelTest {
      * ring and wake the reader for libpcap to skip it. On {@code lo} every datagram crosses the interface twice, out
      * and in: the kernel's count of frames put into the ring must be the datagrams captured, not twice as many.
      */
-    @Test
-    void anInboundCaptureIsNotHandedTheFramesThisHostSends() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "own ring: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void anInboundCaptureIsNotHandedTheFramesThisHostSends(boolean ownRing) throws Exception {
         DefaultEventLoop loop = new DefaultEventLoop();
         BlockingQueue<Integer> got = new LinkedBlockingQueue<>();
         try (DatagramSocket rx = new DatagramSocket(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
@@ -195,7 +202,7 @@ class PcapChannelTest {
             int port = rx.getLocalPort();
             PcapChannel ch = new PcapChannel("lo", "udp and dst port " + port + " and udp[8] = 0x43",
                     PcapHandle.PcapDirection.IN, emitter, DropListener.NONE, true);
-            ch.open();
+            openWithRing(ch, ownRing);
             ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                 @Override
                 public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -313,8 +320,9 @@ class PcapChannelTest {
      * InboundPolicyApplianceTest). Four captures join one by one under ~tens of thousands of numbered datagrams a
      * second on {@code lo}; no number may come out of two captures (or twice out of one).
      */
-    @Test
-    void capturesJoiningAFanoutGroupUnderTrafficTakeEachFrameOnce() throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "own rings: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void capturesJoiningAFanoutGroupUnderTrafficTakeEachFrameOnce(boolean ownRings) throws Exception {
         int captures = 4;
         java.util.List<DefaultEventLoop> loops = new java.util.ArrayList<>();
         java.util.List<PcapChannel> channels = new java.util.ArrayList<>();
@@ -353,7 +361,15 @@ class PcapChannelTest {
                 PcapChannel ch = new PcapChannel("lo", "udp and dst port " + port + " and udp[8] = 0x46",
                         PcapHandle.PcapDirection.IN, emitter, DropListener.NONE, true);
                 channels.add(ch);
-                group = ch.openInFanout(group);
+                if (!ownRings) {
+                    System.setProperty(PcapChannel.RING_PROPERTY, "false");
+                }
+                try {
+                    group = ch.openInFanout(group);
+                } finally {
+                    System.clearProperty(PcapChannel.RING_PROPERTY);
+                }
+                assertEquals(ownRings, ch.readsItsOwnRing());
                 ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
                     @Override
                     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -395,9 +411,9 @@ class PcapChannelTest {
      * down and up under them, and datagrams sent after the up must reach the pipeline; while the interface is down,
      * the loop must not spin on the error (epoll wake-ups that read nothing stay few).
      */
-    @org.junit.jupiter.params.ParameterizedTest(name = "epoll loop: {0}")
-    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
-    void aCaptureReadsAgainAfterItsInterfaceWentDownAndUp(boolean epoll) throws Exception {
+    @org.junit.jupiter.params.ParameterizedTest(name = "epoll loop: {0}, own ring: {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"true, true", "true, false", "false, true", "false, false"})
+    void aCaptureReadsAgainAfterItsInterfaceWentDownAndUp(boolean epoll, boolean ownRing) throws Exception {
         io.netty.channel.SingleThreadEventLoop loop = epoll
                 ? PolledChannel.newEventLoop(new io.netty.util.concurrent.DefaultThreadFactory("h19r-updown", true))
                 : new DefaultEventLoop();
@@ -422,7 +438,7 @@ class PcapChannelTest {
                     PcapHandle.PcapDirection.IN, DISCARD, DropListener.NONE, true);
             ch = c;
             inNs.submit(() -> {
-                c.open(); // the capture socket belongs to the namespace of the thread that opens it
+                openWithRing(c, ownRing); // the capture socket belongs to the namespace of the thread that opens it
                 return null;
             }).get(10, TimeUnit.SECONDS);
             c.pipeline().addLast(new ChannelInboundHandlerAdapter() {
@@ -475,6 +491,19 @@ class PcapChannelTest {
             loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
             ns.close();
         }
+    }
+
+    /** Opens {@code ch} with its own ring or with libpcap, and checks which one it got. */
+    private static void openWithRing(PcapChannel ch, boolean ownRing) throws Exception {
+        if (!ownRing) {
+            System.setProperty(PcapChannel.RING_PROPERTY, "false");
+        }
+        try {
+            ch.open();
+        } finally {
+            System.clearProperty(PcapChannel.RING_PROPERTY);
+        }
+        assertEquals(ownRing, ch.readsItsOwnRing(), "reads its own TPACKET ring");
     }
 
     /** Writes nowhere: the down/up test only reads. */
