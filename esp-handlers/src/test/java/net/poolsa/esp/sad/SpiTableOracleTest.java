@@ -251,7 +251,7 @@ class SpiTableOracleTest {
             boolean compact = layout.equals(COMPACT) || layout.equals(COMPACT_MIRRORED);
             boolean multihomed = SlotLayout.compact(sa.localOuter(), sa.remoteOuter()) != null;
             layouts.merge(multihomed ? (compact ? layout : "multihomed, wide") : "other", 1, Integer::sum);
-            assertFalse(compact && (!large || !multihomed), layout + " for " + sa);
+            assertFalse(compact && (!large || !multihomed), () -> layout + " for " + sa);
             assertEquals(sa, sad.inbound(sa.spi()));
             int p = sa.protocol().ipProtocol();
             for (int k = 0; k < 8; k++) {
@@ -278,20 +278,20 @@ class SpiTableOracleTest {
                     // Same home, one hash bit below it flipped; then (bit == below) same hash bits, home one before.
                     int other = (bit < below ? h ^ 1 << bit : h - (1 << below)) * INVERSE;
                     SecurityAssociation installed = sad.inbound(other);
-                    assertTrue(installed == null || installed.spi() == other, what.get() + ": SPI " + other + " gave " + installed);
+                    assertTrue(installed == null || installed.spi() == other, () -> what.get() + ": SPI " + other + " gave " + installed);
                     lastDrop = null;
                     SecurityAssociation got = sad.lookupInboundV4(other, p, src, dst, recording);
-                    assertTrue(got == null || got == installed, what.get() + ": SPI " + other + " gave " + got);
+                    assertTrue(got == null || got == installed, () -> what.get() + ": SPI " + other + " gave " + got);
                     if (installed == null) {
                         assertEquals(DropReason.UNKNOWN_SPI, lastDrop, what);
                     }
                     if (bit < below) {
                         // The flipped hash bit sits at bit 32 - below + bit of the state word; a protocol number
                         // that differs from the SA's at that bit - 8 must not make up for it (114 = 50 ^ 1 << 6).
-                        int q = 32 - below + bit - 8;
-                        got = sad.lookupInboundV4(other, p ^ 1 << q, src, dst, recording);
-                        assertTrue(got == null || got == installed, what.get() + ": SPI " + other + ", protocol "
-                                + (p ^ 1 << q) + " gave " + got);
+                        int q = p ^ 1 << (32 - below + bit - 8);
+                        SecurityAssociation otherProtocol = sad.lookupInboundV4(other, q, src, dst, recording);
+                        assertTrue(otherProtocol == null || otherProtocol == installed, () -> what.get() + ": SPI " + other
+                                + ", protocol " + q + " gave " + otherProtocol);
                     }
                 }
             }
