@@ -142,8 +142,9 @@ final class SpiTable {
      * The per-packet IPv4 lookup; see {@link SecurityAssociationDatabase#lookupInboundV4}. The common case, a
      * live SA in its home cell whose prefixes match, is one test of the state word and the SPI, then a
      * straight-line check of the prefixes: for a narrow entry both at once with the shifts from the state
-     * word; for a wider one after one jump on its format. Everything else (a probe chain, the spill area, a
-     * drop) takes the loop.
+     * word; for a wider one after one jump on its format; for a compact cell, once the narrow test failed, one
+     * masked compare of the state word against the SPI's hash bits, then its three addresses. Everything else
+     * (a probe chain, the spill area, a drop) takes the loop.
      */
     SecurityAssociation lookupV4(int spi, int ipProtocol, int src, int dst, DropListener listener) {
         Table t = table;
