@@ -29,7 +29,7 @@ import net.poolsa.esp.sa.AddressPool;
  * v6 4+1   4 cells  A0 2,3  A1 6,7  A2 10,11  A3 14,15  B0 4,8  x 12     (and 1 + 3-4 mirrored)
  * v6 4+4   6 cells  A as 4+1, B0 18,19  B1 22,23  B2 4,8  B3 12,16  x 20
  * spill    1 cell   [SPI | state | IPv4 spill offset | IPv6 spill offset]
- * v4 2/32+1 1 cell  [A1 | state(hash bits, shift) | A0 | B]         IPv4 two /32s + one prefix, at its home cell
+ * compact  1 cell   [A1 | state(hash bits, shift) | A0 | B]         v4 2/32+1, 1+2/32: IPv4 two /32s + one prefix
  * </pre>
  * m and n are the markers at ints 5 and 9, holding the shift fields of A0-A3, B0 (m) and B1-B3 (n) in that
  * order (2+2 formats: A0, A1, B0, B1 in m). The other family, when the SA has it on both sides, is kept in the
