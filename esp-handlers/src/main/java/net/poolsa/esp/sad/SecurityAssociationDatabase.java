@@ -111,10 +111,11 @@ public final class SecurityAssociationDatabase {
     /**
      * As {@link #allocateSpi()}, choosing an SPI whose home has room for the SA these outer pools make, so
      * that it is found in its first cells with its pools inline (up to four prefixes a side, IPv4 or IPv6
-     * up to /64; see {@code SlotLayout}).
+     * up to /64; see {@code SlotLayout}); the paper's multihomed SA (two /32s, one prefix) then takes one
+     * compact cell there.
      */
     public synchronized int allocateSpi(AddressPool localOuter, AddressPool remoteOuter) {
-        return allocateSpi(SlotLayout.of(localOuter, remoteOuter).cells);
+        return allocateSpi(inbound.cellsAtHome(localOuter, remoteOuter));
     }
 
     private int allocateSpi(int cells) {
@@ -267,6 +268,11 @@ public final class SecurityAssociationDatabase {
     /** Inbound SAs that sit past their home cell of the SPI table (tests). */
     synchronized int inboundDisplaced() {
         return inbound.displaced();
+    }
+
+    /** Cells of the SPI table (tests: the home cell of an SPI is the top log2 of this many bits of its hash). */
+    synchronized int inboundCapacity() {
+        return inbound.capacity();
     }
 
     /** How the inbound SA with this SPI is laid out in the SPI table (tests; see {@code SpiTable.layoutOf}). */

@@ -29,11 +29,23 @@ import net.poolsa.esp.sa.AddressPool;
  * v6 4+1   4 cells  A0 2,3  A1 6,7  A2 10,11  A3 14,15  B0 4,8  x 12     (and 1 + 3-4 mirrored)
  * v6 4+4   6 cells  A as 4+1, B0 18,19  B1 22,23  B2 4,8  B3 12,16  x 20
  * spill    1 cell   [SPI | state | IPv4 spill offset | IPv6 spill offset]
+ * compact  1 cell   [A1 | state(hash bits, shift) | A0 | B]         v4 2/32+1, 1+2/32: IPv4 two /32s + one prefix
  * </pre>
  * m and n are the markers at ints 5 and 9, holding the shift fields of A0-A3, B0 (m) and B1-B3 (n) in that
  * order (2+2 formats: A0, A1, B0, B1 in m). The other family, when the SA has it on both sides, is kept in the
  * table's spill area as ranges, its offset in the word marked x (ints 7, 8, 12 for v4 2+2, 4+1, 4+4 and 12
  * for v6 2+2, in one more cell where the format has no spare word). IPv4 goes inline before IPv6.
+ *
+ * <p>The compact cell is the paper's multihomed SA, two /32s on one side (A: local; remote in the mirrored
+ * format "v4 1+2/32") and one prefix on the other (B), in one cell as a narrow SA takes, so that a table of
+ * a million of them is as small as a table of narrow ones (docs/benchmarks.md §1, issue 11). It has no SPI
+ * word: the home cell index is the top log2(capacity) bits of the SPI's Fibonacci hash, a bijection, so an
+ * entry in its home cell is identified by the hash bits below those, kept in the top of its state word. Hence
+ * it is written only at the entry's home cell (a displaced entry takes a wide format) in a table of at least
+ * 2^{@value #MIN_COMPACT_BITS} cells (18 hash bits or fewer), and only for IPv4-only ESP or AH SAs. Its state
+ * word, from bit 0: kind (2 bits), expired, narrow = 0, the format (4 bits: {@link #V4_21} or {@link #V4_12},
+ * whose low bit says mirrored), the protocol (0 ESP, 1 AH), 32 - the length of B's prefix (5 bits), and from
+ * bit log2(capacity) the hash bits; the bits between are 0.
  */
 final class SlotLayout {
     static final int MAX_CELLS = 6;
@@ -58,6 +70,9 @@ final class SlotLayout {
     static final int V6_41 = 7;
     static final int V6_14 = 8;
     static final int V6_44 = 9;
+    // The compact one-cell formats (see the class comment); format bits 5-7 = 101 tell them from the others.
+    static final int V4_21 = 10;
+    static final int V4_12 = 11;
     static final int PROTOCOL_SHIFT = 8;
     static final int V4_SPILL = 1 << 16;
     static final int V6_SPILL = 1 << 17;
@@ -65,12 +80,21 @@ final class SlotLayout {
     // Narrow: 32 - length of the local and of the remote prefix (the bits above are not used by a narrow entry).
     static final int LOCAL_SHIFT_AT = 16;
     static final int REMOTE_SHIFT_AT = 21;
+    // Compact: the state bits that say "compact", and where its own fields are.
+    static final int COMPACT_TAG_MASK = NARROW | 7 << (FORMAT_AT + 1);
+    static final int COMPACT_TAG = V4_21 << FORMAT_AT;
+    static final int COMPACT_MIRRORED = 1 << FORMAT_AT;
+    static final int COMPACT_PROTOCOL_AT = 8;
+    static final int COMPACT_SHIFT_AT = 9;
+    /** Compact cells only in tables of 2^this many cells or more: the fields below the hash bits take 14 bits. */
+    static final int MIN_COMPACT_BITS = 14;
+    static final int ESP = 50;
 
     /** Int offset from the head of the other family's spill offset, per format (spill: IPv4 2, IPv6 3). */
-    static final int[] OTHER_SPILL = {-1, 7, 8, 8, 12, 4, 12, 12, 12, 20};
-    private static final int[] CELLS = {1, 2, 2, 2, 3, 2, 3, 4, 4, 6};
+    static final int[] OTHER_SPILL = {-1, 7, 8, 8, 12, 4, 12, 12, 12, 20, -1, -1};
+    private static final int[] CELLS = {1, 2, 2, 2, 3, 2, 3, 4, 4, 6, 1, 1};
     private static final String[] NAMES = {"spill", "v4 2+2", "v4 4+1", "v4 1+4", "v4 4+4", "v6 1+1", "v6 2+2",
-        "v6 4+1", "v6 1+4", "v6 4+4"};
+        "v6 4+1", "v6 1+4", "v6 4+4", "v4 2/32+1", "v4 1+2/32"};
     // Where the writer puts the prefixes of groups A and B: IPv4 network words; IPv6 (top half, low half) pairs.
     private static final int[][][] V4_WORDS = {
         null, {{2, 3}, {4, 6}}, {{2, 3, 4, 6}, {7}}, {{2, 3, 4, 6}, {7}}, {{2, 3, 4, 6}, {7, 8, 10, 11}}};
@@ -103,7 +127,17 @@ final class SlotLayout {
     }
 
     static int cellsOf(int state) {
-        return (state & NARROW) != 0 ? 1 : ((state >>> CELLS_AT) & 7) + 1;
+        return (state & NARROW) != 0 || isCompact(state) ? 1 : ((state >>> CELLS_AT) & 7) + 1;
+    }
+
+    /** A compact cell: no SPI word, and its state bits from 9 up are not the other formats' flags. */
+    static boolean isCompact(int state) {
+        return (state & COMPACT_TAG_MASK) == COMPACT_TAG;
+    }
+
+    /** The IP protocol number of a live entry. */
+    static int protocolOf(int state) {
+        return isCompact(state) ? ESP + ((state >>> COMPACT_PROTOCOL_AT) & 1) : (state >>> PROTOCOL_SHIFT) & 0xff;
     }
 
     static int formatOf(int state) {
@@ -114,6 +148,9 @@ final class SlotLayout {
     static String describe(int state) {
         if ((state & NARROW) != 0) {
             return "narrow";
+        }
+        if (isCompact(state)) {
+            return NAMES[formatOf(state)] + " (1 cell)";
         }
         StringBuilder sb = new StringBuilder(formatOf(state) == SPILL_ONLY ? "" : NAMES[formatOf(state)]);
         for (String spilled : new String[] {(state & V4_SPILL) != 0 ? "v4" : null, (state & V6_SPILL) != 0 ? "v6" : null}) {
@@ -149,6 +186,26 @@ final class SlotLayout {
             return narrow(v4);
         }
         return spillOnly(v4, v6);
+    }
+
+    /**
+     * The compact layout when the pools are IPv4 only, one side two /32s and the other one prefix; else null.
+     * The table adds the kind, the protocol bit and the hash bits, and writes it only at the entry's home cell.
+     */
+    static SlotLayout compact(AddressPool local, AddressPool remote) {
+        Family v4 = Family.v4(local, remote);
+        if (!v4.inline() || !Family.v6(local, remote).empty()) {
+            return null;
+        }
+        boolean mirrored = v4.remote.isTwoHosts();
+        Side pair = mirrored ? v4.remote : v4.local;
+        Side one = mirrored ? v4.local : v4.remote;
+        if (!pair.isTwoHosts() || one.count != 1) {
+            return null;
+        }
+        int format = (mirrored ? V4_12 : V4_21) << FORMAT_AT | (32 - one.lengths[0]) << COMPACT_SHIFT_AT;
+        int[] image = {(int) pair.networks[1], 0, (int) pair.networks[0], (int) one.networks[0]};
+        return new SlotLayout(format, image, null, -1, null, -1);
     }
 
     private static SlotLayout narrow(Family v4) {
@@ -217,6 +274,10 @@ final class SlotLayout {
         final long[] networks = new long[MAX_PREFIXES];
         final int[] lengths = new int[MAX_PREFIXES];
         int count;
+
+        boolean isTwoHosts() {
+            return count == 2 && lengths[0] == 32 && lengths[1] == 32;
+        }
 
         /**
          * Adds the prefixes of length 1..bits covering the unsigned range [first, last], largest first (a /0 is

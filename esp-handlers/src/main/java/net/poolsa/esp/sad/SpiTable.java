@@ -1,10 +1,17 @@
 package net.poolsa.esp.sad;
 
+import static net.poolsa.esp.sad.SlotLayout.COMPACT_MIRRORED;
+import static net.poolsa.esp.sad.SlotLayout.COMPACT_PROTOCOL_AT;
+import static net.poolsa.esp.sad.SlotLayout.COMPACT_SHIFT_AT;
+import static net.poolsa.esp.sad.SlotLayout.COMPACT_TAG;
+import static net.poolsa.esp.sad.SlotLayout.COMPACT_TAG_MASK;
 import static net.poolsa.esp.sad.SlotLayout.EMPTY;
+import static net.poolsa.esp.sad.SlotLayout.ESP;
 import static net.poolsa.esp.sad.SlotLayout.EXPIRED;
 import static net.poolsa.esp.sad.SlotLayout.KIND_MASK;
 import static net.poolsa.esp.sad.SlotLayout.LIVE;
 import static net.poolsa.esp.sad.SlotLayout.LOCAL_SHIFT_AT;
+import static net.poolsa.esp.sad.SlotLayout.MIN_COMPACT_BITS;
 import static net.poolsa.esp.sad.SlotLayout.NARROW;
 import static net.poolsa.esp.sad.SlotLayout.OTHER_SPILL;
 import static net.poolsa.esp.sad.SlotLayout.PROTOCOL_SHIFT;
@@ -22,6 +29,7 @@ import static net.poolsa.esp.sad.SlotLayout.V6_22;
 import static net.poolsa.esp.sad.SlotLayout.V6_41;
 import static net.poolsa.esp.sad.SlotLayout.V6_44;
 import static net.poolsa.esp.sad.SlotLayout.V6_SPILL;
+import static net.poolsa.esp.sad.SlotLayout.isCompact;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -30,6 +38,7 @@ import java.util.function.Consumer;
 
 import net.poolsa.esp.event.DropListener;
 import net.poolsa.esp.event.DropReason;
+import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.SecurityAssociation;
 
 /**
@@ -37,7 +46,8 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * {@code int[]}, four to a cache line. An SA takes one cell when each of its pools is one IPv4 prefix (the
  * paper's [network, mask] pair): SPI, state word (live/tombstone, protocol, expired, prefix lengths) and the
  * two networks. An SA whose pools hold up to four prefixes a side, IPv4 or IPv6 up to /64, takes two to six
- * adjacent cells with the prefixes inline ({@link SlotLayout}); larger pools, and the second family of a
+ * adjacent cells with the prefixes inline ({@link SlotLayout}), except the paper's multihomed SA (two /32s on
+ * one side, one prefix on the other), which takes one compact cell at its home; larger pools, and the second family of a
  * dual-stack SA, keep their ranges in a spill area of the table, reached through an offset in the cells. A
  * lookup touches the SA's cells (one cache line or two) and the parallel reference array, never the SA
  * object or its pools.
@@ -52,7 +62,11 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * (or continuation) -> TOMBSTONE and is never reused before a rehash builds a fresh table, so a reader that
  * sees LIVE (an acquire read of the state word, written last with release) sees the cells and spill ranges
  * that belong to it: no torn entry. A rehash publishes the new table through a volatile field; readers on the
- * old one stay correct.
+ * old one stay correct. A compact cell has no SPI word: it is identified by its index and the SPI's hash
+ * bits in its state word, so it is written only at its SPI's home cell, found EMPTY, and matched only there (a
+ * probe that started at another home passes it); its words are published with its state word like any
+ * entry's, and only its EXPIRED bit changes in place. An SPI that shares the hash bits but has another home
+ * reaches it only past its first probe, so it never matches it.
  */
 final class SpiTable {
     private static final VarHandle INTS = MethodHandles.arrayElementVarHandle(int[].class);
@@ -66,6 +80,7 @@ final class SpiTable {
     private static final int USABLE_MASK = KIND_MASK | EXPIRED | 0xff << PROTOCOL_SHIFT;
 
     private static final int MIN_CAPACITY = 16;
+    private static final int FIBONACCI = 0x9E3779B9;
 
     /** One generation of the table; replaced whole on rehash. */
     private static final class Table {
@@ -73,6 +88,10 @@ final class SpiTable {
         final SecurityAssociation[] refs;
         final int mask;
         final int shift;
+        // log2(capacity): the SPI's hash shifted left by this is the compact cell's identity in its state word.
+        final int bits;
+        // The state bits a compact entry's lookup compares; 0 below MIN_COMPACT_BITS, where none is written.
+        final int compactMask;
         // Ranges of pools too large to inline. Only the writer appends, before it publishes the entry that
         // points there; a reader that saw that entry LIVE sees this array, or a larger copy of it.
         int[] spill4 = new int[0];
@@ -87,6 +106,9 @@ final class SpiTable {
             refs = new SecurityAssociation[capacity];
             mask = capacity - 1;
             shift = Integer.numberOfLeadingZeros(capacity) + 1; // 32 - log2(capacity)
+            bits = 32 - shift;
+            compactMask = bits < MIN_COMPACT_BITS ? 0
+                    : -1 << bits | KIND_MASK | EXPIRED | COMPACT_TAG_MASK | 1 << COMPACT_PROTOCOL_AT;
         }
 
         int capacity() {
@@ -105,20 +127,30 @@ final class SpiTable {
      * still spread.
      */
     static int home(Table t, int spi) {
-        return (spi * 0x9E3779B9) >>> t.shift;
+        return (spi * FIBONACCI) >>> t.shift;
+    }
+
+    /**
+     * Whether the compact cell of state {@code st} at the home cell of an SPI whose hash is {@code h} holds that
+     * SPI: its hash bits below the home index are those in the state word. Only at that home cell.
+     */
+    private static boolean compactHolds(Table t, int st, int h) {
+        return ((st ^ h << t.bits) >>> t.bits) == 0;
     }
 
     /**
      * The per-packet IPv4 lookup; see {@link SecurityAssociationDatabase#lookupInboundV4}. The common case, a
      * live SA in its home cell whose prefixes match, is one test of the state word and the SPI, then a
      * straight-line check of the prefixes: for a narrow entry both at once with the shifts from the state
-     * word; for a wider one after one jump on its format. Everything else (a probe chain, the spill area, a
-     * drop) takes the loop.
+     * word; for a wider one after one jump on its format; for a compact cell, once the narrow test failed, one
+     * masked compare of the state word against the SPI's hash bits, then its three addresses. Everything else
+     * (a probe chain, the spill area, a drop) takes the loop.
      */
     SecurityAssociation lookupV4(int spi, int ipProtocol, int src, int dst, DropListener listener) {
         Table t = table;
         int[] w = t.words;
-        int i = home(t, spi);
+        int h = spi * FIBONACCI;
+        int i = h >>> t.shift;
         int b = i << STRIDE_SHIFT;
         int st = (int) INTS.getAcquire(w, b + W_STATE); // before the other fields of the cell
         if ((st & USABLE_MASK) == (LIVE | ipProtocol << PROTOCOL_SHIFT) && w[b + W_SPI] == spi
@@ -128,12 +160,21 @@ final class SpiTable {
                     : inlineV4(w, b, st, src, dst))) {
             return t.refs[i];
         }
-        return probeV4(t, i, spi, ipProtocol, src, dst, listener);
+        // A compact cell: live, unexpired, of this protocol (p is 0 for ESP, 1 for AH, else no compact cell's),
+        // with this SPI's hash bits, in one compare; then its addresses. (A compact state word passes the test
+        // above only by chance and with an address equal to the SPI, and inlineV4 then refuses its format.)
+        int p = ipProtocol ^ ESP;
+        if ((((st ^ h << t.bits) & t.compactMask) ^ (LIVE | COMPACT_TAG | p << COMPACT_PROTOCOL_AT) | p >>> 1) == 0
+                && compactV4(w, b, st, src, dst)) {
+            return t.refs[i];
+        }
+        return probeV4(t, i, h, spi, ipProtocol, src, dst, listener);
     }
 
-    private static SecurityAssociation probeV4(Table t, int i, int spi, int ipProtocol, int src, int dst,
+    private static SecurityAssociation probeV4(Table t, int i, int h, int spi, int ipProtocol, int src, int dst,
                                                DropListener listener) {
         int[] w = t.words;
+        int home = i;
         while (true) {
             int b = i << STRIDE_SHIFT;
             int st = (int) INTS.getAcquire(w, b + W_STATE);
@@ -142,9 +183,11 @@ final class SpiTable {
                 listener.dropped(DropReason.UNKNOWN_SPI, null);
                 return null;
             }
-            if (kind == LIVE && w[b + W_SPI] == spi) {
+            if (kind == LIVE && holds(t, w, b, st, i == home, h, spi)) {
                 boolean match;
-                if ((st & NARROW) != 0) {
+                if (isCompact(st)) {
+                    match = compactV4(w, b, st, src, dst);
+                } else if ((st & NARROW) != 0) {
                     match = (((src ^ w[b + W_REMOTE_NET]) >>> (st >>> REMOTE_SHIFT_AT))
                             | ((dst ^ w[b + W_LOCAL_NET]) >>> (st >>> LOCAL_SHIFT_AT))) == 0;
                 } else if ((st & V4_SPILL) != 0) { // after NARROW: a narrow state word holds shifts there
@@ -165,7 +208,9 @@ final class SpiTable {
                                  DropListener listener) {
         Table t = table;
         int[] w = t.words;
-        int i = home(t, spi);
+        int h = spi * FIBONACCI;
+        int i = h >>> t.shift;
+        int home = i;
         int b = i << STRIDE_SHIFT;
         int st = (int) INTS.getAcquire(w, b + W_STATE);
         if ((st & (USABLE_MASK | NARROW)) == (LIVE | ipProtocol << PROTOCOL_SHIFT) && w[b + W_SPI] == spi
@@ -180,9 +225,11 @@ final class SpiTable {
                 listener.dropped(DropReason.UNKNOWN_SPI, null);
                 return null;
             }
-            if (kind == LIVE && w[b + W_SPI] == spi) {
+            if (kind == LIVE && holds(t, w, b, st, i == home, h, spi)) {
                 boolean match;
-                if ((st & NARROW) != 0) {
+                if (isCompact(st)) {
+                    match = false; // IPv4 only
+                } else if ((st & NARROW) != 0) {
                     match = false; // a narrow entry has no IPv6 pair (and its state word holds shifts, not flags)
                 } else if ((st & V6_SPILL) != 0) {
                     int o = w[b + (SlotLayout.formatOf(st) == SPILL_ONLY ? 3 : OTHER_SPILL[SlotLayout.formatOf(st)])];
@@ -198,10 +245,18 @@ final class SpiTable {
         }
     }
 
+    /**
+     * Whether the live entry at int {@code b} is the SPI's, whose hash is {@code h}: its SPI word, or for a
+     * compact cell, which has none, its hash bits, and only at the SPI's home cell.
+     */
+    private static boolean holds(Table t, int[] w, int b, int st, boolean atHome, int h, int spi) {
+        return isCompact(st) ? atHome && compactHolds(t, st, h) : w[b + W_SPI] == spi;
+    }
+
     /** The checks after the SPI, in the order their drop reasons are reported. */
     private static SecurityAssociation verdict(SecurityAssociation sa, int st, int ipProtocol, boolean match,
                                                DropListener listener) {
-        if (((st >>> PROTOCOL_SHIFT) & 0xff) != ipProtocol) {
+        if (SlotLayout.protocolOf(st) != ipProtocol) {
             listener.dropped(DropReason.UNKNOWN_SPI, null);
             return null;
         }
@@ -223,6 +278,18 @@ final class SpiTable {
      * zero when inside; "one of a group" is a product (IPv4 distances are below 2^32, so a product of two is
      * exact) or an unsigned minimum, never a branch.
      */
+
+    /**
+     * IPv4 check of a compact cell [A1 | state | A0 | B]: the packet's address on the side of the two /32s (the
+     * destination, or the source when mirrored, chosen without a branch) is A0 or A1, the other is in B.
+     */
+    private static boolean compactV4(int[] w, int b, int st, int src, int dst) {
+        int swap = (src ^ dst) & -((st & COMPACT_MIRRORED) >>> SlotLayout.FORMAT_AT);
+        int pair = dst ^ swap;
+        int one = src ^ swap;
+        return (((pair ^ w[b + 2]) & 0xffffffffL) * ((pair ^ w[b]) & 0xffffffffL)
+                | (one ^ w[b + 3]) >>> (st >>> COMPACT_SHIFT_AT)) == 0;
+    }
 
     /** IPv4 inline check of a non-narrow entry; false when IPv4 is not its inline family. */
     private static boolean inlineV4(int[] w, int b, int st, int src, int dst) {
@@ -252,7 +319,7 @@ final class SpiTable {
     /** IPv6 inline check (top 64 bits) of a non-narrow entry; false when IPv6 is not its inline family. */
     private static boolean inlineV6(int[] w, int b, int st, long srcHi, long dstHi) {
         int format = SlotLayout.formatOf(st);
-        if (format < V6_11) {
+        if (format < V6_11 || format > V6_44) {
             return false; // as in inlineV4
         }
         int m = w[b + 5];
@@ -346,20 +413,8 @@ final class SpiTable {
     /** The live SA with this SPI; null when none. */
     SecurityAssociation get(int spi) {
         Table t = table;
-        int[] w = t.words;
-        int i = home(t, spi);
-        while (true) {
-            int b = i << STRIDE_SHIFT;
-            int st = (int) INTS.getAcquire(w, b + W_STATE);
-            int kind = st & KIND_MASK;
-            if (kind == EMPTY) {
-                return null;
-            }
-            if (kind == LIVE && w[b + W_SPI] == spi) {
-                return t.refs[i];
-            }
-            i = (i + 1) & t.mask;
-        }
+        int i = find(t, spi);
+        return i < 0 ? null : t.refs[i];
     }
 
     /**
@@ -370,6 +425,11 @@ final class SpiTable {
         Table t = table;
         int h = home(t, spi);
         return room(t, h, cells);
+    }
+
+    /** The cells an SA with these pools takes at its home cell of the table as it is now: 1 when compact. */
+    int cellsAtHome(AddressPool local, AddressPool remote) {
+        return table.compactMask != 0 && SlotLayout.compact(local, remote) != null ? 1 : SlotLayout.of(local, remote).cells;
     }
 
     private static boolean room(Table t, int i, int cells) {
@@ -407,13 +467,18 @@ final class SpiTable {
         return size;
     }
 
+    /** Cells of the current table (tests: where an SPI's home is). */
+    int capacity() {
+        return table.capacity();
+    }
+
     /** Writer only. Inserts an SA whose SPI is not in the table (the SAD checks duplicates). */
     void put(SecurityAssociation sa) {
-        SlotLayout layout = SlotLayout.of(sa.localOuter(), sa.remoteOuter());
-        if ((table.used + layout.cells) * 2 > table.capacity()) {
-            rehash(table.liveCells + layout.cells);
+        int cells = SlotLayout.of(sa.localOuter(), sa.remoteOuter()).cells; // at most: a compact entry takes 1
+        if ((table.used + cells) * 2 > table.capacity()) {
+            rehash(table.liveCells + cells);
         }
-        place(table, sa, layout, 0);
+        place(table, sa, 0);
         size++;
     }
 
@@ -457,16 +522,20 @@ final class SpiTable {
         }
     }
 
+    /** The cell of the live entry with this SPI, or -1. Readers too (acquire reads of the state words). */
     private static int find(Table t, int spi) {
         int[] w = t.words;
-        int i = home(t, spi);
+        int h = spi * FIBONACCI;
+        int home = h >>> t.shift;
+        int i = home;
         while (true) {
             int b = i << STRIDE_SHIFT;
-            int kind = w[b + W_STATE] & KIND_MASK;
+            int st = (int) INTS.getAcquire(w, b + W_STATE);
+            int kind = st & KIND_MASK;
             if (kind == EMPTY) {
                 return -1;
             }
-            if (kind == LIVE && w[b + W_SPI] == spi) {
+            if (kind == LIVE && holds(t, w, b, st, i == home, h, spi)) {
                 return i;
             }
             i = (i + 1) & t.mask;
@@ -474,17 +543,25 @@ final class SpiTable {
     }
 
     /**
-     * Writes the entry at the first EMPTY cell from the SPI's home. When the cells after it are taken, the
-     * entry is written in one cell with its pools out of line rather than further away, so lookups never
-     * probe further for want of room.
+     * Writes the entry at the first EMPTY cell from the SPI's home, laid out for where it lands: compact when
+     * that is its home cell and its pools allow it, else in its wide format. When the cells after it are
+     * taken, the entry is written in one cell with its pools out of line rather than further away, so lookups
+     * never probe further for want of room.
      */
-    private static void place(Table t, SecurityAssociation sa, SlotLayout layout, int flags) {
-        int i = home(t, sa.spi());
+    private static void place(Table t, SecurityAssociation sa, int flags) {
+        int h = sa.spi() * FIBONACCI;
+        int home = h >>> t.shift;
+        int i = home;
         while ((t.words[(i << STRIDE_SHIFT) + W_STATE] & KIND_MASK) != EMPTY) {
             i = (i + 1) & t.mask;
         }
-        if (layout.cells > 1 && !room(t, i, layout.cells)) {
-            layout = SlotLayout.outOfLine(sa.localOuter(), sa.remoteOuter());
+        SlotLayout layout = i == home && t.compactMask != 0 ? SlotLayout.compact(sa.localOuter(), sa.remoteOuter()) : null;
+        boolean compact = layout != null;
+        if (!compact) {
+            layout = SlotLayout.of(sa.localOuter(), sa.remoteOuter());
+            if (layout.cells > 1 && !room(t, i, layout.cells)) {
+                layout = SlotLayout.outOfLine(sa.localOuter(), sa.remoteOuter());
+            }
         }
         int[] w = t.words;
         int b = i << STRIDE_SHIFT;
@@ -493,7 +570,7 @@ final class SpiTable {
         for (int k = 4; k < image.length; k++) {
             w[b + k] = image[k];
         }
-        w[b + W_SPI] = sa.spi();
+        w[b + W_SPI] = compact ? image[0] : sa.spi();
         w[b + 2] = image[2];
         w[b + 3] = image[3];
         if (layout.spill4 != null) {
@@ -503,7 +580,10 @@ final class SpiTable {
             w[b + layout.spill6Word] = append6(t, layout.spill6);
         }
         t.refs[i] = sa;
-        int state = LIVE | flags | sa.protocol().ipProtocol() << PROTOCOL_SHIFT | layout.format;
+        int protocol = sa.protocol().ipProtocol();
+        int state = LIVE | flags | layout.format | (compact
+                ? (protocol - ESP) << COMPACT_PROTOCOL_AT | h << t.bits // the SPI's identity at its home cell
+                : protocol << PROTOCOL_SHIFT);
         INTS.setRelease(w, b + W_STATE, state); // publishes the fields above
         t.used += layout.cells;
         t.liveCells += layout.cells;
@@ -532,8 +612,9 @@ final class SpiTable {
 
     /**
      * Builds a fresh table for {@code expected} live cells and moves every live SA into it, laid out anew
-     * (an entry that was out of line for want of room may now be inline). Entries at their home cell move
-     * first, so that they keep it; then the others.
+     * (an entry that was out of line for want of room may now be inline; an entry that is no longer at its home
+     * cell, or in a table below 2^{@value SlotLayout#MIN_COMPACT_BITS} cells, is wide again, and one that is now at
+     * home may become compact). Entries at their home cell move first, so that they keep it; then the others.
      */
     private void rehash(int expected) {
         Table old = table;
@@ -552,7 +633,7 @@ final class SpiTable {
                     if ((st & KIND_MASK) == LIVE) {
                         SecurityAssociation sa = old.refs[j];
                         if ((home(old, sa.spi()) == j) == (pass == 0)) {
-                            place(fresh, sa, SlotLayout.of(sa.localOuter(), sa.remoteOuter()), st & EXPIRED);
+                            place(fresh, sa, st & EXPIRED);
                         }
                     }
                 }

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -30,7 +32,7 @@ import net.poolsa.esp.spd.SecurityPolicyDatabase;
  * Readers on the data path while the control plane installs, rekeys and deletes: a stable SA is never
  * missed, every SA returned is the one asked for and fully built (no torn read), a PROTECT policy under
  * rekey always has an SA, and churned policies never shadow the stable ones. Stable SAs of every width
- * (one cell; a multihomed IPv4 pool in two; IPv6 /64 pools in three) answer exactly while churned SAs of
+ * (one cell; a multihomed IPv4 pool in one compact cell; IPv6 /64 pools in three) answer exactly while churned SAs of
  * the same widths grow, shrink and rehash the SPI table: a reader that saw LIVE saw the entry's continuation
  * cells too. Counts, not timings.
  */
@@ -152,15 +154,107 @@ class ConcurrentSadTest {
         assertEquals(null, failure.get());
         assertTrue(lookups.get() > 0);
         assertEquals(3 * stable, sad.inboundCount());
-        // The readers above checked inline entries: nearly all stable ones kept their cells through the churn.
+        // The readers above checked inline entries: nearly all stable ones kept their cells through the churn
+        // (the multihomed IPv4 ones in one compact cell: the table has more than 2^14 cells).
         int inline4 = 0;
         int inline6 = 0;
         for (int i = 0; i < stable; i++) {
-            inline4 += "v4 2+2 (2 cells)".equals(sad.inboundLayout(stableV4[i])) ? 1 : 0;
+            inline4 += "v4 2/32+1 (1 cell)".equals(sad.inboundLayout(stableV4[i])) ? 1 : 0;
             inline6 += "v6 2+2 (3 cells)".equals(sad.inboundLayout(stableV6[i])) ? 1 : 0;
         }
         assertTrue(inline4 >= stable * 9 / 10 && inline6 >= stable * 9 / 10, inline4 + " and " + inline6 + " of " + stable);
         assertEquals(1, sad.outboundCount());
+    }
+
+    /**
+     * Readers of multihomed SAs while the writer grows the SPI table past 2^14 cells and shrinks it below again,
+     * round after round: each rehash rewrites them between the two-cell format and the compact cell (no SPI
+     * word; identified by its place and the SPI's hash bits). A reader on either table, old or new, finds each
+     * stable SA for its addresses, refuses an address outside its pool, and never gets an SA for an SPI that
+     * shares a stable SA's home cell or hash bits but is not installed. Counts, not timings.
+     */
+    @Test
+    void readersOfMultihomedSasWhileTheTableCrossesTheCompactMinimum() throws Exception {
+        SecurityAssociationDatabase sad = new SecurityAssociationDatabase();
+        AddressPool local = AddressPool.parse(MULTIHOMED_V4);
+        AddressPool remote = AddressPool.parse("198.51.100.0/24");
+        int stable = 300;
+        int[] spis = new int[stable];
+        for (int i = 0; i < stable; i++) {
+            spis[i] = sad.allocateSpi(local, remote);
+            sad.install(TestSas.inbound(spis[i], MULTIHOMED_V4, "198.51.100.0/24"));
+        }
+        // SPIs never installed: one hash bit flipped (the same home cell in tables up to 2^31 cells), or the
+        // same hash bits one home cell below in a table of 2^14 or 2^15 cells.
+        int[] strangers = new int[2 * stable];
+        for (int i = 0; i < stable; i++) {
+            int h = spis[i] * 0x9E3779B9;
+            strangers[2 * i] = (h ^ 1) * SpiTableOracleTest.INVERSE;
+            strangers[2 * i + 1] = (h - (1 << (18 - (i & 1)))) * SpiTableOracleTest.INVERSE;
+        }
+        int src = TestSas.v4("198.51.100.7");
+        int inside = TestSas.v4("192.0.2.200");
+        int outside = TestSas.v4("192.0.2.201");
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<String> failure = new AtomicReference<>();
+        AtomicLong found = new AtomicLong();
+        List<Thread> readers = new ArrayList<>();
+        for (int t = 0; t < 2; t++) {
+            final int first = t;
+            Thread reader = new Thread(() -> {
+                long n = 0;
+                for (int i = first; !stop.get(); i++) {
+                    int k = i % stable;
+                    SecurityAssociation sa = sad.lookupInboundV4(spis[k], 50, src, inside, DropListener.NONE);
+                    if (sa == null || sa.spi() != spis[k]) {
+                        failure.compareAndSet(null, "stable SPI " + Integer.toHexString(spis[k]) + " gave " + sa);
+                    }
+                    SecurityAssociation wrong = sad.lookupInboundV4(spis[k], 50, src, outside, DropListener.NONE);
+                    SecurityAssociation stranger = sad.lookupInboundV4(strangers[i % strangers.length], 50, src, inside,
+                            DropListener.NONE);
+                    if (wrong != null || stranger != null) {
+                        failure.compareAndSet(null, "outside address gave " + wrong + ", SPI "
+                                + Integer.toHexString(strangers[i % strangers.length]) + " gave " + stranger);
+                    }
+                    n++;
+                }
+                found.addAndGet(n);
+            });
+            reader.start();
+            readers.add(reader);
+        }
+        Set<String> layouts = new HashSet<>();
+        Set<Integer> strangerSet = new HashSet<>();
+        for (int s : strangers) {
+            strangerSet.add(s);
+        }
+        for (int round = 0; round < 8; round++) {
+            // Grow to 2^15 cells with narrow SAs, then remove them all (shrinks below 2^14 cells).
+            List<Integer> churn = new ArrayList<>();
+            for (int k = 0; k < 10_000; k++) {
+                int spi = sad.allocateSpi();
+                if (strangerSet.contains(spi)) {
+                    sad.releaseSpi(spi);
+                    continue;
+                }
+                sad.install(TestSas.inbound(spi, "192.0.2.64/26", "198.51.100.0/24"));
+                churn.add(spi);
+            }
+            layouts.add(sad.inboundLayout(spis[round]));
+            for (int spi : churn) {
+                sad.removeInbound(spi, IpsecProtocol.ESP);
+            }
+            layouts.add(sad.inboundLayout(spis[round]));
+        }
+        stop.set(true);
+        for (Thread r : readers) {
+            r.join();
+        }
+        assertEquals(null, failure.get());
+        assertTrue(found.get() > 0);
+        // Compact in the large table, wide (or out of line where a shrink displaced it) in the small one.
+        assertTrue(layouts.contains("v4 2/32+1 (1 cell)") && layouts.size() >= 2, layouts.toString());
+        assertEquals(stable, sad.inboundCount());
     }
 
     /**

@@ -21,7 +21,7 @@ import net.poolsa.esp.spd.SecurityPolicyDatabase;
 /**
  * The per-packet lookups allocate nothing: measured with the JVM's per-thread allocation counter
  * (bytes, not time, so the result does not depend on machine load). Inbound SAs of every layout of the SPI
- * table: one cell, multihomed IPv4 and IPv6 pools inline, pools in the spill area.
+ * table: one cell, the multihomed SA's compact cell, multihomed IPv4 and IPv6 pools inline, pools in the spill area.
  */
 class LookupAllocationTest {
     @Test
@@ -34,7 +34,8 @@ class LookupAllocationTest {
         String four4 = "192.0.2.10, 192.0.2.200, 198.51.100.96/27, 203.0.113.8/29";
         String four6 = "2001:db8:a::/64, 2001:db8:b::/64, 2001:db8:1:8000::/49, 2001:db8:3::/48";
         String[][] wide = {
-            {"192.0.2.10, 192.0.2.200", "198.51.100.0/24", "v4 2+2 (2 cells)", "192.0.2.200"},
+            {"192.0.2.10, 192.0.2.200", "198.51.100.0/24", "v4 2/32+1 (1 cell)", "192.0.2.200"},
+            {"192.0.2.10, 192.0.2.128/28", "198.51.100.0/24", "v4 2+2 (2 cells)", "192.0.2.130"},
             {four4, "198.51.100.0/24", "v4 4+1 (2 cells)", "203.0.113.9"},
             {four4, "198.51.100.0/24, 203.0.113.64/26, 192.0.2.128/28", "v4 4+4 (3 cells)", "192.0.2.10"},
             {"192.0.2.1, 192.0.2.3, 192.0.2.5, 192.0.2.7, 192.0.2.9", "198.51.100.0/24", "v4 spill (1 cell)", "192.0.2.9"},
@@ -53,8 +54,9 @@ class LookupAllocationTest {
             wideV6[n] = wide[n][3].contains(":");
             wideDst[n] = wideV6[n] ? IpLiterals.v6hi(IpLiterals.parse(wide[n][3])) : v4(wide[n][3]);
         }
-        // After the wide ones: the table doubles seven times under them, and they keep their cells.
-        for (int n = 0; n < 1000; n++) {
+        // After the wide ones: the table doubles eleven times under them (to 2^15 cells, where the multihomed SA
+        // is compact), and they keep their home cells.
+        for (int n = 0; n < 8000; n++) {
             sad.install(TestSas.inbound(0x10000 + n, "192.0.2.64/26", "198.51.100.0/24"));
         }
         for (int n = 0; n < wide.length; n++) {

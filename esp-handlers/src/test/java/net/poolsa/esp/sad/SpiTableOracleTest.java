@@ -1,7 +1,9 @@
 package net.poolsa.esp.sad;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
@@ -20,6 +22,7 @@ import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.sa.AddressPool;
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.IpLiterals;
+import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sa.TestSas;
 import net.poolsa.esp.sa.TrafficSelector;
@@ -31,10 +34,16 @@ import net.poolsa.esp.sa.TrafficSelector;
  * mirror (IPv4 prefix lengths 0-32, IPv6 0-64), IPv6 longer than /64 and pools of more ranges in the spill
  * area, the second family of a dual-stack SA spilled beside the inline one, a family missing on one side. Checked after install, after the table shrank and grew again (every entry laid out anew), and
  * with manual SPIs, which probe and may find no room for their cells. Addresses sit on and next to every
- * range edge, where a shift or a length off by one shows. Fixed seed, overridable with -Dpoolsa.seed.
+ * range edge, where a shift or a length off by one shows. The compact cell of the multihomed SA, which has no
+ * SPI word, is also checked against SPIs that share its hash bits. Fixed seed, overridable with -Dpoolsa.seed.
  */
 class SpiTableOracleTest {
     static final long SEED = Long.getLong("poolsa.seed", 0x5a7ab1eL);
+    /** The SPI table's hash multiplier, and its inverse modulo 2^32: the SPI whose hash is h is h * INVERSE. */
+    static final int FIBONACCI = 0x9E3779B9;
+    static final int INVERSE = inverse(FIBONACCI);
+    static final String COMPACT = "v4 2/32+1 (1 cell)";
+    static final String COMPACT_MIRRORED = "v4 1+2/32 (1 cell)";
 
     private final Random r = new Random(SEED);
     private DropReason lastDrop;
@@ -80,6 +89,260 @@ class SpiTableOracleTest {
             assertTrue((none ? o[0] == 0 : o[0] >= 500) && o[1] >= 500,
                     "seed " + SEED + ": " + kind + " found " + o[0] + ", dropped " + o[1]);
         }
+    }
+
+    /**
+     * The compact cell (the paper's multihomed SA: two /32s on one side, one prefix on the other, in one cell
+     * without an SPI word) answers as the pools do, and only for its own SPI. Thousands of such SAs of both
+     * mirrors, ESP and AH, between narrow and 2+2 ones, with allocated SPIs and with manual ones, many chosen at
+     * a taken home cell (displaced: they must be written wide; a compact cell there would never be found) or
+     * at the cell before a compact SA's home. Each SA is looked up inside and outside its pools against the
+     * oracle, with the other protocol and protocol numbers one bit away, in IPv6, and through its hash
+     * neighbours: the SPIs at the same home cell with one of the hash bits below it flipped (found if the
+     * compare of those bits missed one) and the SPI with the same hash bits whose home is the cell before (its
+     * probe passes the compact cell: found if a compact cell matched away from the probe's home). Some expire.
+     * Then the table shrinks below 2^14 cells (every entry wide again) and grows (compact again), checked each time.
+     */
+    @Test
+    void compactCellsAnswerAsThePoolsDoAndOnlyForTheirOwnSpi() {
+        SecurityAssociationDatabase sad = new SecurityAssociationDatabase(r::nextInt);
+        List<SecurityAssociation> sas = new ArrayList<>();
+        Set<SecurityAssociation> expired = new HashSet<>();
+        installMultihomed(sad, sas, 9_000);
+        int capacity = sad.inboundCapacity();
+        assertTrue(capacity >= 1 << 15, "capacity " + capacity);
+        installBeforeCompactHomes(sad, sas, 1000);
+        assertEquals(capacity, sad.inboundCapacity(), "the neighbours were placed in the table they were chosen for");
+        for (SecurityAssociation sa : sas.subList(0, 500)) {
+            assertTrue(sa.expire());
+            expired.add(sa);
+        }
+        checkCompact(sad, sas, expired, true);
+
+        // Shrink below the compact minimum: every entry is rewritten wide, the expired ones still expired.
+        List<SecurityAssociation> removed = sas.subList(300, sas.size() - 200);
+        for (SecurityAssociation sa : removed) {
+            assertEquals(sa, sad.removeInbound(sa.spi(), sa.protocol()));
+        }
+        for (SecurityAssociation sa : removed) {
+            lastDrop = null;
+            assertNull(sad.lookupInboundV4(sa.spi(), sa.protocol().ipProtocol(), 0, 0, recording));
+            assertEquals(DropReason.UNKNOWN_SPI, lastDrop);
+        }
+        removed.clear();
+        assertTrue(sad.inboundCapacity() < 1 << 14, "capacity " + sad.inboundCapacity());
+        checkCompact(sad, sas, expired, false);
+
+        // Grow again: the entries at their home cell become compact again.
+        installMultihomed(sad, sas, 9_000);
+        installBeforeCompactHomes(sad, sas, 1000);
+        checkCompact(sad, sas, expired, true);
+    }
+
+    /**
+     * The compact format is what a table of many multihomed SAs with allocated SPIs uses: each of 20,000 is in
+     * one cell at its home, so the table has the size it has for as many narrow SAs (2^16 cells; two cells each
+     * would take 2^17), and the layout says so. A silent fallback to the two-cell format fails here.
+     */
+    @Test
+    void multihomedSasTakeOneCellEachInALargeTable() {
+        SecurityAssociationDatabase sad = new SecurityAssociationDatabase(r::nextInt);
+        List<SecurityAssociation> sas = new ArrayList<>();
+        for (int k = 0; k < 20_000; k++) {
+            boolean mirrored = k % 4 == 3;
+            AddressPool local = mirrored ? onePrefix() : twoHosts();
+            AddressPool remote = mirrored ? twoHosts() : onePrefix();
+            SecurityAssociation sa = inbound(sad.allocateSpi(local, remote), local, remote, IpsecProtocol.ESP);
+            sad.install(sa);
+            sas.add(sa);
+        }
+        assertEquals(0, sad.inboundDisplaced());
+        assertEquals(1 << 16, sad.inboundCapacity());
+        for (int k = 0; k < sas.size(); k++) {
+            SecurityAssociation sa = sas.get(k);
+            assertEquals(k % 4 == 3 ? COMPACT_MIRRORED : COMPACT, sad.inboundLayout(sa.spi()));
+            int src = (int) sa.remoteOuter().v4Last(sa.remoteOuter().v4RangeCount() - 1);
+            int dst = (int) sa.localOuter().v4Last(sa.localOuter().v4RangeCount() - 1);
+            assertEquals(sa, sad.lookupInboundV4(sa.spi(), 50, src, dst, recording));
+        }
+    }
+
+    /** Installs {@code n} SAs, most of them multihomed (compact where they land at home in a large table). */
+    private void installMultihomed(SecurityAssociationDatabase sad, List<SecurityAssociation> sas, int n) {
+        for (int k = 0; k < n; k++) {
+            int shape = r.nextInt(10);
+            AddressPool local;
+            AddressPool remote;
+            if (shape < 4) {
+                local = twoHosts();
+                remote = onePrefix();
+            } else if (shape < 7) {
+                local = onePrefix();
+                remote = twoHosts();
+            } else if (shape < 8) { // narrow
+                local = onePrefix();
+                remote = onePrefix();
+            } else if (shape < 9) { // 2+2: two hosts on both sides
+                local = twoHosts();
+                remote = twoHosts();
+            } else { // 2+2: a host and a shorter prefix
+                long host = r.nextLong() & 0xffffffffL;
+                local = AddressPool.builder().addAll(onePrefix()).addV4Range(host, host).build();
+                remote = onePrefix();
+            }
+            IpsecProtocol protocol = r.nextBoolean() ? IpsecProtocol.ESP : IpsecProtocol.AH;
+            int spi;
+            int how = r.nextInt(3);
+            if (how == 0 || sas.isEmpty()) {
+                spi = sad.allocateSpi(local, remote);
+            } else {
+                // Manual: at the home cell of an installed SA (taken: displaced), or anywhere.
+                int below = 32 - Integer.numberOfTrailingZeros(sad.inboundCapacity());
+                int h = sas.get(r.nextInt(sas.size())).spi() * FIBONACCI;
+                do {
+                    spi = how == 1 ? (h ^ 1 << r.nextInt(below)) * INVERSE : r.nextInt();
+                    h = r.nextInt() * FIBONACCI; // if that one is taken: anywhere
+                } while (Integer.compareUnsigned(spi, 256) < 0 || sad.inbound(spi) != null);
+            }
+            SecurityAssociation sa = inbound(spi, local, remote, protocol);
+            sad.install(sa);
+            sas.add(sa);
+        }
+    }
+
+    /**
+     * Installs {@code n} SAs whose home is the cell before the home of a compact SA: the probe of an SPI with
+     * that SA's hash bits and this home then passes the compact cell.
+     */
+    private void installBeforeCompactHomes(SecurityAssociationDatabase sad, List<SecurityAssociation> sas, int n) {
+        int below = 32 - Integer.numberOfTrailingZeros(sad.inboundCapacity());
+        List<SecurityAssociation> compact = new ArrayList<>();
+        for (SecurityAssociation sa : sas) {
+            String layout = sad.inboundLayout(sa.spi());
+            if (COMPACT.equals(layout) || COMPACT_MIRRORED.equals(layout)) {
+                compact.add(sa);
+            }
+        }
+        for (int k = 0; k < n; k++) {
+            int h = compact.get(r.nextInt(compact.size())).spi() * FIBONACCI;
+            int spi = ((h - (1 << below)) ^ 1 << r.nextInt(below)) * INVERSE;
+            if (Integer.compareUnsigned(spi, 256) < 0 || sad.inbound(spi) != null) {
+                continue;
+            }
+            boolean multihomed = r.nextBoolean();
+            SecurityAssociation sa = inbound(spi, multihomed ? twoHosts() : onePrefix(), onePrefix(), IpsecProtocol.ESP);
+            sad.install(sa);
+            sas.add(sa);
+        }
+    }
+
+    /**
+     * Every SA against the oracle, its protocol neighbours, IPv6 and its hash neighbours (see
+     * {@link #compactCellsAnswerAsThePoolsDoAndOnlyForTheirOwnSpi}); compact cells exactly when {@code large}.
+     */
+    private void checkCompact(SecurityAssociationDatabase sad, List<SecurityAssociation> sas,
+                              Set<SecurityAssociation> expired, boolean large) {
+        int below = 32 - Integer.numberOfTrailingZeros(sad.inboundCapacity());
+        Map<String, Integer> layouts = new TreeMap<>();
+        int hits = 0;
+        for (SecurityAssociation sa : sas) {
+            String layout = sad.inboundLayout(sa.spi());
+            assertNotNull(layout, () -> "seed " + SEED + ": not found by its SPI: " + sa);
+            boolean compact = layout.equals(COMPACT) || layout.equals(COMPACT_MIRRORED);
+            boolean multihomed = SlotLayout.compact(sa.localOuter(), sa.remoteOuter()) != null;
+            layouts.merge(multihomed ? (compact ? layout : "multihomed, wide") : "other", 1, Integer::sum);
+            assertFalse(compact && (!large || !multihomed), () -> layout + " for " + sa);
+            assertEquals(sa, sad.inbound(sa.spi()));
+            int p = sa.protocol().ipProtocol();
+            for (int k = 0; k < 8; k++) {
+                int src = nearV4(sa.remoteOuter());
+                int dst = nearV4(sa.localOuter());
+                boolean inside = sa.remoteOuter().containsV4(src) && sa.localOuter().containsV4(dst);
+                boolean found = inside && !expired.contains(sa);
+                Supplier<String> what = () -> "seed " + SEED + ", " + layout + ": " + sa + ", packet "
+                        + IpLiterals.v4ToString(src) + " -> " + IpLiterals.v4ToString(dst);
+                lastDrop = null;
+                assertEquals(found ? sa : null, sad.lookupInboundV4(sa.spi(), p, src, dst, recording), what);
+                assertEquals(found ? null : inside ? DropReason.SA_EXPIRED : DropReason.POOL_MISMATCH, lastDrop, what);
+                if (!inside) {
+                    continue;
+                }
+                hits++;
+                for (int bit = 0; bit < 9; bit++) { // AH or ESP for the other, then one bit away from either
+                    lastDrop = null;
+                    assertNull(sad.lookupInboundV4(sa.spi(), p ^ 1 << bit, src, dst, recording), what);
+                    assertEquals(DropReason.UNKNOWN_SPI, lastDrop, what);
+                }
+                int h = sa.spi() * FIBONACCI;
+                for (int bit = 0; bit <= below; bit++) {
+                    // Same home, one hash bit below it flipped; then (bit == below) same hash bits, home one before.
+                    int other = (bit < below ? h ^ 1 << bit : h - (1 << below)) * INVERSE;
+                    SecurityAssociation installed = sad.inbound(other);
+                    assertTrue(installed == null || installed.spi() == other, () -> what.get() + ": SPI " + other + " gave " + installed);
+                    lastDrop = null;
+                    SecurityAssociation got = sad.lookupInboundV4(other, p, src, dst, recording);
+                    assertTrue(got == null || got == installed, () -> what.get() + ": SPI " + other + " gave " + got);
+                    if (installed == null) {
+                        assertEquals(DropReason.UNKNOWN_SPI, lastDrop, what);
+                    }
+                    if (bit < below) {
+                        // The flipped hash bit sits at bit 32 - below + bit of the state word; a protocol number
+                        // that differs from the SA's at that bit - 8 must not make up for it (114 = 50 ^ 1 << 6).
+                        int q = p ^ 1 << (32 - below + bit - 8);
+                        SecurityAssociation otherProtocol = sad.lookupInboundV4(other, q, src, dst, recording);
+                        assertTrue(otherProtocol == null || otherProtocol == installed, () -> what.get() + ": SPI " + other
+                                + ", protocol " + q + " gave " + otherProtocol);
+                    }
+                }
+            }
+            lastDrop = null;
+            assertNull(sad.lookupInboundV6(sa.spi(), p, 0x20010db800000000L, 1, 0x20010db800000000L, 2, recording));
+            assertEquals(DropReason.POOL_MISMATCH, lastDrop, layout);
+        }
+        int compact = layouts.getOrDefault(COMPACT, 0);
+        int mirrored = layouts.getOrDefault(COMPACT_MIRRORED, 0);
+        int wide = layouts.getOrDefault("multihomed, wide", 0);
+        String counts = "seed " + SEED + ": " + layouts + ", " + hits + " hits";
+        assertTrue(hits > sas.size() / 2, counts);
+        if (large) {
+            // Multihomed SAs compact, both mirrors; the displaced ones (a third of all SAs have manual SPIs at a
+            // taken home cell, a third at a random one) wide, and found above all the same.
+            assertTrue(compact > 1000 && mirrored > 1000 && wide >= 50 && wide < compact + mirrored, counts);
+        } else {
+            assertTrue(compact + mirrored == 0 && wide > 50, counts);
+        }
+    }
+
+    private static SecurityAssociation inbound(int spi, AddressPool local, AddressPool remote, IpsecProtocol protocol) {
+        return SecurityAssociation.builder().spi(spi).protocol(protocol).direction(Direction.INBOUND).reqid(1)
+                .localOuter(local).remoteOuter(remote)
+                .selector(TrafficSelector.between(AddressPool.ANY, AddressPool.ANY)).keys(TestSas.keys()).build();
+    }
+
+    /** Two IPv4 hosts that are not one prefix: random, or consecutive across a /31 boundary. */
+    private AddressPool twoHosts() {
+        long a = r.nextLong() & 0xfffffffdL | 1; // odd, below 2^32 - 2
+        long b = r.nextInt(8) == 0 ? a + 1 : r.nextLong() & 0xffffffffL;
+        if ((a ^ b) <= 1) { // one /31 (or one address)
+            b = a + 1;
+        }
+        return AddressPool.builder().addV4Range(a, a).addV4Range(b, b).build();
+    }
+
+    /** One IPv4 prefix of length 1-32. */
+    private AddressPool onePrefix() {
+        int len = 1 + r.nextInt(32);
+        long size = 1L << (32 - len);
+        long net = (r.nextLong() & 0xffffffffL) & ~(size - 1);
+        return AddressPool.builder().addV4Range(net, net + size - 1).build();
+    }
+
+    private static int inverse(int k) {
+        int x = k; // Newton's iteration doubles the correct low bits: 3, 6, 12, 24, 48
+        for (int j = 0; j < 4; j++) {
+            x *= 2 - k * x;
+        }
+        return x;
     }
 
     /**
@@ -315,6 +578,9 @@ class SpiTableOracleTest {
         String other = v6 ? "v4" : "v6";
         if (layout.equals("narrow")) {
             return List.of(family + (v6 ? " none" : " narrow"));
+        }
+        if (layout.equals(COMPACT) || layout.equals(COMPACT_MIRRORED)) {
+            return List.of(family + (v6 ? " none" : " compact"));
         }
         List<String> kinds = new ArrayList<>();
         String inline = layout.matches("v[46] [124]\\+[124].*") ? layout.substring(0, 6) : null;
