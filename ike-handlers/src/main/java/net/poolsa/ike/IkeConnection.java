@@ -10,6 +10,7 @@ import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.Lifetime;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.ike.auth.CertificateAuthenticator;
+import net.poolsa.ike.proposal.Phase2Sa;
 
 /**
  * One IKE-keyed connection as the engine needs it; built by the appliance from its configuration. Configuration
@@ -33,7 +34,8 @@ import net.poolsa.ike.auth.CertificateAuthenticator;
  * @param espProposals         e.g. "aes128gcm16-modp2048" (a DH group = PFS), "3des-sha1"
  * @param psk                  the pre-shared key: a copy the engine owns and zeroes when the connection is removed;
  *                             empty (or null) with {@code certificates}
- * @param childLifetime        soft = rekey, hard = life of each child SA
+ * @param childLifetime        soft = rekey, hard = life of each child SA; without a time limit, the default
+ *                             ({@link #withDefaultTime}): a peer takes an offer without one as 8 hours
  * @param ikeLifetimeSeconds   phase-1 lifetime offered and accepted, 0 for the default 28800 s
  * @param startAction          when to negotiate
  * @param forceEncapsulation   behave as if behind a NAT: float to 4500 and use ESP-in-UDP without one
@@ -110,6 +112,11 @@ public record IkeConnection(
             throw new IllegalArgumentException("connection " + name + ": a pre-shared key or certificates, not both");
         }
         Objects.requireNonNull(childLifetime, "child lifetime");
+        try {
+            childLifetime = withDefaultTime(childLifetime);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("connection " + name + ": " + e.getMessage());
+        }
         if (ikeLifetimeSeconds < 0) {
             throw new IllegalArgumentException("connection " + name + ": negative IKE lifetime");
         }
@@ -193,6 +200,27 @@ public record IkeConnection(
         this(name, reqid, mode, protocol, localOuter, remoteOuter, localProtected, remoteProtected, ikeProposals,
                 espProposals, psk, childLifetime, ikeLifetimeSeconds, startAction, forceEncapsulation, replayWindow,
                 extendedSequenceNumbers, List.of());
+    }
+
+    /**
+     * {@code l} with a time limit: as configured when it has a hard one; else hard
+     * {@link Phase2Sa#DEFAULT_LIFETIME_SECONDS} (RFC 2407 §4.5: what the peer assumes for an offer without one, so
+     * keeping the SA longer would break the tunnel at 8 hours) and soft at the configured rekey time, or 9/10 of it as
+     * {@code ike-rekey-time} (jittered like any soft time). Byte and packet limits stay as they are.
+     *
+     * @throws IllegalArgumentException a soft time not below the default with no hard time: it would never rekey
+     */
+    public static Lifetime withDefaultTime(Lifetime l) {
+        if (l.hardSeconds() != 0) {
+            return l;
+        }
+        long hard = Phase2Sa.DEFAULT_LIFETIME_SECONDS;
+        if (l.softSeconds() >= hard) {
+            throw new IllegalArgumentException("rekey time " + l.softSeconds() + " s without a life time: child SAs "
+                    + "live " + hard + " s then (RFC 2407 §4.5's default), give a life time above the rekey time");
+        }
+        long soft = l.softSeconds() > 0 ? l.softSeconds() : hard / 10 * 9;
+        return new Lifetime(soft, hard, l.softBytes(), l.hardBytes(), l.softPackets(), l.hardPackets());
     }
 
     /** The phase-1 lifetime to offer: {@link #ikeLifetimeSeconds()}, or the default when that is 0. */

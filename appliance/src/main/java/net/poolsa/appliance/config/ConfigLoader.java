@@ -41,6 +41,7 @@ import net.poolsa.esp.sa.Lifetime;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.UdpEncapsulation;
 import net.poolsa.esp.transform.NatTraversal;
+import net.poolsa.ike.IkeConnection;
 
 /**
  * Reads and validates the YAML configuration (see {@code packaging/src/deb/etc/poolsa/poolsa.yaml} for a
@@ -375,6 +376,15 @@ public final class ConfigLoader {
             throw m.get("authentication").error("a manually keyed connection has no IKE authentication; remove one of 'manual' and 'authentication'");
         }
         IkeFields.Values ike = IkeFields.parse(n, m, protocol, auth);
+        if (manual == null) {
+            // the engine's default here too: the loaded connection holds what its SAs get, and check-config
+            // refuses a rekey-time the default cannot keep at its line
+            try {
+                lifetime = IkeConnection.withDefaultTime(lifetime);
+            } catch (IllegalArgumentException e) {
+                throw m.get("lifetime").error(e.getMessage());
+            }
+        }
         ConnectionConfig c = new ConnectionConfig(name, mode, protocol, localOuter, remoteOuter, localProtected,
                 remoteProtected, reqid, ike.ikeProposals(), ike.espProposals(), lifetime, dpd, replayWindow, esn, udp,
                 manual, auth, ike.startAction(), ike.ikeLifetimeSeconds(), ike.ahBundleProposals(), ike.rekey());

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 import net.poolsa.appliance.config.ConnectionConfig.DpdAction;
 import net.poolsa.appliance.config.ConnectionConfig.DpdConfig;
 import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.Lifetime;
 import net.poolsa.ike.StartAction;
 
 /**
@@ -42,6 +43,35 @@ class IkeConfigTest {
         assertEquals(StartAction.TRAP, c.startAction());
         assertEquals(0, c.ikeLifetimeSeconds());
         assertEquals(StartAction.NONE, siteC("start-action: start", "start-action: NONE").startAction());
+    }
+
+    /**
+     * RFC 2407 §4.5: a Quick Mode offer without an SA Life Duration in seconds means 28800 s to the peer, so a child SA
+     * of an IKE connection without a time limit gets that, with a rekey at 9/10 (as ike-rekey-time); before, it had no
+     * limit at all (Lifetime.UNLIMITED), and the peer expired the SA after 8 hours while we kept sending on it.
+     */
+    @Test
+    void childSasOfAnIkeConnectionWithoutALifetimeGetTheRfcDefault() throws Exception {
+        String start = "    start-action: start\n";
+        ConnectionConfig c = siteC(start, start);
+        assertEquals(new Lifetime(25920, 28800, 0, 0, 0, 0), c.lifetime(), "site-c has no lifetime:");
+        assertEquals(c.lifetime(), net.poolsa.appliance.ike.IkeConnections.of(c, 7).childLifetime(),
+                "handed to the engine");
+        assertEquals(new Lifetime(25920, 28800, 900_000, 1_000_000, 0, 0),
+                siteC(start, start + "    lifetime: {rekey-bytes: 900000, life-bytes: 1000000}\n").lifetime(),
+                "a byte limit gives no time limit; it stays");
+        assertEquals(Lifetime.ofSeconds(3000, 28800),
+                siteC(start, start + "    lifetime: {rekey-time: 3000}\n").lifetime(), "a rekey time below it stays");
+        assertEquals(Lifetime.ofSeconds(0, 3600), siteC(start, start + "    lifetime: {life-time: 3600}\n").lifetime(),
+                "a configured hard time is kept as it is");
+        ConfigException e = refused(start, start + "    lifetime: {rekey-time: 28800}\n");
+        assertEquals("connections.site-c.lifetime", e.field());
+        assertTrue(e.getMessage().endsWith("rekey time 28800 s without a life time: child SAs live 28800 s then "
+                + "(RFC 2407 §4.5's default), give a life time above the rekey time"), e.getMessage());
+        ConfigFixture.write(dir);
+        ConnectionConfig manual = ConfigLoader.load(ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace(
+                "    lifetime: {rekey-time: 3300, life-time: 3600}\n", ""))).connections().get("site-b");
+        assertEquals(Lifetime.UNLIMITED, manual.lifetime(), "manual SAs cannot be rekeyed: no default");
     }
 
     @Test

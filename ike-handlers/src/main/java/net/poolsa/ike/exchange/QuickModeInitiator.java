@@ -236,8 +236,10 @@ final class QuickModeInitiator extends QuickMode {
         }
         checkEntitled("protected pool (IDcr)", remotePool);
         AddressPool announced = announcedOuter(m);
-        Lifetime lifetime = withSequenceLimit(responderLifetime(m, conn.config().childLifetime()),
-                c.main().proposal().esn());
+        // the answer's transform is normally our own; one without a life in seconds means 28800 s (RFC 2407 §4.5)
+        Lifetime answered = agree(conn.config().childLifetime(), c.main().lifetimeSeconds(),
+                c.main().lifetimeKilobytes());
+        Lifetime lifetime = withSequenceLimit(responderLifetime(m, answered), c.main().proposal().esn());
         if (ke == null) {
             keyed(c, lifetime, announced, null);
             return;

@@ -39,8 +39,15 @@ public final class Phase2Sa {
     static final int ESP_CHACHA20_POLY1305 = 28;
 
     /**
-     * A transform read from an SA payload, with its SPI, what it asks for, and the lifetime it proposes
-     * (0 = none given, in seconds and kilobytes).
+     * The SA Life Duration in seconds of a transform that gives none. RFC 2407 §4.5: "When unspecified, the default
+     * value [of SA Life Type/Duration] shall be assumed to be 28800 seconds (8 hours)": a peer that follows it expires
+     * an SA we offered without one after 8 hours, so we offer one and read its absence so.
+     */
+    public static final long DEFAULT_LIFETIME_SECONDS = 28800;
+
+    /**
+     * A transform read from an SA payload, with its SPI, what it asks for, and the lifetime it proposes: in seconds
+     * {@link #DEFAULT_LIFETIME_SECONDS} when it gives none, in kilobytes 0 when it gives none.
      */
     public record Choice(EspProposal proposal, SaMode mode, Encapsulation encapsulation, int spi, long lifetimeSeconds,
                          long lifetimeKilobytes, int proposalNumber, Transform transform) {
@@ -351,7 +358,8 @@ public final class Phase2Sa {
         } catch (IllegalArgumentException wrongCombination) {
             return null; // e.g. AES without a key length, GCM with an integrity algorithm
         }
-        return new Choice(proposal, mode, encap, p.spi().intAt(0), seconds, kilobytes, p.number(), t);
+        return new Choice(proposal, mode, encap, p.spi().intAt(0), seconds > 0 ? seconds : DEFAULT_LIFETIME_SECONDS,
+                kilobytes, p.number(), t);
     }
 
     /** The ISAKMP protocol ID of {@code p} (RFC 2407 §4.4.1). */
