@@ -121,6 +121,10 @@ sa_packets() { metrics "$1" | awk '/^poolsa_packets_total\{/{s+=$2} END{printf "
 run_case() {
     local name=$1; shift
     local pa=${1:-} pb=${2:-} fa=${3:-} fb=${4:-}
+    # A path MTU the hosts learned in an earlier case (strongSwan's TUN device has MTU 1400 and answers larger
+    # packets with "fragmentation needed") would make them fragment this case's 1400-byte datagrams and shrink its
+    # TCP segments: forget it.
+    ip -n $HA route flush cache; ip -n $HB route flush cache
     # WARMUP_SECS (default 3) of warm-up traffic, not measured (JIT compilation of the gateways; the same for every case).
     iperf "$OUT/$name-warmup.json" -t "${WARMUP_SECS:-3}"
     local ua=0 sa=0 ub=0 sb=0 na=0 nb=0

@@ -38,7 +38,12 @@ class HostCaseFailoverApplianceTest {
             ApplianceLab.PingResult r = ping.await();
             Path pcap = l2.stop();
 
-            assertEquals(1, client.metric("poolsa_path_switches_total{cause=\"local_event\"}"), client.log());
+            // The client moves once, on its own link's event or on the gateway's first packet over l2 if that is read
+            // first: the gateway sees its carrier go at the same instant and announces its move at once, and an epoll
+            // loop may read that packet before it runs the link event's task (seen in CI: peer_moved after 19.9 ms).
+            // Never by a probe timeout: the cut is known at once.
+            assertEquals(1, client.metric("poolsa_path_switches_total{cause=\"local_event\"}")
+                    + client.metric("poolsa_path_switches_total{cause=\"peer_moved\"}"), client.log());
             assertEquals(0, client.metric("poolsa_path_switches_total{cause=\"probe_timeout\"}"));
             // The gateway moves once, whatever told it first: its carrier loss, the client's first packet over l2, or,
             // on a loaded host, the detection time of the path that stopped answering.
