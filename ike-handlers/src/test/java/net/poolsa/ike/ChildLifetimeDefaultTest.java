@@ -1,13 +1,11 @@
 package net.poolsa.ike;
 
+import net.poolsa.ike.proposal.SaPayloadHex;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.HexFormat;
 import java.util.List;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 
 import org.junit.jupiter.api.Test;
 
@@ -16,7 +14,6 @@ import net.poolsa.esp.sa.Lifetime;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.ike.message.AttributeType;
-import net.poolsa.ike.message.IkeProtocolException;
 import net.poolsa.ike.message.IpsecAttributeValues;
 import net.poolsa.ike.message.SecurityAssociationPayload;
 import net.poolsa.ike.message.Transform;
@@ -55,10 +52,10 @@ class ChildLifetimeDefaultTest {
         IkeConnection c = Gateways.forA().lifetime(Lifetime.UNLIMITED).build();
         SecurityAssociationPayload offer = Phase2Sa.offer(OURS, 0xa6b18c7f, SaMode.TUNNEL, Encapsulation.UDP_RFC,
                 c.childLifetime());
-        String bytes = hex(offer);
+        String bytes = SaPayloadHex.hex(offer);
         // strongSwan's layout with 28800 = 0x7080 in place of its 3960
         assertEquals(QM1_SA.replace("80020f78", "80027080"), bytes);
-        Transform t = decode(bytes).proposals().get(0).transforms().get(0);
+        Transform t = SaPayloadHex.decode(bytes).proposals().get(0).transforms().get(0);
         assertEquals(1, t.attributes(AttributeType.IPSEC_SA_LIFE_TYPE).size(), t.toString());
         assertEquals(IpsecAttributeValues.LIFE_SECONDS, t.attributes(AttributeType.IPSEC_SA_LIFE_TYPE).get(0).longValue());
         assertEquals(28800, t.attributes(AttributeType.IPSEC_SA_LIFE_DURATION).get(0).longValue());
@@ -66,14 +63,14 @@ class ChildLifetimeDefaultTest {
 
     @Test
     void aTransformWithoutLifeAttributesIsReadAsTheDefaultByResponderAndInitiator() throws Exception {
-        SecurityAssociationPayload noLife = decode(QM1_SA_NO_LIFE);
+        SecurityAssociationPayload noLife = SaPayloadHex.decode(QM1_SA_NO_LIFE);
         assertTrue(noLife.proposals().get(0).transforms().get(0).attributes(AttributeType.IPSEC_SA_LIFE_TYPE).isEmpty());
         Phase2Sa.Choice chosen = Phase2Sa.choose(noLife, OURS, SaMode.TUNNEL, Encapsulation.UDP_RFC, true);
         assertEquals(28800, chosen.lifetimeSeconds(), "as responder");
         assertEquals(0, chosen.lifetimeKilobytes(), "no default in kilobytes");
         Phase2Sa.Choice answered = Phase2Sa.accepted(noLife, OURS, SaMode.TUNNEL, Encapsulation.UDP_RFC);
         assertEquals(28800, answered.lifetimeSeconds(), "as initiator, reading the answer");
-        assertEquals(3960, Phase2Sa.choose(decode(QM1_SA), OURS, SaMode.TUNNEL, Encapsulation.UDP_RFC, true)
+        assertEquals(3960, Phase2Sa.choose(SaPayloadHex.decode(QM1_SA), OURS, SaMode.TUNNEL, Encapsulation.UDP_RFC, true)
                 .lifetimeSeconds(), "a given duration is read as given");
     }
 
@@ -122,24 +119,4 @@ class ChildLifetimeDefaultTest {
         }
     }
 
-    private static SecurityAssociationPayload decode(String hex) throws IkeProtocolException {
-        ByteBuf b = Unpooled.wrappedBuffer(HexFormat.of().parseHex(hex));
-        try {
-            return SecurityAssociationPayload.decode(b);
-        } finally {
-            b.release();
-        }
-    }
-
-    private static String hex(SecurityAssociationPayload sa) {
-        ByteBuf b = Unpooled.buffer();
-        try {
-            sa.encode(b);
-            byte[] out = new byte[b.readableBytes()];
-            b.readBytes(out);
-            return HexFormat.of().formatHex(out);
-        } finally {
-            b.release();
-        }
-    }
 }

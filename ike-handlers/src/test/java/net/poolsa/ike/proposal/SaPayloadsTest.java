@@ -4,11 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.HexFormat;
 import java.util.List;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 
 import org.junit.jupiter.api.Test;
 
@@ -34,7 +31,7 @@ class SaPayloadsTest {
 
     @Test
     void ourPhaseOneOfferIsStrongSwansByteForByte() {
-        assertEquals(MM1_SA, hex(Phase1Sa.offer(AlgorithmWords.parseIke("aes128-sha256-modp2048"), 15840)));
+        assertEquals(MM1_SA, SaPayloadHex.hex(Phase1Sa.offer(AlgorithmWords.parseIke("aes128-sha256-modp2048"), 15840)));
     }
 
     /**
@@ -47,25 +44,25 @@ class SaPayloadsTest {
 
     @Test
     void aPhaseOneOfferWithKilobytesAddsTheSecondLifePairAndIsChosenWithIt() throws Exception {
-        assertEquals(MM1_SA_KILOBYTES, hex(Phase1Sa.offer(AlgorithmWords.parseIke("aes128-sha256-modp2048"), 15840, 4608,
+        assertEquals(MM1_SA_KILOBYTES, SaPayloadHex.hex(Phase1Sa.offer(AlgorithmWords.parseIke("aes128-sha256-modp2048"), 15840, 4608,
                 net.poolsa.ike.message.IkeAttributeValues.AUTH_PRE_SHARED_KEY)));
-        Phase1Sa.Choice c = Phase1Sa.choose(decode(MM1_SA_KILOBYTES), AlgorithmWords.parseIke("aes128-sha256-modp2048"));
+        Phase1Sa.Choice c = Phase1Sa.choose(SaPayloadHex.decode(MM1_SA_KILOBYTES), AlgorithmWords.parseIke("aes128-sha256-modp2048"));
         assertEquals(15840, c.lifetimeSeconds());
         assertEquals(4608, c.lifetimeKilobytes());
-        assertEquals(MM1_SA_KILOBYTES, hex(Phase1Sa.answer(c)), "the transform returned as received, both pairs");
+        assertEquals(MM1_SA_KILOBYTES, SaPayloadHex.hex(Phase1Sa.answer(c)), "the transform returned as received, both pairs");
         assertEquals(4608, Phase1Sa.accepted(Phase1Sa.answer(c), AlgorithmWords.parseIke("aes128-sha256-modp2048"))
                 .lifetimeKilobytes(), "the initiator reads the limit back");
-        assertEquals(0, Phase1Sa.choose(decode(MM1_SA), AlgorithmWords.parseIke("aes128-sha256-modp2048"))
+        assertEquals(0, Phase1Sa.choose(SaPayloadHex.decode(MM1_SA), AlgorithmWords.parseIke("aes128-sha256-modp2048"))
                 .lifetimeKilobytes(), "strongSwan's own offer has none");
     }
 
     @Test
     void theResponderChoosesFromStrongSwansOffer() throws Exception {
-        SecurityAssociationPayload offer = decode(MM1_SA);
+        SecurityAssociationPayload offer = SaPayloadHex.decode(MM1_SA);
         Phase1Sa.Choice c = Phase1Sa.choose(offer, merged("aes256-sha1-modp1024", "aes128-sha256-modp2048"));
         assertEquals("aes128-sha256-modp2048", c.proposal().name());
         assertEquals(15840, c.lifetimeSeconds());
-        assertEquals(MM1_SA, hex(Phase1Sa.answer(c)), "one proposal, the one transform, as received");
+        assertEquals(MM1_SA, SaPayloadHex.hex(Phase1Sa.answer(c)), "one proposal, the one transform, as received");
         IkeProtocolException e = assertThrows(IkeProtocolException.class,
                 () -> Phase1Sa.choose(offer, AlgorithmWords.parseIke("3des-sha1-modp1024")));
         assertEquals(NotifyType.NO_PROPOSAL_CHOSEN, e.notifyType());
@@ -75,19 +72,19 @@ class SaPayloadsTest {
 
     @Test
     void ourQuickModeOfferIsStrongSwansByteForByte() {
-        assertEquals(QM1_SA, hex(Phase2Sa.offer(AlgorithmWords.parseEsp("aes128-sha256-modp2048", IpsecProtocol.ESP, false),
+        assertEquals(QM1_SA, SaPayloadHex.hex(Phase2Sa.offer(AlgorithmWords.parseEsp("aes128-sha256-modp2048", IpsecProtocol.ESP, false),
                 0xa6b18c7f, SaMode.TUNNEL, Encapsulation.UDP_RFC, Lifetime.ofSeconds(3600, 3960))));
     }
 
     @Test
     void theQuickModeResponderChoosesFromStrongSwansOffer() throws Exception {
-        SecurityAssociationPayload offer = decode(QM1_SA);
+        SecurityAssociationPayload offer = SaPayloadHex.decode(QM1_SA);
         List<EspProposal> ours = AlgorithmWords.parseEsp("aes128-sha256-modp2048", IpsecProtocol.ESP, false);
         Phase2Sa.Choice c = Phase2Sa.choose(offer, ours, SaMode.TUNNEL, Encapsulation.UDP_RFC, true);
         assertEquals(0xa6b18c7f, c.spi());
         assertEquals(3960, c.lifetimeSeconds());
         assertEquals("aes128-sha256-modp2048", c.proposal().name());
-        assertEquals(QM1_SA.replace("a6b18c7f", "01020304"), hex(Phase2Sa.answer(c, 0x01020304)));
+        assertEquals(QM1_SA.replace("a6b18c7f", "01020304"), SaPayloadHex.hex(Phase2Sa.answer(c, 0x01020304)));
         for (Runnable wrong : List.<Runnable>of(
                 () -> choose(offer, ours, SaMode.TRANSPORT, Encapsulation.UDP_RFC, true),
                 () -> choose(offer, ours, SaMode.TUNNEL, Encapsulation.NONE, true),
@@ -114,24 +111,4 @@ class SaPayloadsTest {
         return out;
     }
 
-    private static SecurityAssociationPayload decode(String hex) throws IkeProtocolException {
-        ByteBuf b = Unpooled.wrappedBuffer(HexFormat.of().parseHex(hex));
-        try {
-            return SecurityAssociationPayload.decode(b);
-        } finally {
-            b.release();
-        }
-    }
-
-    private static String hex(SecurityAssociationPayload sa) {
-        ByteBuf b = Unpooled.buffer();
-        try {
-            sa.encode(b);
-            byte[] out = new byte[b.readableBytes()];
-            b.readBytes(out);
-            return HexFormat.of().formatHex(out);
-        } finally {
-            b.release();
-        }
-    }
 }
