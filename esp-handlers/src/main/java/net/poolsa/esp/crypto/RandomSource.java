@@ -17,13 +17,16 @@ public interface RandomSource {
 
     /**
      * A DRBG (NIST SP 800-90A, seeded by the JDK from the operating system) per caller: unlike the NativePRNG
-     * singleton, no lock is shared with other threads.
+     * singleton, no lock is shared with other threads. It is read in 4 KB blocks ({@link BufferedRandom}): a CBC
+     * IV drawn per packet then costs a copy, not a DRBG request.
      */
     RandomSource SYSTEM = () -> {
+        SecureRandom drbg;
         try {
-            return SecureRandom.getInstance("DRBG");
+            drbg = SecureRandom.getInstance("DRBG");
         } catch (NoSuchAlgorithmException e) {
-            return new SecureRandom();
+            drbg = new SecureRandom();
         }
+        return new BufferedRandom(drbg);
     };
 }
