@@ -22,7 +22,11 @@ import org.slf4j.LoggerFactory;
  * sink (the shared raw-socket emitter, or a TUN device for decapsulated packets).
  */
 public final class PcapChannel extends PolledChannel {
-    /** The kernel capture buffer (lab notes: a large buffer is what keeps bursts from being dropped). */
+    /**
+     * The kernel capture buffer at most (lab notes: a large buffer is what keeps bursts from being dropped). libpcap's
+     * ring takes all of it; a capture's own ring takes 4096 frames sized from the interface's MTU where that is less
+     * (6.5 MB at MTU 1500, {@link PacketRxRing}).
+     */
     public static final int BUFFER_BYTES = 32 << 20;
     public static final int SNAPLEN = 65535;
     /**

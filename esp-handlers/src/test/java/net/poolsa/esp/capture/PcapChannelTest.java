@@ -493,6 +493,63 @@ class PcapChannelTest {
         }
     }
 
+    /**
+     * The ring's frames are as long as the interface's packets (MTU 1500 here), not 9 KB each: a packet's reads and
+     * the kernel's look-ahead for room then touch 4096 frames of 1.6 KB instead of 32 MB. A frame longer than that
+     * (the MTU raised after the capture opened) is counted and handed on truncated, for the decoder to drop, and the
+     * datagrams of the MTU the ring was sized for arrive whole.
+     */
+    @Test
+    void theRingsFramesFollowTheInterfacesMtuAndALongerFrameIsCountedTruncated() throws Exception {
+        java.util.concurrent.ExecutorService inNs = java.util.concurrent.Executors.newSingleThreadExecutor(r -> new Thread(r, "in-h20-mtu"));
+        net.poolsa.esp.netns.Netns ns = net.poolsa.esp.netns.Netns.create("h20-mtu");
+        PacketRxRing ring = null;
+        io.netty.channel.embedded.EmbeddedChannel sink = new io.netty.channel.embedded.EmbeddedChannel();
+        try {
+            ns.exec("ip", "link", "add", "h20m-a", "type", "veth", "peer", "name", "h20m-b");
+            ns.exec("ip", "link", "set", "h20m-a", "up");
+            ns.exec("ip", "link", "set", "h20m-b", "up");
+            ns.exec("ip", "addr", "add", "198.51.100.1/24", "dev", "h20m-b");
+            ns.exec("ip", "neigh", "add", "198.51.100.2", "lladdr", "02:00:00:00:00:02", "dev", "h20m-b");
+            inNs.submit(() -> SetNs.enter(ns.name())).get(10, TimeUnit.SECONDS);
+            PacketRxRing r = inNs.submit(() -> PacketRxRing.open("h20m-a", "udp and dst port 9", false,
+                    PcapChannel.IMMEDIATE_SNAPLEN, PcapChannel.BUFFER_BYTES, false)).get(10, TimeUnit.SECONDS);
+            ring = r;
+            assertTrue(r.snaplen() >= 1500 + PacketRxRing.LINK_HEADROOM && r.snaplen() < 1600,
+                    "frames for MTU 1500: " + r);
+            ns.exec("ip", "link", "set", "h20m-a", "mtu", "4000");
+            ns.exec("ip", "link", "set", "h20m-b", "mtu", "4000");
+            inNs.submit(() -> {
+                try (DatagramSocket tx = new DatagramSocket()) {
+                    InetAddress to = InetAddress.getByName("198.51.100.2");
+                    tx.send(new DatagramPacket(new byte[1472], 1472, to, 9)); // 1500 bytes of IP: whole
+                    tx.send(new DatagramPacket(new byte[3000], 3000, to, 9)); // 3028: longer than the frames
+                }
+                return null;
+            }).get(10, TimeUnit.SECONDS);
+            java.util.List<Integer> lengths = new java.util.ArrayList<>();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (lengths.size() < 2 && System.nanoTime() < deadline) {
+                if (r.read(sink.pipeline(), PooledByteBufAllocator.DEFAULT, 8) == 0) {
+                    Thread.sleep(5);
+                }
+                for (ByteBuf b; (b = sink.readInbound()) != null; ) {
+                    lengths.add(b.readableBytes());
+                    b.release();
+                }
+            }
+            assertEquals(java.util.List.of(1500, r.snaplen() - 14), lengths, "the whole datagram, then the truncated one");
+            assertEquals(1, r.truncatedFrames());
+        } finally {
+            if (ring != null) {
+                ring.close();
+            }
+            sink.finishAndReleaseAll();
+            inNs.shutdownNow();
+            ns.close();
+        }
+    }
+
     /** Opens {@code ch} with its own ring or with libpcap, and checks which one it got. */
     private static void openWithRing(PcapChannel ch, boolean ownRing) throws Exception {
         if (!ownRing) {
