@@ -219,8 +219,17 @@ public record IkeConnection(
             throw new IllegalArgumentException("rekey time " + l.softSeconds() + " s without a life time: child SAs "
                     + "live " + hard + " s then (RFC 2407 §4.5's default), give a life time above the rekey time");
         }
-        long soft = l.softSeconds() > 0 ? l.softSeconds() : hard / 10 * 9;
+        long soft = l.softSeconds() > 0 ? l.softSeconds() : defaultSoft(hard);
         return new Lifetime(soft, hard, l.softBytes(), l.hardBytes(), l.softPackets(), l.hardPackets());
+    }
+
+    /**
+     * The soft limit of a child SA whose configuration gives a hard limit ({@code life-*}) without its soft one
+     * ({@code rekey-*}): 9/10 of it, rounded up, as for the default time and {@code ike-rekey-time}. Without one the SA
+     * would reach its hard limit with traffic on it and nobody would rekey it.
+     */
+    public static long defaultSoft(long hard) {
+        return hard - hard / 10;
     }
 
     /** The phase-1 lifetime to offer: {@link #ikeLifetimeSeconds()}, or the default when that is 0. */

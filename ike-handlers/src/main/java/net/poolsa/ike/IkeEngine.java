@@ -222,6 +222,17 @@ public final class IkeEngine implements AutoCloseable {
         }
     }
 
+    /** Set on the loop once {@link #close()}'s shutdown wiped every key; false while it could not complete. */
+    private volatile boolean keysWiped;
+
+    /**
+     * Whether {@link #close()} wiped the pre-shared key copies and ISAKMP SA keys: false before, and after a close whose
+     * shutdown did not run within {@link #CLOSE_WAIT_MILLIS} (a busy loop), so that nobody says keys were zeroed then.
+     */
+    public boolean keysWiped() {
+        return keysWiped;
+    }
+
     /** Sends Deletes for every established SA (best effort, bounded wait), removes the SAs it installed, closes the transport. */
     @Override
     public void close() {
@@ -234,6 +245,7 @@ public final class IkeEngine implements AutoCloseable {
             scheduler.execute(() -> {
                 try {
                     core.shutdown();
+                    keysWiped = true;
                 } finally {
                     done.complete(null);
                 }

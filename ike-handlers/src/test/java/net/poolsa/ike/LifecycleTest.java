@@ -83,7 +83,9 @@ class LifecycleTest {
         Gateways g = new Gateways();
         g.configure(Gateways.forA(), Gateways.forB());
         assertTrue(g.initiate(g.a).ok());
+        assertFalse(g.a.engine.keysWiped());
         g.a.engine.close();
+        assertTrue(g.a.engine.keysWiped(), "the shutdown ran: the appliance may say keys=zeroed");
         assertEquals(2, g.wire.flush(), "D(ESP) and D(ISAKMP)");
         assertEquals(0, g.a.kernel.listSas().size());
         assertEquals(0, g.a.kernel.spd().size());

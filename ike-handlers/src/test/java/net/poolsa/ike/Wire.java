@@ -70,6 +70,14 @@ final class Wire {
         return s;
     }
 
+    /**
+     * {@code s} crashes: it receives nothing from now on and sends no Delete (a SIGKILL); its engine is left as it is.
+     * A side added later on the same addresses is the restarted gateway.
+     */
+    void crash(Side s) {
+        sides.remove(s);
+    }
+
     /** Delivers queued datagrams (and what answering them queues) until the wire is quiet; returns how many went. */
     int flush() {
         return flush(d -> d);

@@ -356,7 +356,8 @@ public final class ConfigLoader {
             }
         }
         int reqid = m.containsKey("reqid") ? (int) m.get("reqid").integer(1, 0xFFFF) : 0;
-        Lifetime lifetime = m.containsKey("lifetime") ? lifetime(m.get("lifetime")) : Lifetime.UNLIMITED;
+        Lifetime lifetime = m.containsKey("lifetime") ? lifetime(m.get("lifetime"), !m.containsKey("manual"))
+                : Lifetime.UNLIMITED;
         DpdConfig dpd = IkeConfigReader.dpd(m.get("dpd"), dataPath.failover(), m.containsKey("authentication"));
         int replayWindow = m.containsKey("replay-window") ? (int) m.get("replay-window").integer(0, 1 << 20) : 64;
         boolean esn = m.containsKey("esn") && m.get("esn").bool();
@@ -417,13 +418,24 @@ public final class ConfigLoader {
         return n != null ? n : connection;
     }
 
-    private static Lifetime lifetime(ConfigNode n) throws ConfigException {
+    /**
+     * The {@code lifetime:} mapping. For an IKE-keyed connection ({@code ikeKeyed}) a {@code life-*} without its
+     * {@code rekey-*} gets a soft limit at 9/10 of it ({@link IkeConnection#defaultSoft}): otherwise the SA expires
+     * hard with traffic on it and nothing rekeys it before. An explicit {@code rekey-*: 0} keeps no soft limit (as
+     * strongSwan's {@code rekey_time = 0}). Manually keyed SAs cannot be rekeyed: theirs stay as given.
+     */
+    private static Lifetime lifetime(ConfigNode n, boolean ikeKeyed) throws ConfigException {
         Map<String, ConfigNode> m = n.mapping(Set.of("rekey-time", "life-time", "rekey-bytes", "life-bytes",
                 "rekey-packets", "life-packets"));
         long[] v = new long[6];
         String[] keys = {"rekey-time", "life-time", "rekey-bytes", "life-bytes", "rekey-packets", "life-packets"};
         for (int i = 0; i < keys.length; i++) {
             v[i] = m.containsKey(keys[i]) ? m.get(keys[i]).integer(0, Long.MAX_VALUE) : 0;
+        }
+        for (int i = 0; ikeKeyed && i < keys.length; i += 2) {
+            if (!m.containsKey(keys[i]) && v[i + 1] > 0) {
+                v[i] = IkeConnection.defaultSoft(v[i + 1]);
+            }
         }
         try {
             return new Lifetime(v[0], v[1], v[2], v[3], v[4], v[5]);

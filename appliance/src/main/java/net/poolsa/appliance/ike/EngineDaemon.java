@@ -84,4 +84,9 @@ public final class EngineDaemon implements IkeDaemon {
     public void close() {
         engine.close();
     }
+
+    @Override
+    public boolean keysWiped() {
+        return engine.keysWiped();
+    }
 }

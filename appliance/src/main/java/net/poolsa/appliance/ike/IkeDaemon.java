@@ -49,6 +49,9 @@ public interface IkeDaemon extends AutoCloseable {
     @Override
     void close();
 
+    /** After {@link #close()}: whether it wiped every key the daemon held (its pre-shared key copies, IKE SA keys). */
+    boolean keysWiped();
+
     /** Starts a daemon bound on {@code addresses} (ports 500 and 4500), installing SAs through {@code kernel}. */
     @FunctionalInterface
     interface Factory {

@@ -50,6 +50,7 @@ public final class IkeKeying implements IkeControl, AutoCloseable {
     private final IpsecKernel kernel;
     private final IkeEvents events;
     private volatile IkeDaemon daemon;
+    private volatile boolean keysLeft;
 
     public IkeKeying(IkeDaemon.Factory factory, IpsecKernel kernel, IkeEvents events) {
         this.factory = factory;
@@ -218,8 +219,14 @@ public final class IkeKeying implements IkeControl, AutoCloseable {
         daemon = null;
         if (d != null) {
             d.close();
+            keysLeft = !d.keysWiped();
             LOG.info("event=ike_stopped");
         }
+    }
+
+    /** True when a daemon was closed without wiping its keys (its shutdown did not complete in time). */
+    public boolean keysLeft() {
+        return keysLeft;
     }
 
     private static String format(List<InetAddress> addresses) {

@@ -331,6 +331,9 @@ public final class Appliance implements AutoCloseable {
         metrics.close();
         wipeKeys(config);
         List<String> left = keysLeft(config, sas);
+        if (ike.keysLeft()) {
+            left.add("IKE engine (its shutdown did not complete: pre-shared key copies, IKE SA keys)");
+        }
         if (left.isEmpty()) {
             LOG.info("event=stopped keys=zeroed");
         } else {

@@ -62,8 +62,8 @@ class IkeConfigTest {
                 "a byte limit gives no time limit; it stays");
         assertEquals(Lifetime.ofSeconds(3000, 28800),
                 siteC(start, start + "    lifetime: {rekey-time: 3000}\n").lifetime(), "a rekey time below it stays");
-        assertEquals(Lifetime.ofSeconds(0, 3600), siteC(start, start + "    lifetime: {life-time: 3600}\n").lifetime(),
-                "a configured hard time is kept as it is");
+        assertEquals(Lifetime.ofSeconds(3240, 3600), siteC(start, start + "    lifetime: {life-time: 3600}\n").lifetime(),
+                "a configured hard time is kept, with a rekey at 9/10 (see below)");
         ConfigException e = refused(start, start + "    lifetime: {rekey-time: 28800}\n");
         assertEquals("connections.site-c.lifetime", e.field());
         assertTrue(e.getMessage().endsWith("rekey time 28800 s without a life time: child SAs live 28800 s then "
@@ -72,6 +72,37 @@ class IkeConfigTest {
         ConnectionConfig manual = ConfigLoader.load(ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace(
                 "    lifetime: {rekey-time: 3300, life-time: 3600}\n", ""))).connections().get("site-b");
         assertEquals(Lifetime.UNLIMITED, manual.lifetime(), "manual SAs cannot be rekeyed: no default");
+    }
+
+    /**
+     * A child SA of an IKE connection with {@code life-time} (or {@code life-bytes}, {@code life-packets}) but no
+     * {@code rekey-*} had no soft limit: it expired hard with traffic on it, and the tunnel was down until the expiry
+     * renegotiated it. Now its rekey comes at 9/10 (rounded up), jittered as any rekey time, as for the 28800 s
+     * default; {@code rekey-time: 0} keeps no rekey; manual SAs are unchanged. Fails on the old code (soft 0).
+     */
+    @Test
+    void lifeTimeWithoutRekeyTimeGetsARekeyAtNineTenths() throws Exception {
+        String start = "    start-action: start\n";
+        ConnectionConfig c = siteC(start, start + "    lifetime: {life-time: 3600}\n");
+        assertEquals(Lifetime.ofSeconds(3240, 3600), c.lifetime());
+        assertEquals(c.lifetime(), net.poolsa.appliance.ike.IkeConnections.of(c, 7).childLifetime(),
+                "handed to the engine, which plans the rekey (and status its 'rekey in') from the soft time");
+        assertEquals(Lifetime.ofSeconds(18, 20), siteC(start, start + "    lifetime: {life-time: 20}\n").lifetime(),
+                "rounded up");
+        assertEquals(new Lifetime(25920, 28800, 900_000, 1_000_000, 90, 100),
+                siteC(start, start + "    lifetime: {life-bytes: 1000000, life-packets: 100}\n").lifetime(),
+                "bytes and packets alike");
+        assertEquals(new Lifetime(3000, 3600, 500_000, 1_000_000, 0, 0), siteC(start, start
+                        + "    lifetime: {rekey-time: 3000, life-time: 3600, rekey-bytes: 500000, life-bytes: 1000000}\n")
+                .lifetime(), "a configured rekey limit stays");
+        assertEquals(Lifetime.ofSeconds(0, 3600),
+                siteC(start, start + "    lifetime: {rekey-time: 0, life-time: 3600}\n").lifetime(),
+                "rekey-time: 0 asks for no rekey");
+        ConfigFixture.write(dir);
+        ConnectionConfig manual = ConfigLoader.load(ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace(
+                "    lifetime: {rekey-time: 3300, life-time: 3600}\n", "    lifetime: {life-time: 3600}\n")))
+                .connections().get("site-b");
+        assertEquals(Lifetime.ofSeconds(0, 3600), manual.lifetime(), "manual SAs cannot be rekeyed: unchanged");
     }
 
     @Test

@@ -93,4 +93,12 @@ public class RecordingIkeDaemon implements IkeDaemon, IkeDaemon.Factory {
         closes++;
         sasAtClose = kernel.listSas().size();
     }
+
+    /** What {@link #keysWiped()} answers: a test sets false for a shutdown that did not complete. */
+    public volatile boolean wipes = true;
+
+    @Override
+    public boolean keysWiped() {
+        return wipes;
+    }
 }

@@ -160,6 +160,35 @@ class ApplianceIkeTest {
                 e.getMessage());
     }
 
+    /**
+     * The stop line says keys=zeroed only when the IKE daemon's shutdown wiped its keys too: the engine gives up on its
+     * shutdown after 3 s on a busy loop, and the line used to check only the configuration and the kernel's SAs, so it
+     * said keys=zeroed with the engine's pre-shared key copies and IKE SA keys still in memory. Fails on the old code.
+     */
+    @Test
+    void theStopLineNamesAnIkeDaemonThatDidNotWipeItsKeys() throws Exception {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(Appliance.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> log = new ch.qos.logback.core.read.ListAppender<>();
+        log.start();
+        logger.addAppender(log);
+        try {
+            for (boolean wipes : new boolean[] {true, false}) {
+                log.list.clear();
+                Path cfg = ConfigFixture.write(dir);
+                RecordingIkeDaemon ike = new RecordingIkeDaemon();
+                ike.wipes = wipes;
+                Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, null, ike).close();
+                assertEquals(1, ike.closes);
+                List<String> stopped = log.list.stream().map(e -> e.getFormattedMessage())
+                        .filter(m -> m.startsWith("event=stopped")).toList();
+                assertEquals(List.of(wipes ? "event=stopped keys=zeroed" : "event=stopped keys=not_zeroed left=\"IKE "
+                        + "engine (its shutdown did not complete: pre-shared key copies, IKE SA keys)\""), stopped);
+            }
+        } finally {
+            logger.detachAppender(log);
+        }
+    }
+
     /** The per-connection series of an IKE connection read the SAs the engine installed under its reqid. */
     @Test
     void tunnelMetersOfAnIkeConnectionFollowItsSasInTheKernel() throws Exception {

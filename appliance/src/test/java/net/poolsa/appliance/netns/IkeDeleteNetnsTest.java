@@ -51,6 +51,8 @@ class IkeDeleteNetnsTest {
             assertEquals(1.0, b.metric("poolsa_tunnel_up{connection=\"pair\"}"));
 
             assertEquals(0, a.stop(), a.log());
+            // the engine's shutdown ran (Deletes, key copies and IKE SA keys wiped): the stop line may say so
+            assertTrue(a.log().contains("event=stopped keys=zeroed"), a.log());
             // gB acts on the Deletes, not on a timer: its SAs are gone within 5 s of gA's exit (no DPD, lifetimes of hours)
             long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
             double sas = -1;

@@ -13,10 +13,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Needs root: two {@code poolsa run} appliances keyed by IKE with a child lifetime of 20 s and start action trap on
- * both sides and no soft limit (no rekey-time), so nothing rekeys it: a child SA at its hard lifetime is removed, the
- * engine deletes the pair (Delete to the peer) and negotiates it again: under a steady ping the tunnel comes back with
- * a new SA pair, and at least 90 % of the requests sent after the expiry plus 5 s are answered. Rekeying before the
- * hard lifetime, without loss, is {@link IkeRekeyNetnsTest}.
+ * both sides and no soft limit ({@code rekey-time: 0}; without the key it would be 9/10 of the life time), so nothing
+ * rekeys it: a child SA at its hard lifetime is removed, the engine deletes the pair (Delete to the peer) and
+ * negotiates it again: under a steady ping the tunnel comes back with a new SA pair, and at least 90 % of the
+ * requests sent after the expiry plus 5 s are answered. Rekeying before the hard lifetime, without loss, is
+ * {@link IkeRekeyNetnsTest}.
  */
 @Tag("root")
 class IkeLifetimeNetnsTest {
@@ -57,6 +58,6 @@ class IkeLifetimeNetnsTest {
                 a ? "[198.51.100.1/32]" : "[198.51.100.2/32]", a ? "[198.51.100.2/32]" : "[198.51.100.1/32]",
                 a ? "[192.0.2.0/25]" : "[192.0.2.128/25]", a ? "[192.0.2.128/25]" : "[192.0.2.0/25]",
                 "aes128-sha256-modp2048", "aes128gcm16-modp2048", "poolsa-lifetime-test-only-psk",
-                "start-action: trap", "lifetime: {life-time: 20}");
+                "start-action: trap", "lifetime: {rekey-time: 0, life-time: 20}");
     }
 }
