@@ -50,8 +50,9 @@ class FailoverApplianceTest {
     }
 
     /**
-     * gA's uplink l1 goes down (its veth peer at gB loses carrier too): both ends move their SA in the event's own turn
-     * (cause local_event, not a probe timeout), the ping continues over l2 inside the same SAs, and no IKE packet is sent.
+     * gA's uplink l1 goes down (its veth peer at gB loses carrier too): both ends move their SA once, by the link event
+     * or by the other end's first packet over l2, whichever their loop reads first (never a probe timeout), the ping
+     * continues over l2 inside the same SAs, and no IKE packet is sent.
      */
     @Test
     void aLocalLinkDownMovesBothEndsWithTheSameSpisAndNoIke() throws Exception {
@@ -60,7 +61,7 @@ class FailoverApplianceTest {
             // switches a loaded start may have made before the SAs settled on link 1 are not this test's
             double probe0 = switches(gw[0], "probe_timeout");
             double probe1 = switches(gw[1], "probe_timeout");
-            double local0 = switches(gw[0], "local_event");
+            double moved0 = switches(gw[0], "local_event") + switches(gw[0], "peer_moved");
             double moved1 = switches(gw[1], "local_event") + switches(gw[1], "peer_moved");
             ApplianceLab.Capture l2 = lab.startCapture(ApplianceLab.GW_A, "l2a", "ip");
             ApplianceLab.Ping ping = lab.startPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", 150, Duration.ofMillis(20));
@@ -69,13 +70,15 @@ class FailoverApplianceTest {
             ApplianceLab.PingResult r = ping.await();
             Path pcap = l2.stop();
 
-            assertEquals(1, switches(gw[0], "local_event") - local0, gw[0].log());
+            // Each end moves once, by its own link event, or by the other end's first packet over l2 when its loop
+            // reads that before it runs the event's task (CI saw gA move by peer_moved 2 ms after its EPOLLERR on l1a);
+            // never by a probe timeout.
+            assertEquals(1, switches(gw[0], "local_event") + switches(gw[0], "peer_moved") - moved0, gw[0].log());
             assertEquals(0, switches(gw[0], "probe_timeout") - probe0);
-            // gB's l1b lost its carrier: its own event, or gA's first packet over l2 if that came first.
             assertEquals(1, switches(gw[1], "local_event") + switches(gw[1], "peer_moved") - moved1, gw[1].log());
             assertEquals(0, switches(gw[1], "probe_timeout") - probe1);
-            assertTrue(gw[0].log().contains("event=path_switch spi=0x0000a001 cause=local_event from=198.51.100.1>198.51.100.2 "
-                    + "to=203.0.113.1>203.0.113.2"), gw[0].log());
+            assertTrue(gw[0].log().matches("(?s).*event=path_switch spi=0x0000a001 cause=(local_event|peer_moved) "
+                    + "from=198\\.51\\.100\\.1>198\\.51\\.100\\.2 to=203\\.0\\.113\\.1>203\\.0\\.113\\.2.*"), gw[0].log());
             assertTrue(r.received() >= 135, () -> "fewer than 135 of 150 replies across the cut:\n" + r.output());
             Tunnel t = tunnel(pcap);
             assertEquals(Set.of(hex(ApplianceLab.SPI_AB), hex(ApplianceLab.SPI_BA)), t.spis, "the same SAs over l2");

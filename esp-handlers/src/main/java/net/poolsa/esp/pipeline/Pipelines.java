@@ -50,7 +50,7 @@ public final class Pipelines {
         if (handOff != null) {
             p.addLast("handoff", handOff);
         }
-        return p.addLast("protect", new ProtectStage(protector, mtu, listener, random))
+        return p.addLast("protect", new ProtectStage(protector, mtu, listener, random, kernel.spd()))
                 .addLast("emit", new EmitStage());
     }
 

@@ -17,6 +17,9 @@ import net.poolsa.esp.ip.IpPacketView;
 import net.poolsa.esp.ip.Ipv4Fragmenter;
 import net.poolsa.esp.ip.Ipv6Fragmenter;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.spd.InstalledPolicy;
+import net.poolsa.esp.spd.PolicyAction;
+import net.poolsa.esp.spd.SecurityPolicyDatabase;
 
 /**
  * Outbound crypto: encapsulates the inner packet with its SA towards the SA's current outer addresses
@@ -47,6 +50,7 @@ public final class ProtectStage extends ChannelInboundHandlerAdapter {
     private long idState;
     private final long idStep;
     private final long idKey;
+    private final SecurityPolicyDatabase spd;
 
     public ProtectStage(PacketProtector protector, MtuSettings mtu, DataPathListener listener) {
         this(protector, mtu, listener, RandomSource.SYSTEM);
@@ -54,6 +58,16 @@ public final class ProtectStage extends ChannelInboundHandlerAdapter {
 
     /** @param random where the secrets of the IPv6 fragment identifications come from */
     public ProtectStage(PacketProtector protector, MtuSettings mtu, DataPathListener listener, RandomSource random) {
+        this(protector, mtu, listener, random, null);
+    }
+
+    /**
+     * @param spd where a packet whose SA died after the policy stage chose it finds its policy's SA again (null: such
+     *            a packet is dropped as SA_EXPIRED)
+     */
+    public ProtectStage(PacketProtector protector, MtuSettings mtu, DataPathListener listener, RandomSource random,
+                        SecurityPolicyDatabase spd) {
+        this.spd = spd;
         this.protector = protector;
         this.mtu = mtu;
         this.listener = listener;
@@ -71,6 +85,9 @@ public final class ProtectStage extends ChannelInboundHandlerAdapter {
             return;
         }
         SecurityAssociation sa = p.sa;
+        if (!sa.usable() && spd != null) {
+            sa = successor(p, sa);
+        }
         ByteBuf inner = p.buf;
         int innerLen = inner.readableBytes();
         ByteBuf outer = protector.protect(sa, inner, p.view); // towards the SA's current outer addresses
@@ -118,6 +135,22 @@ public final class ProtectStage extends ChannelInboundHandlerAdapter {
         listener.dropped(DropReason.TOO_BIG, sa);
         sendTooBig(ctx, p, innerLen, outerLen - innerLen);
         p.drop();
+    }
+
+    /**
+     * The SA the packet's policy gives now, for a packet whose SA died after the policy stage chose it: the control
+     * plane deleted it (a simultaneous rekey's redundant outbound SA goes at once) while the packet waited in this
+     * loop's batch or in another loop's hand-off queue. A moment later the policy stage would have chosen the newer SA;
+     * the packet gets it now instead of a drop. Only this rare path classifies again; {@code sa} itself when the policy
+     * has no usable SA (then the protector drops the packet as SA_EXPIRED, as before).
+     */
+    private SecurityAssociation successor(Packet p, SecurityAssociation sa) {
+        InstalledPolicy policy = OutboundPolicyStage.classify(spd, p.view);
+        if (policy == null || policy.action() != PolicyAction.PROTECT) {
+            return sa;
+        }
+        SecurityAssociation now = policy.sa();
+        return now != null && now.usable() ? now : sa;
     }
 
     /**

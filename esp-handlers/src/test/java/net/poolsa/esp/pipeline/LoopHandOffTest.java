@@ -25,7 +25,9 @@ import net.poolsa.esp.kernel.UserspaceIpsecKernel;
 import net.poolsa.esp.netns.ManualSas;
 import net.poolsa.esp.netns.XorProtector;
 import net.poolsa.esp.sa.AddressPool;
+import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.IpLiterals;
+import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.esp.sa.TrafficSelector;
@@ -188,6 +190,27 @@ class LoopHandOffTest {
             assertEquals(i + 1, out.get(i)[1], "one protector numbers the SA's packets in the order sealed");
         }
         assertEquals(0, drops.getOrDefault(DropReason.OVERLOAD, 0));
+    }
+
+    /**
+     * A packet waits in its owner's hand-off queue while the control plane installs a newer outbound SA for its policy
+     * and deletes the one the packet was classified to (what a simultaneous rekey does with its redundant pair): the
+     * owner seals it with the policy's SA of now, not drops it as SA_EXPIRED (IkeSimultaneousRekeyNetnsTest lost a ping
+     * so in CI). Fails on the old code (one SA_EXPIRED drop, nothing sealed).
+     */
+    @Test
+    void aQueuedPacketWhoseSaWasDeletedIsSealedWithItsPolicysNewSa() {
+        loops(16);
+        loop1.writeInbound(udp("192.0.2.65", 7)); // loop 0's SA: handed to loop 0, not yet run
+        assertEquals(1, handOff.handedOff(1));
+        int newer = spiOf0 + 0x100;
+        kernel.addSa(ManualSas.outbound(newer, 1, GW_A, GW_B, NET_A, NET_B, ManualSas.xorKeys(0x55)));
+        assertTrue(kernel.deleteSa(Direction.OUTBOUND, spiOf0, IpsecProtocol.ESP, 1));
+        loop0.runPendingTasks();
+        List<long[]> out = emitted(loop0);
+        assertEquals(1, out.size(), "sealed, not dropped: " + drops);
+        assertEquals(newer, out.get(0)[0], "with the policy's SA of now");
+        assertEquals(Map.of(), drops);
     }
 
     @Test
