@@ -200,12 +200,18 @@ final class PacketRxRing implements AutoCloseable {
         LibRing.close(fd);
     }
 
+    /** A zeroed {@code struct ifreq} naming {@code device}, for an interface ioctl. */
+    private static Memory ifreq(String device) {
+        byte[] n = device.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        Memory ifr = new Memory(40);
+        ifr.clear();
+        ifr.write(0, n, 0, Math.min(n.length, 15));
+        return ifr;
+    }
+
     /** The interface's MTU, or -1 when the kernel does not say. */
     private static int mtu(int fd, String device) {
-        byte[] n = device.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        try (Memory ifr = new Memory(40)) {
-            ifr.clear();
-            ifr.write(0, n, 0, Math.min(n.length, 15));
+        try (Memory ifr = ifreq(device)) {
             LibRing.ioctl(fd, SIOCGIFMTU, ifr);
             return ifr.getInt(16); // ifr_mtu
         } catch (LastErrorException e) {
@@ -215,10 +221,7 @@ final class PacketRxRing implements AutoCloseable {
 
     /** The libpcap link type of the frames: what the filter is compiled for and {@link LinkLayer} reads. */
     private static int linkType(int fd, String device) {
-        byte[] n = device.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        try (Memory ifr = new Memory(40)) {
-            ifr.clear();
-            ifr.write(0, n, 0, Math.min(n.length, 15));
+        try (Memory ifr = ifreq(device)) {
             LibRing.ioctl(fd, SIOCGIFHWADDR, ifr);
             int hatype = ifr.getShort(16) & 0xffff; // ifr_hwaddr.sa_family
             switch (hatype) {
@@ -354,7 +357,6 @@ final class PacketRxRing implements AutoCloseable {
         return taken;
     }
 
-    /** Frames the kernel handed the ring, the dropped ones included (libpcap's ps_recv), at the last update. */
     /** Frames of the capture's direction longer than the ring's frames (captured truncated, then dropped). */
     long truncatedFrames() {
         return truncatedFrames;
@@ -365,6 +367,7 @@ final class PacketRxRing implements AutoCloseable {
         return snaplen;
     }
 
+    /** Frames the kernel handed the ring, the dropped ones included (libpcap's ps_recv), at the last update. */
     long received() {
         return received;
     }

@@ -9,7 +9,7 @@ import java.util.Arrays;
  * DRBG (Hash_DRBG, SHA-256) costs about 340 ns per request for a 16-byte CBC IV and about 37 ns per 16 bytes when
  * asked for 4 KB at once: most of a request's cost is per request (its lock, the reseed check, the state update
  * Hash_DRBG does after every request), not per byte. An AES-CBC + HMAC-SHA-256 seal of 1,400 bytes went from
- * 2.9-3.0 us to 2.5-2.6 us (docs/benchmarks.md §2). The bytes handed out are exactly the source's stream, in order;
+ * 2.78-2.90 us to 2.44-2.76 us in one JVM ({@code CbcSealCostMain}, docs/benchmarks.md §2). The bytes handed out are exactly the source's stream, in order;
  * each is zeroed in the block once handed out, so no value already used (a fragment identification secret, say)
  * stays behind in it. One instance belongs to one thread, as every {@link RandomSource} generator does.
  */

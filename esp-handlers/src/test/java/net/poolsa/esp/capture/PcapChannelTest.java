@@ -427,13 +427,7 @@ class PcapChannelTest {
         PcapChannel ch = null;
         net.poolsa.esp.netns.Netns ns = net.poolsa.esp.netns.Netns.create("h19r-cap");
         try {
-            ns.exec("ip", "link", "add", "h19r-a", "type", "veth", "peer", "name", "h19r-b");
-            ns.exec("ip", "link", "set", "h19r-a", "up");
-            ns.exec("ip", "link", "set", "h19r-b", "up");
-            ns.exec("ip", "addr", "add", "198.51.100.1/24", "dev", "h19r-b");
-            // No host owns 198.51.100.2: its frames reach h19r-a for another MAC and go no further.
-            ns.exec("ip", "neigh", "add", "198.51.100.2", "lladdr", "02:00:00:00:00:02", "dev", "h19r-b");
-            inNs.submit(() -> SetNs.enter(ns.name())).get(10, TimeUnit.SECONDS);
+            vethTowardsNobody(ns, "h19r-a", "h19r-b", inNs);
             PcapChannel c = new PcapChannel("h19r-a", "udp and dst port 9 and udp[8] = 0x47",
                     PcapHandle.PcapDirection.IN, DISCARD, DropListener.NONE, true);
             ch = c;
@@ -496,8 +490,8 @@ class PcapChannelTest {
     /**
      * The ring's frames are as long as the interface's packets (MTU 1500 here), not 9 KB each: a packet's reads and
      * the kernel's look-ahead for room then touch 4096 frames of 1.6 KB instead of 32 MB. A frame longer than that
-     * (the MTU raised after the capture opened) is counted and handed on truncated, for the decoder to drop, and the
-     * datagrams of the MTU the ring was sized for arrive whole.
+     * (the MTU raised after the capture opened) is counted, logged naming the interface, and handed on truncated, for
+     * the decoder to drop as TRUNCATED (MalformedIpTest); the datagrams of the MTU the ring was sized for arrive whole.
      */
     @Test
     void theRingsFramesFollowTheInterfacesMtuAndALongerFrameIsCountedTruncated() throws Exception {
@@ -506,12 +500,7 @@ class PcapChannelTest {
         PacketRxRing ring = null;
         io.netty.channel.embedded.EmbeddedChannel sink = new io.netty.channel.embedded.EmbeddedChannel();
         try {
-            ns.exec("ip", "link", "add", "h20m-a", "type", "veth", "peer", "name", "h20m-b");
-            ns.exec("ip", "link", "set", "h20m-a", "up");
-            ns.exec("ip", "link", "set", "h20m-b", "up");
-            ns.exec("ip", "addr", "add", "198.51.100.1/24", "dev", "h20m-b");
-            ns.exec("ip", "neigh", "add", "198.51.100.2", "lladdr", "02:00:00:00:00:02", "dev", "h20m-b");
-            inNs.submit(() -> SetNs.enter(ns.name())).get(10, TimeUnit.SECONDS);
+            vethTowardsNobody(ns, "h20m-a", "h20m-b", inNs);
             PacketRxRing r = inNs.submit(() -> PacketRxRing.open("h20m-a", "udp and dst port 9", false,
                     PcapChannel.IMMEDIATE_SNAPLEN, PcapChannel.BUFFER_BYTES, false)).get(10, TimeUnit.SECONDS);
             ring = r;
@@ -528,18 +517,28 @@ class PcapChannelTest {
                 return null;
             }).get(10, TimeUnit.SECONDS);
             java.util.List<Integer> lengths = new java.util.ArrayList<>();
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (lengths.size() < 2 && System.nanoTime() < deadline) {
-                if (r.read(sink.pipeline(), PooledByteBufAllocator.DEFAULT, 8) == 0) {
-                    Thread.sleep(5);
+            java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+            java.io.PrintStream err = System.err;
+            System.setErr(new java.io.PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8)); // slf4j-simple's output
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (lengths.size() < 2 && System.nanoTime() < deadline) {
+                    if (r.read(sink.pipeline(), PooledByteBufAllocator.DEFAULT, 8) == 0) {
+                        Thread.sleep(5);
+                    }
+                    for (ByteBuf b; (b = sink.readInbound()) != null; ) {
+                        lengths.add(b.readableBytes());
+                        b.release();
+                    }
                 }
-                for (ByteBuf b; (b = sink.readInbound()) != null; ) {
-                    lengths.add(b.readableBytes());
-                    b.release();
-                }
+            } finally {
+                System.setErr(err);
             }
             assertEquals(java.util.List.of(1500, r.snaplen() - 14), lengths, "the whole datagram, then the truncated one");
             assertEquals(1, r.truncatedFrames());
+            String logged = log.toString(java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(logged.contains("event=capture_truncated interface=h20m-a frame_bytes=3042 ring_frame_bytes="
+                    + r.snaplen() + " suppressed=0") && logged.contains("raising the MTU of h20m-a"), logged);
         } finally {
             if (ring != null) {
                 ring.close();
@@ -548,6 +547,21 @@ class PcapChannelTest {
             inNs.shutdownNow();
             ns.close();
         }
+    }
+
+    /**
+     * A veth pair {@code captured}-{@code sender} in {@code ns}, the sender holding 198.51.100.1/24 and a neighbour entry
+     * for 198.51.100.2, which no host owns: datagrams sent there from {@code ns} reach {@code captured} for another MAC
+     * and go no further. {@code inNs}'s thread enters the namespace, so that the sockets it opens belong to it.
+     */
+    private static void vethTowardsNobody(net.poolsa.esp.netns.Netns ns, String captured, String sender,
+                                          java.util.concurrent.ExecutorService inNs) throws Exception {
+        ns.exec("ip", "link", "add", captured, "type", "veth", "peer", "name", sender);
+        ns.exec("ip", "link", "set", captured, "up");
+        ns.exec("ip", "link", "set", sender, "up");
+        ns.exec("ip", "addr", "add", "198.51.100.1/24", "dev", sender);
+        ns.exec("ip", "neigh", "add", "198.51.100.2", "lladdr", "02:00:00:00:00:02", "dev", sender);
+        inNs.submit(() -> SetNs.enter(ns.name())).get(10, TimeUnit.SECONDS);
     }
 
     /** Opens {@code ch} with its own ring or with libpcap, and checks which one it got. */
