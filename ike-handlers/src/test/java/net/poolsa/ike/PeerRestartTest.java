@@ -4,15 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.ike.auth.CertificateAuthenticator;
+import net.poolsa.ike.auth.TestPki;
+import net.poolsa.ike.auth.TestPki.Issued;
 import net.poolsa.ike.job.Timers;
 
 /**
@@ -28,8 +33,15 @@ import net.poolsa.ike.job.Timers;
  * HDR*, IDir, HASH_R                             --&gt;
  *                                                &lt;--  HDR*, HASH(1), SA, Ni, KE, IDci, IDcr   (Quick Mode)
  * </pre>
+ * The survivor matches the SAs to remove by the identity the restarted peer proved, not by its address: with
+ * certificates, a dual-homed peer back on its other address clears the SAs of its first one, and another host
+ * behind the same address (a NAT) clears nothing of the first's.
  */
 class PeerRestartTest {
+    @TempDir
+    Path dir;
+
+    private final Issued ca = TestPki.root("CN=poolsa test CA");
 
     @Test
     void aRestartedPeersInitialContactRemovesTheSurvivorsStaleSasAtOnceWithoutDeletes() {
@@ -57,6 +69,80 @@ class PeerRestartTest {
         List<Wire.Datagram> fromA = g.wire.log.subList(before, g.wire.log.size()).stream()
                 .filter(d -> d.from().getAddress().equals(g.a.addresses.get(0))).toList();
         assertFalse(fromA.stream().anyMatch(d -> d.exchangeType() == 5), "no Informational (Delete) from A");
+    }
+
+    @Test
+    void aDualHomedPeerBackOnItsOtherAddressClearsTheSasOfItsIdentity() throws Exception {
+        Gateways g = new Gateways();
+        CertificateAuthenticator atB = credentials("b", "CN=gw-b", "203.0.113.0/24", "192.0.2.2", "192.0.2.3");
+        g.configure(Conn.of("192.0.2.1", "192.0.2.2,192.0.2.3", "198.51.100.0/24", "203.0.113.0/24")
+                .certificates(credentials("a", "CN=gw-a", "198.51.100.0/24", "192.0.2.1")),
+                Gateways.forB().certificates(atB));
+        assertTrue(g.initiate(g.b).ok());
+        Set<Integer> stale = spis(g.a.kernel.listSas());
+        assertEquals(2, stale.size());
+
+        g.wire.crash(g.b);
+        Wire.Side restarted = restart(g, "192.0.2.3", "203.0.113.0/24", atB);
+
+        List<SecurityAssociation> atA = g.a.kernel.listSas();
+        assertEquals(2, atA.size(), "only the new pair at A: " + atA);
+        assertTrue(spis(atA).stream().noneMatch(stale::contains), "the pair of 192.0.2.2 is gone: " + atA);
+        assertEquals(Gateways.one(restarted, Direction.INBOUND).spi(), Gateways.one(g.a, Direction.OUTBOUND).spi());
+        List<IkeSaSnapshot> ike = g.snapshot(g.a);
+        assertEquals(1, ike.size(), "one IKE SA at A: " + ike);
+        assertEquals("/192.0.2.3", ike.get(0).remote().getAddress().toString());
+    }
+
+    @Test
+    void anotherIdentityBehindTheSameAddressLeavesTheFirstPeersSasInPlace() throws Exception {
+        Gateways g = new Gateways();
+        // A serves 203.0.113.0/24 behind 192.0.2.2: gw-b holds its lower half, gw-c (behind the same NAT) the upper
+        g.configure(Gateways.forA().certificates(credentials("a", "CN=gw-a", "198.51.100.0/24", "192.0.2.1")),
+                Conn.of("192.0.2.2", "192.0.2.1", "203.0.113.0/25", "198.51.100.0/24")
+                        .certificates(credentials("b", "CN=gw-b", "203.0.113.0/25", "192.0.2.2")));
+        assertTrue(g.initiate(g.b).ok());
+        Set<Integer> first = spis(g.a.kernel.listSas());
+        assertEquals(2, first.size());
+
+        // gw-b is quiet for a while; gw-c connects for the first time, from the same address
+        g.wire.crash(g.b);
+        restart(g, "192.0.2.2", "203.0.113.128/25", credentials("c", "CN=gw-c", "203.0.113.128/25", "192.0.2.2"));
+
+        Set<Integer> atA = spis(g.a.kernel.listSas());
+        assertEquals(4, atA.size(), "gw-b's pair and gw-c's at A: " + atA);
+        assertTrue(atA.containsAll(first), "gw-b's pair is still there: " + atA);
+        List<IkeSaSnapshot> ike = g.snapshot(g.a);
+        assertEquals(2, ike.size(), "two IKE SAs at A: " + ike);
+        for (IkeSaSnapshot s : ike) {
+            assertFalse(s.replaced(), "neither IKE SA replaces the other: " + ike);
+            assertEquals(1, s.children().size(), "each keeps its own pair: " + ike);
+        }
+    }
+
+    /** A gateway protecting {@code net} on {@code address}, newly started, initiates; the exchange must succeed. */
+    private static Wire.Side restart(Gateways g, String address, String net, CertificateAuthenticator credentials) {
+        Wire.Side s = g.wire.side("B'", 3, Timers.DEFAULT, address);
+        Gateways.done(s.engine.configure(List.of(Conn.of(address, "192.0.2.1", net, "198.51.100.0/24")
+                .certificates(credentials).build())).toCompletableFuture());
+        CompletableFuture<IkeResult> f = s.engine.initiate("c").toCompletableFuture();
+        g.wire.flush();
+        IkeResult r = Gateways.done(f);
+        assertTrue(r.ok(), r.message());
+        return s;
+    }
+
+    /** A certificate for {@code cn} naming the net it protects and its outer addresses. */
+    private CertificateAuthenticator credentials(String file, String cn, String net, String... outer) throws Exception {
+        String[] n = net.split("/");
+        int bits = Integer.parseInt(n[1]);
+        long m = 0xffffffffL << (32 - bits);
+        String mask = (m >> 24 & 255) + "." + (m >> 16 & 255) + "." + (m >> 8 & 255) + "." + (m & 255);
+        TestPki.Spec spec = TestPki.cert(cn).keys(TestPki.ec("secp256r1")).ipNet(n[0], mask);
+        for (String o : outer) {
+            spec.ip(o);
+        }
+        return CertificateMainModeTest.credentials(dir, file, spec.sign(ca), List.of(ca), List.of(), "");
     }
 
     private static Set<Integer> spis(List<SecurityAssociation> sas) {

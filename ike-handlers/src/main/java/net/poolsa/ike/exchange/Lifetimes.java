@@ -92,7 +92,7 @@ final class Lifetimes {
         child.installed(tick());
         boolean replaced = false;
         for (IkeSa other : ctx.table().all()) {
-            if (!other.remote().getAddress().equals(sa.remote().getAddress())) {
+            if (!other.samePeerIdentity(sa)) { // another host behind the same address (a NAT) keeps its pairs
                 continue;
             }
             for (ChildSa old : List.copyOf(other.children())) {
@@ -284,8 +284,9 @@ final class Lifetimes {
         boolean ours = ikeRekeys.remove(sa.localCookie());
         boolean replaced = false;
         for (IkeSa old : ctx.table().all()) {
+            // the same peer authenticated again, from whichever of its addresses; not another identity from its address
             if (old == sa || !old.established() || old.replaced() || !old.connection().equals(sa.connection())
-                    || !old.remote().getAddress().equals(sa.remote().getAddress())) {
+                    || !old.samePeerIdentity(sa)) {
                 continue;
             }
             List<ChildSa> moved = List.copyOf(old.children());

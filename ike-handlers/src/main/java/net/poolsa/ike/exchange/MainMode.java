@@ -276,14 +276,19 @@ abstract class MainMode implements MessageHandler, Offload.Owner {
     /** The peer's ID payload body, for HASH_I / HASH_R, and its value for log lines. */
     byte[] peerIdentity(IsakmpMessage m) {
         int i = Received.indexOf(m, PayloadType.IDENTIFICATION);
-        sa.peerIdentity(m.payloads().get(i).toString());
+        sa.peerIdentity((IdentificationPayload) m.payloads().get(i));
         return m.bodyBytes(i).toByteArray();
     }
 
-    /** INITIAL-CONTACT for a peer we hold no other established SA with (RFC 2407 §4.6.3.3). */
+    /**
+     * INITIAL-CONTACT (RFC 2407 §4.6.3.3) when we hold no other established SA with this peer: none on this
+     * connection and none with its address. (The peer removes every SA it holds with our identity on receipt, so
+     * sending it while another of ours is in use would cut that one.)
+     */
     boolean firstContact() {
         for (IkeSa other : ctx.table().all()) {
-            if (other != sa && other.established() && other.remote().getAddress().equals(sa.remote().getAddress())) {
+            if (other != sa && other.established() && (other.connection().equals(sa.connection())
+                    || other.remote().getAddress().equals(sa.remote().getAddress()))) {
                 return false;
             }
         }
@@ -291,15 +296,19 @@ abstract class MainMode implements MessageHandler, Offload.Owner {
     }
 
     /**
-     * The peer's authenticated INITIAL-CONTACT: it holds no state with us, so every other IKE SA with its address
-     * and the child SAs under them are stale; removed without Delete notifications (nobody would understand them).
+     * The peer's authenticated INITIAL-CONTACT: it holds no state with us, so every other IKE SA whose peer proved
+     * the same identity, and the child SAs under them, are stale; removed without Delete notifications (nobody would
+     * understand them). Matched by the identity the peer proved, not by its address (RFC 2407 speaks of the sending
+     * system): a dual-homed peer that restarted on its other address still clears the SAs of its first one, and hosts
+     * behind one NAT (one address, several identities) do not clear each other's.
      */
     void initialContact(IsakmpMessage m) {
         for (NotificationPayload n : m.payloads(NotificationPayload.class)) {
             if (n.notifyType().equals(NotifyType.INITIAL_CONTACT)) {
                 for (IkeSa other : ctx.table().all()) {
-                    if (other != sa && other.remote().getAddress().equals(sa.remote().getAddress())) {
-                        ctx.initiations().removeSa(other, "INITIAL-CONTACT from the peer", false);
+                    if (other != sa && other.samePeerIdentity(sa)) {
+                        ctx.initiations().removeSa(other, "INITIAL-CONTACT from the same peer identity ("
+                                + sa.peerIdentity() + ") at " + sa.remote(), false);
                     }
                 }
             }

@@ -2,6 +2,7 @@ package net.poolsa.ike.sa;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
@@ -11,6 +12,7 @@ import net.poolsa.ike.auth.PeerCertificate;
 import net.poolsa.ike.crypto.IsakmpEncryption;
 import net.poolsa.ike.crypto.Phase1Keys;
 import net.poolsa.ike.job.Scheduler;
+import net.poolsa.ike.message.IdentificationPayload;
 import net.poolsa.ike.proposal.IkeProposal;
 
 /**
@@ -41,6 +43,7 @@ public final class IkeSa {
     private boolean peerOuterPools;
     private boolean peerDpd;
     private String peerIdentity = "";
+    private IdentificationPayload peerId;
     private PeerCertificate peerCertificate;
     private Exchange mainMode;
     private final Map<Integer, Exchange> quickModes = new HashMap<>();
@@ -239,8 +242,19 @@ public final class IkeSa {
         return peerIdentity;
     }
 
-    public void peerIdentity(String id) {
-        this.peerIdentity = id;
+    /** The peer's phase-1 ID payload, authenticated once Main Mode's HASH or SIG over it verified. */
+    public void peerIdentity(IdentificationPayload id) {
+        this.peerId = id;
+        this.peerIdentity = id.toString();
+    }
+
+    /**
+     * Whether both SAs' peers sent the same phase-1 identity (type and value; the protocol and port it names do
+     * not identify the peer). False while either has none yet.
+     */
+    public boolean samePeerIdentity(IkeSa other) {
+        return peerId != null && other.peerId != null && peerId.idType().equals(other.peerId.idType())
+                && Arrays.equals(peerId.data(), other.peerId.data());
     }
 
     /** The peer's certificate that Main Mode validated, null with a pre-shared key: what its pool claims are checked against. */
