@@ -43,6 +43,7 @@ class StrongSwanIkeInteropTest {
                 Arguments.of("poolsa", "aes128-sha256-modp2048", "aes128gcm16-modp2048", V4),
                 Arguments.of("strongswan", "aes256-sha1-modp1024", "3des-sha1-modp1024", V4),
                 Arguments.of("poolsa", "aes256-sha1-modp1024", "3des-sha1-modp1024", V4),
+                Arguments.of("poolsa", "3des-sha1-curve25519", "aes192-sha384", V4),
                 Arguments.of("strongswan", "aes256-sha384-ecp384", "aes256gcm16", V6),
                 Arguments.of("poolsa", "aes128-sha256-modp3072", "aes256-sha512-curve25519", V6));
     }

@@ -35,7 +35,10 @@ import net.poolsa.ike.message.TransformId;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2407#section-4.5">RFC 2407 §4.5 (attributes)</a>
  */
 public final class Phase2Sa {
-    /** ESP ChaCha20-Poly1305 (RFC 7634 §4, IANA ESP transform 28), which the codec's registry does not name. */
+    /**
+     * ESP ChaCha20-Poly1305 (RFC 7634): IKEv2's transform number, since the IKEv1 registry assigns none, so only a
+     * peer that reads it so (poolsa) agrees; strongSwan 5.9's IKEv1 does not.
+     */
     static final int ESP_CHACHA20_POLY1305 = 28;
 
     /**
