@@ -27,6 +27,9 @@
 # rate the gateways keep up with, where the saturated tests give each build what the shared CPU leaves it;
 # POOLSA_JAR=FILE runs that shaded jar instead of building appliance/ (e.g. builds before and after a change,
 # alternated by the caller); NS_PREFIX (default psa-bench) starts the namespace names, which end in this run's PID.
+# JFR=1 records each gateway with JFR (settings=profile, OUTDIR/CASE-gwA.jfr; the default with PERF_SECS): it costs
+# the gateways CPU of its own (7 % of gwA's samples at a fixed rate in docs/benchmarks.md §3's profile), so the CPU
+# figures are the product's only without it (the default since 2026-12-03; before, every run recorded).
 # Prints a Markdown table; raw iperf3 JSON, gateway configurations, logs, metrics and JFR profiles stay in OUTDIR.
 # Any failed measurement step (iperf3, ping, a gateway or charon that does not start or dies during a case)
 # stops the run with a message naming it and a non-zero exit status: no row is printed from missing data.
@@ -337,7 +340,9 @@ YAML
 gateway() {
     local ns=$1 d=$2 tag; tag=$(basename "$2"); shift 2
     # shellcheck disable=SC2086
-    ip netns exec "$ns" java "${JOPTS[@]}" ${EXTRA_JVM_ARGS:-} "$@" "-XX:StartFlightRecording=filename=$OUT/$tag.jfr,settings=profile" \
+    local jfr=()
+    [ "${JFR:-${PERF_SECS:+1}}" = 1 ] && jfr=("-XX:StartFlightRecording=filename=$OUT/$tag.jfr,settings=profile")
+    ip netns exec "$ns" java "${JOPTS[@]}" ${EXTRA_JVM_ARGS:-} "$@" "${jfr[@]}" \
         "${LAUNCH[@]}" run -c "$d/poolsa.yaml" --control-socket "$d/poolsa.ctl" --state-dir "$d/state" >"$OUT/$tag.log" 2>&1 &
     GW_PID=$!
     PIDS+=($GW_PID)
