@@ -291,14 +291,18 @@ abstract class MainMode implements MessageHandler, Offload.Owner {
     }
 
     /**
-     * The peer's authenticated INITIAL-CONTACT: it holds no state with us, so every other IKE SA with its address
-     * and the child SAs under them are stale; removed without Delete notifications (nobody would understand them).
+     * The peer's authenticated INITIAL-CONTACT: it held no state with us when it began this Main Mode, so every IKE SA
+     * with its address established before then, and the child SAs under them, are stale; removed without Delete
+     * notifications (nobody would understand them). Not the ones still in Main Mode or established since: a restarted
+     * peer with several connections to us negotiates them in parallel, each Main Mode with INITIAL-CONTACT, and the
+     * first one through must not take the others down (a half-open SA from before the restart expires by itself).
      */
     void initialContact(IsakmpMessage m) {
         for (NotificationPayload n : m.payloads(NotificationPayload.class)) {
             if (n.notifyType().equals(NotifyType.INITIAL_CONTACT)) {
                 for (IkeSa other : ctx.table().all()) {
-                    if (other != sa && other.remote().getAddress().equals(sa.remote().getAddress())) {
+                    if (other != sa && other.establishedBefore(sa)
+                            && other.remote().getAddress().equals(sa.remote().getAddress())) {
                         ctx.initiations().removeSa(other, "INITIAL-CONTACT from the peer", false);
                     }
                 }
