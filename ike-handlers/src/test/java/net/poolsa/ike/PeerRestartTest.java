@@ -64,7 +64,8 @@ class PeerRestartTest {
      * trap acquires): two Main Modes run side by side, each with INITIAL-CONTACT since neither is through when it sends
      * message 5. The first one through must take down only what A established before, not the other Main Mode of the
      * restarted peer (which A used to drop, so that its message 5 met an unknown cookie until it timed out, minutes
-     * later; seen between two appliances after a kill -9). In the end A holds one pair per connection, none stale.
+     * later; seen between two appliances after a kill -9). In the end A holds one pair per connection, none stale, and
+     * still after the grace in which one of the two new ISAKMP SAs replaces the other.
      */
     @Test
     void aRestartedPeerNegotiatingTwoConnectionsAtOnceGetsBoth() {
@@ -93,6 +94,13 @@ class PeerRestartTest {
         assertEquals(4, atA.size(), "one new pair per connection at A: " + atA);
         assertTrue(spis(atA).stream().noneMatch(stale::contains), "the stale pairs are gone: " + atA);
         assertEquals(spis(restarted.kernel.listSas()), spis(atA), "A holds what B' holds");
+
+        // The second ISAKMP SA through replaced the first at A, where a Quick Mode may still end; at the end of the
+        // grace the first one goes, and the pairs it holds must move, not go with it (on either side).
+        g.wire.advance(30_000);
+        assertEquals(spis(atA), spis(g.a.kernel.listSas()), "A's pairs after the grace: " + g.a.kernel.listSas());
+        assertEquals(spis(atA), spis(restarted.kernel.listSas()), "B''s pairs after the grace");
+        assertEquals(1, g.snapshot(g.a).size(), "one ISAKMP SA at A: " + g.snapshot(g.a));
     }
 
     private static Set<Integer> spis(List<SecurityAssociation> sas) {
