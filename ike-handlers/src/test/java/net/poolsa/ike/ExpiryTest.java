@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.Test;
@@ -99,7 +100,14 @@ class ExpiryTest {
         assertTrue(r.getNow(null).ok());
         assertEquals(2, g.a.kernel.listSas().size());
         assertEquals(1, g.b.kernel.listSas().size(), "B: inbound only");
-        g.wire.clock.advance(GIVE_UP, () -> g.wire.flush(noHash3));
+        try (LogCapture log = new LogCapture()) {
+            g.wire.clock.advance(GIVE_UP, () -> g.wire.flush(noHash3));
+            // B's log tells its half pair (never reported installed) from A's whole one
+            List<String> removed = log.with("event=child_sa_removed");
+            assertEquals(2, removed.size(), removed.toString());
+            assertTrue(removed.get(0).endsWith("peer_told=true outbound_installed=false"), removed.get(0));
+            assertTrue(removed.get(1).endsWith("peer_told=false outbound_installed=true"), removed.get(1));
+        }
         assertEquals(0, g.b.kernel.listSas().size());
         assertEquals(0, g.a.kernel.listSas().size(), "A removed the pair on B's Delete");
         assertEquals(0, g.a.kernel.spd().size(), "and its policies");

@@ -145,6 +145,50 @@ class PeerRestartTest {
         return CertificateMainModeTest.credentials(dir, file, spec.sign(ca), List.of(ca), List.of(), "");
     }
 
+    /**
+     * The restarted peer has two connections to A (same key, other selectors) whose traffic brings both up at once (two
+     * trap acquires): two Main Modes run side by side, each with INITIAL-CONTACT since neither is through when it sends
+     * message 5. The first one through must take down only what A established before, not the other Main Mode of the
+     * restarted peer (which A used to drop, so that its message 5 met an unknown cookie until it timed out, minutes
+     * later; seen between two appliances after a kill -9). In the end A holds one pair per connection, none stale, and
+     * still after the grace in which one of the two new ISAKMP SAs replaces the other.
+     */
+    @Test
+    void aRestartedPeerNegotiatingTwoConnectionsAtOnceGetsBoth() {
+        Gateways g = new Gateways();
+        Conn c2AtA = Conn.of("192.0.2.1", "192.0.2.2", "198.51.100.0/24", "192.0.2.128/25").name("c2").reqid(8);
+        Conn c2AtB = Conn.of("192.0.2.2", "192.0.2.1", "192.0.2.128/25", "198.51.100.0/24").name("c2").reqid(8);
+        Gateways.done(g.a.engine.configure(List.of(Gateways.forA().build(), c2AtA.build())).toCompletableFuture());
+        Gateways.done(g.b.engine.configure(List.of(Gateways.forB().build(), c2AtB.build())).toCompletableFuture());
+        assertTrue(g.initiate(g.a).ok());
+        CompletableFuture<IkeResult> first = g.a.engine.initiate("c2").toCompletableFuture();
+        g.wire.flush();
+        assertTrue(Gateways.done(first).ok());
+        Set<Integer> stale = spis(g.a.kernel.listSas());
+        assertEquals(4, stale.size());
+
+        g.wire.crash(g.b);
+        Wire.Side restarted = g.wire.side("B'", 3, Timers.DEFAULT, "192.0.2.2");
+        Gateways.done(restarted.engine.configure(List.of(Gateways.forB().build(), c2AtB.build())).toCompletableFuture());
+        CompletableFuture<IkeResult> c = restarted.engine.initiate("c").toCompletableFuture();
+        CompletableFuture<IkeResult> c2 = restarted.engine.initiate("c2").toCompletableFuture();
+        g.wire.flush();
+        assertTrue(c.isDone() && c.getNow(null).ok(), () -> "c: " + c);
+        assertTrue(c2.isDone() && c2.getNow(null).ok(), () -> "c2, negotiated alongside c: " + c2);
+
+        List<SecurityAssociation> atA = g.a.kernel.listSas();
+        assertEquals(4, atA.size(), "one new pair per connection at A: " + atA);
+        assertTrue(spis(atA).stream().noneMatch(stale::contains), "the stale pairs are gone: " + atA);
+        assertEquals(spis(restarted.kernel.listSas()), spis(atA), "A holds what B' holds");
+
+        // The second ISAKMP SA through replaced the first at A, where a Quick Mode may still end; at the end of the
+        // grace the first one goes, and the pairs it holds must move, not go with it (on either side).
+        g.wire.advance(30_000);
+        assertEquals(spis(atA), spis(g.a.kernel.listSas()), "A's pairs after the grace: " + g.a.kernel.listSas());
+        assertEquals(spis(atA), spis(restarted.kernel.listSas()), "B''s pairs after the grace");
+        assertEquals(1, g.snapshot(g.a).size(), "one ISAKMP SA at A: " + g.snapshot(g.a));
+    }
+
     private static Set<Integer> spis(List<SecurityAssociation> sas) {
         return sas.stream().map(SecurityAssociation::spi).collect(Collectors.toSet());
     }

@@ -240,6 +240,11 @@ public final class PcapDataPathProvider implements DataPathProvider {
             }
 
             @Override
+            public void policyLookupLatency(long nanos) {
+                context.meters().spdLookup(nanos);
+            }
+
+            @Override
             public void outerPathChanged(SecurityAssociation sa, OuterAddress previousLocal, OuterAddress previousRemote,
                                          PathSwitchCause cause, long detectionNanos) {
                 context.meters().pathSwitched(cause, detectionNanos);

@@ -41,6 +41,7 @@ public final class DataPathMeters {
     };
 
     private final Timer sadLookup;
+    private final Timer spdLookup;
     private final Map<PathSwitchCause, Counter> switches = new EnumMap<>(PathSwitchCause.class);
     private final Map<PathSwitchCause, Timer> detection = new EnumMap<>(PathSwitchCause.class);
     private final Map<SwitchHold, Counter> held = new EnumMap<>(SwitchHold.class);
@@ -57,6 +58,10 @@ public final class DataPathMeters {
         this.registry = registry;
         this.sadLookup = Timer.builder("poolsa.sad.lookup")
                 .description("Time to find the inbound SA of a packet by SPI and pool check")
+                .serviceLevelObjectives(SAD_LOOKUP_BUCKETS)
+                .register(registry);
+        this.spdLookup = Timer.builder("poolsa.spd.lookup")
+                .description("Time to find the outbound policy of a cleartext packet")
                 .serviceLevelObjectives(SAD_LOOKUP_BUCKETS)
                 .register(registry);
         for (PathSwitchCause c : PathSwitchCause.values()) {
@@ -95,6 +100,15 @@ public final class DataPathMeters {
 
     public Timer sadLookupTimer() {
         return sadLookup;
+    }
+
+    /** One outbound SPD lookup took {@code nanos}. */
+    public void spdLookup(long nanos) {
+        spdLookup.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public Timer spdLookupTimer() {
+        return spdLookup;
     }
 
     /** An SA moved; {@code detectionNanos} is negative when it does not apply. */

@@ -47,6 +47,8 @@ class MetricsEndpointTest {
             "poolsa_sas{direction=\"in\"} 2.0",
             "poolsa_sad_lookup_seconds_bucket{le=\"1.0E-7\"} 1.0",
             "poolsa_sad_lookup_seconds_count 2.0",
+            "poolsa_spd_lookup_seconds_bucket{le=\"5.0E-8\"} 1.0",
+            "poolsa_spd_lookup_seconds_count 1.0",
             "poolsa_ike_exchanges_total{exchange=\"ike_auth\",result=\"success\",version=\"2\"} 0.0",
             "poolsa_config_reloads_total{result=\"success\"} 0.0",
             "poolsa_build_info{version=\"0.0.0-test\"} 1.0",

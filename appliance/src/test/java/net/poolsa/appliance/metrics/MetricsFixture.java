@@ -35,6 +35,7 @@ final class MetricsFixture implements AutoCloseable {
         metrics.ike().dpd("203.0.113.17", "timeout");
         metrics.dataPath().sadLookup(80);
         metrics.dataPath().sadLookup(300);
+        metrics.dataPath().spdLookup(40);
         server = new MetricsServer(new InetSocketAddress("127.0.0.1", 0), metrics, () -> true,
                 () -> StatusReport.text(manager, System.nanoTime()), () -> StatusReport.json(manager, System.nanoTime()));
     }

@@ -85,6 +85,7 @@ class IkePoolPairNetnsTest {
             }
             Set<String> spis = Tshark.espSpis(esp1.stop());
             assertEquals(new TreeSet<>(Set.of("0x" + childA.get("spi_in"), "0x" + childA.get("spi_out"))), spis);
+            countersMatchTheTrafficExactly(lab, a, b);
 
             // Fail uplink 1 under traffic: same SPIs on uplink 2, no IKE datagram after the cut.
             ApplianceLab.Ping during = lab.startPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.200", 60,
@@ -119,6 +120,68 @@ class IkePoolPairNetnsTest {
             assertEquals(List.of("12,12", "12,12"), quick.subList(0, 2).stream().map(Tshark.Ike::idTypes).toList(),
                     quick.toString());
         }
+    }
+
+    /** Datagrams of the exact-count check; 5 ms apart, far below what the tunnel carries, so none may be lost. */
+    private static final int UDP_DATAGRAMS = 200;
+
+    /**
+     * 200 numbered UDP datagrams hA to hB and their echoes (sizes known: ApplianceLab's client sends
+     * "poolsa-udp-N " plus 64 bytes) move each gateway's per-connection series (deploy/METRICS.md: packets and bytes
+     * of the inner IP packets) by exactly that, both ways, and the per-SA counters of {@code poolsa status} equal the
+     * series (one SA pair since the start). The SAD's histogram samples one inbound lookup in 64 per event loop: its
+     * count lies within what the loops' inbound ESP allows (it used to take the outbound SPD lookups in too, about
+     * twice as many here).
+     */
+    private static void countersMatchTheTrafficExactly(ApplianceLab lab, ApplianceLab.Poolsa a, ApplianceLab.Poolsa b)
+            throws Exception {
+        lab.startUdpEcho(ApplianceLab.HOST_B, "192.0.2.130", 7000);
+        Map<ApplianceLab.Poolsa, double[]> before = Map.of(a, traffic(a), b, traffic(b));
+        int echoed = lab.udpEchoes(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", 7000, UDP_DATAGRAMS,
+                Duration.ofMillis(5));
+        assertEquals(UDP_DATAGRAMS, echoed, "UDP datagrams echoed");
+        long bytes = 0;
+        for (int i = 0; i < UDP_DATAGRAMS; i++) {
+            bytes += 20 + 8 + ("poolsa-udp-" + i + " ").length() + 64; // IPv4 + UDP headers, the client's payload
+        }
+        for (ApplianceLab.Poolsa gw : List.of(a, b)) {
+            double[] now = traffic(gw);
+            double[] was = before.get(gw);
+            String all = gw + ": " + java.util.Arrays.toString(was) + " -> " + java.util.Arrays.toString(now);
+            assertEquals(UDP_DATAGRAMS, now[0] - was[0], "packets in, " + all);
+            assertEquals(UDP_DATAGRAMS, now[1] - was[1], "packets out, " + all);
+            assertEquals(bytes, now[2] - was[2], "bytes in, " + all);
+            assertEquals(bytes, now[3] - was[3], "bytes out, " + all);
+            Map<String, Object> child = StrongSwanIkeInteropTest.ikeChild(gw.status(true), "pair");
+            double[] after = traffic(gw);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> in = (Map<String, Object>) child.get("inbound");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> out = (Map<String, Object>) child.get("outbound");
+            assertEquals(List.of(after[0], after[1], after[2], after[3]), List.of(((Number) in.get("packets")).doubleValue(),
+                    ((Number) out.get("packets")).doubleValue(), ((Number) in.get("bytes")).doubleValue(),
+                    ((Number) out.get("bytes")).doubleValue()), gw + ": status per SA against the series");
+            // At most every packet opened plus every one dropped (dummy packets of path moves among them).
+            double inboundEsp = after[0] + gw.metrics().lines().filter(l -> l.startsWith("poolsa_drops_total{"))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+            double sampled = gw.metric("poolsa_sad_lookup_seconds_count");
+            double loops = gw.metric("poolsa_datapath_event_loops");
+            assertTrue(sampled <= Math.floor(inboundEsp / 64) && sampled >= Math.floor(after[0] / 64) - (loops - 1),
+                    gw + ": " + sampled + " SAD lookups sampled for " + inboundEsp + " inbound ESP packets on " + loops
+                            + " loops");
+        }
+    }
+
+    /** Packets in, out, bytes in, out of connection "pair" from /metrics. */
+    private static double[] traffic(ApplianceLab.Poolsa gw) throws Exception {
+        double[] t = new double[4];
+        int i = 0;
+        for (String series : List.of("poolsa_packets_total", "poolsa_bytes_total")) {
+            for (String direction : List.of("in", "out")) {
+                t[i++] = gw.metric(series + "{connection=\"pair\",direction=\"" + direction + "\"}");
+            }
+        }
+        return new double[] {t[0], t[1], t[2], t[3]};
     }
 
     /** Waits until {@code gw}'s outbound child SA of "pair" sends from {@code local} to {@code remote}. */

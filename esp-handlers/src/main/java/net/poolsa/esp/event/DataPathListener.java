@@ -15,8 +15,19 @@ public interface DataPathListener extends DropListener {
     default void packet(SecurityAssociation sa, int innerBytes) {
     }
 
-    /** A sampled SAD/SPD lookup took {@code nanos} (one packet in {@code LookupTimer.SAMPLE_EVERY}). */
+    /**
+     * A sampled inbound SAD lookup (SPI and pool check of an IPsec packet) took {@code nanos} (one packet in
+     * {@code LookupTimer.SAMPLE_EVERY}).
+     */
     default void lookupLatency(long nanos) {
+    }
+
+    /**
+     * A sampled outbound SPD lookup (the policy of a cleartext packet, whatever its action) took {@code nanos} (one
+     * packet in {@code LookupTimer.SAMPLE_EVERY}). Apart from {@link #lookupLatency}: the two are different searches,
+     * and the SAD's histogram counts only inbound IPsec packets.
+     */
+    default void policyLookupLatency(long nanos) {
     }
 
     /**

@@ -146,6 +146,9 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
             if (removed != null && direction == Direction.INBOUND) {
                 forgetInbound(removed);
             }
+            if (removed != null && direction == Direction.OUTBOUND) {
+                lastAcquire.remove(reqid); // the next packet without an SA is a new need, not a repeat
+            }
             return removed != null;
         }
     }
@@ -157,6 +160,9 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
 
     @Override
     public void addPolicy(SecurityPolicy policy) {
+        // A policy installed again (a reload that changed its connection) acquires on its first packet, not up to a
+        // second after an acquire the old one raised.
+        lastAcquire.remove(policy.reqid());
         spd.add(policy);
     }
 
@@ -195,7 +201,10 @@ public final class UserspaceIpsecKernel implements IpsecKernel {
         }
     }
 
-    /** Called by the data path for PROTECT without SA; forwards at most once a second per reqid. */
+    /**
+     * Called by the data path for PROTECT without SA; forwards at most once a second per reqid, counted from the last
+     * acquire since the reqid's policy was installed or its outbound SA removed.
+     */
     @Override
     public void reportAcquire(InstalledPolicy policy, long nowNanos) {
         int reqid = policy.policy().reqid();

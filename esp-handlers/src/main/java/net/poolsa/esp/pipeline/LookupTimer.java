@@ -15,9 +15,17 @@ final class LookupTimer {
         return (++n & (SAMPLE_EVERY - 1)) == 0 ? System.nanoTime() : 0;
     }
 
+    /** Ends an inbound SAD lookup's sample. */
     void stop(long start, DataPathListener listener) {
         if (start != 0) {
             listener.lookupLatency(System.nanoTime() - start);
+        }
+    }
+
+    /** Ends an outbound SPD lookup's sample. */
+    void stopPolicy(long start, DataPathListener listener) {
+        if (start != 0) {
+            listener.policyLookupLatency(System.nanoTime() - start);
         }
     }
 }

@@ -50,7 +50,7 @@ public final class OutboundPolicyStage extends ChannelInboundHandlerAdapter {
         IpPacketView v = p.view;
         long t = timer.start();
         InstalledPolicy policy = classify(spd, v);
-        timer.stop(t, listener);
+        timer.stopPolicy(t, listener);
         PolicyAction action = policy == null ? PolicyAction.DISCARD : policy.action();
         switch (action) {
             case PROTECT -> {

@@ -105,6 +105,38 @@ class UserspaceIpsecKernelTest {
         assertEquals(false, kernel.deleteSa(Direction.INBOUND, 0x9999, IpsecProtocol.ESP, 0));
     }
 
+    /**
+     * A reload that changes an IKE connection removes its policies and installs them again; the first packet after
+     * that must start the negotiation, not wait up to a second behind an acquire of the old policy (seen: ten pings
+     * of 100 ms lost after such a reload). So must the first packet after the reqid's outbound SA went (a peer's
+     * Delete).
+     */
+    @Test
+    void anAcquireIsNotHeldBackByOneFromBeforeThePolicyOrTheSaChanged() {
+        List<Long> acquires = new ArrayList<>();
+        long[] now = {0};
+        kernel.setListener(new KernelListener() {
+            @Override
+            public void acquire(net.poolsa.esp.spd.InstalledPolicy policy) {
+                acquires.add(now[0]);
+            }
+        });
+        SecurityPolicy policy = SecurityPolicy.protect("p", TrafficSelector.between(AddressPool.ANY, AddressPool.ANY), 9);
+        kernel.addPolicy(policy);
+        kernel.reportAcquire(kernel.spd().get("p"), now[0]);
+        kernel.deletePolicy("p");
+        kernel.addPolicy(policy);
+        now[0] = 100_000_000L;
+        kernel.reportAcquire(kernel.spd().get("p"), now[0]);
+        kernel.addSa(sa(Direction.OUTBOUND, IpsecProtocol.ESP, 0x5001, 9, Lifetime.UNLIMITED));
+        assertTrue(kernel.deleteSa(Direction.OUTBOUND, 0x5001, IpsecProtocol.ESP, 9));
+        now[0] = 200_000_000L;
+        kernel.reportAcquire(kernel.spd().get("p"), now[0]);
+        now[0] = 300_000_000L;
+        kernel.reportAcquire(kernel.spd().get("p"), now[0]); // a repeat: held back
+        assertEquals(List.of(0L, 100_000_000L, 200_000_000L), acquires);
+    }
+
     private static SecurityAssociation sa(Direction d, IpsecProtocol proto, int spi, int reqid, Lifetime lt) {
         SaKeys keys = proto == IpsecProtocol.ESP ? TestSas.keys() : new SaKeys("none", null, "hmac-sha2-256-128", new byte[32]);
         return SecurityAssociation.builder().spi(spi).direction(d).protocol(proto).reqid(reqid)

@@ -25,7 +25,9 @@ public final class Netns implements AutoCloseable {
     }
 
     public static Netns create(String prefix) {
-        String n = prefix + "-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet();
+        // -Dpoolsa.netns.prefix=WORD puts WORD in front of every name, so that runs of several branches on one host
+        // can be told apart (and cleaned up) by name.
+        String n = System.getProperty("poolsa.netns.prefix", "") + prefix + "-" + ProcessHandle.current().pid() + "-" + COUNTER.incrementAndGet();
         check(HostCommands.local().run(List.of("ip", "netns", "add", n)), "ip netns add " + n);
         Netns ns = new Netns(n);
         ns.exec("ip", "link", "set", "lo", "up");

@@ -50,6 +50,7 @@ class PipelineTest {
 
     private final Map<DropReason, Integer> drops = new EnumMap<>(DropReason.class);
     private final List<Long> latencies = new ArrayList<>();
+    private final List<Long> policyLatencies = new ArrayList<>();
     private final DataPathListener listener = new DataPathListener() {
         @Override
         public void dropped(DropReason reason, SecurityAssociation sa) {
@@ -59,6 +60,11 @@ class PipelineTest {
         @Override
         public void lookupLatency(long nanos) {
             latencies.add(nanos);
+        }
+
+        @Override
+        public void policyLookupLatency(long nanos) {
+            policyLatencies.add(nanos);
         }
     };
     private final List<InstalledPolicy> acquires = new ArrayList<>();
@@ -257,10 +263,28 @@ class PipelineTest {
     }
 
     @Test
-    void lookupLatencyIsSampled() {
+    void outboundPolicyLookupsAreSampledApartFromTheSad() {
         for (int i = 0; i < LookupTimer.SAMPLE_EVERY * 2; i++) {
             clear.writeInbound(udp4("192.0.2.1", "192.0.2.200", 10, false));
         }
+        // poolsa_sad_lookup_seconds is the inbound SAD's: cleartext classified outbound must not count there.
+        assertEquals(List.of(), latencies);
+        assertEquals(2, policyLatencies.size());
+    }
+
+    @Test
+    void inboundSadLookupsAreSampledApartFromTheSpd() {
+        SecurityAssociation peerOut = SecurityAssociation.builder().spi(0x2002).reqid(1)
+                .direction(net.poolsa.esp.sa.Direction.OUTBOUND).localOuter(AddressPool.parse("0.0.0.0/0")).remoteOuter(GW_A)
+                .selector(TrafficSelector.between(NET_B, NET_A)).keys(ManualSas.xorKeys(0x44)).build();
+        for (int i = 0; i < LookupTimer.SAMPLE_EVERY * 2; i++) {
+            ByteBuf inner = udp4("192.0.2.65", "192.0.2.1", 50, false);
+            uplink.writeInbound(xor.protect(peerOut, inner, OuterAddress.parse("198.51.100.2"), OuterAddress.parse("198.51.100.1")));
+            inner.release();
+            ((ByteBuf) uplink.readOutbound()).release();
+        }
+        assertEquals(Map.of(), drops);
         assertEquals(2, latencies.size());
+        assertEquals(List.of(), policyLatencies);
     }
 }

@@ -201,8 +201,11 @@ final class ChildInstaller {
                 ctx.informational().deleteChild(sa, IpsecProtocol.AH, child.ahInbound().spi());
             }
         }
-        IkeContext.LOG.info("event=child_sa_removed connection={} spi_in=0x{} spi_out=0x{} peer_told={}",
-                child.connection(), String.format("%08x", child.spiIn()), String.format("%08x", child.spiOut()), tellPeer);
+        // outbound_installed=false: a responder's half pair whose Quick Mode never finished (no HASH(3), or its IKE SA
+        // went first); it was never reported as child_sa_installed
+        IkeContext.LOG.info("event=child_sa_removed connection={} spi_in=0x{} spi_out=0x{} peer_told={} outbound_installed={}",
+                child.connection(), String.format("%08x", child.spiIn()), String.format("%08x", child.spiOut()), tellPeer,
+                child.outbound() != null);
     }
 
     private boolean inUse(ChildSa gone) {

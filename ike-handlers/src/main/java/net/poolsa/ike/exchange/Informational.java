@@ -174,6 +174,8 @@ final class Informational {
         if (d.protocol().equals(ProtocolId.ISAKMP)) {
             for (Octets spi : d.spis()) {
                 if (spi.length() == 16 && spi.longAt(0) == sa.initiatorCookie() && spi.longAt(8) == sa.responderCookie()) {
+                    // a peer that wants the pairs gone deletes them first (its Deletes for them came before)
+                    ctx.lifetimes().moveChildren(sa, "the peer deleted this ISAKMP SA");
                     ctx.initiations().removeSa(sa, "the peer deleted it", false);
                     return;
                 }

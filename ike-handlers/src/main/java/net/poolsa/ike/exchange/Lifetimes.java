@@ -304,6 +304,36 @@ final class Lifetimes {
         }
     }
 
+    /**
+     * Moves the child SAs {@code old} still holds to the newest other established ISAKMP SA with its peer (the same
+     * proven identity), before
+     * {@code old} goes: its pairs are alive, and IKEv1 child SAs do not depend on the ISAKMP SA that negotiated them.
+     * This happens when a Quick Mode that began on an ISAKMP SA ends after a newer one replaced it (a restarted peer's
+     * two Main Modes side by side), or when the peer deletes such an ISAKMP SA; without it both ends lost that pair at
+     * the end of the grace. Nothing moves when no other ISAKMP SA with the peer is established.
+     */
+    void moveChildren(IkeSa old, String why) {
+        if (old.children().isEmpty()) {
+            return;
+        }
+        IkeSa to = null;
+        for (IkeSa s : ctx.table().all()) {
+            if (s != old && s.established() && !s.replaced()
+                    && s.samePeerIdentity(old) && (to == null || to.establishedBefore(s))) { // not another host behind its NAT
+                to = s;
+            }
+        }
+        if (to == null) {
+            return;
+        }
+        List<ChildSa> moved = List.copyOf(old.children());
+        to.children().addAll(moved);
+        old.children().clear();
+        IkeContext.LOG.info("event=ike_children_moved connection={} from_icookie={} to_icookie={} children_moved={} "
+                + "reason=\"{}\"", old.connection(), String.format("%016x", old.initiatorCookie()),
+                String.format("%016x", to.initiatorCookie()), moved.size(), why);
+    }
+
     /** An ISAKMP SA's soft ({@code hard} false) or hard lifetime, or the end of its grace after a rekey. */
     void ikeLifetime(long localCookie, boolean hard) {
         IkeSa sa = ctx.table().byLocalCookie(localCookie);
@@ -311,6 +341,9 @@ final class Lifetimes {
             return;
         }
         if (hard) {
+            if (sa.replaced()) {
+                moveChildren(sa, "a Quick Mode finished on it after its replacement");
+            }
             long kb = sa.lifetimeKilobytes();
             ctx.initiations().removeSa(sa, sa.replaced() ? "replaced by a new ISAKMP SA"
                     : kb > 0 && sa.protectedBytes() >= kb * 1024 ? "phase-1 lifetime of " + kb + " KiB reached"

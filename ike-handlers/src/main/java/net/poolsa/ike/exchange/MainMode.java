@@ -296,17 +296,20 @@ abstract class MainMode implements MessageHandler, Offload.Owner {
     }
 
     /**
-     * The peer's authenticated INITIAL-CONTACT: it holds no state with us, so every other IKE SA whose peer proved
-     * the same identity, and the child SAs under them, are stale; removed without Delete notifications (nobody would
-     * understand them). Matched by the identity the peer proved, not by its address (RFC 2407 speaks of the sending
-     * system): a dual-homed peer that restarted on its other address still clears the SAs of its first one, and hosts
-     * behind one NAT (one address, several identities) do not clear each other's.
+     * The peer's authenticated INITIAL-CONTACT: it held no state with us when it began this Main Mode, so every IKE SA
+     * whose peer proved the same identity and that was established before then, and the child SAs under them, are
+     * stale; removed without Delete notifications (nobody would understand them). Matched by the identity the peer
+     * proved, not by its address (RFC 2407 speaks of the sending system): a dual-homed peer that restarted on its
+     * other address still clears the SAs of its first one, and hosts behind one NAT (one address, several identities)
+     * do not clear each other's. Not the ones still in Main Mode or established since: a restarted peer with several
+     * connections to us negotiates them in parallel, each Main Mode with INITIAL-CONTACT, and the first one through
+     * must not take the others down (a half-open SA from before the restart expires by itself).
      */
     void initialContact(IsakmpMessage m) {
         for (NotificationPayload n : m.payloads(NotificationPayload.class)) {
             if (n.notifyType().equals(NotifyType.INITIAL_CONTACT)) {
                 for (IkeSa other : ctx.table().all()) {
-                    if (other != sa && other.samePeerIdentity(sa)) {
+                    if (other != sa && other.establishedBefore(sa) && other.samePeerIdentity(sa)) {
                         ctx.initiations().removeSa(other, "INITIAL-CONTACT from the same peer identity ("
                                 + sa.peerIdentity() + ") at " + sa.remote(), false);
                     }

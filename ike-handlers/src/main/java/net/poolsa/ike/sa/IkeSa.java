@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 import net.poolsa.ike.auth.PeerCertificate;
 import net.poolsa.ike.crypto.IsakmpEncryption;
@@ -27,6 +28,10 @@ import net.poolsa.ike.proposal.IkeProposal;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5">RFC 2409 §5</a>
  */
 public final class IkeSa {
+    /** Orders the creations and establishments of IKE SAs (wall-clock millis tie); only the order matters. */
+    private static final AtomicLong ORDER = new AtomicLong();
+    private final long createdOrder = ORDER.incrementAndGet();
+    private long establishedOrder;
     private final Role role;
     private final long initiatorCookie;
     private long responderCookie;
@@ -116,7 +121,15 @@ public final class IkeSa {
     }
 
     public void state(IkeSaState s) {
+        if (s == IkeSaState.ESTABLISHED && establishedOrder == 0) {
+            establishedOrder = ORDER.incrementAndGet();
+        }
         this.state = s;
+    }
+
+    /** Whether this SA is established and was so before {@code later}'s first Main Mode message. */
+    public boolean establishedBefore(IkeSa later) {
+        return established() && establishedOrder < later.createdOrder;
     }
 
     public boolean established() {
