@@ -34,7 +34,9 @@ import net.poolsa.ike.auth.TestPki;
  *  hA ha0 192.0.2.10/26 ── ga0 192.0.2.1/26 gA l1a 198.51.100.1/29 ── nin 198.51.100.2/29 nN nout 203.0.113.1/29 ── l1b 203.0.113.2/29 gB gb0 192.0.2.129/26 ── hb0 192.0.2.130/26 hB
  * </pre>
  *
- * in turn: poolsa in gA and gB with a pre-shared key; strongSwan behind the NAT (gA) and poolsa (gB) with
+ * in turn: poolsa in gA and gB with a pre-shared key, then the NAT forgets its mappings (they idle out while its links
+ * drop everything for 1.8 s) and maps gA anew, and gB must follow gA's new port before hA sends anything; strongSwan
+ * behind the NAT (gA) and poolsa (gB) with
  * certificates, charon initiating, then a second CHILD_SA that claims more than charon's certificate holds; poolsa
  * behind the NAT (gA) initiating to strongSwan (gB) with certificates.
  *
@@ -47,13 +49,17 @@ class RolesNetnsTest {
     static final String PREFIX = "h21r";
     static final String NAT = "nN";
     static final String PSK = "poolsa-roles-test-only-psk";
+    /** R-U-THEREs every second (they keep the NAT's mapping), a peer dead only after 10 s (the NAT's 1.8 s outage). */
+    static final String DPD = "dpd: {delay: 1s, timeout: 10s}";
     static final String IKE = "aes128-sha256-modp2048";
     static final String ESP = "aes128gcm16-modp2048";
     static final int PINGS = 20;
     static final int DATAGRAMS = 30;
-    /** The NAT maps every UDP port of gA to this range. */
+    /** The NAT maps every UDP port of gA into this range (first to the lower half). */
     static final int NAT_PORT_LOW = 40000;
-    static final int NAT_PORT_HIGH = 40999;
+    static final int NAT_PORT_HIGH = 41999;
+    /** After the NAT forgot its mappings it maps gA into the upper half. */
+    static final int REMAP_PORT_LOW = 41000;
     private static final Pattern ENDPOINT = Pattern.compile("(.+)\\[(\\d+)]");
 
     @Test
@@ -64,14 +70,14 @@ class RolesNetnsTest {
             // 1. poolsa <-> poolsa, pre-shared key; gB knows gA only by the NAT's public address.
             ApplianceLab.Poolsa a = lab.start(ApplianceLab.GW_A, lab.writeConfig(ApplianceLab.GW_A, dataPath("ga0",
                     "192.0.2.1/26", "l1a", "198.51.100.1/29") + lab.ikeConnection(ApplianceLab.GW_A, "nat", "[198.51.100.1/32]",
-                    "[203.0.113.2/32]", "[192.0.2.0/26]", "[192.0.2.128/26]", IKE, ESP, PSK, "start-action: none")));
+                    "[203.0.113.2/32]", "[192.0.2.0/26]", "[192.0.2.128/26]", IKE, ESP, PSK, "start-action: none", DPD)));
             ApplianceLab.Poolsa b = lab.start(ApplianceLab.GW_B, lab.writeConfig(ApplianceLab.GW_B, dataPath("gb0",
                     "192.0.2.129/26", "l1b", "203.0.113.2/29") + lab.ikeConnection(ApplianceLab.GW_B, "nat", "[203.0.113.2/32]",
-                    "[203.0.113.1/32]", "[192.0.2.128/26]", "[192.0.2.0/26]", IKE, ESP, PSK, "start-action: none")));
+                    "[203.0.113.1/32]", "[192.0.2.128/26]", "[192.0.2.0/26]", IKE, ESP, PSK, "start-action: none", DPD)));
             ApplianceLab.Capture wire = lab.startCapture(ApplianceLab.GW_B, "l1b", "udp");
             HostCommands.Result r = a.control("initiate", "nat");
             assertEquals(0, r.exitCode(), () -> r.output() + "\n" + logs(a, b));
-            traffic(lab, "poolsa behind the NAT to poolsa, PSK", () -> logs(a, b));
+            traffic(lab, "poolsa behind the NAT to poolsa, PSK", true, () -> logs(a, b));
             // Both ends see the true outer endpoints: gA its own private address, gB the NAT's address and mapped port.
             Map<String, Object> ikeA = ikeSa(a.status(true), "nat");
             Map<String, Object> ikeB = ikeSa(b.status(true), "nat");
@@ -87,6 +93,34 @@ class RolesNetnsTest {
             // On gB's wire every ESP packet of the tunnel travels between 4500 and the mapped port.
             long esp = espInUdp(wire.stop(), mapped);
             assertTrue(esp >= 4L * PINGS + 4L * DATAGRAMS, "ESP-in-UDP to and from port " + mapped + ": " + esp);
+            // The NAT forgets its mappings (they idle out while the link is cut) and maps gA anew, to other ports.
+            lab.exec(NAT, List.of("sysctl", "-q", "-w", "net.netfilter.nf_conntrack_udp_timeout=1",
+                    "net.netfilter.nf_conntrack_udp_timeout_stream=1"), Duration.ofSeconds(10));
+            assertTrue(lab.waitForPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", Duration.ofSeconds(5)));
+            lab.exec(NAT, List.of("nft", "add table netdev h21rcut;"
+                    + " add chain netdev h21rcut in { type filter hook ingress device \"nin\" priority 0; policy drop; };"
+                    + " add chain netdev h21rcut out { type filter hook ingress device \"nout\" priority 0; policy drop; };"
+                    + " flush chain ip h21rnat snatout;"
+                    + " add rule ip h21rnat snatout oifname \"nout\" meta l4proto udp snat to 203.0.113.1:" + REMAP_PORT_LOW
+                    + "-" + NAT_PORT_HIGH + ";"
+                    + " add rule ip h21rnat snatout oifname \"nout\" masquerade"), Duration.ofSeconds(10));
+            Thread.sleep(1800); // past the 1 s conntrack timeout, within DPD's 10 s
+            lab.exec(NAT, List.of("nft", "delete table netdev h21rcut"), Duration.ofSeconds(10));
+            lab.exec(NAT, List.of("sysctl", "-q", "-w", "net.netfilter.nf_conntrack_udp_timeout=30",
+                    "net.netfilter.nf_conntrack_udp_timeout_stream=120"), Duration.ofSeconds(10));
+            // gA's next R-U-THERE makes the new mapping; gB's IKE SA and child SAs follow it there, so gB reaches hA
+            // again before hA sent anything (before the fix gB kept sending to the old port: 0 of 20 pings).
+            String remapped = awaitIkeRemote(b, "nat", "203.0.113.1[" + mapped + "]", Duration.ofSeconds(10));
+            assertTrue(natPort(remapped) >= REMAP_PORT_LOW, remapped);
+            ApplianceLab.PingResult afterBa = lab.startPing(ApplianceLab.HOST_B, "192.0.2.130", "192.0.2.10", PINGS,
+                    Duration.ofMillis(50)).await();
+            ApplianceLab.PingResult afterAb = lab.startPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", PINGS,
+                    Duration.ofMillis(50)).await();
+            System.out.println("[roles] NAT mapping " + mapped + " -> " + remapped + ": pings hB->hA " + afterBa.received()
+                    + "/" + afterBa.transmitted() + ", hA->hB " + afterAb.received() + "/" + afterAb.transmitted());
+            assertEquals(PINGS, afterBa.received(), () -> afterBa.output() + logs(a, b));
+            assertEquals(PINGS, afterAb.received(), () -> afterAb.output() + logs(a, b));
+            b.awaitLog("event=ike_sa_moved connection=nat .*cause=nat_mapping", Duration.ofSeconds(1));
             b.stop();
             a.stop();
 
@@ -98,7 +132,7 @@ class RolesNetnsTest {
                     "198.51.100.1", "203.0.113.2", "192.0.2.0/26", "192.0.2.128/26", "192.0.2.0/25"));
             charonA.initiate("gw", "lan");
             assertNotNull(charonA.awaitChild("lan", Duration.ofSeconds(20)), () -> logs(b2, charonA));
-            traffic(lab, "strongSwan behind the NAT to poolsa, certificates", () -> logs(b2, charonA));
+            traffic(lab, "strongSwan behind the NAT to poolsa, certificates", false, () -> logs(b2, charonA));
             Map<String, Object> ikeBs = ikeSa(b2.status(true), "gw");
             natPort((String) ikeBs.get("remote"));
             assertEquals("203.0.113.1", outbound(ikeBs).get("current_remote"), ikeBs.toString());
@@ -117,7 +151,7 @@ class RolesNetnsTest {
                     "CN=gwb", "[198.51.100.1/32]", "[203.0.113.2/32]", "[192.0.2.0/26]", "[192.0.2.128/26]")));
             HostCommands.Result r3 = a3.control("initiate", "gw");
             assertEquals(0, r3.exitCode(), () -> r3.output() + "\n" + logs(a3, charonB));
-            traffic(lab, "poolsa behind the NAT to strongSwan, certificates", () -> logs(a3, charonB));
+            traffic(lab, "poolsa behind the NAT to strongSwan, certificates", false, () -> logs(a3, charonB));
             assertEquals("203.0.113.2[4500]", ikeSa(a3.status(true), "gw").get("remote"));
         }
     }
@@ -217,7 +251,7 @@ class RolesNetnsTest {
             lab.exec(NAT, List.of("nft", "add table ip h21rnat;"
                     + " add chain ip h21rnat snatout { type nat hook postrouting priority srcnat; };"
                     + " add rule ip h21rnat snatout oifname \"nout\" meta l4proto udp snat to 203.0.113.1:" + NAT_PORT_LOW + "-"
-                    + NAT_PORT_HIGH + ";"
+                    + (REMAP_PORT_LOW - 1) + ";"
                     + " add rule ip h21rnat snatout oifname \"nout\" masquerade;"
                     + " add chain ip h21rnat gate { type filter hook forward priority filter; policy drop; };"
                     + " add rule ip h21rnat gate iifname \"nin\" accept;"
@@ -318,28 +352,49 @@ class RolesNetnsTest {
     }
 
     /**
-     * Once the tunnel carries a first ping: {@value #PINGS} pings hA -> hB and hB -> hA, and {@value #DATAGRAMS} UDP
-     * datagrams each way to an echo server; every one must come back.
+     * Once the tunnel carries a first ping: {@value #PINGS} pings hA -> hB and hB -> hA, and with {@code udp}
+     * {@value #DATAGRAMS} UDP datagrams each way to an echo server; every one must come back.
      */
-    private static void traffic(ApplianceLab lab, String what, java.util.function.Supplier<String> logs) throws Exception {
+    private static void traffic(ApplianceLab lab, String what, boolean udp, java.util.function.Supplier<String> logs)
+            throws Exception {
         assertTrue(lab.waitForPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", Duration.ofSeconds(15)),
                 () -> what + ": no ping through the tunnel\n" + logs.get());
         ApplianceLab.PingResult ab = lab.startPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", PINGS,
                 Duration.ofMillis(50)).await();
         ApplianceLab.PingResult ba = lab.startPing(ApplianceLab.HOST_B, "192.0.2.130", "192.0.2.10", PINGS,
                 Duration.ofMillis(50)).await();
-        int port = 7000 + (int) (System.nanoTime() & 0x3ff);
-        lab.startUdpEcho(ApplianceLab.HOST_B, "192.0.2.130", port);
-        lab.startUdpEcho(ApplianceLab.HOST_A, "192.0.2.10", port + 1);
-        int toB = lab.udpEchoes(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", port, DATAGRAMS, Duration.ofMillis(20));
-        int toA = lab.udpEchoes(ApplianceLab.HOST_B, "192.0.2.130", "192.0.2.10", port + 1, DATAGRAMS, Duration.ofMillis(20));
+        int toB = DATAGRAMS;
+        int toA = DATAGRAMS;
+        if (udp) {
+            lab.startUdpEcho(ApplianceLab.HOST_B, "192.0.2.130", 7000);
+            lab.startUdpEcho(ApplianceLab.HOST_A, "192.0.2.10", 7001);
+            toB = lab.udpEchoes(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", 7000, DATAGRAMS, Duration.ofMillis(20));
+            toA = lab.udpEchoes(ApplianceLab.HOST_B, "192.0.2.130", "192.0.2.10", 7001, DATAGRAMS, Duration.ofMillis(20));
+        }
         System.out.println("[roles] " + what + ": pings hA->hB " + ab.received() + "/" + ab.transmitted() + ", hB->hA "
-                + ba.received() + "/" + ba.transmitted() + ", UDP echoes hA->hB " + toB + "/" + DATAGRAMS + ", hB->hA "
-                + toA + "/" + DATAGRAMS);
+                + ba.received() + "/" + ba.transmitted() + (udp ? ", UDP echoes hA->hB " + toB + "/" + DATAGRAMS
+                + ", hB->hA " + toA + "/" + DATAGRAMS : ""));
         assertEquals(PINGS, ab.received(), () -> what + "\n" + ab.output() + logs.get());
         assertEquals(PINGS, ba.received(), () -> what + "\n" + ba.output() + logs.get());
-        assertEquals(DATAGRAMS, toB, () -> what + ": UDP echoes hA -> hB\n" + logs.get());
-        assertEquals(DATAGRAMS, toA, () -> what + ": UDP echoes hB -> hA\n" + logs.get());
+        int b = toB;
+        int a = toA;
+        assertEquals(DATAGRAMS, b, () -> what + ": UDP echoes hA -> hB\n" + logs.get());
+        assertEquals(DATAGRAMS, a, () -> what + ": UDP echoes hB -> hA\n" + logs.get());
+    }
+
+    /** Waits until the IKE SA of {@code connection} has a remote endpoint other than {@code old}; returns it. */
+    private static String awaitIkeRemote(ApplianceLab.Poolsa gw, String connection, String old, Duration limit)
+            throws Exception {
+        long deadline = System.nanoTime() + limit.toNanos();
+        String remote;
+        do {
+            remote = (String) ikeSa(gw.status(true), connection).get("remote");
+            if (!remote.equals(old)) {
+                return remote;
+            }
+            Thread.sleep(200);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError(gw + " still sends IKE to " + old + " after " + limit + ":\n" + gw.status(false) + gw.log());
     }
 
     /** The port of "203.0.113.1[PORT]", checked to be a NAT mapping. */

@@ -53,7 +53,7 @@ public final class SecurityAssociation {
     private final Lifetime lifetime;
     private final boolean extendedSequenceNumbers;
     private final int replayWindow;
-    private final UdpEncapsulation udpEncapsulation;
+    private volatile UdpEncapsulation udpEncapsulation;
     private final long createdNanos;
 
     private volatile long packets;
@@ -166,6 +166,21 @@ public final class SecurityAssociation {
     /** RFC 3948 encapsulation, or null for plain ESP/AH over IP. */
     public UdpEncapsulation udpEncapsulation() {
         return udpEncapsulation;
+    }
+
+    /**
+     * The NAT in front of the peer now maps it to {@code remotePort} (its mapping expired or the NAT restarted, and
+     * an authenticated packet came from the new port): UDP-encapsulated packets of this SA go there from now on, as
+     * RFC 7296 §2.23 asks of a host that is not behind the NAT. Returns the previous port, or -1 when this SA has no
+     * UDP encapsulation or already uses that port.
+     */
+    public int followRemotePort(int remotePort) {
+        UdpEncapsulation e = udpEncapsulation;
+        if (e == null || e.remotePort() == remotePort) {
+            return -1;
+        }
+        udpEncapsulation = new UdpEncapsulation(e.localPort(), remotePort);
+        return e.remotePort();
     }
 
     public long createdNanos() {
