@@ -111,7 +111,8 @@ class RolesNetnsTest {
             // gA's next R-U-THERE makes the new mapping; gB's IKE SA and child SAs follow it there, so gB reaches hA
             // again before hA sent anything (before the fix gB kept sending to the old port: 0 of 20 pings).
             String remapped = awaitIkeRemote(b, "nat", "203.0.113.1[" + mapped + "]", Duration.ofSeconds(10));
-            assertTrue(natPort(remapped) >= REMAP_PORT_LOW, remapped);
+            int remappedPort = natPort(remapped);
+            assertTrue(remappedPort >= REMAP_PORT_LOW, remapped);
             ApplianceLab.PingResult afterBa = lab.startPing(ApplianceLab.HOST_B, "192.0.2.130", "192.0.2.10", PINGS,
                     Duration.ofMillis(50)).await();
             ApplianceLab.PingResult afterAb = lab.startPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", PINGS,
@@ -121,6 +122,8 @@ class RolesNetnsTest {
             assertEquals(PINGS, afterBa.received(), () -> afterBa.output() + logs(a, b));
             assertEquals(PINGS, afterAb.received(), () -> afterAb.output() + logs(a, b));
             b.awaitLog("event=ike_sa_moved connection=nat .*cause=nat_mapping", Duration.ofSeconds(1));
+            String statusB = b.status(false);
+            assertTrue(statusB.contains("-> 203.0.113.1[" + remappedPort + "], switches"), statusB);
             b.stop();
             a.stop();
 
