@@ -180,13 +180,14 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
 
     /**
      * A NAT in front of the peer that forgot its mapping (idle timeout, restart) maps the peer to a new UDP port: the
-     * peer's packets, authenticated and not replayed, now come from there, and ours must go there too or they die at
+     * peer's packets, authenticated, not replayed and newer than the one that set the current port, now come from
+     * there, and ours must go there too or they die at
      * the NAT (RFC 7296 §2.23; RFC 3948 leaves it to IKE, which keeps the child SAs' ports). The outbound SAs of the
      * connection that sent to the old port of that peer address follow. Only a change does any work.
      */
-    private void followNatMapping(IpPacketView outer, SecurityAssociation inbound) {
+    private void followNatMapping(IpPacketView outer, SecurityAssociation inbound, long sequence) {
         int port = outer.sourcePort();
-        int previous = inbound.followRemotePort(port);
+        int previous = inbound.followRemotePort(port, sequence);
         if (previous < 0) {
             return;
         }
@@ -219,7 +220,7 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
                                long sequence) {
         long now = clock.getAsLong();
         if (sa.udpEncapsulation() != null && outer.isUdpEncapsulatedEsp()) {
-            followNatMapping(outer, sa);
+            followNatMapping(outer, sa, sequence);
         }
         if (outer.isV4()) {
             paths.authenticatedV4(outerSa, sequence, outer.v4Source(), outer.v4Destination(), now);

@@ -54,6 +54,8 @@ public final class SecurityAssociation {
     private final boolean extendedSequenceNumbers;
     private final int replayWindow;
     private volatile UdpEncapsulation udpEncapsulation;
+    /** Inbound: the sequence number of the packet that moved {@link #udpEncapsulation}'s remote port last. */
+    private volatile long remotePortSequence;
     private final long createdNanos;
 
     private volatile long packets;
@@ -181,6 +183,20 @@ public final class SecurityAssociation {
         }
         udpEncapsulation = new UdpEncapsulation(e.localPort(), remotePort);
         return e.remotePort();
+    }
+
+    /**
+     * As {@link #followRemotePort(int)} for an inbound SA whose authenticated packet with sequence number
+     * {@code sequence} came from {@code remotePort}: only a packet sent after the one that set the current port moves
+     * it, so a packet of the old mapping that was overtaken in flight does not move it back.
+     */
+    public int followRemotePort(int remotePort, long sequence) {
+        UdpEncapsulation e = udpEncapsulation;
+        if (e == null || e.remotePort() == remotePort || Long.compareUnsigned(sequence, remotePortSequence) <= 0) {
+            return -1;
+        }
+        remotePortSequence = sequence;
+        return followRemotePort(remotePort);
     }
 
     public long createdNanos() {

@@ -127,7 +127,7 @@ class PeerFollowPipelineTest {
 
     /**
      * gwB is behind a NAT that forgot its mapping and maps it to another port: gwA's outbound SA sends to the port of
-     * the newest authenticated packet, and to no port a forged or replayed packet came from. Another host behind the
+     * the newest authenticated packet, and to no port a forged, replayed or overtaken older packet came from. Another host behind the
      * same NAT address (an SA of the same reqid to another port) keeps its port.
      */
     @Test
@@ -165,7 +165,7 @@ class PeerFollowPipelineTest {
         monitor.watch(a.sad(), Runnable::run);
         IpsecProcessor sender = new IpsecProcessor(PooledByteBufAllocator.DEFAULT, listener);
         List<ByteBuf> sent = new ArrayList<>();
-        for (int i = 0; i < 3; i++) { // sequence numbers 1-3
+        for (int i = 0; i < 4; i++) { // sequence numbers 1-4
             ByteBuf inner = innerPacket();
             sent.add(sender.protect(espB, inner, B1, A1));
             inner.release();
@@ -179,8 +179,10 @@ class PeerFollowPipelineTest {
         forged.setByte(forged.writerIndex() - 1, forged.getByte(forged.writerIndex() - 1) ^ 1);
         deliver(uplink, forged, false);                                       // 2 from a new port, ICV broken
         assertEquals(40001, outA.udpEncapsulation().remotePort(), "a packet that fails its ICV moves nothing");
-        deliver(uplink, natted(sent.get(2).retainedDuplicate(), 40002), true); // 3 from the NAT's new mapping
+        deliver(uplink, natted(sent.get(3).retainedDuplicate(), 40002), true); // 4 from the NAT's new mapping
         assertEquals(new UdpEncapsulation(4500, 40002), outA.udpEncapsulation());
+        deliver(uplink, sent.get(2).retainedDuplicate(), true);              // 3 from the old mapping, overtaken
+        assertEquals(40002, outA.udpEncapsulation().remotePort(), "an older packet still in flight moves nothing");
         deliver(uplink, natted(sent.get(0).copy(), 40003), false);           // 1 again from elsewhere: replayed
         assertEquals(40002, outA.udpEncapsulation().remotePort(), "a replayed packet moves nothing");
         assertEquals(40009, otherHost.udpEncapsulation().remotePort(), "another host behind the same NAT");
