@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
 
@@ -94,5 +95,48 @@ class NatTraversalTest {
         assertEquals(UdpEncapsulation.NAT_T, aOut.udpEncapsulation());
         assertEquals(AddressPool.parse("192.0.2.1"), aOut.localOuter());
         assertEquals(14500, g.snapshot(g.b).get(0).remote().getPort());
+    }
+
+    /**
+     * The NAT forgets its mapping (idle, restarted) and maps A to other ports (+20000): A's next authenticated message
+     * (a DPD R-U-THERE) comes from 198.51.100.99:24500, and B sends its answers, its own R-U-THEREs and its child SA's
+     * ESP there from then on (RFC 7296 §2.23), not to 14500, where the NAT no longer lets anything through.
+     */
+    @Test
+    void aNewNatMappingOfThePeerIsFollowedByTheIkeSaAndItsChildSas() {
+        Gateways g = new Gateways();
+        InetAddress nat = new InetSocketAddress("198.51.100.99", 0).getAddress();
+        int[] shift = {10000};
+        List<Integer> bSentTo = new java.util.ArrayList<>();
+        g.wire.nat = d -> {
+            if (d.from().getAddress().getHostAddress().equals("192.0.2.1")) {
+                return new Wire.Datagram(new InetSocketAddress(nat, d.from().getPort() + shift[0]), d.to(), d.bytes());
+            }
+            if (d.to().getAddress().equals(nat)) {
+                bSentTo.add(d.to().getPort());
+                int port = d.to().getPort() - shift[0];
+                // the NAT drops what comes to a mapping it no longer has
+                return port == 500 || port == 4500 ? new Wire.Datagram(d.from(), new InetSocketAddress("192.0.2.1", port),
+                        d.bytes()) : null;
+            }
+            return d;
+        };
+        Dpd dpd = new Dpd(1000, 10_000, Dpd.Action.CLEAR);
+        g.configure(Conn.of("192.0.2.1", "192.0.2.2", "198.51.100.0/25", "203.0.113.0/24").dpd(dpd),
+                Conn.of("192.0.2.2", "198.51.100.99", "203.0.113.0/24", "198.51.100.0/25").dpd(dpd));
+        assertTrue(g.initiate(g.a).ok());
+        SecurityAssociation bOut = Gateways.one(g.b, Direction.OUTBOUND);
+        assertEquals(14500, bOut.udpEncapsulation().remotePort());
+        shift[0] = 20000;
+        bSentTo.clear();
+        g.wire.advance(3000);
+        assertEquals(24500, g.snapshot(g.b).get(0).remote().getPort(), "B's IKE SA");
+        assertEquals(new UdpEncapsulation(4500, 24500), bOut.udpEncapsulation(), "B's outbound child SA");
+        assertEquals(new UdpEncapsulation(4500, 24500), Gateways.one(g.b, Direction.INBOUND).udpEncapsulation());
+        // B's first R-U-THERE may go out before A's arrives (to the old mapping, dropped); all later ones go to the new.
+        long toNewPort = bSentTo.stream().filter(p -> p == 24500).count();
+        assertTrue(bSentTo.size() >= 4 && toNewPort >= bSentTo.size() - 1, "B sent to " + bSentTo);
+        assertEquals(List.of(), g.b.events.peersDead);
+        assertEquals(List.of(), g.a.events.peersDead);
     }
 }

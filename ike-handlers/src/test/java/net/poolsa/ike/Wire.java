@@ -55,7 +55,7 @@ final class Wire {
     final List<Datagram> log = new ArrayList<>();
     private final Deque<Datagram> queue = new ArrayDeque<>();
     private final List<Side> sides = new ArrayList<>();
-    /** Rewrites addresses as a NAT between the sides would (null: none). */
+    /** Rewrites addresses as a NAT between the sides would, or drops the datagram by returning null (null: no NAT). */
     UnaryOperator<Datagram> nat;
 
     /** A gateway on {@code addresses}, with seeded randomness and the given timers. */
@@ -115,6 +115,9 @@ final class Wire {
 
     void deliver(Datagram d) {
         Datagram seen = nat == null ? d : nat.apply(d);
+        if (seen == null) {
+            return; // the NAT dropped it
+        }
         log.add(seen);
         for (Side s : sides) {
             if (s.owns(seen.to().getAddress())) {

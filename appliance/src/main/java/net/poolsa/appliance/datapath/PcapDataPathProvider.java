@@ -254,6 +254,13 @@ public final class PcapDataPathProvider implements DataPathProvider {
             }
 
             @Override
+            public void natMappingChanged(SecurityAssociation inbound, SecurityAssociation outbound, int previousPort,
+                                          int newPort) {
+                LOG.info("event=nat_mapping_changed spi_in={} spi_out={} remote={} from_port={} to_port={}",
+                        inbound.spiHex(), outbound.spiHex(), outbound.currentRemote(), previousPort, newPort);
+            }
+
+            @Override
             public void outerPathHeld(SecurityAssociation sa, SwitchHold why) {
                 context.meters().switchHeld(why);
                 LOG.info("event=path_switch_held spi={} reason={} at={}>{}", sa.spiHex(), why.label(), sa.currentLocal(),

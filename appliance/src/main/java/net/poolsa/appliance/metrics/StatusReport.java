@@ -16,6 +16,7 @@ import net.poolsa.esp.sa.Direction;
 import net.poolsa.esp.sa.LastOuterAddresses;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.sa.UdpEncapsulation;
 import net.poolsa.ike.ChildSaSnapshot;
 import net.poolsa.ike.IkeConnection;
 import net.poolsa.ike.IkeSaSnapshot;
@@ -211,12 +212,16 @@ public final class StatusReport {
                 SecurityAssociation in = ike.find(Direction.INBOUND, ch.spiIn(), reqid);
                 SecurityAssociation out = ike.find(Direction.OUTBOUND, ch.spiOut(), reqid);
                 LastOuterAddresses.Pair last = in == null ? null : in.lastInboundOuter().get();
+                UdpEncapsulation inUdp = in == null ? null : in.udpEncapsulation();
+                UdpEncapsulation outUdp = out == null ? null : out.udpEncapsulation();
                 b.append(String.format(Locale.ROOT, "      in  %08x, %10d bytes, %8d packets, outer %s -> %s%n",
                         ch.spiIn(), in == null ? 0 : in.bytes(), in == null ? 0 : in.packets(),
-                        orDash(last == null ? null : last.source()), orDash(last == null ? null : last.destination())));
+                        withPort(last == null ? null : last.source(), inUdp == null ? 0 : inUdp.remotePort()),
+                        withPort(last == null ? null : last.destination(), inUdp == null ? 0 : inUdp.localPort())));
                 b.append(String.format(Locale.ROOT, "      out %08x, %10d bytes, %8d packets, outer %s -> %s, switches %d%n",
                         ch.spiOut(), out == null ? 0 : out.bytes(), out == null ? 0 : out.packets(),
-                        orDash(out == null ? null : out.currentLocal()), orDash(out == null ? null : out.currentRemote()),
+                        withPort(out == null ? null : out.currentLocal(), outUdp == null ? 0 : outUdp.localPort()),
+                        withPort(out == null ? null : out.currentRemote(), outUdp == null ? 0 : outUdp.remotePort()),
                         (out == null ? 0 : out.outerSwitches()) + (in == null ? 0 : in.outerSwitches())));
                 b.append("      local  ").append(ch.localProtected()).append('\n');
                 b.append("      remote ").append(ch.remoteProtected()).append('\n');
@@ -305,11 +310,20 @@ public final class StatusReport {
         return n;
     }
 
+    /**
+     * An outer address with its UDP port when the SA encapsulates ESP in UDP ({@code port} > 0), as the IKE SA's
+     * endpoints are shown: behind a NAT the port is the NAT's mapping, which may change.
+     */
+    private static String withPort(OuterAddress a, int port) {
+        return a == null ? "-" : port > 0 ? a + "[" + port + "]" : a.toString();
+    }
+
     private static String endpoint(java.net.InetSocketAddress a) {
         return a == null ? "-" : net.poolsa.esp.sa.IpLiterals.format(a.getAddress()) + "[" + a.getPort() + "]";
     }
 
     private static String sa(SecurityAssociation sa, long nowNanos) {
+        UdpEncapsulation udp = sa.udpEncapsulation();
         OuterAddress local = sa.currentLocal();
         OuterAddress remote = sa.currentRemote();
         if (sa.direction() == Direction.INBOUND) {
@@ -324,7 +338,9 @@ public final class StatusReport {
                 + ",\"outer_switches\":" + sa.outerSwitches()
                 + ",\"age_seconds\":" + (nowNanos - sa.createdNanos()) / 1_000_000_000L
                 + ",\"installed_monotonic_ns\":" + sa.createdNanos()
-                + ",\"key_fingerprint\":" + qOrNull(keyFingerprint(sa.keys())) + "}";
+                + ",\"key_fingerprint\":" + qOrNull(keyFingerprint(sa.keys()))
+                + ",\"udp_encapsulation\":" + (udp == null ? "null"
+                : "{\"local_port\":" + udp.localPort() + ",\"remote_port\":" + udp.remotePort() + "}") + "}";
     }
 
     /** Domain separation: this hash of the keys is used for nothing else. */

@@ -114,6 +114,46 @@ class StatusReportIkeTest {
         assertTrue(!waitingText.contains("established"), waitingText);
     }
 
+    /**
+     * A child SA behind a NAT: its ESP travels in UDP, so its outer addresses are shown with the ports, as the IKE SA's
+     * endpoints are (the NAT's mapped port on the peer's side, which changes when the NAT maps the peer anew).
+     */
+    @Test
+    void aChildSaInUdpShowsItsPortsBesideItsOuterAddresses() throws Exception {
+        ConfigFixture.write(dir);
+        UserspaceIpsecKernel kernel = new UserspaceIpsecKernel();
+        ConnectionManager m = new ConnectionManager(new ManualKeying(kernel));
+        m.apply(ConfigLoader.load(ConfigFixture.writeYaml(dir, ConfigFixture.YAML)).connections(), 0);
+        int c = m.reqid("site-c");
+        for (Direction dir : Direction.values()) {
+            int spi = dir == Direction.INBOUND ? 0xc0000001 : 0xc0000002;
+            SecurityAssociation sa = SecurityAssociation.builder().spi(spi).direction(dir).reqid(c)
+                    .localOuter(AddressPool.parse("198.51.100.1/32")).remoteOuter(AddressPool.parse("198.51.100.33/32"))
+                    .selector(TrafficSelector.between(AddressPool.parse("192.0.2.0/25"), AddressPool.parse("2001:db8::/32")))
+                    .keys(new SaKeys("aes-gcm-16", new byte[20], "none", null)).createdNanos(0)
+                    .udpEncapsulation(new net.poolsa.esp.sa.UdpEncapsulation(4500, 40517)).build();
+            if (dir == Direction.OUTBOUND) {
+                sa.setCurrentLocal(net.poolsa.esp.sa.OuterAddress.parse("198.51.100.1"));
+                sa.setCurrentRemote(net.poolsa.esp.sa.OuterAddress.parse("198.51.100.33"));
+            } else {
+                sa.lastInboundOuter().recordV4(0xc6336421, 0xc6336401);
+            }
+            kernel.addSa(sa);
+        }
+        IkeSaSnapshot natted = new IkeSaSnapshot("site-c", new InetSocketAddress("198.51.100.1", 4500),
+                new InetSocketAddress("198.51.100.33", 40517), "0011223344556677", "8899aabbccddeeff", "responder",
+                "ESTABLISHED", "aes128-sha256-modp2048", 30, true, List.of(
+                new ChildSaSnapshot(0xc0000001, 0xc0000002, "aes128gcm16-modp2048", "192.0.2.0/26", "2001:db8:c::/48",
+                        "198.51.100.1/32", "198.51.100.33/32", 20, -1, 80, false)), 800, 3570, false);
+        StatusReport.IkeView view = new StatusReport.IkeView(List.of(natted), kernel.listSas(), true);
+        String text = StatusReport.text(m, view, 0);
+        assertTrue(text.contains("    local 198.51.100.1[4500], remote 198.51.100.33[40517], NAT-T\n"), text);
+        assertTrue(text.contains("packets, outer 198.51.100.33[40517] -> 198.51.100.1[4500]\n"), text);
+        assertTrue(text.contains("packets, outer 198.51.100.1[4500] -> 198.51.100.33[40517], switches 0\n"), text);
+        String json = StatusReport.json(m, view, 0);
+        assertEquals(2, json.split("\"udp_encapsulation\":\\{\"local_port\":4500,\"remote_port\":40517}").length - 1, json);
+    }
+
     private static SecurityAssociation install(UserspaceIpsecKernel k, int spi, Direction dir, int reqid) {
         SecurityAssociation sa = SecurityAssociation.builder().spi(spi).direction(dir).reqid(reqid)
                 .localOuter(AddressPool.parse("198.51.100.1/32")).remoteOuter(AddressPool.parse("198.51.100.33/32"))

@@ -139,6 +139,25 @@ public final class ApplianceLab implements AutoCloseable {
     }
 
     /**
+     * A lab without namespaces, for a topology of the test's own: it adds them with {@link #addNamespace}, and
+     * {@link #close()} deletes them as for the two topologies above. {@code name} names the working directory.
+     */
+    public static ApplianceLab empty(String name) throws IOException {
+        return new ApplianceLab(Files.createDirectories(
+                Path.of("target", name + "-" + ProcessHandle.current().pid()).toAbsolutePath()));
+    }
+
+    /** Creates the namespace of {@code role} (named {@code PREFIX-ROLE-PID-N}); deleted in {@link #close()}. */
+    public Netns addNamespace(String prefix, String role) {
+        if (namespaces.containsKey(role)) {
+            throw new IllegalArgumentException("namespace " + role + " exists");
+        }
+        Netns n = Netns.create(prefix + "-" + role);
+        namespaces.put(role, n);
+        return n;
+    }
+
+    /**
      * The host case's YAML for {@code role} ({@link #CLIENT} or {@link #GATEWAY}): both uplinks, an ifb sink, the given
      * {@code data-path.failover} block (YAML lines indented by four, or empty), and one manually keyed pool SA pair: the
      * client's pool (its two addresses) is both its outer pool and its protected pool (the paper's host case), the

@@ -25,8 +25,8 @@ import net.poolsa.esp.netns.Netns;
  * by its handle even after a failure; {@link #stop()} stops it earlier.
  */
 public final class StrongSwanLab {
-    /** Plugins: crypto (openssl for 3DES/modp/ecp, gcm, curve25519), userspace IPsec, VICI. */
-    static final String PLUGINS = "random nonce openssl pem pkcs1 x509 pubkey sha1 sha2 hmac aes gcm kdf gmp "
+    /** Plugins: crypto (openssl for 3DES/modp/ecp, gcm, curve25519), keys (pkcs8), userspace IPsec, VICI. */
+    static final String PLUGINS = "random nonce openssl pem pkcs1 pkcs8 x509 pubkey sha1 sha2 hmac aes gcm kdf gmp "
             + "curve25519 kernel-libipsec kernel-netlink socket-default vici updown";
     private static final Pattern CHILD = Pattern.compile(
             "(?<name>[\\w-]+)-\\d+ \\{[^{}]*?state=(?<state>\\w+)[^{}]*?spi-in=(?<in>[0-9a-f]+) spi-out=(?<out>[0-9a-f]+)");

@@ -73,6 +73,14 @@ public interface DataPathListener extends DropListener {
     default void pathMonitorStalled(long lateNanos) {
     }
 
+    /**
+     * An authenticated UDP-encapsulated packet of {@code inbound} came from {@code newPort} instead of
+     * {@code previousPort} (the NAT in front of the peer mapped it anew), and {@code outbound} now sends there.
+     */
+    default void natMappingChanged(SecurityAssociation inbound, SecurityAssociation outbound, int previousPort,
+                                   int newPort) {
+    }
+
     /** Adapts a plain drop listener. */
     static DataPathListener of(DropListener drops) {
         return drops instanceof DataPathListener d ? d : drops::dropped;

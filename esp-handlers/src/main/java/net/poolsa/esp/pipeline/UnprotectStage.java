@@ -1,5 +1,6 @@
 package net.poolsa.esp.pipeline;
 
+import java.util.List;
 import java.util.function.LongSupplier;
 
 import io.netty.buffer.ByteBuf;
@@ -16,6 +17,7 @@ import net.poolsa.esp.sa.IpsecProtocol;
 import net.poolsa.esp.sa.OuterAddress;
 import net.poolsa.esp.sa.SaMode;
 import net.poolsa.esp.sa.SecurityAssociation;
+import net.poolsa.esp.sa.UdpEncapsulation;
 import net.poolsa.esp.sad.SecurityAssociationDatabase;
 import net.poolsa.esp.spd.InstalledPolicy;
 import net.poolsa.esp.spd.PolicyAction;
@@ -177,6 +179,38 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
     }
 
     /**
+     * A NAT in front of the peer that forgot its mapping (idle timeout, restart) maps the peer to a new UDP port: the
+     * peer's packets, authenticated, not replayed and newer than the one that set the current port, now come from
+     * there, and ours must go there too or they die at
+     * the NAT (RFC 7296 §2.23; RFC 3948 leaves it to IKE, which keeps the child SAs' ports). The outbound SAs of the
+     * connection that sent to the old port of that peer address follow. Only a change does any work.
+     */
+    private void followNatMapping(IpPacketView outer, SecurityAssociation inbound, long sequence) {
+        int port = outer.sourcePort();
+        int previous = inbound.followRemotePort(port, sequence);
+        if (previous < 0) {
+            return;
+        }
+        List<SecurityAssociation> generations;
+        synchronized (sad) {
+            generations = sad.slot(inbound.reqid()).generations();
+        }
+        for (SecurityAssociation out : generations) {
+            UdpEncapsulation e = out.udpEncapsulation();
+            OuterAddress to = out.currentRemote();
+            if (e != null && e.remotePort() == previous && to != null && sameAddress(to, outer)
+                    && out.followRemotePort(port) >= 0) {
+                listener.natMappingChanged(inbound, out, previous, port);
+            }
+        }
+    }
+
+    private static boolean sameAddress(OuterAddress a, IpPacketView outer) {
+        return outer.isV4() ? a.v4() && a.v4Bits() == outer.v4Source()
+                : !a.v4() && a.v6Hi() == outer.v6SourceHi() && a.v6Lo() == outer.v6SourceLo();
+    }
+
+    /**
      * Reports an authenticated inbound packet to path monitoring and records its outer addresses on its SAs.
      *
      * @param outerSa the SA its SPI named; {@code sa} the SA that opened it (the ESP SA inside {@code ah}, or the same)
@@ -185,6 +219,9 @@ public final class UnprotectStage extends ChannelInboundHandlerAdapter {
     private long authenticated(IpPacketView outer, SecurityAssociation outerSa, SecurityAssociation sa, SecurityAssociation ah,
                                long sequence) {
         long now = clock.getAsLong();
+        if (sa.udpEncapsulation() != null && outer.isUdpEncapsulatedEsp()) {
+            followNatMapping(outer, sa, sequence);
+        }
         if (outer.isV4()) {
             paths.authenticatedV4(outerSa, sequence, outer.v4Source(), outer.v4Destination(), now);
             sa.lastInboundOuter().recordV4(outer.v4Source(), outer.v4Destination());

@@ -53,7 +53,9 @@ public final class SecurityAssociation {
     private final Lifetime lifetime;
     private final boolean extendedSequenceNumbers;
     private final int replayWindow;
-    private final UdpEncapsulation udpEncapsulation;
+    private volatile UdpEncapsulation udpEncapsulation;
+    /** Inbound: the sequence number of the packet that moved {@link #udpEncapsulation}'s remote port last. */
+    private volatile long remotePortSequence;
     private final long createdNanos;
 
     private volatile long packets;
@@ -166,6 +168,35 @@ public final class SecurityAssociation {
     /** RFC 3948 encapsulation, or null for plain ESP/AH over IP. */
     public UdpEncapsulation udpEncapsulation() {
         return udpEncapsulation;
+    }
+
+    /**
+     * The NAT in front of the peer now maps it to {@code remotePort} (its mapping expired or the NAT restarted, and
+     * an authenticated packet came from the new port): UDP-encapsulated packets of this SA go there from now on, as
+     * RFC 7296 §2.23 asks of a host that is not behind the NAT. Returns the previous port, or -1 when this SA has no
+     * UDP encapsulation or already uses that port.
+     */
+    public int followRemotePort(int remotePort) {
+        UdpEncapsulation e = udpEncapsulation;
+        if (e == null || e.remotePort() == remotePort) {
+            return -1;
+        }
+        udpEncapsulation = new UdpEncapsulation(e.localPort(), remotePort);
+        return e.remotePort();
+    }
+
+    /**
+     * As {@link #followRemotePort(int)} for an inbound SA whose authenticated packet with sequence number
+     * {@code sequence} came from {@code remotePort}: only a packet sent after the one that set the current port moves
+     * it, so a packet of the old mapping that was overtaken in flight does not move it back.
+     */
+    public int followRemotePort(int remotePort, long sequence) {
+        UdpEncapsulation e = udpEncapsulation;
+        if (e == null || e.remotePort() == remotePort || Long.compareUnsigned(sequence, remotePortSequence) <= 0) {
+            return -1;
+        }
+        remotePortSequence = sequence;
+        return followRemotePort(remotePort);
     }
 
     public long createdNanos() {

@@ -126,6 +126,81 @@ class PeerFollowPipelineTest {
     }
 
     /**
+     * gwB is behind a NAT that forgot its mapping and maps it to another port: gwA's outbound SA sends to the port of
+     * the newest authenticated packet, and to no port a forged, replayed or overtaken older packet came from. Another host behind the
+     * same NAT address (an SA of the same reqid to another port) keeps its port.
+     */
+    @Test
+    void followsTheNatMappingOfTheNewestAuthenticatedPacket() {
+        Map<DropReason, Integer> drops = new EnumMap<>(DropReason.class);
+        List<String> mappings = new ArrayList<>();
+        DataPathListener listener = new DataPathListener() {
+            @Override
+            public void dropped(DropReason reason, SecurityAssociation sa) {
+                drops.merge(reason, 1, Integer::sum);
+            }
+
+            @Override
+            public void natMappingChanged(SecurityAssociation inbound, SecurityAssociation outbound, int previousPort,
+                                          int newPort) {
+                mappings.add(String.format("%x %x %d -> %d", inbound.spi(), outbound.spi(), previousPort, newPort));
+            }
+        };
+        TrafficSelector ba = TrafficSelector.between(NET_B, NET_A);
+        SecurityAssociation espB = sa(Direction.OUTBOUND, IpsecProtocol.ESP, 0x4001, ba, GW_B, GW_A,
+                new UdpEncapsulation(40001, 4500));
+        UserspaceIpsecKernel a = new UserspaceIpsecKernel();
+        a.addSa(sa(Direction.INBOUND, IpsecProtocol.ESP, 0x4001, ba, GW_A, GW_B, new UdpEncapsulation(4500, 40001)));
+        SecurityAssociation outA = SecurityAssociation.builder().spi(0x5001).reqid(7).direction(Direction.OUTBOUND)
+                .localOuter(GW_A).remoteOuter(GW_B).selector(TrafficSelector.between(NET_A, NET_B)).keys(keys(1))
+                .udpEncapsulation(new UdpEncapsulation(4500, 40001)).currentLocal(A1).currentRemote(B1).build();
+        SecurityAssociation otherHost = SecurityAssociation.builder().spi(0x5002).reqid(7).direction(Direction.OUTBOUND)
+                .localOuter(GW_A).remoteOuter(GW_B).selector(TrafficSelector.between(NET_A, NET_B)).keys(keys(2))
+                .udpEncapsulation(new UdpEncapsulation(4500, 40009)).currentLocal(A1).currentRemote(B1).build();
+        a.addSa(outA);
+        a.addSa(otherHost);
+        List<ByteBuf> probes = new ArrayList<>();
+        PathMonitor monitor = new PathMonitor(List.of(new LocalAddress(A1, 30, "l1")), List.of(B1), PathTimers.DEFAULTS,
+                probes::add, PooledByteBufAllocator.DEFAULT, listener);
+        monitor.watch(a.sad(), Runnable::run);
+        IpsecProcessor sender = new IpsecProcessor(PooledByteBufAllocator.DEFAULT, listener);
+        List<ByteBuf> sent = new ArrayList<>();
+        for (int i = 0; i < 4; i++) { // sequence numbers 1-4
+            ByteBuf inner = innerPacket();
+            sent.add(sender.protect(espB, inner, B1, A1));
+            inner.release();
+        }
+        EmbeddedChannel uplink = new EmbeddedChannel();
+        Pipelines.uplink(uplink.pipeline(), a, new IpsecProtector(PooledByteBufAllocator.DEFAULT, listener), monitor, listener);
+
+        deliver(uplink, sent.get(0).retainedDuplicate(), true);              // 1 from the first mapping
+        assertEquals(40001, outA.udpEncapsulation().remotePort());
+        ByteBuf forged = natted(sent.get(1).copy(), 40002);
+        forged.setByte(forged.writerIndex() - 1, forged.getByte(forged.writerIndex() - 1) ^ 1);
+        deliver(uplink, forged, false);                                       // 2 from a new port, ICV broken
+        assertEquals(40001, outA.udpEncapsulation().remotePort(), "a packet that fails its ICV moves nothing");
+        deliver(uplink, natted(sent.get(3).retainedDuplicate(), 40002), true); // 4 from the NAT's new mapping
+        assertEquals(new UdpEncapsulation(4500, 40002), outA.udpEncapsulation());
+        deliver(uplink, sent.get(2).retainedDuplicate(), true);              // 3 from the old mapping, overtaken
+        assertEquals(40002, outA.udpEncapsulation().remotePort(), "an older packet still in flight moves nothing");
+        deliver(uplink, natted(sent.get(0).copy(), 40003), false);           // 1 again from elsewhere: replayed
+        assertEquals(40002, outA.udpEncapsulation().remotePort(), "a replayed packet moves nothing");
+        assertEquals(40009, otherHost.udpEncapsulation().remotePort(), "another host behind the same NAT");
+        assertEquals(List.of("4001 5001 40001 -> 40002"), mappings);
+        assertEquals(Map.of(DropReason.BAD_ICV, 1, DropReason.REPLAYED, 1), drops);
+        assertFalse(uplink.finish());
+        sent.forEach(ByteBuf::release);
+        probes.forEach(ByteBuf::release);
+        monitor.unwatch();
+    }
+
+    /** What a NAT does to a UDP-encapsulated packet from gwB: a new source port (the checksum is zero, RFC 3948 §2.1). */
+    private static ByteBuf natted(ByteBuf ipv4, int sourcePort) {
+        ipv4.setShort(ipv4.readerIndex() + 20, sourcePort);
+        return ipv4;
+    }
+
+    /**
      * gwB moved on its own (say its link went down) and announces it with an ESP dummy packet (RFC 4303 §2.6, next
      * header 59) over its new path: gwA's outbound SA follows on it at once, and nothing is delivered. A dummy whose
      * ICV fails, or a captured one replayed from the old path, moves nothing.

@@ -84,7 +84,7 @@ final class DeadPeerDetection {
     /** One pair of IKE endpoints, ours and the peer's, and what DPD saw on it. */
     private static final class Path {
         final InetSocketAddress local;
-        final InetSocketAddress remote;
+        InetSocketAddress remote;
         long lastAck;
         boolean timedOut;
 
@@ -189,6 +189,19 @@ final class DeadPeerDetection {
             if (p.local.getAddress().equals(local.getAddress()) && p.remote.getAddress().equals(remote.getAddress())) {
                 p.lastAck = now;
                 p.timedOut = false;
+            }
+        }
+    }
+
+    /** The IKE SA's peer endpoint moved from {@code was} (a new NAT mapping): its own pair's R-U-THEREs follow it. */
+    void followed(IkeSa sa, InetSocketAddress was) {
+        State s = states.get(sa.localCookie());
+        if (s == null) {
+            return;
+        }
+        for (Path p : s.paths) {
+            if (p.remote.equals(was) && p.local.equals(sa.local())) {
+                p.remote = sa.remote();
             }
         }
     }

@@ -1,8 +1,11 @@
 package net.poolsa.ike.exchange;
 
+import java.net.InetSocketAddress;
+
 import io.netty.buffer.ByteBufUtil;
 
 import net.poolsa.esp.event.RateLimitedLog;
+import net.poolsa.esp.sa.SecurityAssociation;
 import net.poolsa.ike.message.ExchangeMessage;
 import net.poolsa.ike.message.ExchangeType;
 import net.poolsa.ike.message.IkeProtocolException;
@@ -10,6 +13,7 @@ import net.poolsa.ike.message.IsakmpDatagram;
 import net.poolsa.ike.message.IsakmpHeader;
 import net.poolsa.ike.message.IsakmpMessageDecoder;
 import net.poolsa.ike.message.NotifyType;
+import net.poolsa.ike.sa.ChildSa;
 import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.Role;
 import net.poolsa.ike.transport.InboundIkeDatagram;
@@ -49,6 +53,7 @@ final class Dispatcher {
             boolean keyed = sa != null && sa.established();
             deliver(sa, r);
             if (keyed) {
+                followNatMapping(sa, d);
                 ctx.dpd().heard(sa, d.local(), d.remote()); // taken without refusal: decrypted and its hash verified
             }
         } catch (Refusal f) {
@@ -56,6 +61,33 @@ final class Dispatcher {
         } catch (IkeProtocolException e) {
             refuse(d, m.header(), sa, Refusal.of(e, false));
         }
+    }
+
+    /**
+     * The NAT in front of the peer mapped it to another port (its mapping expired, or it restarted): an authenticated
+     * message of the SA came from the peer's address and a new port to our own endpoint. Our Informationals and
+     * Quick Modes and the ESP of its child SAs go to the new port from now on, as RFC 7296 §2.23 asks of the end that
+     * is not behind the NAT; else they would die at the NAT. (The data path does the same for a child SA on its own
+     * authenticated ESP.)
+     */
+    private void followNatMapping(IkeSa sa, InboundIkeDatagram d) {
+        InetSocketAddress was = sa.remote();
+        if (!sa.nat().natted() || was.getPort() == d.remote().getPort() || !was.getAddress().equals(d.remote().getAddress())
+                || !sa.local().equals(d.local())) {
+            return;
+        }
+        sa.endpoints(sa.local(), d.remote());
+        ctx.dpd().followed(sa, was);
+        for (ChildSa c : sa.children()) {
+            // The installed child SAs too: the peer's next ESP packet may be long in coming (one way traffic to it)
+            for (SecurityAssociation esp : new SecurityAssociation[] {c.inbound(), c.outbound()}) {
+                if (esp != null) {
+                    esp.followRemotePort(d.remote().getPort());
+                }
+            }
+        }
+        IkeContext.LOG.info("event=ike_sa_moved connection={} from={}>{} to={}>{} cause=nat_mapping", sa.connection(),
+                sa.local(), was, sa.local(), d.remote());
     }
 
     /** Aggressive Mode is refused with a notify (RFC 2409 §5.4 allows us to offer only Main Mode); other types silently. */
