@@ -306,8 +306,7 @@ final class Lifetimes {
 
     /**
      * Moves the child SAs {@code old} still holds to the newest other established ISAKMP SA with its peer (the same
-     * proven identity), before
-     * {@code old} goes: its pairs are alive, and IKEv1 child SAs do not depend on the ISAKMP SA that negotiated them.
+     * proven identity), before {@code old} goes: its pairs are alive, and IKEv1 child SAs do not depend on the ISAKMP SA that negotiated them.
      * This happens when a Quick Mode that began on an ISAKMP SA ends after a newer one replaced it (a restarted peer's
      * two Main Modes side by side), or when the peer deletes such an ISAKMP SA; without it both ends lost that pair at
      * the end of the grace. Nothing moves when no other ISAKMP SA with the peer is established.
