@@ -18,7 +18,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-import net.poolsa.appliance.control.Json;
 import net.poolsa.esp.divert.HostCommands;
 import net.poolsa.esp.netns.Netns;
 import net.poolsa.ike.auth.TestPki;
@@ -79,8 +78,8 @@ class RolesNetnsTest {
             assertEquals(0, r.exitCode(), () -> r.output() + "\n" + logs(a, b));
             traffic(lab, "poolsa behind the NAT to poolsa, PSK", true, () -> logs(a, b));
             // Both ends see the true outer endpoints: gA its own private address, gB the NAT's address and mapped port.
-            Map<String, Object> ikeA = ikeSa(a.status(true), "nat");
-            Map<String, Object> ikeB = ikeSa(b.status(true), "nat");
+            Map<String, Object> ikeA = StrongSwanIkeInteropTest.ikeSa(a.status(true), "nat");
+            Map<String, Object> ikeB = StrongSwanIkeInteropTest.ikeSa(b.status(true), "nat");
             System.out.println("[roles] gA IKE SA " + ikeA.get("local") + " -> " + ikeA.get("remote") + ", gB IKE SA "
                     + ikeB.get("local") + " -> " + ikeB.get("remote"));
             assertEquals("198.51.100.1[4500]", ikeA.get("local"), ikeA.toString());
@@ -136,7 +135,7 @@ class RolesNetnsTest {
             charonA.initiate("gw", "lan");
             assertNotNull(charonA.awaitChild("lan", Duration.ofSeconds(20)), () -> logs(b2, charonA));
             traffic(lab, "strongSwan behind the NAT to poolsa, certificates", false, () -> logs(b2, charonA));
-            Map<String, Object> ikeBs = ikeSa(b2.status(true), "gw");
+            Map<String, Object> ikeBs = StrongSwanIkeInteropTest.ikeSa(b2.status(true), "gw");
             natPort((String) ikeBs.get("remote"));
             assertEquals("203.0.113.1", outbound(ikeBs).get("current_remote"), ikeBs.toString());
             // A CHILD_SA whose claim (192.0.2.0/25) is within the configured pool but beyond charon's certificate.
@@ -155,7 +154,7 @@ class RolesNetnsTest {
             HostCommands.Result r3 = a3.control("initiate", "gw");
             assertEquals(0, r3.exitCode(), () -> r3.output() + "\n" + logs(a3, charonB));
             traffic(lab, "poolsa behind the NAT to strongSwan, certificates", false, () -> logs(a3, charonB));
-            assertEquals("203.0.113.2[4500]", ikeSa(a3.status(true), "gw").get("remote"));
+            assertEquals("203.0.113.2[4500]", StrongSwanIkeInteropTest.ikeSa(a3.status(true), "gw").get("remote"));
         }
     }
 
@@ -391,7 +390,7 @@ class RolesNetnsTest {
         long deadline = System.nanoTime() + limit.toNanos();
         String remote;
         do {
-            remote = (String) ikeSa(gw.status(true), connection).get("remote");
+            remote = (String) StrongSwanIkeInteropTest.ikeSa(gw.status(true), connection).get("remote");
             if (!remote.equals(old)) {
                 return remote;
             }
@@ -415,21 +414,6 @@ class RolesNetnsTest {
                 "esp && udp.port == 4500 && udp.port == " + port, "-T", "fields", "-e", "esp.spi"));
         assertTrue(t.ok(), t.output());
         return t.output().lines().filter(l -> l.startsWith("0x")).count();
-    }
-
-    /** The one IKE SA of connection {@code name} in {@code poolsa status --json}. */
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> ikeSa(String statusJson, String name) throws Exception {
-        Map<String, Object> status = (Map<String, Object>) Json.parse(statusJson);
-        for (Object o : (List<Object>) status.get("connections")) {
-            Map<String, Object> c = (Map<String, Object>) o;
-            if (c.get("name").equals(name)) {
-                List<Object> sas = (List<Object>) c.get("ike_sas");
-                assertEquals(1, sas.size(), statusJson);
-                return (Map<String, Object>) sas.get(0);
-            }
-        }
-        throw new AssertionError("no connection " + name + " in " + statusJson);
     }
 
     @SuppressWarnings("unchecked")

@@ -153,21 +153,27 @@ class StrongSwanIkeInteropTest {
         }
     }
 
-    /** The one child SA of connection {@code name} in {@code poolsa status --json}. */
+    /** The one IKE SA of connection {@code name} in {@code poolsa status --json}. */
     @SuppressWarnings("unchecked")
-    static Map<String, Object> ikeChild(String statusJson, String name) throws Exception {
+    static Map<String, Object> ikeSa(String statusJson, String name) throws Exception {
         Map<String, Object> status = (Map<String, Object>) Json.parse(statusJson);
         for (Object o : (List<Object>) status.get("connections")) {
             Map<String, Object> c = (Map<String, Object>) o;
             if (c.get("name").equals(name)) {
                 List<Object> sas = (List<Object>) c.get("ike_sas");
                 assertEquals(1, sas.size(), statusJson);
-                List<Object> children = (List<Object>) ((Map<String, Object>) sas.get(0)).get("children");
-                assertEquals(1, children.size(), statusJson);
-                return (Map<String, Object>) children.get(0);
+                return (Map<String, Object>) sas.get(0);
             }
         }
         throw new AssertionError("no connection " + name + " in " + statusJson);
+    }
+
+    /** The one child SA of connection {@code name} in {@code poolsa status --json}. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> ikeChild(String statusJson, String name) throws Exception {
+        List<Object> children = (List<Object>) ikeSa(statusJson, name).get("children");
+        assertEquals(1, children.size(), statusJson);
+        return (Map<String, Object>) children.get(0);
     }
 
     static String logs(ApplianceLab.Poolsa poolsa, StrongSwanLab charon) {
