@@ -112,7 +112,7 @@ class IkeReloadNetnsTest {
         assertEquals(2.0, b.metric("poolsa_sas{direction=\"in\"}"), "gB's inbound SAs");
         assertEquals(2.0, b.metric("poolsa_sas{direction=\"out\"}"), "gB's outbound SAs");
         Set<String> removed = new TreeSet<>();
-        for (String line : b.logLines("event=ike_sa_removed .*reason=\"INITIAL-CONTACT from the peer\"")) {
+        for (String line : b.logLines("event=ike_sa_removed .*reason=\"INITIAL-CONTACT from the same peer identity ")) {
             Matcher m = Pattern.compile("icookie=(\\p{XDigit}+)").matcher(line);
             assertTrue(m.find(), line);
             removed.add(m.group(1));
