@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -158,6 +160,7 @@ class UserspaceIpsecKernelTest {
         AtomicBoolean done = new AtomicBoolean();
         AtomicInteger unlinked = new AtomicInteger();
         AtomicInteger seen = new AtomicInteger();
+        CountDownLatch reading = new CountDownLatch(1);
         Thread reader = new Thread(() -> {
             SecurityAssociation last = null;
             while (!done.get()) {
@@ -169,11 +172,15 @@ class UserspaceIpsecKernelTest {
                         unlinked.incrementAndGet();
                     }
                 }
+                reading.countDown();
             }
         });
         reader.start();
         try {
-            for (int spi = 0x5002; spi < 0x5002 + 2000; spi++) {
+            // the rekeys start once the reader reads, and go on until it saw some (a busy machine may not run it at once)
+            assertTrue(reading.await(30, TimeUnit.SECONDS), "the reader thread ran");
+            int spi = 0x5002;
+            for (int n = 0; n < 2000 || seen.get() < 10 && n < 2_000_000; n++, spi++) {
                 kernel.addSa(sa(Direction.OUTBOUND, IpsecProtocol.ESP, spi, 3, Lifetime.UNLIMITED));
                 kernel.deleteSa(Direction.OUTBOUND, spi - 1, IpsecProtocol.ESP, 3);
             }
