@@ -83,10 +83,6 @@ public final class IntegrityMac {
         key.destroy();
         Arrays.fill(digest, (byte) 0);
         jca.wipe();
-        try {
-            mac.init(new WipeableKey(algorithm.jcaName(), new byte[key.length()], 0, key.length()));
-        } catch (GeneralSecurityException | RuntimeException ignored) {
-            // Best effort: overwrites the HMAC's inner/outer pad state.
-        }
+        MacWiper.wipe(mac);
     }
 }

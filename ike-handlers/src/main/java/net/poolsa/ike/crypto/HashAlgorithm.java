@@ -3,6 +3,7 @@ package net.poolsa.ike.crypto;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import javax.crypto.Mac;
+import net.poolsa.esp.crypto.MacWiper;
 import net.poolsa.esp.crypto.WipeableKey;
 
 /**
@@ -69,15 +70,19 @@ public enum HashAlgorithm {
     /** prf(key, parts[0] | parts[1] | ...) = HMAC(key, ...), the full output. The key may have any length. */
     public byte[] prf(byte[] key, byte[]... parts) {
         Mac mac = keyedMac(key);
-        for (byte[] p : parts) {
-            mac.update(p);
+        try {
+            for (byte[] p : parts) {
+                mac.update(p);
+            }
+            return mac.doFinal();
+        } finally {
+            MacWiper.wipe(mac);
         }
-        return mac.doFinal();
     }
 
     /**
      * A {@link Mac} keyed with a copy of {@code key} that this code zeroes at once: what is left is the
-     * provider's own key schedule, which the garbage collector reclaims with the Mac.
+     * provider's own key schedule, which {@link #prf} overwrites with {@link MacWiper} when it is done.
      */
     Mac keyedMac(byte[] key) {
         WipeableKey k = new WipeableKey(macName, key, 0, key.length);
