@@ -139,4 +139,105 @@ class NatTraversalTest {
         assertEquals(List.of(), g.b.events.peersDead);
         assertEquals(List.of(), g.a.events.peersDead);
     }
+
+    /**
+     * An attacker who captured one of A's R-U-THEREs replays it from the NAT's address and a port of its choice once
+     * its message ID has left B's {@link net.poolsa.ike.sa.RecentMessageIds} (256 Informationals later: about two
+     * minutes of 1 s DPD). The replay decrypts and its hash verifies, and B answers it; but its DPD sequence number is
+     * old, so B's IKE SA and child SAs stay on the mapping A really uses. Before the fix, B moved them to the
+     * attacker's port, where the NAT drops everything, until A's next R-U-THERE moved them back.
+     */
+    @Test
+    void aReplayedAuthenticatedMessageFromAnotherPortMovesNothing() {
+        Gateways g = new Gateways();
+        InetAddress nat = new InetSocketAddress("198.51.100.99", 0).getAddress();
+        List<Integer> bSentTo = new java.util.ArrayList<>();
+        g.wire.nat = d -> {
+            if (d.from().getAddress().getHostAddress().equals("192.0.2.1")) {
+                return new Wire.Datagram(new InetSocketAddress(nat, d.from().getPort() + 10000), d.to(), d.bytes());
+            }
+            if (d.to().getAddress().equals(nat)) {
+                bSentTo.add(d.to().getPort());
+                int port = d.to().getPort() - 10000;
+                return port == 500 || port == 4500 ? new Wire.Datagram(d.from(), new InetSocketAddress("192.0.2.1", port),
+                        d.bytes()) : null;
+            }
+            return d;
+        };
+        Dpd dpd = new Dpd(1000, 10_000, Dpd.Action.CLEAR);
+        g.configure(Conn.of("192.0.2.1", "192.0.2.2", "198.51.100.0/25", "203.0.113.0/24").dpd(dpd),
+                Conn.of("192.0.2.2", "198.51.100.99", "203.0.113.0/24", "198.51.100.0/25").dpd(dpd));
+        assertTrue(g.initiate(g.a).ok());
+        int established = g.wire.log.size();
+        g.wire.advance(3000);
+        Wire.Datagram captured = null;
+        for (Wire.Datagram d : g.wire.log.subList(established, g.wire.log.size())) {
+            if (d.from().getAddress().equals(nat) && d.exchangeType() == 5 && d.encrypted()) {
+                captured = d; // the first Informational A sent since: its first R-U-THERE or ACK
+                break;
+            }
+        }
+        assertTrue(captured != null, "an Informational from A was seen");
+        g.wire.advance(150_000);
+        SecurityAssociation bOut = Gateways.one(g.b, Direction.OUTBOUND);
+        assertEquals(new UdpEncapsulation(4500, 14500), bOut.udpEncapsulation());
+
+        // replays until one is an R-U-THERE that B answers: the message ID left B's memory, the hash verified
+        InetSocketAddress attacker = new InetSocketAddress(nat, 31337);
+        int answered = 0;
+        for (Wire.Datagram d : List.copyOf(g.wire.log.subList(established, g.wire.log.size()))) {
+            if (!d.from().getAddress().equals(nat) || d.exchangeType() != 5 || answered > 0) {
+                continue;
+            }
+            bSentTo.clear();
+            g.wire.deliver(new Wire.Datagram(attacker, d.to(), d.bytes()));
+            g.wire.flush();
+            answered = (int) bSentTo.stream().filter(p -> p == attacker.getPort()).count();
+        }
+        assertTrue(answered > 0, "B answered a replayed R-U-THERE at the attacker's port: it verified as A's");
+        assertEquals(14500, g.snapshot(g.b).get(0).remote().getPort(), "B's IKE SA");
+        assertEquals(new UdpEncapsulation(4500, 14500), bOut.udpEncapsulation(), "B's outbound child SA");
+        assertEquals(new UdpEncapsulation(4500, 14500), Gateways.one(g.b, Direction.INBOUND).udpEncapsulation());
+        assertEquals(List.of(), g.b.events.peersDead);
+    }
+
+    /**
+     * The NAT maps A anew and A, without DPD, next speaks by rekeying: its Quick Mode message 1 comes from the new
+     * port. Message 1 can be a replay, so it does not move B's IKE SA; B answers it where it came from, and A's
+     * HASH(3), which covers B's fresh nonce, moves B's IKE SA and child SAs to the new mapping.
+     */
+    @Test
+    void aRekeyFromANewMappingIsAnsweredThereAndItsHash3MovesTheSa() {
+        Gateways g = new Gateways();
+        InetAddress nat = new InetSocketAddress("198.51.100.99", 0).getAddress();
+        int[] shift = {10000};
+        g.wire.nat = d -> {
+            if (d.from().getAddress().getHostAddress().equals("192.0.2.1")) {
+                return new Wire.Datagram(new InetSocketAddress(nat, d.from().getPort() + shift[0]), d.to(), d.bytes());
+            }
+            if (d.to().getAddress().equals(nat)) {
+                int port = d.to().getPort() - shift[0];
+                return port == 500 || port == 4500 ? new Wire.Datagram(d.from(), new InetSocketAddress("192.0.2.1", port),
+                        d.bytes()) : null;
+            }
+            return d;
+        };
+        net.poolsa.esp.sa.Lifetime lt = net.poolsa.esp.sa.Lifetime.ofSeconds(100, 200);
+        // A rekeys first: up to half the soft time early; B only at the soft time
+        g.configure(Conn.of("192.0.2.1", "192.0.2.2", "198.51.100.0/25", "203.0.113.0/24").lifetime(lt)
+                        .rekey(new Rekey(0.5, 5, 0)),
+                Conn.of("192.0.2.2", "198.51.100.99", "203.0.113.0/24", "198.51.100.0/25").lifetime(lt)
+                        .rekey(new Rekey(0, 5, 0)));
+        assertTrue(g.initiate(g.a).ok());
+        shift[0] = 20000;
+        g.wire.advance(99_000);
+        assertEquals(2, g.a.events.installed.size(), "A rekeyed: " + g.a.events.installed);
+        assertEquals(24500, g.snapshot(g.b).get(0).remote().getPort(), "B's IKE SA");
+        List<SecurityAssociation> bOut = g.b.kernel.listSas().stream().filter(s -> s.direction() == Direction.OUTBOUND)
+                .toList();
+        assertTrue(!bOut.isEmpty());
+        for (SecurityAssociation sa : bOut) {
+            assertEquals(new UdpEncapsulation(4500, 24500), sa.udpEncapsulation(), "B's outbound " + sa);
+        }
+    }
 }

@@ -174,8 +174,9 @@ final class DeadPeerDetection {
     }
 
     /**
-     * An authenticated message of {@code sa} (a Quick Mode message, an Informational) came from {@code remote} to
-     * {@code local}: the peer lives (RFC 3706 §5.1: any authenticated traffic proves it), and so does that path.
+     * A fresh message of {@code sa} ({@link Received#fresh()}: authenticated, and not a replay) came from
+     * {@code remote} to {@code local}: the peer lives (RFC 3706 §5.1: authenticated traffic proves it), and so does
+     * that path.
      */
     void heard(IkeSa sa, InetSocketAddress local, InetSocketAddress remote) {
         State s = states.get(sa.localCookie());
@@ -379,13 +380,20 @@ final class DeadPeerDetection {
         ctx.events().pathConfirmed(local.getAddress(), remote.getAddress());
     }
 
-    /** The peer's authenticated R-U-THERE: the ACK with its sequence number goes back the way it came. */
-    void answer(IkeSa sa, NotificationPayload n, InetSocketAddress local, InetSocketAddress remote)
+    /**
+     * The peer's authenticated R-U-THERE: the ACK with its sequence number goes back the way it came, new or not (a
+     * peer may repeat one it got no answer to).
+     *
+     * @return whether its sequence number is new (RFC 3706 §7: the sequence number guards against replay), so that
+     *         the message proves the peer alive now
+     */
+    boolean answer(IkeSa sa, NotificationPayload n, InetSocketAddress local, InetSocketAddress remote)
             throws IkeProtocolException {
         requireCookies(sa, n);
         int seq = n.dpdSequence();
         ctx.informational().sendProtectedVia(sa, local, remote,
                 List.of(NotificationPayload.dpd(true, sa.initiatorCookie(), sa.responderCookie(), seq)));
+        return sa.newPeerDpdSequence(seq);
     }
 
     /** RFC 3706 §5.1: the SPI of an R-U-THERE(-ACK) is CKY-I | CKY-R of the SA it travels under. */

@@ -52,9 +52,9 @@ final class Dispatcher {
             sa = lookup(r);
             boolean keyed = sa != null && sa.established();
             deliver(sa, r);
-            if (keyed) {
+            if (keyed && r.fresh()) {
                 followNatMapping(sa, d);
-                ctx.dpd().heard(sa, d.local(), d.remote()); // taken without refusal: decrypted and its hash verified
+                ctx.dpd().heard(sa, d.local(), d.remote());
             }
         } catch (Refusal f) {
             refuse(d, m.header(), sa, f);
@@ -64,8 +64,9 @@ final class Dispatcher {
     }
 
     /**
-     * The NAT in front of the peer mapped it to another port (its mapping expired, or it restarted): an authenticated
-     * message of the SA came from the peer's address and a new port to our own endpoint. Our Informationals and
+     * The NAT in front of the peer mapped it to another port (its mapping expired, or it restarted): a fresh message
+     * of the SA ({@link Received}: authenticated and not a replay) came from the peer's address and a new port to our
+     * own endpoint. Our Informationals and
      * Quick Modes and the ESP of its child SAs go to the new port from now on, as RFC 7296 §2.23 asks of the end that
      * is not behind the NAT; else they would die at the NAT. (The data path does the same for a child SA on its own
      * authenticated ESP.)

@@ -142,12 +142,15 @@ final class Informational {
         for (NotificationPayload n : m.payloads(NotificationPayload.class)) {
             if (n.notifyType().equals(NotifyType.R_U_THERE_ACK)) {
                 ctx.dpd().acked(sa, n, r.datagram().local(), r.datagram().remote());
+                r.markFresh(); // it echoes a sequence number we wait for (a stale one was refused)
             }
         }
         ctx.events().exchange("informational", "ok");
         for (NotificationPayload n : m.payloads(NotificationPayload.class)) {
             if (n.notifyType().equals(NotifyType.R_U_THERE)) {
-                ctx.dpd().answer(sa, n, r.datagram().local(), r.datagram().remote());
+                if (ctx.dpd().answer(sa, n, r.datagram().local(), r.datagram().remote())) {
+                    r.markFresh();
+                }
             } else if (!n.notifyType().equals(NotifyType.R_U_THERE_ACK)) {
                 notification(sa, n);
             }

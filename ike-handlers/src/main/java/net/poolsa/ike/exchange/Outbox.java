@@ -1,5 +1,7 @@
 package net.poolsa.ike.exchange;
 
+import java.net.InetSocketAddress;
+
 import net.poolsa.ike.job.Scheduler;
 import net.poolsa.ike.sa.IkeSa;
 
@@ -20,11 +22,26 @@ final class Outbox {
     /** The stored message answers a source that has not proved its address ({@link #sendToUnproven}). */
     private boolean expendable;
     private Scheduler.Cancellable timer = Scheduler.Cancellable.NONE;
+    /** Where this exchange's messages go when not to the IKE SA's peer endpoint ({@link #replyTo}); null: there. */
+    private InetSocketAddress replyTo;
 
     Outbox(IkeContext ctx, IkeSa sa, int messageId) {
         this.ctx = ctx;
         this.sa = sa;
         this.messageId = messageId;
+    }
+
+    /**
+     * This exchange answers a request that came from {@code remote}, the peer's address on another port than the IKE
+     * SA's (a NAT mapped it anew): its messages go there, as a response goes where its request came from (RFC 7296
+     * §2.11). The IKE SA itself moves only on a message that proved to be fresh ({@link Received}).
+     */
+    void replyTo(InetSocketAddress remote) {
+        replyTo = remote;
+    }
+
+    private InetSocketAddress remote() {
+        return replyTo != null ? replyTo : sa.remote();
     }
 
     /** Sends a new message and retransmits it until {@link #answered()}. */
@@ -42,7 +59,7 @@ final class Outbox {
         datagram = message;
         awaiting = false;
         expendable = false;
-        ctx.send(sa, datagram);
+        ctx.sendTo(sa.local(), remote(), datagram);
     }
 
     /**
@@ -71,7 +88,7 @@ final class Outbox {
     /** The peer repeated the message this one answers: send the stored bytes again. */
     void resend() {
         if (datagram != null) {
-            ctx.sendTo(sa.local(), sa.remote(), datagram, expendable);
+            ctx.sendTo(sa.local(), remote(), datagram, expendable);
         }
     }
 
@@ -105,7 +122,7 @@ final class Outbox {
     }
 
     private void transmit() {
-        ctx.send(sa, datagram);
+        ctx.sendTo(sa.local(), remote(), datagram);
         sent++;
         timer.cancel();
         timer = ctx.retransmitLater(sa, messageId, sent);

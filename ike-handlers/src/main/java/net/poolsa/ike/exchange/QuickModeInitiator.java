@@ -188,6 +188,7 @@ final class QuickModeInitiator extends QuickMode {
             throw Refusal.silent(IkeDropReason.BAD_HASH, e.getMessage() + " on " + sa);
         }
         o.confirm();
+        r.markFresh(); // HASH(2) covers our Ni
         outbox.answered();
         try {
             second(r, m, nr);

@@ -69,6 +69,11 @@ final class QuickModeResponder extends QuickMode {
         o.confirm();
         sa.seenMessageIds().add(mid);
         QuickModeResponder qm = new QuickModeResponder(ctx, sa, mid);
+        java.net.InetSocketAddress from = r.datagram().remote();
+        if (sa.nat().natted() && from.getAddress().equals(sa.remote().getAddress()) && from.getPort() != sa.remote().getPort()
+                && r.datagram().local().equals(sa.local())) {
+            qm.outbox.replyTo(from); // HASH(1) may be a replay: the SA moves on HASH(3), which is fresh
+        }
         sa.quickMode(mid, qm);
         qm.first(r, m);
     }
@@ -230,6 +235,7 @@ final class QuickModeResponder extends QuickMode {
             throw Refusal.silent(IkeDropReason.BAD_HASH, e.getMessage() + " on " + sa);
         }
         o.confirm();
+        r.markFresh(); // HASH(3) covers our Nr
         outbox.answered();
         try {
             installOutbound(choice, pair, outboundKeys, ahOutboundKeys, lifetime);

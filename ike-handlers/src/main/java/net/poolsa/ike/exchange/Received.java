@@ -14,9 +14,47 @@ import net.poolsa.ike.transport.InboundIkeDatagram;
  * repeated clear-text message is recognised by them) and the decoded message. The datagram's buffer is the
  * transport's and is not kept.
  *
+ * <p>An exchange {@link #fresh() marks} the message fresh when it proved to be both the peer's and new: its hash
+ * covers one of our own nonces (Quick Mode messages 2 and 3), or it answers an R-U-THERE we wait for, or it is an
+ * R-U-THERE whose sequence number is new. Only a fresh message may move the IKE SA to the port it came from or
+ * prove the peer alive: a verified hash alone does not make a message new, since an Informational or a first Quick
+ * Mode message verifies again when replayed once its message ID has left {@link net.poolsa.ike.sa.RecentMessageIds}.
+ *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2408#section-5">RFC 2408 §5</a>
  */
-record Received(InboundIkeDatagram datagram, byte[] raw, IsakmpDatagram message) {
+final class Received {
+    private final InboundIkeDatagram datagram;
+    private final byte[] raw;
+    private final IsakmpDatagram message;
+    private boolean fresh;
+
+    Received(InboundIkeDatagram datagram, byte[] raw, IsakmpDatagram message) {
+        this.datagram = datagram;
+        this.raw = raw;
+        this.message = message;
+    }
+
+    InboundIkeDatagram datagram() {
+        return datagram;
+    }
+
+    byte[] raw() {
+        return raw;
+    }
+
+    IsakmpDatagram message() {
+        return message;
+    }
+
+    /** The peer sent this message, and not before (class comment): said by the exchange that proved it. */
+    void markFresh() {
+        fresh = true;
+    }
+
+    boolean fresh() {
+        return fresh;
+    }
+
     IsakmpHeader header() {
         return message.header();
     }

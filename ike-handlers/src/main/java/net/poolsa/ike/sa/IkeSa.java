@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
+import net.poolsa.esp.replay.ReplayWindow;
 import net.poolsa.ike.auth.PeerCertificate;
 import net.poolsa.ike.crypto.IsakmpEncryption;
 import net.poolsa.ike.crypto.Phase1Keys;
@@ -28,6 +29,7 @@ import net.poolsa.ike.proposal.IkeProposal;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409#section-5">RFC 2409 §5</a>
  */
 public final class IkeSa {
+    static final int PEER_DPD_WINDOW = 64;
     /** Orders the creations and establishments of IKE SAs (wall-clock millis tie); only the order matters. */
     private static final AtomicLong ORDER = new AtomicLong();
     private final long createdOrder = ORDER.incrementAndGet();
@@ -53,6 +55,8 @@ public final class IkeSa {
     private Exchange mainMode;
     private final Map<Integer, Exchange> quickModes = new HashMap<>();
     private final RecentMessageIds seenMessageIds = new RecentMessageIds();
+    /** The peer's R-U-THERE sequence numbers (RFC 3706 §7), in a window: its paths may reorder them. */
+    private ReplayWindow peerDpdSequences;
     private final List<ChildSa> children = new ArrayList<>();
     private Scheduler.Cancellable halfOpenTimer = Scheduler.Cancellable.NONE;
     private String lastPeerError;
@@ -307,6 +311,17 @@ public final class IkeSa {
     }
 
     /** Message IDs of the Quick Mode and Informational exchanges seen (replay detection). */
+    /**
+     * Records the sequence number of an authenticated R-U-THERE; false when it was seen before or is more than
+     * {@value #PEER_DPD_WINDOW} behind the newest (a replay, or older than anything we still tell apart).
+     */
+    public boolean newPeerDpdSequence(int sequence) {
+        if (peerDpdSequences == null) {
+            peerDpdSequences = new ReplayWindow(PEER_DPD_WINDOW);
+        }
+        return peerDpdSequences.update(Integer.toUnsignedLong(sequence)) == ReplayWindow.OK;
+    }
+
     public RecentMessageIds seenMessageIds() {
         return seenMessageIds;
     }
