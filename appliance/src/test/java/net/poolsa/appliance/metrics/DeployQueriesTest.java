@@ -165,7 +165,8 @@ class DeployQueriesTest {
         String all = String.join("\n", exprs);
         for (String required : new String[] {"poolsa_sad_lookup_seconds_bucket", "poolsa_tunnel_path_active",
             "poolsa_tunnel_outer_switches_total", "poolsa_bytes_total", "poolsa_drops_total", "poolsa_path_switches_total",
-            "poolsa_path_detection_seconds_bucket", "poolsa_path_pairs", "poolsa_path_switches_held_total", "poolsa_path_probes_total", "poolsa_ike_dpd_total", "poolsa_ike_dpd_peers_dead_total"}) {
+            "poolsa_path_detection_seconds_bucket", "poolsa_path_pairs", "poolsa_path_switches_held_total", "poolsa_path_probes_total", "poolsa_ike_dpd_total", "poolsa_ike_dpd_peers_dead_total",
+            "poolsa_spd_lookup_seconds_sum"}) {
             assertTrue(all.contains(required), required);
         }
     }

@@ -71,6 +71,9 @@ public final class IkeCore implements JobTarget {
     public void acquire(int reqid) {
         for (ConnectionState c : ctx.connections().values()) {
             if (c.ownsReqid(reqid) && c.config().startAction() == StartAction.TRAP) {
+                if (c.negotiation() != null) {
+                    return; // traffic while its negotiation runs (the data plane asks again every second): one log line
+                }
                 IkeContext.LOG.info("event=ike_acquire connection={} reqid={}", c.name(), reqid);
                 initiate(c.name()).thenAccept(r -> IkeContext.LOG.info("event=ike_acquire_done connection={} ok={} "
                         + "message=\"{}\"", c.name(), r.ok(), r.message()));
