@@ -66,9 +66,8 @@ final class Dispatcher {
     /**
      * The NAT in front of the peer mapped it to another port (its mapping expired, or it restarted): a fresh message
      * of the SA ({@link Received}: authenticated and not a replay) came from the peer's address and a new port to our
-     * own endpoint. Our Informationals and
-     * Quick Modes and the ESP of its child SAs go to the new port from now on, as RFC 7296 §2.23 asks of the end that
-     * is not behind the NAT; else they would die at the NAT. (The data path does the same for a child SA on its own
+     * own endpoint. Our Informationals and Quick Modes and the ESP of its child SAs go to the new port from now on, as
+     * RFC 7296 §2.23 asks of the end that is not behind the NAT; else they would die at the NAT. (The data path does the same for a child SA on its own
      * authenticated ESP.)
      */
     private void followNatMapping(IkeSa sa, InboundIkeDatagram d) {
