@@ -71,6 +71,42 @@ class PeerRestartTest {
         assertFalse(fromA.stream().anyMatch(d -> d.exchangeType() == 5), "no Informational (Delete) from A");
     }
 
+    /**
+     * A restarted gateway with two connections to one peer (same key, same outer addresses) starts both at once: the
+     * second waits for the first one's Main Mode instead of starting its own, so the peer sees one Main Mode and one
+     * ISAKMP SA carries both connections' Quick Modes (before: two Main Modes, two ISAKMP SAs until the grace).
+     */
+    @Test
+    void twoConnectionsStartedAtOnceShareOneMainMode() {
+        Gateways g = new Gateways();
+        Gateways.done(g.a.engine.configure(List.of(Gateways.forA().build(),
+                Conn.of("192.0.2.1", "192.0.2.2", "198.51.100.0/24", "192.0.2.128/25").name("c2").reqid(8).build()))
+                .toCompletableFuture());
+        Gateways.done(g.b.engine.configure(List.of(Gateways.forB().build(),
+                Conn.of("192.0.2.2", "192.0.2.1", "192.0.2.128/25", "198.51.100.0/24").name("c2").reqid(8).build()))
+                .toCompletableFuture());
+        CompletableFuture<IkeResult> first = g.a.engine.initiate("c").toCompletableFuture();
+        CompletableFuture<IkeResult> second = g.a.engine.initiate("c2").toCompletableFuture();
+        g.wire.flush();
+        assertTrue(Gateways.done(first).ok(), Gateways.done(first).message());
+        assertTrue(Gateways.done(second).ok(), Gateways.done(second).message());
+        long mainModes = g.wire.log.stream().filter(d -> d.exchangeType() == 2 && responderCookieZero(d)).count();
+        assertEquals(1, mainModes, "Main Mode message 1 on the wire");
+        assertEquals(1, g.snapshot(g.a).size(), "one IKE SA at A: " + g.snapshot(g.a));
+        assertEquals(1, g.snapshot(g.b).size(), "one IKE SA at B: " + g.snapshot(g.b));
+        assertEquals(4, g.a.kernel.listSas().size(), "two pairs at A: " + g.a.kernel.listSas());
+        assertEquals(4, g.b.kernel.listSas().size(), "two pairs at B: " + g.b.kernel.listSas());
+    }
+
+    private static boolean responderCookieZero(Wire.Datagram d) {
+        for (int i = 8; i < 16; i++) {
+            if (d.bytes()[i] != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Test
     void aDualHomedPeerBackOnItsOtherAddressClearsTheSasOfItsIdentity() throws Exception {
         Gateways g = new Gateways();

@@ -136,6 +136,7 @@ final class Initiations {
     /** An IKE SA (ours or the peer's) that can carry Quick Modes of {@code c}: same key, addresses in its pools. */
     private IkeSa usableSa(ConnectionState c) {
         IkeSa pendingOurs = null;
+        IkeSa pendingShared = null;
         for (IkeSa sa : ctx.table().all()) {
             ConnectionState ike = ctx.connection(sa.connection());
             boolean fits = ike != null && !sa.replaced() && ike.config().sameCredentials(c.config())
@@ -149,9 +150,13 @@ final class Initiations {
             }
             if (sa.role() == Role.INITIATOR && sa.connection().equals(c.name())) {
                 pendingOurs = sa;
+            } else if (sa.role() == Role.INITIATOR) {
+                // another connection to the same peer with the same credentials is in Main Mode (all of them start at
+                // once after a restart): one ISAKMP SA will carry both, as an established one would
+                pendingShared = sa;
             }
         }
-        return pendingOurs;
+        return pendingOurs != null ? pendingOurs : pendingShared;
     }
 
     /**
