@@ -55,10 +55,16 @@ final class NatKeepalive {
         }
     }
 
-    /** A new interval for every IKE SA, now: each one's next keepalive comes one new interval from now. */
+    /**
+     * A new interval for every IKE SA, now: each one's next keepalive comes one new interval from now. The same interval
+     * again (a reload that did not change it) changes nothing.
+     */
     void interval(long millis) {
         if (millis < 0) {
             throw new IllegalArgumentException("NAT-keepalive interval " + millis + " ms < 0");
+        }
+        if (millis == intervalMillis) {
+            return;
         }
         intervalMillis = millis;
         timers.values().forEach(Scheduler.Cancellable::cancel);
