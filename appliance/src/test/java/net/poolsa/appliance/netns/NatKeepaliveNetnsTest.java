@@ -13,7 +13,7 @@ import net.poolsa.esp.divert.HostCommands;
 import net.poolsa.esp.netns.Netns;
 
 /**
- * Needs root and nftables: NAT-keepalives (RFC 3948 §2.3) keep a real NAT's UDP mapping while nothing else is sent.
+ * Needs root, nftables and strongSwan 5.9.8: NAT-keepalives (RFC 3948 §2.3) keep a real NAT's UDP mapping while nothing else is sent.
  * gA sits behind a router that maps its address and every UDP port (as {@link RolesNetnsTest}'s NAT) and forgets a
  * UDP mapping after {@value #NAT_UDP_TIMEOUT_S} s without packets; dead peer detection is off on both ends, so no
  * R-U-THERE keeps the mapping:
@@ -92,6 +92,95 @@ class NatKeepaliveNetnsTest {
             assertTrue(lab.waitForPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", Duration.ofSeconds(15)),
                     () -> logs(a, b));
         }
+    }
+
+    /**
+     * strongSwan 5.9.8 on either side of the same NAT, DPD off on both ends (swanctl's default): poolsa behind the NAT
+     * keeps the mapping towards a charon responder with its keepalives; charon behind the NAT ({@code keep_alive = 2s})
+     * keeps it towards poolsa with its own, which poolsa counts and discards without a drop.
+     */
+    @Test
+    void withStrongSwanOnEitherSideOfTheNatTheMappingOutlivesTheSilence() throws Exception {
+        try (ApplianceLab lab = natLab()) {
+            // 1. poolsa (gA, behind the NAT) initiates to charon (gB).
+            ApplianceLab.Poolsa a = lab.start(ApplianceLab.GW_A, lab.writeConfig(ApplianceLab.GW_A,
+                    "ike:\n  nat-keepalive: 2s\n" + dataPath("ga0", "192.0.2.1/26", "l1a", "198.51.100.1/29")
+                            + lab.ikeConnection(ApplianceLab.GW_A, "sswan", "[198.51.100.1/32]", "[203.0.113.2/32]",
+                            "[192.0.2.0/26]", "[192.0.2.128/26]", IKE, ESP, PSK, "start-action: none", "dpd: {delay: 0}")));
+            StrongSwanLab charonB = StrongSwanLab.start(lab, ApplianceLab.GW_B, charonConf("203.0.113.2", "203.0.113.1",
+                    "192.0.2.128/26", "192.0.2.0/26"));
+            HostCommands.Result r = a.control("initiate", "sswan");
+            assertEquals(0, r.exitCode(), () -> r.output() + "\n" + StrongSwanIkeInteropTest.logs(a, charonB));
+            assertTrue(lab.waitForPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", Duration.ofSeconds(15)),
+                    () -> StrongSwanIkeInteropTest.logs(a, charonB));
+            Thread.sleep(IDLE_MS);
+            ApplianceLab.PingResult toPoolsa = lab.startPing(ApplianceLab.HOST_B, "192.0.2.130", "192.0.2.10", PINGS,
+                    Duration.ofMillis(50)).await();
+            System.out.println("[keepalive] poolsa behind the NAT, charon responder, " + IDLE_MS + " ms idle: pings hB->hA "
+                    + toPoolsa.received() + "/" + toPoolsa.transmitted());
+            assertEquals(PINGS, toPoolsa.received(), () -> toPoolsa.output() + StrongSwanIkeInteropTest.logs(a, charonB));
+            charonB.stop();
+            a.stop();
+
+            // 2. charon (gA, behind the NAT, keepalives every 2 s) initiates to poolsa (gB).
+            ApplianceLab.Poolsa b = lab.start(ApplianceLab.GW_B, lab.writeConfig(ApplianceLab.GW_B,
+                    dataPath("gb0", "192.0.2.129/26", "l1b", "203.0.113.2/29") + lab.ikeConnection(ApplianceLab.GW_B,
+                            "sswan", "[203.0.113.2/32]", "[203.0.113.1/32]", "[192.0.2.128/26]", "[192.0.2.0/26]", IKE,
+                            ESP, PSK, "start-action: none", "dpd: {delay: 0}")));
+            StrongSwanLab charonA = StrongSwanLab.start(lab, ApplianceLab.GW_A, charonConf("198.51.100.1", "203.0.113.2",
+                    "192.0.2.0/26", "192.0.2.128/26"), 1, "keep_alive = 2s");
+            charonA.initiate("sswan", "sswan");
+            assertTrue(charonA.awaitChild("sswan", Duration.ofSeconds(20)) != null,
+                    () -> StrongSwanIkeInteropTest.logs(b, charonA));
+            assertTrue(lab.waitForPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", Duration.ofSeconds(15)),
+                    () -> StrongSwanIkeInteropTest.logs(b, charonA));
+            double dropsBefore = drops(b);
+            Thread.sleep(IDLE_MS);
+            ApplianceLab.PingResult toCharon = lab.startPing(ApplianceLab.HOST_B, "192.0.2.130", "192.0.2.10", PINGS,
+                    Duration.ofMillis(50)).await();
+            double received = b.metric("poolsa_ike_nat_keepalives_total{direction=\"received\"}");
+            double dropsAfter = drops(b);
+            System.out.println("[keepalive] charon behind the NAT (keep_alive 2s), poolsa responder, " + IDLE_MS
+                    + " ms idle: pings hB->hA " + toCharon.received() + "/" + toCharon.transmitted()
+                    + "; keepalives received by poolsa " + received + ", IKE drops " + dropsBefore + " -> " + dropsAfter);
+            assertEquals(PINGS, toCharon.received(), () -> toCharon.output() + StrongSwanIkeInteropTest.logs(b, charonA));
+            assertTrue(received >= IDLE_MS / 2000, "charon's keepalives reached poolsa: " + received);
+            assertEquals(dropsBefore, dropsAfter, "keepalives are discarded, not dropped as malformed");
+            assertEquals(0, b.metric("poolsa_ike_nat_keepalives_total{direction=\"sent\"}"), "poolsa is not behind the NAT");
+        }
+    }
+
+    /** IKEv1 with the pre-shared key, one CHILD_SA "sswan"; DPD off (swanctl's default {@code dpd_delay = 0}). */
+    private static String charonConf(String local, String remote, String localTs, String remoteTs) {
+        return """
+                connections {
+                    sswan {
+                        version = 1
+                        local_addrs = %s
+                        remote_addrs = %s
+                        proposals = %s
+                        local { auth = psk }
+                        remote { auth = psk }
+                        children {
+                            sswan { local_ts = %s
+                                    remote_ts = %s
+                                    esp_proposals = %s }
+                        }
+                    }
+                }
+                secrets { ike-sswan { secret = "%s" } }
+                """.formatted(local, remote, IKE, localTs, remoteTs, ESP, PSK);
+    }
+
+    /** Every IKE datagram {@code gw} dropped so far, all reasons. */
+    private static double drops(ApplianceLab.Poolsa gw) throws Exception {
+        double n = 0;
+        for (String line : gw.metrics().split("\n")) {
+            if (line.startsWith("poolsa_ike_drops_total{")) {
+                n += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return n;
     }
 
     /**
