@@ -9,8 +9,8 @@ package net.poolsa.appliance.config;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3948#section-2.3">RFC 3948 §2.3</a>
  */
 public record IkeSettings(long natKeepaliveMillis) {
-    /** strongSwan's default {@code charon.keep_alive}: 20 s. */
-    public static final long DEFAULT_NAT_KEEPALIVE_MILLIS = 20_000;
+    /** The engine's default, strongSwan's {@code charon.keep_alive}: 20 s. */
+    public static final long DEFAULT_NAT_KEEPALIVE_MILLIS = net.poolsa.ike.exchange.IkeCore.DEFAULT_NAT_KEEPALIVE_MILLIS;
     public static final IkeSettings DEFAULT = new IkeSettings(DEFAULT_NAT_KEEPALIVE_MILLIS);
 
     public IkeSettings {
