@@ -64,15 +64,17 @@ class NatKeepaliveNetnsTest {
             Thread.sleep(IDLE_MS);
             ApplianceLab.PingResult kept = lab.startPing(ApplianceLab.HOST_B, "192.0.2.130", "192.0.2.10", PINGS,
                     Duration.ofMillis(50)).await();
-            double sentA = a.metric("poolsa_ike_nat_keepalives_total{direction=\"sent\"}");
+            // gB's count first: gA may send another one meanwhile, but cannot have sent fewer than gB received
             double receivedB = b.metric("poolsa_ike_nat_keepalives_total{direction=\"received\"}");
+            double sentA = a.metric("poolsa_ike_nat_keepalives_total{direction=\"sent\"}");
             double sentB = b.metric("poolsa_ike_nat_keepalives_total{direction=\"sent\"}");
             System.out.println("[keepalive] nat-keepalive 2s, " + IDLE_MS + " ms idle, NAT UDP timeout " + NAT_UDP_TIMEOUT_S
                     + " s: pings hB->hA " + kept.received() + "/" + kept.transmitted() + "; keepalives sent by gA "
                     + sentA + ", received by gB " + receivedB + ", sent by gB " + sentB);
             assertEquals(PINGS, kept.received(), () -> kept.output() + logs(a, b));
-            assertTrue(sentA >= IDLE_MS / 2000, "gA sent a keepalive every 2 s: " + sentA);
-            assertTrue(receivedB >= IDLE_MS / 2000 && receivedB <= sentA, "gB got and discarded them: " + receivedB);
+            // about one per 2 s (the exact schedule is NatKeepaliveTest's, on a virtual clock)
+            assertTrue(sentA >= 2, "gA sent keepalives: " + sentA);
+            assertTrue(receivedB >= 2 && receivedB <= sentA, "gB got and discarded them: " + receivedB);
             assertEquals(0, sentB, "gB is not behind a NAT");
             assertEquals(List.of(), a.logLines("event=\\S*keepalive(?!_started)"), "nothing logged per keepalive");
 
@@ -144,7 +146,7 @@ class NatKeepaliveNetnsTest {
                     + " ms idle: pings hB->hA " + toCharon.received() + "/" + toCharon.transmitted()
                     + "; keepalives received by poolsa " + received + ", IKE drops " + dropsBefore + " -> " + dropsAfter);
             assertEquals(PINGS, toCharon.received(), () -> toCharon.output() + StrongSwanIkeInteropTest.logs(b, charonA));
-            assertTrue(received >= IDLE_MS / 2000, "charon's keepalives reached poolsa: " + received);
+            assertTrue(received >= 2, "charon's keepalives reached poolsa: " + received);
             assertEquals(dropsBefore, dropsAfter, "keepalives are discarded, not dropped as malformed");
             assertEquals(0, b.metric("poolsa_ike_nat_keepalives_total{direction=\"sent\"}"), "poolsa is not behind the NAT");
         }
