@@ -35,6 +35,7 @@ import net.poolsa.ike.job.Timers;
 import net.poolsa.ike.transport.IkeTransport;
 import net.poolsa.ike.transport.IkeTransportConfig;
 import net.poolsa.ike.transport.OutboundIkeDatagram;
+import net.poolsa.ike.transport.OutboundNatKeepalive;
 import net.poolsa.ike.transport.PortRole;
 import net.poolsa.ike.transport.TransportDropReason;
 import net.poolsa.ike.transport.TransportEvents;
@@ -222,6 +223,22 @@ public final class IkeEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * How often an IKE SA that found itself behind a NAT sends a NAT-keepalive (RFC 3948 §2.3) to its peer's NAT-T
+     * endpoint, in milliseconds; 0 sends none. Applies at once to the established IKE SAs (their next keepalive comes
+     * one new interval from now) and to every later one. The default is {@link IkeCore#DEFAULT_NAT_KEEPALIVE_MILLIS}
+     * (strongSwan's {@code charon.keep_alive}).
+     */
+    public CompletionStage<Void> natKeepalive(long intervalMillis) {
+        if (intervalMillis < 0) {
+            throw new IllegalArgumentException("NAT-keepalive interval " + intervalMillis + " ms < 0");
+        }
+        return onLoop(() -> {
+            core.natKeepaliveInterval(intervalMillis);
+            return CompletableFuture.completedFuture(null);
+        });
+    }
+
     /** Set on the loop once {@link #close()}'s shutdown wiped every key; false while it could not complete. */
     private volatile boolean keysWiped;
 
@@ -293,6 +310,16 @@ public final class IkeEngine implements AutoCloseable {
             public void dropped(PortRole role, TransportDropReason reason) {
                 events.dropped(reason.label());
             }
+
+            @Override
+            public void keepalive() {
+                events.natKeepalive(IkeEvents.KEEPALIVE_RECEIVED);
+            }
+
+            @Override
+            public void keepaliveSent() {
+                events.natKeepalive(IkeEvents.KEEPALIVE_SENT);
+            }
         };
     }
 
@@ -306,6 +333,11 @@ public final class IkeEngine implements AutoCloseable {
         @Override
         public void sendExpendable(OutboundIkeDatagram datagram) {
             transport.sendExpendable(datagram);
+        }
+
+        @Override
+        public void sendNatKeepalive(OutboundNatKeepalive keepalive) {
+            transport.sendNatKeepalive(keepalive);
         }
 
         @Override

@@ -65,6 +65,18 @@ public interface IkeEvents {
     default void pathConfirmed(InetAddress local, InetAddress remote) {
     }
 
+    /** {@link #natKeepalive}: we sent one (the kernel took it). */
+    String KEEPALIVE_SENT = "sent";
+    /** {@link #natKeepalive}: one arrived (and was discarded). */
+    String KEEPALIVE_RECEIVED = "received";
+
+    /**
+     * A NAT-keepalive (RFC 3948 §2.3, one octet 0xFF on the NAT-T port) went out ({@link #KEEPALIVE_SENT}) or came in
+     * ({@link #KEEPALIVE_RECEIVED}); one call per datagram, from the transport's event loop.
+     */
+    default void natKeepalive(String direction) {
+    }
+
     // Denial of service (RFC 2408 §2.5.3): half-open responder SAs. A flood's drops come through dropped() with
     // the reasons rate_limited and bad_cookie.
 

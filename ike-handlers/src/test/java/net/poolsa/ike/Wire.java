@@ -18,6 +18,7 @@ import net.poolsa.ike.exchange.IkeNetwork;
 import net.poolsa.ike.job.Timers;
 import net.poolsa.ike.transport.InboundIkeDatagram;
 import net.poolsa.ike.transport.OutboundIkeDatagram;
+import net.poolsa.ike.transport.OutboundNatKeepalive;
 import net.poolsa.ike.transport.PortRole;
 
 /**
@@ -32,18 +33,27 @@ final class Wire {
         Datagram apply(Datagram d);
     }
 
-    /** A datagram on the wire: the ISAKMP bytes (no non-ESP marker), between two socket addresses. */
+    /**
+     * A datagram on the wire: the ISAKMP bytes (no non-ESP marker), between two socket addresses; or a NAT-keepalive,
+     * whose bytes are its one octet 0xFF as on the wire.
+     */
     record Datagram(InetSocketAddress from, InetSocketAddress to, byte[] bytes) {
+        /** A NAT-keepalive (RFC 3948 §2.3): the one octet 0xFF, which no ISAKMP message can be. */
+        boolean keepalive() {
+            return bytes.length == 1 && (bytes[0] & 0xff) == 0xff;
+        }
+
         boolean natT() {
             return to.getPort() == PortRole.NAT_T.standardPort();
         }
 
+        /** The ISAKMP exchange type; -1 for a NAT-keepalive. */
         int exchangeType() {
-            return bytes[18] & 0xff;
+            return keepalive() ? -1 : bytes[18] & 0xff;
         }
 
         boolean encrypted() {
-            return (bytes[19] & 1) != 0;
+            return !keepalive() && (bytes[19] & 1) != 0;
         }
 
         Datagram with(byte[] b) {
@@ -119,6 +129,9 @@ final class Wire {
             return; // the NAT dropped it
         }
         log.add(seen);
+        if (seen.keepalive()) {
+            return; // the receiving transport discards it (IkeDatagramDecoder); the engine never sees one
+        }
         for (Side s : sides) {
             if (s.owns(seen.to().getAddress())) {
                 ByteBuf content = Unpooled.wrappedBuffer(seen.bytes());
@@ -183,6 +196,15 @@ final class Wire {
         public void sendExpendable(OutboundIkeDatagram d) {
             expendable.add(new Datagram(d.local(), d.remote(), ByteBufUtil.getBytes(d.content())));
             send(d);
+        }
+
+        /** A NAT-keepalive goes on the wire like any datagram (through the NAT, to the log), from a NAT-T socket only. */
+        @Override
+        public void sendNatKeepalive(OutboundNatKeepalive k) {
+            if (!owns(k.local().getAddress()) || k.local().getPort() != PortRole.NAT_T.standardPort()) {
+                throw new IllegalArgumentException("no NAT-T socket bound to " + k.local());
+            }
+            queue.add(new Datagram(k.local(), k.remote(), new byte[] {(byte) 0xff}));
         }
 
         @Override

@@ -95,7 +95,8 @@ public final class ConfigLoader {
     }
 
     private PoolsaConfig parse(ConfigNode root) throws ConfigException {
-        Map<String, ConfigNode> top = root.mapping(Set.of("metrics", "data-path", "connections", "sa-file"));
+        Map<String, ConfigNode> top = root.mapping(Set.of("metrics", "data-path", "connections", "sa-file", "ike"));
+        IkeSettings ike = top.containsKey("ike") ? IkeConfigReader.settings(top.get("ike")) : IkeSettings.DEFAULT;
         MetricsConfig metrics = top.containsKey("metrics") ? metrics(top.get("metrics"))
                 : new MetricsConfig(new InetSocketAddress(InetAddress.getLoopbackAddress(), MetricsConfig.DEFAULT_PORT));
         DataPathConfig dataPath = dataPath(required(root, top, "data-path"));
@@ -138,7 +139,7 @@ public final class ConfigLoader {
         if (connections.isEmpty()) {
             throw (conns != null ? conns : top.get("sa-file")).error("at least one connection is needed");
         }
-        return new PoolsaConfig(root.file(), metrics, dataPath, connections);
+        return new PoolsaConfig(root.file(), metrics, dataPath, connections, ike);
     }
 
     static ConfigNode required(ConfigNode parent, Map<String, ConfigNode> m, String key) throws ConfigException {

@@ -41,6 +41,29 @@ final class IkeConfigReader {
      * {@code delay: 0} turns it off. Durations as elsewhere ({@code 200ms}, {@code 1s}); a bare number is seconds, as
      * swanctl's {@code dpd_delay}. A manually keyed connection has none.
      */
+    /** Shortest {@code ike.nat-keepalive} (other than 0, off): no NAT forgets a mapping within a second. */
+    static final long MIN_NAT_KEEPALIVE_MILLIS = 1000;
+    /** Longest {@code ike.nat-keepalive}: an hour, far past the UDP timeout of any NAT (often 30 to 120 s). */
+    static final long MAX_NAT_KEEPALIVE_MILLIS = 3_600_000L;
+
+    /**
+     * The top-level {@code ike:} mapping: {@code nat-keepalive} (RFC 3948 §2.3), a duration ({@code 20s}, {@code 1m};
+     * a bare number is seconds, as strongSwan's {@code charon.keep_alive}), 0 for none, default 20 s.
+     */
+    static IkeSettings settings(ConfigNode n) throws ConfigException {
+        Map<String, ConfigNode> m = n.mapping(Set.of("nat-keepalive"));
+        long keepalive = IkeSettings.DEFAULT_NAT_KEEPALIVE_MILLIS;
+        if (m.containsKey("nat-keepalive")) {
+            ConfigNode k = m.get("nat-keepalive");
+            keepalive = secondsOrDuration(k, MAX_NAT_KEEPALIVE_MILLIS, "an hour");
+            if (keepalive > 0 && keepalive < MIN_NAT_KEEPALIVE_MILLIS) {
+                throw k.error("nat-keepalive " + keepalive + " ms is below the minimum of " + MIN_NAT_KEEPALIVE_MILLIS
+                        + " ms (0 sends none)");
+            }
+        }
+        return new IkeSettings(keepalive);
+    }
+
     static DpdConfig dpd(ConfigNode n, PathTimers failover, boolean ike) throws ConfigException {
         if (n == null) {
             return ike ? new DpdConfig(failover.idleProbeInterval().toMillis(),
@@ -67,11 +90,16 @@ final class IkeConfigReader {
     }
 
     private static long dpdMillis(ConfigNode n) throws ConfigException {
+        return secondsOrDuration(n, MAX_DPD_MILLIS, "a day");
+    }
+
+    /** A bare number of seconds or a duration ({@code 200ms}, {@code 5s}, {@code 2m}), at most {@code max} ms. */
+    private static long secondsOrDuration(ConfigNode n, long max, String maxText) throws ConfigException {
         String v = n.string();
         long millis = v.chars().allMatch(Character::isDigit) && !v.isEmpty()
-                ? n.integer(0, MAX_DPD_MILLIS / 1000) * 1000 : ConfigLoader.duration(n).toMillis();
-        if (millis > MAX_DPD_MILLIS) {
-            throw n.error("'" + v + "' is longer than a day");
+                ? n.integer(0, max / 1000) * 1000 : ConfigLoader.duration(n).toMillis();
+        if (millis > max) {
+            throw n.error("'" + v + "' is longer than " + maxText);
         }
         return millis;
     }

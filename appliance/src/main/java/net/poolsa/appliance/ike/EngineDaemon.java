@@ -46,6 +46,11 @@ public final class EngineDaemon implements IkeDaemon {
     }
 
     @Override
+    public CompletionStage<Void> natKeepalive(long intervalMillis) {
+        return engine.natKeepalive(intervalMillis);
+    }
+
+    @Override
     public CompletionStage<IkeResult> initiate(String connection) {
         return engine.initiate(connection);
     }

@@ -25,6 +25,12 @@ public interface IkeDaemon extends AutoCloseable {
 
     CompletionStage<IkeResult> initiate(String connection);
 
+    /**
+     * How often an IKE SA behind a NAT sends a NAT-keepalive (RFC 3948 §2.3), in milliseconds, 0 for none; applies to
+     * the established IKE SAs too.
+     */
+    CompletionStage<Void> natKeepalive(long intervalMillis);
+
     CompletionStage<IkeResult> terminate(String connection);
 
     CompletionStage<List<IkeSaSnapshot>> snapshot();

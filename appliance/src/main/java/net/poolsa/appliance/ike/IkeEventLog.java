@@ -104,6 +104,12 @@ public final class IkeEventLog implements IkeEvents {
         }
     }
 
+    /** Counted only: one line per keepalive would say nothing a counter does not. */
+    @Override
+    public void natKeepalive(String direction) {
+        meters.natKeepalive(direction);
+    }
+
     @Override
     public void halfOpen(int count) {
         meters.halfOpen(count);

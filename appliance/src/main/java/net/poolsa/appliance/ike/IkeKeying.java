@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 
 import net.poolsa.appliance.config.ConnectionConfig;
 import net.poolsa.appliance.config.DataPathConfig;
+import net.poolsa.appliance.config.IkeSettings;
 import net.poolsa.appliance.config.PoolsaConfig;
 import net.poolsa.appliance.control.ControlProtocol;
 import net.poolsa.appliance.control.ControlReply;
@@ -58,21 +59,22 @@ public final class IkeKeying implements IkeControl, AutoCloseable {
         this.events = events;
     }
 
-    /** {@link #apply(DataPathConfig, List)} with the connections of {@code config} (applied to {@code manager}). */
+    /** {@link #apply(DataPathConfig, IkeSettings, List)} with the connections of {@code config} (applied to {@code manager}). */
     public List<String> apply(PoolsaConfig config, ConnectionManager manager) throws IOException, IkeConfigureException {
-        return apply(config.dataPath(), IkeConnections.forEngine(config, manager));
+        return apply(config.dataPath(), config.ike(), IkeConnections.forEngine(config, manager));
     }
 
     /**
      * Gives the engine {@code connections} (all IKE-keyed ones of the configuration), starting it first if needed on
-     * the uplink addresses of {@code dataPath} in their local outer pools. Returns once the engine took them. The
+     * the uplink addresses of {@code dataPath} in their local outer pools, and the daemon's own {@code settings} (the
+     * NAT-keepalive interval, applied at once to the established IKE SAs too). Returns once the engine took them. The
      * connections' key copies become the engine's; they are wiped here if it never gets them.
      *
      * @return the names of the connections configured
      * @throws IOException when the daemon cannot bind its sockets
      * @throws IkeConfigureException when the engine refuses or does not take the connections in time
      */
-    public synchronized List<String> apply(DataPathConfig dataPath, List<IkeConnection> connections)
+    public synchronized List<String> apply(DataPathConfig dataPath, IkeSettings settings, List<IkeConnection> connections)
             throws IOException, IkeConfigureException {
         boolean handed = false;
         try {
@@ -93,6 +95,9 @@ public final class IkeKeying implements IkeControl, AutoCloseable {
                 LOG.warn("event=reload_partial reason=\"IKE stays bound to {}; restart to bind {}\"", format(d.addresses()),
                         format(wanted));
             }
+            // before the connections, so that the IKE SAs they bring up start with this interval
+            d.natKeepalive(settings.natKeepaliveMillis()).toCompletableFuture().get(CONFIGURE_TIMEOUT_SECONDS,
+                    TimeUnit.SECONDS);
             handed = true;
             d.configure(connections).toCompletableFuture().get(CONFIGURE_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

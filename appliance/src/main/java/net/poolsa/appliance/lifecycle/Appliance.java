@@ -188,7 +188,7 @@ public final class Appliance implements AutoCloseable {
             try {
                 List<IkeConnection> handed = ikeConnections;
                 ikeConnections = List.of();
-                a.ike.apply(config.dataPath(), handed);
+                a.ike.apply(config.dataPath(), config.ike(), handed);
             } catch (IOException e) {
                 throw new StartupException("IKE: cannot open UDP ports 500/4500: " + e.getMessage() + bindHint(e.getMessage()), e);
             } catch (IkeKeying.IkeConfigureException e) {
@@ -255,7 +255,7 @@ public final class Appliance implements AutoCloseable {
             }
             try {
                 // Changed IKE connections are renegotiated, unchanged ones keep their SAs (the engine compares).
-                ike.apply(next.dataPath(), ikeNext);
+                ike.apply(next.dataPath(), next.ike(), ikeNext);
             } catch (IOException | IkeKeying.IkeConfigureException e) {
                 metrics.reloaded(false);
                 LOG.error("event=reload_failed stage=ike connections=applied error=\"{}\"", e.getMessage());

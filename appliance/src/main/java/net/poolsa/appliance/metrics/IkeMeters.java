@@ -33,6 +33,9 @@ import net.poolsa.ike.transport.TransportDropReason;
  *     {@code timeout}; at most {@link #MAX_DPD_PEERS} addresses get their own series, later ones {@code other};</li>
  * <li>{@code poolsa_ike_dpd_peers_dead_total{action}}: peers from which no path answered for the DPD timeout, by the
  *     action taken ({@code clear}, {@code restart}).</li>
+ * <li>{@code poolsa_ike_nat_keepalives_total{direction}}: NAT-keepalives (RFC 3948 §2.3) {@code sent} by our IKE SAs
+ *     behind a NAT and taken by the kernel, and {@code received} from peers behind one (discarded), both registered at
+ *     start;</li>
  * <li>{@code poolsa_ike_half_open}: responder IKE SAs waiting for their initiator to come back with our cookie (Main
  *     Mode message 3), {@code poolsa_ike_half_open_limit} the most held ({@link IkeSaTable#MAX_HALF_OPEN}), and
  *     {@code poolsa_ike_half_open_evicted_total} those removed at the limit to make room for a new one: a flood of
@@ -75,6 +78,9 @@ public final class IkeMeters {
     public static final java.util.List<String> DPD_OUTCOMES = java.util.List.of("sent", "acked", "timeout");
     private final Map<String, Counter> dpd = new ConcurrentHashMap<>();
     private final Map<String, Counter> peersDead = new HashMap<>();
+    /** The directions of {@code poolsa_ike_nat_keepalives_total}. */
+    public static final java.util.List<String> KEEPALIVE_DIRECTIONS = java.util.List.of("sent", "received");
+    private final Map<String, Counter> keepalives = new HashMap<>();
     private final AtomicInteger halfOpen = new AtomicInteger();
     private final Counter evicted;
 
@@ -110,6 +116,11 @@ public final class IkeMeters {
         for (String action : new String[] {"clear", "restart"}) {
             peersDead.put(action, Counter.builder("poolsa.ike.dpd.peers.dead").tag("action", action)
                     .description("Peers declared dead by DPD (no path answered for the timeout), by action")
+                    .register(registry));
+        }
+        for (String direction : KEEPALIVE_DIRECTIONS) {
+            keepalives.put(direction, Counter.builder("poolsa.ike.nat.keepalives").tag("direction", direction)
+                    .description("NAT-keepalives (RFC 3948 §2.3) sent by IKE SAs behind a NAT, and received")
                     .register(registry));
         }
         Gauge.builder("poolsa.ike.half.open", halfOpen, AtomicInteger::get)
@@ -154,6 +165,16 @@ public final class IkeMeters {
             throw new IllegalArgumentException("unknown DPD action " + action);
         }
         c.increment();
+    }
+
+    /** Counts one NAT-keepalive; false (nothing counted) for a direction outside {@link #KEEPALIVE_DIRECTIONS}. */
+    public boolean natKeepalive(String direction) {
+        Counter c = keepalives.get(direction);
+        if (c == null) {
+            return false;
+        }
+        c.increment();
+        return true;
     }
 
     /** Counts one finished exchange; unknown labels are refused so the tag set stays bounded. */

@@ -47,6 +47,7 @@ class ExampleConfigTest {
         assertEquals(List.of("aes128-sha256-modp2048"), branch.ikeProposals());
         assertEquals(2, branch.remoteProtected().prefixes().size(), "two ranges: an ID_LIST");
         assertEquals(2, branch.localOuter().prefixes().size(), "both uplinks announced as the outer pool");
+        assertEquals(IkeSettings.DEFAULT, c.ike(), "the example shows the default NAT-keepalive");
     }
 
     /** Writes the keys postinst generates (names and lengths read from it); returns how many. */

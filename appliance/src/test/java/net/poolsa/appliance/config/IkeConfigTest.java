@@ -209,6 +209,51 @@ class IkeConfigTest {
         assertTrue(e.getMessage().endsWith("'1h' is not a duration like 40ms, 5s or 2m"), e.getMessage());
     }
 
+    private IkeSettings ike(String block) throws Exception {
+        ConfigFixture.write(dir);
+        return ConfigLoader.load(ConfigFixture.writeYaml(dir, ConfigFixture.YAML.replace("data-path:\n",
+                block + "data-path:\n"))).ike();
+    }
+
+    /** {@code ike.nat-keepalive} (RFC 3948 §2.3): one interval for the daemon, strongSwan's 20 s by default, 0 off. */
+    @Test
+    void natKeepaliveIsTwentySecondsByDefaultTakesDurationsAndZeroTurnsItOff() throws Exception {
+        ConfigFixture.write(dir);
+        assertEquals(IkeSettings.DEFAULT, ConfigLoader.load(ConfigFixture.writeYaml(dir, ConfigFixture.YAML)).ike());
+        assertEquals(20_000, IkeSettings.DEFAULT.natKeepaliveMillis());
+        assertEquals(20_000, ike("ike: {}\n").natKeepaliveMillis());
+        assertEquals(new IkeSettings(30_000), ike("ike:\n  nat-keepalive: 30s\n"));
+        assertEquals(new IkeSettings(15_000), ike("ike: {nat-keepalive: 15}\n"), "a bare number is seconds, as "
+                + "charon.keep_alive");
+        assertEquals(new IkeSettings(1500), ike("ike: {nat-keepalive: 1500ms}\n"));
+        assertEquals(new IkeSettings(120_000), ike("ike: {nat-keepalive: 2m}\n"));
+        assertEquals(new IkeSettings(0), ike("ike: {nat-keepalive: 0}\n"));
+    }
+
+    @Test
+    void aBadNatKeepaliveIsRefusedNamingFileLineAndField() throws Exception {
+        String block = "ike:\n  nat-keepalive: 500ms\n";
+        ConfigException e = refused("data-path:\n", block + "data-path:\n");
+        assertEquals("ike.nat-keepalive", e.field());
+        assertEquals(4, e.line());
+        assertTrue(e.getMessage().startsWith(dir.resolve("poolsa.yaml") + ":4: ike.nat-keepalive: "), e.getMessage());
+        assertTrue(e.getMessage().endsWith("nat-keepalive 500 ms is below the minimum of 1000 ms (0 sends none)"),
+                e.getMessage());
+        e = refused("data-path:\n", "ike:\n  nat-keepalive: 2h\ndata-path:\n");
+        assertEquals("ike.nat-keepalive", e.field());
+        assertTrue(e.getMessage().endsWith("'2h' is not a duration like 40ms, 5s or 2m"), e.getMessage());
+        e = refused("data-path:\n", "ike:\n  nat-keepalive: 61m\ndata-path:\n");
+        assertTrue(e.getMessage().endsWith("'61m' is longer than an hour"), e.getMessage());
+        e = refused("data-path:\n", "ike:\n  nat-keepalive: 3601\ndata-path:\n");
+        assertEquals("ike.nat-keepalive", e.field());
+        assertTrue(e.getMessage().endsWith("3601 is not within 0-3600"), e.getMessage());
+        e = refused("data-path:\n", "ike:\n  nat-keepalive: -5\ndata-path:\n");
+        assertEquals("ike.nat-keepalive", e.field());
+        e = refused("data-path:\n", "ike:\n  keepalive: 20s\ndata-path:\n");
+        assertEquals("ike.keepalive", e.field());
+        assertTrue(e.getMessage().endsWith("unknown field (expected one of nat-keepalive)"), e.getMessage());
+    }
+
     @Test
     void natTPortsOnAnIkeConnectionAreRefused() throws Exception {
         ConfigException e;

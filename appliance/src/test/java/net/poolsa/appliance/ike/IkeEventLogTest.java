@@ -122,6 +122,21 @@ class IkeEventLogTest {
     }
 
     @Test
+    void natKeepalivesAreCountedByDirectionFromZero() {
+        String sent = "poolsa_ike_nat_keepalives_total{direction=\"sent\",}";
+        String received = "poolsa_ike_nat_keepalives_total{direction=\"received\",}";
+        assertEquals(0, sample(sent), "registered at start");
+        assertEquals(0, sample(received));
+        events.natKeepalive(net.poolsa.ike.IkeEvents.KEEPALIVE_SENT);
+        events.natKeepalive(net.poolsa.ike.IkeEvents.KEEPALIVE_SENT);
+        events.natKeepalive(net.poolsa.ike.IkeEvents.KEEPALIVE_RECEIVED);
+        events.natKeepalive("sideways"); // outside the label set: not counted
+        assertEquals(2, sample(sent));
+        assertEquals(1, sample(received));
+        assertEquals(2, registry.scrape().lines().filter(l -> l.startsWith("poolsa_ike_nat_keepalives_total{")).count());
+    }
+
+    @Test
     void halfOpenSasAreAGaugeBesideTheirLimitAndEvictionsACounter() {
         assertEquals(0, sample("poolsa_ike_half_open"));
         events.halfOpen(17);

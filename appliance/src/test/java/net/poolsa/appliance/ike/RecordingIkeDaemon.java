@@ -29,6 +29,8 @@ public class RecordingIkeDaemon implements IkeDaemon, IkeDaemon.Factory {
     /** The expiries forwarded by the appliance: "SPI soft|hard". */
     public final List<String> expiries = new CopyOnWriteArrayList<>();
     public final List<String> commands = new CopyOnWriteArrayList<>();
+    /** Every NAT-keepalive interval the appliance set, in milliseconds. */
+    public final List<Long> natKeepalives = new CopyOnWriteArrayList<>();
     public volatile List<IkeSaSnapshot> sas = List.of();
     public volatile IOException failStart;
     public volatile IkeEvents events;
@@ -53,6 +55,12 @@ public class RecordingIkeDaemon implements IkeDaemon, IkeDaemon.Factory {
     @Override
     public CompletionStage<Void> configure(Collection<IkeConnection> connections) {
         configures.add(new ArrayList<>(connections));
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletionStage<Void> natKeepalive(long intervalMillis) {
+        natKeepalives.add(intervalMillis);
         return CompletableFuture.completedFuture(null);
     }
 

@@ -101,6 +101,13 @@ class ApplianceIkeTest {
             assertEquals(StartAction.TRAP, single(ike.configures.get(1)).startAction());
             assertEquals(reqid, single(ike.configures.get(1)).reqid());
             assertEquals(1, ike.starts.size(), "the daemon is started once");
+            assertEquals(List.of(20_000L, 20_000L), ike.natKeepalives, "the default NAT-keepalive, on start and reload");
+
+            // ike.nat-keepalive applies at a reload, to the running daemon (its established IKE SAs included)
+            ConfigFixture.writeYaml(dir, "ike:\n  nat-keepalive: 0\n" + ConfigFixture.YAML);
+            assertNotNull(a.reload());
+            assertEquals(List.of(20_000L, 20_000L, 0L), ike.natKeepalives);
+            assertEquals(1, ike.starts.size());
         } finally {
             int manualSas = a.kernel().listSas().size();
             a.close();

@@ -59,6 +59,15 @@ public final class StrongSwanLab {
      */
     public static StrongSwanLab start(ApplianceLab lab, String role, String swanctlConf, int espLogLevel)
             throws Exception {
+        return start(lab, role, swanctlConf, espLogLevel, "");
+    }
+
+    /**
+     * As {@link #start(ApplianceLab, String, String, int)}, with {@code charonSettings} (strongswan.conf lines inside
+     * {@code charon { }}, e.g. {@code keep_alive = 2s}).
+     */
+    public static StrongSwanLab start(ApplianceLab lab, String role, String swanctlConf, int espLogLevel,
+                                      String charonSettings) throws Exception {
         Path dir = Files.createDirectories(lab.dir().resolve("strongswan-" + role));
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         Files.createDirectories(dir.resolve("run"));
@@ -84,8 +93,9 @@ public final class StrongSwanLab {
                         }
                     }
                     plugins { vici { socket = unix://%s } }
+                    %s
                 }
-                """.formatted(PLUGINS, dir.resolve("charon.log"), espLogLevel, dir.resolve("charon.vici")));
+                """.formatted(PLUGINS, dir.resolve("charon.log"), espLogLevel, dir.resolve("charon.vici"), charonSettings));
         Path conf = dir.resolve("swanctl").resolve("swanctl.conf");
         Files.writeString(conf, swanctlConf);
         Files.setPosixFilePermissions(conf, PosixFilePermissions.fromString("rw-------"));

@@ -48,6 +48,7 @@ public final class IkeContext {
     private final PeerMemory peers = new PeerMemory();
     private final Map<String, ConnectionState> connections = new LinkedHashMap<>();
     private final DeadPeerDetection dpd = new DeadPeerDetection(this);
+    private final NatKeepalive natKeepalive = new NatKeepalive(this, IkeCore.DEFAULT_NAT_KEEPALIVE_MILLIS);
     private final ResponderCookies cookies;
     private final SourceRateLimit newMainModes;
     private JobTarget jobs;
@@ -158,6 +159,10 @@ public final class IkeContext {
 
     DeadPeerDetection dpd() {
         return dpd;
+    }
+
+    NatKeepalive natKeepalive() {
+        return natKeepalive;
     }
 
     Map<String, ConnectionState> connections() {

@@ -34,6 +34,9 @@ import net.poolsa.ike.transport.InboundIkeDatagram;
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2409">RFC 2409</a>
  */
 public final class IkeCore implements JobTarget {
+    /** How often an IKE SA behind a NAT sends a NAT-keepalive by default: strongSwan's {@code charon.keep_alive}. */
+    public static final long DEFAULT_NAT_KEEPALIVE_MILLIS = 20_000;
+
     private final IkeContext ctx;
     private final Dispatcher dispatcher;
 
@@ -138,6 +141,11 @@ public final class IkeCore implements JobTarget {
         IkeContext.LOG.info("event=ike_connection_removed connection={} reason=\"{}\"", c.name(), why);
     }
 
+    /** Sets the NAT-keepalive interval of every IKE SA (0: none); see {@link NatKeepalive}. */
+    public void natKeepaliveInterval(long intervalMillis) {
+        ctx.natKeepalive().interval(intervalMillis);
+    }
+
     /** The data plane asks for a DPD probe over the path from {@code local} to {@code remote} (RFC 3706). */
     public void probePath(java.net.InetAddress local, java.net.InetAddress remote) {
         ctx.dpd().probe(local, remote);
@@ -237,6 +245,11 @@ public final class IkeCore implements JobTarget {
     @Override
     public void deadPeerCheck(long localCookie) {
         ctx.dpd().check(localCookie);
+    }
+
+    @Override
+    public void natKeepaliveDue(long localCookie) {
+        ctx.natKeepalive().send(localCookie);
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.net.InetSocketAddress;
 import java.util.List;
 
 import net.poolsa.ike.transport.OutboundIkeDatagram;
+import net.poolsa.ike.transport.OutboundNatKeepalive;
 import net.poolsa.ike.transport.PortRole;
 
 /**
@@ -24,6 +25,14 @@ public interface IkeNetwork {
     default void sendExpendable(OutboundIkeDatagram datagram) {
         send(datagram);
     }
+
+    /**
+     * Sends a NAT-keepalive (RFC 3948 §2.3: one octet 0xFF, no non-ESP marker) from the NAT-T socket bound to
+     * {@code keepalive.local()}.
+     *
+     * @throws IllegalArgumentException when no NAT-T socket is bound there
+     */
+    void sendNatKeepalive(OutboundNatKeepalive keepalive);
 
     /** The socket bound on {@code address} for {@code role}, or null when this host has none there. */
     InetSocketAddress local(InetAddress address, PortRole role);

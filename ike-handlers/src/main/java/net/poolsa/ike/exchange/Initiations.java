@@ -358,6 +358,7 @@ final class Initiations {
         }
         ctx.table().remove(sa);
         ctx.dpd().removed(sa);
+        ctx.natKeepalive().removed(sa);
         if (sa.mainMode() != null) {
             sa.mainMode().abort(why);
         }

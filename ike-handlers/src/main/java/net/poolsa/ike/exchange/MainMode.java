@@ -331,6 +331,7 @@ abstract class MainMode implements MessageHandler, Offload.Owner {
         ctx.events().exchange("main_mode", "ok");
         ctx.lifetimes().ikeEstablished(sa);
         ctx.dpd().established(sa, conn);
+        ctx.natKeepalive().established(sa);
         ctx.initiations().established(sa);
     }
 }

@@ -33,6 +33,10 @@ public interface JobTarget {
     default void deadPeerCheck(long localCookie) {
     }
 
+    /** Send the IKE SA's NAT-keepalive if it is still established behind a NAT, and plan the next one. */
+    default void natKeepaliveDue(long localCookie) {
+    }
+
     /** {@code dpd.action: restart}: negotiate {@code connection} again unless it is gone or up. */
     default void dpdRestart(String connection) {
     }

@@ -33,11 +33,13 @@ import io.netty.util.concurrent.DefaultThreadFactory;
  * live on one event loop, the loop the IKE state is confined to ({@link #eventLoop()}). Inbound datagrams
  * go through {@link IkeDatagramDecoder} to the {@link IkeReceiver}; {@link #send} goes out through
  * {@link IkeDatagramEncoder} on the socket bound to the datagram's local address. The NAT-T sockets carry
- * {@link NonEspMarkerFilter}, so ESP-in-UDP for the data plane costs the IKE loop nothing.
+ * {@link NonEspMarkerFilter}, so ESP-in-UDP for the data plane costs the IKE loop nothing, and send NAT-keepalives
+ * ({@link #sendNatKeepalive}, {@link NatKeepaliveEncoder}: no marker).
  *
  * @see <a href="https://www.rfc-editor.org/rfc/rfc2408#section-2.5.2">RFC 2408 §2.5.2 (UDP port 500)</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3947#section-4">RFC 3947 §4 (port 4500)</a>
  * @see <a href="https://www.rfc-editor.org/rfc/rfc3948#section-2.2">RFC 3948 §2.2 (non-ESP marker)</a>
+ * @see <a href="https://www.rfc-editor.org/rfc/rfc3948#section-2.3">RFC 3948 §2.3 (NAT-keepalive)</a>
  */
 public final class IkeTransport implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IkeTransport.class);
@@ -94,8 +96,11 @@ public final class IkeTransport implements AutoCloseable {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new IkeDatagramDecoder(role, cap, drops), new IkeDatagramEncoder(role, cap),
-                                new ReceiverHandler(role, receiver, drops));
+                        ch.pipeline().addLast(new IkeDatagramDecoder(role, cap, drops), new IkeDatagramEncoder(role, cap));
+                        if (role == PortRole.NAT_T) {
+                            ch.pipeline().addLast(new NatKeepaliveEncoder());
+                        }
+                        ch.pipeline().addLast(new ReceiverHandler(role, receiver, drops));
                     }
                 });
         InetSocketAddress wanted = new InetSocketAddress(address, config.port(role));
@@ -194,6 +199,36 @@ public final class IkeTransport implements AutoCloseable {
             s.backlog().done(size);
             if (f.isSuccess()) {
                 drops.events().sent(s.role());
+            } else {
+                drops.failure(s.role(), TransportDropReason.SEND_FAILED, remote, f.cause());
+            }
+        });
+    }
+
+    /**
+     * Sends a NAT-keepalive (RFC 3948 §2.3: the one octet 0xFF, no non-ESP marker) from the NAT-T socket bound to
+     * {@code keepalive.local()}; callable from any thread. It waits for room in the socket's send buffer like any IKE
+     * message; a failure is counted as {@link TransportDropReason#SEND_FAILED} or
+     * {@link TransportDropReason#SEND_QUEUE_FULL}, a success as {@link TransportEvents#keepaliveSent()}.
+     *
+     * @throws IllegalArgumentException when no NAT-T socket is bound to {@code keepalive.local()}
+     */
+    public ChannelFuture sendNatKeepalive(OutboundNatKeepalive keepalive) {
+        Socket s = sockets.get(keepalive.local());
+        if (s == null || s.role() != PortRole.NAT_T) {
+            throw new IllegalArgumentException("no NAT-T socket bound to " + keepalive.local() + "; bound: "
+                    + sockets.keySet());
+        }
+        InetSocketAddress remote = keepalive.remote();
+        if (!s.backlog().admit(SendBacklog.Kind.NORMAL, 1)) {
+            drops.drop(s.role(), TransportDropReason.SEND_QUEUE_FULL, remote, 1);
+            return s.channel().newFailedFuture(new IOException(TransportDropReason.SEND_QUEUE_FULL.label() + ": "
+                    + s.backlog().bytes() + " bytes wait for the socket " + keepalive.local()));
+        }
+        return s.channel().writeAndFlush(keepalive).addListener((ChannelFutureListener) f -> {
+            s.backlog().done(1);
+            if (f.isSuccess()) {
+                drops.events().keepaliveSent();
             } else {
                 drops.failure(s.role(), TransportDropReason.SEND_FAILED, remote, f.cause());
             }

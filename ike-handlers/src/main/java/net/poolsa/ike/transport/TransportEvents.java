@@ -23,6 +23,10 @@ public interface TransportEvents {
     default void keepalive() {
     }
 
+    /** A NAT-keepalive we send (RFC 3948 §2.3) was handed to the kernel; not counted by {@link #sent}. */
+    default void keepaliveSent() {
+    }
+
     /** An IKE datagram was handed to the kernel. */
     default void sent(PortRole role) {
     }

@@ -7,7 +7,7 @@ final class CountingEvents implements TransportEvents {
     private final AtomicLongArray reads = new AtomicLongArray(PortRole.values().length);
     private final AtomicLongArray sent = new AtomicLongArray(PortRole.values().length);
     private final AtomicLongArray drops = new AtomicLongArray(PortRole.values().length * TransportDropReason.values().length);
-    private final AtomicLongArray keepalives = new AtomicLongArray(1);
+    private final AtomicLongArray keepalives = new AtomicLongArray(2);
 
     @Override
     public void read(PortRole role) {
@@ -22,6 +22,11 @@ final class CountingEvents implements TransportEvents {
     @Override
     public void keepalive() {
         keepalives.incrementAndGet(0);
+    }
+
+    @Override
+    public void keepaliveSent() {
+        keepalives.incrementAndGet(1);
     }
 
     @Override
@@ -63,5 +68,9 @@ final class CountingEvents implements TransportEvents {
 
     long keepalives() {
         return keepalives.get(0);
+    }
+
+    long keepalivesSent() {
+        return keepalives.get(1);
     }
 }

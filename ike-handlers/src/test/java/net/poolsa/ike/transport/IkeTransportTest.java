@@ -80,6 +80,30 @@ class IkeTransportTest {
         return IkeTransport.start(new IkeTransportConfig(addresses, 0, 0, IkeTransportConfig.DEFAULT_MAX_DATAGRAM_BYTES, true), r, e);
     }
 
+    /**
+     * RFC 3948 §2.3: a NAT-keepalive is the one octet 0xFF from the NAT-T socket, with no non-ESP marker in front
+     * (the encoder that puts the marker on IKE messages must not touch it); counted as a keepalive, not as IKE.
+     */
+    @Test
+    void aNatKeepaliveIsTheOneOctetFfFromTheNatTSocketWithoutMarker() throws Exception {
+        InetAddress v4 = InetAddress.getByName("127.0.0.1");
+        CountingEvents events = new CountingEvents();
+        try (IkeTransport t = start(List.of(v4), d -> { }, events);
+             LoopbackPeer peer = new LoopbackPeer(v4)) {
+            InetSocketAddress natT = t.boundAddress(v4, PortRole.NAT_T);
+            assertTrue(t.sendNatKeepalive(new OutboundNatKeepalive(natT, peer.address())).awaitUninterruptibly()
+                    .isSuccess());
+            assertArrayEquals(new byte[] {(byte) 0xff}, peer.receive());
+            assertEquals(natT, peer.lastSender());
+            assertEquals(1, CountingEvents.settled(events::keepalivesSent, 1));
+            assertEquals(0, events.sentCount(PortRole.NAT_T), "a keepalive is no IKE message");
+            InetSocketAddress ike = t.boundAddress(v4, PortRole.IKE);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> t.sendNatKeepalive(new OutboundNatKeepalive(ike, peer.address())));
+            assertTrue(e.getMessage().contains("no NAT-T socket bound to"), e.getMessage());
+        }
+    }
+
     @Test
     void sendingFromAnAddressWithoutASocketIsRefusedAndReleases() throws Exception {
         InetAddress v4 = InetAddress.getByName("127.0.0.1");

@@ -10,6 +10,7 @@ import java.util.Arrays;
 /** A plain JDK UDP socket on loopback playing the peer (and the ESP flood) in the socket tests. */
 final class LoopbackPeer implements AutoCloseable {
     private final DatagramChannel channel;
+    private InetSocketAddress lastSender;
 
     LoopbackPeer(InetAddress loopback) throws IOException {
         channel = DatagramChannel.open();
@@ -30,8 +31,13 @@ final class LoopbackPeer implements AutoCloseable {
     /** The next datagram's payload (blocking; the test's timeout guards it). */
     byte[] receive() throws IOException {
         ByteBuffer b = ByteBuffer.allocate(65536);
-        channel.receive(b);
+        lastSender = (InetSocketAddress) channel.receive(b);
         return Arrays.copyOf(b.array(), b.position());
+    }
+
+    /** Where the datagram {@link #receive()} returned last came from. */
+    InetSocketAddress lastSender() {
+        return lastSender;
     }
 
     @Override
