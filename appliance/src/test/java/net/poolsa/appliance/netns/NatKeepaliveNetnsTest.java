@@ -30,7 +30,7 @@ import net.poolsa.esp.netns.Netns;
 class NatKeepaliveNetnsTest {
     /** Namespace names start with this (unique to this test class). */
     static final String PREFIX = "h22k";
-    static final String NAT = "nN";
+    static final String NAT = NatLab.NAT;
     static final String PSK = "poolsa-keepalive-test-only-psk";
     static final String IKE = "aes128-sha256-modp2048";
     static final String ESP = "aes128gcm16-modp2048";
@@ -47,17 +47,17 @@ class NatKeepaliveNetnsTest {
         try (ApplianceLab lab = natLab()) {
             String connectionA = lab.ikeConnection(ApplianceLab.GW_A, "nat", "[198.51.100.1/32]", "[203.0.113.2/32]",
                     "[192.0.2.0/26]", "[192.0.2.128/26]", IKE, ESP, PSK, "start-action: none", "dpd: {delay: 0}");
-            String dataPathA = dataPath("ga0", "192.0.2.1/26", "l1a", "198.51.100.1/29");
+            String dataPathA = NatLab.dataPath("ga0", "192.0.2.1/26", "l1a", "198.51.100.1/29");
             ApplianceLab.Poolsa a = lab.start(ApplianceLab.GW_A, lab.writeConfig(ApplianceLab.GW_A,
                     "ike:\n  nat-keepalive: 2s\n" + dataPathA + connectionA));
             ApplianceLab.Poolsa b = lab.start(ApplianceLab.GW_B, lab.writeConfig(ApplianceLab.GW_B,
-                    dataPath("gb0", "192.0.2.129/26", "l1b", "203.0.113.2/29") + lab.ikeConnection(ApplianceLab.GW_B, "nat",
+                    NatLab.dataPath("gb0", "192.0.2.129/26", "l1b", "203.0.113.2/29") + lab.ikeConnection(ApplianceLab.GW_B, "nat",
                             "[203.0.113.2/32]", "[203.0.113.1/32]", "[192.0.2.128/26]", "[192.0.2.0/26]", IKE, ESP, PSK,
                             "start-action: none", "dpd: {delay: 0}")));
             HostCommands.Result r = a.control("initiate", "nat");
-            assertEquals(0, r.exitCode(), () -> r.output() + "\n" + logs(a, b));
+            assertEquals(0, r.exitCode(), () -> r.output() + "\n" + NatLab.logs(a, b));
             assertTrue(lab.waitForPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", Duration.ofSeconds(15)),
-                    () -> "no ping through the tunnel\n" + logs(a, b));
+                    () -> "no ping through the tunnel\n" + NatLab.logs(a, b));
             a.awaitLog("event=nat_keepalive_started connection=nat .*interval_ms=2000", Duration.ofSeconds(1));
 
             // 1. Keepalives every 2 s: the NAT keeps gA's mapping through the silence, and gB reaches hA through it.
@@ -71,7 +71,7 @@ class NatKeepaliveNetnsTest {
             System.out.println("[keepalive] nat-keepalive 2s, " + IDLE_MS + " ms idle, NAT UDP timeout " + NAT_UDP_TIMEOUT_S
                     + " s: pings hB->hA " + kept.received() + "/" + kept.transmitted() + "; keepalives sent by gA "
                     + sentA + ", received by gB " + receivedB + ", sent by gB " + sentB);
-            assertEquals(PINGS, kept.received(), () -> kept.output() + logs(a, b));
+            assertEquals(PINGS, kept.received(), () -> kept.output() + NatLab.logs(a, b));
             // about one per 2 s (the exact schedule is NatKeepaliveTest's, on a virtual clock)
             assertTrue(sentA >= 2, "gA sent keepalives: " + sentA);
             assertTrue(receivedB >= 2 && receivedB <= sentA, "gB got and discarded them: " + receivedB);
@@ -89,10 +89,10 @@ class NatKeepaliveNetnsTest {
             System.out.println("[keepalive] nat-keepalive 0, " + IDLE_MS + " ms idle: pings hB->hA " + lost.received() + "/"
                     + lost.transmitted() + "; gA's keepalives " + sentAfter);
             assertEquals(0, lost.received(), () -> "the NAT kept the mapping without keepalives\n" + lost.output()
-                    + logs(a, b));
+                    + NatLab.logs(a, b));
             // hA speaks first: its packets make a new mapping and the tunnel carries traffic again both ways
             assertTrue(lab.waitForPing(ApplianceLab.HOST_A, "192.0.2.10", "192.0.2.130", Duration.ofSeconds(15)),
-                    () -> logs(a, b));
+                    () -> NatLab.logs(a, b));
         }
     }
 
@@ -106,7 +106,7 @@ class NatKeepaliveNetnsTest {
         try (ApplianceLab lab = natLab()) {
             // 1. poolsa (gA, behind the NAT) initiates to charon (gB).
             ApplianceLab.Poolsa a = lab.start(ApplianceLab.GW_A, lab.writeConfig(ApplianceLab.GW_A,
-                    "ike:\n  nat-keepalive: 2s\n" + dataPath("ga0", "192.0.2.1/26", "l1a", "198.51.100.1/29")
+                    "ike:\n  nat-keepalive: 2s\n" + NatLab.dataPath("ga0", "192.0.2.1/26", "l1a", "198.51.100.1/29")
                             + lab.ikeConnection(ApplianceLab.GW_A, "sswan", "[198.51.100.1/32]", "[203.0.113.2/32]",
                             "[192.0.2.0/26]", "[192.0.2.128/26]", IKE, ESP, PSK, "start-action: none", "dpd: {delay: 0}")));
             StrongSwanLab charonB = StrongSwanLab.start(lab, ApplianceLab.GW_B, charonConf("203.0.113.2", "203.0.113.1",
@@ -126,7 +126,7 @@ class NatKeepaliveNetnsTest {
 
             // 2. charon (gA, behind the NAT, keepalives every 2 s) initiates to poolsa (gB).
             ApplianceLab.Poolsa b = lab.start(ApplianceLab.GW_B, lab.writeConfig(ApplianceLab.GW_B,
-                    dataPath("gb0", "192.0.2.129/26", "l1b", "203.0.113.2/29") + lab.ikeConnection(ApplianceLab.GW_B,
+                    NatLab.dataPath("gb0", "192.0.2.129/26", "l1b", "203.0.113.2/29") + lab.ikeConnection(ApplianceLab.GW_B,
                             "sswan", "[203.0.113.2/32]", "[203.0.113.1/32]", "[192.0.2.128/26]", "[192.0.2.0/26]", IKE,
                             ESP, PSK, "start-action: none", "dpd: {delay: 0}")));
             StrongSwanLab charonA = StrongSwanLab.start(lab, ApplianceLab.GW_A, charonConf("198.51.100.1", "203.0.113.2",
@@ -186,42 +186,12 @@ class NatKeepaliveNetnsTest {
     }
 
     /**
-     * hA - gA - nN - gB - hB (class comment). nN maps gA's address to its own and gA's UDP ports into 40000-40999,
-     * masquerades the rest, lets in from outside only answers, and forgets a UDP mapping after
-     * {@value #NAT_UDP_TIMEOUT_S} s of silence (conntrack's timeouts of its namespace).
+     * {@link NatLab}'s topology, and a NAT that forgets a UDP mapping after {@value #NAT_UDP_TIMEOUT_S} s of silence
+     * (conntrack's timeouts of its namespace).
      */
     private static ApplianceLab natLab() throws Exception {
-        ApplianceLab lab = ApplianceLab.empty("netns-nat-keepalive");
+        ApplianceLab lab = NatLab.create("netns-nat-keepalive", PREFIX, "h22knat", NAT_PORT_LOW, NAT_PORT_HIGH);
         try {
-            Netns hA = lab.addNamespace(PREFIX, ApplianceLab.HOST_A);
-            Netns gA = lab.addNamespace(PREFIX, ApplianceLab.GW_A);
-            Netns n = lab.addNamespace(PREFIX, NAT);
-            Netns gB = lab.addNamespace(PREFIX, ApplianceLab.GW_B);
-            Netns hB = lab.addNamespace(PREFIX, ApplianceLab.HOST_B);
-            Netns.veth(hA, "ha0", gA, "ga0");
-            Netns.veth(gA, "l1a", n, "nin");
-            Netns.veth(n, "nout", gB, "l1b");
-            Netns.veth(gB, "gb0", hB, "hb0");
-            hA.exec("ip", "addr", "add", "192.0.2.10/26", "dev", "ha0");
-            gA.exec("ip", "addr", "add", "192.0.2.1/26", "dev", "ga0");
-            gA.exec("ip", "addr", "add", "198.51.100.1/29", "dev", "l1a");
-            n.exec("ip", "addr", "add", "198.51.100.2/29", "dev", "nin");
-            n.exec("ip", "addr", "add", "203.0.113.1/29", "dev", "nout");
-            gB.exec("ip", "addr", "add", "203.0.113.2/29", "dev", "l1b");
-            gB.exec("ip", "addr", "add", "192.0.2.129/26", "dev", "gb0");
-            hB.exec("ip", "addr", "add", "192.0.2.130/26", "dev", "hb0");
-            hA.exec("ip", "route", "add", "default", "via", "192.0.2.1");
-            gA.exec("ip", "route", "add", "default", "via", "198.51.100.2");
-            hB.exec("ip", "route", "add", "default", "via", "192.0.2.129");
-            n.exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
-            lab.exec(NAT, List.of("nft", "add table ip h22knat;"
-                    + " add chain ip h22knat snatout { type nat hook postrouting priority srcnat; };"
-                    + " add rule ip h22knat snatout oifname \"nout\" meta l4proto udp snat to 203.0.113.1:" + NAT_PORT_LOW + "-"
-                    + NAT_PORT_HIGH + ";"
-                    + " add rule ip h22knat snatout oifname \"nout\" masquerade;"
-                    + " add chain ip h22knat gate { type filter hook forward priority filter; policy drop; };"
-                    + " add rule ip h22knat gate iifname \"nin\" accept;"
-                    + " add rule ip h22knat gate ct state established,related accept"), Duration.ofSeconds(10));
             // a UDP flow seen both ways is "stream" to conntrack, with its own (longer) timeout: both short
             lab.exec(NAT, List.of("sysctl", "-q", "-w", "net.netfilter.nf_conntrack_udp_timeout=" + NAT_UDP_TIMEOUT_S,
                     "net.netfilter.nf_conntrack_udp_timeout_stream=" + NAT_UDP_TIMEOUT_S), Duration.ofSeconds(10));
@@ -229,23 +199,6 @@ class NatKeepaliveNetnsTest {
         } catch (Exception | Error e) {
             lab.close();
             throw e;
-        }
-    }
-
-    /** One capture (cleartext) and one uplink interface, an ifb sink, then {@code connections:}. */
-    private static String dataPath(String capture, String captureAddress, String uplink, String uplinkAddress) {
-        return "metrics:\n  listen: \"127.0.0.1:9742\"\n"
-                + "data-path:\n  mtu: 1500\n  capture:\n    - interface: " + capture + "\n      addresses: [" + captureAddress + "]\n"
-                + "  uplinks:\n    - interface: " + uplink + "\n      addresses: [" + uplinkAddress + "]\n"
-                + "  sink:\n    interface: psink\n    type: ifb\n"
-                + "connections:\n";
-    }
-
-    private static String logs(ApplianceLab.Poolsa a, ApplianceLab.Poolsa b) {
-        try {
-            return a + ":\n" + a.log() + "\n" + b + ":\n" + b.log();
-        } catch (Exception e) {
-            return e.toString();
         }
     }
 }

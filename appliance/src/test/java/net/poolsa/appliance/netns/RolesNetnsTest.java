@@ -46,7 +46,7 @@ import net.poolsa.ike.auth.TestPki;
 class RolesNetnsTest {
     /** Namespace names start with this (unique to this test class). */
     static final String PREFIX = "h21r";
-    static final String NAT = "nN";
+    static final String NAT = NatLab.NAT;
     static final String PSK = "poolsa-roles-test-only-psk";
     /** R-U-THEREs every second (they keep the NAT's mapping), a peer dead only after 10 s (the NAT's 1.8 s outage). */
     static final String DPD = "dpd: {delay: 1s, timeout: 10s}";
@@ -63,20 +63,20 @@ class RolesNetnsTest {
 
     @Test
     void throughARealNatWithPreSharedKeysAndCertificates() throws Exception {
-        try (ApplianceLab lab = natLab()) {
+        try (ApplianceLab lab = NatLab.create("netns-roles-nat", PREFIX, "h21rnat", NAT_PORT_LOW, REMAP_PORT_LOW - 1)) {
             Path pki = pki(lab.dir());
 
             // 1. poolsa <-> poolsa, pre-shared key; gB knows gA only by the NAT's public address.
-            ApplianceLab.Poolsa a = lab.start(ApplianceLab.GW_A, lab.writeConfig(ApplianceLab.GW_A, dataPath("ga0",
+            ApplianceLab.Poolsa a = lab.start(ApplianceLab.GW_A, lab.writeConfig(ApplianceLab.GW_A, NatLab.dataPath("ga0",
                     "192.0.2.1/26", "l1a", "198.51.100.1/29") + lab.ikeConnection(ApplianceLab.GW_A, "nat", "[198.51.100.1/32]",
                     "[203.0.113.2/32]", "[192.0.2.0/26]", "[192.0.2.128/26]", IKE, ESP, PSK, "start-action: none", DPD)));
-            ApplianceLab.Poolsa b = lab.start(ApplianceLab.GW_B, lab.writeConfig(ApplianceLab.GW_B, dataPath("gb0",
+            ApplianceLab.Poolsa b = lab.start(ApplianceLab.GW_B, lab.writeConfig(ApplianceLab.GW_B, NatLab.dataPath("gb0",
                     "192.0.2.129/26", "l1b", "203.0.113.2/29") + lab.ikeConnection(ApplianceLab.GW_B, "nat", "[203.0.113.2/32]",
                     "[203.0.113.1/32]", "[192.0.2.128/26]", "[192.0.2.0/26]", IKE, ESP, PSK, "start-action: none", DPD)));
             ApplianceLab.Capture wire = lab.startCapture(ApplianceLab.GW_B, "l1b", "udp");
             HostCommands.Result r = a.control("initiate", "nat");
-            assertEquals(0, r.exitCode(), () -> r.output() + "\n" + logs(a, b));
-            traffic(lab, "poolsa behind the NAT to poolsa, PSK", true, () -> logs(a, b));
+            assertEquals(0, r.exitCode(), () -> r.output() + "\n" + NatLab.logs(a, b));
+            traffic(lab, "poolsa behind the NAT to poolsa, PSK", true, () -> NatLab.logs(a, b));
             // Both ends see the true outer endpoints: gA its own private address, gB the NAT's address and mapped port.
             Map<String, Object> ikeA = StrongSwanIkeInteropTest.ikeSa(a.status(true), "nat");
             Map<String, Object> ikeB = StrongSwanIkeInteropTest.ikeSa(b.status(true), "nat");
@@ -118,8 +118,8 @@ class RolesNetnsTest {
                     Duration.ofMillis(50)).await();
             System.out.println("[roles] NAT mapping " + mapped + " -> " + remapped + ": pings hB->hA " + afterBa.received()
                     + "/" + afterBa.transmitted() + ", hA->hB " + afterAb.received() + "/" + afterAb.transmitted());
-            assertEquals(PINGS, afterBa.received(), () -> afterBa.output() + logs(a, b));
-            assertEquals(PINGS, afterAb.received(), () -> afterAb.output() + logs(a, b));
+            assertEquals(PINGS, afterBa.received(), () -> afterBa.output() + NatLab.logs(a, b));
+            assertEquals(PINGS, afterAb.received(), () -> afterAb.output() + NatLab.logs(a, b));
             b.awaitLog("event=ike_sa_moved connection=nat .*cause=nat_mapping", Duration.ofSeconds(1));
             String statusB = b.status(false);
             assertTrue(statusB.contains("-> 203.0.113.1[" + remappedPort + "], switches"), statusB);
@@ -127,7 +127,7 @@ class RolesNetnsTest {
             a.stop();
 
             // 2. strongSwan behind the NAT initiates to poolsa, certificates.
-            ApplianceLab.Poolsa b2 = lab.start(ApplianceLab.GW_B, lab.writeConfig(ApplianceLab.GW_B, dataPath("gb0", "192.0.2.129/26",
+            ApplianceLab.Poolsa b2 = lab.start(ApplianceLab.GW_B, lab.writeConfig(ApplianceLab.GW_B, NatLab.dataPath("gb0", "192.0.2.129/26",
                     "l1b", "203.0.113.2/29") + certificateConnection(lab, pki, ApplianceLab.GW_B, "gwb", "CN=gwa",
                     "[203.0.113.2/32]", "[203.0.113.1/32]", "[192.0.2.128/26]", "[192.0.2.0/25]")));
             StrongSwanLab charonA = StrongSwanLab.start(lab, ApplianceLab.GW_A, charonConf(lab, ApplianceLab.GW_A, pki, "gwa", "CN=gwb",
@@ -148,7 +148,7 @@ class RolesNetnsTest {
             // 3. poolsa behind the NAT initiates to strongSwan, certificates.
             StrongSwanLab charonB = StrongSwanLab.start(lab, ApplianceLab.GW_B, charonConf(lab, ApplianceLab.GW_B, pki, "gwb", "CN=gwa",
                     "203.0.113.2", "203.0.113.1", "192.0.2.128/26", "192.0.2.0/26", null));
-            ApplianceLab.Poolsa a3 = lab.start(ApplianceLab.GW_A, lab.writeConfig(ApplianceLab.GW_A, dataPath("ga0",
+            ApplianceLab.Poolsa a3 = lab.start(ApplianceLab.GW_A, lab.writeConfig(ApplianceLab.GW_A, NatLab.dataPath("ga0",
                     "192.0.2.1/26", "l1a", "198.51.100.1/29") + certificateConnection(lab, pki, ApplianceLab.GW_A, "gwa",
                     "CN=gwb", "[198.51.100.1/32]", "[203.0.113.2/32]", "[192.0.2.0/26]", "[192.0.2.128/26]")));
             HostCommands.Result r3 = a3.control("initiate", "gw");
@@ -171,8 +171,8 @@ class RolesNetnsTest {
             ApplianceLab.Poolsa p2 = lab.start("h2", lab.writeConfig("h2", hostConfig(lab, "h2", "e2", "2", "1")));
             ApplianceLab.Capture wire = lab.startCapture("h2", "e2", "ip");
             HostCommands.Result r = p1.control("initiate", "host");
-            assertEquals(0, r.exitCode(), () -> r.output() + "\n" + logs(p1, p2));
-            assertTrue(lab.waitForPing("h1", "198.51.100.1", "198.51.100.2", Duration.ofSeconds(15)), () -> logs(p1, p2));
+            assertEquals(0, r.exitCode(), () -> r.output() + "\n" + NatLab.logs(p1, p2));
+            assertTrue(lab.waitForPing("h1", "198.51.100.1", "198.51.100.2", Duration.ofSeconds(15)), () -> NatLab.logs(p1, p2));
             ApplianceLab.PingResult one = lab.startPing("h1", "198.51.100.1", "198.51.100.2", PINGS, Duration.ofMillis(50)).await();
             ApplianceLab.PingResult two = lab.startPing("h2", "198.51.100.2", "198.51.100.1", PINGS, Duration.ofMillis(50)).await();
             lab.startUdpEcho("h2", "198.51.100.2", 7000);
@@ -219,59 +219,6 @@ class RolesNetnsTest {
                 + lab.ikeConnection(host, "host", "[198.51.100." + own + "/32]", "[198.51.100." + peer + "/32]",
                         "[198.51.100." + own + "/32]", "[198.51.100." + peer + "/32]", IKE, ESP, PSK, "start-action: none")
                 .replace("mode: tunnel", "mode: transport");
-    }
-
-    /**
-     * hA - gA - nN - gB - hB (class comment). nN maps gA's source address to its own and every UDP port of gA into
-     * 40000-40999 (so 500 and 4500 change too), masquerades the rest, and forwards nothing from outside in that is not
-     * an answer: gB reaches gA only through the mappings gA's own packets made.
-     */
-    private static ApplianceLab natLab() throws Exception {
-        ApplianceLab lab = ApplianceLab.empty("netns-roles-nat");
-        try {
-            Netns hA = lab.addNamespace(PREFIX, ApplianceLab.HOST_A);
-            Netns gA = lab.addNamespace(PREFIX, ApplianceLab.GW_A);
-            Netns n = lab.addNamespace(PREFIX, NAT);
-            Netns gB = lab.addNamespace(PREFIX, ApplianceLab.GW_B);
-            Netns hB = lab.addNamespace(PREFIX, ApplianceLab.HOST_B);
-            Netns.veth(hA, "ha0", gA, "ga0");
-            Netns.veth(gA, "l1a", n, "nin");
-            Netns.veth(n, "nout", gB, "l1b");
-            Netns.veth(gB, "gb0", hB, "hb0");
-            hA.exec("ip", "addr", "add", "192.0.2.10/26", "dev", "ha0");
-            gA.exec("ip", "addr", "add", "192.0.2.1/26", "dev", "ga0");
-            gA.exec("ip", "addr", "add", "198.51.100.1/29", "dev", "l1a");
-            n.exec("ip", "addr", "add", "198.51.100.2/29", "dev", "nin");
-            n.exec("ip", "addr", "add", "203.0.113.1/29", "dev", "nout");
-            gB.exec("ip", "addr", "add", "203.0.113.2/29", "dev", "l1b");
-            gB.exec("ip", "addr", "add", "192.0.2.129/26", "dev", "gb0");
-            hB.exec("ip", "addr", "add", "192.0.2.130/26", "dev", "hb0");
-            hA.exec("ip", "route", "add", "default", "via", "192.0.2.1");
-            gA.exec("ip", "route", "add", "default", "via", "198.51.100.2");
-            hB.exec("ip", "route", "add", "default", "via", "192.0.2.129");
-            n.exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
-            lab.exec(NAT, List.of("nft", "add table ip h21rnat;"
-                    + " add chain ip h21rnat snatout { type nat hook postrouting priority srcnat; };"
-                    + " add rule ip h21rnat snatout oifname \"nout\" meta l4proto udp snat to 203.0.113.1:" + NAT_PORT_LOW + "-"
-                    + (REMAP_PORT_LOW - 1) + ";"
-                    + " add rule ip h21rnat snatout oifname \"nout\" masquerade;"
-                    + " add chain ip h21rnat gate { type filter hook forward priority filter; policy drop; };"
-                    + " add rule ip h21rnat gate iifname \"nin\" accept;"
-                    + " add rule ip h21rnat gate ct state established,related accept"), Duration.ofSeconds(10));
-            return lab;
-        } catch (Exception | Error e) {
-            lab.close();
-            throw e;
-        }
-    }
-
-    /** One capture (cleartext) and one uplink interface, an ifb sink, then {@code connections:}. */
-    private static String dataPath(String capture, String captureAddress, String uplink, String uplinkAddress) {
-        return "metrics:\n  listen: \"127.0.0.1:9742\"\n"
-                + "data-path:\n  mtu: 1500\n  capture:\n    - interface: " + capture + "\n      addresses: [" + captureAddress + "]\n"
-                + "  uplinks:\n    - interface: " + uplink + "\n      addresses: [" + uplinkAddress + "]\n"
-                + "  sink:\n    interface: psink\n    type: ifb\n"
-                + "connections:\n";
     }
 
     /**
@@ -421,14 +368,6 @@ class RolesNetnsTest {
         List<Object> children = (List<Object>) ikeSa.get("children");
         assertEquals(1, children.size(), ikeSa.toString());
         return (Map<String, Object>) ((Map<String, Object>) children.get(0)).get("outbound");
-    }
-
-    private static String logs(ApplianceLab.Poolsa a, ApplianceLab.Poolsa b) {
-        try {
-            return a + ":\n" + a.log() + "\n" + b + ":\n" + b.log();
-        } catch (Exception e) {
-            return e.toString();
-        }
     }
 
     private static String logs(ApplianceLab.Poolsa a, StrongSwanLab charon) {
