@@ -108,19 +108,7 @@ class NatTraversalTest {
         InetAddress nat = new InetSocketAddress("198.51.100.99", 0).getAddress();
         int[] shift = {10000};
         List<Integer> bSentTo = new java.util.ArrayList<>();
-        g.wire.nat = d -> {
-            if (d.from().getAddress().getHostAddress().equals("192.0.2.1")) {
-                return new Wire.Datagram(new InetSocketAddress(nat, d.from().getPort() + shift[0]), d.to(), d.bytes());
-            }
-            if (d.to().getAddress().equals(nat)) {
-                bSentTo.add(d.to().getPort());
-                int port = d.to().getPort() - shift[0];
-                // the NAT drops what comes to a mapping it no longer has
-                return port == 500 || port == 4500 ? new Wire.Datagram(d.from(), new InetSocketAddress("192.0.2.1", port),
-                        d.bytes()) : null;
-            }
-            return d;
-        };
+        g.wire.nat = remappingNat(nat, shift, bSentTo);
         Dpd dpd = new Dpd(1000, 10_000, Dpd.Action.CLEAR);
         g.configure(Conn.of("192.0.2.1", "192.0.2.2", "198.51.100.0/25", "203.0.113.0/24").dpd(dpd),
                 Conn.of("192.0.2.2", "198.51.100.99", "203.0.113.0/24", "198.51.100.0/25").dpd(dpd));
@@ -152,18 +140,7 @@ class NatTraversalTest {
         Gateways g = new Gateways();
         InetAddress nat = new InetSocketAddress("198.51.100.99", 0).getAddress();
         List<Integer> bSentTo = new java.util.ArrayList<>();
-        g.wire.nat = d -> {
-            if (d.from().getAddress().getHostAddress().equals("192.0.2.1")) {
-                return new Wire.Datagram(new InetSocketAddress(nat, d.from().getPort() + 10000), d.to(), d.bytes());
-            }
-            if (d.to().getAddress().equals(nat)) {
-                bSentTo.add(d.to().getPort());
-                int port = d.to().getPort() - 10000;
-                return port == 500 || port == 4500 ? new Wire.Datagram(d.from(), new InetSocketAddress("192.0.2.1", port),
-                        d.bytes()) : null;
-            }
-            return d;
-        };
+        g.wire.nat = remappingNat(nat, new int[] {10000}, bSentTo);
         Dpd dpd = new Dpd(1000, 10_000, Dpd.Action.CLEAR);
         g.configure(Conn.of("192.0.2.1", "192.0.2.2", "198.51.100.0/25", "203.0.113.0/24").dpd(dpd),
                 Conn.of("192.0.2.2", "198.51.100.99", "203.0.113.0/24", "198.51.100.0/25").dpd(dpd));
@@ -211,17 +188,7 @@ class NatTraversalTest {
         Gateways g = new Gateways();
         InetAddress nat = new InetSocketAddress("198.51.100.99", 0).getAddress();
         int[] shift = {10000};
-        g.wire.nat = d -> {
-            if (d.from().getAddress().getHostAddress().equals("192.0.2.1")) {
-                return new Wire.Datagram(new InetSocketAddress(nat, d.from().getPort() + shift[0]), d.to(), d.bytes());
-            }
-            if (d.to().getAddress().equals(nat)) {
-                int port = d.to().getPort() - shift[0];
-                return port == 500 || port == 4500 ? new Wire.Datagram(d.from(), new InetSocketAddress("192.0.2.1", port),
-                        d.bytes()) : null;
-            }
-            return d;
-        };
+        g.wire.nat = remappingNat(nat, shift, new java.util.ArrayList<>());
         net.poolsa.esp.sa.Lifetime lt = net.poolsa.esp.sa.Lifetime.ofSeconds(100, 200);
         // A rekeys first: up to half the soft time early; B only at the soft time
         g.configure(Conn.of("192.0.2.1", "192.0.2.2", "198.51.100.0/25", "203.0.113.0/24").lifetime(lt)
@@ -239,5 +206,27 @@ class NatTraversalTest {
         for (SecurityAssociation sa : bOut) {
             assertEquals(new UdpEncapsulation(4500, 24500), sa.udpEncapsulation(), "B's outbound " + sa);
         }
+    }
+
+    /**
+     * A NAT at {@code nat} in front of A (192.0.2.1) that maps A's port P to P + {@code shift[0]} (a test changes the
+     * shift to make the NAT map A anew), lets in only what comes to a current mapping of A's ports 500 and 4500, and
+     * records in {@code sentTo} every port B sent to at the NAT.
+     */
+    private static java.util.function.UnaryOperator<Wire.Datagram> remappingNat(InetAddress nat, int[] shift,
+                                                                             List<Integer> sentTo) {
+        return d -> {
+            if (d.from().getAddress().getHostAddress().equals("192.0.2.1")) {
+                return new Wire.Datagram(new InetSocketAddress(nat, d.from().getPort() + shift[0]), d.to(), d.bytes());
+            }
+            if (d.to().getAddress().equals(nat)) {
+                sentTo.add(d.to().getPort());
+                int port = d.to().getPort() - shift[0];
+                // the NAT drops what comes to a mapping it no longer has
+                return port == 500 || port == 4500 ? new Wire.Datagram(d.from(), new InetSocketAddress("192.0.2.1", port),
+                        d.bytes()) : null;
+            }
+            return d;
+        };
     }
 }
