@@ -34,13 +34,6 @@ final class IkeConfigReader {
     /** Longest {@code dpd.delay} and {@code dpd.timeout}: a day. */
     static final long MAX_DPD_MILLIS = 86_400_000L;
 
-    /**
-     * {@code dpd:} of a connection (null when the block is absent). An IKE-keyed connection has DPD by default, with
-     * the timers of {@code data-path.failover}: R-U-THEREs every {@code idle-probe-interval}, the peer dead after
-     * {@code detect-multiplier} of them without answer (RFC 3706 answers are the evidence that keeps its paths up).
-     * {@code delay: 0} turns it off. Durations as elsewhere ({@code 200ms}, {@code 1s}); a bare number is seconds, as
-     * swanctl's {@code dpd_delay}. A manually keyed connection has none.
-     */
     /** Shortest {@code ike.nat-keepalive} (other than 0, off): no NAT forgets a mapping within a second. */
     static final long MIN_NAT_KEEPALIVE_MILLIS = 1000;
     /** Longest {@code ike.nat-keepalive}: an hour, far past the UDP timeout of any NAT (often 30 to 120 s). */
@@ -64,6 +57,13 @@ final class IkeConfigReader {
         return new IkeSettings(keepalive);
     }
 
+    /**
+     * {@code dpd:} of a connection (null when the block is absent). An IKE-keyed connection has DPD by default, with
+     * the timers of {@code data-path.failover}: R-U-THEREs every {@code idle-probe-interval}, the peer dead after
+     * {@code detect-multiplier} of them without answer (RFC 3706 answers are the evidence that keeps its paths up).
+     * {@code delay: 0} turns it off. Durations as elsewhere ({@code 200ms}, {@code 1s}); a bare number is seconds, as
+     * swanctl's {@code dpd_delay}. A manually keyed connection has none.
+     */
     static DpdConfig dpd(ConfigNode n, PathTimers failover, boolean ike) throws ConfigException {
         if (n == null) {
             return ike ? new DpdConfig(failover.idleProbeInterval().toMillis(),
