@@ -17,8 +17,8 @@
 # EMIT_MODES runs every poolsa case once per emit path (raw, packet, packet-bypass, xdp: -Dpoolsa.emit=MODE), the
 # case name then ending in -MODE, e.g. EMIT_MODES="raw packet" for the raw-socket vs TX-ring comparison in one run;
 # WARMUP_SECS (default 3) is the unmeasured traffic before each case (more on a loaded machine, where the gateways'
-# JIT compilers get little CPU and a short warm-up measures interpreted code); PERF_SECS=N records gateway A with
-# perf for N (at most SECONDS) seconds of each case's TCP test (OUTDIR/CASE-gwA.perf; perf script -i ... | bench/datapath/perfsplit.py;
+# JIT compilers get little CPU and a short warm-up measures interpreted code); PERF_SECS=N records gateway A (PERF_GW=B: B) with
+# perf for N (at most SECONDS) seconds of each case's TCP test (OUTDIR/CASE-gwA.perf or -gwB.perf; perf script -i ... | bench/datapath/perfsplit.py;
 # perf slows the gateway: take throughput from a run without it; the gateways write /tmp/perf-PID.map at exit, so
 # perf script names the JIT-compiled Java methods);
 # FIXED_MBPS=N adds, per case, SECS seconds without traffic, then a UDP test at N Mbit/s offered (1400-byte datagrams,
@@ -135,8 +135,10 @@ run_case() {
     if [ -n "$fa" ]; then na=$(sa_packets "$fa"); nb=$(sa_packets "$fb"); fi
     local perfpid=""
     if [ -n "${PERF_SECS:-}" ] && [ -n "$pa" ]; then
-        # perf record of gateway A from the start of the TCP test (bench/datapath/perfsplit.py reads it)
-        perf record -q -g -p "$pa" -o "$OUT/$name-gwA.perf" -- sleep "$PERF_SECS" >"$OUT/$name-perf.log" 2>&1 &
+        # perf record of gateway A (PERF_GW=B: gateway B) from the start of the TCP test (bench/datapath/perfsplit.py reads it)
+        local pgw=${PERF_GW:-A} ppid=$pa
+        [ "$pgw" = B ] && ppid=$pb
+        perf record -q -g -p "$ppid" -o "$OUT/$name-gw$pgw.perf" -- sleep "$PERF_SECS" >"$OUT/$name-perf.log" 2>&1 &
         perfpid=$!
         PIDS+=($perfpid)
     fi
@@ -149,7 +151,7 @@ run_case() {
     wait "$pingpid" || prc=$?
     [ "$prc" = 0 ] || [ "$prc" = 1 ] || die "$name: ping under load exited with status $prc ($(tail -n 2 "$OUT/$name-ping-load.txt" | tr '\n' ' '))"
     if [ -n "$perfpid" ]; then
-        wait "$perfpid" || die "$name: perf record of gateway A failed (see $OUT/$name-perf.log)"
+        wait "$perfpid" || die "$name: perf record of gateway ${PERF_GW:-A} failed (see $OUT/$name-perf.log)"
     fi
     iperf "$OUT/$name-udp.json" -u -b 0 -l 1400 -t "$SECS"
     local cpu="" perpkt=""

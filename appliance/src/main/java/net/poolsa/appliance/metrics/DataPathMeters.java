@@ -157,7 +157,8 @@ public final class DataPathMeters {
 
     /**
      * The emit path's counters: IPsec packets sent through the uplinks' transmit rings and through the raw sockets
-     * (the fallback, or the mode chosen), summed over the data plane's event loops (one emitter each). Plain counters
+     * (the fallback, or the mode chosen), and the same for decapsulated packets towards the cleartext side, summed
+     * over the data plane's event loops (one emitter each). Plain counters
      * of the loops, read without a lock: a scrape may lag by a batch.
      */
     public void emitter(List<UplinkEmitter> emitters) {
@@ -170,6 +171,14 @@ public final class DataPathMeters {
         FunctionCounter.builder("poolsa.emit.packets", this, m -> m.emitters.stream().mapToLong(UplinkEmitter::rawIpsecPackets).sum())
                 .tag("path", "raw")
                 .baseUnit("packets").description("IPsec packets sent to the uplinks, by emit path").register(registry);
+        FunctionCounter.builder("poolsa.emit.decapsulated.packets", this,
+                        m -> m.emitters.stream().mapToLong(UplinkEmitter::decapsulatedRingPackets).sum())
+                .tag("path", "ring")
+                .baseUnit("packets").description("Decapsulated packets sent to the cleartext side, by emit path").register(registry);
+        FunctionCounter.builder("poolsa.emit.decapsulated.packets", this,
+                        m -> m.emitters.stream().mapToLong(UplinkEmitter::decapsulatedRawPackets).sum())
+                .tag("path", "raw")
+                .baseUnit("packets").description("Decapsulated packets sent to the cleartext side, by emit path").register(registry);
     }
 
     /**

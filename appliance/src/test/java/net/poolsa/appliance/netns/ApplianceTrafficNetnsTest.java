@@ -114,6 +114,14 @@ class ApplianceTrafficNetnsTest {
                 assertTrue(ring + raw >= 0.99 * sealed && ring + raw <= sealed, gw + ": ring " + ring + " + raw " + raw
                         + " against " + sealed + " sealed");
                 assertTrue(ring >= 0.9 * sealed, gw + ": ring " + ring + " of " + sealed + " sealed");
+                // And every packet the SAs opened left towards the host, through the host link's ring but for the
+                // first ones to each host (until its neighbour entry is known) and those a stale entry re-confirms.
+                double opened = gw.metric("poolsa_packets_total{connection=\"demo\",direction=\"in\"}");
+                double decapsulatedRing = gw.metric("poolsa_emit_decapsulated_packets_total{path=\"ring\"}");
+                double decapsulatedRaw = gw.metric("poolsa_emit_decapsulated_packets_total{path=\"raw\"}");
+                assertTrue(decapsulatedRing + decapsulatedRaw >= 0.99 * opened && decapsulatedRing + decapsulatedRaw <= opened,
+                        gw + ": decapsulated ring " + decapsulatedRing + " + raw " + decapsulatedRaw + " against " + opened + " opened");
+                assertTrue(decapsulatedRing >= 0.9 * opened, gw + ": decapsulated ring " + decapsulatedRing + " of " + opened + " opened");
                 // The default number of loops (the core count, at most 4), and the hand-off counter is exported.
                 assertEquals(DataPlaneConfig.defaultEventLoops(), gw.metric("poolsa_datapath_event_loops"), 0.0, gw + ": event loops");
                 assertTrue(gw.metrics().contains("\npoolsa_datapath_handoff_packets_total"), gw + ": hand-off counter exported");

@@ -205,7 +205,7 @@ final class Neighbours implements Closeable {
         }
         Uplink u = uplinks.get(r.oif());
         if (u == null) {
-            publish(d, null, "raw socket: leaves through ifindex " + r.oif() + ", not an uplink with a ring");
+            publish(d, null, "raw socket: leaves through ifindex " + r.oif() + ", not an interface with a ring");
             return;
         }
         if (r.gateway() != null && r.gateway().length != d.address.length) {

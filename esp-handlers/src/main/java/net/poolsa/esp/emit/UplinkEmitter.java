@@ -34,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * byte for byte as the raw socket would have sent it. IPsec packets to one destination keep their order when they
  * switch between the ring and the raw socket (the other path is flushed first).
  *
+ * <p>{@link #decapsulated()} is the same path for the packets the SAs opened, of any protocol, towards the cleartext
+ * side's interfaces (rings opened on them at start): the raw socket's {@code sendmsg} per packet, with a route lookup the
+ * kernel does not cache for an {@code IP_HDRINCL} socket to an on-link host, was the receiving gateway's largest cost.
+ * Local, broadcast and multicast destinations, and whatever the rings cannot send identically, keep the raw socket.
+ *
  * <p>A full ring (the kernel has not freed frames yet) drops the packet as {@link DropReason#OVERLOAD}: the event loop
  * never waits. When no ring can be set up, everything goes to the raw socket; the reason is logged once.
  * Not thread-safe: used from the event loop, like the raw emitter. {@link #close()} does not close the raw emitter.
@@ -100,11 +105,24 @@ public final class UplinkEmitter implements PacketSink, Closeable {
     private final Neighbours neighbours;
     private final String description;
     private final RateLimitedLog logLimit = RateLimitedLog.perTenSeconds(2);
-    /** The raw socket holds IPsec packets not yet flushed: a ring frame must not overtake them. */
-    private boolean rawHoldsIpsec;
+    /** The raw socket holds packets the rings could have taken, not yet flushed: a ring frame must not overtake them. */
+    private boolean rawHoldsQueued;
     private boolean tableFullLogged;
     private long ringPackets;
     private long rawIpsecPackets;
+    private long decapsulatedRingPackets;
+    private long decapsulatedRawPackets;
+    private final PacketSink decapsulated = new PacketSink() {
+        @Override
+        public void send(ByteBuf p) {
+            UplinkEmitter.this.send(p, true);
+        }
+
+        @Override
+        public void flush() {
+            UplinkEmitter.this.flush();
+        }
+    };
     private long overloadDrops;
     private long refusedFrames;
     private long kicks;
@@ -133,12 +151,27 @@ public final class UplinkEmitter implements PacketSink, Closeable {
      * @param fwmark the raw socket's SO_MARK: routes are looked up with it, and ring frames carry it (skb mark, for tc)
      */
     public static UplinkEmitter open(Mode mode, List<String> uplinkInterfaces, RawSocketEmitter raw, int fwmark, DropListener drops) {
-        return open(mode, uplinkInterfaces, raw, fwmark, drops, RING_FRAMES);
+        return open(mode, uplinkInterfaces, List.of(), raw, fwmark, drops, RING_FRAMES);
+    }
+
+    /**
+     * As {@link #open(Mode, List, RawSocketEmitter, int, DropListener)}, with rings also on {@code decapsulatedInterfaces}
+     * (the cleartext side's interfaces) for {@link #decapsulated()}; those that are not Ethernet or refuse a ring are
+     * left to the raw socket, logged once.
+     */
+    public static UplinkEmitter open(Mode mode, List<String> uplinkInterfaces, List<String> decapsulatedInterfaces,
+                                     RawSocketEmitter raw, int fwmark, DropListener drops) {
+        return open(mode, uplinkInterfaces, decapsulatedInterfaces, raw, fwmark, drops, RING_FRAMES);
     }
 
     /** With {@code ringFrames} frames per ring (a power of two; tests use small rings to fill them). */
     static UplinkEmitter open(Mode mode, List<String> uplinkInterfaces, RawSocketEmitter raw, int fwmark, DropListener drops,
                               int ringFrames) {
+        return open(mode, uplinkInterfaces, List.of(), raw, fwmark, drops, ringFrames);
+    }
+
+    static UplinkEmitter open(Mode mode, List<String> uplinkInterfaces, List<String> decapsulatedInterfaces, RawSocketEmitter raw,
+                              int fwmark, DropListener drops, int ringFrames) {
         if (mode == Mode.RAW) {
             LOG.info("emit: raw sockets with sendmmsg (emit mode raw)");
             return new UplinkEmitter(raw, drops, new TxRing[0], null, null, "raw sockets (emit mode raw)");
@@ -146,16 +179,20 @@ public final class UplinkEmitter implements PacketSink, Closeable {
         List<TxRing> rings = new ArrayList<>();
         List<Neighbours.Uplink> uplinks = new ArrayList<>();
         List<String> problems = new ArrayList<>();
+        List<String> cleartextProblems = new ArrayList<>();
+        LinkedHashSet<String> names = new LinkedHashSet<>(uplinkInterfaces);
+        names.addAll(decapsulatedInterfaces);
         try (Netlink nl = Netlink.open(0, 1000)) {
-            for (String name : new LinkedHashSet<>(uplinkInterfaces)) {
+            for (String name : names) {
+                List<String> why = uplinkInterfaces.contains(name) ? problems : cleartextProblems;
                 int ifindex = LibC.if_nametoindex(name);
                 Netlink.Link link = ifindex == 0 ? null : nl.link(ifindex);
                 if (link == null) {
-                    problems.add(name + ": no such interface");
+                    why.add(name + ": no such interface");
                     continue;
                 }
                 if (link.type() != Netlink.ARPHRD_ETHER) {
-                    problems.add(name + ": link type " + link.type() + " is not Ethernet");
+                    why.add(name + ": link type " + link.type() + " is not Ethernet");
                     continue;
                 }
                 try {
@@ -163,7 +200,7 @@ public final class UplinkEmitter implements PacketSink, Closeable {
                     uplinks.add(new Neighbours.Uplink(name, ifindex, rings.size(), r.frameCapacity()));
                     rings.add(r);
                 } catch (RuntimeException e) {
-                    problems.add(name + ": " + e.getMessage());
+                    why.add(name + ": " + e.getMessage());
                 }
             }
         } catch (RuntimeException e) {
@@ -187,6 +224,9 @@ public final class UplinkEmitter implements PacketSink, Closeable {
         }
         if (!problems.isEmpty()) {
             LOG.warn("emit: raw sockets for the uplinks without a {} ring: {}", mode.label(), String.join("; ", problems));
+        }
+        if (!cleartextProblems.isEmpty()) {
+            LOG.info("emit: decapsulated packets through these interfaces take the raw socket: {}", String.join("; ", cleartextProblems));
         }
         StringBuilder d = new StringBuilder();
         for (TxRing r : rings) {
@@ -231,12 +271,30 @@ public final class UplinkEmitter implements PacketSink, Closeable {
      */
     @Override
     public void send(ByteBuf p) {
+        send(p, false);
+    }
+
+    /**
+     * The sink for decapsulated packets (the uplinks' pipelines): every IP packet, whatever its protocol, goes into a
+     * ring frame when its destination has a usable next hop behind an interface with a ring, else to the raw socket,
+     * keeping the order of each destination's packets across the two. Shares this emitter's rings, table and batches.
+     */
+    public PacketSink decapsulated() {
+        return decapsulated;
+    }
+
+    private void send(ByteBuf p, boolean anyProtocol) {
+        int ri = p.readerIndex();
+        int len = p.readableBytes();
         if (rings.length == 0) {
+            if (anyProtocol) {
+                decapsulatedRawPackets++;
+            } else if (ipsec(p, ri, len)) {
+                rawIpsecPackets++;
+            }
             raw.send(p);
             return;
         }
-        int ri = p.readerIndex();
-        int len = p.readableBytes();
         if (len < 20) {
             raw.send(p); // counts the drop
             return;
@@ -248,7 +306,11 @@ public final class UplinkEmitter implements PacketSink, Closeable {
             int ihl = (b0 & 0xf) * 4;
             int flags = p.getUnsignedShort(ri + 6);
             boolean firstFragment = (flags & 0x1fff) == 0;
-            if (ihl < 20 || ihl > len || !ipsec(p.getUnsignedByte(ri + 9), firstFragment, p, ri + ihl, len - ihl)) {
+            if (ihl < 20 || ihl > len) {
+                raw.send(p);
+                return;
+            }
+            if (!anyProtocol && !ipsec(p.getUnsignedByte(ri + 9), firstFragment, p, ri + ihl, len - ihl)) {
                 raw.send(p);
                 return;
             }
@@ -256,16 +318,16 @@ public final class UplinkEmitter implements PacketSink, Closeable {
             d = table.find4(address);
             if (d == null) {
                 added(table.add4(address));
-                ipsecViaRaw(p);
+                viaRaw(p, anyProtocol);
                 return;
             }
             // What the raw socket rewrites (raw(7)) goes there, so that the wire sees the kernel's version of it.
             if (p.getUnsignedShort(ri + 2) != len || p.getUnsignedShort(ri + 4) == 0 && (flags & 0x4000) == 0 || p.getInt(ri + 12) == 0) {
-                ipsecViaRaw(p);
+                viaRaw(p, anyProtocol);
                 return;
             }
         } else if (b0 >>> 4 == 6 && len >= 40) {
-            if (!ipsec(p.getUnsignedByte(ri + 6), true, p, ri + 40, len - 40)) {
+            if (!anyProtocol && !ipsec(p.getUnsignedByte(ri + 6), true, p, ri + 40, len - 40)) {
                 raw.send(p);
                 return;
             }
@@ -274,7 +336,7 @@ public final class UplinkEmitter implements PacketSink, Closeable {
             d = table.find6(hi, lo);
             if (d == null) {
                 added(table.add6(hi, lo));
-                ipsecViaRaw(p);
+                viaRaw(p, anyProtocol);
                 return;
             }
         } else {
@@ -286,11 +348,11 @@ public final class UplinkEmitter implements PacketSink, Closeable {
         if (confirm != d.confirmsSeen) {
             d.confirmsSeen = confirm;
             confirmations++;
-            ipsecViaRaw(p);
+            viaRaw(p, anyProtocol);
             return;
         }
         if (h == null || len > h.maxPacket) {
-            ipsecViaRaw(p);
+            viaRaw(p, anyProtocol);
             return;
         }
         TxRing r = rings[h.ring];
@@ -303,9 +365,9 @@ public final class UplinkEmitter implements PacketSink, Closeable {
                 return;
             }
         }
-        if (rawHoldsIpsec) {
+        if (rawHoldsQueued) {
             raw.flush();
-            rawHoldsIpsec = false;
+            rawHoldsQueued = false;
         }
         ByteBuffer f = r.frames();
         f.putLong(off, h.header0);
@@ -323,11 +385,29 @@ public final class UplinkEmitter implements PacketSink, Closeable {
             ipv4Checksum(f, ip);
         }
         r.commit(off, NextHop.ETH_HEADER + len);
-        ringPackets++;
+        if (anyProtocol) {
+            decapsulatedRingPackets++;
+        } else {
+            ringPackets++;
+        }
         p.release();
         if (r.queued() >= BATCH) {
             kick(r);
         }
+    }
+
+    /** Whether the IP packet at {@code ri} is ESP, AH or ESP in UDP (the counters of the ring-less emitter). */
+    private static boolean ipsec(ByteBuf p, int ri, int len) {
+        if (len < 20) {
+            return false;
+        }
+        int b0 = p.getUnsignedByte(ri);
+        if (b0 >>> 4 == 4) {
+            int ihl = (b0 & 0xf) * 4;
+            return ihl >= 20 && ihl <= len
+                    && ipsec(p.getUnsignedByte(ri + 9), (p.getUnsignedShort(ri + 6) & 0x1fff) == 0, p, ri + ihl, len - ihl);
+        }
+        return b0 >>> 4 == 6 && len >= 40 && ipsec(p.getUnsignedByte(ri + 6), true, p, ri + 40, len - 40);
     }
 
     private static boolean ipsec(int protocol, boolean firstFragment, ByteBuf p, int l4, int l4Length) {
@@ -356,15 +436,19 @@ public final class UplinkEmitter implements PacketSink, Closeable {
         }
     }
 
-    /** An IPsec packet the rings do not take: ring frames queued before it leave first. */
-    private void ipsecViaRaw(ByteBuf p) {
+    /** A packet the rings could take but do not: ring frames queued before it leave first. */
+    private void viaRaw(ByteBuf p, boolean decapsulated) {
         for (TxRing r : rings) {
             if (r.queued() > 0) {
                 kick(r);
             }
         }
-        rawIpsecPackets++;
-        rawHoldsIpsec = true;
+        if (decapsulated) {
+            decapsulatedRawPackets++;
+        } else {
+            rawIpsecPackets++;
+        }
+        rawHoldsQueued = true;
         raw.send(p);
     }
 
@@ -404,7 +488,7 @@ public final class UplinkEmitter implements PacketSink, Closeable {
             }
         }
         raw.flush();
-        rawHoldsIpsec = false;
+        rawHoldsQueued = false;
     }
 
     /** IPsec packets sent as ring frames. */
@@ -415,6 +499,19 @@ public final class UplinkEmitter implements PacketSink, Closeable {
     /** IPsec packets that took the raw socket (unresolved or re-confirmed next hop, larger than the MTU, ...). */
     public long rawIpsecPackets() {
         return rawIpsecPackets;
+    }
+
+    /** Packets of {@link #decapsulated()} sent as ring frames. */
+    public long decapsulatedRingPackets() {
+        return decapsulatedRingPackets;
+    }
+
+    /**
+     * Packets of {@link #decapsulated()} that took the raw socket: no ring on their interface, a local, broadcast or
+     * multicast route, an unresolved or re-confirmed next hop, larger than the MTU, ...
+     */
+    public long decapsulatedRawPackets() {
+        return decapsulatedRawPackets;
     }
 
     /** IPsec packets sent through the raw socket so that the kernel re-confirms a stale neighbour (in {@link #rawIpsecPackets()}). */

@@ -93,6 +93,8 @@ public final class DataPlane implements AutoCloseable {
     static final Duration HOUSEKEEPING_PERIOD = Duration.ofMillis(100);
     /** The path timer never fires sooner than this after the last run: bounds its cost when deadlines pile up. */
     private static final long MIN_PATH_TICK_NANOS = 1_000_000L;
+    /** System property: {@code ring} sends decapsulated packets through TX rings (the default), {@code raw} through raw sockets. */
+    public static final String DECAPSULATED_EMIT_PROPERTY = "poolsa.emit.decapsulated";
     private static final Logger LOG = LoggerFactory.getLogger(DataPlane.class);
 
     /** Builds the crypto stage; called once per event loop thread (e.g. {@code IpsecProcessor} per thread). */
@@ -161,12 +163,14 @@ public final class DataPlane implements AutoCloseable {
             int n = loopCount();
             int mark = config.manageHost() ? HostDivert.FWMARK : 0;
             List<String> uplinkNames = config.uplinks().stream().map(DataPlaneConfig.Uplink::interfaceName).toList();
+            List<String> cleartextNames = tun == null && decapsulatedThroughRings() ? cleartextInterfaces(uplinkNames) : List.of();
             for (int i = 0; i < n; i++) {
                 // Per loop: raw sockets batch per sendmmsg and TX rings have one producer each (packet(7)).
                 RawSocketEmitter raw = new RawSocketEmitter(listener, mark);
                 emitters.add(raw);
-                // ESP/AH towards the uplinks through TX rings (raw socket fallback); probes and decapsulated packets stay raw.
-                uplinkEmitters.add(UplinkEmitter.open(UplinkEmitter.Mode.configured(), uplinkNames, raw, mark, listener));
+                // ESP/AH towards the uplinks and decapsulated packets towards the cleartext side through TX rings (raw
+                // socket fallback); path probes stay raw.
+                uplinkEmitters.add(UplinkEmitter.open(UplinkEmitter.Mode.configured(), uplinkNames, cleartextNames, raw, mark, listener));
                 // epoll loops: the captures are read on the loop's own epoll_wait, without waker threads (PolledChannel)
                 loops.add(PolledChannel.newEventLoop(new DefaultThreadFactory(n == 1 ? "poolsa-dataplane" : "poolsa-dataplane-" + i, true)));
             }
@@ -249,7 +253,7 @@ public final class DataPlane implements AutoCloseable {
                 int group = -1;
                 for (int i = 0; i < n; i++) {
                     PcapChannel ch = new PcapChannel(uplink, UPLINK_FILTER, PcapHandle.PcapDirection.IN,
-                            tun != null ? tun : emitters.get(i), listener, config.immediateCapture());
+                            tun != null ? tun : uplinkEmitters.get(i).decapsulated(), listener, config.immediateCapture());
                     channels.add(ch);
                     channelLoops.add(i);
                     if (n > 1) {
@@ -429,6 +433,42 @@ public final class DataPlane implements AutoCloseable {
 
     private List<String> uplinkInterfaces() {
         return config.uplinks().stream().map(DataPlaneConfig.Uplink::interfaceName).distinct().toList();
+    }
+
+    /** {@value #DECAPSULATED_EMIT_PROPERTY}: {@code ring} (the default) or {@code raw}. */
+    static boolean decapsulatedThroughRings() {
+        String v = System.getProperty(DECAPSULATED_EMIT_PROPERTY, "ring").trim();
+        if (!v.equals("ring") && !v.equals("raw")) {
+            throw new IllegalArgumentException("-D" + DECAPSULATED_EMIT_PROPERTY + "=" + v + ": ring or raw");
+        }
+        return v.equals("ring");
+    }
+
+    /**
+     * The interfaces decapsulated packets may leave through, for their TX rings: every interface of this network
+     * namespace at start but loopback, the sink and the uplinks (the uplinks have rings anyway). Which one a packet
+     * takes is the kernel's route for it, asked per destination; the emitter skips those that are not Ethernet.
+     */
+    private List<String> cleartextInterfaces(List<String> uplinks) {
+        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        java.io.File[] sys = new java.io.File("/sys/class/net").listFiles();
+        if (sys != null) {
+            for (java.io.File f : sys) {
+                names.add(f.getName());
+            }
+        }
+        try {
+            java.util.Enumeration<java.net.NetworkInterface> all = java.net.NetworkInterface.getNetworkInterfaces();
+            while (all != null && all.hasMoreElements()) {
+                names.add(all.nextElement().getName());
+            }
+        } catch (java.net.SocketException e) {
+            LOG.info("interfaces for decapsulated packets: {} (only /sys/class/net is read)", e.getMessage());
+        }
+        names.remove("lo");
+        names.remove(config.sinkInterface());
+        names.removeAll(uplinks);
+        return List.copyOf(names);
     }
 
     private InboundPolicyRules inboundRules(List<OuterAddress> peers) {

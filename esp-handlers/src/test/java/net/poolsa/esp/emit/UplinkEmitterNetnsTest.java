@@ -110,8 +110,24 @@ class UplinkEmitterNetnsTest {
         final UplinkEmitter uplink;
 
         Emitters(UplinkEmitter.Mode mode, int ringFrames, String... uplinks) throws Exception {
+            this(mode, ringFrames, List.of(uplinks), List.of());
+        }
+
+        Emitters(UplinkEmitter.Mode mode, int ringFrames, List<String> uplinks, List<String> cleartext) throws Exception {
             this.raw = loop.call(() -> new RawSocketEmitter(listener, FWMARK));
-            this.uplink = loop.call(() -> UplinkEmitter.open(mode, List.of(uplinks), raw, FWMARK, listener, ringFrames));
+            this.uplink = loop.call(() -> UplinkEmitter.open(mode, uplinks, cleartext, raw, FWMARK, listener, ringFrames));
+        }
+
+        /** Through the decapsulated-packet sink, or through the raw socket. */
+        void sendDecapsulated(List<byte[]> packets, boolean throughRaw) throws Exception {
+            loop.run(() -> {
+                PacketSink sink = throughRaw ? raw : uplink.decapsulated();
+                int i = 0;
+                for (byte[] p : packets) {
+                    sink.send(Frames.buffer(p, i++ % 3 == 2));
+                }
+                sink.flush();
+            });
         }
 
         Emitters(UplinkEmitter.Mode mode) throws Exception {
@@ -314,6 +330,96 @@ class UplinkEmitterNetnsTest {
             assertEquals(4, loop.call(e.raw::sentPackets) - rawSent, "all but the oversized one left the raw socket");
         }
         assertEquals(Map.of(DropReason.EMIT_FAILED, 1), drops);
+    }
+
+    /** Cleartext a gateway hands on after decapsulation: UDP, TCP, ICMP of several sizes, IPv4 and IPv6. */
+    static List<byte[]> cleartext(byte[] src, byte[] dst) {
+        List<byte[]> l = new ArrayList<>();
+        if (dst.length == 4) {
+            int id = 0x3000;
+            for (int size : new int[] {28, 200, 1400}) {
+                l.add(Frames.ipv4(Frames.UDP, 0, id++, 0x4000, src, dst, Frames.espInUdp(0xf001, id, size)));
+            }
+            l.add(Frames.ipv4(6, 0x2e << 2, id++, 0x4000, src, dst, Frames.esp(0xf002, 1, 512))); // "TCP", DSCP EF
+            l.add(Frames.ipv4(1, 0, id++, 0, src, dst, new byte[] {8, 0, (byte) 0xf7, (byte) 0xfe, 0, 1, 0, 0})); // ICMP, no DF
+            byte[] badChecksum = Frames.ipv4(Frames.UDP, 0, id, 0x4000, src, dst, Frames.espInUdp(0xf003, 1, 64));
+            badChecksum[10] ^= 0x55; // the raw socket recomputes it (raw(7)): so must the ring
+            l.add(badChecksum);
+        } else {
+            for (int size : new int[] {24, 1400}) {
+                l.add(Frames.ipv6(Frames.UDP, src, dst, Frames.espInUdp(0xf004, size, size)));
+            }
+            l.add(Frames.ipv6(6, src, dst, Frames.esp(0xf005, 1, 300)));
+        }
+        return l;
+    }
+
+    @org.junit.jupiter.api.Test
+    void decapsulatedPacketsOfAnyProtocolLeaveThroughTheCleartextInterfacesRingAsTheRawSocketSendsThem() throws Exception {
+        drops.clear();
+        byte[] remote = ip("192.0.2.7");
+        byte[] remote6 = ip("2001:db8:9::7");
+        // u1 is the cleartext side here, u2 the uplink.
+        try (Emitters e = new Emitters(UplinkEmitter.Mode.PACKET, UplinkEmitter.RING_FRAMES, List.of("u2"), List.of("u1"))) {
+            assertTrue(e.uplink.description().contains("u1"), e.uplink.description());
+            e.sendDecapsulated(List.of(Frames.ipv4(Frames.UDP, 0, 1, 0x4000, remote, PEER, Frames.espInUdp(1, 1, 20)),
+                    Frames.ipv6(Frames.UDP, remote6, PEER_6, Frames.espInUdp(1, 1, 20))), false);
+            e.awaitNextHop(PEER, h -> h != null && h.contains("u1"), 10);
+            e.awaitNextHop(PEER_6, h -> h != null && h.contains("u1"), 10);
+            List<byte[]> toPeer = cleartext(remote, PEER);
+            List<byte[]> toPeer6 = cleartext(remote6, PEER_6);
+            List<byte[]> all = new ArrayList<>(toPeer);
+            all.addAll(toPeer6);
+            long ring = loop.call(e.uplink::decapsulatedRingPackets);
+            long viaRaw = loop.call(e.uplink::decapsulatedRawPackets);
+            long confirmations = e.confirmations();
+            try (PeerCapture atPeer = new PeerCapture(p1, "p1", "udp or tcp or icmp or (ip6 and ip6[6] == 6)", dir)) {
+                e.sendDecapsulated(all, true);
+                e.sendDecapsulated(all, false);
+                long confirmed = e.confirmations() - confirmations;
+                assertEquals(all.size() - confirmed, loop.call(e.uplink::decapsulatedRingPackets) - ring, "every packet took the ring");
+                assertEquals(confirmed, loop.call(e.uplink::decapsulatedRawPackets) - viaRaw);
+                List<byte[]> peer = atPeer.await(2 * all.size(), f -> to(PEER).test(f) || to(PEER_6).test(f));
+                assertHalvesEqual(peer, PEER, toPeer.size());
+                assertHalvesEqual(peer, PEER_6, toPeer6.size());
+            }
+            // The gateway's own address (a local route) and the link's broadcast: the kernel's business, the raw socket.
+            long rawBefore = loop.call(e.uplink::decapsulatedRawPackets);
+            long ringBefore = loop.call(e.uplink::decapsulatedRingPackets);
+            byte[] broadcast = ip("198.51.100.7");
+            for (int round = 0; round < 2; round++) {
+                e.sendDecapsulated(List.of(Frames.ipv4(Frames.UDP, 0, 5, 0x4000, remote, GW1, Frames.espInUdp(1, 1, 20)),
+                        Frames.ipv4(Frames.UDP, 0, 6, 0x4000, remote, broadcast, Frames.espInUdp(1, 1, 20))), false);
+                for (byte[] d : new byte[][] {GW1, broadcast}) {
+                    String st = null;
+                    for (int i = 0; i < 200 && (st == null || st.equals("unresolved")); i++) {
+                        Thread.sleep(50);
+                        st = loop.call(() -> e.uplink.state(d));
+                    }
+                    assertTrue(st.contains("not unicast"), Destinations.literal(d) + ": " + st);
+                }
+            }
+            assertEquals(4, loop.call(e.uplink::decapsulatedRawPackets) - rawBefore, "local and broadcast: the raw socket");
+            assertEquals(ringBefore, loop.call(e.uplink::decapsulatedRingPackets));
+            assertEquals(0, e.ringPackets(), "none of this counted as outer IPsec");
+        }
+        // Without a ring on the cleartext interface, decapsulated packets keep the raw socket.
+        try (Emitters e = new Emitters(UplinkEmitter.Mode.PACKET, UplinkEmitter.RING_FRAMES, List.of("u2"), List.of())) {
+            for (int round = 0; round < 2; round++) {
+                e.sendDecapsulated(List.of(Frames.ipv4(Frames.UDP, 0, 7, 0x4000, remote, PEER, Frames.espInUdp(1, 1, 20))), false);
+                String st = null;
+                for (int i = 0; i < 200 && (st == null || st.equals("unresolved")); i++) {
+                    Thread.sleep(50);
+                    st = loop.call(() -> e.uplink.state(PEER));
+                }
+                assertTrue(st.contains("not an interface with a ring"), st);
+            }
+            assertEquals(0, loop.call(e.uplink::decapsulatedRingPackets));
+            assertEquals(2, loop.call(e.uplink::decapsulatedRawPackets));
+        }
+        // The two broadcasts: the raw socket has no SO_BROADCAST, so the kernel refuses them (EACCES), as a router that
+        // does not forward directed broadcasts; nothing else failed.
+        assertEquals(Map.of(DropReason.EMIT_FAILED, 2), drops);
     }
 
     private static byte[] fragmentHeaderBeforeEsp() {
