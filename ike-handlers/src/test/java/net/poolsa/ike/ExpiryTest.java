@@ -105,8 +105,8 @@ class ExpiryTest {
             // B's log tells its half pair (never reported installed) from A's whole one
             List<String> removed = log.with("event=child_sa_removed");
             assertEquals(2, removed.size(), removed.toString());
-            assertTrue(removed.get(0).endsWith("peer_told=true outbound_installed=false"), removed.get(0));
-            assertTrue(removed.get(1).endsWith("peer_told=false outbound_installed=true"), removed.get(1));
+            assertTrue(removed.get(0).endsWith("delete_sent=true outbound_installed=false"), removed.get(0));
+            assertTrue(removed.get(1).endsWith("delete_sent=false outbound_installed=true"), removed.get(1));
         }
         assertEquals(0, g.b.kernel.listSas().size());
         assertEquals(0, g.a.kernel.listSas().size(), "A removed the pair on B's Delete");

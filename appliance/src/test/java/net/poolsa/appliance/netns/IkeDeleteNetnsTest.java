@@ -66,7 +66,7 @@ class IkeDeleteNetnsTest {
             assertEquals(0.0, sas, b.log());
             assertEquals(0.0, b.metric("poolsa_tunnel_up{connection=\"pair\"}"));
             assertEquals(1, b.logLines("event=child_sa_removed connection=pair spi_in=0x" + childA.get("spi_out")
-                    + " .*peer_told=false").size(), b.log());
+                    + " .*delete_sent=false").size(), b.log());
             assertEquals(1, b.logLines("event=ike_sa_removed connection=pair .*reason=\"the peer deleted it\"").size(),
                     b.log());
             assertTrue(a.logLines("event=ike_shutdown_incomplete").isEmpty(), a.log());

@@ -195,7 +195,10 @@ final class ChildInstaller {
         if (child.ahInbound() != null) {
             ctx.kernel().deleteSa(Direction.INBOUND, child.ahInbound().spi(), IpsecProtocol.AH, pair.reqid());
         }
-        if (tellPeer && sa.established()) {
+        // Only on an established IKE SA (a Delete needs its keys): the log says whether one went out, not whether the
+        // peer heard it (after a dead-peer clear it is sent best effort).
+        boolean deleteSent = tellPeer && sa.established();
+        if (deleteSent) {
             ctx.informational().deleteChild(sa, proto, child.spiIn());
             if (child.ahInbound() != null) {
                 ctx.informational().deleteChild(sa, IpsecProtocol.AH, child.ahInbound().spi());
@@ -203,8 +206,8 @@ final class ChildInstaller {
         }
         // outbound_installed=false: a responder's half pair whose Quick Mode never finished (no HASH(3), or its IKE SA
         // went first); it was never reported as child_sa_installed
-        IkeContext.LOG.info("event=child_sa_removed connection={} spi_in=0x{} spi_out=0x{} peer_told={} outbound_installed={}",
-                child.connection(), String.format("%08x", child.spiIn()), String.format("%08x", child.spiOut()), tellPeer,
+        IkeContext.LOG.info("event=child_sa_removed connection={} spi_in=0x{} spi_out=0x{} delete_sent={} outbound_installed={}",
+                child.connection(), String.format("%08x", child.spiIn()), String.format("%08x", child.spiOut()), deleteSent,
                 child.outbound() != null);
     }
 
