@@ -4,7 +4,8 @@ package net.poolsa.esp.emit;
  * The outer destinations the uplink emitter has sent IPsec to, each with its current {@link NextHop}.
  * The event loop finds and adds them (open addressing on the address, no allocation to find one);
  * {@link Neighbours} reads the append-only list of them from its own thread and sets their next hops.
- * Bounded: beyond {@link #capacity()} destinations, new ones are not added and their packets take the raw socket.
+ * Bounded: beyond {@link #capacity()} destinations (or the limit a caller gives), new ones are not added and their
+ * packets take the raw socket.
  */
 final class Destinations {
     /** One outer destination. Its address never changes; the next hop is published by {@link Neighbours}. */
@@ -84,10 +85,10 @@ final class Destinations {
         }
     }
 
-    /** Event loop: adds an IPv4 destination not yet present; null when the table is full. */
-    Destination add4(int address) {
+    /** Event loop: adds an IPv4 destination not yet present; null when the table holds {@code limit} or more. */
+    Destination add4(int address, int limit) {
         int n = count;
-        if (n == all.length) {
+        if (n >= Math.min(limit, all.length)) {
             return null;
         }
         Destination d = new Destination(new byte[] {(byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8),
@@ -113,10 +114,10 @@ final class Destinations {
         }
     }
 
-    /** Event loop: adds an IPv6 destination not yet present; null when the table is full. */
-    Destination add6(long hi, long lo) {
+    /** Event loop: adds an IPv6 destination not yet present; null when the table holds {@code limit} or more. */
+    Destination add6(long hi, long lo, int limit) {
         int n = count;
-        if (n == all.length) {
+        if (n >= Math.min(limit, all.length)) {
             return null;
         }
         byte[] a = new byte[16];

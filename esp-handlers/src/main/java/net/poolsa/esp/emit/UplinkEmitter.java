@@ -50,6 +50,11 @@ public final class UplinkEmitter implements PacketSink, Closeable {
     public static final int RING_FRAMES = 1024;
     /** Outer destinations tracked at most; beyond, their packets take the raw socket. */
     public static final int DESTINATIONS = 1024;
+    /**
+     * Destinations of decapsulated packets tracked at most, in the same table; beyond, their packets take the raw
+     * socket. Counted with the outer ones that came first, so that cleartext hosts never take an outer one's place.
+     */
+    public static final int CLEARTEXT_DESTINATIONS = 1024;
     /** System property choosing the emit path (values: {@link Mode#label()}); the default is {@link #DEFAULT_MODE}. */
     public static final String MODE_PROPERTY = "poolsa.emit";
     public static final Mode DEFAULT_MODE = Mode.PACKET;
@@ -108,6 +113,7 @@ public final class UplinkEmitter implements PacketSink, Closeable {
     /** The raw socket holds packets the rings could have taken, not yet flushed: a ring frame must not overtake them. */
     private boolean rawHoldsQueued;
     private boolean tableFullLogged;
+    private boolean cleartextFullLogged;
     private long ringPackets;
     private long rawIpsecPackets;
     private long decapsulatedRingPackets;
@@ -207,7 +213,7 @@ public final class UplinkEmitter implements PacketSink, Closeable {
             problems.add("netlink: " + e.getMessage());
         }
         Neighbours neighbours = null;
-        Destinations table = new Destinations(DESTINATIONS);
+        Destinations table = new Destinations(DESTINATIONS + CLEARTEXT_DESTINATIONS);
         if (!rings.isEmpty()) {
             try {
                 neighbours = new Neighbours(table, uplinks, fwmark);
@@ -317,7 +323,7 @@ public final class UplinkEmitter implements PacketSink, Closeable {
             int address = p.getInt(ri + 16);
             d = table.find4(address);
             if (d == null) {
-                added(table.add4(address));
+                added(table.add4(address, anyProtocol ? CLEARTEXT_DESTINATIONS : table.capacity()), anyProtocol);
                 viaRaw(p, anyProtocol);
                 return;
             }
@@ -335,7 +341,7 @@ public final class UplinkEmitter implements PacketSink, Closeable {
             long lo = p.getLong(ri + 32);
             d = table.find6(hi, lo);
             if (d == null) {
-                added(table.add6(hi, lo));
+                added(table.add6(hi, lo, anyProtocol ? CLEARTEXT_DESTINATIONS : table.capacity()), anyProtocol);
                 viaRaw(p, anyProtocol);
                 return;
             }
@@ -428,11 +434,18 @@ public final class UplinkEmitter implements PacketSink, Closeable {
         f.putShort(ip + 10, (short) ~sum);
     }
 
-    private void added(Destination d) {
-        if (d == null && !tableFullLogged) {
+    private void added(Destination d, boolean cleartext) {
+        if (d != null) {
+            return;
+        }
+        if (cleartext && !cleartextFullLogged) {
+            cleartextFullLogged = true;
+            LOG.info("emit: {} destinations tracked, decapsulated packets to further cleartext hosts take the raw socket",
+                    table.count());
+        } else if (!cleartext && !tableFullLogged) {
             tableFullLogged = true;
-            LOG.warn("emit: {} outer destinations tracked, the table is full: IPsec to further destinations takes the raw socket",
-                    table.capacity());
+            LOG.warn("emit: {} destinations tracked, the table is full: IPsec to further destinations takes the raw socket",
+                    table.count());
         }
     }
 

@@ -59,7 +59,10 @@ public record DataPlaneConfig(List<Uplink> uplinks, String sinkInterface, List<S
 
     /** The inner side of the data plane (docs/benchmarks.md, section 3, compares them). */
     public enum Sink {
-        /** A dummy/ifb interface captured with libpcap; decapsulated packets re-injected through a raw socket. */
+        /**
+         * A dummy/ifb interface captured with libpcap; decapsulated packets sent through TX rings on the cleartext
+         * side's interfaces, or re-injected through a raw socket.
+         */
         CAPTURE,
         /** A TUN device: read cleartext from it, write decapsulated packets into it. */
         TUN

@@ -422,6 +422,29 @@ class UplinkEmitterNetnsTest {
         assertEquals(Map.of(DropReason.EMIT_FAILED, 2), drops);
     }
 
+    @org.junit.jupiter.api.Test
+    void cleartextHostsBeyondTheirShareOfTheTableTakeTheRawSocketAndLeaveTheOuterDestinationsTheirPlace() throws Exception {
+        gw.exec("ip", "-6", "route", "add", "2001:db8:ff::/48", "via", "2001:db8:1::2", "dev", "u1");
+        try (Emitters e = new Emitters(UplinkEmitter.Mode.PACKET, UplinkEmitter.RING_FRAMES, List.of("u2"), List.of("u1"))) {
+            List<byte[]> hosts = new ArrayList<>();
+            for (int i = 1; i <= UplinkEmitter.CLEARTEXT_DESTINATIONS + 8; i++) {
+                hosts.add(Frames.ipv6(Frames.UDP, ip("2001:db8:9::7"), ip("2001:db8:ff::" + Integer.toHexString(i)),
+                        Frames.espInUdp(1, i, 20)));
+            }
+            e.sendDecapsulated(hosts, false);
+            assertEquals(UplinkEmitter.CLEARTEXT_DESTINATIONS + 8, loop.call(e.uplink::decapsulatedRawPackets), "first packets: raw");
+            assertNotNull(loop.call(() -> e.uplink.state(ip("2001:db8:ff::400"))), "the 1024th host is tracked");
+            assertEquals(null, loop.call(() -> e.uplink.state(ip("2001:db8:ff::401"))), "the 1025th is not");
+            // An outer destination that comes after them still gets its place, its next hop and the ring.
+            e.resolve(FAR);
+            long ring = e.ringPackets();
+            e.send(esp(FAR, 0xf101, 4, 100), false);
+            assertTrue(e.ringPackets() - ring >= 3, "outer ESP after the cleartext hosts took the ring");
+        } finally {
+            gw.exec("ip", "-6", "route", "del", "2001:db8:ff::/48");
+        }
+    }
+
     private static byte[] fragmentHeaderBeforeEsp() {
         java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + 60);
         b.put((byte) Frames.ESP).put((byte) 0).putShort((short) 0).putInt(0x1234); // offset 0, last fragment
