@@ -95,6 +95,8 @@ public final class DataPlane implements AutoCloseable {
     private static final long MIN_PATH_TICK_NANOS = 1_000_000L;
     /** System property: {@code ring} sends decapsulated packets through TX rings (the default), {@code raw} through raw sockets. */
     public static final String DECAPSULATED_EMIT_PROPERTY = "poolsa.emit.decapsulated";
+    /** Cleartext-side interfaces given a TX ring at most (per event loop). */
+    static final int CLEARTEXT_RINGS = 8;
     private static final Logger LOG = LoggerFactory.getLogger(DataPlane.class);
 
     /** Builds the crypto stage; called once per event loop thread (e.g. {@code IpsecProcessor} per thread). */
@@ -445,30 +447,34 @@ public final class DataPlane implements AutoCloseable {
     }
 
     /**
-     * The interfaces decapsulated packets may leave through, for their TX rings: every interface of this network
-     * namespace at start but loopback, the sink and the uplinks (the uplinks have rings anyway). Which one a packet
-     * takes is the kernel's route for it, asked per destination; the emitter skips those that are not Ethernet.
+     * The interfaces decapsulated packets may leave through, for their TX rings: the interfaces of this network
+     * namespace that are up and have an address at start, but loopback, the sink and the uplinks (which have rings
+     * anyway), at most {@value #CLEARTEXT_RINGS} (a ring is 2 MB of kernel memory per loop; bridge ports and other
+     * interfaces without an address are not routed to). Which one a packet takes is the kernel's route for it, asked
+     * per destination; the emitter skips those that are not Ethernet, and the rest keep the raw socket.
      */
     private List<String> cleartextInterfaces(List<String> uplinks) {
         java.util.TreeSet<String> names = new java.util.TreeSet<>();
-        java.io.File[] sys = new java.io.File("/sys/class/net").listFiles();
-        if (sys != null) {
-            for (java.io.File f : sys) {
-                names.add(f.getName());
-            }
-        }
         try {
             java.util.Enumeration<java.net.NetworkInterface> all = java.net.NetworkInterface.getNetworkInterfaces();
             while (all != null && all.hasMoreElements()) {
-                names.add(all.nextElement().getName());
+                java.net.NetworkInterface ni = all.nextElement();
+                if (ni.isUp() && !ni.isLoopback() && ni.getParent() == null && ni.getInetAddresses().hasMoreElements()) {
+                    names.add(ni.getName());
+                }
             }
         } catch (java.net.SocketException e) {
-            LOG.info("interfaces for decapsulated packets: {} (only /sys/class/net is read)", e.getMessage());
+            LOG.info("emit: decapsulated packets take the raw socket: the interfaces cannot be listed ({})", e.getMessage());
+            return List.of();
         }
-        names.remove("lo");
         names.remove(config.sinkInterface());
         names.removeAll(uplinks);
-        return List.copyOf(names);
+        List<String> chosen = List.copyOf(names).subList(0, Math.min(names.size(), CLEARTEXT_RINGS));
+        if (names.size() > CLEARTEXT_RINGS) {
+            LOG.info("emit: decapsulated packets through {} take the raw socket (rings on the first {} interfaces only: {})",
+                    List.copyOf(names).subList(CLEARTEXT_RINGS, names.size()), CLEARTEXT_RINGS, chosen);
+        }
+        return chosen;
     }
 
     private InboundPolicyRules inboundRules(List<OuterAddress> peers) {
