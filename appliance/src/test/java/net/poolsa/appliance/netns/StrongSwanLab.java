@@ -99,6 +99,9 @@ public final class StrongSwanLab {
         Path conf = dir.resolve("swanctl").resolve("swanctl.conf");
         Files.writeString(conf, swanctlConf);
         Files.setPosixFilePermissions(conf, PosixFilePermissions.fromString("rw-------"));
+        // A lab that starts charon again in the same role reuses this directory: the previous charon's socket file
+        // would pass the wait below before the new charon has replaced it.
+        Files.deleteIfExists(dir.resolve("charon.vici"));
         Netns ns = lab.ns(role);
         ns.exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1");
         ns.exec("sysctl", "-q", "-w", "net.ipv6.conf.all.forwarding=1");
@@ -112,13 +115,15 @@ public final class StrongSwanLab {
             }
             Thread.sleep(50);
         }
-        // The socket file appears before charon listens on it: retry while the connection is refused.
+        // The socket file appears before charon listens on it (and charon may still replace it): retry while the
+        // connection is refused or the file is gone.
         while (true) {
             try {
                 s.swanctl("--load-all");
                 return s;
             } catch (IllegalStateException e) {
-                if (!e.getMessage().contains("Connection refused") || !p.isAlive() || System.nanoTime() > deadline) {
+                boolean early = e.getMessage().contains("Connection refused") || e.getMessage().contains("No such file or directory");
+                if (!early || !p.isAlive() || System.nanoTime() > deadline) {
                     throw e;
                 }
                 Thread.sleep(100);
