@@ -155,6 +155,95 @@ class IkeIpv6OuterNetnsTest {
         }
     }
 
+    /**
+     * poolsa in gA against strongSwan 5.9.8 in gB ({@link StrongSwanLab}) over IPv6 outer addresses, IPv6 inside (the
+     * IPv4-inside case is in {@link StrongSwanIkeInteropTest}): charon's kernel-libipsec speaks only ESP in UDP, so
+     * poolsa forces UDP encapsulation. charon initiates; the Quick Mode identities are ID_IPV6_ADDR_SUBNET both ways
+     * (tshark decrypts them with poolsa's exported keys), the SPIs charon lists are poolsa's the other way round, the
+     * uplink carries that pair only, as ESP in UDP/4500 over IPv6, and pings and UDP echoes both ways all come back.
+     */
+    @Test
+    void strongSwanOverIpv6OuterCarriesIpv6InsideEspInUdp() throws Exception {
+        try (ApplianceLab lab = ApplianceLab.create("netns-ike-ipv6-strongswan")) {
+            Path keys = Files.createDirectories(lab.dir().resolve("keys"));
+            lab.jvmOptions(ApplianceLab.GW_A, "-Dpoolsa.ike.keyExportDir=" + keys);
+            Path cfg = lab.writeConfig(ApplianceLab.GW_A, ApplianceLab.dataPathYaml(ApplianceLab.GW_A)
+                    + lab.ikeConnection(ApplianceLab.GW_A, "sswan", "[2001:db8:100:1::1/128]", "[2001:db8:100:1::2/128]",
+                    "[2001:db8:1::/64]", "[2001:db8:2::/64]", "aes128-sha256-modp2048", "aes128gcm16-modp2048", PSK,
+                    "start-action: none", "udp-encapsulation: {}"));
+            ApplianceLab.Poolsa poolsa = lab.start(ApplianceLab.GW_A, cfg);
+            StrongSwanLab charon = StrongSwanLab.start(lab, ApplianceLab.GW_B, """
+                    connections {
+                        sswan {
+                            version = 1
+                            local_addrs = 2001:db8:100:1::2
+                            remote_addrs = 2001:db8:100:1::1
+                            proposals = aes128-sha256-modp2048
+                            local { auth = psk }
+                            remote { auth = psk }
+                            children {
+                                sswan { local_ts = 2001:db8:2::/64
+                                        remote_ts = 2001:db8:1::/64
+                                        esp_proposals = aes128gcm16-modp2048 }
+                            }
+                        }
+                    }
+                    secrets { ike-sswan { secret = "%s" } }
+                    """.formatted(PSK));
+            ApplianceLab.Capture cap = lab.startCapture(ApplianceLab.GW_A, "l1a", "udp port 500 or udp port 4500 or esp");
+            charon.initiate("sswan", "sswan");
+            StrongSwanLab.ChildSa theirs = charon.awaitChild("sswan", Duration.ofSeconds(20));
+            assertTrue(theirs != null, () -> "no CHILD_SA in charon:\n" + StrongSwanIkeInteropTest.logs(poolsa, charon));
+            Map<String, Object> ours = StrongSwanIkeInteropTest.ikeChild(poolsa.status(true), "sswan");
+            assertEquals(theirs.spiIn(), ours.get("spi_out"), "charon's inbound SPI is our outbound one");
+            assertEquals(theirs.spiOut(), ours.get("spi_in"), "charon's outbound SPI is our inbound one");
+            assertTrue(lab.waitForPing(ApplianceLab.HOST_A, "2001:db8:1::10", "2001:db8:2::10", Duration.ofSeconds(15)),
+                    () -> StrongSwanIkeInteropTest.logs(poolsa, charon));
+
+            String before = traffic(poolsa, "sswan");
+            long answered = 0;
+            for (ApplianceLab.Ping p : List.of(
+                    lab.startPing(ApplianceLab.HOST_A, "2001:db8:1::10", "2001:db8:2::10", PINGS, Duration.ofMillis(50)),
+                    lab.startPing(ApplianceLab.HOST_B, "2001:db8:2::10", "2001:db8:1::10", PINGS, Duration.ofMillis(50)))) {
+                ApplianceLab.PingResult r = p.await();
+                assertEquals(PINGS, r.transmitted(), r.output());
+                assertEquals(PINGS, r.received(), r.output());
+                answered += r.received();
+            }
+            lab.startUdpEcho(ApplianceLab.HOST_B, "2001:db8:2::10", 7000);
+            lab.startUdpEcho(ApplianceLab.HOST_A, "2001:db8:1::10", 7001);
+            assertEquals(DATAGRAMS, lab.udpEchoes(ApplianceLab.HOST_A, "2001:db8:1::10", "2001:db8:2::10", 7000, DATAGRAMS,
+                    Duration.ofMillis(5)), "UDP echoes hA -> hB");
+            assertEquals(DATAGRAMS, lab.udpEchoes(ApplianceLab.HOST_B, "2001:db8:2::10", "2001:db8:1::10", 7001, DATAGRAMS,
+                    Duration.ofMillis(5)), "UDP echoes hB -> hA");
+            // poolsa's series: every request and reply, datagram and echo once each way (the waitForPing above is
+            // before the first reading).
+            long packets = answered + 2L * DATAGRAMS;
+            String after = traffic(poolsa, "sswan");
+            assertEquals(List.of((double) packets, (double) packets),
+                    List.of(delta(before, after, 0), delta(before, after, 1)), "packets in, out: " + before + " -> " + after);
+
+            // On the wire: Quick Mode identities IPv6 subnets, ESP in UDP/4500 over IPv6 with exactly this pair.
+            Path pcap = cap.stop();
+            List<String[]> ids = Tshark.fields(pcap, keys, "isakmp.exchangetype == 32 && isakmp.id.type",
+                    "isakmp.id.type", "isakmp.id.data.ipv6_addr");
+            assertEquals(List.of("6,6|2001:db8:2::,2001:db8:1::", "6,6|2001:db8:2::,2001:db8:1::"),
+                    ids.stream().map(f -> String.join("|", f)).toList(), "IDci (charon's side), IDcr of messages 1 and 2");
+            Set<String> spis = new TreeSet<>();
+            long inUdp = 0;
+            for (String[] f : Tshark.fields(pcap, keys, List.of("esp.enable_encryption_decode:TRUE",
+                    "esp.enable_authentication_check:TRUE"), "esp", "esp.spi", "esp.icv_good", "ipv6.nxt", "udp.dstport")) {
+                assertEquals("1", f[1], () -> "ICV not verified: " + String.join("|", f));
+                // The outer header's next header first (the decrypted inner IPv6 header's follows).
+                assertTrue(f[2].startsWith("17,") || f[2].equals("17"), () -> "ESP not in UDP over IPv6: " + String.join("|", f));
+                spis.add(f[0]);
+                inUdp += f[3].split(",")[0].equals("4500") ? 1 : 0; // then the inner UDP's, if any
+            }
+            assertEquals(new TreeSet<>(Set.of("0x" + theirs.spiIn(), "0x" + theirs.spiOut())), spis);
+            assertTrue(inUdp >= 2 * packets, inUdp + " ESP-in-UDP packets for " + packets + " each way");
+        }
+    }
+
     private static void everyPingAnswered(ApplianceLab lab) throws Exception {
         List<ApplianceLab.Ping> pings = List.of(
                 lab.startPing(ApplianceLab.HOST_A, "2001:db8:1::10", "2001:db8:2::10", PINGS, Duration.ofMillis(50)),
@@ -214,6 +303,16 @@ class IkeIpv6OuterNetnsTest {
                         List.of(now[0] - was[0], now[1] - was[1], now[2] - was[2], now[3] - was[3]), all);
             }
         }
+    }
+
+    /** Packets in and out of connection {@code conn} from /metrics, as "in,out". */
+    private static String traffic(ApplianceLab.Poolsa gw, String conn) throws Exception {
+        return (long) gw.metric("poolsa_packets_total{connection=\"" + conn + "\",direction=\"in\"}") + ","
+                + (long) gw.metric("poolsa_packets_total{connection=\"" + conn + "\",direction=\"out\"}");
+    }
+
+    private static double delta(String before, String after, int i) {
+        return Long.parseLong(after.split(",")[i]) - Long.parseLong(before.split(",")[i]);
     }
 
     /** Packets in, out, bytes in, out of "v6" and "v4" from one read of /metrics, by gateway and connection name. */
