@@ -258,6 +258,7 @@ class IkeIpv6OuterNetnsTest {
         }
     }
 
+    /** The next echo port: the echo servers of an earlier round still listen on theirs. */
     private static int echoPort = 7000;
 
     /**
