@@ -100,6 +100,61 @@ class DeadPeerDetectionTest {
     }
 
     /**
+     * Forced UDP encapsulation without a NAT (both sides lie in their NAT-D, so each sees the other "behind a NAT"):
+     * each peer announced its outer pool, which it does only when no NAT changed its address, so every path of the
+     * pools is probed on port 4500 as without encapsulation. Before, DPD probed only the IKE SA's own pair, and when
+     * B's uplink 192.0.2.2 went silent it declared the peer dead and cleared the SAs the data path had moved.
+     */
+    @Test
+    void withForcedEncapsulationASilentUplinkLeavesTheSaOnTheOtherPathsOfThePools() {
+        Gateways g = new Gateways(Timers.DEFAULT, A, B);
+        Dpd dpd = new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR);
+        g.configure(Conn.of("192.0.2.1,192.0.2.11", "192.0.2.2,192.0.2.12", "198.51.100.0/24", "203.0.113.0/24").dpd(dpd)
+                        .encap(true),
+                Conn.of("192.0.2.2,192.0.2.12", "192.0.2.1,192.0.2.11", "203.0.113.0/24", "198.51.100.0/24").dpd(dpd)
+                        .encap(true));
+        assertTrue(g.initiate(g.a).ok());
+        assertEquals(4500, g.snapshot(g.a).get(0).remote().getPort(), "NAT-T floated");
+        int spiOut = Gateways.one(g.a, Direction.OUTBOUND).spi();
+        advance(g, DELAY, d -> d);
+        assertEquals(4, new TreeSet<>(g.a.events.confirmed).size(), "every pair of the pools: " + g.a.events.confirmed);
+        advance(g, 10 * DELAY, silence("192.0.2.2"));
+        assertEquals(List.of(), g.a.events.peersDead);
+        assertEquals(List.of(), g.b.events.peersDead);
+        assertEquals(spiOut, Gateways.one(g.a, Direction.OUTBOUND).spi());
+        assertEquals("192.0.2.12", g.snapshot(g.a).get(0).remote().getAddress().getHostAddress());
+        assertEquals(4500, g.snapshot(g.a).get(0).remote().getPort(), "the IKE SA stays on port 4500");
+    }
+
+    /**
+     * As above after a phase-1 rekey: the new ISAKMP SA carries no Quick Mode of its own (the child SAs move to it
+     * untouched), so it takes what the peer announced on its predecessor and probes every pair of the pools too.
+     */
+    @Test
+    void withForcedEncapsulationTheRekeyedIsakmpSaProbesEveryPathOfThePools() {
+        Gateways g = new Gateways(Timers.DEFAULT, A, B);
+        Dpd dpd = new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR);
+        Rekey rekey = new Rekey(0.1, 5, 0);
+        g.configure(Conn.of("192.0.2.1,192.0.2.11", "192.0.2.2,192.0.2.12", "198.51.100.0/24", "203.0.113.0/24").dpd(dpd)
+                        .encap(true).ikeLifetime(1000).rekey(rekey),
+                Conn.of("192.0.2.2,192.0.2.12", "192.0.2.1,192.0.2.11", "203.0.113.0/24", "198.51.100.0/24").dpd(dpd)
+                        .encap(true).ikeLifetime(1000).rekey(rekey));
+        assertTrue(g.initiate(g.a).ok());
+        String cookie = g.snapshot(g.a).get(0).initiatorCookie();
+        advance(g, 910 * DELAY, d -> d);
+        assertEquals(1, g.snapshot(g.a).size());
+        assertNotEquals(cookie, g.snapshot(g.a).get(0).initiatorCookie(), "the ISAKMP SA was replaced");
+        int spiOut = Gateways.one(g.a, Direction.OUTBOUND).spi();
+        g.a.events.confirmed.clear();
+        advance(g, DELAY, d -> d);
+        assertEquals(4, new TreeSet<>(g.a.events.confirmed).size(), "every pair of the pools: " + g.a.events.confirmed);
+        advance(g, 10 * DELAY, silence("192.0.2.2"));
+        assertEquals(List.of(), g.a.events.peersDead);
+        assertEquals(spiOut, Gateways.one(g.a, Direction.OUTBOUND).spi());
+        assertEquals("192.0.2.12", g.snapshot(g.a).get(0).remote().getAddress().getHostAddress());
+    }
+
+    /**
      * B's first message 6 is lost: B holds the IKE SA as established from the moment it sent it, A gets it only when
      * its retransmission of message 5 (4 s later, strongSwan's and our first retransmission) is answered. B's DPD
      * must not declare A dead in between, although A cannot answer R-U-THEREs under an SA it does not have yet.

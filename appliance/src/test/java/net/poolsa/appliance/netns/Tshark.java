@@ -97,18 +97,24 @@ final class Tshark {
                String payloads, boolean malformed, int maxSeverity) {
     }
 
-    /** The ISAKMP messages of {@code pcap} (on UDP 500, or 4500 behind the non-ESP marker), decrypted with {@code keys}. */
+    /**
+     * The ISAKMP messages of {@code pcap} (on UDP 500, or 4500 behind the non-ESP marker, over IPv4 or IPv6), decrypted
+     * with {@code keys}.
+     */
     static List<Ike> ike(Path pcap, Path keys) throws IOException, InterruptedException {
         List<Ike> out = new ArrayList<>();
         for (String[] f : fields(pcap, keys, "isakmp", "frame.time_epoch", "ip.src", "ip.dst", "isakmp.exchangetype",
-                "isakmp.flag_e", "isakmp.id.type", "isakmp.typepayload", "_ws.malformed", "_ws.expert.severity")) {
+                "isakmp.flag_e", "isakmp.id.type", "isakmp.typepayload", "_ws.malformed", "_ws.expert.severity", "ipv6.src",
+                "ipv6.dst")) {
             int severity = 0;
             for (String s : f[8].split(",")) {
                 if (!s.isEmpty()) {
                     severity = Math.max(severity, Integer.decode(s));
                 }
             }
-            out.add(new Ike(Double.parseDouble(f[0]), f[1], f[2], Integer.parseInt(f[3]),
+            // Over IPv6 the ip.* fields are empty.
+            boolean v6 = f[1].isEmpty();
+            out.add(new Ike(Double.parseDouble(f[0]), v6 ? f[9] : f[1], v6 ? f[10] : f[2], Integer.parseInt(f[3]),
                     f[4].equals("1") || f[4].equalsIgnoreCase("true"), f[5], f[6], !f[7].isEmpty(), severity));
         }
         return out;

@@ -147,6 +147,13 @@ final class DeadPeerDetection {
                     sa.remote());
             return;
         }
+        for (IkeSa other : ctx.table().all()) {
+            // a rekeyed ISAKMP SA carries no Quick Mode yet: what the peer announced on its predecessor still holds
+            if (other != sa && other.peerAnnouncedOuter() && other.samePeerIdentity(sa)
+                    && other.remote().getAddress().equals(sa.remote().getAddress())) {
+                sa.peerAnnouncedOuter(true);
+            }
+        }
         long now = ctx.now();
         byte[] r = ctx.random().bytes(4);
         // RFC 3706 §5.1: the first sequence number is random; the top bit clear leaves room before it wraps
@@ -451,10 +458,11 @@ final class DeadPeerDetection {
     private List<Path> paths(IkeSa sa, IkeConnection c, long now) {
         List<Path> out = new ArrayList<>();
         out.add(new Path(sa.local(), sa.remote(), now));
-        if (sa.nat().natted()) {
+        if (!poolPaths(sa)) {
             return out; // a NAT maps the SA's own pair only
         }
-        PortRole role = PortRole.IKE; // without a NAT the SA stays on port 500
+        // without a NAT the SA stays on port 500; under forced encapsulation on 4500
+        PortRole role = sa.nat().natted() ? PortRole.NAT_T : PortRole.IKE;
         List<InetAddress> remotes = new ArrayList<>();
         remotes.add(sa.remote().getAddress());
         for (AddressPool.Prefix p : c.remoteOuter().prefixes()) {
@@ -482,6 +490,51 @@ final class DeadPeerDetection {
             }
         }
         return out;
+    }
+
+    /**
+     * Whether the pairs of the pools are {@code sa}'s paths: without NAT traversal, or under encapsulation that no
+     * NAT caused: none in front of us (NAT-D), and the peer announced its outer pool, which it does only when none
+     * is in front of it (its NAT-D may claim one: that is how forced encapsulation asks the peer for ESP in UDP).
+     */
+    static boolean poolPaths(IkeSa sa) {
+        return !sa.nat().natted() || (!sa.nat().localBehindNat() && sa.peerAnnouncedOuter());
+    }
+
+    /**
+     * A Quick Mode of {@code sa} carried the peer's outer pool ({@code announced}, null when it did not): under forced
+     * encapsulation the pairs of the pools become DPD paths now (they could not be at Main Mode, before any Quick
+     * Mode), on port 4500.
+     */
+    void outerAnnounced(IkeSa sa, AddressPool announced) {
+        if (announced == null || sa.peerAnnouncedOuter()) {
+            return;
+        }
+        sa.peerAnnouncedOuter(true);
+        State s = states.get(sa.localCookie());
+        ConnectionState conn = s == null ? null : ctx.connection(s.connection);
+        if (conn == null || !sa.nat().natted() || !poolPaths(sa)) {
+            return;
+        }
+        int before = s.paths.size();
+        for (Path p : paths(sa, conn.config(), ctx.now())) {
+            boolean known = false;
+            for (Path x : s.paths) {
+                known |= x.local.equals(p.local) && x.remote.equals(p.remote);
+            }
+            if (!known) {
+                s.paths.add(p);
+                List<Long> cookies = byPath.computeIfAbsent(new PathKey(p.local.getAddress(), p.remote.getAddress()),
+                        k -> new ArrayList<>(1));
+                if (!cookies.contains(sa.localCookie())) {
+                    cookies.add(sa.localCookie());
+                }
+            }
+        }
+        if (s.paths.size() > before) {
+            IkeContext.LOG.info("event=dpd_paths_added connection={} paths={} reason=\"encapsulation without a NAT: the "
+                    + "peer announced its outer pool\"", s.connection, describe(s.paths));
+        }
     }
 
     private static String describe(List<Path> paths) {

@@ -139,7 +139,7 @@ final class Dispatcher {
     private boolean otherPath(IkeSa sa, Received r) {
         ConnectionState c = ctx.connection(sa.connection());
         InboundIkeDatagram d = r.datagram();
-        return c != null && sa.established() && !sa.nat().natted()
+        return c != null && sa.established() && DeadPeerDetection.poolPaths(sa)
                 && !r.header().exchangeType().equals(ExchangeType.IDENTITY_PROTECTION)
                 && c.config().remoteOuter().contains(d.remote().getAddress().getAddress())
                 && c.config().localOuter().contains(d.local().getAddress().getAddress());

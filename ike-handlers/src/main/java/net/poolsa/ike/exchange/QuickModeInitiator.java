@@ -237,6 +237,7 @@ final class QuickModeInitiator extends QuickMode {
         }
         checkEntitled("protected pool (IDcr)", remotePool);
         AddressPool announced = announcedOuter(m);
+        ctx.dpd().outerAnnounced(sa, announced);
         // the answer's transform is normally our own; one without a life in seconds means 28800 s (RFC 2407 §4.5)
         Lifetime answered = agree(conn.config().childLifetime(), c.main().lifetimeSeconds(),
                 c.main().lifetimeKilobytes());

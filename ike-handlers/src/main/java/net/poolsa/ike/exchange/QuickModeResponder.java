@@ -114,6 +114,7 @@ final class QuickModeResponder extends QuickMode {
                 checkEntitled("protected pool (IDci)", remotePool);
             }
             announced = announcedOuter(m);
+            ctx.dpd().outerAnnounced(sa, announced);
             ke = m.first(KeyExchangePayload.class);
             String refusal = bundleRefusal();
             if (refusal != null) {

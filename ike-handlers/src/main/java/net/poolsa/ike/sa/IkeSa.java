@@ -48,6 +48,7 @@ public final class IkeSa {
     private IsakmpEncryption encryption;
     private NatState nat = NatState.NONE;
     private boolean peerOuterPools;
+    private boolean peerAnnouncedOuter;
     private boolean peerDpd;
     private String peerIdentity = "";
     private IdentificationPayload peerId;
@@ -243,6 +244,18 @@ public final class IkeSa {
 
     public void peerOuterPools(boolean understands) {
         this.peerOuterPools = understands;
+    }
+
+    /**
+     * The peer announced its outer pool in a Quick Mode of this SA, which it does only when no NAT changed its address
+     * (docs/ikev1-pools.md §2): under forced encapsulation its NAT-D lie then hides no NAT.
+     */
+    public boolean peerAnnouncedOuter() {
+        return peerAnnouncedOuter;
+    }
+
+    public void peerAnnouncedOuter(boolean announced) {
+        this.peerAnnouncedOuter = announced;
     }
 
     /** The peer announced dead peer detection (RFC 3706 §5.2): it answers R-U-THERE. */
