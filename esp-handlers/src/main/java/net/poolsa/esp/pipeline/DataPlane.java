@@ -1,8 +1,13 @@
 package net.poolsa.esp.pipeline;
 
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Enumeration;
 import java.util.List;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -448,31 +453,41 @@ public final class DataPlane implements AutoCloseable {
 
     /**
      * The interfaces decapsulated packets may leave through, for their TX rings: the interfaces of this network
-     * namespace that are up and have an address at start, but loopback, the sink and the uplinks (which have rings
-     * anyway), at most {@value #CLEARTEXT_RINGS} (a ring is 2 MB of kernel memory per loop; bridge ports and other
-     * interfaces without an address are not routed to). Which one a packet takes is the kernel's route for it, asked
+     * namespace that are up and have an address at start (bridge ports and other interfaces without an address are
+     * not routed to), chosen by {@link #cleartextRings}. Which one a packet takes is the kernel's route for it, asked
      * per destination; the emitter skips those that are not Ethernet, and the rest keep the raw socket.
      */
     private List<String> cleartextInterfaces(List<String> uplinks) {
-        java.util.TreeSet<String> names = new java.util.TreeSet<>();
+        List<String> addressed = new ArrayList<>();
         try {
-            java.util.Enumeration<java.net.NetworkInterface> all = java.net.NetworkInterface.getNetworkInterfaces();
+            Enumeration<NetworkInterface> all = NetworkInterface.getNetworkInterfaces();
             while (all != null && all.hasMoreElements()) {
-                java.net.NetworkInterface ni = all.nextElement();
+                NetworkInterface ni = all.nextElement();
                 if (ni.isUp() && !ni.isLoopback() && ni.getParent() == null && ni.getInetAddresses().hasMoreElements()) {
-                    names.add(ni.getName());
+                    addressed.add(ni.getName());
                 }
             }
-        } catch (java.net.SocketException e) {
+        } catch (SocketException e) {
             LOG.info("emit: decapsulated packets take the raw socket: the interfaces cannot be listed ({})", e.getMessage());
             return List.of();
         }
-        names.remove(config.sinkInterface());
+        return cleartextRings(addressed, config.sinkInterface(), uplinks);
+    }
+
+    /**
+     * Of {@code candidates}, those that get a ring for decapsulated packets: not the sink, not an uplink (it has a ring
+     * anyway), at most {@value #CLEARTEXT_RINGS} in name order (a ring is 2 MB of kernel memory per loop); the others
+     * are logged once.
+     */
+    static List<String> cleartextRings(Collection<String> candidates, String sink, List<String> uplinks) {
+        TreeSet<String> names = new TreeSet<>(candidates);
+        names.remove(sink);
         names.removeAll(uplinks);
-        List<String> chosen = List.copyOf(names).subList(0, Math.min(names.size(), CLEARTEXT_RINGS));
-        if (names.size() > CLEARTEXT_RINGS) {
+        List<String> sorted = List.copyOf(names);
+        List<String> chosen = sorted.subList(0, Math.min(sorted.size(), CLEARTEXT_RINGS));
+        if (sorted.size() > CLEARTEXT_RINGS) {
             LOG.info("emit: decapsulated packets through {} take the raw socket (rings on the first {} interfaces only: {})",
-                    List.copyOf(names).subList(CLEARTEXT_RINGS, names.size()), CLEARTEXT_RINGS, chosen);
+                    sorted.subList(CLEARTEXT_RINGS, sorted.size()), CLEARTEXT_RINGS, chosen);
         }
         return chosen;
     }
