@@ -32,10 +32,19 @@ final class Jca {
      */
     int doFinal(Cipher cipher, ByteBuf in, int inOff, int inLen, ByteBuf out, int outOff, int outRoom)
             throws GeneralSecurityException {
-        if (in.hasArray() && out.hasArray() && in.array() != out.array()) {
+        return doFinal(cipher, in, inOff, inLen, out, outOff, outRoom, 0);
+    }
+
+    /**
+     * As {@link #doFinal(Cipher, ByteBuf, int, int, ByteBuf, int, int)}, but the first {@code skip} bytes of the
+     * cipher's output are not written (a CBC chain's leading IV block); returns the bytes written.
+     */
+    int doFinal(Cipher cipher, ByteBuf in, int inOff, int inLen, ByteBuf out, int outOff, int outRoom, int skip)
+            throws GeneralSecurityException {
+        if (skip == 0 && in.hasArray() && out.hasArray() && in.array() != out.array()) {
             return cipher.doFinal(in.array(), in.arrayOffset() + inOff, inLen, out.array(), out.arrayOffset() + outOff);
         }
-        int need = Math.max(inLen, outRoom);
+        int need = Math.max(inLen, outRoom + skip);
         if (result.length < need) {
             result = new byte[Math.max(need, result.length * 2)];
         }
@@ -51,8 +60,8 @@ final class Jca {
             in.getBytes(inOff, scratch, 0, inLen);
             n = cipher.doFinal(scratch, 0, inLen, result, 0);
         }
-        out.setBytes(outOff, result, 0, n);
-        return n;
+        out.setBytes(outOff, result, skip, n - skip);
+        return n - skip;
     }
 
     /** Zeroes the scratch arrays (they held plaintext). */

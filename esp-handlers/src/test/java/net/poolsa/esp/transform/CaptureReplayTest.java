@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.security.SecureRandomSpi;
 import java.util.ArrayList;
@@ -20,6 +21,8 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import javax.crypto.Cipher;
+import javax.crypto.spec.SecretKeySpec;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -46,8 +49,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The transforms' randomness comes from one injectable {@link RandomSource}, so a capture can be replayed: given
- * the random bytes scapy was given (IVs, the first outer IPv4 identification), poolsa writes scapy's packets byte for
- * byte (replay-capture.txt, made by replay_capture.py: AES-CBC-128 + HMAC-SHA2-256-128 tunnels), through the
+ * the random bytes behind scapy's (the first outer IPv4 identification, and blocks whose encryption under the SA's key
+ * is scapy's CBC IVs), poolsa writes scapy's packets byte for byte (replay-capture.txt, made by replay_capture.py: AES-CBC-128 + HMAC-SHA2-256-128 tunnels), through the
  * processor and through the cleartext pipeline, whose IPv6 fragment identifications come from the same source.
  */
 class CaptureReplayTest {
@@ -56,8 +59,10 @@ class CaptureReplayTest {
     private static final SaKeys KEYS = new SaKeys("aes-cbc", HEX.parseHex("000102030405060708090a0b0c0d0e0f"),
             "hmac-sha2-256-128", HEX.parseHex("202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"));
     /** What scapy was given: 12 34 56 78 (the first IPv4 identification is its low half), then the three IVs. */
-    private static final byte[] STREAM = HEX.parseHex("12345678" + "00112233445566778899aabbccddeeff"
+    private static final byte[] SCAPY_STREAM = HEX.parseHex("12345678" + "00112233445566778899aabbccddeeff"
             + "f0e1d2c3b4a5968778695a4b3c2d1e0f" + "0123456789abcdeffedcba9876543210");
+    /** What poolsa draws for the same packets: its CBC IV is the drawn block encrypted under the SA's key. */
+    private static final byte[] STREAM = drawnFor(SCAPY_STREAM);
 
     private final List<DropReason> drops = new ArrayList<>();
     private final DataPathListener listener = (reason, sa) -> drops.add(reason);
@@ -130,6 +135,19 @@ class CaptureReplayTest {
         }
         assertFalse(clear.finish());
         return out;
+    }
+
+    /** {@code scapy} with each IV (the 16-byte blocks after the first 4 bytes) decrypted under the SA's key. */
+    private static byte[] drawnFor(byte[] scapy) {
+        try {
+            Cipher aes = Cipher.getInstance("AES/ECB/NoPadding");
+            aes.init(Cipher.DECRYPT_MODE, new SecretKeySpec(KEYS.encryptionKey(), "AES"));
+            byte[] drawn = scapy.clone();
+            aes.doFinal(scapy, 4, scapy.length - 4, drawn, 4);
+            return drawn;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A source whose every generator hands out {@code stream} from its start, then fails (the test consumed too much). */
