@@ -99,7 +99,7 @@ class CertificateMainModeTest {
                     .getEncoded());
             assertTrue(HexFormat.of().formatHex(sent.get(2).bytes()).contains(caName), "CR in message 3");
             assertTrue(HexFormat.of().formatHex(sent.get(3).bytes()).contains(caName), "CR in message 4");
-            assertEquals(1, log.with("event=ike_peer_certificate connection=c remote=/192.0.2.2:500 "
+            assertEquals(1, log.with("event=ike_peer_certificate connection=c remote=192.0.2.2:500 "
                     + "peer_id=\"ID_DER_ASN1_DN").size(), "A validated B's certificate: " + log.lines());
             assertEquals(1, log.with("certificate=\"PeerCertificate['CN=gw-a'").size(), "B validated A's");
         }

@@ -59,7 +59,7 @@ class ExpiryTest {
         assertFalse(r.isDone(), "not before " + GIVE_UP + " ms");
         g.wire.clock.advance(1, () -> g.wire.flush(silence));
         assertTrue(r.isDone());
-        assertEquals("connection c: Main Mode timed out in MM1_SENT: no answer from /192.0.2.2:500",
+        assertEquals("connection c: Main Mode timed out in MM1_SENT: no answer from 192.0.2.2:500",
                 r.getNow(null).message());
         assertEquals(6, sent[0]);
         assertEquals(1, g.a.events.exchanges("main_mode/timeout"));

@@ -6,20 +6,20 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /** The log lines (slf4j-simple writes to System.err) written while it is open. */
-final class LogCapture implements AutoCloseable {
+public final class LogCapture implements AutoCloseable {
     private final PrintStream saved = System.err;
     private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
 
-    LogCapture() {
+    public LogCapture() {
         System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
     }
 
-    List<String> lines() {
+    public List<String> lines() {
         return new String(captured.toByteArray(), StandardCharsets.UTF_8).lines().toList();
     }
 
     /** The lines holding {@code text}. */
-    List<String> with(String text) {
+    public List<String> with(String text) {
         return lines().stream().filter(l -> l.contains(text)).toList();
     }
 

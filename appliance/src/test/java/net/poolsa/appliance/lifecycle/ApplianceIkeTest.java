@@ -159,7 +159,7 @@ class ApplianceIkeTest {
         assertTrue(e.getMessage().endsWith("(the address is on no interface of this host: bring the uplink up, or fix "
                 + "data-path.uplinks)"), e.getMessage());
         // the message IkeTransport gives when SO_MARK is refused
-        ike.failStart = new IOException("cannot mark the IKE socket /198.51.100.1:500 with 0x5053 (SO_MARK): CAP_NET_ADMIN is missing");
+        ike.failStart = new IOException("cannot mark the IKE socket 198.51.100.1:500 with 0x5053 (SO_MARK): CAP_NET_ADMIN is missing");
         e = assertThrows(Appliance.StartupException.class,
                 () -> Appliance.start(ConfigLoader.load(cfg), new RecordingDataPathProvider(), "test", null, null, ike));
         assertTrue(e.getMessage().endsWith("CAP_NET_ADMIN is missing (the IKE sockets carry the data plane's mark 0x5053 so "

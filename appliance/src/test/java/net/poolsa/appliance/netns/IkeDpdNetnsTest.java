@@ -82,7 +82,7 @@ class IkeDpdNetnsTest {
             // echo replies kept coming over uplink 1, yet traffic left it.
             long late = r.repliesBetween(46, 60);
             assertTrue(late >= 14, "traffic stayed on the uplink that answers ICMP only:\n" + r.output() + "\n" + a.log());
-            a.awaitLog("event=dpd_path_dead connection=dpd local=/198\\.51\\.100\\.1:500 remote=/198\\.51\\.100\\.2:500",
+            a.awaitLog("event=dpd_path_dead connection=dpd local=198\\.51\\.100\\.1:500 remote=198\\.51\\.100\\.2:500",
                     Duration.ofSeconds(5));
             Path pcap1 = ike1.stop();
             Path pcap2 = on2.stop();

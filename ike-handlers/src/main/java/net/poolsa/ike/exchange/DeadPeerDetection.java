@@ -24,6 +24,7 @@ import net.poolsa.ike.message.VendorIds;
 import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.IkeSaState;
 import net.poolsa.ike.sa.Role;
+import net.poolsa.ike.transport.Endpoints;
 import net.poolsa.ike.transport.PortRole;
 
 /**
@@ -144,7 +145,7 @@ final class DeadPeerDetection {
         if (!sa.peerDpd()) {
             IkeContext.LOG.warn("event=dpd_unsupported connection={} remote={} reason=\"the peer did not announce DPD "
                     + "(RFC 3706 §5.2): no R-U-THERE is sent, its paths live on its ESP packets only\"", conn.name(),
-                    sa.remote());
+                    Endpoints.text(sa.remote()));
             return;
         }
         for (IkeSa other : ctx.table().all()) {
@@ -262,7 +263,7 @@ final class DeadPeerDetection {
                 p.timedOut = true;
                 ctx.events().dpd(s.connection, p.remote.getAddress(), "timeout");
                 IkeContext.LOG.warn("event=dpd_path_dead connection={} local={} remote={} silent_ms={}", s.connection,
-                        p.local, p.remote, now - p.lastAck);
+                        Endpoints.text(p.local), Endpoints.text(p.remote), now - p.lastAck);
             }
         }
         for (Path p : s.paths) {
@@ -367,20 +368,23 @@ final class DeadPeerDetection {
         Path p = sent.path();
         if (!p.remote.getAddress().equals(remote.getAddress()) || !p.local.getAddress().equals(local.getAddress())) {
             IkeContext.LOG.info("event=dpd_ack_elsewhere connection={} sent={}>{} came={}>{}", s.connection,
-                    p.local.getAddress(), p.remote.getAddress(), remote.getAddress(), local.getAddress());
+                    Endpoints.text(p.local.getAddress()), Endpoints.text(p.remote.getAddress()),
+                    Endpoints.text(remote.getAddress()), Endpoints.text(local.getAddress()));
             return; // the peer lives, but this answer proves no path of ours
         }
         p.lastAck = now;
         if (p.timedOut) {
             p.timedOut = false;
-            IkeContext.LOG.info("event=dpd_path_alive connection={} local={} remote={}", s.connection, p.local, p.remote);
+            IkeContext.LOG.info("event=dpd_path_alive connection={} local={} remote={}", s.connection,
+                    Endpoints.text(p.local), Endpoints.text(p.remote));
         }
         for (Path own : s.paths) {
             if (own != p && own.timedOut && own.local.equals(sa.local()) && own.remote.equals(sa.remote())) {
                 // the IKE SA's own pair is silent: its Deletes and Quick Modes take the pair that answered
                 sa.endpoints(p.local, p.remote);
                 IkeContext.LOG.info("event=ike_sa_moved connection={} from={}>{} to={}>{} cause=dpd", s.connection,
-                        own.local, own.remote, p.local, p.remote);
+                        Endpoints.text(own.local), Endpoints.text(own.remote), Endpoints.text(p.local),
+                        Endpoints.text(p.remote));
             }
         }
         ctx.events().dpd(s.connection, p.remote.getAddress(), "acked");
@@ -415,7 +419,7 @@ final class DeadPeerDetection {
     private void dead(IkeSa sa, State s, long now) {
         String action = s.dpd.action().name().toLowerCase(java.util.Locale.ROOT);
         IkeContext.LOG.warn("event=dpd_peer_dead connection={} remote={} paths={} silent_ms={} action={}", s.connection,
-                sa.remote(), s.paths.size(), now - s.lastAck, action);
+                Endpoints.text(sa.remote()), s.paths.size(), now - s.lastAck, action);
         ctx.events().dpdPeerDead(s.connection, action);
         String connection = s.connection;
         Dpd dpd = s.dpd;

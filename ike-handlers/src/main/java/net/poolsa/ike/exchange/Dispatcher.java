@@ -16,6 +16,7 @@ import net.poolsa.ike.message.NotifyType;
 import net.poolsa.ike.sa.ChildSa;
 import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.Role;
+import net.poolsa.ike.transport.Endpoints;
 import net.poolsa.ike.transport.InboundIkeDatagram;
 
 /**
@@ -87,7 +88,7 @@ final class Dispatcher {
             }
         }
         IkeContext.LOG.info("event=ike_sa_moved connection={} from={}>{} to={}>{} cause=nat_mapping", sa.connection(),
-                sa.local(), was, sa.local(), d.remote());
+                Endpoints.text(sa.local()), Endpoints.text(was), Endpoints.text(sa.local()), Endpoints.text(d.remote()));
     }
 
     /** Aggressive Mode is refused with a notify (RFC 2409 §5.4 allows us to offer only Main Mode); other types silently. */
@@ -118,15 +119,16 @@ final class Dispatcher {
                 return ours;
             }
             throw Refusal.silent(IkeDropReason.UNKNOWN_COOKIE, h.exchangeType() + " without a responder cookie from "
-                    + d.remote());
+                    + Endpoints.text(d.remote()));
         }
         IkeSa sa = ctx.table().find(h.initiatorCookie(), h.responderCookie());
         if (sa == null) {
             throw Refusal.silent(IkeDropReason.UNKNOWN_COOKIE, String.format("%s %016x_i %016x_r from %s",
-                    h.exchangeType(), h.initiatorCookie(), h.responderCookie(), d.remote()));
+                    h.exchangeType(), h.initiatorCookie(), h.responderCookie(), Endpoints.text(d.remote())));
         }
         if (!sa.remote().getAddress().equals(d.remote().getAddress()) && !otherPath(sa, r)) {
-            throw Refusal.silent(IkeDropReason.WRONG_PEER, h.exchangeType() + " for " + sa + " from " + d.remote());
+            throw Refusal.silent(IkeDropReason.WRONG_PEER, h.exchangeType() + " for " + sa + " from "
+                    + Endpoints.text(d.remote()));
         }
         return sa;
     }
@@ -176,12 +178,13 @@ final class Dispatcher {
         boolean floodable = !(keyed && f.notifyPeer()) || f.reason() == IkeDropReason.BAD_HASH;
         if (!floodable) {
             IkeContext.LOG.warn("event=ike_refused reason={} remote={} notify={} detail=\"{}\"", f.reason().label(),
-                    d.remote(), f.notifyType(), f.getMessage());
+                    Endpoints.text(d.remote()), f.notifyType(), f.getMessage());
         } else {
             long suppressed = logLimit.permit(f.reason().ordinal());
             if (suppressed != RateLimitedLog.SUPPRESSED) {
                 IkeContext.LOG.info("event=ike_dropped reason={} remote={} notify={} suppressed={} detail=\"{}\"",
-                        f.reason().label(), d.remote(), f.notifyPeer() ? f.notifyType() : "none", suppressed,
+                        f.reason().label(), Endpoints.text(d.remote()), f.notifyPeer() ? f.notifyType() : "none",
+                        suppressed,
                         f.getMessage());
             }
         }

@@ -25,6 +25,7 @@ import net.poolsa.ike.sa.IkeSaTable;
 import net.poolsa.ike.sa.PeerMemory;
 import net.poolsa.ike.sa.ResponderCookies;
 import net.poolsa.ike.sa.SourceRateLimit;
+import net.poolsa.ike.transport.Endpoints;
 import net.poolsa.ike.transport.OutboundIkeDatagram;
 
 /**
@@ -207,7 +208,8 @@ public final class IkeContext {
             }
         } catch (IllegalArgumentException e) {
             // the socket went away (a reload removed the address): the retransmission or expiry deals with it
-            LOG.warn("event=ike_send_failed local={} remote={} error=\"{}\"", local, remote, e.getMessage());
+            LOG.warn("event=ike_send_failed local={} remote={} error=\"{}\"", Endpoints.text(local),
+                    Endpoints.text(remote), e.getMessage());
         }
     }
 

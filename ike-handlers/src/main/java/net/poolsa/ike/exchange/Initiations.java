@@ -24,6 +24,7 @@ import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.IkeSaState;
 import net.poolsa.ike.sa.Role;
 import net.poolsa.ike.sa.SelectorPair;
+import net.poolsa.ike.transport.Endpoints;
 import net.poolsa.ike.transport.PortRole;
 
 /**
@@ -233,7 +234,7 @@ final class Initiations {
     /** Main Mode gave up: its initiations fail, the SA goes. */
     void mainModeFailed(IkeSa sa, String why) {
         IkeContext.LOG.warn("event=main_mode_failed connection={} remote={} reason=\"{}\"", sa.connection(),
-                sa.remote(), why);
+                Endpoints.text(sa.remote()), why);
         removeSa(sa, why, false);
     }
 
@@ -383,7 +384,7 @@ final class Initiations {
         ctx.lifetimes().ikeRemoved(sa);
         IkeContext.LOG.atLevel(neverAnswered ? Level.DEBUG : Level.INFO)
                 .log("event=ike_sa_removed connection={} remote={} icookie={} rcookie={} reason=\"{}\"",
-                sa.connection(), sa.remote(), String.format("%016x", sa.initiatorCookie()),
+                sa.connection(), Endpoints.text(sa.remote()), String.format("%016x", sa.initiatorCookie()),
                 String.format("%016x", sa.responderCookie()), why);
     }
 

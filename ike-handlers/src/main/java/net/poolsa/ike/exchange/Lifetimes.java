@@ -16,6 +16,7 @@ import net.poolsa.ike.job.RetireChildJob;
 import net.poolsa.ike.sa.ChildSa;
 import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.Role;
+import net.poolsa.ike.transport.Endpoints;
 import net.poolsa.ike.transport.PortRole;
 
 /**
@@ -355,7 +356,7 @@ final class Lifetimes {
             return; // an idle ISAKMP SA is not renewed: the next initiation makes a new one
         }
         IkeContext.LOG.info("event=ike_rekey_start connection={} icookie={} remote={} protected_bytes={}", c.name(),
-                String.format("%016x", sa.initiatorCookie()), sa.remote(), sa.protectedBytes());
+                String.format("%016x", sa.initiatorCookie()), Endpoints.text(sa.remote()), sa.protectedBytes());
         ikeRekeys.add(MainModeInitiator.start(ctx, c, ends[0], ends[1]).localCookie());
     }
 
@@ -376,7 +377,8 @@ final class Lifetimes {
     void ikeRemoved(IkeSa sa) {
         if (ikeRekeys.remove(sa.localCookie())) {
             ctx.events().rekey("ike", "failed");
-            IkeContext.LOG.warn("event=ike_rekey_failed connection={} remote={}", sa.connection(), sa.remote());
+            IkeContext.LOG.warn("event=ike_rekey_failed connection={} remote={}", sa.connection(),
+                    Endpoints.text(sa.remote()));
         }
     }
 

@@ -32,6 +32,7 @@ import net.poolsa.ike.proposal.Encapsulation;
 import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.IkeSaState;
 import net.poolsa.ike.sa.Role;
+import net.poolsa.ike.transport.Endpoints;
 
 /**
  * What both roles of Main Mode share, with pre-shared keys (RFC 2409 §5.4) or signatures (§5.1): the
@@ -116,7 +117,8 @@ abstract class MainMode implements MessageHandler, Offload.Owner {
     /** A message while our Diffie-Hellman is computed: the answer goes out when it is ready, once. */
     void notComputing(Received r) throws Refusal {
         if (computing) {
-            throw Refusal.silent(IkeDropReason.RETRANSMITTED, "Main Mode message from " + r.datagram().remote()
+            throw Refusal.silent(IkeDropReason.RETRANSMITTED, "Main Mode message from "
+                    + Endpoints.text(r.datagram().remote())
                     + " for " + sa + " while its Diffie-Hellman is computed: answered when done");
         }
     }
@@ -126,7 +128,7 @@ abstract class MainMode implements MessageHandler, Offload.Owner {
         if (r.sameBytes(lastReceived)) {
             outbox.resend();
             throw Refusal.silent(IkeDropReason.RETRANSMITTED, "repeated " + sa.state() + " predecessor from "
-                    + r.datagram().remote() + ": stored reply resent");
+                    + Endpoints.text(r.datagram().remote()) + ": stored reply resent");
         }
     }
 
@@ -266,7 +268,7 @@ abstract class MainMode implements MessageHandler, Offload.Owner {
             if (peer != null) {
                 sa.peerCertificate(peer);
                 IkeContext.LOG.info("event=ike_peer_certificate connection={} remote={} peer_id=\"{}\" certificate=\"{}\"",
-                        conn.name(), sa.remote(), sa.peerIdentity(), peer);
+                        conn.name(), Endpoints.text(sa.remote()), sa.peerIdentity(), peer);
             }
             then.accept(d);
         }, peer -> {
@@ -311,7 +313,7 @@ abstract class MainMode implements MessageHandler, Offload.Owner {
                 for (IkeSa other : ctx.table().all()) {
                     if (other != sa && other.establishedBefore(sa) && other.samePeerIdentity(sa)) {
                         ctx.initiations().removeSa(other, "INITIAL-CONTACT from the same peer identity ("
-                                + sa.peerIdentity() + ") at " + sa.remote(), false);
+                                + sa.peerIdentity() + ") at " + Endpoints.text(sa.remote()), false);
                     }
                 }
             }
@@ -325,8 +327,8 @@ abstract class MainMode implements MessageHandler, Offload.Owner {
         outbox.answered();
         IkeContext.LOG.info("event=ike_sa_established connection={} role={} local={} remote={} peer_id=\"{}\" "
                 + "proposal={} nat_t={} lifetime={}s icookie={} rcookie={}", conn.name(), sa.role().label(),
-                sa.local(), sa.remote(), sa.peerIdentity(), sa.proposal().name(), sa.nat().natted(),
-                sa.lifetimeSeconds(), String.format("%016x", sa.initiatorCookie()),
+                Endpoints.text(sa.local()), Endpoints.text(sa.remote()), sa.peerIdentity(), sa.proposal().name(),
+                sa.nat().natted(), sa.lifetimeSeconds(), String.format("%016x", sa.initiatorCookie()),
                 String.format("%016x", sa.responderCookie()));
         ctx.events().exchange("main_mode", "ok");
         ctx.lifetimes().ikeEstablished(sa);

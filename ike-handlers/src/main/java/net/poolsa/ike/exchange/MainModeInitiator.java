@@ -26,6 +26,7 @@ import net.poolsa.ike.proposal.Phase1Sa;
 import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.IkeSaState;
 import net.poolsa.ike.sa.Role;
+import net.poolsa.ike.transport.Endpoints;
 import net.poolsa.ike.transport.PortRole;
 
 /**
@@ -57,7 +58,7 @@ final class MainModeInitiator extends MainMode {
         mm.saiB = new IsakmpMessage(IsakmpHeader.of(ci, 0, ExchangeType.IDENTITY_PROTECTION, 0), p).bodyBytes(0)
                 .toByteArray();
         IkeContext.LOG.info("event=main_mode_initiate connection={} local={} remote={} proposals={}", conn.name(),
-                local, remote, conn.ikeProposals());
+                Endpoints.text(local), Endpoints.text(remote), conn.ikeProposals());
         mm.outbox.sendAwaiting(Messages.clear(ci, 0, ExchangeType.IDENTITY_PROTECTION, 0, p));
         return sa;
     }
@@ -158,7 +159,7 @@ final class MainModeInitiator extends MainMode {
         if (sa.nat().natted()) {
             InetSocketAddress local = ctx.network().local(sa.local().getAddress(), PortRole.NAT_T);
             if (local == null) {
-                throw new IllegalStateException("no NAT-T socket on " + sa.local().getAddress());
+                throw new IllegalStateException("no NAT-T socket on " + Endpoints.text(sa.local().getAddress()));
             }
             sa.endpoints(local, new InetSocketAddress(sa.remote().getAddress(), ctx.network().peerPort(PortRole.NAT_T)));
         }
@@ -206,8 +207,8 @@ final class MainModeInitiator extends MainMode {
 
     @Override
     void giveUp() {
-        String why = sa.lastPeerError() == null ? "no answer from " + sa.remote()
-                : "no acceptable answer from " + sa.remote() + " (last: " + sa.lastPeerError() + ")";
+        String why = sa.lastPeerError() == null ? "no answer from " + Endpoints.text(sa.remote())
+                : "no acceptable answer from " + Endpoints.text(sa.remote()) + " (last: " + sa.lastPeerError() + ")";
         ctx.events().exchange("main_mode", "timeout");
         ctx.initiations().mainModeFailed(sa, "Main Mode timed out in " + sa.state() + ": " + why);
     }

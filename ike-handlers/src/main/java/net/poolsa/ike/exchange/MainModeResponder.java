@@ -30,6 +30,7 @@ import net.poolsa.ike.sa.IkeSaState;
 import net.poolsa.ike.sa.IkeSaTable;
 import net.poolsa.ike.sa.Role;
 import net.poolsa.ike.sa.SourceRateLimit;
+import net.poolsa.ike.transport.Endpoints;
 import net.poolsa.ike.transport.InboundIkeDatagram;
 
 /**
@@ -67,12 +68,14 @@ final class MainModeResponder extends MainMode {
         IsakmpMessage m = r.clear();
         List<ConnectionState> cs = ctx.connectionsFor(d.local().getAddress(), d.remote().getAddress());
         if (cs.isEmpty()) {
-            throw Refusal.silent(IkeDropReason.NO_CONNECTION, "Main Mode from " + d.remote() + " to " + d.local()
+            throw Refusal.silent(IkeDropReason.NO_CONNECTION, "Main Mode from " + Endpoints.text(d.remote()) + " to "
+                    + Endpoints.text(d.local())
                     + ": no connection's outer pools hold both addresses");
         }
         ExchangeMessage.MAIN_MODE_1.check(m);
         if (r.raw().length > MAX_FIRST_MESSAGE_BYTES) {
-            throw Refusal.silent(IkeDropReason.LARGE_FIRST_MESSAGE, "Main Mode message 1 from " + d.remote() + ": "
+            throw Refusal.silent(IkeDropReason.LARGE_FIRST_MESSAGE, "Main Mode message 1 from "
+                    + Endpoints.text(d.remote()) + ": "
                     + r.raw().length + " bytes, more than the " + MAX_FIRST_MESSAGE_BYTES + " a half-open SA may keep");
         }
         ConnectionState conn = cs.get(0);
@@ -87,11 +90,12 @@ final class MainModeResponder extends MainMode {
                     + conn.name() + ": " + e.getMessage());
         }
         if (ctx.table().full()) {
-            throw Refusal.silent(IkeDropReason.TABLE_FULL, "Main Mode from " + d.remote() + ": "
+            throw Refusal.silent(IkeDropReason.TABLE_FULL, "Main Mode from " + Endpoints.text(d.remote()) + ": "
                     + ctx.table().size() + " IKE SAs exist");
         }
         if (!ctx.newMainModes().permit(d.remote().getAddress(), ctx.now())) {
-            throw Refusal.silent(IkeDropReason.RATE_LIMITED, "Main Mode from " + d.remote() + ": its source started "
+            throw Refusal.silent(IkeDropReason.RATE_LIMITED, "Main Mode from " + Endpoints.text(d.remote())
+                    + ": its source started "
                     + SourceRateLimit.BURST + " at once or " + SourceRateLimit.PER_SECOND + " a second already");
         }
         if (ctx.table().halfOpenFull()) {
@@ -125,7 +129,7 @@ final class MainModeResponder extends MainMode {
         sa.halfOpenTimer(ctx.scheduler().schedule(new HalfOpenExpiryJob(ctx.jobs(), cr), ctx.timers().halfOpenMillis()));
         // debug: a flood of spoofed first messages would write one line each; the half-open gauge shows them
         IkeContext.LOG.debug("event=main_mode_respond connection={} local={} remote={} proposal={}", conn.name(),
-                d.local(), d.remote(), c.proposal().name());
+                Endpoints.text(d.local()), Endpoints.text(d.remote()), c.proposal().name());
         mm.outbox.sendToUnproven(Messages.clear(sa.initiatorCookie(), cr, ExchangeType.IDENTITY_PROTECTION, 0, p));
     }
 
@@ -158,13 +162,15 @@ final class MainModeResponder extends MainMode {
     private void third(Received r, IsakmpMessage m) throws IkeProtocolException {
         if (m.header().responderCookie() == 0) {
             outbox.resend(); // the dispatcher found this SA by the initiator's cookie and address: its message 1 again
-            throw Refusal.silent(IkeDropReason.RETRANSMITTED, "repeated Main Mode message 1 from " + sa.remote()
+            throw Refusal.silent(IkeDropReason.RETRANSMITTED, "repeated Main Mode message 1 from "
+                    + Endpoints.text(sa.remote())
                     + ": message 2 resent");
         }
         InboundIkeDatagram d = r.datagram();
         if (!ctx.cookies().verify(sa.responderCookie(), sa.initiatorCookie(), d.remote(), d.local(), ctx.now())) {
-            throw Refusal.silent(IkeDropReason.BAD_COOKIE, "Main Mode message 3 for " + sa + " from " + d.remote()
-                    + " to " + d.local() + ": not the endpoints our cookie was made for");
+            throw Refusal.silent(IkeDropReason.BAD_COOKIE, "Main Mode message 3 for " + sa + " from "
+                    + Endpoints.text(d.remote())
+                    + " to " + Endpoints.text(d.local()) + ": not the endpoints our cookie was made for");
         }
         ExchangeMessage.MAIN_MODE_3.check(m);
         byte[] peerPublic = peerPublic(m);
@@ -184,7 +190,7 @@ final class MainModeResponder extends MainMode {
             sa.state(IkeSaState.MM4_SENT);
             ctx.table().cookieReturned(sa);
             IkeContext.LOG.info("event=main_mode_respond connection={} local={} remote={} proposal={} cookie=returned",
-                    conn.name(), d.local(), d.remote(), sa.proposal().name());
+                    conn.name(), Endpoints.text(d.local()), Endpoints.text(d.remote()), sa.proposal().name());
             outbox.sendFinal(Messages.clear(sa.initiatorCookie(), sa.responderCookie(),
                     ExchangeType.IDENTITY_PROTECTION, 0, p));
         }, Agreement::wipe);
@@ -211,7 +217,8 @@ final class MainModeResponder extends MainMode {
                     }
                     ctx.events().exchange("main_mode", "refused");
                     throw Refusal.notify(IkeDropReason.AUTHENTICATION, e.notifyType(), "connection " + conn.name()
-                            + ": the initiator " + r.datagram().remote() + " is refused: " + e.getMessage());
+                            + ": the initiator " + Endpoints.text(r.datagram().remote()) + " is refused: "
+                                    + e.getMessage());
                 }
                 o.confirm();
                 if (r.datagram().nonEspMarker()) {
@@ -225,7 +232,8 @@ final class MainModeResponder extends MainMode {
             });
         } catch (IkeCryptoException e) {
             throw Refusal.notify(IkeDropReason.BAD_HASH, NotifyType.INVALID_HASH_INFORMATION, "connection "
-                    + conn.name() + ": HASH_I from " + r.datagram().remote() + " does not verify (another pre-shared key?)");
+                    + conn.name() + ": HASH_I from " + Endpoints.text(r.datagram().remote())
+                            + " does not verify (another pre-shared key?)");
         }
     }
 

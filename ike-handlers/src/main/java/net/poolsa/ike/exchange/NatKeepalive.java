@@ -6,6 +6,7 @@ import java.util.Map;
 import net.poolsa.ike.job.NatKeepaliveJob;
 import net.poolsa.ike.job.Scheduler;
 import net.poolsa.ike.sa.IkeSa;
+import net.poolsa.ike.transport.Endpoints;
 import net.poolsa.ike.transport.OutboundNatKeepalive;
 
 /**
@@ -42,7 +43,7 @@ final class NatKeepalive {
     void established(IkeSa sa) {
         if (sends(sa)) {
             IkeContext.LOG.info("event=nat_keepalive_started connection={} local={} remote={} interval_ms={}",
-                    sa.connection(), sa.local(), sa.remote(), intervalMillis);
+                    sa.connection(), Endpoints.text(sa.local()), Endpoints.text(sa.remote()), intervalMillis);
             schedule(sa);
         }
     }
@@ -89,7 +90,8 @@ final class NatKeepalive {
             ctx.network().sendNatKeepalive(new OutboundNatKeepalive(sa.local(), sa.remote()));
         } catch (IllegalArgumentException e) {
             // the socket went away (a reload removed the address): the SA's own exchanges report that
-            IkeContext.LOG.debug("event=nat_keepalive_not_sent local={} error=\"{}\"", sa.local(), e.getMessage());
+            IkeContext.LOG.debug("event=nat_keepalive_not_sent local={} error=\"{}\"", Endpoints.text(sa.local()),
+                    e.getMessage());
         }
         schedule(sa);
     }

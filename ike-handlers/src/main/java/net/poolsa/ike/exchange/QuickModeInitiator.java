@@ -34,6 +34,7 @@ import net.poolsa.ike.proposal.EspProposal;
 import net.poolsa.ike.proposal.Phase2Sa;
 import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.SelectorPair;
+import net.poolsa.ike.transport.Endpoints;
 
 /**
  * Quick Mode as initiator (RFC 2409 §5.5, flow in {@link QuickMode}) for one pair of protected pools: our pool in
@@ -378,7 +379,7 @@ final class QuickModeInitiator extends QuickMode {
     @Override
     public void retransmit(int sent) {
         if (!outbox.retransmit(sent)) {
-            fail("Quick Mode timed out: no answer from " + sa.remote(), "timeout");
+            fail("Quick Mode timed out: no answer from " + Endpoints.text(sa.remote()), "timeout");
         }
     }
 

@@ -24,6 +24,7 @@ import net.poolsa.ike.message.SecurityAssociationPayload;
 import net.poolsa.ike.proposal.Phase2Sa;
 import net.poolsa.ike.sa.IkeSa;
 import net.poolsa.ike.sa.SelectorPair;
+import net.poolsa.ike.transport.Endpoints;
 
 /**
  * Quick Mode as responder (RFC 2409 §5.5, flow in {@link QuickMode}). The IDs are the initiator's claim: IDci is
@@ -258,7 +259,7 @@ final class QuickModeResponder extends QuickMode {
         if (!outbox.retransmit(sent)) {
             // HASH(3) never came: the initiator may think the pair is up; take ours down and say so
             IkeContext.LOG.warn("event=quick_mode_failed connection={} mid={} reason=\"no HASH(3) from {}\"",
-                    conn.name(), Integer.toHexString(messageId), sa.remote());
+                    conn.name(), Integer.toHexString(messageId), Endpoints.text(sa.remote()));
             ctx.events().exchange("quick_mode", "timeout");
             ctx.children().remove(sa, child, true);
             abort("timed out");

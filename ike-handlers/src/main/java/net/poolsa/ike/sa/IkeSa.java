@@ -16,6 +16,7 @@ import net.poolsa.ike.crypto.Phase1Keys;
 import net.poolsa.ike.job.Scheduler;
 import net.poolsa.ike.message.IdentificationPayload;
 import net.poolsa.ike.proposal.IkeProposal;
+import net.poolsa.ike.transport.Endpoints;
 
 /**
  * One ISAKMP SA: its cookies and our role, the explicit state, the endpoints (which move to port 4500 when NAT
@@ -414,6 +415,6 @@ public final class IkeSa {
     @Override
     public String toString() {
         return String.format("IKE_SA[%s %016x_i %016x_r %s %s %s <-> %s]", connection, initiatorCookie,
-                responderCookie, role.label(), state, local, remote);
+                responderCookie, role.label(), state, Endpoints.text(local), Endpoints.text(remote));
     }
 }

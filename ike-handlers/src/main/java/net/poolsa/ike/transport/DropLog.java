@@ -1,5 +1,6 @@
 package net.poolsa.ike.transport;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 
 import org.slf4j.Logger;
@@ -27,16 +28,27 @@ final class DropLog {
         long suppressed = limit.permit(reason.ordinal());
         if (suppressed != RateLimitedLog.SUPPRESSED) {
             LOG.warn("event=ike_datagram_dropped reason={} port={} remote={} bytes={} suppressed={}", reason.label(),
-                    role.label(), remote, bytes, suppressed);
+                    role.label(), Endpoints.text(remote), bytes, suppressed);
         }
     }
 
+    /**
+     * A datagram lost to an exception. A send the kernel refuses (no route while an uplink is down, a firewall's
+     * EPERM) is the network's state, which DPD and the retransmissions deal with: a warning naming the error. Anything
+     * else is a fault of this program: an error with its stack trace.
+     */
     void failure(PortRole role, TransportDropReason reason, InetSocketAddress remote, Throwable cause) {
         events.dropped(role, reason);
         long suppressed = limit.permit(reason.ordinal());
-        if (suppressed != RateLimitedLog.SUPPRESSED) {
+        if (suppressed == RateLimitedLog.SUPPRESSED) {
+            return;
+        }
+        if (reason == TransportDropReason.SEND_FAILED && cause instanceof IOException) {
+            LOG.warn("event=ike_datagram_dropped reason={} port={} remote={} suppressed={} error=\"{}\"",
+                    reason.label(), role.label(), Endpoints.text(remote), suppressed, cause.getMessage());
+        } else {
             LOG.error("event=ike_datagram_dropped reason={} port={} remote={} suppressed={} error=\"{}\"", reason.label(),
-                    role.label(), remote, suppressed, cause.toString(), cause);
+                    role.label(), Endpoints.text(remote), suppressed, cause.toString(), cause);
         }
     }
 }

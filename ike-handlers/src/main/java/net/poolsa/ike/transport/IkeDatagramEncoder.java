@@ -31,7 +31,8 @@ public final class IkeDatagramEncoder extends MessageToMessageEncoder<OutboundIk
         int marker = role.hasNonEspMarker() ? PortRole.NON_ESP_MARKER_LENGTH : 0;
         int length = marker + content.readableBytes();
         if (content.readableBytes() < IkeDatagramDecoder.ISAKMP_HEADER_LENGTH || length > maxDatagramBytes) {
-            throw new EncoderException("IKE message of " + content.readableBytes() + " bytes to " + msg.remote()
+            throw new EncoderException("IKE message of " + content.readableBytes() + " bytes to "
+                    + Endpoints.text(msg.remote())
                     + " is outside " + IkeDatagramDecoder.ISAKMP_HEADER_LENGTH + ".." + (maxDatagramBytes - marker) + " bytes");
         }
         ByteBuf wire;

@@ -183,7 +183,8 @@ public final class IkeTransport implements AutoCloseable {
         Socket s = sockets.get(datagram.local());
         if (s == null) {
             datagram.release();
-            throw new IllegalArgumentException("no IKE socket bound to " + datagram.local() + "; bound: " + sockets.keySet());
+            throw new IllegalArgumentException("no IKE socket bound to " + Endpoints.text(datagram.local())
+                    + "; bound: " + sockets.keySet());
         }
         InetSocketAddress remote = datagram.remote();
         int size = datagram.content().readableBytes();
@@ -193,7 +194,7 @@ public final class IkeTransport implements AutoCloseable {
                     : TransportDropReason.SEND_QUEUE_FULL;
             drops.drop(s.role(), reason, remote, size);
             return s.channel().newFailedFuture(new IOException(reason.label() + ": " + s.backlog().bytes()
-                    + " bytes wait for the socket " + datagram.local()));
+                    + " bytes wait for the socket " + Endpoints.text(datagram.local())));
         }
         return s.channel().writeAndFlush(datagram).addListener((ChannelFutureListener) f -> {
             s.backlog().done(size);
@@ -216,14 +217,15 @@ public final class IkeTransport implements AutoCloseable {
     public ChannelFuture sendNatKeepalive(OutboundNatKeepalive keepalive) {
         Socket s = sockets.get(keepalive.local());
         if (s == null || s.role() != PortRole.NAT_T) {
-            throw new IllegalArgumentException("no NAT-T socket bound to " + keepalive.local() + "; bound: "
+            throw new IllegalArgumentException("no NAT-T socket bound to " + Endpoints.text(keepalive.local())
+                    + "; bound: "
                     + sockets.keySet());
         }
         InetSocketAddress remote = keepalive.remote();
         if (!s.backlog().admit(SendBacklog.Kind.NORMAL, 1)) {
             drops.drop(s.role(), TransportDropReason.SEND_QUEUE_FULL, remote, 1);
             return s.channel().newFailedFuture(new IOException(TransportDropReason.SEND_QUEUE_FULL.label() + ": "
-                    + s.backlog().bytes() + " bytes wait for the socket " + keepalive.local()));
+                    + s.backlog().bytes() + " bytes wait for the socket " + Endpoints.text(keepalive.local())));
         }
         return s.channel().writeAndFlush(keepalive).addListener((ChannelFutureListener) f -> {
             s.backlog().done(1);

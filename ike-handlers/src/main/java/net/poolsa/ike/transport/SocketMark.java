@@ -29,7 +29,8 @@ public final class SocketMark {
             value.setInt(0, mark);
             SocketCalls.setsockopt(fd, SocketCalls.SOL_SOCKET, SocketCalls.SO_MARK, value, 4);
         } catch (LastErrorException e) {
-            throw new IOException("cannot mark the IKE socket " + what + " with 0x" + Integer.toHexString(mark)
+            throw new IOException("cannot mark the IKE socket " + Endpoints.text(what) + " with 0x"
+                    + Integer.toHexString(mark)
                     + " (SO_MARK): " + (e.getErrorCode() == EPERM ? "CAP_NET_ADMIN is missing" : "errno " + e.getErrorCode()), e);
         }
     }

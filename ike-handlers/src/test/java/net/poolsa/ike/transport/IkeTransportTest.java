@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Timeout;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import net.poolsa.ike.LogCapture;
 
 /** The transport on real epoll sockets over loopback (ephemeral ports): one event loop, send, reply, bind failures. */
 @Timeout(60)
@@ -118,16 +119,22 @@ class IkeTransportTest {
     }
 
     @Test
-    void aSendTheKernelRefusesFailsTheFutureAndIsCounted() throws Exception {
+    void aSendTheKernelRefusesFailsTheFutureAndIsCountedAndWarnedWithoutAStackTrace() throws Exception {
         InetAddress v4 = InetAddress.getByName("127.0.0.1");
         CountingEvents events = new CountingEvents();
-        try (IkeTransport t = start(List.of(v4), d -> { }, events)) {
+        try (LogCapture log = new LogCapture(); IkeTransport t = start(List.of(v4), d -> { }, events)) {
             // A datagram from a socket bound to 127.0.0.1 to an IPv6 address cannot be sent.
             InetSocketAddress from = t.boundAddress(v4, PortRole.IKE);
             assertFalse(t.send(new OutboundIkeDatagram(from, new InetSocketAddress("2001:db8::1", 500),
                     Unpooled.copiedBuffer(MM1))).awaitUninterruptibly().isSuccess());
             assertEquals(1, CountingEvents.settled(() -> events.drops(PortRole.IKE, TransportDropReason.SEND_FAILED), 1));
             assertEquals(0, events.sentCount(PortRole.IKE));
+            // The network's state (a link down while DPD probes it), not a fault: one warning, no ERROR, no trace.
+            List<String> lines = log.with("event=ike_datagram_dropped reason=send_failed port=ike remote=[2001:db8::1]:500");
+            assertEquals(1, lines.size(), log.lines().toString());
+            assertTrue(lines.get(0).contains(" WARN "), lines.get(0));
+            assertTrue(log.lines().stream().noneMatch(l -> l.startsWith("\tat ") || l.contains(" ERROR ")),
+                    log.lines().toString());
         }
     }
 
