@@ -31,6 +31,7 @@ public final class ConnectionState {
     private final Map<List<AddressPool>, Integer> subPairs = new HashMap<>();
     private final Set<String> policies = new LinkedHashSet<>();
     private Negotiation negotiation;
+    private int preferredPair;
 
     ConnectionState(IkeConnection config) {
         this.config = config;
@@ -109,6 +110,15 @@ public final class ConnectionState {
     }
 
     /** The initiation in progress, or null. */
+    /** The index of the pair of addresses that last carried a Main Mode of ours through (Initiations' order). */
+    int preferredPair() {
+        return preferredPair;
+    }
+
+    void preferredPair(int pair) {
+        preferredPair = pair;
+    }
+
     public Negotiation negotiation() {
         return negotiation;
     }

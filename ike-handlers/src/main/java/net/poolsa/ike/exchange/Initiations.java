@@ -51,13 +51,26 @@ final class Initiations {
                                    IdentificationPayload remote) {
     }
 
+    /**
+     * Our Main Modes as initiator, by our cookie: the index of their pair of addresses ({@link #endpoints}) and how many
+     * pairs the initiations waiting for them have tried so far.
+     */
+    private final Map<Long, PairAttempt> attempts = new HashMap<>();
+
+    private record PairAttempt(int pair, int tried) {
+    }
+
     Initiations(IkeContext ctx) {
         this.ctx = ctx;
     }
 
-    /** Negotiates the connection's child SAs; completes when they are installed or the attempt failed. */
+    /**
+     * Negotiates the connection's child SAs; completes when they are installed or the attempt failed. A new Main Mode
+     * goes over the pair of addresses that last carried one through ({@link ConnectionState#preferredPair()}).
+     */
     CompletableFuture<IkeResult> initiate(String name) {
-        return initiate(name, 0);
+        ConnectionState c = ctx.connection(name);
+        return initiate(name, c == null ? 0 : c.preferredPair());
     }
 
     /**
@@ -95,10 +108,44 @@ final class Initiations {
                         + c.config().remoteOuter() + "]");
             } else {
                 IkeSa mm = MainModeInitiator.start(ctx, c, ends[0], ends[1]);
+                attempts.put(mm.localCookie(), new PairAttempt(attempt, 1));
                 waiting.computeIfAbsent(mm.localCookie(), k -> new ArrayList<>()).add(n);
             }
         }
         return n.result();
+    }
+
+    /**
+     * Main Mode message 1 of {@code sa} had no answer within {@code waited} ms: when a pair of addresses of the pools
+     * is left that the initiations waiting for it have not tried, they move to a new Main Mode over it and this one
+     * goes. A pair whose uplink (ours or the peer's) is dead then costs one wait instead of the whole retransmission
+     * backoff (4 s, against 2.75 minutes). Message 1 binds nothing to its addresses (NAT-D comes in messages 3 and 4),
+     * so the responder sees a new initiator; a half-open SA an answer on the old pair left behind expires there.
+     *
+     * @return false when nothing moved (no other pair, every pair tried, no initiation waiting): retransmit as before
+     */
+    boolean nextPair(IkeSa sa, long waited) {
+        PairAttempt a = attempts.get(sa.localCookie());
+        ConnectionState c = ctx.connection(sa.connection());
+        List<Negotiation> ns = waiting.get(sa.localCookie());
+        if (a == null || c == null || ns == null || ns.isEmpty()) {
+            return false;
+        }
+        List<InetSocketAddress[]> pairs = pairs(c);
+        if (a.tried() >= pairs.size()) {
+            return false;
+        }
+        int next = a.pair() + 1;
+        InetSocketAddress[] ends = pairs.get(Math.floorMod(next, pairs.size()));
+        waiting.remove(sa.localCookie());
+        IkeContext.LOG.info("event=main_mode_next_pair connection={} from={}>{} to={}>{} reason=\"no answer to message 1 "
+                + "in {} ms\"", c.name(), Endpoints.text(sa.local()), Endpoints.text(sa.remote()), Endpoints.text(ends[0]),
+                Endpoints.text(ends[1]), waited);
+        removeSa(sa, "no answer to Main Mode message 1 over this pair: the next pair was tried", false);
+        IkeSa mm = MainModeInitiator.start(ctx, c, ends[0], ends[1]);
+        attempts.put(mm.localCookie(), new PairAttempt(next, a.tried() + 1));
+        waiting.put(mm.localCookie(), ns);
+        return true;
     }
 
     /**
@@ -114,7 +161,8 @@ final class Initiations {
         } else if (sa != null) {
             waiting.computeIfAbsent(sa.localCookie(), k -> new ArrayList<>()).add(n);
         } else {
-            InetSocketAddress[] ends = endpoints(c, 0);
+            InetSocketAddress[] ends = endpoints(c, c.preferredPair());
+            boolean ofThePools = ends != null;
             if (ends == null) {
                 ends = peer;
             }
@@ -122,6 +170,9 @@ final class Initiations {
                 n.fail("no IKE endpoint towards the peer of connection " + c.name());
             } else {
                 IkeSa mm = MainModeInitiator.start(ctx, c, ends[0], ends[1]);
+                if (ofThePools) {
+                    attempts.put(mm.localCookie(), new PairAttempt(c.preferredPair(), 1));
+                }
                 waiting.computeIfAbsent(mm.localCookie(), k -> new ArrayList<>()).add(n);
             }
         }
@@ -169,6 +220,12 @@ final class Initiations {
      * they can and a dead uplink on either side is left after one attempt; after the last pair the first comes again.
      */
     private InetSocketAddress[] endpoints(ConnectionState c, int attempt) {
+        List<InetSocketAddress[]> pairs = pairs(c);
+        return pairs.isEmpty() ? null : pairs.get(Math.floorMod(attempt, pairs.size()));
+    }
+
+    /** Every pair of addresses a Main Mode of {@code c} may go over, in the order of {@link #endpoints}. */
+    private List<InetSocketAddress[]> pairs(ConnectionState c) {
         List<InetSocketAddress> locals = new ArrayList<>();
         for (AddressPool.Range l : c.config().localOuter().ranges()) {
             for (InetSocketAddress local : ctx.network().locals(PortRole.IKE)) {
@@ -199,7 +256,7 @@ final class Initiations {
                 }
             }
         }
-        return pairs.isEmpty() ? null : pairs.get(Math.floorMod(attempt, pairs.size()));
+        return pairs;
     }
 
     /** The address lengths (4, 16) of {@code addresses}, in order of first appearance. */
@@ -215,6 +272,11 @@ final class Initiations {
 
     /** Main Mode finished: the initiations waiting for it start their Quick Modes. */
     void established(IkeSa sa) {
+        PairAttempt a = attempts.remove(sa.localCookie());
+        ConnectionState conn = ctx.connection(sa.connection());
+        if (a != null && conn != null) {
+            conn.preferredPair(a.pair()); // the next Main Mode starts where this one got through
+        }
         List<Negotiation> ns = waiting.remove(sa.localCookie());
         if (ns == null) {
             return;
@@ -358,6 +420,7 @@ final class Initiations {
             ctx.informational().deleteIkeSa(sa);
         }
         ctx.table().remove(sa);
+        attempts.remove(sa.localCookie());
         ctx.dpd().removed(sa);
         ctx.natKeepalive().removed(sa);
         if (sa.mainMode() != null) {

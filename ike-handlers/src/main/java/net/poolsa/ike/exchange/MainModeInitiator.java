@@ -205,6 +205,20 @@ final class MainModeInitiator extends MainMode {
         });
     }
 
+    /**
+     * Message 1 unanswered over its pair of addresses after the first wait: the initiations waiting for it move to a
+     * new Main Mode over the next pair of the pools ({@link Initiations#nextPair}), so a dead uplink on either side
+     * costs one wait, not the whole backoff. After every pair had its wait, the last one retransmits as usual.
+     */
+    @Override
+    public void retransmit(int sent) {
+        if (sa.state() == IkeSaState.MM1_SENT && sa.lastPeerError() == null && outbox.current(sent)
+                && ctx.initiations().nextPair(sa, ctx.timers().waitAfter(sent))) {
+            return;
+        }
+        super.retransmit(sent);
+    }
+
     @Override
     void giveUp() {
         String why = sa.lastPeerError() == null ? "no answer from " + Endpoints.text(sa.remote())

@@ -121,6 +121,11 @@ final class Outbox {
         return sent;
     }
 
+    /** Whether the retransmission job for send number {@code sentThen} is current: still unanswered, nothing newer sent. */
+    boolean current(int sentThen) {
+        return awaiting && sentThen == sent;
+    }
+
     private void transmit() {
         ctx.sendTo(sa.local(), remote(), datagram);
         sent++;
