@@ -100,6 +100,32 @@ class DeadPeerDetectionTest {
     }
 
     /**
+     * A one-way failure: what A sends from 192.0.2.1 to 192.0.2.2 (the IKE SA's own pair) is lost, what B sends back
+     * over it still arrives, B's R-U-THEREs included. A's own probes on that pair go unanswered, so the path is dead
+     * once and the IKE SA moves to a pair that answers; the peer is not dead and no Quick Mode runs. Before, every
+     * R-U-THERE of B's that arrived over the pair counted as proof of it, and the IKE SA stayed there.
+     */
+    @Test
+    void aPairThatOnlyCarriesThePeersMessagesIsDeadForUsAndTheSaLeavesIt() {
+        Gateways g = dualHomed(Timers.DEFAULT, new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR),
+                new Dpd(DELAY, 3 * DELAY, Dpd.Action.CLEAR));
+        int spiOut = Gateways.one(g.a, Direction.OUTBOUND).spi();
+        long qm = quickModes(g);
+        assertEquals("192.0.2.2", g.snapshot(g.a).get(0).remote().getAddress().getHostAddress());
+        Wire.Filter oneWay = d -> d.from().getAddress().getHostAddress().equals("192.0.2.1")
+                && d.to().getAddress().getHostAddress().equals("192.0.2.2") ? null : d;
+        advance(g, 10 * DELAY, oneWay);
+        assertTrue(g.b.events.dpd("192.0.2.1 sent") >= 10, "B's R-U-THEREs keep coming over the pair");
+        assertEquals(1, g.a.events.dpd("192.0.2.2 timeout"), "A's pair 192.0.2.1>192.0.2.2, once");
+        assertEquals(List.of(), g.a.events.peersDead);
+        assertEquals(spiOut, Gateways.one(g.a, Direction.OUTBOUND).spi());
+        assertEquals(qm, quickModes(g), "no Quick Mode");
+        IkeSaSnapshot sa = g.snapshot(g.a).get(0);
+        assertNotEquals("192.0.2.1>192.0.2.2", sa.local().getAddress().getHostAddress() + ">"
+                + sa.remote().getAddress().getHostAddress(), "the IKE SA left the pair A cannot send over");
+    }
+
+    /**
      * Forced UDP encapsulation without a NAT (both sides lie in their NAT-D, so each sees the other "behind a NAT"):
      * each peer announced its outer pool, which it does only when no NAT changed its address, so every path of the
      * pools is probed on port 4500 as without encapsulation. Before, DPD probed only the IKE SA's own pair, and when

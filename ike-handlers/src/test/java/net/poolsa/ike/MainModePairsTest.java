@@ -81,6 +81,8 @@ class MainModePairsTest {
         assertEquals(List.of("192.0.2.1>192.0.2.2", "192.0.2.11>192.0.2.12"), firstMessages());
         assertEquals("192.0.2.12", g.snapshot(g.a).get(0).remote().getAddress().getHostAddress());
         assertEquals(1, g.snapshot(g.a).size(), "the abandoned Main Mode is gone: " + g.snapshot(g.a));
+        assertEquals(1, g.a.events.exchanges("main_mode/timeout"), "the first pair's Main Mode is counted as timed out");
+        assertEquals(1, g.a.events.exchanges("main_mode/ok"));
 
         Gateways.done(g.a.engine.terminate("c").toCompletableFuture());
         g.wire.flush(bFirstUplinkDead);

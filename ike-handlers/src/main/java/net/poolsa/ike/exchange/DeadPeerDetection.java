@@ -183,23 +183,18 @@ final class DeadPeerDetection {
 
     /**
      * A fresh message of {@code sa} ({@link Received#fresh()}: authenticated, and not a replay) came from
-     * {@code remote} to {@code local}: the peer lives (RFC 3706 §5.1: authenticated traffic proves it), and so does
-     * that path.
+     * {@code remote} to {@code local}: the peer lives (RFC 3706 §5.1: authenticated traffic proves it). The path does
+     * not: a message that came over it says nothing of what we send over it, and only an answer to our own R-U-THERE
+     * ({@link #acked}) proves both directions. Before, the peer's R-U-THEREs kept a path whose outgoing side had failed
+     * alive, and the IKE SA stayed on it.
      */
     void heard(IkeSa sa, InetSocketAddress local, InetSocketAddress remote) {
         State s = states.get(sa.localCookie());
         if (s == null) {
             return;
         }
-        long now = ctx.now();
-        s.lastAck = now;
+        s.lastAck = ctx.now();
         s.confirmed = true;
-        for (Path p : s.paths) {
-            if (p.local.getAddress().equals(local.getAddress()) && p.remote.getAddress().equals(remote.getAddress())) {
-                p.lastAck = now;
-                p.timedOut = false;
-            }
-        }
     }
 
     /** The IKE SA's peer endpoint moved from {@code was} (a new NAT mapping): its own pair's R-U-THEREs follow it. */

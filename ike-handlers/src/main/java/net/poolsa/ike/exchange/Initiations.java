@@ -141,6 +141,7 @@ final class Initiations {
         IkeContext.LOG.info("event=main_mode_next_pair connection={} from={}>{} to={}>{} reason=\"no answer to message 1 "
                 + "in {} ms\"", c.name(), Endpoints.text(sa.local()), Endpoints.text(sa.remote()), Endpoints.text(ends[0]),
                 Endpoints.text(ends[1]), waited);
+        ctx.events().exchange("main_mode", "timeout"); // this Main Mode's: its pair gave no answer
         removeSa(sa, "no answer to Main Mode message 1 over this pair: the next pair was tried", false);
         IkeSa mm = MainModeInitiator.start(ctx, c, ends[0], ends[1]);
         attempts.put(mm.localCookie(), new PairAttempt(next, a.tried() + 1));
