@@ -138,6 +138,26 @@ final class Summary {
         return broken;
     }
 
+    private static long slack(long plainMillis) {
+        return EQUAL_SLACK_MILLIS + Math.round(plainMillis * EQUAL_FRACTION);
+    }
+
+    /**
+     * poolsa's gap against no IPsec's: equal within the slack, else shorter or LONGER (the target is "not longer").
+     * A gap shorter than the reference's by more than the slack is said so, not called equal.
+     */
+    static String againstPlain(long poolsaMillis, long plainMillis) {
+        long slack = slack(plainMillis);
+        String within = " (within " + EQUAL_SLACK_MILLIS + " ms + " + Math.round(EQUAL_FRACTION * 100) + " %)";
+        if (poolsaMillis > plainMillis + slack) {
+            return "gap " + seconds(poolsaMillis) + " is LONGER than no IPsec's " + seconds(plainMillis) + within;
+        }
+        if (poolsaMillis < plainMillis - slack) {
+            return "gap " + seconds(poolsaMillis) + " is shorter than no IPsec's " + seconds(plainMillis);
+        }
+        return "gap " + seconds(poolsaMillis) + " equals no IPsec's " + seconds(plainMillis) + within;
+    }
+
     /** The one verdict line of a group. */
     static String verdict(Group g) {
         String head = "VERDICT " + g.scenario() + " case, " + g.direction() + ": ";
@@ -156,10 +176,8 @@ final class Summary {
         Optional<RunResult> plain = g.run(Variant.PLAIN).filter(r -> r.ran() && r.gap().resumed());
         if (plain.isPresent()) {
             long ng = plain.get().gap().millis();
-            boolean equal = pg <= ng + EQUAL_SLACK_MILLIS + Math.round(ng * EQUAL_FRACTION);
-            met &= equal;
-            claims.add("gap " + seconds(pg) + (equal ? " equals" : " is LONGER than") + " no IPsec's " + seconds(ng)
-                    + " (within " + EQUAL_SLACK_MILLIS + " ms + " + Math.round(EQUAL_FRACTION * 100) + " %)");
+            met &= pg <= ng + slack(ng);
+            claims.add(againstPlain(pg, ng));
         } else {
             claims.add("gap " + seconds(pg) + " (no no-IPsec reference)");
         }

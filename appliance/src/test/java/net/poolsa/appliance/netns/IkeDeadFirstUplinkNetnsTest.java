@@ -21,13 +21,7 @@ import org.junit.jupiter.api.Test;
 @Tag("root")
 class IkeDeadFirstUplinkNetnsTest {
     private static Path config(ApplianceLab lab, String gw) throws Exception {
-        boolean a = gw.equals(ApplianceLab.GW_A);
-        String outerA = IkePoolPairNetnsTest.OUTER_A;
-        String outerB = IkePoolPairNetnsTest.OUTER_B;
-        return lab.writeConfig(gw, ApplianceLab.dataPathYaml(gw) + lab.ikeConnection(gw, "trap", a ? outerA : outerB,
-                a ? outerB : outerA, a ? IkePoolPairNetnsTest.SIDE_A : IkePoolPairNetnsTest.SIDE_B,
-                a ? IkePoolPairNetnsTest.SIDE_B : IkePoolPairNetnsTest.SIDE_A, "aes128-sha256-modp2048",
-                "aes128gcm16-modp2048", IkePoolPairNetnsTest.PSK, "start-action: " + (a ? "trap" : "none")));
+        return IkePoolPairNetnsTest.pairConfig(lab, gw, "trap", gw.equals(ApplianceLab.GW_A) ? "trap" : "none");
     }
 
     @Test
