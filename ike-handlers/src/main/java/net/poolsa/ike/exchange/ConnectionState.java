@@ -109,7 +109,6 @@ public final class ConnectionState {
         return config.startAction() == StartAction.TRAP;
     }
 
-    /** The initiation in progress, or null. */
     /** The index of the pair of addresses that last carried a Main Mode of ours through (Initiations' order). */
     int preferredPair() {
         return preferredPair;
@@ -119,6 +118,7 @@ public final class ConnectionState {
         preferredPair = pair;
     }
 
+    /** The initiation in progress, or null. */
     public Negotiation negotiation() {
         return negotiation;
     }
