@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -99,19 +98,50 @@ class MainModePairsTest {
         Wire.Filter peerDead = silence(B);
         CompletableFuture<IkeResult> r = g.a.engine.initiate("c").toCompletableFuture();
         g.wire.flush(peerDead);
-        // the pools make four pairs (1>2, 11>12, then the shifted 11>2, 1>12): each has its wait, the last the backoff
+        // the pools make four pairs (1>2, 11>12, then the crossed 11>2, 1>12): each has its own wait, then the
+        // retransmissions take them in turn with the backoff
         advance(g, 3 * Timers.DEFAULT.waitAfter(1) + Timers.DEFAULT.giveUpMillis() - 1, peerDead);
         assertFalse(r.isDone());
         advance(g, 1, peerDead);
         assertTrue(r.isDone(), "the initiation ends");
         assertFalse(r.getNow(null).ok(), r.getNow(null).message());
-        assertTrue(r.getNow(null).message().contains("Main Mode timed out in MM1_SENT: no answer from 192.0.2.12:500"),
+        assertTrue(r.getNow(null).message().contains("Main Mode timed out in MM1_SENT: no answer from 192.0.2.2:500"),
                 r.getNow(null).message());
-        // no endless hopping: one message 1 over each of the first three pairs, the last one's retransmitted 5 times
-        List<String> first = firstMessages();
-        assertEquals(List.of("192.0.2.1>192.0.2.2", "192.0.2.11>192.0.2.12", "192.0.2.11>192.0.2.2"), first.subList(0, 3));
-        assertEquals(Collections.nCopies(6, "192.0.2.1>192.0.2.12"), first.subList(3, first.size()));
+        List<String> round = List.of("192.0.2.1>192.0.2.2", "192.0.2.11>192.0.2.12", "192.0.2.11>192.0.2.2",
+                "192.0.2.1>192.0.2.12");
+        List<String> expected = new ArrayList<>(round);
+        expected.addAll(round);
+        expected.add(round.get(0));
+        assertEquals(expected, firstMessages(), "four, then the five retransmissions in turn: no endless hopping");
         assertEquals(List.of(), g.snapshot(g.a), "no IKE SA left");
+    }
+
+    /**
+     * Each uplink reaches only the peer's uplink on the same link (no crossed pair works, as in the namespace labs),
+     * and the peer comes up 15 s after the first message 1, when every pair had its wait: the retransmissions take
+     * the pairs in turn, so the next one over a straight pair gets through. Sticking to the last pair tried, a crossed
+     * one, would have kept retransmitting where no link goes.
+     */
+    @Test
+    void aPeerThatComesUpAfterTheFirstRoundIsMetOnAPairThatWorks() {
+        Gateways g = dualHomed();
+        Wire.Filter crossed = d -> link(d.from()) != link(d.to()) ? null : d;
+        Wire.Filter down = silence(B);
+        CompletableFuture<IkeResult> r = g.a.engine.initiate("c").toCompletableFuture();
+        g.wire.flush(down);
+        advance(g, 15_000, down);
+        assertFalse(r.isDone());
+        assertEquals(4, firstMessages().size(), firstMessages().toString());
+        advance(g, 30_000, d -> crossed.apply(silence().apply(d))); // silence(): records only
+        assertTrue(r.isDone() && r.getNow(null).ok(), "met on a straight pair: " + firstMessages());
+        assertEquals("192.0.2.1>192.0.2.2", firstMessages().get(firstMessages().size() - 1));
+        assertEquals("192.0.2.2", g.snapshot(g.a).get(0).remote().getAddress().getHostAddress());
+    }
+
+    /** The link an address is on: 1 for 192.0.2.1 and .2, 2 for .11 and .12. */
+    private static int link(java.net.InetSocketAddress a) {
+        String h = a.getAddress().getHostAddress();
+        return h.substring(h.lastIndexOf('.') + 1).length();
     }
 
     @Test

@@ -150,6 +150,27 @@ final class Initiations {
     }
 
     /**
+     * After every pair had a Main Mode of its own ({@link #nextPair}), the retransmissions of message 1 take the pairs
+     * in turn, with the usual backoff and the usual end: a peer that comes up later is met on whichever pair works, not
+     * only on the last one tried (which may be a crossed pair that no link carries).
+     */
+    void rotatePair(IkeSa sa) {
+        PairAttempt a = attempts.get(sa.localCookie());
+        ConnectionState c = ctx.connection(sa.connection());
+        if (a == null || c == null) {
+            return;
+        }
+        List<InetSocketAddress[]> pairs = pairs(c);
+        if (pairs.size() < 2 || a.tried() < pairs.size()) {
+            return;
+        }
+        int next = a.pair() + 1;
+        InetSocketAddress[] ends = pairs.get(Math.floorMod(next, pairs.size()));
+        sa.endpoints(ends[0], ends[1]);
+        attempts.put(sa.localCookie(), new PairAttempt(next, a.tried() + 1));
+    }
+
+    /**
      * Negotiates one SA pair for the selectors of {@code pair} (a rekey: the pair already installed stays until the
      * new one is in), over a usable ISAKMP SA or a new Main Mode towards the connection's peer, or, when the
      * connection names no single peer address, towards {@code peer}.

@@ -208,13 +208,18 @@ final class MainModeInitiator extends MainMode {
     /**
      * Message 1 unanswered over its pair of addresses after the first wait: the initiations waiting for it move to a
      * new Main Mode over the next pair of the pools ({@link Initiations#nextPair}), so a dead uplink on either side
-     * costs one wait, not the whole backoff. After every pair had its wait, the last one retransmits as usual.
+     * costs one wait, not the whole backoff. After every pair had its wait, the retransmissions take the pairs in turn
+     * ({@link Initiations#rotatePair}) with the usual backoff.
      */
     @Override
     public void retransmit(int sent) {
-        if (sa.state() == IkeSaState.MM1_SENT && sa.lastPeerError() == null && outbox.current(sent)
-                && ctx.initiations().nextPair(sa, ctx.timers().waitAfter(sent))) {
-            return;
+        if (sa.state() == IkeSaState.MM1_SENT && sa.lastPeerError() == null && outbox.current(sent)) {
+            if (ctx.initiations().nextPair(sa, ctx.timers().waitAfter(sent))) {
+                return;
+            }
+            if (sent <= ctx.timers().retransmits()) {
+                ctx.initiations().rotatePair(sa); // only when a retransmission follows: giveUp names the last pair
+            }
         }
         super.retransmit(sent);
     }
