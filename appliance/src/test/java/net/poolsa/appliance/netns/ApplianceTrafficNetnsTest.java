@@ -76,8 +76,10 @@ class ApplianceTrafficNetnsTest {
 
             Map<String, Integer> inner = new TreeMap<>();
             Set<String> spis = new TreeSet<>();
+            long captureLost = 0;
             for (ApplianceLab.Capture c : caps) {
                 Path pcap = c.stop();
+                captureLost += Math.max(0, c.droppedByKernel());
                 assertOnlyEspProbesAndNeighbourDiscovery(pcap);
                 for (String row : NetnsLab.tsharkEsp(lab.dir().resolve("wireshark"), pcap, ApplianceLab.espSaTable(keys),
                         "esp.spi", "esp.icv_good", "ip.proto", "ipv6.nxt")) {
@@ -93,10 +95,16 @@ class ApplianceTrafficNetnsTest {
             // Both directions of: 10 echoes per family; 1 MiB of TCP (full-size segments do not fit the tunnel, so the
             // gateway's "fragmentation needed" / "packet too big" must shrink them below 1400 bytes: over 750 data
             // segments, ACKs on top); 2 s of UDP at 2 Mbit/s.
+            // What tcpdump could not keep up with (a loaded host) may be of any kind: each floor allows it, and it must
+            // stay a small part of the capture for the floors to mean anything.
+            int captured = inner.values().stream().mapToInt(Integer::intValue).sum();
+            assertTrue(captureLost * 10 <= captured, "the capture lost " + captureLost + " of " + (captured + captureLost)
+                    + " packets (tcpdump: dropped by kernel): too many to check the floors");
             for (String[] k : new String[][] {{"v4/1", "20"}, {"v6/58", "20"}, {"v4/6", "750"}, {"v6/6", "750"},
                 {"v4/17", "400"}, {"v6/17", "400"}}) {
                 int seen = inner.getOrDefault(k[0], 0);
-                assertTrue(seen >= Integer.parseInt(k[1]), "decrypted inner " + k[0] + ": " + seen + " packets; all: " + inner);
+                assertTrue(seen + captureLost >= Integer.parseInt(k[1]), "decrypted inner " + k[0] + ": " + seen
+                        + " packets, " + captureLost + " lost by the capture; all: " + inner);
             }
 
             // The emit path's counters tell how the ESP left: every packet the SAs sealed went through a transmit ring
