@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -17,8 +18,9 @@ import net.poolsa.ike.message.ExchangeType;
 /**
  * Main Mode between two dual-homed engines (A on 192.0.2.1 and 192.0.2.11, B on 192.0.2.2 and 192.0.2.12, each
  * address in its outer pool) while an uplink is dead. Message 1 that gets no answer within the first wait moves to the
- * next pair of the pools, so the dead uplink costs one wait (4 s), not the retransmission backoff (2.75 minutes), and
- * the next initiation starts on the pair that got through. Before, every initiation, a trap's included, went over the
+ * next pair of the pools, so the dead uplink costs one wait (4 s), not the retransmission backoff (2.75 minutes);
+ * after every pair had its wait, the retransmissions take the pairs in turn; the next initiation starts on the pair
+ * that got through. Before, every initiation, a trap's included, went over the
  * first pair, and a dead first uplink kept the connection down for good. Virtual time ({@link ManualScheduler}).
  */
 class MainModePairsTest {
@@ -139,7 +141,7 @@ class MainModePairsTest {
     }
 
     /** The link an address is on: 1 for 192.0.2.1 and .2, 2 for .11 and .12. */
-    private static int link(java.net.InetSocketAddress a) {
+    private static int link(InetSocketAddress a) {
         String h = a.getAddress().getHostAddress();
         return h.substring(h.lastIndexOf('.') + 1).length();
     }

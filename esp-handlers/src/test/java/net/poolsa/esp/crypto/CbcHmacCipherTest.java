@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
 import java.security.SecureRandom;
-import java.security.SecureRandomSpi;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
@@ -41,7 +40,7 @@ class CbcHmacCipherTest {
             drawn[i] = (byte) (0x5a + i * 13);
         }
         CbcHmacCipher sealer = new CbcHmacCipher(algorithm, key, IntegrityAlgorithm.HMAC_SHA2_256_128, macKey(),
-                replaying(drawn));
+                ReplayingRandom.of(drawn).newGenerator());
         byte[] plain = plaintext();
         Set<String> ivs = new HashSet<>();
         for (int p = 0; p < 4; p++) {
@@ -141,29 +140,5 @@ class CbcHmacCipherTest {
             plain[i] = (byte) (i * 7);
         }
         return plain;
-    }
-
-    /** A generator that hands out {@code stream} in order. */
-    private static SecureRandom replaying(byte[] stream) {
-        return new SecureRandom(new SecureRandomSpi() {
-            private int at;
-
-            @Override
-            protected void engineSetSeed(byte[] seed) {
-                // a replay ignores seeds
-            }
-
-            @Override
-            protected void engineNextBytes(byte[] bytes) {
-                System.arraycopy(stream, at, bytes, 0, bytes.length);
-                at += bytes.length;
-            }
-
-            @Override
-            protected byte[] engineGenerateSeed(int numBytes) {
-                throw new UnsupportedOperationException();
-            }
-        }, null) {
-        };
     }
 }

@@ -14,8 +14,6 @@ import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
-import java.security.SecureRandomSpi;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -30,6 +28,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import net.poolsa.esp.crypto.RandomSource;
+import net.poolsa.esp.crypto.ReplayingRandom;
 import net.poolsa.esp.event.DataPathListener;
 import net.poolsa.esp.event.DropReason;
 import net.poolsa.esp.ip.IpPacketView;
@@ -69,7 +68,7 @@ class CaptureReplayTest {
 
     @Test
     void theProcessorWritesTheCapturedPacketsGivenTheCapturedRandomBytes() {
-        IpsecProcessor processor = new IpsecProcessor(PooledByteBufAllocator.DEFAULT, listener, replaying(STREAM));
+        IpsecProcessor processor = new IpsecProcessor(PooledByteBufAllocator.DEFAULT, listener, ReplayingRandom.of(STREAM));
         SecurityAssociation sa = SecurityAssociation.builder().spi(0x1001).direction(Direction.OUTBOUND)
                 .localOuter(AddressPool.parse("192.0.2.0/24")).remoteOuter(AddressPool.parse("198.51.100.0/24"))
                 .selector(TrafficSelector.between(AddressPool.ANY, AddressPool.ANY)).keys(KEYS).build();
@@ -125,7 +124,7 @@ class CaptureReplayTest {
                 .currentRemote(OuterAddress.parse("2001:db8:ff::2")).build());
         kernel.addPolicy(SecurityPolicy.protect("a-b", ts, 1));
         EmbeddedChannel clear = new EmbeddedChannel();
-        RandomSource random = replaying(stream);
+        RandomSource random = ReplayingRandom.of(stream);
         Pipelines.cleartext(clear.pipeline(), kernel, new IpsecProtector(PooledByteBufAllocator.DEFAULT, listener, random),
                 new MtuSettings(1280, null, null, 100), listener, random);
         clear.writeInbound(Unpooled.copiedBuffer(CAPTURE.get("inner6")));
@@ -148,33 +147,6 @@ class CaptureReplayTest {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    /** A source whose every generator hands out {@code stream} from its start, then fails (the test consumed too much). */
-    static RandomSource replaying(byte[] stream) {
-        return () -> new SecureRandom(new SecureRandomSpi() {
-            private int at;
-
-            @Override
-            protected void engineSetSeed(byte[] seed) {
-                // a replay ignores seeds
-            }
-
-            @Override
-            protected void engineNextBytes(byte[] bytes) {
-                if (at + bytes.length > stream.length) {
-                    throw new IllegalStateException("the replayed random bytes are used up");
-                }
-                System.arraycopy(stream, at, bytes, 0, bytes.length);
-                at += bytes.length;
-            }
-
-            @Override
-            protected byte[] engineGenerateSeed(int numBytes) {
-                throw new UnsupportedOperationException("a replay has no seed");
-            }
-        }, null) {
-        };
     }
 
     private static Map<String, byte[]> load() {
