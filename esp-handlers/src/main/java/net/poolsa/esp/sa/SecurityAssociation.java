@@ -53,9 +53,9 @@ public final class SecurityAssociation {
     private final Lifetime lifetime;
     private final boolean extendedSequenceNumbers;
     private final int replayWindow;
-    private volatile UdpEncapsulation udpEncapsulation;
-    /** Inbound: the sequence number of the packet that moved {@link #udpEncapsulation}'s remote port last. */
-    private volatile long remotePortSequence;
+    // Null without UDP encapsulation. The sequence number that moved the port is kept with the ports, so that an
+    // SA without NAT-T carries no field for it (bytes per SA, docs/benchmarks.md §1).
+    private volatile NatMapping natMapping;
     private final long createdNanos;
 
     private volatile long packets;
@@ -82,7 +82,7 @@ public final class SecurityAssociation {
         this.lifetime = Objects.requireNonNull(b.lifetime, "lifetime");
         this.extendedSequenceNumbers = b.esn;
         this.replayWindow = b.replayWindow;
-        this.udpEncapsulation = b.udpEncapsulation;
+        this.natMapping = b.udpEncapsulation == null ? null : new NatMapping(b.udpEncapsulation, 0);
         this.createdNanos = b.createdNanos;
         if (Integer.compareUnsigned(spi, 256) < 0) {
             throw new IllegalArgumentException("SPI " + Integer.toUnsignedString(spi)
@@ -94,7 +94,7 @@ public final class SecurityAssociation {
         if (replayWindow < 0 || replayWindow > 1 << 20) {
             throw new IllegalArgumentException("replay window " + replayWindow + " is not within 0-" + (1 << 20));
         }
-        if (udpEncapsulation != null && protocol != IpsecProtocol.ESP) {
+        if (natMapping != null && protocol != IpsecProtocol.ESP) {
             throw new IllegalArgumentException("UDP encapsulation applies to ESP only");
         }
         if (b.currentRemote != null) {
@@ -167,7 +167,8 @@ public final class SecurityAssociation {
 
     /** RFC 3948 encapsulation, or null for plain ESP/AH over IP. */
     public UdpEncapsulation udpEncapsulation() {
-        return udpEncapsulation;
+        NatMapping m = natMapping;
+        return m == null ? null : m.ports;
     }
 
     /**
@@ -177,12 +178,8 @@ public final class SecurityAssociation {
      * UDP encapsulation or already uses that port.
      */
     public int followRemotePort(int remotePort) {
-        UdpEncapsulation e = udpEncapsulation;
-        if (e == null || e.remotePort() == remotePort) {
-            return -1;
-        }
-        udpEncapsulation = new UdpEncapsulation(e.localPort(), remotePort);
-        return e.remotePort();
+        NatMapping m = natMapping;
+        return m == null ? -1 : moveRemotePort(m, remotePort, m.movedBySequence);
     }
 
     /**
@@ -191,12 +188,24 @@ public final class SecurityAssociation {
      * it, so a packet of the old mapping that was overtaken in flight does not move it back.
      */
     public int followRemotePort(int remotePort, long sequence) {
-        UdpEncapsulation e = udpEncapsulation;
-        if (e == null || e.remotePort() == remotePort || Long.compareUnsigned(sequence, remotePortSequence) <= 0) {
+        NatMapping m = natMapping;
+        if (m == null || Long.compareUnsigned(sequence, m.movedBySequence) <= 0) {
             return -1;
         }
-        remotePortSequence = sequence;
-        return followRemotePort(remotePort);
+        return moveRemotePort(m, remotePort, sequence);
+    }
+
+    private int moveRemotePort(NatMapping m, int remotePort, long sequence) {
+        UdpEncapsulation e = m.ports;
+        if (e.remotePort() == remotePort) {
+            return -1;
+        }
+        natMapping = new NatMapping(new UdpEncapsulation(e.localPort(), remotePort), sequence);
+        return e.remotePort();
+    }
+
+    /** The UDP ports of an encapsulated SA, and (inbound) the sequence number of the packet that moved the remote one. */
+    private record NatMapping(UdpEncapsulation ports, long movedBySequence) {
     }
 
     public long createdNanos() {
