@@ -30,6 +30,8 @@ import net.poolsa.esp.sa.AddressPool;
  * v6 4+4   6 cells  A as 4+1, B0 18,19  B1 22,23  B2 4,8  B3 12,16  x 20
  * spill    1 cell   [SPI | state | IPv4 spill offset | IPv6 spill offset]
  * compact  1 cell   [A1 | state(hash bits, shift) | A0 | B]         v4 2/32+1, 1+2/32: IPv4 two /32s + one prefix
+ * compact  2 cells  [A0 top | state(hash bits) | A0 low | A1 top]     v6 2+1, 1+2: IPv6 two prefixes up to /64
+ *                   [A1 low | m | B top | B low]                      + one
  * </pre>
  * m and n are the markers at ints 5 and 9, holding the shift fields of A0-A3, B0 (m) and B1-B3 (n) in that
  * order (2+2 formats: A0, A1, B0, B1 in m). The other family, when the SA has it on both sides, is kept in the
@@ -46,6 +48,11 @@ import net.poolsa.esp.sa.AddressPool;
  * word, from bit 0: kind (2 bits), expired, narrow = 0, the format (4 bits: {@link #V4_21} or {@link #V4_12},
  * whose low bit says mirrored), the protocol (0 ESP, 1 AH), 32 - the length of B's prefix (5 bits), and from
  * bit log2(capacity) the hash bits; the bits between are 0.
+ *
+ * <p>The IPv6 multihomed SA, two prefixes up to /64 on one side and one on the other (IPv6 only), is compact the same
+ * way in two cells where its wide format ("v6 2+2") takes three: its words hold the top halves of the three prefixes'
+ * top 64 bits, the marker m their shift fields (A0, A1, B from bit 2), and its state word the kind, expired, the format
+ * ({@link #V6_21} or {@link #V6_12}), the protocol bit and from bit log2(capacity) the hash bits, as above.
  */
 final class SlotLayout {
     static final int MAX_CELLS = 6;
@@ -73,6 +80,9 @@ final class SlotLayout {
     // The compact one-cell formats (see the class comment); format bits 5-7 = 101 tell them from the others.
     static final int V4_21 = 10;
     static final int V4_12 = 11;
+    // The compact two-cell IPv6 formats; format bits 5-7 = 110.
+    static final int V6_21 = 12;
+    static final int V6_12 = 13;
     static final int PROTOCOL_SHIFT = 8;
     static final int V4_SPILL = 1 << 16;
     static final int V6_SPILL = 1 << 17;
@@ -83,6 +93,7 @@ final class SlotLayout {
     // Compact: the state bits that say "compact", and where its own fields are.
     static final int COMPACT_TAG_MASK = NARROW | 7 << (FORMAT_AT + 1);
     static final int COMPACT_TAG = V4_21 << FORMAT_AT;
+    static final int COMPACT_V6_TAG = V6_21 << FORMAT_AT;
     static final int COMPACT_MIRRORED = 1 << FORMAT_AT;
     static final int COMPACT_PROTOCOL_AT = 8;
     static final int COMPACT_SHIFT_AT = 9;
@@ -91,10 +102,10 @@ final class SlotLayout {
     static final int ESP = 50;
 
     /** Int offset from the head of the other family's spill offset, per format (spill: IPv4 2, IPv6 3). */
-    static final int[] OTHER_SPILL = {-1, 7, 8, 8, 12, 4, 12, 12, 12, 20, -1, -1};
-    private static final int[] CELLS = {1, 2, 2, 2, 3, 2, 3, 4, 4, 6, 1, 1};
+    static final int[] OTHER_SPILL = {-1, 7, 8, 8, 12, 4, 12, 12, 12, 20, -1, -1, -1, -1};
+    private static final int[] CELLS = {1, 2, 2, 2, 3, 2, 3, 4, 4, 6, 1, 1, 2, 2};
     private static final String[] NAMES = {"spill", "v4 2+2", "v4 4+1", "v4 1+4", "v4 4+4", "v6 1+1", "v6 2+2",
-        "v6 4+1", "v6 1+4", "v6 4+4", "v4 2/32+1", "v4 1+2/32"};
+        "v6 4+1", "v6 1+4", "v6 4+4", "v4 2/32+1", "v4 1+2/32", "v6 2+1", "v6 1+2"};
     // Where the writer puts the prefixes of groups A and B: IPv4 network words; IPv6 (top half, low half) pairs.
     private static final int[][][] V4_WORDS = {
         null, {{2, 3}, {4, 6}}, {{2, 3, 4, 6}, {7}}, {{2, 3, 4, 6}, {7}}, {{2, 3, 4, 6}, {7, 8, 10, 11}}};
@@ -127,12 +138,22 @@ final class SlotLayout {
     }
 
     static int cellsOf(int state) {
-        return (state & NARROW) != 0 || isCompact(state) ? 1 : ((state >>> CELLS_AT) & 7) + 1;
+        int tag = state & COMPACT_TAG_MASK;
+        if ((state & NARROW) != 0 || tag == COMPACT_TAG) {
+            return 1;
+        }
+        return tag == COMPACT_V6_TAG ? 2 : ((state >>> CELLS_AT) & 7) + 1;
     }
 
-    /** A compact cell: no SPI word, and its state bits from 9 up are not the other formats' flags. */
+    /** A compact entry: no SPI word, and its state bits from 9 up are not the other formats' flags. */
     static boolean isCompact(int state) {
-        return (state & COMPACT_TAG_MASK) == COMPACT_TAG;
+        int tag = state & COMPACT_TAG_MASK;
+        return tag == COMPACT_TAG || tag == COMPACT_V6_TAG;
+    }
+
+    /** The compact IPv6 entry (two cells). */
+    static boolean isCompactV6(int state) {
+        return (state & COMPACT_TAG_MASK) == COMPACT_V6_TAG;
     }
 
     /** The IP protocol number of a live entry. */
@@ -150,7 +171,7 @@ final class SlotLayout {
             return "narrow";
         }
         if (isCompact(state)) {
-            return NAMES[formatOf(state)] + " (1 cell)";
+            return NAMES[formatOf(state)] + (isCompactV6(state) ? " (2 cells)" : " (1 cell)");
         }
         StringBuilder sb = new StringBuilder(formatOf(state) == SPILL_ONLY ? "" : NAMES[formatOf(state)]);
         for (String spilled : new String[] {(state & V4_SPILL) != 0 ? "v4" : null, (state & V6_SPILL) != 0 ? "v6" : null}) {
@@ -189,12 +210,17 @@ final class SlotLayout {
     }
 
     /**
-     * The compact layout when the pools are IPv4 only, one side two /32s and the other one prefix; else null.
-     * The table adds the kind, the protocol bit and the hash bits, and writes it only at the entry's home cell.
+     * The compact layout when the pools are IPv4 only, one side two /32s and the other one prefix, or IPv6 only, one
+     * side two prefixes up to /64 and the other one; else null. The table adds the kind, the protocol bit and the
+     * hash bits, and writes it only at the entry's home cell.
      */
     static SlotLayout compact(AddressPool local, AddressPool remote) {
         Family v4 = Family.v4(local, remote);
-        if (!v4.inline() || !Family.v6(local, remote).empty()) {
+        Family v6 = Family.v6(local, remote);
+        if (v4.empty() && v6.inline()) {
+            return compactV6(v6);
+        }
+        if (!v4.inline() || !v6.empty()) {
             return null;
         }
         boolean mirrored = v4.remote.isTwoHosts();
@@ -206,6 +232,19 @@ final class SlotLayout {
         int format = (mirrored ? V4_12 : V4_21) << FORMAT_AT | (32 - one.lengths[0]) << COMPACT_SHIFT_AT;
         int[] image = {(int) pair.networks[1], 0, (int) pair.networks[0], (int) one.networks[0]};
         return new SlotLayout(format, image, null, -1, null, -1);
+    }
+
+    private static SlotLayout compactV6(Family v6) {
+        boolean mirrored = v6.remote.count == 2;
+        Side pair = mirrored ? v6.remote : v6.local;
+        Side one = mirrored ? v6.local : v6.remote;
+        if (pair.count != 2 || one.count != 1) {
+            return null;
+        }
+        int m = CONTINUATION | (64 - pair.lengths[0]) << 2 | (64 - pair.lengths[1]) << 8 | (64 - one.lengths[0]) << 14;
+        int[] image = {(int) (pair.networks[0] >>> 32), 0, (int) pair.networks[0], (int) (pair.networks[1] >>> 32),
+            (int) pair.networks[1], m, (int) (one.networks[0] >>> 32), (int) one.networks[0]};
+        return new SlotLayout((mirrored ? V6_12 : V6_21) << FORMAT_AT, image, null, -1, null, -1);
     }
 
     private static SlotLayout narrow(Family v4) {

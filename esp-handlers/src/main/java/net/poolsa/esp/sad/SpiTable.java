@@ -5,6 +5,7 @@ import static net.poolsa.esp.sad.SlotLayout.COMPACT_PROTOCOL_AT;
 import static net.poolsa.esp.sad.SlotLayout.COMPACT_SHIFT_AT;
 import static net.poolsa.esp.sad.SlotLayout.COMPACT_TAG;
 import static net.poolsa.esp.sad.SlotLayout.COMPACT_TAG_MASK;
+import static net.poolsa.esp.sad.SlotLayout.COMPACT_V6_TAG;
 import static net.poolsa.esp.sad.SlotLayout.EMPTY;
 import static net.poolsa.esp.sad.SlotLayout.ESP;
 import static net.poolsa.esp.sad.SlotLayout.EXPIRED;
@@ -30,6 +31,7 @@ import static net.poolsa.esp.sad.SlotLayout.V6_41;
 import static net.poolsa.esp.sad.SlotLayout.V6_44;
 import static net.poolsa.esp.sad.SlotLayout.V6_SPILL;
 import static net.poolsa.esp.sad.SlotLayout.isCompact;
+import static net.poolsa.esp.sad.SlotLayout.isCompactV6;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -47,7 +49,8 @@ import net.poolsa.esp.sa.SecurityAssociation;
  * paper's [network, mask] pair): SPI, state word (live/tombstone, protocol, expired, prefix lengths) and the
  * two networks. An SA whose pools hold up to four prefixes a side, IPv4 or IPv6 up to /64, takes two to six
  * adjacent cells with the prefixes inline ({@link SlotLayout}), except the paper's multihomed SA (two /32s on
- * one side, one prefix on the other), which takes one compact cell at its home; larger pools, and the second family of a
+ * one side, one prefix on the other), which takes one compact cell at its home, and its IPv6 counterpart (two prefixes
+ * up to /64 and one), which takes two compact cells there instead of three; larger pools, and the second family of a
  * dual-stack SA, keep their ranges in a spill area of the table, reached through an offset in the cells. A
  * lookup touches the SA's cells (one cache line or two) and the parallel reference array, never the SA
  * object or its pools.
@@ -186,7 +189,7 @@ final class SpiTable {
             if (kind == LIVE && holds(t, w, b, st, i == home, h, spi)) {
                 boolean match;
                 if (isCompact(st)) {
-                    match = compactV4(w, b, st, src, dst);
+                    match = !isCompactV6(st) && compactV4(w, b, st, src, dst);
                 } else if ((st & NARROW) != 0) {
                     match = (((src ^ w[b + W_REMOTE_NET]) >>> (st >>> REMOTE_SHIFT_AT))
                             | ((dst ^ w[b + W_LOCAL_NET]) >>> (st >>> LOCAL_SHIFT_AT))) == 0;
@@ -217,6 +220,12 @@ final class SpiTable {
                 && inlineV6(w, b, st, srcHi, dstHi)) {
             return t.refs[i];
         }
+        // A compact IPv6 entry, as the compact IPv4 cell in lookupV4.
+        int p = ipProtocol ^ ESP;
+        if ((((st ^ h << t.bits) & t.compactMask) ^ (LIVE | COMPACT_V6_TAG | p << COMPACT_PROTOCOL_AT) | p >>> 1) == 0
+                && compactV6(w, b, st, srcHi, dstHi)) {
+            return t.refs[i];
+        }
         while (true) {
             b = i << STRIDE_SHIFT;
             st = (int) INTS.getAcquire(w, b + W_STATE);
@@ -228,7 +237,7 @@ final class SpiTable {
             if (kind == LIVE && holds(t, w, b, st, i == home, h, spi)) {
                 boolean match;
                 if (isCompact(st)) {
-                    match = false; // IPv4 only
+                    match = isCompactV6(st) && compactV6(w, b, st, srcHi, dstHi);
                 } else if ((st & NARROW) != 0) {
                     match = false; // a narrow entry has no IPv6 pair (and its state word holds shifts, not flags)
                 } else if ((st & V6_SPILL) != 0) {
@@ -289,6 +298,19 @@ final class SpiTable {
         int one = src ^ swap;
         return (((pair ^ w[b + 2]) & 0xffffffffL) * ((pair ^ w[b]) & 0xffffffffL)
                 | (one ^ w[b + 3]) >>> (st >>> COMPACT_SHIFT_AT)) == 0;
+    }
+
+    /**
+     * IPv6 check of a compact entry [A0 top | state | A0 low | A1 top] [A1 low | m | B top | B low]: the top 64
+     * bits of the address on the side of the two prefixes (the destination, or the source when mirrored) are in A0
+     * or A1, those of the other in B.
+     */
+    private static boolean compactV6(int[] w, int b, int st, long srcHi, long dstHi) {
+        long swap = (srcHi ^ dstHi) & -(long) ((st & COMPACT_MIRRORED) >>> SlotLayout.FORMAT_AT);
+        long pair = dstHi ^ swap;
+        long one = srcHi ^ swap;
+        int m = w[b + 5];
+        return (min(d(pair, w, b, b + 2, m >>> 2), d(pair, w, b + 3, b + 4, m >>> 8)) | d(one, w, b + 6, b + 7, m >>> 14)) == 0;
     }
 
     /** IPv4 inline check of a non-narrow entry; false when IPv4 is not its inline family. */
@@ -429,7 +451,8 @@ final class SpiTable {
 
     /** The cells an SA with these pools takes at its home cell of the table as it is now: 1 when compact. */
     int cellsAtHome(AddressPool local, AddressPool remote) {
-        return table.compactMask != 0 && SlotLayout.compact(local, remote) != null ? 1 : SlotLayout.of(local, remote).cells;
+        SlotLayout compact = table.compactMask != 0 ? SlotLayout.compact(local, remote) : null;
+        return compact != null ? compact.cells : SlotLayout.of(local, remote).cells;
     }
 
     private static boolean room(Table t, int i, int cells) {
@@ -556,6 +579,9 @@ final class SpiTable {
             i = (i + 1) & t.mask;
         }
         SlotLayout layout = i == home && t.compactMask != 0 ? SlotLayout.compact(sa.localOuter(), sa.remoteOuter()) : null;
+        if (layout != null && layout.cells > 1 && !room(t, i, layout.cells)) {
+            layout = null; // a compact entry is found only at its home: wide further on, or out of line
+        }
         boolean compact = layout != null;
         if (!compact) {
             layout = SlotLayout.of(sa.localOuter(), sa.remoteOuter());

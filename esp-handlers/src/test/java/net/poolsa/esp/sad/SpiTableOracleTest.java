@@ -44,6 +44,9 @@ class SpiTableOracleTest {
     static final int INVERSE = inverse(FIBONACCI);
     static final String COMPACT = "v4 2/32+1 (1 cell)";
     static final String COMPACT_MIRRORED = "v4 1+2/32 (1 cell)";
+    static final String COMPACT6 = "v6 2+1 (2 cells)";
+    static final String COMPACT6_MIRRORED = "v6 1+2 (2 cells)";
+    private static final Set<String> COMPACTS = Set.of(COMPACT, COMPACT_MIRRORED, COMPACT6, COMPACT6_MIRRORED);
 
     private final Random r = new Random(SEED);
     private DropReason lastDrop;
@@ -105,10 +108,23 @@ class SpiTableOracleTest {
      */
     @Test
     void compactCellsAnswerAsThePoolsDoAndOnlyForTheirOwnSpi() {
+        compactEntriesAnswerAsThePoolsDo(false);
+    }
+
+    /**
+     * The same for the compact IPv6 entry (two prefixes up to /64 on one side, one on the other, in two cells
+     * without an SPI word), with IPv4 lookups refused as outside the pools.
+     */
+    @Test
+    void compactIpv6EntriesAnswerAsThePoolsDoAndOnlyForTheirOwnSpi() {
+        compactEntriesAnswerAsThePoolsDo(true);
+    }
+
+    private void compactEntriesAnswerAsThePoolsDo(boolean v6) {
         SecurityAssociationDatabase sad = new SecurityAssociationDatabase(r::nextInt);
         List<SecurityAssociation> sas = new ArrayList<>();
         Set<SecurityAssociation> expired = new HashSet<>();
-        installMultihomed(sad, sas, 9_000);
+        installMultihomed(sad, sas, 9_000, v6);
         int capacity = sad.inboundCapacity();
         assertTrue(capacity >= 1 << 15, "capacity " + capacity);
         installBeforeCompactHomes(sad, sas, 1000);
@@ -117,7 +133,7 @@ class SpiTableOracleTest {
             assertTrue(sa.expire());
             expired.add(sa);
         }
-        checkCompact(sad, sas, expired, true);
+        checkCompact(sad, sas, expired, true, v6);
 
         // Shrink below the compact minimum: every entry is rewritten wide, the expired ones still expired.
         List<SecurityAssociation> removed = sas.subList(300, sas.size() - 200);
@@ -131,12 +147,12 @@ class SpiTableOracleTest {
         }
         removed.clear();
         assertTrue(sad.inboundCapacity() < 1 << 14, "capacity " + sad.inboundCapacity());
-        checkCompact(sad, sas, expired, false);
+        checkCompact(sad, sas, expired, false, v6);
 
         // Grow again: the entries at their home cell become compact again.
-        installMultihomed(sad, sas, 9_000);
+        installMultihomed(sad, sas, 9_000, v6);
         installBeforeCompactHomes(sad, sas, 1000);
-        checkCompact(sad, sas, expired, true);
+        checkCompact(sad, sas, expired, true, v6);
     }
 
     /**
@@ -167,24 +183,67 @@ class SpiTableOracleTest {
         }
     }
 
-    /** Installs {@code n} SAs, most of them multihomed (compact where they land at home in a large table). */
-    private void installMultihomed(SecurityAssociationDatabase sad, List<SecurityAssociation> sas, int n) {
+    /**
+     * The IPv6 multihomed SA (two /64s, one peer /64) takes two cells at its home in a large table, where its wide
+     * format takes three: 30,000 of them fit 2^17 cells (three cells each would take 2^18).
+     */
+    @Test
+    void ipv6MultihomedSasTakeTwoCellsEachInALargeTable() {
+        SecurityAssociationDatabase sad = new SecurityAssociationDatabase(r::nextInt);
+        List<SecurityAssociation> sas = new ArrayList<>();
+        for (int k = 0; k < 30_000; k++) {
+            boolean mirrored = k % 4 == 3;
+            long hi = 0x20010db800000000L | (long) k << 8;
+            AddressPool two = AddressPool.parse(v6(hi) + "/64", v6(hi + 2) + "/64");
+            AddressPool one = AddressPool.parse(v6(0x20010db8ffff0000L | k & 0xff) + "/64");
+            AddressPool local = mirrored ? one : two;
+            AddressPool remote = mirrored ? two : one;
+            SecurityAssociation sa = inbound(sad.allocateSpi(local, remote), local, remote, IpsecProtocol.ESP);
+            sad.install(sa);
+            sas.add(sa);
+        }
+        assertEquals(0, sad.inboundDisplaced());
+        assertEquals(1 << 17, sad.inboundCapacity());
+        for (int k = 0; k < sas.size(); k++) {
+            SecurityAssociation sa = sas.get(k);
+            assertEquals(k % 4 == 3 ? COMPACT6_MIRRORED : COMPACT6, sad.inboundLayout(sa.spi()));
+            AddressPool in = sa.localOuter();
+            AddressPool out = sa.remoteOuter();
+            int j = in.v6RangeCount() - 1;
+            assertEquals(sa, sad.lookupInboundV6(sa.spi(), 50, out.v6LastHi(0), out.v6LastLo(0), in.v6LastHi(j), in.v6LastLo(j), recording));
+        }
+    }
+
+    private static String v6(long hi) {
+        return IpLiterals.format(IpLiterals.v6ToInet(hi, 0));
+    }
+
+    /**
+     * Installs {@code n} SAs, most of them multihomed (compact where they land at home in a large table): IPv4, or
+     * with {@code v6} IPv6 (two prefixes up to /64 on one side).
+     */
+    private void installMultihomed(SecurityAssociationDatabase sad, List<SecurityAssociation> sas, int n, boolean v6) {
+        Supplier<AddressPool> two = v6 ? this::twoPrefixes6 : this::twoHosts;
+        Supplier<AddressPool> one = v6 ? this::onePrefix6 : this::onePrefix;
         for (int k = 0; k < n; k++) {
             int shape = r.nextInt(10);
             AddressPool local;
             AddressPool remote;
             if (shape < 4) {
-                local = twoHosts();
-                remote = onePrefix();
+                local = two.get();
+                remote = one.get();
             } else if (shape < 7) {
-                local = onePrefix();
-                remote = twoHosts();
-            } else if (shape < 8) { // narrow
-                local = onePrefix();
-                remote = onePrefix();
-            } else if (shape < 9) { // 2+2: two hosts on both sides
-                local = twoHosts();
-                remote = twoHosts();
+                local = one.get();
+                remote = two.get();
+            } else if (shape < 8) { // narrow (IPv6: 1+1)
+                local = one.get();
+                remote = one.get();
+            } else if (shape < 9) { // 2+2
+                local = two.get();
+                remote = two.get();
+            } else if (v6) { // dual-stack: IPv4 inline, IPv6 spilled
+                local = AddressPool.builder().addAll(two.get()).addAll(twoHosts()).build();
+                remote = AddressPool.builder().addAll(one.get()).addAll(onePrefix()).build();
             } else { // 2+2: a host and a shorter prefix
                 long host = r.nextLong() & 0xffffffffL;
                 local = AddressPool.builder().addAll(onePrefix()).addV4Range(host, host).build();
@@ -218,8 +277,7 @@ class SpiTableOracleTest {
         int below = 32 - Integer.numberOfTrailingZeros(sad.inboundCapacity());
         List<SecurityAssociation> compact = new ArrayList<>();
         for (SecurityAssociation sa : sas) {
-            String layout = sad.inboundLayout(sa.spi());
-            if (COMPACT.equals(layout) || COMPACT_MIRRORED.equals(layout)) {
+            if (COMPACTS.contains(sad.inboundLayout(sa.spi()))) {
                 compact.add(sa);
             }
         }
@@ -237,32 +295,36 @@ class SpiTableOracleTest {
     }
 
     /**
-     * Every SA against the oracle, its protocol neighbours, IPv6 and its hash neighbours (see
-     * {@link #compactCellsAnswerAsThePoolsDoAndOnlyForTheirOwnSpi}); compact cells exactly when {@code large}.
+     * Every SA against the oracle, its protocol neighbours, the other family and its hash neighbours (see
+     * {@link #compactCellsAnswerAsThePoolsDoAndOnlyForTheirOwnSpi}), looked up in IPv4 or with {@code v6} in IPv6;
+     * compact entries exactly when {@code large}.
      */
     private void checkCompact(SecurityAssociationDatabase sad, List<SecurityAssociation> sas,
-                              Set<SecurityAssociation> expired, boolean large) {
+                              Set<SecurityAssociation> expired, boolean large, boolean v6) {
+        String compactName = v6 ? COMPACT6 : COMPACT;
+        String mirroredName = v6 ? COMPACT6_MIRRORED : COMPACT_MIRRORED;
         int below = 32 - Integer.numberOfTrailingZeros(sad.inboundCapacity());
         Map<String, Integer> layouts = new TreeMap<>();
         int hits = 0;
         for (SecurityAssociation sa : sas) {
             String layout = sad.inboundLayout(sa.spi());
             assertNotNull(layout, () -> "seed " + SEED + ": not found by its SPI: " + sa);
-            boolean compact = layout.equals(COMPACT) || layout.equals(COMPACT_MIRRORED);
+            boolean compact = COMPACTS.contains(layout);
             boolean multihomed = SlotLayout.compact(sa.localOuter(), sa.remoteOuter()) != null;
             layouts.merge(multihomed ? (compact ? layout : "multihomed, wide") : "other", 1, Integer::sum);
             assertFalse(compact && (!large || !multihomed), () -> layout + " for " + sa);
             assertEquals(sa, sad.inbound(sa.spi()));
             int p = sa.protocol().ipProtocol();
             for (int k = 0; k < 8; k++) {
-                int src = nearV4(sa.remoteOuter());
-                int dst = nearV4(sa.localOuter());
-                boolean inside = sa.remoteOuter().containsV4(src) && sa.localOuter().containsV4(dst);
+                long[] src = v6 ? nearV6(sa.remoteOuter()) : new long[] {nearV4(sa.remoteOuter())};
+                long[] dst = v6 ? nearV6(sa.localOuter()) : new long[] {nearV4(sa.localOuter())};
+                boolean inside = v6 ? sa.remoteOuter().containsV6(src[0], src[1]) && sa.localOuter().containsV6(dst[0], dst[1])
+                        : sa.remoteOuter().containsV4((int) src[0]) && sa.localOuter().containsV4((int) dst[0]);
                 boolean found = inside && !expired.contains(sa);
                 Supplier<String> what = () -> "seed " + SEED + ", " + layout + ": " + sa + ", packet "
-                        + IpLiterals.v4ToString(src) + " -> " + IpLiterals.v4ToString(dst);
+                        + text(src) + " -> " + text(dst);
                 lastDrop = null;
-                assertEquals(found ? sa : null, sad.lookupInboundV4(sa.spi(), p, src, dst, recording), what);
+                assertEquals(found ? sa : null, lookup(sad, sa.spi(), p, src, dst), what);
                 assertEquals(found ? null : inside ? DropReason.SA_EXPIRED : DropReason.POOL_MISMATCH, lastDrop, what);
                 if (!inside) {
                     continue;
@@ -270,7 +332,7 @@ class SpiTableOracleTest {
                 hits++;
                 for (int bit = 0; bit < 9; bit++) { // AH or ESP for the other, then one bit away from either
                     lastDrop = null;
-                    assertNull(sad.lookupInboundV4(sa.spi(), p ^ 1 << bit, src, dst, recording), what);
+                    assertNull(lookup(sad, sa.spi(), p ^ 1 << bit, src, dst), what);
                     assertEquals(DropReason.UNKNOWN_SPI, lastDrop, what);
                 }
                 int h = sa.spi() * FIBONACCI;
@@ -280,7 +342,7 @@ class SpiTableOracleTest {
                     SecurityAssociation installed = sad.inbound(other);
                     assertTrue(installed == null || installed.spi() == other, () -> what.get() + ": SPI " + other + " gave " + installed);
                     lastDrop = null;
-                    SecurityAssociation got = sad.lookupInboundV4(other, p, src, dst, recording);
+                    SecurityAssociation got = lookup(sad, other, p, src, dst);
                     assertTrue(got == null || got == installed, () -> what.get() + ": SPI " + other + " gave " + got);
                     if (installed == null) {
                         assertEquals(DropReason.UNKNOWN_SPI, lastDrop, what);
@@ -289,18 +351,23 @@ class SpiTableOracleTest {
                         // The flipped hash bit sits at bit 32 - below + bit of the state word; a protocol number
                         // that differs from the SA's at that bit - 8 must not make up for it (114 = 50 ^ 1 << 6).
                         int q = p ^ 1 << (32 - below + bit - 8);
-                        SecurityAssociation otherProtocol = sad.lookupInboundV4(other, q, src, dst, recording);
+                        SecurityAssociation otherProtocol = lookup(sad, other, q, src, dst);
                         assertTrue(otherProtocol == null || otherProtocol == installed, () -> what.get() + ": SPI " + other
                                 + ", protocol " + q + " gave " + otherProtocol);
                     }
                 }
             }
             lastDrop = null;
-            assertNull(sad.lookupInboundV6(sa.spi(), p, 0x20010db800000000L, 1, 0x20010db800000000L, 2, recording));
-            assertEquals(DropReason.POOL_MISMATCH, lastDrop, layout);
+            if (v6 && sa.localOuter().v4RangeCount() == 0) { // the other family (a dual-stack SA has both)
+                assertNull(sad.lookupInboundV4(sa.spi(), p, 0xc6336401, 0xc0000201, recording));
+                assertEquals(DropReason.POOL_MISMATCH, lastDrop, layout);
+            } else if (!v6) {
+                assertNull(sad.lookupInboundV6(sa.spi(), p, 0x20010db800000000L, 1, 0x20010db800000000L, 2, recording));
+                assertEquals(DropReason.POOL_MISMATCH, lastDrop, layout);
+            }
         }
-        int compact = layouts.getOrDefault(COMPACT, 0);
-        int mirrored = layouts.getOrDefault(COMPACT_MIRRORED, 0);
+        int compact = layouts.getOrDefault(compactName, 0);
+        int mirrored = layouts.getOrDefault(mirroredName, 0);
         int wide = layouts.getOrDefault("multihomed, wide", 0);
         String counts = "seed " + SEED + ": " + layouts + ", " + hits + " hits";
         assertTrue(hits > sas.size() / 2, counts);
@@ -311,6 +378,12 @@ class SpiTableOracleTest {
         } else {
             assertTrue(compact + mirrored == 0 && wide > 50, counts);
         }
+    }
+
+    /** The SAD's lookup of a packet of one family: IPv4 addresses as {address}, IPv6 as {hi, lo}. */
+    private SecurityAssociation lookup(SecurityAssociationDatabase sad, int spi, int protocol, long[] src, long[] dst) {
+        return src.length == 1 ? sad.lookupInboundV4(spi, protocol, (int) src[0], (int) dst[0], recording)
+                : sad.lookupInboundV6(spi, protocol, src[0], src[1], dst[0], dst[1], recording);
     }
 
     private static SecurityAssociation inbound(int spi, AddressPool local, AddressPool remote, IpsecProtocol protocol) {
@@ -335,6 +408,35 @@ class SpiTableOracleTest {
         long size = 1L << (32 - len);
         long net = (r.nextLong() & 0xffffffffL) & ~(size - 1);
         return AddressPool.builder().addV4Range(net, net + size - 1).build();
+    }
+
+    /**
+     * Two IPv6 prefixes of length 1-64 (mostly 33-64) that are not one prefix together: random, or adjacent ones
+     * that a pool does not merge into one (a /64 and the next /64 across a /63 boundary).
+     */
+    private AddressPool twoPrefixes6() {
+        while (true) {
+            AddressPool a = onePrefix6();
+            AddressPool b = r.nextInt(8) == 0 ? adjacent6(a) : onePrefix6();
+            AddressPool pool = AddressPool.builder().addAll(a).addAll(b).build();
+            if (SlotLayout.compact(pool, onePrefix6()) != null) {
+                return pool;
+            }
+        }
+    }
+
+    /** The /64 after the last /64 of {@code a}. */
+    private static AddressPool adjacent6(AddressPool a) {
+        long hi = a.v6LastHi(0) + 1;
+        return AddressPool.builder().add(IpLiterals.format(IpLiterals.v6ToInet(hi, 0)) + "/64").build();
+    }
+
+    /** One IPv6 prefix of length 1-64, mostly 33-64, inside 2001:db8::/32 from /32 on. */
+    private AddressPool onePrefix6() {
+        int len = r.nextInt(8) == 0 ? 1 + r.nextInt(64) : 33 + r.nextInt(32);
+        long hi = 0x20010db800000000L | (r.nextLong() & 0xffffffffL);
+        hi = len == 64 ? hi : hi & (-1L << (64 - len));
+        return AddressPool.builder().add(IpLiterals.format(IpLiterals.v6ToInet(hi, 0)) + "/" + len).build();
     }
 
     private static int inverse(int k) {
