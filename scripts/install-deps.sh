@@ -10,7 +10,7 @@ packages=(
   strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-extra-plugins  # real IKE/ESP peer
   libstrongswan-standard-plugins         # strongSwan's gcm and openssl plugins: ESP AES-GCM for the IKEv1 vectors
   libusrsctp-examples libusrsctp-dev gcc  # the paper's multihomed SCTP stack
-  iperf3                                 # data-path benchmark
+  iperf3 ethtool                         # data-path benchmark (ethtool: its RECEIVE_NAPI=threaded)
   prometheus                             # a real Prometheus scrapes our metrics in a test; promtool
   ansible ansible-lint libcap2-bin openssl   # deploy/ checks; capsh and certificates in appliance tests
 )

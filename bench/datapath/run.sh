@@ -30,6 +30,14 @@
 # JFR=1 records each gateway with JFR (settings=profile, OUTDIR/CASE-gwA.jfr; the default with PERF_SECS): it costs
 # the gateways CPU of its own (7 % of gwA's samples at a fixed rate in docs/benchmarks.md §3's profile), so the CPU
 # figures are the product's only without it (the default since 2026-12-03; before, every run recorded).
+# RECEIVE_NAPI=threaded gives the veth ends that receive what a gateway sends (the hosts' ha0 and hb0, all four uplink
+# ends) GRO and threaded NAPI (ethtool -K DEV gro on; echo 1 > /sys/class/net/DEV/threaded): the receiving namespace's
+# kernel work (its packet taps, IP input, nftables, a host's TCP) then runs in that device's napi kthread, as it runs on
+# the receiver's own CPU between separate machines, instead of inline in the sender's send system call, where
+# /proc/PID/stat charges it to the sending gateway (a third of gwA's CPU in docs/benchmarks.md §3, "Whose CPU"). The
+# gateways' LAN ends (ga0, gb0) keep GRO off: a gateway must capture its hosts' packets as they were sent. It changes
+# every case of the run alike (plain routing and strongSwan too); the default (unset) is the topology of the runs before.
+# Measured there: it moved neither build's CPU per packet beyond the rounds' spread, nor their ratio.
 # Prints a Markdown table; raw iperf3 JSON, gateway configurations, logs, metrics and JFR profiles stay in OUTDIR.
 # Any failed measurement step (iperf3, ping, a gateway or charon that does not start or dies during a case)
 # stops the run with a message naming it and a non-zero exit status: no row is printed from missing data.
@@ -90,6 +98,18 @@ ip -n $GB addr add 198.51.100.2/29 dev l1b;  ip -n $GB addr add 203.0.113.2/29 d
 ip -n $GB addr add 192.0.2.66/26 dev gb0
 ip -n $HB addr add 192.0.2.65/26 dev hb0;    ip -n $HB route add default via 192.0.2.66
 for n in $GA $GB; do ip netns exec $n sysctl -qw net.ipv4.ip_forward=1; done
+case "${RECEIVE_NAPI:-}" in
+    "") ;;
+    threaded)
+        command -v ethtool >/dev/null || die "RECEIVE_NAPI=threaded needs ethtool (apt-get install ethtool)"
+        for nd in "$HA ha0" "$HB hb0" "$GA l1a" "$GA l2a" "$GB l1b" "$GB l2b"; do
+            read -r ns dev <<<"$nd"
+            ip netns exec "$ns" ethtool -K "$dev" gro on >/dev/null || die "ethtool -K $dev gro on in $ns"
+            ip netns exec "$ns" sh -c "echo 1 > /sys/class/net/$dev/threaded" || die "threaded NAPI on $dev in $ns"
+        done
+        ;;
+    *) die "RECEIVE_NAPI is threaded or unset, not ${RECEIVE_NAPI}" ;;
+esac
 
 # A fresh one-off iperf3 server per test: after a lossy UDP test, iperf3 3.12's server sometimes fails with
 # "select failed: Bad file descriptor" and then stalls the next test.

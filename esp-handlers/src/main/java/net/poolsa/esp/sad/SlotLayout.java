@@ -50,8 +50,8 @@ import net.poolsa.esp.sa.AddressPool;
  * bit log2(capacity) the hash bits; the bits between are 0.
  *
  * <p>The IPv6 multihomed SA, two prefixes up to /64 on one side and one on the other (IPv6 only), is compact the same
- * way in two cells where its wide format ("v6 2+2") takes three: its words hold the top halves of the three prefixes'
- * top 64 bits, the marker m their shift fields (A0, A1, B from bit 2), and its state word the kind, expired, the format
+ * way in two cells where its wide format ("v6 2+2") takes three: its words hold the top 64 bits of the three prefixes,
+ * two ints each, the marker m their shift fields (A0, A1, B from bit 2), and its state word the kind, expired, the format
  * ({@link #V6_21} or {@link #V6_12}), the protocol bit and from bit log2(capacity) the hash bits, as above.
  */
 final class SlotLayout {

@@ -449,7 +449,7 @@ final class SpiTable {
         return room(t, h, cells);
     }
 
-    /** The cells an SA with these pools takes at its home cell of the table as it is now: 1 when compact. */
+    /** The cells an SA with these pools takes at its home cell of the table as it is now (compact: 1 IPv4, 2 IPv6). */
     int cellsAtHome(AddressPool local, AddressPool remote) {
         SlotLayout compact = table.compactMask != 0 ? SlotLayout.compact(local, remote) : null;
         return compact != null ? compact.cells : SlotLayout.of(local, remote).cells;
