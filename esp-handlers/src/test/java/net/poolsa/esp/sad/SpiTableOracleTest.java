@@ -34,8 +34,8 @@ import net.poolsa.esp.sa.TrafficSelector;
  * mirror (IPv4 prefix lengths 0-32, IPv6 0-64), IPv6 longer than /64 and pools of more ranges in the spill
  * area, the second family of a dual-stack SA spilled beside the inline one, a family missing on one side. Checked after install, after the table shrank and grew again (every entry laid out anew), and
  * with manual SPIs, which probe and may find no room for their cells. Addresses sit on and next to every
- * range edge, where a shift or a length off by one shows. The compact cell of the multihomed SA, which has no
- * SPI word, is also checked against SPIs that share its hash bits. Fixed seed, overridable with -Dpoolsa.seed.
+ * range edge, where a shift or a length off by one shows. The compact entries of the multihomed SA (IPv4 in one
+ * cell, IPv6 in two), which have no SPI word, are also checked against SPIs that share their hash bits. Fixed seed, overridable with -Dpoolsa.seed.
  */
 class SpiTableOracleTest {
     static final long SEED = Long.getLong("poolsa.seed", 0x5a7ab1eL);
