@@ -175,14 +175,26 @@ class ConcurrentSadTest {
      */
     @Test
     void readersOfMultihomedSasWhileTheTableCrossesTheCompactMinimum() throws Exception {
+        crossTheCompactMinimumUnderReaders(false);
+    }
+
+    /** The same for IPv6 multihomed SAs, rewritten between the three-cell format and the two compact cells. */
+    @Test
+    void readersOfIpv6MultihomedSasWhileTheTableCrossesTheCompactMinimum() throws Exception {
+        crossTheCompactMinimumUnderReaders(true);
+    }
+
+    private void crossTheCompactMinimumUnderReaders(boolean v6) throws Exception {
         SecurityAssociationDatabase sad = new SecurityAssociationDatabase();
-        AddressPool local = AddressPool.parse(MULTIHOMED_V4);
-        AddressPool remote = AddressPool.parse("198.51.100.0/24");
+        String localPool = v6 ? MULTIHOMED_V6 : MULTIHOMED_V4;
+        String remotePool = v6 ? PEER_V6 : "198.51.100.0/24";
+        AddressPool local = AddressPool.parse(localPool);
+        AddressPool remote = AddressPool.parse(remotePool);
         int stable = 300;
         int[] spis = new int[stable];
         for (int i = 0; i < stable; i++) {
             spis[i] = sad.allocateSpi(local, remote);
-            sad.install(TestSas.inbound(spis[i], MULTIHOMED_V4, "198.51.100.0/24"));
+            sad.install(TestSas.inbound(spis[i], localPool, remotePool));
         }
         // SPIs never installed: one hash bit flipped (the same home cell in tables up to 2^31 cells), or the
         // same hash bits one home cell below in a table of 2^14 or 2^15 cells.
@@ -192,9 +204,9 @@ class ConcurrentSadTest {
             strangers[2 * i] = (h ^ 1) * SpiTableOracleTest.INVERSE;
             strangers[2 * i + 1] = (h - (1 << (18 - (i & 1)))) * SpiTableOracleTest.INVERSE;
         }
-        int src = TestSas.v4("198.51.100.7");
-        int inside = TestSas.v4("192.0.2.200");
-        int outside = TestSas.v4("192.0.2.201");
+        long src = v6 ? IpLiterals.v6hi(IpLiterals.parse("2001:db8:c::7")) : TestSas.v4("198.51.100.7");
+        long inside = v6 ? IpLiterals.v6hi(IpLiterals.parse("2001:db8:b::1")) : TestSas.v4("192.0.2.200");
+        long outside = v6 ? IpLiterals.v6hi(IpLiterals.parse("2001:db8:d::1")) : TestSas.v4("192.0.2.201");
         AtomicBoolean stop = new AtomicBoolean();
         AtomicReference<String> failure = new AtomicReference<>();
         AtomicLong found = new AtomicLong();
@@ -205,13 +217,12 @@ class ConcurrentSadTest {
                 long n = 0;
                 for (int i = first; !stop.get(); i++) {
                     int k = i % stable;
-                    SecurityAssociation sa = sad.lookupInboundV4(spis[k], 50, src, inside, DropListener.NONE);
+                    SecurityAssociation sa = lookup(sad, v6, spis[k], src, inside);
                     if (sa == null || sa.spi() != spis[k]) {
                         failure.compareAndSet(null, "stable SPI " + Integer.toHexString(spis[k]) + " gave " + sa);
                     }
-                    SecurityAssociation wrong = sad.lookupInboundV4(spis[k], 50, src, outside, DropListener.NONE);
-                    SecurityAssociation stranger = sad.lookupInboundV4(strangers[i % strangers.length], 50, src, inside,
-                            DropListener.NONE);
+                    SecurityAssociation wrong = lookup(sad, v6, spis[k], src, outside);
+                    SecurityAssociation stranger = lookup(sad, v6, strangers[i % strangers.length], src, inside);
                     if (wrong != null || stranger != null) {
                         failure.compareAndSet(null, "outside address gave " + wrong + ", SPI "
                                 + Integer.toHexString(strangers[i % strangers.length]) + " gave " + stranger);
@@ -253,8 +264,14 @@ class ConcurrentSadTest {
         assertEquals(null, failure.get());
         assertTrue(found.get() > 0);
         // Compact in the large table, wide (or out of line where a shrink displaced it) in the small one.
-        assertTrue(layouts.contains("v4 2/32+1 (1 cell)") && layouts.size() >= 2, layouts.toString());
+        assertTrue(layouts.contains(v6 ? "v6 2+1 (2 cells)" : "v4 2/32+1 (1 cell)") && layouts.size() >= 2, layouts.toString());
         assertEquals(stable, sad.inboundCount());
+    }
+
+    /** An ESP lookup of an IPv4 packet, or of an IPv6 one whose top halves are these (low halves 1). */
+    private static SecurityAssociation lookup(SecurityAssociationDatabase sad, boolean v6, int spi, long src, long dst) {
+        return v6 ? sad.lookupInboundV6(spi, 50, src, 1, dst, 1, DropListener.NONE)
+                : sad.lookupInboundV4(spi, 50, (int) src, (int) dst, DropListener.NONE);
     }
 
     /**
