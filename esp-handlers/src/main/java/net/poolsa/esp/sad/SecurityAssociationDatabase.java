@@ -101,7 +101,8 @@ public final class SecurityAssociationDatabase {
      * Reserves a fresh inbound SPI: random, never 0-255, unique among installed and reserved SPIs, and
      * (unless 64 draws fail) one whose home in the SPI table has room for an SA whose pools fit two cells:
      * IPv4 up to five prefixes in all (the paper's multihomed host: two local and one remote), or IPv6 one
-     * local and one remote prefix. {@link #allocateSpi(AddressPool, AddressPool)} fits the room to the pools.
+     * local and one remote prefix, or in a table of 2^14 cells or more the IPv6 multihomed host (two and one,
+     * compact). {@link #allocateSpi(AddressPool, AddressPool)} fits the room to the pools.
      * The reservation lasts until an SA with it is installed or {@link #releaseSpi(int)} is called.
      */
     public synchronized int allocateSpi() {
