@@ -185,7 +185,8 @@ class SpiTableOracleTest {
 
     /**
      * The IPv6 multihomed SA (two /64s, one peer /64) takes two cells at its home in a large table, where its wide
-     * format takes three: 30,000 of them fit 2^17 cells (three cells each would take 2^18).
+     * format takes three: 30,000 of them fit 2^17 cells (three cells each would take 2^18), and each removal gives
+     * both back.
      */
     @Test
     void ipv6MultihomedSasTakeTwoCellsEachInALargeTable() {
@@ -211,6 +212,17 @@ class SpiTableOracleTest {
             AddressPool out = sa.remoteOuter();
             int j = in.v6RangeCount() - 1;
             assertEquals(sa, sad.lookupInboundV6(sa.spi(), 50, out.v6LastHi(0), out.v6LastLo(0), in.v6LastHi(j), in.v6LastLo(j), recording));
+        }
+        // Removing gives back both cells of each: with all but 100 gone the table shrinks below the compact minimum
+        // (a count of one cell per removal would leave it at 2^16 or more), and the rest are found there.
+        for (SecurityAssociation sa : sas.subList(100, sas.size())) {
+            assertEquals(sa, sad.removeInbound(sa.spi(), sa.protocol()));
+        }
+        assertTrue(sad.inboundCapacity() < 1 << 14, "capacity " + sad.inboundCapacity());
+        for (SecurityAssociation sa : sas.subList(0, 100)) {
+            AddressPool in = sa.localOuter();
+            AddressPool out = sa.remoteOuter();
+            assertEquals(sa, sad.lookupInboundV6(sa.spi(), 50, out.v6FirstHi(0), out.v6FirstLo(0), in.v6FirstHi(0), in.v6FirstLo(0), recording));
         }
     }
 
